@@ -1,0 +1,181 @@
+#include "base/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+
+enum kind { K_STR, K_LONG, K_LEVEL };
+
+struct key {
+    const char *name;
+    enum kind kind;
+    size_t off;
+    const char *def;
+    long min, max;
+    const char *doc;
+};
+
+#define F(f) offsetof(struct config, f)
+
+static const struct key keys[] = {
+    {"listen", K_STR, F(listen), "127.0.0.1:8443", 0, 0,
+     "Address and port the server listens on (host:port). Overridden by serve --listen."},
+    {"log_level", K_LEVEL, F(log_level), "info", 0, 0,
+     "Lowest log level written to stderr: debug, info, warn or error."},
+    {"threads", K_LONG, F(threads), "4", 1, 256, "HTTP worker threads."},
+    {"max_content_length", K_LONG, F(max_content_length), "10485760", 1024, 1L << 30,
+     "Largest request body in bytes; larger bodies get 413. Advertised to TAXII clients."},
+    {"page_max", K_LONG, F(page_max), "1000", 1, 100000,
+     "Largest page (objects per response) a client may ask for with limit."},
+    {"json_max_depth", K_LONG, F(json_max_depth), "64", 4, 1000,
+     "Deepest nesting of JSON arrays and objects accepted in a request."},
+    {"max_objects_per_request", K_LONG, F(max_objects_per_request), "10000", 1, 1000000,
+     "Most STIX objects accepted in one envelope or bundle."},
+    {"connection_limit", K_LONG, F(connection_limit), "1024", 1, 65536,
+     "Concurrent connections from all clients together."},
+    {"per_ip_connection_limit", K_LONG, F(per_ip_connection_limit), "64", 1, 65536,
+     "Concurrent connections from one client address."},
+    {"request_timeout", K_LONG, F(request_timeout), "30", 1, 3600,
+     "Seconds a connection may stay idle (slow clients are cut off)."},
+    {"rate_limit", K_LONG, F(rate_limit), "6000", 0, 10000000,
+     "Requests per minute per API token; 0 turns the limit off. Over it: 429 + Retry-After."},
+    {"read_connections", K_LONG, F(read_connections), "8", 1, 256,
+     "Read-only store connections shared by the HTTP workers."},
+    {"tls_cert", K_STR, F(tls_cert), "", 0, 0,
+     "PEM certificate file for built-in HTTPS; empty serves plain HTTP (use a reverse proxy)."},
+    {"tls_key", K_STR, F(tls_key), "", 0, 0, "PEM private key file for tls_cert; mode 0600."},
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static char **str_at(struct config *c, const struct key *k)
+{
+    return (char **)(void *)((char *)c + k->off);
+}
+
+static long *long_at(struct config *c, const struct key *k)
+{
+    return (long *)(void *)((char *)c + k->off);
+}
+
+static int apply(struct config *c, const struct key *k, const char *value,
+                 char msg[CONFIG_MSG_SZ])
+{
+    if (k->kind == K_LONG) {
+        char *end;
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end || v < k->min || v > k->max) {
+            snprintf(msg, CONFIG_MSG_SZ, "%s must be an integer from %ld to %ld, not \"%s\"",
+                     k->name, k->min, k->max, value);
+            return VIGIL_EINVAL;
+        }
+        *long_at(c, k) = v;
+        return 0;
+    }
+    if (k->kind == K_LEVEL) {
+        enum log_level lvl;
+        if (log_parse_level(value, &lvl)) {
+            snprintf(msg, CONFIG_MSG_SZ, "%s must be debug, info, warn or error, not \"%s\"",
+                     k->name, value);
+            return VIGIL_EINVAL;
+        }
+    }
+    char **p = str_at(c, k);
+    free(*p);
+    *p = xstrdup(value);
+    return 0;
+}
+
+void config_init(struct config *c)
+{
+    char msg[CONFIG_MSG_SZ];
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (apply(c, &keys[i], keys[i].def, msg))
+            abort(); /* a default that does not parse is a bug */
+    }
+}
+
+void config_release(struct config *c)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].kind != K_LONG) {
+            free(*str_at(c, &keys[i]));
+            *str_at(c, &keys[i]) = NULL;
+        }
+    }
+}
+
+int config_set(struct config *c, const char *key, const char *value, char msg[CONFIG_MSG_SZ])
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (strcmp(keys[i].name, key) == 0)
+            return apply(c, &keys[i], value, msg);
+    }
+    snprintf(msg, CONFIG_MSG_SZ, "unknown key \"%s\"", key);
+    return VIGIL_EINVAL;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+int config_load(struct config *c, const char *path, char msg[CONFIG_MSG_SZ])
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(msg, CONFIG_MSG_SZ, "%s: %s", path, strerror(errno));
+        return VIGIL_EIO;
+    }
+    char line[1024];
+    char why[CONFIG_MSG_SZ];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(msg, CONFIG_MSG_SZ, "%s:%d: line longer than %zu bytes", path, lineno,
+                     sizeof line - 2);
+            rc = VIGIL_EINVAL;
+            break;
+        }
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(msg, CONFIG_MSG_SZ, "%s:%d: expected \"key = value\"", path, lineno);
+            rc = VIGIL_EINVAL;
+            break;
+        }
+        *eq = '\0';
+        rc = config_set(c, trim(s), trim(eq + 1), why);
+        if (rc) {
+            snprintf(msg, CONFIG_MSG_SZ, "%s:%d: %.200s", path, lineno, why);
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int config_write_defaults(struct buf *b)
+{
+    int rc = buf_adds(b, "# Vigil configuration. Every key is shown with its default value.\n"
+                         "# Format: key = value; lines starting with # are comments.\n");
+    for (size_t i = 0; i < NKEYS && !rc; i++)
+        rc = buf_addf(b, "\n# %s\n%s = %s\n", keys[i].doc, keys[i].name, keys[i].def);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* config.h - the data directory's config file (DIR/vigil.conf).
+ *
+ * Plain "key = value" lines; '#' starts a comment line; blank lines are ignored. Every key has
+ * a default, so an empty file is a valid configuration. Unknown keys and bad values are
+ * refused with the line number, so a typo never silently falls back to a default.
+ */
+#ifndef VIGIL_BASE_CONFIG_H
+#define VIGIL_BASE_CONFIG_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+
+#define CONFIG_MSG_SZ 256
+
+struct config {
+    char *listen;               /* address:port the server binds */
+    char *log_level;            /* debug, info, warn, error */
+    long threads;               /* HTTP worker threads */
+    long max_content_length;    /* bytes accepted in one request body (TAXII max_content_length) */
+    long page_max;              /* largest TAXII/REST page size a client may ask for */
+    long json_max_depth;        /* deepest JSON nesting accepted */
+    long max_objects_per_request;
+    long connection_limit;      /* concurrent connections, all clients */
+    long per_ip_connection_limit;
+    long request_timeout;       /* seconds a connection may stay idle before it is cut */
+    long rate_limit;            /* requests per minute per token; 0 = no limit */
+    long read_connections;      /* read-only store connections */
+    char *tls_cert;             /* PEM certificate file; empty = plain HTTP */
+    char *tls_key;              /* PEM key file (mode 0600) */
+};
+
+/* Fills c with every key's default. Release with config_release(). */
+void config_init(struct config *c);
+void config_release(struct config *c);
+/* Applies one "key = value" setting; VIGIL_EINVAL with a message for an unknown key or a
+ * bad value (c unchanged). */
+int config_set(struct config *c, const char *key, const char *value, char msg[CONFIG_MSG_SZ]);
+/* Reads a config file over the current values. VIGIL_EIO when it cannot be read,
+ * VIGIL_EINVAL with "path:line: reason" in msg for a bad line (c may be partly applied). */
+int config_load(struct config *c, const char *path, char msg[CONFIG_MSG_SZ]);
+/* Appends a complete, commented config file with every key at its default to b. */
+int config_write_defaults(struct buf *b);
+
+#endif

@@ -1,0 +1,168 @@
+#include "base/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/xalloc.h"
+
+/* Rejects nesting deeper than max_depth before jansson (whose own limit is 2048) builds it. */
+static int check_depth(const char *p, size_t len, int max_depth, char msg[JSON_MSG_SZ])
+{
+    int depth = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth) {
+                snprintf(msg, JSON_MSG_SZ, "JSON nested deeper than %d levels at byte %zu",
+                         max_depth, i);
+                return VIGIL_EINVAL;
+            }
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+int vjson_parse(const char *data, size_t len, int max_depth, json_t **out,
+                char msg[JSON_MSG_SZ])
+{
+    *out = NULL;
+    msg[0] = '\0';
+    int rc = check_depth(data, len, max_depth, msg);
+    if (rc)
+        return rc;
+    json_error_t err;
+    json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    if (!v) {
+        snprintf(msg, JSON_MSG_SZ, "invalid JSON at line %d column %d: %s", err.line,
+                 err.column, err.text);
+        return VIGIL_EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+static int dump_string(const char *s, size_t n, struct buf *b)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = buf_addc(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        rc = buf_add(b, s + run, i - run);
+        run = i + 1;
+        if (rc)
+            break;
+        switch (c) {
+        case '"': rc = buf_add(b, "\\\"", 2); break;
+        case '\\': rc = buf_add(b, "\\\\", 2); break;
+        case '\n': rc = buf_add(b, "\\n", 2); break;
+        case '\r': rc = buf_add(b, "\\r", 2); break;
+        case '\t': rc = buf_add(b, "\\t", 2); break;
+        case '\b': rc = buf_add(b, "\\b", 2); break;
+        case '\f': rc = buf_add(b, "\\f", 2); break;
+        default: {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            rc = buf_add(b, e, 6);
+        }
+        }
+    }
+    if (!rc)
+        rc = buf_add(b, s + run, n - run);
+    if (!rc)
+        rc = buf_addc(b, '"');
+    return rc;
+}
+
+static int dump_real(double d, struct buf *b)
+{
+    char tmp[40];
+    if (!isfinite(d))
+        return buf_adds(b, "null");
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    /* Keep it a real on the way back in: "3" would read back as an integer. */
+    if (!strpbrk(tmp, ".eEn"))
+        return buf_addf(b, "%s.0", tmp);
+    return buf_adds(b, tmp);
+}
+
+int vjson_dump(const json_t *v, struct buf *b)
+{
+    int rc = 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *val;
+        int first = 1;
+        rc = buf_addc(b, '{');
+        json_object_foreach((json_t *)v, key, val) {
+            if (!rc && !first)
+                rc = buf_addc(b, ',');
+            first = 0;
+            if (!rc)
+                rc = dump_string(key, strlen(key), b);
+            if (!rc)
+                rc = buf_addc(b, ':');
+            if (!rc)
+                rc = vjson_dump(val, b);
+            if (rc)
+                return rc;
+        }
+        return buf_addc(b, '}');
+    }
+    case JSON_ARRAY: {
+        rc = buf_addc(b, '[');
+        for (size_t i = 0; i < json_array_size(v) && !rc; i++) {
+            if (i)
+                rc = buf_addc(b, ',');
+            if (!rc)
+                rc = vjson_dump(json_array_get(v, i), b);
+        }
+        return rc ? rc : buf_addc(b, ']');
+    }
+    case JSON_STRING: return dump_string(json_string_value(v), json_string_length(v), b);
+    case JSON_INTEGER: return buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL: return dump_real(json_real_value(v), b);
+    case JSON_TRUE: return buf_adds(b, "true");
+    case JSON_FALSE: return buf_adds(b, "false");
+    case JSON_NULL: return buf_adds(b, "null");
+    }
+    return VIGIL_EINVAL;
+}
+
+char *vjson_dumps(const json_t *v)
+{
+    struct buf b;
+    buf_init(&b, BUF_NOCAP);
+    vjson_dump(v, &b);
+    return buf_detach(&b, NULL);
+}
+
+const char *vjson_str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+json_int_t vjson_int(const json_t *obj, const char *key, json_int_t fallback)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_integer(v) ? json_integer_value(v) : fallback;
+}
