@@ -1,0 +1,248 @@
+/* objects.c - STIX object versions: put, delete, and the paged query behind TAXII reads. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "store/sqlite/store_int.h"
+
+int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
+                         enum store_put_outcome *outcome, vtime_t *date_added)
+{
+    struct store_reader *c = t->conn;
+    sqlite3_stmt *st = conn_stmt(c, "SELECT MAX(version), MIN(version), MIN(owner), MAX(owner),"
+                                    " SUM(version = ?3) FROM objects"
+                                    " WHERE coll = ?1 AND stix_id = ?2");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, o->version);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return VIGIL_ESTORE;
+    }
+    bool any = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    vtime_t vmax = sqlite3_column_int64(st, 0), vmin = sqlite3_column_int64(st, 1);
+    int64_t owner_min = sqlite3_column_int64(st, 2), owner_max = sqlite3_column_int64(st, 3);
+    bool same = sqlite3_column_int64(st, 4) > 0;
+    sqlite3_reset(st);
+
+    if (any && (owner_min != o->acl.owner || owner_max != o->acl.owner))
+        return VIGIL_EPERM;
+    if (same) {
+        *outcome = STORE_PUT_EXISTS;
+        return 0;
+    }
+    bool latest = !any || o->version > vmax;
+    bool first = !any || o->version < vmin;
+    if (any && latest) {
+        st = conn_stmt(c, "UPDATE objects SET latest = 0 WHERE coll = ? AND stix_id = ?"
+                          " AND latest = 1");
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_reset(st);
+            return VIGIL_ESTORE;
+        }
+        sqlite3_reset(st);
+    }
+    if (any && first) {
+        st = conn_stmt(c, "UPDATE objects SET first = 0 WHERE coll = ? AND stix_id = ?"
+                          " AND first = 1");
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_reset(st);
+            return VIGIL_ESTORE;
+        }
+        sqlite3_reset(st);
+    }
+
+    /* date_added strictly increases across the whole store, so within each collection too,
+     * even if the wall clock steps back. */
+    vtime_t now = ts_now();
+    vtime_t added = now > t->s->last_added ? now : t->s->last_added + 1;
+    st = conn_stmt(c, "INSERT INTO objects(coll, stix_id, type, spec_version, version,"
+                      " date_added, owner, tlp, grp, latest, first, json)"
+                      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, o->spec_version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, o->version);
+    sqlite3_bind_int64(st, 6, added);
+    sqlite3_bind_int64(st, 7, o->acl.owner);
+    sqlite3_bind_int(st, 8, o->acl.tlp);
+    sqlite3_bind_int64(st, 9, o->acl.group);
+    sqlite3_bind_int(st, 10, latest);
+    sqlite3_bind_int(st, 11, first);
+    sqlite3_bind_text(st, 12, o->json, (int)o->json_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("store: object insert failed: %s", sqlite3_errmsg(c->db));
+        return VIGIL_ESTORE;
+    }
+    t->s->last_added = added;
+    *outcome = STORE_PUT_ADDED;
+    if (date_added)
+        *date_added = added;
+    return 0;
+}
+
+/* Re-marks the newest and oldest remaining versions of id after a delete. */
+static int refresh_flags(struct store_reader *c, int64_t coll, const char *id)
+{
+    sqlite3_stmt *st = conn_stmt(
+        c, "UPDATE objects SET"
+           " latest = (version = (SELECT MAX(version) FROM objects WHERE coll = ?1"
+           "   AND stix_id = ?2)),"
+           " first = (version = (SELECT MIN(version) FROM objects WHERE coll = ?1"
+           "   AND stix_id = ?2))"
+           " WHERE coll = ?1 AND stix_id = ?2");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : VIGIL_ESTORE;
+}
+
+int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id,
+                            const vtime_t *versions, size_t nversions, size_t *deleted)
+{
+    struct store_reader *c = t->conn;
+    *deleted = 0;
+    size_t n = nversions ? nversions : 1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st =
+            nversions ? conn_stmt(c, "DELETE FROM objects WHERE coll = ? AND stix_id = ?"
+                                     " AND version = ?")
+                      : conn_stmt(c, "DELETE FROM objects WHERE coll = ? AND stix_id = ?");
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+        if (nversions)
+            sqlite3_bind_int64(st, 3, versions[i]);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return VIGIL_ESTORE;
+        *deleted += (size_t)sqlite3_changes(c->db);
+    }
+    return *deleted && nversions ? refresh_flags(c, coll, id) : 0;
+}
+
+/* Appends " AND col IN (?,?,...)" for n values. */
+static int add_in(struct buf *sql, const char *col, size_t n)
+{
+    int rc = buf_addf(sql, " AND %s IN (", col);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = buf_adds(sql, i ? ",?" : "?");
+    return rc ? rc : buf_addc(sql, ')');
+}
+
+int store_objects_query(struct store_reader *r, const struct store_query *q,
+                        int (*emit)(void *ctx, const struct store_object *o), void *ctx,
+                        struct store_page *page)
+{
+    memset(page, 0, sizeof *page);
+    struct buf sql;
+    buf_init(&sql, 64 * 1024);
+    unsigned vm = q->version_match ? q->version_match : (q->nversions ? 0 : STORE_VER_LAST);
+    int rc = buf_adds(&sql, "SELECT stix_id, type, spec_version, version, date_added, owner,"
+                            " tlp, grp, json FROM objects WHERE coll = ? AND date_added > ?");
+    if (!rc && !(vm & STORE_VER_ALL)) {
+        /* latest = 1 literally, so SQLite can use the partial index objects_latest. */
+        const char *sep = " AND (";
+        if (vm & STORE_VER_LAST) {
+            rc = rc ? rc : buf_addf(&sql, "%slatest = 1", sep);
+            sep = " OR ";
+        }
+        if (vm & STORE_VER_FIRST) {
+            rc = rc ? rc : buf_addf(&sql, "%sfirst = 1", sep);
+            sep = " OR ";
+        }
+        if (q->nversions) {
+            rc = rc ? rc : buf_addf(&sql, "%sversion IN (", sep);
+            for (size_t i = 0; i < q->nversions && !rc; i++)
+                rc = buf_adds(&sql, i ? ",?" : "?");
+            rc = rc ? rc : buf_addc(&sql, ')');
+        }
+        rc = rc ? rc : buf_addc(&sql, ')');
+    }
+    if (!rc && q->nids)
+        rc = add_in(&sql, "stix_id", q->nids);
+    if (!rc && q->ntypes)
+        rc = add_in(&sql, "type", q->ntypes);
+    if (!rc && q->nspec_versions)
+        rc = add_in(&sql, "spec_version", q->nspec_versions);
+    rc = rc ? rc : buf_adds(&sql, " ORDER BY date_added");
+    if (rc) {
+        buf_release(&sql);
+        return VIGIL_ETOOBIG;
+    }
+
+    sqlite3_stmt *st = conn_stmt(r, sql.data);
+    buf_release(&sql);
+    if (!st)
+        return VIGIL_ESTORE;
+    int k = 1;
+    sqlite3_bind_int64(st, k++, q->coll);
+    sqlite3_bind_int64(st, k++, q->added_after);
+    if (!(vm & STORE_VER_ALL))
+        for (size_t i = 0; i < q->nversions; i++)
+            sqlite3_bind_int64(st, k++, q->versions[i]);
+    for (size_t i = 0; i < q->nids; i++)
+        sqlite3_bind_text(st, k++, q->ids[i], -1, SQLITE_STATIC);
+    for (size_t i = 0; i < q->ntypes; i++)
+        sqlite3_bind_text(st, k++, q->types[i], -1, SQLITE_STATIC);
+    for (size_t i = 0; i < q->nspec_versions; i++)
+        sqlite3_bind_text(st, k++, q->spec_versions[i], -1, SQLITE_STATIC);
+
+    rc = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_object o = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .type = (const char *)sqlite3_column_text(st, 1),
+            .spec_version = (const char *)sqlite3_column_text(st, 2),
+            .version = sqlite3_column_int64(st, 3),
+            .date_added = sqlite3_column_int64(st, 4),
+            .acl = {.owner = sqlite3_column_int64(st, 5),
+                    .tlp = sqlite3_column_int(st, 6),
+                    .group = sqlite3_column_int64(st, 7)},
+        };
+        if (q->visible && !q->visible(q->visible_ctx, &o.acl))
+            continue;
+        if (q->limit && page->count == q->limit) {
+            page->more = true;
+            break;
+        }
+        o.json = (const char *)sqlite3_column_text(st, 8);
+        o.json_len = (size_t)sqlite3_column_bytes(st, 8);
+        if (page->count == 0)
+            page->first_added = o.date_added;
+        page->last_added = o.date_added;
+        page->count++;
+        rc = emit(ctx, &o);
+        if (rc)
+            break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        log_error("store: query failed: %s", sqlite3_errmsg(r->db));
+        rc = VIGIL_ESTORE;
+    }
+    sqlite3_reset(st);
+    return rc;
+}

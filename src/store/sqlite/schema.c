@@ -1,0 +1,105 @@
+/* schema.c - the store's schema and its migrations.
+ *
+ * PRAGMA user_version holds the schema version. Each migration moves the schema one version
+ * up inside one transaction, so a store is never left between versions. Add migrations at
+ * the end; never edit one that has shipped.
+ */
+#include <stdio.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "store/sqlite/store_int.h"
+
+static const char *const migrations[] = {
+    /* 1: collections, objects, partners, users, tokens */
+    "CREATE TABLE collections("
+    "  id INTEGER PRIMARY KEY,"
+    "  uuid TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  title TEXT NOT NULL,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  partner_writable INTEGER NOT NULL);"
+    /* One row per object version. latest/first mark the newest/oldest version of an id in
+     * its collection, kept by the writer, so that TAXII's default match[version]=last is
+     * an index range scan rather than a GROUP BY. */
+    "CREATE TABLE objects("
+    "  seq INTEGER PRIMARY KEY,"
+    "  coll INTEGER NOT NULL REFERENCES collections(id),"
+    "  stix_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  spec_version TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  date_added INTEGER NOT NULL,"
+    "  owner INTEGER NOT NULL,"
+    "  tlp INTEGER NOT NULL,"
+    "  grp INTEGER NOT NULL,"
+    "  latest INTEGER NOT NULL,"
+    "  first INTEGER NOT NULL,"
+    "  json TEXT NOT NULL,"
+    "  UNIQUE(coll, stix_id, version));"
+    "CREATE INDEX objects_added ON objects(coll, date_added);"
+    "CREATE INDEX objects_latest ON objects(coll, date_added) WHERE latest = 1;"
+    "CREATE TABLE partners("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  identity_id TEXT NOT NULL UNIQUE,"
+    "  coordinator INTEGER NOT NULL,"
+    "  default_tlp INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE users("
+    "  id INTEGER PRIMARY KEY,"
+    "  partner INTEGER NOT NULL REFERENCES partners(id),"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL,"
+    "  password_hash TEXT NOT NULL DEFAULT '',"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE tokens("
+    "  id INTEGER PRIMARY KEY,"
+    "  user INTEGER NOT NULL REFERENCES users(id),"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  read_only INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL,"
+    "  revoked INTEGER NOT NULL DEFAULT 0,"
+    "  label TEXT NOT NULL DEFAULT '',"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE statuses("
+    "  id TEXT PRIMARY KEY,"
+    "  partner INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  json TEXT NOT NULL);",
+};
+
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int schema_migrate(struct store *s, char *msg)
+{
+    struct store_reader *c = &s->wconn;
+    sqlite3_stmt *st = conn_stmt(c, "PRAGMA user_version");
+    if (!st || sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(msg, STORE_MSG_SZ, "cannot read the schema version: %s", sqlite3_errmsg(c->db));
+        return VIGIL_ESTORE;
+    }
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    if (v > NMIGRATIONS) {
+        snprintf(msg, STORE_MSG_SZ,
+                 "the store has schema version %d, newer than this vigil knows (%d)", v,
+                 NMIGRATIONS);
+        return VIGIL_ESTORE;
+    }
+    for (; v < NMIGRATIONS; v++) {
+        char setv[64];
+        snprintf(setv, sizeof setv, "PRAGMA user_version = %d", v + 1);
+        if (conn_exec(c, "BEGIN IMMEDIATE") || conn_exec(c, migrations[v]) ||
+            conn_exec(c, setv) || conn_exec(c, "COMMIT")) {
+            snprintf(msg, STORE_MSG_SZ, "migration to schema version %d failed: %s", v + 1,
+                     sqlite3_errmsg(c->db));
+            conn_exec(c, "ROLLBACK");
+            return VIGIL_ESTORE;
+        }
+        log_info("store: migrated to schema version %d", v + 1);
+    }
+    s->schema_version = v;
+    return 0;
+}

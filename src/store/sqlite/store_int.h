@@ -1,0 +1,79 @@
+/* store_int.h - private to the SQLite store: connections, the statement cache, the writer.
+ *
+ * Lock order: writer.lock, then pool.lock; never both held while running SQL.
+ */
+#ifndef VIGIL_STORE_SQLITE_STORE_INT_H
+#define VIGIL_STORE_SQLITE_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "store/store.h"
+
+#define STMT_CACHE 48
+
+/* One SQLite connection with its prepared statements, keyed by SQL text. */
+struct store_reader {
+    sqlite3 *db;
+    struct {
+        char *sql;
+        sqlite3_stmt *st;
+        unsigned long used;
+    } cache[STMT_CACHE];
+    unsigned long tick;
+    struct store *owner;
+    bool in_pool;       /* a pooled read connection (false: the writer's) */
+};
+
+struct write_job {
+    store_txn_fn fn;
+    void *arg;
+    int rc;
+    bool done;
+    struct write_job *next;
+};
+
+struct store_txn {
+    struct store_reader *conn;  /* the writer connection */
+    struct store *s;
+};
+
+struct store {
+    char *path;
+    int schema_version;
+
+    /* writer */
+    struct store_reader wconn;
+    pthread_t writer;
+    pthread_mutex_t wlock;
+    pthread_cond_t wcond;       /* signalled when a job is queued or stop requested */
+    pthread_cond_t wdone;       /* broadcast when a batch commits */
+    struct write_job *head, *tail;
+    bool stopping;
+    vtime_t last_added;         /* newest date_added handed out (writer thread only) */
+
+    /* read pool */
+    pthread_mutex_t plock;
+    pthread_cond_t pcond;
+    struct store_reader *pool;
+    bool *pool_busy;
+    unsigned npool;
+};
+
+/* Returns a reset prepared statement for sql on conn (cached), or NULL (logged) on error. */
+sqlite3_stmt *conn_stmt(struct store_reader *conn, const char *sql);
+/* Opens a connection to path with the store's pragmas. */
+int conn_open(struct store_reader *conn, const char *path, bool readonly, char *msg);
+void conn_close(struct store_reader *conn);
+/* Resets every statement of conn that is still on a row, ending its implicit read. */
+void conn_reset_all(struct store_reader *conn);
+/* Executes SQL with no results; logs and returns VIGIL_ESTORE on failure. */
+int conn_exec(struct store_reader *conn, const char *sql);
+
+/* The writer thread (writer.c). */
+void *writer_main(void *arg);
+/* Applies schema migrations on the writer connection (schema.c). */
+int schema_migrate(struct store *s, char *msg);
+
+#endif

@@ -1,0 +1,520 @@
+/* store_sqlite.c - the SQLite store: connections, the read pool, open/close, accounts.
+ *
+ * Objects live in objects.c, the writer thread in writer.c, the schema in schema.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "base/uuid.h"
+#include "base/xalloc.h"
+#include "store/sqlite/store_int.h"
+
+#define STORE_FILE "vigil.db"
+
+/* ---- connections --------------------------------------------------------------------- */
+
+int conn_open(struct store_reader *conn, const char *path, bool readonly, char *msg)
+{
+    memset(conn, 0, sizeof *conn);
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags |= SQLITE_OPEN_NOMUTEX; /* each connection is used by one thread at a time */
+    int rc = sqlite3_open_v2(path, &conn->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(msg, STORE_MSG_SZ, "%s: %s", path,
+                 conn->db ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
+        sqlite3_close(conn->db);
+        conn->db = NULL;
+        return VIGIL_ESTORE;
+    }
+    sqlite3_busy_timeout(conn->db, 10000);
+    const char *pragmas = readonly ? "PRAGMA mmap_size = 268435456;"
+                                     "PRAGMA cache_size = -32768;"
+                                   : "PRAGMA journal_mode = WAL;"
+                                     "PRAGMA synchronous = FULL;"
+                                     "PRAGMA foreign_keys = ON;"
+                                     "PRAGMA cache_size = -131072;"
+                                     "PRAGMA mmap_size = 268435456;";
+    char *err = NULL;
+    if (sqlite3_exec(conn->db, pragmas, NULL, NULL, &err) != SQLITE_OK) {
+        snprintf(msg, STORE_MSG_SZ, "%s: %s", path, err ? err : "pragma failed");
+        sqlite3_free(err);
+        conn_close(conn);
+        return VIGIL_ESTORE;
+    }
+    return 0;
+}
+
+void conn_close(struct store_reader *conn)
+{
+    for (int i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(conn->cache[i].st);
+        free(conn->cache[i].sql);
+    }
+    sqlite3_close(conn->db);
+    memset(conn, 0, sizeof *conn);
+}
+
+sqlite3_stmt *conn_stmt(struct store_reader *conn, const char *sql)
+{
+    int victim = 0;
+    conn->tick++;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (conn->cache[i].sql && strcmp(conn->cache[i].sql, sql) == 0) {
+            conn->cache[i].used = conn->tick;
+            sqlite3_reset(conn->cache[i].st);
+            sqlite3_clear_bindings(conn->cache[i].st);
+            return conn->cache[i].st;
+        }
+        if (conn->cache[i].used < conn->cache[victim].used)
+            victim = i;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK) {
+        log_error("store: cannot prepare \"%.80s\": %s", sql, sqlite3_errmsg(conn->db));
+        return NULL;
+    }
+    sqlite3_finalize(conn->cache[victim].st);
+    free(conn->cache[victim].sql);
+    conn->cache[victim].sql = xstrdup(sql);
+    conn->cache[victim].st = st;
+    conn->cache[victim].used = conn->tick;
+    return st;
+}
+
+void conn_reset_all(struct store_reader *conn)
+{
+    for (sqlite3_stmt *st = sqlite3_next_stmt(conn->db, NULL); st;
+         st = sqlite3_next_stmt(conn->db, st))
+        if (sqlite3_stmt_busy(st))
+            sqlite3_reset(st);
+}
+
+int conn_exec(struct store_reader *conn, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(conn->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        log_error("store: \"%.60s\" failed: %s", sql, err ? err : "?");
+        sqlite3_free(err);
+        return VIGIL_ESTORE;
+    }
+    return 0;
+}
+
+/* ---- open / close -------------------------------------------------------------------- */
+
+static int load_last_added(struct store *s)
+{
+    sqlite3_stmt *st = conn_stmt(&s->wconn, "SELECT COALESCE(MAX(date_added), 0) FROM objects");
+    if (!st || sqlite3_step(st) != SQLITE_ROW)
+        return VIGIL_ESTORE;
+    s->last_added = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_open(const char *dir, const struct store_options *opt, struct store **out,
+               char msg[STORE_MSG_SZ])
+{
+    *out = NULL;
+    msg[0] = '\0';
+    struct store *s = xcalloc(1, sizeof *s);
+    s->path = xasprintf("%s/%s", dir, STORE_FILE);
+    int rc = conn_open(&s->wconn, s->path, false, msg);
+    if (rc) {
+        free(s->path);
+        free(s);
+        return rc;
+    }
+    s->wconn.owner = s;
+    if (chmod(s->path, 0600) != 0)
+        log_warn("store: cannot chmod %s: %s", s->path, strerror(errno));
+    rc = schema_migrate(s, msg);
+    if (!rc && load_last_added(s)) {
+        snprintf(msg, STORE_MSG_SZ, "cannot read the store: %s", sqlite3_errmsg(s->wconn.db));
+        rc = VIGIL_ESTORE;
+    }
+    if (rc) {
+        conn_close(&s->wconn);
+        free(s->path);
+        free(s);
+        return rc;
+    }
+    s->npool = opt && opt->read_connections ? opt->read_connections : 8;
+    s->pool = xcalloc(s->npool, sizeof *s->pool);
+    s->pool_busy = xcalloc(s->npool, sizeof *s->pool_busy);
+    for (unsigned i = 0; i < s->npool; i++) {
+        rc = conn_open(&s->pool[i], s->path, true, msg);
+        if (rc) {
+            s->npool = i;
+            s->stopping = true;
+            store_close(s);
+            return rc;
+        }
+        s->pool[i].owner = s;
+        s->pool[i].in_pool = true;
+    }
+    pthread_mutex_init(&s->wlock, NULL);
+    pthread_cond_init(&s->wcond, NULL);
+    pthread_cond_init(&s->wdone, NULL);
+    pthread_mutex_init(&s->plock, NULL);
+    pthread_cond_init(&s->pcond, NULL);
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        snprintf(msg, STORE_MSG_SZ, "cannot start the writer thread");
+        s->stopping = true;
+        store_close(s);
+        return VIGIL_EINTERNAL;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    if (!s->stopping) {
+        pthread_mutex_lock(&s->wlock);
+        s->stopping = true;
+        pthread_cond_signal(&s->wcond);
+        pthread_mutex_unlock(&s->wlock);
+        pthread_join(s->writer, NULL);
+        pthread_mutex_destroy(&s->wlock);
+        pthread_cond_destroy(&s->wcond);
+        pthread_cond_destroy(&s->wdone);
+        pthread_mutex_destroy(&s->plock);
+        pthread_cond_destroy(&s->pcond);
+    }
+    for (unsigned i = 0; i < s->npool; i++)
+        conn_close(&s->pool[i]);
+    conn_close(&s->wconn);
+    free(s->pool);
+    free(s->pool_busy);
+    free(s->path);
+    free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+    return s->schema_version;
+}
+
+int store_check(struct store *s, char msg[STORE_MSG_SZ])
+{
+    struct store_reader *r;
+    int rc = store_read_begin(s, &r);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = conn_stmt(r, "PRAGMA integrity_check");
+    rc = VIGIL_ESTORE;
+    snprintf(msg, STORE_MSG_SZ, "integrity check could not run");
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        const char *res = (const char *)sqlite3_column_text(st, 0);
+        snprintf(msg, STORE_MSG_SZ, "%s", res ? res : "?");
+        if (res && strcmp(res, "ok") == 0)
+            rc = 0;
+    }
+    if (st)
+        sqlite3_reset(st);
+    store_read_end(r);
+    return rc;
+}
+
+/* ---- read pool ----------------------------------------------------------------------- */
+
+int store_read_begin(struct store *s, struct store_reader **out)
+{
+    pthread_mutex_lock(&s->plock);
+    for (;;) {
+        for (unsigned i = 0; i < s->npool; i++) {
+            if (!s->pool_busy[i]) {
+                s->pool_busy[i] = true;
+                pthread_mutex_unlock(&s->plock);
+                *out = &s->pool[i];
+                return conn_exec(&s->pool[i], "BEGIN");
+            }
+        }
+        pthread_cond_wait(&s->pcond, &s->plock);
+    }
+}
+
+void store_read_end(struct store_reader *r)
+{
+    if (!r || !r->in_pool)
+        return;
+    conn_reset_all(r); /* a statement left on a row would keep the old snapshot alive */
+    conn_exec(r, "COMMIT");
+    struct store *s = r->owner;
+    pthread_mutex_lock(&s->plock);
+    s->pool_busy[r - s->pool] = false;
+    pthread_cond_signal(&s->pcond);
+    pthread_mutex_unlock(&s->plock);
+}
+
+struct store_reader *store_txn_reader(struct store_txn *t)
+{
+    return t->conn;
+}
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    const char *p = (const char *)sqlite3_column_text(st, i);
+    return p ? p : "";
+}
+
+/* Steps an INSERT; maps a uniqueness violation to VIGIL_EEXIST. */
+static int step_insert(struct store_reader *c, sqlite3_stmt *st, int64_t *id)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return VIGIL_EEXIST;
+    if (rc != SQLITE_DONE) {
+        log_error("store: insert failed: %s", sqlite3_errmsg(c->db));
+        return VIGIL_ESTORE;
+    }
+    if (id)
+        *id = sqlite3_last_insert_rowid(c->db);
+    return 0;
+}
+
+/* Steps a single-row SELECT; VIGIL_ENOENT when it yields no row. The statement is left on
+ * its row for the caller to read; the next conn_stmt() resets it. */
+static int step_row(struct store_reader *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return VIGIL_ENOENT;
+    log_error("store: query failed: %s", sqlite3_errmsg(c->db));
+    return VIGIL_ESTORE;
+}
+
+/* ---- collections --------------------------------------------------------------------- */
+
+int store_txn_collection_add(struct store_txn *t, const char *name, const char *title,
+                             const char *description, bool partner_writable, int64_t *id)
+{
+    char uuid[UUID_STRLEN + 1];
+    uuid_v4(uuid);
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO collections(uuid, name, title, "
+                                          "description, partner_writable) VALUES(?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, description, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, partner_writable);
+    return step_insert(t->conn, st, id);
+}
+
+#define COLL_COLS "id, uuid, name, title, description, partner_writable"
+
+static void read_collection(sqlite3_stmt *st, struct store_collection *c)
+{
+    c->id = sqlite3_column_int64(st, 0);
+    c->uuid = col_text(st, 1);
+    c->name = col_text(st, 2);
+    c->title = col_text(st, 3);
+    c->description = col_text(st, 4);
+    c->partner_writable = sqlite3_column_int(st, 5);
+}
+
+int store_collections(struct store_reader *r,
+                      int (*fn)(void *ctx, const struct store_collection *c), void *ctx)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT " COLL_COLS " FROM collections ORDER BY id");
+    if (!st)
+        return VIGIL_ESTORE;
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        struct store_collection c;
+        read_collection(st, &c);
+        rc = fn(ctx, &c);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_collection_find(struct store_reader *r, const char *uuid_or_name,
+                          struct store_collection *out)
+{
+    sqlite3_stmt *st =
+        conn_stmt(r, "SELECT " COLL_COLS " FROM collections WHERE uuid = ?1 OR name = ?1");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, uuid_or_name, -1, SQLITE_STATIC);
+    int rc = step_row(r, st);
+    if (!rc)
+        read_collection(st, out);
+    return rc;
+}
+
+/* ---- partners, users, tokens --------------------------------------------------------- */
+
+int store_txn_partner_add(struct store_txn *t, const char *name, const char *identity_id,
+                          bool coordinator, int default_tlp, int64_t *id)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO partners(name, identity_id, coordinator,"
+                                          " default_tlp, created) VALUES(?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, identity_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, coordinator);
+    sqlite3_bind_int(st, 4, default_tlp);
+    sqlite3_bind_int64(st, 5, ts_now());
+    return step_insert(t->conn, st, id);
+}
+
+#define PARTNER_COLS "id, name, identity_id, coordinator, default_tlp, created"
+
+static int read_partner(struct store_reader *r, sqlite3_stmt *st, struct store_partner *out)
+{
+    int rc = step_row(r, st);
+    if (rc)
+        return rc;
+    out->id = sqlite3_column_int64(st, 0);
+    out->name = col_text(st, 1);
+    out->identity_id = col_text(st, 2);
+    out->coordinator = sqlite3_column_int(st, 3);
+    out->default_tlp = sqlite3_column_int(st, 4);
+    out->created = sqlite3_column_int64(st, 5);
+    return 0;
+}
+
+int store_partner_find(struct store_reader *r, const char *name, struct store_partner *out)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT " PARTNER_COLS " FROM partners WHERE name = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    return read_partner(r, st, out);
+}
+
+int store_partner_get(struct store_reader *r, int64_t id, struct store_partner *out)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT " PARTNER_COLS " FROM partners WHERE id = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    return read_partner(r, st, out);
+}
+
+int store_txn_user_add(struct store_txn *t, int64_t partner, const char *name,
+                       const char *role, const char *password_hash, int64_t *id)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO users(partner, name, role, "
+                                          "password_hash, created) VALUES(?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, partner);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, password_hash ? password_hash : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, ts_now());
+    return step_insert(t->conn, st, id);
+}
+
+int store_user_find(struct store_reader *r, const char *name, struct store_user *out)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT id, partner, name, role, password_hash, disabled,"
+                                    " created FROM users WHERE name = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = step_row(r, st);
+    if (rc)
+        return rc;
+    out->id = sqlite3_column_int64(st, 0);
+    out->partner = sqlite3_column_int64(st, 1);
+    out->name = col_text(st, 2);
+    out->role = col_text(st, 3);
+    out->password_hash = col_text(st, 4);
+    out->disabled = sqlite3_column_int(st, 5);
+    out->created = sqlite3_column_int64(st, 6);
+    return 0;
+}
+
+int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, int64_t *id)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO tokens(user, hash, read_only, expires,"
+                                          " label, created) VALUES(?,?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, tok->user);
+    sqlite3_bind_blob(st, 2, tok->hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, tok->read_only);
+    sqlite3_bind_int64(st, 4, tok->expires);
+    sqlite3_bind_text(st, 5, tok->label ? tok->label : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, ts_now());
+    return step_insert(t->conn, st, id);
+}
+
+int store_token_lookup(struct store_reader *r, const unsigned char hash[STORE_TOKEN_HASH_LEN],
+                       struct store_auth *out)
+{
+    sqlite3_stmt *st = conn_stmt(
+        r, "SELECT t.id, u.id, u.name, u.role, p.id, p.coordinator, t.read_only, t.revoked,"
+           " u.disabled, t.expires, p.default_tlp FROM tokens t JOIN users u ON u.id = t.user"
+           " JOIN partners p ON p.id = u.partner WHERE t.hash = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_blob(st, 1, hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
+    int rc = step_row(r, st);
+    if (rc)
+        return rc;
+    out->token_id = sqlite3_column_int64(st, 0);
+    out->user_id = sqlite3_column_int64(st, 1);
+    out->user_name = col_text(st, 2);
+    out->role = col_text(st, 3);
+    out->partner_id = sqlite3_column_int64(st, 4);
+    out->coordinator = sqlite3_column_int(st, 5);
+    out->read_only = sqlite3_column_int(st, 6);
+    out->revoked = sqlite3_column_int(st, 7);
+    out->disabled = sqlite3_column_int(st, 8);
+    out->expires = sqlite3_column_int64(st, 9);
+    out->default_tlp = sqlite3_column_int(st, 10);
+    return 0;
+}
+
+/* ---- TAXII status resources ---------------------------------------------------------- */
+
+int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner,
+                         const char *json)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO statuses(id, partner, created, json)"
+                                          " VALUES(?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, partner);
+    sqlite3_bind_int64(st, 3, ts_now());
+    sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+    return step_insert(t->conn, st, NULL);
+}
+
+int store_status_get(struct store_reader *r, const char *id, int64_t *partner,
+                     const char **json)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT partner, json FROM statuses WHERE id = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = step_row(r, st);
+    if (rc)
+        return rc;
+    *partner = sqlite3_column_int64(st, 0);
+    *json = col_text(st, 1);
+    return 0;
+}

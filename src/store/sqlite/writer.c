@@ -1,0 +1,93 @@
+/* writer.c - the one writer thread: group commit of queued write jobs.
+ *
+ * The writer takes every job queued since its last commit, runs each inside its own
+ * savepoint of one transaction, commits (fsync with synchronous=FULL), and only then marks
+ * the jobs done and wakes their callers. Under load many callers share one fsync.
+ */
+#include <stdlib.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "store/sqlite/store_int.h"
+
+static void finish(struct store *s, struct write_job *batch)
+{
+    pthread_mutex_lock(&s->wlock);
+    for (struct write_job *j = batch; j; j = j->next)
+        j->done = true;
+    pthread_cond_broadcast(&s->wdone);
+    pthread_mutex_unlock(&s->wlock);
+}
+
+static void run_batch(struct store *s, struct write_job *batch)
+{
+    struct store_reader *c = &s->wconn;
+    struct store_txn t = {.conn = c, .s = s};
+    vtime_t last_added = s->last_added;
+
+    if (conn_exec(c, "BEGIN IMMEDIATE")) {
+        for (struct write_job *j = batch; j; j = j->next)
+            j->rc = VIGIL_ESTORE;
+        return;
+    }
+    for (struct write_job *j = batch; j; j = j->next) {
+        if (conn_exec(c, "SAVEPOINT job")) {
+            j->rc = VIGIL_ESTORE;
+            continue;
+        }
+        j->rc = j->fn(&t, j->arg);
+        conn_reset_all(c);
+        if (j->rc)
+            conn_exec(c, "ROLLBACK TO job");
+        conn_exec(c, "RELEASE job");
+    }
+    conn_reset_all(c);
+    if (conn_exec(c, "COMMIT")) {
+        log_error("store: commit failed: %s", sqlite3_errmsg(c->db));
+        conn_exec(c, "ROLLBACK");
+        s->last_added = last_added;
+        for (struct write_job *j = batch; j; j = j->next)
+            if (!j->rc)
+                j->rc = VIGIL_ESTORE;
+    }
+}
+
+void *writer_main(void *arg)
+{
+    struct store *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->wlock);
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->wcond, &s->wlock);
+        struct write_job *batch = s->head;
+        s->head = s->tail = NULL;
+        bool stop = s->stopping;
+        pthread_mutex_unlock(&s->wlock);
+        if (batch) {
+            run_batch(s, batch);
+            finish(s, batch);
+        } else if (stop) {
+            return NULL;
+        }
+    }
+}
+
+int store_write(struct store *s, store_txn_fn fn, void *arg)
+{
+    struct write_job job = {.fn = fn, .arg = arg};
+    pthread_mutex_lock(&s->wlock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->wlock);
+        return VIGIL_ESHUTDOWN;
+    }
+    if (s->tail)
+        s->tail->next = &job;
+    else
+        s->head = &job;
+    s->tail = &job;
+    pthread_cond_signal(&s->wcond);
+    while (!job.done)
+        pthread_cond_wait(&s->wdone, &s->wlock);
+    pthread_mutex_unlock(&s->wlock);
+    return job.rc;
+}

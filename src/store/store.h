@@ -1,0 +1,251 @@
+/* store.h - Vigil's storage interface.
+ *
+ * Everything Vigil keeps lives behind these functions: STIX objects with all their versions,
+ * collections, partners, users and tokens. The default implementation is SQLite
+ * (src/store/sqlite/); another backend (PostgreSQL) implements this same header and is chosen
+ * at build time.
+ *
+ * Writes. One writer thread owns the only writable connection. A caller hands it a function
+ * (store_write) that runs ON THE WRITER THREAD inside a transaction, using the store_txn_*
+ * functions; the caller blocks until the transaction holding its work is durable on disk.
+ * The writer group-commits: it runs every function queued since the last commit in one
+ * transaction, each inside its own savepoint, so one caller's failure rolls back only that
+ * caller's work. A caller is told its result only after the commit (synchronous=FULL).
+ *
+ * Reads. store_read_begin() lends a read-only connection holding one consistent snapshot
+ * until store_read_end(). Readers never block the writer, nor each other (WAL).
+ *
+ * Time is vtime_t (microseconds since the epoch, base/timestamp.h).
+ * Strings returned in structs filled by read functions borrow from the reader and stay valid
+ * until the next call on that reader or store_read_end(), unless said otherwise.
+ */
+#ifndef VIGIL_STORE_STORE_H
+#define VIGIL_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/timestamp.h"
+
+struct store;
+struct store_txn;
+struct store_reader;
+
+#define STORE_MSG_SZ 256
+
+struct store_options {
+    unsigned read_connections; /* read-only connections lent to readers (default 8) */
+};
+
+/* Opens (creating if needed) the store in directory dir and starts its writer thread.
+ * Applies pending schema migrations. Returns 0 and *out, or a VIGIL_E* code with msg set. */
+int store_open(const char *dir, const struct store_options *opt, struct store **out,
+               char msg[STORE_MSG_SZ]);
+/* Finishes queued writes, stops the writer and closes every connection. NULL is a no-op. */
+void store_close(struct store *s);
+/* The schema version the store is at. */
+int store_schema_version(struct store *s);
+/* Runs SQLite's integrity check; 0 when the store is sound, VIGIL_ESTORE with msg otherwise. */
+int store_check(struct store *s, char msg[STORE_MSG_SZ]);
+
+/* ---- writes ---------------------------------------------------------------------------- */
+
+/* Runs on the writer thread inside a transaction; returns 0 to keep its work or a negative
+ * code to have it rolled back. */
+typedef int (*store_txn_fn)(struct store_txn *t, void *arg);
+
+/* Queues fn and waits until it has run and its transaction is durable. Returns fn's result,
+ * or VIGIL_ESTORE when the commit failed (nothing of fn's work is kept), or
+ * VIGIL_ESHUTDOWN when the store is closing. */
+int store_write(struct store *s, store_txn_fn fn, void *arg);
+
+/* ---- collections ----------------------------------------------------------------------- */
+
+struct store_collection {
+    int64_t id;
+    const char *uuid;        /* TAXII collection id */
+    const char *name;        /* short name: "reports", "alerts", "compliance" */
+    const char *title;
+    const char *description;
+    bool partner_writable;   /* partners may add objects; else only the hub writes */
+};
+
+/* Creates a collection; VIGIL_EEXIST when the name is taken. */
+int store_txn_collection_add(struct store_txn *t, const char *name, const char *title,
+                             const char *description, bool partner_writable, int64_t *id);
+/* Calls fn for every collection, ordered by id; stops at fn's first nonzero result. */
+int store_collections(struct store_reader *r,
+                      int (*fn)(void *ctx, const struct store_collection *c), void *ctx);
+/* Finds a collection by its uuid or its name. VIGIL_ENOENT when there is none. */
+int store_collection_find(struct store_reader *r, const char *uuid_or_name,
+                          struct store_collection *out);
+
+/* ---- STIX objects ---------------------------------------------------------------------- */
+
+/* Handling of an object as the access policy needs it (see access/policy.h). */
+struct store_acl {
+    int64_t owner; /* submitting partner */
+    int tlp;       /* enum tlp_level of access/policy.h */
+    int64_t group; /* sharing group, 0 for none */
+};
+
+struct store_object_in {
+    const char *id;
+    const char *type;
+    const char *spec_version;
+    vtime_t version;  /* modified, else created; 0 for objects without either (SCOs) */
+    struct store_acl acl;
+    const char *json; /* the object, serialised */
+    size_t json_len;
+};
+
+enum store_put_outcome {
+    STORE_PUT_ADDED,  /* a new version was stored */
+    STORE_PUT_EXISTS, /* this id + version was already stored: nothing changed */
+};
+
+/* Stores one object version in collection coll, stamping it with a date_added later than
+ * every date_added before it. Re-putting an existing id + version is not an error
+ * (*outcome = STORE_PUT_EXISTS). VIGIL_EPERM when earlier versions of the id in this
+ * collection belong to another partner (only the creator adds versions). */
+int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
+                         enum store_put_outcome *outcome, vtime_t *date_added);
+/* Deletes versions of an object: all of them when nversions is 0, else those listed.
+ * Sets *deleted to the number removed (0 is not an error). */
+int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id,
+                            const vtime_t *versions, size_t nversions, size_t *deleted);
+
+/* One stored object version, as read. */
+struct store_object {
+    const char *id;
+    const char *type;
+    const char *spec_version;
+    vtime_t version;
+    vtime_t date_added;
+    struct store_acl acl;
+    const char *json;
+    size_t json_len;
+};
+
+enum store_version_match {
+    STORE_VER_LAST = 1,  /* the newest version of each id */
+    STORE_VER_FIRST = 2, /* the oldest version of each id */
+    STORE_VER_ALL = 4,   /* every version */
+};
+
+/* A filtered, ordered (by date_added), paged scan of one collection. */
+struct store_query {
+    int64_t coll;
+    vtime_t added_after;              /* only objects added strictly after; 0 = no bound */
+    const char *const *ids;           /* match any of these ids; nids 0 = any */
+    size_t nids;
+    const char *const *types;
+    size_t ntypes;
+    const char *const *spec_versions;
+    size_t nspec_versions;
+    unsigned version_match;           /* STORE_VER_* bits; 0 means STORE_VER_LAST */
+    const vtime_t *versions;          /* and/or these exact versions */
+    size_t nversions;
+    size_t limit;                     /* most objects to emit; 0 = no limit */
+    /* The read policy: rows for which it returns false are skipped as if they did not exist
+     * (they are neither emitted nor counted). NULL lets every row through. */
+    bool (*visible)(void *ctx, const struct store_acl *acl);
+    void *visible_ctx;
+};
+
+struct store_page {
+    size_t count;           /* objects emitted */
+    bool more;              /* another visible object follows the page */
+    vtime_t first_added;    /* date_added of the first and last emitted object */
+    vtime_t last_added;
+};
+
+/* Runs q, calling emit for each visible object in date_added order until q->limit objects
+ * have been emitted; emit's nonzero result stops the scan and is returned. */
+int store_objects_query(struct store_reader *r, const struct store_query *q,
+                        int (*emit)(void *ctx, const struct store_object *o), void *ctx,
+                        struct store_page *page);
+
+/* ---- TAXII status resources ------------------------------------------------------------ */
+
+/* Keeps a status resource (json, serialised) under its id for the partner that caused it. */
+int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner,
+                         const char *json);
+/* Reads a status resource; *json borrows from the reader. VIGIL_ENOENT when unknown. */
+int store_status_get(struct store_reader *r, const char *id, int64_t *partner,
+                     const char **json);
+
+/* ---- partners, users, tokens ----------------------------------------------------------- */
+
+struct store_partner {
+    int64_t id;
+    const char *name;
+    const char *identity_id; /* STIX identity--UUID */
+    bool coordinator;        /* the coordination center */
+    int default_tlp;
+    vtime_t created;
+};
+
+int store_txn_partner_add(struct store_txn *t, const char *name, const char *identity_id,
+                          bool coordinator, int default_tlp, int64_t *id);
+int store_partner_find(struct store_reader *r, const char *name, struct store_partner *out);
+int store_partner_get(struct store_reader *r, int64_t id, struct store_partner *out);
+
+struct store_user {
+    int64_t id;
+    int64_t partner;
+    const char *name;
+    const char *role;          /* admin, analyst, reporter, reader */
+    const char *password_hash; /* argon2id encoded, or "" when none is set */
+    bool disabled;
+    vtime_t created;
+};
+
+int store_txn_user_add(struct store_txn *t, int64_t partner, const char *name,
+                       const char *role, const char *password_hash, int64_t *id);
+int store_user_find(struct store_reader *r, const char *name, struct store_user *out);
+
+#define STORE_TOKEN_HASH_LEN 32
+
+struct store_token_in {
+    int64_t user;
+    unsigned char hash[STORE_TOKEN_HASH_LEN]; /* SHA-256 of the token; the token is not kept */
+    bool read_only;
+    vtime_t expires;                           /* 0 = never */
+    const char *label;
+};
+
+int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, int64_t *id);
+
+/* What a token stands for, joined with its user and partner. */
+struct store_auth {
+    int64_t token_id;
+    int64_t user_id;
+    const char *user_name;
+    const char *role;
+    int64_t partner_id;
+    bool coordinator;
+    int default_tlp;
+    bool read_only;
+    bool revoked;
+    bool disabled;
+    vtime_t expires;
+};
+
+/* Looks up a token by its hash. VIGIL_ENOENT when unknown. */
+int store_token_lookup(struct store_reader *r, const unsigned char hash[STORE_TOKEN_HASH_LEN],
+                       struct store_auth *out);
+
+/* ---- reads ----------------------------------------------------------------------------- */
+
+/* A reader on the writer's own connection, for reads inside a transaction (they see the
+ * transaction's own writes). Valid until fn returns; do not pass it to store_read_end(). */
+struct store_reader *store_txn_reader(struct store_txn *t);
+
+/* Lends a read-only connection with a fresh snapshot; blocks while all are lent. */
+int store_read_begin(struct store *s, struct store_reader **out);
+/* Ends the snapshot and returns the connection. NULL is a no-op. */
+void store_read_end(struct store_reader *r);
+
+#endif

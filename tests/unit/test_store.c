@@ -1,0 +1,317 @@
+/* test_store.c - the SQLite store: object versions, paging, policy hook, durability. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/err.h"
+#include "base/xalloc.h"
+#include "store/store.h"
+
+struct fixture {
+    char dir[64];
+    struct store *s;
+    int64_t coll;
+};
+
+static int add_coll(struct store_txn *t, void *arg)
+{
+    return store_txn_collection_add(t, "reports", "Reports", "", true, arg);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = xcalloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/vigil-store-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    char msg[STORE_MSG_SZ];
+    if (store_open(f->dir, NULL, &f->s, msg))
+        return -1;
+    if (store_write(f->s, add_coll, &f->coll))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    store_close(f->s);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+struct put {
+    int64_t coll;
+    struct store_object_in in;
+    enum store_put_outcome outcome;
+};
+
+static int put_txn(struct store_txn *t, void *arg)
+{
+    struct put *p = arg;
+    return store_txn_object_put(t, p->coll, &p->in, &p->outcome, NULL);
+}
+
+static int put(struct fixture *f, const char *id, vtime_t version, int64_t owner, int tlp,
+               enum store_put_outcome *outcome)
+{
+    char json[128];
+    snprintf(json, sizeof json, "{\"id\":\"%s\",\"v\":%lld}", id, (long long)version);
+    struct put p = {.coll = f->coll,
+                    .in = {.id = id, .type = "note", .spec_version = "2.1", .version = version,
+                           .acl = {.owner = owner, .tlp = tlp}, .json = json,
+                           .json_len = strlen(json)}};
+    int rc = store_write(f->s, put_txn, &p);
+    if (outcome)
+        *outcome = p.outcome;
+    return rc;
+}
+
+struct seen {
+    char ids[64][64];
+    vtime_t versions[64];
+    vtime_t added[64];
+    int n;
+};
+
+static int collect(void *ctx, const struct store_object *o)
+{
+    struct seen *s = ctx;
+    snprintf(s->ids[s->n], 64, "%s", o->id);
+    s->versions[s->n] = o->version;
+    s->added[s->n] = o->date_added;
+    s->n++;
+    return 0;
+}
+
+static int query(struct fixture *f, struct store_query *q, struct seen *seen,
+                 struct store_page *page)
+{
+    memset(seen, 0, sizeof *seen);
+    q->coll = f->coll;
+    struct store_reader *r;
+    int rc = store_read_begin(f->s, &r);
+    if (!rc)
+        rc = store_objects_query(r, q, collect, seen, page);
+    store_read_end(r);
+    return rc;
+}
+
+static void versions_and_flags(void **state)
+{
+    struct fixture *f = *state;
+    enum store_put_outcome out;
+    assert_int_equal(put(f, "note--1", 200, 1, 1, &out), 0);
+    assert_int_equal(out, STORE_PUT_ADDED);
+    assert_int_equal(put(f, "note--1", 200, 1, 1, &out), 0);
+    assert_int_equal(out, STORE_PUT_EXISTS);
+    assert_int_equal(put(f, "note--1", 300, 1, 1, &out), 0);
+    assert_int_equal(put(f, "note--1", 100, 1, 1, &out), 0); /* an older version, late */
+    assert_int_equal(put(f, "note--2", 50, 1, 1, &out), 0);
+    assert_int_equal(put(f, "note--1", 400, 2, 1, &out), VIGIL_EPERM); /* not the creator */
+
+    struct store_query q = {0};
+    struct seen seen;
+    struct store_page page;
+    assert_int_equal(query(f, &q, &seen, &page), 0); /* default: last */
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.ids[0], "note--1");
+    assert_int_equal(seen.versions[0], 300);
+    assert_string_equal(seen.ids[1], "note--2");
+
+    q.version_match = STORE_VER_FIRST;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 2);
+    /* note--1's first version (100) arrived after its others, but before note--2. */
+    assert_string_equal(seen.ids[0], "note--1");
+    assert_int_equal(seen.versions[0], 100);
+    assert_string_equal(seen.ids[1], "note--2");
+    q.version_match = STORE_VER_ALL;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 4);
+    for (int i = 1; i < seen.n; i++)
+        assert_true(seen.added[i] > seen.added[i - 1]);
+
+    vtime_t want = 200;
+    q.version_match = 0;
+    q.versions = &want;
+    q.nversions = 1;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.versions[0], 200);
+}
+
+static bool only_tlp_green(void *ctx, const struct store_acl *acl)
+{
+    return acl->tlp == 1;
+}
+
+static void paging_skips_invisible_rows(void **state)
+{
+    struct fixture *f = *state;
+    char id[32];
+    for (int i = 0; i < 10; i++) {
+        snprintf(id, sizeof id, "note--%d", i);
+        assert_int_equal(put(f, id, 1, 1, i % 2, NULL), 0); /* odd ones are green */
+    }
+    struct store_query q = {.limit = 2, .visible = only_tlp_green};
+    struct seen seen;
+    struct store_page page;
+    int total = 0;
+    for (;;) {
+        assert_int_equal(query(f, &q, &seen, &page), 0);
+        for (int i = 0; i < seen.n; i++) {
+            int k = seen.ids[i][6] - '0';
+            assert_int_equal(k % 2, 1);
+            assert_int_equal(k, 2 * total + 1);
+            total++;
+        }
+        if (!page.more)
+            break;
+        assert_int_equal(page.count, 2);
+        q.added_after = page.last_added;
+    }
+    assert_int_equal(total, 5);
+    /* The last page is exactly full: more must be false because no VISIBLE row follows. */
+    q.added_after = 0;
+    q.limit = 5;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(page.count, 5);
+    assert_false(page.more);
+}
+
+static void filters_by_id_and_type(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(put(f, "note--a", 1, 1, 1, NULL), 0);
+    assert_int_equal(put(f, "note--a", 2, 1, 1, NULL), 0);
+    assert_int_equal(put(f, "note--b", 1, 1, 1, NULL), 0);
+    const char *ids[] = {"note--a"};
+    struct store_query q = {.ids = ids, .nids = 1, .version_match = STORE_VER_ALL};
+    struct seen seen;
+    struct store_page page;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 2);
+    const char *types[] = {"indicator"};
+    struct store_query q2 = {.types = types, .ntypes = 1};
+    assert_int_equal(query(f, &q2, &seen, &page), 0);
+    assert_int_equal(seen.n, 0);
+}
+
+struct del_args {
+    int64_t coll;
+    const char *id;
+    vtime_t v;
+    size_t nv;
+    size_t deleted;
+};
+
+static int del_txn(struct store_txn *t, void *arg)
+{
+    struct del_args *d = arg;
+    return store_txn_object_delete(t, d->coll, d->id, &d->v, d->nv, &d->deleted);
+}
+
+static void delete_keeps_flags_right(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(put(f, "note--a", 1, 1, 1, NULL), 0);
+    assert_int_equal(put(f, "note--a", 2, 1, 1, NULL), 0);
+    struct del_args d = {f->coll, "note--a", 2, 1, 0};
+    assert_int_equal(store_write(f->s, del_txn, &d), 0);
+    assert_int_equal(d.deleted, 1);
+    struct store_query q = {0};
+    struct seen seen;
+    struct store_page page;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.versions[0], 1);
+    d.nv = 0;
+    assert_int_equal(store_write(f->s, del_txn, &d), 0);
+    assert_int_equal(d.deleted, 1);
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 0);
+}
+
+static int failing_txn(struct store_txn *t, void *arg)
+{
+    struct put *p = arg;
+    int rc = store_txn_object_put(t, p->coll, &p->in, &p->outcome, NULL);
+    return rc ? rc : VIGIL_EINVAL; /* wrote, then failed: must leave nothing */
+}
+
+static void failed_job_leaves_nothing_and_data_survives_reopen(void **state)
+{
+    struct fixture *f = *state;
+    const char *json = "{}";
+    struct put p = {.coll = f->coll,
+                    .in = {.id = "note--x", .type = "note", .spec_version = "2.1",
+                           .version = 5, .acl = {.owner = 1}, .json = json, .json_len = 2}};
+    assert_int_equal(store_write(f->s, failing_txn, &p), VIGIL_EINVAL);
+    assert_int_equal(put(f, "note--y", 5, 1, 1, NULL), 0);
+    store_close(f->s);
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
+    assert_int_equal(store_check(f->s, msg), 0);
+    assert_string_equal(msg, "ok");
+    struct store_query q = {0};
+    struct seen seen;
+    struct store_page page;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.ids[0], "note--y");
+    /* date_added keeps increasing across a reopen. */
+    vtime_t before = seen.added[0];
+    assert_int_equal(put(f, "note--z", 5, 1, 1, NULL), 0);
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_true(seen.added[1] > before);
+}
+
+/* A single-row read leaves its statement on the row; ending the read must still let the next
+ * read on the same connection see newer commits. */
+static void reader_sees_new_commits_on_a_reused_connection(void **state)
+{
+    struct fixture *f = *state;
+    store_close(f->s);
+    char msg[STORE_MSG_SZ];
+    struct store_options one = {.read_connections = 1};
+    assert_int_equal(store_open(f->dir, &one, &f->s, msg), 0);
+    struct store_reader *r;
+    struct store_collection c;
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    assert_int_equal(store_collection_find(r, "reports", &c), 0);
+    assert_int_equal(store_collection_find(r, "nope", &c), VIGIL_ENOENT);
+    store_read_end(r);
+    assert_int_equal(put(f, "note--new", 1, 1, 1, NULL), 0);
+    struct store_query q = {0};
+    struct seen seen;
+    struct store_page page;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(versions_and_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(paging_skips_invisible_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(filters_by_id_and_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(delete_keeps_flags_right, setup, teardown),
+        cmocka_unit_test_setup_teardown(reader_sees_new_commits_on_a_reused_connection, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(failed_job_leaves_nothing_and_data_survives_reopen,
+                                        setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
