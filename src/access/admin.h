@@ -1,0 +1,34 @@
+/* admin.h - administration of partners, users and tokens, shared by the CLI and the REST API.
+ *
+ * Each function validates its input, then performs its writes through the store's writer in
+ * one durable transaction: on any error nothing is written.
+ */
+#ifndef VIGIL_ACCESS_ADMIN_H
+#define VIGIL_ACCESS_ADMIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "access/auth.h"
+#include "store/store.h"
+
+#define ADMIN_MSG_SZ 256
+
+/* Valid names: 1-64 characters, letters, digits, space and ._-+@ (not starting with space). */
+bool admin_name_valid(const char *name);
+/* True for admin, analyst, reporter, reader. */
+bool admin_role_valid(const char *role);
+
+/* Adds a partner with a new STIX identity id (written into identity_id[64]); its default
+ * marking is AMBER. VIGIL_EEXIST if the name is taken, VIGIL_EINVAL for a bad name. */
+int admin_partner_add(struct store *s, const char *name, bool coordinator,
+                      char identity_id[64], char msg[ADMIN_MSG_SZ]);
+/* Adds a user to a partner (by partner name). password may be NULL (token-only user). */
+int admin_user_add(struct store *s, const char *partner, const char *user, const char *role,
+                   const char *password, char msg[ADMIN_MSG_SZ]);
+/* Creates a token for a user; writes it into token. expires_days 0 = never. */
+int admin_token_create(struct store *s, const char *user, bool read_only, int expires_days,
+                       const char *label, char token[AUTH_TOKEN_LEN + 1],
+                       char msg[ADMIN_MSG_SZ]);
+
+#endif

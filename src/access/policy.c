@@ -1,0 +1,86 @@
+#include "access/policy.h"
+
+#include <strings.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "stix/stix.h"
+
+static bool in_groups(const struct policy_reader *r, int64_t g)
+{
+    size_t lo = 0, hi = r->ngroups;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->groups[mid] == g)
+            return true;
+        if (r->groups[mid] < g)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl)
+{
+    if (acl->owner == r->partner)
+        return true;
+    switch (acl->tlp) {
+    case TLP_CLEAR:
+    case TLP_GREEN:
+        return true;
+    case TLP_AMBER:
+    case TLP_AMBER_STRICT:
+        return acl->group ? in_groups(r, acl->group) : r->coordinator;
+    case TLP_RED:
+        return acl->group && in_groups(r, acl->group);
+    default:
+        return false;
+    }
+}
+
+bool policy_visible(void *ctx, const struct store_acl *acl)
+{
+    return policy_can_read(ctx, acl);
+}
+
+static const struct {
+    const char *name;
+    const char *id;
+} levels[] = {
+    [TLP_CLEAR] = {"clear", STIX_TLP_CLEAR},
+    [TLP_GREEN] = {"green", STIX_TLP_GREEN},
+    [TLP_AMBER] = {"amber", STIX_TLP_AMBER},
+    [TLP_AMBER_STRICT] = {"amber+strict", STIX_TLP_AMBER_STRICT},
+    [TLP_RED] = {"red", STIX_TLP_RED},
+    [TLP_UNKNOWN] = {"unknown", NULL},
+};
+
+int tlp_parse(const char *s, enum tlp_level *out)
+{
+    for (int i = TLP_CLEAR; i <= TLP_RED; i++) {
+        if (strcasecmp(s, levels[i].name) == 0) {
+            *out = (enum tlp_level)i;
+            return 0;
+        }
+    }
+    return VIGIL_EINVAL;
+}
+
+const char *tlp_name(enum tlp_level l)
+{
+    return l <= TLP_UNKNOWN ? levels[l].name : "unknown";
+}
+
+const char *tlp_marking_id(enum tlp_level l)
+{
+    return l <= TLP_UNKNOWN ? levels[l].id : NULL;
+}
+
+enum tlp_level tlp_from_marking_id(const char *id)
+{
+    for (int i = TLP_CLEAR; i <= TLP_RED; i++)
+        if (strcmp(id, levels[i].id) == 0)
+            return (enum tlp_level)i;
+    return TLP_UNKNOWN;
+}

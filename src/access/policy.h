@@ -1,0 +1,57 @@
+/* policy.h - who may read what: the S3 read rule, in one place.
+ *
+ * Every read path (TAXII, REST, search, counts, exports, the live stream, webhooks) asks
+ * policy_can_read() about each object before it shows, counts or derives anything from it.
+ * No read path filters on its own. See docs/ACCESS.md for the rule in plain words.
+ */
+#ifndef VIGIL_ACCESS_POLICY_H
+#define VIGIL_ACCESS_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Handling levels, stored as integers: never renumber. */
+enum tlp_level {
+    TLP_CLEAR = 0,
+    TLP_GREEN = 1,
+    TLP_AMBER = 2,
+    TLP_AMBER_STRICT = 3,
+    TLP_RED = 4,
+    TLP_UNKNOWN = 5, /* a marking Vigil does not know: readable by its owner only */
+};
+
+/* The reader a decision is made for. */
+struct policy_reader {
+    int64_t partner;        /* the reader's partner */
+    int64_t user;           /* the reader's user */
+    bool coordinator;       /* the reader's partner is the coordination center */
+    const int64_t *groups;  /* sharing groups that name the reader's partner or the user,
+                             * sorted ascending */
+    size_t ngroups;
+};
+
+/* The S3 rule: true when reader r may read an object handled as acl says.
+ *  - the submitting partner always reads its own objects;
+ *  - CLEAR, GREEN: every partner;
+ *  - AMBER, AMBER+STRICT: partners of the object's sharing group; with no group, the
+ *    coordination center;
+ *  - RED: only users named by the object's group (no group: the owner only);
+ *  - unknown markings: the owner only. Roles (admin included) never widen this. */
+bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl);
+
+/* Adapter with the signature of store_query.visible; ctx is a struct policy_reader. */
+bool policy_visible(void *ctx, const struct store_acl *acl);
+
+/* Parses "clear", "green", "amber", "amber+strict", "red" (any case). VIGIL_EINVAL if none. */
+int tlp_parse(const char *s, enum tlp_level *out);
+/* "clear" ... "red", "unknown". */
+const char *tlp_name(enum tlp_level l);
+/* The official TLP 2.0 marking-definition id of a level (NULL for TLP_UNKNOWN). */
+const char *tlp_marking_id(enum tlp_level l);
+/* The level of a marking-definition id, or TLP_UNKNOWN. */
+enum tlp_level tlp_from_marking_id(const char *id);
+
+#endif

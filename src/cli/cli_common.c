@@ -1,0 +1,35 @@
+/* cli_common.c - what the subcommands share: opening a data directory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/xalloc.h"
+#include "cli/cli.h"
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
+int cli_open(const char *data, struct config *cfg, struct store **s)
+{
+    char msg[STORE_MSG_SZ > CONFIG_MSG_SZ ? STORE_MSG_SZ : CONFIG_MSG_SZ];
+    char *path = xasprintf("%s/vigil.conf", data);
+    int rc = config_load(cfg, path, msg);
+    free(path);
+    if (rc) {
+        fprintf(stderr, "vigil: %s%s\n", msg,
+                rc == VIGIL_EIO ? " (is this a data directory? see vigil init)" : "");
+        return 1;
+    }
+    struct store_options so = {.read_connections = 2};
+    if (store_open(data, &so, s, msg)) {
+        fprintf(stderr, "vigil: cannot open the store: %s\n", msg);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,217 @@
+/* app.c - daemon start and stop, authentication, error format, health and metrics. */
+#include "server/app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+
+#define TAXII_MEDIA "application/taxii+json;version=2.1"
+
+void app_json(struct http_resp *resp, int status, const char *content_type, const json_t *v)
+{
+    resp->status = status;
+    resp->content_type = content_type;
+    buf_reset(&resp->body);
+    if (vjson_dump(v, &resp->body)) {
+        buf_reset(&resp->body);
+        resp->status = 500;
+        buf_adds(&resp->body, "{\"title\":\"response too large\",\"http_status\":\"500\"}");
+    }
+}
+
+void app_error(const struct http_req *req, struct http_resp *resp, int status,
+               const char *title, const char *description)
+{
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    json_t *e = json_pack("{s:s, s:s}", "title", title, "http_status", code);
+    if (description)
+        json_object_set_new(e, "description", json_string(description));
+    bool taxii = req && strncmp(req->path, "/taxii2/", 8) == 0;
+    app_json(resp, status, taxii ? TAXII_MEDIA : "application/json", e);
+    json_decref(e);
+}
+
+static void on_error(struct http_req *req, struct http_resp *resp, int status,
+                     const char *title, void *app)
+{
+    app_error(req, resp, status, title, NULL);
+}
+
+static void free_principal(void *p)
+{
+    auth_principal_release(p);
+    free(p);
+}
+
+static bool on_auth(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    struct auth_principal *p = xcalloc(1, sizeof *p);
+    if (auth_check_header(a->store, http_header(req, "Authorization"), p) != 0) {
+        free(p);
+        app_error(req, resp, 401, "authentication required",
+                  "send an API token as Bearer, or as the password of HTTP Basic");
+        http_resp_header(resp, "WWW-Authenticate", "Basic realm=\"vigil\", charset=\"UTF-8\"");
+        return false;
+    }
+    req->auth = p;
+    req->auth_free = free_principal;
+    return true;
+}
+
+const struct auth_principal *app_principal(const struct http_req *req)
+{
+    return req->auth;
+}
+
+static void h_healthz(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    http_resp_text(resp, 200, "application/json", "{\"status\":\"ok\"}");
+}
+
+/* Ready when the store answers a read. */
+static void h_readyz(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    struct store_reader *r;
+    struct store_collection c;
+    int rc = store_read_begin(a->store, &r);
+    if (!rc) {
+        rc = store_collection_find(r, "reports", &c);
+        store_read_end(r);
+    }
+    if (rc)
+        http_resp_text(resp, 503, "application/json", "{\"status\":\"store unavailable\"}");
+    else
+        http_resp_text(resp, 200, "application/json", "{\"status\":\"ready\"}");
+}
+
+static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    resp->content_type = "text/plain; version=0.0.4";
+    buf_reset(&resp->body);
+    http_metrics_write(a->http, &resp->body);
+    buf_addf(&resp->body,
+             "# HELP vigil_start_time_seconds When the daemon started.\n"
+             "# TYPE vigil_start_time_seconds gauge\n"
+             "vigil_start_time_seconds %.3f\n",
+             (double)a->started / 1e6);
+}
+
+static const struct http_route base_routes[] = {
+    {"GET", "/healthz", h_healthz, "healthz", true},
+    {"GET", "/readyz", h_readyz, "readyz", true},
+    {"GET", "/metrics", h_metrics, "metrics", false},
+};
+
+/* Reads DIR/secret.key (32 random bytes made by init), the key of paging cursors. */
+static int load_key(const char *dir, unsigned char key[APP_KEY_LEN], char msg[APP_MSG_SZ])
+{
+    char *path = xasprintf("%s/secret.key", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, key, APP_KEY_LEN) : -1;
+    if (fd >= 0)
+        close(fd);
+    int rc = 0;
+    if (n != APP_KEY_LEN) {
+        snprintf(msg, APP_MSG_SZ, "%s: cannot read the server key (run vigil init)", path);
+        rc = VIGIL_EIO;
+    }
+    free(path);
+    return rc;
+}
+
+static char *read_file(const char *path, char msg[APP_MSG_SZ])
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(msg, APP_MSG_SZ, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (buf_add(&b, chunk, n))
+            break;
+    fclose(f);
+    return buf_detach(&b, NULL);
+}
+
+int app_start(struct app *a, const char *data_dir, const struct config *cfg,
+              char msg[APP_MSG_SZ])
+{
+    memset(a, 0, sizeof *a);
+    a->cfg = cfg;
+    a->started = ts_now();
+    int rc = load_key(data_dir, a->cursor_key, msg);
+    if (rc)
+        return rc;
+    struct store_options so = {.read_connections = (unsigned)cfg->read_connections};
+    rc = store_open(data_dir, &so, &a->store, msg);
+    if (rc)
+        return rc;
+
+    size_t n = sizeof base_routes / sizeof base_routes[0];
+    struct http_route *routes = xcalloc(n + taxii_nroutes, sizeof *routes);
+    memcpy(routes, base_routes, sizeof base_routes);
+    memcpy(routes + n, taxii_routes, taxii_nroutes * sizeof *routes);
+
+    char *cert = NULL, *key = NULL;
+    if (cfg->tls_cert[0]) {
+        cert = read_file(cfg->tls_cert, msg);
+        key = cert ? read_file(cfg->tls_key, msg) : NULL;
+        if (!key) {
+            free(cert);
+            free(routes);
+            store_close(a->store);
+            return VIGIL_EIO;
+        }
+    }
+    struct http_config hc = {
+        .listen = cfg->listen,
+        .threads = (unsigned)cfg->threads,
+        .max_body = (size_t)cfg->max_content_length,
+        .connection_limit = (unsigned)cfg->connection_limit,
+        .per_ip_connection_limit = (unsigned)cfg->per_ip_connection_limit,
+        .timeout_s = (unsigned)cfg->request_timeout,
+        .tls_cert_pem = cert,
+        .tls_key_pem = key,
+        .routes = routes,
+        .nroutes = n + taxii_nroutes,
+        .auth = on_auth,
+        .error = on_error,
+        .app = a,
+    };
+    rc = http_server_start(&hc, &a->http, msg);
+    if (key)
+        sodium_memzero(key, strlen(key));
+    free(cert);
+    free(key);
+    free(routes); /* the HTTP layer keeps its own copy */
+    if (rc) {
+        store_close(a->store);
+        return rc;
+    }
+    return 0;
+}
+
+void app_stop(struct app *a)
+{
+    http_server_stop(a->http);
+    store_close(a->store);
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,924 @@
+/* taxii.c - the TAXII 2.1 server (OASIS TAXII Version 2.1, 2021-06-10).
+ *
+ * One API root, "api". Collections are rows of the store; what a principal may see of them
+ * follows the S3 read policy (access/policy.h), applied by the store's query to each row.
+ * Paging cursors are stateless: the date_added of the last object served plus a fingerprint
+ * of the request's filters, sealed with an HMAC under the server key (docs/internals/taxii.md).
+ */
+#include <ctype.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "access/policy.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/uuid.h"
+#include "base/xalloc.h"
+#include "server/app.h"
+#include "stix/stix.h"
+
+#define TAXII_MEDIA "application/taxii+json;version=2.1"
+#define STIX_MEDIA "application/stix+json;version=2.1"
+#define API_ROOT "api"
+#define DEFAULT_PAGE 100
+#define MAX_MATCH_VALUES 100
+
+/* ---- content negotiation ------------------------------------------------------------- */
+
+/* True when one media range of an Accept or Content-Type value names the TAXII 2.1 type:
+ * application/taxii+json with version=2.1 or no version (which means the newest). With
+ * allow_wild, also *\/\* and application/\*. */
+static bool media_ok(const char *value, bool allow_wild)
+{
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char range[160];
+        size_t k = 0;
+        for (size_t i = 0; i < n && k < sizeof range - 1; i++)
+            if (p[i] != ' ' && p[i] != '\t')
+                range[k++] = (char)tolower((unsigned char)p[i]);
+        range[k] = '\0';
+        char *semi = strchr(range, ';');
+        char *params = semi ? semi + 1 : NULL;
+        if (semi)
+            *semi = '\0';
+        bool type_ok = strcmp(range, "application/taxii+json") == 0;
+        if (allow_wild && (strcmp(range, "*/*") == 0 || strcmp(range, "application/*") == 0))
+            return true;
+        if (type_ok) {
+            const char *ver = params ? strstr(params, "version=") : NULL;
+            if (!ver || strncmp(ver + 8, "2.1", 3) == 0)
+                return true;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return false;
+}
+
+/* Common checks of every TAXII request: the Accept header. */
+static bool check_accept(struct http_req *req, struct http_resp *resp)
+{
+    const char *accept = http_header(req, "Accept");
+    if (accept && !media_ok(accept, true)) {
+        app_error(req, resp, 406, "not acceptable",
+                  "the Accept header must allow " TAXII_MEDIA);
+        return false;
+    }
+    return true;
+}
+
+static bool check_root(struct http_req *req, struct http_resp *resp)
+{
+    if (strcmp(http_param(req, "root"), API_ROOT) != 0) {
+        app_error(req, resp, 404, "no such API root", NULL);
+        return false;
+    }
+    return check_accept(req, resp);
+}
+
+static void reply(struct http_resp *resp, int status, json_t *v)
+{
+    app_json(resp, status, TAXII_MEDIA, v);
+    json_decref(v);
+}
+
+/* ---- discovery and API root ---------------------------------------------------------- */
+
+static void h_discovery(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    if (!check_accept(req, resp))
+        return;
+    const char *host = http_header(req, "Host");
+    char root[320];
+    if (host && strlen(host) < 256 && !strpbrk(host, "/\\ \"<>"))
+        snprintf(root, sizeof root, "%s://%s/taxii2/" API_ROOT "/",
+                 a->cfg->tls_cert[0] ? "https" : "http", host);
+    else
+        snprintf(root, sizeof root, "/taxii2/" API_ROOT "/");
+    reply(resp, 200,
+          json_pack("{s:s, s:s, s:s, s:s, s:[s]}", "title", "Vigil", "description",
+                    "Vigil ceasefire-monitoring intelligence hub", "contact",
+                    "the coordination center", "default", root, "api_roots", root));
+}
+
+static void h_root(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    if (!check_root(req, resp))
+        return;
+    reply(resp, 200,
+          json_pack("{s:s, s:s, s:[s], s:I}", "title", "Vigil hub", "description",
+                    "Reports from partners, and the alerts and compliance records of the hub",
+                    "versions", TAXII_MEDIA, "max_content_length",
+                    (json_int_t)a->cfg->max_content_length));
+}
+
+/* ---- collections --------------------------------------------------------------------- */
+
+/* Read and write rights of a principal on a collection: every partner reads; partners write
+ * where the collection takes partner writes, unless their role or token is read-only. */
+static bool can_write(const struct auth_principal *p, const struct store_collection *c)
+{
+    return c->partner_writable && !p->read_only && strcmp(p->role, "reader") != 0;
+}
+
+static json_t *collection_json(const struct auth_principal *p, const struct store_collection *c)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:[s]}", "id", c->uuid, "title", c->title,
+                     "description", c->description, "can_read", 1, "can_write",
+                     can_write(p, c), "media_types", STIX_MEDIA);
+}
+
+struct coll_list {
+    const struct auth_principal *p;
+    json_t *arr;
+};
+
+static int add_collection(void *ctx, const struct store_collection *c)
+{
+    struct coll_list *l = ctx;
+    json_array_append_new(l->arr, collection_json(l->p, c));
+    return 0;
+}
+
+static void h_collections(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    if (!check_root(req, resp))
+        return;
+    struct store_reader *r;
+    if (store_read_begin(a->store, &r)) {
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
+    struct coll_list l = {app_principal(req), json_array()};
+    int rc = store_collections(r, add_collection, &l);
+    store_read_end(r);
+    if (rc) {
+        json_decref(l.arr);
+        app_error(req, resp, 500, "cannot list collections", NULL);
+        return;
+    }
+    json_t *v = json_object();
+    if (json_array_size(l.arr))
+        json_object_set(v, "collections", l.arr);
+    json_decref(l.arr);
+    reply(resp, 200, v);
+}
+
+/* Finds the collection named by the path for a TAXII request; answers 404 itself. The
+ * collection's strings are copied into the caller's storage. */
+struct coll_ref {
+    struct store_collection c;
+    char uuid[UUID_STRLEN + 1];
+    char title[128];
+    char desc[256];
+    char name[32];
+};
+
+static bool find_collection(struct app *a, struct http_req *req, struct http_resp *resp,
+                            struct coll_ref *out)
+{
+    if (!check_root(req, resp))
+        return false;
+    const char *cid = http_param(req, "cid");
+    struct store_reader *r;
+    if (store_read_begin(a->store, &r)) {
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return false;
+    }
+    int rc = uuid_valid(cid, strlen(cid)) ? store_collection_find(r, cid, &out->c)
+                                          : VIGIL_ENOENT;
+    if (!rc) {
+        snprintf(out->uuid, sizeof out->uuid, "%s", out->c.uuid);
+        snprintf(out->title, sizeof out->title, "%s", out->c.title);
+        snprintf(out->desc, sizeof out->desc, "%s", out->c.description);
+        snprintf(out->name, sizeof out->name, "%s", out->c.name);
+        out->c.uuid = out->uuid;
+        out->c.title = out->title;
+        out->c.description = out->desc;
+        out->c.name = out->name;
+    }
+    store_read_end(r);
+    if (rc) {
+        app_error(req, resp, 404, "no such collection", NULL);
+        return false;
+    }
+    return true;
+}
+
+static void h_collection(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct coll_ref c;
+    if (find_collection(arg, req, resp, &c))
+        reply(resp, 200, collection_json(app_principal(req), &c.c));
+}
+
+/* ---- filters and cursors ------------------------------------------------------------- */
+
+enum {
+    F_ADDED_AFTER = 1,
+    F_LIMIT = 2,
+    F_NEXT = 4,
+    F_ID = 8,
+    F_TYPE = 16,
+    F_VERSION = 32,
+    F_SPEC = 64,
+};
+
+/* A parsed request: filters, paging and the fingerprint of the filters. */
+struct filters {
+    unsigned allowed;
+    const char *bad;             /* first problem, for the 400 answer */
+    char badbuf[200];
+    vtime_t added_after;
+    size_t limit;
+    const char *next;
+    char *lists[4];              /* copies of match[id|type|version|spec_version] values */
+    const char *ids[MAX_MATCH_VALUES];
+    size_t nids;
+    const char *types[MAX_MATCH_VALUES];
+    size_t ntypes;
+    const char *specs[MAX_MATCH_VALUES];
+    size_t nspecs;
+    unsigned vmatch;
+    vtime_t versions[MAX_MATCH_VALUES];
+    size_t nversions;
+    crypto_generichash_state fp; /* fingerprint of the filters a cursor is bound to */
+};
+
+static void filters_release(struct filters *f)
+{
+    for (int i = 0; i < 4; i++)
+        free(f->lists[i]);
+}
+
+static void fail(struct filters *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Keeps the first problem of a request for its 400 answer. */
+static void fail(struct filters *f, const char *fmt, ...)
+{
+    if (f->bad)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->badbuf, sizeof f->badbuf, fmt, ap);
+    va_end(ap);
+    f->bad = f->badbuf;
+}
+
+/* Splits a comma-separated value into out (pointing into a copy kept in f). */
+static size_t split(struct filters *f, int slot, const char *value, const char **out,
+                    const char *key)
+{
+    free(f->lists[slot]);
+    f->lists[slot] = xstrdup(value);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(f->lists[slot], ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (n == MAX_MATCH_VALUES) {
+            fail(f, "%s: at most 100 values", key);
+            break;
+        }
+        out[n++] = tok;
+    }
+    if (n == 0)
+        fail(f, "%s: needs a value", key);
+    return n;
+}
+
+static int on_param(void *ctx, const char *key, const char *value)
+{
+    struct filters *f = ctx;
+    value = value ? value : "";
+    unsigned flag = 0;
+    if (strcmp(key, "added_after") == 0)
+        flag = F_ADDED_AFTER;
+    else if (strcmp(key, "limit") == 0)
+        flag = F_LIMIT;
+    else if (strcmp(key, "next") == 0)
+        flag = F_NEXT;
+    else if (strcmp(key, "match[id]") == 0)
+        flag = F_ID;
+    else if (strcmp(key, "match[type]") == 0)
+        flag = F_TYPE;
+    else if (strcmp(key, "match[version]") == 0)
+        flag = F_VERSION;
+    else if (strcmp(key, "match[spec_version]") == 0)
+        flag = F_SPEC;
+    if (!flag || !(f->allowed & flag)) {
+        fail(f, "unsupported parameter \"%.60s\" for this endpoint", key);
+        return 0;
+    }
+    if (flag != F_LIMIT && flag != F_NEXT) {
+        /* The fingerprint binds a cursor to these filters (not to limit, which may change
+         * from page to page). */
+        crypto_generichash_update(&f->fp, (const unsigned char *)key, strlen(key) + 1);
+        crypto_generichash_update(&f->fp, (const unsigned char *)value, strlen(value) + 1);
+    }
+    switch (flag) {
+    case F_ADDED_AFTER:
+        if (ts_parse(value, &f->added_after, NULL))
+            fail(f, "added_after: \"%.60s\" is not a timestamp", value);
+        break;
+    case F_LIMIT: {
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (!*value || *end || v < 1)
+            fail(f, "limit: \"%.60s\" is not a positive integer", value);
+        else
+            f->limit = (size_t)v;
+        break;
+    }
+    case F_NEXT: f->next = value; break;
+    case F_ID:
+        f->nids = split(f, 0, value, f->ids, key);
+        for (size_t i = 0; i < f->nids; i++)
+            if (!stix_id_valid(f->ids[i]))
+                fail(f, "match[id]: \"%.60s\" is not a STIX id", f->ids[i]);
+        break;
+    case F_TYPE: f->ntypes = split(f, 1, value, f->types, key); break;
+    case F_SPEC: f->nspecs = split(f, 3, value, f->specs, key); break;
+    case F_VERSION: {
+        const char *vals[MAX_MATCH_VALUES];
+        size_t n = split(f, 2, value, vals, key);
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(vals[i], "last") == 0)
+                f->vmatch |= STORE_VER_LAST;
+            else if (strcmp(vals[i], "first") == 0)
+                f->vmatch |= STORE_VER_FIRST;
+            else if (strcmp(vals[i], "all") == 0)
+                f->vmatch |= STORE_VER_ALL;
+            else if (ts_parse(vals[i], &f->versions[f->nversions], NULL) == 0)
+                f->nversions++;
+            else
+                fail(f, "match[version]: \"%.60s\" is not first, last, all or a timestamp",
+                     vals[i]);
+        }
+        break;
+    }
+    }
+    return 0;
+}
+
+#define CURSOR_RAW 40 /* 8 date_added + 16 fingerprint + 16 MAC */
+
+/* Parses the request's query into f; answers 400 itself and returns false on a problem. */
+static bool parse_filters(struct app *a, struct http_req *req, struct http_resp *resp,
+                          unsigned allowed, const char *scope, struct filters *f)
+{
+    memset(f, 0, sizeof *f);
+    f->allowed = allowed;
+    crypto_generichash_init(&f->fp, a->cursor_key, APP_KEY_LEN, 16);
+    crypto_generichash_update(&f->fp, (const unsigned char *)scope, strlen(scope) + 1);
+    http_query_foreach(req, on_param, f);
+    size_t page_max = (size_t)a->cfg->page_max;
+    if (!f->limit)
+        f->limit = DEFAULT_PAGE < page_max ? DEFAULT_PAGE : page_max;
+    if (f->limit > page_max)
+        f->limit = page_max;
+    if (f->bad) {
+        app_error(req, resp, 400, "bad request", f->bad);
+        filters_release(f);
+        return false;
+    }
+    return true;
+}
+
+static void fingerprint(struct filters *f, unsigned char out[16])
+{
+    crypto_generichash_state st = f->fp;
+    crypto_generichash_final(&st, out, 16);
+}
+
+/* Seals a cursor for "continue after date_added". */
+static void cursor_make(struct app *a, struct filters *f, vtime_t after, char out[64])
+{
+    unsigned char raw[CURSOR_RAW];
+    for (int i = 0; i < 8; i++)
+        raw[i] = (unsigned char)((uint64_t)after >> (56 - 8 * i));
+    fingerprint(f, raw + 8);
+    crypto_generichash(raw + 24, 16, raw, 24, a->cursor_key, APP_KEY_LEN);
+    sodium_bin2base64(out, 64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* Opens the request's cursor, if any, into f->added_after. False (400 sent) when the cursor
+ * is forged, damaged, or was made for other filters. */
+static bool cursor_open(struct app *a, struct http_req *req, struct http_resp *resp,
+                        struct filters *f)
+{
+    if (!f->next)
+        return true;
+    unsigned char raw[CURSOR_RAW], mac[16], fp[16];
+    size_t len = 0;
+    bool ok = strlen(f->next) < 64 &&
+              sodium_base642bin(raw, sizeof raw, f->next, strlen(f->next), NULL, &len, NULL,
+                                sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+              len == CURSOR_RAW;
+    if (ok) {
+        crypto_generichash(mac, 16, raw, 24, a->cursor_key, APP_KEY_LEN);
+        fingerprint(f, fp);
+        ok = sodium_memcmp(mac, raw + 24, 16) == 0 && sodium_memcmp(fp, raw + 8, 16) == 0;
+    }
+    if (!ok) {
+        app_error(req, resp, 400, "bad request",
+                  "next: not a cursor this server issued for these filters");
+        return false;
+    }
+    uint64_t after = 0;
+    for (int i = 0; i < 8; i++)
+        after = after << 8 | raw[i];
+    if ((vtime_t)after > f->added_after)
+        f->added_after = (vtime_t)after;
+    return true;
+}
+
+static void set_query(struct store_query *q, int64_t coll, struct filters *f,
+                      const struct auth_principal *p)
+{
+    memset(q, 0, sizeof *q);
+    q->coll = coll;
+    q->added_after = f->added_after;
+    q->ids = f->ids;
+    q->nids = f->nids;
+    q->types = f->types;
+    q->ntypes = f->ntypes;
+    q->spec_versions = f->specs;
+    q->nspec_versions = f->nspecs;
+    q->version_match = f->vmatch;
+    q->versions = f->versions;
+    q->nversions = f->nversions;
+    q->limit = f->limit;
+    q->visible = policy_visible;
+    q->visible_ctx = (void *)&p->reader;
+}
+
+/* Writes the paging fields and headers of a page into v and resp. */
+static void page_finish(struct app *a, struct http_resp *resp, struct filters *f,
+                        const struct store_page *page, json_t *v)
+{
+    json_object_set_new(v, "more", json_boolean(page->more));
+    if (page->more) {
+        char cur[64];
+        cursor_make(a, f, page->last_added, cur);
+        json_object_set_new(v, "next", json_string(cur));
+    }
+    if (page->count) {
+        char ts[TS_BUFSZ];
+        http_resp_header(resp, "X-TAXII-Date-Added-First", ts_format(page->first_added, 6, ts));
+        http_resp_header(resp, "X-TAXII-Date-Added-Last", ts_format(page->last_added, 6, ts));
+    }
+}
+
+/* A version as TAXII shows it: the object's modified/created, else its date_added. */
+static char *version_text(const struct store_object *o, char ts[TS_BUFSZ])
+{
+    vtime_t v = o->version ? o->version : o->date_added;
+    return ts_format(v, v % 1000 ? 6 : 3, ts);
+}
+
+/* ---- GET objects, object, manifest, versions ----------------------------------------- */
+
+enum listing { L_OBJECTS, L_MANIFEST, L_VERSIONS };
+
+struct emit_ctx {
+    enum listing kind;
+    struct buf *body;
+    int n;
+};
+
+static int emit(void *ctx, const struct store_object *o)
+{
+    struct emit_ctx *e = ctx;
+    int rc = e->n++ ? buf_addc(e->body, ',') : 0;
+    char ts[TS_BUFSZ], added[TS_BUFSZ];
+    switch (e->kind) {
+    case L_OBJECTS: return rc ? rc : buf_add(e->body, o->json, o->json_len);
+    case L_VERSIONS: return rc ? rc : buf_addf(e->body, "\"%s\"", version_text(o, ts));
+    case L_MANIFEST:
+        return rc ? rc
+                  : buf_addf(e->body,
+                             "{\"id\":\"%s\",\"date_added\":\"%s\",\"version\":\"%s\","
+                             "\"media_type\":\"" STIX_MEDIA "\"}",
+                             o->id, ts_format(o->date_added, 6, added), version_text(o, ts));
+    }
+    return VIGIL_EINTERNAL;
+}
+
+static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
+                    enum listing kind, bool one_object)
+{
+    struct coll_ref c;
+    if (!find_collection(a, req, resp, &c))
+        return;
+    const struct auth_principal *p = app_principal(req);
+    const char *oid = one_object ? http_param(req, "oid") : NULL;
+    if (oid && !stix_id_valid(oid)) {
+        app_error(req, resp, 404, "no such object", NULL);
+        return;
+    }
+    unsigned allowed = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_SPEC;
+    if (kind != L_VERSIONS)
+        allowed |= F_VERSION;
+    if (!one_object)
+        allowed |= F_ID | F_TYPE;
+    char scope[320];
+    snprintf(scope, sizeof scope, "%d/%s/%s/%lld", (int)kind, c.uuid, oid ? oid : "",
+             (long long)p->user);
+    struct filters f;
+    if (!parse_filters(a, req, resp, allowed, scope, &f))
+        return;
+    if (!cursor_open(a, req, resp, &f)) {
+        filters_release(&f);
+        return;
+    }
+    if (oid) {
+        f.ids[0] = oid;
+        f.nids = 1;
+    }
+    if (kind == L_VERSIONS)
+        f.vmatch = STORE_VER_ALL;
+
+    struct store_query q;
+    set_query(&q, c.c.id, &f, p);
+    struct buf *body = &resp->body;
+    buf_reset(body);
+    static const char *const heads[] = {"{\"objects\":[", "{\"objects\":[", "{\"versions\":["};
+    buf_adds(body, heads[kind]);
+    struct emit_ctx e = {kind, body, 0};
+    struct store_reader *r;
+    struct store_page page;
+    int rc = store_read_begin(a->store, &r);
+    if (!rc) {
+        rc = store_objects_query(r, &q, emit, &e, &page);
+        store_read_end(r);
+    }
+    if (rc) {
+        filters_release(&f);
+        app_error(req, resp, rc == VIGIL_ETOOBIG ? 413 : 500,
+                  rc == VIGIL_ETOOBIG ? "response too large" : "cannot read the collection",
+                  NULL);
+        return;
+    }
+    if (oid && page.count == 0 && !f.next) {
+        filters_release(&f);
+        app_error(req, resp, 404, "no such object", NULL);
+        return;
+    }
+    /* Finish the envelope: drop an empty list, then the paging fields. */
+    if (e.n == 0) {
+        buf_reset(body);
+        buf_addc(body, '{');
+    } else {
+        buf_adds(body, "],");
+    }
+    json_t *tail = json_object();
+    page_finish(a, resp, &f, &page, tail);
+    char *t = vjson_dumps(tail);
+    json_decref(tail);
+    buf_adds(body, t + 1); /* the tail object without its opening brace */
+    free(t);
+    filters_release(&f);
+    resp->status = 200;
+    resp->content_type = TAXII_MEDIA;
+}
+
+static void h_objects_get(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    listing(req, resp, arg, L_OBJECTS, false);
+}
+
+static void h_object_get(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    listing(req, resp, arg, L_OBJECTS, true);
+}
+
+static void h_manifest(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    listing(req, resp, arg, L_MANIFEST, false);
+}
+
+static void h_versions(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    listing(req, resp, arg, L_VERSIONS, true);
+}
+
+/* ---- POST objects -------------------------------------------------------------------- */
+
+struct post_item {
+    struct store_object_in in;
+    json_t *obj;          /* borrowed from the envelope */
+    char *json;           /* serialised */
+    const char *error;    /* validation failure, or NULL */
+    char msg[STIX_MSG_SZ];
+    enum store_put_outcome outcome;
+    int rc;
+};
+
+struct post_job {
+    int64_t coll;
+    struct post_item *items;
+    size_t n;
+    const char *status_id;
+    int64_t partner;
+    char *status_json;    /* built on the writer thread after the puts */
+};
+
+/* The handling of a posted object, from its markings: the first TLP 2.0 marking decides;
+ * markings that are not TLP and not known make it TLP_UNKNOWN (owner only); no marking at
+ * all gives the partner's default. */
+static int acl_tlp(const struct stix_common *sc, int default_tlp)
+{
+    size_t n = json_array_size(sc->object_marking_refs);
+    if (n == 0)
+        return default_tlp;
+    int level = TLP_UNKNOWN;
+    for (size_t i = 0; i < n; i++) {
+        enum tlp_level l = tlp_from_marking_id(
+            json_string_value(json_array_get(sc->object_marking_refs, i)));
+        if (l != TLP_UNKNOWN && (level == TLP_UNKNOWN || (int)l > level))
+            level = l; /* several TLP markings: the most restrictive one holds */
+    }
+    return level;
+}
+
+static json_t *item_json(const struct post_item *it, const char *message)
+{
+    json_t *o = json_object();
+    const char *id = json_string_value(json_object_get(it->obj, "id"));
+    json_object_set_new(o, "id", json_string(id ? id : ""));
+    const char *ver = json_string_value(json_object_get(it->obj, "modified"));
+    if (!ver)
+        ver = json_string_value(json_object_get(it->obj, "created"));
+    if (ver)
+        json_object_set_new(o, "version", json_string(ver));
+    if (message)
+        json_object_set_new(o, "message", json_string(message));
+    return o;
+}
+
+static int post_txn(struct store_txn *t, void *arg)
+{
+    struct post_job *j = arg;
+    json_t *ok = json_array(), *bad = json_array();
+    for (size_t i = 0; i < j->n; i++) {
+        struct post_item *it = &j->items[i];
+        if (!it->error) {
+            it->rc = store_txn_object_put(t, j->coll, &it->in, &it->outcome, NULL);
+            if (it->rc == VIGIL_EPERM)
+                it->error = "only the partner that created an object may add versions of it";
+            else if (it->rc)
+                return it->rc;
+        }
+        if (it->error)
+            json_array_append_new(bad, item_json(it, it->error));
+        else
+            json_array_append_new(ok, item_json(it, it->outcome == STORE_PUT_EXISTS
+                                                        ? "already stored" : NULL));
+    }
+    char req_ts[TS_BUFSZ];
+    json_t *st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:o, s:I, s:[]}", "id",
+                           j->status_id, "status", "complete", "request_timestamp",
+                           ts_format(ts_now(), 6, req_ts), "total_count", (json_int_t)j->n,
+                           "success_count", (json_int_t)json_array_size(ok), "successes", ok,
+                           "failure_count", (json_int_t)json_array_size(bad), "failures", bad,
+                           "pending_count", (json_int_t)0, "pendings");
+    j->status_json = vjson_dumps(st);
+    json_decref(st);
+    return store_txn_status_put(t, j->status_id, j->partner, j->status_json);
+}
+
+static int count_param(void *ctx, const char *key, const char *value)
+{
+    return 1;
+}
+
+static void h_objects_post(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    struct coll_ref c;
+    if (!find_collection(a, req, resp, &c))
+        return;
+    const struct auth_principal *p = app_principal(req);
+    const char *ctype = http_header(req, "Content-Type");
+    if (!ctype || !media_ok(ctype, false)) {
+        app_error(req, resp, 415, "unsupported media type",
+                  "the Content-Type must be " TAXII_MEDIA);
+        return;
+    }
+    if (!can_write(p, &c.c)) {
+        app_error(req, resp, 403, "forbidden", "you may not write to this collection");
+        return;
+    }
+    if (http_query_foreach(req, count_param, NULL)) {
+        app_error(req, resp, 400, "bad request", "this endpoint takes no parameters");
+        return;
+    }
+    json_t *env = NULL;
+    char jmsg[JSON_MSG_SZ];
+    if (vjson_parse(req->body, req->body_len, (int)a->cfg->json_max_depth, &env, jmsg)) {
+        app_error(req, resp, 400, "bad request", jmsg);
+        return;
+    }
+    json_t *objs = json_object_get(env, "objects");
+    const char *why = NULL;
+    if (!json_is_object(env))
+        why = "the body must be a TAXII envelope: an object with an \"objects\" list";
+    else if (!json_is_array(objs))
+        why = "objects: must be a list of STIX objects";
+    else if (json_array_size(objs) == 0)
+        why = "objects: must not be empty";
+    else {
+        const char *key;
+        json_t *val;
+        json_object_foreach(env, key, val) {
+            if (strcmp(key, "objects") && strcmp(key, "more") && strcmp(key, "next")) {
+                why = "the envelope may hold only objects, more and next";
+                break;
+            }
+        }
+    }
+    if (why) {
+        json_decref(env);
+        app_error(req, resp, 400, "bad request", why);
+        return;
+    }
+    size_t n = json_array_size(objs);
+    if (n > (size_t)a->cfg->max_objects_per_request) {
+        json_decref(env);
+        char d[128];
+        snprintf(d, sizeof d, "at most %ld objects per request",
+                 a->cfg->max_objects_per_request);
+        app_error(req, resp, 413, "too many objects", d);
+        return;
+    }
+
+    struct post_item *items = xcalloc(n, sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        struct post_item *it = &items[i];
+        it->obj = json_array_get(objs, i);
+        struct stix_common sc;
+        if (stix_validate(it->obj, &sc, it->msg)) {
+            it->error = it->msg;
+            continue;
+        }
+        it->json = vjson_dumps(it->obj);
+        it->in = (struct store_object_in){
+            .id = sc.id,
+            .type = sc.type,
+            .spec_version = sc.spec_version,
+            .version = sc.has_modified ? sc.modified : sc.has_created ? sc.created : 0,
+            .acl = {.owner = p->partner, .tlp = acl_tlp(&sc, p->default_tlp), .group = 0},
+            .json = it->json,
+            .json_len = strlen(it->json),
+        };
+    }
+    char status_id[UUID_STRLEN + 1];
+    uuid_v4(status_id);
+    struct post_job job = {c.c.id, items, n, status_id, p->partner, NULL};
+    int rc = store_write(a->store, post_txn, &job);
+    if (rc) {
+        app_error(req, resp, 503, "the store could not take the objects",
+                  "nothing was stored; try again");
+    } else {
+        resp->status = 202;
+        resp->content_type = TAXII_MEDIA;
+        buf_reset(&resp->body);
+        buf_adds(&resp->body, job.status_json);
+    }
+    free(job.status_json);
+    for (size_t i = 0; i < n; i++)
+        free(items[i].json);
+    free(items);
+    json_decref(env);
+}
+
+/* ---- DELETE object ------------------------------------------------------------------- */
+
+struct delete_job {
+    int64_t coll;
+    const char *id;
+    struct filters *f;
+    const struct auth_principal *p;
+    vtime_t versions[MAX_MATCH_VALUES]; /* the versions selected for deletion */
+    size_t nversions;
+    size_t deleted;
+};
+
+/* Collects a version to delete; the principal's partner must own it. */
+static int collect_version(void *ctx, const struct store_object *o)
+{
+    struct delete_job *d = ctx;
+    if (d->nversions == MAX_MATCH_VALUES)
+        return VIGIL_ETOOBIG;
+    d->versions[d->nversions++] = o->version;
+    return o->acl.owner == d->p->partner ? 0 : VIGIL_EPERM;
+}
+
+/* Deletes the versions the filters select. Versions the principal cannot read count as
+ * absent (404), never as forbidden. */
+static int delete_txn(struct store_txn *t, void *arg)
+{
+    struct delete_job *d = arg;
+    struct store_query q;
+    set_query(&q, d->coll, d->f, d->p);
+    q.ids = &d->id;
+    q.nids = 1;
+    q.limit = 0;
+    struct store_page page;
+    int rc = store_objects_query(store_txn_reader(t), &q, collect_version, d, &page);
+    if (rc)
+        return rc;
+    if (page.count == 0)
+        return VIGIL_ENOENT;
+    return store_txn_object_delete(t, d->coll, d->id, d->versions, d->nversions,
+                                   &d->deleted);
+}
+
+static void h_object_delete(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    struct coll_ref c;
+    if (!find_collection(a, req, resp, &c))
+        return;
+    const struct auth_principal *p = app_principal(req);
+    const char *oid = http_param(req, "oid");
+    if (!stix_id_valid(oid)) {
+        app_error(req, resp, 404, "no such object", NULL);
+        return;
+    }
+    struct filters f;
+    if (!parse_filters(a, req, resp, F_VERSION | F_SPEC, "delete", &f))
+        return;
+    if (!can_write(p, &c.c)) {
+        filters_release(&f);
+        app_error(req, resp, 403, "forbidden", "you may not delete from this collection");
+        return;
+    }
+    struct delete_job d = {.coll = c.c.id, .id = oid, .f = &f, .p = p};
+    int rc = store_write(a->store, delete_txn, &d);
+    filters_release(&f);
+    if (rc == VIGIL_ENOENT)
+        app_error(req, resp, 404, "no such object", NULL);
+    else if (rc == VIGIL_EPERM)
+        app_error(req, resp, 403, "forbidden",
+                  "only the partner that created an object may delete it");
+    else if (rc)
+        app_error(req, resp, 500, "cannot delete", NULL);
+    else
+        http_resp_text(resp, 200, TAXII_MEDIA, "{}");
+}
+
+/* ---- status -------------------------------------------------------------------------- */
+
+static void h_status(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    if (!check_root(req, resp))
+        return;
+    const char *sid = http_param(req, "sid");
+    const struct auth_principal *p = app_principal(req);
+    struct store_reader *r;
+    if (store_read_begin(a->store, &r)) {
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
+    int64_t owner = 0;
+    const char *json = NULL;
+    int rc = uuid_valid(sid, strlen(sid)) ? store_status_get(r, sid, &owner, &json)
+                                          : VIGIL_ENOENT;
+    if (!rc && owner == p->partner)
+        http_resp_text(resp, 200, TAXII_MEDIA, json);
+    else
+        app_error(req, resp, 404, "no such status", NULL);
+    store_read_end(r);
+}
+
+#define COLL "/taxii2/{root}/collections/{cid}"
+const struct http_route taxii_routes[] = {
+    {"GET", "/taxii2/", h_discovery, "taxii_discovery", false},
+    {"GET", "/taxii2/{root}/", h_root, "taxii_root", false},
+    {"GET", "/taxii2/{root}/status/{sid}/", h_status, "taxii_status", false},
+    {"GET", "/taxii2/{root}/collections/", h_collections, "taxii_collections", false},
+    {"GET", COLL "/", h_collection, "taxii_collection", false},
+    {"GET", COLL "/objects/", h_objects_get, "taxii_objects_get", false},
+    {"POST", COLL "/objects/", h_objects_post, "taxii_objects_post", false},
+    {"GET", COLL "/objects/{oid}/", h_object_get, "taxii_object_get", false},
+    {"DELETE", COLL "/objects/{oid}/", h_object_delete, "taxii_object_delete", false},
+    {"GET", COLL "/objects/{oid}/versions/", h_versions, "taxii_versions", false},
+    {"GET", COLL "/manifest/", h_manifest, "taxii_manifest", false},
+};
+const size_t taxii_nroutes = sizeof taxii_routes / sizeof taxii_routes[0];
