@@ -6,7 +6,7 @@ DEMO_DATA ?= demo-data
 DEMO_LISTEN ?= 127.0.0.1:8443
 PYTHON ?= /usr/bin/python3
 
-.PHONY: all deps build check test-unit test-api demo clean
+.PHONY: all deps build check demo clean
 
 all: build
 
@@ -28,3 +28,8 @@ demo: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Benchmarks (S11): bounded in time and size; write docs/BENCHMARKS.md.
+.PHONY: bench
+bench: build
+	@bash bench/run.sh
