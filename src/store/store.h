@@ -60,6 +60,13 @@ typedef int (*store_txn_fn)(struct store_txn *t, void *arg);
  * VIGIL_ESHUTDOWN when the store is closing. */
 int store_write(struct store *s, store_txn_fn fn, void *arg);
 
+/* Queues fn without waiting (for records such as read audits, where the caller must not
+ * wait for a disk flush). The writer runs it like any job, then calls done(arg) (may be
+ * NULL) after the commit, with fn's result or VIGIL_ESTORE. Returns VIGIL_ESHUTDOWN (and
+ * does not call done) when the store is closing. */
+int store_write_async(struct store *s, store_txn_fn fn, void *arg,
+                      void (*done)(void *arg, int rc));
+
 /* ---- collections ----------------------------------------------------------------------- */
 
 struct store_collection {
@@ -236,6 +243,98 @@ struct store_auth {
 /* Looks up a token by its hash. VIGIL_ENOENT when unknown. */
 int store_token_lookup(struct store_reader *r, const unsigned char hash[STORE_TOKEN_HASH_LEN],
                        struct store_auth *out);
+
+/* Lists partners ordered by id; stops at fn's first nonzero result. */
+int store_partners(struct store_reader *r,
+                   int (*fn)(void *ctx, const struct store_partner *p), void *ctx);
+/* Lists users ordered by id, of one partner (partner > 0) or all (partner 0). */
+int store_users(struct store_reader *r, int64_t partner,
+                int (*fn)(void *ctx, const struct store_user *u), void *ctx);
+int store_user_get(struct store_reader *r, int64_t id, struct store_user *out);
+/* Replaces a user's password hash. VIGIL_ENOENT when there is no such user. */
+int store_txn_user_set_password(struct store_txn *t, int64_t user, const char *password_hash);
+
+struct store_token {
+    int64_t id;
+    int64_t user;
+    const char *user_name;
+    const char *label;
+    bool read_only;
+    bool revoked;
+    vtime_t expires;
+    vtime_t created;
+};
+
+/* Lists tokens (never their hashes) of one partner's users (partner > 0) or all (0). */
+int store_tokens(struct store_reader *r, int64_t partner,
+                 int (*fn)(void *ctx, const struct store_token *t), void *ctx);
+/* Revokes a token; when partner > 0 only a token of that partner's users. VIGIL_ENOENT when
+ * there is no such token (for that partner). */
+int store_txn_token_revoke(struct store_txn *t, int64_t token, int64_t partner);
+
+/* ---- sharing groups -------------------------------------------------------------------- */
+
+struct store_group {
+    int64_t id;
+    const char *name;
+    const char *marking_id; /* the group's STIX marking-definition id */
+    int64_t owner;          /* the partner that created it */
+    vtime_t created;
+};
+
+/* Creates a group. VIGIL_EEXIST when the name or marking id is taken. */
+int store_txn_group_add(struct store_txn *t, const char *name, const char *marking_id,
+                        int64_t owner, int64_t *id);
+/* Adds a member: a partner (user 0) or a named user (partner 0). Adding twice is a no-op. */
+int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner,
+                               int64_t user);
+/* Finds a group by name or by marking id. VIGIL_ENOENT when there is none. */
+int store_group_find(struct store_reader *r, const char *name_or_marking,
+                     struct store_group *out);
+int store_groups(struct store_reader *r, int (*fn)(void *ctx, const struct store_group *g),
+                 void *ctx);
+/* Calls fn with each member of a group: (partner, 0) or (0, user). */
+int store_group_members(struct store_reader *r, int64_t group,
+                        int (*fn)(void *ctx, int64_t partner, int64_t user), void *ctx);
+/* The groups that name partner as a member, and those that name user, each ascending.
+ * *by_partner and *by_user are allocated (caller frees; NULL when empty). */
+int store_groups_of(struct store_reader *r, int64_t partner, int64_t user,
+                    int64_t **by_partner, size_t *np, int64_t **by_user, size_t *nu);
+
+/* ---- audit log ------------------------------------------------------------------------- */
+
+#define STORE_HASH_LEN 32
+
+struct store_audit {
+    int64_t seq;            /* 1, 2, 3, ... */
+    vtime_t time;
+    int64_t partner;
+    int64_t user;
+    const char *action;     /* e.g. "write", "read", "delete", "admin" */
+    const char *object;     /* what it concerns (object id, collection, user name) */
+    const char *detail;     /* JSON text */
+    unsigned char prev[STORE_HASH_LEN];
+    unsigned char hash[STORE_HASH_LEN];
+};
+
+/* Appends an entry with the given seq, prev and hash (computed by access/audit.c). */
+int store_txn_audit_append(struct store_txn *t, const struct store_audit *e);
+/* The newest entry's seq and hash; *seq 0 (hash zeroed) for an empty log. */
+int store_audit_head(struct store_reader *r, int64_t *seq, unsigned char hash[STORE_HASH_LEN]);
+/* Calls fn for entries with seq > after, ascending, of one partner (partner > 0) or all,
+ * at most limit (0 = all). */
+int store_audit_scan(struct store_reader *r, int64_t partner, int64_t after, size_t limit,
+                     int (*fn)(void *ctx, const struct store_audit *e), void *ctx);
+
+/* ---- dashboard sessions ---------------------------------------------------------------- */
+
+int store_txn_session_add(struct store_txn *t, const unsigned char hash[STORE_TOKEN_HASH_LEN],
+                          int64_t user, const char *csrf, vtime_t expires);
+int store_txn_session_delete(struct store_txn *t, const unsigned char hash[STORE_TOKEN_HASH_LEN]);
+/* Looks a session up by the hash of its cookie; fills out like store_token_lookup (token_id
+ * 0) and *csrf (borrowed). VIGIL_ENOENT when unknown or expired. */
+int store_session_lookup(struct store_reader *r, const unsigned char hash[STORE_TOKEN_HASH_LEN],
+                         struct store_auth *out, const char **csrf);
 
 /* ---- reads ----------------------------------------------------------------------------- */
 

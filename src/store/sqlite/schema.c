@@ -68,6 +68,36 @@ static const char *const migrations[] = {
     "  partner INTEGER NOT NULL,"
     "  created INTEGER NOT NULL,"
     "  json TEXT NOT NULL);",
+    /* 2: sharing groups, the audit chain, dashboard sessions */
+    "CREATE TABLE groups("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  marking_id TEXT NOT NULL UNIQUE,"
+    "  owner INTEGER NOT NULL REFERENCES partners(id),"
+    "  created INTEGER NOT NULL);"
+    "CREATE TABLE group_members("
+    "  grp INTEGER NOT NULL REFERENCES groups(id),"
+    "  partner INTEGER NOT NULL,"
+    "  user INTEGER NOT NULL,"
+    "  PRIMARY KEY(grp, partner, user)) WITHOUT ROWID;"
+    "CREATE INDEX group_members_partner ON group_members(partner);"
+    "CREATE INDEX group_members_user ON group_members(user);"
+    "CREATE TABLE audit("
+    "  seq INTEGER PRIMARY KEY,"
+    "  time INTEGER NOT NULL,"
+    "  partner INTEGER NOT NULL,"
+    "  user INTEGER NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  object TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  prev BLOB NOT NULL,"
+    "  hash BLOB NOT NULL);"
+    "CREATE INDEX audit_partner ON audit(partner, seq);"
+    "CREATE TABLE sessions("
+    "  hash BLOB PRIMARY KEY,"
+    "  user INTEGER NOT NULL REFERENCES users(id),"
+    "  csrf TEXT NOT NULL,"
+    "  expires INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

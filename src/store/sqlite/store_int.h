@@ -31,6 +31,8 @@ struct write_job {
     void *arg;
     int rc;
     bool done;
+    bool async;                        /* heap-allocated; freed by the writer after commit */
+    void (*on_done)(void *arg, int rc); /* async jobs: called after the commit */
     struct write_job *next;
 };
 
@@ -70,6 +72,17 @@ void conn_close(struct store_reader *conn);
 void conn_reset_all(struct store_reader *conn);
 /* Executes SQL with no results; logs and returns VIGIL_ESTORE on failure. */
 int conn_exec(struct store_reader *conn, const char *sql);
+
+/* A column as text, "" for NULL. */
+const char *col_text(sqlite3_stmt *st, int i);
+/* Steps an INSERT and resets it; maps a uniqueness violation to VIGIL_EEXIST and sets *id
+ * (may be NULL) to the new rowid. */
+int step_insert(struct store_reader *c, sqlite3_stmt *st, int64_t *id);
+/* Steps a single-row SELECT; VIGIL_ENOENT when it yields no row. The statement is left on
+ * its row for the caller to read; the next conn_stmt() of it resets it. */
+int step_row(struct store_reader *c, sqlite3_stmt *st);
+/* Steps an UPDATE/DELETE and resets it; VIGIL_ESTORE on failure. */
+int step_done(struct store_reader *c, sqlite3_stmt *st);
 
 /* The writer thread (writer.c). */
 void *writer_main(void *arg);

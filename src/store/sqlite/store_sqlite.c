@@ -263,14 +263,13 @@ struct store_reader *store_txn_reader(struct store_txn *t)
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
-static const char *col_text(sqlite3_stmt *st, int i)
+const char *col_text(sqlite3_stmt *st, int i)
 {
     const char *p = (const char *)sqlite3_column_text(st, i);
     return p ? p : "";
 }
 
-/* Steps an INSERT; maps a uniqueness violation to VIGIL_EEXIST. */
-static int step_insert(struct store_reader *c, sqlite3_stmt *st, int64_t *id)
+int step_insert(struct store_reader *c, sqlite3_stmt *st, int64_t *id)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -285,9 +284,7 @@ static int step_insert(struct store_reader *c, sqlite3_stmt *st, int64_t *id)
     return 0;
 }
 
-/* Steps a single-row SELECT; VIGIL_ENOENT when it yields no row. The statement is left on
- * its row for the caller to read; the next conn_stmt() resets it. */
-static int step_row(struct store_reader *c, sqlite3_stmt *st)
+int step_row(struct store_reader *c, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -360,134 +357,6 @@ int store_collection_find(struct store_reader *r, const char *uuid_or_name,
     return rc;
 }
 
-/* ---- partners, users, tokens --------------------------------------------------------- */
-
-int store_txn_partner_add(struct store_txn *t, const char *name, const char *identity_id,
-                          bool coordinator, int default_tlp, int64_t *id)
-{
-    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO partners(name, identity_id, coordinator,"
-                                          " default_tlp, created) VALUES(?,?,?,?,?)");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, identity_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, coordinator);
-    sqlite3_bind_int(st, 4, default_tlp);
-    sqlite3_bind_int64(st, 5, ts_now());
-    return step_insert(t->conn, st, id);
-}
-
-#define PARTNER_COLS "id, name, identity_id, coordinator, default_tlp, created"
-
-static int read_partner(struct store_reader *r, sqlite3_stmt *st, struct store_partner *out)
-{
-    int rc = step_row(r, st);
-    if (rc)
-        return rc;
-    out->id = sqlite3_column_int64(st, 0);
-    out->name = col_text(st, 1);
-    out->identity_id = col_text(st, 2);
-    out->coordinator = sqlite3_column_int(st, 3);
-    out->default_tlp = sqlite3_column_int(st, 4);
-    out->created = sqlite3_column_int64(st, 5);
-    return 0;
-}
-
-int store_partner_find(struct store_reader *r, const char *name, struct store_partner *out)
-{
-    sqlite3_stmt *st = conn_stmt(r, "SELECT " PARTNER_COLS " FROM partners WHERE name = ?");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    return read_partner(r, st, out);
-}
-
-int store_partner_get(struct store_reader *r, int64_t id, struct store_partner *out)
-{
-    sqlite3_stmt *st = conn_stmt(r, "SELECT " PARTNER_COLS " FROM partners WHERE id = ?");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    return read_partner(r, st, out);
-}
-
-int store_txn_user_add(struct store_txn *t, int64_t partner, const char *name,
-                       const char *role, const char *password_hash, int64_t *id)
-{
-    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO users(partner, name, role, "
-                                          "password_hash, created) VALUES(?,?,?,?,?)");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_int64(st, 1, partner);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, password_hash ? password_hash : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, ts_now());
-    return step_insert(t->conn, st, id);
-}
-
-int store_user_find(struct store_reader *r, const char *name, struct store_user *out)
-{
-    sqlite3_stmt *st = conn_stmt(r, "SELECT id, partner, name, role, password_hash, disabled,"
-                                    " created FROM users WHERE name = ?");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    int rc = step_row(r, st);
-    if (rc)
-        return rc;
-    out->id = sqlite3_column_int64(st, 0);
-    out->partner = sqlite3_column_int64(st, 1);
-    out->name = col_text(st, 2);
-    out->role = col_text(st, 3);
-    out->password_hash = col_text(st, 4);
-    out->disabled = sqlite3_column_int(st, 5);
-    out->created = sqlite3_column_int64(st, 6);
-    return 0;
-}
-
-int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, int64_t *id)
-{
-    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO tokens(user, hash, read_only, expires,"
-                                          " label, created) VALUES(?,?,?,?,?,?)");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_int64(st, 1, tok->user);
-    sqlite3_bind_blob(st, 2, tok->hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, tok->read_only);
-    sqlite3_bind_int64(st, 4, tok->expires);
-    sqlite3_bind_text(st, 5, tok->label ? tok->label : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, ts_now());
-    return step_insert(t->conn, st, id);
-}
-
-int store_token_lookup(struct store_reader *r, const unsigned char hash[STORE_TOKEN_HASH_LEN],
-                       struct store_auth *out)
-{
-    sqlite3_stmt *st = conn_stmt(
-        r, "SELECT t.id, u.id, u.name, u.role, p.id, p.coordinator, t.read_only, t.revoked,"
-           " u.disabled, t.expires, p.default_tlp FROM tokens t JOIN users u ON u.id = t.user"
-           " JOIN partners p ON p.id = u.partner WHERE t.hash = ?");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_blob(st, 1, hash, STORE_TOKEN_HASH_LEN, SQLITE_STATIC);
-    int rc = step_row(r, st);
-    if (rc)
-        return rc;
-    out->token_id = sqlite3_column_int64(st, 0);
-    out->user_id = sqlite3_column_int64(st, 1);
-    out->user_name = col_text(st, 2);
-    out->role = col_text(st, 3);
-    out->partner_id = sqlite3_column_int64(st, 4);
-    out->coordinator = sqlite3_column_int(st, 5);
-    out->read_only = sqlite3_column_int(st, 6);
-    out->revoked = sqlite3_column_int(st, 7);
-    out->disabled = sqlite3_column_int(st, 8);
-    out->expires = sqlite3_column_int64(st, 9);
-    out->default_tlp = sqlite3_column_int(st, 10);
-    return 0;
-}
-
 /* ---- TAXII status resources ---------------------------------------------------------- */
 
 int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner,
@@ -516,5 +385,16 @@ int store_status_get(struct store_reader *r, const char *id, int64_t *partner,
         return rc;
     *partner = sqlite3_column_int64(st, 0);
     *json = col_text(st, 1);
+    return 0;
+}
+
+int step_done(struct store_reader *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("store: update failed: %s", sqlite3_errmsg(c->db));
+        return VIGIL_ESTORE;
+    }
     return 0;
 }

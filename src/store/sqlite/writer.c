@@ -12,6 +12,19 @@
 
 static void finish(struct store *s, struct write_job *batch)
 {
+    /* Async jobs first, outside the lock: nobody waits on them. */
+    struct write_job **link = &batch;
+    while (*link) {
+        struct write_job *j = *link;
+        if (!j->async) {
+            link = &j->next;
+            continue;
+        }
+        *link = j->next;
+        if (j->on_done)
+            j->on_done(j->arg, j->rc);
+        free(j);
+    }
     pthread_mutex_lock(&s->wlock);
     for (struct write_job *j = batch; j; j = j->next)
         j->done = true;
@@ -90,4 +103,30 @@ int store_write(struct store *s, store_txn_fn fn, void *arg)
         pthread_cond_wait(&s->wdone, &s->wlock);
     pthread_mutex_unlock(&s->wlock);
     return job.rc;
+}
+
+int store_write_async(struct store *s, store_txn_fn fn, void *arg,
+                      void (*done)(void *arg, int rc))
+{
+    struct write_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return VIGIL_EINTERNAL;
+    job->fn = fn;
+    job->arg = arg;
+    job->async = true;
+    job->on_done = done;
+    pthread_mutex_lock(&s->wlock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->wlock);
+        free(job);
+        return VIGIL_ESHUTDOWN;
+    }
+    if (s->tail)
+        s->tail->next = job;
+    else
+        s->head = job;
+    s->tail = job;
+    pthread_cond_signal(&s->wcond);
+    pthread_mutex_unlock(&s->wlock);
+    return 0;
 }
