@@ -1,13 +1,23 @@
 #include "access/admin.h"
 
-#include <argon2.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "access/audit.h"
 #include "access/policy.h"
 #include "base/err.h"
 #include "base/uuid.h"
+
+/* Records an administrative write in the audit log, in the same transaction. */
+static int audit_admin(struct store_txn *t, const struct auth_principal *actor,
+                       const char *what, const char *object)
+{
+    char detail[160];
+    snprintf(detail, sizeof detail, "{\"op\":\"%s\"}", what);
+    return audit_append(t, actor ? actor->partner : 0, actor ? actor->user : 0, "admin", object,
+                        detail);
+}
 
 bool admin_name_valid(const char *name)
 {
@@ -33,6 +43,7 @@ bool admin_role_valid(const char *role)
 }
 
 struct partner_add {
+    const struct auth_principal *actor;
     const char *name;
     const char *identity_id;
     bool coordinator;
@@ -41,10 +52,11 @@ struct partner_add {
 static int partner_add_txn(struct store_txn *t, void *arg)
 {
     struct partner_add *a = arg;
-    return store_txn_partner_add(t, a->name, a->identity_id, a->coordinator, TLP_AMBER, NULL);
+    int rc = store_txn_partner_add(t, a->name, a->identity_id, a->coordinator, TLP_AMBER, NULL);
+    return rc ? rc : audit_admin(t, a->actor, "partner add", a->name);
 }
 
-int admin_partner_add(struct store *s, const char *name, bool coordinator,
+int admin_partner_add(struct store *s, const struct auth_principal *actor, const char *name, bool coordinator,
                       char identity_id[64], char msg[ADMIN_MSG_SZ])
 {
     if (!admin_name_valid(name)) {
@@ -54,7 +66,7 @@ int admin_partner_add(struct store *s, const char *name, bool coordinator,
     char uuid[UUID_STRLEN + 1];
     uuid_v4(uuid);
     snprintf(identity_id, 64, "identity--%s", uuid);
-    struct partner_add a = {name, identity_id, coordinator};
+    struct partner_add a = {actor, name, identity_id, coordinator};
     int rc = store_write(s, partner_add_txn, &a);
     if (rc == VIGIL_EEXIST)
         snprintf(msg, ADMIN_MSG_SZ, "partner \"%s\" already exists", name);
@@ -64,6 +76,7 @@ int admin_partner_add(struct store *s, const char *name, bool coordinator,
 }
 
 struct user_add {
+    const struct auth_principal *actor;
     const char *partner, *user, *role, *hash;
 };
 
@@ -74,10 +87,11 @@ static int user_add_txn(struct store_txn *t, void *arg)
     int rc = store_partner_find(store_txn_reader(t), a->partner, &p);
     if (rc)
         return rc;
-    return store_txn_user_add(t, p.id, a->user, a->role, a->hash, NULL);
+    rc = store_txn_user_add(t, p.id, a->user, a->role, a->hash, NULL);
+    return rc ? rc : audit_admin(t, a->actor, "user add", a->user);
 }
 
-int admin_user_add(struct store *s, const char *partner, const char *user, const char *role,
+int admin_user_add(struct store *s, const struct auth_principal *actor, const char *partner, const char *user, const char *role,
                    const char *password, char msg[ADMIN_MSG_SZ])
 {
     if (!admin_name_valid(user)) {
@@ -89,18 +103,11 @@ int admin_user_add(struct store *s, const char *partner, const char *user, const
         return VIGIL_EINVAL;
     }
     char hash[128] = "";
-    if (password) {
-        /* argon2id, RFC 9106's second recommended option scaled to a small server:
-         * t=3, m=64 MiB, p=1. */
-        unsigned char salt[16];
-        randombytes_buf(salt, sizeof salt);
-        if (argon2id_hash_encoded(3, 1 << 16, 1, password, strlen(password), salt, sizeof salt,
-                                  32, hash, sizeof hash) != ARGON2_OK) {
-            snprintf(msg, ADMIN_MSG_SZ, "cannot hash the password");
-            return VIGIL_EINTERNAL;
-        }
+    if (password && auth_password_hash(password, hash)) {
+        snprintf(msg, ADMIN_MSG_SZ, "cannot hash the password");
+        return VIGIL_EINTERNAL;
     }
-    struct user_add a = {partner, user, role, hash};
+    struct user_add a = {actor, partner, user, role, hash};
     int rc = store_write(s, user_add_txn, &a);
     if (rc == VIGIL_ENOENT)
         snprintf(msg, ADMIN_MSG_SZ, "no partner named \"%s\"", partner);
@@ -112,6 +119,7 @@ int admin_user_add(struct store *s, const char *partner, const char *user, const
 }
 
 struct token_add {
+    const struct auth_principal *actor;
     const char *user;
     struct store_token_in in;
 };
@@ -124,10 +132,11 @@ static int token_add_txn(struct store_txn *t, void *arg)
     if (rc)
         return rc;
     a->in.user = u.id;
-    return store_txn_token_add(t, &a->in, NULL);
+    rc = store_txn_token_add(t, &a->in, NULL);
+    return rc ? rc : audit_admin(t, a->actor, "token create", a->user);
 }
 
-int admin_token_create(struct store *s, const char *user, bool read_only, int expires_days,
+int admin_token_create(struct store *s, const struct auth_principal *actor, const char *user, bool read_only, int expires_days,
                        const char *label, char token[AUTH_TOKEN_LEN + 1],
                        char msg[ADMIN_MSG_SZ])
 {
@@ -135,7 +144,7 @@ int admin_token_create(struct store *s, const char *user, bool read_only, int ex
         snprintf(msg, ADMIN_MSG_SZ, "expiry must be from 0 (never) to 3650 days");
         return VIGIL_EINVAL;
     }
-    struct token_add a = {.user = user};
+    struct token_add a = {.actor = actor, .user = user};
     auth_token_new(token, a.in.hash);
     a.in.read_only = read_only;
     a.in.expires = expires_days ? ts_now() + (vtime_t)expires_days * 86400 * VTIME_US_PER_SEC : 0;
@@ -147,5 +156,106 @@ int admin_token_create(struct store *s, const char *user, bool read_only, int ex
         snprintf(msg, ADMIN_MSG_SZ, "cannot create token: %s", vigil_strerror(rc));
     if (rc)
         sodium_memzero(token, AUTH_TOKEN_LEN + 1);
+    return rc;
+}
+
+struct group_add {
+    const struct auth_principal *actor;
+    const char *owner, *name, *marking_id;
+    const char *const *members;
+    size_t n;
+    char *msg;
+};
+
+static int group_add_txn(struct store_txn *t, void *arg)
+{
+    struct group_add *a = arg;
+    struct store_reader *r = store_txn_reader(t);
+    struct store_partner p;
+    int rc = store_partner_find(r, a->owner, &p);
+    if (rc) {
+        snprintf(a->msg, ADMIN_MSG_SZ, "no partner named \"%.64s\"", a->owner);
+        return rc == VIGIL_ENOENT ? VIGIL_EINVAL : rc;
+    }
+    int64_t gid;
+    rc = store_txn_group_add(t, a->name, a->marking_id, p.id, &gid);
+    if (rc == VIGIL_EEXIST)
+        snprintf(a->msg, ADMIN_MSG_SZ, "group \"%s\" already exists", a->name);
+    for (size_t i = 0; i < a->n && !rc; i++) {
+        const char *m = a->members[i];
+        int64_t partner = 0, user = 0;
+        if (strncmp(m, "user:", 5) == 0) {
+            struct store_user u;
+            rc = store_user_find(r, m + 5, &u);
+            user = u.id;
+        } else {
+            struct store_partner mp;
+            rc = store_partner_find(r, m, &mp);
+            partner = mp.id;
+        }
+        if (rc == VIGIL_ENOENT) {
+            snprintf(a->msg, ADMIN_MSG_SZ, "no %s named \"%.64s\"",
+                     user || strncmp(m, "user:", 5) == 0 ? "user" : "partner",
+                     strncmp(m, "user:", 5) == 0 ? m + 5 : m);
+            return VIGIL_EINVAL;
+        }
+        if (!rc)
+            rc = store_txn_group_member_add(t, gid, partner, user);
+    }
+    return rc ? rc : audit_admin(t, a->actor, "group add", a->name);
+}
+
+int admin_group_add(struct store *s, const struct auth_principal *actor, const char *owner, const char *name,
+                    const char *const *members, size_t nmembers, char marking_id[80],
+                    char msg[ADMIN_MSG_SZ])
+{
+    msg[0] = '\0';
+    if (!admin_name_valid(name) || strncmp(name, "marking-definition--", 20) == 0) {
+        snprintf(msg, ADMIN_MSG_SZ, "invalid group name \"%.64s\"", name);
+        return VIGIL_EINVAL;
+    }
+    char uuid[UUID_STRLEN + 1];
+    uuid_v4(uuid);
+    snprintf(marking_id, 80, "marking-definition--%s", uuid);
+    struct group_add a = {actor, owner, name, marking_id, members, nmembers, msg};
+    int rc = store_write(s, group_add_txn, &a);
+    if (rc && !msg[0])
+        snprintf(msg, ADMIN_MSG_SZ, "cannot add group: %s", vigil_strerror(rc));
+    return rc;
+}
+
+struct set_password {
+    const struct auth_principal *actor;
+    const char *user, *hash;
+};
+
+static int set_password_txn(struct store_txn *t, void *arg)
+{
+    struct set_password *a = arg;
+    struct store_user u;
+    int rc = store_user_find(store_txn_reader(t), a->user, &u);
+    rc = rc ? rc : store_txn_user_set_password(t, u.id, a->hash);
+    return rc ? rc : audit_admin(t, a->actor, "user passwd", a->user);
+}
+
+int admin_user_password(struct store *s, const struct auth_principal *actor,
+                        const char *user, const char *password,
+                        char msg[ADMIN_MSG_SZ])
+{
+    if (strlen(password) < 10 || strlen(password) > 1024) {
+        snprintf(msg, ADMIN_MSG_SZ, "a password needs 10 to 1024 characters");
+        return VIGIL_EINVAL;
+    }
+    char hash[128];
+    if (auth_password_hash(password, hash)) {
+        snprintf(msg, ADMIN_MSG_SZ, "cannot hash the password");
+        return VIGIL_EINTERNAL;
+    }
+    struct set_password a = {actor, user, hash};
+    int rc = store_write(s, set_password_txn, &a);
+    if (rc == VIGIL_ENOENT)
+        snprintf(msg, ADMIN_MSG_SZ, "no user named \"%s\"", user);
+    else if (rc)
+        snprintf(msg, ADMIN_MSG_SZ, "cannot set the password: %s", vigil_strerror(rc));
     return rc;
 }

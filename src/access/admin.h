@@ -1,7 +1,9 @@
 /* admin.h - administration of partners, users and tokens, shared by the CLI and the REST API.
  *
  * Each function validates its input, then performs its writes through the store's writer in
- * one durable transaction: on any error nothing is written.
+ * one durable transaction, together with an audit entry naming the actor: on any error
+ * nothing is written. actor is the principal acting over the API, or NULL for the local
+ * operator (the CLI).
  */
 #ifndef VIGIL_ACCESS_ADMIN_H
 #define VIGIL_ACCESS_ADMIN_H
@@ -21,14 +23,26 @@ bool admin_role_valid(const char *role);
 
 /* Adds a partner with a new STIX identity id (written into identity_id[64]); its default
  * marking is AMBER. VIGIL_EEXIST if the name is taken, VIGIL_EINVAL for a bad name. */
-int admin_partner_add(struct store *s, const char *name, bool coordinator,
+int admin_partner_add(struct store *s, const struct auth_principal *actor, const char *name, bool coordinator,
                       char identity_id[64], char msg[ADMIN_MSG_SZ]);
 /* Adds a user to a partner (by partner name). password may be NULL (token-only user). */
-int admin_user_add(struct store *s, const char *partner, const char *user, const char *role,
+int admin_user_add(struct store *s, const struct auth_principal *actor, const char *partner, const char *user, const char *role,
                    const char *password, char msg[ADMIN_MSG_SZ]);
 /* Creates a token for a user; writes it into token. expires_days 0 = never. */
-int admin_token_create(struct store *s, const char *user, bool read_only, int expires_days,
+int admin_token_create(struct store *s, const struct auth_principal *actor, const char *user, bool read_only, int expires_days,
                        const char *label, char token[AUTH_TOKEN_LEN + 1],
                        char msg[ADMIN_MSG_SZ]);
+
+/* Creates a sharing group owned by partner `owner` (by name) with the given members: each a
+ * partner name, or "user:NAME" for a named user (RED sharing). Writes the group's
+ * marking-definition id into marking_id[80]. Nothing is written on any error
+ * (VIGIL_EINVAL: bad name or unknown member; VIGIL_EEXIST: name taken). */
+int admin_group_add(struct store *s, const struct auth_principal *actor, const char *owner, const char *name,
+                    const char *const *members, size_t nmembers, char marking_id[80],
+                    char msg[ADMIN_MSG_SZ]);
+/* Sets a user's dashboard password (argon2id). */
+int admin_user_password(struct store *s, const struct auth_principal *actor,
+                        const char *user, const char *password,
+                        char msg[ADMIN_MSG_SZ]);
 
 #endif

@@ -38,11 +38,39 @@ void auth_token_new(char token[AUTH_TOKEN_LEN + 1],
 /* The stored hash of a token. */
 void auth_token_hash(const char *token, unsigned char hash[STORE_TOKEN_HASH_LEN]);
 
-/* Authenticates an Authorization header value against the store. Returns 0 and fills *p, or
- * VIGIL_EAUTH when the header is missing, malformed, or names an unknown, revoked or expired
- * token, a disabled user, or (Basic) a user the token does not belong to. The reason is not
- * told to the client. */
-int auth_check_header(struct store *s, const char *authorization, struct auth_principal *p);
+#define AUTH_SESSION_COOKIE "vigil_session"
+#define AUTH_CSRF_HEADER "X-CSRF-Token"
+#define AUTH_SESSION_LEN 43
+#define AUTH_CSRF_LEN 43
+
+/* The credentials a request carries. Any field may be NULL. */
+struct auth_request {
+    const char *authorization; /* the Authorization header */
+    const char *cookie;        /* the Cookie header */
+    const char *csrf;          /* the X-CSRF-Token header */
+    const char *method;
+};
+
+/* Authenticates a request: a token (Bearer or Basic) when there is an Authorization header,
+ * else a dashboard session cookie, which for any method but GET and HEAD also needs the
+ * session's CSRF token in X-CSRF-Token. Returns 0 and fills *p (release it), VIGIL_EAUTH
+ * when the credentials are missing, malformed, unknown, revoked, expired or of a disabled
+ * user (the reason is not told to the client), or VIGIL_EPERM for a missing or wrong CSRF
+ * token. */
+int auth_check(struct store *s, const struct auth_request *req, struct auth_principal *p);
+
+/* Loads the sharing groups of p's partner and user into p->reader (replacing any). */
+int auth_load_groups(struct store_reader *r, struct auth_principal *p);
+
+/* Checks a user's password (argon2id) and opens a session: writes the cookie value into
+ * session and the CSRF token into csrf. VIGIL_EAUTH for an unknown user, a wrong password, a
+ * disabled user or one without a password (same answer for all). */
+int auth_login(struct store *s, const char *user, const char *password, long ttl_s,
+               char session[AUTH_SESSION_LEN + 1], char csrf[AUTH_CSRF_LEN + 1]);
+/* Ends the session of a Cookie header value (no error when there is none). */
+int auth_logout(struct store *s, const char *cookie);
+/* Hashes a password with argon2id into out[128]. */
+int auth_password_hash(const char *password, char out[128]);
 
 void auth_principal_release(struct auth_principal *p);
 

@@ -6,14 +6,14 @@
 #include "base/err.h"
 #include "stix/stix.h"
 
-static bool in_groups(const struct policy_reader *r, int64_t g)
+static bool in_sorted(const int64_t *v, size_t n, int64_t g)
 {
-    size_t lo = 0, hi = r->ngroups;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->groups[mid] == g)
+        if (v[mid] == g)
             return true;
-        if (r->groups[mid] < g)
+        if (v[mid] < g)
             lo = mid + 1;
         else
             hi = mid;
@@ -31,9 +31,9 @@ bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl)
         return true;
     case TLP_AMBER:
     case TLP_AMBER_STRICT:
-        return acl->group ? in_groups(r, acl->group) : r->coordinator;
+        return acl->group ? in_sorted(r->groups, r->ngroups, acl->group) : r->coordinator;
     case TLP_RED:
-        return acl->group && in_groups(r, acl->group);
+        return acl->group && in_sorted(r->user_groups, r->nuser_groups, acl->group);
     default:
         return false;
     }

@@ -28,15 +28,16 @@ struct policy_reader {
     int64_t partner;        /* the reader's partner */
     int64_t user;           /* the reader's user */
     bool coordinator;       /* the reader's partner is the coordination center */
-    const int64_t *groups;  /* sharing groups that name the reader's partner or the user,
-                             * sorted ascending */
+    const int64_t *groups;  /* sharing groups that name the reader's partner, ascending */
     size_t ngroups;
+    const int64_t *user_groups; /* sharing groups that name the reader (the user), ascending */
+    size_t nuser_groups;
 };
 
 /* The S3 rule: true when reader r may read an object handled as acl says.
  *  - the submitting partner always reads its own objects;
  *  - CLEAR, GREEN: every partner;
- *  - AMBER, AMBER+STRICT: partners of the object's sharing group; with no group, the
+ *  - AMBER, AMBER+STRICT: partners named by the object's sharing group; with no group, the
  *    coordination center;
  *  - RED: only users named by the object's group (no group: the owner only);
  *  - unknown markings: the owner only. Roles (admin included) never widen this. */

@@ -1,0 +1,154 @@
+#include "access/audit.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/json.h"
+#include "base/xalloc.h"
+
+static void put_le64(crypto_hash_sha256_state *st, int64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((uint64_t)v >> (8 * i));
+    crypto_hash_sha256_update(st, b, 8);
+}
+
+static void put_str(crypto_hash_sha256_state *st, const char *s)
+{
+    crypto_hash_sha256_update(st, (const unsigned char *)s, strlen(s) + 1);
+}
+
+static void entry_hash(const struct store_audit *e, unsigned char out[STORE_HASH_LEN])
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, e->prev, STORE_HASH_LEN);
+    put_le64(&st, e->seq);
+    put_le64(&st, e->time);
+    put_le64(&st, e->partner);
+    put_le64(&st, e->user);
+    put_str(&st, e->action);
+    put_str(&st, e->object);
+    put_str(&st, e->detail);
+    crypto_hash_sha256_final(&st, out);
+}
+
+int audit_append(struct store_txn *t, int64_t partner, int64_t user, const char *action,
+                 const char *object, const char *detail)
+{
+    struct store_audit e = {.time = ts_now(), .partner = partner, .user = user,
+                            .action = action, .object = object ? object : "",
+                            .detail = detail ? detail : "{}"};
+    int rc = store_audit_head(store_txn_reader(t), &e.seq, e.prev);
+    if (rc)
+        return rc;
+    e.seq++;
+    entry_hash(&e, e.hash);
+    return store_txn_audit_append(t, &e);
+}
+
+struct async_entry {
+    int64_t partner, user;
+    char *action, *object, *detail;
+};
+
+static int async_txn(struct store_txn *t, void *arg)
+{
+    struct async_entry *a = arg;
+    return audit_append(t, a->partner, a->user, a->action, a->object, a->detail);
+}
+
+static void async_done(void *arg, int rc)
+{
+    struct async_entry *a = arg;
+    free(a->action);
+    free(a->object);
+    free(a->detail);
+    free(a);
+}
+
+void audit_append_async(struct store *s, int64_t partner, int64_t user, const char *action,
+                        const char *object, const char *detail)
+{
+    struct async_entry *a = xmalloc(sizeof *a);
+    *a = (struct async_entry){partner, user, xstrdup(action), xstrdup(object ? object : ""),
+                              xstrdup(detail ? detail : "{}")};
+    if (store_write_async(s, async_txn, a, async_done))
+        async_done(a, VIGIL_ESHUTDOWN);
+}
+
+struct verify {
+    int64_t seq;
+    unsigned char prev[STORE_HASH_LEN];
+    char *msg;
+    int64_t bad;
+};
+
+static int verify_one(void *ctx, const struct store_audit *e)
+{
+    struct verify *v = ctx;
+    unsigned char h[STORE_HASH_LEN];
+    const char *why = NULL;
+    if (e->seq != v->seq + 1)
+        why = "entries are missing or out of order before it";
+    else if (sodium_memcmp(e->prev, v->prev, STORE_HASH_LEN) != 0)
+        why = "it does not chain to the entry before it";
+    else {
+        entry_hash(e, h);
+        if (sodium_memcmp(h, e->hash, STORE_HASH_LEN) != 0)
+            why = "its content does not match its hash (altered)";
+    }
+    if (why) {
+        snprintf(v->msg, AUDIT_MSG_SZ, "audit entry %lld: %s", (long long)e->seq, why);
+        v->bad = e->seq;
+        return VIGIL_ECONFLICT;
+    }
+    v->seq = e->seq;
+    memcpy(v->prev, e->hash, STORE_HASH_LEN);
+    return 0;
+}
+
+int audit_verify(struct store *s, int64_t *count, char head_hex[65], char msg[AUDIT_MSG_SZ])
+{
+    struct verify v = {.msg = msg};
+    struct store_reader *r;
+    msg[0] = '\0';
+    int rc = store_read_begin(s, &r);
+    if (rc)
+        return rc;
+    rc = store_audit_scan(r, 0, 0, 0, verify_one, &v);
+    store_read_end(r);
+    *count = v.seq;
+    sodium_bin2hex(head_hex, 65, v.prev, STORE_HASH_LEN);
+    return rc;
+}
+
+static int export_one(void *ctx, const struct store_audit *e)
+{
+    char ts[TS_BUFSZ], hex[2 * STORE_HASH_LEN + 1];
+    json_t *detail = json_loads(e->detail, 0, NULL);
+    sodium_bin2hex(hex, sizeof hex, e->hash, STORE_HASH_LEN);
+    json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:o, s:s}", "seq", (json_int_t)e->seq,
+                          "time", ts_format(e->time, 6, ts), "partner", (json_int_t)e->partner,
+                          "user", (json_int_t)e->user, "action", e->action, "object",
+                          e->object, "detail", detail ? detail : json_object(), "hash", hex);
+    char *line = vjson_dumps(o);
+    json_decref(o);
+    int rc = fprintf(ctx, "%s\n", line) < 0 ? VIGIL_EIO : 0;
+    free(line);
+    return rc;
+}
+
+int audit_export(struct store *s, int64_t partner, FILE *out)
+{
+    struct store_reader *r;
+    int rc = store_read_begin(s, &r);
+    if (rc)
+        return rc;
+    rc = store_audit_scan(r, partner, 0, 0, export_one, out);
+    store_read_end(r);
+    return rc;
+}

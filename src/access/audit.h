@@ -1,0 +1,34 @@
+/* audit.h - the append-only, hash-chained audit log (S3).
+ *
+ * Every write, and every read of objects by a partner, appends an entry. Entry n holds the
+ * hash of entry n-1; its own hash covers that and all its fields:
+ *   hash(n) = SHA-256(prev || seq || time || partner || user || action || object || detail)
+ * with integers as 8-byte little-endian and strings NUL-terminated. Changing, removing or
+ * reordering any entry breaks the chain from there on, which audit_verify() reports.
+ * Removing the newest entries leaves a shorter valid chain: operators who need to detect
+ * that keep the head hash that `vigil audit verify` prints somewhere else.
+ */
+#ifndef VIGIL_ACCESS_AUDIT_H
+#define VIGIL_ACCESS_AUDIT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store/store.h"
+
+#define AUDIT_MSG_SZ 256
+
+/* Appends an entry inside a write transaction, so that it is durable with the write it
+ * records. Strings are copied; detail is JSON text ("{}" when NULL). */
+int audit_append(struct store_txn *t, int64_t partner, int64_t user, const char *action,
+                 const char *object, const char *detail);
+/* Queues an entry without waiting for the commit (for reads). Copies its arguments. */
+void audit_append_async(struct store *s, int64_t partner, int64_t user, const char *action,
+                        const char *object, const char *detail);
+/* Checks the whole chain. Returns 0 with *count entries and the head hash in hex (65 bytes),
+ * or VIGIL_ECONFLICT with msg naming the first entry that does not verify. */
+int audit_verify(struct store *s, int64_t *count, char head_hex[65], char msg[AUDIT_MSG_SZ]);
+/* Writes the entries of one partner (0: all) as JSON lines to out. */
+int audit_export(struct store *s, int64_t partner, FILE *out);
+
+#endif

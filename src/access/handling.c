@@ -1,0 +1,78 @@
+#include "access/handling.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "access/policy.h"
+#include "base/err.h"
+
+int handling_from_markings(struct store_reader *r, const json_t *refs, int default_tlp,
+                           int64_t owner, struct store_acl *out)
+{
+    *out = (struct store_acl){.owner = owner, .tlp = default_tlp, .group = 0};
+    size_t n = json_array_size(refs);
+    if (n == 0)
+        return 0;
+    int level = -1;
+    bool unknown = false;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value(json_array_get(refs, i));
+        if (!id) {
+            unknown = true;
+            continue;
+        }
+        enum tlp_level l = tlp_from_marking_id(id);
+        if (l != TLP_UNKNOWN) {
+            if ((int)l > level)
+                level = (int)l;
+            continue;
+        }
+        struct store_group g;
+        int rc = store_group_find(r, id, &g);
+        if (rc == 0 && strcmp(g.marking_id, id) == 0 && !out->group)
+            out->group = g.id;
+        else if (rc == 0 || rc == VIGIL_ENOENT)
+            unknown = true; /* not a marking we know, or a second group */
+        else
+            return rc;
+    }
+    if (unknown)
+        out->tlp = TLP_UNKNOWN;
+    else if (level >= 0)
+        out->tlp = level;
+    else
+        out->tlp = TLP_AMBER; /* a group alone shares with its members */
+    return 0;
+}
+
+int handling_from_names(struct store_reader *r, const char *marking, const char *group,
+                        int default_tlp, int64_t owner, struct store_acl *out,
+                        const char **group_marking, char msg[HANDLING_MSG_SZ])
+{
+    *out = (struct store_acl){.owner = owner, .tlp = default_tlp, .group = 0};
+    *group_marking = NULL;
+    if (marking) {
+        enum tlp_level l;
+        if (tlp_parse(marking, &l)) {
+            snprintf(msg, HANDLING_MSG_SZ,
+                     "marking: must be clear, green, amber, amber+strict or red");
+            return VIGIL_EINVAL;
+        }
+        out->tlp = (int)l;
+    }
+    if (group) {
+        struct store_group g;
+        int rc = store_group_find(r, group, &g);
+        if (rc == VIGIL_ENOENT || (!rc && strcmp(g.name, group) != 0)) {
+            snprintf(msg, HANDLING_MSG_SZ, "group: no sharing group named \"%.64s\"", group);
+            return VIGIL_EINVAL;
+        }
+        if (rc)
+            return rc;
+        out->group = g.id;
+        *group_marking = g.marking_id;
+        if (!marking && (out->tlp == TLP_CLEAR || out->tlp == TLP_GREEN))
+            out->tlp = TLP_AMBER;
+    }
+    return 0;
+}

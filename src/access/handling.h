@@ -1,0 +1,32 @@
+/* handling.h - the handling (owner, TLP level, sharing group) of a submitted object.
+ *
+ * Over STIX/TAXII, handling comes from object_marking_refs: TLP 2.0 marking ids and the
+ * marking-definition ids of Vigil sharing groups. Over REST it comes from the "marking" and
+ * "group" fields. Either way the result is a struct store_acl that policy_can_read() judges.
+ */
+#ifndef VIGIL_ACCESS_HANDLING_H
+#define VIGIL_ACCESS_HANDLING_H
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+#define HANDLING_MSG_SZ 200
+
+/* Handling of an object submitted by partner `owner` from its object_marking_refs (NULL or
+ * empty: default_tlp, no group):
+ *  - the most restrictive TLP 2.0 marking holds;
+ *  - a Vigil sharing group's marking sets the group (with no TLP marking: AMBER);
+ *  - any other marking makes the object TLP_UNKNOWN: readable by its owner only.
+ * Returns 0, or a store error. */
+int handling_from_markings(struct store_reader *r, const json_t *refs, int default_tlp,
+                           int64_t owner, struct store_acl *out);
+
+/* Handling from a REST marking name ("clear" ... "red"; NULL: default_tlp) and group name
+ * (NULL: none). VIGIL_EINVAL with msg for an unknown marking or group. Sets *group_marking
+ * (borrowed from r, or NULL) to the group's marking-definition id for the STIX object. */
+int handling_from_names(struct store_reader *r, const char *marking, const char *group,
+                        int default_tlp, int64_t owner, struct store_acl *out,
+                        const char **group_marking, char msg[HANDLING_MSG_SZ]);
+
+#endif
