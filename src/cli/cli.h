@@ -14,10 +14,15 @@ int cli_serve(const char *data, int argc, char **argv);
 int cli_partner(const char *data, int argc, char **argv);
 int cli_user(const char *data, int argc, char **argv);
 int cli_token(const char *data, int argc, char **argv);
+int cli_group(const char *data, int argc, char **argv);
+int cli_audit(const char *data, int argc, char **argv);
 
 /* Shared by the subcommands: loads DIR/vigil.conf into cfg (initialised by the caller) and
  * opens the store. Prints the reason and returns nonzero on failure. */
 int cli_open(const char *data, struct config *cfg, struct store **s);
+/* Opens the data directory's store, runs fn, closes it; returns fn's exit status (1 when the
+ * store cannot be opened). */
+int cli_with_store(const char *data, int (*fn)(struct store *s, void *arg), void *arg);
 /* True when argv[i] is --help or -h. */
 int cli_wants_help(int argc, char **argv);
 

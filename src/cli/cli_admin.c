@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "access/admin.h"
 #include "base/err.h"
 #include "cli/cli.h"
@@ -15,22 +17,20 @@ static const char user_help[] =
     "usage: vigil --data DIR user add PARTNER USER --role admin|analyst|reporter|reader\n"
     "\n"
     "Adds a user to a partner. Give the user a token with vigil token create.\n";
+static const char group_help[] =
+    "usage: vigil --data DIR group add NAME MEMBER... [--owner PARTNER]\n"
+    "\n"
+    "Creates a sharing group and prints its STIX marking-definition id. A MEMBER is a partner\n"
+    "name, or user:NAME for a named user (the members of a RED group are users). The group\n"
+    "belongs to the coordination center unless --owner names another partner.\n";
+static const char passwd_help[] =
+    "usage: vigil --data DIR user passwd USER\n"
+    "\n"
+    "Reads a new dashboard password (10 or more characters) from the first line of stdin.\n";
 static const char token_help[] =
     "usage: vigil --data DIR token create USER [--read-only] [--expires DAYS]\n"
     "\n"
     "Creates an API token for USER and prints it; it is not shown again.\n";
-
-/* Runs fn against an opened store; returns the exit status. */
-static int with_store(const char *data, int (*fn)(struct store *s, void *arg), void *arg)
-{
-    struct config cfg;
-    config_init(&cfg);
-    struct store *s = NULL;
-    int rc = cli_open(data, &cfg, &s) ? 1 : fn(s, arg);
-    store_close(s);
-    config_release(&cfg);
-    return rc;
-}
 
 struct args {
     const char *a, *b, *c;
@@ -42,7 +42,7 @@ static int do_partner(struct store *s, void *arg)
 {
     struct args *x = arg;
     char id[64], msg[ADMIN_MSG_SZ];
-    if (admin_partner_add(s, x->a, x->flag, id, msg)) {
+    if (admin_partner_add(s, NULL, x->a, x->flag, id, msg)) {
         fprintf(stderr, "vigil: %s\n", msg);
         return 1;
     }
@@ -70,14 +70,14 @@ int cli_partner(const char *data, int argc, char **argv)
             return 2;
         }
     }
-    return with_store(data, do_partner, &x);
+    return cli_with_store(data, do_partner, &x);
 }
 
 static int do_user(struct store *s, void *arg)
 {
     struct args *x = arg;
     char msg[ADMIN_MSG_SZ];
-    if (admin_user_add(s, x->a, x->b, x->c, NULL, msg)) {
+    if (admin_user_add(s, NULL, x->a, x->b, x->c, NULL, msg)) {
         fprintf(stderr, "vigil: %s\n", msg);
         return 1;
     }
@@ -85,11 +85,39 @@ static int do_user(struct store *s, void *arg)
     return 0;
 }
 
+static int do_passwd(struct store *s, void *arg)
+{
+    struct args *x = arg;
+    char line[1100], msg[ADMIN_MSG_SZ];
+    if (!fgets(line, sizeof line, stdin)) {
+        fprintf(stderr, "vigil: no password on stdin\n");
+        return 1;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    int rc = admin_user_password(s, NULL, x->a, line, msg);
+    sodium_memzero(line, sizeof line);
+    if (rc) {
+        fprintf(stderr, "vigil: %s\n", msg);
+        return 1;
+    }
+    printf("password set for %s\n", x->a);
+    return 0;
+}
+
 int cli_user(const char *data, int argc, char **argv)
 {
     struct args x = {0};
+    if (argc >= 2 && strcmp(argv[1], "passwd") == 0) {
+        if (cli_wants_help(argc, argv) || argc != 3) {
+            fputs(passwd_help, argc == 3 ? stdout : stderr);
+            return argc == 3 ? 0 : 2;
+        }
+        x.a = argv[2];
+        return cli_with_store(data, do_passwd, &x);
+    }
     if (cli_wants_help(argc, argv)) {
         fputs(user_help, stdout);
+        fputs(passwd_help, stdout);
         return 0;
     }
     if (argc != 6 || strcmp(argv[1], "add") != 0 || strcmp(argv[4], "--role") != 0) {
@@ -99,14 +127,14 @@ int cli_user(const char *data, int argc, char **argv)
     x.a = argv[2];
     x.b = argv[3];
     x.c = argv[5];
-    return with_store(data, do_user, &x);
+    return cli_with_store(data, do_user, &x);
 }
 
 static int do_token(struct store *s, void *arg)
 {
     struct args *x = arg;
     char token[AUTH_TOKEN_LEN + 1], msg[ADMIN_MSG_SZ];
-    if (admin_token_create(s, x->a, x->flag, (int)x->days, "created by vigil token create",
+    if (admin_token_create(s, NULL, x->a, x->flag, (int)x->days, "created by vigil token create",
                            token, msg)) {
         fprintf(stderr, "vigil: %s\n", msg);
         return 1;
@@ -142,5 +170,64 @@ int cli_token(const char *data, int argc, char **argv)
             return 2;
         }
     }
-    return with_store(data, do_token, &x);
+    return cli_with_store(data, do_token, &x);
+}
+
+struct group_args {
+    const char *owner, *name;
+    const char **members;
+    size_t n;
+};
+
+static int find_coordinator(void *ctx, const struct store_partner *p)
+{
+    if (!p->coordinator)
+        return 0;
+    snprintf(ctx, 128, "%s", p->name);
+    return 1;
+}
+
+static int do_group(struct store *s, void *arg)
+{
+    struct group_args *g = arg;
+    char owner[128] = "", marking[80], msg[ADMIN_MSG_SZ];
+    if (!g->owner) {
+        struct store_reader *r;
+        if (store_read_begin(s, &r) == 0) {
+            store_partners(r, find_coordinator, owner);
+            store_read_end(r);
+        }
+        g->owner = owner;
+    }
+    if (admin_group_add(s, NULL, g->owner, g->name, g->members, g->n, marking, msg)) {
+        fprintf(stderr, "vigil: %s\n", msg);
+        return 1;
+    }
+    printf("%s\n", marking);
+    return 0;
+}
+
+int cli_group(const char *data, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(group_help, stdout);
+        return 0;
+    }
+    if (argc < 4 || strcmp(argv[1], "add") != 0) {
+        fputs(group_help, stderr);
+        return 2;
+    }
+    const char *members[256];
+    struct group_args g = {.name = argv[2], .members = members};
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--owner") == 0 && i + 1 < argc)
+            g.owner = argv[++i];
+        else if (g.n < 256)
+            members[g.n++] = argv[i];
+    }
+    if (g.n == 0) {
+        fputs(group_help, stderr);
+        return 2;
+    }
+    return cli_with_store(data, do_group, &g);
 }

@@ -33,3 +33,14 @@ int cli_open(const char *data, struct config *cfg, struct store **s)
     }
     return 0;
 }
+
+int cli_with_store(const char *data, int (*fn)(struct store *s, void *arg), void *arg)
+{
+    struct config cfg;
+    config_init(&cfg);
+    struct store *s = NULL;
+    int rc = cli_open(data, &cfg, &s) ? 1 : fn(s, arg);
+    store_close(s);
+    config_release(&cfg);
+    return rc;
+}

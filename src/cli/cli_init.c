@@ -103,9 +103,9 @@ int cli_init(const char *data, int argc, char **argv)
         rc = 1;
     }
     if (!rc)
-        rc = admin_partner_add(s, name, true, identity, msg) ||
-             admin_user_add(s, name, "admin", "admin", NULL, msg) ||
-             admin_token_create(s, "admin", false, 0, "created by init", token, msg);
+        rc = admin_partner_add(s, NULL, name, true, identity, msg) ||
+             admin_user_add(s, NULL, name, "admin", "admin", NULL, msg) ||
+             admin_token_create(s, NULL, "admin", false, 0, "created by init", token, msg);
     if (!rc) {
         char line[AUTH_TOKEN_LEN + 2];
         snprintf(line, sizeof line, "%s\n", token);
