@@ -14,6 +14,8 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "server/ratelimit.h"
+#include "server/rest.h"
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
 
@@ -58,7 +60,21 @@ static bool on_auth(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
     struct auth_principal *p = xcalloc(1, sizeof *p);
-    if (auth_check_header(a->store, http_header(req, "Authorization"), p) != 0) {
+    struct auth_request ar = {
+        .authorization = http_header(req, "Authorization"),
+        .cookie = http_header(req, "Cookie"),
+        .csrf = http_header(req, AUTH_CSRF_HEADER),
+        .method = req->method,
+    };
+    int rc = auth_check(a->store, &ar, p);
+    if (rc == VIGIL_EPERM) {
+        free(p);
+        app_error(req, resp, 403, "CSRF token missing or wrong",
+                  "send the session's CSRF token in " AUTH_CSRF_HEADER);
+        return false;
+    }
+    if (rc) {
+        auth_principal_release(p);
         free(p);
         app_error(req, resp, 401, "authentication required",
                   "send an API token as Bearer, or as the password of HTTP Basic");
@@ -67,6 +83,16 @@ static bool on_auth(struct http_req *req, struct http_resp *resp, void *arg)
     }
     req->auth = p;
     req->auth_free = free_principal;
+    int retry = 0;
+    /* Sessions have no token id: their bucket is keyed by the user, negated. */
+    if (!ratelimit_take(a->limiter, p->token ? p->token : -p->user, ts_monotonic_us(),
+                        &retry)) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", retry);
+        app_error(req, resp, 429, "too many requests", "slow down; see Retry-After");
+        http_resp_header(resp, "Retry-After", secs);
+        return false;
+    }
     return true;
 }
 
@@ -165,10 +191,24 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg,
     if (rc)
         return rc;
 
-    size_t n = sizeof base_routes / sizeof base_routes[0];
-    struct http_route *routes = xcalloc(n + taxii_nroutes, sizeof *routes);
-    memcpy(routes, base_routes, sizeof base_routes);
-    memcpy(routes + n, taxii_routes, taxii_nroutes * sizeof *routes);
+    /* One route table from every API module. */
+    const struct {
+        const struct http_route *r;
+        size_t n;
+    } tables[] = {
+        {base_routes, sizeof base_routes / sizeof base_routes[0]},
+        {taxii_routes, taxii_nroutes},
+        {rest_admin_routes, rest_admin_nroutes},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        n += tables[i].n;
+    struct http_route *routes = xcalloc(n, sizeof *routes);
+    n = 0;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        memcpy(routes + n, tables[i].r, tables[i].n * sizeof *routes);
+        n += tables[i].n;
+    }
 
     char *cert = NULL, *key = NULL;
     if (cfg->tls_cert[0]) {
@@ -191,11 +231,12 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg,
         .tls_cert_pem = cert,
         .tls_key_pem = key,
         .routes = routes,
-        .nroutes = n + taxii_nroutes,
+        .nroutes = n,
         .auth = on_auth,
         .error = on_error,
         .app = a,
     };
+    a->limiter = ratelimit_new(cfg->rate_limit);
     rc = http_server_start(&hc, &a->http, msg);
     if (key)
         sodium_memzero(key, strlen(key));
@@ -203,6 +244,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg,
     free(key);
     free(routes); /* the HTTP layer keeps its own copy */
     if (rc) {
+        ratelimit_free(a->limiter);
         store_close(a->store);
         return rc;
     }
@@ -212,6 +254,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg,
 void app_stop(struct app *a)
 {
     http_server_stop(a->http);
+    ratelimit_free(a->limiter);
     store_close(a->store);
     memset(a, 0, sizeof *a);
 }

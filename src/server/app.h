@@ -23,6 +23,7 @@ struct app {
     struct http_server *http;
     unsigned char cursor_key[APP_KEY_LEN]; /* HMAC key of TAXII paging cursors */
     vtime_t started;
+    struct ratelimit *limiter;            /* per-credential request rate */
 };
 
 /* Opens the store in data_dir and serves on cfg->listen. Returns 0 or an error with msg. */

@@ -1,0 +1,23 @@
+/* rest.h - helpers shared by the /api/v1/ handlers, and their route tables. */
+#ifndef VIGIL_SERVER_REST_H
+#define VIGIL_SERVER_REST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "server/app.h"
+
+/* Parses the request body as a JSON object whose members are all in `fields` (a NULL-ended
+ * list). Answers 400 (malformed, not an object, unknown field) or 415 (not JSON) itself and
+ * returns NULL; else returns a new reference. */
+json_t *rest_body(struct app *a, struct http_req *req, struct http_resp *resp,
+                  const char *const *fields);
+/* Answers with v (consumed) as application/json. */
+void rest_reply(struct http_resp *resp, int status, json_t *v);
+/* False (403 answered) for read-only tokens. */
+bool rest_can_write(struct http_req *req, struct http_resp *resp);
+
+extern const struct http_route rest_admin_routes[];
+extern const size_t rest_admin_nroutes;
+
+#endif

@@ -1,0 +1,471 @@
+/* rest_admin.c - /api/v1/ administration: who am I, login, partners, users, tokens, sharing
+ * groups, audit. The same operations as the CLI (access/admin.h), with roles checked here:
+ *  - the coordination center's admins manage everything;
+ *  - a partner's admins manage their own partner's users and tokens;
+ *  - analysts and admins create sharing groups owned by their partner;
+ *  - read-only tokens write nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/admin.h"
+#include "access/audit.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/xalloc.h"
+#include "server/app.h"
+#include "server/rest.h"
+
+#define SESSION_TTL_S (12 * 3600)
+
+static bool is_admin(const struct auth_principal *p)
+{
+    return strcmp(p->role, "admin") == 0;
+}
+
+static bool hub_admin(const struct auth_principal *p)
+{
+    return is_admin(p) && p->coordinator;
+}
+
+static void h_me(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    struct store_reader *r;
+    struct store_partner partner;
+    if (store_read_begin(a->store, &r)) {
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
+    int rc = store_partner_get(r, p->partner, &partner);
+    json_t *v = rc ? NULL
+                   : json_pack("{s:s, s:s, s:{s:s, s:s, s:b}, s:b}", "user", p->user_name,
+                               "role", p->role, "partner", "name", partner.name, "identity",
+                               partner.identity_id, "coordinator", partner.coordinator,
+                               "read_only", p->read_only);
+    store_read_end(r);
+    if (!v) {
+        app_error(req, resp, 500, "cannot read the partner", NULL);
+        return;
+    }
+    rest_reply(resp, 200, v);
+}
+
+static void h_login(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    static const char *const fields[] = {"user", "password", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    const char *user = vjson_str(body, "user"), *password = vjson_str(body, "password");
+    if (!user || !password) {
+        json_decref(body);
+        app_error(req, resp, 400, "bad request", "user and password are required strings");
+        return;
+    }
+    char session[AUTH_SESSION_LEN + 1], csrf[AUTH_CSRF_LEN + 1];
+    int rc = auth_login(a->store, user, password, SESSION_TTL_S, session, csrf);
+    json_decref(body);
+    if (rc == VIGIL_EAUTH) {
+        app_error(req, resp, 401, "wrong user name or password", NULL);
+        return;
+    }
+    if (rc) {
+        app_error(req, resp, 503, "cannot open a session", NULL);
+        return;
+    }
+    char cookie[160];
+    snprintf(cookie, sizeof cookie,
+             AUTH_SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", session,
+             SESSION_TTL_S, a->cfg->tls_cert[0] ? "; Secure" : "");
+    http_resp_header(resp, "Set-Cookie", cookie);
+    rest_reply(resp, 200, json_pack("{s:s}", "csrf_token", csrf));
+}
+
+static void h_logout(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    auth_logout(a->store, http_header(req, "Cookie"));
+    http_resp_header(resp, "Set-Cookie",
+                     AUTH_SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    rest_reply(resp, 200, json_object());
+}
+
+/* ---- lists ------------------------------------------------------------------------------ */
+
+static int add_partner(void *ctx, const struct store_partner *p)
+{
+    json_array_append_new(ctx, json_pack("{s:s, s:s, s:b}", "name", p->name, "identity",
+                                         p->identity_id, "coordinator", p->coordinator));
+    return 0;
+}
+
+static int add_user(void *ctx, const struct store_user *u)
+{
+    json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:b, s:b}", "id", (json_int_t)u->id,
+                                         "name", u->name, "role", u->role, "password",
+                                         u->password_hash[0] != '\0', "disabled", u->disabled));
+    return 0;
+}
+
+static int add_token(void *ctx, const struct store_token *t)
+{
+    char exp[TS_BUFSZ], created[TS_BUFSZ];
+    json_t *o = json_pack("{s:I, s:s, s:s, s:b, s:b, s:s}", "id", (json_int_t)t->id, "user",
+                          t->user_name, "label", t->label, "read_only", t->read_only, "revoked",
+                          t->revoked, "created", ts_format(t->created, 0, created));
+    json_object_set_new(o, "expires", t->expires ? json_string(ts_format(t->expires, 0, exp))
+                                                 : json_null());
+    json_array_append_new(ctx, o);
+    return 0;
+}
+
+struct group_list {
+    const struct auth_principal *p;
+    json_t *arr;
+};
+
+static int add_group(void *ctx, const struct store_group *g)
+{
+    struct group_list *l = ctx;
+    const struct policy_reader *r = &l->p->reader;
+    bool member = g->owner == l->p->partner || hub_admin(l->p);
+    for (size_t i = 0; i < r->ngroups && !member; i++)
+        member = r->groups[i] == g->id;
+    for (size_t i = 0; i < r->nuser_groups && !member; i++)
+        member = r->user_groups[i] == g->id;
+    if (member)
+        json_array_append_new(l->arr, json_pack("{s:s, s:s}", "name", g->name, "marking_id",
+                                                g->marking_id));
+    return 0;
+}
+
+enum list_kind { LIST_PARTNERS, LIST_USERS, LIST_TOKENS, LIST_GROUPS };
+
+static void list(struct http_req *req, struct http_resp *resp, struct app *a,
+                 enum list_kind kind)
+{
+    const struct auth_principal *p = app_principal(req);
+    if ((kind == LIST_USERS || kind == LIST_TOKENS) && !is_admin(p)) {
+        app_error(req, resp, 403, "forbidden", "administrators only");
+        return;
+    }
+    int64_t scope = hub_admin(p) ? 0 : p->partner;
+    struct store_reader *r;
+    if (store_read_begin(a->store, &r)) {
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
+    json_t *arr = json_array();
+    struct group_list gl = {p, arr};
+    static const char *const keys[] = {"partners", "users", "tokens", "groups"};
+    int rc = kind == LIST_PARTNERS ? store_partners(r, add_partner, arr)
+             : kind == LIST_USERS  ? store_users(r, scope, add_user, arr)
+             : kind == LIST_TOKENS ? store_tokens(r, scope, add_token, arr)
+                                   : store_groups(r, add_group, &gl);
+    store_read_end(r);
+    if (rc) {
+        json_decref(arr);
+        app_error(req, resp, 500, "cannot list", NULL);
+        return;
+    }
+    json_t *v = json_object();
+    json_object_set_new(v, keys[kind], arr);
+    rest_reply(resp, 200, v);
+}
+
+static void h_partners(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    list(req, resp, arg, LIST_PARTNERS);
+}
+
+static void h_users(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    list(req, resp, arg, LIST_USERS);
+}
+
+static void h_tokens(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    list(req, resp, arg, LIST_TOKENS);
+}
+
+static void h_groups(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    list(req, resp, arg, LIST_GROUPS);
+}
+
+/* ---- creation --------------------------------------------------------------------------- */
+
+/* Answers an admin_* failure: 400 for bad input, 409 for a name taken, else 500. */
+static void admin_failed(struct http_req *req, struct http_resp *resp, int rc, const char *msg)
+{
+    int status = rc == VIGIL_EINVAL || rc == VIGIL_ENOENT ? 400 : rc == VIGIL_EEXIST ? 409 : 500;
+    app_error(req, resp, status, status == 409 ? "conflict" : "bad request", msg);
+}
+
+static void h_partner_add(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp) || !hub_admin(p)) {
+        if (!p->read_only)
+            app_error(req, resp, 403, "forbidden", "the coordination center's admins only");
+        return;
+    }
+    static const char *const fields[] = {"name", "coordinator", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    const char *name = vjson_str(body, "name");
+    char identity[64], msg[ADMIN_MSG_SZ] = "name: required";
+    int rc = name ? admin_partner_add(a->store, p, name,
+                                      json_is_true(json_object_get(body, "coordinator")),
+                                      identity, msg)
+                  : VIGIL_EINVAL;
+    if (rc)
+        admin_failed(req, resp, rc, msg);
+    else
+        rest_reply(resp, 201, json_pack("{s:s, s:s}", "name", name, "identity", identity));
+    json_decref(body);
+}
+
+/* The partner (by name) a partner admin may manage: their own. */
+static bool may_manage(struct app *a, const struct auth_principal *p, const char *partner)
+{
+    if (hub_admin(p))
+        return true;
+    if (!is_admin(p) || !partner)
+        return false;
+    struct store_reader *r;
+    struct store_partner sp;
+    if (store_read_begin(a->store, &r))
+        return false;
+    bool ok = store_partner_find(r, partner, &sp) == 0 && sp.id == p->partner;
+    store_read_end(r);
+    return ok;
+}
+
+static void h_user_add(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    static const char *const fields[] = {"partner", "name", "role", "password", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    const char *partner = vjson_str(body, "partner"), *name = vjson_str(body, "name"),
+               *role = vjson_str(body, "role"), *password = vjson_str(body, "password");
+    char msg[ADMIN_MSG_SZ] = "partner, name and role are required";
+    int rc = VIGIL_EINVAL;
+    if (!may_manage(a, p, partner)) {
+        app_error(req, resp, 403, "forbidden", "you may not add users to this partner");
+        json_decref(body);
+        return;
+    }
+    if (partner && name && role)
+        rc = admin_user_add(a->store, p, partner, name, role, NULL, msg);
+    if (!rc && password)
+        rc = admin_user_password(a->store, p, name, password, msg);
+    if (rc)
+        admin_failed(req, resp, rc, msg);
+    else
+        rest_reply(resp, 201, json_pack("{s:s, s:s, s:s}", "partner", partner, "name", name,
+                                        "role", role));
+    json_decref(body);
+}
+
+/* The partner name of a user, into out[128]; false when there is no such user. */
+static bool user_partner(struct app *a, const char *user, char out[128])
+{
+    struct store_reader *r;
+    struct store_user u;
+    struct store_partner sp;
+    if (!user || store_read_begin(a->store, &r))
+        return false;
+    bool ok = store_user_find(r, user, &u) == 0 && store_partner_get(r, u.partner, &sp) == 0;
+    if (ok)
+        snprintf(out, 128, "%s", sp.name);
+    store_read_end(r);
+    return ok;
+}
+
+static void h_token_add(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    static const char *const fields[] = {"user", "read_only", "expires_days", "label", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    const char *user = vjson_str(body, "user");
+    char partner[128] = "";
+    /* Unknown users answer like users of other partners: 403, not 404. */
+    if (!user_partner(a, user, partner) || !may_manage(a, p, partner)) {
+        app_error(req, resp, 403, "forbidden", "you may not create tokens for this user");
+        json_decref(body);
+        return;
+    }
+    char token[AUTH_TOKEN_LEN + 1], msg[ADMIN_MSG_SZ];
+    const char *label = vjson_str(body, "label");
+    int rc = admin_token_create(a->store, p, user,
+                                json_is_true(json_object_get(body, "read_only")),
+                                (int)vjson_int(body, "expires_days", 0),
+                                label ? label : "created over the API", token, msg);
+    if (rc)
+        admin_failed(req, resp, rc, msg);
+    else
+        rest_reply(resp, 201, json_pack("{s:s, s:s}", "user", user, "token", token));
+    json_decref(body);
+}
+
+struct revoke {
+    const struct auth_principal *actor;
+    int64_t id, scope;
+};
+
+static int revoke_txn(struct store_txn *t, void *arg)
+{
+    struct revoke *r = arg;
+    int rc = store_txn_token_revoke(t, r->id, r->scope);
+    char object[32];
+    snprintf(object, sizeof object, "token %lld", (long long)r->id);
+    return rc ? rc : audit_append(t, r->actor->partner, r->actor->user, "admin", object,
+                                  "{\"op\":\"token revoke\"}");
+}
+
+static void h_token_revoke(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    if (!is_admin(p)) {
+        app_error(req, resp, 403, "forbidden", "administrators only");
+        return;
+    }
+    char *end;
+    long long id = strtoll(http_param(req, "id"), &end, 10);
+    struct revoke rv = {p, id, hub_admin(p) ? 0 : p->partner};
+    int rc = *end || id <= 0 ? VIGIL_ENOENT : store_write(a->store, revoke_txn, &rv);
+    if (rc == VIGIL_ENOENT)
+        app_error(req, resp, 404, "no such token", NULL);
+    else if (rc)
+        app_error(req, resp, 500, "cannot revoke", NULL);
+    else
+        rest_reply(resp, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "revoked", 1));
+}
+
+static void h_group_add(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    if (strcmp(p->role, "admin") != 0 && strcmp(p->role, "analyst") != 0) {
+        app_error(req, resp, 403, "forbidden", "admins and analysts create sharing groups");
+        return;
+    }
+    static const char *const fields[] = {"name", "members", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    const char *name = vjson_str(body, "name");
+    json_t *members = json_object_get(body, "members");
+    size_t n = json_array_size(members);
+    const char **m = xcalloc(n + 1, sizeof *m);
+    char msg[ADMIN_MSG_SZ] = "name and members (a list of partner names or user:NAME) are "
+                             "required";
+    bool ok = name && json_is_array(members) && n > 0 && n <= 256;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (m[i] = json_string_value(json_array_get(members, i))) != NULL;
+    struct store_reader *r;
+    struct store_partner own;
+    char owner[128] = "";
+    if (ok && store_read_begin(a->store, &r) == 0) {
+        if (store_partner_get(r, p->partner, &own) == 0)
+            snprintf(owner, sizeof owner, "%s", own.name);
+        store_read_end(r);
+    }
+    char marking[80];
+    int rc = ok ? admin_group_add(a->store, p, owner, name, m, n, marking, msg) : VIGIL_EINVAL;
+    if (rc)
+        admin_failed(req, resp, rc, msg);
+    else
+        rest_reply(resp, 201, json_pack("{s:s, s:s}", "name", name, "marking_id", marking));
+    free(m);
+    json_decref(body);
+}
+
+/* ---- audit ------------------------------------------------------------------------------ */
+
+static int add_entry(void *ctx, const struct store_audit *e)
+{
+    char ts[TS_BUFSZ];
+    json_t *detail = json_loads(e->detail, 0, NULL);
+    json_array_append_new(ctx, json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:o}", "seq",
+                                         (json_int_t)e->seq, "time", ts_format(e->time, 6, ts),
+                                         "partner", (json_int_t)e->partner, "user",
+                                         (json_int_t)e->user, "action", e->action, "object",
+                                         e->object, "detail",
+                                         detail ? detail : json_object()));
+    return 0;
+}
+
+static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!is_admin(p)) {
+        app_error(req, resp, 403, "forbidden", "administrators only");
+        return;
+    }
+    const char *after = http_query(req, "after");
+    const char *limit = http_query(req, "limit");
+    char *end = NULL;
+    long long from = after ? strtoll(after, &end, 10) : 0;
+    long long n = limit ? strtoll(limit, &end, 10) : 100;
+    if ((end && *end) || from < 0 || n < 1) {
+        app_error(req, resp, 400, "bad request", "after and limit are non-negative integers");
+        return;
+    }
+    if (n > a->cfg->page_max)
+        n = a->cfg->page_max;
+    struct store_reader *r;
+    if (store_read_begin(a->store, &r)) {
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
+    json_t *arr = json_array();
+    int rc = store_audit_scan(r, hub_admin(p) ? 0 : p->partner, from, (size_t)n, add_entry, arr);
+    store_read_end(r);
+    if (rc) {
+        json_decref(arr);
+        app_error(req, resp, 500, "cannot read the audit log", NULL);
+        return;
+    }
+    rest_reply(resp, 200, json_pack("{s:o}", "entries", arr));
+}
+
+const struct http_route rest_admin_routes[] = {
+    {"POST", "/api/v1/login", h_login, "login", true},
+    {"POST", "/api/v1/logout", h_logout, "logout", true},
+    {"GET", "/api/v1/me", h_me, "me", false},
+    {"GET", "/api/v1/partners", h_partners, "partners", false},
+    {"POST", "/api/v1/partners", h_partner_add, "partners", false},
+    {"GET", "/api/v1/users", h_users, "users", false},
+    {"POST", "/api/v1/users", h_user_add, "users", false},
+    {"GET", "/api/v1/tokens", h_tokens, "tokens", false},
+    {"POST", "/api/v1/tokens", h_token_add, "tokens", false},
+    {"DELETE", "/api/v1/tokens/{id}", h_token_revoke, "tokens", false},
+    {"GET", "/api/v1/groups", h_groups, "groups", false},
+    {"POST", "/api/v1/groups", h_group_add, "groups", false},
+    {"GET", "/api/v1/audit", h_audit, "audit", false},
+};
+const size_t rest_admin_nroutes = sizeof rest_admin_routes / sizeof rest_admin_routes[0];
