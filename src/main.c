@@ -25,7 +25,8 @@ static const char usage[] =
     "  user add PARTNER USER --role admin|analyst|reporter|reader\n"
     "  user passwd USER              set a dashboard password (read from stdin)\n"
     "  token create USER [--read-only] [--expires DAYS]\n"
-    "  group add NAME MEMBER... [--owner PARTNER]   a sharing group (MEMBER: partner or user:NAME)\n"
+    "  group add NAME MEMBER... [--owner PARTNER]   a sharing group (MEMBER: partner or "
+    "user:NAME)\n"
     "  audit verify | export [--partner NAME]\n";
 
 struct command {
@@ -34,9 +35,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"init", cli_init},       {"serve", cli_serve}, {"partner", cli_partner},
-    {"user", cli_user},       {"token", cli_token}, {"group", cli_group},
-    {"audit", cli_audit},
+    {"init", cli_init},   {"serve", cli_serve}, {"partner", cli_partner}, {"user", cli_user},
+    {"token", cli_token}, {"group", cli_group}, {"audit", cli_audit},
 };
 
 int main(int argc, char **argv)

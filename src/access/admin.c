@@ -10,8 +10,8 @@
 #include "base/uuid.h"
 
 /* Records an administrative write in the audit log, in the same transaction. */
-static int audit_admin(struct store_txn *t, const struct auth_principal *actor,
-                       const char *what, const char *object)
+static int audit_admin(struct store_txn *t, const struct auth_principal *actor, const char *what,
+                       const char *object)
 {
     char detail[160];
     snprintf(detail, sizeof detail, "{\"op\":\"%s\"}", what);
@@ -56,8 +56,8 @@ static int partner_add_txn(struct store_txn *t, void *arg)
     return rc ? rc : audit_admin(t, a->actor, "partner add", a->name);
 }
 
-int admin_partner_add(struct store *s, const struct auth_principal *actor, const char *name, bool coordinator,
-                      char identity_id[64], char msg[ADMIN_MSG_SZ])
+int admin_partner_add(struct store *s, const struct auth_principal *actor, const char *name,
+                      bool coordinator, char identity_id[64], char msg[ADMIN_MSG_SZ])
 {
     if (!admin_name_valid(name)) {
         snprintf(msg, ADMIN_MSG_SZ, "invalid partner name \"%.64s\"", name);
@@ -91,8 +91,8 @@ static int user_add_txn(struct store_txn *t, void *arg)
     return rc ? rc : audit_admin(t, a->actor, "user add", a->user);
 }
 
-int admin_user_add(struct store *s, const struct auth_principal *actor, const char *partner, const char *user, const char *role,
-                   const char *password, char msg[ADMIN_MSG_SZ])
+int admin_user_add(struct store *s, const struct auth_principal *actor, const char *partner,
+                   const char *user, const char *role, const char *password, char msg[ADMIN_MSG_SZ])
 {
     if (!admin_name_valid(user)) {
         snprintf(msg, ADMIN_MSG_SZ, "invalid user name \"%.64s\"", user);
@@ -136,9 +136,9 @@ static int token_add_txn(struct store_txn *t, void *arg)
     return rc ? rc : audit_admin(t, a->actor, "token create", a->user);
 }
 
-int admin_token_create(struct store *s, const struct auth_principal *actor, const char *user, bool read_only, int expires_days,
-                       const char *label, char token[AUTH_TOKEN_LEN + 1],
-                       char msg[ADMIN_MSG_SZ])
+int admin_token_create(struct store *s, const struct auth_principal *actor, const char *user,
+                       bool read_only, int expires_days, const char *label,
+                       char token[AUTH_TOKEN_LEN + 1], char msg[ADMIN_MSG_SZ])
 {
     if (expires_days < 0 || expires_days > 3650) {
         snprintf(msg, ADMIN_MSG_SZ, "expiry must be from 0 (never) to 3650 days");
@@ -205,9 +205,9 @@ static int group_add_txn(struct store_txn *t, void *arg)
     return rc ? rc : audit_admin(t, a->actor, "group add", a->name);
 }
 
-int admin_group_add(struct store *s, const struct auth_principal *actor, const char *owner, const char *name,
-                    const char *const *members, size_t nmembers, char marking_id[80],
-                    char msg[ADMIN_MSG_SZ])
+int admin_group_add(struct store *s, const struct auth_principal *actor, const char *owner,
+                    const char *name, const char *const *members, size_t nmembers,
+                    char marking_id[80], char msg[ADMIN_MSG_SZ])
 {
     msg[0] = '\0';
     if (!admin_name_valid(name) || strncmp(name, "marking-definition--", 20) == 0) {
@@ -238,9 +238,8 @@ static int set_password_txn(struct store_txn *t, void *arg)
     return rc ? rc : audit_admin(t, a->actor, "user passwd", a->user);
 }
 
-int admin_user_password(struct store *s, const struct auth_principal *actor,
-                        const char *user, const char *password,
-                        char msg[ADMIN_MSG_SZ])
+int admin_user_password(struct store *s, const struct auth_principal *actor, const char *user,
+                        const char *password, char msg[ADMIN_MSG_SZ])
 {
     if (strlen(password) < 10 || strlen(password) > 1024) {
         snprintf(msg, ADMIN_MSG_SZ, "a password needs 10 to 1024 characters");

@@ -23,26 +23,26 @@ bool admin_role_valid(const char *role);
 
 /* Adds a partner with a new STIX identity id (written into identity_id[64]); its default
  * marking is AMBER. VIGIL_EEXIST if the name is taken, VIGIL_EINVAL for a bad name. */
-int admin_partner_add(struct store *s, const struct auth_principal *actor, const char *name, bool coordinator,
-                      char identity_id[64], char msg[ADMIN_MSG_SZ]);
+int admin_partner_add(struct store *s, const struct auth_principal *actor, const char *name,
+                      bool coordinator, char identity_id[64], char msg[ADMIN_MSG_SZ]);
 /* Adds a user to a partner (by partner name). password may be NULL (token-only user). */
-int admin_user_add(struct store *s, const struct auth_principal *actor, const char *partner, const char *user, const char *role,
-                   const char *password, char msg[ADMIN_MSG_SZ]);
+int admin_user_add(struct store *s, const struct auth_principal *actor, const char *partner,
+                   const char *user, const char *role, const char *password,
+                   char msg[ADMIN_MSG_SZ]);
 /* Creates a token for a user; writes it into token. expires_days 0 = never. */
-int admin_token_create(struct store *s, const struct auth_principal *actor, const char *user, bool read_only, int expires_days,
-                       const char *label, char token[AUTH_TOKEN_LEN + 1],
-                       char msg[ADMIN_MSG_SZ]);
+int admin_token_create(struct store *s, const struct auth_principal *actor, const char *user,
+                       bool read_only, int expires_days, const char *label,
+                       char token[AUTH_TOKEN_LEN + 1], char msg[ADMIN_MSG_SZ]);
 
 /* Creates a sharing group owned by partner `owner` (by name) with the given members: each a
  * partner name, or "user:NAME" for a named user (RED sharing). Writes the group's
  * marking-definition id into marking_id[80]. Nothing is written on any error
  * (VIGIL_EINVAL: bad name or unknown member; VIGIL_EEXIST: name taken). */
-int admin_group_add(struct store *s, const struct auth_principal *actor, const char *owner, const char *name,
-                    const char *const *members, size_t nmembers, char marking_id[80],
-                    char msg[ADMIN_MSG_SZ]);
+int admin_group_add(struct store *s, const struct auth_principal *actor, const char *owner,
+                    const char *name, const char *const *members, size_t nmembers,
+                    char marking_id[80], char msg[ADMIN_MSG_SZ]);
 /* Sets a user's dashboard password (argon2id). */
-int admin_user_password(struct store *s, const struct auth_principal *actor,
-                        const char *user, const char *password,
-                        char msg[ADMIN_MSG_SZ]);
+int admin_user_password(struct store *s, const struct auth_principal *actor, const char *user,
+                        const char *password, char msg[ADMIN_MSG_SZ]);
 
 #endif

@@ -39,8 +39,11 @@ static void entry_hash(const struct store_audit *e, unsigned char out[STORE_HASH
 int audit_append(struct store_txn *t, int64_t partner, int64_t user, const char *action,
                  const char *object, const char *detail)
 {
-    struct store_audit e = {.time = ts_now(), .partner = partner, .user = user,
-                            .action = action, .object = object ? object : "",
+    struct store_audit e = {.time = ts_now(),
+                            .partner = partner,
+                            .user = user,
+                            .action = action,
+                            .object = object ? object : "",
                             .detail = detail ? detail : "{}"};
     int rc = store_audit_head(store_txn_reader(t), &e.seq, e.prev);
     if (rc)
@@ -133,8 +136,8 @@ static int export_one(void *ctx, const struct store_audit *e)
     sodium_bin2hex(hex, sizeof hex, e->hash, STORE_HASH_LEN);
     json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:o, s:s}", "seq", (json_int_t)e->seq,
                           "time", ts_format(e->time, 6, ts), "partner", (json_int_t)e->partner,
-                          "user", (json_int_t)e->user, "action", e->action, "object",
-                          e->object, "detail", detail ? detail : json_object(), "hash", hex);
+                          "user", (json_int_t)e->user, "action", e->action, "object", e->object,
+                          "detail", detail ? detail : json_object(), "hash", hex);
     char *line = vjson_dumps(o);
     json_decref(o);
     int rc = fprintf(ctx, "%s\n", line) < 0 ? VIGIL_EIO : 0;

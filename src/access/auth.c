@@ -137,8 +137,7 @@ static bool cookie_value(const char *cookie, char out[AUTH_SESSION_LEN + 1])
     return false;
 }
 
-static int check_session(struct store *s, const struct auth_request *req,
-                         struct auth_principal *p)
+static int check_session(struct store *s, const struct auth_request *req, struct auth_principal *p)
 {
     char value[AUTH_SESSION_LEN + 1];
     if (!req->cookie || !cookie_value(req->cookie, value))
@@ -155,8 +154,8 @@ static int check_session(struct store *s, const struct auth_request *req,
     rc = store_session_lookup(r, hash, &a, &csrf);
     if (rc == VIGIL_ENOENT || (!rc && a.disabled))
         rc = VIGIL_EAUTH;
-    bool safe = req->method && (strcmp(req->method, "GET") == 0 ||
-                                strcmp(req->method, "HEAD") == 0);
+    bool safe =
+        req->method && (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0);
     if (!rc && !safe &&
         (!req->csrf || strlen(req->csrf) != strlen(csrf) ||
          sodium_memcmp(req->csrf, csrf, strlen(csrf)) != 0))
@@ -181,8 +180,8 @@ int auth_password_hash(const char *password, char out[128])
      * t=3, m=64 MiB, p=1. */
     unsigned char salt[16];
     randombytes_buf(salt, sizeof salt);
-    return argon2id_hash_encoded(3, 1 << 16, 1, password, strlen(password), salt, sizeof salt,
-                                 32, out, 128) == ARGON2_OK
+    return argon2id_hash_encoded(3, 1 << 16, 1, password, strlen(password), salt, sizeof salt, 32,
+                                 out, 128) == ARGON2_OK
                ? 0
                : VIGIL_EINTERNAL;
 }
@@ -220,8 +219,8 @@ int auth_login(struct store *s, const char *user, const char *password, long ttl
     bool ok = argon2id_verify(hash[0] ? hash : dummy, password, strlen(password)) == ARGON2_OK;
     if (!ok || !hash[0] || !uid)
         return VIGIL_EAUTH;
-    struct session_add a = {.user = uid, .csrf = csrf,
-                            .expires = ts_now() + (vtime_t)ttl_s * VTIME_US_PER_SEC};
+    struct session_add a = {
+        .user = uid, .csrf = csrf, .expires = ts_now() + (vtime_t)ttl_s * VTIME_US_PER_SEC};
     random_text(session);
     random_text(csrf);
     auth_token_hash(session, a.hash);

@@ -33,8 +33,7 @@ struct auth_principal {
 };
 
 /* Makes a new token: writes it into token[AUTH_TOKEN_LEN + 1] and its hash into hash. */
-void auth_token_new(char token[AUTH_TOKEN_LEN + 1],
-                    unsigned char hash[STORE_TOKEN_HASH_LEN]);
+void auth_token_new(char token[AUTH_TOKEN_LEN + 1], unsigned char hash[STORE_TOKEN_HASH_LEN]);
 /* The stored hash of a token. */
 void auth_token_hash(const char *token, unsigned char hash[STORE_TOKEN_HASH_LEN]);
 

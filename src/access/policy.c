@@ -27,15 +27,12 @@ bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl)
         return true;
     switch (acl->tlp) {
     case TLP_CLEAR:
-    case TLP_GREEN:
-        return true;
+    case TLP_GREEN: return true;
     case TLP_AMBER:
     case TLP_AMBER_STRICT:
         return acl->group ? in_sorted(r->groups, r->ngroups, acl->group) : r->coordinator;
-    case TLP_RED:
-        return acl->group && in_sorted(r->user_groups, r->nuser_groups, acl->group);
-    default:
-        return false;
+    case TLP_RED: return acl->group && in_sorted(r->user_groups, r->nuser_groups, acl->group);
+    default: return false;
     }
 }
 

@@ -25,10 +25,10 @@ enum tlp_level {
 
 /* The reader a decision is made for. */
 struct policy_reader {
-    int64_t partner;        /* the reader's partner */
-    int64_t user;           /* the reader's user */
-    bool coordinator;       /* the reader's partner is the coordination center */
-    const int64_t *groups;  /* sharing groups that name the reader's partner, ascending */
+    int64_t partner;       /* the reader's partner */
+    int64_t user;          /* the reader's user */
+    bool coordinator;      /* the reader's partner is the coordination center */
+    const int64_t *groups; /* sharing groups that name the reader's partner, ascending */
     size_t ngroups;
     const int64_t *user_groups; /* sharing groups that name the reader (the user), ascending */
     size_t nuser_groups;

@@ -13,10 +13,10 @@
 #define BUF_NOCAP ((size_t)-1)
 
 struct buf {
-    char *data;  /* never NULL after buf_init; NUL-terminated */
-    size_t len;  /* content length, not counting the NUL */
+    char *data; /* never NULL after buf_init; NUL-terminated */
+    size_t len; /* content length, not counting the NUL */
     size_t alloc;
-    size_t cap;  /* maximum len the buffer accepts */
+    size_t cap; /* maximum len the buffer accepts */
 };
 
 void buf_init(struct buf *b, size_t cap);

@@ -64,8 +64,7 @@ static long *long_at(struct config *c, const struct key *k)
     return (long *)(void *)((char *)c + k->off);
 }
 
-static int apply(struct config *c, const struct key *k, const char *value,
-                 char msg[CONFIG_MSG_SZ])
+static int apply(struct config *c, const struct key *k, const char *value, char msg[CONFIG_MSG_SZ])
 {
     if (k->kind == K_LONG) {
         char *end;

@@ -14,20 +14,20 @@
 #define CONFIG_MSG_SZ 256
 
 struct config {
-    char *listen;               /* address:port the server binds */
-    char *log_level;            /* debug, info, warn, error */
-    long threads;               /* HTTP worker threads */
-    long max_content_length;    /* bytes accepted in one request body (TAXII max_content_length) */
-    long page_max;              /* largest TAXII/REST page size a client may ask for */
-    long json_max_depth;        /* deepest JSON nesting accepted */
+    char *listen;            /* address:port the server binds */
+    char *log_level;         /* debug, info, warn, error */
+    long threads;            /* HTTP worker threads */
+    long max_content_length; /* bytes accepted in one request body (TAXII max_content_length) */
+    long page_max;           /* largest TAXII/REST page size a client may ask for */
+    long json_max_depth;     /* deepest JSON nesting accepted */
     long max_objects_per_request;
-    long connection_limit;      /* concurrent connections, all clients */
+    long connection_limit; /* concurrent connections, all clients */
     long per_ip_connection_limit;
-    long request_timeout;       /* seconds a connection may stay idle before it is cut */
-    long rate_limit;            /* requests per minute per token; 0 = no limit */
-    long read_connections;      /* read-only store connections */
-    char *tls_cert;             /* PEM certificate file; empty = plain HTTP */
-    char *tls_key;              /* PEM key file (mode 0600) */
+    long request_timeout;  /* seconds a connection may stay idle before it is cut */
+    long rate_limit;       /* requests per minute per token; 0 = no limit */
+    long read_connections; /* read-only store connections */
+    char *tls_cert;        /* PEM certificate file; empty = plain HTTP */
+    char *tls_key;         /* PEM key file (mode 0600) */
 };
 
 /* Fills c with every key's default. Release with config_release(). */

@@ -35,8 +35,7 @@ static int check_depth(const char *p, size_t len, int max_depth, char msg[JSON_M
     return 0;
 }
 
-int vjson_parse(const char *data, size_t len, int max_depth, json_t **out,
-                char msg[JSON_MSG_SZ])
+int vjson_parse(const char *data, size_t len, int max_depth, json_t **out, char msg[JSON_MSG_SZ])
 {
     *out = NULL;
     msg[0] = '\0';
@@ -46,8 +45,8 @@ int vjson_parse(const char *data, size_t len, int max_depth, json_t **out,
     json_error_t err;
     json_t *v = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (!v) {
-        snprintf(msg, JSON_MSG_SZ, "invalid JSON at line %d column %d: %s", err.line,
-                 err.column, err.text);
+        snprintf(msg, JSON_MSG_SZ, "invalid JSON at line %d column %d: %s", err.line, err.column,
+                 err.text);
         return VIGIL_EINVAL;
     }
     *out = v;
@@ -113,7 +112,7 @@ int vjson_dump(const json_t *v, struct buf *b)
         json_t *val;
         int first = 1;
         rc = buf_addc(b, '{');
-        json_object_foreach((json_t *)v, key, val) {
+        json_object_foreach ((json_t *)v, key, val) {
             if (!rc && !first)
                 rc = buf_addc(b, ',');
             first = 0;

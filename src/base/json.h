@@ -18,8 +18,7 @@
 /* Parses data[0..len) as one JSON value nested at most max_depth deep. Returns 0 and a new
  * reference in *out, or VIGIL_EINVAL with a message in msg (position and reason) and *out
  * NULL. Invalid UTF-8, duplicate object keys and trailing garbage are refused. */
-int vjson_parse(const char *data, size_t len, int max_depth, json_t **out,
-                char msg[JSON_MSG_SZ]);
+int vjson_parse(const char *data, size_t len, int max_depth, json_t **out, char msg[JSON_MSG_SZ]);
 
 /* Appends the compact serialisation of v (object keys in insertion order) to b.
  * Returns 0 or VIGIL_ETOOBIG when b's cap would be passed (b's content is then undefined). */

@@ -9,10 +9,9 @@
 #include "base/err.h"
 #include "cli/cli.h"
 
-static const char partner_help[] =
-    "usage: vigil --data DIR partner add NAME [--coordinator]\n"
-    "\n"
-    "Adds a partner organisation and prints its STIX identity id.\n";
+static const char partner_help[] = "usage: vigil --data DIR partner add NAME [--coordinator]\n"
+                                   "\n"
+                                   "Adds a partner organisation and prints its STIX identity id.\n";
 static const char user_help[] =
     "usage: vigil --data DIR user add PARTNER USER --role admin|analyst|reporter|reader\n"
     "\n"

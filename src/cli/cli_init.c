@@ -40,17 +40,15 @@ static int write_new(const char *dir, const char *name, const void *data, size_t
 
 static int add_collections(struct store_txn *t, void *arg)
 {
-    int rc = store_txn_collection_add(t, "reports", "Reports",
-                                      "Event reports and intelligence shared by partners",
-                                      true, NULL);
+    int rc = store_txn_collection_add(
+        t, "reports", "Reports", "Event reports and intelligence shared by partners", true, NULL);
     if (!rc)
-        rc = store_txn_collection_add(t, "alerts", "Alerts",
-                                      "Warnings produced by the hub's fusion of reports", false,
-                                      NULL);
+        rc = store_txn_collection_add(
+            t, "alerts", "Alerts", "Warnings produced by the hub's fusion of reports", false, NULL);
     if (!rc)
         rc = store_txn_collection_add(t, "compliance", "Compliance",
-                                      "Ceasefire agreements, zones, violations and tallies",
-                                      false, NULL);
+                                      "Ceasefire agreements, zones, violations and tallies", false,
+                                      NULL);
     return rc;
 }
 

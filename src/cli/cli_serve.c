@@ -33,8 +33,7 @@ int cli_serve(const char *data, int argc, char **argv)
     char msg[APP_MSG_SZ];
     char path[4096];
     snprintf(path, sizeof path, "%s/vigil.conf", data);
-    if (config_load(&cfg, path, msg) ||
-        (listen && config_set(&cfg, "listen", listen, msg))) {
+    if (config_load(&cfg, path, msg) || (listen && config_set(&cfg, "listen", listen, msg))) {
         fprintf(stderr, "vigil: %s\n", msg);
         config_release(&cfg);
         return 1;

@@ -31,8 +31,8 @@ void app_json(struct http_resp *resp, int status, const char *content_type, cons
     }
 }
 
-void app_error(const struct http_req *req, struct http_resp *resp, int status,
-               const char *title, const char *description)
+void app_error(const struct http_req *req, struct http_resp *resp, int status, const char *title,
+               const char *description)
 {
     char code[8];
     snprintf(code, sizeof code, "%d", status);
@@ -44,8 +44,8 @@ void app_error(const struct http_req *req, struct http_resp *resp, int status,
     json_decref(e);
 }
 
-static void on_error(struct http_req *req, struct http_resp *resp, int status,
-                     const char *title, void *app)
+static void on_error(struct http_req *req, struct http_resp *resp, int status, const char *title,
+                     void *app)
 {
     app_error(req, resp, status, title, NULL);
 }
@@ -85,8 +85,7 @@ static bool on_auth(struct http_req *req, struct http_resp *resp, void *arg)
     req->auth_free = free_principal;
     int retry = 0;
     /* Sessions have no token id: their bucket is keyed by the user, negated. */
-    if (!ratelimit_take(a->limiter, p->token ? p->token : -p->user, ts_monotonic_us(),
-                        &retry)) {
+    if (!ratelimit_take(a->limiter, p->token ? p->token : -p->user, ts_monotonic_us(), &retry)) {
         char secs[16];
         snprintf(secs, sizeof secs, "%d", retry);
         app_error(req, resp, 429, "too many requests", "slow down; see Retry-After");
@@ -177,8 +176,7 @@ static char *read_file(const char *path, char msg[APP_MSG_SZ])
     return buf_detach(&b, NULL);
 }
 
-int app_start(struct app *a, const char *data_dir, const struct config *cfg,
-              char msg[APP_MSG_SZ])
+int app_start(struct app *a, const char *data_dir, const struct config *cfg, char msg[APP_MSG_SZ])
 {
     memset(a, 0, sizeof *a);
     a->cfg = cfg;

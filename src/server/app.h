@@ -23,12 +23,11 @@ struct app {
     struct http_server *http;
     unsigned char cursor_key[APP_KEY_LEN]; /* HMAC key of TAXII paging cursors */
     vtime_t started;
-    struct ratelimit *limiter;            /* per-credential request rate */
+    struct ratelimit *limiter; /* per-credential request rate */
 };
 
 /* Opens the store in data_dir and serves on cfg->listen. Returns 0 or an error with msg. */
-int app_start(struct app *a, const char *data_dir, const struct config *cfg,
-              char msg[APP_MSG_SZ]);
+int app_start(struct app *a, const char *data_dir, const struct config *cfg, char msg[APP_MSG_SZ]);
 void app_stop(struct app *a);
 
 /* The principal of an authenticated request (set by the auth hook). */
@@ -36,8 +35,8 @@ const struct auth_principal *app_principal(const struct http_req *req);
 
 /* Fills resp with an error: a TAXII error message resource (title, description, http_status),
  * with the TAXII media type for /taxii2/ paths and application/json elsewhere. */
-void app_error(const struct http_req *req, struct http_resp *resp, int status,
-               const char *title, const char *description);
+void app_error(const struct http_req *req, struct http_resp *resp, int status, const char *title,
+               const char *description);
 /* Serialises v (not consumed) into resp with status and content type. */
 void app_json(struct http_resp *resp, int status, const char *content_type, const json_t *v);
 

@@ -12,8 +12,7 @@ json_t *rest_body(struct app *a, struct http_req *req, struct http_resp *resp,
 {
     const char *ctype = http_header(req, "Content-Type");
     if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
-        app_error(req, resp, 415, "unsupported media type",
-                  "send the body as application/json");
+        app_error(req, resp, 415, "unsupported media type", "send the body as application/json");
         return NULL;
     }
     json_t *v;
@@ -29,7 +28,7 @@ json_t *rest_body(struct app *a, struct http_req *req, struct http_resp *resp,
     }
     const char *key;
     json_t *val;
-    json_object_foreach(v, key, val) {
+    json_object_foreach (v, key, val) {
         bool known = false;
         for (const char *const *f = fields; *f && !known; f++)
             known = strcmp(*f, key) == 0;

@@ -40,11 +40,11 @@ static void h_me(struct http_req *req, struct http_resp *resp, void *arg)
         return;
     }
     int rc = store_partner_get(r, p->partner, &partner);
-    json_t *v = rc ? NULL
-                   : json_pack("{s:s, s:s, s:{s:s, s:s, s:b}, s:b}", "user", p->user_name,
-                               "role", p->role, "partner", "name", partner.name, "identity",
-                               partner.identity_id, "coordinator", partner.coordinator,
-                               "read_only", p->read_only);
+    json_t *v =
+        rc ? NULL
+           : json_pack("{s:s, s:s, s:{s:s, s:s, s:b}, s:b}", "user", p->user_name, "role", p->role,
+                       "partner", "name", partner.name, "identity", partner.identity_id,
+                       "coordinator", partner.coordinator, "read_only", p->read_only);
     store_read_end(r);
     if (!v) {
         app_error(req, resp, 500, "cannot read the partner", NULL);
@@ -117,8 +117,8 @@ static int add_token(void *ctx, const struct store_token *t)
     json_t *o = json_pack("{s:I, s:s, s:s, s:b, s:b, s:s}", "id", (json_int_t)t->id, "user",
                           t->user_name, "label", t->label, "read_only", t->read_only, "revoked",
                           t->revoked, "created", ts_format(t->created, 0, created));
-    json_object_set_new(o, "expires", t->expires ? json_string(ts_format(t->expires, 0, exp))
-                                                 : json_null());
+    json_object_set_new(o, "expires",
+                        t->expires ? json_string(ts_format(t->expires, 0, exp)) : json_null());
     json_array_append_new(ctx, o);
     return 0;
 }
@@ -138,15 +138,14 @@ static int add_group(void *ctx, const struct store_group *g)
     for (size_t i = 0; i < r->nuser_groups && !member; i++)
         member = r->user_groups[i] == g->id;
     if (member)
-        json_array_append_new(l->arr, json_pack("{s:s, s:s}", "name", g->name, "marking_id",
-                                                g->marking_id));
+        json_array_append_new(
+            l->arr, json_pack("{s:s, s:s}", "name", g->name, "marking_id", g->marking_id));
     return 0;
 }
 
 enum list_kind { LIST_PARTNERS, LIST_USERS, LIST_TOKENS, LIST_GROUPS };
 
-static void list(struct http_req *req, struct http_resp *resp, struct app *a,
-                 enum list_kind kind)
+static void list(struct http_req *req, struct http_resp *resp, struct app *a, enum list_kind kind)
 {
     const struct auth_principal *p = app_principal(req);
     if ((kind == LIST_USERS || kind == LIST_TOKENS) && !is_admin(p)) {
@@ -221,10 +220,10 @@ static void h_partner_add(struct http_req *req, struct http_resp *resp, void *ar
         return;
     const char *name = vjson_str(body, "name");
     char identity[64], msg[ADMIN_MSG_SZ] = "name: required";
-    int rc = name ? admin_partner_add(a->store, p, name,
-                                      json_is_true(json_object_get(body, "coordinator")),
-                                      identity, msg)
-                  : VIGIL_EINVAL;
+    int rc =
+        name ? admin_partner_add(a->store, p, name,
+                                 json_is_true(json_object_get(body, "coordinator")), identity, msg)
+             : VIGIL_EINVAL;
     if (rc)
         admin_failed(req, resp, rc, msg);
     else
@@ -274,8 +273,8 @@ static void h_user_add(struct http_req *req, struct http_resp *resp, void *arg)
     if (rc)
         admin_failed(req, resp, rc, msg);
     else
-        rest_reply(resp, 201, json_pack("{s:s, s:s, s:s}", "partner", partner, "name", name,
-                                        "role", role));
+        rest_reply(resp, 201,
+                   json_pack("{s:s, s:s, s:s}", "partner", partner, "name", name, "role", role));
     json_decref(body);
 }
 
@@ -314,8 +313,7 @@ static void h_token_add(struct http_req *req, struct http_resp *resp, void *arg)
     }
     char token[AUTH_TOKEN_LEN + 1], msg[ADMIN_MSG_SZ];
     const char *label = vjson_str(body, "label");
-    int rc = admin_token_create(a->store, p, user,
-                                json_is_true(json_object_get(body, "read_only")),
+    int rc = admin_token_create(a->store, p, user, json_is_true(json_object_get(body, "read_only")),
                                 (int)vjson_int(body, "expires_days", 0),
                                 label ? label : "created over the API", token, msg);
     if (rc)
@@ -336,8 +334,9 @@ static int revoke_txn(struct store_txn *t, void *arg)
     int rc = store_txn_token_revoke(t, r->id, r->scope);
     char object[32];
     snprintf(object, sizeof object, "token %lld", (long long)r->id);
-    return rc ? rc : audit_append(t, r->actor->partner, r->actor->user, "admin", object,
-                                  "{\"op\":\"token revoke\"}");
+    return rc ? rc
+              : audit_append(t, r->actor->partner, r->actor->user, "admin", object,
+                             "{\"op\":\"token revoke\"}");
 }
 
 static void h_token_revoke(struct http_req *req, struct http_resp *resp, void *arg)
@@ -413,8 +412,7 @@ static int add_entry(void *ctx, const struct store_audit *e)
                                          (json_int_t)e->seq, "time", ts_format(e->time, 6, ts),
                                          "partner", (json_int_t)e->partner, "user",
                                          (json_int_t)e->user, "action", e->action, "object",
-                                         e->object, "detail",
-                                         detail ? detail : json_object()));
+                                         e->object, "detail", detail ? detail : json_object()));
     return 0;
 }
 

@@ -64,18 +64,17 @@ int store_write(struct store *s, store_txn_fn fn, void *arg);
  * wait for a disk flush). The writer runs it like any job, then calls done(arg) (may be
  * NULL) after the commit, with fn's result or VIGIL_ESTORE. Returns VIGIL_ESHUTDOWN (and
  * does not call done) when the store is closing. */
-int store_write_async(struct store *s, store_txn_fn fn, void *arg,
-                      void (*done)(void *arg, int rc));
+int store_write_async(struct store *s, store_txn_fn fn, void *arg, void (*done)(void *arg, int rc));
 
 /* ---- collections ----------------------------------------------------------------------- */
 
 struct store_collection {
     int64_t id;
-    const char *uuid;        /* TAXII collection id */
-    const char *name;        /* short name: "reports", "alerts", "compliance" */
+    const char *uuid; /* TAXII collection id */
+    const char *name; /* short name: "reports", "alerts", "compliance" */
     const char *title;
     const char *description;
-    bool partner_writable;   /* partners may add objects; else only the hub writes */
+    bool partner_writable; /* partners may add objects; else only the hub writes */
 };
 
 /* Creates a collection; VIGIL_EEXIST when the name is taken. */
@@ -101,7 +100,7 @@ struct store_object_in {
     const char *id;
     const char *type;
     const char *spec_version;
-    vtime_t version;  /* modified, else created; 0 for objects without either (SCOs) */
+    vtime_t version; /* modified, else created; 0 for objects without either (SCOs) */
     struct store_acl acl;
     const char *json; /* the object, serialised */
     size_t json_len;
@@ -144,17 +143,17 @@ enum store_version_match {
 /* A filtered, ordered (by date_added), paged scan of one collection. */
 struct store_query {
     int64_t coll;
-    vtime_t added_after;              /* only objects added strictly after; 0 = no bound */
-    const char *const *ids;           /* match any of these ids; nids 0 = any */
+    vtime_t added_after;    /* only objects added strictly after; 0 = no bound */
+    const char *const *ids; /* match any of these ids; nids 0 = any */
     size_t nids;
     const char *const *types;
     size_t ntypes;
     const char *const *spec_versions;
     size_t nspec_versions;
-    unsigned version_match;           /* STORE_VER_* bits; 0 means STORE_VER_LAST */
-    const vtime_t *versions;          /* and/or these exact versions */
+    unsigned version_match;  /* STORE_VER_* bits; 0 means STORE_VER_LAST */
+    const vtime_t *versions; /* and/or these exact versions */
     size_t nversions;
-    size_t limit;                     /* most objects to emit; 0 = no limit */
+    size_t limit; /* most objects to emit; 0 = no limit */
     /* The read policy: rows for which it returns false are skipped as if they did not exist
      * (they are neither emitted nor counted). NULL lets every row through. */
     bool (*visible)(void *ctx, const struct store_acl *acl);
@@ -162,9 +161,9 @@ struct store_query {
 };
 
 struct store_page {
-    size_t count;           /* objects emitted */
-    bool more;              /* another visible object follows the page */
-    vtime_t first_added;    /* date_added of the first and last emitted object */
+    size_t count;        /* objects emitted */
+    bool more;           /* another visible object follows the page */
+    vtime_t first_added; /* date_added of the first and last emitted object */
     vtime_t last_added;
 };
 
@@ -177,11 +176,9 @@ int store_objects_query(struct store_reader *r, const struct store_query *q,
 /* ---- TAXII status resources ------------------------------------------------------------ */
 
 /* Keeps a status resource (json, serialised) under its id for the partner that caused it. */
-int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner,
-                         const char *json);
+int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner, const char *json);
 /* Reads a status resource; *json borrows from the reader. VIGIL_ENOENT when unknown. */
-int store_status_get(struct store_reader *r, const char *id, int64_t *partner,
-                     const char **json);
+int store_status_get(struct store_reader *r, const char *id, int64_t *partner, const char **json);
 
 /* ---- partners, users, tokens ----------------------------------------------------------- */
 
@@ -209,8 +206,8 @@ struct store_user {
     vtime_t created;
 };
 
-int store_txn_user_add(struct store_txn *t, int64_t partner, const char *name,
-                       const char *role, const char *password_hash, int64_t *id);
+int store_txn_user_add(struct store_txn *t, int64_t partner, const char *name, const char *role,
+                       const char *password_hash, int64_t *id);
 int store_user_find(struct store_reader *r, const char *name, struct store_user *out);
 
 #define STORE_TOKEN_HASH_LEN 32
@@ -219,7 +216,7 @@ struct store_token_in {
     int64_t user;
     unsigned char hash[STORE_TOKEN_HASH_LEN]; /* SHA-256 of the token; the token is not kept */
     bool read_only;
-    vtime_t expires;                           /* 0 = never */
+    vtime_t expires; /* 0 = never */
     const char *label;
 };
 
@@ -245,8 +242,8 @@ int store_token_lookup(struct store_reader *r, const unsigned char hash[STORE_TO
                        struct store_auth *out);
 
 /* Lists partners ordered by id; stops at fn's first nonzero result. */
-int store_partners(struct store_reader *r,
-                   int (*fn)(void *ctx, const struct store_partner *p), void *ctx);
+int store_partners(struct store_reader *r, int (*fn)(void *ctx, const struct store_partner *p),
+                   void *ctx);
 /* Lists users ordered by id, of one partner (partner > 0) or all (partner 0). */
 int store_users(struct store_reader *r, int64_t partner,
                 int (*fn)(void *ctx, const struct store_user *u), void *ctx);
@@ -286,11 +283,9 @@ struct store_group {
 int store_txn_group_add(struct store_txn *t, const char *name, const char *marking_id,
                         int64_t owner, int64_t *id);
 /* Adds a member: a partner (user 0) or a named user (partner 0). Adding twice is a no-op. */
-int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner,
-                               int64_t user);
+int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner, int64_t user);
 /* Finds a group by name or by marking id. VIGIL_ENOENT when there is none. */
-int store_group_find(struct store_reader *r, const char *name_or_marking,
-                     struct store_group *out);
+int store_group_find(struct store_reader *r, const char *name_or_marking, struct store_group *out);
 int store_groups(struct store_reader *r, int (*fn)(void *ctx, const struct store_group *g),
                  void *ctx);
 /* Calls fn with each member of a group: (partner, 0) or (0, user). */
@@ -298,21 +293,21 @@ int store_group_members(struct store_reader *r, int64_t group,
                         int (*fn)(void *ctx, int64_t partner, int64_t user), void *ctx);
 /* The groups that name partner as a member, and those that name user, each ascending.
  * *by_partner and *by_user are allocated (caller frees; NULL when empty). */
-int store_groups_of(struct store_reader *r, int64_t partner, int64_t user,
-                    int64_t **by_partner, size_t *np, int64_t **by_user, size_t *nu);
+int store_groups_of(struct store_reader *r, int64_t partner, int64_t user, int64_t **by_partner,
+                    size_t *np, int64_t **by_user, size_t *nu);
 
 /* ---- audit log ------------------------------------------------------------------------- */
 
 #define STORE_HASH_LEN 32
 
 struct store_audit {
-    int64_t seq;            /* 1, 2, 3, ... */
+    int64_t seq; /* 1, 2, 3, ... */
     vtime_t time;
     int64_t partner;
     int64_t user;
-    const char *action;     /* e.g. "write", "read", "delete", "admin" */
-    const char *object;     /* what it concerns (object id, collection, user name) */
-    const char *detail;     /* JSON text */
+    const char *action; /* e.g. "write", "read", "delete", "admin" */
+    const char *object; /* what it concerns (object id, collection, user name) */
+    const char *detail; /* JSON text */
     unsigned char prev[STORE_HASH_LEN];
     unsigned char hash[STORE_HASH_LEN];
 };

@@ -41,8 +41,8 @@ static int read_partner(struct store_reader *r, sqlite3_stmt *st, struct store_p
     return rc;
 }
 
-int store_partners(struct store_reader *r,
-                   int (*fn)(void *ctx, const struct store_partner *p), void *ctx)
+int store_partners(struct store_reader *r, int (*fn)(void *ctx, const struct store_partner *p),
+                   void *ctx)
 {
     sqlite3_stmt *st = conn_stmt(r, "SELECT " PARTNER_COLS " FROM partners ORDER BY id");
     if (!st)
@@ -75,8 +75,8 @@ int store_partner_get(struct store_reader *r, int64_t id, struct store_partner *
     return read_partner(r, st, out);
 }
 
-int store_txn_user_add(struct store_txn *t, int64_t partner, const char *name,
-                       const char *role, const char *password_hash, int64_t *id)
+int store_txn_user_add(struct store_txn *t, int64_t partner, const char *name, const char *role,
+                       const char *password_hash, int64_t *id)
 {
     sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO users(partner, name, role, "
                                           "password_hash, created) VALUES(?,?,?,?,?)");
@@ -172,8 +172,9 @@ int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, i
 }
 
 /* Fills out from a row of AUTH_COLS. */
-#define AUTH_COLS "t.id, u.id, u.name, u.role, p.id, p.coordinator, t.read_only, t.revoked," \
-                  " u.disabled, t.expires, p.default_tlp"
+#define AUTH_COLS                                                                                  \
+    "t.id, u.id, u.name, u.role, p.id, p.coordinator, t.read_only, t.revoked,"                     \
+    " u.disabled, t.expires, p.default_tlp"
 
 static void read_auth(sqlite3_stmt *st, struct store_auth *out)
 {
@@ -292,4 +293,3 @@ int store_session_lookup(struct store_reader *r, const unsigned char hash[STORE_
     }
     return rc;
 }
-

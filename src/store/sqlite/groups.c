@@ -19,8 +19,7 @@ int store_txn_group_add(struct store_txn *t, const char *name, const char *marki
     return step_insert(t->conn, st, id);
 }
 
-int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner,
-                               int64_t user)
+int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
 {
     sqlite3_stmt *st = conn_stmt(t->conn, "INSERT OR IGNORE INTO group_members(grp, partner,"
                                           " user) VALUES(?,?,?)");
@@ -43,8 +42,7 @@ static void read_group(sqlite3_stmt *st, struct store_group *g)
     g->created = sqlite3_column_int64(st, 4);
 }
 
-int store_group_find(struct store_reader *r, const char *name_or_marking,
-                     struct store_group *out)
+int store_group_find(struct store_reader *r, const char *name_or_marking, struct store_group *out)
 {
     sqlite3_stmt *st = conn_stmt(r, "SELECT " GROUP_COLS " FROM groups"
                                     " WHERE name = ?1 OR marking_id = ?1");
@@ -105,8 +103,8 @@ static int collect_ids(sqlite3_stmt *st, int64_t **out, size_t *n)
     return 0;
 }
 
-int store_groups_of(struct store_reader *r, int64_t partner, int64_t user,
-                    int64_t **by_partner, size_t *np, int64_t **by_user, size_t *nu)
+int store_groups_of(struct store_reader *r, int64_t partner, int64_t user, int64_t **by_partner,
+                    size_t *np, int64_t **by_user, size_t *nu)
 {
     sqlite3_stmt *st = conn_stmt(r, "SELECT DISTINCT grp FROM group_members WHERE partner = ?"
                                     " AND partner != 0 ORDER BY grp");

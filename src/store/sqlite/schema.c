@@ -121,8 +121,8 @@ int schema_migrate(struct store *s, char *msg)
     for (; v < NMIGRATIONS; v++) {
         char setv[64];
         snprintf(setv, sizeof setv, "PRAGMA user_version = %d", v + 1);
-        if (conn_exec(c, "BEGIN IMMEDIATE") || conn_exec(c, migrations[v]) ||
-            conn_exec(c, setv) || conn_exec(c, "COMMIT")) {
+        if (conn_exec(c, "BEGIN IMMEDIATE") || conn_exec(c, migrations[v]) || conn_exec(c, setv) ||
+            conn_exec(c, "COMMIT")) {
             snprintf(msg, STORE_MSG_SZ, "migration to schema version %d failed: %s", v + 1,
                      sqlite3_errmsg(c->db));
             conn_exec(c, "ROLLBACK");

@@ -23,7 +23,7 @@ struct store_reader {
     } cache[STMT_CACHE];
     unsigned long tick;
     struct store *owner;
-    bool in_pool;       /* a pooled read connection (false: the writer's) */
+    bool in_pool; /* a pooled read connection (false: the writer's) */
 };
 
 struct write_job {
@@ -31,13 +31,13 @@ struct write_job {
     void *arg;
     int rc;
     bool done;
-    bool async;                        /* heap-allocated; freed by the writer after commit */
+    bool async;                         /* heap-allocated; freed by the writer after commit */
     void (*on_done)(void *arg, int rc); /* async jobs: called after the commit */
     struct write_job *next;
 };
 
 struct store_txn {
-    struct store_reader *conn;  /* the writer connection */
+    struct store_reader *conn; /* the writer connection */
     struct store *s;
 };
 
@@ -49,11 +49,11 @@ struct store {
     struct store_reader wconn;
     pthread_t writer;
     pthread_mutex_t wlock;
-    pthread_cond_t wcond;       /* signalled when a job is queued or stop requested */
-    pthread_cond_t wdone;       /* broadcast when a batch commits */
+    pthread_cond_t wcond; /* signalled when a job is queued or stop requested */
+    pthread_cond_t wdone; /* broadcast when a batch commits */
     struct write_job *head, *tail;
     bool stopping;
-    vtime_t last_added;         /* newest date_added handed out (writer thread only) */
+    vtime_t last_added; /* newest date_added handed out (writer thread only) */
 
     /* read pool */
     pthread_mutex_t plock;

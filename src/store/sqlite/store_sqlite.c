@@ -74,8 +74,7 @@ sqlite3_stmt *conn_stmt(struct store_reader *conn, const char *sql)
             victim = i;
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         log_error("store: cannot prepare \"%.80s\": %s", sql, sqlite3_errmsg(conn->db));
         return NULL;
     }
@@ -359,8 +358,7 @@ int store_collection_find(struct store_reader *r, const char *uuid_or_name,
 
 /* ---- TAXII status resources ---------------------------------------------------------- */
 
-int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner,
-                         const char *json)
+int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner, const char *json)
 {
     sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO statuses(id, partner, created, json)"
                                           " VALUES(?,?,?,?)");
@@ -373,8 +371,7 @@ int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner,
     return step_insert(t->conn, st, NULL);
 }
 
-int store_status_get(struct store_reader *r, const char *id, int64_t *partner,
-                     const char **json)
+int store_status_get(struct store_reader *r, const char *id, int64_t *partner, const char **json)
 {
     sqlite3_stmt *st = conn_stmt(r, "SELECT partner, json FROM statuses WHERE id = ?");
     if (!st)
