@@ -17,22 +17,23 @@ build() { # dir, extra meson args...
     ninja -C "$dir" >/dev/null || { ninja -C "$dir"; return 1; }
 }
 
-suite() { # name, build dir
+suite() { # name, build dir, extra pytest paths...
     local name=$1 dir=$2
+    shift 2
     echo "== $name: unit tests"
     meson test -C "$dir" --suite unit --print-errorlogs --no-rebuild >"$results/$name-unit.txt" 2>&1 \
         || { cat "$results/$name-unit.txt"; status=1; }
     cp "$dir/meson-logs/testlog.json" "$results/$name-unit.json"
     echo "== $name: API tests"
     VIGIL_BIN="$PWD/$dir/vigil" "$PY" -m pytest -q -p no:cacheprovider \
-        --junitxml="$results/$name-api.xml" tests/api || status=1
+        --junitxml="$results/$name-api.xml" tests/api "$@" || status=1
 }
 
 echo "== building"
 build build || exit 1
 build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || exit 1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-suite plain build
+suite plain build tests/lint
 suite sanitized build-asan
 
 "$PY" scripts/summary.py "$results" || status=1
