@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "access/audit.h"
+#include "access/handling.h"
 #include "access/policy.h"
 #include "base/err.h"
 #include "base/json.h"
@@ -30,15 +32,49 @@
 
 /* ---- content negotiation ------------------------------------------------------------- */
 
-/* True when one media range of an Accept or Content-Type value names the TAXII 2.1 type:
- * application/taxii+json with version=2.1 or no version (which means the newest). With
- * allow_wild, also *\/\* and application/\*. */
-static bool media_ok(const char *value, bool allow_wild)
+enum {
+    MEDIA_WILD = 1, /* also *\/\* and application/\* (Accept only) */
+    MEDIA_STIX = 2, /* also application/stix+json: the manifest's Accept lists it (5.3) */
+};
+
+/* True when one media range (lower case, without blanks) names a type that flags allow, with
+ * version 2.1 or no version (which means the newest, 1.6.8.2), and a q that is not zero. */
+static bool range_ok(char *range, unsigned flags)
+{
+    char *params = strchr(range, ';');
+    if (params)
+        *params++ = '\0';
+    bool wild = strcmp(range, "*/*") == 0 || strcmp(range, "application/*") == 0;
+    bool ok = strcmp(range, "application/taxii+json") == 0 ||
+              ((flags & MEDIA_STIX) && strcmp(range, "application/stix+json") == 0) ||
+              ((flags & MEDIA_WILD) && wild);
+    while (ok && params && *params) {
+        char *next = strchr(params, ';');
+        if (next)
+            *next++ = '\0';
+        char *val = strchr(params, '=');
+        if (val) {
+            *val++ = '\0';
+            size_t n = strlen(val);
+            if (n >= 2 && val[0] == '"' && val[n - 1] == '"') {
+                val[n - 1] = '\0';
+                val++;
+            }
+            if (strcmp(params, "version") == 0 && !wild)
+                ok = strcmp(val, "2.1") == 0;
+            else if (strcmp(params, "q") == 0)
+                ok = val[strspn(val, "0.")] != '\0'; /* q=0 means "not acceptable" */
+        }
+        params = next;
+    }
+    return ok;
+}
+
+/* True when one media range of an Accept or Content-Type value is acceptable (range_ok). */
+static bool media_ok(const char *value, unsigned flags)
 {
     const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
+    for (;;) {
         const char *end = strchr(p, ',');
         size_t n = end ? (size_t)(end - p) : strlen(p);
         char range[160];
@@ -47,30 +83,20 @@ static bool media_ok(const char *value, bool allow_wild)
             if (p[i] != ' ' && p[i] != '\t')
                 range[k++] = (char)tolower((unsigned char)p[i]);
         range[k] = '\0';
-        char *semi = strchr(range, ';');
-        char *params = semi ? semi + 1 : NULL;
-        if (semi)
-            *semi = '\0';
-        bool type_ok = strcmp(range, "application/taxii+json") == 0;
-        if (allow_wild && (strcmp(range, "*/*") == 0 || strcmp(range, "application/*") == 0))
+        if (k && range_ok(range, flags))
             return true;
-        if (type_ok) {
-            const char *ver = params ? strstr(params, "version=") : NULL;
-            if (!ver || strncmp(ver + 8, "2.1", 3) == 0)
-                return true;
-        }
         if (!end)
-            break;
+            return false;
         p = end + 1;
     }
-    return false;
 }
 
-/* Common checks of every TAXII request: the Accept header. */
-static bool check_accept(struct http_req *req, struct http_resp *resp)
+/* The Accept check of every TAXII request (3.1): a request that names no acceptable range
+ * is answered 406. A request without Accept is served (sending one is the client's duty). */
+static bool check_accept_flags(struct http_req *req, struct http_resp *resp, unsigned flags)
 {
     const char *accept = http_header(req, "Accept");
-    if (accept && !media_ok(accept, true)) {
+    if (accept && !media_ok(accept, MEDIA_WILD | flags)) {
         app_error(req, resp, 406, "not acceptable",
                   "the Accept header must allow " TAXII_MEDIA);
         return false;
@@ -78,13 +104,18 @@ static bool check_accept(struct http_req *req, struct http_resp *resp)
     return true;
 }
 
-static bool check_root(struct http_req *req, struct http_resp *resp)
+static bool check_accept(struct http_req *req, struct http_resp *resp)
+{
+    return check_accept_flags(req, resp, 0);
+}
+/* The checks of every request under the API root: the root exists (404), Accept (406). */
+static bool check_root(struct http_req *req, struct http_resp *resp, unsigned accept_flags)
 {
     if (strcmp(http_param(req, "root"), API_ROOT) != 0) {
         app_error(req, resp, 404, "no such API root", NULL);
         return false;
     }
-    return check_accept(req, resp);
+    return check_accept_flags(req, resp, accept_flags);
 }
 
 static void reply(struct http_resp *resp, int status, json_t *v)
@@ -95,18 +126,13 @@ static void reply(struct http_resp *resp, int status, json_t *v)
 
 /* ---- discovery and API root ---------------------------------------------------------- */
 
+/* The API root is advertised by a relative URL (4.1.1 allows "/..."): an absolute one would
+ * have to be built from the client's Host header and be https (4.1.1 forbids http URLs). */
 static void h_discovery(struct http_req *req, struct http_resp *resp, void *arg)
 {
-    struct app *a = arg;
     if (!check_accept(req, resp))
         return;
-    const char *host = http_header(req, "Host");
-    char root[320];
-    if (host && strlen(host) < 256 && !strpbrk(host, "/\\ \"<>"))
-        snprintf(root, sizeof root, "%s://%s/taxii2/" API_ROOT "/",
-                 a->cfg->tls_cert[0] ? "https" : "http", host);
-    else
-        snprintf(root, sizeof root, "/taxii2/" API_ROOT "/");
+    const char *root = "/taxii2/" API_ROOT "/";
     reply(resp, 200,
           json_pack("{s:s, s:s, s:s, s:s, s:[s]}", "title", "Vigil", "description",
                     "Vigil ceasefire-monitoring intelligence hub", "contact",
@@ -116,7 +142,7 @@ static void h_discovery(struct http_req *req, struct http_resp *resp, void *arg)
 static void h_root(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
-    if (!check_root(req, resp))
+    if (!check_root(req, resp, 0))
         return;
     reply(resp, 200,
           json_pack("{s:s, s:s, s:[s], s:I}", "title", "Vigil hub", "description",
@@ -156,7 +182,7 @@ static int add_collection(void *ctx, const struct store_collection *c)
 static void h_collections(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
-    if (!check_root(req, resp))
+    if (!check_root(req, resp, 0))
         return;
     struct store_reader *r;
     if (store_read_begin(a->store, &r)) {
@@ -189,9 +215,9 @@ struct coll_ref {
 };
 
 static bool find_collection(struct app *a, struct http_req *req, struct http_resp *resp,
-                            struct coll_ref *out)
+                            unsigned accept_flags, struct coll_ref *out)
 {
-    if (!check_root(req, resp))
+    if (!check_root(req, resp, accept_flags))
         return false;
     const char *cid = http_param(req, "cid");
     struct store_reader *r;
@@ -222,7 +248,7 @@ static bool find_collection(struct app *a, struct http_req *req, struct http_res
 static void h_collection(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct coll_ref c;
-    if (find_collection(arg, req, resp, &c))
+    if (find_collection(arg, req, resp, 0, &c))
         reply(resp, 200, collection_json(app_principal(req), &c.c));
 }
 
@@ -238,9 +264,13 @@ enum {
     F_SPEC = 64,
 };
 
+#define FP_LEN 16
+#define SCOPE_LEN 320
+
 /* A parsed request: filters, paging and the fingerprint of the filters. */
 struct filters {
     unsigned allowed;
+    unsigned seen;               /* F_* given so far: each at most once (3.4) */
     const char *bad;             /* first problem, for the 400 answer */
     char badbuf[200];
     vtime_t added_after;
@@ -256,7 +286,9 @@ struct filters {
     unsigned vmatch;
     vtime_t versions[MAX_MATCH_VALUES];
     size_t nversions;
-    crypto_generichash_state fp; /* fingerprint of the filters a cursor is bound to */
+    const unsigned char *key;    /* the server key (app.cursor_key) */
+    char scope[SCOPE_LEN];       /* endpoint, collection, object and user a cursor is for */
+    unsigned char fpx[FP_LEN];   /* XOR of the keyed hashes of the filter parameters */
 };
 
 static void filters_release(struct filters *f)
@@ -279,25 +311,59 @@ static void fail(struct filters *f, const char *fmt, ...)
     f->bad = f->badbuf;
 }
 
-/* Splits a comma-separated value into out (pointing into a copy kept in f). */
+/* Splits a comma-separated value into out (pointing into a copy kept in f). Values are
+ * separated by single commas without spaces (3.4): an empty value is malformed. */
 static size_t split(struct filters *f, int slot, const char *value, const char **out,
                     const char *key)
 {
     free(f->lists[slot]);
-    f->lists[slot] = xstrdup(value);
+    char *s = f->lists[slot] = xstrdup(value);
     size_t n = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(f->lists[slot], ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (n == MAX_MATCH_VALUES) {
-            fail(f, "%s: at most 100 values", key);
-            break;
+    for (;;) {
+        char *comma = strchr(s, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*s) {
+            fail(f, "%s: empty value in the list", key);
+            return 0;
         }
-        out[n++] = tok;
+        if (n == MAX_MATCH_VALUES) {
+            fail(f, "%s: at most %d values", key, MAX_MATCH_VALUES);
+            return n;
+        }
+        out[n++] = s;
+        if (!comma)
+            return n;
+        s = comma + 1;
     }
-    if (n == 0)
-        fail(f, "%s: needs a value", key);
-    return n;
+}
+
+/* match[version] (3.4.1): last, first, all or timestamps; no value twice; all alone. */
+static void parse_versions(struct filters *f, const char *value, const char *key)
+{
+    const char *vals[MAX_MATCH_VALUES];
+    size_t n = split(f, 2, value, vals, key);
+    for (size_t i = 0; i < n; i++) {
+        unsigned kw = strcmp(vals[i], "last") == 0    ? STORE_VER_LAST
+                      : strcmp(vals[i], "first") == 0 ? STORE_VER_FIRST
+                      : strcmp(vals[i], "all") == 0   ? STORE_VER_ALL
+                                                      : 0;
+        vtime_t v;
+        if (kw) {
+            if (f->vmatch & kw)
+                fail(f, "%s: \"%s\" given twice", key, vals[i]);
+            f->vmatch |= kw;
+        } else if (ts_parse(vals[i], &v, NULL) == 0) {
+            for (size_t j = 0; j < f->nversions; j++)
+                if (f->versions[j] == v)
+                    fail(f, "%s: \"%.60s\" given twice", key, vals[i]);
+            f->versions[f->nversions++] = v;
+        } else {
+            fail(f, "%s: \"%.60s\" is not first, last, all or a timestamp", key, vals[i]);
+        }
+    }
+    if ((f->vmatch & STORE_VER_ALL) && n > 1)
+        fail(f, "%s: \"all\" may not be combined with other values", key);
 }
 
 static int on_param(void *ctx, const char *key, const char *value)
@@ -319,25 +385,43 @@ static int on_param(void *ctx, const char *key, const char *value)
         flag = F_VERSION;
     else if (strcmp(key, "match[spec_version]") == 0)
         flag = F_SPEC;
-    if (!flag || !(f->allowed & flag)) {
-        fail(f, "unsupported parameter \"%.60s\" for this endpoint", key);
+    size_t klen = strlen(key);
+    if (!flag && klen > 7 && strncmp(key, "match[", 6) == 0 && key[klen - 1] == ']')
+        return 0; /* 3.4: servers MAY ignore match fields they do not understand */
+    if (!flag) {
+        fail(f, "unknown parameter \"%.60s\"", key);
         return 0;
     }
+    if (!(f->allowed & flag)) {
+        fail(f, "parameter \"%.60s\" is not supported by this endpoint", key);
+        return 0;
+    }
+    if (f->seen & flag) {
+        fail(f, "parameter \"%.60s\" given more than once", key);
+        return 0;
+    }
+    f->seen |= flag;
     if (flag != F_LIMIT && flag != F_NEXT) {
         /* The fingerprint binds a cursor to these filters (not to limit, which may change
-         * from page to page). */
-        crypto_generichash_update(&f->fp, (const unsigned char *)key, strlen(key) + 1);
-        crypto_generichash_update(&f->fp, (const unsigned char *)value, strlen(value) + 1);
+         * from page to page), whatever their order: XOR of one keyed hash per parameter. */
+        unsigned char h[FP_LEN];
+        crypto_generichash_state st;
+        crypto_generichash_init(&st, f->key, APP_KEY_LEN, FP_LEN);
+        crypto_generichash_update(&st, (const unsigned char *)key, klen + 1);
+        crypto_generichash_update(&st, (const unsigned char *)value, strlen(value) + 1);
+        crypto_generichash_final(&st, h, FP_LEN);
+        for (int i = 0; i < FP_LEN; i++)
+            f->fpx[i] ^= h[i];
     }
     switch (flag) {
     case F_ADDED_AFTER:
-        if (ts_parse(value, &f->added_after, NULL))
+        if (ts_parse(value, &f->added_after, NULL) || f->added_after < 0)
             fail(f, "added_after: \"%.60s\" is not a timestamp", value);
         break;
     case F_LIMIT: {
         char *end;
-        long v = strtol(value, &end, 10);
-        if (!*value || *end || v < 1)
+        long v = isdigit((unsigned char)value[0]) ? strtol(value, &end, 10) : 0;
+        if (v < 1 || *end)
             fail(f, "limit: \"%.60s\" is not a positive integer", value);
         else
             f->limit = (size_t)v;
@@ -352,24 +436,7 @@ static int on_param(void *ctx, const char *key, const char *value)
         break;
     case F_TYPE: f->ntypes = split(f, 1, value, f->types, key); break;
     case F_SPEC: f->nspecs = split(f, 3, value, f->specs, key); break;
-    case F_VERSION: {
-        const char *vals[MAX_MATCH_VALUES];
-        size_t n = split(f, 2, value, vals, key);
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(vals[i], "last") == 0)
-                f->vmatch |= STORE_VER_LAST;
-            else if (strcmp(vals[i], "first") == 0)
-                f->vmatch |= STORE_VER_FIRST;
-            else if (strcmp(vals[i], "all") == 0)
-                f->vmatch |= STORE_VER_ALL;
-            else if (ts_parse(vals[i], &f->versions[f->nversions], NULL) == 0)
-                f->nversions++;
-            else
-                fail(f, "match[version]: \"%.60s\" is not first, last, all or a timestamp",
-                     vals[i]);
-        }
-        break;
-    }
+    case F_VERSION: parse_versions(f, value, key); break;
     }
     return 0;
 }
@@ -382,8 +449,8 @@ static bool parse_filters(struct app *a, struct http_req *req, struct http_resp 
 {
     memset(f, 0, sizeof *f);
     f->allowed = allowed;
-    crypto_generichash_init(&f->fp, a->cursor_key, APP_KEY_LEN, 16);
-    crypto_generichash_update(&f->fp, (const unsigned char *)scope, strlen(scope) + 1);
+    f->key = a->cursor_key;
+    snprintf(f->scope, sizeof f->scope, "%s", scope);
     http_query_foreach(req, on_param, f);
     size_t page_max = (size_t)a->cfg->page_max;
     if (!f->limit)
@@ -398,10 +465,13 @@ static bool parse_filters(struct app *a, struct http_req *req, struct http_resp 
     return true;
 }
 
-static void fingerprint(struct filters *f, unsigned char out[16])
+static void fingerprint(const struct filters *f, unsigned char out[FP_LEN])
 {
-    crypto_generichash_state st = f->fp;
-    crypto_generichash_final(&st, out, 16);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, f->key, APP_KEY_LEN, FP_LEN);
+    crypto_generichash_update(&st, (const unsigned char *)f->scope, strlen(f->scope) + 1);
+    crypto_generichash_update(&st, f->fpx, FP_LEN);
+    crypto_generichash_final(&st, out, FP_LEN);
 }
 
 /* Seals a cursor for "continue after date_added". */
@@ -422,7 +492,7 @@ static bool cursor_open(struct app *a, struct http_req *req, struct http_resp *r
 {
     if (!f->next)
         return true;
-    unsigned char raw[CURSOR_RAW], mac[16], fp[16];
+    unsigned char raw[CURSOR_RAW], mac[16], fp[FP_LEN];
     size_t len = 0;
     bool ok = strlen(f->next) < 64 &&
               sodium_base642bin(raw, sizeof raw, f->next, strlen(f->next), NULL, &len, NULL,
@@ -466,27 +536,21 @@ static void set_query(struct store_query *q, int64_t coll, struct filters *f,
     q->visible_ctx = (void *)&p->reader;
 }
 
-/* Writes the paging fields and headers of a page into v and resp. */
-static void page_finish(struct app *a, struct http_resp *resp, struct filters *f,
-                        const struct store_page *page, json_t *v)
+/* The date_added headers (3.2): every 200 answer of a paged endpoint carries both. */
+static void added_headers(struct http_resp *resp, vtime_t first, vtime_t last)
 {
-    json_object_set_new(v, "more", json_boolean(page->more));
-    if (page->more) {
-        char cur[64];
-        cursor_make(a, f, page->last_added, cur);
-        json_object_set_new(v, "next", json_string(cur));
-    }
-    if (page->count) {
-        char ts[TS_BUFSZ];
-        http_resp_header(resp, "X-TAXII-Date-Added-First", ts_format(page->first_added, 6, ts));
-        http_resp_header(resp, "X-TAXII-Date-Added-Last", ts_format(page->last_added, 6, ts));
-    }
+    char ts[TS_BUFSZ];
+    http_resp_header(resp, "X-TAXII-Date-Added-First", ts_format(first, 6, ts));
+    http_resp_header(resp, "X-TAXII-Date-Added-Last", ts_format(last, 6, ts));
 }
 
-/* A version as TAXII shows it: the object's modified/created, else its date_added. */
-static char *version_text(const struct store_object *o, char ts[TS_BUFSZ])
+/* A version as TAXII shows it everywhere (manifest, versions, status): the object's modified,
+ * else its created (3.4.1, 4.3.1, 5.3.1); objects with neither (SCOs) use the date_added of
+ * the stored version, which is consistent on this server. Milliseconds unless the timestamp
+ * has finer digits. */
+static char *version_str(vtime_t version, vtime_t date_added, char ts[TS_BUFSZ])
 {
-    vtime_t v = o->version ? o->version : o->date_added;
+    vtime_t v = version ? version : date_added;
     return ts_format(v, v % 1000 ? 6 : 3, ts);
 }
 
@@ -498,7 +562,18 @@ struct emit_ctx {
     enum listing kind;
     struct buf *body;
     int n;
+    struct app *a;
+    const struct auth_principal *p;
+    const char *coll;       /* collection uuid, for the audit */
 };
+
+/* The audit detail of an object version in a collection (JSON text). */
+static void audit_detail(char out[160], const char *coll, vtime_t version, vtime_t added)
+{
+    char ts[TS_BUFSZ];
+    snprintf(out, 160, "{\"collection\":\"%s\",\"version\":\"%s\"}", coll,
+             version_str(version, added, ts));
+}
 
 static int emit(void *ctx, const struct store_object *o)
 {
@@ -506,23 +581,37 @@ static int emit(void *ctx, const struct store_object *o)
     int rc = e->n++ ? buf_addc(e->body, ',') : 0;
     char ts[TS_BUFSZ], added[TS_BUFSZ];
     switch (e->kind) {
-    case L_OBJECTS: return rc ? rc : buf_add(e->body, o->json, o->json_len);
-    case L_VERSIONS: return rc ? rc : buf_addf(e->body, "\"%s\"", version_text(o, ts));
+    case L_OBJECTS: {
+        /* S3: every read of an object by a partner is audited (manifest and versions show
+         * metadata, not objects, and are not). */
+        char detail[160];
+        audit_detail(detail, e->coll, o->version, o->date_added);
+        audit_append_async(e->a->store, e->p->partner, e->p->user, "read", o->id, detail);
+        return rc ? rc : buf_add(e->body, o->json, o->json_len);
+    }
+    case L_VERSIONS:
+        return rc ? rc : buf_addf(e->body, "\"%s\"", version_str(o->version, o->date_added, ts));
     case L_MANIFEST:
         return rc ? rc
                   : buf_addf(e->body,
                              "{\"id\":\"%s\",\"date_added\":\"%s\",\"version\":\"%s\","
                              "\"media_type\":\"" STIX_MEDIA "\"}",
-                             o->id, ts_format(o->date_added, 6, added), version_text(o, ts));
+                             o->id, ts_format(o->date_added, 6, added),
+                             version_str(o->version, o->date_added, ts));
     }
     return VIGIL_EINTERNAL;
 }
 
+/* The four paged reads. Objects and manifest list the collection (default match[version]
+ * last, 3.4.1); object-by-id is the same search with match[id] fixed (5.6); versions lists
+ * every version of one object (5.8). Objects the principal may not read are skipped by the
+ * store's query as if they did not exist, so they change neither the page, nor more, nor
+ * the headers, nor 404. */
 static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
                     enum listing kind, bool one_object)
 {
     struct coll_ref c;
-    if (!find_collection(a, req, resp, &c))
+    if (!find_collection(a, req, resp, kind == L_MANIFEST ? MEDIA_STIX : 0, &c))
         return;
     const struct auth_principal *p = app_principal(req);
     const char *oid = one_object ? http_param(req, "oid") : NULL;
@@ -535,7 +624,7 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
         allowed |= F_VERSION;
     if (!one_object)
         allowed |= F_ID | F_TYPE;
-    char scope[320];
+    char scope[SCOPE_LEN];
     snprintf(scope, sizeof scope, "%d/%s/%s/%lld", (int)kind, c.uuid, oid ? oid : "",
              (long long)p->user);
     struct filters f;
@@ -558,7 +647,7 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
     buf_reset(body);
     static const char *const heads[] = {"{\"objects\":[", "{\"objects\":[", "{\"versions\":["};
     buf_adds(body, heads[kind]);
-    struct emit_ctx e = {kind, body, 0};
+    struct emit_ctx e = {kind, body, 0, a, p, c.uuid};
     struct store_reader *r;
     struct store_page page;
     int rc = store_read_begin(a->store, &r);
@@ -568,29 +657,33 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
     }
     if (rc) {
         filters_release(&f);
-        app_error(req, resp, rc == VIGIL_ETOOBIG ? 413 : 500,
-                  rc == VIGIL_ETOOBIG ? "response too large" : "cannot read the collection",
-                  NULL);
+        app_error(req, resp, 500, "cannot read the collection", NULL);
         return;
     }
+    /* An object (or version) not found is 404 (5.6, 5.8; and 5.7: what was deleted is 404);
+     * a cursor that walked past the end is an empty page. */
     if (oid && page.count == 0 && !f.next) {
         filters_release(&f);
         app_error(req, resp, 404, "no such object", NULL);
         return;
     }
-    /* Finish the envelope: drop an empty list, then the paging fields. */
-    if (e.n == 0) {
+    if (page.count == 0) {
+        /* Nothing: the list is omitted (2: no empty lists; 3.7, 5.3.1, 5.8.1: an empty
+         * object), and the headers repeat the lower bound asked for, so a client paging by
+         * added_after stays where it is. */
         buf_reset(body);
-        buf_addc(body, '{');
+        buf_adds(body, "{}");
+        added_headers(resp, f.added_after, f.added_after);
     } else {
-        buf_adds(body, "],");
+        buf_adds(body, page.more ? "],\"more\":true" : "],\"more\":false");
+        if (page.more) {
+            char cur[64];
+            cursor_make(a, &f, page.last_added, cur);
+            buf_addf(body, ",\"next\":\"%s\"", cur);
+        }
+        buf_addc(body, '}');
+        added_headers(resp, page.first_added, page.last_added);
     }
-    json_t *tail = json_object();
-    page_finish(a, resp, &f, &page, tail);
-    char *t = vjson_dumps(tail);
-    json_decref(tail);
-    buf_adds(body, t + 1); /* the tail object without its opening brace */
-    free(t);
     filters_release(&f);
     resp->status = 200;
     resp->content_type = TAXII_MEDIA;
@@ -625,49 +718,74 @@ struct post_item {
     const char *error;    /* validation failure, or NULL */
     char msg[STIX_MSG_SZ];
     enum store_put_outcome outcome;
+    vtime_t date_added;   /* of the stored version, when known */
+    const json_t *markings; /* object_marking_refs, borrowed from the envelope */
     int rc;
 };
 
 struct post_job {
     int64_t coll;
+    const char *coll_uuid;
     struct post_item *items;
     size_t n;
     const char *status_id;
     int64_t partner;
+    int64_t user;
+    int default_tlp;
+    vtime_t requested;    /* request_timestamp */
     char *status_json;    /* built on the writer thread after the puts */
 };
 
-/* The handling of a posted object, from its markings: the first TLP 2.0 marking decides;
- * markings that are not TLP and not known make it TLP_UNKNOWN (owner only); no marking at
- * all gives the partner's default. */
-static int acl_tlp(const struct stix_common *sc, int default_tlp)
-{
-    size_t n = json_array_size(sc->object_marking_refs);
-    if (n == 0)
-        return default_tlp;
-    int level = TLP_UNKNOWN;
-    for (size_t i = 0; i < n; i++) {
-        enum tlp_level l = tlp_from_marking_id(
-            json_string_value(json_array_get(sc->object_marking_refs, i)));
-        if (l != TLP_UNKNOWN && (level == TLP_UNKNOWN || (int)l > level))
-            level = l; /* several TLP markings: the most restrictive one holds */
-    }
-    return level;
-}
-
+/* A status-details (4.3.1): id and version (both required) and an optional message. Stored
+ * objects show their version as every other endpoint does (version_str); an object that
+ * could not be validated shows its own modified/created text, or "" when it has none. */
 static json_t *item_json(const struct post_item *it, const char *message)
 {
     json_t *o = json_object();
     const char *id = json_string_value(json_object_get(it->obj, "id"));
     json_object_set_new(o, "id", json_string(id ? id : ""));
-    const char *ver = json_string_value(json_object_get(it->obj, "modified"));
-    if (!ver)
-        ver = json_string_value(json_object_get(it->obj, "created"));
-    if (ver)
-        json_object_set_new(o, "version", json_string(ver));
+    char ts[TS_BUFSZ];
+    const char *ver = NULL;
+    if (it->in.id && (it->in.version || it->date_added)) {
+        ver = version_str(it->in.version, it->date_added, ts);
+    } else {
+        ver = json_string_value(json_object_get(it->obj, "modified"));
+        if (!ver)
+            ver = json_string_value(json_object_get(it->obj, "created"));
+        vtime_t v;
+        if (ver && ts_parse(ver, &v, NULL) == 0)
+            ver = version_str(v, 0, ts);
+    }
+    json_object_set_new(o, "version", json_string(ver ? ver : ""));
     if (message)
         json_object_set_new(o, "message", json_string(message));
     return o;
+}
+
+static int keep_added(void *ctx, const struct store_object *o)
+{
+    *(vtime_t *)ctx = o->date_added;
+    return 0;
+}
+
+/* The date_added of a stored id + version (for the status of a re-posted SCO, whose version
+ * is its date_added). 0 when it cannot be read. */
+static vtime_t stored_added(struct store_txn *t, int64_t coll, const struct store_object_in *in)
+{
+    vtime_t added = 0, version = in->version;
+    struct store_query q = {.coll = coll, .ids = &in->id, .nids = 1, .versions = &version,
+                            .nversions = 1, .limit = 1};
+    struct store_page page;
+    return store_objects_query(store_txn_reader(t), &q, keep_added, &added, &page) ? 0
+                                                                                  : added;
+}
+
+/* Adds a non-empty list to the status; empty lists are omitted (2: no empty lists). */
+static void status_list(json_t *st, const char *key, json_t *list)
+{
+    if (json_array_size(list))
+        json_object_set(st, key, list);
+    json_decref(list);
 }
 
 static int post_txn(struct store_txn *t, void *arg)
@@ -677,11 +795,27 @@ static int post_txn(struct store_txn *t, void *arg)
     for (size_t i = 0; i < j->n; i++) {
         struct post_item *it = &j->items[i];
         if (!it->error) {
-            it->rc = store_txn_object_put(t, j->coll, &it->in, &it->outcome, NULL);
-            if (it->rc == VIGIL_EPERM)
+            /* Handling from the markings (S3), read in the transaction that stores it. */
+            it->rc = handling_from_markings(store_txn_reader(t), it->markings, j->default_tlp,
+                                            j->partner, &it->in.acl);
+            it->rc = it->rc ? it->rc
+                            : store_txn_object_put(t, j->coll, &it->in, &it->outcome,
+                                                   &it->date_added);
+            if (!it->rc && it->outcome == STORE_PUT_ADDED) {
+                char detail[160];
+                audit_detail(detail, j->coll_uuid, it->in.version, it->date_added);
+                it->rc = audit_append(t, j->partner, j->user, "write", it->in.id, detail);
+            }
+            if (it->rc == VIGIL_EPERM) {
                 it->error = "only the partner that created an object may add versions of it";
-            else if (it->rc)
+                it->date_added = 0;
+            } else if (it->rc) {
+                json_decref(ok);
+                json_decref(bad);
                 return it->rc;
+            } else if (it->outcome == STORE_PUT_EXISTS && !it->in.version) {
+                it->date_added = stored_added(t, j->coll, &it->in);
+            }
         }
         if (it->error)
             json_array_append_new(bad, item_json(it, it->error));
@@ -690,12 +824,13 @@ static int post_txn(struct store_txn *t, void *arg)
                                                         ? "already stored" : NULL));
     }
     char req_ts[TS_BUFSZ];
-    json_t *st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:I, s:o, s:I, s:[]}", "id",
-                           j->status_id, "status", "complete", "request_timestamp",
-                           ts_format(ts_now(), 6, req_ts), "total_count", (json_int_t)j->n,
-                           "success_count", (json_int_t)json_array_size(ok), "successes", ok,
-                           "failure_count", (json_int_t)json_array_size(bad), "failures", bad,
-                           "pending_count", (json_int_t)0, "pendings");
+    json_t *st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id", j->status_id,
+                           "status", "complete", "request_timestamp",
+                           ts_format(j->requested, 6, req_ts), "total_count", (json_int_t)j->n,
+                           "success_count", (json_int_t)json_array_size(ok), "failure_count",
+                           (json_int_t)json_array_size(bad), "pending_count", (json_int_t)0);
+    status_list(st, "successes", ok);
+    status_list(st, "failures", bad);
     j->status_json = vjson_dumps(st);
     json_decref(st);
     return store_txn_status_put(t, j->status_id, j->partner, j->status_json);
@@ -706,15 +841,40 @@ static int count_param(void *ctx, const char *key, const char *value)
     return 1;
 }
 
+/* Why a parsed body is not a TAXII envelope of objects (3.7, 5.5), or NULL. */
+static const char *envelope_problem(const json_t *env)
+{
+    if (!json_is_object(env))
+        return "the body must be a TAXII envelope: an object with an \"objects\" list";
+    const json_t *objs = json_object_get(env, "objects");
+    if (!json_is_array(objs))
+        return "objects: must be a list of STIX objects";
+    if (json_array_size(objs) == 0)
+        return "objects: must not be empty";
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)env, key, val) {
+        if (strcmp(key, "objects") && strcmp(key, "more") && strcmp(key, "next"))
+            return "the envelope may hold only objects, more and next (a STIX bundle is not "
+                   "an envelope)";
+    }
+    return NULL;
+}
+
+/* Add Objects (5.5). Synchronous: the answer comes after the durable commit, so the status
+ * is "complete" and objects it counts as successes are stored. A body that is not JSON is
+ * 400; JSON that is not an envelope is 422; objects that fail validation or belong to another
+ * partner are failures inside a 202. */
 static void h_objects_post(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
+    vtime_t requested = ts_now();
     struct coll_ref c;
-    if (!find_collection(a, req, resp, &c))
+    if (!find_collection(a, req, resp, 0, &c))
         return;
     const struct auth_principal *p = app_principal(req);
     const char *ctype = http_header(req, "Content-Type");
-    if (!ctype || !media_ok(ctype, false)) {
+    if (!ctype || !media_ok(ctype, 0)) {
         app_error(req, resp, 415, "unsupported media type",
                   "the Content-Type must be " TAXII_MEDIA);
         return;
@@ -733,29 +893,13 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
         app_error(req, resp, 400, "bad request", jmsg);
         return;
     }
-    json_t *objs = json_object_get(env, "objects");
-    const char *why = NULL;
-    if (!json_is_object(env))
-        why = "the body must be a TAXII envelope: an object with an \"objects\" list";
-    else if (!json_is_array(objs))
-        why = "objects: must be a list of STIX objects";
-    else if (json_array_size(objs) == 0)
-        why = "objects: must not be empty";
-    else {
-        const char *key;
-        json_t *val;
-        json_object_foreach(env, key, val) {
-            if (strcmp(key, "objects") && strcmp(key, "more") && strcmp(key, "next")) {
-                why = "the envelope may hold only objects, more and next";
-                break;
-            }
-        }
-    }
+    const char *why = envelope_problem(env);
     if (why) {
         json_decref(env);
-        app_error(req, resp, 400, "bad request", why);
+        app_error(req, resp, 422, "unprocessable envelope", why);
         return;
     }
+    json_t *objs = json_object_get(env, "objects");
     size_t n = json_array_size(objs);
     if (n > (size_t)a->cfg->max_objects_per_request) {
         json_decref(env);
@@ -776,19 +920,28 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
             continue;
         }
         it->json = vjson_dumps(it->obj);
+        it->markings = sc.object_marking_refs;
         it->in = (struct store_object_in){
             .id = sc.id,
             .type = sc.type,
             .spec_version = sc.spec_version,
             .version = sc.has_modified ? sc.modified : sc.has_created ? sc.created : 0,
-            .acl = {.owner = p->partner, .tlp = acl_tlp(&sc, p->default_tlp), .group = 0},
+            .acl = {.owner = p->partner}, /* the rest in post_txn */
             .json = it->json,
             .json_len = strlen(it->json),
         };
     }
     char status_id[UUID_STRLEN + 1];
     uuid_v4(status_id);
-    struct post_job job = {c.c.id, items, n, status_id, p->partner, NULL};
+    struct post_job job = {.coll = c.c.id,
+                           .coll_uuid = c.uuid,
+                           .items = items,
+                           .n = n,
+                           .status_id = status_id,
+                           .partner = p->partner,
+                           .user = p->user,
+                           .default_tlp = p->default_tlp,
+                           .requested = requested};
     int rc = store_write(a->store, post_txn, &job);
     if (rc) {
         app_error(req, resp, 503, "the store could not take the objects",
@@ -810,11 +963,12 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
 
 struct delete_job {
     int64_t coll;
+    const char *coll_uuid;
     const char *id;
     struct filters *f;
     const struct auth_principal *p;
-    vtime_t versions[MAX_MATCH_VALUES]; /* the versions selected for deletion */
-    size_t nversions;
+    vtime_t *versions;  /* the versions selected for deletion (grown as needed) */
+    size_t nversions, alloc;
     size_t deleted;
 };
 
@@ -822,14 +976,17 @@ struct delete_job {
 static int collect_version(void *ctx, const struct store_object *o)
 {
     struct delete_job *d = ctx;
-    if (d->nversions == MAX_MATCH_VALUES)
-        return VIGIL_ETOOBIG;
+    if (d->nversions == d->alloc) {
+        d->alloc = d->alloc ? 2 * d->alloc : 16;
+        d->versions = xrealloc(d->versions, d->alloc * sizeof *d->versions);
+    }
     d->versions[d->nversions++] = o->version;
     return o->acl.owner == d->p->partner ? 0 : VIGIL_EPERM;
 }
 
-/* Deletes the versions the filters select. Versions the principal cannot read count as
- * absent (404), never as forbidden. */
+/* Deletes the versions the filters select: without match[version], every version (5.7: the
+ * object is deleted, and fetching it afterwards MUST be 404). Versions the principal cannot
+ * read count as absent (404), never as forbidden. */
 static int delete_txn(struct store_txn *t, void *arg)
 {
     struct delete_job *d = arg;
@@ -838,21 +995,29 @@ static int delete_txn(struct store_txn *t, void *arg)
     q.ids = &d->id;
     q.nids = 1;
     q.limit = 0;
+    if (!d->f->vmatch && !d->f->nversions)
+        q.version_match = STORE_VER_ALL;
     struct store_page page;
     int rc = store_objects_query(store_txn_reader(t), &q, collect_version, d, &page);
     if (rc)
         return rc;
     if (page.count == 0)
         return VIGIL_ENOENT;
-    return store_txn_object_delete(t, d->coll, d->id, d->versions, d->nversions,
-                                   &d->deleted);
+    rc = store_txn_object_delete(t, d->coll, d->id, d->versions, d->nversions, &d->deleted);
+    char detail[160];
+    snprintf(detail, sizeof detail, "{\"collection\":\"%s\",\"versions\":%zu}",
+             d->coll_uuid, d->nversions);
+    return rc ? rc : audit_append(t, d->p->partner, d->p->user, "delete", d->id, detail);
 }
 
+/* Delete an Object (5.7): 200 with no payload. A principal that may not write to the
+ * collection is answered 403 (the 5.7 table: can_read true, can_write false); a partner that
+ * may read the object but did not create it, 403; an object it cannot read, 404. */
 static void h_object_delete(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
     struct coll_ref c;
-    if (!find_collection(a, req, resp, &c))
+    if (!find_collection(a, req, resp, 0, &c))
         return;
     const struct auth_principal *p = app_principal(req);
     const char *oid = http_param(req, "oid");
@@ -868,9 +1033,10 @@ static void h_object_delete(struct http_req *req, struct http_resp *resp, void *
         app_error(req, resp, 403, "forbidden", "you may not delete from this collection");
         return;
     }
-    struct delete_job d = {.coll = c.c.id, .id = oid, .f = &f, .p = p};
+    struct delete_job d = {.coll = c.c.id, .coll_uuid = c.uuid, .id = oid, .f = &f, .p = p};
     int rc = store_write(a->store, delete_txn, &d);
     filters_release(&f);
+    free(d.versions);
     if (rc == VIGIL_ENOENT)
         app_error(req, resp, 404, "no such object", NULL);
     else if (rc == VIGIL_EPERM)
@@ -879,7 +1045,7 @@ static void h_object_delete(struct http_req *req, struct http_resp *resp, void *
     else if (rc)
         app_error(req, resp, 500, "cannot delete", NULL);
     else
-        http_resp_text(resp, 200, TAXII_MEDIA, "{}");
+        http_resp_text(resp, 200, TAXII_MEDIA, "");
 }
 
 /* ---- status -------------------------------------------------------------------------- */
@@ -887,7 +1053,7 @@ static void h_object_delete(struct http_req *req, struct http_resp *resp, void *
 static void h_status(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
-    if (!check_root(req, resp))
+    if (!check_root(req, resp, 0))
         return;
     const char *sid = http_param(req, "sid");
     const struct auth_principal *p = app_principal(req);

@@ -42,3 +42,20 @@ def location(lat=31.51, lon=34.46, oid=None, markings=None):
 
 def envelope(*objs):
     return {"objects": list(objs)}
+
+
+def ipv4(value="198.51.100.7", oid=None):
+    """A STIX 2.1 SCO: no created or modified, so TAXII versions it by date_added."""
+    return {
+        "type": "ipv4-addr",
+        "spec_version": "2.1",
+        "id": oid or f"ipv4-addr--{uuid.uuid5(uuid.NAMESPACE_URL, value)}",
+        "value": value,
+    }
+
+
+def new_version(obj, modified):
+    """A copy of obj as a later (or earlier) version: same id, another modified."""
+    o = dict(obj)
+    o["modified"] = modified
+    return o
