@@ -562,9 +562,7 @@ struct emit_ctx {
     enum listing kind;
     struct buf *body;
     int n;
-    struct app *a;
-    const struct auth_principal *p;
-    const char *coll;       /* collection uuid, for the audit */
+    struct buf read_ids;    /* JSON list of the objects read, for the audit */
 };
 
 /* The audit detail of an object version in a collection (JSON text). */
@@ -581,14 +579,12 @@ static int emit(void *ctx, const struct store_object *o)
     int rc = e->n++ ? buf_addc(e->body, ',') : 0;
     char ts[TS_BUFSZ], added[TS_BUFSZ];
     switch (e->kind) {
-    case L_OBJECTS: {
-        /* S3: every read of an object by a partner is audited (manifest and versions show
-         * metadata, not objects, and are not). */
-        char detail[160];
-        audit_detail(detail, e->coll, o->version, o->date_added);
-        audit_append_async(e->a->store, e->p->partner, e->p->user, "read", o->id, detail);
+    case L_OBJECTS:
+        /* S3: every read of an object by a partner is audited: one entry per request, listing
+         * the object versions read (manifest and versions show metadata, not objects). */
+        buf_addf(&e->read_ids, "%s{\"id\":\"%s\",\"version\":\"%s\"}",
+                 e->read_ids.len ? "," : "", o->id, version_str(o->version, o->date_added, ts));
         return rc ? rc : buf_add(e->body, o->json, o->json_len);
-    }
     case L_VERSIONS:
         return rc ? rc : buf_addf(e->body, "\"%s\"", version_str(o->version, o->date_added, ts));
     case L_MANIFEST:
@@ -647,7 +643,8 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
     buf_reset(body);
     static const char *const heads[] = {"{\"objects\":[", "{\"objects\":[", "{\"versions\":["};
     buf_adds(body, heads[kind]);
-    struct emit_ctx e = {kind, body, 0, a, p, c.uuid};
+    struct emit_ctx e = {kind, body, 0, {0}};
+    buf_init(&e.read_ids, BUF_NOCAP);
     struct store_reader *r;
     struct store_page page;
     int rc = store_read_begin(a->store, &r);
@@ -655,6 +652,13 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
         rc = store_objects_query(r, &q, emit, &e, &page);
         store_read_end(r);
     }
+    if (!rc && e.read_ids.len) {
+        char *detail = xasprintf("{\"collection\":\"%s\",\"objects\":[%s]}", c.uuid,
+                                 e.read_ids.data);
+        audit_append_async(a->store, p->partner, p->user, "read", c.uuid, detail);
+        free(detail);
+    }
+    buf_release(&e.read_ids);
     if (rc) {
         filters_release(&f);
         app_error(req, resp, 500, "cannot read the collection", NULL);
