@@ -92,13 +92,16 @@ char *ts_format(vtime_t t, int ndigits, char out[TS_BUFSZ])
     time_t tt = (time_t)secs;
     struct tm tm;
     gmtime_r(&tt, &tm);
-    size_t n = strftime(out, TS_BUFSZ, "%Y-%m-%dT%H:%M:%S", &tm);
+    /* Not strftime's %Y: years below 1000 need their four digits to read back. */
+    int n = snprintf(out, TS_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    size_t rest = TS_BUFSZ - (size_t)n;
     if (ndigits == 6)
-        snprintf(out + n, TS_BUFSZ - n, ".%06dZ", (int)us);
+        snprintf(out + n, rest, ".%06dZ", (int)us);
     else if (ndigits == 3)
-        snprintf(out + n, TS_BUFSZ - n, ".%03dZ", (int)(us / 1000));
+        snprintf(out + n, rest, ".%03dZ", (int)(us / 1000));
     else
-        snprintf(out + n, TS_BUFSZ - n, "Z");
+        snprintf(out + n, rest, "Z");
     return out;
 }
 

@@ -52,6 +52,8 @@ static void ts_roundtrip_and_precision(void **state)
     assert_string_equal(ts_format(t, 6, out), "2016-04-06T20:03:48.123456Z");
     assert_int_equal(ts_parse("2024-02-29T23:59:59Z", &t, NULL), 0); /* leap day */
     assert_string_equal(ts_format(t, 0, out), "2024-02-29T23:59:59Z");
+    assert_int_equal(ts_parse("0767-03-18T01:02:03Z", &t, NULL), 0); /* years below 1000 */
+    assert_string_equal(ts_format(t, 0, out), "0767-03-18T01:02:03Z");
     assert_int_equal(ts_parse("1960-06-01T00:00:00.5Z", &t, NULL), 0);
     assert_string_equal(ts_format(t, 3, out), "1960-06-01T00:00:00.500Z");
 }
