@@ -173,6 +173,69 @@ int store_objects_query(struct store_reader *r, const struct store_query *q,
                         int (*emit)(void *ctx, const struct store_object *o), void *ctx,
                         struct store_page *page);
 
+/* ---- event report index ---------------------------------------------------------------- */
+
+/* The searchable fields of an event report (the Vigil profile's report object), kept beside
+ * the STIX store so that place, time and code queries never parse JSON. One row per report id
+ * and owner: a newer version replaces the row. */
+struct store_report_in {
+    const char *id;         /* the STIX report id */
+    struct store_acl acl;
+    const char *event;      /* PLOVER event type */
+    const char *mode;       /* PLOVER mode, or "" */
+    bool future;
+    vtime_t start, end;
+    bool has_point;
+    double lat, lon, precision_m;
+    const char *area;       /* named area, or "" */
+    char reliability;       /* 'A'..'F' */
+    int credibility;        /* 1..6 */
+    const char *source_ref; /* "acled:...", or "" */
+    const char *text;       /* title and description, for text search */
+    const char *doc;        /* the report as the REST API shows it (JSON text) */
+};
+
+/* Adds or replaces the index row of a report. */
+int store_txn_report_index(struct store_txn *t, const struct store_report_in *r);
+/* The id of the report that partner `owner` submitted with source_ref, into id[80];
+ * VIGIL_ENOENT when there is none (re-imports use it to avoid duplicates). */
+int store_report_by_source(struct store_reader *r, int64_t owner, const char *source_ref,
+                           char id[80]);
+
+struct store_report_query {
+    bool has_bbox;
+    double min_lat, min_lon, max_lat, max_lon;
+    vtime_t since, until;   /* events overlapping [since, until]; 0 = unbounded */
+    const char *event;      /* NULL = any */
+    const char *mode;
+    int future;             /* -1 any, 0 observations, 1 warnings */
+    int64_t partner;        /* owner, 0 = any */
+    char max_reliability;   /* 'A'..'F': at least this reliable; 0 = any */
+    int max_credibility;    /* 1..6; 0 = any */
+    const char *text;       /* substring of title/description, NULL = any */
+    /* keyset: continue after (after_start, after_seq) in (start DESC, seq DESC) order */
+    bool has_after;
+    vtime_t after_start;
+    int64_t after_seq;
+    size_t limit;
+    bool (*visible)(void *ctx, const struct store_acl *acl);
+    void *visible_ctx;
+};
+
+struct store_report {
+    int64_t seq;
+    const char *id;
+    struct store_acl acl;
+    vtime_t start;
+    const char *doc;
+};
+
+/* Emits matching visible reports, newest event first. Sets *more when another visible
+ * report follows the page. */
+int store_reports_query(struct store_reader *r, const struct store_report_query *q,
+                        int (*emit)(void *ctx, const struct store_report *rep), void *ctx,
+                        bool *more);
+
 /* ---- TAXII status resources ------------------------------------------------------------ */
 
 /* Keeps a status resource (json, serialised) under its id for the partner that caused it. */

@@ -98,6 +98,30 @@ static const char *const migrations[] = {
     "  user INTEGER NOT NULL REFERENCES users(id),"
     "  csrf TEXT NOT NULL,"
     "  expires INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 3: the event report index: time, code and an R*Tree on place */
+    "CREATE TABLE reports("
+    "  seq INTEGER PRIMARY KEY,"
+    "  stix_id TEXT NOT NULL,"
+    "  owner INTEGER NOT NULL,"
+    "  tlp INTEGER NOT NULL,"
+    "  grp INTEGER NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  mode TEXT NOT NULL,"
+    "  future INTEGER NOT NULL,"
+    "  start INTEGER NOT NULL,"
+    "  end INTEGER NOT NULL,"
+    "  lat REAL, lon REAL, precision_m REAL,"
+    "  area TEXT NOT NULL,"
+    "  reliability TEXT NOT NULL,"
+    "  credibility INTEGER NOT NULL,"
+    "  source_ref TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  UNIQUE(stix_id, owner));"
+    "CREATE INDEX reports_start ON reports(start, seq);"
+    "CREATE INDEX reports_event ON reports(event, start);"
+    "CREATE INDEX reports_source ON reports(owner, source_ref) WHERE source_ref != '';"
+    "CREATE VIRTUAL TABLE reports_geo USING rtree(seq, min_lat, max_lat, min_lon, max_lon);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

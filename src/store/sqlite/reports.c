@@ -1,0 +1,199 @@
+/* reports.c - the event report index: one row per report, an R*Tree on its place. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "store/sqlite/store_int.h"
+
+int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
+{
+    struct store_reader *c = t->conn;
+    sqlite3_stmt *st = conn_stmt(c, "SELECT seq FROM reports WHERE stix_id = ? AND owner = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->acl.owner);
+    int64_t old = 0;
+    if (step_row(c, st) == 0) {
+        old = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        st = conn_stmt(c, "DELETE FROM reports_geo WHERE seq = ?");
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_int64(st, 1, old);
+        if (step_done(c, st))
+            return VIGIL_ESTORE;
+    }
+    st = conn_stmt(c, "INSERT OR REPLACE INTO reports(seq, stix_id, owner, tlp, grp, event, mode,"
+                      " future, start, end, lat, lon, precision_m, area, reliability,"
+                      " credibility, source_ref, text, doc)"
+                      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    if (old)
+        sqlite3_bind_int64(st, 1, old);
+    sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, r->acl.owner);
+    sqlite3_bind_int(st, 4, r->acl.tlp);
+    sqlite3_bind_int64(st, 5, r->acl.group);
+    sqlite3_bind_text(st, 6, r->event, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->mode ? r->mode : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, r->future);
+    sqlite3_bind_int64(st, 9, r->start);
+    sqlite3_bind_int64(st, 10, r->end);
+    if (r->has_point) {
+        sqlite3_bind_double(st, 11, r->lat);
+        sqlite3_bind_double(st, 12, r->lon);
+        sqlite3_bind_double(st, 13, r->precision_m);
+    }
+    sqlite3_bind_text(st, 14, r->area ? r->area : "", -1, SQLITE_STATIC);
+    char rel[2] = {r->reliability, '\0'};
+    sqlite3_bind_text(st, 15, rel, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 16, r->credibility);
+    sqlite3_bind_text(st, 17, r->source_ref ? r->source_ref : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 18, r->text ? r->text : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 19, r->doc, -1, SQLITE_STATIC);
+    int64_t seq;
+    int rc = step_insert(c, st, &seq);
+    if (rc || !r->has_point)
+        return rc;
+    st = conn_stmt(c, "INSERT INTO reports_geo(seq, min_lat, max_lat, min_lon, max_lon)"
+                      " VALUES(?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_double(st, 2, r->lat);
+    sqlite3_bind_double(st, 3, r->lat);
+    sqlite3_bind_double(st, 4, r->lon);
+    sqlite3_bind_double(st, 5, r->lon);
+    return step_insert(c, st, NULL);
+}
+
+int store_report_by_source(struct store_reader *r, int64_t owner, const char *source_ref,
+                           char id[80])
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT stix_id FROM reports WHERE owner = ?"
+                                    " AND source_ref = ? AND source_ref != ''");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, owner);
+    sqlite3_bind_text(st, 2, source_ref, -1, SQLITE_STATIC);
+    int rc = step_row(r, st);
+    if (!rc)
+        snprintf(id, 80, "%s", col_text(st, 0));
+    return rc;
+}
+
+/* Escapes LIKE wildcards in text with '\'. */
+static int add_like(struct buf *b, const char *text)
+{
+    int rc = buf_addc(b, '%');
+    for (const char *p = text; *p && !rc; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            rc = buf_addc(b, '\\');
+        if (!rc)
+            rc = buf_addc(b, *p);
+    }
+    return rc ? rc : buf_addc(b, '%');
+}
+
+int store_reports_query(struct store_reader *r, const struct store_report_query *q,
+                        int (*emit)(void *ctx, const struct store_report *rep), void *ctx,
+                        bool *more)
+{
+    *more = false;
+    struct buf sql, like;
+    buf_init(&sql, 4096);
+    buf_init(&like, 4096);
+    int rc = buf_adds(&sql, "SELECT r.seq, r.stix_id, r.owner, r.tlp, r.grp, r.start, r.doc"
+                            " FROM reports r");
+    /* With a box, the R*Tree finds the candidates; without, the time index orders them. */
+    if (!rc && q->has_bbox)
+        rc = buf_adds(&sql, " JOIN reports_geo g ON g.seq = r.seq AND g.min_lat >= ?1"
+                            " AND g.max_lat <= ?3 AND g.min_lon >= ?2 AND g.max_lon <= ?4");
+    rc = rc ? rc : buf_adds(&sql, " WHERE 1");
+    if (!rc && q->since)
+        rc = buf_adds(&sql, " AND r.end >= ?5");
+    if (!rc && q->until)
+        rc = buf_adds(&sql, " AND r.start <= ?6");
+    if (!rc && q->event)
+        rc = buf_adds(&sql, " AND r.event = ?7");
+    if (!rc && q->mode)
+        rc = buf_adds(&sql, " AND r.mode = ?8");
+    if (!rc && q->future >= 0)
+        rc = buf_adds(&sql, " AND r.future = ?9");
+    if (!rc && q->partner)
+        rc = buf_adds(&sql, " AND r.owner = ?10");
+    if (!rc && q->max_reliability)
+        rc = buf_adds(&sql, " AND r.reliability <= ?11");
+    if (!rc && q->max_credibility)
+        rc = buf_adds(&sql, " AND r.credibility <= ?12");
+    if (!rc && q->text) {
+        rc = buf_adds(&sql, " AND r.text LIKE ?13 ESCAPE '\\'");
+        rc = rc ? rc : add_like(&like, q->text);
+    }
+    if (!rc && q->has_after)
+        rc = buf_adds(&sql, " AND (r.start < ?14 OR (r.start = ?14 AND r.seq < ?15))");
+    rc = rc ? rc : buf_adds(&sql, " ORDER BY r.start DESC, r.seq DESC");
+    if (rc) {
+        buf_release(&sql);
+        buf_release(&like);
+        return VIGIL_ETOOBIG;
+    }
+    sqlite3_stmt *st = conn_stmt(r, sql.data);
+    buf_release(&sql);
+    if (!st) {
+        buf_release(&like);
+        return VIGIL_ESTORE;
+    }
+    sqlite3_bind_double(st, 1, q->min_lat);
+    sqlite3_bind_double(st, 2, q->min_lon);
+    sqlite3_bind_double(st, 3, q->max_lat);
+    sqlite3_bind_double(st, 4, q->max_lon);
+    sqlite3_bind_int64(st, 5, q->since);
+    sqlite3_bind_int64(st, 6, q->until);
+    sqlite3_bind_text(st, 7, q->event ? q->event : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, q->mode ? q->mode : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, q->future);
+    sqlite3_bind_int64(st, 10, q->partner);
+    char rel[2] = {q->max_reliability, '\0'};
+    sqlite3_bind_text(st, 11, rel, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 12, q->max_credibility);
+    sqlite3_bind_text(st, 13, like.data, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 14, q->after_start);
+    sqlite3_bind_int64(st, 15, q->after_seq);
+    buf_release(&like);
+
+    size_t n = 0;
+    int step;
+    rc = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_report rep = {
+            .seq = sqlite3_column_int64(st, 0),
+            .id = col_text(st, 1),
+            .acl = {.owner = sqlite3_column_int64(st, 2),
+                    .tlp = sqlite3_column_int(st, 3),
+                    .group = sqlite3_column_int64(st, 4)},
+            .start = sqlite3_column_int64(st, 5),
+            .doc = col_text(st, 6),
+        };
+        if (q->visible && !q->visible(q->visible_ctx, &rep.acl))
+            continue;
+        if (q->limit && n == q->limit) {
+            *more = true;
+            break;
+        }
+        n++;
+        rc = emit(ctx, &rep);
+        if (rc)
+            break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        log_error("store: report query failed: %s", sqlite3_errmsg(r->db));
+        rc = VIGIL_ESTORE;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
