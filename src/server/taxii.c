@@ -14,7 +14,6 @@
 #include <strings.h>
 
 #include "access/audit.h"
-#include "access/handling.h"
 #include "access/policy.h"
 #include "base/err.h"
 #include "base/json.h"
@@ -22,6 +21,7 @@
 #include "base/uuid.h"
 #include "base/xalloc.h"
 #include "server/app.h"
+#include "server/ingest.h"
 #include "stix/stix.h"
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
@@ -565,14 +565,6 @@ struct emit_ctx {
     struct buf read_ids;    /* JSON list of the objects read, for the audit */
 };
 
-/* The audit detail of an object version in a collection (JSON text). */
-static void audit_detail(char out[160], const char *coll, vtime_t version, vtime_t added)
-{
-    char ts[TS_BUFSZ];
-    snprintf(out, 160, "{\"collection\":\"%s\",\"version\":\"%s\"}", coll,
-             version_str(version, added, ts));
-}
-
 static int emit(void *ctx, const struct store_object *o)
 {
     struct emit_ctx *e = ctx;
@@ -715,27 +707,13 @@ static void h_versions(struct http_req *req, struct http_resp *resp, void *arg)
 
 /* ---- POST objects -------------------------------------------------------------------- */
 
-struct post_item {
-    struct store_object_in in;
-    json_t *obj;          /* borrowed from the envelope */
-    char *json;           /* serialised */
-    const char *error;    /* validation failure, or NULL */
-    char msg[STIX_MSG_SZ];
-    enum store_put_outcome outcome;
-    vtime_t date_added;   /* of the stored version, when known */
-    const json_t *markings; /* object_marking_refs, borrowed from the envelope */
-    int rc;
-};
 
 struct post_job {
     int64_t coll;
-    const char *coll_uuid;
-    struct post_item *items;
+    struct ingest_item *items;
     size_t n;
     const char *status_id;
-    int64_t partner;
-    int64_t user;
-    int default_tlp;
+    struct ingest_actor actor;
     vtime_t requested;    /* request_timestamp */
     char *status_json;    /* built on the writer thread after the puts */
 };
@@ -743,7 +721,7 @@ struct post_job {
 /* A status-details (4.3.1): id and version (both required) and an optional message. Stored
  * objects show their version as every other endpoint does (version_str); an object that
  * could not be validated shows its own modified/created text, or "" when it has none. */
-static json_t *item_json(const struct post_item *it, const char *message)
+static json_t *item_json(const struct ingest_item *it, const char *message)
 {
     json_t *o = json_object();
     const char *id = json_string_value(json_object_get(it->obj, "id"));
@@ -797,30 +775,15 @@ static int post_txn(struct store_txn *t, void *arg)
     struct post_job *j = arg;
     json_t *ok = json_array(), *bad = json_array();
     for (size_t i = 0; i < j->n; i++) {
-        struct post_item *it = &j->items[i];
-        if (!it->error) {
-            /* Handling from the markings (S3), read in the transaction that stores it. */
-            it->rc = handling_from_markings(store_txn_reader(t), it->markings, j->default_tlp,
-                                            j->partner, &it->in.acl);
-            it->rc = it->rc ? it->rc
-                            : store_txn_object_put(t, j->coll, &it->in, &it->outcome,
-                                                   &it->date_added);
-            if (!it->rc && it->outcome == STORE_PUT_ADDED) {
-                char detail[160];
-                audit_detail(detail, j->coll_uuid, it->in.version, it->date_added);
-                it->rc = audit_append(t, j->partner, j->user, "write", it->in.id, detail);
-            }
-            if (it->rc == VIGIL_EPERM) {
-                it->error = "only the partner that created an object may add versions of it";
-                it->date_added = 0;
-            } else if (it->rc) {
-                json_decref(ok);
-                json_decref(bad);
-                return it->rc;
-            } else if (it->outcome == STORE_PUT_EXISTS && !it->in.version) {
-                it->date_added = stored_added(t, j->coll, &it->in);
-            }
+        struct ingest_item *it = &j->items[i];
+        int rc = ingest_store(t, j->coll, &j->actor, it);
+        if (rc) {
+            json_decref(ok);
+            json_decref(bad);
+            return rc;
         }
+        if (!it->error && it->outcome == STORE_PUT_EXISTS && !it->in.version)
+            it->date_added = stored_added(t, j->coll, &it->in);
         if (it->error)
             json_array_append_new(bad, item_json(it, it->error));
         else
@@ -837,7 +800,7 @@ static int post_txn(struct store_txn *t, void *arg)
     status_list(st, "failures", bad);
     j->status_json = vjson_dumps(st);
     json_decref(st);
-    return store_txn_status_put(t, j->status_id, j->partner, j->status_json);
+    return store_txn_status_put(t, j->status_id, j->actor.partner, j->status_json);
 }
 
 static int count_param(void *ctx, const char *key, const char *value)
@@ -914,37 +877,17 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
         return;
     }
 
-    struct post_item *items = xcalloc(n, sizeof *items);
-    for (size_t i = 0; i < n; i++) {
-        struct post_item *it = &items[i];
-        it->obj = json_array_get(objs, i);
-        struct stix_common sc;
-        if (stix_validate(it->obj, &sc, it->msg)) {
-            it->error = it->msg;
-            continue;
-        }
-        it->json = vjson_dumps(it->obj);
-        it->markings = sc.object_marking_refs;
-        it->in = (struct store_object_in){
-            .id = sc.id,
-            .type = sc.type,
-            .spec_version = sc.spec_version,
-            .version = sc.has_modified ? sc.modified : sc.has_created ? sc.created : 0,
-            .acl = {.owner = p->partner}, /* the rest in post_txn */
-            .json = it->json,
-            .json_len = strlen(it->json),
-        };
-    }
+    struct ingest_item *items = xcalloc(n, sizeof *items);
+    for (size_t i = 0; i < n; i++)
+        ingest_prepare(&items[i], json_array_get(objs, i), p->partner);
     char status_id[UUID_STRLEN + 1];
     uuid_v4(status_id);
     struct post_job job = {.coll = c.c.id,
-                           .coll_uuid = c.uuid,
                            .items = items,
                            .n = n,
                            .status_id = status_id,
-                           .partner = p->partner,
-                           .user = p->user,
-                           .default_tlp = p->default_tlp,
+                           .actor = {.partner = p->partner, .user = p->user,
+                                     .default_tlp = p->default_tlp},
                            .requested = requested};
     int rc = store_write(a->store, post_txn, &job);
     if (rc) {
@@ -958,7 +901,7 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
     }
     free(job.status_json);
     for (size_t i = 0; i < n; i++)
-        free(items[i].json);
+        ingest_item_release(&items[i]);
     free(items);
     json_decref(env);
 }

@@ -197,10 +197,11 @@ struct store_report_in {
 
 /* Adds or replaces the index row of a report. */
 int store_txn_report_index(struct store_txn *t, const struct store_report_in *r);
-/* The id of the report that partner `owner` submitted with source_ref, into id[80];
- * VIGIL_ENOENT when there is none (re-imports use it to avoid duplicates). */
+/* The id (into id[80]) and document (*doc, borrowed) of the report that partner `owner`
+ * submitted with source_ref; VIGIL_ENOENT when there is none (re-imports use it to avoid
+ * duplicates). */
 int store_report_by_source(struct store_reader *r, int64_t owner, const char *source_ref,
-                           char id[80]);
+                           char id[80], const char **doc);
 
 struct store_report_query {
     bool has_bbox;

@@ -72,17 +72,19 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
 }
 
 int store_report_by_source(struct store_reader *r, int64_t owner, const char *source_ref,
-                           char id[80])
+                           char id[80], const char **doc)
 {
-    sqlite3_stmt *st = conn_stmt(r, "SELECT stix_id FROM reports WHERE owner = ?"
+    sqlite3_stmt *st = conn_stmt(r, "SELECT stix_id, doc FROM reports WHERE owner = ?"
                                     " AND source_ref = ? AND source_ref != ''");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, owner);
     sqlite3_bind_text(st, 2, source_ref, -1, SQLITE_STATIC);
     int rc = step_row(r, st);
-    if (!rc)
+    if (!rc) {
         snprintf(id, 80, "%s", col_text(st, 0));
+        *doc = col_text(st, 1);
+    }
     return rc;
 }
 

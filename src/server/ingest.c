@@ -1,0 +1,203 @@
+#include "server/ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/audit.h"
+#include "access/handling.h"
+#include "access/policy.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/uuid.h"
+#include "base/xalloc.h"
+
+void ingest_prepare(struct ingest_item *it, json_t *obj, int64_t owner)
+{
+    memset(it, 0, sizeof *it);
+    it->obj = obj;
+    struct stix_common sc;
+    if (stix_validate(obj, &sc, it->msg)) {
+        it->error = it->msg;
+        return;
+    }
+    it->json = vjson_dumps(obj);
+    it->in = (struct store_object_in){
+        .id = sc.id,
+        .type = sc.type,
+        .spec_version = sc.spec_version,
+        .version = sc.has_modified ? sc.modified : sc.has_created ? sc.created : 0,
+        .acl = {.owner = owner},
+        .json = it->json,
+        .json_len = strlen(it->json),
+    };
+}
+
+void ingest_item_release(struct ingest_item *it)
+{
+    free(it->json);
+    it->json = NULL;
+}
+
+/* The REST document of a report: the S5 resource plus its id and partner. */
+static json_t *report_doc(const struct event_report *r, const char *id, const char *partner)
+{
+    json_t *doc = report_to_json(r);
+    json_object_set_new(doc, "id", json_string(id));
+    json_object_set_new(doc, "partner", json_string(partner ? partner : ""));
+    return doc;
+}
+
+/* Adds or replaces the index row of a report stored under id. */
+static int index_report(struct store_txn *t, const char *id, const struct store_acl *acl,
+                        const struct event_report *r, const char *doc)
+{
+    struct buf text;
+    buf_init(&text, 1 << 20);
+    buf_adds(&text, r->title ? r->title : "");
+    buf_addc(&text, '\n');
+    buf_adds(&text, r->description ? r->description : "");
+    struct store_report_in in = {
+        .id = id,
+        .acl = *acl,
+        .event = plover_event_name(r->event),
+        .mode = r->mode ? r->mode : "",
+        .future = r->future,
+        .start = r->start,
+        .end = r->end,
+        .has_point = r->has_point,
+        .lat = r->lat,
+        .lon = r->lon,
+        .precision_m = (double)r->precision_m,
+        .area = r->area ? r->area : "",
+        .reliability = r->reliability,
+        .credibility = r->credibility,
+        .source_ref = r->source_ref ? r->source_ref : "",
+        .text = text.data,
+        .doc = doc,
+    };
+    int rc = store_txn_report_index(t, &in);
+    buf_release(&text);
+    return rc;
+}
+
+static int audit_write(struct store_txn *t, const struct ingest_actor *a, const char *id,
+                       vtime_t version, vtime_t added)
+{
+    char detail[96], ts[TS_BUFSZ];
+    vtime_t v = version ? version : added;
+    snprintf(detail, sizeof detail, "{\"version\":\"%s\"}", ts_format(v, v % 1000 ? 6 : 3, ts));
+    return audit_append(t, a->partner, a->user, "write", id, detail);
+}
+
+int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
+                 struct ingest_item *it)
+{
+    if (it->error)
+        return 0;
+    int rc = handling_from_markings(store_txn_reader(t),
+                                    json_object_get(it->obj, "object_marking_refs"),
+                                    a->default_tlp, a->partner, &it->in.acl);
+    if (!rc)
+        rc = store_txn_object_put(t, coll, &it->in, &it->outcome, &it->date_added);
+    if (rc == VIGIL_EPERM) {
+        it->error = "only the partner that created an object may add versions of it";
+        it->date_added = 0;
+        return 0;
+    }
+    if (rc || it->outcome == STORE_PUT_EXISTS)
+        return rc;
+    /* A report carrying the Vigil extension joins the report index. */
+    struct event_report r;
+    char msg[REPORT_MSG_SZ];
+    if (report_from_stix(it->obj, &r, msg) == 0) {
+        json_t *doc = report_doc(&r, it->in.id, a->partner_name);
+        char *text = vjson_dumps(doc);
+        rc = index_report(t, it->in.id, &it->in.acl, &r, text);
+        free(text);
+        json_decref(doc);
+        report_release(&r);
+        if (rc)
+            return rc;
+    }
+    return audit_write(t, a, it->in.id, it->in.version, it->date_added);
+}
+
+int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
+                  const struct event_report *r, enum store_put_outcome *outcome, json_t **doc,
+                  char msg[INGEST_MSG_SZ])
+{
+    *doc = NULL;
+    struct store_reader *rd = store_txn_reader(t);
+    struct store_acl acl;
+    const char *group_marking = NULL;
+    int rc = handling_from_names(rd, report_marking_name(r->marking), r->group, a->default_tlp,
+                                 a->partner, &acl, &group_marking, msg);
+    if (rc)
+        return rc;
+    char gm[80] = "";
+    if (group_marking)
+        snprintf(gm, sizeof gm, "%s", group_marking); /* rd's next call invalidates it */
+
+    char id[80], uuid[UUID_STRLEN + 1];
+    if (r->source_ref) {
+        char *name = xasprintf("%s|%s", a->identity_id, r->source_ref);
+        rc = profile_uuid5(PROFILE_UUID_NS, name, strlen(name), uuid);
+        free(name);
+        if (rc)
+            return rc;
+    } else {
+        uuid_v4(uuid);
+    }
+    snprintf(id, sizeof id, "report--%s", uuid);
+    json_t *d = report_doc(r, id, a->partner_name);
+    char *text = vjson_dumps(d);
+
+    /* The same source record, unchanged: nothing to store. */
+    char old_id[80];
+    const char *old_doc = NULL;
+    if (r->source_ref &&
+        store_report_by_source(rd, a->partner, r->source_ref, old_id, &old_doc) == 0 &&
+        strcmp(old_doc, text) == 0) {
+        *outcome = STORE_PUT_EXISTS;
+        *doc = d;
+        free(text);
+        return 0;
+    }
+
+    json_t *objs = NULL;
+    struct report_stix_ctx ctx = {.now = ts_now(), .report_id = id,
+                                  .created_by_ref = a->identity_id,
+                                  .group_marking_ref = gm[0] ? gm : NULL};
+    char rmsg[REPORT_MSG_SZ];
+    rc = report_to_stix(r, &ctx, &objs, rmsg);
+    if (rc)
+        snprintf(msg, INGEST_MSG_SZ, "%s", rmsg);
+    for (size_t i = 0; !rc && i < json_array_size(objs); i++) {
+        struct ingest_item it;
+        ingest_prepare(&it, json_array_get(objs, i), a->partner);
+        if (it.error) {
+            snprintf(msg, INGEST_MSG_SZ, "%s", it.msg);
+            rc = VIGIL_EINVAL;
+        } else {
+            it.in.acl = acl;
+            rc = store_txn_object_put(t, coll, &it.in, &it.outcome, &it.date_added);
+            if (!rc && it.outcome == STORE_PUT_ADDED)
+                rc = audit_write(t, a, it.in.id, it.in.version, it.date_added);
+            if (rc == VIGIL_EPERM)
+                snprintf(msg, INGEST_MSG_SZ, "%s belongs to another partner", it.in.id);
+        }
+        ingest_item_release(&it);
+    }
+    json_decref(objs);
+    if (!rc)
+        rc = index_report(t, id, &acl, r, text);
+    free(text);
+    if (rc) {
+        json_decref(d);
+        return rc;
+    }
+    *outcome = STORE_PUT_ADDED;
+    *doc = d;
+    return 0;
+}

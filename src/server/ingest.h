@@ -1,0 +1,63 @@
+/* ingest.h - how objects and event reports enter the store, for every write path (TAXII,
+ * REST, the import command).
+ *
+ * CPU work (validation, serialisation) happens on the caller's thread with ingest_prepare();
+ * the writes happen on the writer thread, inside the caller's transaction, with
+ * ingest_store() and ingest_report(). Each write also keeps the event-report index and the
+ * audit log, in the same transaction, so they never disagree with the objects.
+ */
+#ifndef VIGIL_SERVER_INGEST_H
+#define VIGIL_SERVER_INGEST_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "intel/profile.h"
+#include "stix/stix.h"
+#include "store/store.h"
+
+/* Who writes: a partner's user. */
+struct ingest_actor {
+    int64_t partner;
+    int64_t user;
+    int default_tlp;
+    const char *identity_id;  /* the partner's STIX identity (created_by_ref of reports) */
+    const char *partner_name; /* shown in report documents */
+};
+
+/* One STIX object on its way into the store. */
+struct ingest_item {
+    json_t *obj;              /* borrowed */
+    struct store_object_in in;
+    char *json;               /* the serialised object (owned) */
+    const char *error;        /* why it was refused, or NULL */
+    char msg[STIX_MSG_SZ];
+    enum store_put_outcome outcome;
+    vtime_t date_added;       /* of the stored version (0 when it was refused) */
+};
+
+/* Validates and serialises obj (borrowed; must outlive the item). An invalid object gets
+ * it->error and is skipped by ingest_store(). */
+void ingest_prepare(struct ingest_item *it, json_t *obj, int64_t owner);
+void ingest_item_release(struct ingest_item *it);
+
+/* Stores a prepared object in collection coll: handling from its markings, the put, the
+ * report index when it carries the Vigil extension, the audit entry. A refusal that concerns
+ * only this object (another partner's object id) sets it->error and returns 0; a store
+ * failure returns its code. */
+int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
+                 struct ingest_item *it);
+
+#define INGEST_MSG_SZ 256
+
+/* Stores an event report (as the STIX objects of the Vigil profile) with the handling named by
+ * r->marking and r->group. A report with a source_ref gets an id derived from the partner and
+ * the source_ref, so importing the same record twice stores it once (STORE_PUT_EXISTS when
+ * nothing changed; a new version when the record did). On success *doc is a new reference to
+ * the report as the REST API shows it. VIGIL_EINVAL with msg for an unknown marking or group
+ * or a report the profile refuses. */
+int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
+                  const struct event_report *r, enum store_put_outcome *outcome, json_t **doc,
+                  char msg[INGEST_MSG_SZ]);
+
+#endif
