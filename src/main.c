@@ -27,7 +27,9 @@ static const char usage[] =
     "  token create USER [--read-only] [--expires DAYS]\n"
     "  group add NAME MEMBER... [--owner PARTNER]   a sharing group (MEMBER: partner or "
     "user:NAME)\n"
-    "  audit verify | export [--partner NAME]\n";
+    "  audit verify | export [--partner NAME]\n"
+    "  import FORMAT FILE --as USER [--marking TLP] [--group NAME] [--on-error skip|abort]\n"
+    "  export FORMAT --as USER       stix, geojson or csv, filtered for USER\n";
 
 struct command {
     const char *name;
@@ -37,6 +39,7 @@ struct command {
 static const struct command commands[] = {
     {"init", cli_init},   {"serve", cli_serve}, {"partner", cli_partner}, {"user", cli_user},
     {"token", cli_token}, {"group", cli_group}, {"audit", cli_audit},
+    {"import", cli_import}, {"export", cli_export},
 };
 
 int main(int argc, char **argv)

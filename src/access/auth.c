@@ -166,6 +166,30 @@ static int check_session(struct store *s, const struct auth_request *req, struct
     return rc;
 }
 
+int auth_principal_for_user(struct store *s, const char *user, struct auth_principal *p)
+{
+    struct store_reader *r;
+    int rc = store_read_begin(s, &r);
+    if (rc)
+        return rc;
+    struct store_user u;
+    struct store_partner sp;
+    rc = store_user_find(r, user, &u);
+    if (!rc)
+        rc = store_partner_get(r, u.partner, &sp);
+    if (!rc) {
+        struct store_auth a = {.user_id = u.id,
+                               .user_name = u.name,
+                               .role = u.role,
+                               .partner_id = sp.id,
+                               .coordinator = sp.coordinator,
+                               .default_tlp = sp.default_tlp};
+        rc = fill(r, &a, p);
+    }
+    store_read_end(r);
+    return rc;
+}
+
 int auth_check(struct store *s, const struct auth_request *req, struct auth_principal *p)
 {
     memset(p, 0, sizeof *p);

@@ -141,6 +141,43 @@ static const struct http_route base_routes[] = {
     {"GET", "/metrics", h_metrics, "metrics", false},
 };
 
+int app_partner_names(struct app *a, int64_t partner, char identity[80], char name[128])
+{
+    struct store_reader *r;
+    struct store_partner p;
+    int rc = store_read_begin(a->store, &r);
+    if (rc)
+        return rc;
+    rc = store_partner_get(r, partner, &p);
+    if (!rc) {
+        snprintf(identity, 80, "%s", p.identity_id);
+        snprintf(name, 128, "%s", p.name);
+    }
+    store_read_end(r);
+    return rc;
+}
+
+/* Looks up the ids of the hub's collections. */
+static int load_collections(struct app *a, char msg[APP_MSG_SZ])
+{
+    struct store_reader *r;
+    int rc = store_read_begin(a->store, &r);
+    if (rc)
+        return rc;
+    const char *names[] = {"reports", "alerts", "compliance"};
+    int64_t *ids[] = {&a->coll_reports, &a->coll_alerts, &a->coll_compliance};
+    for (int i = 0; i < 3 && !rc; i++) {
+        struct store_collection c;
+        rc = store_collection_find(r, names[i], &c);
+        if (rc)
+            snprintf(msg, APP_MSG_SZ, "the store has no %s collection", names[i]);
+        else
+            *ids[i] = c.id;
+    }
+    store_read_end(r);
+    return rc;
+}
+
 /* Reads DIR/secret.key (32 random bytes made by init), the key of paging cursors. */
 static int load_key(const char *dir, unsigned char key[APP_KEY_LEN], char msg[APP_MSG_SZ])
 {
@@ -188,6 +225,11 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
     rc = store_open(data_dir, &so, &a->store, msg);
     if (rc)
         return rc;
+    rc = load_collections(a, msg);
+    if (rc) {
+        store_close(a->store);
+        return rc;
+    }
 
     /* One route table from every API module. */
     const struct {
@@ -197,6 +239,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         {base_routes, sizeof base_routes / sizeof base_routes[0]},
         {taxii_routes, taxii_nroutes},
         {rest_admin_routes, rest_admin_nroutes},
+        {rest_report_routes, rest_report_nroutes},
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)

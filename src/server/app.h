@@ -23,6 +23,9 @@ struct app {
     struct http_server *http;
     unsigned char cursor_key[APP_KEY_LEN]; /* HMAC key of TAXII paging cursors */
     vtime_t started;
+    int64_t coll_reports;                  /* collection ids, looked up at start */
+    int64_t coll_alerts;
+    int64_t coll_compliance;
     struct ratelimit *limiter; /* per-credential request rate */
 };
 
@@ -32,6 +35,9 @@ void app_stop(struct app *a);
 
 /* The principal of an authenticated request (set by the auth hook). */
 const struct auth_principal *app_principal(const struct http_req *req);
+
+/* The STIX identity id (into identity[80]) and name (into name[128]) of a partner. */
+int app_partner_names(struct app *a, int64_t partner, char identity[80], char name[128]);
 
 /* Fills resp with an error: a TAXII error message resource (title, description, http_status),
  * with the TAXII media type for /taxii2/ paths and application/json elsewhere. */

@@ -26,7 +26,9 @@ void ingest_prepare(struct ingest_item *it, json_t *obj, int64_t owner)
         .id = sc.id,
         .type = sc.type,
         .spec_version = sc.spec_version,
-        .version = sc.has_modified ? sc.modified : sc.has_created ? sc.created : 0,
+        .version = sc.has_modified  ? sc.modified
+                   : sc.has_created ? sc.created
+                                    : 0,
         .acl = {.owner = owner},
         .json = it->json,
         .json_len = strlen(it->json),
@@ -39,10 +41,13 @@ void ingest_item_release(struct ingest_item *it)
     it->json = NULL;
 }
 
-/* The REST document of a report: the S5 resource plus its id and partner. */
-static json_t *report_doc(const struct event_report *r, const char *id, const char *partner)
+/* The REST document of a report: the S5 resource with its effective marking, its id and
+ * partner. */
+static json_t *report_doc(const struct event_report *r, const char *id, const char *partner,
+                          const struct store_acl *acl)
 {
     json_t *doc = report_to_json(r);
+    json_object_set_new(doc, "marking", json_string(tlp_name((enum tlp_level)acl->tlp)));
     json_object_set_new(doc, "id", json_string(id));
     json_object_set_new(doc, "partner", json_string(partner ? partner : ""));
     return doc;
@@ -95,9 +100,9 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
 {
     if (it->error)
         return 0;
-    int rc = handling_from_markings(store_txn_reader(t),
-                                    json_object_get(it->obj, "object_marking_refs"),
-                                    a->default_tlp, a->partner, &it->in.acl);
+    int rc =
+        handling_from_markings(store_txn_reader(t), json_object_get(it->obj, "object_marking_refs"),
+                               a->default_tlp, a->partner, &it->in.acl);
     if (!rc)
         rc = store_txn_object_put(t, coll, &it->in, &it->outcome, &it->date_added);
     if (rc == VIGIL_EPERM) {
@@ -111,7 +116,7 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     struct event_report r;
     char msg[REPORT_MSG_SZ];
     if (report_from_stix(it->obj, &r, msg) == 0) {
-        json_t *doc = report_doc(&r, it->in.id, a->partner_name);
+        json_t *doc = report_doc(&r, it->in.id, a->partner_name, &it->in.acl);
         char *text = vjson_dumps(doc);
         rc = index_report(t, it->in.id, &it->in.acl, &r, text);
         free(text);
@@ -150,7 +155,7 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
         uuid_v4(uuid);
     }
     snprintf(id, sizeof id, "report--%s", uuid);
-    json_t *d = report_doc(r, id, a->partner_name);
+    json_t *d = report_doc(r, id, a->partner_name, &acl);
     char *text = vjson_dumps(d);
 
     /* The same source record, unchanged: nothing to store. */
@@ -166,7 +171,8 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
     }
 
     json_t *objs = NULL;
-    struct report_stix_ctx ctx = {.now = ts_now(), .report_id = id,
+    struct report_stix_ctx ctx = {.now = ts_now(),
+                                  .report_id = id,
                                   .created_by_ref = a->identity_id,
                                   .group_marking_ref = gm[0] ? gm : NULL};
     char rmsg[REPORT_MSG_SZ];

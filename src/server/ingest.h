@@ -27,13 +27,13 @@ struct ingest_actor {
 
 /* One STIX object on its way into the store. */
 struct ingest_item {
-    json_t *obj;              /* borrowed */
+    json_t *obj; /* borrowed */
     struct store_object_in in;
-    char *json;               /* the serialised object (owned) */
-    const char *error;        /* why it was refused, or NULL */
+    char *json;        /* the serialised object (owned) */
+    const char *error; /* why it was refused, or NULL */
     char msg[STIX_MSG_SZ];
     enum store_put_outcome outcome;
-    vtime_t date_added;       /* of the stored version (0 when it was refused) */
+    vtime_t date_added; /* of the stored version (0 when it was refused) */
 };
 
 /* Validates and serialises obj (borrowed; must outlive the item). An invalid object gets

@@ -28,6 +28,8 @@ json_t *rest_body(struct app *a, struct http_req *req, struct http_resp *resp,
     }
     const char *key;
     json_t *val;
+    if (!fields)
+        return v; /* the caller checks the members itself */
     json_object_foreach (v, key, val) {
         bool known = false;
         for (const char *const *f = fields; *f && !known; f++)

@@ -8,7 +8,7 @@
 #include "server/app.h"
 
 /* Parses the request body as a JSON object whose members are all in `fields` (a NULL-ended
- * list). Answers 400 (malformed, not an object, unknown field) or 415 (not JSON) itself and
+ * list; NULL: any members, which the caller then checks). Answers 400 (malformed, not an object, unknown field) or 415 (not JSON) itself and
  * returns NULL; else returns a new reference. */
 json_t *rest_body(struct app *a, struct http_req *req, struct http_resp *resp,
                   const char *const *fields);
@@ -19,5 +19,7 @@ bool rest_can_write(struct http_req *req, struct http_resp *resp);
 
 extern const struct http_route rest_admin_routes[];
 extern const size_t rest_admin_nroutes;
+extern const struct http_route rest_report_routes[];
+extern const size_t rest_report_nroutes;
 
 #endif

@@ -231,6 +231,12 @@ struct store_report {
     const char *doc;
 };
 
+/* Emits the index rows of report id (one per owner that submitted that id) that pass
+ * visible; emit's nonzero result stops and is returned. */
+int store_report_get(struct store_reader *r, const char *id,
+                     bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
+                     int (*emit)(void *ctx, const struct store_report *rep), void *ctx);
+
 /* Emits matching visible reports, newest event first. Sets *more when another visible
  * report follows the page. */
 int store_reports_query(struct store_reader *r, const struct store_report_query *q,

@@ -199,3 +199,30 @@ int store_reports_query(struct store_reader *r, const struct store_report_query 
     sqlite3_reset(st);
     return rc;
 }
+
+int store_report_get(struct store_reader *r, const char *id,
+                     bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
+                     int (*emit)(void *ctx, const struct store_report *rep), void *ctx)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT seq, stix_id, owner, tlp, grp, start, doc"
+                                    " FROM reports WHERE stix_id = ? ORDER BY seq");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        struct store_report rep = {
+            .seq = sqlite3_column_int64(st, 0),
+            .id = col_text(st, 1),
+            .acl = {.owner = sqlite3_column_int64(st, 2),
+                    .tlp = sqlite3_column_int(st, 3),
+                    .group = sqlite3_column_int64(st, 4)},
+            .start = sqlite3_column_int64(st, 5),
+            .doc = col_text(st, 6),
+        };
+        if (!visible || visible(visible_ctx, &rep.acl))
+            rc = emit(ctx, &rep);
+    }
+    sqlite3_reset(st);
+    return rc;
+}

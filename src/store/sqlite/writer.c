@@ -65,9 +65,22 @@ static void run_batch(struct store *s, struct write_job *batch)
     }
 }
 
+/* The writer connection's tuning, measured with bench/run.sh (docs/BENCHMARKS.md):
+ * - temp_store = MEMORY: every job runs in a savepoint, and a savepoint keeps the original
+ *   of each page it changes in a sub-journal, by default a temporary file once it passes
+ *   64 KiB; in memory it costs a copy instead of file writes (ingest +40%).
+ * - wal_autocheckpoint = 10000 pages (40 MB at 4 KiB pages): the checkpoint runs on the
+ *   writer inside a commit, and each commit of objects with random ids dirties many index
+ *   pages; at the default 1000 pages it ran every few commits (ingest +45%; a larger WAL
+ *   costs a slower recovery after a crash, bounded by the same 40 MB). */
+static const char writer_pragmas[] = "PRAGMA temp_store = MEMORY;"
+                                     "PRAGMA wal_autocheckpoint = 10000;";
+
 void *writer_main(void *arg)
 {
     struct store *s = arg;
+    if (conn_exec(&s->wconn, writer_pragmas))
+        log_warn("store: writer tuning not applied; writes will be slower");
     for (;;) {
         pthread_mutex_lock(&s->wlock);
         while (!s->head && !s->stopping)

@@ -1,0 +1,465 @@
+/* cli_data.c - vigil import and vigil export (S6). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "access/auth.h"
+#include "access/policy.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/uuid.h"
+#include "base/xalloc.h"
+#include "cli/cli.h"
+#include "intel/import.h"
+#include "server/ingest.h"
+
+static const char import_help[] =
+    "usage: vigil --data DIR import FORMAT FILE --as USER [--marking TLP] [--group NAME]\n"
+    "                                [--on-error skip|abort]\n"
+    "\n"
+    "Imports event reports as USER's partner. FORMAT: acled, ucdp, gdelt, misp (event\n"
+    "reports) or stix (a STIX 2.1 bundle). Bad records are reported as FILE:LINE: reason.\n"
+    "--on-error skip (default) imports the good ones; abort writes nothing at all when any\n"
+    "record is bad. --marking (clear, green, amber, amber+strict, red) and --group set the\n"
+    "handling of every imported report; otherwise the partner's default applies. Records\n"
+    "already imported (same source id) are not stored twice. One import is one transaction.\n"
+    "Progress (rows/s, percent, ETA) is shown when stderr is a terminal.\n";
+
+static const char export_help[] =
+    "usage: vigil --data DIR export FORMAT --as USER\n"
+    "\n"
+    "Writes what USER may read to stdout. FORMAT: stix (a bundle of the reports collection),\n"
+    "geojson (event reports as a FeatureCollection), csv (event reports, one per row).\n";
+
+struct import_job {
+    const char *path;
+    enum import_format fmt;
+    bool stix;
+    bool abort_on_error;
+    bool write; /* false: a validation pass that stores nothing */
+    const char *marking;
+    const char *group;
+    int64_t coll;
+    struct ingest_actor actor;
+    size_t added, existing, bad, total;
+    off_t size;
+    FILE *f;
+    int64_t started, last_progress;
+};
+
+static void progress(struct import_job *j, bool done)
+{
+    if (!isatty(STDERR_FILENO))
+        return;
+    int64_t now = ts_monotonic_us();
+    if (!done && now - j->last_progress < 250000)
+        return;
+    j->last_progress = now;
+    double secs = (double)(now - j->started) / 1e6;
+    double rate = secs > 0 ? (double)j->total / secs : 0;
+    long pos = ftell(j->f);
+    double pct = j->size > 0 && pos >= 0 ? 100.0 * (double)pos / (double)j->size : 0;
+    double eta = pct > 0 ? secs * (100.0 - pct) / pct : 0;
+    fprintf(stderr, "\r%s %zu rows  %.0f rows/s  %5.1f%%  ETA %.0fs   ",
+            j->write ? "importing" : "checking", j->total, rate, pct, eta);
+    if (done)
+        fputc('\n', stderr);
+}
+
+struct txn_ctx {
+    struct import_job *j;
+    struct store_txn *t; /* NULL in the checking pass */
+};
+
+static int on_bad(void *ctx, size_t line, int rc, const char *msg)
+{
+    struct import_job *j = ((struct txn_ctx *)ctx)->j;
+    j->bad++;
+    j->total++;
+    if (!j->write || !j->abort_on_error)
+        fprintf(stderr, "%s%s:%zu: %s\n", isatty(STDERR_FILENO) ? "\r" : "", j->path, line, msg);
+    return j->write && j->abort_on_error ? rc : 0;
+}
+
+static int on_report(void *ctx, const struct event_report *r, size_t line)
+{
+    struct txn_ctx *c = ctx;
+    struct import_job *j = c->j;
+    j->total++;
+    progress(j, false);
+    if (!j->write)
+        return 0;
+    struct event_report copy = *r; /* shallow: only the handling fields change */
+    if (j->marking && report_marking_parse(j->marking, &copy.marking))
+        return VIGIL_EINVAL;
+    if (j->group)
+        copy.group = (char *)j->group;
+    enum store_put_outcome outcome;
+    json_t *doc = NULL;
+    char msg[INGEST_MSG_SZ];
+    int rc = ingest_report(c->t, j->coll, &j->actor, &copy, &outcome, &doc, msg);
+    json_decref(doc);
+    if (rc == VIGIL_EINVAL || rc == VIGIL_EPERM) {
+        fprintf(stderr, "%s:%zu: %s\n", j->path, line, msg);
+        j->bad++;
+        return j->abort_on_error ? rc : 0;
+    }
+    if (!rc)
+        *(outcome == STORE_PUT_ADDED ? &j->added : &j->existing) += 1;
+    return rc;
+}
+
+/* A STIX bundle: every object through the same path as TAXII. */
+static int import_stix(struct import_job *j, struct store_txn *t)
+{
+    struct buf b;
+    buf_init(&b, (size_t)1 << 31);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, j->f)) > 0)
+        if (buf_add(&b, chunk, n)) {
+            fprintf(stderr, "%s: larger than 2 GiB\n", j->path);
+            buf_release(&b);
+            return VIGIL_ETOOBIG;
+        }
+    json_t *bundle;
+    char msg[JSON_MSG_SZ];
+    int rc = vjson_parse(b.data, b.len, 256, &bundle, msg);
+    buf_release(&b);
+    char smsg[STIX_MSG_SZ];
+    if (!rc && stix_bundle_check(bundle, smsg)) {
+        snprintf(msg, sizeof msg, "%s", smsg);
+        rc = VIGIL_EINVAL;
+    }
+    if (rc) {
+        fprintf(stderr, "%s: %s\n", j->path, msg);
+        if (!rc)
+            json_decref(bundle);
+        return VIGIL_EINVAL;
+    }
+    json_t *objs = json_object_get(bundle, "objects");
+    for (size_t i = 0; i < json_array_size(objs) && !rc; i++) {
+        struct ingest_item it;
+        ingest_prepare(&it, json_array_get(objs, i), j->actor.partner);
+        j->total++;
+        if (j->write)
+            rc = ingest_store(t, j->coll, &j->actor, &it);
+        if (!rc && it.error) {
+            fprintf(stderr, "%s: object %zu: %s\n", j->path, i + 1, it.error);
+            j->bad++;
+            if (j->abort_on_error)
+                rc = VIGIL_EINVAL;
+        } else if (!rc && j->write) {
+            *(it.outcome == STORE_PUT_ADDED ? &j->added : &j->existing) += 1;
+        }
+        ingest_item_release(&it);
+    }
+    json_decref(bundle);
+    return rc;
+}
+
+static int import_txn(struct store_txn *t, void *arg)
+{
+    struct import_job *j = arg;
+    j->added = j->existing = j->bad = j->total = 0;
+    rewind(j->f);
+    j->started = ts_monotonic_us();
+    if (j->stix)
+        return import_stix(j, t);
+    struct txn_ctx c = {j, t};
+    struct import_handler h = {.report = on_report, .error = on_bad, .ctx = &c};
+    struct import_stats st;
+    int rc = import_file(j->fmt, j->f, &h, &st);
+    progress(j, true);
+    return rc;
+}
+
+struct import_args {
+    struct import_job job;
+    const char *user;
+};
+
+static int run_import(struct store *s, void *arg)
+{
+    struct import_args *x = arg;
+    struct import_job *j = &x->job;
+    struct auth_principal p;
+    if (auth_principal_for_user(s, x->user, &p)) {
+        fprintf(stderr, "vigil: no user named \"%s\"\n", x->user);
+        return 1;
+    }
+    char identity[80] = "", partner[128] = "";
+    struct store_reader *r;
+    struct store_partner sp;
+    struct store_collection c;
+    int rc = store_read_begin(s, &r);
+    if (!rc) {
+        rc = store_partner_get(r, p.partner, &sp);
+        if (!rc) {
+            snprintf(identity, sizeof identity, "%s", sp.identity_id);
+            snprintf(partner, sizeof partner, "%s", sp.name);
+            rc = store_collection_find(r, "reports", &c);
+        }
+        store_read_end(r);
+    }
+    if (rc) {
+        auth_principal_release(&p);
+        fprintf(stderr, "vigil: cannot read the store\n");
+        return 1;
+    }
+    j->coll = c.id;
+    j->actor = (struct ingest_actor){.partner = p.partner,
+                                     .user = p.user,
+                                     .default_tlp = p.default_tlp,
+                                     .identity_id = identity,
+                                     .partner_name = partner};
+    if (p.read_only || strcmp(p.role, "reader") == 0) {
+        auth_principal_release(&p);
+        fprintf(stderr, "vigil: %s may not submit reports\n", x->user);
+        return 1;
+    }
+    auth_principal_release(&p);
+    if (j->abort_on_error) {
+        /* Check everything first, so that every bad record is listed. */
+        j->write = false;
+        struct txn_ctx c0 = {j, NULL};
+        rc = j->stix ? import_stix(j, NULL)
+                     : import_file(j->fmt, j->f, &(struct import_handler){on_report, on_bad, &c0},
+                                   NULL);
+        if (rc || j->bad) {
+            fprintf(stderr, "vigil: %zu bad record(s); nothing was imported\n", j->bad);
+            return 1;
+        }
+    }
+    j->write = true;
+    rc = store_write(s, import_txn, j);
+    if (rc) {
+        fprintf(stderr, "vigil: import failed (%s); nothing was imported\n", vigil_strerror(rc));
+        return 1;
+    }
+    printf("imported %zu report(s), %zu already present, %zu bad record(s) skipped\n", j->added,
+           j->existing, j->bad);
+    return 0;
+}
+
+int cli_import(const char *data, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(import_help, stdout);
+        return 0;
+    }
+    struct import_args x = {0};
+    if (argc < 3) {
+        fputs(import_help, stderr);
+        return 2;
+    }
+    x.job.path = argv[2];
+    x.job.stix = strcmp(argv[1], "stix") == 0;
+    if (!x.job.stix && import_format_parse(argv[1], &x.job.fmt)) {
+        fprintf(stderr, "vigil: unknown format \"%s\" (acled, ucdp, gdelt, misp, stix)\n", argv[1]);
+        return 2;
+    }
+    for (int i = 3; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--as") == 0 && v)
+            x.user = argv[++i];
+        else if (strcmp(argv[i], "--marking") == 0 && v)
+            x.job.marking = argv[++i];
+        else if (strcmp(argv[i], "--group") == 0 && v)
+            x.job.group = argv[++i];
+        else if (strcmp(argv[i], "--on-error") == 0 && v &&
+                 (strcmp(v, "skip") == 0 || strcmp(v, "abort") == 0))
+            x.job.abort_on_error = strcmp(argv[++i], "abort") == 0;
+        else {
+            fputs(import_help, stderr);
+            return 2;
+        }
+    }
+    enum report_marking m;
+    if (!x.user || (x.job.marking && report_marking_parse(x.job.marking, &m))) {
+        fputs(x.user ? "vigil: --marking: clear, green, amber, amber+strict or red\n" : import_help,
+              stderr);
+        return 2;
+    }
+    x.job.f = fopen(x.job.path, "r");
+    if (!x.job.f) {
+        fprintf(stderr, "vigil: %s: %s\n", x.job.path, strerror(errno));
+        return 1;
+    }
+    struct stat sb;
+    x.job.size = fstat(fileno(x.job.f), &sb) == 0 ? sb.st_size : 0;
+    int rc = cli_with_store(data, run_import, &x);
+    fclose(x.job.f);
+    return rc;
+}
+
+/* ---- export -------------------------------------------------------------------------- */
+
+enum export_format { EXPORT_STIX, EXPORT_GEOJSON, EXPORT_CSV };
+
+struct export_args {
+    enum export_format fmt;
+    const char *user;
+    size_t n;
+};
+
+static int put_object(void *ctx, const struct store_object *o)
+{
+    struct export_args *x = ctx;
+    fputs(x->n++ ? ",\n" : "\n", stdout);
+    fwrite(o->json, 1, o->json_len, stdout);
+    return 0;
+}
+
+/* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
+static void csv_field(const char *s, bool last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        fputc('"', stdout);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', stdout);
+            fputc(*s, stdout);
+        }
+        fputc('"', stdout);
+    } else {
+        fputs(s, stdout);
+    }
+    fputc(last ? '\n' : ',', stdout);
+}
+
+static const char *const csv_cols[] = {
+    "id",      "partner",     "event",       "mode",    "future", "start",       "end",
+    "lat",     "lon",         "precision_m", "area",    "actors", "targets",     "fatalities",
+    "injured", "reliability", "credibility", "marking", "title",  "description", "source_ref"};
+#define NCOLS (sizeof csv_cols / sizeof csv_cols[0])
+
+/* A document member as CSV text: lists joined with "; ". */
+static void csv_value(const json_t *doc, const char *key, bool last)
+{
+    json_t *loc = json_object_get(doc, "location");
+    json_t *v = strcmp(key, "lat") == 0 || strcmp(key, "lon") == 0 ||
+                        strcmp(key, "precision_m") == 0 || strcmp(key, "area") == 0
+                    ? json_object_get(loc, key)
+                    : json_object_get(doc, key);
+    struct buf b;
+    buf_init(&b, BUF_NOCAP);
+    if (json_is_string(v)) {
+        buf_adds(&b, json_string_value(v));
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            buf_addf(&b, "%s%s", i ? "; " : "", json_string_value(json_array_get(v, i)));
+    } else if (v && !json_is_null(v)) {
+        char *t = vjson_dumps(v);
+        buf_adds(&b, t);
+        free(t);
+    }
+    csv_field(b.data, last);
+    buf_release(&b);
+}
+
+static int put_report(void *ctx, const struct store_report *rep)
+{
+    struct export_args *x = ctx;
+    json_t *doc = json_loads(rep->doc, 0, NULL);
+    if (!doc)
+        return VIGIL_ESTORE;
+    if (x->fmt == EXPORT_CSV) {
+        for (size_t i = 0; i < NCOLS; i++)
+            csv_value(doc, csv_cols[i], i + 1 == NCOLS);
+    } else {
+        json_t *loc = json_object_get(doc, "location");
+        json_t *lat = json_object_get(loc, "lat"), *lon = json_object_get(loc, "lon");
+        json_t *f = json_pack(
+            "{s:s, s:O, s:o, s:O}", "type", "Feature", "id", json_object_get(doc, "id"), "geometry",
+            lat && lon ? json_pack("{s:s, s:[O, O]}", "type", "Point", "coordinates", lon, lat)
+                       : json_null(),
+            "properties", doc);
+        char *t = vjson_dumps(f);
+        printf("%s%s", x->n ? ",\n" : "\n", t);
+        free(t);
+        json_decref(f);
+    }
+    x->n++;
+    json_decref(doc);
+    return 0;
+}
+
+static int run_export(struct store *s, void *arg)
+{
+    struct export_args *x = arg;
+    struct auth_principal p;
+    if (auth_principal_for_user(s, x->user, &p)) {
+        fprintf(stderr, "vigil: no user named \"%s\"\n", x->user);
+        return 1;
+    }
+    struct store_reader *r;
+    int rc = store_read_begin(s, &r);
+    if (rc) {
+        auth_principal_release(&p);
+        return 1;
+    }
+    if (x->fmt == EXPORT_STIX) {
+        struct store_collection c;
+        rc = store_collection_find(r, "reports", &c);
+        char bid[UUID_STRLEN + 1];
+        uuid_v4(bid);
+        printf("{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", bid);
+        struct store_query q = {.coll = c.id,
+                                .version_match = STORE_VER_ALL,
+                                .visible = policy_visible,
+                                .visible_ctx = &p.reader};
+        struct store_page page;
+        if (!rc)
+            rc = store_objects_query(r, &q, put_object, x, &page);
+        printf("\n]}\n");
+    } else {
+        if (x->fmt == EXPORT_CSV)
+            for (size_t i = 0; i < NCOLS; i++)
+                csv_field(csv_cols[i], i + 1 == NCOLS);
+        else
+            printf("{\"type\":\"FeatureCollection\",\"features\":[");
+        struct store_report_query q = {
+            .future = -1, .visible = policy_visible, .visible_ctx = &p.reader};
+        bool more;
+        rc = store_reports_query(r, &q, put_report, x, &more);
+        if (x->fmt == EXPORT_GEOJSON)
+            printf("\n]}\n");
+    }
+    store_read_end(r);
+    auth_principal_release(&p);
+    if (fflush(stdout) || rc) {
+        fprintf(stderr, "vigil: export failed\n");
+        return 1;
+    }
+    fprintf(stderr, "exported %zu record(s)\n", x->n);
+    return 0;
+}
+
+int cli_export(const char *data, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(export_help, stdout);
+        return 0;
+    }
+    struct export_args x = {0};
+    if (argc != 4 || strcmp(argv[2], "--as") != 0) {
+        fputs(export_help, stderr);
+        return 2;
+    }
+    x.user = argv[3];
+    if (strcmp(argv[1], "stix") == 0)
+        x.fmt = EXPORT_STIX;
+    else if (strcmp(argv[1], "geojson") == 0)
+        x.fmt = EXPORT_GEOJSON;
+    else if (strcmp(argv[1], "csv") == 0)
+        x.fmt = EXPORT_CSV;
+    else {
+        fprintf(stderr, "vigil: unknown format \"%s\" (stix, geojson, csv)\n", argv[1]);
+        return 2;
+    }
+    return cli_with_store(data, run_export, &x);
+}
