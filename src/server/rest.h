@@ -8,8 +8,8 @@
 #include "server/app.h"
 
 /* Parses the request body as a JSON object whose members are all in `fields` (a NULL-ended
- * list; NULL: any members, which the caller then checks). Answers 400 (malformed, not an object, unknown field) or 415 (not JSON) itself and
- * returns NULL; else returns a new reference. */
+ * list; NULL: any members, which the caller then checks). Answers 400 (malformed, not an object,
+ * unknown field) or 415 (not JSON) itself and returns NULL; else returns a new reference. */
 json_t *rest_body(struct app *a, struct http_req *req, struct http_resp *resp,
                   const char *const *fields);
 /* Answers with v (consumed) as application/json. */
