@@ -1,0 +1,143 @@
+/* sqlite_ceiling.c - the storage ceiling of the benchmarks (S11): a raw batched insert.
+ *
+ * Opens a store in DIR through store_open (so the schema is exactly Vigil's, migrations
+ * applied), closes it, then inserts N generated STIX objects (the same rows loadgen POSTs:
+ * bench/stixgen.h) into the objects table with plain sqlite3: WAL, synchronous=FULL, the
+ * writer's cache_size, one prepared INSERT, BATCH rows per transaction. No JSON parsing, no
+ * validation, no HTTP: the most this machine and SQLite can do with this table.
+ *
+ *   sqlite_ceiling DIR N [BATCH]   prints "rows=N seconds=S rows_per_s=R batch=B"
+ */
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store.h"
+
+struct bytes {
+    char *p;
+    size_t len, cap;
+};
+
+static _Noreturn void die(const char *what)
+{
+    fprintf(stderr, "sqlite_ceiling: %s\n", what);
+    exit(2);
+}
+
+static void b_reserve(struct bytes *b, size_t more)
+{
+    if (b->len + more + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    b->p = realloc(b->p, cap);
+    if (!b->p)
+        die("out of memory");
+    b->cap = cap;
+}
+
+static void b_printf(struct bytes *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void b_printf(struct bytes *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            die("vsnprintf");
+        if (b->p && (size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        b_reserve(b, (size_t)n + 1);
+    }
+}
+
+#include "stixgen.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf(stderr, "sqlite_ceiling: %s: %s\n", sql, err ? err : "?");
+        exit(2);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3)
+        die("usage: sqlite_ceiling DIR N [BATCH]");
+    const char *dir = argv[1];
+    long n = strtol(argv[2], NULL, 10), batch = argc > 3 ? strtol(argv[3], NULL, 10) : 10000;
+    if (n < 1 || batch < 1)
+        die("N and BATCH must be positive");
+
+    char msg[STORE_MSG_SZ];
+    struct store *s;
+    if (store_open(dir, NULL, &s, msg))
+        die(msg);
+    store_close(s);
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/vigil.db", dir);
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK)
+        die("cannot open the store");
+    exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+             "PRAGMA cache_size = -131072; PRAGMA mmap_size = 268435456;");
+    exec(db, "INSERT OR IGNORE INTO collections(id, uuid, name, title, partner_writable)"
+             " VALUES(1, 'bench', 'bench', 'Bench', 1)");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO objects(coll, stix_id, type, spec_version, version,"
+                           " date_added, owner, tlp, grp, latest, first, json)"
+                           " VALUES(1,?,?,'2.1',?,?,1,2,0,1,1,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        die(sqlite3_errmsg(db));
+    static const char *const types[] = {"indicator", "location", "note"};
+    struct bytes js = {0};
+    int64_t added = (int64_t)time(NULL) * 1000000;
+    const int64_t version = 1710727200000000; /* 2024-03-18T02:00:00Z */
+    double t0 = now_s();
+    for (long i = 0; i < n; i += batch) {
+        exec(db, "BEGIN IMMEDIATE");
+        for (long k = i; k < i + batch && k < n; k++) {
+            char id[64], uuid[37];
+            uuid_of(1000003, (uint64_t)k, uuid);
+            snprintf(id, sizeof id, "%s--%s", types[k % 3], uuid);
+            js.len = 0;
+            object_json(&js, 1000003, (uint64_t)k);
+            sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, types[k % 3], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, version);
+            sqlite3_bind_int64(st, 4, ++added);
+            sqlite3_bind_text(st, 5, js.p, (int)js.len, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                die(sqlite3_errmsg(db));
+            sqlite3_reset(st);
+        }
+        exec(db, "COMMIT");
+    }
+    double secs = now_s() - t0;
+    printf("rows=%ld seconds=%.3f rows_per_s=%.1f batch=%ld\n", n, secs, (double)n / secs, batch);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(js.p);
+    return 0;
+}
