@@ -182,6 +182,8 @@ struct import_args {
     const char *user;
 };
 
+static int import_run(struct store *s, struct import_job *j);
+
 static int run_import(struct store *s, void *arg)
 {
     struct import_args *x = arg;
@@ -215,13 +217,22 @@ static int run_import(struct store *s, void *arg)
                                      .user = p.user,
                                      .default_tlp = p.default_tlp,
                                      .identity_id = identity,
-                                     .partner_name = partner};
+                                     .partner_name = partner,
+                                     .reader = &p.reader};
     if (p.read_only || strcmp(p.role, "reader") == 0) {
         auth_principal_release(&p);
         fprintf(stderr, "vigil: %s may not submit reports\n", x->user);
         return 1;
     }
+    rc = import_run(s, j);
     auth_principal_release(&p);
+    return rc;
+}
+
+/* Checks (abort mode) and imports a prepared job in one transaction; the exit status. */
+static int import_run(struct store *s, struct import_job *j)
+{
+    int rc;
     if (j->abort_on_error) {
         /* Check everything first, so that every bad record is listed. */
         j->write = false;

@@ -103,6 +103,8 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     int rc =
         handling_from_markings(store_txn_reader(t), json_object_get(it->obj, "object_marking_refs"),
                                a->default_tlp, a->partner, &it->in.acl);
+    it->in.visible = policy_visible;
+    it->in.visible_ctx = (void *)a->reader;
     if (!rc)
         rc = store_txn_object_put(t, coll, &it->in, &it->outcome, &it->date_added);
     if (rc == VIGIL_EPERM) {
@@ -187,6 +189,8 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
             rc = VIGIL_EINVAL;
         } else {
             it.in.acl = acl;
+            it.in.visible = policy_visible;
+            it.in.visible_ctx = (void *)a->reader;
             rc = store_txn_object_put(t, coll, &it.in, &it.outcome, &it.date_added);
             if (!rc && it.outcome == STORE_PUT_ADDED)
                 rc = audit_write(t, a, it.in.id, it.in.version, it.date_added);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "access/policy.h"
 #include "intel/profile.h"
 #include "stix/stix.h"
 #include "store/store.h"
@@ -23,6 +24,7 @@ struct ingest_actor {
     int default_tlp;
     const char *identity_id;  /* the partner's STIX identity (created_by_ref of reports) */
     const char *partner_name; /* shown in report documents */
+    const struct policy_reader *reader; /* what the writer may read (access/policy.h) */
 };
 
 /* One STIX object on its way into the store. */

@@ -887,7 +887,7 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
                            .n = n,
                            .status_id = status_id,
                            .actor = {.partner = p->partner, .user = p->user,
-                                     .default_tlp = p->default_tlp},
+                                     .default_tlp = p->default_tlp, .reader = &p->reader},
                            .requested = requested};
     int rc = store_write(a->store, post_txn, &job);
     if (rc) {
@@ -919,7 +919,7 @@ struct delete_job {
     size_t deleted;
 };
 
-/* Collects a version to delete; the principal's partner must own it. */
+/* Collects a visible version to delete when the principal's partner owns it. */
 static int collect_version(void *ctx, const struct store_object *o)
 {
     struct delete_job *d = ctx;
@@ -927,8 +927,9 @@ static int collect_version(void *ctx, const struct store_object *o)
         d->alloc = d->alloc ? 2 * d->alloc : 16;
         d->versions = xrealloc(d->versions, d->alloc * sizeof *d->versions);
     }
-    d->versions[d->nversions++] = o->version;
-    return o->acl.owner == d->p->partner ? 0 : VIGIL_EPERM;
+    if (o->acl.owner == d->p->partner)
+        d->versions[d->nversions++] = o->version;
+    return 0;
 }
 
 /* Deletes the versions the filters select: without match[version], every version (5.7: the
@@ -950,7 +951,10 @@ static int delete_txn(struct store_txn *t, void *arg)
         return rc;
     if (page.count == 0)
         return VIGIL_ENOENT;
-    rc = store_txn_object_delete(t, d->coll, d->id, d->versions, d->nversions, &d->deleted);
+    if (d->nversions == 0)
+        return VIGIL_EPERM; /* visible, but only another partner's */
+    rc = store_txn_object_delete(t, d->coll, d->id, d->p->partner, d->versions, d->nversions,
+                                 &d->deleted);
     char detail[160];
     snprintf(detail, sizeof detail, "{\"collection\":\"%s\",\"versions\":%zu}",
              d->coll_uuid, d->nversions);

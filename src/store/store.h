@@ -104,6 +104,10 @@ struct store_object_in {
     struct store_acl acl;
     const char *json; /* the object, serialised */
     size_t json_len;
+    /* Whether the submitter may read a version stored by another partner (the read policy);
+     * NULL: never. */
+    bool (*visible)(void *ctx, const struct store_acl *acl);
+    void *visible_ctx;
 };
 
 enum store_put_outcome {
@@ -112,14 +116,18 @@ enum store_put_outcome {
 };
 
 /* Stores one object version in collection coll, stamping it with a date_added later than
- * every date_added before it. Re-putting an existing id + version is not an error
- * (*outcome = STORE_PUT_EXISTS). VIGIL_EPERM when earlier versions of the id in this
- * collection belong to another partner (only the creator adds versions). */
+ * every date_added before it. Versions are kept per submitting partner (o->acl.owner): a
+ * partner's versions of an id are its own record, with their own newest and oldest.
+ * Re-putting an existing id + version of the same partner is not an error
+ * (*outcome = STORE_PUT_EXISTS). VIGIL_EPERM when another partner holds versions of the id
+ * that the submitter may read (o->visible): only the creator versions an object it shares.
+ * Versions the submitter may not read are never revealed: its object is stored beside them. */
 int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
                          enum store_put_outcome *outcome, vtime_t *date_added);
-/* Deletes versions of an object: all of them when nversions is 0, else those listed.
- * Sets *deleted to the number removed (0 is not an error). */
-int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id,
+/* Deletes partner owner's versions of an object: all of them when nversions is 0, else those
+ * listed; with the last version goes its report index row. Sets *deleted to the number
+ * removed (0 is not an error). */
+int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
                             const vtime_t *versions, size_t nversions, size_t *deleted);
 
 /* One stored object version, as read. */

@@ -368,3 +368,22 @@ def test_audit_detects_removed_and_reordered_entries(vigil, how, expect):
     con.close()
     bad = audit_verify(vigil)
     assert bad.returncode == 1 and expect in bad.stderr
+
+
+def test_an_id_taken_by_an_unreadable_object_is_not_revealed(world):
+    """Posting an id that another partner holds under a marking you may not read must not tell
+    you it exists: your object is stored as your own record, and theirs is untouched."""
+    vigil, readers, groups = world
+    coll = vigil.collection("reports")
+    secret = indicator(1, markings=[TLP_RED])
+    post_objects(vigil, readers["a1"].token, [secret])
+    mine = dict(secret, name="B's own", object_marking_refs=[TLP_GREEN])
+    r = vigil.post(f"/taxii2/api/collections/{coll}/objects/", token=readers["b1"].token,
+                   json=envelope(mine))
+    assert r.status_code == 202 and r.json()["success_count"] == 1, r.text
+    a_view = vigil.get(f"/taxii2/api/collections/{coll}/objects/{secret['id']}/",
+                       token=readers["a1"].token).json()["objects"]
+    assert sorted(o["name"] for o in a_view) == ["B's own", secret["name"]]
+    c_view = vigil.get(f"/taxii2/api/collections/{coll}/objects/{secret['id']}/",
+                       token=readers["c1"].token).json()["objects"]
+    assert [o["name"] for o in c_view] == ["B's own"]

@@ -63,19 +63,31 @@ static int put_txn(struct store_txn *t, void *arg)
     return store_txn_object_put(t, p->coll, &p->in, &p->outcome, NULL);
 }
 
-static int put(struct fixture *f, const char *id, vtime_t version, int64_t owner, int tlp,
-               enum store_put_outcome *outcome)
+static bool see_all(void *ctx, const struct store_acl *acl)
+{
+    return true;
+}
+
+/* Puts a note; `sees` says whether the submitter may read other partners' versions. */
+static int put_as(struct fixture *f, const char *id, vtime_t version, int64_t owner, int tlp,
+                  bool sees, enum store_put_outcome *outcome)
 {
     char json[128];
     snprintf(json, sizeof json, "{\"id\":\"%s\",\"v\":%lld}", id, (long long)version);
     struct put p = {.coll = f->coll,
                     .in = {.id = id, .type = "note", .spec_version = "2.1", .version = version,
                            .acl = {.owner = owner, .tlp = tlp}, .json = json,
-                           .json_len = strlen(json)}};
+                           .json_len = strlen(json), .visible = sees ? see_all : NULL}};
     int rc = store_write(f->s, put_txn, &p);
     if (outcome)
         *outcome = p.outcome;
     return rc;
+}
+
+static int put(struct fixture *f, const char *id, vtime_t version, int64_t owner, int tlp,
+               enum store_put_outcome *outcome)
+{
+    return put_as(f, id, version, owner, tlp, false, outcome);
 }
 
 struct seen {
@@ -119,7 +131,8 @@ static void versions_and_flags(void **state)
     assert_int_equal(put(f, "note--1", 300, 1, 1, &out), 0);
     assert_int_equal(put(f, "note--1", 100, 1, 1, &out), 0); /* an older version, late */
     assert_int_equal(put(f, "note--2", 50, 1, 1, &out), 0);
-    assert_int_equal(put(f, "note--1", 400, 2, 1, &out), VIGIL_EPERM); /* not the creator */
+    /* Another partner that can read note--1 may not add to it (forgery)... */
+    assert_int_equal(put_as(f, "note--1", 400, 2, 1, true, &out), VIGIL_EPERM);
 
     struct store_query q = {0};
     struct seen seen;
@@ -142,6 +155,15 @@ static void versions_and_flags(void **state)
     assert_int_equal(seen.n, 4);
     for (int i = 1; i < seen.n; i++)
         assert_true(seen.added[i] > seen.added[i - 1]);
+
+    /* ...one that cannot read it never learns it exists: its object is its own record. */
+    assert_int_equal(put_as(f, "note--1", 400, 2, 1, false, &out), 0);
+    assert_int_equal(out, STORE_PUT_ADDED);
+    q.version_match = 0;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 3);
+    assert_int_equal(seen.versions[0], 300); /* owner 1's newest is still its latest */
+    assert_int_equal(seen.versions[2], 400);
 
     vtime_t want = 200;
     q.version_match = 0;
@@ -220,7 +242,7 @@ struct del_args {
 static int del_txn(struct store_txn *t, void *arg)
 {
     struct del_args *d = arg;
-    return store_txn_object_delete(t, d->coll, d->id, &d->v, d->nv, &d->deleted);
+    return store_txn_object_delete(t, d->coll, d->id, 1, &d->v, d->nv, &d->deleted);
 }
 
 static void delete_keeps_flags_right(void **state)

@@ -7,29 +7,50 @@
 #include "base/log.h"
 #include "store/sqlite/store_int.h"
 
+/* Clears a version flag (latest or first) on the other versions of (coll, id, owner). */
+static int clear_flag(struct store_reader *c, const char *sql, int64_t coll, const char *id,
+                      int64_t owner)
+{
+    sqlite3_stmt *st = conn_stmt(c, sql);
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, owner);
+    return step_done(c, st);
+}
+
 int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
                          enum store_put_outcome *outcome, vtime_t *date_added)
 {
     struct store_reader *c = t->conn;
-    sqlite3_stmt *st = conn_stmt(c, "SELECT MAX(version), MIN(version), MIN(owner), MAX(owner),"
-                                    " SUM(version = ?3) FROM objects"
-                                    " WHERE coll = ?1 AND stix_id = ?2");
+    /* Every stored version of the id, whoever submitted it: few rows, by the unique index. */
+    sqlite3_stmt *st = conn_stmt(c, "SELECT owner, tlp, grp, version FROM objects"
+                                    " WHERE coll = ? AND stix_id = ?");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, o->version);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return VIGIL_ESTORE;
+    bool any = false, same = false, foreign_visible = false;
+    vtime_t vmax = 0, vmin = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct store_acl acl = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
+                                sqlite3_column_int64(st, 2)};
+        vtime_t v = sqlite3_column_int64(st, 3);
+        if (acl.owner != o->acl.owner) {
+            foreign_visible |= o->visible && o->visible(o->visible_ctx, &acl);
+            continue;
+        }
+        vmax = any && vmax > v ? vmax : v;
+        vmin = any && vmin < v ? vmin : v;
+        same |= v == o->version;
+        any = true;
     }
-    bool any = sqlite3_column_type(st, 0) != SQLITE_NULL;
-    vtime_t vmax = sqlite3_column_int64(st, 0), vmin = sqlite3_column_int64(st, 1);
-    int64_t owner_min = sqlite3_column_int64(st, 2), owner_max = sqlite3_column_int64(st, 3);
-    bool same = sqlite3_column_int64(st, 4) > 0;
     sqlite3_reset(st);
 
-    if (any && (owner_min != o->acl.owner || owner_max != o->acl.owner))
+    /* Another partner's object that the submitter can read: adding to it would forge it. One
+     * it cannot read stays unknown to it; its submission is its own record. */
+    if (foreign_visible)
         return VIGIL_EPERM;
     if (same) {
         *outcome = STORE_PUT_EXISTS;
@@ -37,32 +58,19 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     }
     bool latest = !any || o->version > vmax;
     bool first = !any || o->version < vmin;
-    if (any && latest) {
-        st = conn_stmt(c, "UPDATE objects SET latest = 0 WHERE coll = ? AND stix_id = ?"
-                          " AND latest = 1");
-        if (!st)
-            return VIGIL_ESTORE;
-        sqlite3_bind_int64(st, 1, coll);
-        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            sqlite3_reset(st);
-            return VIGIL_ESTORE;
-        }
-        sqlite3_reset(st);
-    }
-    if (any && first) {
-        st = conn_stmt(c, "UPDATE objects SET first = 0 WHERE coll = ? AND stix_id = ?"
-                          " AND first = 1");
-        if (!st)
-            return VIGIL_ESTORE;
-        sqlite3_bind_int64(st, 1, coll);
-        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            sqlite3_reset(st);
-            return VIGIL_ESTORE;
-        }
-        sqlite3_reset(st);
-    }
+    int rc = 0;
+    if (any && latest)
+        rc = clear_flag(c,
+                        "UPDATE objects SET latest = 0 WHERE coll = ? AND stix_id = ?"
+                        " AND owner = ? AND latest = 1",
+                        coll, o->id, o->acl.owner);
+    if (!rc && any && first)
+        rc = clear_flag(c,
+                        "UPDATE objects SET first = 0 WHERE coll = ? AND stix_id = ?"
+                        " AND owner = ? AND first = 1",
+                        coll, o->id, o->acl.owner);
+    if (rc)
+        return rc;
 
     /* date_added strictly increases across the whole store, so within each collection too,
      * even if the wall clock steps back. */
@@ -85,7 +93,7 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     sqlite3_bind_int(st, 10, latest);
     sqlite3_bind_int(st, 11, first);
     sqlite3_bind_text(st, 12, o->json, (int)o->json_len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         log_error("store: object insert failed: %s", sqlite3_errmsg(c->db));
@@ -98,49 +106,81 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     return 0;
 }
 
-/* Re-marks the newest and oldest remaining versions of id after a delete. */
-static int refresh_flags(struct store_reader *c, int64_t coll, const char *id)
+/* Re-marks the newest and oldest remaining versions of (coll, id, owner) after a delete. */
+static int refresh_flags(struct store_reader *c, int64_t coll, const char *id, int64_t owner)
 {
-    sqlite3_stmt *st = conn_stmt(
-        c, "UPDATE objects SET"
-           " latest = (version = (SELECT MAX(version) FROM objects WHERE coll = ?1"
-           "   AND stix_id = ?2)),"
-           " first = (version = (SELECT MIN(version) FROM objects WHERE coll = ?1"
-           "   AND stix_id = ?2))"
-           " WHERE coll = ?1 AND stix_id = ?2");
+    sqlite3_stmt *st =
+        conn_stmt(c, "UPDATE objects SET"
+                     " latest = (version = (SELECT MAX(version) FROM objects WHERE coll = ?1"
+                     "   AND stix_id = ?2 AND owner = ?3)),"
+                     " first = (version = (SELECT MIN(version) FROM objects WHERE coll = ?1"
+                     "   AND stix_id = ?2 AND owner = ?3))"
+                     " WHERE coll = ?1 AND stix_id = ?2 AND owner = ?3");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, owner);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : VIGIL_ESTORE;
 }
 
-int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id,
+/* Drops the report index row of (id, owner) once no version of the report is left. */
+static int drop_report_row(struct store_reader *c, int64_t coll, const char *id, int64_t owner)
+{
+    sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM objects WHERE coll = ? AND stix_id = ?"
+                                    " AND owner = ? LIMIT 1");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, owner);
+    int rc = step_row(c, st);
+    if (rc != VIGIL_ENOENT)
+        return rc; /* versions remain (0), or an error */
+    static const char *const sql[] = {
+        "DELETE FROM reports_geo WHERE seq IN (SELECT seq FROM reports WHERE stix_id = ?"
+        " AND owner = ?)",
+        "DELETE FROM reports WHERE stix_id = ? AND owner = ?"};
+    for (int i = 0; i < 2; i++) {
+        st = conn_stmt(c, sql[i]);
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, owner);
+        if (step_done(c, st))
+            return VIGIL_ESTORE;
+    }
+    return 0;
+}
+
+int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
                             const vtime_t *versions, size_t nversions, size_t *deleted)
 {
     struct store_reader *c = t->conn;
     *deleted = 0;
     size_t n = nversions ? nversions : 1;
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st =
-            nversions ? conn_stmt(c, "DELETE FROM objects WHERE coll = ? AND stix_id = ?"
-                                     " AND version = ?")
-                      : conn_stmt(c, "DELETE FROM objects WHERE coll = ? AND stix_id = ?");
+        sqlite3_stmt *st = nversions ? conn_stmt(c, "DELETE FROM objects WHERE coll = ? AND"
+                                                    " stix_id = ? AND owner = ? AND version = ?")
+                                     : conn_stmt(c, "DELETE FROM objects WHERE coll = ? AND"
+                                                    " stix_id = ? AND owner = ?");
         if (!st)
             return VIGIL_ESTORE;
         sqlite3_bind_int64(st, 1, coll);
         sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, owner);
         if (nversions)
-            sqlite3_bind_int64(st, 3, versions[i]);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
+            sqlite3_bind_int64(st, 4, versions[i]);
+        if (step_done(c, st))
             return VIGIL_ESTORE;
         *deleted += (size_t)sqlite3_changes(c->db);
     }
-    return *deleted && nversions ? refresh_flags(c, coll, id) : 0;
+    if (!*deleted)
+        return 0;
+    int rc = refresh_flags(c, coll, id, owner);
+    return rc ? rc : drop_report_row(c, coll, id, owner);
 }
 
 /* Appends " AND col IN (?,?,...)" for n values. */

@@ -36,7 +36,7 @@ static const char *const migrations[] = {
     "  latest INTEGER NOT NULL,"
     "  first INTEGER NOT NULL,"
     "  json TEXT NOT NULL,"
-    "  UNIQUE(coll, stix_id, version));"
+    "  UNIQUE(coll, stix_id, owner, version));"
     "CREATE INDEX objects_added ON objects(coll, date_added);"
     "CREATE INDEX objects_latest ON objects(coll, date_added) WHERE latest = 1;"
     "CREATE TABLE partners("
