@@ -9,6 +9,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "vigil_version.h" /* VIGIL_WEB_ROOT: where the build put the dashboard */
 
 enum kind { K_STR, K_LONG, K_LEVEL };
 
@@ -43,6 +44,9 @@ static const struct key keys[] = {
      "Concurrent connections from one client address."},
     {"request_timeout", K_LONG, F(request_timeout), "30", 1, 3600,
      "Seconds a connection may stay idle (slow clients are cut off)."},
+    {"request_deadline", K_LONG, F(request_deadline), "60", 1, 3600,
+     "Seconds a client may take to send one whole request (headers and body); slower ones "
+     "are cut off."},
     {"rate_limit", K_LONG, F(rate_limit), "6000", 0, 10000000,
      "Requests per minute per API token; 0 turns the limit off. Over it: 429 + Retry-After."},
     {"read_connections", K_LONG, F(read_connections), "8", 1, 256,
@@ -50,6 +54,8 @@ static const struct key keys[] = {
     {"tls_cert", K_STR, F(tls_cert), "", 0, 0,
      "PEM certificate file for built-in HTTPS; empty serves plain HTTP (use a reverse proxy)."},
     {"tls_key", K_STR, F(tls_key), "", 0, 0, "PEM private key file for tls_cert; mode 0600."},
+    {"web_root", K_STR, F(web_root), VIGIL_WEB_ROOT, 0, 0,
+     "Directory of the built dashboard (index.html, assets/), served at /."},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

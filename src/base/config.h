@@ -24,10 +24,12 @@ struct config {
     long connection_limit; /* concurrent connections, all clients */
     long per_ip_connection_limit;
     long request_timeout;  /* seconds a connection may stay idle before it is cut */
+    long request_deadline; /* seconds to receive one whole request */
     long rate_limit;       /* requests per minute per token; 0 = no limit */
     long read_connections; /* read-only store connections */
     char *tls_cert;        /* PEM certificate file; empty = plain HTTP */
     char *tls_key;         /* PEM key file (mode 0600) */
+    char *web_root;        /* directory of the built dashboard (index.html, assets/) */
 };
 
 /* Fills c with every key's default. Release with config_release(). */

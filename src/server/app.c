@@ -16,6 +16,7 @@
 #include "base/xalloc.h"
 #include "server/ratelimit.h"
 #include "server/rest.h"
+#include "server/static.h"
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
 
@@ -213,12 +214,37 @@ static char *read_file(const char *path, char msg[APP_MSG_SZ])
     return buf_detach(&b, NULL);
 }
 
+/* Refuses files that other users could read or change: the store, keys and tokens hold
+ * partners' data and secrets. A missing file is fine here (others report it). */
+static int check_private(const char *dir, const char *name, char msg[APP_MSG_SZ])
+{
+    char *path = name ? xasprintf("%s/%s", dir, name) : xstrdup(dir);
+    struct stat st;
+    int rc = 0;
+    if (stat(path, &st) == 0 && (st.st_mode & (S_IRWXO | (name ? S_IRWXG : 0)))) {
+        snprintf(msg, APP_MSG_SZ, "%s is open to other users (mode %04o); chmod %s it", path,
+                 (unsigned)(st.st_mode & 07777), S_ISDIR(st.st_mode) ? "700" : "600");
+        rc = VIGIL_EPERM;
+    }
+    free(path);
+    return rc;
+}
+
 int app_start(struct app *a, const char *data_dir, const struct config *cfg, char msg[APP_MSG_SZ])
 {
     memset(a, 0, sizeof *a);
     a->cfg = cfg;
     a->started = ts_now();
-    int rc = load_key(data_dir, a->cursor_key, msg);
+    static const char *const private_files[] = {NULL,         "vigil.db",    "vigil.db-wal",
+                                                "secret.key", "admin.token", "vigil.conf"};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof private_files / sizeof *private_files && !rc; i++)
+        rc = check_private(data_dir, private_files[i], msg);
+    if (!rc && cfg->tls_key[0])
+        rc = check_private(cfg->tls_key, NULL, msg);
+    if (rc)
+        return rc;
+    rc = load_key(data_dir, a->cursor_key, msg);
     if (rc)
         return rc;
     struct store_options so = {.read_connections = (unsigned)cfg->read_connections};
@@ -240,6 +266,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         {taxii_routes, taxii_nroutes},
         {rest_admin_routes, rest_admin_nroutes},
         {rest_report_routes, rest_report_nroutes},
+        {static_routes, static_nroutes}, /* last: every API route wins */
     };
     size_t n = 0;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
@@ -269,6 +296,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         .connection_limit = (unsigned)cfg->connection_limit,
         .per_ip_connection_limit = (unsigned)cfg->per_ip_connection_limit,
         .timeout_s = (unsigned)cfg->request_timeout,
+        .deadline_s = (unsigned)cfg->request_deadline,
         .tls_cert_pem = cert,
         .tls_key_pem = key,
         .routes = routes,

@@ -41,7 +41,7 @@ static const double hist_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
                                      0.25,  0.5,    1.0,   2.5,  5.0,   10.0};
 #define HIST_NB (sizeof hist_bounds / sizeof hist_bounds[0])
 
-static const char *const method_names[] = {"GET",   "HEAD",    "POST", "PUT",
+static const char *const method_names[] = {"GET",    "HEAD",  "POST",    "PUT",
                                            "DELETE", "PATCH", "OPTIONS", "OTHER"};
 #define METHOD_OTHER 7
 
@@ -51,9 +51,9 @@ struct route_c {
     char *name;
     http_handler_fn fn;
     bool public;
-    size_t name_idx;  /* index into srv->names, for metrics */
+    size_t name_idx; /* index into srv->names, for metrics */
     size_t nseg;
-    char **seg;       /* literal text, or the capture name when is_param[i] */
+    char **seg; /* literal text, or the capture name when is_param[i] */
     bool *is_param;
 };
 
@@ -65,7 +65,7 @@ struct counter {
 };
 
 struct hist {
-    uint64_t bucket[HIST_NB];  /* not cumulative; the +Inf bucket is count */
+    uint64_t bucket[HIST_NB]; /* not cumulative; the +Inf bucket is count */
     uint64_t count;
     double sum;
 };
@@ -86,14 +86,32 @@ struct http_server {
     size_t name_none;
     size_t name_other;
 
-    pthread_mutex_t mu;  /* guards everything below */
-    struct hist *hists;  /* one per name */
+    pthread_mutex_t mu; /* guards everything below */
+    struct hist *hists; /* one per name */
     struct counter ctr[MET_MAX_COUNTERS];
     size_t nctr;
     size_t nctr_other;
-    uint64_t ctr_dropped;  /* combinations that fitted nowhere */
+    uint64_t ctr_dropped; /* combinations that fitted nowhere */
 
     atomic_long conns_open;
+
+    /* The request deadline: every open connection, and a thread that cuts off those whose
+     * current request has been arriving for longer than deadline_us. */
+    int64_t deadline_us;
+    pthread_mutex_t conns_mu; /* guards conns and stopping */
+    pthread_cond_t conns_cv;
+    struct conn_rec *conns;
+    bool stopping;
+    bool reaper_started;
+    pthread_t reaper;
+};
+
+/* An open connection. */
+struct conn_rec {
+    int fd;
+    atomic_llong busy_since; /* when the current request began arriving (monotonic us); 0:
+                              * none is arriving */
+    struct conn_rec *prev, *next;
 };
 
 /* A query argument, decoded. */
@@ -117,10 +135,11 @@ struct http_exchange {
     char client[INET6_ADDRSTRLEN + 8];
     const struct route_c *route;
     int64_t t0;
-    bool started;   /* the first access-handler call has been seen */
-    bool queued;    /* a response has been queued */
-    bool too_big;   /* the body passed max_body; being drained */
-    size_t drained; /* bytes thrown away after too_big */
+    bool started;         /* the first access-handler call has been seen */
+    bool queued;          /* a response has been queued */
+    bool too_big;         /* the body passed max_body; being drained */
+    size_t drained;       /* bytes thrown away after too_big */
+    struct conn_rec *rec; /* its connection, for the deadline */
 };
 
 /* ---- small helpers -------------------------------------------------------------------- */
@@ -217,8 +236,7 @@ int http_query_foreach(const struct http_req *req,
 void http_resp_header(struct http_resp *resp, const char *name, const char *value)
 {
     if (resp->nheaders >= HTTP_MAX_RESP_HEADERS) {
-        log_warn("http: response header %s dropped (more than %d)", name,
-                 HTTP_MAX_RESP_HEADERS);
+        log_warn("http: response header %s dropped (more than %d)", name, HTTP_MAX_RESP_HEADERS);
         return;
     }
     resp->header_names[resp->nheaders] = xstrdup(name);
@@ -226,8 +244,7 @@ void http_resp_header(struct http_resp *resp, const char *name, const char *valu
     resp->nheaders++;
 }
 
-void http_resp_text(struct http_resp *resp, int status, const char *content_type,
-                    const char *text)
+void http_resp_text(struct http_resp *resp, int status, const char *content_type, const char *text)
 {
     resp->status = status;
     resp->content_type = content_type;
@@ -246,8 +263,8 @@ static bool resp_has_header(const struct http_resp *resp, const char *name)
 
 /* ---- metrics -------------------------------------------------------------------------- */
 
-static void metrics_record(struct http_server *srv, size_t name_idx, const char *method,
-                           int code, int64_t elapsed_us)
+static void metrics_record(struct http_server *srv, size_t name_idx, const char *method, int code,
+                           int64_t elapsed_us)
 {
     unsigned mi = method_index(method);
     double secs = (double)elapsed_us / 1e6;
@@ -314,8 +331,8 @@ static int write_counter(struct buf *b, const struct http_server *srv, const str
     if (!rc)
         rc = add_label(b, srv->names[c->name_idx]);
     if (!rc)
-        rc = buf_addf(b, "\",method=\"%s\",code=\"%d\"} %" PRIu64 "\n",
-                      method_names[c->method], c->code, c->n);
+        rc = buf_addf(b, "\",method=\"%s\",code=\"%d\"} %" PRIu64 "\n", method_names[c->method],
+                      c->code, c->n);
     return rc;
 }
 
@@ -394,8 +411,7 @@ static enum MHD_Result send_resp(struct http_exchange *ex)
 {
     struct http_resp *resp = &ex->resp;
     if (resp->status < 100 || resp->status > 599) {
-        log_warn("http: handler for %s set status %d; answering 500", ex->req.route,
-                 resp->status);
+        log_warn("http: handler for %s set status %d; answering 500", ex->req.route, resp->status);
         resp->status = 500;
     }
     size_t len;
@@ -410,8 +426,7 @@ static enum MHD_Result send_resp(struct http_exchange *ex)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
     }
     for (size_t i = 0; i < resp->nheaders; i++) {
-        if (MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]) !=
-            MHD_YES)
+        if (MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]) != MHD_YES)
             log_warn("http: response header %s refused", resp->header_names[i]);
     }
     enum MHD_Result ret = MHD_queue_response(ex->conn, (unsigned)resp->status, r);
@@ -419,8 +434,7 @@ static enum MHD_Result send_resp(struct http_exchange *ex)
     if (ret == MHD_YES) {
         ex->queued = true;
         size_t name_idx = ex->route ? ex->route->name_idx : ex->srv->name_none;
-        metrics_record(ex->srv, name_idx, ex->req.method, resp->status,
-                       ts_monotonic_us() - ex->t0);
+        metrics_record(ex->srv, name_idx, ex->req.method, resp->status, ts_monotonic_us() - ex->t0);
     }
     return ret;
 }
@@ -607,6 +621,11 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     ex->conn = conn;
     ex->t0 = ts_monotonic_us();
     ex->raw_uri = xstrdup(uri ? uri : "/");
+    const union MHD_ConnectionInfo *sc =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    ex->rec = sc ? sc->socket_context : NULL;
+    if (ex->rec)
+        atomic_store(&ex->rec->busy_since, ex->t0); /* a new request starts arriving */
     buf_init(&ex->body, srv->max_body);
     buf_init(&ex->resp.body, BUF_NOCAP);
     ex->resp.status = 200;
@@ -667,14 +686,70 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                           enum MHD_ConnectionNotificationCode toe)
 {
     struct http_server *srv = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&srv->conns_open, 1);
-    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn_rec *rec = xcalloc(1, sizeof *rec);
+        rec->fd = ci ? ci->connect_fd : -1;
+        atomic_init(&rec->busy_since, ts_monotonic_us());
+        pthread_mutex_lock(&srv->conns_mu);
+        rec->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = rec;
+        srv->conns = rec;
+        pthread_mutex_unlock(&srv->conns_mu);
+        *socket_context = rec;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         atomic_fetch_sub(&srv->conns_open, 1);
+        struct conn_rec *rec = *socket_context;
+        if (!rec)
+            return;
+        pthread_mutex_lock(&srv->conns_mu);
+        if (rec->prev)
+            rec->prev->next = rec->next;
+        else
+            srv->conns = rec->next;
+        if (rec->next)
+            rec->next->prev = rec->prev;
+        pthread_mutex_unlock(&srv->conns_mu);
+        free(rec);
+        *socket_context = NULL;
+    }
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fm,
-                                                            va_list ap)
+/* The deadline thread: twice a second, shuts down the sockets of connections whose request
+ * has been arriving for too long (a client dripping a header line every few seconds never
+ * trips the idle timeout). MHD then sees the socket end and closes the connection. */
+static void *reaper_main(void *arg)
+{
+    struct http_server *srv = arg;
+    pthread_mutex_lock(&srv->conns_mu);
+    while (!srv->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 500000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->conns_cv, &srv->conns_mu, &ts);
+        int64_t now = ts_monotonic_us();
+        for (struct conn_rec *r = srv->conns; r; r = r->next) {
+            long long since = atomic_load(&r->busy_since);
+            if (since && now - since > srv->deadline_us && r->fd >= 0) {
+                log_info("http: cutting off a client that took over %lld s to send a request",
+                         (long long)(srv->deadline_us / 1000000));
+                shutdown(r->fd, SHUT_RDWR);
+                atomic_store(&r->busy_since, 0);
+            }
+        }
+    }
+    pthread_mutex_unlock(&srv->conns_mu);
+    return NULL;
+}
+
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fm, va_list ap)
 {
     char line[512];
     vsnprintf(line, sizeof line, fm, ap);
@@ -695,8 +770,8 @@ static enum MHD_Result on_headers(struct http_exchange *ex, const char *method)
         return send_error(ex, 400, "Bad Request");
     if (!route_request(ex, &ret))
         return ret;
-    const char *cl = MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(ex->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         errno = 0;
         char *end;
@@ -715,6 +790,8 @@ static enum MHD_Result on_body_done(struct http_exchange *ex)
         return send_error(ex, 413, "Payload Too Large");
     ex->req.body = ex->body.data;
     ex->req.body_len = ex->body.len;
+    if (ex->rec)
+        atomic_store(&ex->rec->busy_since, 0); /* received whole: the deadline is met */
     const struct route_c *r = ex->route;
     if (!r)
         return MHD_NO; /* routing answered, but MHD could not queue it */
@@ -731,9 +808,8 @@ static enum MHD_Result on_body_done(struct http_exchange *ex)
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     struct http_exchange *ex = *con_cls;
     if (!ex) {
@@ -764,8 +840,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
          * client that keeps sending past the bound loses the connection. */
         ex->drained += n;
         if (ex->drained > ex->srv->max_body + ((size_t)1 << 20)) {
-            log_warn("http: %s sent an oversize body past the drain limit; closing",
-                     ex->client);
+            log_warn("http: %s sent an oversize body past the drain limit; closing", ex->client);
             return MHD_NO;
         }
         return MHD_YES;
@@ -776,8 +851,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 /* ---- start and stop ------------------------------------------------------------------- */
 
 /* Parses "host:port", "[v6]:port" or ":port" into ss. */
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
-                        bool *v6, uint16_t *port, char *msg)
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen, bool *v6,
+                        uint16_t *port, char *msg)
 {
     char host[128];
     const char *colon;
@@ -837,8 +912,7 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
         else if (strcmp(host, "localhost") == 0)
             snprintf(host, sizeof host, "127.0.0.1");
         if (inet_pton(AF_INET, host, &in->sin_addr) != 1) {
-            snprintf(msg, MSG_SZ, "listen address '%s': bad IPv4 address (no DNS names)",
-                     listen);
+            snprintf(msg, MSG_SZ, "listen address '%s': bad IPv4 address (no DNS names)", listen);
             return VIGIL_EINVAL;
         }
         *sslen = sizeof *in;
@@ -849,8 +923,10 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
 static int compile_route(const struct http_route *src, struct route_c *r, char *msg)
 {
     if (!src->method || !src->pattern || !src->fn || src->pattern[0] != '/') {
-        snprintf(msg, MSG_SZ, "route '%s': needs a method, a handler and a pattern "
-                 "starting with '/'", src->pattern ? src->pattern : "(null)");
+        snprintf(msg, MSG_SZ,
+                 "route '%s': needs a method, a handler and a pattern "
+                 "starting with '/'",
+                 src->pattern ? src->pattern : "(null)");
         return VIGIL_EINVAL;
     }
     r->method = xstrdup(src->method);
@@ -903,6 +979,8 @@ static void server_free(struct http_server *srv)
     free(srv->names);
     free(srv->hists);
     pthread_mutex_destroy(&srv->mu);
+    pthread_mutex_destroy(&srv->conns_mu);
+    pthread_cond_destroy(&srv->conns_cv);
     free(srv);
 }
 
@@ -922,6 +1000,9 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, c
     *out = NULL;
     struct http_server *srv = xcalloc(1, sizeof *srv);
     pthread_mutex_init(&srv->mu, NULL);
+    pthread_mutex_init(&srv->conns_mu, NULL);
+    pthread_cond_init(&srv->conns_cv, NULL);
+    srv->deadline_us = (int64_t)cfg->deadline_s * 1000000;
     atomic_init(&srv->conns_open, 0);
     srv->max_body = cfg->max_body;
     srv->auth = cfg->auth;
@@ -956,8 +1037,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, c
     size_t no = 0;
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     if (cfg->threads > 1)
-        opts[no++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
-                                             (intptr_t)cfg->threads, NULL};
+        opts[no++] =
+            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
     if (cfg->connection_limit)
         opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
                                              (intptr_t)cfg->connection_limit, NULL};
@@ -965,8 +1046,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, c
         opts[no++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                                              (intptr_t)cfg->per_ip_connection_limit, NULL};
     if (cfg->timeout_s)
-        opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
-                                             (intptr_t)cfg->timeout_s, NULL};
+        opts[no++] =
+            (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)cfg->timeout_s, NULL};
     if (cfg->tls_cert_pem) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             snprintf(msg, MSG_SZ, "TLS configured but this libmicrohttpd has no TLS support");
@@ -987,19 +1068,20 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, c
     }
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-    srv->d = MHD_start_daemon(flags, port, NULL, NULL, on_access, srv,
-                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-                              MHD_OPTION_ARRAY, opts,
-                              MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                              MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-                              MHD_OPTION_END);
+    srv->d = MHD_start_daemon(flags, port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                              on_mhd_log, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_URI_LOG_CALLBACK,
+                              on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                              MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->d) {
-        snprintf(msg, MSG_SZ, "cannot start HTTP server on %s (address in use, or bad TLS "
-                 "material?)", cfg->listen ? cfg->listen : "127.0.0.1:0");
+        snprintf(msg, MSG_SZ,
+                 "cannot start HTTP server on %s (address in use, or bad TLS "
+                 "material?)",
+                 cfg->listen ? cfg->listen : "127.0.0.1:0");
         rc = VIGIL_EIO;
         goto out;
     }
+    if (srv->deadline_us && pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0)
+        srv->reaper_started = true;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : port;
     log_info("http: listening on %s port %u (%u threads%s)",
@@ -1025,6 +1107,13 @@ void http_server_stop(struct http_server *srv)
         return;
     /* MHD_stop_daemon joins the worker threads, so running handlers finish first, and
      * every open request gets its completion notification (which frees it) */
+    if (srv->reaper_started) {
+        pthread_mutex_lock(&srv->conns_mu);
+        srv->stopping = true;
+        pthread_cond_signal(&srv->conns_cv);
+        pthread_mutex_unlock(&srv->conns_mu);
+        pthread_join(srv->reaper, NULL);
+    }
     if (srv->d)
         MHD_stop_daemon(srv->d);
     server_free(srv);

@@ -54,6 +54,8 @@ struct http_config {
     unsigned connection_limit;
     unsigned per_ip_connection_limit;
     unsigned timeout_s;         /* idle timeout of a connection */
+    unsigned deadline_s;        /* most seconds to receive one whole request (headers and
+                                 * body); a slower client is cut off. 0: no deadline */
     const char *tls_cert_pem;   /* PEM text (not a path); NULL = plain HTTP */
     const char *tls_key_pem;
     const struct http_route *routes;
