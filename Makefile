@@ -27,9 +27,15 @@ demo: build
 	@bash scripts/demo.sh $(BUILD)/vigil $(DEMO_DATA) $(DEMO_LISTEN)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
 
 # Benchmarks (S11): bounded in time and size; write docs/BENCHMARKS.md.
+.PHONY: fuzz
+# Every fuzz harness for FUZZ_SECONDS each (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
 .PHONY: bench
 bench: build
 	@bash bench/run.sh

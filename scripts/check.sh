@@ -36,6 +36,9 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 suite plain build tests/lint
 suite sanitized build-asan
 
+echo "== fuzz smoke (each harness briefly; make fuzz runs them longer)"
+bash scripts/fuzz.sh "${VIGIL_FUZZ_SECONDS:-5}" --junit "$results/fuzz.xml" || status=1
+
 "$PY" scripts/summary.py "$results" || status=1
 rm -rf "$results"
 exit $status

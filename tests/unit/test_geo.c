@@ -152,19 +152,29 @@ static void test_polyline_distance(void **state)
 
 /* The documented accuracy: within 0.1% + 1 m of the true distance (found by sampling the
  * segment densely on the sphere) for points within 100 km, |lat| < 70. */
+/* A small deterministic generator: uniform in [0, 1). */
+static double rnd(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 8) / (double)(1u << 24);
+}
+
 static void test_polyline_accuracy(void **state)
 {
     (void)state;
     uint32_t seed = 12345;
-#define RND() ((seed = seed * 1103515245u + 12345u) >> 8) / (double)(1u << 24)
     double worst = 0;
     for (int k = 0; k < 300; k++) {
-        double lat0 = -69 + 138 * RND(), lon0 = -170 + 340 * RND();
-        struct geo_point seg[2] = {{lat0, lon0},
-                                   {lat0 + (RND() - 0.5) * 0.8, lon0 + (RND() - 0.5) * 0.8}};
+        double lat0 = -69 + 138 * rnd(&seed);
+        double lon0 = -170 + 340 * rnd(&seed);
+        double dlat = (rnd(&seed) - 0.5) * 0.8;
+        double dlon = (rnd(&seed) - 0.5) * 0.8;
+        struct geo_point seg[2] = {{lat0, lon0}, {lat0 + dlat, lon0 + dlon}};
         if (fabs(seg[1].lat) >= 70)
             continue;
-        struct geo_point p = {lat0 + (RND() - 0.5) * 1.2, lon0 + (RND() - 0.5) * 1.2};
+        double plat = (rnd(&seed) - 0.5) * 1.2;
+        double plon = (rnd(&seed) - 0.5) * 1.2;
+        struct geo_point p = {lat0 + plat, lon0 + plon};
         double truth = INFINITY;
         for (int i = 0; i <= 20000; i++) {
             double t = i / 20000.0;
@@ -184,7 +194,6 @@ static void test_polyline_accuracy(void **state)
             fail_msg("p=(%f,%f) truth=%f got=%f", p.lat, p.lon, truth, got);
     }
     print_message("polyline distance: worst relative error beyond 1 m %.6f\n", worst);
-#undef RND
 }
 
 static void test_bbox(void **state)
