@@ -276,3 +276,25 @@ KEPT=$WORK/kept.md
 } >"$OUT"
 log "wrote $OUT"
 cat "$ROWS"
+
+# ---- fusion: the escalation detector (bench/escalation_eval) --------------------------------
+# Appended after the report: no daemon needed, a few seconds. Calibrates the NB CUSUM threshold
+# for an in-control ARL of a year on generated series and prints detection delays and false
+# alarms per month. VIGIL_BENCH_ESCALATION=0 skips it; VIGIL_BENCH_ESC_YEARS (300) and
+# VIGIL_BENCH_ESC_RUNS (400) size it.
+if [ "${VIGIL_BENCH_ESCALATION:-1}" != 0 ] && [ -x "$BIN/bench/escalation_eval" ]; then
+    log "escalation detector: calibration and detection delays on generated NB series"
+    ESC_OUT=$("$BIN/bench/escalation_eval" "${VIGIL_BENCH_ESC_YEARS:-300}" "${VIGIL_BENCH_ESC_RUNS:-400}")
+    {
+        echo
+        echo "## Escalation detector (bench/escalation_eval)"
+        echo
+        echo "Generated negative-binomial daily counts, fixed seeds; see docs/FUSION.md."
+        echo
+        echo '```'
+        echo "\$ bench/escalation_eval ${VIGIL_BENCH_ESC_YEARS:-300} ${VIGIL_BENCH_ESC_RUNS:-400}"
+        echo "$ESC_OUT"
+        echo '```'
+    } >>"$OUT"
+    echo "$ESC_OUT"
+fi

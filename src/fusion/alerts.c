@@ -1,0 +1,358 @@
+/* alerts.c - alert evidence, lifecycle and per-reader views. See alerts.h. */
+#include "fusion/alerts.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/xalloc.h"
+#include "fusion/confidence.h"
+
+static const char *const status_names[] = {"new", "acknowledged", "resolved", "false_alarm"};
+
+const char *fusion_alert_status_name(enum fusion_alert_status s)
+{
+    return (unsigned)s < 4 ? status_names[s] : "unknown";
+}
+
+int fusion_alert_status_parse(const char *s, enum fusion_alert_status *out)
+{
+    for (int i = 0; s && i < 4; i++)
+        if (!strcmp(s, status_names[i])) {
+            *out = (enum fusion_alert_status)i;
+            return 0;
+        }
+    return VIGIL_EINVAL;
+}
+
+static struct fusion_alert *alert_alloc(int64_t id, const char *key, vtime_t now)
+{
+    struct fusion_alert *a = xcalloc(1, sizeof(*a));
+    a->id = id;
+    a->key = xstrdup(key);
+    a->created = a->updated = now;
+    a->lat = a->lon = NAN;
+    a->status = FUSION_ALERT_NEW;
+    return a;
+}
+
+struct fusion_alert *fusion_alert_new_rule(int64_t id, const char *key, struct fusion_rules *rs,
+                                           const struct fusion_rule *rule,
+                                           const struct fusion_corr_params *corr, vtime_t now)
+{
+    struct fusion_alert *a = alert_alloc(id, key, now);
+    a->kind = FUSION_ALERT_RULE;
+    a->rules = fusion_rules_ref(rs);
+    a->rule = rule;
+    a->corr = *corr;
+    memcpy(a->rule_name, rule->name, sizeof(a->rule_name));
+    memcpy(a->title, rule->title, sizeof(a->title));
+    a->severity = rule->severity;
+    return a;
+}
+
+struct fusion_alert *fusion_alert_new_escalation(int64_t id, const char *key,
+                                                 const struct fusion_esc_params *p,
+                                                 const char *zone, vtime_t now)
+{
+    struct fusion_alert *a = alert_alloc(id, key, now);
+    a->kind = FUSION_ALERT_ESCALATION;
+    a->esc = *p;
+    a->esc_zone = xstrdup(zone);
+    memcpy(a->rule_name, "escalation", sizeof("escalation"));
+    if (zone)
+        snprintf(a->title, sizeof(a->title), "Escalation of violent events in %s", zone);
+    else
+        snprintf(a->title, sizeof(a->title), "Escalation of violent events overall");
+    a->severity = (enum fusion_severity)p->severity;
+    return a;
+}
+
+void fusion_alert_free(struct fusion_alert *a)
+{
+    if (!a)
+        return;
+    fusion_rules_unref(a->rules);
+    free(a->key);
+    free(a->esc_zone);
+    free(a->days);
+    fusion_rvec_release(&a->evidence);
+    fusion_rvec_release(&a->triggers);
+    for (size_t i = 0; i < a->nhistory; i++)
+        free(a->history[i].who);
+    free(a->history);
+    free(a);
+}
+
+/* Inserts r into v kept in ascending seq; false when present. */
+static bool seq_insert(struct fusion_rvec *v, const struct fusion_report *r)
+{
+    size_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->v[mid]->seq < r->seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < v->n && v->v[lo]->seq == r->seq)
+        return false;
+    fusion_rvec_push(v, r);
+    memmove(&v->v[lo + 1], &v->v[lo], (v->n - 1 - lo) * sizeof(*v->v));
+    v->v[lo] = r;
+    return true;
+}
+
+static size_t seq_find(const struct fusion_report *const *v, size_t n, int64_t seq)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid]->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo]->seq == seq ? lo : SIZE_MAX;
+}
+
+bool fusion_alert_add_evidence(struct fusion_alert *a, const struct fusion_report *r)
+{
+    return seq_insert(&a->evidence, r);
+}
+
+bool fusion_alert_add_trigger(struct fusion_alert *a, const struct fusion_report *r)
+{
+    bool n = seq_insert(&a->triggers, r);
+    return seq_insert(&a->evidence, r) || n;
+}
+
+bool fusion_alert_add_day(struct fusion_alert *a, int64_t day)
+{
+    size_t i = 0;
+    while (i < a->ndays && a->days[i] < day)
+        i++;
+    if (i < a->ndays && a->days[i] == day)
+        return false;
+    a->days = xrealloc(a->days, (a->ndays + 1) * sizeof(*a->days));
+    memmove(&a->days[i + 1], &a->days[i], (a->ndays - i) * sizeof(*a->days));
+    a->days[i] = day;
+    a->ndays++;
+    return true;
+}
+
+bool fusion_alert_open(const struct fusion_alert *a)
+{
+    return a->status == FUSION_ALERT_NEW || a->status == FUSION_ALERT_ACKNOWLEDGED;
+}
+
+int fusion_alert_transition(struct fusion_alert *a, enum fusion_alert_status to, const char *who,
+                            vtime_t at)
+{
+    if (!who || !who[0])
+        return VIGIL_EINVAL;
+    bool ok = (a->status == FUSION_ALERT_NEW &&
+               (to == FUSION_ALERT_ACKNOWLEDGED || to == FUSION_ALERT_FALSE_ALARM)) ||
+              (a->status == FUSION_ALERT_ACKNOWLEDGED &&
+               (to == FUSION_ALERT_RESOLVED || to == FUSION_ALERT_FALSE_ALARM));
+    if (!ok)
+        return VIGIL_ECONFLICT;
+    a->history = xrealloc(a->history, (a->nhistory + 1) * sizeof(*a->history));
+    struct fusion_transition *t = &a->history[a->nhistory++];
+    t->from = a->status;
+    t->to = to;
+    t->who = xstrdup(who);
+    t->at = at;
+    a->status = to;
+    return 0;
+}
+
+/* ---- views ------------------------------------------------------------------------------ */
+
+static void view_finish(struct fusion_alert_view *out, const struct fusion_rvec *ev)
+{
+    out->evidence = ev->v;
+    out->nevidence = ev->n;
+    out->start = out->end = 0;
+    for (size_t i = 0; i < ev->n; i++) {
+        if (i == 0 || ev->v[i]->start < out->start)
+            out->start = ev->v[i]->start;
+        if (i == 0 || ev->v[i]->end > out->end)
+            out->end = ev->v[i]->end;
+    }
+}
+
+static void view_rule(const struct fusion_alert *a, const struct fusion_report **vis, size_t n,
+                      struct fusion_alert_view *out)
+{
+    size_t *comp = xmalloc((n + 1) * sizeof(*comp));
+    bool *used = xcalloc(n + 1, sizeof(*used));
+    const struct fusion_report **inc = xmalloc((n + 1) * sizeof(*inc));
+    fusion_components(&a->corr, vis, n, comp);
+    double slat = 0, slon = 0;
+    size_t nloc = 0, nfire = 0;
+    bool zone_same = true;
+    const char *zone = NULL;
+    for (size_t t = 0; t < a->triggers.n; t++) {
+        size_t ti = seq_find(vis, n, a->triggers.v[t]->seq);
+        if (ti == SIZE_MAX)
+            continue;
+        const struct fusion_report *trig = vis[ti];
+        size_t ninc = 0;
+        for (size_t i = 0; i < n; i++)
+            if (comp[i] == comp[ti])
+                inc[ninc++] = vis[i];
+        struct fusion_rvec sup = {0};
+        vtime_t at;
+        if (!fusion_rule_eval(a->rule, &a->corr, trig, inc, ninc, vis, n, &sup, &at)) {
+            fusion_rvec_release(&sup);
+            continue;
+        }
+        if (!out->exists || at < out->fired_at)
+            out->fired_at = at;
+        out->exists = true;
+        for (size_t i = 0; i < n; i++)
+            if (comp[i] == comp[ti])
+                used[i] = true;
+        for (size_t s = 0; s < sup.n; s++)
+            used[seq_find(vis, n, sup.v[s]->seq)] = true;
+        fusion_rvec_release(&sup);
+        if (fusion_report_located(trig)) {
+            slat += trig->lat;
+            slon += trig->lon;
+            nloc++;
+        }
+        if (nfire++ == 0)
+            zone = trig->zone;
+        else if (!zone || !trig->zone || strcmp(zone, trig->zone))
+            zone_same = false;
+    }
+    struct fusion_rvec ev = {0};
+    for (size_t i = 0; i < n; i++)
+        if (used[i])
+            fusion_rvec_push(&ev, vis[i]);
+    if (out->exists) {
+        struct fusion_conf c;
+        fusion_confidence(ev.v, ev.n, &c);
+        out->confidence = c.confidence;
+        out->severity = a->rule->severity;
+        out->lat = nloc ? slat / (double)nloc : NAN;
+        out->lon = nloc ? slon / (double)nloc : NAN;
+        out->zone = zone_same ? zone : NULL;
+    }
+    view_finish(out, &ev);
+    free(comp);
+    free(used);
+    free(inc);
+}
+
+static void view_escalation(const struct fusion_alert *a, const struct fusion_report **vis,
+                            size_t n, struct fusion_alert_view *out)
+{
+    const struct fusion_esc_params *p = &a->esc;
+    double best = 0;
+    int64_t first = 0, last = 0;
+    bool *fires = xcalloc(a->ndays + 1, sizeof(*fires));
+    for (size_t i = 0; i < a->ndays; i++) {
+        double st = fusion_esc_stat_of(p, a->esc_zone, a->days[i], vis, n);
+        if (st < p->threshold)
+            continue;
+        fires[i] = true;
+        if (!out->exists)
+            first = a->days[i];
+        last = a->days[i];
+        out->exists = true;
+        if (st > best)
+            best = st;
+    }
+    struct fusion_rvec ev = {0};
+    for (size_t k = 0; k < n && out->exists; k++) {
+        int64_t d = fusion_day(vis[k]->start);
+        bool in = false;
+        for (size_t i = 0; i < a->ndays && !in; i++)
+            in = fires[i] && d <= a->days[i] && d > a->days[i] - p->window_days;
+        if (in && fusion_esc_counts(p, vis[k]) &&
+            (!a->esc_zone || (vis[k]->zone && !strcmp(vis[k]->zone, a->esc_zone))))
+            fusion_rvec_push(&ev, vis[k]);
+    }
+    if (out->exists) {
+        out->severity = (enum fusion_severity)p->severity;
+        out->confidence = fusion_esc_confidence(p, best);
+        out->fired_at = (first + 1) * FUSION_DAY_US;
+        out->lat = out->lon = NAN;
+        out->zone = a->esc_zone;
+    }
+    view_finish(out, &ev);
+    if (out->exists) { /* the window of the alarm days, whatever the evidence */
+        out->start = (first - p->window_days + 1) * FUSION_DAY_US;
+        out->end = (last + 1) * FUSION_DAY_US - 1;
+    }
+    free(fires);
+}
+
+bool fusion_alert_view(const struct fusion_alert *a,
+                       bool (*visible)(void *ctx, const struct store_acl *acl), void *ctx,
+                       struct fusion_alert_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->lat = out->lon = NAN;
+    const struct fusion_report **vis = xmalloc((a->evidence.n + 1) * sizeof(*vis));
+    size_t n = 0;
+    for (size_t i = 0; i < a->evidence.n; i++)
+        if (!visible || visible(ctx, &a->evidence.v[i]->acl))
+            vis[n++] = a->evidence.v[i];
+    if (a->kind == FUSION_ALERT_RULE)
+        view_rule(a, vis, n, out);
+    else
+        view_escalation(a, vis, n, out);
+    free(vis);
+    if (!out->exists) { /* nothing of it may show */
+        free(out->evidence);
+        memset(out, 0, sizeof(*out));
+        out->lat = out->lon = NAN;
+    }
+    return out->exists;
+}
+
+void fusion_alert_view_release(struct fusion_alert_view *v)
+{
+    free(v->evidence);
+    v->evidence = NULL;
+    v->nevidence = 0;
+}
+
+static bool same_double(double x, double y)
+{
+    return (isnan(x) && isnan(y)) || x == y;
+}
+
+bool fusion_alert_refresh(struct fusion_alert *a, vtime_t now)
+{
+    struct fusion_alert_view v;
+    fusion_alert_view(a, NULL, NULL, &v);
+    bool changed = a->version == 0 || v.severity != a->severity || v.confidence != a->confidence ||
+                   v.start != a->start || v.end != a->end || v.fired_at != a->fired_at ||
+                   !same_double(v.lat, a->lat) || !same_double(v.lon, a->lon) ||
+                   v.zone != a->zone || a->evidence.n != a->refreshed_n ||
+                   a->ndays != a->refreshed_days;
+    a->refreshed_n = a->evidence.n;
+    a->refreshed_days = a->ndays;
+    if (v.exists) {
+        a->severity = v.severity;
+        a->confidence = v.confidence;
+        a->start = v.start;
+        a->end = v.end;
+        a->fired_at = v.fired_at;
+        a->lat = v.lat;
+        a->lon = v.lon;
+        a->zone = v.zone;
+    }
+    fusion_alert_view_release(&v);
+    if (changed) {
+        a->version++;
+        a->updated = now;
+    }
+    return changed;
+}

@@ -1,0 +1,589 @@
+/* correlate.c - reports into incidents: compatibility, distance, grid and zone indexes,
+ * union of incidents. See correlate.h. */
+#include "fusion/correlate.h"
+
+#include <math.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/err.h"
+#include "base/xalloc.h"
+
+#define EARTH_R_M 6371008.8
+#define M_PER_DEG (EARTH_R_M * M_PI / 180.0)
+#define MIN_COSLAT 0.05 /* beyond ~87 degrees the grid is searched as if at 87 degrees */
+
+struct fusion_incident {
+    int64_t id;
+    const struct fusion_report **m;
+    size_t n, alloc;
+    size_t pos; /* index in the correlator's incident array */
+};
+
+/* A stored report: the copy, its incident, then the caller's extra space. */
+struct crec {
+    struct fusion_report r; /* first: a report pointer is a crec pointer */
+    struct fusion_incident *inc;
+    alignas(max_align_t) unsigned char extra[];
+};
+
+/* A time-sorted array of reports (one grid cell or one zone). */
+struct bucket {
+    const struct fusion_report **v;
+    size_t n, alloc;
+    vtime_t max_dur; /* the longest end - start in the bucket: bounds the binary search */
+    char *name;      /* zone name (zone buckets) */
+};
+
+struct mentry {
+    uint64_t h;
+    int64_t a, b;
+    const char *s;
+    void *val;
+};
+
+/* Open-addressing hash map, linear probing, power-of-two size, at most half full. */
+struct map {
+    struct mentry *e;
+    size_t n, size;
+};
+
+struct fusion_correlator {
+    struct fusion_corr_params p;
+    struct map seqs, cells, zones;
+    struct crec **recs;
+    size_t nrecs, arecs;
+    struct fusion_incident **incs;
+    size_t nincs, aincs;
+};
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+void fusion_rvec_push(struct fusion_rvec *v, const struct fusion_report *r)
+{
+    if (v->n == v->alloc) {
+        v->alloc = v->alloc ? v->alloc * 2 : 16;
+        v->v = xrealloc(v->v, v->alloc * sizeof(*v->v));
+    }
+    v->v[v->n++] = r;
+}
+
+void fusion_rvec_release(struct fusion_rvec *v)
+{
+    free(v->v);
+    v->v = NULL;
+    v->n = v->alloc = 0;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    return mix64(h);
+}
+
+static uint64_t hash_ab(int64_t a, int64_t b)
+{
+    return mix64((uint64_t)a * UINT64_C(0x9e3779b97f4a7c15) ^ mix64((uint64_t)b));
+}
+
+static bool mentry_eq(const struct mentry *e, uint64_t h, int64_t a, int64_t b, const char *s)
+{
+    if (e->h != h || e->a != a || e->b != b)
+        return false;
+    if (!s || !e->s)
+        return s == e->s;
+    return strcmp(s, e->s) == 0;
+}
+
+static struct mentry *map_find(const struct map *m, uint64_t h, int64_t a, int64_t b, const char *s)
+{
+    if (!m->size)
+        return NULL;
+    for (size_t i = h & (m->size - 1);; i = (i + 1) & (m->size - 1)) {
+        struct mentry *e = &m->e[i];
+        if (!e->val)
+            return NULL;
+        if (mentry_eq(e, h, a, b, s))
+            return e;
+    }
+}
+
+static void map_put_raw(struct map *m, struct mentry ent)
+{
+    size_t i = ent.h & (m->size - 1);
+    while (m->e[i].val)
+        i = (i + 1) & (m->size - 1);
+    m->e[i] = ent;
+    m->n++;
+}
+
+/* Inserts a new entry (the key must be absent). */
+static void map_put(struct map *m, uint64_t h, int64_t a, int64_t b, const char *s, void *val)
+{
+    if ((m->n + 1) * 2 > m->size) {
+        struct map old = *m;
+        m->size = old.size ? old.size * 2 : 64;
+        m->e = xcalloc(m->size, sizeof(*m->e));
+        m->n = 0;
+        for (size_t i = 0; i < old.size; i++)
+            if (old.e[i].val)
+                map_put_raw(m, old.e[i]);
+        free(old.e);
+    }
+    struct mentry ent = {h, a, b, s, val};
+    map_put_raw(m, ent);
+}
+
+/* ---- geometry and compatibility --------------------------------------------------------- */
+
+void fusion_corr_params_default(struct fusion_corr_params *p)
+{
+    p->radius_m = 2000;
+    p->tolerance_us = 3600 * VTIME_US_PER_SEC;
+    p->max_precision_m = 10000;
+    p->cell_m = 5000;
+}
+
+double fusion_distance_m(double lat1, double lon1, double lat2, double lon2)
+{
+    double r = M_PI / 180.0;
+    double dlat = (lat2 - lat1) * r, dlon = (lon2 - lon1) * r;
+    double s1 = sin(dlat / 2), s2 = sin(dlon / 2);
+    double a = s1 * s1 + cos(lat1 * r) * cos(lat2 * r) * s2 * s2;
+    if (a > 1)
+        a = 1;
+    return 2 * EARTH_R_M * asin(sqrt(a));
+}
+
+bool fusion_report_located(const struct fusion_report *r)
+{
+    return isfinite(r->lat) && isfinite(r->lon) && fabs(r->lat) <= 90 && fabs(r->lon) <= 180;
+}
+
+static const char *const mode_families[][3] = {
+    {"aerial", "drone", NULL},
+    {"heavy-weapons", "explosives", NULL},
+    {"troops", "weapons", NULL},
+};
+
+static int mode_family(const char *m)
+{
+    for (size_t f = 0; f < sizeof(mode_families) / sizeof(mode_families[0]); f++)
+        for (size_t i = 0; mode_families[f][i]; i++)
+            if (strcasecmp(m, mode_families[f][i]) == 0)
+                return (int)f;
+    return -1;
+}
+
+bool fusion_events_compatible(const struct fusion_report *a, const struct fusion_report *b)
+{
+    if (a->future != b->future)
+        return false;
+    if (strcasecmp(a->event, b->event) != 0)
+        return false;
+    if (!a->mode[0] || !b->mode[0] || strcasecmp(a->mode, b->mode) == 0)
+        return true;
+    int fa = mode_family(a->mode);
+    return fa >= 0 && fa == mode_family(b->mode);
+}
+
+static double capped(const struct fusion_corr_params *p, double prec)
+{
+    return prec < p->max_precision_m ? prec : p->max_precision_m;
+}
+
+bool fusion_reports_near(const struct fusion_corr_params *p, const struct fusion_report *a,
+                         const struct fusion_report *b, double dist_m)
+{
+    if (fusion_report_located(a) && fusion_report_located(b)) {
+        double d = fusion_distance_m(a->lat, a->lon, b->lat, b->lon);
+        return d <= dist_m + capped(p, a->precision_m) + capped(p, b->precision_m);
+    }
+    return a->zone && b->zone && strcmp(a->zone, b->zone) == 0;
+}
+
+bool fusion_reports_overlap(const struct fusion_report *a, const struct fusion_report *b,
+                            vtime_t tol_us)
+{
+    return a->start <= b->end + tol_us && b->start <= a->end + tol_us;
+}
+
+bool fusion_reports_match(const struct fusion_corr_params *p, const struct fusion_report *a,
+                          const struct fusion_report *b)
+{
+    return fusion_events_compatible(a, b) && fusion_reports_overlap(a, b, p->tolerance_us) &&
+           fusion_reports_near(p, a, b, p->radius_m);
+}
+
+static bool code_ok(const char *c, bool empty_ok)
+{
+    const char *nul = memchr(c, '\0', FUSION_CODE_SZ);
+    return nul && (empty_ok || nul != c);
+}
+
+int fusion_report_check(const struct fusion_report *r)
+{
+    if (!r || !code_ok(r->event, false) || !code_ok(r->mode, true))
+        return VIGIL_EINVAL;
+    if (r->start > r->end)
+        return VIGIL_EINVAL;
+    if (r->reliability < 'A' || r->reliability > 'F' || r->credibility < 1 || r->credibility > 6)
+        return VIGIL_EINVAL;
+    if (!(r->precision_m >= 0) || !isfinite(r->precision_m))
+        return VIGIL_EINVAL;
+    if (isnan(r->dist_to_line_m))
+        return VIGIL_EINVAL;
+    return 0;
+}
+
+/* ---- buckets ---------------------------------------------------------------------------- */
+
+static int rep_cmp(const struct fusion_report *a, const struct fusion_report *b)
+{
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* First index whose start >= t. */
+static size_t bucket_lower(const struct bucket *bk, vtime_t t)
+{
+    size_t lo = 0, hi = bk->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (bk->v[mid]->start < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void bucket_insert(struct bucket *bk, const struct fusion_report *r)
+{
+    if (bk->n == bk->alloc) {
+        bk->alloc = bk->alloc ? bk->alloc * 2 : 8;
+        bk->v = xrealloc(bk->v, bk->alloc * sizeof(*bk->v));
+    }
+    size_t i = bucket_lower(bk, r->start);
+    while (i < bk->n && rep_cmp(bk->v[i], r) < 0)
+        i++;
+    memmove(&bk->v[i + 1], &bk->v[i], (bk->n - i) * sizeof(*bk->v));
+    bk->v[i] = r;
+    bk->n++;
+    if (r->end - r->start > bk->max_dur)
+        bk->max_dur = r->end - r->start;
+}
+
+static double cell_deg(const struct fusion_correlator *c)
+{
+    return c->p.cell_m / M_PER_DEG;
+}
+
+static int64_t cell_of(double deg, double size)
+{
+    return (int64_t)floor(deg / size);
+}
+
+static struct bucket *cell_bucket(struct fusion_correlator *c, int64_t cx, int64_t cy)
+{
+    uint64_t h = hash_ab(cx, cy);
+    struct mentry *e = map_find(&c->cells, h, cx, cy, NULL);
+    if (e)
+        return e->val;
+    struct bucket *bk = xcalloc(1, sizeof(*bk));
+    map_put(&c->cells, h, cx, cy, NULL, bk);
+    return bk;
+}
+
+static struct bucket *zone_bucket(struct fusion_correlator *c, const char *zone, bool create)
+{
+    uint64_t h = hash_str(zone);
+    struct mentry *e = map_find(&c->zones, h, 0, 0, zone);
+    if (e || !create)
+        return e ? e->val : NULL;
+    struct bucket *bk = xcalloc(1, sizeof(*bk));
+    bk->name = xstrdup(zone);
+    map_put(&c->zones, h, 0, 0, bk->name, bk);
+    return bk;
+}
+
+/* ---- incidents -------------------------------------------------------------------------- */
+
+static void inc_push(struct fusion_incident *inc, const struct fusion_report *r)
+{
+    if (inc->n == inc->alloc) {
+        inc->alloc = inc->alloc ? inc->alloc * 2 : 4;
+        inc->m = xrealloc(inc->m, inc->alloc * sizeof(*inc->m));
+    }
+    inc->m[inc->n++] = r;
+    if (r->seq < inc->id)
+        inc->id = r->seq;
+}
+
+static struct fusion_incident *inc_new(struct fusion_correlator *c)
+{
+    struct fusion_incident *inc = xcalloc(1, sizeof(*inc));
+    inc->id = INT64_MAX;
+    if (c->nincs == c->aincs) {
+        c->aincs = c->aincs ? c->aincs * 2 : 64;
+        c->incs = xrealloc(c->incs, c->aincs * sizeof(*c->incs));
+    }
+    inc->pos = c->nincs;
+    c->incs[c->nincs++] = inc;
+    return inc;
+}
+
+static void inc_drop(struct fusion_correlator *c, struct fusion_incident *inc)
+{
+    struct fusion_incident *last = c->incs[--c->nincs];
+    c->incs[inc->pos] = last;
+    last->pos = inc->pos;
+    free(inc->m);
+    free(inc);
+}
+
+/* Moves the smaller incident into the larger one; returns the survivor. */
+static struct fusion_incident *inc_merge(struct fusion_correlator *c, struct fusion_incident *a,
+                                         struct fusion_incident *b)
+{
+    if (a == b)
+        return a;
+    if (a->n < b->n) {
+        struct fusion_incident *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        inc_push(a, b->m[i]);
+        ((struct crec *)(uintptr_t)b->m[i])->inc = a;
+    }
+    inc_drop(c, b);
+    return a;
+}
+
+/* ---- the correlator --------------------------------------------------------------------- */
+
+struct fusion_correlator *fusion_corr_new(const struct fusion_corr_params *p)
+{
+    struct fusion_correlator *c = xcalloc(1, sizeof(*c));
+    c->p = *p;
+    if (!(c->p.cell_m >= 100))
+        c->p.cell_m = 100;
+    return c;
+}
+
+static void map_free_buckets(struct map *m)
+{
+    for (size_t i = 0; i < m->size; i++) {
+        struct bucket *bk = m->e[i].val;
+        if (!bk)
+            continue;
+        free(bk->v);
+        free(bk->name);
+        free(bk);
+    }
+    free(m->e);
+}
+
+void fusion_corr_free(struct fusion_correlator *c)
+{
+    if (!c)
+        return;
+    map_free_buckets(&c->cells);
+    map_free_buckets(&c->zones);
+    free(c->seqs.e);
+    for (size_t i = 0; i < c->nrecs; i++) {
+        struct crec *r = c->recs[i];
+        free((char *)(uintptr_t)r->r.id);
+        free((char *)(uintptr_t)r->r.source_ref);
+        free((char *)(uintptr_t)r->r.zone);
+        free((char *)(uintptr_t)r->r.side);
+        free(r);
+    }
+    free(c->recs);
+    for (size_t i = 0; i < c->nincs; i++) {
+        free(c->incs[i]->m);
+        free(c->incs[i]);
+    }
+    free(c->incs);
+    free(c);
+}
+
+void *fusion_corr_extra(const struct fusion_report *stored)
+{
+    return ((struct crec *)(uintptr_t)stored)->extra;
+}
+
+const struct fusion_report *fusion_corr_get(const struct fusion_correlator *c, int64_t seq)
+{
+    struct mentry *e = map_find(&c->seqs, hash_ab(seq, 0), seq, 0, NULL);
+    return e ? e->val : NULL;
+}
+
+const struct fusion_report *fusion_corr_at(const struct fusion_correlator *c, size_t i)
+{
+    return &c->recs[i]->r;
+}
+
+size_t fusion_corr_count(const struct fusion_correlator *c)
+{
+    return c->nrecs;
+}
+
+size_t fusion_corr_incidents(const struct fusion_correlator *c)
+{
+    return c->nincs;
+}
+
+const struct fusion_incident *fusion_corr_incident(const struct fusion_report *stored)
+{
+    return ((const struct crec *)stored)->inc;
+}
+
+int64_t fusion_incident_id(const struct fusion_incident *inc)
+{
+    return inc->id;
+}
+
+const struct fusion_report *const *fusion_incident_reports(const struct fusion_incident *inc,
+                                                           size_t *n)
+{
+    *n = inc->n;
+    return inc->m;
+}
+
+static void near_bucket(const struct fusion_correlator *c, const struct bucket *bk,
+                        const struct fusion_report *at, double dist_m, vtime_t t0, vtime_t t1,
+                        bool need_located, bool need_unlocated, struct fusion_rvec *out)
+{
+    for (size_t i = bucket_lower(bk, t0 - bk->max_dur); i < bk->n; i++) {
+        const struct fusion_report *r = bk->v[i];
+        if (r->start > t1)
+            break;
+        if (r->end < t0)
+            continue;
+        bool loc = fusion_report_located(r);
+        if ((need_located && !loc) || (need_unlocated && loc))
+            continue;
+        if (fusion_reports_near(&c->p, at, r, dist_m))
+            fusion_rvec_push(out, r);
+    }
+}
+
+void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_report *at,
+                      double dist_m, vtime_t t0, vtime_t t1, struct fusion_rvec *out)
+{
+    if (fusion_report_located(at)) {
+        double size = cell_deg(c);
+        double reach = dist_m + capped(&c->p, at->precision_m) + c->p.max_precision_m;
+        double rdeg = reach / M_PER_DEG;
+        double maxlat = fabs(at->lat) + rdeg;
+        double coslat = maxlat >= 90 ? 0 : cos(maxlat * M_PI / 180);
+        if (coslat < MIN_COSLAT)
+            coslat = MIN_COSLAT;
+        int64_t ny = (int64_t)ceil(rdeg / size), nx = (int64_t)ceil(rdeg / coslat / size);
+        int64_t cx = cell_of(at->lon, size), cy = cell_of(at->lat, size);
+        for (int64_t y = cy - ny; y <= cy + ny; y++)
+            for (int64_t x = cx - nx; x <= cx + nx; x++) {
+                struct mentry *e = map_find(&c->cells, hash_ab(x, y), x, y, NULL);
+                if (e)
+                    near_bucket(c, e->val, at, dist_m, t0, t1, true, false, out);
+            }
+    }
+    if (at->zone) {
+        struct bucket *bk = zone_bucket((struct fusion_correlator *)(uintptr_t)c, at->zone, false);
+        if (bk)
+            near_bucket(c, bk, at, dist_m, t0, t1, false, fusion_report_located(at), out);
+    }
+}
+
+int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, size_t extra,
+                    const struct fusion_report **out)
+{
+    int rc = fusion_report_check(r);
+    if (rc)
+        return rc;
+    if (fusion_corr_get(c, r->seq))
+        return VIGIL_EEXIST;
+    struct crec *cr = xcalloc(1, sizeof(*cr) + extra);
+    cr->r = *r;
+    cr->r.id = xstrdup(r->id);
+    cr->r.source_ref = xstrdup(r->source_ref);
+    cr->r.zone = xstrdup(r->zone);
+    cr->r.side = xstrdup(r->side);
+    const struct fusion_report *me = &cr->r;
+
+    /* Find the matches before indexing the new report, so it does not find itself. */
+    struct fusion_rvec cand = {0};
+    fusion_corr_near(c, me, c->p.radius_m, me->start - c->p.tolerance_us,
+                     me->end + c->p.tolerance_us, &cand);
+
+    if (c->nrecs == c->arecs) {
+        c->arecs = c->arecs ? c->arecs * 2 : 256;
+        c->recs = xrealloc(c->recs, c->arecs * sizeof(*c->recs));
+    }
+    c->recs[c->nrecs++] = cr;
+    map_put(&c->seqs, hash_ab(r->seq, 0), r->seq, 0, NULL, cr);
+    if (fusion_report_located(me)) {
+        double size = cell_deg(c);
+        bucket_insert(cell_bucket(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
+    }
+    if (me->zone)
+        bucket_insert(zone_bucket(c, me->zone, true), me);
+
+    cr->inc = inc_new(c);
+    inc_push(cr->inc, me);
+    for (size_t i = 0; i < cand.n; i++) {
+        const struct fusion_report *o = cand.v[i];
+        if (fusion_reports_match(&c->p, me, o))
+            inc_merge(c, cr->inc, ((const struct crec *)o)->inc);
+    }
+    fusion_rvec_release(&cand);
+    *out = me;
+    return 0;
+}
+
+static size_t comp_find(size_t *parent, size_t i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+void fusion_components(const struct fusion_corr_params *p, const struct fusion_report *const *reps,
+                       size_t n, size_t *comp)
+{
+    for (size_t i = 0; i < n; i++)
+        comp[i] = i;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (fusion_reports_match(p, reps[i], reps[j])) {
+                size_t a = comp_find(comp, i), b = comp_find(comp, j);
+                if (a != b) {
+                    if (a < b)
+                        comp[b] = a;
+                    else
+                        comp[a] = b;
+                }
+            }
+    for (size_t i = 0; i < n; i++)
+        comp[i] = comp_find(comp, i);
+}

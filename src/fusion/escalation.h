@@ -1,0 +1,102 @@
+/* escalation.h - daily counts of violent events watched by a negative-binomial CUSUM.
+ *
+ * Per zone and overall, Vigil counts the observed (not `future`) reports whose event type is
+ * in the configured list, per UTC day of their start. For day d, the detector is a function of
+ * the counts of days [d - W - L + 1, d] only (W = window_days, L = baseline_days):
+ *  - baseline: the L days before the window give mu0 and the NB size r by the method of
+ *    moments: m = mean, v = sample variance, mu0 = max(m, min_mean); r = m^2 / (v - m) when
+ *    v > m, clamped to [min_size, max_size]; r = max_size when v <= m (near-Poisson);
+ *  - window: S starts at 0 on day d - W + 1 and S_t = max(0, S_{t-1} + llr(c_t)), with the
+ *    NB log-likelihood ratio of mean mu1 = shift x mu0 against mu0 at fixed size r:
+ *        llr(y) = y ln[mu1 (r + mu0) / (mu0 (r + mu1))] + r ln[(r + mu0) / (r + mu1)];
+ *  - alarm on day d when S_d >= threshold.
+ * A detector of bounded memory makes the alarm on a day reproducible from that day's evidence
+ * alone, which the leak rule needs (a reader's view re-runs it on the counts they may read).
+ * bench/escalation_eval measures the threshold for an in-control ARL of about a year.
+ */
+#ifndef VIGIL_FUSION_ESCALATION_H
+#define VIGIL_FUSION_ESCALATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fusion/correlate.h"
+
+#define FUSION_ESC_EVENTS_MAX 8
+#define FUSION_DAY_US (INT64_C(86400) * VTIME_US_PER_SEC)
+
+struct fusion_esc_params {
+    bool enabled;
+    char events[FUSION_ESC_EVENTS_MAX][FUSION_CODE_SZ]; /* counted event types */
+    size_t nevents;
+    int baseline_days; /* L (default 28) */
+    int window_days;   /* W (default 14) */
+    int lateness_days; /* a day is judged once a report this many days later arrived (1) */
+    double shift;      /* mu1 / mu0 (default 2) */
+    double threshold;  /* h (default from bench/escalation_eval) */
+    double min_mean;   /* floor of mu0 per day (default 0.5) */
+    double min_size;   /* clamp of the NB size r (default 0.5 .. 1000) */
+    double max_size;
+    int severity; /* enum fusion_severity of the alerts (default medium) */
+};
+
+/* Fills the defaults listed above (enabled, events = ASSAULT). */
+void fusion_esc_params_default(struct fusion_esc_params *p);
+
+/* The day number (days since 1970-01-01 UTC, floor) of t. */
+int64_t fusion_day(vtime_t t);
+
+/* Method-of-moments estimate over c[0..n): *mu and *size with the floors of p. */
+void fusion_esc_estimate(const struct fusion_esc_params *p, const int *c, size_t n, double *mu,
+                         double *size);
+
+/* The NB CUSUM increment for count y (see the header comment). */
+double fusion_nb_llr(int y, double mu0, double shift, double size);
+
+/* The statistic S on the last day of c[0..n), where n = baseline_days + window_days and
+ * c[n-1] is the day judged; returns -1 when n is shorter than that. */
+double fusion_esc_stat(const struct fusion_esc_params *p, const int *c, size_t n);
+
+/* True when fusion_esc_stat(p, c, n) >= p->threshold. */
+bool fusion_esc_alarm(const struct fusion_esc_params *p, const int *c, size_t n);
+
+/* True when report r counts for escalation under p (observed, counted event type). */
+bool fusion_esc_counts(const struct fusion_esc_params *p, const struct fusion_report *r);
+
+/* The confidence 0-100 shown for an alarm with statistic s: 100 (1 - 2^(-s / threshold)),
+ * so 50 at the threshold, 75 at twice it. */
+int fusion_esc_confidence(const struct fusion_esc_params *p, double s);
+
+/* ---- the live tracker ------------------------------------------------------------------- */
+
+struct fusion_esc;
+
+/* An alarm produced by fusion_esc_add: zone (NULL = overall) and day. */
+struct fusion_esc_alarm {
+    const char *zone; /* owned by the tracker */
+    int64_t day;
+    double stat;
+};
+
+/* A new tracker for p (copied). Free with fusion_esc_free(). */
+struct fusion_esc *fusion_esc_new(const struct fusion_esc_params *p);
+void fusion_esc_free(struct fusion_esc *e);
+
+/* Counts r (a stored report: the tracker keeps the pointer) when fusion_esc_counts says so,
+ * in its zone and overall; days that became complete (a report at least lateness_days later
+ * arrived) are judged once, in order, and their alarms appended to *alarms (*nalarms grows;
+ * the caller frees *alarms). Late reports for judged days still count for later baselines. */
+void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
+                    struct fusion_esc_alarm **alarms, size_t *nalarms);
+
+/* Appends to out the counted reports of zone (NULL = overall) on days [d0, d1]. */
+void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0, int64_t d1,
+                        struct fusion_rvec *out);
+
+/* The statistic of a zone's day from the reports in reps[0..n) alone (those outside the zone,
+ * the day's span or the counted events are ignored): what a reader who sees only reps gets. */
+double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, int64_t day,
+                          const struct fusion_report *const *reps, size_t n);
+
+#endif

@@ -1,0 +1,493 @@
+/* fusion.c - the engine facade. See fusion.h. */
+#include "fusion/fusion.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/xalloc.h"
+
+#define M_PER_DEG (6371008.8 * M_PI / 180.0)
+#define KEY_SZ 160
+
+/* The engine's bookkeeping behind each stored report. */
+struct fire {
+    uint32_t gen, rule;
+    struct fusion_alert *alert;
+};
+
+struct recx {
+    uint64_t stamp; /* (add number << 9 | rule + 1) when evaluated during that add */
+    struct fire *fires;
+    size_t nfires;
+    struct fusion_alert **in; /* alerts holding the report as evidence */
+    size_t nin;
+};
+
+struct kentry {
+    uint64_t h;
+    char *key;
+    struct fusion_alert *alert;
+};
+
+struct touched {
+    struct fusion_alert *a;
+    bool created;
+};
+
+struct fusion {
+    struct fusion_config cfg;
+    struct fusion_rules *rules;
+    uint32_t gen;
+    struct fusion_correlator *corr;
+    struct fusion_esc *esc;
+    struct fusion_alert **alerts;
+    size_t nalerts, aalerts;
+    struct kentry *keys;
+    size_t nkeys, skeys;
+    uint64_t addno;
+    struct touched *touch;
+    size_t ntouch, atouch;
+};
+
+void fusion_config_default(struct fusion_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    fusion_corr_params_default(&c->corr);
+    c->max_evidence = 500;
+    c->max_triggers = 100;
+}
+
+void fusion_events_release(struct fusion_events *ev)
+{
+    free(ev->v);
+    ev->v = NULL;
+    ev->n = ev->alloc = 0;
+}
+
+static vtime_t now(const struct fusion *f)
+{
+    return f->cfg.clock ? f->cfg.clock(f->cfg.clock_ctx) : ts_now();
+}
+
+static struct recx *X(const struct fusion_report *r)
+{
+    return fusion_corr_extra(r);
+}
+
+/* ---- situation keys --------------------------------------------------------------------- */
+
+static uint64_t hash_key(const char *s)
+{
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    return h ^ (h >> 29);
+}
+
+static struct kentry *key_slot(const struct fusion *f, const char *key, uint64_t h)
+{
+    for (size_t i = h & (f->skeys - 1);; i = (i + 1) & (f->skeys - 1))
+        if (!f->keys[i].key || (f->keys[i].h == h && !strcmp(f->keys[i].key, key)))
+            return &f->keys[i];
+}
+
+static struct fusion_alert *key_get(const struct fusion *f, const char *key)
+{
+    if (!f->skeys)
+        return NULL;
+    struct kentry *e = key_slot(f, key, hash_key(key));
+    return e->key ? e->alert : NULL;
+}
+
+static void key_put(struct fusion *f, const char *key, struct fusion_alert *a)
+{
+    if ((f->nkeys + 1) * 2 > f->skeys) {
+        struct kentry *old = f->keys;
+        size_t osize = f->skeys;
+        f->skeys = osize ? osize * 2 : 64;
+        f->keys = xcalloc(f->skeys, sizeof(*f->keys));
+        for (size_t i = 0; i < osize; i++)
+            if (old[i].key)
+                *key_slot(f, old[i].key, old[i].h) = old[i];
+        free(old);
+    }
+    uint64_t h = hash_key(key);
+    struct kentry *e = key_slot(f, key, h);
+    if (!e->key) {
+        e->key = xstrdup(key);
+        e->h = h;
+        f->nkeys++;
+    }
+    e->alert = a;
+}
+
+static void rule_key(const struct fusion_rule *rule, const struct fusion_report *trig,
+                     char key[KEY_SZ])
+{
+    int64_t bucket = trig->start / rule->key_us - (trig->start < 0 && trig->start % rule->key_us);
+    if (fusion_report_located(trig)) {
+        double size = rule->key_m / M_PER_DEG;
+        snprintf(key, KEY_SZ, "%s/c:%lld,%lld/t:%lld", rule->name,
+                 (long long)floor(trig->lat / size), (long long)floor(trig->lon / size),
+                 (long long)bucket);
+    } else {
+        snprintf(key, KEY_SZ, "%s/z:%.64s/t:%lld", rule->name, trig->zone ? trig->zone : "",
+                 (long long)bucket);
+    }
+}
+
+/* ---- alerts ----------------------------------------------------------------------------- */
+
+static struct fusion_alert *alert_push(struct fusion *f, struct fusion_alert *a)
+{
+    if (f->nalerts == f->aalerts) {
+        f->aalerts = f->aalerts ? f->aalerts * 2 : 16;
+        f->alerts = xrealloc(f->alerts, f->aalerts * sizeof(*f->alerts));
+    }
+    f->alerts[f->nalerts++] = a;
+    return a;
+}
+
+static void touch(struct fusion *f, struct fusion_alert *a, bool created)
+{
+    for (size_t i = 0; i < f->ntouch; i++)
+        if (f->touch[i].a == a)
+            return;
+    if (f->ntouch == f->atouch) {
+        f->atouch = f->atouch ? f->atouch * 2 : 8;
+        f->touch = xrealloc(f->touch, f->atouch * sizeof(*f->touch));
+    }
+    f->touch[f->ntouch].a = a;
+    f->touch[f->ntouch].created = created;
+    f->ntouch++;
+}
+
+static void add_evidence(struct fusion *f, struct fusion_alert *a, const struct fusion_report *r,
+                         bool trigger)
+{
+    /* rule alerts are bounded (their views cost O(evidence^2)); escalation alerts need every
+     * counted report of their days and grow by days only */
+    if (a->kind == FUSION_ALERT_RULE &&
+        (a->evidence.n >= f->cfg.max_evidence || (trigger && a->triggers.n >= f->cfg.max_triggers)))
+        return;
+    bool added = trigger ? fusion_alert_add_trigger(a, r) : fusion_alert_add_evidence(a, r);
+    if (!added)
+        return;
+    struct recx *x = X(r);
+    x->in = xrealloc(x->in, (x->nin + 1) * sizeof(*x->in));
+    x->in[x->nin++] = a;
+}
+
+static struct fire *fire_of(const struct fusion *f, const struct fusion_report *r, size_t rule)
+{
+    struct recx *x = X(r);
+    for (size_t i = 0; i < x->nfires; i++)
+        if (x->fires[i].gen == f->gen && x->fires[i].rule == rule)
+            return &x->fires[i];
+    return NULL;
+}
+
+/* The open alert of rule that holds r as evidence (lowest id), or NULL. */
+static struct fusion_alert *holder(const struct fusion *f, const struct fusion_report *r,
+                                   const struct fusion_rule *rule, struct fusion_alert *best)
+{
+    struct recx *x = X(r);
+    for (size_t i = 0; i < x->nin; i++) {
+        struct fusion_alert *a = x->in[i];
+        if (a->rule == rule && a->rules == f->rules && fusion_alert_open(a) &&
+            (!best || a->id < best->id))
+            best = a;
+    }
+    return best;
+}
+
+static struct fusion_alert *target(struct fusion *f, size_t ri, const struct fusion_report *trig,
+                                   const struct fusion_rvec *sup,
+                                   const struct fusion_report *const *inc, size_t ninc)
+{
+    const struct fusion_rule *rule = &f->rules->rule[ri];
+    struct fire *fr = fire_of(f, trig, ri);
+    if (fr && fusion_alert_open(fr->alert))
+        return fr->alert;
+    struct fusion_alert *a = holder(f, trig, rule, NULL);
+    for (size_t i = 0; i < sup->n; i++)
+        a = holder(f, sup->v[i], rule, a);
+    for (size_t i = 0; i < ninc; i++)
+        a = holder(f, inc[i], rule, a);
+    if (a)
+        return a;
+    char key[KEY_SZ];
+    rule_key(rule, trig, key);
+    a = key_get(f, key);
+    if (a && fusion_alert_open(a) && a->rules == f->rules)
+        return a;
+    a = fusion_alert_new_rule((int64_t)f->nalerts + 1, key, f->rules, rule, &f->cfg.corr, now(f));
+    alert_push(f, a);
+    key_put(f, key, a);
+    touch(f, a, true);
+    return a;
+}
+
+/* Evaluates trig for rule ri and files a firing into its situation's alert. */
+static void evaluate(struct fusion *f, size_t ri, const struct fusion_report *trig)
+{
+    const struct fusion_rule *rule = &f->rules->rule[ri];
+    double reach = fusion_rule_reach_m(rule);
+    vtime_t treach = fusion_rule_reach_us(rule);
+    struct fusion_rvec pool = {0}, sup = {0};
+    fusion_corr_near(f->corr, trig, reach, trig->start - treach, trig->end + treach, &pool);
+    size_t ninc;
+    const struct fusion_report *const *inc =
+        fusion_incident_reports(fusion_corr_incident(trig), &ninc);
+    vtime_t at;
+    if (fusion_rule_eval(rule, &f->cfg.corr, trig, inc, ninc, pool.v, pool.n, &sup, &at)) {
+        struct fusion_alert *a = target(f, ri, trig, &sup, inc, ninc);
+        add_evidence(f, a, trig, true);
+        for (size_t i = 0; i < ninc; i++)
+            add_evidence(f, a, inc[i], false);
+        for (size_t i = 0; i < sup.n; i++)
+            add_evidence(f, a, sup.v[i], false);
+        struct fire *fr = fire_of(f, trig, ri);
+        if (!fr) {
+            struct recx *x = X(trig);
+            x->fires = xrealloc(x->fires, (x->nfires + 1) * sizeof(*x->fires));
+            fr = &x->fires[x->nfires++];
+            fr->gen = f->gen;
+            fr->rule = (uint32_t)ri;
+        }
+        fr->alert = a;
+        touch(f, a, false);
+    }
+    fusion_rvec_release(&pool);
+    fusion_rvec_release(&sup);
+}
+
+/* Evaluates y for rule ri once per add, when `me` could change its outcome. */
+static void consider(struct fusion *f, size_t ri, const struct fusion_report *y,
+                     const struct fusion_report *me, bool in_incident)
+{
+    const struct fusion_rule *rule = &f->rules->rule[ri];
+    struct recx *x = X(y);
+    uint64_t stamp = f->addno << 9 | (ri + 1);
+    if (x->stamp == stamp)
+        return;
+    if (!fusion_sel_match(&rule->match, NULL, y))
+        return;
+    if (y != me && !in_incident && !fusion_rule_relevant(rule, &f->cfg.corr, y, me))
+        return;
+    x->stamp = stamp;
+    evaluate(f, ri, y);
+}
+
+static bool rule_uses_incident(const struct fusion_rule *rule)
+{
+    if (rule->min_confidence > 0)
+        return true;
+    for (size_t i = 0; i < rule->nreq; i++)
+        for (size_t j = 0; j < rule->req[i].nalt; j++)
+            if (rule->req[i].alt[j].kind == FUSION_ALT_SOURCES)
+                return true;
+    return false;
+}
+
+static void run_rules(struct fusion *f, const struct fusion_report *me)
+{
+    struct fusion_rvec near = {0};
+    for (size_t ri = 0; ri < f->rules->n; ri++) {
+        const struct fusion_rule *rule = &f->rules->rule[ri];
+        consider(f, ri, me, me, true);
+        near.n = 0;
+        double reach = fusion_rule_reach_m(rule);
+        vtime_t treach = fusion_rule_reach_us(rule);
+        fusion_corr_near(f->corr, me, reach, me->start - treach, me->end + treach, &near);
+        for (size_t i = 0; i < near.n; i++)
+            consider(f, ri, near.v[i], me, false);
+        if (rule_uses_incident(rule)) {
+            size_t ninc;
+            const struct fusion_report *const *inc =
+                fusion_incident_reports(fusion_corr_incident(me), &ninc);
+            /* evaluate() may not add reports, so the incident array stays valid */
+            for (size_t i = 0; i < ninc; i++)
+                consider(f, ri, inc[i], me, true);
+        }
+    }
+    fusion_rvec_release(&near);
+}
+
+static void run_escalation(struct fusion *f, const struct fusion_report *me)
+{
+    struct fusion_esc_alarm *al = NULL;
+    size_t nal = 0;
+    fusion_esc_add(f->esc, me, &al, &nal);
+    const struct fusion_esc_params *p = &f->rules->esc;
+    for (size_t i = 0; i < nal; i++) {
+        char base[KEY_SZ / 2], key[KEY_SZ];
+        snprintf(base, sizeof(base), "escalation/%.64s", al[i].zone ? al[i].zone : "*");
+        struct fusion_alert *a = key_get(f, base);
+        if (!a || !fusion_alert_open(a) || !a->ndays ||
+            a->days[a->ndays - 1] < al[i].day - p->window_days) {
+            snprintf(key, sizeof(key), "%s/d:%lld", base, (long long)al[i].day);
+            a = fusion_alert_new_escalation((int64_t)f->nalerts + 1, key, p, al[i].zone, now(f));
+            alert_push(f, a);
+            key_put(f, base, a);
+            touch(f, a, true);
+        }
+        fusion_alert_add_day(a, al[i].day);
+        struct fusion_rvec ev = {0};
+        fusion_esc_reports(f->esc, al[i].zone, al[i].day - p->baseline_days - p->window_days + 1,
+                           al[i].day, &ev);
+        for (size_t k = 0; k < ev.n; k++)
+            add_evidence(f, a, ev.v[k], false);
+        fusion_rvec_release(&ev);
+        touch(f, a, false);
+    }
+    free(al);
+}
+
+/* ---- the facade ------------------------------------------------------------------------- */
+
+int fusion_new(const struct fusion_config *cfg, struct fusion_rules *rules, struct fusion **out)
+{
+    if (!rules)
+        return VIGIL_EINVAL;
+    struct fusion *f = xcalloc(1, sizeof(*f));
+    if (cfg)
+        f->cfg = *cfg;
+    else
+        fusion_config_default(&f->cfg);
+    if (!f->cfg.max_evidence)
+        f->cfg.max_evidence = 500;
+    if (!f->cfg.max_triggers)
+        f->cfg.max_triggers = 100;
+    f->rules = fusion_rules_ref(rules);
+    f->gen = 1;
+    f->corr = fusion_corr_new(&f->cfg.corr);
+    f->esc = fusion_esc_new(&rules->esc);
+    *out = f;
+    return 0;
+}
+
+void fusion_free(struct fusion *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < fusion_corr_count(f->corr); i++) {
+        struct recx *x = X(fusion_corr_at(f->corr, i));
+        free(x->fires);
+        free(x->in);
+    }
+    for (size_t i = 0; i < f->nalerts; i++)
+        fusion_alert_free(f->alerts[i]);
+    free(f->alerts);
+    for (size_t i = 0; i < f->skeys; i++)
+        free(f->keys[i].key);
+    free(f->keys);
+    free(f->touch);
+    fusion_esc_free(f->esc);
+    fusion_corr_free(f->corr);
+    fusion_rules_unref(f->rules);
+    free(f);
+}
+
+int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_events *ev)
+{
+    const struct fusion_report *me;
+    int rc = fusion_corr_add(f->corr, r, sizeof(struct recx), &me);
+    if (rc)
+        return rc;
+    f->addno++;
+    f->ntouch = 0;
+    run_rules(f, me);
+    run_escalation(f, me);
+    vtime_t t = now(f);
+    for (size_t i = 0; i < f->ntouch; i++) {
+        struct fusion_alert *a = f->touch[i].a;
+        bool changed = fusion_alert_refresh(a, t);
+        if (!changed && !f->touch[i].created)
+            continue;
+        if (ev->n == ev->alloc) {
+            ev->alloc = ev->alloc ? ev->alloc * 2 : 4;
+            ev->v = xrealloc(ev->v, ev->alloc * sizeof(*ev->v));
+        }
+        ev->v[ev->n].kind = f->touch[i].created ? FUSION_EV_CREATED : FUSION_EV_UPDATED;
+        ev->v[ev->n].alert = a;
+        ev->n++;
+    }
+    return 0;
+}
+
+void fusion_reload(struct fusion *f, struct fusion_rules *rules)
+{
+    struct fusion_rules *old = f->rules;
+    f->rules = fusion_rules_ref(rules);
+    f->gen++;
+    if (memcmp(&old->esc, &rules->esc, sizeof(rules->esc)) != 0) {
+        fusion_esc_free(f->esc);
+        f->esc = fusion_esc_new(&rules->esc);
+        for (size_t i = 0; i < fusion_corr_count(f->corr); i++) {
+            struct fusion_esc_alarm *al = NULL;
+            size_t nal = 0;
+            fusion_esc_add(f->esc, fusion_corr_at(f->corr, i), &al, &nal);
+            free(al);
+        }
+    }
+    fusion_rules_unref(old);
+}
+
+struct fusion_rules *fusion_rules(const struct fusion *f)
+{
+    return f->rules;
+}
+
+int fusion_replay(const struct fusion *live, const struct fusion_report *reps, size_t n,
+                  struct fusion **out, size_t *skipped)
+{
+    struct fusion *f;
+    int rc = fusion_new(&live->cfg, live->rules, &f);
+    if (rc)
+        return rc;
+    size_t skip = 0;
+    struct fusion_events ev = {0};
+    for (size_t i = 0; i < n; i++) {
+        ev.n = 0;
+        if (fusion_add(f, &reps[i], &ev))
+            skip++;
+    }
+    fusion_events_release(&ev);
+    if (skipped)
+        *skipped = skip;
+    *out = f;
+    return 0;
+}
+
+size_t fusion_alert_count(const struct fusion *f)
+{
+    return f->nalerts;
+}
+
+const struct fusion_alert *fusion_alert_at(const struct fusion *f, size_t i)
+{
+    return i < f->nalerts ? f->alerts[i] : NULL;
+}
+
+const struct fusion_alert *fusion_alert_get(const struct fusion *f, int64_t id)
+{
+    return id >= 1 && (uint64_t)id <= f->nalerts ? f->alerts[id - 1] : NULL;
+}
+
+int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_status to,
+                            const char *who, vtime_t at)
+{
+    struct fusion_alert *a = (struct fusion_alert *)(uintptr_t)fusion_alert_get(f, id);
+    if (!a)
+        return VIGIL_ENOENT;
+    return fusion_alert_transition(a, to, who, at);
+}
+
+const struct fusion_correlator *fusion_correlator(const struct fusion *f)
+{
+    return f->corr;
+}

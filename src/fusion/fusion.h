@@ -1,0 +1,107 @@
+/* fusion.h - the fusion engine: correlation, rules, escalation and alerts behind one facade.
+ *
+ * One engine instance is single-threaded (the caller serialises calls; the daemon runs it on
+ * its writer thread). It owns copies of every report added, the incidents, and the alerts.
+ * fusion_add() is the whole pipeline for one report, by event time:
+ *   1. correlate it into an incident (correlate.h);
+ *   2. for each rule, evaluate it as a trigger, and re-evaluate the triggers around it that it
+ *      could change (in its incident, or within the rule's reach) — bounded neighbourhood
+ *      queries, never a scan; firings join the open alert of their situation (alerts.h);
+ *   3. count it for escalation and turn alarms of completed days into alerts (escalation.h).
+ * Because every rule condition is monotone and each firing's evidence is complete, the alerts
+ * after a set of reports do not depend on the order in which they arrived (history imports).
+ *
+ * Situations (one open alert per situation): a firing joins, in this order, (a) the open alert
+ * its trigger already fires into, (b) the open alert of the same rule that already holds the
+ * trigger or any of its evidence (lowest id), (c) the open alert whose key is the rule, the
+ * trigger's grid cell (rule `key` size) and its time bucket; else it opens a new alert.
+ * Escalation alarms of a zone join its open escalation alert while the alarm days are at most
+ * window_days apart.
+ */
+#ifndef VIGIL_FUSION_FUSION_H
+#define VIGIL_FUSION_FUSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fusion/alerts.h"
+#include "fusion/confidence.h"
+#include "fusion/correlate.h"
+#include "fusion/escalation.h"
+#include "fusion/rules.h"
+
+struct fusion_config {
+    struct fusion_corr_params corr;
+    size_t max_evidence;         /* per rule alert; further reports are not added (500) */
+    size_t max_triggers;         /* per rule alert; further triggers are not added (100) */
+    vtime_t (*clock)(void *ctx); /* wall clock for created/updated (ts_now if NULL) */
+    void *clock_ctx;
+};
+
+/* Fills the defaults (fusion_corr_params_default, 500 and 100, ts_now). */
+void fusion_config_default(struct fusion_config *c);
+
+enum fusion_event_kind {
+    FUSION_EV_CREATED = 0,
+    FUSION_EV_UPDATED = 1, /* evidence or a computed field changed: re-send the alert */
+};
+
+struct fusion_event {
+    enum fusion_event_kind kind;
+    const struct fusion_alert *alert; /* engine-owned, valid until fusion_free */
+};
+
+/* What one fusion_add produced: at most one event per alert. */
+struct fusion_events {
+    struct fusion_event *v;
+    size_t n, alloc;
+};
+/* Frees the array (not the alerts) and empties it. */
+void fusion_events_release(struct fusion_events *ev);
+
+struct fusion;
+
+/* Creates an engine with cfg (copied; NULL for the defaults) and rules (the engine takes a
+ * reference of its own; the caller keeps theirs). Returns 0 and *out, VIGIL_EINVAL when rules
+ * is NULL. Free with fusion_free. */
+int fusion_new(const struct fusion_config *cfg, struct fusion_rules *rules, struct fusion **out);
+/* Frees the engine, its reports, incidents and alerts. NULL is a no-op. */
+void fusion_free(struct fusion *f);
+
+/* Adds one report (copied) and appends the alert events it caused to ev (which the caller
+ * initialises to {0} and releases). Returns 0; VIGIL_EINVAL for a report that
+ * fusion_report_check refuses, VIGIL_EEXIST for a seq already added (nothing changes). */
+int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_events *ev);
+
+/* Atomically replaces the rules (the engine takes a reference). Reports added from now on,
+ * and the triggers around them, are evaluated with the new set; existing alerts keep the rule
+ * they were raised by. When the escalation parameters change, the detector is rebuilt from
+ * the stored reports without raising alarms for days already judged. Re-running history
+ * under new rules is fusion_replay's job. */
+void fusion_reload(struct fusion *f, struct fusion_rules *rules);
+
+/* The current rules (borrowed). */
+struct fusion_rules *fusion_rules(const struct fusion *f);
+
+/* Replay: a NEW engine with live's configuration and current rules, fed reps[0..n) (history,
+ * in any order), so that rules can be back-tested without touching live's alerts. Reports
+ * that fusion_add refuses are skipped and counted in *skipped (may be NULL). Returns 0 and
+ * *out (the caller frees it). */
+int fusion_replay(const struct fusion *live, const struct fusion_report *reps, size_t n,
+                  struct fusion **out, size_t *skipped);
+
+/* Alerts, in creation order: count, the i-th, or the one with id (NULL if none). */
+size_t fusion_alert_count(const struct fusion *f);
+const struct fusion_alert *fusion_alert_at(const struct fusion *f, size_t i);
+const struct fusion_alert *fusion_alert_get(const struct fusion *f, int64_t id);
+
+/* Lifecycle transition of alert id (alerts.h). VIGIL_ENOENT for no such alert, else as
+ * fusion_alert_transition. */
+int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_status to,
+                            const char *who, vtime_t at);
+
+/* The correlator (incidents, stored reports), read-only. */
+const struct fusion_correlator *fusion_correlator(const struct fusion *f);
+
+#endif
