@@ -29,7 +29,8 @@ static const char usage[] =
     "user:NAME)\n"
     "  audit verify | export [--partner NAME]\n"
     "  import FORMAT FILE --as USER [--marking TLP] [--group NAME] [--on-error skip|abort]\n"
-    "  export FORMAT --as USER       stix, geojson or csv, filtered for USER\n";
+    "  export FORMAT --as USER       stix, geojson or csv, filtered for USER\n"
+    "  agreement load FILE --as USER | report daily --date D --as USER   ceasefire compliance\n";
 
 struct command {
     const char *name;
@@ -40,6 +41,7 @@ static const struct command commands[] = {
     {"init", cli_init},   {"serve", cli_serve}, {"partner", cli_partner}, {"user", cli_user},
     {"token", cli_token}, {"group", cli_group}, {"audit", cli_audit},
     {"import", cli_import}, {"export", cli_export},
+    {"agreement", cli_agreement}, {"report", cli_report},
 };
 
 int main(int argc, char **argv)

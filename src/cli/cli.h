@@ -18,6 +18,8 @@ int cli_group(const char *data, int argc, char **argv);
 int cli_audit(const char *data, int argc, char **argv);
 int cli_import(const char *data, int argc, char **argv);
 int cli_export(const char *data, int argc, char **argv);
+int cli_agreement(const char *data, int argc, char **argv);
+int cli_report(const char *data, int argc, char **argv);
 
 /* Shared by the subcommands: loads DIR/vigil.conf into cfg (initialised by the caller) and
  * opens the store. Prints the reason and returns nonzero on failure. */

@@ -1,0 +1,855 @@
+/* compliance.c - agreements in the store, candidate violations, the workflow, visibility. */
+#include "compliance/compliance.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "access/audit.h"
+#include "access/handling.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/uuid.h"
+#include "base/xalloc.h"
+#include "compliance/compliance_int.h"
+#include "stix/stix.h"
+
+/* ---- the agreement cache --------------------------------------------------------------- */
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cmp_set *cache; /* guarded by cache_lock */
+
+static int add_key(void *ctx, const struct store_agreement *a)
+{
+    return buf_addf(ctx, "%" PRId64 ":%s:%" PRId64 ":%d:%" PRId64 ";", a->seq, a->digest,
+                    a->acl.owner, a->acl.tlp, a->acl.group);
+}
+
+static int add_entry(void *ctx, const struct store_agreement *sa)
+{
+    struct cmp_set *set = ctx;
+    char msg[CMP_MSG_SZ];
+    set->v = xrealloc(set->v, (set->n + 1) * sizeof *set->v);
+    struct cmp_entry *e = &set->v[set->n];
+    if (cmp_agreement_parse_text(sa->doc, strlen(sa->doc), &e->a, NULL, msg)) {
+        log_error("compliance: stored agreement %s does not parse: %s", sa->id, msg);
+        return 0;
+    }
+    e->acl = sa->acl;
+    e->loaded = sa->loaded;
+    set->n++;
+    return 0;
+}
+
+static void set_free(struct cmp_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        cmp_agreement_release(&set->v[i].a);
+    free(set->v);
+    free(set->key);
+    free(set);
+}
+
+void cmp_set_put(struct cmp_set *set)
+{
+    if (!set)
+        return;
+    pthread_mutex_lock(&cache_lock);
+    bool last = --set->refs == 0;
+    pthread_mutex_unlock(&cache_lock);
+    if (last)
+        set_free(set);
+}
+
+int cmp_set_get(struct store_reader *r, struct cmp_set **out)
+{
+    *out = NULL;
+    struct buf key;
+    buf_init(&key, BUF_NOCAP);
+    int rc = store_agreements(r, false, add_key, &key);
+    if (rc) {
+        buf_release(&key);
+        return rc;
+    }
+    pthread_mutex_lock(&cache_lock);
+    if (cache && strcmp(cache->key, key.data) == 0) {
+        cache->refs++;
+        *out = cache;
+        pthread_mutex_unlock(&cache_lock);
+        buf_release(&key);
+        return 0;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    struct cmp_set *set = xcalloc(1, sizeof *set);
+    set->key = buf_detach(&key, NULL);
+    set->refs = 1;
+    rc = store_agreements(r, true, add_entry, set);
+    if (rc) {
+        set_free(set);
+        return rc;
+    }
+    pthread_mutex_lock(&cache_lock);
+    struct cmp_set *old = cache;
+    cache = set;
+    set->refs++; /* the cache's reference */
+    bool free_old = old && --old->refs == 0;
+    pthread_mutex_unlock(&cache_lock);
+    if (free_old)
+        set_free(old);
+    *out = set;
+    return 0;
+}
+
+const struct cmp_entry *cmp_set_find(const struct cmp_set *set, const char *id)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->v[i].a.id, id) == 0)
+            return &set->v[i];
+    return NULL;
+}
+
+const struct cmp_zone *cmp_entry_zone(const struct cmp_entry *e, const char *zone_id)
+{
+    for (size_t i = 0; e && i < e->a.nzones; i++)
+        if (strcmp(e->a.zones[i].id, zone_id) == 0)
+            return &e->a.zones[i];
+    return NULL;
+}
+
+/* ---- visibility ------------------------------------------------------------------------ */
+
+struct ev_check {
+    const struct policy_reader *reader;
+    bool all;
+};
+
+static int check_evidence(void *ctx, const struct store_evidence *e)
+{
+    struct ev_check *c = ctx;
+    if (policy_can_read(c->reader, &e->acl))
+        return 0;
+    c->all = false;
+    return 1;
+}
+
+bool cmp_visible(struct store_reader *r, const struct cmp_set *set,
+                 const struct policy_reader *reader, const struct store_violation *v)
+{
+    const struct cmp_entry *e = cmp_set_find(set, v->agreement);
+    if (!e || !policy_can_read(reader, &e->acl))
+        return false;
+    struct ev_check c = {reader, true};
+    if (store_evidence(r, v->seq, check_evidence, &c) < 0)
+        return false;
+    return c.all;
+}
+
+/* ---- resources ------------------------------------------------------------------------- */
+
+static json_t *ts_json(vtime_t t)
+{
+    char ts[TS_BUFSZ];
+    return json_string(ts_format(t, t % 1000 ? 6 : 3, ts));
+}
+
+static int add_evidence_id(void *ctx, const struct store_evidence *e)
+{
+    json_array_append_new(ctx, json_string(e->report));
+    return 0;
+}
+
+static int add_step(void *ctx, const struct store_violation_step *s)
+{
+    json_t *st = json_pack("{s:s?, s:s, s:o, s:s, s:s}", "from", s->from[0] ? s->from : NULL, "to",
+                           s->to, "at", ts_json(s->time), "by",
+                           s->user_name[0] ? s->user_name : "vigil", "reason", s->reason);
+    if (strcmp(s->from, s->to) == 0)
+        json_object_set_new(st, "note", json_true());
+    json_array_append_new(ctx, st);
+    return 0;
+}
+
+static int add_opinion(void *ctx, const struct store_opinion *o)
+{
+    json_t *v = json_loads(o->json, 0, NULL);
+    if (v)
+        json_array_append_new(ctx, v);
+    return 0;
+}
+
+json_t *cmp_violation_json(struct store_reader *r, const struct cmp_set *set,
+                           const struct store_violation *v, bool full)
+{
+    const struct cmp_entry *e = cmp_set_find(set, v->agreement);
+    const struct cmp_zone *z = cmp_entry_zone(e, v->zone);
+    json_t *o = json_pack(
+        "{s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}, s:s, s:s}", "id", v->id, "agreement", "id",
+        v->agreement, "name", e ? e->a.name : "", "zone", "id", v->zone, "name", z ? z->name : "",
+        "kind", z ? cmp_zone_kind_name(z->kind) : "", "party", v->party, "event", v->event);
+    if (v->mode[0])
+        json_object_set_new(o, "mode", json_string(v->mode));
+    json_object_set_new(o, "time", ts_json(v->time));
+    json_object_set_new(o, "location",
+                        v->has_point ? json_pack("{s:f, s:f}", "lat", v->lat, "lon", v->lon)
+                                     : json_pack("{s:s}", "area", v->area));
+    json_object_set_new(o, "status", json_string(v->status));
+    json_object_set_new(o, "report", json_string(v->report));
+    json_t *ev = json_array();
+    store_evidence(r, v->seq, add_evidence_id, ev);
+    json_object_set_new(o, "evidence", ev);
+    json_t *detail = json_loads(v->detail, 0, NULL);
+    if (detail)
+        json_object_set_new(o, "term", detail);
+    json_object_set_new(o, "created", ts_json(v->created));
+    json_object_set_new(o, "updated", ts_json(v->updated));
+    if (full) {
+        json_t *h = json_array(), *op = json_array();
+        store_violation_steps(r, v->seq, add_step, h);
+        store_opinions(r, v->seq, add_opinion, op);
+        json_object_set_new(o, "history", h);
+        json_object_set_new(o, "opinions", op);
+    }
+    return o;
+}
+
+json_t *compliance_violation_get(struct store_reader *r, const struct policy_reader *reader,
+                                 const char *id)
+{
+    struct cmp_set *set;
+    if (cmp_set_get(r, &set))
+        return NULL;
+    struct store_violation v;
+    json_t *out = NULL;
+    if (store_violation_get(r, id, &v) == 0 && cmp_visible(r, set, reader, &v))
+        out = cmp_violation_json(r, set, &v, true);
+    cmp_set_put(set);
+    return out;
+}
+
+/* Copies of the fields of a violation that outlive the statement that read it. */
+struct list_ctx {
+    struct store_reader *r;
+    const struct cmp_set *set;
+    const struct policy_reader *reader;
+    const struct compliance_filter *f;
+    json_t *out;
+};
+
+static int list_one(void *ctx, const struct store_violation *v)
+{
+    struct list_ctx *c = ctx;
+    if (!cmp_visible(c->r, c->set, c->reader, v))
+        return 0;
+    json_array_append_new(c->out, cmp_violation_json(c->r, c->set, v, false));
+    return 0;
+}
+
+/* A zone filter names a zone by id, or by name in any agreement. */
+static const char *zone_id_of(const struct cmp_set *set, const char *zone)
+{
+    for (size_t i = 0; i < set->n; i++)
+        for (size_t j = 0; j < set->v[i].a.nzones; j++)
+            if (strcasecmp(set->v[i].a.zones[j].name, zone) == 0)
+                return set->v[i].a.zones[j].id;
+    return zone;
+}
+
+int compliance_violations_list(struct store_reader *r, const struct policy_reader *reader,
+                               const struct compliance_filter *f, json_t **out)
+{
+    struct cmp_set *set;
+    *out = NULL;
+    int rc = cmp_set_get(r, &set);
+    if (rc)
+        return rc;
+    struct store_violation_query q = {
+        .since = f->since,
+        .until = f->until,
+        .status = f->status,
+        .party = f->party,
+        .zone = f->zone ? zone_id_of(set, f->zone) : NULL,
+    };
+    struct list_ctx c = {r, set, reader, f, json_array()};
+    rc = store_violations_query(r, &q, list_one, &c);
+    cmp_set_put(set);
+    if (rc)
+        json_decref(c.out);
+    else
+        *out = c.out;
+    return rc;
+}
+
+int compliance_agreements_list(struct store_reader *r, const struct policy_reader *reader,
+                               json_t **out)
+{
+    struct cmp_set *set;
+    int rc = cmp_set_get(r, &set);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < set->n; i++) {
+        const struct cmp_entry *e = &set->v[i];
+        if (!policy_can_read(reader, &e->acl))
+            continue;
+        const struct cmp_agreement *a = &e->a;
+        json_t *zones = json_array(), *parties = json_array(), *phases = json_array();
+        for (size_t j = 0; j < a->nzones; j++)
+            json_array_append_new(zones, json_pack("{s:s, s:s, s:s, s:f, s:O}", "id",
+                                                   a->zones[j].id, "name", a->zones[j].name, "kind",
+                                                   cmp_zone_kind_name(a->zones[j].kind),
+                                                   "distance_m", a->zones[j].distance_m, "geometry",
+                                                   a->zones[j].geometry));
+        for (size_t j = 0; j < a->nparties; j++) {
+            json_t *al = json_array();
+            for (size_t k = 0; k < a->parties[j].naliases; k++)
+                json_array_append_new(al, json_string(a->parties[j].aliases[k]));
+            json_array_append_new(parties,
+                                  json_pack("{s:s, s:s, s:o}", "name", a->parties[j].name,
+                                            "identity", a->parties[j].identity, "aliases", al));
+        }
+        for (size_t j = 0; j < a->nphases; j++)
+            json_array_append_new(phases, json_pack("{s:s, s:o, s:o}", "name", a->phases[j].name,
+                                                    "start", ts_json(a->phases[j].start),
+                                                    "deadline", ts_json(a->phases[j].deadline)));
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id", a->id, "name",
+                              a->name, "effective", ts_json(a->effective), "ends",
+                              a->ends == CMP_TIME_OPEN ? json_null() : ts_json(a->ends), "marking",
+                              tlp_name((enum tlp_level)e->acl.tlp), "loaded", ts_json(e->loaded),
+                              "parties", parties, "phases", phases, "zones", zones);
+        if (a->description)
+            json_object_set_new(o, "description", json_string(a->description));
+        json_array_append_new(arr, o);
+    }
+    cmp_set_put(set);
+    *out = arr;
+    return 0;
+}
+
+/* ---- evaluation ------------------------------------------------------------------------ */
+
+struct existing {
+    int64_t seq;
+    char *id;
+    char *status;
+    bool seen;
+};
+
+struct eval_ctx {
+    struct store_txn *t;
+    const char *report_id;
+    const struct store_acl *acl;
+    const struct event_report *r;
+    const struct cmp_agreement *a;
+    struct existing *ex;
+    size_t nex;
+    vtime_t now;
+};
+
+static int collect_existing(void *ctx, const struct store_violation *v)
+{
+    struct eval_ctx *c = ctx;
+    c->ex = xrealloc(c->ex, (c->nex + 1) * sizeof *c->ex);
+    c->ex[c->nex++] = (struct existing){v->seq, xstrdup(v->id), xstrdup(v->status), false};
+    return 0;
+}
+
+static json_t *act_json(const struct cmp_act *act)
+{
+    json_t *o = json_pack("{s:s}", "event", plover_event_name(act->event));
+    if (act->nmodes) {
+        json_t *m = json_array();
+        for (size_t i = 0; i < act->nmodes; i++)
+            json_array_append_new(m, json_string(act->modes[i]));
+        json_object_set_new(o, "modes", m);
+    }
+    return o;
+}
+
+static int on_match(void *ctx, const struct cmp_match *m)
+{
+    struct eval_ctx *c = ctx;
+    const struct cmp_agreement *a = c->a;
+    const char *party = a->parties[m->party].name;
+    char *key = xasprintf("violation:%s|%s|%s|%s|%" PRId64, a->id, m->zone->id, party, c->report_id,
+                          c->acl->owner);
+    char uuid[37], id[64];
+    profile_uuid5(PROFILE_UUID_NS, key, strlen(key), uuid);
+    free(key);
+    snprintf(id, sizeof id, "x-vigil-violation--%s", uuid);
+    char ts[TS_BUFSZ];
+    json_t *detail =
+        json_pack("{s:o, s:o, s:o}", "prohibited", act_json(m->act), "from",
+                  json_string(ts_format(m->term->from, 3, ts)), "until",
+                  m->term->until == CMP_TIME_OPEN ? json_null()
+                                                  : json_string(ts_format(m->term->until, 3, ts)));
+    char *dtext = vjson_dumps(detail);
+    json_decref(detail);
+    struct store_violation v = {
+        .id = id,
+        .agreement = a->id,
+        .zone = m->zone->id,
+        .party = party,
+        .report = c->report_id,
+        .report_owner = c->acl->owner,
+        .event = plover_event_name(c->r->event),
+        .mode = c->r->mode ? c->r->mode : "",
+        .time = c->r->start,
+        .has_point = c->r->has_point,
+        .lat = c->r->lat,
+        .lon = c->r->lon,
+        .area = c->r->area ? c->r->area : "",
+        .status = "reported",
+        .created = c->now,
+        .updated = c->now,
+        .detail = dtext,
+    };
+    int64_t seq;
+    bool created;
+    int rc = store_txn_violation_put(c->t, &v, &seq, &created);
+    free(dtext);
+    for (size_t i = 0; i < c->nex; i++)
+        if (c->ex[i].seq == seq)
+            c->ex[i].seen = true;
+    if (rc || !created)
+        return rc;
+    struct store_evidence e = {.report = c->report_id, .acl = *c->acl, .added = c->now};
+    rc = store_txn_evidence_add(c->t, seq, &e);
+    if (rc)
+        return rc;
+    char *why = xasprintf("candidate: %s by %s in %s (%s) of %s", plover_event_name(c->r->event),
+                          party, m->zone->name, cmp_zone_kind_name(m->zone->kind), a->name);
+    struct store_violation_step s = {.time = c->now, .to = "reported", .reason = why};
+    rc = store_txn_violation_step_add(c->t, seq, &s);
+    free(why);
+    return rc;
+}
+
+int compliance_evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
+                        const struct event_report *r)
+{
+    struct store_reader *rd = store_txn_reader(t);
+    int rc = store_txn_evidence_set_acl(t, report_id, acl);
+    if (rc)
+        return rc;
+    struct eval_ctx c = {.t = t, .report_id = report_id, .acl = acl, .r = r, .now = ts_now()};
+    struct store_violation_query q = {.report = report_id, .report_owner = acl->owner};
+    rc = store_violations_query(rd, &q, collect_existing, &c);
+    struct cmp_set *set = NULL;
+    if (!rc)
+        rc = cmp_set_get(rd, &set);
+    for (size_t i = 0; !rc && i < set->n; i++) {
+        c.a = &set->v[i].a;
+        int n = cmp_agreement_match(c.a, r, on_match, &c);
+        rc = n < 0 ? n : 0;
+    }
+    /* What the corrected report no longer shows. */
+    for (size_t i = 0; !rc && i < c.nex; i++) {
+        if (c.ex[i].seen)
+            continue;
+        if (strcmp(c.ex[i].status, "reported") == 0) {
+            rc = store_txn_violation_delete(t, c.ex[i].seq);
+            continue;
+        }
+        struct store_violation_step s = {
+            .time = c.now,
+            .from = c.ex[i].status,
+            .to = c.ex[i].status,
+            .reason = "the report was corrected and no longer shows this violation",
+        };
+        rc = store_txn_violation_step_add(t, c.ex[i].seq, &s);
+    }
+    for (size_t i = 0; i < c.nex; i++) {
+        free(c.ex[i].id);
+        free(c.ex[i].status);
+    }
+    free(c.ex);
+    cmp_set_put(set);
+    return rc;
+}
+
+/* ---- loading --------------------------------------------------------------------------- */
+
+bool compliance_can_review(const struct compliance_actor *who)
+{
+    return who->coordinator &&
+           (strcmp(who->role, "admin") == 0 || strcmp(who->role, "analyst") == 0);
+}
+
+/* Reports already stored, re-read to evaluate them against a new agreement. */
+struct backlog {
+    struct bl_item {
+        char *id;
+        struct store_acl acl;
+        char *doc;
+    } * v;
+    size_t n;
+};
+
+static int collect_report(void *ctx, const struct store_report *rep)
+{
+    struct backlog *b = ctx;
+    b->v = xrealloc(b->v, (b->n + 1) * sizeof *b->v);
+    b->v[b->n++] = (struct bl_item){xstrdup(rep->id), rep->acl, xstrdup(rep->doc)};
+    return 0;
+}
+
+/* Evaluates one indexed report document (the REST form, with id/partner/marking). */
+static int evaluate_doc(struct store_txn *t, const struct bl_item *it)
+{
+    json_t *doc = json_loads(it->doc, 0, NULL);
+    if (!doc)
+        return 0;
+    static const char *const extra[] = {"id", "partner", "marking", "group"};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+        json_object_del(doc, extra[i]);
+    struct event_report r;
+    char msg[REPORT_MSG_SZ];
+    int rc = report_from_json(doc, &r, msg);
+    json_decref(doc);
+    if (rc)
+        return 0; /* not a report this version understands: nothing to evaluate */
+    rc = compliance_evaluate(t, it->id, &it->acl, &r);
+    report_release(&r);
+    return rc;
+}
+
+static char *digest_hex(const char *text)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)text, strlen(text));
+    char *hex = xmalloc(2 * sizeof h + 1);
+    sodium_bin2hex(hex, 2 * sizeof h + 1, h, sizeof h);
+    return hex;
+}
+
+int compliance_load(struct store_txn *t, const struct compliance_actor *who, const char *text,
+                    size_t len, char id[80], char msg[CMP_MSG_SZ])
+{
+    id[0] = '\0';
+    if (!compliance_can_review(who)) {
+        snprintf(msg, CMP_MSG_SZ,
+                 "only admins and analysts of the coordination center load"
+                 " agreements");
+        return VIGIL_EPERM;
+    }
+    struct cmp_agreement a;
+    json_t *doc;
+    int rc = cmp_agreement_parse_text(text, len, &a, &doc, msg);
+    if (rc)
+        return rc;
+    struct store_reader *rd = store_txn_reader(t);
+    struct store_acl acl;
+    const char *gm = NULL;
+    char hmsg[HANDLING_MSG_SZ];
+    rc = handling_from_names(rd, a.marking ? a.marking : "green", a.group, who->default_tlp,
+                             who->partner, &acl, &gm, hmsg);
+    if (rc) {
+        snprintf(msg, CMP_MSG_SZ, "%s: %s", a.group ? "group" : "marking", hmsg);
+        goto out;
+    }
+    json_t *refs = json_pack("[s]", tlp_marking_id((enum tlp_level)acl.tlp));
+    if (gm)
+        json_array_append_new(refs, json_string(gm));
+    struct store_collection coll;
+    rc = store_collection_find(rd, "compliance", &coll);
+    json_t *objs = rc ? NULL : cmp_agreement_to_stix(&a, ts_now(), who->identity_id, refs);
+    json_decref(refs);
+    for (size_t i = 0; !rc && i < json_array_size(objs); i++) {
+        json_t *o = json_array_get(objs, i);
+        struct stix_common sc;
+        char smsg[STIX_MSG_SZ];
+        if (stix_validate(o, &sc, smsg)) {
+            snprintf(msg, CMP_MSG_SZ, "cannot publish the agreement over STIX: %s", smsg);
+            rc = VIGIL_EINVAL;
+            break;
+        }
+        char *json = vjson_dumps(o);
+        bool extdef = strcmp(sc.type, "extension-definition") == 0;
+        struct store_object_in in = {
+            .id = sc.id,
+            .type = sc.type,
+            .spec_version = sc.spec_version,
+            .version = sc.has_modified ? sc.modified : sc.created,
+            .acl = extdef ? (struct store_acl){.owner = who->partner, .tlp = TLP_CLEAR} : acl,
+            .json = json,
+            .json_len = strlen(json),
+        };
+        enum store_put_outcome outcome;
+        vtime_t added;
+        rc = store_txn_object_put(t, coll.id, &in, &outcome, &added);
+        if (rc == VIGIL_EPERM && extdef)
+            rc = 0; /* published already, by another partner's load */
+        else if (rc == VIGIL_EPERM)
+            snprintf(msg, CMP_MSG_SZ, "%s belongs to another partner", sc.id);
+        free(json);
+    }
+    json_decref(objs);
+    if (rc)
+        goto out;
+    char *text_doc = vjson_dumps(doc);
+    char *digest = digest_hex(text_doc);
+    struct store_agreement sa = {
+        .id = a.id,
+        .name = a.name,
+        .digest = digest,
+        .acl = acl,
+        .loaded = ts_now(),
+        .loaded_by = who->user,
+        .doc = text_doc,
+    };
+    rc = store_txn_agreement_put(t, &sa);
+    free(text_doc);
+    free(digest);
+    if (!rc) {
+        char *detail = xasprintf("{\"agreement\":\"%s\"}", a.id);
+        rc = audit_append(t, who->partner, who->user, "write", a.id, detail);
+        free(detail);
+    }
+    /* Reports stored before the agreement was loaded. */
+    struct backlog b = {0};
+    struct store_report_query q = {
+        .since = a.effective,
+        .until = a.ends == CMP_TIME_OPEN ? 0 : a.ends,
+        .future = 0,
+    };
+    bool more;
+    if (!rc)
+        rc = store_reports_query(rd, &q, collect_report, &b, &more);
+    for (size_t i = 0; i < b.n; i++) {
+        if (!rc)
+            rc = evaluate_doc(t, &b.v[i]);
+        free(b.v[i].id);
+        free(b.v[i].doc);
+    }
+    free(b.v);
+    if (!rc)
+        snprintf(id, 80, "%s", a.id);
+    else if (!msg[0])
+        snprintf(msg, CMP_MSG_SZ, "the store refused the agreement (%s)", vigil_strerror(rc));
+out:
+    json_decref(doc);
+    cmp_agreement_release(&a);
+    return rc;
+}
+
+/* ---- the workflow ---------------------------------------------------------------------- */
+
+static const char *const statuses[] = {"reported", "under_review", "confirmed", "not_confirmed",
+                                       "disputed"};
+
+bool compliance_status_valid(const char *status)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (strcmp(statuses[i], status) == 0)
+            return true;
+    return false;
+}
+
+bool compliance_transition_allowed(const char *from, const char *to)
+{
+    static const char *const edges[][2] = {
+        {"reported", "under_review"},      {"under_review", "confirmed"},
+        {"under_review", "not_confirmed"}, {"under_review", "disputed"},
+        {"disputed", "under_review"},
+    };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        if (strcmp(edges[i][0], from) == 0 && strcmp(edges[i][1], to) == 0)
+            return true;
+    return false;
+}
+
+/* Finds violation id for who inside t: VIGIL_ENOENT when it does not exist for them. The
+ * caller releases *set. Copies seq and status. */
+static int find_for(struct store_txn *t, const struct compliance_actor *who, const char *id,
+                    struct cmp_set **set, int64_t *seq, char status[32])
+{
+    struct store_reader *rd = store_txn_reader(t);
+    int rc = cmp_set_get(rd, set);
+    if (rc)
+        return rc;
+    struct store_violation v;
+    rc = store_violation_get(rd, id, &v);
+    if (!rc && !cmp_visible(rd, *set, who->reader, &v))
+        rc = VIGIL_ENOENT;
+    if (!rc) {
+        *seq = v.seq;
+        snprintf(status, 32, "%s", v.status);
+    }
+    return rc;
+}
+
+static json_t *reload(struct store_txn *t, const struct cmp_set *set, const char *id)
+{
+    struct store_reader *rd = store_txn_reader(t);
+    struct store_violation v;
+    if (store_violation_get(rd, id, &v))
+        return NULL;
+    return cmp_violation_json(rd, set, &v, true);
+}
+
+static int audit_violation(struct store_txn *t, const struct compliance_actor *who, const char *id,
+                           const char *what, const char *value)
+{
+    json_t *d = json_pack("{s:s}", what, value);
+    char *detail = vjson_dumps(d);
+    json_decref(d);
+    int rc = audit_append(t, who->partner, who->user, "write", id, detail);
+    free(detail);
+    return rc;
+}
+
+int compliance_transition(struct store_txn *t, const struct compliance_actor *who, const char *id,
+                          const char *to, const char *reason, json_t **out, char msg[CMP_MSG_SZ])
+{
+    *out = NULL;
+    struct cmp_set *set = NULL;
+    int64_t seq;
+    char from[32];
+    int rc = find_for(t, who, id, &set, &seq, from);
+    if (rc)
+        goto out;
+    if (!compliance_can_review(who)) {
+        snprintf(msg, CMP_MSG_SZ,
+                 "only analysts and admins of the coordination center review"
+                 " violations");
+        rc = VIGIL_EPERM;
+    } else if (!to || !compliance_status_valid(to)) {
+        snprintf(msg, CMP_MSG_SZ,
+                 "to: one of reported, under_review, confirmed, not_confirmed,"
+                 " disputed");
+        rc = VIGIL_EINVAL;
+    } else if (!reason || !reason[0] || strlen(reason) > 4096) {
+        snprintf(msg, CMP_MSG_SZ, "reason: say why (1 to 4096 bytes)");
+        rc = VIGIL_EINVAL;
+    } else if (!compliance_transition_allowed(from, to)) {
+        snprintf(msg, CMP_MSG_SZ, "a violation cannot go from %s to %s", from, to);
+        rc = VIGIL_ECONFLICT;
+    }
+    if (rc)
+        goto out;
+    vtime_t now = ts_now();
+    struct store_violation_step s = {now,  who->partner, who->user, who->user_name,
+                                     from, to,           reason};
+    rc = store_txn_violation_status(t, seq, to, now);
+    rc = rc ? rc : store_txn_violation_step_add(t, seq, &s);
+    rc = rc ? rc : audit_violation(t, who, id, "status", to);
+    if (!rc)
+        *out = reload(t, set, id);
+out:
+    cmp_set_put(set);
+    return rc;
+}
+
+int compliance_opinion_add(struct store_txn *t, const struct compliance_actor *who, const char *id,
+                           const char *opinion, const char *explanation, json_t **out,
+                           char msg[CMP_MSG_SZ])
+{
+    static const char *const values[] = {"strongly-disagree", "disagree", "neutral", "agree",
+                                         "strongly-agree"};
+    *out = NULL;
+    struct cmp_set *set = NULL;
+    int64_t seq;
+    char status[32];
+    int rc = find_for(t, who, id, &set, &seq, status);
+    if (rc)
+        goto out;
+    bool ok = false;
+    for (size_t i = 0; opinion && i < 5 && !ok; i++)
+        ok = strcmp(values[i], opinion) == 0;
+    if (strcmp(who->role, "reader") == 0) {
+        snprintf(msg, CMP_MSG_SZ, "readers do not add opinions");
+        rc = VIGIL_EPERM;
+    } else if (!ok) {
+        snprintf(msg, CMP_MSG_SZ,
+                 "opinion: strongly-disagree, disagree, neutral, agree or"
+                 " strongly-agree");
+        rc = VIGIL_EINVAL;
+    } else if (explanation && strlen(explanation) > 16384) {
+        snprintf(msg, CMP_MSG_SZ, "explanation: at most 16384 bytes");
+        rc = VIGIL_EINVAL;
+    }
+    if (rc)
+        goto out;
+    vtime_t now = ts_now();
+    char uuid[UUID_STRLEN + 1], oid[64], ts[TS_BUFSZ];
+    uuid_v4(uuid);
+    snprintf(oid, sizeof oid, "opinion--%s", uuid);
+    ts_format(now, 3, ts);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s]}", "type", "opinion",
+                          "spec_version", "2.1", "id", oid, "created", ts, "modified", ts,
+                          "created_by_ref", who->identity_id, "opinion", opinion, "authors",
+                          who->user_name, "object_refs", id);
+    if (explanation && explanation[0])
+        json_object_set_new(o, "explanation", json_string(explanation));
+    char *json = vjson_dumps(o);
+    json_decref(o);
+    struct store_opinion so = {now, who->partner, who->user, opinion, json};
+    rc = store_txn_opinion_add(t, seq, &so);
+    free(json);
+    rc = rc ? rc : audit_violation(t, who, id, "opinion", oid);
+    if (!rc)
+        *out = reload(t, set, id);
+out:
+    cmp_set_put(set);
+    return rc;
+}
+
+struct first_report {
+    bool found;
+    struct store_acl acl;
+};
+
+static int first_visible(void *ctx, const struct store_report *rep)
+{
+    struct first_report *f = ctx;
+    f->found = true;
+    f->acl = rep->acl;
+    return 1;
+}
+
+int compliance_evidence_add(struct store_txn *t, const struct compliance_actor *who, const char *id,
+                            const char *report, json_t **out, char msg[CMP_MSG_SZ])
+{
+    *out = NULL;
+    struct cmp_set *set = NULL;
+    int64_t seq;
+    char status[32];
+    int rc = find_for(t, who, id, &set, &seq, status);
+    if (rc)
+        goto out;
+    if (strcmp(who->role, "reader") == 0) {
+        snprintf(msg, CMP_MSG_SZ, "readers do not add evidence");
+        rc = VIGIL_EPERM;
+        goto out;
+    }
+    struct first_report f = {0};
+    if (!report || !stix_id_valid(report) || strncmp(report, "report--", 8) != 0)
+        rc = VIGIL_EINVAL;
+    else
+        rc = store_report_get(store_txn_reader(t), report, policy_visible, (void *)who->reader,
+                              first_visible, &f);
+    if (rc == VIGIL_EINVAL || (rc >= 0 && !f.found)) {
+        snprintf(msg, CMP_MSG_SZ, "report: no such report");
+        rc = VIGIL_ENOENT;
+    }
+    if (rc < 0)
+        goto out;
+    struct store_evidence e = {
+        .report = report, .acl = f.acl, .added = ts_now(), .added_by = who->user};
+    rc = store_txn_evidence_add(t, seq, &e);
+    if (rc == VIGIL_EEXIST) {
+        rc = 0; /* already there: nothing changes */
+    } else if (!rc) {
+        rc = audit_violation(t, who, id, "evidence", report);
+    }
+    if (!rc)
+        *out = reload(t, set, id);
+out:
+    cmp_set_put(set);
+    return rc;
+}

@@ -1,0 +1,131 @@
+/* compliance.h - ceasefire compliance (S8): agreements in the store, candidate violations found
+ * as reports arrive, the verification workflow, tallies and the daily report.
+ *
+ * Who sees a violation. A violation is derived from its evidence (event reports) and from its
+ * agreement, so it exists for a reader only when the reader may read the agreement AND EVERY
+ * report given as its evidence (policy_can_read on each). Everything computed from violations
+ * (lists, counts, tallies, daily reports, the map) only ever uses violations that pass this
+ * test for the reader, so no number changes because of evidence the reader cannot read. A
+ * partner who adds evidence with a narrower handling therefore narrows the audience of the
+ * violation: that is the price of never leaking (docs/COMPLIANCE.md).
+ *
+ * Writes run on the store's writer thread (functions taking a struct store_txn); reads take a
+ * reader. Agreements are parsed once and cached process-wide (keyed by their digests), so
+ * evaluating a report costs a few indexed reads and the geometry tests of the zones whose
+ * parties the report names.
+ */
+#ifndef VIGIL_COMPLIANCE_COMPLIANCE_H
+#define VIGIL_COMPLIANCE_COMPLIANCE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "access/policy.h"
+#include "base/buf.h"
+#include "compliance/agreement.h"
+#include "intel/profile.h"
+#include "store/store.h"
+
+/* Who acts on compliance data: a user of a partner. */
+struct compliance_actor {
+    int64_t partner, user;
+    const char *user_name;
+    const char *role;        /* admin, analyst, reporter, reader */
+    bool coordinator;        /* the partner is the coordination center */
+    int default_tlp;         /* the partner's default marking */
+    const char *identity_id; /* the partner's STIX identity */
+    const struct policy_reader *reader;
+};
+
+/* True for the users who load agreements and move violations through the workflow: admins
+ * and analysts of the coordination center. */
+bool compliance_can_review(const struct compliance_actor *who);
+
+/* Loads an agreement file (text[0..len)) as who, inside t: validates it (VIGIL_EINVAL with
+ * msg naming the place in the file; nothing written), stores it (replacing an agreement with
+ * the same id), publishes its STIX objects in the `compliance` collection, audits the write,
+ * and evaluates the reports already stored since its effective time against it. VIGIL_EPERM
+ * when who may not load agreements. Writes the agreement id into id[80]. */
+int compliance_load(struct store_txn *t, const struct compliance_actor *who, const char *text,
+                    size_t len, char id[80], char msg[CMP_MSG_SZ]);
+
+/* Evaluates report r (stored as report_id, handled as acl) against every agreement, inside
+ * the transaction that indexes it: creates the candidate violations it shows (status
+ * `reported`), updates those it already had, drops those it no longer shows while they are
+ * still `reported` (later ones keep their status and get a note in their history), and gives
+ * the report's evidence rows its handling. Returns 0 or a store error. */
+int compliance_evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
+                        const struct event_report *r);
+
+/* The workflow: reported -> under_review -> confirmed | not_confirmed | disputed, and
+ * disputed -> under_review. */
+bool compliance_status_valid(const char *status);
+bool compliance_transition_allowed(const char *from, const char *to);
+
+/* Moves violation id to status `to` with a reason, as who. Returns 0 and the violation's new
+ * resource in *out (new reference); VIGIL_ENOENT when who cannot see it; VIGIL_EPERM when
+ * who is not a reviewer; VIGIL_EINVAL (msg) for an unknown status or an empty reason;
+ * VIGIL_ECONFLICT (msg) for a transition the workflow does not allow. */
+int compliance_transition(struct store_txn *t, const struct compliance_actor *who, const char *id,
+                          const char *to, const char *reason, json_t **out, char msg[CMP_MSG_SZ]);
+
+/* Adds who's opinion (a STIX opinion-enum value: strongly-disagree, disagree, neutral, agree,
+ * strongly-agree) with an explanation (may be NULL) about violation id, as a STIX `opinion`
+ * object. *out as compliance_transition. VIGIL_ENOENT, VIGIL_EPERM (readers), VIGIL_EINVAL. */
+int compliance_opinion_add(struct store_txn *t, const struct compliance_actor *who, const char *id,
+                           const char *opinion, const char *explanation, json_t **out,
+                           char msg[CMP_MSG_SZ]);
+
+/* Adds report `report` (which who must be able to read: VIGIL_ENOENT with msg otherwise) as
+ * evidence of violation id. Adding a report twice changes nothing. *out as above. */
+int compliance_evidence_add(struct store_txn *t, const struct compliance_actor *who, const char *id,
+                            const char *report, json_t **out, char msg[CMP_MSG_SZ]);
+
+/* The resource of violation id for reader (history and opinions included), or NULL when it
+ * does not exist for the reader (or on a store error). */
+json_t *compliance_violation_get(struct store_reader *r, const struct policy_reader *reader,
+                                 const char *id);
+
+struct compliance_filter {
+    vtime_t since, until; /* event time in [since, until); 0 = unbounded */
+    const char *status;   /* NULL = any */
+    const char *party;
+    const char *zone; /* zone id or name */
+};
+
+/* The violations reader may see that match f, oldest event first, as a new JSON array in
+ * *out (without history and opinions). */
+int compliance_violations_list(struct store_reader *r, const struct policy_reader *reader,
+                               const struct compliance_filter *f, json_t **out);
+
+/* The agreements reader may read, as a new JSON array of their documents (with "id",
+ * "loaded"). */
+int compliance_agreements_list(struct store_reader *r, const struct policy_reader *reader,
+                               json_t **out);
+
+/* Tallies for the UTC days [from, from + ndays) (from at 00:00Z, 1 <= ndays <= 366), computed
+ * only from violations reader may see: counts by party x zone x day (all and confirmed),
+ * totals, per-day counts with rolling 7-day rates (mean per day over the day and the 6 before
+ * it), and the change from the previous period of the same length. docs/COMPLIANCE.md shows
+ * the shape. Returns 0 and a new object in *out. */
+int compliance_tallies(struct store_reader *r, const struct policy_reader *reader, vtime_t from,
+                       int ndays, json_t **out);
+
+enum compliance_format { COMPLIANCE_HTML, COMPLIANCE_JSON, COMPLIANCE_CSV };
+
+/* Parses "html", "json", "csv". VIGIL_EINVAL otherwise. */
+int compliance_format_parse(const char *s, enum compliance_format *out);
+
+/* The daily compliance report of the UTC day starting at `day`, for reader, appended to out:
+ * summary, change from the previous day, confirmed violations, and (HTML) an inline SVG map of
+ * the zones and the day's violations. JSON and CSV carry the same data for machines. */
+int compliance_daily(struct store_reader *r, const struct policy_reader *reader, vtime_t day,
+                     enum compliance_format fmt, struct buf *out);
+
+/* Parses "YYYY-MM-DD" (or an RFC 3339 timestamp, truncated) into the start of its UTC day. */
+int compliance_day_parse(const char *s, vtime_t *out);
+
+#define COMPLIANCE_DAY_US (INT64_C(86400) * 1000000)
+
+#endif
