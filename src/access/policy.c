@@ -36,6 +36,11 @@ bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl)
     }
 }
 
+bool policy_may_leave_hub(const struct store_acl *acl)
+{
+    return acl->tlp != TLP_AMBER_STRICT;
+}
+
 bool policy_visible(void *ctx, const struct store_acl *acl)
 {
     return policy_can_read(ctx, acl);

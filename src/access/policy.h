@@ -43,6 +43,10 @@ struct policy_reader {
  *  - unknown markings: the owner only. Roles (admin included) never widen this. */
 bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl);
 
+/* False for objects that must never leave the hub (TLP:AMBER+STRICT): no export to other
+ * hubs, no webhook to a partner's own system. Readers inside the hub are policy_can_read's. */
+bool policy_may_leave_hub(const struct store_acl *acl);
+
 /* Adapter with the signature of store_query.visible; ctx is a struct policy_reader. */
 bool policy_visible(void *ctx, const struct store_acl *acl);
 

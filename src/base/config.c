@@ -47,6 +47,8 @@ static const struct key keys[] = {
     {"request_deadline", K_LONG, F(request_deadline), "60", 1, 3600,
      "Seconds a client may take to send one whole request (headers and body); slower ones "
      "are cut off."},
+    {"sse_heartbeat", K_LONG, F(sse_heartbeat), "15", 1, 3600,
+     "Seconds between heartbeat comments on a quiet live stream (/api/v1/stream)."},
     {"rate_limit", K_LONG, F(rate_limit), "6000", 0, 10000000,
      "Requests per minute per API token; 0 turns the limit off. Over it: 429 + Retry-After."},
     {"read_connections", K_LONG, F(read_connections), "8", 1, 256,

@@ -25,6 +25,7 @@ struct config {
     long per_ip_connection_limit;
     long request_timeout;  /* seconds a connection may stay idle before it is cut */
     long request_deadline; /* seconds to receive one whole request */
+    long sse_heartbeat;    /* seconds between heartbeats on a quiet live stream */
     long rate_limit;       /* requests per minute per token; 0 = no limit */
     long read_connections; /* read-only store connections */
     char *tls_cert;        /* PEM certificate file; empty = plain HTTP */

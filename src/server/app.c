@@ -16,6 +16,7 @@
 #include "base/xalloc.h"
 #include "server/ratelimit.h"
 #include "server/rest.h"
+#include "server/webhooks.h"
 #include "server/static.h"
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
@@ -158,6 +159,14 @@ int app_partner_names(struct app *a, int64_t partner, char identity[80], char na
     return rc;
 }
 
+/* After every commit: live streams and the webhook sender look for new events. */
+static void on_commit(void *ctx)
+{
+    struct app *a = ctx;
+    http_server_wake(a->http);
+    webhook_sender_poke(a->webhooks);
+}
+
 /* Looks up the ids of the hub's collections. */
 static int load_collections(struct app *a, char msg[APP_MSG_SZ])
 {
@@ -266,6 +275,8 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         {taxii_routes, taxii_nroutes},
         {rest_admin_routes, rest_admin_nroutes},
         {rest_report_routes, rest_report_nroutes},
+        {rest_stream_routes, rest_stream_nroutes},
+        {rest_compliance_routes, rest_compliance_nroutes},
         {static_routes, static_nroutes}, /* last: every API route wins */
     };
     size_t n = 0;
@@ -317,12 +328,16 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         store_close(a->store);
         return rc;
     }
+    a->webhooks = webhook_sender_start(a->store);
+    store_set_commit_hook(a->store, on_commit, a);
     return 0;
 }
 
 void app_stop(struct app *a)
 {
+    store_set_commit_hook(a->store, NULL, NULL);
     http_server_stop(a->http);
+    webhook_sender_stop(a->webhooks);
     ratelimit_free(a->limiter);
     store_close(a->store);
     memset(a, 0, sizeof *a);

@@ -26,7 +26,8 @@ struct app {
     int64_t coll_reports;                  /* collection ids, looked up at start */
     int64_t coll_alerts;
     int64_t coll_compliance;
-    struct ratelimit *limiter; /* per-credential request rate */
+    struct ratelimit *limiter;        /* per-credential request rate */
+    struct webhook_sender *webhooks;  /* delivers the outbox */
 };
 
 /* Opens the store in data_dir and serves on cfg->listen. Returns 0 or an error with msg. */

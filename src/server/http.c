@@ -103,7 +103,23 @@ struct http_server {
     struct conn_rec *conns;
     bool stopping;
     bool reaper_started;
+    pthread_mutex_t streams_mu; /* guards streams (never held with conns_mu) */
+    struct stream *streams;
+    atomic_bool closing;        /* http_server_stop() has begun */
     pthread_t reaper;
+};
+
+/* A streamed response in flight. */
+struct stream {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    http_stream_fn next;
+    void *ctx;
+    void (*free_ctx)(void *ctx);
+    struct buf pending;      /* produced, not yet handed to MHD */
+    size_t off;
+    bool asleep;             /* suspended until woken */
+    struct stream *prev, *nxt;
 };
 
 /* An open connection. */
@@ -406,6 +422,101 @@ int http_metrics_write(struct http_server *srv, struct buf *b)
 
 /* ---- responses ------------------------------------------------------------------------ */
 
+void http_resp_stream(struct http_resp *resp, http_stream_fn next, void *ctx,
+                      void (*free_ctx)(void *ctx))
+{
+    resp->stream = next;
+    resp->stream_ctx = ctx;
+    resp->stream_free = free_ctx;
+}
+
+/* MHD asks for more of a stream: hands out what is pending, else asks the producer; with
+ * nothing to send, suspends the connection until the next wake. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct stream *st = cls;
+    if (st->off == st->pending.len) {
+        buf_reset(&st->pending);
+        st->off = 0;
+        if (atomic_load(&st->srv->closing) || st->next(st->ctx, &st->pending) < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (st->pending.len == 0) {
+            pthread_mutex_lock(&st->srv->streams_mu);
+            st->asleep = true;
+            MHD_suspend_connection(st->conn);
+            pthread_mutex_unlock(&st->srv->streams_mu);
+            return 0;
+        }
+    }
+    size_t n = st->pending.len - st->off;
+    if (n > max)
+        n = max;
+    memcpy(out, st->pending.data + st->off, n);
+    st->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *st = cls;
+    struct http_server *srv = st->srv;
+    pthread_mutex_lock(&srv->streams_mu);
+    if (st->prev)
+        st->prev->nxt = st->nxt;
+    else
+        srv->streams = st->nxt;
+    if (st->nxt)
+        st->nxt->prev = st->prev;
+    pthread_mutex_unlock(&srv->streams_mu);
+    if (st->free_ctx)
+        st->free_ctx(st->ctx);
+    buf_release(&st->pending);
+    free(st);
+}
+
+void http_server_wake(struct http_server *srv)
+{
+    if (!srv)
+        return;
+    pthread_mutex_lock(&srv->streams_mu);
+    for (struct stream *st = srv->streams; st; st = st->nxt) {
+        if (st->asleep) {
+            st->asleep = false;
+            MHD_resume_connection(st->conn);
+        }
+    }
+    pthread_mutex_unlock(&srv->streams_mu);
+}
+
+/* The MHD response of a streamed http_resp (ownership of the producer moves to it). */
+static struct MHD_Response *stream_response(struct http_exchange *ex)
+{
+    struct stream *st = xcalloc(1, sizeof *st);
+    st->srv = ex->srv;
+    st->conn = ex->conn;
+    st->next = ex->resp.stream;
+    st->ctx = ex->resp.stream_ctx;
+    st->free_ctx = ex->resp.stream_free;
+    ex->resp.stream_free = NULL;
+    buf_init(&st->pending, BUF_NOCAP);
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
+    if (!r) {
+        if (st->free_ctx)
+            st->free_ctx(st->ctx);
+        buf_release(&st->pending);
+        free(st);
+        return NULL;
+    }
+    pthread_mutex_lock(&ex->srv->streams_mu);
+    st->nxt = ex->srv->streams;
+    if (st->nxt)
+        st->nxt->prev = st;
+    ex->srv->streams = st;
+    pthread_mutex_unlock(&ex->srv->streams_mu);
+    return r;
+}
+
 /* Queues ex->resp on the connection and records it in the metrics. */
 static enum MHD_Result send_resp(struct http_exchange *ex)
 {
@@ -414,13 +525,18 @@ static enum MHD_Result send_resp(struct http_exchange *ex)
         log_warn("http: handler for %s set status %d; answering 500", ex->req.route, resp->status);
         resp->status = 500;
     }
-    size_t len;
-    char *data = buf_detach(&resp->body, &len);
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(data);
-        return MHD_NO;
+    struct MHD_Response *r;
+    if (resp->stream && resp->status < 300) {
+        r = stream_response(ex);
+    } else {
+        size_t len;
+        char *data = buf_detach(&resp->body, &len);
+        r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (!r)
+            free(data);
     }
+    if (!r)
+        return MHD_NO;
     if (!resp_has_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE)) {
         const char *ct = resp->content_type ? resp->content_type : "application/json";
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
@@ -653,6 +769,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 static void exchange_free(struct http_exchange *ex)
 {
+    if (ex->resp.stream_free)
+        ex->resp.stream_free(ex->resp.stream_ctx); /* a stream never started */
     if (ex->req.auth && ex->req.auth_free)
         ex->req.auth_free(ex->req.auth);
     buf_release(&ex->body);
@@ -724,6 +842,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 static void *reaper_main(void *arg)
 {
     struct http_server *srv = arg;
+    int64_t last_wake = ts_monotonic_us();
     pthread_mutex_lock(&srv->conns_mu);
     while (!srv->stopping) {
         struct timespec ts;
@@ -734,8 +853,17 @@ static void *reaper_main(void *arg)
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&srv->conns_cv, &srv->conns_mu, &ts);
+        if (srv->stopping)
+            break;
         int64_t now = ts_monotonic_us();
-        for (struct conn_rec *r = srv->conns; r; r = r->next) {
+        if (now - last_wake >= 1000000) {
+            /* Streams produce heartbeats and notice departed clients. */
+            pthread_mutex_unlock(&srv->conns_mu);
+            http_server_wake(srv);
+            pthread_mutex_lock(&srv->conns_mu);
+            last_wake = now;
+        }
+        for (struct conn_rec *r = srv->conns; r && srv->deadline_us; r = r->next) {
             long long since = atomic_load(&r->busy_since);
             if (since && now - since > srv->deadline_us && r->fd >= 0) {
                 log_info("http: cutting off a client that took over %lld s to send a request",
@@ -980,6 +1108,7 @@ static void server_free(struct http_server *srv)
     free(srv->hists);
     pthread_mutex_destroy(&srv->mu);
     pthread_mutex_destroy(&srv->conns_mu);
+    pthread_mutex_destroy(&srv->streams_mu);
     pthread_cond_destroy(&srv->conns_cv);
     free(srv);
 }
@@ -1001,6 +1130,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, c
     struct http_server *srv = xcalloc(1, sizeof *srv);
     pthread_mutex_init(&srv->mu, NULL);
     pthread_mutex_init(&srv->conns_mu, NULL);
+    pthread_mutex_init(&srv->streams_mu, NULL);
+    atomic_init(&srv->closing, false);
     pthread_cond_init(&srv->conns_cv, NULL);
     srv->deadline_us = (int64_t)cfg->deadline_s * 1000000;
     atomic_init(&srv->conns_open, 0);
@@ -1030,7 +1161,8 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, c
     if (rc)
         goto out;
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (v6)
         flags |= MHD_USE_IPv6;
     struct MHD_OptionItem opts[12];
@@ -1080,7 +1212,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, c
         rc = VIGIL_EIO;
         goto out;
     }
-    if (srv->deadline_us && pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0)
+    if (pthread_create(&srv->reaper, NULL, reaper_main, srv) == 0)
         srv->reaper_started = true;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : port;
@@ -1107,13 +1239,15 @@ void http_server_stop(struct http_server *srv)
         return;
     /* MHD_stop_daemon joins the worker threads, so running handlers finish first, and
      * every open request gets its completion notification (which frees it) */
-    if (srv->reaper_started) {
-        pthread_mutex_lock(&srv->conns_mu);
-        srv->stopping = true;
-        pthread_cond_signal(&srv->conns_cv);
-        pthread_mutex_unlock(&srv->conns_mu);
+    /* Streams end (stream_read sees closing) and none may stay suspended for the stop. */
+    atomic_store(&srv->closing, true);
+    http_server_wake(srv);
+    pthread_mutex_lock(&srv->conns_mu);
+    srv->stopping = true;
+    pthread_cond_signal(&srv->conns_cv);
+    pthread_mutex_unlock(&srv->conns_mu);
+    if (srv->reaper_started)
         pthread_join(srv->reaper, NULL);
-    }
     if (srv->d)
         MHD_stop_daemon(srv->d);
     server_free(srv);

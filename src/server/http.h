@@ -90,6 +90,11 @@ const char *http_query(const struct http_req *req, const char *key);
 int http_query_foreach(const struct http_req *req,
                        int (*fn)(void *ctx, const char *key, const char *value), void *ctx);
 
+/* A streamed response's producer: appends what is ready to out and returns 0, or returns a
+ * negative value to end the stream. Appending nothing lets the connection sleep (freeing its
+ * worker thread) until http_server_wake() or the next wake tick (once a second). */
+typedef int (*http_stream_fn)(void *ctx, struct buf *out);
+
 struct http_resp {
     int status;                 /* default 200 */
     const char *content_type;   /* static string; default "application/json" */
@@ -97,6 +102,9 @@ struct http_resp {
     size_t nheaders;
     char *header_names[HTTP_MAX_RESP_HEADERS];  /* owned */
     char *header_values[HTTP_MAX_RESP_HEADERS]; /* owned */
+    http_stream_fn stream;      /* set by http_resp_stream() */
+    void *stream_ctx;
+    void (*stream_free)(void *ctx);
 };
 
 /* Adds a response header (copied). Headers past HTTP_MAX_RESP_HEADERS are dropped. */
@@ -104,6 +112,14 @@ void http_resp_header(struct http_resp *resp, const char *name, const char *valu
 /* Sets status, content type and a body copied from text. */
 void http_resp_text(struct http_resp *resp, int status, const char *content_type,
                     const char *text);
+
+/* Makes the response a stream of unknown length (e.g. Server-Sent Events) produced by next.
+ * The body buffer is ignored. free_ctx(ctx) is called once the stream is over (it ended, the
+ * client left, or the server stops); it may be NULL. */
+void http_resp_stream(struct http_resp *resp, http_stream_fn next, void *ctx,
+                      void (*free_ctx)(void *ctx));
+/* Wakes every sleeping stream so that its producer runs again. Any thread may call it. */
+void http_server_wake(struct http_server *srv);
 
 /* Starts the server. Returns 0, or a negative VIGIL_E* code with a message in msg[256]. */
 int http_server_start(const struct http_config *cfg, struct http_server **out, char *msg);

@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "access/audit.h"
+#include "access/events.h"
 #include "access/handling.h"
 #include "access/policy.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "base/uuid.h"
 #include "base/xalloc.h"
+#include "compliance/compliance.h"
 
 void ingest_prepare(struct ingest_item *it, json_t *obj, int64_t owner)
 {
@@ -82,6 +84,7 @@ static int index_report(struct store_txn *t, const char *id, const struct store_
         .doc = doc,
     };
     int rc = store_txn_report_index(t, &in);
+    rc = rc ? rc : compliance_evaluate(t, id, acl, r); /* candidate violations (S8) */
     buf_release(&text);
     return rc;
 }
@@ -121,6 +124,8 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
         json_t *doc = report_doc(&r, it->in.id, a->partner_name, &it->in.acl);
         char *text = vjson_dumps(doc);
         rc = index_report(t, it->in.id, &it->in.acl, &r, text);
+        if (!rc)
+            rc = events_publish(t, "report", &it->in.acl, text, NULL);
         free(text);
         json_decref(doc);
         report_release(&r);
@@ -202,6 +207,8 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
     json_decref(objs);
     if (!rc)
         rc = index_report(t, id, &acl, r, text);
+    if (!rc)
+        rc = events_publish(t, "report", &acl, text, NULL);
     free(text);
     if (rc) {
         json_decref(d);

@@ -19,7 +19,11 @@ bool rest_can_write(struct http_req *req, struct http_resp *resp);
 
 extern const struct http_route rest_admin_routes[];
 extern const size_t rest_admin_nroutes;
+extern const struct http_route rest_stream_routes[];
+extern const size_t rest_stream_nroutes;
 extern const struct http_route rest_report_routes[];
 extern const size_t rest_report_nroutes;
+extern const struct http_route rest_compliance_routes[];
+extern const size_t rest_compliance_nroutes;
 
 #endif

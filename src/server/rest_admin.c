@@ -5,6 +5,7 @@
  *  - analysts and admins create sharing groups owned by their partner;
  *  - read-only tokens write nothing.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,7 +452,123 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
     rest_reply(resp, 200, json_pack("{s:o}", "entries", arr));
 }
 
+/* ---- webhooks ----------------------------------------------------------------------- */
+
+struct hook_add {
+    const struct auth_principal *actor;
+    const char *url, *secret, *kinds;
+    int64_t id;
+};
+
+static int hook_add_txn(struct store_txn *t, void *arg)
+{
+    struct hook_add *h = arg;
+    int rc = store_txn_webhook_add(t, h->actor->user, h->url, h->secret, h->kinds, &h->id);
+    return rc ? rc : audit_append(t, h->actor->partner, h->actor->user, "admin", h->url,
+                                  "{\"op\":\"webhook add\"}");
+}
+
+static void h_webhook_add(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    if (strcmp(p->role, "admin") != 0 && strcmp(p->role, "analyst") != 0) {
+        app_error(req, resp, 403, "forbidden", "admins and analysts subscribe webhooks");
+        return;
+    }
+    static const char *const fields[] = {"url", "secret", "kinds", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    const char *url = vjson_str(body, "url"), *secret = vjson_str(body, "secret");
+    const char *kinds = vjson_str(body, "kinds");
+    char made[44];
+    if (!secret) {
+        unsigned char raw[32];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2base64(made, sizeof made, raw, sizeof raw,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        secret = made;
+    }
+    const char *why = NULL;
+    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+        strlen(url) > 2048 || strpbrk(url, " \r\n"))
+        why = "url: an http:// or https:// URL is required";
+    else if (strlen(secret) < 16 || strlen(secret) > 256)
+        why = "secret: 16 to 256 characters (or leave it out to get one)";
+    else if (kinds && strlen(kinds) > 100)
+        why = "kinds: a comma-separated list such as report,alert,violation";
+    if (why) {
+        json_decref(body);
+        app_error(req, resp, 400, "bad request", why);
+        return;
+    }
+    struct hook_add h = {p, url, secret, kinds ? kinds : "", 0};
+    int rc = store_write(a->store, hook_add_txn, &h);
+    if (rc)
+        app_error(req, resp, 500, "cannot add the webhook", NULL);
+    else
+        rest_reply(resp, 201, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)h.id, "url",
+                                        url, "secret", secret, "kinds", h.kinds));
+    json_decref(body);
+}
+
+static int add_hook(void *ctx, const struct store_webhook *w)
+{
+    json_array_append_new(ctx, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)w->id, "url",
+                                         w->url, "kinds", w->kinds));
+    return 0;
+}
+
+static void h_webhooks(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    struct store_reader *r;
+    if (store_read_begin(a->store, &r)) {
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
+    json_t *arr = json_array();
+    store_webhooks(r, p->user, add_hook, arr);
+    store_read_end(r);
+    rest_reply(resp, 200, json_pack("{s:o}", "webhooks", arr));
+}
+
+struct hook_off {
+    int64_t id, user;
+};
+
+static int hook_off_txn(struct store_txn *t, void *arg)
+{
+    struct hook_off *h = arg;
+    return store_txn_webhook_disable(t, h->id, h->user);
+}
+
+static void h_webhook_delete(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    char *end;
+    long long id = strtoll(http_param(req, "id"), &end, 10);
+    struct hook_off h = {id, p->user};
+    int rc = *end || id <= 0 ? VIGIL_ENOENT : store_write(a->store, hook_off_txn, &h);
+    if (rc == VIGIL_ENOENT)
+        app_error(req, resp, 404, "no such webhook", NULL);
+    else if (rc)
+        app_error(req, resp, 500, "cannot remove the webhook", NULL);
+    else
+        rest_reply(resp, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "removed", 1));
+}
+
 const struct http_route rest_admin_routes[] = {
+    {"GET", "/api/v1/webhooks", h_webhooks, "webhooks", false},
+    {"POST", "/api/v1/webhooks", h_webhook_add, "webhooks", false},
+    {"DELETE", "/api/v1/webhooks/{id}", h_webhook_delete, "webhooks", false},
     {"POST", "/api/v1/login", h_login, "login", true},
     {"POST", "/api/v1/logout", h_logout, "logout", true},
     {"GET", "/api/v1/me", h_me, "me", false},

@@ -409,6 +409,69 @@ int store_txn_session_delete(struct store_txn *t, const unsigned char hash[STORE
 int store_session_lookup(struct store_reader *r, const unsigned char hash[STORE_TOKEN_HASH_LEN],
                          struct store_auth *out, const char **csrf);
 
+/* ---- the event log, webhooks, the outbox ----------------------------------------------- */
+
+/* One published event: what the live stream and webhooks carry. Its acl is that of the
+ * object it tells about, so the read policy filters it like the object. */
+struct store_event {
+    int64_t seq;
+    vtime_t time;
+    const char *kind; /* "report", "alert", "violation" */
+    struct store_acl acl;
+    const char *data; /* JSON text */
+};
+
+/* Appends an event; *seq receives its number (strictly increasing). */
+int store_txn_event_add(struct store_txn *t, const char *kind, const struct store_acl *acl,
+                        const char *data, int64_t *seq);
+/* Calls fn for events with seq > after, ascending, at most limit (0: all). */
+int store_events(struct store_reader *r, int64_t after, size_t limit,
+                 int (*fn)(void *ctx, const struct store_event *e), void *ctx);
+/* The newest event's seq (0 when none). */
+int store_event_head(struct store_reader *r, int64_t *seq);
+
+struct store_webhook {
+    int64_t id;
+    int64_t user;
+    const char *url;
+    const char *secret; /* the HMAC key, as the subscriber gave or got it */
+    const char *kinds;  /* comma-separated event kinds, or "" for all */
+    bool disabled;
+    vtime_t created;
+};
+
+int store_txn_webhook_add(struct store_txn *t, int64_t user, const char *url,
+                          const char *secret, const char *kinds, int64_t *id);
+/* Disables a webhook of user (or of anyone when user is 0). VIGIL_ENOENT when none. */
+int store_txn_webhook_disable(struct store_txn *t, int64_t id, int64_t user);
+/* Active webhooks (user 0: all users'), ascending by id. */
+int store_webhooks(struct store_reader *r, int64_t user,
+                   int (*fn)(void *ctx, const struct store_webhook *w), void *ctx);
+
+enum store_outbox_state { OUTBOX_PENDING = 0, OUTBOX_DELIVERED = 1, OUTBOX_FAILED = 2 };
+
+struct store_delivery {
+    int64_t id;       /* the delivery id, stable across retries */
+    int attempts;
+    const char *url;
+    const char *secret;
+    struct store_event event;
+};
+
+/* Queues the delivery of event to webhook (once: a second queueing is a no-op). */
+int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when);
+/* Pending deliveries due at `now`, oldest first, at most limit. */
+int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
+                     int (*fn)(void *ctx, const struct store_delivery *d), void *ctx);
+/* Records a delivery attempt: delivered, or failed with an error and a next attempt time
+ * (next 0: given up). */
+int store_txn_outbox_result(struct store_txn *t, int64_t id, bool delivered, const char *error,
+                            vtime_t next);
+
+/* Calls fn(ctx) on the writer thread after every commit that wrote something (to wake live
+ * streams and the webhook sender). One hook; NULL removes it. Set before writes start. */
+void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx);
+
 /* ---- reads ----------------------------------------------------------------------------- */
 
 /* A reader on the writer's own connection, for reads inside a transaction (they see the
@@ -419,5 +482,117 @@ struct store_reader *store_txn_reader(struct store_txn *t);
 int store_read_begin(struct store *s, struct store_reader **out);
 /* Ends the snapshot and returns the connection. NULL is a no-op. */
 void store_read_end(struct store_reader *r);
+
+/* ---- ceasefire compliance (S8) --------------------------------------------------------- */
+
+/* An agreement as loaded from its file: the normalised document (JSON text, see
+ * docs/COMPLIANCE.md) under its STIX grouping id. Loading an id again replaces it. */
+struct store_agreement {
+    int64_t seq;        /* grows with every load: a newer load has a larger seq */
+    const char *id;     /* grouping--UUID */
+    const char *name;
+    const char *digest; /* hex SHA-256 of doc, so caches can tell versions apart */
+    struct store_acl acl;
+    vtime_t loaded;
+    int64_t loaded_by; /* user */
+    const char *doc;   /* "" when listed without documents */
+};
+
+/* Adds an agreement, or replaces the one with the same id. */
+int store_txn_agreement_put(struct store_txn *t, const struct store_agreement *a);
+/* Calls fn for every agreement, ordered by seq; doc is "" unless with_docs. Stops at fn's
+ * first nonzero result and returns it. */
+int store_agreements(struct store_reader *r, bool with_docs,
+                     int (*fn)(void *ctx, const struct store_agreement *a), void *ctx);
+
+/* A violation (candidate or verified): a prohibited act of a party in a zone, found in the
+ * report `report` submitted by partner `report_owner`. */
+struct store_violation {
+    int64_t seq;
+    const char *id; /* x-vigil-violation--UUID */
+    const char *agreement, *zone, *party; /* agreement id, zone id, party name */
+    const char *report;
+    int64_t report_owner;
+    const char *event, *mode; /* PLOVER; mode "" when none */
+    vtime_t time;             /* event time (the report's start) */
+    bool has_point;
+    double lat, lon;
+    const char *area;   /* named area, or "" */
+    const char *status; /* reported, under_review, confirmed, not_confirmed, disputed */
+    vtime_t created, updated;
+    const char *detail; /* JSON text: names and the term that applied */
+};
+
+/* Inserts v (v->seq ignored; *created true), or, when v->id exists, updates everything but
+ * its status and created time (*created false). Sets *seq. */
+int store_txn_violation_put(struct store_txn *t, const struct store_violation *v, int64_t *seq,
+                            bool *created);
+/* Deletes a violation with its evidence, history and opinions. */
+int store_txn_violation_delete(struct store_txn *t, int64_t seq);
+/* Sets a violation's status and updated time. VIGIL_ENOENT when there is none. */
+int store_txn_violation_status(struct store_txn *t, int64_t seq, const char *status,
+                               vtime_t updated);
+/* Finds a violation by id. VIGIL_ENOENT when there is none. Strings borrow from r until the
+ * next store_violation_get on r. */
+int store_violation_get(struct store_reader *r, const char *id, struct store_violation *out);
+
+struct store_violation_query {
+    vtime_t since, until; /* time in [since, until); 0 = unbounded */
+    const char *status;   /* NULL = any (likewise below) */
+    const char *party;
+    const char *zone;     /* zone id */
+    const char *report;   /* trigger report id, with report_owner */
+    int64_t report_owner;
+};
+
+/* Calls fn for matching violations ordered by (time, seq); stops at fn's first nonzero
+ * result and returns it. fn must not call store_violations_query on r. */
+int store_violations_query(struct store_reader *r, const struct store_violation_query *q,
+                           int (*fn)(void *ctx, const struct store_violation *v), void *ctx);
+
+/* One report given as evidence of a violation, with the handling it had when indexed. */
+struct store_evidence {
+    const char *report;
+    struct store_acl acl;
+    vtime_t added;
+    int64_t added_by; /* user; 0 for the hub itself */
+};
+
+/* Adds evidence to violation seq; VIGIL_EEXIST when that report (and owner) is there. */
+int store_txn_evidence_add(struct store_txn *t, int64_t violation, const struct store_evidence *e);
+/* Gives every evidence row of report (submitted by acl->owner) the handling acl. */
+int store_txn_evidence_set_acl(struct store_txn *t, const char *report,
+                               const struct store_acl *acl);
+/* Calls fn for each evidence row of violation seq, in the order added. */
+int store_evidence(struct store_reader *r, int64_t violation,
+                   int (*fn)(void *ctx, const struct store_evidence *e), void *ctx);
+
+/* One step of a violation's history: a transition (from != to) or a note (from == to). */
+struct store_violation_step {
+    vtime_t time;
+    int64_t partner, user; /* 0 for the hub itself */
+    const char *user_name;
+    const char *from, *to; /* from "" for the creation */
+    const char *reason;
+};
+
+int store_txn_violation_step_add(struct store_txn *t, int64_t violation,
+                                 const struct store_violation_step *s);
+/* Calls fn for each step of violation seq, oldest first. */
+int store_violation_steps(struct store_reader *r, int64_t violation,
+                          int (*fn)(void *ctx, const struct store_violation_step *s), void *ctx);
+
+/* A partner's STIX opinion about a violation. */
+struct store_opinion {
+    vtime_t time;
+    int64_t partner, user;
+    const char *opinion; /* the STIX opinion-enum value */
+    const char *json;    /* the STIX opinion object */
+};
+
+int store_txn_opinion_add(struct store_txn *t, int64_t violation, const struct store_opinion *o);
+/* Calls fn for each opinion on violation seq, oldest first. */
+int store_opinions(struct store_reader *r, int64_t violation,
+                   int (*fn)(void *ctx, const struct store_opinion *o), void *ctx);
 
 #endif

@@ -54,6 +54,8 @@ struct store {
     struct write_job *head, *tail;
     bool stopping;
     vtime_t last_added; /* newest date_added handed out (writer thread only) */
+    void (*commit_hook)(void *ctx); /* called after each commit (store_set_commit_hook) */
+    void *commit_ctx;
 
     /* read pool */
     pthread_mutex_t plock;

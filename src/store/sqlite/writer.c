@@ -92,6 +92,8 @@ void *writer_main(void *arg)
         if (batch) {
             run_batch(s, batch);
             finish(s, batch);
+            if (s->commit_hook)
+                s->commit_hook(s->commit_ctx);
         } else if (stop) {
             return NULL;
         }
@@ -142,4 +144,12 @@ int store_write_async(struct store *s, store_txn_fn fn, void *arg,
     pthread_cond_signal(&s->wcond);
     pthread_mutex_unlock(&s->wlock);
     return 0;
+}
+
+void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&s->wlock);
+    s->commit_hook = fn;
+    s->commit_ctx = ctx;
+    pthread_mutex_unlock(&s->wlock);
 }

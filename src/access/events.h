@@ -1,0 +1,20 @@
+/* events.h - publishing events: the durable log behind the live stream (SSE) and webhooks.
+ *
+ * A write that others should hear about (a new report, an alert created or updated, a
+ * violation's status change) publishes an event in its own transaction: the event is durable
+ * exactly when the write is. Each event carries the handling of what it tells about, so the
+ * read policy decides who hears of it, the same way it decides who may read the object.
+ * Publishing also queues one delivery per webhook whose owner may read the event (and never
+ * for TLP:AMBER+STRICT, which does not leave the hub).
+ */
+#ifndef VIGIL_ACCESS_EVENTS_H
+#define VIGIL_ACCESS_EVENTS_H
+
+#include "store/store.h"
+
+/* Publishes an event of `kind` about something handled as acl; data is JSON text. Returns 0
+ * or a store error (the caller's transaction then rolls back). *seq may be NULL. */
+int events_publish(struct store_txn *t, const char *kind, const struct store_acl *acl,
+                   const char *data, int64_t *seq);
+
+#endif

@@ -1,0 +1,146 @@
+/* stream.c - the live stream: Server-Sent Events at /api/v1/stream (S5).
+ *
+ * Each connection replays the event log from where the client left off (the Last-Event-ID
+ * header, or ?since=SEQ; by default only new events), then follows it. Every event passes the
+ * read policy for this reader before it is sent; events it may not read are skipped silently
+ * (their ids still advance, so nothing about them shows but a gap in numbering, which every
+ * reader sees the same way). A comment line every sse_heartbeat seconds keeps proxies and
+ * clients from timing out. The connection sleeps between events (no worker thread is held).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/policy.h"
+#include "base/err.h"
+#include "base/xalloc.h"
+#include "server/app.h"
+#include "server/rest.h"
+
+#define STREAM_BATCH 200
+
+struct sse {
+    struct app *a;
+    struct policy_reader reader; /* a copy: the request's principal ends before the stream */
+    char kinds[128];             /* ?kinds=report,alert ("" = all) */
+    int64_t last_seq;
+    int64_t last_sent_us;
+    bool greeted;
+};
+
+static void sse_free(void *ctx)
+{
+    struct sse *s = ctx;
+    free((void *)s->reader.groups);
+    free((void *)s->reader.user_groups);
+    free(s);
+}
+
+static bool wanted(const struct sse *s, const char *kind)
+{
+    if (!s->kinds[0])
+        return true;
+    size_t n = strlen(kind);
+    for (const char *p = s->kinds; p; p = strchr(p, ',')) {
+        p += *p == ',';
+        if (strncmp(p, kind, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+struct batch {
+    struct sse *s;
+    struct buf *out;
+};
+
+static int send_event(void *ctx, const struct store_event *e)
+{
+    struct batch *b = ctx;
+    b->s->last_seq = e->seq;
+    if (!wanted(b->s, e->kind) || !policy_can_read(&b->s->reader, &e->acl))
+        return 0;
+    return buf_addf(b->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->seq, e->kind,
+                    e->data);
+}
+
+static int sse_next(void *ctx, struct buf *out)
+{
+    struct sse *s = ctx;
+    if (!s->greeted) {
+        buf_adds(out, "retry: 3000\n: connected\n\n");
+        s->greeted = true;
+    }
+    struct store_reader *r;
+    if (store_read_begin(s->a->store, &r))
+        return 0; /* try again on the next wake */
+    struct batch b = {s, out};
+    store_events(r, s->last_seq, STREAM_BATCH, send_event, &b);
+    store_read_end(r);
+    int64_t now = ts_monotonic_us();
+    if (out->len)
+        s->last_sent_us = now;
+    else if (now - s->last_sent_us >= s->a->cfg->sse_heartbeat * 1000000L) {
+        buf_adds(out, ": heartbeat\n\n");
+        s->last_sent_us = now;
+    }
+    return 0;
+}
+
+static int64_t *copy_ids(const int64_t *v, size_t n)
+{
+    if (!n)
+        return NULL;
+    int64_t *c = xmalloc(n * sizeof *c);
+    memcpy(c, v, n * sizeof *c);
+    return c;
+}
+
+static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    const char *last = http_header(req, "Last-Event-ID");
+    const char *since = http_query(req, "since");
+    const char *kinds = http_query(req, "kinds");
+    const char *from = last ? last : since;
+    int64_t start = 0;
+    if (from) {
+        char *end;
+        long long v = strtoll(from, &end, 10);
+        if (*end || v < 0) {
+            app_error(req, resp, 400, "bad request", "Last-Event-ID and since take an event id");
+            return;
+        }
+        start = v;
+    } else {
+        struct store_reader *r;
+        if (store_read_begin(a->store, &r) || store_event_head(r, &start)) {
+            app_error(req, resp, 503, "store unavailable", NULL);
+            return;
+        }
+        store_read_end(r);
+    }
+    if (kinds && strlen(kinds) >= sizeof((struct sse *)0)->kinds) {
+        app_error(req, resp, 400, "bad request", "kinds: too long");
+        return;
+    }
+    struct sse *s = xcalloc(1, sizeof *s);
+    s->a = a;
+    s->reader = p->reader;
+    s->reader.groups = copy_ids(p->reader.groups, p->reader.ngroups);
+    s->reader.user_groups = copy_ids(p->reader.user_groups, p->reader.nuser_groups);
+    snprintf(s->kinds, sizeof s->kinds, "%s", kinds ? kinds : "");
+    s->last_seq = start;
+    s->last_sent_us = ts_monotonic_us();
+    resp->status = 200;
+    resp->content_type = "text/event-stream";
+    http_resp_header(resp, "Cache-Control", "no-cache");
+    http_resp_header(resp, "X-Accel-Buffering", "no");
+    http_resp_stream(resp, sse_next, s, sse_free);
+}
+
+const struct http_route rest_stream_routes[] = {
+    {"GET", "/api/v1/stream", h_stream, "stream", false},
+};
+const size_t rest_stream_nroutes = sizeof rest_stream_routes / sizeof rest_stream_routes[0];

@@ -1,0 +1,28 @@
+/* webhooks.h - delivering events to partners' own systems (S5).
+ *
+ * A partner subscribes a URL (POST /api/v1/webhooks). Each event its user may read is queued
+ * in the durable outbox when it is published (access/events.h); this sender delivers the queue
+ * in order of due time: an HTTP POST of {"delivery", "event", "seq", "data"} signed with
+ * HMAC-SHA256 under the subscription's secret (header X-Vigil-Signature: sha256=HEX of the
+ * body), with the delivery id in X-Vigil-Delivery (the same on every retry, so receivers can
+ * drop duplicates). A failure (no answer, or not 2xx) is retried with exponential backoff
+ * (2 s, 4 s, ... up to an hour) and given up after WEBHOOK_MAX_ATTEMPTS. The outbox survives
+ * restarts: what was queued is delivered after one.
+ */
+#ifndef VIGIL_SERVER_WEBHOOKS_H
+#define VIGIL_SERVER_WEBHOOKS_H
+
+#include "store/store.h"
+
+#define WEBHOOK_MAX_ATTEMPTS 12
+
+struct webhook_sender;
+
+/* Starts the sender thread. Returns NULL (logged) when it cannot start. */
+struct webhook_sender *webhook_sender_start(struct store *s);
+/* Tells the sender that new deliveries may be due (from the store's commit hook). */
+void webhook_sender_poke(struct webhook_sender *w);
+/* Stops the thread (an attempt in flight finishes) and frees it. NULL is a no-op. */
+void webhook_sender_stop(struct webhook_sender *w);
+
+#endif

@@ -1,0 +1,166 @@
+/* events.c - the event log, webhooks and their outbox. */
+#include "base/err.h"
+#include "store/sqlite/store_int.h"
+
+int store_txn_event_add(struct store_txn *t, const char *kind, const struct store_acl *acl,
+                        const char *data, int64_t *seq)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO events(time, kind, owner, tlp, grp, data)"
+                                          " VALUES(?,?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, ts_now());
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, acl->owner);
+    sqlite3_bind_int(st, 4, acl->tlp);
+    sqlite3_bind_int64(st, 5, acl->group);
+    sqlite3_bind_text(st, 6, data, -1, SQLITE_STATIC);
+    return step_insert(t->conn, st, seq);
+}
+
+static void read_event(sqlite3_stmt *st, int i, struct store_event *e)
+{
+    e->seq = sqlite3_column_int64(st, i);
+    e->time = sqlite3_column_int64(st, i + 1);
+    e->kind = col_text(st, i + 2);
+    e->acl.owner = sqlite3_column_int64(st, i + 3);
+    e->acl.tlp = sqlite3_column_int(st, i + 4);
+    e->acl.group = sqlite3_column_int64(st, i + 5);
+    e->data = col_text(st, i + 6);
+}
+
+int store_events(struct store_reader *r, int64_t after, size_t limit,
+                 int (*fn)(void *ctx, const struct store_event *e), void *ctx)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT seq, time, kind, owner, tlp, grp, data FROM events"
+                                    " WHERE seq > ? ORDER BY seq LIMIT ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        struct store_event e;
+        read_event(st, 0, &e);
+        rc = fn(ctx, &e);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_event_head(struct store_reader *r, int64_t *seq)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT COALESCE(MAX(seq), 0) FROM events");
+    if (!st)
+        return VIGIL_ESTORE;
+    int rc = step_row(r, st);
+    *seq = rc ? 0 : sqlite3_column_int64(st, 0);
+    return rc;
+}
+
+int store_txn_webhook_add(struct store_txn *t, int64_t user, const char *url,
+                          const char *secret, const char *kinds, int64_t *id)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO webhooks(user, url, secret, kinds,"
+                                          " created) VALUES(?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, user);
+    sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, secret, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, kinds ? kinds : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, ts_now());
+    return step_insert(t->conn, st, id);
+}
+
+int store_txn_webhook_disable(struct store_txn *t, int64_t id, int64_t user)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "UPDATE webhooks SET disabled = 1 WHERE id = ?1"
+                                          " AND (?2 = 0 OR user = ?2) AND disabled = 0");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, user);
+    int rc = step_done(t->conn, st);
+    return rc ? rc : sqlite3_changes(t->conn->db) ? 0 : VIGIL_ENOENT;
+}
+
+int store_webhooks(struct store_reader *r, int64_t user,
+                   int (*fn)(void *ctx, const struct store_webhook *w), void *ctx)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT id, user, url, secret, kinds, disabled, created"
+                                    " FROM webhooks WHERE disabled = 0 AND (?1 = 0 OR user = ?1)"
+                                    " ORDER BY id");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, user);
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        struct store_webhook w = {
+            .id = sqlite3_column_int64(st, 0),
+            .user = sqlite3_column_int64(st, 1),
+            .url = col_text(st, 2),
+            .secret = col_text(st, 3),
+            .kinds = col_text(st, 4),
+            .disabled = sqlite3_column_int(st, 5),
+            .created = sqlite3_column_int64(st, 6),
+        };
+        rc = fn(ctx, &w);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT OR IGNORE INTO outbox(hook, event,"
+                                          " next_attempt) VALUES(?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, hook);
+    sqlite3_bind_int64(st, 2, event);
+    sqlite3_bind_int64(st, 3, when);
+    return step_insert(t->conn, st, NULL);
+}
+
+int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
+                     int (*fn)(void *ctx, const struct store_delivery *d), void *ctx)
+{
+    sqlite3_stmt *st = conn_stmt(
+        r, "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind, e.owner, e.tlp,"
+           " e.grp, e.data FROM outbox o JOIN webhooks w ON w.id = o.hook"
+           " JOIN events e ON e.seq = o.event WHERE o.state = 0 AND o.next_attempt <= ?"
+           " AND w.disabled = 0 ORDER BY o.next_attempt, o.id LIMIT ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, (int64_t)limit);
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        struct store_delivery d = {
+            .id = sqlite3_column_int64(st, 0),
+            .attempts = sqlite3_column_int(st, 1),
+            .url = col_text(st, 2),
+            .secret = col_text(st, 3),
+        };
+        read_event(st, 4, &d.event);
+        rc = fn(ctx, &d);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_txn_outbox_result(struct store_txn *t, int64_t id, bool delivered, const char *error,
+                            vtime_t next)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "UPDATE outbox SET attempts = attempts + 1,"
+                                          " state = ?2, last_error = ?3, next_attempt = ?4"
+                                          " WHERE id = ?1");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, delivered ? OUTBOX_DELIVERED : next ? OUTBOX_PENDING : OUTBOX_FAILED);
+    sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, next);
+    return step_done(t->conn, st);
+}

@@ -1,0 +1,236 @@
+"""Live delivery (S5): the SSE stream (filtered by the read policy, resumable with
+Last-Event-ID, heartbeats) and webhooks (HMAC-signed, retried from a durable outbox that
+survives kill -9, filtered by the read policy, never for AMBER+STRICT)."""
+import hashlib
+import hmac
+import http.server
+import json
+import queue
+import socket
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import Vigil
+
+REPORT = {"event": "ASSAULT", "mode": "aerial", "start": "2025-03-18T02:00:00Z",
+          "location": {"lat": 31.51, "lon": 34.46, "precision_m": 500},
+          "reliability": "B", "credibility": 2}
+
+
+def post_report(vigil, token, **kw):
+    r = vigil.request("POST", "/api/v1/reports", token=token, json=dict(REPORT, **kw))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+class Listener:
+    """Reads an SSE stream in a thread; events land in a queue as (id, event, data)."""
+
+    def __init__(self, vigil, token, last_id=None):
+        self.q = queue.Queue()
+        self.comments = queue.Queue()
+        h = {"Authorization": "Bearer " + token, "Accept": "text/event-stream"}
+        if last_id is not None:
+            h["Last-Event-ID"] = str(last_id)
+        self.resp = requests.get(vigil.url + "/api/v1/stream", headers=h, stream=True,
+                                 timeout=30)
+        assert self.resp.status_code == 200
+        assert self.resp.headers["Content-Type"].startswith("text/event-stream")
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        ev = {}
+        try:
+            for line in self.resp.iter_lines(decode_unicode=True):
+                if line is None:
+                    continue
+                if line.startswith(":"):
+                    self.comments.put(line)
+                elif line == "":
+                    if "data" in ev:
+                        self.q.put((int(ev["id"]), ev["event"], json.loads(ev["data"])))
+                    ev = {}
+                else:
+                    k, _, v = line.partition(": ")
+                    ev[k] = v
+        except (requests.RequestException, AttributeError, ValueError, OSError):
+            pass  # the test closed the stream
+
+    def events(self, wait=2.0):
+        out, deadline = [], time.time() + wait
+        while time.time() < deadline:
+            try:
+                out.append(self.q.get(timeout=0.1))
+            except queue.Empty:
+                pass
+        return out
+
+    def close(self):
+        # Shut the socket down first: the reader thread is blocked reading it.
+        try:
+            self.resp.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass
+        self.resp.close()
+        self.t.join(timeout=5)
+
+
+@pytest.fixture
+def partners(vigil):
+    for p in ("A", "C"):
+        vigil.partner(p)
+    return vigil, vigil.user("A", "a1", role="analyst"), vigil.user("C", "c1", role="analyst")
+
+
+def test_stream_follows_the_read_policy_and_resumes(partners):
+    vigil, ta, tc = partners
+    la, lc, lcc = Listener(vigil, ta), Listener(vigil, tc), Listener(vigil, vigil.admin_token)
+    time.sleep(0.3)
+    amber = post_report(vigil, ta, marking="amber", title="amber")
+    green = post_report(vigil, ta, marking="green", title="green")
+    got = {name: [e[2]["id"] for e in l.events()] for name, l in
+           (("a", la), ("c", lc), ("cc", lcc))}
+    assert got["a"] == [amber, green]
+    assert got["cc"] == [amber, green]  # the coordination center reads AMBER without group
+    assert got["c"] == [green]
+    for l in (la, lc, lcc):
+        l.close()
+    # Resume after the first event: only what came after it.
+    first_id = None
+    r = Listener(vigil, ta, last_id=0)
+    evs = r.events()
+    r.close()
+    assert [e[2]["id"] for e in evs] == [amber, green]
+    first_id = evs[0][0]
+    r = Listener(vigil, ta, last_id=first_id)
+    assert [e[2]["id"] for e in r.events()] == [green]
+    r.close()
+
+
+def test_stream_heartbeats(tmp_path):
+    v = Vigil(tmp_path / "d")
+    with open(v.data / "vigil.conf", "a") as f:
+        f.write("sse_heartbeat = 1\n")
+    v.start()
+    try:
+        l = Listener(v, v.admin_token)
+        beats = []
+        deadline = time.time() + 5
+        while time.time() < deadline and len(beats) < 2:
+            try:
+                c = l.comments.get(timeout=0.2)
+                if "heartbeat" in c:
+                    beats.append(c)
+            except queue.Empty:
+                pass
+        l.close()
+        assert len(beats) >= 2
+    finally:
+        v.stop()
+
+
+class Receiver:
+    """A local webhook receiver; fails the first `failures` deliveries with 500."""
+
+    def __init__(self, failures=0, port=0):
+        self.got = []
+        self.failures = failures
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if outer.failures > 0:
+                    outer.failures -= 1
+                    self.send_response(500)
+                else:
+                    outer.got.append((dict(self.headers), body))
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def wait(self, n, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline and len(self.got) < n:
+            time.sleep(0.1)
+        return self.got
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def subscribe(vigil, token, port):
+    r = vigil.request("POST", "/api/v1/webhooks", token=token,
+                      json={"url": f"http://127.0.0.1:{port}/hook",
+                            "secret": "s3cret-for-the-test-0123"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_webhooks_signed_retried_and_filtered(partners):
+    vigil, ta, tc = partners
+    rx = Receiver(failures=1)
+    try:
+        subscribe(vigil, tc, rx.port)
+        assert vigil.request("POST", "/api/v1/webhooks", token=tc,
+                             json={"url": "ftp://x"}).status_code == 400
+        post_report(vigil, ta, marking="amber", title="not for C")
+        green = post_report(vigil, ta, marking="green", title="for C")
+        got = rx.wait(1)
+        assert len(got) == 1
+        headers, body = got[0]
+        sig = hmac.new(b"s3cret-for-the-test-0123", body, hashlib.sha256).hexdigest()
+        assert headers["X-Vigil-Signature"] == "sha256=" + sig
+        msg = json.loads(body)
+        assert msg["event"] == "report" and msg["data"]["id"] == green
+        assert headers["X-Vigil-Delivery"] == str(msg["delivery"])
+        time.sleep(1)
+        assert len(rx.got) == 1  # the AMBER report never went to C
+    finally:
+        rx.close()
+
+
+def test_amber_strict_never_leaves_the_hub(partners):
+    vigil, ta, tc = partners
+    rx = Receiver()
+    try:
+        subscribe(vigil, ta, rx.port)  # the owner itself may read it, still no webhook
+        post_report(vigil, ta, marking="amber+strict", title="strict")
+        post_report(vigil, ta, marking="green", title="green")
+        got = rx.wait(1)
+        time.sleep(1)
+        titles = [json.loads(b)["data"]["title"] for _, b in rx.got]
+        assert titles == ["green"]
+    finally:
+        rx.close()
+
+
+def test_outbox_survives_kill_9(partners):
+    vigil, ta, tc = partners
+    rx = Receiver()
+    port = rx.port
+    subscribe(vigil, tc, port)
+    rx.close()  # nobody listening: the delivery fails and waits in the outbox
+    rid = post_report(vigil, ta, marking="green", title="durable")
+    time.sleep(0.5)
+    vigil.kill9()
+    rx = Receiver(port=port)
+    try:
+        vigil.start()
+        got = rx.wait(1, timeout=20)
+        assert [json.loads(b)["data"]["id"] for _, b in got] == [rid]
+        time.sleep(1)
+        assert len(rx.got) == 1  # delivered once
+    finally:
+        rx.close()
