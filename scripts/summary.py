@@ -3,7 +3,8 @@
 
 Reads meson's testlog.json files (cmocka binaries: counts come from cmocka's own
 "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)" lines; a binary that crashed before
-printing them counts as one failure) and pytest's JUnit XML files.
+printing them counts as one failure) and JUnit XML files (pytest's, and node --test's for the
+browser tests, whose top-level test cases sit outside any testsuite element).
 """
 import json
 import pathlib
@@ -33,5 +34,12 @@ for path in sorted(pathlib.Path(sys.argv[1]).iterdir()):
             passed += total - bad - skip
             failed += bad
             skipped += skip
+        for c in root.findall("testcase"):  # node --test puts top-level tests outside a suite
+            if c.find("skipped") is not None:
+                skipped += 1
+            elif c.find("failure") is not None or c.find("error") is not None:
+                failed += 1
+            else:
+                passed += 1
 print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 sys.exit(1 if failed else 0)

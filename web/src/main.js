@@ -1,0 +1,103 @@
+// The dashboard: a single-page app with hash routes (#/operations, #/reports, ...).
+import './style.css';
+import { get, post, setCsrf, hasSession, setUnauthorizedHandler } from './api.js';
+import { h, utext } from './dom.js';
+import * as login from './pages/login.js';
+import * as operations from './pages/operations.js';
+import * as newReport from './pages/new-report.js';
+import * as reports from './pages/reports.js';
+import * as review from './pages/review.js';
+import * as compliance from './pages/compliance.js';
+import * as admin from './pages/admin.js';
+import * as audit from './pages/audit.js';
+
+const PAGES = [
+  { path: 'operations', label: 'Operations', page: operations },
+  { path: 'new', label: 'New report', page: newReport },
+  { path: 'reports', label: 'Reports', page: reports },
+  { path: 'review', label: 'Review queue', page: review },
+  { path: 'compliance', label: 'Compliance', page: compliance },
+  { path: 'admin', label: 'Admin', page: admin, admin: true },
+  { path: 'audit', label: 'Audit', page: audit, admin: true },
+];
+
+const ctx = { me: null };
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+let cleanup = null;
+
+document.getElementById('skip').addEventListener('click', () => main.focus());
+
+function currentPath() {
+  return (location.hash.replace(/^#\/?/, '').split('?')[0]) || 'operations';
+}
+
+function renderNav() {
+  nav.replaceChildren();
+  who.replaceChildren();
+  if (!ctx.me) return;
+  const ul = h('ul');
+  const here = currentPath();
+  for (const p of PAGES) {
+    if (p.admin && ctx.me.role !== 'admin') continue;
+    ul.append(h('li', {}, h('a', { href: `#/${p.path}`,
+      'aria-current': p.path === here ? 'page' : false }, p.label)));
+  }
+  nav.append(ul);
+  who.append(utext('span', `${ctx.me.user}`), ' · ', utext('span', ctx.me.partner.name),
+    ` · ${ctx.me.role} `,
+    h('button', { type: 'button', class: 'link', onclick: logout }, 'Sign out'));
+}
+
+async function logout() {
+  try {
+    await post('/api/v1/logout', {});
+  } catch {
+    /* the session is gone either way */
+  }
+  setCsrf(null);
+  ctx.me = null;
+  location.hash = '#/login';
+  route();
+}
+
+async function route() {
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch {
+      /* a page's cleanup must not stop navigation */
+    }
+    cleanup = null;
+  }
+  main.replaceChildren();
+  const path = currentPath();
+  if (!ctx.me || !hasSession()) {
+    renderNav();
+    document.title = 'Sign in — Vigil';
+    cleanup = login.render(main, {
+      onLogin: async (csrf) => {
+        setCsrf(csrf);
+        ctx.me = await get('/api/v1/me');
+        if (currentPath() === 'login') location.hash = '#/operations';
+        else route();
+      },
+    });
+    return;
+  }
+  let entry = PAGES.find((p) => p.path === path);
+  if (!entry || (entry.admin && ctx.me.role !== 'admin')) entry = PAGES[0];
+  renderNav();
+  document.title = `${entry.label} — Vigil`;
+  cleanup = entry.page.render(main, ctx) || null;
+}
+
+setUnauthorizedHandler(() => {
+  if (!ctx.me) return;
+  setCsrf(null);
+  ctx.me = null;
+  route();
+});
+window.addEventListener('hashchange', route);
+route();

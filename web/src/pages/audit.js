@@ -1,0 +1,58 @@
+// Audit viewer (admins): the hash-chained log, oldest first, paged with `after`.
+import { get, query } from '../api.js';
+import { h, utext, status, field } from '../dom.js';
+
+const PAGE = 100;
+
+export function render(root) {
+  const after = field('Start after entry', h('input', { type: 'number', min: 0, step: 1,
+    name: 'after', value: '0' }));
+  const filter = field('Filter (action, object)', h('input', { type: 'search', name: 'filter',
+    dir: 'auto' }));
+  const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button' }, 'Next entries');
+  const form = h('form', { class: 'filters' }, after.wrap, filter.wrap,
+    h('button', { type: 'submit' }, 'Show'));
+  root.append(h('h1', {}, 'Audit log'), form, msg,
+    h('div', { class: 'scroll' }, h('table', { class: 'data', id: 'audit-table' },
+      h('caption', {}, 'Audit entries (append-only, hash-chained)'),
+      h('thead', {}, h('tr', {}, ['Seq', 'Time', 'Partner', 'User', 'Action', 'Object', 'Detail']
+        .map((c) => h('th', { scope: 'col' }, c)))), tbody)), more);
+  let entries = [];
+  let last = 0;
+
+  function draw() {
+    const f = filter.input.value.trim().toLowerCase();
+    const shown = entries.filter((e) => !f || `${e.action} ${e.object}`.toLowerCase().includes(f));
+    tbody.replaceChildren(...shown.map((e) => h('tr', {}, h('td', {}, String(e.seq)),
+      h('td', {}, e.time), h('td', {}, String(e.partner)), h('td', {}, String(e.user)),
+      h('td', {}, e.action), utext('td', e.object),
+      utext('td', e.detail ? JSON.stringify(e.detail) : '', { class: 'mono' }))));
+  }
+
+  async function load(from) {
+    status(msg, 'Loading…');
+    try {
+      const r = await get(`/api/v1/audit${query({ after: from, limit: PAGE })}`);
+      entries = r.entries || [];
+      last = entries.length ? entries[entries.length - 1].seq : from;
+      more.disabled = entries.length < PAGE;
+      status(msg, `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} after ${from}.`);
+    } catch (e) {
+      entries = [];
+      status(msg, `Could not load the audit log: ${e.message}`, 'error');
+    }
+    draw();
+  }
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    load(Number(after.input.value) || 0);
+  });
+  filter.input.addEventListener('input', draw);
+  more.addEventListener('click', () => {
+    after.input.value = String(last);
+    load(last);
+  });
+  load(0);
+}
