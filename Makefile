@@ -27,7 +27,7 @@ demo: build
 	@bash scripts/demo.sh $(BUILD)/vigil $(DEMO_DATA) $(DEMO_LISTEN)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz $(INSTALL_BUILD)
 
 # Benchmarks (S11): bounded in time and size; write docs/BENCHMARKS.md.
 .PHONY: fuzz
@@ -39,3 +39,20 @@ fuzz: deps
 .PHONY: bench
 bench: build
 	@bash bench/run.sh
+
+# Installs into $(PREFIX) (default /usr/local; DESTDIR honoured): the binary, the dashboard,
+# the manual and an example systemd unit (docs/OPERATIONS.md). Uses its own build tree, whose
+# compiled-in web_root is the installed dashboard; the developer build is left alone.
+PREFIX ?= /usr/local
+INSTALL_BUILD ?= build-install
+.PHONY: install
+install: deps
+	@[ ! -f web/build.sh ] || bash web/build.sh
+	@set -e; opts="-Dprefix=$(PREFIX) -Dweb_root=$(PREFIX)/share/vigil/web"; \
+	if [ -f $(INSTALL_BUILD)/build.ninja ]; then \
+		meson setup --reconfigure $(INSTALL_BUILD) $$opts >/dev/null; \
+	else \
+		meson setup $(INSTALL_BUILD) $$opts >/dev/null; \
+	fi
+	ninja -C $(INSTALL_BUILD) vigil
+	meson install -C $(INSTALL_BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(abspath $(DESTDIR))")

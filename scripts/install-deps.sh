@@ -8,6 +8,7 @@ PKGS=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev libargon2-dev
   libcurl4-openssl-dev libcmocka-dev
   python3 python3-pytest python3-requests openssl
+  groff-base  # renders the man pages in tests/api/test_install.py
 )
 # Browser tests and the dashboard bundle (npm packages are installed by web/'s own build).
 if [ "${VIGIL_WITH_WEB:-1}" = 1 ]; then
