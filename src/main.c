@@ -30,6 +30,7 @@ static const char usage[] =
     "  audit verify | export [--partner NAME]\n"
     "  import FORMAT FILE --as USER [--marking TLP] [--group NAME] [--on-error skip|abort]\n"
     "  export FORMAT --as USER       stix, geojson or csv, filtered for USER\n"
+    "  replay --as USER [--rules FILE]   back-test the rules on the stored history\n"
     "  agreement load FILE --as USER | report daily --date D --as USER   ceasefire compliance\n";
 
 struct command {
@@ -40,7 +41,7 @@ struct command {
 static const struct command commands[] = {
     {"init", cli_init},   {"serve", cli_serve}, {"partner", cli_partner}, {"user", cli_user},
     {"token", cli_token}, {"group", cli_group}, {"audit", cli_audit},
-    {"import", cli_import}, {"export", cli_export},
+    {"import", cli_import}, {"export", cli_export}, {"replay", cli_replay},
     {"agreement", cli_agreement}, {"report", cli_report},
 };
 

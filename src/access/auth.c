@@ -166,6 +166,21 @@ static int check_session(struct store *s, const struct auth_request *req, struct
     return rc;
 }
 
+int auth_principal_load(struct store_reader *r, int64_t user, struct auth_principal *p)
+{
+    struct store_user u;
+    struct store_partner sp;
+    int rc = store_user_get(r, user, &u);
+    if (!rc)
+        rc = store_partner_get(r, u.partner, &sp);
+    if (rc)
+        return rc;
+    struct store_auth a = {.user_id = u.id, .user_name = u.name, .role = u.role,
+                           .partner_id = sp.id, .coordinator = sp.coordinator,
+                           .default_tlp = sp.default_tlp};
+    return fill(r, &a, p);
+}
+
 int auth_principal_for_user(struct store *s, const char *user, struct auth_principal *p)
 {
     struct store_reader *r;

@@ -62,6 +62,10 @@ int auth_check(struct store *s, const struct auth_request *req, struct auth_prin
  * VIGIL_ENOENT when there is no such user. */
 int auth_principal_for_user(struct store *s, const char *user, struct auth_principal *p);
 
+/* Fills *p for a user by id, reading with r (e.g. inside a transaction). VIGIL_ENOENT when
+ * there is no such user. */
+int auth_principal_load(struct store_reader *r, int64_t user, struct auth_principal *p);
+
 /* Loads the sharing groups of p's partner and user into p->reader (replacing any). */
 int auth_load_groups(struct store_reader *r, struct auth_principal *p);
 

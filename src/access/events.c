@@ -83,7 +83,7 @@ int events_publish(struct store_txn *t, const char *kind, const struct store_acl
         if (wants(h.v[i].kinds, kind))
             rc = owner_may_read(r, h.v[i].user, acl, &ok);
         if (!rc && ok)
-            rc = store_txn_outbox_add(t, h.v[i].id, ev, ts_now());
+            rc = store_txn_outbox_add(t, h.v[i].id, ev, ts_now(), NULL);
     }
     for (size_t i = 0; i < h.n; i++)
         free(h.v[i].kinds);

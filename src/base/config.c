@@ -49,6 +49,9 @@ static const struct key keys[] = {
      "are cut off."},
     {"sse_heartbeat", K_LONG, F(sse_heartbeat), "15", 1, 3600,
      "Seconds between heartbeat comments on a quiet live stream (/api/v1/stream)."},
+    {"rules_file", K_STR, F(rules_file), "rules.conf", 0, 0,
+     "Indicators-and-warnings rules (docs/RULES.md), relative to the data directory; reloaded "
+     "on SIGHUP. When the file is missing the built-in defaults apply."},
     {"rate_limit", K_LONG, F(rate_limit), "6000", 0, 10000000,
      "Requests per minute per API token; 0 turns the limit off. Over it: 429 + Retry-After."},
     {"read_connections", K_LONG, F(read_connections), "8", 1, 256,

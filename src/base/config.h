@@ -26,6 +26,7 @@ struct config {
     long request_timeout;  /* seconds a connection may stay idle before it is cut */
     long request_deadline; /* seconds to receive one whole request */
     long sse_heartbeat;    /* seconds between heartbeats on a quiet live stream */
+    char *rules_file;      /* fusion rules; relative to the data directory */
     long rate_limit;       /* requests per minute per token; 0 = no limit */
     long read_connections; /* read-only store connections */
     char *tls_cert;        /* PEM certificate file; empty = plain HTTP */

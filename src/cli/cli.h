@@ -18,6 +18,7 @@ int cli_group(const char *data, int argc, char **argv);
 int cli_audit(const char *data, int argc, char **argv);
 int cli_import(const char *data, int argc, char **argv);
 int cli_export(const char *data, int argc, char **argv);
+int cli_replay(const char *data, int argc, char **argv);
 int cli_agreement(const char *data, int argc, char **argv);
 int cli_report(const char *data, int argc, char **argv);
 

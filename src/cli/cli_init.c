@@ -14,11 +14,14 @@
 #include "cli/cli.h"
 #include "server/app.h"
 
+extern const char vigil_default_rules[]; /* data/rules/default.rules, compiled in */
+
 static const char help[] =
     "usage: vigil --data DIR init [--name PARTNER]\n"
     "\n"
     "Creates DIR (mode 0700) with the store, a config file (vigil.conf, every key at its\n"
-    "default), the server key, the coordination-center partner (default name\n"
+    "default), the rules file (rules.conf: the default warning rules), the server key, the\n"
+    "coordination-center partner (default name\n"
     "\"Coordination Center\") and a user named admin whose API token is written to\n"
     "DIR/admin.token (mode 0600). Refuses a directory that already holds a store.\n";
 
@@ -86,6 +89,9 @@ int cli_init(const char *data, int argc, char **argv)
     randombytes_buf(key, sizeof key);
     if (!rc)
         rc = write_new(data, "secret.key", key, sizeof key);
+    /* The default indicators-and-warnings rules, to edit in place (docs/RULES.md). */
+    if (!rc)
+        rc = write_new(data, "rules.conf", vigil_default_rules, strlen(vigil_default_rules));
     sodium_memzero(key, sizeof key);
     if (rc)
         return 1;

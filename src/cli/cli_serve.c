@@ -47,6 +47,7 @@ int cli_serve(const char *data, int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -64,7 +65,8 @@ int cli_serve(const char *data, int argc, char **argv)
     log_info("listening on %s://%s:%u/", cfg.tls_cert[0] ? "https" : "http", host,
              (unsigned)http_server_port(a.http));
     int sig = 0;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+        app_reload(&a); /* SIGHUP: re-read the rules */
     log_info("stopping on signal %d", sig);
     app_stop(&a);
     config_release(&cfg);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -852,4 +853,47 @@ int compliance_evidence_add(struct store_txn *t, const struct compliance_actor *
 out:
     cmp_set_put(set);
     return rc;
+}
+
+/* Which side of segment a->b the point p lies on (equirectangular, fine at line scale). */
+static const char *side_of(struct geo_point a, struct geo_point b, struct geo_point p)
+{
+    double k = cos(p.lat * M_PI / 180.0);
+    double cross = (b.lon - a.lon) * k * (p.lat - a.lat) - (b.lat - a.lat) * (p.lon - a.lon) * k;
+    return cross > 0 ? "left" : "right";
+}
+
+int compliance_place(struct store_reader *r, double lat, double lon, struct compliance_place *out)
+{
+    memset(out, 0, sizeof *out);
+    out->dist_to_line_m = -1;
+    struct cmp_set *set = NULL;
+    int rc = cmp_set_get(r, &set);
+    if (rc)
+        return rc;
+    struct geo_point p = {lat, lon};
+    for (size_t i = 0; set && i < set->n; i++) {
+        const struct cmp_agreement *a = &set->v[i].a;
+        for (size_t z = 0; z < a->nzones; z++) {
+            const struct cmp_zone *zone = &a->zones[z];
+            const struct geo_geometry *g = &zone->geom;
+            if (zone->kind == CMP_WITHDRAWAL_LINE) {
+                for (size_t l = 0; l < g->n_lines; l++) {
+                    const struct geo_line *line = &g->lines[l];
+                    for (size_t k = 0; k + 1 < line->n; k++) {
+                        double d = geo_distance_to_polyline_m(p, &line->pts[k], 2);
+                        if (out->dist_to_line_m < 0 || d < out->dist_to_line_m) {
+                            out->dist_to_line_m = d;
+                            snprintf(out->side, sizeof out->side, "%s",
+                                     side_of(line->pts[k], line->pts[k + 1], p));
+                        }
+                    }
+                }
+            } else if (!out->zone[0] && g->n_polys && geo_contains(g, p)) {
+                snprintf(out->zone, sizeof out->zone, "%s", zone->name);
+            }
+        }
+    }
+    cmp_set_put(set);
+    return 0;
 }

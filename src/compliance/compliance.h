@@ -128,4 +128,16 @@ int compliance_day_parse(const char *s, vtime_t *out);
 
 #define COMPLIANCE_DAY_US (INT64_C(86400) * 1000000)
 
+/* Where a point stands relative to the stored agreements' zones, for the fusion rules. */
+struct compliance_place {
+    char zone[128];        /* the area zone containing the point ("" if none) */
+    double dist_to_line_m; /* distance to the nearest withdrawal line, -1 if there is none */
+    char side[8];          /* "left" or "right" of that line's direction, "" if none */
+};
+
+/* Fills *out for the point (lat, lon) from the agreements r sees (all of them: the place is
+ * geography, not evidence). Returns 0 or a store error. */
+int compliance_place(struct store_reader *r, double lat, double lon,
+                     struct compliance_place *out);
+
 #endif

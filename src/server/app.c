@@ -14,6 +14,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "server/alerts.h"
 #include "server/ratelimit.h"
 #include "server/rest.h"
 #include "server/webhooks.h"
@@ -165,6 +166,7 @@ static void on_commit(void *ctx)
     struct app *a = ctx;
     http_server_wake(a->http);
     webhook_sender_poke(a->webhooks);
+    alerts_poke(a->alerts);
 }
 
 /* Looks up the ids of the hub's collections. */
@@ -261,6 +263,11 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
     if (rc)
         return rc;
     rc = load_collections(a, msg);
+    char *rules = cfg->rules_file[0] == '/' ? xstrdup(cfg->rules_file)
+                                            : xasprintf("%s/%s", data_dir, cfg->rules_file);
+    if (!rc)
+        rc = alerts_start(a->store, rules, &a->alerts, msg);
+    free(rules);
     if (rc) {
         store_close(a->store);
         return rc;
@@ -276,6 +283,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         {rest_admin_routes, rest_admin_nroutes},
         {rest_report_routes, rest_report_nroutes},
         {rest_stream_routes, rest_stream_nroutes},
+        {rest_alert_routes, rest_alert_nroutes},
         {rest_compliance_routes, rest_compliance_nroutes},
         {static_routes, static_nroutes}, /* last: every API route wins */
     };
@@ -296,6 +304,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         if (!key) {
             free(cert);
             free(routes);
+            alerts_stop(a->alerts);
             store_close(a->store);
             return VIGIL_EIO;
         }
@@ -325,6 +334,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
     free(routes); /* the HTTP layer keeps its own copy */
     if (rc) {
         ratelimit_free(a->limiter);
+        alerts_stop(a->alerts);
         store_close(a->store);
         return rc;
     }
@@ -338,7 +348,15 @@ void app_stop(struct app *a)
     store_set_commit_hook(a->store, NULL, NULL);
     http_server_stop(a->http);
     webhook_sender_stop(a->webhooks);
+    alerts_stop(a->alerts);
     ratelimit_free(a->limiter);
     store_close(a->store);
     memset(a, 0, sizeof *a);
+}
+
+void app_reload(struct app *a)
+{
+    char msg[256];
+    if (alerts_reload(a->alerts, msg))
+        log_error("reload refused, the old rules stay in force: %s", msg);
 }

@@ -28,11 +28,14 @@ struct app {
     int64_t coll_compliance;
     struct ratelimit *limiter;        /* per-credential request rate */
     struct webhook_sender *webhooks;  /* delivers the outbox */
+    struct alert_service *alerts;     /* the fusion engine, fed from the store */
 };
 
 /* Opens the store in data_dir and serves on cfg->listen. Returns 0 or an error with msg. */
 int app_start(struct app *a, const char *data_dir, const struct config *cfg, char msg[APP_MSG_SZ]);
 void app_stop(struct app *a);
+/* Re-reads what can change without a restart (the rules file). Logs the outcome. */
+void app_reload(struct app *a);
 
 /* The principal of an authenticated request (set by the auth hook). */
 const struct auth_principal *app_principal(const struct http_req *req);

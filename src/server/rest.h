@@ -19,6 +19,8 @@ bool rest_can_write(struct http_req *req, struct http_resp *resp);
 
 extern const struct http_route rest_admin_routes[];
 extern const size_t rest_admin_nroutes;
+extern const struct http_route rest_alert_routes[];
+extern const size_t rest_alert_nroutes;
 extern const struct http_route rest_stream_routes[];
 extern const size_t rest_stream_nroutes;
 extern const struct http_route rest_report_routes[];

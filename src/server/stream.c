@@ -13,7 +13,9 @@
 
 #include "access/policy.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "base/xalloc.h"
+#include "server/alerts.h"
 #include "server/app.h"
 #include "server/rest.h"
 
@@ -58,7 +60,22 @@ static int send_event(void *ctx, const struct store_event *e)
 {
     struct batch *b = ctx;
     b->s->last_seq = e->seq;
-    if (!wanted(b->s, e->kind) || !policy_can_read(&b->s->reader, &e->acl))
+    if (!wanted(b->s, e->kind))
+        return 0;
+    if (strcmp(e->kind, "alert") == 0) {
+        /* An alert is sent as this reader's view of it, computed now, or not at all. */
+        json_t *d = json_loads(e->data, 0, NULL);
+        json_t *v = alerts_get(b->s->a->alerts, &b->s->reader, vjson_int(d, "alert", 0));
+        json_decref(d);
+        if (!v)
+            return 0;
+        char *text = vjson_dumps(v);
+        json_decref(v);
+        int rc = buf_addf(b->out, "id: %lld\nevent: alert\ndata: %s\n\n", (long long)e->seq, text);
+        free(text);
+        return rc;
+    }
+    if (!policy_can_read(&b->s->reader, &e->acl))
         return 0;
     return buf_addf(b->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->seq, e->kind,
                     e->data);

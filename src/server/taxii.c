@@ -20,6 +20,7 @@
 #include "base/log.h"
 #include "base/uuid.h"
 #include "base/xalloc.h"
+#include "server/alerts.h"
 #include "server/app.h"
 #include "server/ingest.h"
 #include "stix/stix.h"
@@ -595,6 +596,54 @@ static int emit(void *ctx, const struct store_object *o)
  * every version of one object (5.8). Objects the principal may not read are skipped by the
  * store's query as if they did not exist, so they change neither the page, nor more, nor
  * the headers, nor 404. */
+/* True when the filter list is empty or holds x. */
+static bool matches(const char *const *v, size_t n, const char *x)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], x) == 0)
+            return true;
+    return n == 0;
+}
+
+/* The alerts collection is not stored: each reader gets the alerts as their own views
+ * (server/alerts.h), in one page, with match[id] and match[type] applied. */
+static void alerts_listing(struct app *a, struct http_req *req, struct http_resp *resp,
+                           enum listing kind, const char *oid, const struct filters *f)
+{
+    json_t *all = alerts_stix(a->alerts, &app_principal(req)->reader);
+    json_t *out = json_array();
+    size_t i;
+    json_t *o;
+    json_array_foreach (all, i, o) {
+        const char *id = vjson_str(o, "id");
+        if ((oid && strcmp(id, oid) != 0) || !matches(f->ids, f->nids, id) ||
+            !matches(f->types, f->ntypes, "grouping"))
+            continue;
+        if (kind == L_MANIFEST) {
+            char added[TS_BUFSZ];
+            json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:s}", "id", id, "date_added",
+                                                 ts_format(ts_now(), 6, added), "version",
+                                                 json_object_get(o, "modified"), "media_type",
+                                                 STIX_MEDIA));
+        } else {
+            json_array_append(out, o);
+        }
+    }
+    json_decref(all);
+    if (oid && json_array_size(out) == 0) {
+        json_decref(out);
+        app_error(req, resp, 404, "no such object", NULL);
+        return;
+    }
+    json_t *env = json_object();
+    if (json_array_size(out))
+        json_object_set(env, "objects", out);
+    json_object_set_new(env, "more", json_false());
+    json_decref(out);
+    app_json(resp, 200, TAXII_MEDIA, env);
+    json_decref(env);
+}
+
 static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
                     enum listing kind, bool one_object)
 {
@@ -629,6 +678,11 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
     if (kind == L_VERSIONS)
         f.vmatch = STORE_VER_ALL;
 
+    if (c.c.id == a->coll_alerts && kind != L_VERSIONS) {
+        alerts_listing(a, req, resp, kind, oid, &f);
+        filters_release(&f);
+        return;
+    }
     struct store_query q;
     set_query(&q, c.c.id, &f, p);
     struct buf *body = &resp->body;

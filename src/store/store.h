@@ -239,6 +239,36 @@ struct store_report {
     const char *doc;
 };
 
+/* An index row with every field, for the fusion engine (fields as in store_report_in). */
+struct store_report_row {
+    int64_t seq;
+    const char *id;
+    struct store_acl acl;
+    const char *event, *mode;
+    bool future;
+    vtime_t start, end;
+    bool has_point;
+    double lat, lon, precision_m;
+    const char *area;
+    char reliability;
+    int credibility;
+    const char *source_ref;
+};
+
+/* Calls fn for index rows with seq > after, ascending by seq, at most limit (0: all). */
+int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
+                        int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
+
+/* ---- alert lifecycle ------------------------------------------------------------------- */
+
+/* An alert's lifecycle, kept by its situation key so that it survives the engine being rebuilt
+ * from the reports at start. history is JSON: [{"from","to","who","at"}...]. */
+int store_txn_alert_state(struct store_txn *t, const char *key, const char *status,
+                          const char *history);
+/* The stored lifecycle of key: *status and *history borrow from r. VIGIL_ENOENT if none. */
+int store_alert_state(struct store_reader *r, const char *key, const char **status,
+                      const char **history);
+
 /* Emits the index rows of report id (one per owner that submitted that id) that pass
  * visible; emit's nonzero result stops and is returned. */
 int store_report_get(struct store_reader *r, const char *id,
@@ -458,8 +488,11 @@ struct store_delivery {
     struct store_event event;
 };
 
-/* Queues the delivery of event to webhook (once: a second queueing is a no-op). */
-int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when);
+/* Queues the delivery of event to webhook (once: a second queueing is a no-op). payload, when
+ * not NULL, replaces the event's data for this delivery (an alert as this subscriber may see
+ * it). */
+int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,
+                         const char *payload);
 /* Pending deliveries due at `now`, oldest first, at most limit. */
 int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
                      int (*fn)(void *ctx, const struct store_delivery *d), void *ctx);

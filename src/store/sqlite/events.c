@@ -111,15 +111,18 @@ int store_webhooks(struct store_reader *r, int64_t user,
     return rc;
 }
 
-int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when)
+int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,
+                         const char *payload)
 {
     sqlite3_stmt *st = conn_stmt(t->conn, "INSERT OR IGNORE INTO outbox(hook, event,"
-                                          " next_attempt) VALUES(?,?,?)");
+                                          " next_attempt, payload) VALUES(?,?,?,?)");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, hook);
     sqlite3_bind_int64(st, 2, event);
     sqlite3_bind_int64(st, 3, when);
+    if (payload)
+        sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
     return step_insert(t->conn, st, NULL);
 }
 
@@ -128,7 +131,7 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
 {
     sqlite3_stmt *st = conn_stmt(
         r, "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind, e.owner, e.tlp,"
-           " e.grp, e.data FROM outbox o JOIN webhooks w ON w.id = o.hook"
+           " e.grp, COALESCE(o.payload, e.data) FROM outbox o JOIN webhooks w ON w.id = o.hook"
            " JOIN events e ON e.seq = o.event WHERE o.state = 0 AND o.next_attempt <= ?"
            " AND w.disabled = 0 ORDER BY o.next_attempt, o.id LIMIT ?");
     if (!st)
@@ -163,4 +166,32 @@ int store_txn_outbox_result(struct store_txn *t, int64_t id, bool delivered, con
     sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, next);
     return step_done(t->conn, st);
+}
+
+int store_txn_alert_state(struct store_txn *t, const char *key, const char *status,
+                          const char *history)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT OR REPLACE INTO alert_states(key, status,"
+                                          " history) VALUES(?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, history, -1, SQLITE_STATIC);
+    return step_done(t->conn, st);
+}
+
+int store_alert_state(struct store_reader *r, const char *key, const char **status,
+                      const char **history)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT status, history FROM alert_states WHERE key = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = step_row(r, st);
+    if (!rc) {
+        *status = col_text(st, 0);
+        *history = col_text(st, 1);
+    }
+    return rc;
 }

@@ -226,3 +226,42 @@ int store_report_get(struct store_reader *r, const char *id,
     sqlite3_reset(st);
     return rc;
 }
+
+int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
+                        int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT seq, stix_id, owner, tlp, grp, event, mode, future,"
+                                    " start, end, lat, lon, precision_m, area, reliability,"
+                                    " credibility, source_ref FROM reports WHERE seq > ?"
+                                    " ORDER BY seq LIMIT ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        struct store_report_row row = {
+            .seq = sqlite3_column_int64(st, 0),
+            .id = col_text(st, 1),
+            .acl = {.owner = sqlite3_column_int64(st, 2),
+                    .tlp = sqlite3_column_int(st, 3),
+                    .group = sqlite3_column_int64(st, 4)},
+            .event = col_text(st, 5),
+            .mode = col_text(st, 6),
+            .future = sqlite3_column_int(st, 7),
+            .start = sqlite3_column_int64(st, 8),
+            .end = sqlite3_column_int64(st, 9),
+            .has_point = sqlite3_column_type(st, 10) != SQLITE_NULL,
+            .lat = sqlite3_column_double(st, 10),
+            .lon = sqlite3_column_double(st, 11),
+            .precision_m = sqlite3_column_double(st, 12),
+            .area = col_text(st, 13),
+            .reliability = col_text(st, 14)[0],
+            .credibility = sqlite3_column_int(st, 15),
+            .source_ref = col_text(st, 16),
+        };
+        rc = fn(ctx, &row);
+    }
+    sqlite3_reset(st);
+    return rc;
+}

@@ -208,8 +208,13 @@ static const char *const migrations[] = {
     "  next_attempt INTEGER NOT NULL,"
     "  state INTEGER NOT NULL DEFAULT 0,"
     "  last_error TEXT NOT NULL DEFAULT '',"
+    "  payload TEXT,"
     "  UNIQUE(hook, event));"
-    "CREATE INDEX outbox_due ON outbox(state, next_attempt);",
+    "CREATE INDEX outbox_due ON outbox(state, next_attempt);"
+    "CREATE TABLE alert_states("
+    "  key TEXT PRIMARY KEY,"
+    "  status TEXT NOT NULL,"
+    "  history TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -1,0 +1,575 @@
+#include "server/alerts.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "access/audit.h"
+#include "access/auth.h"
+#include "access/events.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/uuid.h"
+#include "base/xalloc.h"
+#include "compliance/compliance.h"
+#include "fusion/fusion.h"
+#include "intel/profile.h"
+
+#define BATCH 1000
+#define ALERT_EXT "extension-definition--7a0f1c2e-4b8d-4e51-9c3a-6f2d8e1b5a90"
+
+extern const char vigil_default_rules[]; /* data/rules/default.rules, compiled in */
+
+struct alert_service {
+    struct store *store;
+    char *rules_path;
+    pthread_mutex_t mu; /* guards f, and nothing else; never held while writing the store */
+    struct fusion *f;
+    pthread_t thread;
+    pthread_mutex_t tmu; /* guards the fields below */
+    pthread_cond_t tcv;
+    bool poked, stopping, ready;
+    bool replay;           /* a back-test: no stored lifecycles, nothing published */
+    uint64_t wanted, done; /* settle generations */
+    int64_t fed;           /* highest report seq fed (feeding thread only) */
+};
+
+/* The alert as S5 shows it, from a view. */
+static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert_view *v)
+{
+    char s[TS_BUFSZ], e[TS_BUFSZ], c[TS_BUFSZ], u[TS_BUFSZ];
+    json_t *ev = json_array();
+    for (size_t i = 0; i < v->nevidence; i++)
+        if (v->evidence[i]->id)
+            json_array_append_new(ev, json_string(v->evidence[i]->id));
+    json_t *o = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:s}", "id", (json_int_t)a->id, "rule",
+        a->rule_name, "severity", fusion_severity_name(v->severity), "status",
+        fusion_alert_status_name(a->status), "title", a->title, "start", ts_format(v->start, 0, s),
+        "end", ts_format(v->end, 0, e), "confidence", v->confidence, "evidence", ev, "created",
+        ts_format(a->created, 3, c), "updated", ts_format(a->updated, 3, u));
+    if (!isnan(v->lat) && !isnan(v->lon))
+        json_object_set_new(o, "location", json_pack("{s:f, s:f}", "lat", v->lat, "lon", v->lon));
+    if (v->zone)
+        json_object_set_new(o, "area", json_string(v->zone));
+    return o;
+}
+
+/* The view of alert a for reader, as JSON, or NULL when it does not exist for them. */
+static json_t *view_for(const struct fusion_alert *a, const struct policy_reader *reader)
+{
+    struct fusion_alert_view v;
+    json_t *o = NULL;
+    if (fusion_alert_view(a, policy_visible, (void *)reader, &v))
+        o = view_json(a, &v);
+    fusion_alert_view_release(&v);
+    return o;
+}
+
+/* low 0, medium 1, high 2, critical 3; -1 for anything else. */
+static int severity_rank(const char *name)
+{
+    static const char *const names[] = {"low", "medium", "high", "critical"};
+    for (int i = 0; i < 4; i++)
+        if (name && strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reader,
+                    const struct alert_filter *f)
+{
+    json_t *arr = json_array();
+    int min_sev = f && f->severity ? severity_rank(f->severity) : -1;
+    pthread_mutex_lock(&svc->mu);
+    for (size_t i = fusion_alert_count(svc->f); i-- > 0;) {
+        const struct fusion_alert *a = fusion_alert_at(svc->f, i);
+        if (f && f->status && strcmp(f->status, fusion_alert_status_name(a->status)) != 0)
+            continue;
+        json_t *o = view_for(a, reader);
+        if (!o)
+            continue;
+        const char *sev = json_string_value(json_object_get(o, "severity"));
+        vtime_t st = 0, en = 0;
+        ts_parse(json_string_value(json_object_get(o, "start")), &st, NULL);
+        ts_parse(json_string_value(json_object_get(o, "end")), &en, NULL);
+        if ((min_sev >= 0 && severity_rank(sev) < min_sev) || (f && f->since && en < f->since) ||
+            (f && f->until && st > f->until)) {
+            json_decref(o);
+            continue;
+        }
+        json_array_append_new(arr, o);
+    }
+    pthread_mutex_unlock(&svc->mu);
+    return arr;
+}
+
+json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, int64_t id)
+{
+    pthread_mutex_lock(&svc->mu);
+    const struct fusion_alert *a = fusion_alert_get(svc->f, id);
+    json_t *o = a ? view_for(a, reader) : NULL;
+    pthread_mutex_unlock(&svc->mu);
+    return o;
+}
+
+/* The STIX form of a view: a grouping of the evidence the reader may see, with the alert's
+ * fields in a Vigil property extension. */
+static json_t *view_stix(const struct fusion_alert *a, const json_t *o)
+{
+    char uuid[UUID_STRLEN + 1], id[80], c[TS_BUFSZ], m[TS_BUFSZ];
+    profile_uuid5(PROFILE_UUID_NS, a->key, strlen(a->key), uuid);
+    snprintf(id, sizeof id, "grouping--%s", uuid);
+    json_t *ext = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O}", "extension_type",
+                            "property-extension", "rule", json_object_get(o, "rule"), "severity",
+                            json_object_get(o, "severity"), "status", json_object_get(o, "status"),
+                            "start", json_object_get(o, "start"), "end", json_object_get(o, "end"));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:O, s:O, s:{s:o}}", "type", "grouping",
+                     "spec_version", "2.1", "id", id, "created", ts_format(a->created, 3, c),
+                     "modified", ts_format(a->updated, 3, m), "name", json_object_get(o, "title"),
+                     "context", "suspicious-activity", "object_refs",
+                     json_object_get(o, "evidence"), "confidence", json_object_get(o, "confidence"),
+                     "extensions", ALERT_EXT, ext);
+}
+
+json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reader)
+{
+    json_t *arr = json_array();
+    pthread_mutex_lock(&svc->mu);
+    for (size_t i = 0; i < fusion_alert_count(svc->f); i++) {
+        const struct fusion_alert *a = fusion_alert_at(svc->f, i);
+        json_t *o = view_for(a, reader);
+        if (o && json_array_size(json_object_get(o, "evidence")))
+            json_array_append_new(arr, view_stix(a, o));
+        json_decref(o);
+    }
+    pthread_mutex_unlock(&svc->mu);
+    return arr;
+}
+
+/* Webhooks that want alerts, copied out of the reader. */
+struct webhook_views {
+    struct {
+        int64_t id, user;
+        char *kinds;
+    } * v;
+    size_t n, cap;
+};
+
+static int collect_hook(void *ctx, const struct store_webhook *w)
+{
+    struct webhook_views *wv = ctx;
+    if (w->kinds[0] && !strstr(w->kinds, "alert"))
+        return 0;
+    if (wv->n == wv->cap) {
+        wv->cap = wv->cap ? 2 * wv->cap : 8;
+        wv->v = xrealloc(wv->v, wv->cap * sizeof *wv->v);
+    }
+    wv->v[wv->n].id = w->id;
+    wv->v[wv->n].user = w->user;
+    wv->v[wv->n].kinds = xstrdup(w->kinds);
+    wv->n++;
+    return 0;
+}
+
+/* ---- publishing ------------------------------------------------------------------------- */
+
+/* Nobody reads an alert event row as such: each reader gets the alert's view instead (the
+ * stream computes it; webhooks get one payload per subscriber). */
+static const struct store_acl nobody = {.owner = 0, .tlp = TLP_RED, .group = 0};
+
+/* Inside a write transaction: the "alert" event of alert id, and one delivery per webhook
+ * whose owner sees the alert, carrying that owner's view. */
+static int publish_alert(struct store_txn *t, struct alert_service *svc, int64_t id)
+{
+    char data[64];
+    snprintf(data, sizeof data, "{\"alert\":%lld}", (long long)id);
+    int64_t seq;
+    int rc = events_publish(t, "alert", &nobody, data, &seq);
+    if (rc)
+        return rc;
+    struct webhook_views wv = {0};
+    struct store_reader *r = store_txn_reader(t);
+    rc = store_webhooks(r, 0, collect_hook, &wv);
+    for (size_t i = 0; i < wv.n && !rc; i++) {
+        struct auth_principal p;
+        if (auth_principal_load(r, wv.v[i].user, &p))
+            continue;
+        pthread_mutex_lock(&svc->mu);
+        const struct fusion_alert *a = fusion_alert_get(svc->f, id);
+        json_t *v = a ? view_for(a, &p.reader) : NULL;
+        pthread_mutex_unlock(&svc->mu);
+        auth_principal_release(&p);
+        if (!v)
+            continue;
+        char *text = vjson_dumps(v);
+        json_decref(v);
+        rc = store_txn_outbox_add(t, wv.v[i].id, seq, ts_now(), text);
+        free(text);
+    }
+    for (size_t i = 0; i < wv.n; i++)
+        free(wv.v[i].kinds);
+    free(wv.v);
+    return rc;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+static json_t *history_json(const struct fusion_alert *a)
+{
+    json_t *h = json_array();
+    for (size_t i = 0; i < a->nhistory; i++) {
+        char at[TS_BUFSZ];
+        const struct fusion_transition *t = &a->history[i];
+        json_array_append_new(h, json_pack("{s:s, s:s, s:s, s:s}", "from",
+                                           fusion_alert_status_name(t->from), "to",
+                                           fusion_alert_status_name(t->to), "who", t->who, "at",
+                                           ts_format(t->at, 6, at)));
+    }
+    return h;
+}
+
+struct state_job {
+    struct alert_service *svc;
+    char *key, *status, *history;
+    const struct auth_principal *who;
+    int64_t id;
+};
+
+static int state_txn(struct store_txn *t, void *arg)
+{
+    struct state_job *j = arg;
+    int rc = store_txn_alert_state(t, j->key, j->status, j->history);
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"alert\":%lld,\"status\":\"%s\"}", (long long)j->id,
+             j->status);
+    if (!rc)
+        rc = audit_append(t, j->who->partner, j->who->user, "alert", j->key, detail);
+    if (!rc)
+        rc = publish_alert(t, j->svc, j->id);
+    return rc;
+}
+
+int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
+                      const char *status)
+{
+    const struct policy_reader *reader = &who->reader;
+    enum fusion_alert_status to;
+    if (fusion_alert_status_parse(status, &to) || to == FUSION_ALERT_NEW)
+        return VIGIL_EINVAL;
+    struct state_job j = {.svc = svc, .id = id, .who = who};
+    pthread_mutex_lock(&svc->mu);
+    const struct fusion_alert *a = fusion_alert_get(svc->f, id);
+    json_t *v = a ? view_for(a, reader) : NULL;
+    int rc = v ? fusion_alert_set_status(svc->f, id, to, who->user_name, ts_now()) : VIGIL_ENOENT;
+    json_decref(v);
+    if (!rc) {
+        json_t *h = history_json(a);
+        j.history = vjson_dumps(h);
+        json_decref(h);
+        j.key = xstrdup(a->key);
+        j.status = xstrdup(status);
+    }
+    pthread_mutex_unlock(&svc->mu);
+    if (!rc)
+        rc = store_write(svc->store, state_txn, &j);
+    free(j.key);
+    free(j.status);
+    free(j.history);
+    return rc;
+}
+
+/* Puts back the stored lifecycle of a newly (re)created alert. Called with mu held. */
+static void restore_state(struct alert_service *svc, struct store_reader *r,
+                          const struct fusion_alert *a)
+{
+    const char *status, *history;
+    if (store_alert_state(r, a->key, &status, &history))
+        return;
+    json_t *h = json_loads(history, 0, NULL);
+    size_t i;
+    json_t *step;
+    json_array_foreach (h, i, step) {
+        enum fusion_alert_status to;
+        vtime_t at = 0;
+        const char *who = vjson_str(step, "who");
+        if (fusion_alert_status_parse(vjson_str(step, "to") ? vjson_str(step, "to") : "", &to) ||
+            !who)
+            continue;
+        ts_parse(vjson_str(step, "at") ? vjson_str(step, "at") : "", &at, NULL);
+        fusion_alert_set_status(svc->f, a->id, to, who, at);
+    }
+    json_decref(h);
+}
+
+/* ---- feeding ------------------------------------------------------------------------------ */
+
+struct changed {
+    int64_t *ids;
+    size_t n, cap;
+};
+
+static void changed_add(struct changed *c, int64_t id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->ids[i] == id)
+            return;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 16;
+        c->ids = xrealloc(c->ids, c->cap * sizeof *c->ids);
+    }
+    c->ids[c->n++] = id;
+}
+
+struct feed {
+    struct alert_service *svc;
+    struct store_reader *r;
+    struct changed changed;
+    size_t n;
+};
+
+static int feed_one(void *ctx, const struct store_report_row *row)
+{
+    struct feed *fd = ctx;
+    struct alert_service *svc = fd->svc;
+    struct fusion_report fr = {
+        .seq = row->seq,
+        .id = row->id,
+        .acl = row->acl,
+        .source_ref = row->source_ref[0] ? row->source_ref : NULL,
+        .future = row->future,
+        .start = row->start,
+        .end = row->end,
+        .lat = row->has_point ? row->lat : NAN,
+        .lon = row->has_point ? row->lon : NAN,
+        .precision_m = row->precision_m,
+        .reliability = row->reliability ? row->reliability : 'F',
+        .credibility = row->credibility ? row->credibility : 6,
+        .zone = row->area[0] ? row->area : NULL,
+        .dist_to_line_m = -1,
+    };
+    snprintf(fr.event, sizeof fr.event, "%s", row->event);
+    snprintf(fr.mode, sizeof fr.mode, "%s", row->mode);
+    /* Where it stands relative to the agreements' zones and lines. */
+    char *zone = NULL, *id = xstrdup(row->id);
+    char side[8] = "";
+    fr.id = id;
+    if (row->has_point) {
+        struct compliance_place place;
+        if (compliance_place(fd->r, row->lat, row->lon, &place) == 0) {
+            if (!fr.zone && place.zone[0])
+                fr.zone = zone = xstrdup(place.zone);
+            fr.dist_to_line_m = place.dist_to_line_m;
+            snprintf(side, sizeof side, "%s", place.side);
+            fr.side = side[0] ? side : NULL;
+        }
+    }
+    if (fr.zone == row->area)
+        fr.zone = zone = xstrdup(row->area);
+    char *src = fr.source_ref ? xstrdup(fr.source_ref) : NULL;
+    fr.source_ref = src;
+    svc->fed = row->seq;
+    fd->n++;
+    struct fusion_events ev = {0};
+    pthread_mutex_lock(&svc->mu);
+    int rc = fusion_add(svc->f, &fr, &ev);
+    for (size_t i = 0; !rc && i < ev.n; i++) {
+        if (ev.v[i].kind == FUSION_EV_CREATED && !svc->replay)
+            restore_state(svc, fd->r, ev.v[i].alert);
+        changed_add(&fd->changed, ev.v[i].alert->id);
+    }
+    pthread_mutex_unlock(&svc->mu);
+    fusion_events_release(&ev);
+    free(zone);
+    free(id);
+    free(src);
+    if (rc && rc != VIGIL_EEXIST)
+        log_debug("alerts: report %s not fused: %s", row->id, vigil_strerror(rc));
+    return 0;
+}
+
+struct publish_job {
+    struct alert_service *svc;
+    struct changed *c;
+};
+
+static int publish_txn(struct store_txn *t, void *arg)
+{
+    struct publish_job *p = arg;
+    int rc = 0;
+    for (size_t i = 0; i < p->c->n && !rc; i++)
+        rc = publish_alert(t, p->svc, p->c->ids[i]);
+    return rc;
+}
+
+/* Feeds every report added since the last call. */
+static void sync_reports(struct alert_service *svc)
+{
+    for (;;) {
+        struct feed fd = {.svc = svc};
+        if (store_read_begin(svc->store, &fd.r))
+            return;
+        store_reports_after(fd.r, svc->fed, BATCH, feed_one, &fd);
+        store_read_end(fd.r);
+        pthread_mutex_lock(&svc->tmu);
+        bool ready = svc->ready;
+        pthread_mutex_unlock(&svc->tmu);
+        if (ready && fd.changed.n) {
+            struct publish_job p = {svc, &fd.changed};
+            if (store_write(svc->store, publish_txn, &p))
+                log_error("alerts: cannot publish %zu alert event(s)", fd.changed.n);
+        }
+        free(fd.changed.ids);
+        if (fd.n < BATCH)
+            return;
+    }
+}
+
+static void *feeder_main(void *arg)
+{
+    struct alert_service *svc = arg;
+    sync_reports(svc); /* the history: rebuilds the engine, publishes nothing */
+    pthread_mutex_lock(&svc->tmu);
+    svc->ready = true;
+    while (!svc->stopping) {
+        if (!svc->poked) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1; /* imports by another process show up without a poke */
+            pthread_cond_timedwait(&svc->tcv, &svc->tmu, &ts);
+        }
+        if (svc->stopping)
+            break;
+        svc->poked = false;
+        uint64_t gen = svc->wanted;
+        pthread_mutex_unlock(&svc->tmu);
+        sync_reports(svc);
+        pthread_mutex_lock(&svc->tmu);
+        svc->done = gen;
+        pthread_cond_broadcast(&svc->tcv);
+    }
+    pthread_mutex_unlock(&svc->tmu);
+    return NULL;
+}
+
+void alerts_poke(struct alert_service *svc)
+{
+    if (!svc)
+        return;
+    pthread_mutex_lock(&svc->tmu);
+    svc->poked = true;
+    svc->wanted++;
+    pthread_cond_broadcast(&svc->tcv);
+    pthread_mutex_unlock(&svc->tmu);
+}
+
+void alerts_settle(struct alert_service *svc)
+{
+    pthread_mutex_lock(&svc->tmu);
+    svc->poked = true;
+    uint64_t gen = ++svc->wanted;
+    pthread_cond_broadcast(&svc->tcv);
+    while (!svc->stopping && svc->done < gen)
+        pthread_cond_wait(&svc->tcv, &svc->tmu);
+    pthread_mutex_unlock(&svc->tmu);
+}
+
+/* Reads the rules: the file, or the built-in defaults when it does not exist. */
+static int load_rules(const char *path, struct fusion_rules **out, char msg[256])
+{
+    char m[FUSION_RULES_MSG_SZ];
+    int rc;
+    if (access(path, F_OK) != 0)
+        rc = fusion_rules_parse(vigil_default_rules, strlen(vigil_default_rules), out, m);
+    else
+        rc = fusion_rules_load(path, out, m);
+    if (rc)
+        snprintf(msg, 256, "%.60s: %.190s", path, m);
+    return rc;
+}
+
+int alerts_reload(struct alert_service *svc, char msg[256])
+{
+    struct fusion_rules *rules;
+    int rc = load_rules(svc->rules_path, &rules, msg);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&svc->mu);
+    fusion_reload(svc->f, rules);
+    pthread_mutex_unlock(&svc->mu);
+    fusion_rules_unref(rules);
+    log_info("alerts: rules reloaded from %s", svc->rules_path);
+    return 0;
+}
+
+int alerts_start(struct store *s, const char *rules_path, struct alert_service **out, char msg[256])
+{
+    *out = NULL;
+    struct fusion_rules *rules;
+    int rc = load_rules(rules_path, &rules, msg);
+    if (rc)
+        return rc;
+    struct alert_service *svc = xcalloc(1, sizeof *svc);
+    svc->store = s;
+    svc->rules_path = xstrdup(rules_path);
+    pthread_mutex_init(&svc->mu, NULL);
+    pthread_mutex_init(&svc->tmu, NULL);
+    pthread_cond_init(&svc->tcv, NULL);
+    rc = fusion_new(NULL, rules, &svc->f);
+    fusion_rules_unref(rules);
+    if (!rc && pthread_create(&svc->thread, NULL, feeder_main, svc) != 0)
+        rc = VIGIL_EINTERNAL;
+    if (rc) {
+        snprintf(msg, 256, "cannot start the alert service");
+        fusion_free(svc->f);
+        free(svc->rules_path);
+        free(svc);
+        return rc;
+    }
+    *out = svc;
+    return 0;
+}
+
+void alerts_stop(struct alert_service *svc)
+{
+    if (!svc)
+        return;
+    pthread_mutex_lock(&svc->tmu);
+    svc->stopping = true;
+    pthread_cond_broadcast(&svc->tcv);
+    pthread_mutex_unlock(&svc->tmu);
+    pthread_join(svc->thread, NULL);
+    fusion_free(svc->f);
+    pthread_mutex_destroy(&svc->mu);
+    pthread_mutex_destroy(&svc->tmu);
+    pthread_cond_destroy(&svc->tcv);
+    free(svc->rules_path);
+    free(svc);
+}
+
+int alerts_replay(struct store *s, const char *rules_path, const struct policy_reader *reader,
+                  json_t **out, char msg[256])
+{
+    *out = NULL;
+    struct fusion_rules *rules;
+    int rc = load_rules(rules_path, &rules, msg);
+    if (rc)
+        return rc;
+    struct alert_service svc = {.store = s, .replay = true};
+    pthread_mutex_init(&svc.mu, NULL);
+    pthread_mutex_init(&svc.tmu, NULL);
+    rc = fusion_new(NULL, rules, &svc.f);
+    fusion_rules_unref(rules);
+    if (!rc) {
+        sync_reports(&svc); /* not ready: publishes nothing */
+        *out = alerts_list(&svc, reader, NULL);
+        fusion_free(svc.f);
+    }
+    pthread_mutex_destroy(&svc.mu);
+    pthread_mutex_destroy(&svc.tmu);
+    return rc;
+}

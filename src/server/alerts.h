@@ -1,0 +1,67 @@
+/* alerts.h - the daemon's alert service: the fusion engine fed from the store (S7).
+ *
+ * One thread owns the engine's feeding: after every commit (and once a second) it reads the
+ * report index rows added since it last looked — whoever wrote them: the REST API, TAXII, or a
+ * `vigil import` in another process — and adds them to the engine by event time. Alerts the
+ * engine creates or updates are published as "alert" events (SSE, and webhooks with each
+ * subscriber's own view). At start the engine is rebuilt from every stored report, and the
+ * alerts' lifecycles (kept by situation key in the store) are put back.
+ *
+ * Readers never see the engine's alerts themselves, only views (fusion_alert_view) computed
+ * from the evidence they may read: an alert whose rule does not fire on that evidence does not
+ * exist for them. One mutex guards the engine; it is never held while writing to the store.
+ */
+#ifndef VIGIL_SERVER_ALERTS_H
+#define VIGIL_SERVER_ALERTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "access/auth.h"
+#include "access/policy.h"
+#include "store/store.h"
+
+struct alert_service;
+
+/* Starts the service with the rules of rules_path (built-in defaults when the file does not
+ * exist). VIGIL_EINVAL with "path: line N: reason" in msg for a bad rules file. */
+int alerts_start(struct store *s, const char *rules_path, struct alert_service **out,
+                 char msg[256]);
+/* Stops the thread and frees the engine. NULL is a no-op. */
+void alerts_stop(struct alert_service *svc);
+/* Something was committed: look for new reports soon. NULL is a no-op. */
+void alerts_poke(struct alert_service *svc);
+/* Waits until every report committed before the call has been fed (for tests and the CLI). */
+void alerts_settle(struct alert_service *svc);
+/* Re-reads the rules file. On a bad file returns VIGIL_EINVAL with the line and reason in msg
+ * and the old rules stay in force. */
+int alerts_reload(struct alert_service *svc, char msg[256]);
+
+struct alert_filter {
+    const char *status;   /* NULL: any */
+    const char *severity; /* NULL: any; else this or higher */
+    vtime_t since, until; /* evidence window overlaps; 0: unbounded */
+};
+
+/* The alerts reader may see, as JSON (the S5 alert resource), newest first: a new array. */
+json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reader,
+                    const struct alert_filter *f);
+/* One alert as reader sees it, or NULL (also when it does not exist for reader). */
+json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, int64_t id);
+/* Moves alert id to status (acknowledged, resolved, false_alarm) on behalf of who, keeping
+ * the history in the store. VIGIL_ENOENT (no such alert for reader), VIGIL_EINVAL (unknown
+ * status), VIGIL_ECONFLICT (the lifecycle does not allow it). */
+int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
+                      const char *status);
+/* Alerts of every alert view as STIX objects for reader (the TAXII alerts collection). */
+json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reader);
+
+/* Replay (S7): runs a NEW engine with the rules of rules_path over every stored report, by
+ * event time, and returns the alerts reader would see as JSON — as they would have fired at
+ * the time — without touching the live alerts or their lifecycle. VIGIL_EINVAL with msg for a
+ * bad rules file. *out is a new array. */
+int alerts_replay(struct store *s, const char *rules_path, const struct policy_reader *reader,
+                  json_t **out, char msg[256]);
+
+#endif

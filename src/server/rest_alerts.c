@@ -1,0 +1,117 @@
+/* rest_alerts.c - /api/v1/alerts and the rules (S5, S7).
+ *
+ * Every alert is shown as the reader's view: computed from the evidence that reader may read
+ * (server/alerts.h), absent when the rule does not fire on it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/json.h"
+#include "server/alerts.h"
+#include "server/app.h"
+#include "server/rest.h"
+
+static void h_alerts(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    struct alert_filter f = {http_query(req, "status"), http_query(req, "severity"), 0, 0};
+    const char *since = http_query(req, "since"), *until = http_query(req, "until");
+    if ((since && ts_parse(since, &f.since, NULL)) || (until && ts_parse(until, &f.until, NULL))) {
+        app_error(req, resp, 400, "bad request", "since and until take RFC 3339 timestamps");
+        return;
+    }
+    static const char *const statuses[] = {"new", "acknowledged", "resolved", "false_alarm"};
+    static const char *const severities[] = {"low", "medium", "high", "critical"};
+    bool ok_status = !f.status, ok_sev = !f.severity;
+    for (int i = 0; i < 4; i++) {
+        ok_status |= f.status && strcmp(f.status, statuses[i]) == 0;
+        ok_sev |= f.severity && strcmp(f.severity, severities[i]) == 0;
+    }
+    if (!ok_status || !ok_sev) {
+        app_error(req, resp, 400, "bad request",
+                  "status: new, acknowledged, resolved or false_alarm; severity: low, medium, "
+                  "high or critical (that or higher)");
+        return;
+    }
+    json_t *list = alerts_list(a->alerts, &app_principal(req)->reader, &f);
+    rest_reply(resp, 200, json_pack("{s:o}", "alerts", list));
+}
+
+static int64_t alert_id(struct http_req *req)
+{
+    char *end;
+    long long id = strtoll(http_param(req, "id"), &end, 10);
+    return *end || id <= 0 ? 0 : id;
+}
+
+static void h_alert(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    json_t *v = alerts_get(a->alerts, &app_principal(req)->reader, alert_id(req));
+    if (!v)
+        app_error(req, resp, 404, "no such alert", NULL);
+    else
+        rest_reply(resp, 200, v);
+}
+
+static void h_alert_status(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    static const char *const fields[] = {"status", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    const char *status = vjson_str(body, "status");
+    int64_t id = alert_id(req);
+    /* Whether the alert exists for this reader is answered before any role check, so that a
+     * 403 never confirms an alert the reader cannot see. */
+    json_t *seen = alerts_get(a->alerts, &p->reader, id);
+    int rc = !seen ? VIGIL_ENOENT
+             : strcmp(p->role, "analyst") != 0 && strcmp(p->role, "admin") != 0
+                 ? VIGIL_EPERM
+                 : alerts_set_status(a->alerts, p, id, status ? status : "");
+    json_decref(seen);
+    json_decref(body);
+    if (rc == VIGIL_ENOENT)
+        app_error(req, resp, 404, "no such alert", NULL);
+    else if (rc == VIGIL_EPERM)
+        app_error(req, resp, 403, "forbidden", "analysts and admins change an alert's status");
+    else if (rc == VIGIL_EINVAL)
+        app_error(req, resp, 400, "bad request", "status: acknowledged, resolved or false_alarm");
+    else if (rc == VIGIL_ECONFLICT)
+        app_error(req, resp, 409, "conflict", "the alert's lifecycle does not allow this");
+    else if (rc)
+        app_error(req, resp, 500, "cannot change the alert", NULL);
+    else
+        rest_reply(resp, 200, alerts_get(a->alerts, &p->reader, id));
+}
+
+static void h_rules_reload(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    if (strcmp(p->role, "admin") != 0 || !p->coordinator) {
+        app_error(req, resp, 403, "forbidden", "the coordination center's admins only");
+        return;
+    }
+    char msg[256];
+    if (alerts_reload(a->alerts, msg))
+        app_error(req, resp, 400, "the rules file was refused; the old rules stay in force", msg);
+    else
+        rest_reply(resp, 200, json_pack("{s:b}", "reloaded", 1));
+}
+
+const struct http_route rest_alert_routes[] = {
+    {"GET", "/api/v1/alerts", h_alerts, "alerts", false},
+    {"GET", "/api/v1/alerts/{id}", h_alert, "alert", false},
+    {"POST", "/api/v1/alerts/{id}/status", h_alert_status, "alert", false},
+    {"POST", "/api/v1/rules/reload", h_rules_reload, "rules", false},
+};
+const size_t rest_alert_nroutes = sizeof rest_alert_routes / sizeof rest_alert_routes[0];

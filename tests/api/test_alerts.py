@@ -1,0 +1,185 @@
+"""Fusion and early warning end to end (S7): a planned attack corroborated by another partner
+raises a HIGH alert before the attack window; each reader sees the alert only as the evidence
+THEY may read supports it (REST, SSE, TAXII); the lifecycle; rules reload and SIGHUP; the alert
+survives a restart with its status."""
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from test_stream import Listener
+
+WARNING = {"event": "ASSAULT", "future": True, "targets": ["civilians"],
+           "start": "2025-10-14T18:00:00Z", "end": "2025-10-14T22:00:00Z",
+           "location": {"lat": 31.52, "lon": 34.45, "precision_m": 1000},
+           "reliability": "B", "credibility": 3, "title": "Planned attack on a shelter"}
+MOVEMENT = {"event": "MOBILIZE", "mode": "troops",
+            "start": "2025-10-14T09:00:00Z", "end": "2025-10-14T10:00:00Z",
+            "location": {"lat": 31.53, "lon": 34.47, "precision_m": 500},
+            "reliability": "C", "credibility": 3, "title": "Troops massing"}
+
+
+def post(vigil, token, body):
+    r = vigil.request("POST", "/api/v1/reports", token=token, json=body)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def alerts(vigil, token, query=""):
+    r = vigil.get("/api/v1/alerts" + query, token=token)
+    assert r.status_code == 200, r.text
+    return r.json()["alerts"]
+
+
+def wait_alerts(vigil, token, n=1, timeout=10):
+    deadline = time.time() + timeout
+    got = []
+    while time.time() < deadline:
+        got = alerts(vigil, token)
+        if len(got) >= n:
+            return got
+        time.sleep(0.2)
+    return got
+
+
+@pytest.fixture
+def world(vigil):
+    for p in ("Egypt", "Qatar", "Observer"):
+        vigil.partner(p)
+    t = {p: vigil.user(p, p.lower() + "1", role="analyst") for p in ("Egypt", "Qatar",
+                                                                     "Observer")}
+    vigil.run("group", "add", "EG-CC", "Egypt", "Coordination Center")
+    return vigil, t
+
+
+def test_corroborated_warning_raises_high_alert_before_the_window(world):
+    vigil, t = world
+    w = post(vigil, t["Egypt"], dict(WARNING, marking="green"))
+    assert wait_alerts(vigil, vigil.admin_token, timeout=2) == []  # one source: no alert
+    m = post(vigil, t["Qatar"], dict(MOVEMENT, marking="green"))
+    got = wait_alerts(vigil, vigil.admin_token)
+    assert len(got) == 1, got
+    a = got[0]
+    assert a["rule"] == "planned-attack-corroborated" and a["severity"] == "high"
+    assert a["status"] == "new" and sorted(a["evidence"]) == sorted([w, m])
+    assert a["location"] and 0 < a["confidence"] <= 100
+    # Raised before the attack window opens (the reports' event time precedes it).
+    assert a["start"] < WARNING["start"] or a["start"] == MOVEMENT["start"]
+    for field in ("id", "title", "end", "created", "updated"):
+        assert field in a
+    assert vigil.get(f"/api/v1/alerts/{a['id']}").json()["id"] == a["id"]
+    # More evidence updates the same alert; it is not duplicated.
+    post(vigil, t["Observer"], dict(MOVEMENT, marking="green", title="More troops"))
+    time.sleep(1.5)
+    again = alerts(vigil, vigil.admin_token)
+    assert len(again) == 1 and len(again[0]["evidence"]) == 3
+
+
+def test_each_reader_sees_the_alert_its_own_evidence_supports(world):
+    vigil, t = world
+    # The warning is shared with Egypt's group (Egypt + CC); the movements are Qatar's AMBER
+    # (Qatar and the CC). Only the CC reads both.
+    w = post(vigil, t["Egypt"], dict(WARNING, marking="amber", group="EG-CC"))
+    m = post(vigil, t["Qatar"], dict(MOVEMENT, marking="amber"))
+    cc = wait_alerts(vigil, vigil.admin_token)
+    assert len(cc) == 1 and sorted(cc[0]["evidence"]) == sorted([w, m])
+    time.sleep(0.5)
+    for p in ("Egypt", "Qatar", "Observer"):
+        assert alerts(vigil, t[p]) == [], p  # no partner sees it: nor its severity, nor count
+        assert vigil.get(f"/api/v1/alerts/{cc[0]['id']}", token=t[p]).status_code == 404
+    # TAXII's alerts collection follows the same views.
+    coll = vigil.collection("alerts")
+    objs = vigil.get(f"/taxii2/api/collections/{coll}/objects/").json().get("objects", [])
+    assert len(objs) == 1 and objs[0]["type"] == "grouping"
+    assert sorted(objs[0]["object_refs"]) == sorted([w, m])
+    none = vigil.get(f"/taxii2/api/collections/{coll}/objects/", token=t["Egypt"]).json()
+    assert none.get("objects", []) == []
+
+
+def test_alerts_arrive_live_on_the_stream_filtered(world):
+    vigil, t = world
+    cc = Listener(vigil, vigil.admin_token)
+    eg = Listener(vigil, t["Egypt"])
+    time.sleep(0.3)
+    post(vigil, t["Egypt"], dict(WARNING, marking="amber", group="EG-CC"))
+    post(vigil, t["Qatar"], dict(MOVEMENT, marking="amber"))
+    cc_events = [e for e in cc.events(4) if e[1] == "alert"]
+    eg_events = [e for e in eg.events(1) if e[1] == "alert"]
+    cc.close()
+    eg.close()
+    assert cc_events and cc_events[0][2]["severity"] == "high"
+    assert eg_events == []
+
+
+def test_lifecycle_and_persistence(world):
+    vigil, t = world
+    post(vigil, t["Egypt"], dict(WARNING, marking="green"))
+    post(vigil, t["Qatar"], dict(MOVEMENT, marking="green"))
+    a = wait_alerts(vigil, vigil.admin_token)[0]
+    url = f"/api/v1/alerts/{a['id']}/status"
+    reader = vigil.user("Qatar", "q-reader", role="reader")
+    assert vigil.request("POST", url, token=reader, json={"status": "acknowledged"}
+                         ).status_code == 403
+    assert vigil.request("POST", url, json={"status": "nonsense"}).status_code == 400
+    assert vigil.request("POST", url, json={"status": "acknowledged"}).status_code == 200
+    assert vigil.request("POST", url, json={"status": "resolved"}).status_code == 200
+    assert vigil.request("POST", url, json={"status": "acknowledged"}).status_code == 409
+    assert vigil.request("POST", "/api/v1/alerts/99999/status",
+                         json={"status": "resolved"}).status_code == 404
+    vigil.stop()
+    vigil.start()
+    again = wait_alerts(vigil, vigil.admin_token)
+    assert again[0]["status"] == "resolved"
+    assert alerts(vigil, vigil.admin_token, "?status=new") == []
+    audit = vigil.get("/api/v1/audit?limit=1000").json()["entries"]
+    assert any(e["action"] == "alert" for e in audit)
+
+
+def test_bad_rules_are_refused_and_the_old_rules_stay(world):
+    vigil, t = world
+    rules = vigil.data / "rules.conf"
+    good = rules.read_text()
+    rules.write_text(good + "\n[rule broken]\nseverity = apocalyptic\n")
+    r = vigil.request("POST", "/api/v1/rules/reload")
+    assert r.status_code == 400 and "line" in r.json()["description"]
+    os.kill(vigil.proc.pid, signal.SIGHUP)  # also refused, and the daemon lives on
+    time.sleep(0.3)
+    assert vigil.get("/healthz", auth=False).status_code == 200
+    post(vigil, t["Egypt"], dict(WARNING, marking="green"))
+    post(vigil, t["Qatar"], dict(MOVEMENT, marking="green"))
+    assert len(wait_alerts(vigil, vigil.admin_token)) == 1  # the old rules still fire
+    # A rules file without the planned-attack rule: new warnings no longer raise it.
+    rules.write_text(good.replace("[rule planned-attack-corroborated]",
+                                  "[rule planned-attack-corroborated-off]").replace(
+        "match = event:ASSAULT future", "match = event:ASSAULT future zone:nowhere", 1))
+    assert vigil.request("POST", "/api/v1/rules/reload").status_code == 200
+    far = dict(WARNING, marking="green", location={"lat": 31.30, "lon": 34.25,
+                                                    "precision_m": 500})
+    post(vigil, t["Egypt"], far)
+    post(vigil, t["Qatar"], dict(MOVEMENT, marking="green", location=far["location"]))
+    time.sleep(1.5)
+    assert len(alerts(vigil, vigil.admin_token)) == 1
+
+
+def test_replay_back_tests_rules_without_touching_live_alerts(world, tmp_path):
+    vigil, t = world
+    post(vigil, t["Egypt"], dict(WARNING, marking="green"))
+    post(vigil, t["Qatar"], dict(MOVEMENT, marking="green"))
+    live = wait_alerts(vigil, vigil.admin_token)[0]
+    vigil.request("POST", f"/api/v1/alerts/{live['id']}/status", json={"status": "acknowledged"})
+    out = vigil.run("replay", "--as", "admin")
+    replayed = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [a["rule"] for a in replayed] == ["planned-attack-corroborated"]
+    assert replayed[0]["status"] == "new"  # a back-test, not the live lifecycle
+    off = tmp_path / "off.rules"
+    off.write_text("[rule only-drones]\nseverity = low\nmatch = event:ASSAULT mode:drone\n"
+                   "require = second_source\n")
+    out = vigil.run("replay", "--as", "admin", "--rules", str(off))
+    assert out.stdout.strip() == ""
+    bad = tmp_path / "bad.rules"
+    bad.write_text("[rule x]\nseverity = huge\n")
+    r = vigil.run("replay", "--as", "admin", "--rules", str(bad), check=False)
+    assert r.returncode == 1 and "line" in r.stderr
+    assert alerts(vigil, vigil.admin_token)[0]["status"] == "acknowledged"
