@@ -151,7 +151,8 @@ static int group_cmp(const void *x, const void *y)
 
 static json_t *groups_json(const struct cmp_set *set, struct group *g, size_t n, bool zones)
 {
-    qsort(g, n, sizeof *g, group_cmp);
+    if (n)
+        qsort(g, n, sizeof *g, group_cmp);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o =
@@ -173,7 +174,8 @@ static json_t *groups_json(const struct cmp_set *set, struct group *g, size_t n,
  * begins `lead` days before the period of ndays days. */
 static json_t *tallies_json(struct collect *c, vtime_t from, int ndays, long lead)
 {
-    qsort(c->v, c->n, sizeof *c->v, rec_cmp);
+    if (c->n) /* qsort must not be given NULL, even for no elements */
+        qsort(c->v, c->n, sizeof *c->v, rec_cmp);
     long *day_all = xcalloc((size_t)(lead + ndays), sizeof *day_all);
     long *day_conf = xcalloc((size_t)(lead + ndays), sizeof *day_conf);
     json_t *cells = json_array();

@@ -749,7 +749,8 @@ static vtime_t nth_distinct(const struct fusion_report **reps, size_t cnt, int n
                                          const struct fusion_report *),
                             int *distinct)
 {
-    qsort(reps, cnt, sizeof(*reps), by_start);
+    if (cnt)
+        qsort(reps, cnt, sizeof(*reps), by_start);
     int d = 0;
     vtime_t at = INT64_MAX;
     for (size_t i = 0; i < cnt; i++) {

@@ -635,13 +635,16 @@ static void alerts_listing(struct app *a, struct http_req *req, struct http_resp
         app_error(req, resp, 404, "no such object", NULL);
         return;
     }
-    json_t *env = json_object();
-    if (json_array_size(out))
+    json_t *env = json_object(); /* an empty answer is {} (5.3.1) */
+    if (json_array_size(out)) {
         json_object_set(env, "objects", out);
-    json_object_set_new(env, "more", json_false());
+        json_object_set_new(env, "more", json_false());
+    }
     json_decref(out);
     app_json(resp, 200, TAXII_MEDIA, env);
     json_decref(env);
+    vtime_t now = ts_now(); /* computed now: every alert view is "added" at the time of asking */
+    added_headers(resp, now, now);
 }
 
 static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
