@@ -132,7 +132,32 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
         if (rc)
             return rc;
     }
-    return audit_write(t, a, it->in.id, it->in.version, it->date_added);
+    return a->audit_later ? 0 : audit_write(t, a, it->in.id, it->in.version, it->date_added);
+}
+
+int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a,
+                       const struct ingest_item *items, size_t n)
+{
+    struct buf d;
+    buf_init(&d, BUF_NOCAP);
+    buf_adds(&d, "{\"objects\":[");
+    size_t k = 0;
+    const char *only = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct ingest_item *it = &items[i];
+        if (it->error || it->outcome != STORE_PUT_ADDED)
+            continue;
+        only = it->in.id;
+        char ts[TS_BUFSZ];
+        vtime_t v = it->in.version ? it->in.version : it->date_added;
+        buf_addf(&d, "%s{\"id\":\"%s\",\"version\":\"%s\"}", k++ ? "," : "", it->in.id,
+                 ts_format(v, v % 1000 ? 6 : 3, ts));
+    }
+    buf_adds(&d, "]}");
+    int rc =
+        k ? audit_append(t, a->partner, a->user, "write", k == 1 ? only : "objects", d.data) : 0;
+    buf_release(&d);
+    return rc;
 }
 
 int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *a,

@@ -25,6 +25,7 @@ struct ingest_actor {
     const char *identity_id;  /* the partner's STIX identity (created_by_ref of reports) */
     const char *partner_name; /* shown in report documents */
     const struct policy_reader *reader; /* what the writer may read (access/policy.h) */
+    bool audit_later; /* ingest_store leaves the audit entry to ingest_audit_batch() */
 };
 
 /* One STIX object on its way into the store. */
@@ -49,6 +50,12 @@ void ingest_item_release(struct ingest_item *it);
  * failure returns its code. */
 int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
                  struct ingest_item *it);
+
+/* Appends ONE audit entry for the objects of items[0..n) that were stored (those whose
+ * outcome is STORE_PUT_ADDED), for callers that set actor->audit_later: a whole TAXII envelope
+ * is then one entry instead of one per object. No entry when nothing was stored. */
+int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a,
+                       const struct ingest_item *items, size_t n);
 
 #define INGEST_MSG_SZ 256
 

@@ -857,7 +857,8 @@ static int post_txn(struct store_txn *t, void *arg)
     status_list(st, "failures", bad);
     j->status_json = vjson_dumps(st);
     json_decref(st);
-    return store_txn_status_put(t, j->status_id, j->actor.partner, j->status_json);
+    int rc = ingest_audit_batch(t, &j->actor, j->items, j->n);
+    return rc ? rc : store_txn_status_put(t, j->status_id, j->actor.partner, j->status_json);
 }
 
 static int count_param(void *ctx, const char *key, const char *value)
@@ -944,7 +945,8 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
                            .n = n,
                            .status_id = status_id,
                            .actor = {.partner = p->partner, .user = p->user,
-                                     .default_tlp = p->default_tlp, .reader = &p->reader},
+                                     .default_tlp = p->default_tlp, .reader = &p->reader,
+                                     .audit_later = true},
                            .requested = requested};
     int rc = store_write(a->store, post_txn, &job);
     if (rc) {
