@@ -134,7 +134,12 @@ def test_connections_per_address_are_limited(tmp_path):
     v = configured(tmp_path, per_ip_connection_limit=3)
     v.start()
     try:
-        held = [socket.create_connection(("127.0.0.1", v.port)) for _ in range(3)]
+        held = []
+        for _ in range(3):  # each served once and kept alive: surely accepted by the server
+            h = socket.create_connection(("127.0.0.1", v.port), timeout=10)
+            h.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert h.recv(100).startswith(b"HTTP/1.1 200")
+            held.append(h)
         extra = socket.create_connection(("127.0.0.1", v.port))
         extra.settimeout(5)
         extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
