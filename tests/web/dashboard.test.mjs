@@ -75,8 +75,9 @@ test('the basemap: governorates and countries are SVG paths, attributed, no tile
   assert.match(attribution, /Natural Earth/);
 });
 
-test('the alert feed says "no alerts" while the alert service is absent', async () => {
-  await b.page.getByText(/No alerts/).waitFor();
+test('the alert feed says "No alerts." while there is none', async () => {
+  await b.page.locator('.feed').waitFor({ state: 'attached' });
+  await b.page.getByText('No alerts.').waitFor();
   assert.equal(await b.page.locator('.feed').getAttribute('aria-live'), 'polite');
 });
 

@@ -26,9 +26,9 @@ export function render(root) {
     const f = filter.input.value.trim().toLowerCase();
     const shown = entries.filter((e) => !f || `${e.action} ${e.object}`.toLowerCase().includes(f));
     tbody.replaceChildren(...shown.map((e) => h('tr', {}, h('td', {}, String(e.seq)),
-      h('td', {}, e.time), h('td', {}, String(e.partner)), h('td', {}, String(e.user)),
-      h('td', {}, e.action), utext('td', e.object),
-      utext('td', e.detail ? JSON.stringify(e.detail) : '', { class: 'mono' }))));
+      h('td', { class: 'nowrap' }, e.time), h('td', {}, String(e.partner)),
+      h('td', {}, String(e.user)), h('td', {}, e.action), utext('td', e.object, { class: 'nowrap' }),
+      utext('td', e.detail ? JSON.stringify(e.detail) : '', { class: 'mono wrap' }))));
   }
 
   async function load(from) {

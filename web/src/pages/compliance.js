@@ -14,7 +14,7 @@ async function chart(el, daily) {
   const x = daily.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
   // eslint-disable-next-line no-new
   new uPlot({
-    width: Math.max(320, Math.min(1000, el.clientWidth - 20 || 900)), height: 300,
+    width: Math.max(320, Math.min(1600, el.clientWidth - 20 || 900)), height: 300,
     title: 'Violations per day',
     series: [{}, { label: 'all', stroke: '#ef6c00', width: 2 },
       { label: 'confirmed', stroke: '#c62828', width: 2 },
@@ -34,11 +34,28 @@ function groups(caption, rows, name) {
       : h('tr', {}, h('td', { colspan: 5 }, 'None.'))));
 }
 
-export function render(root) {
+function tile(cls, label, n, change, pct) {
+  const sign = change > 0 ? '+' : '';
+  return h('div', { class: `tile ${cls}`, 'data-tile': cls },
+    h('span', { class: 'n' }, String(n)), h('span', { class: 'l' }, label),
+    change === undefined ? null : h('span', { class: 'd' },
+      ` ${sign}${change} vs previous period${pct === null || pct === undefined ? '' : ` (${sign}${pct}%)`}`));
+}
+
+// The period: ?from=YYYY-MM-DD&to=YYYY-MM-DD in the page's address (#/compliance?from=...),
+// else the last 30 days.
+function period() {
+  const q = new URLSearchParams(location.hash.split('?')[1] || '');
+  const ok = (v) => /^\d{4}-\d{2}-\d{2}$/.test(v || '');
   const now = new Date();
-  const from = field('From', h('input', { type: 'date', name: 'from',
-    value: day(new Date(now.getTime() - 29 * 86400e3)) }));
-  const to = field('To', h('input', { type: 'date', name: 'to', value: day(now) }));
+  return { from: ok(q.get('from')) ? q.get('from') : day(new Date(now.getTime() - 29 * 86400e3)),
+    to: ok(q.get('to')) ? q.get('to') : day(now) };
+}
+
+export function render(root) {
+  const p = period();
+  const from = field('From', h('input', { type: 'date', name: 'from', value: p.from }));
+  const to = field('To', h('input', { type: 'date', name: 'to', value: p.to }));
   const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const body = h('div');
   const form = h('form', { class: 'filters' }, from.wrap, to.wrap,
@@ -49,11 +66,16 @@ export function render(root) {
     status(msg, 'Loading…');
     try {
       const t = await get(`/api/v1/tallies${query({ from: from.input.value, to: to.input.value })}`);
-      status(msg, `${t.from} to ${t.to}: ${t.totals.all} violations, ${t.totals.confirmed} ` +
+      status(msg, `${t.from} to ${t.to}: ${t.totals.all} violation${t.totals.all === 1 ? '' : 's'}, ${t.totals.confirmed} ` +
         `confirmed (previous period: ${t.previous.all}, ${t.previous.confirmed}).`);
       const el = h('div', { class: 'chart', role: 'img',
         'aria-label': 'Violations per day: all, confirmed, and the 7-day confirmed rate' });
-      body.replaceChildren(el, h('div', { class: 'two' },
+      const tiles = h('div', { class: 'tiles', id: 'tally-tiles' },
+        tile('all', 'violations recorded', t.totals.all, t.change && t.change.all,
+          t.change && t.change.all_pct),
+        tile('confirmed', 'confirmed', t.totals.confirmed, t.change && t.change.confirmed,
+          t.change && t.change.confirmed_pct));
+      body.replaceChildren(tiles, el, h('div', { class: 'two' },
         groups('By party', t.by_party || [], 'Party'), groups('By zone', t.by_zone || [], 'Zone')));
       await chart(el, t.daily || []);
     } catch (e) {
