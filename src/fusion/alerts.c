@@ -166,6 +166,8 @@ int fusion_alert_transition(struct fusion_alert *a, enum fusion_alert_status to,
     t->who = xstrdup(who);
     t->at = at;
     a->status = to;
+    if (at > a->updated)
+        a->updated = at; /* a status change is an update readers are told about */
     return 0;
 }
 
