@@ -88,6 +88,20 @@ int store_report_by_source(struct store_reader *r, int64_t owner, const char *so
     return rc;
 }
 
+/* A row of REPORT_COLS. */
+#define REPORT_COLS "seq, stix_id, owner, tlp, grp, start, doc"
+
+static void read_report(sqlite3_stmt *st, struct store_report *rep)
+{
+    rep->seq = sqlite3_column_int64(st, 0);
+    rep->id = col_text(st, 1);
+    rep->acl = (struct store_acl){.owner = sqlite3_column_int64(st, 2),
+                                  .tlp = sqlite3_column_int(st, 3),
+                                  .group = sqlite3_column_int64(st, 4)};
+    rep->start = sqlite3_column_int64(st, 5);
+    rep->doc = col_text(st, 6);
+}
+
 /* Escapes LIKE wildcards in text with '\'. */
 static int add_like(struct buf *b, const char *text)
 {
@@ -172,15 +186,8 @@ int store_reports_query(struct store_reader *r, const struct store_report_query 
     int step;
     rc = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_report rep = {
-            .seq = sqlite3_column_int64(st, 0),
-            .id = col_text(st, 1),
-            .acl = {.owner = sqlite3_column_int64(st, 2),
-                    .tlp = sqlite3_column_int(st, 3),
-                    .group = sqlite3_column_int64(st, 4)},
-            .start = sqlite3_column_int64(st, 5),
-            .doc = col_text(st, 6),
-        };
+        struct store_report rep;
+        read_report(st, &rep);
         if (q->visible && !q->visible(q->visible_ctx, &rep.acl))
             continue;
         if (q->limit && n == q->limit) {
@@ -204,22 +211,15 @@ int store_report_get(struct store_reader *r, const char *id,
                      bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
                      int (*emit)(void *ctx, const struct store_report *rep), void *ctx)
 {
-    sqlite3_stmt *st = conn_stmt(r, "SELECT seq, stix_id, owner, tlp, grp, start, doc"
-                                    " FROM reports WHERE stix_id = ? ORDER BY seq");
+    sqlite3_stmt *st = conn_stmt(r, "SELECT " REPORT_COLS " FROM reports WHERE stix_id = ?"
+                                    " ORDER BY seq");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = 0;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        struct store_report rep = {
-            .seq = sqlite3_column_int64(st, 0),
-            .id = col_text(st, 1),
-            .acl = {.owner = sqlite3_column_int64(st, 2),
-                    .tlp = sqlite3_column_int(st, 3),
-                    .group = sqlite3_column_int64(st, 4)},
-            .start = sqlite3_column_int64(st, 5),
-            .doc = col_text(st, 6),
-        };
+        struct store_report rep;
+        read_report(st, &rep);
         if (!visible || visible(visible_ctx, &rep.acl))
             rc = emit(ctx, &rep);
     }
