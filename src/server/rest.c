@@ -58,3 +58,12 @@ bool rest_can_write(struct http_req *req, struct http_resp *resp)
     app_error(req, resp, 403, "forbidden", "this token is read-only");
     return false;
 }
+
+bool rest_reader(struct app *a, struct http_req *req, struct http_resp *resp,
+                 struct store_reader **r)
+{
+    if (store_read_begin(a->store, r) == 0)
+        return true;
+    app_error(req, resp, 503, "store unavailable", NULL);
+    return false;
+}

@@ -12,6 +12,9 @@
  * unknown field) or 415 (not JSON) itself and returns NULL; else returns a new reference. */
 json_t *rest_body(struct app *a, struct http_req *req, struct http_resp *resp,
                   const char *const *fields);
+/* Lends a store reader for the request; on failure answers 503 itself and returns false. */
+bool rest_reader(struct app *a, struct http_req *req, struct http_resp *resp,
+                 struct store_reader **r);
 /* Answers with v (consumed) as application/json. */
 void rest_reply(struct http_resp *resp, int status, json_t *v);
 /* False (403 answered) for read-only tokens. */

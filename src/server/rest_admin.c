@@ -36,10 +36,8 @@ static void h_me(struct http_req *req, struct http_resp *resp, void *arg)
     const struct auth_principal *p = app_principal(req);
     struct store_reader *r;
     struct store_partner partner;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     int rc = store_partner_get(r, p->partner, &partner);
     json_t *v =
         rc ? NULL
@@ -155,10 +153,8 @@ static void list(struct http_req *req, struct http_resp *resp, struct app *a, en
     }
     int64_t scope = hub_admin(p) ? 0 : p->partner;
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     json_t *arr = json_array();
     struct group_list gl = {p, arr};
     static const char *const keys[] = {"partners", "users", "tokens", "groups"};
@@ -437,10 +433,8 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
     if (n > a->cfg->page_max)
         n = a->cfg->page_max;
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     json_t *arr = json_array();
     int rc = store_audit_scan(r, hub_admin(p) ? 0 : p->partner, from, (size_t)n, add_entry, arr);
     store_read_end(r);
@@ -527,10 +521,8 @@ static void h_webhooks(struct http_req *req, struct http_resp *resp, void *arg)
     struct app *a = arg;
     const struct auth_principal *p = app_principal(req);
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     json_t *arr = json_array();
     store_webhooks(r, p->user, add_hook, arr);
     store_read_end(r);

@@ -122,10 +122,8 @@ static void h_agreements(struct http_req *req, struct http_resp *resp, void *arg
     const struct auth_principal *p = app_principal(req);
     struct store_reader *r;
     json_t *list = NULL;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     int rc = compliance_agreements_list(r, &p->reader, &list);
     store_read_end(r);
     if (rc) {
@@ -191,10 +189,8 @@ static void h_violations(struct http_req *req, struct http_resp *resp, void *arg
         return;
     }
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     json_t *list = NULL;
     int rc = compliance_violations_list(r, &p->reader, &x.f, &list);
     store_read_end(r);
@@ -211,10 +207,8 @@ static void h_violation(struct http_req *req, struct http_resp *resp, void *arg)
     struct app *a = arg;
     const struct auth_principal *p = app_principal(req);
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     json_t *v = compliance_violation_get(r, &p->reader, http_param(req, "id"));
     store_read_end(r);
     if (!v) {
@@ -230,10 +224,8 @@ static void h_opinions(struct http_req *req, struct http_resp *resp, void *arg)
     struct app *a = arg;
     const struct auth_principal *p = app_principal(req);
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     json_t *v = compliance_violation_get(r, &p->reader, http_param(req, "id"));
     store_read_end(r);
     if (!v) {
@@ -376,10 +368,8 @@ static void h_tallies(struct http_req *req, struct http_resp *resp, void *arg)
         return;
     }
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     json_t *out = NULL;
     int rc = compliance_tallies(r, &p->reader, x.from, (int)ndays, &out);
     store_read_end(r);
@@ -409,10 +399,8 @@ static void h_daily(struct http_req *req, struct http_resp *resp, void *arg)
         return;
     }
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     buf_reset(&resp->body);
     int rc = compliance_daily(r, &p->reader, x.from, fmt, &resp->body);
     store_read_end(r);

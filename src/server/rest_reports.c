@@ -219,10 +219,8 @@ static void answer_query(struct app *a, struct http_req *req, struct http_resp *
     q->visible = policy_visible;
     q->visible_ctx = (void *)&p->reader;
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     int rc = 0;
     if (x->partner[0]) {
         struct store_partner sp;
@@ -297,10 +295,8 @@ static void h_report(struct http_req *req, struct http_resp *resp, void *arg)
         app_error(req, resp, 404, "no such report", NULL);
         return;
     }
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     int rc = store_report_get(r, id, policy_visible, (void *)&p->reader, find_one, &o);
     store_read_end(r);
     if (rc < 0 || !o.doc) {

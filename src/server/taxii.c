@@ -22,6 +22,7 @@
 #include "base/xalloc.h"
 #include "server/alerts.h"
 #include "server/app.h"
+#include "server/rest.h"
 #include "server/ingest.h"
 #include "stix/stix.h"
 
@@ -186,10 +187,8 @@ static void h_collections(struct http_req *req, struct http_resp *resp, void *ar
     if (!check_root(req, resp, 0))
         return;
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     struct coll_list l = {app_principal(req), json_array()};
     int rc = store_collections(r, add_collection, &l);
     store_read_end(r);
@@ -1068,10 +1067,8 @@ static void h_status(struct http_req *req, struct http_resp *resp, void *arg)
     const char *sid = http_param(req, "sid");
     const struct auth_principal *p = app_principal(req);
     struct store_reader *r;
-    if (store_read_begin(a->store, &r)) {
-        app_error(req, resp, 503, "store unavailable", NULL);
+    if (!rest_reader(a, req, resp, &r))
         return;
-    }
     int64_t owner = 0;
     const char *json = NULL;
     int rc = uuid_valid(sid, strlen(sid)) ? store_status_get(r, sid, &owner, &json)
