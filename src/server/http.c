@@ -105,7 +105,8 @@ struct http_server {
     bool reaper_started;
     pthread_mutex_t streams_mu; /* guards streams (never held with conns_mu) */
     struct stream *streams;
-    atomic_bool closing;        /* http_server_stop() has begun */
+    atomic_bool closing; /* http_server_stop() has begun */
+    atomic_ulong wakes;  /* http_server_wake() calls so far (changed under streams_mu) */
     pthread_t reaper;
 };
 
@@ -116,9 +117,9 @@ struct stream {
     http_stream_fn next;
     void *ctx;
     void (*free_ctx)(void *ctx);
-    struct buf pending;      /* produced, not yet handed to MHD */
+    struct buf pending; /* produced, not yet handed to MHD */
     size_t off;
-    bool asleep;             /* suspended until woken */
+    bool asleep; /* suspended until woken */
     struct stream *prev, *nxt;
 };
 
@@ -435,18 +436,25 @@ void http_resp_stream(struct http_resp *resp, http_stream_fn next, void *ctx,
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct stream *st = cls;
-    if (st->off == st->pending.len) {
+    while (st->off == st->pending.len) {
         buf_reset(&st->pending);
         st->off = 0;
+        /* A wake that comes while the producer runs must not be lost: the producer runs again
+         * instead of sleeping when the wake count moved meanwhile. */
+        unsigned long gen = atomic_load(&st->srv->wakes);
         if (atomic_load(&st->srv->closing) || st->next(st->ctx, &st->pending) < 0)
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (st->pending.len == 0) {
-            pthread_mutex_lock(&st->srv->streams_mu);
-            st->asleep = true;
-            MHD_suspend_connection(st->conn);
+        if (st->pending.len)
+            break;
+        pthread_mutex_lock(&st->srv->streams_mu);
+        if (atomic_load(&st->srv->wakes) != gen) {
             pthread_mutex_unlock(&st->srv->streams_mu);
-            return 0;
+            continue;
         }
+        st->asleep = true;
+        MHD_suspend_connection(st->conn);
+        pthread_mutex_unlock(&st->srv->streams_mu);
+        return 0;
     }
     size_t n = st->pending.len - st->off;
     if (n > max)
@@ -479,6 +487,7 @@ void http_server_wake(struct http_server *srv)
     if (!srv)
         return;
     pthread_mutex_lock(&srv->streams_mu);
+    atomic_fetch_add(&srv->wakes, 1);
     for (struct stream *st = srv->streams; st; st = st->nxt) {
         if (st->asleep) {
             st->asleep = false;
@@ -1132,6 +1141,7 @@ int http_server_start(const struct http_config *cfg, struct http_server **out, c
     pthread_mutex_init(&srv->conns_mu, NULL);
     pthread_mutex_init(&srv->streams_mu, NULL);
     atomic_init(&srv->closing, false);
+    atomic_init(&srv->wakes, 0);
     pthread_cond_init(&srv->conns_cv, NULL);
     srv->deadline_us = (int64_t)cfg->deadline_s * 1000000;
     atomic_init(&srv->conns_open, 0);
