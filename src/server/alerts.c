@@ -32,10 +32,11 @@ struct alert_service {
     pthread_t thread;
     pthread_mutex_t tmu; /* guards the fields below */
     pthread_cond_t tcv;
-    bool poked, stopping, ready;
+    bool poked, stopping;
     bool replay;           /* a back-test: no stored lifecycles, nothing published */
     uint64_t wanted, done; /* settle generations */
     int64_t fed;           /* highest report seq fed (feeding thread only) */
+    int64_t history;       /* highest report seq stored when the service started */
 };
 
 /* The alert as S5 shows it, from a view. */
@@ -380,7 +381,9 @@ static int feed_one(void *ctx, const struct store_report_row *row)
     for (size_t i = 0; !rc && i < ev.n; i++) {
         if (ev.v[i].kind == FUSION_EV_CREATED && !svc->replay)
             restore_state(svc, fd->r, ev.v[i].alert);
-        changed_add(&fd->changed, ev.v[i].alert->id);
+        /* The history rebuilt at start is not news; what arrives meanwhile is. */
+        if (row->seq > svc->history)
+            changed_add(&fd->changed, ev.v[i].alert->id);
     }
     pthread_mutex_unlock(&svc->mu);
     fusion_events_release(&ev);
@@ -415,10 +418,7 @@ static void sync_reports(struct alert_service *svc)
             return;
         store_reports_after(fd.r, svc->fed, BATCH, feed_one, &fd);
         store_read_end(fd.r);
-        pthread_mutex_lock(&svc->tmu);
-        bool ready = svc->ready;
-        pthread_mutex_unlock(&svc->tmu);
-        if (ready && fd.changed.n) {
+        if (!svc->replay && fd.changed.n) {
             struct publish_job p = {svc, &fd.changed};
             if (store_write(svc->store, publish_txn, &p))
                 log_error("alerts: cannot publish %zu alert event(s)", fd.changed.n);
@@ -432,9 +432,8 @@ static void sync_reports(struct alert_service *svc)
 static void *feeder_main(void *arg)
 {
     struct alert_service *svc = arg;
-    sync_reports(svc); /* the history: rebuilds the engine, publishes nothing */
+    sync_reports(svc); /* rebuilds the engine; publishes only what is newer than the history */
     pthread_mutex_lock(&svc->tmu);
-    svc->ready = true;
     while (!svc->stopping) {
         if (!svc->poked) {
             struct timespec ts;
@@ -521,6 +520,11 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
     pthread_cond_init(&svc->tcv, NULL);
     rc = fusion_new(NULL, rules, &svc->f);
     fusion_rules_unref(rules);
+    struct store_reader *r;
+    if (!rc && store_read_begin(s, &r) == 0) {
+        rc = store_reports_head(r, &svc->history);
+        store_read_end(r);
+    }
     if (!rc && pthread_create(&svc->thread, NULL, feeder_main, svc) != 0)
         rc = VIGIL_EINTERNAL;
     if (rc) {
@@ -565,7 +569,7 @@ int alerts_replay(struct store *s, const char *rules_path, const struct policy_r
     rc = fusion_new(NULL, rules, &svc.f);
     fusion_rules_unref(rules);
     if (!rc) {
-        sync_reports(&svc); /* not ready: publishes nothing */
+        sync_reports(&svc); /* a replay publishes nothing */
         *out = alerts_list(&svc, reader, NULL);
         fusion_free(svc.f);
     }

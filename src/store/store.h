@@ -255,6 +255,8 @@ struct store_report_row {
     const char *source_ref;
 };
 
+/* The highest seq of the report index (0 when empty). */
+int store_reports_head(struct store_reader *r, int64_t *seq);
 /* Calls fn for index rows with seq > after, ascending by seq, at most limit (0: all). */
 int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);

@@ -265,3 +265,13 @@ int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
     sqlite3_reset(st);
     return rc;
 }
+
+int store_reports_head(struct store_reader *r, int64_t *seq)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT COALESCE(MAX(seq), 0) FROM reports");
+    if (!st)
+        return VIGIL_ESTORE;
+    int rc = step_row(r, st);
+    *seq = rc ? 0 : sqlite3_column_int64(st, 0);
+    return rc;
+}
