@@ -15,6 +15,8 @@
  *       GETs PATH for S seconds. With --after (microseconds since the epoch), each request
  *       asks for ?limit=L&added_after=<uniform random time in [T0,T1]>, so pages are spread
  *       through the collection. Prints requests/s and p50/p90/p99/max latency.
+ *       With --paths-file F, each request GETs a line of F (request paths with their query
+ *       strings, e.g. from acledgen queries) chosen uniformly at random, instead of PATH.
  *
  * The program uses only what it needs from libc; it is not part of the vigil binary.
  */
@@ -54,6 +56,8 @@ static struct {
     long objects, per;
     unsigned long long seed;
     long connect_gap_ms;
+    char **paths;        /* --paths-file: request paths, one per line */
+    size_t npaths;
 } opt = {.conns = 32, .threads = 2, .duration = 10, .warmup = 1, .limit = 100, .per = 100,
          .seed = 1};
 
@@ -187,6 +191,11 @@ static bool build_request(struct conn *c)
     char auth[300] = "";
     if (opt.token[0])
         snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", opt.token);
+    if (opt.mode == M_GET && opt.npaths) {
+        b_printf(&c->req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sAccept: application/json\r\n\r\n",
+                 opt.paths[splitmix(&c->rng) % opt.npaths], auth);
+        return true;
+    }
     if (opt.mode == M_GET) {
         char q[128] = "";
         if (opt.after1 > opt.after0) {
@@ -440,7 +449,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: loadgen get|post --port P --path PATH [--token-file F] [--conns C]\n"
                     "       [--threads T] [--duration S] [--warmup S] [--limit L] [--after T0:T1]\n"
-                    "       [--objects N] [--per K] [--seed S] [--connect-gap MS]\n");
+                    "       [--objects N] [--per K] [--seed S] [--connect-gap MS] [--paths-file F]\n");
     exit(2);
 }
 
@@ -489,7 +498,25 @@ int main(int argc, char **argv)
             opt.per = strtol(v, NULL, 10);
         else if (!strcmp(k, "--connect-gap"))
             opt.connect_gap_ms = strtol(v, NULL, 10);
-        else if (!strcmp(k, "--seed"))
+        else if (!strcmp(k, "--paths-file")) {
+            FILE *f = fopen(v, "r");
+            if (!f)
+                die(v);
+            char line[4096];
+            while (fgets(line, sizeof line, f)) {
+                line[strcspn(line, "\r\n")] = '\0';
+                if (!line[0])
+                    continue;
+                opt.paths = realloc(opt.paths, (opt.npaths + 1) * sizeof *opt.paths);
+                if (!opt.paths || !(opt.paths[opt.npaths++] = strdup(line)))
+                    die("out of memory");
+            }
+            fclose(f);
+            if (!opt.npaths)
+                usage();
+            if (!opt.path)
+                opt.path = opt.paths[0];
+        } else if (!strcmp(k, "--seed"))
             opt.seed = strtoull(v, NULL, 10);
         else
             usage();

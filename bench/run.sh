@@ -19,6 +19,16 @@
 #   VIGIL_BENCH_GET_SECONDS    measured seconds per GET run           (15)
 #   VIGIL_BENCH_CLIENT_THREADS load generator threads                 (2)
 #   VIGIL_BENCH_HTTP_THREADS   daemon's `threads` (MHD pool size)     (config default)
+#   VIGIL_BENCH_ACLED_ROWS     generated ACLED rows to import         (200000; see below)
+#   VIGIL_BENCH_QUERY_CONNS    concurrencies of the bbox+time queries (1 8 32)
+#   VIGIL_BENCH_QUERY_SECONDS  measured seconds per query run         (10)
+#   VIGIL_BENCH_ALERT_SIZES    stored reports for the alert latency   (10000 100000 ACLED_ROWS)
+#   VIGIL_BENCH_ALERT_PAIRS    report pairs (alerts) per store size   (300)
+#   VIGIL_SOAK_MINUTES         minutes of the soak (bench/soak.sh)    (2; 10 for the record)
+#   (The ACLED sections default to 200,000 rows, not 1M, to keep `make bench` within ~15 minutes
+#   on a 2-core machine: at 1M rows the import takes ~5.5 min and the alert service's rebuild
+#   of its fusion engine at startup ~7 min. docs/BENCHMARKS.md records a 1M run's figures,
+#   made with VIGIL_BENCH_ACLED_ROWS=1000000.)
 #   VIGIL_BENCH_OUT            report file                            (docs/BENCHMARKS.md)
 #   VIGIL_BENCH_SECTIONS       sections to run, space-separated       (all)
 set -euo pipefail
@@ -34,7 +44,13 @@ GET_SECONDS=${VIGIL_BENCH_GET_SECONDS:-15}
 CLIENT_THREADS=${VIGIL_BENCH_CLIENT_THREADS:-2}
 HTTP_THREADS=${VIGIL_BENCH_HTTP_THREADS:-}
 OUT=${VIGIL_BENCH_OUT:-docs/BENCHMARKS.md}
-SECTIONS=(${VIGIL_BENCH_SECTIONS:-storage_ceiling taxii_ingest http_ceiling taxii_read memory startup})
+ACLED_ROWS=${VIGIL_BENCH_ACLED_ROWS:-200000}
+QUERY_CONNS=${VIGIL_BENCH_QUERY_CONNS:-1 8 32}
+QUERY_SECONDS=${VIGIL_BENCH_QUERY_SECONDS:-10}
+ALERT_SIZES=${VIGIL_BENCH_ALERT_SIZES:-10000 100000 $ACLED_ROWS}
+ALERT_PAIRS=${VIGIL_BENCH_ALERT_PAIRS:-300}
+SOAK_MINUTES=${VIGIL_SOAK_MINUTES:-2}
+SECTIONS=(${VIGIL_BENCH_SECTIONS:-storage_ceiling taxii_ingest http_ceiling taxii_read memory startup acled_import reports_query alert_latency soak})
 
 WORK=$(mktemp -d /tmp/vigil-bench.XXXXXX)
 DATA=$WORK/data
@@ -64,6 +80,7 @@ cmd() { printf '### %s\n\n```\n$ %s\n%s\n```\n\n' "$1" "$2" "$3" >>"$CMDS"; }
 note() { printf -- '- %s\n' "$*" >>"$NOTES"; }
 # kv KEY LINE: the value of KEY=... in a loadgen/ceiling result line.
 kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+kv0() { local v; v=$(kv "$@"); echo "${v:-0}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
 fmt() { printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 now_us() { date +%s%6N; }
@@ -222,9 +239,182 @@ section_startup() {
     cmd "Startup" "vigil --data \$DATA serve --listen 127.0.0.1:0; poll /healthz" "runs: $STARTUPS"
 }
 
+# ---- ACLED import, report queries, ingest -> alert latency, soak ------------------------------
+# These use their own data directories: $ACLED_DATA holds the $ACLED_ROWS imported reports.
+
+ACLED_DATA=$WORK/acled
+ACLED_CSV=$WORK/acled.csv
+
+# acled_store DIR: a fresh data directory with partners alpha and bravo (a reporter each, with a
+# token in DIR/tok_alpha, DIR/tok_bravo) besides the coordination center.
+acled_store() {
+    "$BIN/vigil" --data "$1" init >/dev/null 2>&1
+    sed -i 's/^rate_limit = .*/rate_limit = 0/' "$1/vigil.conf"
+    [ -n "$HTTP_THREADS" ] && sed -i "s/^threads = .*/threads = $HTTP_THREADS/" "$1/vigil.conf"
+    local p
+    for p in alpha bravo; do
+        "$BIN/vigil" --data "$1" partner add "$p" >/dev/null
+        "$BIN/vigil" --data "$1" user add "$p" "rep_$p" --role reporter >/dev/null
+        "$BIN/vigil" --data "$1" token create "rep_$p" >"$1/tok_$p"
+    done
+}
+
+# The import of $ACLED_ROWS generated rows with `vigil import acled FILE --as admin`.
+section_acled_import() {
+    log "ACLED import: generating $ACLED_ROWS rows"
+    "$BIN/bench/acledgen" rows "$ACLED_ROWS" >"$ACLED_CSV"
+    cmd "ACLED rows: generated (deterministic)" "build/bench/acledgen rows $ACLED_ROWS > \$WORK/acled.csv" \
+        "$(ls -l "$ACLED_CSV" | awk '{ print $5 }') bytes; first row: $(sed -n 2p "$ACLED_CSV" | cut -c1-240)…"
+    local out
+    out=$(run "CSV ceiling: the file read by a trivial RFC 4180 reader (records and fields only)" \
+        "$BIN/bench/acledgen" parse "$ACLED_CSV")
+    CSV_CEILING=$(kv rows_per_s "$out")
+    acled_store "$ACLED_DATA"
+    log "ACLED import: vigil import acled ($ACLED_ROWS rows, one transaction)"
+    sync
+    local t0 t1 secs rate
+    t0=$(now_us)
+    out=$("$BIN/vigil" --data "$ACLED_DATA" import acled "$ACLED_CSV" --as admin 2>"$WORK/import.err") ||
+        { cat "$WORK/import.err" >&2; log "import failed"; exit 1; }
+    t1=$(now_us)
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
+    rate=$(awk -v n="$ACLED_ROWS" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')
+    ACLED_IMPORT_RATE=$rate
+    cmd "ACLED import: $ACLED_ROWS rows" "vigil --data \$WORK/acled import acled \$WORK/acled.csv --as admin" \
+        "$out
+seconds=$secs rows_per_s=$rate"
+    local ceil_note="$(fmt "$CSV_CEILING") (CSV read only)"
+    [ -n "${SQLITE_CEILING:-}" ] && ceil_note="$(fmt "$SQLITE_CEILING") (raw SQLite, 10000 rows/txn); $ceil_note"
+    row "ACLED import, rows/s (\`vigil import acled\`, $ACLED_ROWS generated rows, one transaction, durable)" \
+        "$ceil_note" "**$(fmt "$rate")**" \
+        "$([ -n "${SQLITE_CEILING:-}" ] && ratio "$rate" "$SQLITE_CEILING" || ratio "$rate" "$CSV_CEILING")" ""
+    note "ACLED import: $(fmt "$rate") rows/s ($secs s for $ACLED_ROWS rows; each row becomes a STIX report with its location and the reports index and R-tree entries, in one transaction). The file: $(du -h "$ACLED_CSV" | cut -f1), the store afterwards: $(du -sh "$ACLED_DATA" | cut -f1)."
+}
+
+# start_acled_daemon DIR FIRST: starts vigil on DIR and measures startup: until /healthz
+# answers, and until the alert service, which rebuilds its fusion engine from every stored
+# report first, turns a new pair of reports into an alert on the stream (bench/alert_latency.py
+# probe posts a pair every 50 ms for 2 s, then every 250 ms, until one does). Sets ADAEMON_PID, APORT, STARTUP_HTTP_MS,
+# STARTUP_ALERTS_MS, PROBE_NEXT (the next free place index) and PROBE_OUT.
+start_acled_daemon() {
+    local dir=$1 t0 t1
+    t0=$(now_us)
+    start_server "acled-vigil" "$BIN/vigil" --data "$dir" serve --listen 127.0.0.1:0
+    ADAEMON_PID=$SERVER_PID
+    APORT=$SERVER_PORT
+    until curl -sf -o /dev/null "http://127.0.0.1:$APORT/healthz"; do sleep 0.005; done
+    t1=$(now_us)
+    STARTUP_HTTP_MS=$(((t1 - t0) / 1000))
+    PROBE_OUT=$(python3 "$ROOT/bench/alert_latency.py" probe --port "$APORT" \
+        --stream-token "$dir/admin.token" --token-a "$dir/tok_alpha" --token-b "$dir/tok_bravo" \
+        --t0-us "$t0" --first "${2:-0}") || { log "alerts never came: $PROBE_OUT"; exit 1; }
+    STARTUP_ALERTS_MS=$(kv alerts_ready_ms "$PROBE_OUT")
+    PROBE_NEXT=$(kv next "$PROBE_OUT")
+}
+
+# Queries by place and time with $ACLED_ROWS reports stored, at several concurrencies, beside
+# the trivial libmicrohttpd answer at the same concurrencies.
+section_reports_query() {
+    [ -f "$ACLED_DATA/vigil.db" ] || section_acled_import
+    log "reports query: bbox + since/until on the $ACLED_ROWS-report store"
+    "$BIN/bench/acledgen" queries 10000 >"$WORK/queries.txt"
+    start_acled_daemon "$ACLED_DATA" 3000
+    ACLED_STARTUP_HTTP_MS=$STARTUP_HTTP_MS
+    ACLED_STARTUP_ALERTS_MS=$STARTUP_ALERTS_MS
+    ACLED_PROBE_OUT=$PROBE_OUT
+    ACLED_NEXT=$PROBE_NEXT
+    local threads=${HTTP_THREADS:-$(sed -n 's/^threads = //p' "$ACLED_DATA/vigil.conf")}
+    threads=${threads:-4}
+    start_server mhd "$BIN/bench/mhd_ceiling" "$threads"
+    local mpid=$SERVER_PID mport=$SERVER_PORT c out cout
+    for c in $QUERY_CONNS; do
+        local load=(--conns "$c" --threads "$((c < CLIENT_THREADS ? c : CLIENT_THREADS))" --duration "$QUERY_SECONDS" --warmup 2 --connect-gap 2)
+        cout=$(run "HTTP ceiling: fixed 100-byte answer, $threads MHD threads, $c connections" \
+            "$BIN/bench/loadgen" get --port "$mport" --path / "${load[@]}")
+        out=$(run "Reports query: GET /api/v1/reports?bbox=<0.5° box>&since=&until=<30 days>, $c connections" \
+            "$BIN/bench/loadgen" get --port "$APORT" --paths-file "$WORK/queries.txt" \
+            --token-file "$ACLED_DATA/admin.token" "${load[@]}")
+        row "Reports by bbox + time, $c connection(s) ($ACLED_ROWS stored): p50 / p99 latency, requests/s" \
+            "$(kv p50_ms "$cout") / $(kv p99_ms "$cout") ms, $(fmt "$(kv rps "$cout")")/s (trivial MHD answer)" \
+            "**$(kv p50_ms "$out") / $(kv p99_ms "$out") ms**, $(fmt "$(kv rps "$out")")/s" \
+            "$(ratio "$(kv rps "$out")" "$(kv rps "$cout")") of req/s" ""
+        QUERY_BYTES=$(kv bytes_per_resp "$out")
+    done
+    stop_server "$mpid"
+    note "Reports query: 10,000 generated request paths (bench/acledgen queries), each a 0.5° × 0.5° box (~55 km) around a place the rows are generated at and a 30-day window in 2018–2025, requested in random order (loadgen --paths-file); answers averaged $QUERY_BYTES bytes (up to 100 reports, the default page)."
+}
+
+# Ingest -> alert latency at several store sizes (S7, S11).
+section_alert_latency() {
+    [ -f "$ACLED_CSV" ] || section_acled_import
+    local n dir out first rows_out=()
+    for n in $ALERT_SIZES; do
+        if [ "$n" = "$ACLED_ROWS" ]; then
+            dir=$ACLED_DATA
+            if [ -n "${APORT:-}" ] && kill -0 "${ADAEMON_PID:-0}" 2>/dev/null; then
+                first=$ACLED_NEXT
+            else
+                start_acled_daemon "$dir" 3000
+                ACLED_STARTUP_HTTP_MS=$STARTUP_HTTP_MS ACLED_STARTUP_ALERTS_MS=$STARTUP_ALERTS_MS
+                ACLED_PROBE_OUT=$PROBE_OUT
+                first=$PROBE_NEXT
+            fi
+            STARTUP_HTTP_MS=$ACLED_STARTUP_HTTP_MS STARTUP_ALERTS_MS=$ACLED_STARTUP_ALERTS_MS
+            PROBE_OUT=$ACLED_PROBE_OUT
+        else
+            log "alert latency: a store of $n imported reports"
+            dir=$WORK/acled$n
+            acled_store "$dir"
+            head -n "$((n + 1))" "$ACLED_CSV" >"$WORK/acled$n.csv"
+            "$BIN/vigil" --data "$dir" import acled "$WORK/acled$n.csv" --as admin >/dev/null
+            rm -f "$WORK/acled$n.csv"
+            start_acled_daemon "$dir" 0
+            first=$PROBE_NEXT
+        fi
+        cmd "Alert service startup, $n reports stored" \
+            "vigil serve (t0); poll /healthz; bench/alert_latency.py probe --t0-us t0 (a pair every 50 ms for 2 s, then every 250 ms, until an alert arrives)" \
+            "healthz_ms=$STARTUP_HTTP_MS $PROBE_OUT"
+        log "alert latency: $ALERT_PAIRS pairs with $n reports stored"
+        out=$(run "Ingest → alert: $ALERT_PAIRS pairs with $n reports stored" \
+            python3 "$ROOT/bench/alert_latency.py" measure --port "$APORT" \
+            --stream-token "$dir/admin.token" --token-a "$dir/tok_alpha" --token-b "$dir/tok_bravo" \
+            --pairs "$ALERT_PAIRS" --first "$first")
+        rows_out+=("$n|$(kv p50_ms "$out")|$(kv p99_ms "$out")|$(kv max_ms "$out")|$(kv missed "$out")|$STARTUP_HTTP_MS|$STARTUP_ALERTS_MS")
+        if [ "$dir" = "$ACLED_DATA" ]; then
+            note "With $n reports stored and the fusion engine rebuilt, the daemon's memory: $(grep -E '^(VmRSS|RssAnon|VmHWM)' "/proc/$ADAEMON_PID/status" | tr -s ' \t' ' ' | paste -sd, -)."
+        fi
+        stop_server "$ADAEMON_PID"
+        [ "$dir" = "$ACLED_DATA" ] || rm -rf "$dir"
+    done
+    local r
+    for r in "${rows_out[@]}"; do
+        IFS='|' read -r n p50 p99 max missed hms ams <<<"$r"
+        row "Ingest → alert latency, $n reports stored: p50 / p99 (max) from the 2nd report's 201 to the alert on the SSE stream" \
+            "" "**$p50 / $p99 ms** ($max ms; $missed missed)" "" "p99 ≤ 50 ms"
+    done
+    for r in "${rows_out[@]}"; do
+        IFS='|' read -r n p50 p99 max missed hms ams <<<"$r"
+        row "Startup, $n reports stored: /healthz answers / alert service ready (engine rebuilt from the stored reports)" \
+            "" "**$hms ms / $ams ms**" "" ""
+    done
+    note "Ingest → alert: each pair is a warning of a planned attack (ASSAULT, future) from partner alpha and a troop movement (MOBILIZE troops) 1 km away from partner bravo, at a fresh place each time (11 km grid over eastern Ukraine, where the generated rows are densest), which rule planned-attack-corroborated (data/rules/default.rules) turns into a new alert; the latency runs from the moment the second POST's 201 was read to the moment the alert citing that report was read from /api/v1/stream?kinds=alert (a reader thread stamps events on arrival; bench/alert_latency.py). One pair at a time, 20 ms apart. The stores are the first N rows of the generated file, imported."
+}
+
+section_soak() {
+    log "soak: $SOAK_MINUTES minutes of mixed load (bench/soak.sh)"
+    local out last
+    out=$(VIGIL_SOAK_MINUTES=$SOAK_MINUTES BUILD=$BUILD bash "$ROOT/bench/soak.sh" 2>"$WORK/soak.err") ||
+        { cat "$WORK/soak.err" >&2; log "soak failed"; exit 1; }
+    cmd "Soak: $SOAK_MINUTES minutes of mixed load" "VIGIL_SOAK_MINUTES=$SOAK_MINUTES bench/soak.sh" "$out"
+    last=$(tail -1 <<<"$out")
+    row "Soak, $SOAK_MINUTES min mixed load (TAXII POST/GET, REST posts/queries, SSE churn): VmRSS, open fds (baseline window → last window)" \
+        "" "**$(kv rss_base_mb "$last") → $(kv rss_last_mb "$last") MiB ($(kv rss_growth_pct "$last")%), $(kv fds_base "$last") → $(kv fds_last "$last") fds; flat: $(kv flat "$last")**" "" "flat (±10%)"
+    note "Soak: RssAnon $(kv anon_base_mb "$last") → $(kv anon_last_mb "$last") MiB ($(kv anon_growth_pct "$last")%); windows of $(kv window_s "$last") s (the second minute vs the last minute when the run is 4 minutes or more, else the second vs the last quarter). Load done: $(kv0 taxii_objects_posted "$last") TAXII objects posted, $(kv0 taxii_gets "$last") TAXII pages read, $(kv0 report_posts "$last") REST reports posted, $(kv0 report_queries "$last") report queries, $(kv0 alert_queries "$last") alert lists, $(kv0 stream_sessions "$last") SSE sessions; errors: taxii_get $(kv0 taxii_get_errors "$last"), report posts $(kv0 report_post_errors "$last"), queries $(kv0 report_queries_errors "$last"), streams $(kv0 stream_errors "$last")."
+}
+
 # ---- run -------------------------------------------------------------------------------
 
-for f in loadgen mhd_ceiling sqlite_ceiling; do
+for f in loadgen mhd_ceiling sqlite_ceiling acledgen; do
     [ -x "$BIN/bench/$f" ] || { log "$BIN/bench/$f missing: run 'ninja -C $BUILD' first"; exit 1; }
 done
 get_load
@@ -242,7 +432,8 @@ disk_dev=$(df --output=source /tmp | tail -1)
 MARK='<!-- analysis: kept by bench/run.sh -->'
 KEPT=$WORK/kept.md
 : >"$KEPT"
-[ -f "$OUT" ] && awk -v m="$MARK" '$0 == m { keep = 1 } keep' "$OUT" >"$KEPT"
+# (up to the escalation detector's section, which is appended afresh below)
+[ -f "$OUT" ] && awk -v m="$MARK" '$0 == m { keep = 1 } /^## Escalation detector \(bench\/escalation_eval\)$/ { keep = 0 } keep' "$OUT" >"$KEPT"
 {
     echo "# Benchmarks"
     echo

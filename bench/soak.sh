@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# bench/soak.sh - a soak of the daemon under mixed load (S12 "Reliability and hardening").
+#
+# Starts `vigil serve` on a fresh data directory (two partners besides the coordination
+# center, each with a reporter), then for VIGIL_SOAK_MINUTES minutes runs at once:
+#   - TAXII POSTs: envelopes of 100 generated STIX objects (bench/loadgen post), in bursts of
+#     VIGIL_SOAK_TAXII_OBJECTS objects (2,000) with a pause of 1 s between bursts;
+#   - TAXII GETs: 100-object pages (bench/loadgen get, 4 connections, 5 s runs, 1 s apart);
+#   - REST: report POSTs by the two partners (~20/s, attacks, warnings and troop movements,
+#     which feed the fusion engine), bbox+time queries and alert lists, and SSE subscribers
+#     connecting, reading 1-8 s and disconnecting, half of them abruptly (bench/soak_client.py).
+# Every VIGIL_SOAK_SAMPLE seconds (10) it samples the daemon's VmRSS and RssAnon
+# (/proc/PID/status) and its open file descriptors (ls /proc/PID/fd | wc -l). It prints the series
+# and compares the mean of a baseline window (the second minute; for runs of less than 4
+# minutes, the second quarter) with the mean of the last window of the same length: "flat"
+# when each grew by less than VIGIL_SOAK_TOLERANCE percent (10).
+#
+# The last line is "key=value ..." for bench/run.sh. Servers listen on 127.0.0.1 only; the data
+# directory (under /tmp) is removed at the end unless VIGIL_SOAK_KEEP=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=$ROOT/${BUILD:-build}
+MINUTES=${VIGIL_SOAK_MINUTES:-10}
+SAMPLE=${VIGIL_SOAK_SAMPLE:-10}
+TOL=${VIGIL_SOAK_TOLERANCE:-10}
+TAXII_OBJECTS=${VIGIL_SOAK_TAXII_OBJECTS:-2000}
+SECONDS_TOTAL=$(awk -v m="$MINUTES" 'BEGIN { printf "%d", m * 60 }')
+
+WORK=$(mktemp -d /tmp/vigil-soak.XXXXXX)
+DATA=$WORK/data
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ "${VIGIL_SOAK_KEEP:-0}" = 1 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+log() { echo "soak: $*" >&2; }
+
+"$BIN/vigil" --data "$DATA" init >/dev/null 2>&1
+sed -i 's/^rate_limit = .*/rate_limit = 0/' "$DATA/vigil.conf"
+for p in alpha bravo; do
+    "$BIN/vigil" --data "$DATA" partner add "$p" >/dev/null 2>&1
+    "$BIN/vigil" --data "$DATA" user add "$p" "rep_$p" --role reporter >/dev/null 2>&1
+    "$BIN/vigil" --data "$DATA" token create "rep_$p" >"$WORK/tok_$p"
+done
+TOKEN=$DATA/admin.token
+
+"$BIN/vigil" --data "$DATA" serve --listen 127.0.0.1:0 2>"$WORK/vigil.log" &
+VPID=$!
+PIDS+=("$VPID")
+PORT=
+for _ in $(seq 1 600); do
+    PORT=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$WORK/vigil.log" | head -1)
+    [ -n "$PORT" ] && break
+    sleep 0.05
+done
+[ -n "$PORT" ] || { cat "$WORK/vigil.log" >&2; log "vigil did not start"; exit 1; }
+COLL=$(curl -sf -H "Authorization: Bearer $(cat "$TOKEN")" \
+    -H 'Accept: application/taxii+json;version=2.1' "http://127.0.0.1:$PORT/taxii2/api/collections/" |
+    python3 -c 'import json,sys; print([c["id"] for c in json.load(sys.stdin)["collections"] if c["title"] == "Reports"][0])')
+OBJ_PATH=/taxii2/api/collections/$COLL/objects/
+log "daemon $VPID on 127.0.0.1:$PORT; ${MINUTES} min of mixed load, samples every ${SAMPLE}s"
+
+T0=$(date +%s)
+END=$((T0 + SECONDS_TOTAL))
+
+# TAXII POST bursts; each burst has its own seed, so every object is new.
+(
+    seed=1000 n=0 errs=0
+    while [ "$(date +%s)" -lt "$END" ]; do
+        if "$BIN/bench/loadgen" post --port "$PORT" --path "$OBJ_PATH" --token-file "$TOKEN" \
+            --objects "$TAXII_OBJECTS" --per 100 --conns 1 --threads 1 --seed "$seed" \
+            >/dev/null 2>>"$WORK/taxii_post.err"; then
+            n=$((n + TAXII_OBJECTS))
+        else
+            errs=$((errs + 1))
+        fi
+        seed=$((seed + 1))
+        sleep 1
+    done
+    echo "taxii_objects_posted=$n taxii_post_failed_bursts=$errs" >"$WORK/taxii_post.out"
+) &
+PIDS+=($!)
+
+# TAXII GET pages.
+(
+    reqs=0 errs=0
+    while [ "$(date +%s)" -lt $((END - 5)) ]; do
+        out=$("$BIN/bench/loadgen" get --port "$PORT" --path "$OBJ_PATH" --token-file "$TOKEN" \
+            --limit 100 --conns 4 --threads 1 --duration 5 --warmup 0 2>>"$WORK/taxii_get.err") || true
+        reqs=$((reqs + $(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$out" | head -1)))
+        errs=$((errs + $(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$out" | head -1)))
+        sleep 1
+    done
+    echo "taxii_gets=$reqs taxii_get_errors=$errs" >"$WORK/taxii_get.out"
+) &
+PIDS+=($!)
+
+# REST posts and queries, SSE subscribers.
+python3 "$ROOT/bench/soak_client.py" --port "$PORT" --seconds "$SECONDS_TOTAL" \
+    --read-token "$TOKEN" --post-tokens "$WORK/tok_alpha" "$WORK/tok_bravo" >"$WORK/rest.out" \
+    2>"$WORK/rest.err" &
+PIDS+=($!)
+
+# Samples: seconds since the start, VmRSS, RssAnon (kB), open fds.
+SERIES=$WORK/series
+: >"$SERIES"
+next=$((T0 + SAMPLE))
+while :; do
+    now=$(date +%s)
+    [ "$now" -ge "$next" ] || { sleep 0.2; continue; }
+    kill -0 "$VPID" 2>/dev/null || { log "the daemon died"; cat "$WORK/vigil.log" >&2; exit 1; }
+    rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$VPID/status")
+    anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$VPID/status")
+    fds=$(ls "/proc/$VPID/fd" | wc -l)
+    echo "$((now - T0)) $rss $anon $fds" >>"$SERIES"
+    printf 't=%4ss VmRSS=%6d kB RssAnon=%6d kB fds=%d\n' "$((now - T0))" "$rss" "$anon" "$fds"
+    next=$((next + SAMPLE))
+    [ "$now" -lt "$END" ] || break
+done
+wait "${PIDS[@]:1}" 2>/dev/null || true
+sleep 1
+rss_end=$(awk '/^VmRSS/ { print $2 }' "/proc/$VPID/status")
+hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$VPID/status")
+
+# The verdict: baseline window [W, 2W) vs the last W seconds, W = 60 s (or a quarter of the
+# run when it is shorter than 4 minutes).
+VERDICT=$(awk -v total="$SECONDS_TOTAL" -v tol="$TOL" '
+    { t[NR] = $1; rss[NR] = $2; anon[NR] = $3; fd[NR] = $4 }
+    END {
+        w = total >= 240 ? 60 : total / 4
+        for (i = 1; i <= NR; i++) {
+            if (t[i] > w && t[i] <= 2 * w) { nb++; br += rss[i]; ba += anon[i]; bf += fd[i] }
+            if (t[i] > total - w) { nl++; lr += rss[i]; la += anon[i]; lf += fd[i] }
+        }
+        if (!nb || !nl) { print "flat=unknown"; exit }
+        br /= nb; ba /= nb; bf /= nb; lr /= nl; la /= nl; lf /= nl
+        gr = 100 * (lr - br) / br; ga = 100 * (la - ba) / ba; gf = 100 * (lf - bf) / bf
+        flat = (gr < tol && gf < tol) ? "yes" : "no"
+        printf "window_s=%d rss_base_mb=%.1f rss_last_mb=%.1f rss_growth_pct=%.1f anon_base_mb=%.1f anon_last_mb=%.1f anon_growth_pct=%.1f fds_base=%.1f fds_last=%.1f fds_growth_pct=%.1f flat=%s",
+            w, br / 1024, lr / 1024, gr, ba / 1024, la / 1024, ga, bf, lf, gf, flat
+    }' "$SERIES")
+echo "series (t_s VmRSS_kB RssAnon_kB fds): $(paste -sd';' "$SERIES")"
+for f in taxii_post.err taxii_get.err rest.err; do
+    [ ! -s "$WORK/$f" ] || { log "$f:"; sort "$WORK/$f" | uniq -c | sort -rn | head -5 >&2; }
+done
+store=$(du -sh "$DATA" | cut -f1)
+echo "minutes=$MINUTES samples=$(wc -l <"$SERIES") $VERDICT rss_end_mb=$((rss_end / 1024)) hwm_mb=$((hwm / 1024)) store=$store $(cat "$WORK/taxii_post.out" 2>/dev/null) $(cat "$WORK/taxii_get.out" 2>/dev/null) $(cat "$WORK/rest.out")"
