@@ -202,36 +202,34 @@ static void h_violations(struct http_req *req, struct http_resp *resp, void *arg
     rest_reply(resp, 200, json_pack("{s:o}", "violations", list));
 }
 
+/* The violation the path names, as the principal sees it; NULL after answering 503 or 404. */
+static json_t *violation_of(struct app *a, struct http_req *req, struct http_resp *resp)
+{
+    struct store_reader *r;
+    if (!rest_reader(a, req, resp, &r))
+        return NULL;
+    json_t *v = compliance_violation_get(r, &app_principal(req)->reader, http_param(req, "id"));
+    store_read_end(r);
+    if (!v)
+        app_error(req, resp, 404, "no such violation", NULL);
+    return v;
+}
+
 static void h_violation(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
-    const struct auth_principal *p = app_principal(req);
-    struct store_reader *r;
-    if (!rest_reader(a, req, resp, &r))
+    json_t *v = violation_of(a, req, resp);
+    if (!v)
         return;
-    json_t *v = compliance_violation_get(r, &p->reader, http_param(req, "id"));
-    store_read_end(r);
-    if (!v) {
-        app_error(req, resp, 404, "no such violation", NULL);
-        return;
-    }
     audit_read(a, req, "violations", json_pack("{s:[O]}", "violations", json_object_get(v, "id")));
     rest_reply(resp, 200, v);
 }
 
 static void h_opinions(struct http_req *req, struct http_resp *resp, void *arg)
 {
-    struct app *a = arg;
-    const struct auth_principal *p = app_principal(req);
-    struct store_reader *r;
-    if (!rest_reader(a, req, resp, &r))
+    json_t *v = violation_of(arg, req, resp);
+    if (!v)
         return;
-    json_t *v = compliance_violation_get(r, &p->reader, http_param(req, "id"));
-    store_read_end(r);
-    if (!v) {
-        app_error(req, resp, 404, "no such violation", NULL);
-        return;
-    }
     json_t *ops = json_incref(json_object_get(v, "opinions"));
     json_decref(v);
     rest_reply(resp, 200, json_pack("{s:o}", "opinions", ops));
