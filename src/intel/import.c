@@ -15,6 +15,18 @@
 
 #define MISP_MAX_DEPTH 64
 
+int import_point(struct event_report *r, const char *lat, const char *lon, const char *lat_col,
+                 const char *lon_col, char msg[IMPORT_MSG_SZ])
+{
+    r->has_point = true;
+    if (text_parse_double(lat, &r->lat) != 0 || r->lat < -90 || r->lat > 90)
+        return import_fail(msg, VIGIL_EINVAL, "%s: \"%.40s\" is not a latitude", lat_col, lat);
+    if (text_parse_double(lon, &r->lon) != 0 || r->lon < -180 || r->lon > 180)
+        return import_fail(msg, VIGIL_EINVAL, "%s: \"%.40s\" is not a longitude", lon_col,
+                           lon);
+    return 0;
+}
+
 int import_fail(char msg[IMPORT_MSG_SZ], int rc, const char *fmt, ...)
 {
     va_list ap;

@@ -271,17 +271,9 @@ int import_acled_row(const struct import_cols *c, const char *const *f, size_t n
     r->start = day - widen[tp] * TEXT_US_PER_DAY;
     r->end = day + (widen[tp] + 1) * TEXT_US_PER_DAY - VTIME_US_PER_SEC;
     r->tprec = tprec[tp];
-    r->has_point = true;
-    if (text_parse_double(F(A_LATITUDE), &r->lat) != 0 || r->lat < -90 || r->lat > 90) {
-        rc = import_fail(msg, VIGIL_EINVAL, "latitude: \"%.40s\" is not a latitude",
-                         F(A_LATITUDE));
+    rc = import_point(r, F(A_LATITUDE), F(A_LONGITUDE), "latitude", "longitude", msg);
+    if (rc)
         goto out;
-    }
-    if (text_parse_double(F(A_LONGITUDE), &r->lon) != 0 || r->lon < -180 || r->lon > 180) {
-        rc = import_fail(msg, VIGIL_EINVAL, "longitude: \"%.40s\" is not a longitude",
-                         F(A_LONGITUDE));
-        goto out;
-    }
     long gp = 1;
     if (*F(A_GEO_PRECISION) && text_parse_long(F(A_GEO_PRECISION), 1, 3, &gp) != 0) {
         rc = import_fail(msg, VIGIL_EINVAL, "geo_precision: must be 1, 2 or 3");

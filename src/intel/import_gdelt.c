@@ -250,18 +250,10 @@ int import_gdelt_row(const char *const *f, size_t n, struct event_report *r,
                          "location");
         goto out;
     }
-    r->has_point = true;
-    if (text_parse_double(f[G_ACTIONGEO_LAT], &r->lat) != 0 || r->lat < -90 || r->lat > 90) {
-        rc = import_fail(msg, VIGIL_EINVAL, "ActionGeo_Lat: \"%.30s\" is not a latitude",
-                         f[G_ACTIONGEO_LAT]);
+    rc = import_point(r, f[G_ACTIONGEO_LAT], f[G_ACTIONGEO_LONG], "ActionGeo_Lat",
+                      "ActionGeo_Long", msg);
+    if (rc)
         goto out;
-    }
-    if (text_parse_double(f[G_ACTIONGEO_LONG], &r->lon) != 0 || r->lon < -180 ||
-        r->lon > 180) {
-        rc = import_fail(msg, VIGIL_EINVAL, "ActionGeo_Long: \"%.30s\" is not a longitude",
-                         f[G_ACTIONGEO_LONG]);
-        goto out;
-    }
     /* 1 country, 2 US state, 3 US city, 4 world city, 5 world state (ADM1) */
     static const long prec_m[] = {0, 500000, 200000, 5000, 5000, 100000};
     r->precision_m = prec_m[gt];

@@ -38,6 +38,10 @@ const char *import_field(const struct import_cols *c, const char *const *f, size
 /* Formats msg and returns rc. */
 int import_fail(char msg[IMPORT_MSG_SZ], int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sets r's point from the text of its latitude and longitude columns (named lat_col and
+ * lon_col in messages). Returns 0, or VIGIL_EINVAL with a message naming the bad column. */
+int import_point(struct event_report *r, const char *lat, const char *lon, const char *lat_col,
+                 const char *lon_col, char msg[IMPORT_MSG_SZ]);
 /* Sets *dst to a copy of s cut to at most max bytes on a character boundary (NULL when s is
  * empty). Returns 0, or VIGIL_EINVAL when s is not valid UTF-8. */
 int import_set_text(char **dst, const char *s, size_t max);

@@ -116,17 +116,9 @@ int import_ucdp_row(const struct import_cols *c, const char *const *f, size_t n,
     static const enum report_tprec tprec[] = {REPORT_TP_DAY, REPORT_TP_DAY, REPORT_TP_WEEK,
                                               REPORT_TP_WEEK, REPORT_TP_MONTH, REPORT_TP_YEAR};
     r->tprec = tprec[dp];
-    r->has_point = true;
-    if (text_parse_double(F(U_LATITUDE), &r->lat) != 0 || r->lat < -90 || r->lat > 90) {
-        rc = import_fail(msg, VIGIL_EINVAL, "latitude: \"%.40s\" is not a latitude",
-                         F(U_LATITUDE));
+    rc = import_point(r, F(U_LATITUDE), F(U_LONGITUDE), "latitude", "longitude", msg);
+    if (rc)
         goto out;
-    }
-    if (text_parse_double(F(U_LONGITUDE), &r->lon) != 0 || r->lon < -180 || r->lon > 180) {
-        rc = import_fail(msg, VIGIL_EINVAL, "longitude: \"%.40s\" is not a longitude",
-                         F(U_LONGITUDE));
-        goto out;
-    }
     long wp = 1;
     if (*F(U_WHERE_PREC) && text_parse_long(F(U_WHERE_PREC), 1, 7, &wp) != 0) {
         rc = import_fail(msg, VIGIL_EINVAL, "where_prec: must be 1 to 7");
