@@ -1,7 +1,7 @@
 /* stixgen.h - the STIX objects the benchmarks store: realistic (~500 bytes), unique ids.
  *
  * Shared by loadgen (what it POSTs) and sqlite_ceiling (what it inserts), so that the
- * ceiling and Vigil store the same rows. Needs struct bytes and b_printf from the includer.
+ * ceiling and Vigil store the same rows. Needs struct bytes and b_printf (bench/bytes.h).
  */
 #ifndef VIGIL_BENCH_STIXGEN_H
 #define VIGIL_BENCH_STIXGEN_H
