@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "base/err.h"
 #include "base/xalloc.h"
@@ -323,6 +324,134 @@ static void reader_sees_new_commits_on_a_reused_connection(void **state)
     assert_int_equal(seen.n, 1);
 }
 
+struct many {
+    int64_t coll;
+    int from, to; /* note--<k> for k in [from, to) */
+};
+
+static int put_many_txn(struct store_txn *t, void *arg)
+{
+    struct many *m = arg;
+    for (int k = m->from; k < m->to; k++) {
+        char id[32], json[64];
+        snprintf(id, sizeof id, "note--%d", k);
+        snprintf(json, sizeof json, "{\"id\":\"%s\"}", id);
+        struct store_object_in in = {.id = id,
+                                     .type = "note",
+                                     .spec_version = "2.1",
+                                     .version = 1,
+                                     .acl = {.owner = 1, .tlp = 1},
+                                     .json = json,
+                                     .json_len = strlen(json)};
+        enum store_put_outcome out;
+        int rc = store_txn_object_put(t, m->coll, &in, &out, NULL);
+        if (rc || out != STORE_PUT_ADDED)
+            return rc ? rc : VIGIL_EINTERNAL;
+    }
+    return 0;
+}
+
+/* Objects are found by id whether their id row is still in the index's new level or was
+ * merged into the main one (schema.c, migration 6): enough objects for several merges. */
+static void ids_found_across_the_index_merge(void **state)
+{
+    struct fixture *f = *state;
+    struct many m = {.coll = f->coll, .from = 0, .to = 20000};
+    for (m.from = 0; m.from < 20000; m.from += 1000) {
+        m.to = m.from + 1000;
+        assert_int_equal(store_write(f->s, put_many_txn, &m), 0);
+    }
+    enum store_put_outcome out;
+    struct store_query q = {0};
+    struct seen seen;
+    struct store_page page;
+    /* The oldest (merged long ago), one from the middle and the newest. */
+    static const char *const ids[] = {"note--0", "note--9000", "note--19999"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(put(f, ids[i], 1, 1, 1, &out), 0);
+        assert_int_equal(out, STORE_PUT_EXISTS);
+        assert_int_equal(put(f, ids[i], 2, 1, 1, &out), 0);
+        assert_int_equal(out, STORE_PUT_ADDED);
+        q.ids = &ids[i];
+        q.nids = 1;
+        q.version_match = STORE_VER_ALL;
+        assert_int_equal(query(f, &q, &seen, &page), 0);
+        assert_int_equal(seen.n, 2);
+        assert_string_equal(seen.ids[0], ids[i]);
+        q.version_match = 0; /* last */
+        assert_int_equal(query(f, &q, &seen, &page), 0);
+        assert_int_equal(seen.n, 1);
+        assert_int_equal(seen.versions[0], 2);
+    }
+    struct del_args d = {f->coll, "note--0", 0, 0, 0}; /* every version */
+    assert_int_equal(store_write(f->s, del_txn, &d), 0);
+    assert_int_equal(d.deleted, 2);
+    q.ids = &ids[0];
+    q.version_match = STORE_VER_ALL;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 0);
+    q.ids = NULL;
+    q.nids = 0;
+    q.limit = 1;
+    q.version_match = 0;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_string_equal(seen.ids[0], "note--1");
+}
+
+static void sql(sqlite3 *db, const char *text)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, text, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", text, err);
+}
+
+/* A store written by the schema of version 5 (objects unique by (coll, id, owner, version))
+ * moves to version 6 with every object still found by id. */
+static void schema_6_migrates_a_version_5_store(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(put(f, "note--a", 1, 1, 1, NULL), 0);
+    assert_int_equal(put(f, "note--a", 2, 1, 1, NULL), 0);
+    assert_int_equal(put(f, "note--b", 1, 2, 1, NULL), 0);
+    store_close(f->s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/vigil.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sql(db, "BEGIN;"
+            "DROP TRIGGER objects_ids_drop; DROP TABLE object_ids; DROP TABLE object_ids_new;"
+            "CREATE TABLE objects_v5(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
+            "  REFERENCES collections(id), stix_id TEXT NOT NULL, type TEXT NOT NULL,"
+            "  spec_version TEXT NOT NULL, version INTEGER NOT NULL, date_added INTEGER NOT NULL,"
+            "  owner INTEGER NOT NULL, tlp INTEGER NOT NULL, grp INTEGER NOT NULL,"
+            "  latest INTEGER NOT NULL, first INTEGER NOT NULL, json TEXT NOT NULL,"
+            "  UNIQUE(coll, stix_id, owner, version));"
+            "INSERT INTO objects_v5 SELECT * FROM objects; DROP TABLE objects;"
+            "ALTER TABLE objects_v5 RENAME TO objects;"
+            "CREATE INDEX objects_added ON objects(coll, date_added);"
+            "CREATE INDEX objects_latest ON objects(coll, date_added) WHERE latest = 1;"
+            "PRAGMA user_version = 5; COMMIT;");
+    sqlite3_close(db);
+
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
+    enum store_put_outcome out;
+    assert_int_equal(put(f, "note--a", 2, 1, 1, &out), 0);
+    assert_int_equal(out, STORE_PUT_EXISTS);
+    assert_int_equal(put(f, "note--a", 3, 1, 1, &out), 0);
+    assert_int_equal(out, STORE_PUT_ADDED);
+    const char *a = "note--a";
+    struct store_query q = {.ids = &a, .nids = 1, .version_match = STORE_VER_ALL};
+    struct seen seen;
+    struct store_page page;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 3);
+    q.version_match = 0;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 1);
+    assert_int_equal(seen.versions[0], 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,8 +461,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(delete_keeps_flags_right, setup, teardown),
         cmocka_unit_test_setup_teardown(reader_sees_new_commits_on_a_reused_connection, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(failed_job_leaves_nothing_and_data_survives_reopen,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_job_leaves_nothing_and_data_survives_reopen, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(ids_found_across_the_index_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(schema_6_migrates_a_version_5_store, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,22 @@
 #include "base/log.h"
 #include "store/sqlite/store_int.h"
 
+/* "seq IN (...)": the rows of the STIX id bound at parameter P, through both levels of the id
+ * index (schema.c, migration 6). Callers also compare stix_id: idh may collide. The other
+ * terms are written "+coll": a unary plus keeps SQLite from scanning a collection's whole
+ * objects_added index instead of looking the few rows up by seq. */
+#define ROWS_OF_ID(p)                                                                              \
+    "seq IN (SELECT seq FROM object_ids WHERE idh = vigil_idh(" p ") UNION ALL"                    \
+    " SELECT seq FROM object_ids_new WHERE idh = vigil_idh(" p "))"
+
+/* Moves object_ids_new into object_ids once it holds this many rows: large enough that a
+ * merge touches each page of object_ids for many rows, small enough that a commit's inserts
+ * into object_ids_new share pages (bench/run.sh measured the choice, docs/BENCHMARKS.md). */
+/* The rows of (coll ?1, id ?2, owner ?3). */
+#define OWN_ROWS ROWS_OF_ID("?2") " AND +coll = ?1 AND stix_id = ?2 AND owner = ?3"
+
+#define IDS_MERGE_ROWS 8192
+
 /* Clears a version flag (latest or first) on the other versions of (coll, id, owner). */
 static int clear_flag(struct store_reader *c, const char *sql, int64_t coll, const char *id,
                       int64_t owner)
@@ -24,9 +40,14 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
                          enum store_put_outcome *outcome, vtime_t *date_added)
 {
     struct store_reader *c = t->conn;
-    /* Every stored version of the id, whoever submitted it: few rows, by the unique index. */
-    sqlite3_stmt *st = conn_stmt(c, "SELECT owner, tlp, grp, version FROM objects"
-                                    " WHERE coll = ? AND stix_id = ?");
+    /* Every stored version of the id, whoever submitted it: few rows, by the id index (a
+     * join per level rather than ROWS_OF_ID, which would build a temporary table each time). */
+#define VERSIONS_IN(level)                                                                         \
+    "SELECT o.owner, o.tlp, o.grp, o.version FROM " level " i, objects o"                          \
+    " WHERE i.idh = vigil_idh(?2) AND o.seq = i.seq AND o.coll = ?1 AND o.stix_id = ?2"
+    sqlite3_stmt *st =
+        conn_stmt(c, VERSIONS_IN("object_ids") " UNION ALL " VERSIONS_IN("object_ids_new"));
+#undef VERSIONS_IN
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, coll);
@@ -60,15 +81,11 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     bool first = !any || o->version < vmin;
     int rc = 0;
     if (any && latest)
-        rc = clear_flag(c,
-                        "UPDATE objects SET latest = 0 WHERE coll = ? AND stix_id = ?"
-                        " AND owner = ? AND latest = 1",
-                        coll, o->id, o->acl.owner);
+        rc = clear_flag(c, "UPDATE objects SET latest = 0 WHERE " OWN_ROWS " AND latest = 1", coll,
+                        o->id, o->acl.owner);
     if (!rc && any && first)
-        rc = clear_flag(c,
-                        "UPDATE objects SET first = 0 WHERE coll = ? AND stix_id = ?"
-                        " AND owner = ? AND first = 1",
-                        coll, o->id, o->acl.owner);
+        rc = clear_flag(c, "UPDATE objects SET first = 0 WHERE " OWN_ROWS " AND first = 1", coll,
+                        o->id, o->acl.owner);
     if (rc)
         return rc;
 
@@ -99,11 +116,34 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
         log_error("store: object insert failed: %s", sqlite3_errmsg(c->db));
         return VIGIL_ESTORE;
     }
+    st = conn_stmt(c, "INSERT INTO object_ids_new VALUES(vigil_idh(?), last_insert_rowid())");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    if (step_done(c, st))
+        return VIGIL_ESTORE;
     t->s->last_added = added;
+    t->s->ids_new++;
     *outcome = STORE_PUT_ADDED;
     if (date_added)
         *date_added = added;
     return 0;
+}
+
+int objects_merge_ids(struct store *s, struct store_reader *c)
+{
+    if (s->ids_new < IDS_MERGE_ROWS)
+        return 0;
+    if (conn_exec(c, "SAVEPOINT merge_ids"))
+        return VIGIL_ESTORE;
+    int rc = conn_exec(c, "INSERT INTO object_ids SELECT idh, seq FROM object_ids_new;"
+                          "DELETE FROM object_ids_new;");
+    if (rc)
+        conn_exec(c, "ROLLBACK TO merge_ids");
+    conn_exec(c, "RELEASE merge_ids");
+    if (!rc)
+        s->ids_new = 0;
+    return rc;
 }
 
 /* Re-marks the newest and oldest remaining versions of (coll, id, owner) after a delete. */
@@ -111,11 +151,9 @@ static int refresh_flags(struct store_reader *c, int64_t coll, const char *id, i
 {
     sqlite3_stmt *st =
         conn_stmt(c, "UPDATE objects SET"
-                     " latest = (version = (SELECT MAX(version) FROM objects WHERE coll = ?1"
-                     "   AND stix_id = ?2 AND owner = ?3)),"
-                     " first = (version = (SELECT MIN(version) FROM objects WHERE coll = ?1"
-                     "   AND stix_id = ?2 AND owner = ?3))"
-                     " WHERE coll = ?1 AND stix_id = ?2 AND owner = ?3");
+                     " latest = (version = (SELECT MAX(version) FROM objects WHERE " OWN_ROWS ")),"
+                     " first = (version = (SELECT MIN(version) FROM objects WHERE " OWN_ROWS "))"
+                     " WHERE " OWN_ROWS);
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, coll);
@@ -129,8 +167,7 @@ static int refresh_flags(struct store_reader *c, int64_t coll, const char *id, i
 /* Drops the report index row of (id, owner) once no version of the report is left. */
 static int drop_report_row(struct store_reader *c, int64_t coll, const char *id, int64_t owner)
 {
-    sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM objects WHERE coll = ? AND stix_id = ?"
-                                    " AND owner = ? LIMIT 1");
+    sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM objects WHERE " OWN_ROWS " LIMIT 1");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, coll);
@@ -162,10 +199,9 @@ int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id, i
     *deleted = 0;
     size_t n = nversions ? nversions : 1;
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st = nversions ? conn_stmt(c, "DELETE FROM objects WHERE coll = ? AND"
-                                                    " stix_id = ? AND owner = ? AND version = ?")
-                                     : conn_stmt(c, "DELETE FROM objects WHERE coll = ? AND"
-                                                    " stix_id = ? AND owner = ?");
+        sqlite3_stmt *st =
+            nversions ? conn_stmt(c, "DELETE FROM objects WHERE " OWN_ROWS " AND version = ?4")
+                      : conn_stmt(c, "DELETE FROM objects WHERE " OWN_ROWS);
         if (!st)
             return VIGIL_ESTORE;
         sqlite3_bind_int64(st, 1, coll);
@@ -200,8 +236,11 @@ int store_objects_query(struct store_reader *r, const struct store_query *q,
     struct buf sql;
     buf_init(&sql, 64 * 1024);
     unsigned vm = q->version_match ? q->version_match : (q->nversions ? 0 : STORE_VER_LAST);
-    int rc = buf_adds(&sql, "SELECT stix_id, type, spec_version, version, date_added, owner,"
-                            " tlp, grp, json FROM objects WHERE coll = ? AND date_added > ?");
+    /* With match[id], the rows come from the id index (ROWS_OF_ID): "+" as there. */
+    int rc = buf_addf(&sql,
+                      "SELECT stix_id, type, spec_version, version, date_added, owner, tlp, grp,"
+                      " json FROM objects WHERE %s",
+                      q->nids ? "+coll = ? AND +date_added > ?" : "coll = ? AND date_added > ?");
     if (!rc && !(vm & STORE_VER_ALL)) {
         /* latest = 1 literally, so SQLite can use the partial index objects_latest. */
         const char *sep = " AND (";
@@ -221,8 +260,18 @@ int store_objects_query(struct store_reader *r, const struct store_query *q,
         }
         rc = rc ? rc : buf_addc(&sql, ')');
     }
-    if (!rc && q->nids)
-        rc = add_in(&sql, "stix_id", q->nids);
+    if (!rc && q->nids) {
+        /* seq IN (both levels of the id index), then stix_id IN: the ids are bound twice. */
+        for (int level = 0; level < 2 && !rc; level++) {
+            rc = buf_addf(&sql, level ? " UNION ALL SELECT seq FROM object_ids_new WHERE idh IN ("
+                                      : " AND seq IN (SELECT seq FROM object_ids WHERE idh IN (");
+            for (size_t i = 0; i < q->nids && !rc; i++)
+                rc = buf_adds(&sql, i ? ",vigil_idh(?)" : "vigil_idh(?)");
+            rc = rc ? rc : buf_addc(&sql, ')');
+        }
+        rc = rc ? rc : buf_addc(&sql, ')');
+        rc = rc ? rc : add_in(&sql, "stix_id", q->nids);
+    }
     if (!rc && q->ntypes)
         rc = add_in(&sql, "type", q->ntypes);
     if (!rc && q->nspec_versions)
@@ -243,8 +292,8 @@ int store_objects_query(struct store_reader *r, const struct store_query *q,
     if (!(vm & STORE_VER_ALL))
         for (size_t i = 0; i < q->nversions; i++)
             sqlite3_bind_int64(st, k++, q->versions[i]);
-    for (size_t i = 0; i < q->nids; i++)
-        sqlite3_bind_text(st, k++, q->ids[i], -1, SQLITE_STATIC);
+    for (size_t i = 0; i < 3 * q->nids; i++) /* object_ids, object_ids_new, stix_id */
+        sqlite3_bind_text(st, k++, q->ids[i % q->nids], -1, SQLITE_STATIC);
     for (size_t i = 0; i < q->ntypes; i++)
         sqlite3_bind_text(st, k++, q->types[i], -1, SQLITE_STATIC);
     for (size_t i = 0; i < q->nspec_versions; i++)

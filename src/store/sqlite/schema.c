@@ -215,6 +215,49 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  status TEXT NOT NULL,"
     "  history TEXT NOT NULL) WITHOUT ROWID;",
+    /* 6: objects found by id through a two-level index instead of UNIQUE(coll, stix_id,
+     * owner, version). STIX ids are random, so every insert into an index keyed by them
+     * dirtied its own leaf page, written to the WAL at each commit: that index was most of
+     * the cost of an ingest. Now an insert goes to object_ids_new, small enough that a
+     * commit dirties few of its pages, and the writer moves it into object_ids in key order
+     * when it passes a size (objects.c), touching each page of the big index once per merge.
+     * idh is vigil_idh(stix_id), a 64-bit keyed hash (SipHash); a lookup reads both levels
+     * and compares stix_id. The writer checks a version is new before inserting it, and adds
+     * its id row itself: an insert trigger would make every insert open a statement journal.
+     * Deletes, rare, drop their id rows by trigger. */
+    "CREATE TABLE objects_v6("
+    "  seq INTEGER PRIMARY KEY,"
+    "  coll INTEGER NOT NULL REFERENCES collections(id),"
+    "  stix_id TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  spec_version TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  date_added INTEGER NOT NULL,"
+    "  owner INTEGER NOT NULL,"
+    "  tlp INTEGER NOT NULL,"
+    "  grp INTEGER NOT NULL,"
+    "  latest INTEGER NOT NULL,"
+    "  first INTEGER NOT NULL,"
+    "  json TEXT NOT NULL);"
+    "INSERT INTO objects_v6 SELECT seq, coll, stix_id, type, spec_version, version,"
+    "  date_added, owner, tlp, grp, latest, first, json FROM objects;"
+    "DROP TABLE objects;"
+    "ALTER TABLE objects_v6 RENAME TO objects;"
+    "CREATE INDEX objects_added ON objects(coll, date_added);"
+    "CREATE INDEX objects_latest ON objects(coll, date_added) WHERE latest = 1;"
+    "CREATE TABLE object_ids("
+    "  idh INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY(idh, seq)) WITHOUT ROWID;"
+    "CREATE TABLE object_ids_new("
+    "  idh INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY(idh, seq)) WITHOUT ROWID;"
+    "INSERT INTO object_ids SELECT vigil_idh(stix_id), seq FROM objects ORDER BY 1, 2;"
+    "CREATE TRIGGER objects_ids_drop AFTER DELETE ON objects BEGIN"
+    "  DELETE FROM object_ids WHERE idh = vigil_idh(old.stix_id) AND seq = old.seq;"
+    "  DELETE FROM object_ids_new WHERE idh = vigil_idh(old.stix_id) AND seq = old.seq;"
+    "END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

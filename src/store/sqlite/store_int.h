@@ -49,11 +49,14 @@ struct store {
     struct store_reader wconn;
     pthread_t writer;
     pthread_mutex_t wlock;
-    pthread_cond_t wcond; /* signalled when a job is queued or stop requested */
-    pthread_cond_t wdone; /* broadcast when a batch commits */
+    pthread_cond_t wcond;     /* signalled when a job is queued or stop requested */
+    pthread_cond_t wdone;     /* broadcast when a batch commits */
+    pthread_cond_t ckpt_cond; /* signalled when the WAL wants a checkpoint, or on stop */
+    enum { CKPT_IDLE, CKPT_RUNNING, CKPT_CAUGHT_UP } ckpt_state; /* writer.c */
     struct write_job *head, *tail;
     bool stopping;
-    vtime_t last_added; /* newest date_added handed out (writer thread only) */
+    vtime_t last_added;             /* newest date_added handed out (writer thread only) */
+    long ids_new;                   /* rows in object_ids_new, about (writer thread only) */
     void (*commit_hook)(void *ctx); /* called after each commit (store_set_commit_hook) */
     void *commit_ctx;
 
@@ -85,6 +88,10 @@ int step_insert(struct store_reader *c, sqlite3_stmt *st, int64_t *id);
 int step_row(struct store_reader *c, sqlite3_stmt *st);
 /* Steps an UPDATE/DELETE and resets it; VIGIL_ESTORE on failure. */
 int step_done(struct store_reader *c, sqlite3_stmt *st);
+
+/* Moves the id index's new level into the main one once it is large enough (objects.c).
+ * Runs on the writer connection c inside the writer's transaction. */
+int objects_merge_ids(struct store *s, struct store_reader *c);
 
 /* The writer thread (writer.c). */
 void *writer_main(void *arg);

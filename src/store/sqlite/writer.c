@@ -1,4 +1,4 @@
-/* writer.c - the one writer thread: group commit of queued write jobs.
+/* writer.c - the one writer thread: group commit of queued write jobs; its checkpointer.
  *
  * The writer takes every job queued since its last commit, runs each inside its own
  * savepoint of one transaction, commits (fsync with synchronous=FULL), and only then marks
@@ -55,6 +55,8 @@ static void run_batch(struct store *s, struct write_job *batch)
         conn_exec(c, "RELEASE job");
     }
     conn_reset_all(c);
+    if (objects_merge_ids(s, c))
+        log_warn("store: the id index's merge failed; it will be tried again");
     if (conn_exec(c, "COMMIT")) {
         log_error("store: commit failed: %s", sqlite3_errmsg(c->db));
         conn_exec(c, "ROLLBACK");
@@ -65,22 +67,82 @@ static void run_batch(struct store *s, struct write_job *batch)
     }
 }
 
-/* The writer connection's tuning, measured with bench/run.sh (docs/BENCHMARKS.md):
- * - temp_store = MEMORY: every job runs in a savepoint, and a savepoint keeps the original
- *   of each page it changes in a sub-journal, by default a temporary file once it passes
- *   64 KiB; in memory it costs a copy instead of file writes (ingest +40%).
- * - wal_autocheckpoint = 10000 pages (40 MB at 4 KiB pages): the checkpoint runs on the
- *   writer inside a commit, and each commit of objects with random ids dirties many index
- *   pages; at the default 1000 pages it ran every few commits (ingest +45%; a larger WAL
- *   costs a slower recovery after a crash, bounded by the same 40 MB). */
-static const char writer_pragmas[] = "PRAGMA temp_store = MEMORY;"
-                                     "PRAGMA wal_autocheckpoint = 10000;";
+/* Checkpoints copy the WAL back into the database file and fsync it. On the writer they
+ * stalled every commit behind them, so a thread of its own copies the bulk, on its own
+ * connection, once the WAL passes CKPT_PAGES (40 MB at 4 KiB pages; a larger WAL costs a slower
+ * recovery after a crash). A passive checkpoint never blocks the writer, but while the writer
+ * keeps committing it never quite catches up, and the WAL starts over only once one has: so
+ * the checkpointer copies until fewer than CKPT_TAIL frames are left, and the writer, between
+ * two commits, copies that tail itself. */
+#define CKPT_PAGES 10000
+#define CKPT_TAIL 1000
 
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct store *s = arg;
+    if (pages < CKPT_PAGES)
+        return SQLITE_OK;
+    pthread_mutex_lock(&s->wlock);
+    bool tail = s->ckpt_state == CKPT_CAUGHT_UP;
+    if (s->ckpt_state == CKPT_IDLE) {
+        s->ckpt_state = CKPT_RUNNING;
+        pthread_cond_signal(&s->ckpt_cond);
+    }
+    if (tail)
+        s->ckpt_state = CKPT_IDLE;
+    pthread_mutex_unlock(&s->wlock);
+    if (tail)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+    struct store *s = arg;
+    struct store_reader c;
+    char msg[STORE_MSG_SZ];
+    if (conn_open(&c, s->path, false, msg)) {
+        log_warn("store: no checkpoint connection (%s); the writer will checkpoint", msg);
+        c.db = NULL;
+    }
+    pthread_mutex_lock(&s->wlock);
+    for (;;) {
+        while (s->ckpt_state != CKPT_RUNNING && !s->stopping)
+            pthread_cond_wait(&s->ckpt_cond, &s->wlock);
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->wlock);
+        int frames = 0, copied = 0;
+        if (c.db && sqlite3_wal_checkpoint_v2(c.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+                                              &copied) != SQLITE_OK)
+            log_warn("store: checkpoint failed: %s", sqlite3_errmsg(c.db));
+        pthread_mutex_lock(&s->wlock);
+        if (!c.db || frames - copied < CKPT_TAIL)
+            s->ckpt_state = CKPT_CAUGHT_UP;
+    }
+    pthread_mutex_unlock(&s->wlock);
+    if (c.db)
+        conn_close(&c);
+    return NULL;
+}
+
+/* The writer connection's tuning, measured with bench/run.sh (docs/BENCHMARKS.md):
+ * temp_store = MEMORY: every job runs in a savepoint, and a savepoint keeps the original of
+ * each page it changes in a sub-journal, by default a temporary file once it passes 64 KiB;
+ * in memory it costs a copy instead of file writes (ingest +40%). Checkpoints: above. */
 void *writer_main(void *arg)
 {
     struct store *s = arg;
-    if (conn_exec(&s->wconn, writer_pragmas))
+    if (conn_exec(&s->wconn, "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;"))
         log_warn("store: writer tuning not applied; writes will be slower");
+    pthread_t ckpt;
+    bool ckpt_thread = pthread_create(&ckpt, NULL, checkpointer_main, s) == 0;
+    if (ckpt_thread) {
+        sqlite3_wal_hook(s->wconn.db, wal_hook, s);
+    } else {
+        log_warn("store: no checkpoint thread; the writer will checkpoint");
+        sqlite3_wal_autocheckpoint(s->wconn.db, CKPT_PAGES);
+    }
     for (;;) {
         pthread_mutex_lock(&s->wlock);
         while (!s->head && !s->stopping)
@@ -95,9 +157,16 @@ void *writer_main(void *arg)
             if (s->commit_hook)
                 s->commit_hook(s->commit_ctx);
         } else if (stop) {
-            return NULL;
+            break;
         }
     }
+    if (ckpt_thread) {
+        pthread_mutex_lock(&s->wlock);
+        pthread_cond_signal(&s->ckpt_cond);
+        pthread_mutex_unlock(&s->wlock);
+        pthread_join(ckpt, NULL);
+    }
+    return NULL;
 }
 
 int store_write(struct store *s, store_txn_fn fn, void *arg)
