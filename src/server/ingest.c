@@ -35,6 +35,19 @@ void ingest_prepare(struct ingest_item *it, json_t *obj, int64_t owner)
         .json = it->json,
         .json_len = strlen(it->json),
     };
+    if (it->in.version)
+        ingest_ref(it);
+}
+
+const char *ingest_ref(struct ingest_item *it)
+{
+    vtime_t v = it->in.version ? it->in.version : it->date_added;
+    if (!it->ref[0] && v) {
+        char ts[TS_BUFSZ];
+        snprintf(it->ref, sizeof it->ref, "\"id\":\"%s\",\"version\":\"%s\"", it->in.id,
+                 ts_format(v, v % 1000 ? 6 : 3, ts));
+    }
+    return it->ref;
 }
 
 void ingest_item_release(struct ingest_item *it)
@@ -89,13 +102,11 @@ static int index_report(struct store_txn *t, const char *id, const struct store_
     return rc;
 }
 
-static int audit_write(struct store_txn *t, const struct ingest_actor *a, const char *id,
-                       vtime_t version, vtime_t added)
+static int audit_write(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *it)
 {
-    char detail[96], ts[TS_BUFSZ];
-    vtime_t v = version ? version : added;
-    snprintf(detail, sizeof detail, "{\"version\":\"%s\"}", ts_format(v, v % 1000 ? 6 : 3, ts));
-    return audit_append(t, a->partner, a->user, "write", id, detail);
+    char detail[INGEST_REF_SZ + 2];
+    snprintf(detail, sizeof detail, "{%s}", ingest_ref(it));
+    return audit_append(t, a->partner, a->user, "write", it->in.id, detail);
 }
 
 int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
@@ -132,11 +143,11 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
         if (rc)
             return rc;
     }
-    return a->audit_later ? 0 : audit_write(t, a, it->in.id, it->in.version, it->date_added);
+    return a->audit_later ? 0 : audit_write(t, a, it);
 }
 
-int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a,
-                       const struct ingest_item *items, size_t n)
+int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
+                       size_t n)
 {
     struct buf d;
     buf_init(&d, BUF_NOCAP);
@@ -144,14 +155,13 @@ int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a,
     size_t k = 0;
     const char *only = NULL;
     for (size_t i = 0; i < n; i++) {
-        const struct ingest_item *it = &items[i];
+        struct ingest_item *it = &items[i];
         if (it->error || it->outcome != STORE_PUT_ADDED)
             continue;
         only = it->in.id;
-        char ts[TS_BUFSZ];
-        vtime_t v = it->in.version ? it->in.version : it->date_added;
-        buf_addf(&d, "%s{\"id\":\"%s\",\"version\":\"%s\"}", k++ ? "," : "", it->in.id,
-                 ts_format(v, v % 1000 ? 6 : 3, ts));
+        buf_adds(&d, k++ ? ",{" : "{");
+        buf_adds(&d, ingest_ref(it));
+        buf_addc(&d, '}');
     }
     buf_adds(&d, "]}");
     int rc =
@@ -223,7 +233,7 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
             it.in.visible_ctx = (void *)a->reader;
             rc = store_txn_object_put(t, coll, &it.in, &it.outcome, &it.date_added);
             if (!rc && it.outcome == STORE_PUT_ADDED)
-                rc = audit_write(t, a, it.in.id, it.in.version, it.date_added);
+                rc = audit_write(t, a, &it);
             if (rc == VIGIL_EPERM)
                 snprintf(msg, INGEST_MSG_SZ, "%s belongs to another partner", it.in.id);
         }

@@ -28,6 +28,9 @@ struct ingest_actor {
     bool audit_later; /* ingest_store leaves the audit entry to ingest_audit_batch() */
 };
 
+/* Room for ingest_ref(): an id (a type of up to 250 characters, "--", a UUID) and a version. */
+#define INGEST_REF_SZ 384
+
 /* One STIX object on its way into the store. */
 struct ingest_item {
     json_t *obj; /* borrowed */
@@ -36,13 +39,19 @@ struct ingest_item {
     const char *error; /* why it was refused, or NULL */
     char msg[STIX_MSG_SZ];
     enum store_put_outcome outcome;
-    vtime_t date_added; /* of the stored version (0 when it was refused) */
+    vtime_t date_added;      /* of the stored version (0 when it was refused) */
+    char ref[INGEST_REF_SZ]; /* ingest_ref() */
 };
 
 /* Validates and serialises obj (borrowed; must outlive the item). An invalid object gets
  * it->error and is skipped by ingest_store(). */
 void ingest_prepare(struct ingest_item *it, json_t *obj, int64_t owner);
 void ingest_item_release(struct ingest_item *it);
+
+/* "\"id\":\"…\",\"version\":\"…\"": the valid object as a TAXII status and the audit list it.
+ * Formatted by ingest_prepare() when the object has a version, else (an SCO, whose version
+ * is its date_added) once it is stored. */
+const char *ingest_ref(struct ingest_item *it);
 
 /* Stores a prepared object in collection coll: handling from its markings, the put, the
  * report index when it carries the Vigil extension, the audit entry. A refusal that concerns
@@ -54,8 +63,8 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
 /* Appends ONE audit entry for the objects of items[0..n) that were stored (those whose
  * outcome is STORE_PUT_ADDED), for callers that set actor->audit_later: a whole TAXII envelope
  * is then one entry instead of one per object. No entry when nothing was stored. */
-int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a,
-                       const struct ingest_item *items, size_t n);
+int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
+                       size_t n);
 
 #define INGEST_MSG_SZ 256
 

@@ -811,51 +811,80 @@ static int keep_added(void *ctx, const struct store_object *o)
 static vtime_t stored_added(struct store_txn *t, int64_t coll, const struct store_object_in *in)
 {
     vtime_t added = 0, version = in->version;
-    struct store_query q = {.coll = coll, .ids = &in->id, .nids = 1, .versions = &version,
-                            .nversions = 1, .limit = 1};
+    struct store_query q = {
+        .coll = coll, .ids = &in->id, .nids = 1, .versions = &version, .nversions = 1, .limit = 1};
     struct store_page page;
-    return store_objects_query(store_txn_reader(t), &q, keep_added, &added, &page) ? 0
-                                                                                  : added;
+    return store_objects_query(store_txn_reader(t), &q, keep_added, &added, &page) ? 0 : added;
 }
 
 /* Adds a non-empty list to the status; empty lists are omitted (2: no empty lists). */
-static void status_list(json_t *st, const char *key, json_t *list)
+/* Appends an item's entry of a status list (5.5): id, version and, when there is one, why. */
+static void status_entry(struct buf *list, struct ingest_item *it, const char *message)
 {
-    if (json_array_size(list))
-        json_object_set(st, key, list);
-    json_decref(list);
+    if (list->len)
+        buf_addc(list, ',');
+    if (it->error) { /* may lack a valid id or version: built with jansson */
+        json_t *o = item_json(it, message);
+        char *text = vjson_dumps(o);
+        buf_adds(list, text);
+        free(text);
+        json_decref(o);
+        return;
+    }
+    buf_addc(list, '{');
+    buf_adds(list, ingest_ref(it));
+    if (message) /* a constant of ours: nothing to escape */
+        buf_addf(list, ",\"message\":\"%s\"", message);
+    buf_addc(list, '}');
 }
 
+/* On the writer thread: stores the envelope's objects, then its status resource, built as
+ * text from what ingest_prepare() formatted on the request's thread. */
 static int post_txn(struct store_txn *t, void *arg)
 {
     struct post_job *j = arg;
-    json_t *ok = json_array(), *bad = json_array();
+    struct buf ok, bad;
+    buf_init(&ok, BUF_NOCAP);
+    buf_init(&bad, BUF_NOCAP);
+    size_t nok = 0;
     for (size_t i = 0; i < j->n; i++) {
         struct ingest_item *it = &j->items[i];
         int rc = ingest_store(t, j->coll, &j->actor, it);
         if (rc) {
-            json_decref(ok);
-            json_decref(bad);
+            buf_release(&ok);
+            buf_release(&bad);
             return rc;
         }
         if (!it->error && it->outcome == STORE_PUT_EXISTS && !it->in.version)
             it->date_added = stored_added(t, j->coll, &it->in);
-        if (it->error)
-            json_array_append_new(bad, item_json(it, it->error));
-        else
-            json_array_append_new(ok, item_json(it, it->outcome == STORE_PUT_EXISTS
-                                                        ? "already stored" : NULL));
+        if (it->error) {
+            status_entry(&bad, it, it->error);
+        } else {
+            status_entry(&ok, it, it->outcome == STORE_PUT_EXISTS ? "already stored" : NULL);
+            nok++;
+        }
     }
+    struct buf st;
+    buf_init(&st, BUF_NOCAP);
     char req_ts[TS_BUFSZ];
-    json_t *st = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id", j->status_id,
-                           "status", "complete", "request_timestamp",
-                           ts_format(j->requested, 6, req_ts), "total_count", (json_int_t)j->n,
-                           "success_count", (json_int_t)json_array_size(ok), "failure_count",
-                           (json_int_t)json_array_size(bad), "pending_count", (json_int_t)0);
-    status_list(st, "successes", ok);
-    status_list(st, "failures", bad);
-    j->status_json = vjson_dumps(st);
-    json_decref(st);
+    buf_addf(&st,
+             "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+             "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
+             "\"pending_count\":0",
+             j->status_id, ts_format(j->requested, 6, req_ts), j->n, nok, j->n - nok);
+    const struct buf *lists[] = {&ok, &bad};
+    static const char *const names[] = {",\"successes\":[", ",\"failures\":["};
+    for (int i = 0; i < 2; i++) {
+        if (!lists[i]->len)
+            continue;
+        buf_adds(&st, names[i]);
+        buf_add(&st, lists[i]->data, lists[i]->len);
+        buf_addc(&st, ']');
+    }
+    buf_addc(&st, '}');
+    buf_release(&ok);
+    buf_release(&bad);
+    j->status_json = buf_detach(&st, NULL);
     int rc = ingest_audit_batch(t, &j->actor, j->items, j->n);
     return rc ? rc : store_txn_status_put(t, j->status_id, j->actor.partner, j->status_json);
 }
