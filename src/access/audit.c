@@ -53,6 +53,40 @@ int audit_append(struct store_txn *t, int64_t partner, int64_t user, const char 
     return store_txn_audit_append(t, &e);
 }
 
+void audit_read_init(struct audit_read *r)
+{
+    buf_init(&r->listed, BUF_NOCAP);
+    r->count = 0;
+    crypto_hash_sha256_init(&r->digest);
+}
+
+void audit_read_add(struct audit_read *r, const char *item)
+{
+    if (r->count < AUDIT_READ_LISTED) {
+        if (r->count)
+            buf_addc(&r->listed, ',');
+        buf_adds(&r->listed, item);
+    }
+    put_str(&r->digest, item);
+    r->count++;
+}
+
+void audit_read_finish(struct audit_read *r, struct store *s, int64_t partner, int64_t user,
+                       const char *object, const char *fields)
+{
+    if (r->count) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        char hex[2 * sizeof h + 1];
+        crypto_hash_sha256_final(&r->digest, h);
+        sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+        char *detail = xasprintf("{%s%s\"count\":%zu,\"digest\":\"%s\",\"items\":[%s]}", fields,
+                                 fields[0] ? "," : "", r->count, hex, r->listed.data);
+        audit_append_async(s, partner, user, "read", object, detail);
+        free(detail);
+    }
+    buf_release(&r->listed);
+}
+
 struct async_entry {
     int64_t partner, user;
     char *action, *object, *detail;

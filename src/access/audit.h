@@ -11,9 +11,11 @@
 #ifndef VIGIL_ACCESS_AUDIT_H
 #define VIGIL_ACCESS_AUDIT_H
 
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/buf.h"
 #include "store/store.h"
 
 #define AUDIT_MSG_SZ 256
@@ -25,6 +27,26 @@ int audit_append(struct store_txn *t, int64_t partner, int64_t user, const char 
 /* Queues an entry without waiting for the commit (for reads). Copies its arguments. */
 void audit_append_async(struct store *s, int64_t partner, int64_t user, const char *action,
                         const char *object, const char *detail);
+/* One read's audit entry, bounded however large the page: what was asked (fields), how many
+ * items came back, a SHA-256 of them all, and the first AUDIT_READ_LISTED by name. (A read of
+ * one object names it; a page of a hundred does not, but an auditor who runs the same read as
+ * that partner gets the same digest, unless objects were deleted since.) */
+#define AUDIT_READ_LISTED 10
+struct audit_read {
+    struct buf listed; /* the first items, comma-separated */
+    size_t count;
+    crypto_hash_sha256_state digest;
+};
+void audit_read_init(struct audit_read *r);
+/* Adds an item: JSON text (a string, or an object of id and version). */
+void audit_read_add(struct audit_read *r, const char *item);
+/* Queues the entry when anything was read (audit_append_async), and releases r. fields: JSON
+ * object members describing the read (e.g. "\"collection\":\"…\""), or "". The detail is
+ * {fields,"count":N,"digest":"hex","items":[the first items]}; the digest is the SHA-256 of
+ * every item's text, each followed by a NUL byte. */
+void audit_read_finish(struct audit_read *r, struct store *s, int64_t partner, int64_t user,
+                       const char *object, const char *fields);
+
 /* Checks the whole chain. Returns 0 with *count entries and the head hash in hex (65 bytes),
  * or VIGIL_ECONFLICT with msg naming the first entry that does not verify. */
 int audit_verify(struct store *s, int64_t *count, char head_hex[65], char msg[AUDIT_MSG_SZ]);

@@ -34,6 +34,8 @@ static const struct key keys[] = {
      "Largest request body in bytes; larger bodies get 413. Advertised to TAXII clients."},
     {"page_max", K_LONG, F(page_max), "1000", 1, 100000,
      "Largest page (objects per response) a client may ask for with limit."},
+    {"max_response_length", K_LONG, F(max_response_length), "16777216", 65536, 1L << 30,
+     "Bytes of objects after which a TAXII page ends early (more: true); at least one object."},
     {"json_max_depth", K_LONG, F(json_max_depth), "64", 4, 1000,
      "Deepest nesting of JSON arrays and objects accepted in a request."},
     {"max_objects_per_request", K_LONG, F(max_objects_per_request), "10000", 1, 1000000,

@@ -19,6 +19,7 @@ struct config {
     long threads;            /* HTTP worker threads */
     long max_content_length; /* bytes accepted in one request body (TAXII max_content_length) */
     long page_max;           /* largest TAXII/REST page size a client may ask for */
+    long max_response_length; /* bytes of objects after which a TAXII page ends early */
     long json_max_depth;     /* deepest JSON nesting accepted */
     long max_objects_per_request;
     long connection_limit; /* concurrent connections, all clients */

@@ -103,6 +103,29 @@ const struct auth_principal *app_principal(const struct http_req *req)
     return req->auth;
 }
 
+static int add_query_arg(void *ctx, const char *key, const char *value)
+{
+    json_t *q = ctx;
+    if (json_object_size(q) >= 32)
+        return 1;
+    json_object_set_new(q, key, json_stringn(value, strnlen(value, 256)));
+    return 0;
+}
+
+void app_audit_read(struct app *a, const struct http_req *req, struct audit_read *r,
+                    const char *object, const char *fields)
+{
+    const struct auth_principal *p = app_principal(req);
+    json_t *q = json_object();
+    http_query_foreach(req, add_query_arg, q);
+    char *qs = vjson_dumps(q);
+    char *all = xasprintf("%s%s\"query\":%s", fields, fields[0] ? "," : "", qs);
+    audit_read_finish(r, a->store, p->partner, p->user, object, all);
+    free(all);
+    free(qs);
+    json_decref(q);
+}
+
 static void h_healthz(struct http_req *req, struct http_resp *resp, void *arg)
 {
     http_resp_text(resp, 200, "application/json", "{\"status\":\"ok\"}");

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "access/audit.h"
 #include "access/auth.h"
 #include "base/config.h"
 #include "server/http.h"
@@ -39,6 +40,12 @@ void app_reload(struct app *a);
 
 /* The principal of an authenticated request (set by the auth hook). */
 const struct auth_principal *app_principal(const struct http_req *req);
+
+/* Finishes a read's audit entry (access/audit.h) for the request's principal: fields (JSON
+ * object members, or "") and the request's query arguments ("query", each value cut to 256
+ * characters) describe the read. */
+void app_audit_read(struct app *a, const struct http_req *req, struct audit_read *r,
+                    const char *object, const char *fields);
 
 /* The STIX identity id (into identity[80]) and name (into name[128]) of a partner. */
 int app_partner_names(struct app *a, int64_t partner, char identity[80], char name[128]);

@@ -168,14 +168,16 @@ static int on_list_arg(void *ctx, const char *key, const char *value)
 
 static void audit_violations(struct app *a, struct http_req *req, const json_t *list)
 {
-    if (!json_array_size(list))
-        return;
-    json_t *ids = json_array();
+    struct audit_read reads;
+    audit_read_init(&reads);
     size_t i;
     json_t *v;
-    json_array_foreach (list, i, v)
-        json_array_append(ids, json_object_get(v, "id"));
-    audit_read(a, req, "violations", json_pack("{s:o}", "violations", ids));
+    json_array_foreach (list, i, v) {
+        char *id = vjson_dumps(json_object_get(v, "id"));
+        audit_read_add(&reads, id);
+        free(id);
+    }
+    app_audit_read(a, req, &reads, "violations", "");
 }
 
 static void h_violations(struct http_req *req, struct http_resp *resp, void *arg)

@@ -179,7 +179,7 @@ static int on_arg(void *ctx, const char *key, const char *value)
 struct page {
     json_t *list;
     bool geojson;
-    struct buf read_ids;
+    struct audit_read reads;
     vtime_t last_start;
     int64_t last_seq;
 };
@@ -192,7 +192,9 @@ static int add_report(void *ctx, const struct store_report *rep)
         return VIGIL_ESTORE;
     pg->last_start = rep->start;
     pg->last_seq = rep->seq;
-    buf_addf(&pg->read_ids, "%s\"%s\"", pg->read_ids.len ? "," : "", rep->id);
+    char item[128];
+    snprintf(item, sizeof item, "\"%s\"", rep->id);
+    audit_read_add(&pg->reads, item);
     if (!pg->geojson) {
         json_array_append_new(pg->list, doc);
         return 0;
@@ -228,7 +230,7 @@ static void answer_query(struct app *a, struct http_req *req, struct http_resp *
         q->partner = sp.id;
     }
     struct page pg = {.list = json_array(), .geojson = x->geojson};
-    buf_init(&pg.read_ids, BUF_NOCAP);
+    audit_read_init(&pg.reads);
     bool more = false;
     if (!rc)
         rc = store_reports_query(r, q, add_report, &pg, &more);
@@ -238,11 +240,6 @@ static void answer_query(struct app *a, struct http_req *req, struct http_resp *
     } else if (rc) {
         app_error(req, resp, 500, "cannot query reports", NULL);
     } else {
-        if (pg.read_ids.len) {
-            char *detail = xasprintf("{\"reports\":[%s]}", pg.read_ids.data);
-            audit_append_async(a->store, p->partner, p->user, "read", "reports", detail);
-            free(detail);
-        }
         json_t *v = x->geojson
                         ? json_pack("{s:s, s:O}", "type", "FeatureCollection", "features", pg.list)
                         : json_pack("{s:O}", "reports", pg.list);
@@ -255,7 +252,9 @@ static void answer_query(struct app *a, struct http_req *req, struct http_resp *
         json_decref(v);
     }
     json_decref(pg.list);
-    buf_release(&pg.read_ids);
+    if (rc)
+        pg.reads.count = 0; /* nothing was answered: nothing to audit */
+    app_audit_read(a, req, &pg.reads, "reports", "");
 }
 
 static void h_reports(struct http_req *req, struct http_resp *resp, void *arg)

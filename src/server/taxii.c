@@ -517,7 +517,7 @@ static bool cursor_open(struct app *a, struct http_req *req, struct http_resp *r
 }
 
 static void set_query(struct store_query *q, int64_t coll, struct filters *f,
-                      const struct auth_principal *p)
+                      const struct auth_principal *p, long max_bytes)
 {
     memset(q, 0, sizeof *q);
     q->coll = coll;
@@ -532,6 +532,7 @@ static void set_query(struct store_query *q, int64_t coll, struct filters *f,
     q->versions = f->versions;
     q->nversions = f->nversions;
     q->limit = f->limit;
+    q->max_bytes = (size_t)max_bytes;
     q->visible = policy_visible;
     q->visible_ctx = (void *)&p->reader;
 }
@@ -562,20 +563,21 @@ struct emit_ctx {
     enum listing kind;
     struct buf *body;
     int n;
-    struct buf read_ids;    /* JSON list of the objects read, for the audit */
+    struct audit_read reads; /* the objects read, for the audit */
 };
 
 static int emit(void *ctx, const struct store_object *o)
 {
     struct emit_ctx *e = ctx;
     int rc = e->n++ ? buf_addc(e->body, ',') : 0;
-    char ts[TS_BUFSZ], added[TS_BUFSZ];
+    char ts[TS_BUFSZ], added[TS_BUFSZ], item[INGEST_REF_SZ + 2];
     switch (e->kind) {
     case L_OBJECTS:
-        /* S3: every read of an object by a partner is audited: one entry per request, listing
-         * the object versions read (manifest and versions show metadata, not objects). */
-        buf_addf(&e->read_ids, "%s{\"id\":\"%s\",\"version\":\"%s\"}",
-                 e->read_ids.len ? "," : "", o->id, version_str(o->version, o->date_added, ts));
+        /* S3: every read of an object by a partner is audited: one entry per request, for the
+         * object versions read (manifest and versions show metadata, not objects). */
+        snprintf(item, sizeof item, "{\"id\":\"%s\",\"version\":\"%s\"}", o->id,
+                 version_str(o->version, o->date_added, ts));
+        audit_read_add(&e->reads, item);
         return rc ? rc : buf_add(e->body, o->json, o->json_len);
     case L_VERSIONS:
         return rc ? rc : buf_addf(e->body, "\"%s\"", version_str(o->version, o->date_added, ts));
@@ -686,27 +688,29 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
         return;
     }
     struct store_query q;
-    set_query(&q, c.c.id, &f, p);
+    set_query(&q, c.c.id, &f, p, a->cfg->max_response_length);
     struct buf *body = &resp->body;
     buf_reset(body);
     static const char *const heads[] = {"{\"objects\":[", "{\"objects\":[", "{\"versions\":["};
     buf_adds(body, heads[kind]);
-    struct emit_ctx e = {kind, body, 0, {0}};
-    buf_init(&e.read_ids, BUF_NOCAP);
+    struct emit_ctx e = {.kind = kind, .body = body};
+    audit_read_init(&e.reads);
     struct store_reader *r;
-    struct store_page page;
+    struct store_page page = {0};
     int rc = store_read_begin(a->store, &r);
     if (!rc) {
         rc = store_objects_query(r, &q, emit, &e, &page);
         store_read_end(r);
     }
-    if (!rc && e.read_ids.len) {
-        char *detail = xasprintf("{\"collection\":\"%s\",\"objects\":[%s]}", c.uuid,
-                                 e.read_ids.data);
-        audit_append_async(a->store, p->partner, p->user, "read", c.uuid, detail);
-        free(detail);
-    }
-    buf_release(&e.read_ids);
+    if (rc)
+        e.reads.count = 0; /* nothing was answered: nothing to audit */
+    char fields[INGEST_REF_SZ + 160], first[TS_BUFSZ], last[TS_BUFSZ];
+    snprintf(fields, sizeof fields,
+             "\"collection\":\"%s\",\"object\":\"%s\",\"date_added_first\":\"%s\","
+             "\"date_added_last\":\"%s\"",
+             c.uuid, oid ? oid : "", ts_format(page.first_added, 6, first),
+             ts_format(page.last_added, 6, last));
+    app_audit_read(a, req, &e.reads, c.uuid, fields);
     if (rc) {
         filters_release(&f);
         app_error(req, resp, 500, "cannot read the collection", NULL);
@@ -1026,7 +1030,7 @@ static int delete_txn(struct store_txn *t, void *arg)
 {
     struct delete_job *d = arg;
     struct store_query q;
-    set_query(&q, d->coll, d->f, d->p);
+    set_query(&q, d->coll, d->f, d->p, 0);
     q.ids = &d->id;
     q.nids = 1;
     q.limit = 0;

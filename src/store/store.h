@@ -161,7 +161,8 @@ struct store_query {
     unsigned version_match;  /* STORE_VER_* bits; 0 means STORE_VER_LAST */
     const vtime_t *versions; /* and/or these exact versions */
     size_t nversions;
-    size_t limit; /* most objects to emit; 0 = no limit */
+    size_t limit;     /* most objects to emit; 0 = no limit */
+    size_t max_bytes; /* end the page once the emitted JSON reaches this; 0 = no bound */
     /* The read policy: rows for which it returns false are skipped as if they did not exist
      * (they are neither emitted nor counted). NULL lets every row through. */
     bool (*visible)(void *ctx, const struct store_acl *acl);
@@ -176,7 +177,8 @@ struct store_page {
 };
 
 /* Runs q, calling emit for each visible object in date_added order until q->limit objects
- * have been emitted; emit's nonzero result stops the scan and is returned. */
+ * (or q->max_bytes of JSON) have been emitted; emit's nonzero result stops the scan and is
+ * returned. */
 int store_objects_query(struct store_reader *r, const struct store_query *q,
                         int (*emit)(void *ctx, const struct store_object *o), void *ctx,
                         struct store_page *page);

@@ -94,6 +94,35 @@ def test_bad_bodies_get_clear_errors_and_change_nothing(small):
     assert small.get(f"{path}?frobnicate=1").status_code == 400
 
 
+def test_pages_of_large_objects_end_at_max_response_length(tmp_path):
+    v = configured(tmp_path, max_response_length=65536)
+    v.start()
+    try:
+        big = []
+        for i in range(40):  # ~8 KB each: 40 of them are ~320 KB, five times the bound
+            o = indicator(i)
+            o["description"] = "x" * 8000
+            big.append(o)
+        r = raw_post(v, "/taxii2/api/collections/%s/objects/" % v.collection("reports"),
+                     json.dumps(envelope(*big)))
+        assert r.status_code == 202 and r.json()["success_count"] == 40
+        url = f"/taxii2/api/collections/{v.collection('reports')}/objects/"
+        seen, params, pages = [], {"limit": 1000}, 0
+        while True:
+            r = v.get(url, params=params)
+            assert r.status_code == 200
+            body = r.json()
+            pages += 1
+            assert len(r.content) < 65536 + 9000  # the bound, passed by one object at most
+            seen += [o["id"] for o in body["objects"]]
+            if not body.get("more"):
+                break
+            params = {"limit": 1000, "next": body["next"]}
+        assert pages >= 5 and sorted(seen) == sorted(o["id"] for o in big)
+    finally:
+        v.stop()
+
+
 def test_huge_headers_are_refused_and_the_server_lives(vigil):
     r = requests.get(vigil.url + "/healthz", headers={"X-Big": "a" * 200000}, timeout=30)
     assert r.status_code in (400, 413, 431)
@@ -151,6 +180,34 @@ def test_connections_per_address_are_limited(tmp_path):
         for s in held:
             s.close()
         extra.close()
+        time.sleep(0.3)
+        assert v.get("/healthz", auth=False).status_code == 200
+    finally:
+        v.stop()
+
+
+def test_connections_from_all_addresses_together_are_limited(tmp_path):
+    # Clients from 8 loopback addresses, 1 connection each: the per-address limit never
+    # applies, the global one does. libmicrohttpd shares the limit among its worker threads,
+    # so fewer than the limit may be taken; more must never be.
+    v = configured(tmp_path, connection_limit=4, threads=2)
+    v.start()
+    try:
+        socks, answered = [], 0
+        for i in range(8):
+            s = socket.socket()
+            s.bind((f"127.0.0.{i + 1}", 0))
+            s.settimeout(3)
+            try:
+                s.connect(("127.0.0.1", v.port))
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                answered += s.recv(100).startswith(b"HTTP/1.1 200")
+            except (ConnectionResetError, BrokenPipeError, socket.timeout):
+                pass
+            socks.append(s)
+        assert 1 <= answered <= 4
+        for s in socks:
+            s.close()
         time.sleep(0.3)
         assert v.get("/healthz", auth=False).status_code == 200
     finally:

@@ -301,6 +301,7 @@ int store_objects_query(struct store_reader *r, const struct store_query *q,
 
     rc = 0;
     int step;
+    size_t bytes = 0; /* of the JSON emitted */
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_object o = {
             .id = (const char *)sqlite3_column_text(st, 0),
@@ -314,12 +315,13 @@ int store_objects_query(struct store_reader *r, const struct store_query *q,
         };
         if (q->visible && !q->visible(q->visible_ctx, &o.acl))
             continue;
-        if (q->limit && page->count == q->limit) {
+        if ((q->limit && page->count == q->limit) || (q->max_bytes && bytes >= q->max_bytes)) {
             page->more = true;
             break;
         }
         o.json = (const char *)sqlite3_column_text(st, 8);
         o.json_len = (size_t)sqlite3_column_bytes(st, 8);
+        bytes += o.json_len;
         if (page->count == 0)
             page->first_added = o.date_added;
         page->last_added = o.date_added;
