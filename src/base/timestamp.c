@@ -81,6 +81,28 @@ int ts_parse(const char *s, vtime_t *out, int *fraction_digits)
     return ts_parsen(s, strlen(s), out, fraction_digits);
 }
 
+/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days-to-civil). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *put_digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
+/* Without gmtime_r and snprintf: TAXII pages format two timestamps per object. */
 char *ts_format(vtime_t t, int ndigits, char out[TS_BUFSZ])
 {
     int64_t secs = t / VTIME_US_PER_SEC;
@@ -89,19 +111,37 @@ char *ts_format(vtime_t t, int ndigits, char out[TS_BUFSZ])
         us += VTIME_US_PER_SEC;
         secs--;
     }
-    time_t tt = (time_t)secs;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    /* Not strftime's %Y: years below 1000 need their four digits to read back. */
-    int n = snprintf(out, TS_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    size_t rest = TS_BUFSZ - (size_t)n;
-    if (ndigits == 6)
-        snprintf(out + n, rest, ".%06dZ", (int)us);
-    else if (ndigits == 3)
-        snprintf(out + n, rest, ".%03dZ", (int)(us / 1000));
-    else
-        snprintf(out + n, rest, "Z");
+    int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999) { /* not RFC 3339; kept readable */
+        snprintf(out, TS_BUFSZ, "%lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, m, d,
+                 (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60), (unsigned)(sod % 60));
+        return out;
+    }
+    /* Four digits even below year 1000, so that the text reads back. */
+    char *p = put_digits(out, (unsigned)y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)(sod / 3600), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod % 60), 2);
+    if (ndigits == 6 || ndigits == 3) {
+        *p++ = '.';
+        p = ndigits == 6 ? put_digits(p, (unsigned)us, 6) : put_digits(p, (unsigned)(us / 1000), 3);
+    }
+    *p++ = 'Z';
+    *p = '\0';
     return out;
 }
 

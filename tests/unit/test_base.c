@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -58,13 +59,34 @@ static void ts_roundtrip_and_precision(void **state)
     assert_string_equal(ts_format(t, 3, out), "1960-06-01T00:00:00.500Z");
 }
 
+/* ts_format computes the date itself: it must agree with gmtime_r over years 1 to 9999. */
+static void ts_format_agrees_with_gmtime(void **state)
+{
+    const int64_t lo = -62135596800LL, hi = 253402300799LL; /* 0001-01-01 .. 9999-12-31 */
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t secs = lo + (int64_t)(x % (uint64_t)(hi - lo + 1));
+        int us = (int)((x >> 44) % 1000000);
+        vtime_t t = secs * 1000000 + us;
+        time_t tt = (time_t)secs;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        char want[64], got[TS_BUFSZ];
+        snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+        assert_string_equal(ts_format(t, 6, got), want);
+    }
+}
+
 static void ts_rejects_bad_forms(void **state)
 {
     static const char *const bad[] = {
-        "2016-04-06T20:03:48",        "2016-04-06 20:03:48Z",    "2016-04-06T20:03:48+00:00",
-        "2023-02-29T00:00:00Z",       "2016-13-01T00:00:00Z",    "2016-04-06T24:00:00Z",
-        "2016-04-06T20:03:48.Z",      "2016-04-06T20:03:48.1Zx", "16-04-06T20:03:48Z",
-        "",
+        "2016-04-06T20:03:48",       "2016-04-06 20:03:48Z",
+        "2016-04-06T20:03:48+00:00", "2023-02-29T00:00:00Z",
+        "2016-13-01T00:00:00Z",      "2016-04-06T24:00:00Z",
+        "2016-04-06T20:03:48.Z",     "2016-04-06T20:03:48.1Zx",
+        "16-04-06T20:03:48Z",        "",
     };
     vtime_t t;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -164,6 +186,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_cap_refuses_growth),
         cmocka_unit_test(ts_roundtrip_and_precision),
+        cmocka_unit_test(ts_format_agrees_with_gmtime),
         cmocka_unit_test(ts_rejects_bad_forms),
         cmocka_unit_test(uuid_generation_and_checks),
         cmocka_unit_test(json_keeps_numbers_and_order),
