@@ -217,7 +217,7 @@ section_memory() {
         "**$((hwm / 1024)) MiB** (now $((rss / 1024)) MiB)" "" ""
     cmd "Peak RSS" "grep -E 'VmHWM|VmRSS' /proc/\$VIGIL_PID/status" \
         "$(grep -E 'VmHWM|VmRSS' "/proc/$VIGIL_PID/status")"
-    note "Memory: VmHWM counts the store's pages mapped by SQLite (mmap_size 256 MB per connection, 9 connections) as well as the heap: $(grep -E '^(RssAnon|RssFile)' "/proc/$VIGIL_PID/status" | tr -s ' \t' ' ' | paste -sd, -) now; file pages are the OS page cache, shared and reclaimable."
+    note "Memory: VmHWM counts the store's pages mapped by SQLite's writer connection (mmap_size 256 MB; readers read with pread) as well as the heap: $(grep -E '^(RssAnon|RssFile)' "/proc/$VIGIL_PID/status" | tr -s ' \t' ' ' | paste -sd, -) now; file pages are the OS page cache, shared and reclaimable."
     note "Store size on disk with $OBJECTS objects: $(du -sh "$DATA" | cut -f1) (vigil.db $(du -h "$DATA/vigil.db" | cut -f1))."
 }
 

@@ -51,8 +51,10 @@ int conn_open(struct store_reader *conn, const char *path, bool readonly, char *
     sqlite3_create_function(conn->db, "vigil_idh", 1,
                             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_idh,
                             NULL, NULL);
-    const char *pragmas = readonly ? "PRAGMA mmap_size = 268435456;"
-                                     "PRAGMA cache_size = -32768;"
+    /* Readers do not map the file: while the writer grows it, every reader's mapping was
+     * redone, and each unmapping interrupts both cores (pages of 100 objects: 10-20% more
+     * requests/s with plain reads). The writer's mapping still pays (ingest +5%). */
+    const char *pragmas = readonly ? "PRAGMA cache_size = -32768;"
                                    : "PRAGMA journal_mode = WAL;"
                                      "PRAGMA synchronous = FULL;"
                                      "PRAGMA foreign_keys = ON;"
