@@ -32,6 +32,14 @@ static void finish(struct store *s, struct write_job *batch)
     pthread_mutex_unlock(&s->wlock);
 }
 
+/* Runs a statement without results through the statement cache: the writer's per-job
+ * SAVEPOINT and RELEASE are not parsed again each time. */
+static int run(struct store_reader *c, const char *sql)
+{
+    sqlite3_stmt *st = conn_stmt(c, sql);
+    return st ? step_done(c, st) : VIGIL_ESTORE;
+}
+
 static void run_batch(struct store *s, struct write_job *batch)
 {
     struct store_reader *c = &s->wconn;
@@ -44,15 +52,15 @@ static void run_batch(struct store *s, struct write_job *batch)
         return;
     }
     for (struct write_job *j = batch; j; j = j->next) {
-        if (conn_exec(c, "SAVEPOINT job")) {
+        if (run(c, "SAVEPOINT job")) {
             j->rc = VIGIL_ESTORE;
             continue;
         }
         j->rc = j->fn(&t, j->arg);
         conn_reset_all(c);
         if (j->rc)
-            conn_exec(c, "ROLLBACK TO job");
-        conn_exec(c, "RELEASE job");
+            run(c, "ROLLBACK TO job");
+        run(c, "RELEASE job");
     }
     conn_reset_all(c);
     if (objects_merge_ids(s, c))
