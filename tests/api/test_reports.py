@@ -92,6 +92,14 @@ def test_queries_by_place_time_code_partner_grading_and_text(vigil):
     q = lambda s: ids(vigil.get("/api/v1/reports?" + s))
     assert q("bbox=34.4,31.4,34.6,31.6") == [c["id"], a["id"]]
     assert q("bbox=34.2,31.2,34.3,31.35") == [b["id"]]
+    # A box and a period (the R*Tree holds both; its times are approximate, the answer exact):
+    # b lasted from 00:00 to 06:00 on 10 March.
+    box = "bbox=34.2,31.2,34.3,31.35&"
+    assert q(box + "since=2025-03-10T06:00:00Z") == [b["id"]]
+    assert q(box + "since=2025-03-10T06:00:00.001Z") == []
+    assert q(box + "until=2025-03-10T00:00:00Z") == [b["id"]]
+    assert q(box + "until=2025-03-09T23:59:59.999Z") == []
+    assert q(box + "since=2025-03-10T02:00:00Z&until=2025-03-10T03:00:00Z") == [b["id"]]
     assert q("since=2025-03-15T00:00:00Z") == [c["id"], a["id"]]
     assert q("until=2025-03-11T00:00:00Z") == [b["id"]]
     assert q("event=MOBILIZE") == [b["id"]] and q("mode=troops") == [b["id"]]

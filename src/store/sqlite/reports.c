@@ -7,6 +7,8 @@
 #include "base/log.h"
 #include "store/sqlite/store_int.h"
 
+#define HOUR_US 3600000000.0 /* the R*Tree's unit of time (schema.c, migration 7) */
+
 int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
 {
     struct store_reader *c = t->conn;
@@ -59,8 +61,8 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     int rc = step_insert(c, st, &seq);
     if (rc || !r->has_point)
         return rc;
-    st = conn_stmt(c, "INSERT INTO reports_geo(seq, min_lat, max_lat, min_lon, max_lon)"
-                      " VALUES(?,?,?,?,?)");
+    st = conn_stmt(c, "INSERT INTO reports_geo(seq, min_lat, max_lat, min_lon, max_lon,"
+                      " min_hour, max_hour) VALUES(?,?,?,?,?,?,?)");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, seq);
@@ -68,6 +70,8 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     sqlite3_bind_double(st, 3, r->lat);
     sqlite3_bind_double(st, 4, r->lon);
     sqlite3_bind_double(st, 5, r->lon);
+    sqlite3_bind_double(st, 6, (double)r->start / HOUR_US);
+    sqlite3_bind_double(st, 7, (double)r->end / HOUR_US);
     return step_insert(c, st, NULL);
 }
 
@@ -128,7 +132,8 @@ int store_reports_query(struct store_reader *r, const struct store_report_query 
     /* With a box, the R*Tree finds the candidates; without, the time index orders them. */
     if (!rc && q->has_bbox)
         rc = buf_adds(&sql, " JOIN reports_geo g ON g.seq = r.seq AND g.min_lat >= ?1"
-                            " AND g.max_lat <= ?3 AND g.min_lon >= ?2 AND g.max_lon <= ?4");
+                            " AND g.max_lat <= ?3 AND g.min_lon >= ?2 AND g.max_lon <= ?4"
+                            " AND g.max_hour >= ?16 AND g.min_hour <= ?17");
     rc = rc ? rc : buf_adds(&sql, " WHERE 1");
     if (!rc && q->since)
         rc = buf_adds(&sql, " AND r.end >= ?5");
@@ -180,6 +185,9 @@ int store_reports_query(struct store_reader *r, const struct store_report_query 
     sqlite3_bind_text(st, 13, like.data, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 14, q->after_start);
     sqlite3_bind_int64(st, 15, q->after_seq);
+    /* The R*Tree's time bounds, an hour wider than the period: its floats are approximate. */
+    sqlite3_bind_double(st, 16, q->since ? (double)q->since / HOUR_US - 1 : -1e30);
+    sqlite3_bind_double(st, 17, q->until ? (double)q->until / HOUR_US + 1 : 1e30);
     buf_release(&like);
 
     size_t n = 0;

@@ -258,6 +258,15 @@ static const char *const migrations[] = {
     "  DELETE FROM object_ids WHERE idh = vigil_idh(old.stix_id) AND seq = old.seq;"
     "  DELETE FROM object_ids_new WHERE idh = vigil_idh(old.stix_id) AND seq = old.seq;"
     "END;",
+    /* 7: the reports' R*Tree gains time (hours since the epoch, start to end): a query of a
+     * box and a period finds only the reports of both, instead of the box's whole history
+     * being read, filtered and sorted. (R*Tree coordinates are 32-bit floats, rounded
+     * outwards; the query still compares the exact times.) */
+    "DROP TABLE reports_geo;"
+    "CREATE VIRTUAL TABLE reports_geo USING rtree(seq, min_lat, max_lat, min_lon, max_lon,"
+    "  min_hour, max_hour);"
+    "INSERT INTO reports_geo SELECT seq, lat, lat, lon, lon, start / 3600000000.0,"
+    "  end / 3600000000.0 FROM reports WHERE lat IS NOT NULL AND lon IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
