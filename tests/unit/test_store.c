@@ -398,6 +398,37 @@ static void ids_found_across_the_index_merge(void **state)
     assert_string_equal(seen.ids[0], "note--1");
 }
 
+/* Another process writing to the store (`vigil import` beside a running server) is noticed:
+ * an object it stored is not taken for a new one by the server's writer. */
+static void writes_by_another_process_are_seen(void **state)
+{
+    struct fixture *f = *state;
+    enum store_put_outcome out;
+    assert_int_equal(put(f, "note--x", 1, 1, 1, &out), 0); /* the writer's state is loaded */
+    struct store *other;
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(f->dir, NULL, &other, msg), 0);
+    struct put p = {.coll = f->coll,
+                    .in = {.id = "note--y",
+                           .type = "note",
+                           .spec_version = "2.1",
+                           .version = 1,
+                           .acl = {.owner = 1, .tlp = 1},
+                           .json = "{}",
+                           .json_len = 2}};
+    assert_int_equal(store_write(other, put_txn, &p), 0);
+    assert_int_equal(p.outcome, STORE_PUT_ADDED);
+    store_close(other);
+    assert_int_equal(put(f, "note--y", 1, 1, 1, &out), 0);
+    assert_int_equal(out, STORE_PUT_EXISTS);
+    const char *y = "note--y";
+    struct store_query q = {.ids = &y, .nids = 1, .version_match = STORE_VER_ALL};
+    struct seen seen;
+    struct store_page page;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 1);
+}
+
 static void sql(sqlite3 *db, const char *text)
 {
     char *err = NULL;
@@ -465,6 +496,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(ids_found_across_the_index_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(schema_6_migrates_a_version_5_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(writes_by_another_process_are_seen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* objects.c - STIX object versions: put, delete, and the paged query behind TAXII reads. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
@@ -36,15 +37,97 @@ static int clear_flag(struct store_reader *c, const char *sql, int64_t coll, con
     return step_done(c, st);
 }
 
+/* The writer's Bloom filter of the ids stored: most objects posted are new, and a new id
+ * needs no lookup of its versions when the filter has never seen its key. 12 bits and 7
+ * probes per key (fewer than 1% false positives, which only cost the lookup); rebuilt twice
+ * as large when full, and built at the first put after start (a scan of the id index). */
+#define IDF_BITS_PER_KEY 12
+#define IDF_PROBES 7
+
+static uint64_t idf_probe(uint64_t key, int i, uint64_t nbits)
+{
+    uint64_t h2 = (key >> 32 | key << 32) | 1; /* double hashing (Kirsch-Mitzenmacher) */
+    return (key + (uint64_t)i * h2) & (nbits - 1);
+}
+
+static void idf_add(struct store *s, int64_t key)
+{
+    for (int i = 0; i < IDF_PROBES; i++) {
+        uint64_t b = idf_probe((uint64_t)key, i, s->idf.nbits);
+        s->idf.bits[b / 64] |= 1ull << (b % 64);
+    }
+    s->idf.keys++;
+}
+
+static bool idf_maybe(const struct store *s, int64_t key)
+{
+    if (!s->idf.bits)
+        return true;
+    for (int i = 0; i < IDF_PROBES; i++) {
+        uint64_t b = idf_probe((uint64_t)key, i, s->idf.nbits);
+        if (!(s->idf.bits[b / 64] & 1ull << (b % 64)))
+            return false;
+    }
+    return true;
+}
+
+/* (Re)builds the filter for at least `keys` keys from the id index. On failure the filter is
+ * left unbuilt, and every put looks its id up. */
+static int idf_build(struct store *s, struct store_reader *c, long keys)
+{
+    free(s->idf.bits);
+    s->idf.bits = NULL;
+    s->idf.keys = 0;
+    uint64_t nbits = 1u << 20;
+    while (nbits < (uint64_t)keys * 2 * IDF_BITS_PER_KEY)
+        nbits *= 2;
+    sqlite3_stmt *st =
+        conn_stmt(c, "SELECT idh FROM object_ids UNION ALL SELECT idh FROM object_ids_new");
+    uint64_t *bits = calloc(nbits / 64, sizeof *bits);
+    if (!st || !bits) {
+        free(bits);
+        return VIGIL_ESTORE;
+    }
+    s->idf.bits = bits;
+    s->idf.nbits = nbits;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        idf_add(s, sqlite3_column_int64(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(s->idf.bits);
+        s->idf.bits = NULL;
+        return VIGIL_ESTORE;
+    }
+    return 0;
+}
+
+/* Builds the filter at the first put, and again twice as large once it is full. */
+static void idf_keep(struct store *s, struct store_reader *c)
+{
+    if (s->idf.failed || (s->idf.bits && (uint64_t)s->idf.keys * IDF_BITS_PER_KEY < s->idf.nbits))
+        return;
+    sqlite3_stmt *n = conn_stmt(c, "SELECT (SELECT COUNT(*) FROM object_ids) +"
+                                   " (SELECT COUNT(*) FROM object_ids_new)");
+    if (!n || sqlite3_step(n) != SQLITE_ROW ||
+        idf_build(s, c, (long)sqlite3_column_int64(n, 0) + 1) != 0) {
+        log_warn("store: no filter of the stored ids; every put looks its id up");
+        s->idf.failed = true;
+    }
+}
+
 int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
                          enum store_put_outcome *outcome, vtime_t *date_added)
 {
     struct store_reader *c = t->conn;
+    struct store *s = t->s;
+    int64_t key = store_idh(o->id, strlen(o->id));
+    idf_keep(s, c);
     /* Every stored version of the id, whoever submitted it: few rows, by the id index (a
      * join per level rather than ROWS_OF_ID, which would build a temporary table each time). */
 #define VERSIONS_IN(level)                                                                         \
     "SELECT o.owner, o.tlp, o.grp, o.version FROM " level " i, objects o"                          \
-    " WHERE i.idh = vigil_idh(?2) AND o.seq = i.seq AND o.coll = ?1 AND o.stix_id = ?2"
+    " WHERE i.idh = ?3 AND o.seq = i.seq AND o.coll = ?1 AND o.stix_id = ?2"
     sqlite3_stmt *st =
         conn_stmt(c, VERSIONS_IN("object_ids") " UNION ALL " VERSIONS_IN("object_ids_new"));
 #undef VERSIONS_IN
@@ -52,9 +135,11 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, key);
     bool any = false, same = false, foreign_visible = false;
     vtime_t vmax = 0, vmin = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    bool seen = idf_maybe(s, key); /* false: this id was never stored */
+    while (seen && sqlite3_step(st) == SQLITE_ROW) {
         struct store_acl acl = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
                                 sqlite3_column_int64(st, 2)};
         vtime_t v = sqlite3_column_int64(st, 3);
@@ -116,12 +201,14 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
         log_error("store: object insert failed: %s", sqlite3_errmsg(c->db));
         return VIGIL_ESTORE;
     }
-    st = conn_stmt(c, "INSERT INTO object_ids_new VALUES(vigil_idh(?), last_insert_rowid())");
+    st = conn_stmt(c, "INSERT INTO object_ids_new VALUES(?, last_insert_rowid())");
     if (!st)
         return VIGIL_ESTORE;
-    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, key);
     if (step_done(c, st))
         return VIGIL_ESTORE;
+    if (s->idf.bits)
+        idf_add(s, key);
     t->s->last_added = added;
     t->s->ids_new++;
     *outcome = STORE_PUT_ADDED;

@@ -55,8 +55,15 @@ struct store {
     enum { CKPT_IDLE, CKPT_RUNNING, CKPT_CAUGHT_UP } ckpt_state; /* writer.c */
     struct write_job *head, *tail;
     bool stopping;
-    vtime_t last_added;             /* newest date_added handed out (writer thread only) */
-    long ids_new;                   /* rows in object_ids_new, about (writer thread only) */
+    vtime_t last_added;   /* newest date_added handed out (writer thread only) */
+    long ids_new;         /* rows in object_ids_new, about (writer thread only) */
+    int64_t data_version; /* PRAGMA data_version when the above were read */
+    struct {              /* a Bloom filter of the stored ids (objects.c) */
+        uint64_t *bits;   /* NULL until built */
+        uint64_t nbits;   /* a power of two */
+        long keys;
+        bool failed; /* could not be built: every put looks its id up */
+    } idf;
     void (*commit_hook)(void *ctx); /* called after each commit (store_set_commit_hook) */
     void *commit_ctx;
 
@@ -89,9 +96,16 @@ int step_row(struct store_reader *c, sqlite3_stmt *st);
 /* Steps an UPDATE/DELETE and resets it; VIGIL_ESTORE on failure. */
 int step_done(struct store_reader *c, sqlite3_stmt *st);
 
+/* The key of a STIX id in the id index (schema.c, migration 6); vigil_idh() in SQL. */
+int64_t store_idh(const void *id, size_t len);
+
 /* Moves the id index's new level into the main one once it is large enough (objects.c).
  * Runs on the writer connection c inside the writer's transaction. */
 int objects_merge_ids(struct store *s, struct store_reader *c);
+
+/* Reads what the writer keeps in memory about the store (writer.c): at open, and again when
+ * another process wrote to it. */
+int writer_state_load(struct store *s);
 
 /* The writer thread (writer.c). */
 void *writer_main(void *arg);

@@ -19,19 +19,25 @@
 
 /* ---- connections --------------------------------------------------------------------- */
 
-/* vigil_idh(text): the key of a STIX id in the id index (schema.c, migration 6). SipHash-2-4
- * under a fixed key: a partner choosing ids can at best make pairs collide, which costs a
- * lookup one more row; the key is not a secret. */
-static void sql_idh(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* SipHash-2-4 under a fixed key: a partner choosing ids can at best make pairs collide, which
+ * costs a lookup one more row; the key is not a secret. */
+int64_t store_idh(const void *id, size_t len)
 {
     static const unsigned char key[crypto_shorthash_KEYBYTES] = "vigil object id";
-    (void)argc;
     unsigned char h[crypto_shorthash_BYTES];
-    crypto_shorthash(h, sqlite3_value_text(argv[0]), (size_t)sqlite3_value_bytes(argv[0]), key);
+    crypto_shorthash(h, id, len, key);
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
         v = v << 8 | h[i];
-    sqlite3_result_int64(ctx, (int64_t)v);
+    return (int64_t)v;
+}
+
+/* vigil_idh(text): store_idh() for SQL (the migration, triggers, readers' queries). */
+static void sql_idh(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3_result_int64(
+        ctx, store_idh(sqlite3_value_text(argv[0]), (size_t)sqlite3_value_bytes(argv[0])));
 }
 
 int conn_open(struct store_reader *conn, const char *path, bool readonly, char *msg)
@@ -128,20 +134,6 @@ int conn_exec(struct store_reader *conn, const char *sql)
 
 /* ---- open / close -------------------------------------------------------------------- */
 
-/* The writer's counters, from the store. */
-static int load_counters(struct store *s)
-{
-    sqlite3_stmt *st =
-        conn_stmt(&s->wconn, "SELECT (SELECT COALESCE(MAX(date_added), 0)"
-                             " FROM objects), (SELECT COUNT(*) FROM object_ids_new)");
-    if (!st || sqlite3_step(st) != SQLITE_ROW)
-        return VIGIL_ESTORE;
-    s->last_added = sqlite3_column_int64(st, 0);
-    s->ids_new = (long)sqlite3_column_int64(st, 1);
-    sqlite3_reset(st);
-    return 0;
-}
-
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                char msg[STORE_MSG_SZ])
 {
@@ -159,7 +151,7 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     if (chmod(s->path, 0600) != 0)
         log_warn("store: cannot chmod %s: %s", s->path, strerror(errno));
     rc = schema_migrate(s, msg);
-    if (!rc && load_counters(s)) {
+    if (!rc && writer_state_load(s)) {
         snprintf(msg, STORE_MSG_SZ, "cannot read the store: %s", sqlite3_errmsg(s->wconn.db));
         rc = VIGIL_ESTORE;
     }
@@ -219,6 +211,7 @@ void store_close(struct store *s)
     for (unsigned i = 0; i < s->npool; i++)
         conn_close(&s->pool[i]);
     conn_close(&s->wconn);
+    free(s->idf.bits);
     free(s->pool);
     free(s->pool_busy);
     free(s->path);

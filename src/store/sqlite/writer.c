@@ -40,13 +40,49 @@ static int run(struct store_reader *c, const char *sql)
     return st ? step_done(c, st) : VIGIL_ESTORE;
 }
 
+int writer_state_load(struct store *s)
+{
+    sqlite3_stmt *st =
+        conn_stmt(&s->wconn, "SELECT (SELECT COALESCE(MAX(date_added), 0)"
+                             " FROM objects), (SELECT COUNT(*) FROM object_ids_new)");
+    if (!st || sqlite3_step(st) != SQLITE_ROW)
+        return VIGIL_ESTORE;
+    s->last_added = sqlite3_column_int64(st, 0);
+    s->ids_new = (long)sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    free(s->idf.bits); /* rebuilt at the next put */
+    s->idf.bits = NULL;
+    s->idf.failed = false;
+    st = conn_stmt(&s->wconn, "PRAGMA data_version");
+    if (!st || sqlite3_step(st) != SQLITE_ROW)
+        return VIGIL_ESTORE;
+    s->data_version = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* Another process (`vigil import` beside a running server) may have written since the last
+ * batch: then what the writer keeps in memory about the store is read again. */
+static int check_others(struct store *s, struct store_reader *c)
+{
+    sqlite3_stmt *st = conn_stmt(c, "PRAGMA data_version");
+    if (!st || sqlite3_step(st) != SQLITE_ROW)
+        return VIGIL_ESTORE;
+    bool moved = sqlite3_column_int64(st, 0) != s->data_version;
+    sqlite3_reset(st);
+    return moved ? writer_state_load(s) : 0;
+}
+
 static void run_batch(struct store *s, struct write_job *batch)
 {
     struct store_reader *c = &s->wconn;
     struct store_txn t = {.conn = c, .s = s};
     vtime_t last_added = s->last_added;
 
-    if (conn_exec(c, "BEGIN IMMEDIATE")) {
+    int rc = conn_exec(c, "BEGIN IMMEDIATE");
+    if (!rc && (rc = check_others(s, c)) != 0)
+        conn_exec(c, "ROLLBACK");
+    if (rc) {
         for (struct write_job *j = batch; j; j = j->next)
             j->rc = VIGIL_ESTORE;
         return;
