@@ -13,7 +13,10 @@
 # (/proc/PID/status) and its open file descriptors (ls /proc/PID/fd | wc -l). It prints the series
 # and compares the mean of a baseline window (the second minute; for runs of less than 4
 # minutes, the second quarter) with the mean of the last window of the same length: "flat"
-# when each grew by less than VIGIL_SOAK_TOLERANCE percent (10).
+# when each grew by less than VIGIL_SOAK_TOLERANCE percent (10). It also samples the memory
+# the store holds (vigil_store_memory_bytes in /metrics: SQLite's page caches, which fill up to
+# their configured sizes as the store grows) and judges RssAnon less that ("outside the store",
+# where a leak would show) the same way.
 #
 # The last line is "key=value ..." for bench/run.sh. Servers listen on 127.0.0.1 only; the data
 # directory (under /tmp) is removed at the end unless VIGIL_SOAK_KEEP=1.
@@ -105,7 +108,8 @@ python3 "$ROOT/bench/soak_client.py" --port "$PORT" --seconds "$SECONDS_TOTAL" \
     2>"$WORK/rest.err" &
 PIDS+=($!)
 
-# Samples: seconds since the start, VmRSS, RssAnon (kB), open fds.
+# Samples: seconds since the start, VmRSS, RssAnon (kB), open fds, and the memory the store
+# (SQLite: page caches, statements) holds, from /metrics (kB).
 SERIES=$WORK/series
 : >"$SERIES"
 next=$((T0 + SAMPLE))
@@ -116,8 +120,11 @@ while :; do
     rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$VPID/status")
     anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$VPID/status")
     fds=$(ls "/proc/$VPID/fd" | wc -l)
-    echo "$((now - T0)) $rss $anon $fds" >>"$SERIES"
-    printf 't=%4ss VmRSS=%6d kB RssAnon=%6d kB fds=%d\n' "$((now - T0))" "$rss" "$anon" "$fds"
+    store_kb=$(curl -sf -H "Authorization: Bearer $(cat "$TOKEN")" "http://127.0.0.1:$PORT/metrics" |
+        awk '/^vigil_store_memory_bytes / { printf "%d", $2 / 1024 }')
+    echo "$((now - T0)) $rss $anon $fds ${store_kb:-0}" >>"$SERIES"
+    printf 't=%4ss VmRSS=%6d kB RssAnon=%6d kB fds=%d store=%6d kB\n' "$((now - T0))" "$rss" \
+        "$anon" "$fds" "${store_kb:-0}"
     next=$((next + SAMPLE))
     [ "$now" -lt "$END" ] || break
 done
@@ -129,21 +136,25 @@ hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$VPID/status")
 # The verdict: baseline window [W, 2W) vs the last W seconds, W = 60 s (or a quarter of the
 # run when it is shorter than 4 minutes).
 VERDICT=$(awk -v total="$SECONDS_TOTAL" -v tol="$TOL" '
-    { t[NR] = $1; rss[NR] = $2; anon[NR] = $3; fd[NR] = $4 }
+    { t[NR] = $1; rss[NR] = $2; anon[NR] = $3; fd[NR] = $4; other[NR] = $3 - $5 }
     END {
         w = total >= 240 ? 60 : total / 4
         for (i = 1; i <= NR; i++) {
-            if (t[i] > w && t[i] <= 2 * w) { nb++; br += rss[i]; ba += anon[i]; bf += fd[i] }
-            if (t[i] > total - w) { nl++; lr += rss[i]; la += anon[i]; lf += fd[i] }
+            if (t[i] > w && t[i] <= 2 * w) { nb++; br += rss[i]; ba += anon[i]; bf += fd[i]; bo += other[i] }
+            if (t[i] > total - w) { nl++; lr += rss[i]; la += anon[i]; lf += fd[i]; lo += other[i] }
         }
         if (!nb || !nl) { print "flat=unknown"; exit }
-        br /= nb; ba /= nb; bf /= nb; lr /= nl; la /= nl; lf /= nl
+        br /= nb; ba /= nb; bf /= nb; bo /= nb; lr /= nl; la /= nl; lf /= nl; lo /= nl
         gr = 100 * (lr - br) / br; ga = 100 * (la - ba) / ba; gf = 100 * (lf - bf) / bf
+        go = 100 * (lo - bo) / bo
         flat = (gr < tol && gf < tol) ? "yes" : "no"
-        printf "window_s=%d rss_base_mb=%.1f rss_last_mb=%.1f rss_growth_pct=%.1f anon_base_mb=%.1f anon_last_mb=%.1f anon_growth_pct=%.1f fds_base=%.1f fds_last=%.1f fds_growth_pct=%.1f flat=%s",
-            w, br / 1024, lr / 1024, gr, ba / 1024, la / 1024, ga, bf, lf, gf, flat
+        # Outside the store: RssAnon less what SQLite holds (its caches fill as the store
+        # grows, up to their configured sizes): what a leak would make grow.
+        flat_other = (go < tol && gf < tol) ? "yes" : "no"
+        printf "window_s=%d rss_base_mb=%.1f rss_last_mb=%.1f rss_growth_pct=%.1f anon_base_mb=%.1f anon_last_mb=%.1f anon_growth_pct=%.1f other_base_mb=%.1f other_last_mb=%.1f other_growth_pct=%.1f fds_base=%.1f fds_last=%.1f fds_growth_pct=%.1f flat=%s flat_outside_store=%s",
+            w, br / 1024, lr / 1024, gr, ba / 1024, la / 1024, ga, bo / 1024, lo / 1024, go, bf, lf, gf, flat, flat_other
     }' "$SERIES")
-echo "series (t_s VmRSS_kB RssAnon_kB fds): $(paste -sd';' "$SERIES")"
+echo "series (t_s VmRSS_kB RssAnon_kB fds store_kB): $(paste -sd';' "$SERIES")"
 for f in taxii_post.err taxii_get.err rest.err; do
     [ ! -s "$WORK/$f" ] || { log "$f:"; sort "$WORK/$f" | uniq -c | sort -rn | head -5 >&2; }
 done

@@ -157,8 +157,12 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
     buf_addf(&resp->body,
              "# HELP vigil_start_time_seconds When the daemon started.\n"
              "# TYPE vigil_start_time_seconds gauge\n"
-             "vigil_start_time_seconds %.3f\n",
-             (double)a->started / 1e6);
+             "vigil_start_time_seconds %.3f\n"
+             "# HELP vigil_store_memory_bytes Memory the store holds (SQLite page caches and "
+             "statements; bounded by the caches' sizes).\n"
+             "# TYPE vigil_store_memory_bytes gauge\n"
+             "vigil_store_memory_bytes %lld\n",
+             (double)a->started / 1e6, (long long)store_memory_used());
 }
 
 static const struct http_route base_routes[] = {

@@ -92,6 +92,8 @@ def test_metrics_count_requests(vigil):
             if l.startswith("vigil_http_requests_total{") and 'route="healthz"' in l]
     assert line and float(line[0].rsplit(" ", 1)[1]) >= 3
     assert "vigil_http_request_duration_seconds_bucket" in text
+    store = [l for l in text.splitlines() if l.startswith("vigil_store_memory_bytes ")]
+    assert store and int(store[0].split()[1]) > 0
 
 
 def test_acknowledged_writes_survive_kill_9(vigil):

@@ -191,6 +191,11 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     return 0;
 }
 
+int64_t store_memory_used(void)
+{
+    return sqlite3_memory_used();
+}
+
 void store_close(struct store *s)
 {
     if (!s)
