@@ -53,38 +53,37 @@ int audit_append(struct store_txn *t, int64_t partner, int64_t user, const char 
     return store_txn_audit_append(t, &e);
 }
 
-void audit_read_init(struct audit_read *r)
+void audit_list_init(struct audit_list *l)
 {
-    buf_init(&r->listed, BUF_NOCAP);
-    r->count = 0;
-    crypto_generichash_init(&r->digest, NULL, 0, AUDIT_DIGEST_LEN);
+    buf_init(&l->listed, BUF_NOCAP);
+    l->count = 0;
+    crypto_generichash_init(&l->digest, NULL, 0, AUDIT_DIGEST_LEN);
 }
 
-void audit_read_add(struct audit_read *r, const char *item)
+void audit_list_add(struct audit_list *l, const char *item)
 {
-    if (r->count < AUDIT_READ_LISTED) {
-        if (r->count)
-            buf_addc(&r->listed, ',');
-        buf_adds(&r->listed, item);
+    if (l->count < AUDIT_LISTED) {
+        if (l->count)
+            buf_addc(&l->listed, ',');
+        buf_adds(&l->listed, item);
     }
-    crypto_generichash_update(&r->digest, (const unsigned char *)item, strlen(item) + 1);
-    r->count++;
+    crypto_generichash_update(&l->digest, (const unsigned char *)item, strlen(item) + 1);
+    l->count++;
 }
 
-void audit_read_finish(struct audit_read *r, struct store *s, int64_t partner, int64_t user,
-                       const char *object, const char *fields)
+char *audit_list_detail(struct audit_list *l, const char *fields)
 {
-    if (r->count) {
+    char *detail = NULL;
+    if (l->count) {
         unsigned char h[AUDIT_DIGEST_LEN];
         char hex[2 * sizeof h + 1];
-        crypto_generichash_final(&r->digest, h, sizeof h);
+        crypto_generichash_final(&l->digest, h, sizeof h);
         sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-        char *detail = xasprintf("{%s%s\"count\":%zu,\"digest\":\"%s\",\"items\":[%s]}", fields,
-                                 fields[0] ? "," : "", r->count, hex, r->listed.data);
-        audit_append_async(s, partner, user, "read", object, detail);
-        free(detail);
+        detail = xasprintf("{%s%s\"count\":%zu,\"digest\":\"%s\",\"items\":[%s]}", fields,
+                           fields[0] ? "," : "", l->count, hex, l->listed.data);
     }
-    buf_release(&r->listed);
+    buf_release(&l->listed);
+    return detail;
 }
 
 struct async_entry {

@@ -27,27 +27,25 @@ int audit_append(struct store_txn *t, int64_t partner, int64_t user, const char 
 /* Queues an entry without waiting for the commit (for reads). Copies its arguments. */
 void audit_append_async(struct store *s, int64_t partner, int64_t user, const char *action,
                         const char *object, const char *detail);
-/* One read's audit entry, bounded however large the page: what was asked (fields), how many
- * items came back, a digest of them all, and the first AUDIT_READ_LISTED by name. (A read of
- * one object names it; a page of a hundred does not, but an auditor who runs the same read as
- * that partner gets the same digest, unless objects were deleted since.) */
-#define AUDIT_READ_LISTED 10
+/* The items of one audit entry that concerns many (a page read, an envelope written), kept
+ * small however many there are: how many, a BLAKE2b-256 digest of them all, and the first
+ * AUDIT_LISTED by name. (An entry for one object names it; for a hundred, an auditor re-runs
+ * the read, or looks up the objects written in the recorded date_added range, and compares
+ * the digest.) The digest covers every item's text, each followed by a NUL byte (BLAKE2b:
+ * pages are hashed as they are served, and SHA-256 cost a tenth of a page's time). */
+#define AUDIT_LISTED 10
 #define AUDIT_DIGEST_LEN 32
-struct audit_read {
+struct audit_list {
     struct buf listed; /* the first items, comma-separated */
     size_t count;
     crypto_generichash_state digest;
 };
-void audit_read_init(struct audit_read *r);
+void audit_list_init(struct audit_list *l);
 /* Adds an item: JSON text (a string, or an object of id and version). */
-void audit_read_add(struct audit_read *r, const char *item);
-/* Queues the entry when anything was read (audit_append_async), and releases r. fields: JSON
- * object members describing the read (e.g. "\"collection\":\"…\""), or "". The detail is
- * {fields,"count":N,"digest":"hex","items":[the first items]}; the digest is the BLAKE2b-256
- * of every item's text, each followed by a NUL byte (BLAKE2b: pages are hashed as they are
- * served, and SHA-256 cost a tenth of a page's time). */
-void audit_read_finish(struct audit_read *r, struct store *s, int64_t partner, int64_t user,
-                       const char *object, const char *fields);
+void audit_list_add(struct audit_list *l, const char *item);
+/* Releases l and returns the entry's detail, {fields,"count":N,"digest":"hex","items":[…]},
+ * to free(); NULL when l is empty. fields: JSON object members describing the entry, or "". */
+char *audit_list_detail(struct audit_list *l, const char *fields);
 
 /* Checks the whole chain. Returns 0 with *count entries and the head hash in hex (65 bytes),
  * or VIGIL_ECONFLICT with msg naming the first entry that does not verify. */

@@ -112,7 +112,7 @@ static int add_query_arg(void *ctx, const char *key, const char *value)
     return 0;
 }
 
-void app_audit_read(struct app *a, const struct http_req *req, struct audit_read *r,
+void app_audit_read(struct app *a, const struct http_req *req, struct audit_list *r,
                     const char *object, const char *fields)
 {
     const struct auth_principal *p = app_principal(req);
@@ -120,7 +120,10 @@ void app_audit_read(struct app *a, const struct http_req *req, struct audit_read
     http_query_foreach(req, add_query_arg, q);
     char *qs = vjson_dumps(q);
     char *all = xasprintf("%s%s\"query\":%s", fields, fields[0] ? "," : "", qs);
-    audit_read_finish(r, a->store, p->partner, p->user, object, all);
+    char *detail = audit_list_detail(r, all);
+    if (detail)
+        audit_append_async(a->store, p->partner, p->user, "read", object, detail);
+    free(detail);
     free(all);
     free(qs);
     json_decref(q);

@@ -44,7 +44,7 @@ const struct auth_principal *app_principal(const struct http_req *req);
 /* Finishes a read's audit entry (access/audit.h) for the request's principal: fields (JSON
  * object members, or "") and the request's query arguments ("query", each value cut to 256
  * characters) describe the read. */
-void app_audit_read(struct app *a, const struct http_req *req, struct audit_read *r,
+void app_audit_read(struct app *a, const struct http_req *req, struct audit_list *r,
                     const char *object, const char *fields);
 
 /* The STIX identity id (into identity[80]) and name (into name[128]) of a partner. */

@@ -149,24 +149,32 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
 int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
                        size_t n)
 {
-    struct buf d;
-    buf_init(&d, BUF_NOCAP);
-    buf_adds(&d, "{\"objects\":[");
-    size_t k = 0;
+    struct audit_list objects;
+    audit_list_init(&objects);
     const char *only = NULL;
+    vtime_t first = 0, last = 0;
     for (size_t i = 0; i < n; i++) {
         struct ingest_item *it = &items[i];
         if (it->error || it->outcome != STORE_PUT_ADDED)
             continue;
+        char item[INGEST_REF_SZ + 2];
+        snprintf(item, sizeof item, "{%s}", ingest_ref(it));
+        audit_list_add(&objects, item);
         only = it->in.id;
-        buf_adds(&d, k++ ? ",{" : "{");
-        buf_adds(&d, ingest_ref(it));
-        buf_addc(&d, '}');
+        first = first ? first : it->date_added;
+        last = it->date_added;
     }
-    buf_adds(&d, "]}");
-    int rc =
-        k ? audit_append(t, a->partner, a->user, "write", k == 1 ? only : "objects", d.data) : 0;
-    buf_release(&d);
+    /* The objects written are those of the partner with date_added in [first, last]: the
+     * writer hands out date_added in order, one job at a time. */
+    char fields[128], f[TS_BUFSZ], l[TS_BUFSZ];
+    snprintf(fields, sizeof fields, "\"date_added_first\":\"%s\",\"date_added_last\":\"%s\"",
+             ts_format(first, 6, f), ts_format(last, 6, l));
+    size_t count = objects.count;
+    char *detail = audit_list_detail(&objects, fields);
+    int rc = detail ? audit_append(t, a->partner, a->user, "write", count == 1 ? only : "objects",
+                                   detail)
+                    : 0;
+    free(detail);
     return rc;
 }
 

@@ -62,7 +62,9 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
 
 /* Appends ONE audit entry for the objects of items[0..n) that were stored (those whose
  * outcome is STORE_PUT_ADDED), for callers that set actor->audit_later: a whole TAXII envelope
- * is then one entry instead of one per object. No entry when nothing was stored. */
+ * is then one entry instead of one per object, bounded like a read's (access/audit.h
+ * audit_list: count, digest, the first ten, and the date_added range of the objects written).
+ * No entry when nothing was stored. */
 int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
                        size_t n);
 

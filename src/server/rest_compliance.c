@@ -168,13 +168,13 @@ static int on_list_arg(void *ctx, const char *key, const char *value)
 
 static void audit_violations(struct app *a, struct http_req *req, const json_t *list)
 {
-    struct audit_read reads;
-    audit_read_init(&reads);
+    struct audit_list reads;
+    audit_list_init(&reads);
     size_t i;
     json_t *v;
     json_array_foreach (list, i, v) {
         char *id = vjson_dumps(json_object_get(v, "id"));
-        audit_read_add(&reads, id);
+        audit_list_add(&reads, id);
         free(id);
     }
     app_audit_read(a, req, &reads, "violations", "");

@@ -179,7 +179,7 @@ static int on_arg(void *ctx, const char *key, const char *value)
 struct page {
     json_t *list;
     bool geojson;
-    struct audit_read reads;
+    struct audit_list reads;
     vtime_t last_start;
     int64_t last_seq;
 };
@@ -194,7 +194,7 @@ static int add_report(void *ctx, const struct store_report *rep)
     pg->last_seq = rep->seq;
     char item[128];
     snprintf(item, sizeof item, "\"%s\"", rep->id);
-    audit_read_add(&pg->reads, item);
+    audit_list_add(&pg->reads, item);
     if (!pg->geojson) {
         json_array_append_new(pg->list, doc);
         return 0;
@@ -230,7 +230,7 @@ static void answer_query(struct app *a, struct http_req *req, struct http_resp *
         q->partner = sp.id;
     }
     struct page pg = {.list = json_array(), .geojson = x->geojson};
-    audit_read_init(&pg.reads);
+    audit_list_init(&pg.reads);
     bool more = false;
     if (!rc)
         rc = store_reports_query(r, q, add_report, &pg, &more);

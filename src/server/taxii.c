@@ -563,7 +563,7 @@ struct emit_ctx {
     enum listing kind;
     struct buf *body;
     int n;
-    struct audit_read reads; /* the objects read, for the audit */
+    struct audit_list reads; /* the objects read, for the audit */
 };
 
 static int emit(void *ctx, const struct store_object *o)
@@ -577,7 +577,7 @@ static int emit(void *ctx, const struct store_object *o)
          * object versions read (manifest and versions show metadata, not objects). */
         snprintf(item, sizeof item, "{\"id\":\"%s\",\"version\":\"%s\"}", o->id,
                  version_str(o->version, o->date_added, ts));
-        audit_read_add(&e->reads, item);
+        audit_list_add(&e->reads, item);
         return rc ? rc : buf_add(e->body, o->json, o->json_len);
     case L_VERSIONS:
         return rc ? rc : buf_addf(e->body, "\"%s\"", version_str(o->version, o->date_added, ts));
@@ -694,7 +694,7 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
     static const char *const heads[] = {"{\"objects\":[", "{\"objects\":[", "{\"versions\":["};
     buf_adds(body, heads[kind]);
     struct emit_ctx e = {.kind = kind, .body = body};
-    audit_read_init(&e.reads);
+    audit_list_init(&e.reads);
     struct store_reader *r;
     struct store_page page = {0};
     int rc = store_read_begin(a->store, &r);
