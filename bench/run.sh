@@ -142,6 +142,7 @@ section_storage_ceiling() {
         "$BIN/bench/sqlite_ceiling" "$WORK/ceiling100" "$((OBJECTS / 10))" "$PER")
     SQLITE_CEILING_SMALL=$(kv rows_per_s "$out")
     rm -rf "$WORK/ceiling" "$WORK/ceiling100"
+    sync # the ceiling's writes reach the disk now, not during the next measurement
 }
 
 section_taxii_ingest() {
