@@ -121,6 +121,15 @@ static int query(struct fixture *f, struct store_query *q, struct seen *seen,
     return rc;
 }
 
+/* The versions of one id that a query with version_match (0: last) returns. */
+static int versions_of(struct fixture *f, const char *id, unsigned version_match, struct seen *seen)
+{
+    struct store_query q = {.ids = &id, .nids = 1, .version_match = version_match};
+    struct store_page page;
+    assert_int_equal(query(f, &q, seen, &page), 0);
+    return seen->n;
+}
+
 static void versions_and_flags(void **state)
 {
     struct fixture *f = *state;
@@ -362,9 +371,7 @@ static void ids_found_across_the_index_merge(void **state)
         assert_int_equal(store_write(f->s, put_many_txn, &m), 0);
     }
     enum store_put_outcome out;
-    struct store_query q = {0};
     struct seen seen;
-    struct store_page page;
     /* The oldest (merged long ago), one from the middle and the newest. */
     static const char *const ids[] = {"note--0", "note--9000", "note--19999"};
     for (int i = 0; i < 3; i++) {
@@ -372,28 +379,17 @@ static void ids_found_across_the_index_merge(void **state)
         assert_int_equal(out, STORE_PUT_EXISTS);
         assert_int_equal(put(f, ids[i], 2, 1, 1, &out), 0);
         assert_int_equal(out, STORE_PUT_ADDED);
-        q.ids = &ids[i];
-        q.nids = 1;
-        q.version_match = STORE_VER_ALL;
-        assert_int_equal(query(f, &q, &seen, &page), 0);
-        assert_int_equal(seen.n, 2);
+        assert_int_equal(versions_of(f, ids[i], STORE_VER_ALL, &seen), 2);
         assert_string_equal(seen.ids[0], ids[i]);
-        q.version_match = 0; /* last */
-        assert_int_equal(query(f, &q, &seen, &page), 0);
-        assert_int_equal(seen.n, 1);
+        assert_int_equal(versions_of(f, ids[i], 0, &seen), 1); /* last */
         assert_int_equal(seen.versions[0], 2);
     }
     struct del_args d = {f->coll, "note--0", 0, 0, 0}; /* every version */
     assert_int_equal(store_write(f->s, del_txn, &d), 0);
     assert_int_equal(d.deleted, 2);
-    q.ids = &ids[0];
-    q.version_match = STORE_VER_ALL;
-    assert_int_equal(query(f, &q, &seen, &page), 0);
-    assert_int_equal(seen.n, 0);
-    q.ids = NULL;
-    q.nids = 0;
-    q.limit = 1;
-    q.version_match = 0;
+    assert_int_equal(versions_of(f, "note--0", STORE_VER_ALL, &seen), 0);
+    struct store_query q = {.limit = 1};
+    struct store_page page;
     assert_int_equal(query(f, &q, &seen, &page), 0);
     assert_string_equal(seen.ids[0], "note--1");
 }
@@ -421,12 +417,8 @@ static void writes_by_another_process_are_seen(void **state)
     store_close(other);
     assert_int_equal(put(f, "note--y", 1, 1, 1, &out), 0);
     assert_int_equal(out, STORE_PUT_EXISTS);
-    const char *y = "note--y";
-    struct store_query q = {.ids = &y, .nids = 1, .version_match = STORE_VER_ALL};
     struct seen seen;
-    struct store_page page;
-    assert_int_equal(query(f, &q, &seen, &page), 0);
-    assert_int_equal(seen.n, 1);
+    assert_int_equal(versions_of(f, "note--y", STORE_VER_ALL, &seen), 1);
 }
 
 static void sql(sqlite3 *db, const char *text)
@@ -471,15 +463,9 @@ static void schema_6_migrates_a_version_5_store(void **state)
     assert_int_equal(out, STORE_PUT_EXISTS);
     assert_int_equal(put(f, "note--a", 3, 1, 1, &out), 0);
     assert_int_equal(out, STORE_PUT_ADDED);
-    const char *a = "note--a";
-    struct store_query q = {.ids = &a, .nids = 1, .version_match = STORE_VER_ALL};
     struct seen seen;
-    struct store_page page;
-    assert_int_equal(query(f, &q, &seen, &page), 0);
-    assert_int_equal(seen.n, 3);
-    q.version_match = 0;
-    assert_int_equal(query(f, &q, &seen, &page), 0);
-    assert_int_equal(seen.n, 1);
+    assert_int_equal(versions_of(f, "note--a", STORE_VER_ALL, &seen), 3);
+    assert_int_equal(versions_of(f, "note--a", 0, &seen), 1);
     assert_int_equal(seen.versions[0], 3);
 }
 
