@@ -16,12 +16,12 @@
     "seq IN (SELECT seq FROM object_ids WHERE idh = vigil_idh(" p ") UNION ALL"                    \
     " SELECT seq FROM object_ids_new WHERE idh = vigil_idh(" p "))"
 
-/* Moves object_ids_new into object_ids once it holds this many rows: large enough that a
- * merge touches each page of object_ids for many rows, small enough that a commit's inserts
- * into object_ids_new share pages (bench/run.sh measured the choice, docs/BENCHMARKS.md). */
 /* The rows of (coll ?1, id ?2, owner ?3). */
 #define OWN_ROWS ROWS_OF_ID("?2") " AND +coll = ?1 AND stix_id = ?2 AND owner = ?3"
 
+/* Moves object_ids_new into object_ids once it holds this many rows: large enough that a
+ * merge touches each page of object_ids for many rows, small enough that a commit's inserts
+ * into object_ids_new share pages (2,048 to 16,384 measured alike, docs/BENCHMARKS.md). */
 #define IDS_MERGE_ROWS 8192
 
 /* Clears a version flag (latest or first) on the other versions of (coll, id, owner). */
