@@ -69,16 +69,7 @@ static int actor(struct store *s, struct job *j, struct auth_principal *p)
         fprintf(stderr, "vigil: cannot read the store\n");
         return 1;
     }
-    j->who = (struct compliance_actor){
-        .partner = p->partner,
-        .user = p->user,
-        .user_name = p->user_name,
-        .role = p->role,
-        .coordinator = p->coordinator,
-        .default_tlp = p->default_tlp,
-        .identity_id = j->identity,
-        .reader = &p->reader,
-    };
+    j->who = compliance_actor_of(p, j->identity);
     return 0;
 }
 

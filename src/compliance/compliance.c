@@ -475,6 +475,21 @@ int compliance_evaluate(struct store_txn *t, const char *report_id, const struct
 
 /* ---- loading --------------------------------------------------------------------------- */
 
+struct compliance_actor compliance_actor_of(const struct auth_principal *p,
+                                            const char *identity_id)
+{
+    return (struct compliance_actor){
+        .partner = p->partner,
+        .user = p->user,
+        .user_name = p->user_name,
+        .role = p->role,
+        .coordinator = p->coordinator,
+        .default_tlp = p->default_tlp,
+        .identity_id = identity_id,
+        .reader = &p->reader,
+    };
+}
+
 bool compliance_can_review(const struct compliance_actor *who)
 {
     return who->coordinator &&

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access/auth.h"
 #include "access/policy.h"
 #include "base/buf.h"
 #include "compliance/agreement.h"
@@ -37,6 +38,11 @@ struct compliance_actor {
     const char *identity_id; /* the partner's STIX identity */
     const struct policy_reader *reader;
 };
+
+/* The actor who is principal p, of the partner whose STIX identity is identity_id (borrowed,
+ * like p's strings). */
+struct compliance_actor compliance_actor_of(const struct auth_principal *p,
+                                            const char *identity_id);
 
 /* True for the users who load agreements and move violations through the workflow: admins
  * and analysts of the coordination center. */

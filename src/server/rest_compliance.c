@@ -23,16 +23,7 @@ static int actor_of(struct app *a, struct http_req *req, struct compliance_actor
 {
     const struct auth_principal *p = app_principal(req);
     int rc = app_partner_names(a, p->partner, identity, name);
-    *who = (struct compliance_actor){
-        .partner = p->partner,
-        .user = p->user,
-        .user_name = p->user_name,
-        .role = p->role,
-        .coordinator = p->coordinator,
-        .default_tlp = p->default_tlp,
-        .identity_id = identity,
-        .reader = &p->reader,
-    };
+    *who = compliance_actor_of(p, identity);
     return rc;
 }
 
