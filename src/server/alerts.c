@@ -3,6 +3,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,27 +82,46 @@ static int severity_rank(const char *name)
     return -1;
 }
 
+/* The view of a as JSON when it passes f, else NULL. */
+static json_t *listed(const struct fusion_alert *a, const struct policy_reader *reader,
+                      const struct alert_filter *f, int min_sev)
+{
+    if (f->status && strcmp(f->status, fusion_alert_status_name(a->status)) != 0)
+        return NULL;
+    json_t *o = view_for(a, reader);
+    if (!o)
+        return NULL;
+    const char *sev = json_string_value(json_object_get(o, "severity"));
+    vtime_t st = 0, en = 0;
+    ts_parse(json_string_value(json_object_get(o, "start")), &st, NULL);
+    ts_parse(json_string_value(json_object_get(o, "end")), &en, NULL);
+    if ((min_sev >= 0 && severity_rank(sev) < min_sev) || (f->since && en < f->since) ||
+        (f->until && st > f->until)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reader,
-                    const struct alert_filter *f)
+                    const struct alert_filter *f, size_t limit, int64_t before, int64_t *next)
 {
     json_t *arr = json_array();
-    int min_sev = f && f->severity ? severity_rank(f->severity) : -1;
+    int min_sev = f->severity ? severity_rank(f->severity) : -1;
+    *next = 0;
     pthread_mutex_lock(&svc->mu);
-    for (size_t i = fusion_alert_count(svc->f); i-- > 0;) {
+    size_t i = fusion_alert_count(svc->f); /* alert ids are 1..count, in creation order */
+    if (before > 0 && (uint64_t)before <= i)
+        i = (size_t)before - 1;
+    while (i-- > 0) {
         const struct fusion_alert *a = fusion_alert_at(svc->f, i);
-        if (f && f->status && strcmp(f->status, fusion_alert_status_name(a->status)) != 0)
-            continue;
-        json_t *o = view_for(a, reader);
+        json_t *o = listed(a, reader, f, min_sev);
         if (!o)
             continue;
-        const char *sev = json_string_value(json_object_get(o, "severity"));
-        vtime_t st = 0, en = 0;
-        ts_parse(json_string_value(json_object_get(o, "start")), &st, NULL);
-        ts_parse(json_string_value(json_object_get(o, "end")), &en, NULL);
-        if ((min_sev >= 0 && severity_rank(sev) < min_sev) || (f && f->since && en < f->since) ||
-            (f && f->until && st > f->until)) {
+        if (json_array_size(arr) == limit) { /* one more exists: the page is not the last */
             json_decref(o);
-            continue;
+            *next = json_integer_value(json_object_get(json_array_get(arr, limit - 1), "id"));
+            break;
         }
         json_array_append_new(arr, o);
     }
@@ -118,13 +138,22 @@ json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader
     return o;
 }
 
+#define GROUPING_ID_SZ 64
+
+/* The STIX id of an alert: a grouping named (UUIDv5) after its situation. */
+static void grouping_id(const struct fusion_alert *a, char id[GROUPING_ID_SZ])
+{
+    char uuid[UUID_STRLEN + 1];
+    profile_uuid5(PROFILE_UUID_NS, a->key, strlen(a->key), uuid);
+    snprintf(id, GROUPING_ID_SZ, "grouping--%s", uuid);
+}
+
 /* The STIX form of a view: a grouping of the evidence the reader may see, with the alert's
  * fields in a Vigil property extension. */
 static json_t *view_stix(const struct fusion_alert *a, const json_t *o)
 {
-    char uuid[UUID_STRLEN + 1], id[80], c[TS_BUFSZ], m[TS_BUFSZ];
-    profile_uuid5(PROFILE_UUID_NS, a->key, strlen(a->key), uuid);
-    snprintf(id, sizeof id, "grouping--%s", uuid);
+    char id[GROUPING_ID_SZ], c[TS_BUFSZ], m[TS_BUFSZ];
+    grouping_id(a, id);
     json_t *ext = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O}", "extension_type",
                             "property-extension", "rule", json_object_get(o, "rule"), "severity",
                             json_object_get(o, "severity"), "status", json_object_get(o, "status"),
@@ -137,15 +166,38 @@ static json_t *view_stix(const struct fusion_alert *a, const json_t *o)
                      "extensions", ALERT_EXT, ext);
 }
 
-json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reader)
+/* True when the STIX id of a is one of ids[0..n). */
+static bool stix_id_in(const struct fusion_alert *a, const char *const *ids, size_t n)
+{
+    char id[GROUPING_ID_SZ];
+    grouping_id(a, id);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reader,
+                    const char *const *ids, size_t nids, size_t limit, int64_t after, int64_t *next)
 {
     json_t *arr = json_array();
+    int64_t last = 0;
+    *next = 0;
     pthread_mutex_lock(&svc->mu);
-    for (size_t i = 0; i < fusion_alert_count(svc->f); i++) {
+    for (size_t i = after > 0 ? (size_t)after : 0; i < fusion_alert_count(svc->f); i++) {
         const struct fusion_alert *a = fusion_alert_at(svc->f, i);
+        if (nids && !stix_id_in(a, ids, nids))
+            continue;
         json_t *o = view_for(a, reader);
-        if (o && json_array_size(json_object_get(o, "evidence")))
+        if (o && json_array_size(json_object_get(o, "evidence"))) {
+            if (json_array_size(arr) == limit) { /* one more exists */
+                json_decref(o);
+                *next = last;
+                break;
+            }
             json_array_append_new(arr, view_stix(a, o));
+            last = a->id;
+        }
         json_decref(o);
     }
     pthread_mutex_unlock(&svc->mu);
@@ -570,7 +622,9 @@ int alerts_replay(struct store *s, const char *rules_path, const struct policy_r
     fusion_rules_unref(rules);
     if (!rc) {
         sync_reports(&svc); /* a replay publishes nothing */
-        *out = alerts_list(&svc, reader, NULL);
+        struct alert_filter all = {0};
+        int64_t next;
+        *out = alerts_list(&svc, reader, &all, SIZE_MAX, 0, &next); /* one page: all */
         fusion_free(svc.f);
     }
     pthread_mutex_destroy(&svc.mu);

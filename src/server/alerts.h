@@ -44,9 +44,11 @@ struct alert_filter {
     vtime_t since, until; /* evidence window overlaps; 0: unbounded */
 };
 
-/* The alerts reader may see, as JSON (the S5 alert resource), newest first: a new array. */
+/* One page of the alerts reader may see, as JSON (the S5 alert resource), newest first: at
+ * most limit (>= 1) alerts whose id is below `before` (0: from the newest), in a new array.
+ * *next receives the id to pass as `before` for the following page, 0 when this is the last. */
 json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reader,
-                    const struct alert_filter *f);
+                    const struct alert_filter *f, size_t limit, int64_t before, int64_t *next);
 /* One alert as reader sees it, or NULL (also when it does not exist for reader). */
 json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, int64_t id);
 /* Moves alert id to status (acknowledged, resolved, false_alarm) on behalf of who, keeping
@@ -54,8 +56,12 @@ json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader
  * status), VIGIL_ECONFLICT (the lifecycle does not allow it). */
 int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
                       const char *status);
-/* Alerts of every alert view as STIX objects for reader (the TAXII alerts collection). */
-json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reader);
+/* One page of the alerts reader may see as STIX objects (the TAXII alerts collection), oldest
+ * first: at most limit (>= 1) whose alert id is above `after` and, when nids > 0, whose STIX id
+ * is one of ids; *next as for alerts_list (the id to pass as `after`, 0 on the last page). */
+json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reader,
+                    const char *const *ids, size_t nids, size_t limit, int64_t after,
+                    int64_t *next);
 
 /* Replay (S7): runs a NEW engine with the rules of rules_path over every stored report, by
  * event time, and returns the alerts reader would see as JSON — as they would have fired at

@@ -3,6 +3,7 @@
  * Every alert is shown as the reader's view: computed from the evidence that reader may read
  * (server/alerts.h), absent when the rule does not fire on it.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,30 @@ static void h_alerts(struct http_req *req, struct http_resp *resp, void *arg)
                   "high or critical (that or higher)");
         return;
     }
-    json_t *list = alerts_list(a->alerts, &app_principal(req)->reader, &f);
-    rest_reply(resp, 200, json_pack("{s:o}", "alerts", list));
+    /* Pages, newest first: limit (100, at most page_max) and the previous page's next. */
+    const char *lim = http_query(req, "limit"), *cur = http_query(req, "cursor");
+    char *end;
+    long long limit = lim ? strtoll(lim, &end, 10) : 100, before = 0;
+    if (lim && (*end || limit < 1)) {
+        app_error(req, resp, 400, "bad request", "limit: a positive integer");
+        return;
+    }
+    if (cur && (before = strtoll(cur, &end, 10), *end || before < 1)) {
+        app_error(req, resp, 400, "bad request", "cursor: use the next value of the previous page");
+        return;
+    }
+    if (limit > a->cfg->page_max)
+        limit = a->cfg->page_max;
+    int64_t next;
+    json_t *list = alerts_list(a->alerts, &app_principal(req)->reader, &f, (size_t)limit,
+                               (int64_t)before, &next);
+    json_t *v = json_pack("{s:o}", "alerts", list);
+    if (next) {
+        char n[24];
+        snprintf(n, sizeof n, "%" PRId64, next);
+        json_object_set_new(v, "next", json_string(n));
+    }
+    rest_reply(resp, 200, v);
 }
 
 static int64_t alert_id(struct http_req *req)

@@ -276,6 +276,7 @@ struct filters {
     vtime_t added_after;
     size_t limit;
     const char *next;
+    int64_t cursor;              /* what next says: a date_added, or an alert id (alerts) */
     char *lists[4];              /* copies of match[id|type|version|spec_version] values */
     const char *ids[MAX_MATCH_VALUES];
     size_t nids;
@@ -511,8 +512,9 @@ static bool cursor_open(struct app *a, struct http_req *req, struct http_resp *r
     uint64_t after = 0;
     for (int i = 0; i < 8; i++)
         after = after << 8 | raw[i];
-    if ((vtime_t)after > f->added_after)
-        f->added_after = (vtime_t)after;
+    f->cursor = (int64_t)after;
+    if (f->cursor > f->added_after)
+        f->added_after = f->cursor;
     return true;
 }
 
@@ -607,30 +609,31 @@ static bool matches(const char *const *v, size_t n, const char *x)
 }
 
 /* The alerts collection is not stored: each reader gets the alerts as their own views
- * (server/alerts.h), in one page, with match[id] and match[type] applied. */
+ * (server/alerts.h), oldest first, in pages of limit with match[id] and match[type] applied;
+ * next continues after the last alert id of the page. */
 static void alerts_listing(struct app *a, struct http_req *req, struct http_resp *resp,
-                           enum listing kind, const char *oid, const struct filters *f)
+                           enum listing kind, const char *oid, struct filters *f)
 {
-    json_t *all = alerts_stix(a->alerts, &app_principal(req)->reader);
+    int64_t next = 0;
     json_t *out = json_array();
-    size_t i;
-    json_t *o;
-    json_array_foreach (all, i, o) {
-        const char *id = vjson_str(o, "id");
-        if ((oid && strcmp(id, oid) != 0) || !matches(f->ids, f->nids, id) ||
-            !matches(f->types, f->ntypes, "grouping"))
-            continue;
-        if (kind == L_MANIFEST) {
-            char added[TS_BUFSZ];
-            json_array_append_new(out, json_pack("{s:s, s:s, s:O, s:s}", "id", id, "date_added",
-                                                 ts_format(ts_now(), 6, added), "version",
-                                                 json_object_get(o, "modified"), "media_type",
-                                                 STIX_MEDIA));
-        } else {
-            json_array_append(out, o);
+    if (matches(f->types, f->ntypes, "grouping")) {
+        json_t *page = alerts_stix(a->alerts, &app_principal(req)->reader, f->ids, f->nids,
+                                   f->limit, f->cursor, &next);
+        size_t i;
+        json_t *o;
+        json_array_foreach (page, i, o) {
+            if (kind == L_MANIFEST) {
+                char added[TS_BUFSZ];
+                json_array_append_new(
+                    out, json_pack("{s:O, s:s, s:O, s:s}", "id", json_object_get(o, "id"),
+                                   "date_added", ts_format(ts_now(), 6, added), "version",
+                                   json_object_get(o, "modified"), "media_type", STIX_MEDIA));
+            } else {
+                json_array_append(out, o);
+            }
         }
+        json_decref(page);
     }
-    json_decref(all);
     if (oid && json_array_size(out) == 0) {
         json_decref(out);
         app_error(req, resp, 404, "no such object", NULL);
@@ -639,7 +642,12 @@ static void alerts_listing(struct app *a, struct http_req *req, struct http_resp
     json_t *env = json_object(); /* an empty answer is {} (5.3.1) */
     if (json_array_size(out)) {
         json_object_set(env, "objects", out);
-        json_object_set_new(env, "more", json_false());
+        json_object_set_new(env, "more", json_boolean(next != 0));
+        if (next) {
+            char cur[64];
+            cursor_make(a, f, next, cur);
+            json_object_set_new(env, "next", json_string(cur));
+        }
     }
     json_decref(out);
     app_json(resp, 200, TAXII_MEDIA, env);

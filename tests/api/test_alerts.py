@@ -98,6 +98,38 @@ def test_each_reader_sees_the_alert_its_own_evidence_supports(world):
     assert none.get("objects", []) == []
 
 
+def test_alerts_come_in_pages(world):
+    """Lists of alerts are paged (bounded memory per request): REST newest first with limit and
+    cursor, TAXII's alerts collection oldest first with limit, more and next."""
+    vigil, t = world
+    for k in range(3):  # three situations, 55 km apart
+        post(vigil, t["Egypt"], dict(WARNING, marking="green", location=dict(
+            WARNING["location"], lat=30.5 + k / 2)))
+        post(vigil, t["Qatar"], dict(MOVEMENT, marking="green", location=dict(
+            MOVEMENT["location"], lat=30.51 + k / 2)))
+    every = wait_alerts(vigil, vigil.admin_token, n=3)
+    ids = [a["id"] for a in every]
+    assert len(ids) == 3 and ids == sorted(ids, reverse=True)
+    first = vigil.get("/api/v1/alerts?limit=2").json()
+    assert [a["id"] for a in first["alerts"]] == ids[:2] and first["next"]
+    rest = vigil.get("/api/v1/alerts?limit=2&cursor=" + first["next"]).json()
+    assert [a["id"] for a in rest["alerts"]] == ids[2:] and "next" not in rest
+    for bad in ("?limit=0", "?limit=x", "?cursor=x", "?cursor=-3"):
+        assert vigil.get("/api/v1/alerts" + bad).status_code == 400, bad
+
+    url = f"/taxii2/api/collections/{vigil.collection('alerts')}/objects/"
+    p1 = vigil.get(url + "?limit=2").json()
+    assert len(p1["objects"]) == 2 and p1["more"] is True
+    p2 = vigil.get(url + "?limit=2&next=" + p1["next"]).json()
+    assert len(p2["objects"]) == 1 and p2["more"] is False and "next" not in p2
+    groupings = [o["id"] for o in p1["objects"] + p2["objects"]]
+    assert len(set(groupings)) == 3
+    one = vigil.get(url + "?match[id]=" + groupings[2]).json()
+    assert [o["id"] for o in one["objects"]] == groupings[2:]
+    assert vigil.get(url + "?limit=2&next=" + p1["next"][:-2] + "AA").status_code == 400
+    assert vigil.get(url + "?match[type]=indicator").json() == {}
+
+
 def test_alerts_arrive_live_on_the_stream_filtered(world):
     vigil, t = world
     cc = Listener(vigil, vigil.admin_token)
