@@ -16,7 +16,8 @@
 # when each grew by less than VIGIL_SOAK_TOLERANCE percent (10). It also samples the memory
 # the store holds (vigil_store_memory_bytes in /metrics: SQLite's page caches, which fill up to
 # their configured sizes as the store grows) and judges RssAnon less that ("outside the store",
-# where a leak would show) the same way.
+# where a leak would show) the same way, and the allocator's view (vigil_heap_in_use_bytes and
+# vigil_heap_free_bytes: what the process holds, and what it freed but the heap keeps).
 #
 # The last line is "key=value ..." for bench/run.sh. Servers listen on 127.0.0.1 only; the data
 # directory (under /tmp) is removed at the end unless VIGIL_SOAK_KEEP=1.
@@ -108,8 +109,9 @@ python3 "$ROOT/bench/soak_client.py" --port "$PORT" --seconds "$SECONDS_TOTAL" \
     2>"$WORK/rest.err" &
 PIDS+=($!)
 
-# Samples: seconds since the start, VmRSS, RssAnon (kB), open fds, and the memory the store
-# (SQLite: page caches, statements) holds, from /metrics (kB).
+# Samples: seconds since the start, VmRSS, RssAnon (kB), open fds, and from /metrics (kB): the
+# memory the store (SQLite: page caches, statements) holds, and the heap in use and freed but
+# kept by the allocator (fragmentation).
 SERIES=$WORK/series
 : >"$SERIES"
 next=$((T0 + SAMPLE))
@@ -120,11 +122,13 @@ while :; do
     rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$VPID/status")
     anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$VPID/status")
     fds=$(ls "/proc/$VPID/fd" | wc -l)
-    store_kb=$(curl -sf -H "Authorization: Bearer $(cat "$TOKEN")" "http://127.0.0.1:$PORT/metrics" |
-        awk '/^vigil_store_memory_bytes / { printf "%d", $2 / 1024 }')
-    echo "$((now - T0)) $rss $anon $fds ${store_kb:-0}" >>"$SERIES"
-    printf 't=%4ss VmRSS=%6d kB RssAnon=%6d kB fds=%d store=%6d kB\n' "$((now - T0))" "$rss" \
-        "$anon" "$fds" "${store_kb:-0}"
+    metrics=$(curl -sf -H "Authorization: Bearer $(cat "$TOKEN")" "http://127.0.0.1:$PORT/metrics")
+    kb() { awk -v k="$1" '$1 == k { printf "%d", $2 / 1024 }' <<<"$metrics"; }
+    store_kb=$(kb vigil_store_memory_bytes) use_kb=$(kb vigil_heap_in_use_bytes)
+    free_kb=$(kb vigil_heap_free_bytes)
+    echo "$((now - T0)) $rss $anon $fds ${store_kb:-0} ${use_kb:-0} ${free_kb:-0}" >>"$SERIES"
+    printf 't=%4ss VmRSS=%6d kB RssAnon=%6d kB fds=%d store=%6d kB heap_in_use=%6d kB heap_free=%6d kB\n' \
+        "$((now - T0))" "$rss" "$anon" "$fds" "${store_kb:-0}" "${use_kb:-0}" "${free_kb:-0}"
     next=$((next + SAMPLE))
     [ "$now" -lt "$END" ] || break
 done
@@ -136,25 +140,26 @@ hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$VPID/status")
 # The verdict: baseline window [W, 2W) vs the last W seconds, W = 60 s (or a quarter of the
 # run when it is shorter than 4 minutes).
 VERDICT=$(awk -v total="$SECONDS_TOTAL" -v tol="$TOL" '
-    { t[NR] = $1; rss[NR] = $2; anon[NR] = $3; fd[NR] = $4; other[NR] = $3 - $5 }
+    { t[NR] = $1; rss[NR] = $2; anon[NR] = $3; fd[NR] = $4; other[NR] = $3 - $5; use[NR] = $6; fr[NR] = $7 }
     END {
         w = total >= 240 ? 60 : total / 4
         for (i = 1; i <= NR; i++) {
-            if (t[i] > w && t[i] <= 2 * w) { nb++; br += rss[i]; ba += anon[i]; bf += fd[i]; bo += other[i] }
-            if (t[i] > total - w) { nl++; lr += rss[i]; la += anon[i]; lf += fd[i]; lo += other[i] }
+            if (t[i] > w && t[i] <= 2 * w) { nb++; br += rss[i]; ba += anon[i]; bf += fd[i]; bo += other[i]; bu += use[i]; bh += fr[i] }
+            if (t[i] > total - w) { nl++; lr += rss[i]; la += anon[i]; lf += fd[i]; lo += other[i]; lu += use[i]; lh += fr[i] }
         }
         if (!nb || !nl) { print "flat=unknown"; exit }
         br /= nb; ba /= nb; bf /= nb; bo /= nb; lr /= nl; la /= nl; lf /= nl; lo /= nl
+        bu /= nb; bh /= nb; lu /= nl; lh /= nl
         gr = 100 * (lr - br) / br; ga = 100 * (la - ba) / ba; gf = 100 * (lf - bf) / bf
         go = 100 * (lo - bo) / bo
         flat = (gr < tol && gf < tol) ? "yes" : "no"
         # Outside the store: RssAnon less what SQLite holds (its caches fill as the store
         # grows, up to their configured sizes): what a leak would make grow.
         flat_other = (go < tol && gf < tol) ? "yes" : "no"
-        printf "window_s=%d rss_base_mb=%.1f rss_last_mb=%.1f rss_growth_pct=%.1f anon_base_mb=%.1f anon_last_mb=%.1f anon_growth_pct=%.1f other_base_mb=%.1f other_last_mb=%.1f other_growth_pct=%.1f fds_base=%.1f fds_last=%.1f fds_growth_pct=%.1f flat=%s flat_outside_store=%s",
-            w, br / 1024, lr / 1024, gr, ba / 1024, la / 1024, ga, bo / 1024, lo / 1024, go, bf, lf, gf, flat, flat_other
+        printf "window_s=%d rss_base_mb=%.1f rss_last_mb=%.1f rss_growth_pct=%.1f anon_base_mb=%.1f anon_last_mb=%.1f anon_growth_pct=%.1f other_base_mb=%.1f other_last_mb=%.1f other_growth_pct=%.1f heap_in_use_base_mb=%.1f heap_in_use_last_mb=%.1f heap_free_base_mb=%.1f heap_free_last_mb=%.1f fds_base=%.1f fds_last=%.1f fds_growth_pct=%.1f flat=%s flat_outside_store=%s",
+            w, br / 1024, lr / 1024, gr, ba / 1024, la / 1024, ga, bo / 1024, lo / 1024, go, bu / 1024, lu / 1024, bh / 1024, lh / 1024, bf, lf, gf, flat, flat_other
     }' "$SERIES")
-echo "series (t_s VmRSS_kB RssAnon_kB fds store_kB): $(paste -sd';' "$SERIES")"
+echo "series (t_s VmRSS_kB RssAnon_kB fds store_kB heap_in_use_kB heap_free_kB): $(paste -sd';' "$SERIES")"
 for f in taxii_post.err taxii_get.err rest.err; do
     [ ! -s "$WORK/$f" ] || { log "$f:"; sort "$WORK/$f" | uniq -c | sort -rn | head -5 >&2; }
 done

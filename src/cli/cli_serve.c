@@ -1,4 +1,5 @@
 /* cli_serve.c - vigil serve: run the daemon until SIGINT or SIGTERM. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +7,8 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "server/app.h"
+
+#define MMAP_THRESHOLD (128 * 1024) /* glibc's initial value */
 
 static const char help[] =
     "usage: vigil --data DIR serve [--listen HOST:PORT]\n"
@@ -28,6 +31,12 @@ int cli_serve(const char *data, int argc, char **argv)
             return 2;
         }
     }
+    /* A fixed mmap threshold: glibc raises it to the size of each large mmapped block freed
+     * (the id filter's rebuilds free blocks of megabytes), after which the large short-lived
+     * buffers of requests (envelopes, pages) are carved out of the per-thread arenas and leave
+     * them fragmented: the daemon's memory grew with time though what it held did not
+     * (docs/BENCHMARKS.md, soak). Setting it turns that adjustment off. */
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     struct config cfg;
     config_init(&cfg);
     char msg[APP_MSG_SZ];

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,10 +163,20 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
              "# TYPE vigil_start_time_seconds gauge\n"
              "vigil_start_time_seconds %.3f\n"
              "# HELP vigil_store_memory_bytes Memory the store holds (SQLite page caches and "
-             "statements; bounded by the caches' sizes).\n"
+             "statements, bounded by the caches' sizes; the filter of the stored ids).\n"
              "# TYPE vigil_store_memory_bytes gauge\n"
              "vigil_store_memory_bytes %lld\n",
-             (double)a->started / 1e6, (long long)store_memory_used());
+             (double)a->started / 1e6, (long long)store_memory_used(a->store));
+    /* The allocator's own view (every arena): what the process's heap is made of. */
+    struct mallinfo2 mi = mallinfo2();
+    buf_addf(&resp->body,
+             "# HELP vigil_heap_in_use_bytes Heap memory allocated and not freed (malloc).\n"
+             "# TYPE vigil_heap_in_use_bytes gauge\n"
+             "vigil_heap_in_use_bytes %zu\n"
+             "# HELP vigil_heap_free_bytes Heap memory freed but kept by the allocator.\n"
+             "# TYPE vigil_heap_free_bytes gauge\n"
+             "vigil_heap_free_bytes %zu\n",
+             mi.uordblks + mi.hblkhd, mi.fordblks);
 }
 
 static const struct http_route base_routes[] = {

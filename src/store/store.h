@@ -44,9 +44,10 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
                char msg[STORE_MSG_SZ]);
 /* Finishes queued writes, stops the writer and closes every connection. NULL is a no-op. */
 void store_close(struct store *s);
-/* Bytes of memory the storage engine holds now (page caches, statements): bounded by the
- * caches' sizes, which fill as a store is used. */
-int64_t store_memory_used(void);
+/* Bytes of memory the store holds now: the storage engine's page caches and statements
+ * (bounded by the caches' sizes, which fill as a store is used) and the filter of the stored
+ * ids (about 3 bytes per object). */
+int64_t store_memory_used(struct store *s);
 /* The schema version the store is at. */
 int store_schema_version(struct store *s);
 /* Runs SQLite's integrity check; 0 when the store is sound, VIGIL_ESTORE with msg otherwise. */

@@ -92,8 +92,12 @@ def test_metrics_count_requests(vigil):
             if l.startswith("vigil_http_requests_total{") and 'route="healthz"' in l]
     assert line and float(line[0].rsplit(" ", 1)[1]) >= 3
     assert "vigil_http_request_duration_seconds_bucket" in text
-    store = [l for l in text.splitlines() if l.startswith("vigil_store_memory_bytes ")]
-    assert store and int(store[0].split()[1]) > 0
+    gauges = {l.split()[0]: int(l.split()[1]) for l in text.splitlines()
+              if l.startswith(("vigil_store_memory_bytes ", "vigil_heap_"))}
+    assert gauges["vigil_store_memory_bytes"] > 0
+    # the heap holds at least what SQLite holds (it allocates with malloc)
+    assert gauges["vigil_heap_in_use_bytes"] >= gauges["vigil_store_memory_bytes"]
+    assert gauges["vigil_heap_free_bytes"] >= 0
 
 
 def test_acknowledged_writes_survive_kill_9(vigil):

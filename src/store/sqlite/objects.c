@@ -71,12 +71,18 @@ static bool idf_maybe(const struct store *s, int64_t key)
     return true;
 }
 
+void idf_drop(struct store *s)
+{
+    free(s->idf.bits);
+    s->idf.bits = NULL;
+    atomic_store(&s->idf.bytes, 0);
+}
+
 /* (Re)builds the filter for at least `keys` keys from the id index. On failure the filter is
  * left unbuilt, and every put looks its id up. */
 static int idf_build(struct store *s, struct store_reader *c, long keys)
 {
-    free(s->idf.bits);
-    s->idf.bits = NULL;
+    idf_drop(s);
     s->idf.keys = 0;
     uint64_t nbits = 1u << 20;
     while (nbits < (uint64_t)keys * 2 * IDF_BITS_PER_KEY)
@@ -90,13 +96,13 @@ static int idf_build(struct store *s, struct store_reader *c, long keys)
     }
     s->idf.bits = bits;
     s->idf.nbits = nbits;
+    atomic_store(&s->idf.bytes, (int64_t)(nbits / 8));
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         idf_add(s, sqlite3_column_int64(st, 0));
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        free(s->idf.bits);
-        s->idf.bits = NULL;
+        idf_drop(s);
         return VIGIL_ESTORE;
     }
     return 0;

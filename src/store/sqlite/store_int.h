@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "store/store.h"
@@ -62,7 +63,8 @@ struct store {
         uint64_t *bits;   /* NULL until built */
         uint64_t nbits;   /* a power of two */
         long keys;
-        bool failed; /* could not be built: every put looks its id up */
+        bool failed;           /* could not be built: every put looks its id up */
+        _Atomic int64_t bytes; /* its size, for store_memory_used on any thread */
     } idf;
     void (*commit_hook)(void *ctx); /* called after each commit (store_set_commit_hook) */
     void *commit_ctx;
@@ -98,6 +100,9 @@ int step_done(struct store_reader *c, sqlite3_stmt *st);
 
 /* The key of a STIX id in the id index (schema.c, migration 6); vigil_idh() in SQL. */
 int64_t store_idh(const void *id, size_t len);
+
+/* Frees the filter of the stored ids; the next put rebuilds it (objects.c). */
+void idf_drop(struct store *s);
 
 /* Moves the id index's new level into the main one once it is large enough (objects.c).
  * Runs on the writer connection c inside the writer's transaction. */

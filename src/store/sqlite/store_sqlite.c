@@ -191,9 +191,9 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     return 0;
 }
 
-int64_t store_memory_used(void)
+int64_t store_memory_used(struct store *s)
 {
-    return sqlite3_memory_used();
+    return sqlite3_memory_used() + atomic_load(&s->idf.bytes);
 }
 
 void store_close(struct store *s)

@@ -50,8 +50,7 @@ int writer_state_load(struct store *s)
     s->last_added = sqlite3_column_int64(st, 0);
     s->ids_new = (long)sqlite3_column_int64(st, 1);
     sqlite3_reset(st);
-    free(s->idf.bits); /* rebuilt at the next put */
-    s->idf.bits = NULL;
+    idf_drop(s); /* rebuilt at the next put */
     s->idf.failed = false;
     st = conn_stmt(&s->wconn, "PRAGMA data_version");
     if (!st || sqlite3_step(st) != SQLITE_ROW)
