@@ -18,16 +18,35 @@
 
 struct fusion_incident {
     int64_t id;
-    const struct fusion_report **m;
+    const struct fusion_report **m; /* &one while it has one member */
+    const struct fusion_report *one;
     size_t n, alloc;
     size_t pos; /* index in the correlator's incident array */
 };
 
-/* A stored report: the copy, its incident, then the caller's extra space. */
+/* A stored report: the copy, its incident, the incident it started (which lives on in its
+ * record when a merge empties it), then the caller's extra space, then the copies of its
+ * strings. Records are never freed one by one, so they are carved out of slabs: packed, and
+ * apart from the short-lived allocations of each add. */
 struct crec {
     struct fusion_report r; /* first: a report pointer is a crec pointer */
     struct fusion_incident *inc;
+    struct fusion_incident own;
     alignas(max_align_t) unsigned char extra[];
+};
+
+#define SLAB_BYTES (256 * 1024)
+
+struct slab {
+    struct slab *next;
+    size_t used, size;
+    alignas(max_align_t) unsigned char mem[];
+};
+
+/* The stored reports by seq: open addressing over record pointers, at most half full. */
+struct seqmap {
+    struct crec **v;
+    size_t n, size;
 };
 
 /* A time-sorted array of reports (one grid cell or one zone). */
@@ -53,7 +72,9 @@ struct map {
 
 struct fusion_correlator {
     struct fusion_corr_params p;
-    struct map seqs, cells, zones;
+    struct seqmap seqs;
+    struct map cells, zones;
+    struct slab *slabs; /* the newest first */
     struct crec **recs;
     size_t nrecs, arecs;
     struct fusion_incident **incs;
@@ -147,6 +168,80 @@ static void map_put(struct map *m, uint64_t h, int64_t a, int64_t b, const char 
     }
     struct mentry ent = {h, a, b, s, val};
     map_put_raw(m, ent);
+}
+
+static struct crec *seq_find(const struct seqmap *m, int64_t seq)
+{
+    if (!m->size)
+        return NULL;
+    for (size_t i = mix64((uint64_t)seq) & (m->size - 1);; i = (i + 1) & (m->size - 1))
+        if (!m->v[i] || m->v[i]->r.seq == seq)
+            return m->v[i];
+}
+
+static void seq_put_raw(struct seqmap *m, struct crec *cr)
+{
+    size_t i = mix64((uint64_t)cr->r.seq) & (m->size - 1);
+    while (m->v[i])
+        i = (i + 1) & (m->size - 1);
+    m->v[i] = cr;
+    m->n++;
+}
+
+/* Inserts a record whose seq is absent. */
+static void seq_put(struct seqmap *m, struct crec *cr)
+{
+    if ((m->n + 1) * 2 > m->size) {
+        struct seqmap old = *m;
+        m->size = old.size ? old.size * 2 : 256;
+        m->v = xcalloc(m->size, sizeof(*m->v));
+        m->n = 0;
+        for (size_t i = 0; i < old.size; i++)
+            if (old.v[i])
+                seq_put_raw(m, old.v[i]);
+        free(old.v);
+    }
+    seq_put_raw(m, cr);
+}
+
+/* n rounded up to the alignment of anything. */
+static size_t aligned(size_t n)
+{
+    return (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+}
+
+/* n zeroed bytes, aligned for anything, that live as long as the correlator. */
+static void *slab_alloc(struct fusion_correlator *c, size_t n)
+{
+    n = aligned(n);
+    struct slab *sl = c->slabs;
+    if (!sl || sl->size - sl->used < n) {
+        size_t size = n > SLAB_BYTES - sizeof(*sl) ? n : SLAB_BYTES - sizeof(*sl);
+        sl = xmalloc(sizeof(*sl) + size);
+        sl->used = 0;
+        sl->size = size;
+        sl->next = c->slabs;
+        c->slabs = sl;
+    }
+    void *p = sl->mem + sl->used;
+    sl->used += n;
+    return memset(p, 0, n);
+}
+
+/* Copies s (may be NULL) to *at, which moves past it. */
+static const char *copy_str(char **at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = memcpy(*at, s, n);
+    *at += n;
+    return d;
+}
+
+static size_t str_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
 }
 
 /* ---- geometry and compatibility --------------------------------------------------------- */
@@ -328,34 +423,45 @@ static struct bucket *zone_bucket(struct fusion_correlator *c, const char *zone,
 static void inc_push(struct fusion_incident *inc, const struct fusion_report *r)
 {
     if (inc->n == inc->alloc) {
-        inc->alloc = inc->alloc ? inc->alloc * 2 : 4;
-        inc->m = xrealloc(inc->m, inc->alloc * sizeof(*inc->m));
+        inc->alloc *= 4;
+        const struct fusion_report **m = xmalloc(inc->alloc * sizeof(*m));
+        memcpy(m, inc->m, inc->n * sizeof(*m));
+        if (inc->m != &inc->one)
+            free(inc->m);
+        inc->m = m;
     }
     inc->m[inc->n++] = r;
     if (r->seq < inc->id)
         inc->id = r->seq;
 }
 
-static struct fusion_incident *inc_new(struct fusion_correlator *c)
+/* Starts the incident of the new record cr, with cr alone in it. */
+static void inc_new(struct fusion_correlator *c, struct crec *cr)
 {
-    struct fusion_incident *inc = xcalloc(1, sizeof(*inc));
-    inc->id = INT64_MAX;
+    struct fusion_incident *inc = &cr->own;
+    inc->id = cr->r.seq;
+    inc->one = &cr->r;
+    inc->m = &inc->one;
+    inc->n = inc->alloc = 1;
     if (c->nincs == c->aincs) {
         c->aincs = c->aincs ? c->aincs * 2 : 64;
         c->incs = xrealloc(c->incs, c->aincs * sizeof(*c->incs));
     }
     inc->pos = c->nincs;
     c->incs[c->nincs++] = inc;
-    return inc;
+    cr->inc = inc;
 }
 
+/* Removes an incident emptied by a merge (its struct stays in the record that started it). */
 static void inc_drop(struct fusion_correlator *c, struct fusion_incident *inc)
 {
     struct fusion_incident *last = c->incs[--c->nincs];
     c->incs[inc->pos] = last;
     last->pos = inc->pos;
-    free(inc->m);
-    free(inc);
+    if (inc->m != &inc->one)
+        free(inc->m);
+    inc->m = NULL;
+    inc->n = inc->alloc = 0;
 }
 
 /* Moves the smaller incident into the larger one; returns the survivor. */
@@ -407,21 +513,16 @@ void fusion_corr_free(struct fusion_correlator *c)
         return;
     map_free_buckets(&c->cells);
     map_free_buckets(&c->zones);
-    free(c->seqs.e);
-    for (size_t i = 0; i < c->nrecs; i++) {
-        struct crec *r = c->recs[i];
-        free((char *)(uintptr_t)r->r.id);
-        free((char *)(uintptr_t)r->r.source_ref);
-        free((char *)(uintptr_t)r->r.zone);
-        free((char *)(uintptr_t)r->r.side);
-        free(r);
-    }
-    free(c->recs);
-    for (size_t i = 0; i < c->nincs; i++) {
-        free(c->incs[i]->m);
-        free(c->incs[i]);
-    }
+    free(c->seqs.v);
+    for (size_t i = 0; i < c->nincs; i++)
+        if (c->incs[i]->m != &c->incs[i]->one)
+            free(c->incs[i]->m);
     free(c->incs);
+    free(c->recs);
+    for (struct slab *sl = c->slabs, *next; sl; sl = next) {
+        next = sl->next;
+        free(sl);
+    }
     free(c);
 }
 
@@ -432,8 +533,8 @@ void *fusion_corr_extra(const struct fusion_report *stored)
 
 const struct fusion_report *fusion_corr_get(const struct fusion_correlator *c, int64_t seq)
 {
-    struct mentry *e = map_find(&c->seqs, hash_ab(seq, 0), seq, 0, NULL);
-    return e ? e->val : NULL;
+    struct crec *cr = seq_find(&c->seqs, seq);
+    return cr ? &cr->r : NULL;
 }
 
 const struct fusion_report *fusion_corr_at(const struct fusion_correlator *c, size_t i)
@@ -521,12 +622,15 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
         return rc;
     if (fusion_corr_get(c, r->seq))
         return VIGIL_EEXIST;
-    struct crec *cr = xcalloc(1, sizeof(*cr) + extra);
+    size_t head = aligned(sizeof(struct crec) + extra);
+    struct crec *cr = slab_alloc(c, head + str_size(r->id) + str_size(r->source_ref) +
+                                        str_size(r->zone) + str_size(r->side));
+    char *at = (char *)cr + head;
     cr->r = *r;
-    cr->r.id = xstrdup(r->id);
-    cr->r.source_ref = xstrdup(r->source_ref);
-    cr->r.zone = xstrdup(r->zone);
-    cr->r.side = xstrdup(r->side);
+    cr->r.id = copy_str(&at, r->id);
+    cr->r.source_ref = copy_str(&at, r->source_ref);
+    cr->r.zone = copy_str(&at, r->zone);
+    cr->r.side = copy_str(&at, r->side);
     const struct fusion_report *me = &cr->r;
 
     /* Find the matches before indexing the new report, so it does not find itself. */
@@ -539,7 +643,7 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
         c->recs = xrealloc(c->recs, c->arecs * sizeof(*c->recs));
     }
     c->recs[c->nrecs++] = cr;
-    map_put(&c->seqs, hash_ab(r->seq, 0), r->seq, 0, NULL, cr);
+    seq_put(&c->seqs, cr);
     if (fusion_report_located(me)) {
         double size = cell_deg(c);
         bucket_insert(cell_bucket(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
@@ -547,8 +651,7 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     if (me->zone)
         bucket_insert(zone_bucket(c, me->zone, true), me);
 
-    cr->inc = inc_new(c);
-    inc_push(cr->inc, me);
+    inc_new(c, cr);
     for (size_t i = 0; i < cand.n; i++) {
         const struct fusion_report *o = cand.v[i];
         if (fusion_reports_match(&c->p, me, o))
