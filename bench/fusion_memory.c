@@ -5,8 +5,9 @@
  * attacks and troop movements at random places in a 3 x 4 degree region, times spread over
  * the ten hours before arrival, warnings up to 20 h after), one JSON-free report at a time as
  * the daemon's alert service does, and prints at checkpoints what the allocator reports
- * (mallinfo2, every arena): bytes in use and bytes freed but kept, each per report. The second
- * is fragmentation: memory the process holds and cannot give back.
+ * (mallinfo2, every arena): bytes in use and bytes freed but kept, each per report (the second
+ * is fragmentation: memory the process holds and cannot give back), and the engine's own count
+ * of its structures' bytes (fusion_memory, which /metrics shows), per report.
  * Fixed seed: the figures are reproducible. Usage: fusion_memory [reports] (200000).
  */
 #include <malloc.h>
@@ -45,7 +46,8 @@ int main(int argc, char **argv)
     const vtime_t minute = 60 * VTIME_US_PER_SEC;
     struct fusion_events ev = {0};
     size_t alerts = 0;
-    printf("reports in_use_B_per_report free_B_per_report in_use_MB free_MB alerts\n");
+    printf("reports in_use_B_per_report free_B_per_report engine_B_per_report in_use_MB free_MB "
+           "alerts\n");
     for (long i = 1; i <= n; i++) {
         char id[64];
         snprintf(id, sizeof id, "report--%08lx-0000-4000-8000-%012lx", (unsigned long)i,
@@ -84,8 +86,8 @@ int main(int argc, char **argv)
             double use = (double)(m.uordblks + m.hblkhd) - (double)(m0.uordblks + m0.hblkhd);
             double fr = (double)m.fordblks - (double)m0.fordblks;
             alerts = fusion_alert_count(f);
-            printf("%ld %.0f %.0f %.1f %.1f %zu\n", i, use / (double)i, fr / (double)i,
-                   use / 1048576.0, fr / 1048576.0, alerts);
+            printf("%ld %.0f %.0f %.0f %.1f %.1f %zu\n", i, use / (double)i, fr / (double)i,
+                   (double)fusion_memory(f) / (double)i, use / 1048576.0, fr / 1048576.0, alerts);
         }
     }
     fusion_events_release(&ev);

@@ -13,11 +13,13 @@
 # (/proc/PID/status) and its open file descriptors (ls /proc/PID/fd | wc -l). It prints the series
 # and compares the mean of a baseline window (the second minute; for runs of less than 4
 # minutes, the second quarter) with the mean of the last window of the same length: "flat"
-# when each grew by less than VIGIL_SOAK_TOLERANCE percent (10). It also samples the memory
-# the store holds (vigil_store_memory_bytes in /metrics: SQLite's page caches, which fill up to
-# their configured sizes as the store grows) and judges RssAnon less that ("outside the store",
-# where a leak would show) the same way, and the allocator's view (vigil_heap_in_use_bytes and
-# vigil_heap_free_bytes: what the process holds, and what it freed but the heap keeps).
+# when each grew by less than VIGIL_SOAK_TOLERANCE percent (10). It also samples, from
+# /metrics, the memory that grows with the data held: the store's (vigil_store_memory_bytes:
+# SQLite's page caches, which fill up to their configured sizes, and the filter of the stored
+# ids) and the fusion engine's (vigil_fusion_memory_bytes: it keeps every report), and judges
+# RssAnon less both ("outside the data", where a leak would show) the same way; and the
+# allocator's view (vigil_heap_in_use_bytes and vigil_heap_free_bytes: what the process holds,
+# and what it freed but the heap keeps).
 #
 # The last line is "key=value ..." for bench/run.sh. Servers listen on 127.0.0.1 only; the data
 # directory (under /tmp) is removed at the end unless VIGIL_SOAK_KEEP=1.
@@ -110,8 +112,8 @@ python3 "$ROOT/bench/soak_client.py" --port "$PORT" --seconds "$SECONDS_TOTAL" \
 PIDS+=($!)
 
 # Samples: seconds since the start, VmRSS, RssAnon (kB), open fds, and from /metrics (kB): the
-# memory the store (SQLite: page caches, statements) holds, and the heap in use and freed but
-# kept by the allocator (fragmentation).
+# memory the store holds, the heap in use and freed but kept by the allocator (fragmentation),
+# the fusion engine's memory, and the reports it holds (a count).
 SERIES=$WORK/series
 : >"$SERIES"
 next=$((T0 + SAMPLE))
@@ -125,10 +127,12 @@ while :; do
     metrics=$(curl -sf -H "Authorization: Bearer $(cat "$TOKEN")" "http://127.0.0.1:$PORT/metrics")
     kb() { awk -v k="$1" '$1 == k { printf "%d", $2 / 1024 }' <<<"$metrics"; }
     store_kb=$(kb vigil_store_memory_bytes) use_kb=$(kb vigil_heap_in_use_bytes)
-    free_kb=$(kb vigil_heap_free_bytes)
-    echo "$((now - T0)) $rss $anon $fds ${store_kb:-0} ${use_kb:-0} ${free_kb:-0}" >>"$SERIES"
-    printf 't=%4ss VmRSS=%6d kB RssAnon=%6d kB fds=%d store=%6d kB heap_in_use=%6d kB heap_free=%6d kB\n' \
-        "$((now - T0))" "$rss" "$anon" "$fds" "${store_kb:-0}" "${use_kb:-0}" "${free_kb:-0}"
+    free_kb=$(kb vigil_heap_free_bytes) fusion_kb=$(kb vigil_fusion_memory_bytes)
+    reports=$(awk '$1 == "vigil_fusion_reports" { print $2 }' <<<"$metrics")
+    echo "$((now - T0)) $rss $anon $fds ${store_kb:-0} ${use_kb:-0} ${free_kb:-0} ${fusion_kb:-0} ${reports:-0}" >>"$SERIES"
+    printf 't=%4ss VmRSS=%6d kB RssAnon=%6d kB fds=%d store=%6d kB heap_in_use=%6d kB heap_free=%6d kB fusion=%6d kB (%d reports)\n' \
+        "$((now - T0))" "$rss" "$anon" "$fds" "${store_kb:-0}" "${use_kb:-0}" "${free_kb:-0}" \
+        "${fusion_kb:-0}" "${reports:-0}"
     next=$((next + SAMPLE))
     [ "$now" -lt "$END" ] || break
 done
@@ -140,7 +144,7 @@ hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$VPID/status")
 # The verdict: baseline window [W, 2W) vs the last W seconds, W = 60 s (or a quarter of the
 # run when it is shorter than 4 minutes).
 VERDICT=$(awk -v total="$SECONDS_TOTAL" -v tol="$TOL" '
-    { t[NR] = $1; rss[NR] = $2; anon[NR] = $3; fd[NR] = $4; other[NR] = $3 - $5; use[NR] = $6; fr[NR] = $7 }
+    { t[NR] = $1; rss[NR] = $2; anon[NR] = $3; fd[NR] = $4; other[NR] = $3 - $5 - $8; use[NR] = $6; fr[NR] = $7; fu[NR] = $8; rep[NR] = $9 }
     END {
         w = total >= 240 ? 60 : total / 4
         for (i = 1; i <= NR; i++) {
@@ -153,13 +157,13 @@ VERDICT=$(awk -v total="$SECONDS_TOTAL" -v tol="$TOL" '
         gr = 100 * (lr - br) / br; ga = 100 * (la - ba) / ba; gf = 100 * (lf - bf) / bf
         go = 100 * (lo - bo) / bo
         flat = (gr < tol && gf < tol) ? "yes" : "no"
-        # Outside the store: RssAnon less what SQLite holds (its caches fill as the store
-        # grows, up to their configured sizes): what a leak would make grow.
+        # Outside the data: RssAnon less what the store and the fusion engine hold (both grow
+        # with the data held): what a leak would make grow.
         flat_other = (go < tol && gf < tol) ? "yes" : "no"
-        printf "window_s=%d rss_base_mb=%.1f rss_last_mb=%.1f rss_growth_pct=%.1f anon_base_mb=%.1f anon_last_mb=%.1f anon_growth_pct=%.1f other_base_mb=%.1f other_last_mb=%.1f other_growth_pct=%.1f heap_in_use_base_mb=%.1f heap_in_use_last_mb=%.1f heap_free_base_mb=%.1f heap_free_last_mb=%.1f fds_base=%.1f fds_last=%.1f fds_growth_pct=%.1f flat=%s flat_outside_store=%s",
-            w, br / 1024, lr / 1024, gr, ba / 1024, la / 1024, ga, bo / 1024, lo / 1024, go, bu / 1024, lu / 1024, bh / 1024, lh / 1024, bf, lf, gf, flat, flat_other
+        printf "window_s=%d rss_base_mb=%.1f rss_last_mb=%.1f rss_growth_pct=%.1f anon_base_mb=%.1f anon_last_mb=%.1f anon_growth_pct=%.1f other_base_mb=%.1f other_last_mb=%.1f other_growth_pct=%.1f heap_in_use_base_mb=%.1f heap_in_use_last_mb=%.1f heap_free_base_mb=%.1f heap_free_last_mb=%.1f fusion_first_mb=%.1f fusion_last_mb=%.1f fusion_reports=%d fds_base=%.1f fds_last=%.1f fds_growth_pct=%.1f flat=%s flat_outside_data=%s",
+            w, br / 1024, lr / 1024, gr, ba / 1024, la / 1024, ga, bo / 1024, lo / 1024, go, bu / 1024, lu / 1024, bh / 1024, lh / 1024, fu[1] / 1024, fu[NR] / 1024, rep[NR], bf, lf, gf, flat, flat_other
     }' "$SERIES")
-echo "series (t_s VmRSS_kB RssAnon_kB fds store_kB heap_in_use_kB heap_free_kB): $(paste -sd';' "$SERIES")"
+echo "series (t_s VmRSS_kB RssAnon_kB fds store_kB heap_in_use_kB heap_free_kB fusion_kB fusion_reports): $(paste -sd';' "$SERIES")"
 for f in taxii_post.err taxii_get.err rest.err; do
     [ ! -s "$WORK/$f" ] || { log "$f:"; sort "$WORK/$f" | uniq -c | sort -rn | head -5 >&2; }
 done

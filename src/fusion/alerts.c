@@ -86,6 +86,16 @@ void fusion_alert_free(struct fusion_alert *a)
     free(a);
 }
 
+size_t fusion_alert_memory(const struct fusion_alert *a)
+{
+    size_t b = sizeof(*a) + strlen(a->key) + 1 + (a->esc_zone ? strlen(a->esc_zone) + 1 : 0) +
+               a->ndays * sizeof(*a->days) + a->nhistory * sizeof(*a->history) +
+               (a->evidence.alloc + a->triggers.alloc) * sizeof(*a->evidence.v);
+    for (size_t i = 0; i < a->nhistory; i++)
+        b += strlen(a->history[i].who) + 1;
+    return b;
+}
+
 /* Inserts r into v kept in ascending seq; false when present. */
 static bool seq_insert(struct fusion_rvec *v, const struct fusion_report *r)
 {

@@ -103,6 +103,8 @@ struct fusion_alert *fusion_alert_new_escalation(int64_t id, const char *key,
                                                  const char *zone, vtime_t now);
 /* Frees the alert and drops its rules reference. NULL is a no-op. */
 void fusion_alert_free(struct fusion_alert *a);
+/* Bytes the alert occupies (the allocator's own overhead not counted). */
+size_t fusion_alert_memory(const struct fusion_alert *a);
 
 /* Adds r to the evidence (or to the triggers, which are also evidence). The report is not
  * copied: it must outlive the alert. Returns true when it was not there yet. */

@@ -547,6 +547,29 @@ size_t fusion_corr_count(const struct fusion_correlator *c)
     return c->nrecs;
 }
 
+static size_t map_memory(const struct map *m)
+{
+    size_t b = m->size * sizeof(*m->e);
+    for (size_t i = 0; i < m->size; i++) {
+        const struct bucket *bk = m->e[i].val;
+        if (bk)
+            b += sizeof(*bk) + bk->alloc * sizeof(*bk->v) + str_size(bk->name);
+    }
+    return b;
+}
+
+size_t fusion_corr_memory(const struct fusion_correlator *c)
+{
+    size_t b = sizeof(*c) + c->seqs.size * sizeof(*c->seqs.v) + c->arecs * sizeof(*c->recs) +
+               c->aincs * sizeof(*c->incs) + map_memory(&c->cells) + map_memory(&c->zones);
+    for (const struct slab *sl = c->slabs; sl; sl = sl->next)
+        b += sizeof(*sl) + sl->size;
+    for (size_t i = 0; i < c->nincs; i++)
+        if (c->incs[i]->m != &c->incs[i]->one)
+            b += c->incs[i]->alloc * sizeof(*c->incs[i]->m);
+    return b;
+}
+
 size_t fusion_corr_incidents(const struct fusion_correlator *c)
 {
     return c->nincs;

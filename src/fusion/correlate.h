@@ -118,6 +118,9 @@ const struct fusion_report *fusion_corr_at(const struct fusion_correlator *c, si
 /* Number of reports stored. */
 size_t fusion_corr_count(const struct fusion_correlator *c);
 
+/* Bytes the correlator's structures occupy (the allocator's own overhead not counted). */
+size_t fusion_corr_memory(const struct fusion_correlator *c);
+
 /* The incident a stored report belongs to now (incidents merge as reports arrive). */
 const struct fusion_incident *fusion_corr_incident(const struct fusion_report *stored);
 /* An incident's id: the smallest seq among its reports (order-independent). */

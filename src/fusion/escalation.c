@@ -148,6 +148,23 @@ void fusion_esc_free(struct fusion_esc *e)
     free(e);
 }
 
+static size_t series_memory(const struct series *s)
+{
+    size_t b =
+        s->len * (sizeof(*s->count) + sizeof(*s->reps)) + (s->zone ? strlen(s->zone) + 1 : 0);
+    for (size_t i = 0; i < s->len; i++)
+        b += s->reps[i].alloc * sizeof(*s->reps[i].v);
+    return b;
+}
+
+size_t fusion_esc_memory(const struct fusion_esc *e)
+{
+    size_t b = sizeof(*e) + series_memory(&e->overall) + e->azones * sizeof(*e->zones);
+    for (size_t i = 0; i < e->nzones; i++)
+        b += sizeof(*e->zones[i]) + series_memory(e->zones[i]);
+    return b;
+}
+
 /* Makes day d addressable in s; returns its index. */
 static size_t series_day(struct series *s, int64_t d)
 {

@@ -82,6 +82,8 @@ struct fusion_esc_alarm {
 /* A new tracker for p (copied). Free with fusion_esc_free(). */
 struct fusion_esc *fusion_esc_new(const struct fusion_esc_params *p);
 void fusion_esc_free(struct fusion_esc *e);
+/* Bytes the tracker's structures occupy (the allocator's own overhead not counted). */
+size_t fusion_esc_memory(const struct fusion_esc *e);
 
 /* Counts r (a stored report: the tracker keeps the pointer) when fusion_esc_counts says so,
  * in its zone and overall; days that became complete (a report at least lateness_days later

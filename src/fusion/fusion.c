@@ -491,3 +491,20 @@ const struct fusion_correlator *fusion_correlator(const struct fusion *f)
 {
     return f->corr;
 }
+
+size_t fusion_memory(const struct fusion *f)
+{
+    size_t b = sizeof(*f) + fusion_corr_memory(f->corr) + fusion_esc_memory(f->esc) +
+               f->aalerts * sizeof(*f->alerts) + f->skeys * sizeof(*f->keys) +
+               f->atouch * sizeof(*f->touch);
+    for (size_t i = 0; i < f->skeys; i++)
+        if (f->keys[i].key)
+            b += strlen(f->keys[i].key) + 1;
+    for (size_t i = 0; i < f->nalerts; i++)
+        b += fusion_alert_memory(f->alerts[i]);
+    for (size_t i = 0; i < fusion_corr_count(f->corr); i++) {
+        const struct recx *x = X(fusion_corr_at(f->corr, i));
+        b += x->nfires * sizeof(*x->fires) + x->nin * sizeof(*x->in);
+    }
+    return b;
+}

@@ -104,4 +104,8 @@ int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_stat
 /* The correlator (incidents, stored reports), read-only. */
 const struct fusion_correlator *fusion_correlator(const struct fusion *f);
 
+/* Bytes the engine's structures occupy: reports, indexes, incidents, escalation counts,
+ * alerts (the allocator's own overhead not counted). Visits every report and alert. */
+size_t fusion_memory(const struct fusion *f);
+
 #endif

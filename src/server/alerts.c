@@ -129,6 +129,14 @@ json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reade
     return arr;
 }
 
+void alerts_memory(struct alert_service *svc, size_t *reports, size_t *bytes)
+{
+    pthread_mutex_lock(&svc->mu);
+    *reports = fusion_corr_count(fusion_correlator(svc->f));
+    *bytes = fusion_memory(svc->f);
+    pthread_mutex_unlock(&svc->mu);
+}
+
 json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, int64_t id)
 {
     pthread_mutex_lock(&svc->mu);

@@ -34,6 +34,8 @@ void alerts_stop(struct alert_service *svc);
 void alerts_poke(struct alert_service *svc);
 /* Waits until every report committed before the call has been fed (for tests and the CLI). */
 void alerts_settle(struct alert_service *svc);
+/* The reports the engine holds and the bytes its structures occupy (fusion_memory). */
+void alerts_memory(struct alert_service *svc, size_t *reports, size_t *bytes);
 /* Re-reads the rules file. On a bad file returns VIGIL_EINVAL with the line and reason in msg
  * and the old rules stay in force. */
 int alerts_reload(struct alert_service *svc, char msg[256]);

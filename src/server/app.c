@@ -167,6 +167,17 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
              "# TYPE vigil_store_memory_bytes gauge\n"
              "vigil_store_memory_bytes %lld\n",
              (double)a->started / 1e6, (long long)store_memory_used(a->store));
+    size_t reports, bytes;
+    alerts_memory(a->alerts, &reports, &bytes);
+    buf_addf(&resp->body,
+             "# HELP vigil_fusion_reports Reports the fusion engine holds (every report stored).\n"
+             "# TYPE vigil_fusion_reports gauge\n"
+             "vigil_fusion_reports %zu\n"
+             "# HELP vigil_fusion_memory_bytes Memory the fusion engine's reports, indexes and "
+             "alerts occupy.\n"
+             "# TYPE vigil_fusion_memory_bytes gauge\n"
+             "vigil_fusion_memory_bytes %zu\n",
+             reports, bytes);
     /* The allocator's own view (every arena): what the process's heap is made of. */
     struct mallinfo2 mi = mallinfo2();
     buf_addf(&resp->body,

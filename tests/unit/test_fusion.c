@@ -160,6 +160,57 @@ static void test_correlation(void **state)
     assert_int_equal(fusion_report_check(&bad), VIGIL_EINVAL);
 }
 
+/* Stored reports keep copies of their strings (in the correlator's slabs, several of them
+ * here), findable by seq, and the engine's memory count grows with them. */
+static void test_stored_copies_and_memory(void **state)
+{
+    (void)state;
+    enum { N = 3000 }; /* ~1 MB of records: several slabs */
+    struct fusion *f = engine();
+    size_t m0 = fusion_memory(f);
+    struct fusion_events ev = {0};
+    int64_t first = next_seq;
+    for (int i = 0; i < N; i++) {
+        char id[64], zone[32], src[32];
+        snprintf(id, sizeof(id), "report--%036d", i);
+        snprintf(zone, sizeof(zone), "zone-%d", i % 7);
+        snprintf(src, sizeof(src), "acled:PSE%d", i);
+        struct fusion_report r =
+            mk(1 + i % 3, "ASSAULT", "", false, (i % 1000) * 3.0, i / 1000 * 5);
+        r.id = id;
+        r.zone = zone;
+        r.source_ref = i % 2 ? src : NULL;
+        r.side = i % 5 ? NULL : "north";
+        add(f, &r, &ev);
+        memset(id, 'x', sizeof(id) - 1); /* the caller's buffers are reused */
+        memset(zone, 'x', sizeof(zone) - 1);
+    }
+    fusion_events_release(&ev);
+    const struct fusion_correlator *c = fusion_correlator(f);
+    assert_int_equal(fusion_corr_count(c), N);
+    for (int i = 0; i < N; i++) {
+        const struct fusion_report *r = fusion_corr_get(c, first + i);
+        char want[64];
+        assert_non_null(r);
+        snprintf(want, sizeof(want), "report--%036d", i);
+        assert_string_equal(r->id, want);
+        snprintf(want, sizeof(want), "zone-%d", i % 7);
+        assert_string_equal(r->zone, want);
+        if (i % 2) {
+            snprintf(want, sizeof(want), "acled:PSE%d", i);
+            assert_string_equal(r->source_ref, want);
+        } else {
+            assert_null(r->source_ref);
+        }
+        assert_true(i % 5 ? r->side == NULL : strcmp(r->side, "north") == 0);
+    }
+    assert_null(fusion_corr_get(c, first + N));
+    size_t m1 = fusion_memory(f);
+    assert_true(m1 >= m0 + (size_t)N * (sizeof(struct fusion_report) + 40));
+    assert_true(m1 < m0 + (size_t)N * 2048);
+    fusion_free(f);
+}
+
 static void shuffle(struct fusion_report *r, size_t n, unsigned *s)
 {
     for (size_t i = n - 1; i > 0; i--) {
@@ -1121,6 +1172,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_correlation),
         cmocka_unit_test(test_correlation_order_independent),
+        cmocka_unit_test(test_stored_copies_and_memory),
         cmocka_unit_test(test_confidence),
         cmocka_unit_test(test_c3_upgrade),
         cmocka_unit_test(test_rules_default),
