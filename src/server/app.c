@@ -178,16 +178,18 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
              "# TYPE vigil_fusion_memory_bytes gauge\n"
              "vigil_fusion_memory_bytes %zu\n",
              reports, bytes);
-    /* The allocator's own view (every arena): what the process's heap is made of. */
+    /* The allocator's own view (every arena): what the process's heap is made of; absent when
+     * malloc is not glibc's (a sanitizer's, which mallinfo2 does not see). */
     struct mallinfo2 mi = mallinfo2();
-    buf_addf(&resp->body,
-             "# HELP vigil_heap_in_use_bytes Heap memory allocated and not freed (malloc).\n"
-             "# TYPE vigil_heap_in_use_bytes gauge\n"
-             "vigil_heap_in_use_bytes %zu\n"
-             "# HELP vigil_heap_free_bytes Heap memory freed but kept by the allocator.\n"
-             "# TYPE vigil_heap_free_bytes gauge\n"
-             "vigil_heap_free_bytes %zu\n",
-             mi.uordblks + mi.hblkhd, mi.fordblks);
+    if (mi.arena)
+        buf_addf(&resp->body,
+                 "# HELP vigil_heap_in_use_bytes Heap memory allocated and not freed (malloc).\n"
+                 "# TYPE vigil_heap_in_use_bytes gauge\n"
+                 "vigil_heap_in_use_bytes %zu\n"
+                 "# HELP vigil_heap_free_bytes Heap memory freed but kept by the allocator.\n"
+                 "# TYPE vigil_heap_free_bytes gauge\n"
+                 "vigil_heap_free_bytes %zu\n",
+                 mi.uordblks + mi.hblkhd, mi.fordblks);
 }
 
 static const struct http_route base_routes[] = {
