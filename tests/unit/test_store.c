@@ -370,6 +370,25 @@ static void ids_found_across_the_index_merge(void **state)
         m.to = m.from + 1000;
         assert_int_equal(store_write(f->s, put_many_txn, &m), 0);
     }
+    /* The merges ran (in transactions of their own, between the writer's batches): most id
+     * rows are in the main level, fewer than one merge's worth are left in the new one. */
+    char path[128];
+    snprintf(path, sizeof path, "%s/vigil.db", f->dir);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT COUNT(*) FROM object_ids),"
+                                        " (SELECT COUNT(*) FROM object_ids_new)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_true(sqlite3_column_int64(st, 0) >= 16384);
+    assert_true(sqlite3_column_int64(st, 1) < 8192);
+    assert_int_equal(sqlite3_column_int64(st, 0) + sqlite3_column_int64(st, 1), 20000);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
     enum store_put_outcome out;
     struct seen seen;
     /* The oldest (merged long ago), one from the middle and the newest. */

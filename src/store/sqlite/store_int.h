@@ -104,8 +104,8 @@ int64_t store_idh(const void *id, size_t len);
 /* Frees the filter of the stored ids; the next put rebuilds it (objects.c). */
 void idf_drop(struct store *s);
 
-/* Moves the id index's new level into the main one once it is large enough (objects.c).
- * Runs on the writer connection c inside the writer's transaction. */
+/* Moves the id index's new level into the main one once it is large enough (objects.c), in a
+ * transaction of its own on the writer connection c, between batches. */
 int objects_merge_ids(struct store *s, struct store_reader *c);
 
 /* Reads what the writer keeps in memory about the store (writer.c): at open, and again when

@@ -98,8 +98,6 @@ static void run_batch(struct store *s, struct write_job *batch)
         run(c, "RELEASE job");
     }
     conn_reset_all(c);
-    if (objects_merge_ids(s, c))
-        log_warn("store: the id index's merge failed; it will be tried again");
     if (conn_exec(c, "COMMIT")) {
         log_error("store: commit failed: %s", sqlite3_errmsg(c->db));
         conn_exec(c, "ROLLBACK");
@@ -199,6 +197,8 @@ void *writer_main(void *arg)
             finish(s, batch);
             if (s->commit_hook)
                 s->commit_hook(s->commit_ctx);
+            if (objects_merge_ids(s, &s->wconn))
+                log_warn("store: the id index's merge failed; it will be tried again");
         } else if (stop) {
             break;
         }
