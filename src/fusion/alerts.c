@@ -139,6 +139,23 @@ bool fusion_alert_add_trigger(struct fusion_alert *a, const struct fusion_report
     return seq_insert(&a->evidence, r) || n;
 }
 
+/* Takes r out of v; false when it was not there. */
+static bool seq_remove(struct fusion_rvec *v, const struct fusion_report *r)
+{
+    size_t i = seq_find(v->v, v->n, r->seq);
+    if (i >= v->n || v->v[i] != r)
+        return false;
+    memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(*v->v));
+    v->n--;
+    return true;
+}
+
+bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r)
+{
+    seq_remove(&a->triggers, r);
+    return seq_remove(&a->evidence, r);
+}
+
 bool fusion_alert_add_day(struct fusion_alert *a, int64_t day)
 {
     size_t i = 0;

@@ -110,6 +110,9 @@ size_t fusion_alert_memory(const struct fusion_alert *a);
  * copied: it must outlive the alert. Returns true when it was not there yet. */
 bool fusion_alert_add_evidence(struct fusion_alert *a, const struct fusion_report *r);
 bool fusion_alert_add_trigger(struct fusion_alert *a, const struct fusion_report *r);
+/* Takes r out of the evidence and the triggers (a withdrawn report). Returns true when it was
+ * there. The view is computed from what is left, so it may cease to exist. */
+bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r);
 /* Adds an alarm day to an escalation alert; true when new. */
 bool fusion_alert_add_day(struct fusion_alert *a, int64_t day);
 

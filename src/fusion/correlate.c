@@ -204,6 +204,25 @@ static void seq_put(struct seqmap *m, struct crec *cr)
     seq_put_raw(m, cr);
 }
 
+/* Removes a stored record: linear probing's backward shift, so that no probe chain breaks. */
+static void seq_del(struct seqmap *m, const struct crec *cr)
+{
+    size_t mask = m->size - 1, i = mix64((uint64_t)cr->r.seq) & mask;
+    while (m->v[i] != cr)
+        i = (i + 1) & mask;
+    for (size_t j = (i + 1) & mask; m->v[j]; j = (j + 1) & mask) {
+        size_t home = mix64((uint64_t)m->v[j]->r.seq) & mask;
+        /* the entry at j may move to the hole at i unless its home lies in (i, j] */
+        bool stays = i < j ? home > i && home <= j : home > i || home <= j;
+        if (!stays) {
+            m->v[i] = m->v[j];
+            i = j;
+        }
+    }
+    m->v[i] = NULL;
+    m->n--;
+}
+
 /* n rounded up to the alignment of anything. */
 static size_t aligned(size_t n)
 {
@@ -383,6 +402,17 @@ static void bucket_insert(struct bucket *bk, const struct fusion_report *r)
     bk->n++;
     if (r->end - r->start > bk->max_dur)
         bk->max_dur = r->end - r->start;
+}
+
+static void bucket_remove(struct bucket *bk, const struct fusion_report *r)
+{
+    size_t i = bucket_lower(bk, r->start);
+    while (i < bk->n && bk->v[i] != r)
+        i++;
+    if (i == bk->n)
+        return;
+    memmove(&bk->v[i], &bk->v[i + 1], (bk->n - i - 1) * sizeof(*bk->v));
+    bk->n--; /* max_dur stays: still a bound */
 }
 
 static double cell_deg(const struct fusion_correlator *c)
@@ -683,6 +713,72 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     fusion_rvec_release(&cand);
     *out = me;
     return 0;
+}
+
+/* Splits what is left of an incident after the withdrawal of one of its reports into the
+ * components of the relation among the rest: each grows from its first member by
+ * neighbourhood queries, in its member's own incident struct (free: its members' incidents
+ * were all merged into this one). */
+static void inc_split(struct fusion_correlator *c, struct fusion_incident *inc,
+                      const struct fusion_report *gone)
+{
+    size_t n = 0;
+    const struct fusion_report **rest = xmalloc(inc->n * sizeof(*rest));
+    for (size_t i = 0; i < inc->n; i++)
+        if (inc->m[i] != gone)
+            rest[n++] = inc->m[i];
+    inc_drop(c, inc);
+    for (size_t i = 0; i < n; i++)
+        ((struct crec *)(uintptr_t)rest[i])->inc = NULL;
+    struct fusion_rvec todo = {0}, cand = {0};
+    for (size_t i = 0; i < n; i++) {
+        struct crec *first = (struct crec *)(uintptr_t)rest[i];
+        if (first->inc)
+            continue;
+        inc_new(c, first);
+        fusion_rvec_push(&todo, &first->r);
+        while (todo.n) {
+            const struct fusion_report *y = todo.v[--todo.n];
+            cand.n = 0;
+            fusion_corr_near(c, y, c->p.radius_m, y->start - c->p.tolerance_us,
+                             y->end + c->p.tolerance_us, &cand);
+            for (size_t k = 0; k < cand.n; k++) {
+                struct crec *o = (struct crec *)(uintptr_t)cand.v[k];
+                if (o->inc || !fusion_reports_match(&c->p, y, &o->r))
+                    continue;
+                inc_push(first->inc, &o->r);
+                o->inc = first->inc;
+                fusion_rvec_push(&todo, &o->r);
+            }
+        }
+    }
+    fusion_rvec_release(&todo);
+    fusion_rvec_release(&cand);
+    free(rest);
+}
+
+int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct fusion_report **out)
+{
+    struct crec *cr = seq_find(&c->seqs, seq);
+    if (!cr)
+        return VIGIL_ENOENT;
+    seq_del(&c->seqs, cr);
+    const struct fusion_report *me = &cr->r;
+    if (fusion_report_located(me)) {
+        double size = cell_deg(c);
+        bucket_remove(cell_bucket(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
+    }
+    if (me->zone)
+        bucket_remove(zone_bucket(c, me->zone, true), me);
+    inc_split(c, cr->inc, me);
+    cr->inc = NULL; /* the mark of a withdrawn record */
+    *out = me;
+    return 0;
+}
+
+bool fusion_corr_withdrawn(const struct fusion_report *stored)
+{
+    return !((const struct crec *)stored)->inc;
 }
 
 static size_t comp_find(size_t *parent, size_t i)

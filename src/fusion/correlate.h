@@ -106,16 +106,27 @@ void fusion_corr_free(struct fusion_correlator *c);
 int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, size_t extra,
                     const struct fusion_report **out);
 
+/* Withdraws the stored report with this seq (its report was corrected or deleted): it leaves
+ * the seq index and the grid and zone indexes, and its incident is split into the components
+ * of what is left, so that incidents are as if it had never been added. The record itself
+ * stays (its memory lives as long as the correlator; *out receives it) but is marked
+ * (fusion_corr_withdrawn), and its seq may be added again. Returns 0 or VIGIL_ENOENT. */
+int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq,
+                         const struct fusion_report **out);
+
+/* True when a stored report was withdrawn (fusion_corr_at still lists it). */
+bool fusion_corr_withdrawn(const struct fusion_report *stored);
+
 /* The caller's extra space of a report stored by fusion_corr_add (zeroed at add time). */
 void *fusion_corr_extra(const struct fusion_report *stored);
 
 /* The stored report with this seq, or NULL. */
 const struct fusion_report *fusion_corr_get(const struct fusion_correlator *c, int64_t seq);
 
-/* The i-th stored report in arrival order (i < fusion_corr_count). */
+/* The i-th stored report in arrival order (i < fusion_corr_count), withdrawn ones included. */
 const struct fusion_report *fusion_corr_at(const struct fusion_correlator *c, size_t i);
 
-/* Number of reports stored. */
+/* Number of reports stored, withdrawn ones included. */
 size_t fusion_corr_count(const struct fusion_correlator *c);
 
 /* Bytes the correlator's structures occupy (the allocator's own overhead not counted). */

@@ -278,6 +278,32 @@ void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
     }
 }
 
+/* Takes r out of its day in s (the day stays judged). */
+static void series_remove(struct series *s, const struct fusion_report *r)
+{
+    int64_t d = fusion_day(r->start);
+    if (!s->len || d < s->base || d >= s->base + (int64_t)s->len)
+        return;
+    struct fusion_rvec *v = &s->reps[d - s->base];
+    for (size_t i = 0; i < v->n; i++)
+        if (v->v[i] == r) {
+            memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(*v->v));
+            v->n--;
+            s->count[d - s->base]--;
+            return;
+        }
+}
+
+void fusion_esc_remove(struct fusion_esc *e, const struct fusion_report *r)
+{
+    if (!e->p.enabled || !fusion_esc_counts(&e->p, r))
+        return;
+    series_remove(&e->overall, r);
+    for (size_t z = 0; r->zone && z < e->nzones; z++)
+        if (strcmp(e->zones[z]->zone, r->zone) == 0)
+            series_remove(e->zones[z], r);
+}
+
 void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0, int64_t d1,
                         struct fusion_rvec *out)
 {

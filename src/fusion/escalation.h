@@ -92,6 +92,10 @@ size_t fusion_esc_memory(const struct fusion_esc *e);
 void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
                     struct fusion_esc_alarm **alarms, size_t *nalarms);
 
+/* Uncounts r (a report fusion_esc_add counted): its days stay judged; the alarms already
+ * raised are the alerts' business (their views re-run the detector on what is left). */
+void fusion_esc_remove(struct fusion_esc *e, const struct fusion_report *r);
+
 /* Appends to out the counted reports of zone (NULL = overall) on days [d0, d1]. */
 void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0, int64_t d1,
                         struct fusion_rvec *out);

@@ -392,6 +392,18 @@ void fusion_free(struct fusion *f)
     free(f);
 }
 
+static void event_push(struct fusion_events *ev, enum fusion_event_kind kind,
+                       const struct fusion_alert *a)
+{
+    if (ev->n == ev->alloc) {
+        ev->alloc = ev->alloc ? ev->alloc * 2 : 4;
+        ev->v = xrealloc(ev->v, ev->alloc * sizeof(*ev->v));
+    }
+    ev->v[ev->n].kind = kind;
+    ev->v[ev->n].alert = a;
+    ev->n++;
+}
+
 int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_events *ev)
 {
     const struct fusion_report *me;
@@ -408,14 +420,28 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
         bool changed = fusion_alert_refresh(a, t);
         if (!changed && !f->touch[i].created)
             continue;
-        if (ev->n == ev->alloc) {
-            ev->alloc = ev->alloc ? ev->alloc * 2 : 4;
-            ev->v = xrealloc(ev->v, ev->alloc * sizeof(*ev->v));
-        }
-        ev->v[ev->n].kind = f->touch[i].created ? FUSION_EV_CREATED : FUSION_EV_UPDATED;
-        ev->v[ev->n].alert = a;
-        ev->n++;
+        event_push(ev, f->touch[i].created ? FUSION_EV_CREATED : FUSION_EV_UPDATED, a);
     }
+    return 0;
+}
+
+int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
+{
+    const struct fusion_report *me;
+    int rc = fusion_corr_withdraw(f->corr, seq, &me);
+    if (rc)
+        return rc;
+    fusion_esc_remove(f->esc, me);
+    struct recx *x = X(me);
+    vtime_t t = now(f);
+    for (size_t i = 0; i < x->nin; i++) {
+        struct fusion_alert *a = x->in[i];
+        if (fusion_alert_remove(a, me) && fusion_alert_refresh(a, t))
+            event_push(ev, FUSION_EV_UPDATED, a);
+    }
+    free(x->in);
+    free(x->fires);
+    memset(x, 0, sizeof(*x));
     return 0;
 }
 
@@ -428,9 +454,12 @@ void fusion_reload(struct fusion *f, struct fusion_rules *rules)
         fusion_esc_free(f->esc);
         f->esc = fusion_esc_new(&rules->esc);
         for (size_t i = 0; i < fusion_corr_count(f->corr); i++) {
+            const struct fusion_report *r = fusion_corr_at(f->corr, i);
+            if (fusion_corr_withdrawn(r))
+                continue;
             struct fusion_esc_alarm *al = NULL;
             size_t nal = 0;
-            fusion_esc_add(f->esc, fusion_corr_at(f->corr, i), &al, &nal);
+            fusion_esc_add(f->esc, r, &al, &nal);
             free(al);
         }
     }

@@ -74,6 +74,15 @@ void fusion_free(struct fusion *f);
  * fusion_report_check refuses, VIGIL_EEXIST for a seq already added (nothing changes). */
 int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_events *ev);
 
+/* Withdraws the report with this seq (corrected or deleted at its source): it leaves the
+ * indexes, its incident splits into what is left of it, escalation stops counting it, and
+ * every alert that held it loses it, with an UPDATED event appended to ev when the alert
+ * changed (its views are computed from what is left, so an alert may cease to exist for
+ * everyone). A corrected report is then added again, under the same seq if the caller
+ * likes. Alerts stay grouped as they were (their ids do not change). Returns 0, or
+ * VIGIL_ENOENT when no report with that seq is held. */
+int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev);
+
 /* Atomically replaces the rules (the engine takes a reference). Reports added from now on,
  * and the triggers around them, are evaluated with the new set; existing alerts keep the rule
  * they were raised by. When the escalation parameters change, the detector is rebuilt from

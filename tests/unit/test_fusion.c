@@ -160,6 +160,74 @@ static void test_correlation(void **state)
     assert_int_equal(fusion_report_check(&bad), VIGIL_EINVAL);
 }
 
+/* A withdrawn report (corrected or deleted at its source) leaves the indexes, and its incident
+ * splits as if it had never been added; its seq may come again. */
+static void test_correlation_withdraw(void **state)
+{
+    (void)state;
+    struct fusion_corr_params p;
+    fusion_corr_params_default(&p);
+    struct fusion_correlator *c = fusion_corr_new(&p);
+    const struct fusion_report *out, *gone;
+    struct fusion_report a = mk(1, "ASSAULT", "aerial", false, 0, 0);
+    struct fusion_report b = mk(2, "ASSAULT", "drone", false, 1.0, 0.4);
+    struct fusion_report far = mk(3, "ASSAULT", "aerial", false, 5.0, 0);
+    struct fusion_report vague = mk(4, "ASSAULT", "aerial", false, 4.5, 0.2);
+    vague.precision_m = 3000; /* the bridge between the cluster at 0-1 km and the one at 5 km */
+    struct fusion_report *all[] = {&a, &b, &far, &vague};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(fusion_corr_add(c, all[i], 0, &out), 0);
+    assert_int_equal(inc_of(c, far.seq), a.seq);
+    assert_int_equal(fusion_corr_incidents(c), 1);
+
+    assert_int_equal(fusion_corr_withdraw(c, vague.seq, &gone), 0);
+    assert_true(fusion_corr_withdrawn(gone));
+    assert_int_equal(gone->seq, vague.seq);
+    assert_null(fusion_corr_get(c, vague.seq));
+    assert_int_equal(fusion_corr_withdraw(c, vague.seq, &gone), VIGIL_ENOENT);
+    assert_int_equal(fusion_corr_incidents(c), 2);
+    assert_int_equal(inc_of(c, a.seq), a.seq);
+    assert_int_equal(inc_of(c, b.seq), a.seq);
+    assert_int_equal(inc_of(c, far.seq), far.seq);
+    struct fusion_rvec near = {0};
+    fusion_corr_near(c, &vague, 10000, vague.start - H, vague.end + H, &near);
+    for (size_t i = 0; i < near.n; i++)
+        assert_int_not_equal(near.v[i]->seq, vague.seq);
+    assert_int_equal(near.n, 3);
+
+    /* corrected and sent again under the same seq: it bridges again */
+    assert_int_equal(fusion_corr_add(c, &vague, 0, &out), 0);
+    assert_false(fusion_corr_withdrawn(out));
+    assert_int_equal(fusion_corr_incidents(c), 1);
+    assert_int_equal(inc_of(c, far.seq), a.seq);
+    /* the incident's smallest seq withdrawn: the id is the next smallest */
+    assert_int_equal(fusion_corr_withdraw(c, a.seq, &gone), 0);
+    assert_int_equal(inc_of(c, b.seq), b.seq);
+    assert_int_equal(inc_of(c, far.seq), b.seq);
+    assert_int_equal(fusion_corr_count(c), 5); /* records stay, withdrawn ones included */
+    fusion_rvec_release(&near);
+    fusion_corr_free(c);
+
+    /* the seq index survives many withdrawals (its probe chains are mended) */
+    c = fusion_corr_new(&p);
+    enum { N = 2000 };
+    int64_t first = next_seq;
+    for (int i = 0; i < N; i++) {
+        struct fusion_report r = mk(1, "ASSAULT", "", false, i * 0.01, i);
+        assert_int_equal(fusion_corr_add(c, &r, 0, &out), 0);
+    }
+    for (int i = 0; i < N; i += 3)
+        assert_int_equal(fusion_corr_withdraw(c, first + i, &gone), 0);
+    for (int i = 0; i < N; i++) {
+        const struct fusion_report *r = fusion_corr_get(c, first + i);
+        if (i % 3)
+            assert_true(r && r->seq == first + i);
+        else
+            assert_null(r);
+    }
+    fusion_corr_free(c);
+}
+
 /* Stored reports keep copies of their strings (in the correlator's slabs, several of them
  * here), findable by seq, and the engine's memory count grows with them. */
 static void test_stored_copies_and_memory(void **state)
@@ -682,15 +750,9 @@ static int strcmp_p(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The sorted signatures of f's alerts, newline-joined. */
-static char *sigs(const struct fusion *f)
+/* Sorts s[0..n) (strings of up to 1023 bytes), joins them with newlines, frees them. */
+static char *joined(char **s, size_t n)
 {
-    size_t n = fusion_alert_count(f);
-    char **s = calloc(n + 1, sizeof(*s));
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(1024);
-        alert_sig(fusion_alert_at(f, i), s[i], 1024);
-    }
     qsort(s, n, sizeof(*s), strcmp_p);
     char *all = calloc(n + 1, 1024);
     for (size_t i = 0; i < n; i++) {
@@ -700,6 +762,18 @@ static char *sigs(const struct fusion *f)
     }
     free(s);
     return all;
+}
+
+/* The sorted signatures of f's alerts, newline-joined. */
+static char *sigs(const struct fusion *f)
+{
+    size_t n = fusion_alert_count(f);
+    char **s = calloc(n + 1, sizeof(*s));
+    for (size_t i = 0; i < n; i++) {
+        s[i] = malloc(1024);
+        alert_sig(fusion_alert_at(f, i), s[i], 1024);
+    }
+    return joined(s, n);
 }
 
 static void test_out_of_order_same_alerts(void **state)
@@ -732,6 +806,100 @@ static void test_out_of_order_same_alerts(void **state)
         fusion_free(f);
     }
     free(want);
+}
+
+/* The signatures of the alerts as a reader who sees everything gets them (views that exist),
+ * sorted and newline-joined. */
+static char *view_sigs(const struct fusion *f)
+{
+    size_t n = fusion_alert_count(f), k = 0;
+    char **s = calloc(n + 1, sizeof(*s));
+    for (size_t i = 0; i < n; i++) {
+        const struct fusion_alert *a = fusion_alert_at(f, i);
+        struct fusion_alert_view v;
+        if (fusion_alert_view(a, NULL, NULL, &v)) {
+            s[k] = malloc(1024);
+            int w = snprintf(
+                s[k], 1024, "%s sev=%d conf=%d %lld..%lld fired=%lld ev=", a->rule_name, v.severity,
+                v.confidence, (long long)v.start, (long long)v.end, (long long)v.fired_at);
+            for (size_t e = 0; e < v.nevidence && w > 0 && w < 1000; e++)
+                w += snprintf(s[k] + w, 1024 - (size_t)w, "%lld,", (long long)v.evidence[e]->seq);
+            k++;
+        }
+        fusion_alert_view_release(&v);
+    }
+    return joined(s, k);
+}
+
+/* Withdrawing reports (corrected or deleted at their source) leaves the alerts as readers see
+ * them exactly as if those reports had never come, whatever they had fired; a correction is
+ * a withdrawal and the new version. */
+static void test_withdraw_as_if_never_added(void **state)
+{
+    (void)state;
+    struct fusion_report r[64];
+    size_t n = scenario(r);
+    /* the second warning (corroboration), a movement of the build-up, one side of the exchange
+     * of fire, and noise */
+    const size_t out[] = {1, 6, 10, 14};
+    const size_t nout = sizeof(out) / sizeof(out[0]);
+    struct fusion *f = engine();
+    add_all(f, r, n);
+    char *before = view_sigs(f);
+    struct fusion_events ev = {0};
+    for (size_t i = 0; i < nout; i++) {
+        ev.n = 0;
+        assert_int_equal(fusion_withdraw(f, r[out[i]].seq, &ev), 0);
+        for (size_t e = 0; e < ev.n; e++)
+            assert_int_equal(ev.v[e].kind, FUSION_EV_UPDATED);
+        if (i == 0)
+            assert_true(ev.n >= 1); /* the corroborated warning's alert lost its evidence */
+    }
+    assert_int_equal(fusion_withdraw(f, r[out[0]].seq, &ev), VIGIL_ENOENT);
+    for (size_t i = 0; i < fusion_alert_count(f); i++) {
+        const struct fusion_alert *a = fusion_alert_at(f, i);
+        for (size_t e = 0; e < a->evidence.n; e++)
+            for (size_t k = 0; k < nout; k++)
+                assert_int_not_equal(a->evidence.v[e]->seq, r[out[k]].seq);
+    }
+    char *got = view_sigs(f);
+    assert_string_not_equal(before, got);
+    free(before);
+
+    struct fusion_report rest[64];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool kept = true;
+        for (size_t k = 0; k < nout; k++)
+            kept = kept && i != out[k];
+        if (kept)
+            rest[m++] = r[i];
+    }
+    struct fusion *g = engine();
+    add_all(g, rest, m);
+    char *want = view_sigs(g);
+    if (strcmp(want, got))
+        fail_msg("after withdrawal:\n%s\nnever added:\n%s", got, want);
+    free(got);
+    free(want);
+
+    /* corrected: the second warning moved 30 km away, under the same seq */
+    struct fusion_report moved = r[out[0]];
+    moved.lat += 30 * KM_LAT;
+    add(f, &moved, &ev);
+    rest[m++] = moved;
+    fusion_free(g);
+    g = engine();
+    add_all(g, rest, m);
+    got = view_sigs(f);
+    want = view_sigs(g);
+    if (strcmp(want, got))
+        fail_msg("after correction:\n%s\nnever added:\n%s", got, want);
+    free(got);
+    free(want);
+    fusion_events_release(&ev);
+    fusion_free(g);
+    fusion_free(f);
 }
 
 static void test_one_alert_per_situation(void **state)
@@ -1130,6 +1298,32 @@ static void test_escalation_engine(void **state)
         }
     }
     assert_int_equal(fusion_alert_count(f), 0);
+    fusion_free(f);
+
+    /* withdrawn counted reports are counted no more */
+    f = engine();
+    struct fusion_report w[3];
+    for (int i = 0; i < 3; i++) {
+        w[i] = violent(1, "North", 5, i);
+        add(f, &w[i], &ev);
+    }
+    struct fusion_esc *e = fusion_esc_new(&fusion_rules(f)->esc);
+    struct fusion_esc_alarm *al = NULL;
+    size_t nal = 0;
+    const struct fusion_correlator *c = fusion_correlator(f);
+    for (int i = 0; i < 3; i++)
+        fusion_esc_add(e, fusion_corr_get(c, w[i].seq), &al, &nal);
+    fusion_esc_remove(e, fusion_corr_get(c, w[1].seq));
+    struct fusion_rvec got = {0};
+    fusion_esc_reports(e, "North", fusion_day(T0), fusion_day(T0) + 10, &got);
+    assert_int_equal(got.n, 2);
+    assert_true(got.v[0]->seq == w[0].seq && got.v[1]->seq == w[2].seq);
+    got.n = 0;
+    fusion_esc_reports(e, NULL, fusion_day(T0), fusion_day(T0) + 10, &got);
+    assert_int_equal(got.n, 2);
+    fusion_rvec_release(&got);
+    free(al);
+    fusion_esc_free(e);
     fusion_events_release(&ev);
     fusion_free(f);
 }
@@ -1172,6 +1366,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_correlation),
         cmocka_unit_test(test_correlation_order_independent),
+        cmocka_unit_test(test_correlation_withdraw),
         cmocka_unit_test(test_stored_copies_and_memory),
         cmocka_unit_test(test_confidence),
         cmocka_unit_test(test_c3_upgrade),
@@ -1182,6 +1377,7 @@ int main(void)
         cmocka_unit_test(test_rule_buildup),
         cmocka_unit_test(test_rule_exchange_of_fire),
         cmocka_unit_test(test_out_of_order_same_alerts),
+        cmocka_unit_test(test_withdraw_as_if_never_added),
         cmocka_unit_test(test_one_alert_per_situation),
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_leak_corroboration),
