@@ -37,6 +37,7 @@ struct alert_service {
     bool replay;           /* a back-test: no stored lifecycles, nothing published */
     uint64_t wanted, done; /* settle generations */
     int64_t fed;           /* highest report seq fed (feeding thread only) */
+    int64_t withdrawn;     /* highest report withdrawal handled (feeding thread only) */
     int64_t history;       /* highest report seq stored when the service started */
 };
 
@@ -393,9 +394,10 @@ struct feed {
     size_t n;
 };
 
-static int feed_one(void *ctx, const struct store_report_row *row)
+/* Adds one index row to the engine; its alert events are news unless it belongs to the
+ * history rebuilt at start. */
+static void feed_report(struct feed *fd, const struct store_report_row *row, bool news)
 {
-    struct feed *fd = ctx;
     struct alert_service *svc = fd->svc;
     struct fusion_report fr = {
         .seq = row->seq,
@@ -433,16 +435,13 @@ static int feed_one(void *ctx, const struct store_report_row *row)
         fr.zone = zone = xstrdup(row->area);
     char *src = fr.source_ref ? xstrdup(fr.source_ref) : NULL;
     fr.source_ref = src;
-    svc->fed = row->seq;
-    fd->n++;
     struct fusion_events ev = {0};
     pthread_mutex_lock(&svc->mu);
     int rc = fusion_add(svc->f, &fr, &ev);
     for (size_t i = 0; !rc && i < ev.n; i++) {
         if (ev.v[i].kind == FUSION_EV_CREATED && !svc->replay)
             restore_state(svc, fd->r, ev.v[i].alert);
-        /* The history rebuilt at start is not news; what arrives meanwhile is. */
-        if (row->seq > svc->history)
+        if (news)
             changed_add(&fd->changed, ev.v[i].alert->id);
     }
     pthread_mutex_unlock(&svc->mu);
@@ -452,6 +451,36 @@ static int feed_one(void *ctx, const struct store_report_row *row)
     free(src);
     if (rc && rc != VIGIL_EEXIST)
         log_debug("alerts: report %s not fused: %s", row->id, vigil_strerror(rc));
+}
+
+static int feed_one(void *ctx, const struct store_report_row *row)
+{
+    struct feed *fd = ctx;
+    fd->svc->fed = row->seq;
+    fd->n++;
+    feed_report(fd, row, row->seq > fd->svc->history);
+    return 0;
+}
+
+/* A report corrected (now is its new content) or deleted (now is NULL): the engine forgets
+ * what it had, and learns what there is now. One not fed yet will be, as it is now. */
+static int withdraw_one(void *ctx, int64_t n, int64_t seq, const struct store_report_row *now)
+{
+    struct feed *fd = ctx;
+    struct alert_service *svc = fd->svc;
+    svc->withdrawn = n;
+    fd->n++;
+    if (seq > svc->fed)
+        return 0;
+    struct fusion_events ev = {0};
+    pthread_mutex_lock(&svc->mu);
+    if (fusion_withdraw(svc->f, seq, &ev) == 0)
+        for (size_t i = 0; i < ev.n; i++)
+            changed_add(&fd->changed, ev.v[i].alert->id);
+    pthread_mutex_unlock(&svc->mu);
+    fusion_events_release(&ev);
+    if (now)
+        feed_report(fd, now, true);
     return 0;
 }
 
@@ -469,14 +498,17 @@ static int publish_txn(struct store_txn *t, void *arg)
     return rc;
 }
 
-/* Feeds every report added since the last call. */
+/* Feeds every report added since the last call, then the corrections and deletions. */
 static void sync_reports(struct alert_service *svc)
 {
-    for (;;) {
+    for (bool added = true;;) {
         struct feed fd = {.svc = svc};
         if (store_read_begin(svc->store, &fd.r))
             return;
-        store_reports_after(fd.r, svc->fed, BATCH, feed_one, &fd);
+        if (added)
+            store_reports_after(fd.r, svc->fed, BATCH, feed_one, &fd);
+        else
+            store_reports_withdrawn_after(fd.r, svc->withdrawn, BATCH, withdraw_one, &fd);
         store_read_end(fd.r);
         if (!svc->replay && fd.changed.n) {
             struct publish_job p = {svc, &fd.changed};
@@ -484,8 +516,11 @@ static void sync_reports(struct alert_service *svc)
                 log_error("alerts: cannot publish %zu alert event(s)", fd.changed.n);
         }
         free(fd.changed.ids);
-        if (fd.n < BATCH)
-            return;
+        if (fd.n < BATCH) {
+            if (!added)
+                return;
+            added = false;
+        }
     }
 }
 
@@ -582,7 +617,7 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
     fusion_rules_unref(rules);
     struct store_reader *r;
     if (!rc && store_read_begin(s, &r) == 0) {
-        rc = store_reports_head(r, &svc->history);
+        rc = store_reports_head(r, &svc->history, &svc->withdrawn);
         store_read_end(r);
     }
     if (!rc && pthread_create(&svc->thread, NULL, feeder_main, svc) != 0)
@@ -628,13 +663,20 @@ int alerts_replay(struct store *s, const char *rules_path, const struct policy_r
     pthread_mutex_init(&svc.tmu, NULL);
     rc = fusion_new(NULL, rules, &svc.f);
     fusion_rules_unref(rules);
+    struct store_reader *r;
+    int64_t head;
+    if (!rc && (rc = store_read_begin(s, &r)) == 0) {
+        /* the reports as they are now: no past correction to go through again */
+        rc = store_reports_head(r, &head, &svc.withdrawn);
+        store_read_end(r);
+    }
     if (!rc) {
         sync_reports(&svc); /* a replay publishes nothing */
         struct alert_filter all = {0};
         int64_t next;
         *out = alerts_list(&svc, reader, &all, SIZE_MAX, 0, &next); /* one page: all */
-        fusion_free(svc.f);
     }
+    fusion_free(svc.f);
     pthread_mutex_destroy(&svc.mu);
     pthread_mutex_destroy(&svc.tmu);
     return rc;

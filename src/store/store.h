@@ -261,11 +261,18 @@ struct store_report_row {
     const char *source_ref;
 };
 
-/* The highest seq of the report index (0 when empty). */
-int store_reports_head(struct store_reader *r, int64_t *seq);
+/* The highest seq of the report index and the highest n of its withdrawals (0 when none). */
+int store_reports_head(struct store_reader *r, int64_t *seq, int64_t *withdrawn);
 /* Calls fn for index rows with seq > after, ascending by seq, at most limit (0: all). */
 int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
+/* Calls fn for the withdrawals numbered n > after, in order, at most limit (0: all): the row
+ * of report seq was replaced by a correction (which keeps the seq; `now` is the row as it is
+ * now) or deleted (`now` is NULL). What was derived from its earlier content must go. */
+int store_reports_withdrawn_after(struct store_reader *r, int64_t after, size_t limit,
+                                  int (*fn)(void *ctx, int64_t n, int64_t seq,
+                                            const struct store_report_row *now),
+                                  void *ctx);
 
 /* ---- alert lifecycle ------------------------------------------------------------------- */
 

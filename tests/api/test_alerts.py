@@ -172,6 +172,57 @@ def test_lifecycle_and_persistence(world):
     assert any(e["action"] == "alert" for e in audit)
 
 
+def wait_for(fn, timeout=10):
+    deadline = time.time() + timeout
+    while not fn() and time.time() < deadline:
+        time.sleep(0.2)
+    return fn()
+
+
+def test_corrected_and_deleted_reports_leave_the_alerts(world):
+    """What an alert shows follows its reports as they are now: a correction that moves a
+    report away, or restricts who may read it, and a deletion take it out of the alerts (and
+    of what they derive) at once, as after a restart."""
+    vigil, t = world
+    cc = vigil.admin_token
+    w = post(vigil, t["Egypt"], dict(WARNING, marking="green"))
+    moving = dict(MOVEMENT, marking="green", source_ref="acled:CORR-1")
+    m = post(vigil, t["Qatar"], moving)
+    first = wait_alerts(vigil, cc)
+    assert len(first) == 1 and sorted(first[0]["evidence"]) == sorted([w, m])
+    assert len(wait_alerts(vigil, t["Egypt"])) == 1
+    # The source corrects the place of the movement, 150 km away: no corroboration is left.
+    assert post(vigil, t["Qatar"], dict(moving, location={"lat": 30.2, "lon": 34.4,
+                                                          "precision_m": 500})) == m
+    assert wait_for(lambda: alerts(vigil, cc) == []), alerts(vigil, cc)
+    assert vigil.get(f"/api/v1/alerts/{first[0]['id']}").status_code == 404
+    # Corrected back: the same situation, the same alert.
+    post(vigil, t["Qatar"], moving)
+    assert wait_for(lambda: len(alerts(vigil, cc)) == 1)
+    again = alerts(vigil, cc)[0]
+    assert again["id"] == first[0]["id"] and sorted(again["evidence"]) == sorted([w, m])
+    assert wait_for(lambda: len(alerts(vigil, t["Egypt"])) == 1)
+    # Qatar now restricts it to itself (AMBER): Egypt may no longer read the movement, so the
+    # alert it derived is gone for Egypt; the coordination center still reads both.
+    post(vigil, t["Qatar"], dict(moving, marking="amber"))
+    assert wait_for(lambda: alerts(vigil, t["Egypt"]) == []), alerts(vigil, t["Egypt"])
+    assert len(alerts(vigil, cc)) == 1
+    vigil.stop()
+    vigil.start()
+    assert len(wait_alerts(vigil, cc)) == 1
+    assert alerts(vigil, t["Egypt"]) == []
+    # Egypt deletes its warning: the alert goes for everyone.
+    coll = vigil.collection("reports")
+    d = vigil.request("DELETE", f"/taxii2/api/collections/{coll}/objects/{w}/",
+                      token=t["Egypt"])
+    assert d.status_code == 200, d.text
+    assert wait_for(lambda: alerts(vigil, cc) == []), alerts(vigil, cc)
+    vigil.stop()
+    vigil.start()
+    time.sleep(1)
+    assert alerts(vigil, cc) == []
+
+
 def test_bad_rules_are_refused_and_the_old_rules_stay(world):
     vigil, t = world
     rules = vigil.data / "rules.conf"

@@ -462,6 +462,7 @@ static void schema_6_migrates_a_version_5_store(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sql(db, "BEGIN;"
             "DROP TRIGGER objects_ids_drop; DROP TABLE object_ids; DROP TABLE object_ids_new;"
+            "DROP TABLE reports_withdrawn;"
             "CREATE TABLE objects_v5(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
             "  REFERENCES collections(id), stix_id TEXT NOT NULL, type TEXT NOT NULL,"
             "  spec_version TEXT NOT NULL, version INTEGER NOT NULL, date_added INTEGER NOT NULL,"

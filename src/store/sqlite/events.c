@@ -32,12 +32,12 @@ static void read_event(sqlite3_stmt *st, int i, struct store_event *e)
 int store_events(struct store_reader *r, int64_t after, size_t limit,
                  int (*fn)(void *ctx, const struct store_event *e), void *ctx)
 {
-    sqlite3_stmt *st = conn_stmt(r, "SELECT seq, time, kind, owner, tlp, grp, data FROM events"
-                                    " WHERE seq > ? ORDER BY seq LIMIT ?");
+    sqlite3_stmt *st = conn_stmt_after(r,
+                                       "SELECT seq, time, kind, owner, tlp, grp, data FROM events"
+                                       " WHERE seq > ? ORDER BY seq LIMIT ?",
+                                       after, limit);
     if (!st)
         return VIGIL_ESTORE;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
     int rc = 0;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         struct store_event e;

@@ -277,10 +277,12 @@ static int drop_report_row(struct store_reader *c, int64_t coll, const char *id,
     if (rc != VIGIL_ENOENT)
         return rc; /* versions remain (0), or an error */
     static const char *const sql[] = {
+        "INSERT INTO reports_withdrawn(seq) SELECT seq FROM reports WHERE stix_id = ?"
+        " AND owner = ?",
         "DELETE FROM reports_geo WHERE seq IN (SELECT seq FROM reports WHERE stix_id = ?"
         " AND owner = ?)",
         "DELETE FROM reports WHERE stix_id = ? AND owner = ?"};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         st = conn_stmt(c, sql[i]);
         if (!st)
             return VIGIL_ESTORE;

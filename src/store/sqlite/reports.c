@@ -21,12 +21,18 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     if (step_row(c, st) == 0) {
         old = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
-        st = conn_stmt(c, "DELETE FROM reports_geo WHERE seq = ?");
-        if (!st)
-            return VIGIL_ESTORE;
-        sqlite3_bind_int64(st, 1, old);
-        if (step_done(c, st))
-            return VIGIL_ESTORE;
+        /* A corrected report keeps its seq; what was derived from its old content is withdrawn
+         * through the log (the alert service reads it). */
+        static const char *const sql[] = {"DELETE FROM reports_geo WHERE seq = ?",
+                                          "INSERT INTO reports_withdrawn(seq) VALUES(?)"};
+        for (int i = 0; i < 2; i++) {
+            st = conn_stmt(c, sql[i]);
+            if (!st)
+                return VIGIL_ESTORE;
+            sqlite3_bind_int64(st, 1, old);
+            if (step_done(c, st))
+                return VIGIL_ESTORE;
+        }
     }
     st = conn_stmt(c, "INSERT OR REPLACE INTO reports(seq, stix_id, owner, tlp, grp, event, mode,"
                       " future, start, end, lat, lon, precision_m, area, reliability,"
@@ -235,51 +241,87 @@ int store_report_get(struct store_reader *r, const char *id,
     return rc;
 }
 
+#define ROW_COLUMNS                                                                                \
+    "r.seq, r.stix_id, r.owner, r.tlp, r.grp, r.event, r.mode, r.future, r.start, r.end, r.lat,"   \
+    " r.lon, r.precision_m, r.area, r.reliability, r.credibility, r.source_ref"
+
+/* The index row whose ROW_COLUMNS start at column k of st. */
+static void row_at(sqlite3_stmt *st, int k, struct store_report_row *row)
+{
+    *row = (struct store_report_row){
+        .seq = sqlite3_column_int64(st, k),
+        .id = col_text(st, k + 1),
+        .acl = {.owner = sqlite3_column_int64(st, k + 2),
+                .tlp = sqlite3_column_int(st, k + 3),
+                .group = sqlite3_column_int64(st, k + 4)},
+        .event = col_text(st, k + 5),
+        .mode = col_text(st, k + 6),
+        .future = sqlite3_column_int(st, k + 7),
+        .start = sqlite3_column_int64(st, k + 8),
+        .end = sqlite3_column_int64(st, k + 9),
+        .has_point = sqlite3_column_type(st, k + 10) != SQLITE_NULL,
+        .lat = sqlite3_column_double(st, k + 10),
+        .lon = sqlite3_column_double(st, k + 11),
+        .precision_m = sqlite3_column_double(st, k + 12),
+        .area = col_text(st, k + 13),
+        .reliability = col_text(st, k + 14)[0],
+        .credibility = sqlite3_column_int(st, k + 15),
+        .source_ref = col_text(st, k + 16),
+    };
+}
+
 int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
 {
-    sqlite3_stmt *st = conn_stmt(r, "SELECT seq, stix_id, owner, tlp, grp, event, mode, future,"
-                                    " start, end, lat, lon, precision_m, area, reliability,"
-                                    " credibility, source_ref FROM reports WHERE seq > ?"
-                                    " ORDER BY seq LIMIT ?");
+    sqlite3_stmt *st = conn_stmt_after(r,
+                                       "SELECT " ROW_COLUMNS " FROM reports r WHERE r.seq > ?"
+                                       " ORDER BY r.seq LIMIT ?",
+                                       after, limit);
     if (!st)
         return VIGIL_ESTORE;
-    sqlite3_bind_int64(st, 1, after);
-    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
     int rc = 0;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        struct store_report_row row = {
-            .seq = sqlite3_column_int64(st, 0),
-            .id = col_text(st, 1),
-            .acl = {.owner = sqlite3_column_int64(st, 2),
-                    .tlp = sqlite3_column_int(st, 3),
-                    .group = sqlite3_column_int64(st, 4)},
-            .event = col_text(st, 5),
-            .mode = col_text(st, 6),
-            .future = sqlite3_column_int(st, 7),
-            .start = sqlite3_column_int64(st, 8),
-            .end = sqlite3_column_int64(st, 9),
-            .has_point = sqlite3_column_type(st, 10) != SQLITE_NULL,
-            .lat = sqlite3_column_double(st, 10),
-            .lon = sqlite3_column_double(st, 11),
-            .precision_m = sqlite3_column_double(st, 12),
-            .area = col_text(st, 13),
-            .reliability = col_text(st, 14)[0],
-            .credibility = sqlite3_column_int(st, 15),
-            .source_ref = col_text(st, 16),
-        };
+        struct store_report_row row;
+        row_at(st, 0, &row);
         rc = fn(ctx, &row);
     }
     sqlite3_reset(st);
     return rc;
 }
 
-int store_reports_head(struct store_reader *r, int64_t *seq)
+int store_reports_withdrawn_after(struct store_reader *r, int64_t after, size_t limit,
+                                  int (*fn)(void *ctx, int64_t n, int64_t seq,
+                                            const struct store_report_row *now),
+                                  void *ctx)
 {
-    sqlite3_stmt *st = conn_stmt(r, "SELECT COALESCE(MAX(seq), 0) FROM reports");
+    sqlite3_stmt *st = conn_stmt_after(r,
+                                       "SELECT w.n, w.seq, " ROW_COLUMNS " FROM reports_withdrawn w"
+                                       " LEFT JOIN reports r ON r.seq = w.seq WHERE w.n > ?"
+                                       " ORDER BY w.n LIMIT ?",
+                                       after, limit);
+    if (!st)
+        return VIGIL_ESTORE;
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        struct store_report_row row;
+        bool present = sqlite3_column_type(st, 2) != SQLITE_NULL;
+        if (present)
+            row_at(st, 2, &row);
+        rc = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                present ? &row : NULL);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_reports_head(struct store_reader *r, int64_t *seq, int64_t *withdrawn)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT (SELECT COALESCE(MAX(seq), 0) FROM reports),"
+                                    " (SELECT COALESCE(MAX(n), 0) FROM reports_withdrawn)");
     if (!st)
         return VIGIL_ESTORE;
     int rc = step_row(r, st);
     *seq = rc ? 0 : sqlite3_column_int64(st, 0);
+    *withdrawn = rc ? 0 : sqlite3_column_int64(st, 1);
     return rc;
 }

@@ -267,6 +267,12 @@ static const char *const migrations[] = {
     "  min_hour, max_hour);"
     "INSERT INTO reports_geo SELECT seq, lat, lat, lon, lon, start / 3600000000.0,"
     "  end / 3600000000.0 FROM reports WHERE lat IS NOT NULL AND lon IS NOT NULL;",
+    /* 8: the report index rows whose content went away, in order: replaced by a correction
+     * (which keeps the seq) or deleted. Whatever was derived from them (the alert service's
+     * engine) withdraws them; nothing else is kept, one row per change. */
+    "CREATE TABLE reports_withdrawn("
+    "  n INTEGER PRIMARY KEY,"
+    "  seq INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -79,6 +79,10 @@ struct store {
 
 /* Returns a reset prepared statement for sql on conn (cached), or NULL (logged) on error. */
 sqlite3_stmt *conn_stmt(struct store_reader *conn, const char *sql);
+/* conn_stmt() of a query of the rows after a key, in pages: ?1 is bound to after, ?2 to
+ * limit (0: no limit). */
+sqlite3_stmt *conn_stmt_after(struct store_reader *conn, const char *sql, int64_t after,
+                              size_t limit);
 /* Opens a connection to path with the store's pragmas. */
 int conn_open(struct store_reader *conn, const char *path, bool readonly, char *msg);
 void conn_close(struct store_reader *conn);

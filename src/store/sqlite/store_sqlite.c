@@ -132,6 +132,17 @@ int conn_exec(struct store_reader *conn, const char *sql)
     return 0;
 }
 
+sqlite3_stmt *conn_stmt_after(struct store_reader *conn, const char *sql, int64_t after,
+                              size_t limit)
+{
+    sqlite3_stmt *st = conn_stmt(conn, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, after);
+        sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    }
+    return st;
+}
+
 /* ---- open / close -------------------------------------------------------------------- */
 
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
