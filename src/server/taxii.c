@@ -6,8 +6,6 @@
  * of the request's filters, sealed with an HMAC under the server key (docs/internals/taxii.md).
  */
 #include <ctype.h>
-#include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +22,13 @@
 #include "server/app.h"
 #include "server/rest.h"
 #include "server/ingest.h"
+#include "server/taxii_query.h"
 #include "stix/stix.h"
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
 #define STIX_MEDIA "application/stix+json;version=2.1"
 #define API_ROOT "api"
 #define DEFAULT_PAGE 100
-#define MAX_MATCH_VALUES 100
 
 /* ---- content negotiation ------------------------------------------------------------- */
 
@@ -252,207 +250,16 @@ static void h_collection(struct http_req *req, struct http_resp *resp, void *arg
         reply(resp, 200, collection_json(app_principal(req), &c.c));
 }
 
-/* ---- filters and cursors ------------------------------------------------------------- */
+/* ---- filters and cursors (taxii_query.h) --------------------------------------------- */
 
-enum {
-    F_ADDED_AFTER = 1,
-    F_LIMIT = 2,
-    F_NEXT = 4,
-    F_ID = 8,
-    F_TYPE = 16,
-    F_VERSION = 32,
-    F_SPEC = 64,
-};
-
-#define FP_LEN 16
-#define SCOPE_LEN 320
-
-/* A parsed request: filters, paging and the fingerprint of the filters. */
-struct filters {
-    unsigned allowed;
-    unsigned seen;               /* F_* given so far: each at most once (3.4) */
-    const char *bad;             /* first problem, for the 400 answer */
-    char badbuf[200];
-    vtime_t added_after;
-    size_t limit;
-    const char *next;
-    int64_t cursor;              /* what next says: a date_added, or an alert id (alerts) */
-    char *lists[4];              /* copies of match[id|type|version|spec_version] values */
-    const char *ids[MAX_MATCH_VALUES];
-    size_t nids;
-    const char *types[MAX_MATCH_VALUES];
-    size_t ntypes;
-    const char *specs[MAX_MATCH_VALUES];
-    size_t nspecs;
-    unsigned vmatch;
-    vtime_t versions[MAX_MATCH_VALUES];
-    size_t nversions;
-    const unsigned char *key;    /* the server key (app.cursor_key) */
-    char scope[SCOPE_LEN];       /* endpoint, collection, object and user a cursor is for */
-    unsigned char fpx[FP_LEN];   /* XOR of the keyed hashes of the filter parameters */
-};
-
-static void filters_release(struct filters *f)
-{
-    for (int i = 0; i < 4; i++)
-        free(f->lists[i]);
-}
-
-static void fail(struct filters *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Keeps the first problem of a request for its 400 answer. */
-static void fail(struct filters *f, const char *fmt, ...)
-{
-    if (f->bad)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(f->badbuf, sizeof f->badbuf, fmt, ap);
-    va_end(ap);
-    f->bad = f->badbuf;
-}
-
-/* Splits a comma-separated value into out (pointing into a copy kept in f). Values are
- * separated by single commas without spaces (3.4): an empty value is malformed. */
-static size_t split(struct filters *f, int slot, const char *value, const char **out,
-                    const char *key)
-{
-    free(f->lists[slot]);
-    char *s = f->lists[slot] = xstrdup(value);
-    size_t n = 0;
-    for (;;) {
-        char *comma = strchr(s, ',');
-        if (comma)
-            *comma = '\0';
-        if (!*s) {
-            fail(f, "%s: empty value in the list", key);
-            return 0;
-        }
-        if (n == MAX_MATCH_VALUES) {
-            fail(f, "%s: at most %d values", key, MAX_MATCH_VALUES);
-            return n;
-        }
-        out[n++] = s;
-        if (!comma)
-            return n;
-        s = comma + 1;
-    }
-}
-
-/* match[version] (3.4.1): last, first, all or timestamps; no value twice; all alone. */
-static void parse_versions(struct filters *f, const char *value, const char *key)
-{
-    const char *vals[MAX_MATCH_VALUES];
-    size_t n = split(f, 2, value, vals, key);
-    for (size_t i = 0; i < n; i++) {
-        unsigned kw = strcmp(vals[i], "last") == 0    ? STORE_VER_LAST
-                      : strcmp(vals[i], "first") == 0 ? STORE_VER_FIRST
-                      : strcmp(vals[i], "all") == 0   ? STORE_VER_ALL
-                                                      : 0;
-        vtime_t v;
-        if (kw) {
-            if (f->vmatch & kw)
-                fail(f, "%s: \"%s\" given twice", key, vals[i]);
-            f->vmatch |= kw;
-        } else if (ts_parse(vals[i], &v, NULL) == 0) {
-            for (size_t j = 0; j < f->nversions; j++)
-                if (f->versions[j] == v)
-                    fail(f, "%s: \"%.60s\" given twice", key, vals[i]);
-            f->versions[f->nversions++] = v;
-        } else {
-            fail(f, "%s: \"%.60s\" is not first, last, all or a timestamp", key, vals[i]);
-        }
-    }
-    if ((f->vmatch & STORE_VER_ALL) && n > 1)
-        fail(f, "%s: \"all\" may not be combined with other values", key);
-}
-
-static int on_param(void *ctx, const char *key, const char *value)
-{
-    struct filters *f = ctx;
-    value = value ? value : "";
-    unsigned flag = 0;
-    if (strcmp(key, "added_after") == 0)
-        flag = F_ADDED_AFTER;
-    else if (strcmp(key, "limit") == 0)
-        flag = F_LIMIT;
-    else if (strcmp(key, "next") == 0)
-        flag = F_NEXT;
-    else if (strcmp(key, "match[id]") == 0)
-        flag = F_ID;
-    else if (strcmp(key, "match[type]") == 0)
-        flag = F_TYPE;
-    else if (strcmp(key, "match[version]") == 0)
-        flag = F_VERSION;
-    else if (strcmp(key, "match[spec_version]") == 0)
-        flag = F_SPEC;
-    size_t klen = strlen(key);
-    if (!flag && klen > 7 && strncmp(key, "match[", 6) == 0 && key[klen - 1] == ']')
-        return 0; /* 3.4: servers MAY ignore match fields they do not understand */
-    if (!flag) {
-        fail(f, "unknown parameter \"%.60s\"", key);
-        return 0;
-    }
-    if (!(f->allowed & flag)) {
-        fail(f, "parameter \"%.60s\" is not supported by this endpoint", key);
-        return 0;
-    }
-    if (f->seen & flag) {
-        fail(f, "parameter \"%.60s\" given more than once", key);
-        return 0;
-    }
-    f->seen |= flag;
-    if (flag != F_LIMIT && flag != F_NEXT) {
-        /* The fingerprint binds a cursor to these filters (not to limit, which may change
-         * from page to page), whatever their order: XOR of one keyed hash per parameter. */
-        unsigned char h[FP_LEN];
-        crypto_generichash_state st;
-        crypto_generichash_init(&st, f->key, APP_KEY_LEN, FP_LEN);
-        crypto_generichash_update(&st, (const unsigned char *)key, klen + 1);
-        crypto_generichash_update(&st, (const unsigned char *)value, strlen(value) + 1);
-        crypto_generichash_final(&st, h, FP_LEN);
-        for (int i = 0; i < FP_LEN; i++)
-            f->fpx[i] ^= h[i];
-    }
-    switch (flag) {
-    case F_ADDED_AFTER:
-        if (ts_parse(value, &f->added_after, NULL) || f->added_after < 0)
-            fail(f, "added_after: \"%.60s\" is not a timestamp", value);
-        break;
-    case F_LIMIT: {
-        char *end;
-        long v = isdigit((unsigned char)value[0]) ? strtol(value, &end, 10) : 0;
-        if (v < 1 || *end)
-            fail(f, "limit: \"%.60s\" is not a positive integer", value);
-        else
-            f->limit = (size_t)v;
-        break;
-    }
-    case F_NEXT: f->next = value; break;
-    case F_ID:
-        f->nids = split(f, 0, value, f->ids, key);
-        for (size_t i = 0; i < f->nids; i++)
-            if (!stix_id_valid(f->ids[i]))
-                fail(f, "match[id]: \"%.60s\" is not a STIX id", f->ids[i]);
-        break;
-    case F_TYPE: f->ntypes = split(f, 1, value, f->types, key); break;
-    case F_SPEC: f->nspecs = split(f, 3, value, f->specs, key); break;
-    case F_VERSION: parse_versions(f, value, key); break;
-    }
-    return 0;
-}
-
-#define CURSOR_RAW 40 /* 8 date_added + 16 fingerprint + 16 MAC */
+_Static_assert(APP_KEY_LEN == TAXII_KEY_LEN, "the cursor key is the app's");
 
 /* Parses the request's query into f; answers 400 itself and returns false on a problem. */
 static bool parse_filters(struct app *a, struct http_req *req, struct http_resp *resp,
-                          unsigned allowed, const char *scope, struct filters *f)
+                          unsigned allowed, const char *scope, struct taxii_filters *f)
 {
-    memset(f, 0, sizeof *f);
-    f->allowed = allowed;
-    f->key = a->cursor_key;
-    snprintf(f->scope, sizeof f->scope, "%s", scope);
-    http_query_foreach(req, on_param, f);
+    taxii_filters_init(f, allowed, a->cursor_key, scope);
+    http_query_foreach(req, taxii_filters_param, f);
     size_t page_max = (size_t)a->cfg->page_max;
     if (!f->limit)
         f->limit = DEFAULT_PAGE < page_max ? DEFAULT_PAGE : page_max;
@@ -460,65 +267,24 @@ static bool parse_filters(struct app *a, struct http_req *req, struct http_resp 
         f->limit = page_max;
     if (f->bad) {
         app_error(req, resp, 400, "bad request", f->bad);
-        filters_release(f);
+        taxii_filters_release(f);
         return false;
     }
     return true;
 }
 
-static void fingerprint(const struct filters *f, unsigned char out[FP_LEN])
+/* Opens the request's cursor, if any (taxii_cursor_open); answers 400 itself and returns false
+ * when it is forged, damaged, or was made for other filters. */
+static bool cursor_open(struct http_req *req, struct http_resp *resp, struct taxii_filters *f)
 {
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, f->key, APP_KEY_LEN, FP_LEN);
-    crypto_generichash_update(&st, (const unsigned char *)f->scope, strlen(f->scope) + 1);
-    crypto_generichash_update(&st, f->fpx, FP_LEN);
-    crypto_generichash_final(&st, out, FP_LEN);
-}
-
-/* Seals a cursor for "continue after date_added". */
-static void cursor_make(struct app *a, struct filters *f, vtime_t after, char out[64])
-{
-    unsigned char raw[CURSOR_RAW];
-    for (int i = 0; i < 8; i++)
-        raw[i] = (unsigned char)((uint64_t)after >> (56 - 8 * i));
-    fingerprint(f, raw + 8);
-    crypto_generichash(raw + 24, 16, raw, 24, a->cursor_key, APP_KEY_LEN);
-    sodium_bin2base64(out, 64, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-/* Opens the request's cursor, if any, into f->added_after. False (400 sent) when the cursor
- * is forged, damaged, or was made for other filters. */
-static bool cursor_open(struct app *a, struct http_req *req, struct http_resp *resp,
-                        struct filters *f)
-{
-    if (!f->next)
+    if (taxii_cursor_open(f))
         return true;
-    unsigned char raw[CURSOR_RAW], mac[16], fp[FP_LEN];
-    size_t len = 0;
-    bool ok = strlen(f->next) < 64 &&
-              sodium_base642bin(raw, sizeof raw, f->next, strlen(f->next), NULL, &len, NULL,
-                                sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
-              len == CURSOR_RAW;
-    if (ok) {
-        crypto_generichash(mac, 16, raw, 24, a->cursor_key, APP_KEY_LEN);
-        fingerprint(f, fp);
-        ok = sodium_memcmp(mac, raw + 24, 16) == 0 && sodium_memcmp(fp, raw + 8, 16) == 0;
-    }
-    if (!ok) {
-        app_error(req, resp, 400, "bad request",
-                  "next: not a cursor this server issued for these filters");
-        return false;
-    }
-    uint64_t after = 0;
-    for (int i = 0; i < 8; i++)
-        after = after << 8 | raw[i];
-    f->cursor = (int64_t)after;
-    if (f->cursor > f->added_after)
-        f->added_after = f->cursor;
-    return true;
+    app_error(req, resp, 400, "bad request",
+              "next: not a cursor this server issued for these filters");
+    return false;
 }
 
-static void set_query(struct store_query *q, int64_t coll, struct filters *f,
+static void set_query(struct store_query *q, int64_t coll, struct taxii_filters *f,
                       const struct auth_principal *p, long max_bytes)
 {
     memset(q, 0, sizeof *q);
@@ -612,7 +378,7 @@ static bool matches(const char *const *v, size_t n, const char *x)
  * (server/alerts.h), oldest first, in pages of limit with match[id] and match[type] applied;
  * next continues after the last alert id of the page. */
 static void alerts_listing(struct app *a, struct http_req *req, struct http_resp *resp,
-                           enum listing kind, const char *oid, struct filters *f)
+                           enum listing kind, const char *oid, struct taxii_filters *f)
 {
     int64_t next = 0;
     json_t *out = json_array();
@@ -644,8 +410,8 @@ static void alerts_listing(struct app *a, struct http_req *req, struct http_resp
         json_object_set(env, "objects", out);
         json_object_set_new(env, "more", json_boolean(next != 0));
         if (next) {
-            char cur[64];
-            cursor_make(a, f, next, cur);
+            char cur[TAXII_CURSOR_SZ];
+            taxii_cursor_make(f, next, cur);
             json_object_set_new(env, "next", json_string(cur));
         }
     }
@@ -668,19 +434,19 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
         app_error(req, resp, 404, "no such object", NULL);
         return;
     }
-    unsigned allowed = F_ADDED_AFTER | F_LIMIT | F_NEXT | F_SPEC;
+    unsigned allowed = TAXII_F_ADDED_AFTER | TAXII_F_LIMIT | TAXII_F_NEXT | TAXII_F_SPEC;
     if (kind != L_VERSIONS)
-        allowed |= F_VERSION;
+        allowed |= TAXII_F_VERSION;
     if (!one_object)
-        allowed |= F_ID | F_TYPE;
-    char scope[SCOPE_LEN];
+        allowed |= TAXII_F_ID | TAXII_F_TYPE;
+    char scope[TAXII_SCOPE_LEN];
     snprintf(scope, sizeof scope, "%d/%s/%s/%lld", (int)kind, c.uuid, oid ? oid : "",
              (long long)p->user);
-    struct filters f;
+    struct taxii_filters f;
     if (!parse_filters(a, req, resp, allowed, scope, &f))
         return;
-    if (!cursor_open(a, req, resp, &f)) {
-        filters_release(&f);
+    if (!cursor_open(req, resp, &f)) {
+        taxii_filters_release(&f);
         return;
     }
     if (oid) {
@@ -692,7 +458,7 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
 
     if (c.c.id == a->coll_alerts && kind != L_VERSIONS) {
         alerts_listing(a, req, resp, kind, oid, &f);
-        filters_release(&f);
+        taxii_filters_release(&f);
         return;
     }
     struct store_query q;
@@ -720,14 +486,14 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
              ts_format(page.last_added, 6, last));
     app_audit_read(a, req, &e.reads, c.uuid, fields);
     if (rc) {
-        filters_release(&f);
+        taxii_filters_release(&f);
         app_error(req, resp, 500, "cannot read the collection", NULL);
         return;
     }
     /* An object (or version) not found is 404 (5.6, 5.8; and 5.7: what was deleted is 404);
      * a cursor that walked past the end is an empty page. */
     if (oid && page.count == 0 && !f.next) {
-        filters_release(&f);
+        taxii_filters_release(&f);
         app_error(req, resp, 404, "no such object", NULL);
         return;
     }
@@ -741,14 +507,14 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
     } else {
         buf_adds(body, page.more ? "],\"more\":true" : "],\"more\":false");
         if (page.more) {
-            char cur[64];
-            cursor_make(a, &f, page.last_added, cur);
+            char cur[TAXII_CURSOR_SZ];
+            taxii_cursor_make(&f, page.last_added, cur);
             buf_addf(body, ",\"next\":\"%s\"", cur);
         }
         buf_addc(body, '}');
         added_headers(resp, page.first_added, page.last_added);
     }
-    filters_release(&f);
+    taxii_filters_release(&f);
     resp->status = 200;
     resp->content_type = TAXII_MEDIA;
 }
@@ -774,7 +540,6 @@ static void h_versions(struct http_req *req, struct http_resp *resp, void *arg)
 }
 
 /* ---- POST objects -------------------------------------------------------------------- */
-
 
 struct post_job {
     int64_t coll;
@@ -1007,11 +772,12 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
 
 /* ---- DELETE object ------------------------------------------------------------------- */
 
+
 struct delete_job {
     int64_t coll;
     const char *coll_uuid;
     const char *id;
-    struct filters *f;
+    struct taxii_filters *f;
     const struct auth_principal *p;
     vtime_t *versions;  /* the versions selected for deletion (grown as needed) */
     size_t nversions, alloc;
@@ -1075,17 +841,17 @@ static void h_object_delete(struct http_req *req, struct http_resp *resp, void *
         app_error(req, resp, 404, "no such object", NULL);
         return;
     }
-    struct filters f;
-    if (!parse_filters(a, req, resp, F_VERSION | F_SPEC, "delete", &f))
+    struct taxii_filters f;
+    if (!parse_filters(a, req, resp, TAXII_F_VERSION | TAXII_F_SPEC, "delete", &f))
         return;
     if (!can_write(p, &c.c)) {
-        filters_release(&f);
+        taxii_filters_release(&f);
         app_error(req, resp, 403, "forbidden", "you may not delete from this collection");
         return;
     }
     struct delete_job d = {.coll = c.c.id, .coll_uuid = c.uuid, .id = oid, .f = &f, .p = p};
     int rc = store_write(a->store, delete_txn, &d);
-    filters_release(&f);
+    taxii_filters_release(&f);
     free(d.versions);
     if (rc == VIGIL_ENOENT)
         app_error(req, resp, 404, "no such object", NULL);
