@@ -370,8 +370,8 @@ static void ids_found_across_the_index_merge(void **state)
         m.to = m.from + 1000;
         assert_int_equal(store_write(f->s, put_many_txn, &m), 0);
     }
-    /* The merges ran (in transactions of their own, between the writer's batches): most id
-     * rows are in the main level, fewer than one merge's worth are left in the new one. */
+    /* The merges ran (each first in a batch's transaction): most id rows are in the main
+     * level, fewer than one merge's worth are left in the new one. */
     char path[128];
     snprintf(path, sizeof path, "%s/vigil.db", f->dir);
     sqlite3 *db;

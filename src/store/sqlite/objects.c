@@ -227,23 +227,16 @@ int objects_merge_ids(struct store *s, struct store_reader *c)
 {
     if (s->ids_new < IDS_MERGE_ROWS)
         return 0;
-    /* Not in a savepoint of the writer's transaction: SQLite keeps the original of every page a
-     * savepoint changes in a sub-journal (in memory on the writer), and a merge changes pages
-     * all over object_ids, so that journal grew with the index (18 MB at a million ids, taken
-     * and freed at every merge: the soak's growing peaks). Its own transaction needs none: a
-     * failure rolls it back whole, and OR FAIL cannot abort a statement halfway, so SQLite
-     * opens no statement journal either. */
-    int rc = conn_exec(c, "BEGIN IMMEDIATE");
+    /* Not in a savepoint: SQLite keeps the original of every page a savepoint changes in a
+     * sub-journal (in memory on the writer), and a merge changes pages all over object_ids, so
+     * that journal grew with the index (18 MB at a million ids, taken and freed at every
+     * merge: the soak's growing peaks). At the top of the transaction it needs none, and OR
+     * FAIL cannot abort a statement halfway, so SQLite opens no statement journal either. */
+    int rc = conn_exec(c, "INSERT OR FAIL INTO object_ids SELECT idh, seq FROM object_ids_new;"
+                          "DELETE FROM object_ids_new;");
     if (!rc)
-        rc = conn_exec(c, "INSERT OR FAIL INTO object_ids SELECT idh, seq FROM object_ids_new;"
-                          "DELETE FROM object_ids_new;"
-                          "COMMIT");
-    if (rc) {
-        conn_exec(c, "ROLLBACK");
-        return rc;
-    }
-    s->ids_new = 0;
-    return 0;
+        s->ids_new = 0;
+    return rc;
 }
 
 /* Re-marks the newest and oldest remaining versions of (coll, id, owner) after a delete. */

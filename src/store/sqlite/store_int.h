@@ -108,8 +108,9 @@ int64_t store_idh(const void *id, size_t len);
 /* Frees the filter of the stored ids; the next put rebuilds it (objects.c). */
 void idf_drop(struct store *s);
 
-/* Moves the id index's new level into the main one once it is large enough (objects.c), in a
- * transaction of its own on the writer connection c, between batches. */
+/* Moves the id index's new level into the main one once it is large enough (objects.c). Runs
+ * first in the writer's transaction on c, before any savepoint; on failure the caller rolls
+ * the transaction back (nothing else is in it yet). */
 int objects_merge_ids(struct store *s, struct store_reader *c);
 
 /* Reads what the writer keeps in memory about the store (writer.c): at open, and again when

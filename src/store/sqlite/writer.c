@@ -81,6 +81,11 @@ static void run_batch(struct store *s, struct write_job *batch)
     int rc = conn_exec(c, "BEGIN IMMEDIATE");
     if (!rc && (rc = check_others(s, c)) != 0)
         conn_exec(c, "ROLLBACK");
+    if (!rc && objects_merge_ids(s, c)) {
+        log_warn("store: the id index's merge failed; it will be tried again");
+        conn_exec(c, "ROLLBACK");
+        rc = conn_exec(c, "BEGIN IMMEDIATE");
+    }
     if (rc) {
         for (struct write_job *j = batch; j; j = j->next)
             j->rc = VIGIL_ESTORE;
@@ -197,8 +202,6 @@ void *writer_main(void *arg)
             finish(s, batch);
             if (s->commit_hook)
                 s->commit_hook(s->commit_ctx);
-            if (objects_merge_ids(s, &s->wconn))
-                log_warn("store: the id index's merge failed; it will be tried again");
         } else if (stop) {
             break;
         }
