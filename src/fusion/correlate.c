@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/err.h"
 #include "base/xalloc.h"
@@ -295,11 +294,26 @@ static const char *const mode_families[][3] = {
     {"troops", "weapons", NULL},
 };
 
+/* Equality of two codes ignoring ASCII case: strcasecmp in the C locale without the cost of
+ * its locale (this is the correlator's innermost test). */
+static bool code_eq(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned x = (unsigned char)*a, y = (unsigned char)*b;
+        x += x - 'A' < 26u ? 32 : 0;
+        y += y - 'A' < 26u ? 32 : 0;
+        if (x != y)
+            return false;
+        if (!x)
+            return true;
+    }
+}
+
 static int mode_family(const char *m)
 {
     for (size_t f = 0; f < sizeof(mode_families) / sizeof(mode_families[0]); f++)
         for (size_t i = 0; mode_families[f][i]; i++)
-            if (strcasecmp(m, mode_families[f][i]) == 0)
+            if (code_eq(m, mode_families[f][i]))
                 return (int)f;
     return -1;
 }
@@ -308,9 +322,9 @@ bool fusion_events_compatible(const struct fusion_report *a, const struct fusion
 {
     if (a->future != b->future)
         return false;
-    if (strcasecmp(a->event, b->event) != 0)
+    if (!code_eq(a->event, b->event))
         return false;
-    if (!a->mode[0] || !b->mode[0] || strcasecmp(a->mode, b->mode) == 0)
+    if (!a->mode[0] || !b->mode[0] || code_eq(a->mode, b->mode))
         return true;
     int fa = mode_family(a->mode);
     return fa >= 0 && fa == mode_family(b->mode);
@@ -325,8 +339,12 @@ bool fusion_reports_near(const struct fusion_corr_params *p, const struct fusion
                          const struct fusion_report *b, double dist_m)
 {
     if (fusion_report_located(a) && fusion_report_located(b)) {
-        double d = fusion_distance_m(a->lat, a->lon, b->lat, b->lon);
-        return d <= dist_m + capped(p, a->precision_m) + capped(p, b->precision_m);
+        double lim = dist_m + capped(p, a->precision_m) + capped(p, b->precision_m);
+        /* Two points are at least their difference of latitude apart (the meridian is the
+         * shortest way to the other's parallel): most candidates fail without the haversine. */
+        if (fabs(a->lat - b->lat) * M_PER_DEG > lim)
+            return false;
+        return fusion_distance_m(a->lat, a->lon, b->lat, b->lon) <= lim;
     }
     return a->zone && b->zone && strcmp(a->zone, b->zone) == 0;
 }
