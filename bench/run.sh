@@ -421,6 +421,8 @@ done
 get_load
 STARTUPS=
 STARTED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# The code measured: what is checked out when the run starts (it builds first).
+MEASURED="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet -- . ':!docs' 2>/dev/null || echo '+changes')"
 T_START=$(date +%s)
 for s in "${SECTIONS[@]}"; do
     "section_$s"
@@ -438,7 +440,7 @@ KEPT=$WORK/kept.md
 {
     echo "# Benchmarks"
     echo
-    echo "Measured by \`make bench\` (bench/run.sh) on $STARTED in ${ELAPSED}s, vigil $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo '+changes'). Each Vigil figure is printed beside the ceiling of this machine measured in the same run; regenerate with \`make bench\` (sizes: \`VIGIL_BENCH_OBJECTS=… make bench\`, see bench/run.sh)."
+    echo "Measured by \`make bench\` (bench/run.sh) on $STARTED in ${ELAPSED}s, vigil $MEASURED. Each Vigil figure is printed beside the ceiling of this machine measured in the same run; regenerate with \`make bench\` (sizes: \`VIGIL_BENCH_OBJECTS=… make bench\`, see bench/run.sh)."
     echo
     echo "| benchmark | ceiling (same run) | Vigil | Vigil / ceiling | target (S11) |"
     echo "|---|---|---|---|---|"
