@@ -145,8 +145,7 @@ static bool seq_remove(struct fusion_rvec *v, const struct fusion_report *r)
     size_t i = seq_find(v->v, v->n, r->seq);
     if (i >= v->n || v->v[i] != r)
         return false;
-    memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(*v->v));
-    v->n--;
+    fusion_rvec_remove_at(v, i);
     return true;
 }
 

@@ -91,6 +91,12 @@ void fusion_rvec_push(struct fusion_rvec *v, const struct fusion_report *r)
     v->v[v->n++] = r;
 }
 
+void fusion_rvec_remove_at(struct fusion_rvec *v, size_t i)
+{
+    memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(*v->v));
+    v->n--;
+}
+
 void fusion_rvec_release(struct fusion_rvec *v)
 {
     free(v->v);

@@ -149,6 +149,8 @@ struct fusion_rvec {
     size_t n, alloc;
 };
 void fusion_rvec_push(struct fusion_rvec *v, const struct fusion_report *r);
+/* Removes the i-th report (i < v->n), keeping the order of the others. */
+void fusion_rvec_remove_at(struct fusion_rvec *v, size_t i);
 /* Frees the array (not the reports) and empties the vector. */
 void fusion_rvec_release(struct fusion_rvec *v);
 

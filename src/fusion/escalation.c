@@ -287,8 +287,7 @@ static void series_remove(struct series *s, const struct fusion_report *r)
     struct fusion_rvec *v = &s->reps[d - s->base];
     for (size_t i = 0; i < v->n; i++)
         if (v->v[i] == r) {
-            memmove(&v->v[i], &v->v[i + 1], (v->n - i - 1) * sizeof(*v->v));
-            v->n--;
+            fusion_rvec_remove_at(v, i);
             s->count[d - s->base]--;
             return;
         }
