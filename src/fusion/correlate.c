@@ -11,6 +11,24 @@
 #include "base/err.h"
 #include "base/xalloc.h"
 
+/* Under AddressSanitizer a recycled record is poisoned until reused, so that a pointer kept to
+ * a withdrawn report is caught as a use after free. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CORR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORR_ASAN 1
+#endif
+#endif
+#ifdef CORR_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define EARTH_R_M 6371008.8
 #define M_PER_DEG (EARTH_R_M * M_PI / 180.0)
 #define MIN_COSLAT 0.05 /* beyond ~87 degrees the grid is searched as if at 87 degrees */
@@ -25,16 +43,28 @@ struct fusion_incident {
 
 /* A stored report: the copy, its incident, the incident it started (which lives on in its
  * record when a merge empties it), then the caller's extra space, then the copies of its
- * strings. Records are never freed one by one, so they are carved out of slabs: packed, and
- * apart from the short-lived allocations of each add. */
+ * strings. Records are carved out of slabs (packed, and apart from the short-lived allocations
+ * of each add); a withdrawn record, once recycled, waits on the spare list of its size for the
+ * next add of that size. Records larger than SPARE_MAX are allocated and freed one by one. */
 struct crec {
-    struct fusion_report r; /* first: a report pointer is a crec pointer */
-    struct fusion_incident *inc;
+    struct fusion_report r;      /* first: a report pointer is a crec pointer */
+    struct fusion_incident *inc; /* NULL once withdrawn */
     struct fusion_incident own;
+    size_t pos;  /* index in the arrival order (recs) */
+    size_t size; /* bytes of the record, strings included (a multiple of ALIGN) */
     alignas(max_align_t) unsigned char extra[];
 };
 
 #define SLAB_BYTES (256 * 1024)
+#define ALIGN alignof(max_align_t)
+#define SPARE_MAX 4096 /* records up to this size are recycled, larger ones freed */
+#define SPARE_CLASSES (SPARE_MAX / ALIGN + 1)
+
+/* The recycled records of one size. */
+struct spares {
+    struct crec **v;
+    size_t n, alloc;
+};
 
 struct slab {
     struct slab *next;
@@ -74,8 +104,10 @@ struct fusion_correlator {
     struct seqmap seqs;
     struct map cells, zones;
     struct slab *slabs; /* the newest first */
-    struct crec **recs;
-    size_t nrecs, arecs;
+    struct spares spare[SPARE_CLASSES];
+    size_t big_bytes;   /* records larger than SPARE_MAX, allocated one by one */
+    struct crec **recs; /* arrival order; NULL where a record was recycled */
+    size_t nrecs, arecs, holes, live;
     struct fusion_incident **incs;
     size_t nincs, aincs;
 };
@@ -231,7 +263,7 @@ static void seq_del(struct seqmap *m, const struct crec *cr)
 /* n rounded up to the alignment of anything. */
 static size_t aligned(size_t n)
 {
-    return (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    return (n + ALIGN - 1) & ~(ALIGN - 1);
 }
 
 /* n zeroed bytes, aligned for anything, that live as long as the correlator. */
@@ -250,6 +282,44 @@ static void *slab_alloc(struct fusion_correlator *c, size_t n)
     void *p = sl->mem + sl->used;
     sl->used += n;
     return memset(p, 0, n);
+}
+
+/* A zeroed record of n bytes: a spare one of that size, or new. */
+static struct crec *rec_alloc(struct fusion_correlator *c, size_t n)
+{
+    n = aligned(n);
+    struct crec *cr;
+    struct spares *sp = n <= SPARE_MAX ? &c->spare[n / ALIGN] : NULL;
+    if (sp && sp->n) {
+        cr = sp->v[--sp->n];
+        UNPOISON(cr, n);
+        memset(cr, 0, n);
+    } else if (sp) {
+        cr = slab_alloc(c, n);
+    } else {
+        cr = xcalloc(1, n);
+        c->big_bytes += n;
+    }
+    cr->size = n;
+    return cr;
+}
+
+/* Puts a record no one refers to any more on the spare list of its size (or frees it). */
+static void rec_recycle(struct fusion_correlator *c, struct crec *cr)
+{
+    size_t n = cr->size;
+    if (n > SPARE_MAX) {
+        c->big_bytes -= n;
+        free(cr);
+        return;
+    }
+    struct spares *sp = &c->spare[n / ALIGN];
+    if (sp->n == sp->alloc) {
+        sp->alloc = sp->alloc ? sp->alloc * 2 : 16;
+        sp->v = xrealloc(sp->v, sp->alloc * sizeof(*sp->v));
+    }
+    sp->v[sp->n++] = cr;
+    POISON(cr, n);
 }
 
 /* Copies s (may be NULL) to *at, which moves past it. */
@@ -572,7 +642,15 @@ void fusion_corr_free(struct fusion_correlator *c)
         if (c->incs[i]->m != &c->incs[i]->one)
             free(c->incs[i]->m);
     free(c->incs);
+    for (size_t i = 0; i < c->nrecs; i++)
+        if (c->recs[i] && c->recs[i]->size > SPARE_MAX)
+            free(c->recs[i]);
     free(c->recs);
+    for (size_t k = 0; k < SPARE_CLASSES; k++) {
+        for (size_t i = 0; i < c->spare[k].n; i++)
+            UNPOISON(c->spare[k].v[i], k * ALIGN);
+        free(c->spare[k].v);
+    }
     for (struct slab *sl = c->slabs, *next; sl; sl = next) {
         next = sl->next;
         free(sl);
@@ -591,14 +669,21 @@ const struct fusion_report *fusion_corr_get(const struct fusion_correlator *c, i
     return cr ? &cr->r : NULL;
 }
 
-const struct fusion_report *fusion_corr_at(const struct fusion_correlator *c, size_t i)
+const struct fusion_report *fusion_corr_next(const struct fusion_correlator *c, size_t *i)
 {
-    return &c->recs[i]->r;
+    for (; *i < c->nrecs; (*i)++) {
+        const struct crec *cr = c->recs[*i];
+        if (cr && cr->inc) {
+            (*i)++;
+            return &cr->r;
+        }
+    }
+    return NULL;
 }
 
 size_t fusion_corr_count(const struct fusion_correlator *c)
 {
-    return c->nrecs;
+    return c->live;
 }
 
 static size_t map_memory(const struct map *m)
@@ -615,7 +700,10 @@ static size_t map_memory(const struct map *m)
 size_t fusion_corr_memory(const struct fusion_correlator *c)
 {
     size_t b = sizeof(*c) + c->seqs.size * sizeof(*c->seqs.v) + c->arecs * sizeof(*c->recs) +
-               c->aincs * sizeof(*c->incs) + map_memory(&c->cells) + map_memory(&c->zones);
+               c->aincs * sizeof(*c->incs) + map_memory(&c->cells) + map_memory(&c->zones) +
+               c->big_bytes;
+    for (size_t k = 0; k < SPARE_CLASSES; k++)
+        b += c->spare[k].alloc * sizeof(*c->spare[k].v);
     for (const struct slab *sl = c->slabs; sl; sl = sl->next)
         b += sizeof(*sl) + sl->size;
     for (size_t i = 0; i < c->nincs; i++)
@@ -700,8 +788,8 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     if (fusion_corr_get(c, r->seq))
         return VIGIL_EEXIST;
     size_t head = aligned(sizeof(struct crec) + extra);
-    struct crec *cr = slab_alloc(c, head + str_size(r->id) + str_size(r->source_ref) +
-                                        str_size(r->zone) + str_size(r->side));
+    struct crec *cr = rec_alloc(c, head + str_size(r->id) + str_size(r->source_ref) +
+                                       str_size(r->zone) + str_size(r->side));
     char *at = (char *)cr + head;
     cr->r = *r;
     cr->r.id = copy_str(&at, r->id);
@@ -719,7 +807,9 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
         c->arecs = c->arecs ? c->arecs * 2 : 256;
         c->recs = xrealloc(c->recs, c->arecs * sizeof(*c->recs));
     }
+    cr->pos = c->nrecs;
     c->recs[c->nrecs++] = cr;
+    c->live++;
     seq_put(&c->seqs, cr);
     if (fusion_report_located(me)) {
         double size = cell_deg(c);
@@ -796,8 +886,30 @@ int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct 
         bucket_remove(zone_bucket(c, me->zone, true), me);
     inc_split(c, cr->inc, me);
     cr->inc = NULL; /* the mark of a withdrawn record */
+    c->live--;
     *out = me;
     return 0;
+}
+
+void fusion_corr_recycle(struct fusion_correlator *c, const struct fusion_report *withdrawn)
+{
+    struct crec *cr = (struct crec *)(uintptr_t)withdrawn;
+    if (cr->inc)
+        return; /* not withdrawn */
+    c->recs[cr->pos] = NULL;
+    rec_recycle(c, cr);
+    /* Close the holes of the arrival order once they are half of it. */
+    if (++c->holes * 2 > c->nrecs) {
+        size_t j = 0;
+        for (size_t i = 0; i < c->nrecs; i++)
+            if (c->recs[i]) {
+                c->recs[j] = c->recs[i];
+                c->recs[j]->pos = j;
+                j++;
+            }
+        c->nrecs = j;
+        c->holes = 0;
+    }
 }
 
 bool fusion_corr_withdrawn(const struct fusion_report *stored)

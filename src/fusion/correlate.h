@@ -109,13 +109,18 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
 /* Withdraws the stored report with this seq (its report was corrected or deleted): it leaves
  * the seq index and the grid and zone indexes, and its incident is split into the components
  * of what is left, so that incidents are as if it had never been added. The record itself
- * stays (its memory lives as long as the correlator; *out receives it) but is marked
- * (fusion_corr_withdrawn), and its seq may be added again. Returns 0 or VIGIL_ENOENT. */
+ * stays valid, marked (fusion_corr_withdrawn), until the caller recycles it; *out receives
+ * it. Its seq may be added again. Returns 0 or VIGIL_ENOENT. */
 int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq,
                          const struct fusion_report **out);
 
-/* True when a stored report was withdrawn (fusion_corr_at still lists it). */
+/* True when a stored report was withdrawn (and not yet recycled). */
 bool fusion_corr_withdrawn(const struct fusion_report *stored);
+
+/* Gives the memory of a withdrawn report back to the correlator, for a later add to reuse: the
+ * caller must hold no pointer to it or to its extra space any more, and recycles it once (as
+ * with free). A report that is not withdrawn is left alone. */
+void fusion_corr_recycle(struct fusion_correlator *c, const struct fusion_report *withdrawn);
 
 /* The caller's extra space of a report stored by fusion_corr_add (zeroed at add time). */
 void *fusion_corr_extra(const struct fusion_report *stored);
@@ -123,13 +128,16 @@ void *fusion_corr_extra(const struct fusion_report *stored);
 /* The stored report with this seq, or NULL. */
 const struct fusion_report *fusion_corr_get(const struct fusion_correlator *c, int64_t seq);
 
-/* The i-th stored report in arrival order (i < fusion_corr_count), withdrawn ones included. */
-const struct fusion_report *fusion_corr_at(const struct fusion_correlator *c, size_t i);
+/* The stored reports in arrival order, withdrawn ones skipped: start with *i = 0; each call
+ * returns the next one and moves *i past it, NULL after the last. Adding, withdrawing or
+ * recycling during the walk is not allowed. */
+const struct fusion_report *fusion_corr_next(const struct fusion_correlator *c, size_t *i);
 
-/* Number of reports stored, withdrawn ones included. */
+/* Number of reports stored (withdrawn ones not counted). */
 size_t fusion_corr_count(const struct fusion_correlator *c);
 
-/* Bytes the correlator's structures occupy (the allocator's own overhead not counted). */
+/* Bytes the correlator's structures occupy, recycled records waiting for reuse included (the
+ * allocator's own overhead not counted). */
 size_t fusion_corr_memory(const struct fusion_correlator *c);
 
 /* The incident a stored report belongs to now (incidents merge as reports arrive). */

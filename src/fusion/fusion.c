@@ -374,8 +374,9 @@ void fusion_free(struct fusion *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < fusion_corr_count(f->corr); i++) {
-        struct recx *x = X(fusion_corr_at(f->corr, i));
+    size_t it = 0;
+    for (const struct fusion_report *r; (r = fusion_corr_next(f->corr, &it));) {
+        struct recx *x = X(r);
         free(x->fires);
         free(x->in);
     }
@@ -441,7 +442,7 @@ int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
     }
     free(x->in);
     free(x->fires);
-    memset(x, 0, sizeof(*x));
+    fusion_corr_recycle(f->corr, me);
     return 0;
 }
 
@@ -453,10 +454,8 @@ void fusion_reload(struct fusion *f, struct fusion_rules *rules)
     if (memcmp(&old->esc, &rules->esc, sizeof(rules->esc)) != 0) {
         fusion_esc_free(f->esc);
         f->esc = fusion_esc_new(&rules->esc);
-        for (size_t i = 0; i < fusion_corr_count(f->corr); i++) {
-            const struct fusion_report *r = fusion_corr_at(f->corr, i);
-            if (fusion_corr_withdrawn(r))
-                continue;
+        size_t it = 0;
+        for (const struct fusion_report *r; (r = fusion_corr_next(f->corr, &it));) {
             struct fusion_esc_alarm *al = NULL;
             size_t nal = 0;
             fusion_esc_add(f->esc, r, &al, &nal);
@@ -531,8 +530,9 @@ size_t fusion_memory(const struct fusion *f)
             b += strlen(f->keys[i].key) + 1;
     for (size_t i = 0; i < f->nalerts; i++)
         b += fusion_alert_memory(f->alerts[i]);
-    for (size_t i = 0; i < fusion_corr_count(f->corr); i++) {
-        const struct recx *x = X(fusion_corr_at(f->corr, i));
+    size_t it = 0;
+    for (const struct fusion_report *r; (r = fusion_corr_next(f->corr, &it));) {
+        const struct recx *x = X(r);
         b += x->nfires * sizeof(*x->fires) + x->nin * sizeof(*x->in);
     }
     return b;

@@ -79,8 +79,9 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
  * every alert that held it loses it, with an UPDATED event appended to ev when the alert
  * changed (its views are computed from what is left, so an alert may cease to exist for
  * everyone). A corrected report is then added again, under the same seq if the caller
- * likes. Alerts stay grouped as they were (their ids do not change). Returns 0, or
- * VIGIL_ENOENT when no report with that seq is held. */
+ * likes. Alerts stay grouped as they were (their ids do not change). The report's memory goes
+ * back to the engine for later reports. Returns 0, or VIGIL_ENOENT when no report with that
+ * seq is held. */
 int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev);
 
 /* Atomically replaces the rules (the engine takes a reference). Reports added from now on,

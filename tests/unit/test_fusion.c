@@ -204,7 +204,7 @@ static void test_correlation_withdraw(void **state)
     assert_int_equal(fusion_corr_withdraw(c, a.seq, &gone), 0);
     assert_int_equal(inc_of(c, b.seq), b.seq);
     assert_int_equal(inc_of(c, far.seq), b.seq);
-    assert_int_equal(fusion_corr_count(c), 5); /* records stay, withdrawn ones included */
+    assert_int_equal(fusion_corr_count(c), 3); /* withdrawn ones are not counted */
     fusion_rvec_release(&near);
     fusion_corr_free(c);
 
@@ -902,6 +902,80 @@ static void test_withdraw_as_if_never_added(void **state)
     fusion_free(f);
 }
 
+/* Corrections over and over (each report withdrawn and added again, moved back and forth):
+ * the records of withdrawn reports are reused, so the engine's memory stops growing once every
+ * size has a spare; and what it shows is what an engine fed the last versions shows. */
+static void test_corrections_reuse_memory(void **state)
+{
+    (void)state;
+    struct fusion_report r[64];
+    size_t n = scenario(r);
+    char ids[64][48];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "report--%zu", i);
+        r[i].id = ids[i];
+    }
+    struct fusion *f = engine();
+    add_all(f, r, n);
+    struct fusion_events ev = {0};
+    size_t settled = 0;
+    for (int round = 1; round <= 50; round++) {
+        for (size_t i = 0; i < n; i++) {
+            ev.n = 0;
+            assert_int_equal(fusion_withdraw(f, r[i].seq, &ev), 0);
+            r[i].lat += (round % 2 ? 20 : -20) * KM_LAT;
+            add(f, &r[i], &ev);
+        }
+        assert_int_equal(fusion_corr_count(fusion_correlator(f)), n);
+        if (round == 2)
+            settled = fusion_memory(f);
+    }
+    assert_int_equal(fusion_memory(f), settled);
+    size_t it = 0, listed = 0;
+    for (const struct fusion_report *x; (x = fusion_corr_next(fusion_correlator(f), &it));)
+        listed++;
+    assert_int_equal(listed, n);
+
+    struct fusion *g = engine();
+    add_all(g, r, n);
+    char *got = view_sigs(f), *want = view_sigs(g);
+    if (strcmp(want, got))
+        fail_msg("after corrections:\n%s\nnever corrected:\n%s", got, want);
+    free(got);
+    free(want);
+    fusion_events_release(&ev);
+    fusion_free(g);
+    fusion_free(f);
+
+    /* a record too large to keep a spare of is freed (and the arrival order stays right) */
+    struct fusion_corr_params p;
+    fusion_corr_params_default(&p);
+    struct fusion_correlator *c = fusion_corr_new(&p);
+    char big[6000];
+    memset(big, 'z', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    struct fusion_report small = mk(1, "ASSAULT", "", false, 0, 0);
+    struct fusion_report large = mk(1, "ASSAULT", "", false, 50, 0);
+    large.source_ref = big;
+    const struct fusion_report *kept, *out, *gone;
+    assert_int_equal(fusion_corr_add(c, &small, 0, &kept), 0);
+    assert_int_equal(fusion_corr_add(c, &large, 0, &out), 0);
+    size_t m0 = fusion_corr_memory(c);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(fusion_corr_withdraw(c, large.seq, &gone), 0);
+        fusion_corr_recycle(c, kept); /* not withdrawn: left alone */
+        fusion_corr_recycle(c, gone);
+        assert_int_equal(fusion_corr_add(c, &large, 0, &out), 0);
+        assert_string_equal(out->source_ref, big);
+    }
+    assert_int_equal(fusion_corr_memory(c), m0);
+    it = 0;
+    assert_int_equal(fusion_corr_next(c, &it)->seq, small.seq);
+    assert_int_equal(fusion_corr_next(c, &it)->seq, large.seq);
+    assert_null(fusion_corr_next(c, &it));
+    fusion_corr_free(c);
+}
+
 static void test_one_alert_per_situation(void **state)
 {
     (void)state;
@@ -1378,6 +1452,7 @@ int main(void)
         cmocka_unit_test(test_rule_exchange_of_fire),
         cmocka_unit_test(test_out_of_order_same_alerts),
         cmocka_unit_test(test_withdraw_as_if_never_added),
+        cmocka_unit_test(test_corrections_reuse_memory),
         cmocka_unit_test(test_one_alert_per_situation),
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_leak_corroboration),
