@@ -190,6 +190,26 @@ static void map_put_raw(struct map *m, struct mentry ent)
     m->n++;
 }
 
+/* True when the entry at j, whose home slot is home, may stay where it is when slot i (before
+ * j in its probe chain) is emptied: linear probing's backward shift. */
+static bool probe_stays(size_t home, size_t i, size_t j)
+{
+    return i < j ? home > i && home <= j : home > i || home <= j;
+}
+
+/* Removes entry e, mending the probe chains after it. */
+static void map_del(struct map *m, struct mentry *e)
+{
+    size_t mask = m->size - 1, i = (size_t)(e - m->e);
+    for (size_t j = (i + 1) & mask; m->e[j].val; j = (j + 1) & mask)
+        if (!probe_stays(m->e[j].h & mask, i, j)) {
+            m->e[i] = m->e[j];
+            i = j;
+        }
+    memset(&m->e[i], 0, sizeof(m->e[i]));
+    m->n--;
+}
+
 /* Inserts a new entry (the key must be absent). */
 static void map_put(struct map *m, uint64_t h, int64_t a, int64_t b, const char *s, void *val)
 {
@@ -247,15 +267,11 @@ static void seq_del(struct seqmap *m, const struct crec *cr)
     size_t mask = m->size - 1, i = mix64((uint64_t)cr->r.seq) & mask;
     while (m->v[i] != cr)
         i = (i + 1) & mask;
-    for (size_t j = (i + 1) & mask; m->v[j]; j = (j + 1) & mask) {
-        size_t home = mix64((uint64_t)m->v[j]->r.seq) & mask;
-        /* the entry at j may move to the hole at i unless its home lies in (i, j] */
-        bool stays = i < j ? home > i && home <= j : home > i || home <= j;
-        if (!stays) {
+    for (size_t j = (i + 1) & mask; m->v[j]; j = (j + 1) & mask)
+        if (!probe_stays(mix64((uint64_t)m->v[j]->r.seq) & mask, i, j)) {
             m->v[i] = m->v[j];
             i = j;
         }
-    }
     m->v[i] = NULL;
     m->n--;
 }
@@ -498,8 +514,11 @@ static void bucket_insert(struct bucket *bk, const struct fusion_report *r)
         bk->max_dur = r->end - r->start;
 }
 
-static void bucket_remove(struct bucket *bk, const struct fusion_report *r)
+/* Takes r out of the bucket of map entry e, and drops the bucket once empty: the indexes keep
+ * the cells and zones that hold reports, not every place ever reported. */
+static void bucket_remove(struct map *m, struct mentry *e, const struct fusion_report *r)
 {
+    struct bucket *bk = e->val;
     size_t i = bucket_lower(bk, r->start);
     while (i < bk->n && bk->v[i] != r)
         i++;
@@ -507,6 +526,12 @@ static void bucket_remove(struct bucket *bk, const struct fusion_report *r)
         return;
     memmove(&bk->v[i], &bk->v[i + 1], (bk->n - i - 1) * sizeof(*bk->v));
     bk->n--; /* max_dur stays: still a bound */
+    if (bk->n)
+        return;
+    map_del(m, e);
+    free(bk->v);
+    free(bk->name);
+    free(bk);
 }
 
 static double cell_deg(const struct fusion_correlator *c)
@@ -880,10 +905,11 @@ int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct 
     const struct fusion_report *me = &cr->r;
     if (fusion_report_located(me)) {
         double size = cell_deg(c);
-        bucket_remove(cell_bucket(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
+        int64_t cx = cell_of(me->lon, size), cy = cell_of(me->lat, size);
+        bucket_remove(&c->cells, map_find(&c->cells, hash_ab(cx, cy), cx, cy, NULL), me);
     }
     if (me->zone)
-        bucket_remove(zone_bucket(c, me->zone, true), me);
+        bucket_remove(&c->zones, map_find(&c->zones, hash_str(me->zone), 0, 0, me->zone), me);
     inc_split(c, cr->inc, me);
     cr->inc = NULL; /* the mark of a withdrawn record */
     c->live--;

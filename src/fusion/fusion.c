@@ -15,7 +15,7 @@
 /* The engine's bookkeeping behind each stored report. */
 struct fire {
     uint32_t gen, rule;
-    struct fusion_alert *alert;
+    int64_t alert; /* its id: the alert may have been retired since */
 };
 
 struct recx {
@@ -43,8 +43,9 @@ struct fusion {
     uint32_t gen;
     struct fusion_correlator *corr;
     struct fusion_esc *esc;
-    struct fusion_alert **alerts;
+    struct fusion_alert **alerts; /* ascending id; retired ones taken out */
     size_t nalerts, aalerts;
+    int64_t last_id;
     struct kentry *keys;
     size_t nkeys, skeys;
     uint64_t addno;
@@ -102,6 +103,29 @@ static struct fusion_alert *key_get(const struct fusion *f, const char *key)
     return e->key ? e->alert : NULL;
 }
 
+/* Removes key's entry if it names alert a: linear probing's backward shift. */
+static void key_del(struct fusion *f, const char *key, const struct fusion_alert *a)
+{
+    if (!f->skeys)
+        return;
+    size_t mask = f->skeys - 1;
+    struct kentry *e = key_slot(f, key, hash_key(key));
+    if (!e->key || e->alert != a)
+        return;
+    free(e->key);
+    size_t i = (size_t)(e - f->keys);
+    for (size_t j = (i + 1) & mask; f->keys[j].key; j = (j + 1) & mask) {
+        size_t home = f->keys[j].h & mask;
+        bool stays = i < j ? home > i && home <= j : home > i || home <= j;
+        if (!stays) {
+            f->keys[i] = f->keys[j];
+            i = j;
+        }
+    }
+    memset(&f->keys[i], 0, sizeof(f->keys[i]));
+    f->nkeys--;
+}
+
 static void key_put(struct fusion *f, const char *key, struct fusion_alert *a)
 {
     if ((f->nkeys + 1) * 2 > f->skeys) {
@@ -141,6 +165,26 @@ static void rule_key(const struct fusion_rule *rule, const struct fusion_report 
 
 /* ---- alerts ----------------------------------------------------------------------------- */
 
+/* The index of the first alert whose id is id or more. */
+static size_t alert_rank(const struct fusion *f, int64_t id)
+{
+    size_t lo = 0, hi = f->nalerts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->alerts[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static struct fusion_alert *alert_by_id(const struct fusion *f, int64_t id)
+{
+    size_t i = alert_rank(f, id);
+    return i < f->nalerts && f->alerts[i]->id == id ? f->alerts[i] : NULL;
+}
+
 static struct fusion_alert *alert_push(struct fusion *f, struct fusion_alert *a)
 {
     if (f->nalerts == f->aalerts) {
@@ -173,8 +217,9 @@ static void add_evidence(struct fusion *f, struct fusion_alert *a, const struct 
     if (a->kind == FUSION_ALERT_RULE &&
         (a->evidence.n >= f->cfg.max_evidence || (trigger && a->triggers.n >= f->cfg.max_triggers)))
         return;
+    size_t held = a->evidence.n;
     bool added = trigger ? fusion_alert_add_trigger(a, r) : fusion_alert_add_evidence(a, r);
-    if (!added)
+    if (!added || a->evidence.n == held) /* nothing new, or evidence become a trigger */
         return;
     struct recx *x = X(r);
     x->in = xrealloc(x->in, (x->nin + 1) * sizeof(*x->in));
@@ -210,9 +255,10 @@ static struct fusion_alert *target(struct fusion *f, size_t ri, const struct fus
 {
     const struct fusion_rule *rule = &f->rules->rule[ri];
     struct fire *fr = fire_of(f, trig, ri);
-    if (fr && fusion_alert_open(fr->alert))
-        return fr->alert;
-    struct fusion_alert *a = holder(f, trig, rule, NULL);
+    struct fusion_alert *a = fr ? alert_by_id(f, fr->alert) : NULL;
+    if (a && fusion_alert_open(a))
+        return a;
+    a = holder(f, trig, rule, NULL);
     for (size_t i = 0; i < sup->n; i++)
         a = holder(f, sup->v[i], rule, a);
     for (size_t i = 0; i < ninc; i++)
@@ -224,7 +270,7 @@ static struct fusion_alert *target(struct fusion *f, size_t ri, const struct fus
     a = key_get(f, key);
     if (a && fusion_alert_open(a) && a->rules == f->rules)
         return a;
-    a = fusion_alert_new_rule((int64_t)f->nalerts + 1, key, f->rules, rule, &f->cfg.corr, now(f));
+    a = fusion_alert_new_rule(++f->last_id, key, f->rules, rule, &f->cfg.corr, now(f));
     alert_push(f, a);
     key_put(f, key, a);
     touch(f, a, true);
@@ -258,7 +304,7 @@ static void evaluate(struct fusion *f, size_t ri, const struct fusion_report *tr
             fr->gen = f->gen;
             fr->rule = (uint32_t)ri;
         }
-        fr->alert = a;
+        fr->alert = a->id;
         touch(f, a, false);
     }
     fusion_rvec_release(&pool);
@@ -330,7 +376,7 @@ static void run_escalation(struct fusion *f, const struct fusion_report *me)
         if (!a || !fusion_alert_open(a) || !a->ndays ||
             a->days[a->ndays - 1] < al[i].day - p->window_days) {
             snprintf(key, sizeof(key), "%s/d:%lld", base, (long long)al[i].day);
-            a = fusion_alert_new_escalation((int64_t)f->nalerts + 1, key, p, al[i].zone, now(f));
+            a = fusion_alert_new_escalation(++f->last_id, key, p, al[i].zone, now(f));
             alert_push(f, a);
             key_put(f, base, a);
             touch(f, a, true);
@@ -426,6 +472,39 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
     return 0;
 }
 
+/* True when what was withdrawn from alert a leaves nothing that could make it exist: a rule
+ * alert without triggers, an escalation alert without counted reports. */
+static bool spent(const struct fusion_alert *a)
+{
+    return a->kind == FUSION_ALERT_RULE ? a->triggers.n == 0 : a->evidence.n == 0;
+}
+
+/* Frees a spent alert: its evidence forgets it, its situation key too, and its id is not given
+ * again (fusion_alert_get answers NULL), as for an alert never raised. */
+static void retire(struct fusion *f, struct fusion_alert *a)
+{
+    for (size_t i = 0; i < a->evidence.n; i++) {
+        struct recx *x = X(a->evidence.v[i]);
+        for (size_t k = 0; k < x->nin; k++)
+            if (x->in[k] == a) {
+                x->in[k] = x->in[--x->nin];
+                break;
+            }
+    }
+    const char *day = strrchr(a->key, '/');
+    if (a->kind == FUSION_ALERT_RULE || !day) {
+        key_del(f, a->key, a);
+    } else { /* filed under its zone's key, without the "/d:DAY" */
+        char base[KEY_SZ];
+        snprintf(base, sizeof(base), "%.*s", (int)(day - a->key), a->key);
+        key_del(f, base, a);
+    }
+    size_t i = alert_rank(f, a->id);
+    memmove(&f->alerts[i], &f->alerts[i + 1], (f->nalerts - i - 1) * sizeof(*f->alerts));
+    f->nalerts--;
+    fusion_alert_free(a);
+}
+
 int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
 {
     const struct fusion_report *me;
@@ -437,7 +516,11 @@ int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
     vtime_t t = now(f);
     for (size_t i = 0; i < x->nin; i++) {
         struct fusion_alert *a = x->in[i];
-        if (fusion_alert_remove(a, me) && fusion_alert_refresh(a, t))
+        if (!fusion_alert_remove(a, me))
+            continue;
+        if (spent(a))
+            retire(f, a);
+        else if (fusion_alert_refresh(a, t))
             event_push(ev, FUSION_EV_UPDATED, a);
     }
     free(x->in);
@@ -503,7 +586,12 @@ const struct fusion_alert *fusion_alert_at(const struct fusion *f, size_t i)
 
 const struct fusion_alert *fusion_alert_get(const struct fusion *f, int64_t id)
 {
-    return id >= 1 && (uint64_t)id <= f->nalerts ? f->alerts[id - 1] : NULL;
+    return alert_by_id(f, id);
+}
+
+size_t fusion_alert_rank(const struct fusion *f, int64_t id)
+{
+    return alert_rank(f, id);
 }
 
 int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_status to,

@@ -79,9 +79,13 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
  * every alert that held it loses it, with an UPDATED event appended to ev when the alert
  * changed (its views are computed from what is left, so an alert may cease to exist for
  * everyone). A corrected report is then added again, under the same seq if the caller
- * likes. Alerts stay grouped as they were (their ids do not change). The report's memory goes
- * back to the engine for later reports. Returns 0, or VIGIL_ENOENT when no report with that
- * seq is held. */
+ * likes. Alerts stay grouped as they were (their ids do not change). An alert left with
+ * nothing that could make it exist (a rule alert without triggers, an escalation alert
+ * without counted reports) is retired: freed, its id answering NULL from now on, with no
+ * event (no reader could see it any more); a later firing of its situation raises a new
+ * alert (which takes the stored lifecycle of its situation, as after a restart). The report's
+ * memory goes back to the engine for later reports. Returns 0, or VIGIL_ENOENT when no report with
+ * that seq is held. */
 int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev);
 
 /* Atomically replaces the rules (the engine takes a reference). Reports added from now on,
@@ -101,10 +105,14 @@ struct fusion_rules *fusion_rules(const struct fusion *f);
 int fusion_replay(const struct fusion *live, const struct fusion_report *reps, size_t n,
                   struct fusion **out, size_t *skipped);
 
-/* Alerts, in creation order: count, the i-th, or the one with id (NULL if none). */
+/* Alerts, in creation order (ascending id; ids start at 1 and are never given twice, a
+ * retired alert's included, see fusion_withdraw): how many there are, the i-th (NULL when
+ * i >= count), the one with id (NULL if none), and the rank of id: the number of alerts whose
+ * id is below it (where the alert with that id is, or would be). */
 size_t fusion_alert_count(const struct fusion *f);
 const struct fusion_alert *fusion_alert_at(const struct fusion *f, size_t i);
 const struct fusion_alert *fusion_alert_get(const struct fusion *f, int64_t id);
+size_t fusion_alert_rank(const struct fusion *f, int64_t id);
 
 /* Lifecycle transition of alert id (alerts.h). VIGIL_ENOENT for no such alert, else as
  * fusion_alert_transition. */

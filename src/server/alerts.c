@@ -111,9 +111,9 @@ json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reade
     int min_sev = f->severity ? severity_rank(f->severity) : -1;
     *next = 0;
     pthread_mutex_lock(&svc->mu);
-    size_t i = fusion_alert_count(svc->f); /* alert ids are 1..count, in creation order */
-    if (before > 0 && (uint64_t)before <= i)
-        i = (size_t)before - 1;
+    size_t i = fusion_alert_count(svc->f); /* ascending id */
+    if (before > 0)
+        i = fusion_alert_rank(svc->f, before);
     while (i-- > 0) {
         const struct fusion_alert *a = fusion_alert_at(svc->f, i);
         json_t *o = listed(a, reader, f, min_sev);
@@ -193,7 +193,8 @@ json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reade
     int64_t last = 0;
     *next = 0;
     pthread_mutex_lock(&svc->mu);
-    for (size_t i = after > 0 ? (size_t)after : 0; i < fusion_alert_count(svc->f); i++) {
+    for (size_t i = after > 0 ? fusion_alert_rank(svc->f, after + 1) : 0;
+         i < fusion_alert_count(svc->f); i++) {
         const struct fusion_alert *a = fusion_alert_at(svc->f, i);
         if (nids && !stix_id_in(a, ids, nids))
             continue;

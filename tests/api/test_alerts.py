@@ -223,6 +223,33 @@ def test_corrected_and_deleted_reports_leave_the_alerts(world):
     assert alerts(vigil, cc) == []
 
 
+def test_an_alert_whose_trigger_is_withdrawn_comes_back_with_its_lifecycle(world):
+    """A correction that takes away what fired an alert retires it (404, as if it never was);
+    corrected back, the situation fires again: a new alert id, the situation's STIX id and the
+    status the analysts gave it."""
+    vigil, t = world
+    cc = vigil.admin_token
+    warning = dict(WARNING, marking="green", source_ref="acled:CORR-2")
+    post(vigil, t["Egypt"], warning)
+    post(vigil, t["Qatar"], dict(MOVEMENT, marking="green"))
+    first = wait_alerts(vigil, cc)[0]
+    assert vigil.request("POST", f"/api/v1/alerts/{first['id']}/status",
+                         json={"status": "acknowledged"}).status_code == 200
+    coll = vigil.collection("alerts")
+    stix = vigil.get(f"/taxii2/api/collections/{coll}/objects/").json()["objects"]
+    post(vigil, t["Egypt"], dict(warning, location={"lat": 30.2, "lon": 34.4,
+                                                    "precision_m": 500}))
+    assert wait_for(lambda: alerts(vigil, cc) == []), alerts(vigil, cc)
+    assert vigil.get(f"/api/v1/alerts/{first['id']}").status_code == 404
+    post(vigil, t["Egypt"], warning)
+    assert wait_for(lambda: len(alerts(vigil, cc)) == 1)
+    again = alerts(vigil, cc)[0]
+    assert again["id"] != first["id"] and again["status"] == "acknowledged"
+    assert vigil.get(f"/api/v1/alerts/{first['id']}").status_code == 404
+    assert [o["id"] for o in vigil.get(f"/taxii2/api/collections/{coll}/objects/"
+                                       ).json()["objects"]] == [o["id"] for o in stix]
+
+
 def test_bad_rules_are_refused_and_the_old_rules_stay(world):
     vigil, t = world
     rules = vigil.data / "rules.conf"

@@ -902,9 +902,10 @@ static void test_withdraw_as_if_never_added(void **state)
     fusion_free(f);
 }
 
-/* Corrections over and over (each report withdrawn and added again, moved back and forth):
- * the records of withdrawn reports are reused, so the engine's memory stops growing once every
- * size has a spare; and what it shows is what an engine fed the last versions shows. */
+/* Corrections over and over (each report withdrawn and added again, 20 km further north each
+ * time): the records of withdrawn reports are reused, the grid drops the cells left empty and
+ * the alerts left without triggers are retired, so the engine's memory stops growing once
+ * every size has a spare; and what it shows is what an engine fed the last versions shows. */
 static void test_corrections_reuse_memory(void **state)
 {
     (void)state;
@@ -923,7 +924,7 @@ static void test_corrections_reuse_memory(void **state)
         for (size_t i = 0; i < n; i++) {
             ev.n = 0;
             assert_int_equal(fusion_withdraw(f, r[i].seq, &ev), 0);
-            r[i].lat += (round % 2 ? 20 : -20) * KM_LAT;
+            r[i].lat += 20 * KM_LAT;
             add(f, &r[i], &ev);
         }
         assert_int_equal(fusion_corr_count(fusion_correlator(f)), n);
@@ -974,6 +975,60 @@ static void test_corrections_reuse_memory(void **state)
     assert_int_equal(fusion_corr_next(c, &it)->seq, large.seq);
     assert_null(fusion_corr_next(c, &it));
     fusion_corr_free(c);
+}
+
+/* An alert left without triggers is retired: its id answers NULL from then on, the others keep
+ * theirs (ascending, ranked), and the situation firing again raises it anew under a new id. */
+static void test_spent_alert_retired(void **state)
+{
+    (void)state;
+    struct fusion_report r[64];
+    size_t n = scenario(r);
+    struct fusion *f = engine();
+    add_all(f, r, n);
+    char *before = view_sigs(f);
+    const struct fusion_alert *a = first_of(f, "exchange-of-fire");
+    assert_non_null(a);
+    int64_t id = a->id, last = fusion_alert_at(f, fusion_alert_count(f) - 1)->id;
+    char key[160];
+    snprintf(key, sizeof(key), "%s", a->key);
+    size_t count = fusion_alert_count(f), nt = a->triggers.n;
+    int64_t trig[8];
+    assert_true(nt >= 1 && nt <= 8);
+    for (size_t i = 0; i < nt; i++)
+        trig[i] = a->triggers.v[i]->seq;
+    struct fusion_events ev = {0};
+    for (size_t i = 0; i < nt; i++) {
+        ev.n = 0;
+        assert_int_equal(fusion_withdraw(f, trig[i], &ev), 0);
+    }
+    for (size_t e = 0; e < ev.n; e++) /* retired: no event for it */
+        assert_int_not_equal(ev.v[e].alert->id, id);
+    assert_null(fusion_alert_get(f, id));
+    assert_int_equal(fusion_alert_count(f), count - 1);
+    for (size_t i = 0; i < fusion_alert_count(f); i++) {
+        const struct fusion_alert *b = fusion_alert_at(f, i);
+        assert_ptr_equal(fusion_alert_get(f, b->id), b);
+        assert_int_equal(fusion_alert_rank(f, b->id), i);
+        assert_int_not_equal(b->id, id);
+    }
+    assert_null(fusion_alert_at(f, fusion_alert_count(f)));
+
+    for (size_t i = 0; i < nt; i++)
+        for (size_t k = 0; k < n; k++)
+            if (r[k].seq == trig[i])
+                add(f, &r[k], &ev);
+    a = first_of(f, "exchange-of-fire");
+    assert_non_null(a);
+    assert_true(a->id > last);
+    assert_string_equal(a->key, key);
+    assert_null(fusion_alert_get(f, id));
+    char *after = view_sigs(f);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    fusion_events_release(&ev);
+    fusion_free(f);
 }
 
 static void test_one_alert_per_situation(void **state)
@@ -1453,6 +1508,7 @@ int main(void)
         cmocka_unit_test(test_out_of_order_same_alerts),
         cmocka_unit_test(test_withdraw_as_if_never_added),
         cmocka_unit_test(test_corrections_reuse_memory),
+        cmocka_unit_test(test_spent_alert_retired),
         cmocka_unit_test(test_one_alert_per_situation),
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_leak_corroboration),
