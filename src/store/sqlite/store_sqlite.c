@@ -57,15 +57,17 @@ int conn_open(struct store_reader *conn, const char *path, bool readonly, char *
     sqlite3_create_function(conn->db, "vigil_idh", 1,
                             SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sql_idh,
                             NULL, NULL);
-    /* Readers do not map the file: while the writer grows it, every reader's mapping was
-     * redone, and each unmapping interrupts both cores (pages of 100 objects: 10-20% more
-     * requests/s with plain reads). The writer's mapping still pays (ingest +5%). */
+    /* No connection maps the file. Readers: while the writer grows it, every reader's mapping
+     * was redone, and each unmapping interrupts both cores (pages of 100 objects: 10-20% more
+     * requests/s with plain reads). The writer: its mapping no longer paid for itself at 1M
+     * objects (ingest 56,293 / 54,010 objects/s with it, 54,215 / 55,032 without), and every
+     * page it touched stayed in the daemon's RSS, up to the whole mapping: new versions of
+     * old objects touch pages all over the file (docs/BENCHMARKS.md, Soak). */
     const char *pragmas = readonly ? "PRAGMA cache_size = -32768;"
                                    : "PRAGMA journal_mode = WAL;"
                                      "PRAGMA synchronous = FULL;"
                                      "PRAGMA foreign_keys = ON;"
-                                     "PRAGMA cache_size = -32768;"
-                                     "PRAGMA mmap_size = 268435456;";
+                                     "PRAGMA cache_size = -32768;";
     char *err = NULL;
     if (sqlite3_exec(conn->db, pragmas, NULL, NULL, &err) != SQLITE_OK) {
         snprintf(msg, STORE_MSG_SZ, "%s: %s", path, err ? err : "pragma failed");
