@@ -5,9 +5,10 @@
  * kept (sorted arrays, exact percentiles). Prints one "key=value ..." result line on stdout.
  *
  *   loadgen post --port P --path PATH --token-file F --objects N [--per 100] [--conns 4]
- *                [--threads 2] [--seed S]
+ *                [--threads 2] [--seed S] [--version V]
  *       POSTs TAXII envelopes of --per generated STIX objects (indicator / location / note,
- *       about 500 bytes each, unique ids from --seed) until N objects were accepted.
+ *       about 500 bytes each, unique ids from --seed) until N objects were accepted; with
+ *       --version V, each object's version V (modified V seconds after created; default 0).
  *       Prints objects/s overall and per tenth of the run (to show it is sustained).
  *   --connect-gap MS opens the connections one at a time, MS apart (default: all at once).
  *   loadgen get --port P --path PATH [--token-file F] [--conns 32] [--threads 2]
@@ -55,6 +56,7 @@ static struct {
     int64_t after0, after1;
     long objects, per;
     unsigned long long seed;
+    unsigned long version;
     long connect_gap_ms;
     char **paths;        /* --paths-file: request paths, one per line */
     size_t npaths;
@@ -189,7 +191,7 @@ static bool build_request(struct conn *c)
     for (long i = 0; i < n; i++) {
         if (i)
             b_printf(&body, ",");
-        object_json(&body, opt.seed, (uint64_t)(first + i));
+        object_json(&body, opt.seed, (uint64_t)(first + i), opt.version);
     }
     b_printf(&body, "]}");
     b_printf(&c->req,
@@ -411,7 +413,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: loadgen get|post --port P --path PATH [--token-file F] [--conns C]\n"
                     "       [--threads T] [--duration S] [--warmup S] [--limit L] [--after T0:T1]\n"
-                    "       [--objects N] [--per K] [--seed S] [--connect-gap MS] [--paths-file F]\n");
+                    "       [--objects N] [--per K] [--seed S] [--version V] [--connect-gap MS]\n"
+                    "       [--paths-file F]\n");
     exit(2);
 }
 
@@ -480,6 +483,8 @@ int main(int argc, char **argv)
                 opt.path = opt.paths[0];
         } else if (!strcmp(k, "--seed"))
             opt.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--version"))
+            opt.version = strtoul(v, NULL, 10);
         else
             usage();
     }

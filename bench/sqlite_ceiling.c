@@ -94,7 +94,7 @@ int main(int argc, char **argv)
             uuid_of(1000003, (uint64_t)k, uuid);
             snprintf(id, sizeof id, "%s--%s", types[k % 3], uuid);
             js.len = 0;
-            object_json(&js, 1000003, (uint64_t)k);
+            object_json(&js, 1000003, (uint64_t)k, 0);
             sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 2, types[k % 3], -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 3, version);

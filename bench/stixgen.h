@@ -1,7 +1,8 @@
 /* stixgen.h - the STIX objects the benchmarks store: realistic (~500 bytes), unique ids.
  *
  * Shared by loadgen (what it POSTs) and sqlite_ceiling (what it inserts), so that the
- * ceiling and Vigil store the same rows. Needs struct bytes and b_printf (bench/bytes.h).
+ * ceiling and Vigil store the same rows. Needs struct bytes and b_printf (bench/bytes.h), and
+ * <time.h>.
  */
 #ifndef VIGIL_BENCH_STIXGEN_H
 #define VIGIL_BENCH_STIXGEN_H
@@ -27,34 +28,39 @@ static void uuid_of(uint64_t seed, uint64_t n, char out[37])
              (unsigned long long)(b & 0xffffffffffffull));
 }
 
-static void object_json(struct bytes *b, uint64_t seed, uint64_t n)
+/* Object n of seed, in its version `version`: modified = created + version seconds, so that
+ * posting the same (seed, n) with a higher version stores a new version of the same object. */
+static void object_json(struct bytes *b, uint64_t seed, uint64_t n, unsigned long version)
 {
-    char id[37], ref[37];
+    char id[37], ref[37], modified[32];
+    time_t t = (time_t)(1710727200 + version); /* created: 2024-03-18T02:00:00Z */
+    struct tm tm;
+    strftime(modified, sizeof modified, "%Y-%m-%dT%H:%M:%S.000Z", gmtime_r(&t, &tm));
     uuid_of(seed, n, id);
     switch (n % 3) {
     case 0:
         b_printf(b,
                  "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\","
                  "\"created\":\"2024-03-18T02:00:00.000Z\","
-                 "\"modified\":\"2024-03-18T02:00:00.000Z\","
+                 "\"modified\":\"%s\","
                  "\"name\":\"Planned strike %llu\",\"description\":\"Reported preparation of a "
                  "strike near checkpoint %llu; source graded B2 by the partner desk.\","
                  "\"indicator_types\":[\"malicious-activity\"],"
                  "\"pattern\":\"[ipv4-addr:value = '198.51.%u.%u']\",\"pattern_type\":\"stix\","
                  "\"valid_from\":\"2024-03-18T02:00:00Z\",\"labels\":[\"ceasefire\",\"gaza\"]}",
-                 id, (unsigned long long)n, (unsigned long long)n % 997, (unsigned)(n / 250) % 250,
-                 (unsigned)n % 250);
+                 id, modified, (unsigned long long)n, (unsigned long long)n % 997,
+                 (unsigned)(n / 250) % 250, (unsigned)n % 250);
         break;
     case 1:
         b_printf(b,
                  "{\"type\":\"location\",\"spec_version\":\"2.1\",\"id\":\"location--%s\","
                  "\"created\":\"2024-03-18T02:00:00.000Z\","
-                 "\"modified\":\"2024-03-18T02:00:00.000Z\","
+                 "\"modified\":\"%s\","
                  "\"name\":\"Observation post %llu\",\"description\":\"Position reported by a "
                  "field team; coordinates checked against the governorate boundary.\","
                  "\"latitude\":%.5f,\"longitude\":%.5f,\"precision\":500.0,"
                  "\"region\":\"western-asia\",\"country\":\"PS\",\"city\":\"Khan Younis\"}",
-                 id, (unsigned long long)n, 31.2 + (double)(n % 5000) / 10000.0,
+                 id, modified, (unsigned long long)n, 31.2 + (double)(n % 5000) / 10000.0,
                  34.2 + (double)(n % 3000) / 10000.0);
         break;
     default:
@@ -62,12 +68,12 @@ static void object_json(struct bytes *b, uint64_t seed, uint64_t n)
         b_printf(b,
                  "{\"type\":\"note\",\"spec_version\":\"2.1\",\"id\":\"note--%s\","
                  "\"created\":\"2024-03-18T02:00:00.000Z\","
-                 "\"modified\":\"2024-03-18T02:00:00.000Z\","
+                 "\"modified\":\"%s\","
                  "\"abstract\":\"Corroboration %llu\",\"content\":\"Two independent partners "
                  "reported the same movement within the hour; confidence raised, analyst "
                  "review requested before escalation.\",\"authors\":[\"Coordination desk\"],"
                  "\"object_refs\":[\"indicator--%s\"]}",
-                 id, (unsigned long long)n, ref);
+                 id, modified, (unsigned long long)n, ref);
         break;
     }
 }
