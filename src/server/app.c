@@ -166,7 +166,7 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
              "statements, bounded by the caches' sizes; the filter of the stored ids).\n"
              "# TYPE vigil_store_memory_bytes gauge\n"
              "vigil_store_memory_bytes %lld\n",
-             (double)a->started / 1e6, (long long)store_memory_used(a->store));
+             (double)a->started / 1e6, (long long)store_memory_used(a->store, NULL));
     size_t reports, bytes;
     alerts_memory(a->alerts, &reports, &bytes);
     buf_addf(&resp->body,

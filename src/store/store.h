@@ -46,8 +46,9 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 void store_close(struct store *s);
 /* Bytes of memory the store holds now: the storage engine's page caches and statements
  * (bounded by the caches' sizes, which fill as a store is used) and the filter of the stored
- * ids (about 3 bytes per object). */
-int64_t store_memory_used(struct store *s);
+ * ids (1.5 to 3 bytes per distinct id, new versions of an object adding nothing), whose part
+ * goes to *id_filter unless it is NULL. */
+int64_t store_memory_used(struct store *s, int64_t *id_filter);
 /* The schema version the store is at. */
 int store_schema_version(struct store *s);
 /* Runs SQLite's integrity check; 0 when the store is sound, VIGIL_ESTORE with msg otherwise. */

@@ -336,28 +336,49 @@ static void reader_sees_new_commits_on_a_reused_connection(void **state)
 struct many {
     int64_t coll;
     int from, to; /* note--<k> for k in [from, to) */
+    int versions; /* each in versions 1..versions (0: just 1) */
 };
 
 static int put_many_txn(struct store_txn *t, void *arg)
 {
     struct many *m = arg;
-    for (int k = m->from; k < m->to; k++) {
-        char id[32], json[64];
-        snprintf(id, sizeof id, "note--%d", k);
-        snprintf(json, sizeof json, "{\"id\":\"%s\"}", id);
-        struct store_object_in in = {.id = id,
-                                     .type = "note",
-                                     .spec_version = "2.1",
-                                     .version = 1,
-                                     .acl = {.owner = 1, .tlp = 1},
-                                     .json = json,
-                                     .json_len = strlen(json)};
-        enum store_put_outcome out;
-        int rc = store_txn_object_put(t, m->coll, &in, &out, NULL);
-        if (rc || out != STORE_PUT_ADDED)
-            return rc ? rc : VIGIL_EINTERNAL;
-    }
+    for (int v = 1; v <= m->versions || v == 1; v++)
+        for (int k = m->from; k < m->to; k++) {
+            char id[32], json[64];
+            snprintf(id, sizeof id, "note--%d", k);
+            snprintf(json, sizeof json, "{\"id\":\"%s\",\"v\":%d}", id, v);
+            struct store_object_in in = {.id = id,
+                                         .type = "note",
+                                         .spec_version = "2.1",
+                                         .version = v,
+                                         .acl = {.owner = 1, .tlp = 1},
+                                         .json = json,
+                                         .json_len = strlen(json)};
+            enum store_put_outcome out;
+            int rc = store_txn_object_put(t, m->coll, &in, &out, NULL);
+            if (rc || out != STORE_PUT_ADDED)
+                return rc ? rc : VIGIL_EINTERNAL;
+        }
     return 0;
+}
+
+/* The filter of the stored ids grows with the ids, not with their versions: 90,000 versions of
+ * 30,000 objects leave it at its first size (room for 87,381 ids), 90,000 new ids double it. */
+static void id_filter_counts_ids(void **state)
+{
+    struct fixture *f = *state;
+    int64_t bytes0, bytes;
+    assert_int_equal(put(f, "note--00000000-0000-4000-8000-999999999999", 1, 1, 1, NULL), 0);
+    store_memory_used(f->s, &bytes0);
+    assert_int_equal(bytes0, 1 << 17);
+    struct many m = {.coll = f->coll, .from = 0, .to = 30000, .versions = 3};
+    assert_int_equal(store_write(f->s, put_many_txn, &m), 0);
+    store_memory_used(f->s, &bytes);
+    assert_int_equal(bytes, bytes0);
+    m = (struct many){.coll = f->coll, .from = 30000, .to = 120000};
+    assert_int_equal(store_write(f->s, put_many_txn, &m), 0);
+    store_memory_used(f->s, &bytes);
+    assert_true(bytes >= 2 * bytes0);
 }
 
 /* Objects are found by id whether their id row is still in the index's new level or was
@@ -495,6 +516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(versions_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(paging_skips_invisible_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(filters_by_id_and_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(id_filter_counts_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_keeps_flags_right, setup, teardown),
         cmocka_unit_test_setup_teardown(reader_sees_new_commits_on_a_reused_connection, setup,
                                         teardown),

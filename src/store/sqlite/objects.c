@@ -40,7 +40,8 @@ static int clear_flag(struct store_reader *c, const char *sql, int64_t coll, con
 /* The writer's Bloom filter of the ids stored: most objects posted are new, and a new id
  * needs no lookup of its versions when the filter has never seen its key. 12 bits and 7
  * probes per key (fewer than 1% false positives, which only cost the lookup); rebuilt twice
- * as large when full, and built at the first put after start (a scan of the id index). */
+ * as large when full of distinct keys, and built at the first put after start (a scan of the
+ * id index, sized for its rows: one per version, so at least one per id). */
 #define IDF_BITS_PER_KEY 12
 #define IDF_PROBES 7
 
@@ -50,13 +51,17 @@ static uint64_t idf_probe(uint64_t key, int i, uint64_t nbits)
     return (key + (uint64_t)i * h2) & (nbits - 1);
 }
 
+/* Adds key; it counts towards the filter's load only when it was not in already, so that
+ * new versions of stored objects (the same id again) do not make it grow. */
 static void idf_add(struct store *s, int64_t key)
 {
+    bool fresh = false;
     for (int i = 0; i < IDF_PROBES; i++) {
         uint64_t b = idf_probe((uint64_t)key, i, s->idf.nbits);
+        fresh |= !(s->idf.bits[b / 64] & 1ull << (b % 64));
         s->idf.bits[b / 64] |= 1ull << (b % 64);
     }
-    s->idf.keys++;
+    s->idf.keys += fresh;
 }
 
 static bool idf_maybe(const struct store *s, int64_t key)

@@ -204,9 +204,12 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     return 0;
 }
 
-int64_t store_memory_used(struct store *s)
+int64_t store_memory_used(struct store *s, int64_t *id_filter)
 {
-    return sqlite3_memory_used() + atomic_load(&s->idf.bytes);
+    int64_t f = atomic_load(&s->idf.bytes);
+    if (id_filter)
+        *id_filter = f;
+    return sqlite3_memory_used() + f;
 }
 
 void store_close(struct store *s)
