@@ -9,6 +9,7 @@
 #include "server/app.h"
 
 #define MMAP_THRESHOLD (128 * 1024) /* glibc's initial value */
+#define TRIM_SECONDS 10             /* how often the heap's free pages go back to the OS */
 
 static const char help[] =
     "usage: vigil --data DIR serve [--listen HOST:PORT]\n"
@@ -73,9 +74,23 @@ int cli_serve(const char *data, int argc, char **argv)
         *colon = '\0';
     log_info("listening on %s://%s:%u/", cfg.tls_cert[0] ? "https" : "http", host,
              (unsigned)http_server_port(a.http));
-    int sig = 0;
-    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+    /* Waits for a signal; meanwhile, every TRIM_SECONDS, gives the whole free pages of every
+     * arena back to the OS. glibc keeps a thread's arena at the size of that thread's busiest
+     * moment (its free chunks are reused, not returned), so each thread's peak stayed in the
+     * RSS: in the soak, RSS grew 15% in ten minutes while the memory in use stayed flat, and
+     * 5% with this (about 1-4 ms a call, on this otherwise idle thread; docs/BENCHMARKS.md). */
+    int sig;
+    for (;;) {
+        const struct timespec tick = {TRIM_SECONDS, 0};
+        sig = sigtimedwait(&set, NULL, &tick);
+        if (sig < 0) {
+            malloc_trim(0);
+            continue;
+        }
+        if (sig != SIGHUP)
+            break;
         app_reload(&a); /* SIGHUP: re-read the rules */
+    }
     log_info("stopping on signal %d", sig);
     app_stop(&a);
     config_release(&cfg);
