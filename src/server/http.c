@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -431,8 +432,20 @@ void http_resp_stream(struct http_resp *resp, http_stream_fn next, void *ctx,
     resp->stream_free = free_ctx;
 }
 
+/* Whether the client of a stream has gone (closed or reset its end). MHD would only find out
+ * when it next sends, which for a quiet stream is the next heartbeat: until then the
+ * connection, its descriptor and its buffers would stay. */
+static bool client_gone(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct pollfd p = {.fd = ci ? ci->connect_fd : -1, .events = POLLRDHUP};
+    return p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* MHD asks for more of a stream: hands out what is pending, else asks the producer; with
- * nothing to send, suspends the connection until the next wake. */
+ * nothing to send, suspends the connection until the next wake (at least once a second: see
+ * reaper_main), or ends it if the client has gone. */
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct stream *st = cls;
@@ -446,11 +459,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
             return MHD_CONTENT_READER_END_OF_STREAM;
         if (st->pending.len)
             break;
+        if (client_gone(st->conn))
+            return MHD_CONTENT_READER_END_OF_STREAM;
         pthread_mutex_lock(&st->srv->streams_mu);
         if (atomic_load(&st->srv->wakes) != gen) {
             pthread_mutex_unlock(&st->srv->streams_mu);
             continue;
         }
+        buf_release(&st->pending); /* a sleeping stream holds no buffer */
         st->asleep = true;
         MHD_suspend_connection(st->conn);
         pthread_mutex_unlock(&st->srv->streams_mu);

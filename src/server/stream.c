@@ -19,7 +19,10 @@
 #include "server/app.h"
 #include "server/rest.h"
 
+/* A batch (what one wake of a stream reads and buffers) ends after this many events or once
+ * it holds this many bytes: a client replaying the whole log holds one batch at a time. */
 #define STREAM_BATCH 200
+#define STREAM_BATCH_BYTES (16 * 1024)
 
 struct sse {
     struct app *a;
@@ -62,6 +65,7 @@ static int send_event(void *ctx, const struct store_event *e)
     b->s->last_seq = e->seq;
     if (!wanted(b->s, e->kind))
         return 0;
+    char *view = NULL;
     if (strcmp(e->kind, "alert") == 0) {
         /* An alert is sent as this reader's view of it, computed now, or not at all. */
         json_t *d = json_loads(e->data, 0, NULL);
@@ -69,16 +73,15 @@ static int send_event(void *ctx, const struct store_event *e)
         json_decref(d);
         if (!v)
             return 0;
-        char *text = vjson_dumps(v);
+        view = vjson_dumps(v);
         json_decref(v);
-        int rc = buf_addf(b->out, "id: %lld\nevent: alert\ndata: %s\n\n", (long long)e->seq, text);
-        free(text);
-        return rc;
-    }
-    if (!policy_can_read(&b->s->reader, &e->acl))
+    } else if (!policy_can_read(&b->s->reader, &e->acl)) {
         return 0;
-    return buf_addf(b->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->seq, e->kind,
-                    e->data);
+    }
+    int rc = buf_addf(b->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->seq, e->kind,
+                      view ? view : e->data);
+    free(view);
+    return rc ? rc : b->out->len >= STREAM_BATCH_BYTES; /* non-zero: the batch is full */
 }
 
 static int sse_next(void *ctx, struct buf *out)

@@ -470,7 +470,8 @@ struct store_event {
 /* Appends an event; *seq receives its number (strictly increasing). */
 int store_txn_event_add(struct store_txn *t, const char *kind, const struct store_acl *acl,
                         const char *data, int64_t *seq);
-/* Calls fn for events with seq > after, ascending, at most limit (0: all). */
+/* Calls fn for events with seq > after, ascending, at most limit (0: all); stops when fn returns
+ * non-zero, and returns what it returned. */
 int store_events(struct store_reader *r, int64_t after, size_t limit,
                  int (*fn)(void *ctx, const struct store_event *e), void *ctx);
 /* The newest event's seq (0 when none). */

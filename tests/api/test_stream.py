@@ -7,6 +7,7 @@ import http.server
 import json
 import queue
 import socket
+import struct
 import threading
 import time
 
@@ -131,6 +132,56 @@ def test_stream_heartbeats(tmp_path):
         assert len(beats) >= 2
     finally:
         v.stop()
+
+
+def read_replay(vigil, token, n):
+    """Opens a stream from the first event on a raw socket and reads until n reports came;
+    returns the socket (still open) and the reports' ids in the order they came."""
+    s = socket.create_connection(("127.0.0.1", vigil.port), timeout=10)
+    s.sendall(("GET /api/v1/stream HTTP/1.0\r\nLast-Event-ID: 0\r\n"  # 1.0: not chunked
+               "Authorization: Bearer %s\r\n\r\n" % token).encode())
+    got, ids, deadline = b"", [], time.time() + 10
+    while len(ids) < n and time.time() < deadline:
+        got += s.recv(65536)
+        blocks = [dict(l.split(b": ", 1) for l in b.split(b"\n") if b": " in l)
+                  for b in got.split(b"\n\n")[:-1]]  # the last may be cut short
+        ids = [json.loads(b[b"data"])["id"] for b in blocks if b.get(b"event") == b"report"]
+    assert got.split(b" ")[1] == b"200", got[:200]
+    return s, ids
+
+
+def test_departed_stream_clients_free_their_connections(tmp_path):
+    # With heartbeats an hour apart nothing is sent on a quiet stream, so only the server's
+    # own check notices that its client has gone; until then the connection (and its
+    # buffers) would stay and count against the client address's limit of 3.
+    v = Vigil(tmp_path / "d")
+    with open(v.data / "vigil.conf", "a") as f:
+        f.write("sse_heartbeat = 3600\nper_ip_connection_limit = 3\n")
+    v.start()
+    try:
+        v.partner("A")
+        ta = v.user("A", "a1", role="analyst")
+        posted = [post_report(v, ta, title="report %d of a replay longer than a batch" % i,
+                              description="x" * 300) for i in range(60)]
+        for i in range(6):  # one after the other: 3 left open would refuse the 4th
+            s, ids = read_replay(v, ta, len(posted))
+            assert ids == posted  # every event once, in order, across batches
+            if i % 2:  # an abrupt disconnect (RST) or an orderly close (FIN)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+            deadline, open_ = time.time() + 5, None
+            while time.time() < deadline and open_ != 1:  # 1: the request asking
+                time.sleep(0.1)
+                open_ = metric(v, "vigil_http_connections_open")
+            assert open_ == 1
+    finally:
+        v.stop()
+
+
+def metric(vigil, name):
+    r = vigil.get("/metrics")
+    assert r.status_code == 200
+    return float(next(l.split()[1] for l in r.text.splitlines() if l.startswith(name + " ")))
 
 
 class Receiver:
