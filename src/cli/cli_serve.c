@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "server/app.h"
+#include "store/store.h"
 
 #define MMAP_THRESHOLD (128 * 1024) /* glibc's initial value */
 #define TRIM_SECONDS 10             /* how often the heap's free pages go back to the OS */
@@ -38,6 +39,8 @@ int cli_serve(const char *data, int argc, char **argv)
      * them fragmented: the daemon's memory grew with time though what it held did not
      * (docs/BENCHMARKS.md, soak). Setting it turns that adjustment off. */
     mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    if (store_page_pool())
+        log_warn("store: no page pool; SQLite's page caches use malloc");
     struct config cfg;
     config_init(&cfg);
     char msg[APP_MSG_SZ];

@@ -38,14 +38,25 @@ struct store_options {
     unsigned read_connections; /* read-only connections lent to readers (default 8) */
 };
 
+/* For a long-running process, before its first store_open: the storage engine's page caches
+ * take their pages from one pool of fixed-size lines (40 MiB: the writer's cache and room for
+ * the readers'), mapped once and resident from then on, instead of from malloc. Every read
+ * transaction after a commit starts with an empty cache and fills it again, page by page;
+ * through malloc that churn (hundreds of 4 KiB blocks a second on every request thread, among
+ * the requests' own buffers) fragmented glibc's arenas, and the daemon's peaks grew with time
+ * (docs/BENCHMARKS.md, Soak). Pages past the pool come from malloc. Returns 0, or VIGIL_ESTORE
+ * when the engine has started already (the caches then stay on malloc). */
+int store_page_pool(void);
+
 /* Opens (creating if needed) the store in directory dir and starts its writer thread.
  * Applies pending schema migrations. Returns 0 and *out, or a VIGIL_E* code with msg set. */
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                char msg[STORE_MSG_SZ]);
 /* Finishes queued writes, stops the writer and closes every connection. NULL is a no-op. */
 void store_close(struct store *s);
-/* Bytes of memory the store holds now: the storage engine's page caches and statements
- * (bounded by the caches' sizes, which fill as a store is used) and the filter of the stored
+/* Bytes of memory the store holds now: the storage engine's page caches (the page pool's
+ * lines in use included) and statements (bounded by the caches' sizes, which fill as a store
+ * is used) and the filter of the stored
  * ids (1.5 to 3 bytes per distinct id, new versions of an object adding nothing), whose part
  * goes to *id_filter unless it is NULL. */
 int64_t store_memory_used(struct store *s, int64_t *id_filter);

@@ -381,6 +381,25 @@ static void id_filter_counts_ids(void **state)
     assert_true(bytes >= 2 * bytes0);
 }
 
+/* What store_page_pool() answered in main(), before any store was opened. */
+static int page_pool_rc = 1;
+
+/* With the page pool (set up in main, as `vigil serve` does), SQLite's page caches take their
+ * pages from it: the lines in use show in SQLite's status and in the store's memory. Once
+ * SQLite has started, a pool can no longer be set up. */
+static void caches_draw_from_the_page_pool(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(page_pool_rc, 0);
+    assert_int_equal(store_page_pool(), VIGIL_ESTORE);
+    struct many m = {.coll = f->coll, .from = 0, .to = 5000};
+    assert_int_equal(store_write(f->s, put_many_txn, &m), 0);
+    sqlite3_int64 lines = 0, most = 0;
+    assert_int_equal(sqlite3_status64(SQLITE_STATUS_PAGECACHE_USED, &lines, &most, 0), SQLITE_OK);
+    assert_true(lines > 100); /* the writer's cache holds the pages it wrote */
+    assert_true(store_memory_used(f->s, NULL) >= lines * 4096);
+}
+
 /* Objects are found by id whether their id row is still in the index's new level or was
  * merged into the main one (schema.c, migration 6): enough objects for several merges. */
 static void ids_found_across_the_index_merge(void **state)
@@ -512,7 +531,9 @@ static void schema_6_migrates_a_version_5_store(void **state)
 
 int main(void)
 {
+    page_pool_rc = store_page_pool();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(caches_draw_from_the_page_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(versions_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(paging_skips_invisible_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(filters_by_id_and_type, setup, teardown),

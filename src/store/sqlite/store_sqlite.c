@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "base/err.h"
@@ -18,6 +19,36 @@
 #define STORE_FILE "vigil.db"
 
 /* ---- connections --------------------------------------------------------------------- */
+
+/* Each connection's page cache, in KiB (as SQLite's cache_size takes it, negated). */
+#define CACHE_KIB 32768
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* The page pool (store_page_pool): the writer's cache, which fills and stays full, and room
+ * for the pages the readers' transactions hold at once. SQLite links every line into its free
+ * list when it is given the pool, so all of it is resident from the start. */
+#define POOL_BYTES ((CACHE_KIB + 8192) * (size_t)1024)
+#define POOL_PAGE 4096 /* SQLite's default page size, which the store keeps */
+
+static size_t pool_line; /* bytes per pool line; 0 without a pool */
+
+int store_page_pool(void)
+{
+    int hdr = 0;
+    if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr) != SQLITE_OK)
+        return VIGIL_ESTORE;
+    size_t line = (POOL_PAGE + (size_t)hdr + 7) & ~(size_t)7, n = POOL_BYTES / line;
+    void *mem = mmap(NULL, n * line, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
+        return VIGIL_EIO;
+    if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, mem, (int)line, (int)n) != SQLITE_OK) {
+        munmap(mem, n * line); /* SQLite has started: its caches stay on malloc */
+        return VIGIL_ESTORE;
+    }
+    pool_line = line;
+    return 0;
+}
 
 /* SipHash-2-4 under a fixed key: a partner choosing ids can at best make pairs collide, which
  * costs a lookup one more row; the key is not a secret. */
@@ -63,11 +94,11 @@ int conn_open(struct store_reader *conn, const char *path, bool readonly, char *
      * objects (ingest 56,293 / 54,010 objects/s with it, 54,215 / 55,032 without), and every
      * page it touched stayed in the daemon's RSS, up to the whole mapping: new versions of
      * old objects touch pages all over the file (docs/BENCHMARKS.md, Soak). */
-    const char *pragmas = readonly ? "PRAGMA cache_size = -32768;"
+    const char *pragmas = readonly ? "PRAGMA cache_size = -" STR(CACHE_KIB) ";"
                                    : "PRAGMA journal_mode = WAL;"
                                      "PRAGMA synchronous = FULL;"
                                      "PRAGMA foreign_keys = ON;"
-                                     "PRAGMA cache_size = -32768;";
+                                     "PRAGMA cache_size = -" STR(CACHE_KIB) ";";
     char *err = NULL;
     if (sqlite3_exec(conn->db, pragmas, NULL, NULL, &err) != SQLITE_OK) {
         snprintf(msg, STORE_MSG_SZ, "%s: %s", path, err ? err : "pragma failed");
@@ -209,7 +240,9 @@ int64_t store_memory_used(struct store *s, int64_t *id_filter)
     int64_t f = atomic_load(&s->idf.bytes);
     if (id_filter)
         *id_filter = f;
-    return sqlite3_memory_used() + f;
+    sqlite3_int64 lines = 0, most = 0; /* the pool's lines in use: not malloc'd */
+    sqlite3_status64(SQLITE_STATUS_PAGECACHE_USED, &lines, &most, 0);
+    return sqlite3_memory_used() + lines * (int64_t)pool_line + f;
 }
 
 void store_close(struct store *s)
