@@ -19,12 +19,12 @@
 # memory or descriptor that grows is a leak. What memory the data held takes (per report, per
 # object) is measured apart (bench/fusion_memory, and RSS at a million objects in bench/run.sh).
 #
-# Every VIGIL_SOAK_SAMPLE seconds (10) it samples the daemon's VmRSS, RssAnon and VmHWM
-# (/proc/PID/status) and its open file descriptors (ls /proc/PID/fd | wc -l). It prints the series
-# and compares the mean of a baseline window (the second minute; for runs of less than 4
-# minutes, the second quarter) with the mean of the last window of the same length, and the
-# peak (VmHWM) at the end of the baseline window with the peak at the end: "flat" when each
-# grew by less than VIGIL_SOAK_TOLERANCE percent (10). It also samples, from /metrics, the
+# Every VIGIL_SOAK_SAMPLE seconds (10) it samples the daemon's VmRSS, RssAnon, its peak RSS
+# since the last sample (VmHWM of /proc/PID/status, then reset) and its open file descriptors
+# (ls /proc/PID/fd | wc -l). It prints the series and compares a baseline window (the second
+# minute; for runs of less than 4 minutes, the second quarter) with the last window of the same
+# length: the mean VmRSS and descriptors, and the highest peak RSS in each window: "flat" when
+# each grew by less than VIGIL_SOAK_TOLERANCE percent (10). It also samples, from /metrics, the
 # store's memory (vigil_store_memory_bytes: SQLite's page caches, which fill up to their
 # configured sizes, and the filter of the stored ids), the fusion engine's
 # (vigil_fusion_memory_bytes), and RssAnon less both ("outside the data"), and the allocator's
@@ -127,7 +127,8 @@ PIDS+=($!)
 
 # Samples: seconds since the start, VmRSS, RssAnon (kB), open fds, and from /metrics (kB): the
 # memory the store holds, the heap in use and freed but kept by the allocator (fragmentation),
-# the fusion engine's memory, and the reports it holds (a count); then VmHWM (kB).
+# the fusion engine's memory, and the reports it holds (a count); then the peak RSS since the
+# previous sample (kB: VmHWM, reset after every sample by writing 5 to /proc/PID/clear_refs).
 SERIES=$WORK/series
 : >"$SERIES"
 next=$((T0 + SAMPLE))
@@ -138,6 +139,7 @@ while :; do
     rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$VPID/status")
     anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$VPID/status")
     hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$VPID/status")
+    echo 5 >"/proc/$VPID/clear_refs"
     fds=$(ls "/proc/$VPID/fd" | wc -l)
     metrics=$(curl -sf -H "Authorization: Bearer $(cat "$TOKEN")" "http://127.0.0.1:$PORT/metrics")
     kb() { awk -v k="$1" '$1 == k { printf "%d", $2 / 1024 }' <<<"$metrics"; }
@@ -154,31 +156,33 @@ done
 wait "${PIDS[@]:1}" 2>/dev/null || true
 sleep 1
 rss_end=$(awk '/^VmRSS/ { print $2 }' "/proc/$VPID/status")
-hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$VPID/status")
+hwm=$(sort -n -k10 "$SERIES" | awk 'END { print $10 }') # the run's peak
 
 # The verdict: baseline window [W, 2W) vs the last W seconds, W = 60 s (or a quarter of the
-# run when it is shorter than 4 minutes); the peak at the end of the baseline window vs the
-# peak at the end.
+# run when it is shorter than 4 minutes): the means of VmRSS, and the highest peak RSS of each
+# window. Each window's own peak, not the peak so far: the highest of a noisy series grows with
+# the time watched, so the peak so far at 10 minutes is above the one at 2 minutes even when
+# nothing grows.
 VERDICT=$(awk -v total="$SECONDS_TOTAL" -v tol="$TOL" '
     { t[NR] = $1; rss[NR] = $2; anon[NR] = $3; fd[NR] = $4; other[NR] = $3 - $5 - $8; use[NR] = $6; fr[NR] = $7; fu[NR] = $8; rep[NR] = $9; hwm[NR] = $10 }
     END {
         w = total >= 240 ? 60 : total / 4
         for (i = 1; i <= NR; i++) {
-            if (t[i] > w && t[i] <= 2 * w) { nb++; br += rss[i]; ba += anon[i]; bf += fd[i]; bo += other[i]; bu += use[i]; bh += fr[i]; hb = hwm[i] }
-            if (t[i] > total - w) { nl++; lr += rss[i]; la += anon[i]; lf += fd[i]; lo += other[i]; lu += use[i]; lh += fr[i] }
+            if (t[i] > w && t[i] <= 2 * w) { nb++; br += rss[i]; ba += anon[i]; bf += fd[i]; bo += other[i]; bu += use[i]; bh += fr[i]; if (hwm[i] > hb) hb = hwm[i] }
+            if (t[i] > total - w) { nl++; lr += rss[i]; la += anon[i]; lf += fd[i]; lo += other[i]; lu += use[i]; lh += fr[i]; if (hwm[i] > hl) hl = hwm[i] }
         }
         if (!nb || !nl) { print "flat=unknown"; exit }
         br /= nb; ba /= nb; bf /= nb; bo /= nb; lr /= nl; la /= nl; lf /= nl; lo /= nl
         bu /= nb; bh /= nb; lu /= nl; lh /= nl
         gr = 100 * (lr - br) / br; ga = 100 * (la - ba) / ba; gf = 100 * (lf - bf) / bf
-        go = 100 * (lo - bo) / bo; gp = 100 * (hwm[NR] - hb) / hb
+        go = 100 * (lo - bo) / bo; gp = 100 * (hl - hb) / hb
         flat = (gr < tol && gp < tol && gf < tol) ? "yes" : "no"
         # Outside the data: RssAnon less what the store and the fusion engine hold.
         flat_other = (go < tol && gf < tol) ? "yes" : "no"
         printf "window_s=%d rss_base_mb=%.1f rss_last_mb=%.1f rss_growth_pct=%.1f peak_base_mb=%.1f peak_last_mb=%.1f peak_growth_pct=%.1f anon_base_mb=%.1f anon_last_mb=%.1f anon_growth_pct=%.1f other_base_mb=%.1f other_last_mb=%.1f other_growth_pct=%.1f heap_in_use_base_mb=%.1f heap_in_use_last_mb=%.1f heap_free_base_mb=%.1f heap_free_last_mb=%.1f fusion_first_mb=%.1f fusion_last_mb=%.1f fusion_reports=%d fds_base=%.1f fds_last=%.1f fds_growth_pct=%.1f flat=%s flat_outside_data=%s",
-            w, br / 1024, lr / 1024, gr, hb / 1024, hwm[NR] / 1024, gp, ba / 1024, la / 1024, ga, bo / 1024, lo / 1024, go, bu / 1024, lu / 1024, bh / 1024, lh / 1024, fu[1] / 1024, fu[NR] / 1024, rep[NR], bf, lf, gf, flat, flat_other
+            w, br / 1024, lr / 1024, gr, hb / 1024, hl / 1024, gp, ba / 1024, la / 1024, ga, bo / 1024, lo / 1024, go, bu / 1024, lu / 1024, bh / 1024, lh / 1024, fu[1] / 1024, fu[NR] / 1024, rep[NR], bf, lf, gf, flat, flat_other
     }' "$SERIES")
-echo "series (t_s VmRSS_kB RssAnon_kB fds store_kB heap_in_use_kB heap_free_kB fusion_kB fusion_reports VmHWM_kB): $(paste -sd';' "$SERIES")"
+echo "series (t_s VmRSS_kB RssAnon_kB fds store_kB heap_in_use_kB heap_free_kB fusion_kB fusion_reports peak_kB): $(paste -sd';' "$SERIES")"
 for f in taxii_post.err taxii_get.err rest.err; do
     [ ! -s "$WORK/$f" ] || { log "$f:"; sort "$WORK/$f" | uniq -c | sort -rn | head -5 >&2; }
 done
