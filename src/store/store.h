@@ -44,8 +44,9 @@ struct store_options {
  * transaction after a commit starts with an empty cache and fills it again, page by page;
  * through malloc that churn (hundreds of 4 KiB blocks a second on every request thread, among
  * the requests' own buffers) fragmented glibc's arenas, and the daemon's peaks grew with time
- * (docs/BENCHMARKS.md, Soak). Pages past the pool come from malloc. Returns 0, or VIGIL_ESTORE
- * when the engine has started already (the caches then stay on malloc). */
+ * (docs/BENCHMARKS.md, Soak). Pages past the pool come from malloc. Returns 0, VIGIL_ESTORE
+ * when the engine has started already or VIGIL_EIO when the pool cannot be mapped (the caches
+ * then stay on malloc). */
 int store_page_pool(void);
 
 /* Opens (creating if needed) the store in directory dir and starts its writer thread.
@@ -56,9 +57,8 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
 void store_close(struct store *s);
 /* Bytes of memory the store holds now: the storage engine's page caches (the page pool's
  * lines in use included) and statements (bounded by the caches' sizes, which fill as a store
- * is used) and the filter of the stored
- * ids (1.5 to 3 bytes per distinct id, new versions of an object adding nothing), whose part
- * goes to *id_filter unless it is NULL. */
+ * is used) and the filter of the stored ids (1.5 to 3 bytes per distinct id, new versions of
+ * an object adding nothing), whose part goes to *id_filter unless it is NULL. */
 int64_t store_memory_used(struct store *s, int64_t *id_filter);
 /* The schema version the store is at. */
 int store_schema_version(struct store *s);
