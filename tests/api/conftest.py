@@ -104,6 +104,13 @@ class Vigil:
     def post(self, path, **kw):
         return self.request("POST", path, **kw)
 
+    def metric(self, name):
+        """The value of an unlabelled series of /metrics."""
+        r = self.get("/metrics")
+        assert r.status_code == 200
+        return float(next(l.split()[1] for l in r.text.splitlines()
+                          if l.startswith(name + " ")))
+
     def collection(self, name="reports"):
         r = self.get("/taxii2/api/collections/")
         assert r.status_code == 200, r.text

@@ -108,9 +108,8 @@ def test_alerts_come_in_pages(world):
         post(vigil, t["Qatar"], dict(MOVEMENT, marking="green", location=dict(
             MOVEMENT["location"], lat=30.51 + k / 2)))
     every = wait_alerts(vigil, vigil.admin_token, n=3)
-    metrics = {l.split()[0]: float(l.split()[1]) for l in vigil.get("/metrics").text.splitlines()
-               if l.startswith("vigil_fusion_")}
-    assert metrics["vigil_fusion_reports"] == 6 and metrics["vigil_fusion_memory_bytes"] > 6 * 200
+    assert vigil.metric("vigil_fusion_reports") == 6
+    assert vigil.metric("vigil_fusion_memory_bytes") > 6 * 200
     ids = [a["id"] for a in every]
     assert len(ids) == 3 and ids == sorted(ids, reverse=True)
     first = vigil.get("/api/v1/alerts?limit=2").json()

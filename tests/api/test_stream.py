@@ -172,16 +172,10 @@ def test_departed_stream_clients_free_their_connections(tmp_path):
             deadline, open_ = time.time() + 5, None
             while time.time() < deadline and open_ != 1:  # 1: the request asking
                 time.sleep(0.1)
-                open_ = metric(v, "vigil_http_connections_open")
+                open_ = v.metric("vigil_http_connections_open")
             assert open_ == 1
     finally:
         v.stop()
-
-
-def metric(vigil, name):
-    r = vigil.get("/metrics")
-    assert r.status_code == 200
-    return float(next(l.split()[1] for l in r.text.splitlines() if l.startswith(name + " ")))
 
 
 class Receiver:
