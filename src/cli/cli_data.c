@@ -14,7 +14,7 @@
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "intel/import.h"
-#include "server/ingest.h"
+#include "service/ingest.h"
 
 static const char import_help[] =
     "usage: vigil --data DIR import FORMAT FILE --as USER [--marking TLP] [--group NAME]\n"

@@ -7,7 +7,7 @@
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
-#include "server/alerts.h"
+#include "service/alerts.h"
 
 static const char help[] =
     "usage: vigil --data DIR replay --as USER [--rules FILE]\n"

@@ -15,10 +15,10 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/xalloc.h"
-#include "server/alerts.h"
+#include "service/alerts.h"
 #include "server/ratelimit.h"
 #include "server/rest.h"
-#include "server/webhooks.h"
+#include "service/webhooks.h"
 #include "server/static.h"
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"

@@ -1,7 +1,7 @@
 /* rest_alerts.c - /api/v1/alerts and the rules (S5, S7).
  *
  * Every alert is shown as the reader's view: computed from the evidence that reader may read
- * (server/alerts.h), absent when the rule does not fire on it.
+ * (service/alerts.h), absent when the rule does not fire on it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 
 #include "base/err.h"
 #include "base/json.h"
-#include "server/alerts.h"
+#include "service/alerts.h"
 #include "server/app.h"
 #include "server/rest.h"
 

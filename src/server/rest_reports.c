@@ -1,7 +1,7 @@
 /* rest_reports.c - /api/v1/reports: event reports in plain JSON (SPEC S5).
  *
  * POST builds the STIX objects of the Vigil profile from the plain resource and stores them
- * (server/ingest.h); GET queries the report index by place, time, code, partner, grading and
+ * (service/ingest.h); GET queries the report index by place, time, code, partner, grading and
  * text, newest event first, with keyset paging; ?format=geojson gives a FeatureCollection.
  * Every answer passes the read policy: reports a reader may not read are not there.
  */
@@ -17,7 +17,7 @@
 #include "base/xalloc.h"
 #include "intel/profile.h"
 #include "server/app.h"
-#include "server/ingest.h"
+#include "service/ingest.h"
 #include "server/rest.h"
 #include "stix/stix.h"
 

@@ -15,7 +15,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/xalloc.h"
-#include "server/alerts.h"
+#include "service/alerts.h"
 #include "server/app.h"
 #include "server/rest.h"
 

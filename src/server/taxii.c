@@ -18,10 +18,10 @@
 #include "base/log.h"
 #include "base/uuid.h"
 #include "base/xalloc.h"
-#include "server/alerts.h"
+#include "service/alerts.h"
 #include "server/app.h"
 #include "server/rest.h"
-#include "server/ingest.h"
+#include "service/ingest.h"
 #include "server/taxii_query.h"
 #include "stix/stix.h"
 
@@ -375,7 +375,7 @@ static bool matches(const char *const *v, size_t n, const char *x)
 }
 
 /* The alerts collection is not stored: each reader gets the alerts as their own views
- * (server/alerts.h), oldest first, in pages of limit with match[id] and match[type] applied;
+ * (service/alerts.h), oldest first, in pages of limit with match[id] and match[type] applied;
  * next continues after the last alert id of the page. */
 static void alerts_listing(struct app *a, struct http_req *req, struct http_resp *resp,
                            enum listing kind, const char *oid, struct taxii_filters *f)

@@ -1,4 +1,4 @@
-#include "server/alerts.h"
+#include "service/alerts.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "server/webhooks.h"
+#include "service/webhooks.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

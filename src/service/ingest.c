@@ -1,4 +1,4 @@
-#include "server/ingest.h"
+#include "service/ingest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
