@@ -88,8 +88,28 @@ static int lookup(struct store *s, const char *token, const char *basic_user,
         rc = VIGIL_EAUTH;
     if (!rc)
         rc = fill(r, &a, p);
+    if (!rc) {
+        p->cred.kind = AUTH_CRED_TOKEN;
+        memcpy(p->cred.hash, hash, sizeof hash);
+    }
     store_read_end(r);
     return rc;
+}
+
+int auth_basic_parse(const char *b64, char user[AUTH_BASIC_MAX], const char **password)
+{
+    size_t len = 0;
+    if (strlen(b64) > 320 ||
+        sodium_base642bin((unsigned char *)user, AUTH_BASIC_MAX - 1, b64, strlen(b64), NULL, &len,
+                          NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+        return VIGIL_EAUTH;
+    user[len] = '\0';
+    char *colon = strchr(user, ':');
+    if (!colon || memchr(user, '\0', len))
+        return VIGIL_EAUTH;
+    *colon = '\0';
+    *password = colon + 1;
+    return 0;
 }
 
 static int check_header(struct store *s, const char *authorization, struct auth_principal *p)
@@ -98,25 +118,16 @@ static int check_header(struct store *s, const char *authorization, struct auth_
         return lookup(s, authorization + 7, NULL, p);
     if (strncasecmp(authorization, "Basic ", 6) != 0)
         return VIGIL_EAUTH;
-    const char *b64 = authorization + 6;
-    char decoded[256];
-    size_t len = 0;
-    if (strlen(b64) > 320 ||
-        sodium_base642bin((unsigned char *)decoded, sizeof decoded - 1, b64, strlen(b64), NULL,
-                          &len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
-        return VIGIL_EAUTH;
-    decoded[len] = '\0';
-    char *colon = strchr(decoded, ':');
-    if (!colon || memchr(decoded, '\0', len))
-        return VIGIL_EAUTH;
-    *colon = '\0';
-    int rc = lookup(s, colon + 1, decoded, p);
+    char decoded[AUTH_BASIC_MAX];
+    const char *token;
+    int rc = auth_basic_parse(authorization + 6, decoded, &token);
+    if (!rc)
+        rc = lookup(s, token, decoded, p);
     sodium_memzero(decoded, sizeof decoded);
     return rc;
 }
 
-/* Finds the session cookie's value in a Cookie header; copies it into out. */
-static bool cookie_value(const char *cookie, char out[AUTH_SESSION_LEN + 1])
+bool auth_cookie_value(const char *cookie, char out[AUTH_SESSION_LEN + 1])
 {
     const char *name = AUTH_SESSION_COOKIE "=";
     size_t nlen = strlen(name);
@@ -140,7 +151,7 @@ static bool cookie_value(const char *cookie, char out[AUTH_SESSION_LEN + 1])
 static int check_session(struct store *s, const struct auth_request *req, struct auth_principal *p)
 {
     char value[AUTH_SESSION_LEN + 1];
-    if (!req->cookie || !cookie_value(req->cookie, value))
+    if (!req->cookie || !auth_cookie_value(req->cookie, value))
         return VIGIL_EAUTH;
     unsigned char hash[STORE_TOKEN_HASH_LEN];
     auth_token_hash(value, hash);
@@ -162,6 +173,30 @@ static int check_session(struct store *s, const struct auth_request *req, struct
         rc = VIGIL_EPERM;
     if (!rc)
         rc = fill(r, &a, p);
+    if (!rc) {
+        p->cred.kind = AUTH_CRED_SESSION;
+        memcpy(p->cred.hash, hash, sizeof hash);
+    }
+    store_read_end(r);
+    return rc;
+}
+
+int auth_recheck(struct store *s, const struct auth_credential *c)
+{
+    if (c->kind == AUTH_CRED_NONE)
+        return 0;
+    struct store_reader *r;
+    int rc = store_read_begin(s, &r);
+    if (rc)
+        return rc;
+    struct store_auth a;
+    const char *csrf;
+    rc = c->kind == AUTH_CRED_SESSION ? store_session_lookup(r, c->hash, &a, &csrf)
+                                      : store_token_lookup(r, c->hash, &a);
+    if (rc == VIGIL_ENOENT)
+        rc = VIGIL_EAUTH;
+    if (!rc && (a.revoked || a.disabled || (a.expires && a.expires <= ts_now())))
+        rc = VIGIL_EAUTH;
     store_read_end(r);
     return rc;
 }
@@ -274,7 +309,7 @@ static int session_delete_txn(struct store_txn *t, void *arg)
 int auth_logout(struct store *s, const char *cookie)
 {
     char value[AUTH_SESSION_LEN + 1];
-    if (!cookie || !cookie_value(cookie, value))
+    if (!cookie || !auth_cookie_value(cookie, value))
         return 0;
     unsigned char hash[STORE_TOKEN_HASH_LEN];
     auth_token_hash(value, hash);

@@ -19,6 +19,14 @@
 #define AUTH_NAME_MAX 64
 #define AUTH_ROLE_MAX 16
 
+/* What a request authenticated with (only its hash), so that it can be checked again later:
+ * a live stream outlives its request, and must end when its credential does. */
+enum auth_cred_kind { AUTH_CRED_NONE, AUTH_CRED_TOKEN, AUTH_CRED_SESSION };
+struct auth_credential {
+    enum auth_cred_kind kind; /* NONE: acting for the CLI, nothing to check */
+    unsigned char hash[STORE_TOKEN_HASH_LEN];
+};
+
 /* Who a request acts as. Owned by the caller; release with auth_principal_release(). */
 struct auth_principal {
     int64_t user;
@@ -30,6 +38,7 @@ struct auth_principal {
     bool read_only;
     int default_tlp;             /* the partner's default marking (enum tlp_level) */
     struct policy_reader reader; /* for policy_can_read; groups owned here */
+    struct auth_credential cred; /* what auth_check accepted */
 };
 
 /* Makes a new token: writes it into token[AUTH_TOKEN_LEN + 1] and its hash into hash. */
@@ -57,6 +66,21 @@ struct auth_request {
  * user (the reason is not told to the client), or VIGIL_EPERM for a missing or wrong CSRF
  * token. */
 int auth_check(struct store *s, const struct auth_request *req, struct auth_principal *p);
+
+/* Checks again that a credential auth_check accepted may still be used: 0, or VIGIL_EAUTH
+ * when the token has been revoked or has expired, the session has ended (logout, expiry, a
+ * new password) or the user has been disabled; another error when the store cannot tell. */
+int auth_recheck(struct store *s, const struct auth_credential *c);
+
+/* The parsers that run on a request before it is authenticated (fuzzed in tests/fuzz/). */
+/* Decodes the base64 of an "Authorization: Basic" value into user[AUTH_BASIC_MAX] and the
+ * password (the token) after the first ':'. Returns 0, or VIGIL_EAUTH when it is not base64,
+ * too long, has no ':' or holds a NUL. */
+#define AUTH_BASIC_MAX 256
+int auth_basic_parse(const char *b64, char user[AUTH_BASIC_MAX], const char **password);
+/* Finds the session cookie's value in a Cookie header; copies it into out. False when there is
+ * none or it is not AUTH_SESSION_LEN characters long. */
+bool auth_cookie_value(const char *cookie, char out[AUTH_SESSION_LEN + 1]);
 
 /* Fills *p for a user by name, as if they had authenticated (for the CLI's --as USER).
  * VIGIL_ENOENT when there is no such user. */

@@ -51,6 +51,20 @@ static const struct key keys[] = {
      "are cut off."},
     {"sse_heartbeat", K_LONG, F(sse_heartbeat), "15", 1, 3600,
      "Seconds between heartbeat comments on a quiet live stream (/api/v1/stream)."},
+    {"stream_limit", K_LONG, F(stream_limit), "256", 1, 65536,
+     "Live streams open at once, all clients together; never more than half of "
+     "connection_limit, so streams cannot take every connection. Beyond: 429."},
+    {"stream_limit_per_credential", K_LONG, F(stream_limit_per_credential), "8", 1, 65536,
+     "Live streams one API token (or one user's dashboard sessions) may hold. Beyond: 429."},
+    {"login_rate_limit", K_LONG, F(login_rate_limit), "10", 0, 100000,
+     "Dashboard login attempts per minute per account (user name), from all addresses; "
+     "0 turns it off. Beyond: 429 + Retry-After, before the password is checked."},
+    {"login_rate_limit_address", K_LONG, F(login_rate_limit_address), "30", 0, 100000,
+     "Dashboard login attempts per minute per client address, for all accounts; 0 turns it "
+     "off. Beyond: 429 + Retry-After."},
+    {"login_concurrency", K_LONG, F(login_concurrency), "2", 1, 256,
+     "Password checks (argon2id, 64 MiB each) running at once; a login beyond gets 429 "
+     "at once instead of taking a worker thread."},
     {"rules_file", K_STR, F(rules_file), "rules.conf", 0, 0,
      "Indicators-and-warnings rules (docs/RULES.md), relative to the data directory; reloaded "
      "on SIGHUP. When the file is missing the built-in defaults apply."},

@@ -27,6 +27,11 @@ struct config {
     long request_timeout;  /* seconds a connection may stay idle before it is cut */
     long request_deadline; /* seconds to receive one whole request */
     long sse_heartbeat;    /* seconds between heartbeats on a quiet live stream */
+    long stream_limit;     /* live streams in all (at most half of connection_limit) */
+    long stream_limit_per_credential; /* live streams of one token or session user */
+    long login_rate_limit;            /* login attempts per minute per account; 0 = off */
+    long login_rate_limit_address;    /* login attempts per minute per address; 0 = off */
+    long login_concurrency;           /* password checks running at once */
     char *rules_file;      /* fusion rules; relative to the data directory */
     long rate_limit;       /* requests per minute per token; 0 = no limit */
     long read_connections; /* read-only store connections */

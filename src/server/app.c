@@ -295,6 +295,15 @@ static int check_private(const char *dir, const char *name, char msg[APP_MSG_SZ]
     return rc;
 }
 
+static void app_limits_free(struct app *a)
+{
+    ratelimit_free(a->limiter);
+    ratelimit_free(a->login_user);
+    ratelimit_free(a->login_addr);
+    slots_free(a->logins);
+    slots_free(a->streams);
+}
+
 int app_start(struct app *a, const char *data_dir, const struct config *cfg, char msg[APP_MSG_SZ])
 {
     memset(a, 0, sizeof *a);
@@ -380,6 +389,13 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         .app = a,
     };
     a->limiter = ratelimit_new(cfg->rate_limit);
+    a->login_user = ratelimit_new(cfg->login_rate_limit);
+    a->login_addr = ratelimit_new(cfg->login_rate_limit_address);
+    a->logins = slots_new(cfg->login_concurrency, cfg->login_concurrency);
+    /* Streams never take more than half of the connections: the rest stay for requests. */
+    long streams = cfg->connection_limit / 2 > 0 ? cfg->connection_limit / 2 : 1;
+    a->streams = slots_new(cfg->stream_limit_per_credential,
+                           cfg->stream_limit < streams ? cfg->stream_limit : streams);
     rc = http_server_start(&hc, &a->http, msg);
     if (key)
         sodium_memzero(key, strlen(key));
@@ -387,7 +403,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
     free(key);
     free(routes); /* the HTTP layer keeps its own copy */
     if (rc) {
-        ratelimit_free(a->limiter);
+        app_limits_free(a);
         alerts_stop(a->alerts);
         store_close(a->store);
         return rc;
@@ -403,7 +419,7 @@ void app_stop(struct app *a)
     http_server_stop(a->http);
     webhook_sender_stop(a->webhooks);
     alerts_stop(a->alerts);
-    ratelimit_free(a->limiter);
+    app_limits_free(a);
     store_close(a->store);
     memset(a, 0, sizeof *a);
 }

@@ -28,6 +28,10 @@ struct app {
     int64_t coll_alerts;
     int64_t coll_compliance;
     struct ratelimit *limiter;        /* per-credential request rate */
+    struct ratelimit *login_user;     /* login attempts per account */
+    struct ratelimit *login_addr;     /* login attempts per client address */
+    struct slots *logins;             /* password checks running */
+    struct slots *streams;            /* live streams open, per credential and in all */
     struct webhook_sender *webhooks;  /* delivers the outbox */
     struct alert_service *alerts;     /* the fusion engine, fed from the store */
 };

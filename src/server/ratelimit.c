@@ -75,3 +75,100 @@ bool ratelimit_take(struct ratelimit *rl, int64_t key, int64_t now_us, int *retr
     pthread_mutex_unlock(&rl->lock);
     return ok;
 }
+
+int64_t ratelimit_key(const char *text)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ull;
+    int64_t k = (int64_t)(h >> 1);
+    return k ? k : 1;
+}
+
+/* ---- slots ------------------------------------------------------------------------------- */
+
+#define HOLDERS_MAX 4096
+
+struct holder {
+    int64_t key;
+    long n;
+};
+
+struct slots {
+    pthread_mutex_t lock;
+    long per_key, total, held;
+    size_t cap; /* entries of holders */
+    size_t nholders;
+    struct holder *holders; /* the keys holding at least one slot, unordered */
+};
+
+struct slots *slots_new(long per_key, long total)
+{
+    struct slots *sl = xcalloc(1, sizeof *sl);
+    pthread_mutex_init(&sl->lock, NULL);
+    sl->per_key = per_key;
+    sl->total = total;
+    sl->cap = total > 0 && total < HOLDERS_MAX ? (size_t)total : HOLDERS_MAX;
+    sl->holders = xcalloc(sl->cap, sizeof *sl->holders);
+    return sl;
+}
+
+void slots_free(struct slots *sl)
+{
+    if (!sl)
+        return;
+    pthread_mutex_destroy(&sl->lock);
+    free(sl->holders);
+    free(sl);
+}
+
+static struct holder *holder_find(struct slots *sl, int64_t key)
+{
+    for (size_t i = 0; i < sl->nholders; i++)
+        if (sl->holders[i].key == key)
+            return &sl->holders[i];
+    return NULL;
+}
+
+enum slots_result slots_take(struct slots *sl, int64_t key)
+{
+    enum slots_result r = SLOTS_OK;
+    pthread_mutex_lock(&sl->lock);
+    struct holder *h = holder_find(sl, key);
+    if (sl->total > 0 && sl->held >= sl->total)
+        r = SLOTS_ALL_FULL;
+    else if (h && sl->per_key > 0 && h->n >= sl->per_key)
+        r = SLOTS_KEY_FULL;
+    else if (!h && sl->nholders == sl->cap)
+        r = SLOTS_ALL_FULL;
+    if (r == SLOTS_OK) {
+        if (!h) {
+            h = &sl->holders[sl->nholders++];
+            *h = (struct holder){.key = key};
+        }
+        h->n++;
+        sl->held++;
+    }
+    pthread_mutex_unlock(&sl->lock);
+    return r;
+}
+
+void slots_give(struct slots *sl, int64_t key)
+{
+    pthread_mutex_lock(&sl->lock);
+    struct holder *h = holder_find(sl, key);
+    if (h) {
+        sl->held--;
+        if (--h->n == 0)
+            *h = sl->holders[--sl->nholders];
+    }
+    pthread_mutex_unlock(&sl->lock);
+}
+
+long slots_held(struct slots *sl)
+{
+    pthread_mutex_lock(&sl->lock);
+    long n = sl->held;
+    pthread_mutex_unlock(&sl->lock);
+    return n;
+}

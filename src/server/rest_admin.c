@@ -16,6 +16,7 @@
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "server/app.h"
+#include "server/ratelimit.h"
 #include "server/rest.h"
 
 #define SESSION_TTL_S (12 * 3600)
@@ -65,8 +66,24 @@ static void h_login(struct http_req *req, struct http_resp *resp, void *arg)
         app_error(req, resp, 400, "bad request", "user and password are required strings");
         return;
     }
+    /* Throttled before the password is checked (docs/ACCESS.md): per address, per account, and
+     * argon2id runs at most login_concurrency at once, so guesses cannot take the workers. */
+    int retry = 1;
+    int64_t now = ts_monotonic_us();
+    bool ok = ratelimit_take(a->login_addr, ratelimit_key(req->client), now, &retry) &&
+              ratelimit_take(a->login_user, ratelimit_key(user), now, &retry) &&
+              slots_take(a->logins, 1) == SLOTS_OK;
+    if (!ok) {
+        json_decref(body);
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", retry);
+        app_error(req, resp, 429, "too many login attempts", "try again later; see Retry-After");
+        http_resp_header(resp, "Retry-After", secs);
+        return;
+    }
     char session[AUTH_SESSION_LEN + 1], csrf[AUTH_CSRF_LEN + 1];
     int rc = auth_login(a->store, user, password, SESSION_TTL_S, session, csrf);
+    slots_give(a->logins, 1);
     json_decref(body);
     if (rc == VIGIL_EAUTH) {
         app_error(req, resp, 401, "wrong user name or password", NULL);

@@ -6,6 +6,12 @@
  * (their ids still advance, so nothing about them shows but a gap in numbering, which every
  * reader sees the same way). A comment line every sse_heartbeat seconds keeps proxies and
  * clients from timing out. The connection sleeps between events (no worker thread is held).
+ *
+ * Limits (docs/ACCESS.md): a credential (an API token, or a user's dashboard sessions) holds
+ * at most stream_limit_per_credential streams and all together at most stream_limit (never
+ * more than half of connection_limit); beyond, 429. Every STREAM_RECHECK_US a stream checks
+ * that its credential still holds (auth_recheck) and ends when it does not: a revoked token,
+ * a logout, a new password or a disabled user closes the streams they opened.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +23,15 @@
 #include "base/xalloc.h"
 #include "service/alerts.h"
 #include "server/app.h"
+#include "server/ratelimit.h"
 #include "server/rest.h"
 
 /* A batch (what one wake of a stream reads and buffers) ends after this many events or once
  * it holds this many bytes: a client replaying the whole log holds one batch at a time. */
 #define STREAM_BATCH 200
 #define STREAM_BATCH_BYTES (16 * 1024)
+/* How often a stream checks that its credential still holds. */
+#define STREAM_RECHECK_US 1000000
 
 struct sse {
     struct app *a;
@@ -31,11 +40,15 @@ struct sse {
     int64_t last_seq;
     int64_t last_sent_us;
     bool greeted;
+    struct auth_credential cred; /* what opened the stream, checked again while it lasts */
+    int64_t checked_us;          /* when cred was last checked */
+    int64_t slot_key;            /* the key of its slot in a->streams */
 };
 
 static void sse_free(void *ctx)
 {
     struct sse *s = ctx;
+    slots_give(s->a->streams, s->slot_key);
     free((void *)s->reader.groups);
     free((void *)s->reader.user_groups);
     free(s);
@@ -87,6 +100,13 @@ static int send_event(void *ctx, const struct store_event *e)
 static int sse_next(void *ctx, struct buf *out)
 {
     struct sse *s = ctx;
+    int64_t t = ts_monotonic_us();
+    if (t - s->checked_us >= STREAM_RECHECK_US) {
+        /* A store that cannot answer now is asked again on the next wake. */
+        if (auth_recheck(s->a->store, &s->cred) == VIGIL_EAUTH)
+            return -1;
+        s->checked_us = t;
+    }
     if (!s->greeted) {
         buf_adds(out, "retry: 3000\n: connected\n\n");
         s->greeted = true;
@@ -145,8 +165,22 @@ static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
         app_error(req, resp, 400, "bad request", "kinds: too long");
         return;
     }
+    /* Sessions have no token id: their slots are the user's, keyed by the id negated. */
+    int64_t key = p->token ? p->token : -p->user;
+    enum slots_result taken = slots_take(a->streams, key);
+    if (taken != SLOTS_OK) {
+        app_error(req, resp, 429, "too many live streams",
+                  taken == SLOTS_KEY_FULL ? "this credential holds as many live streams as it "
+                                            "may; close one first"
+                                          : "the hub serves as many live streams as it may");
+        http_resp_header(resp, "Retry-After", "5");
+        return;
+    }
     struct sse *s = xcalloc(1, sizeof *s);
     s->a = a;
+    s->slot_key = key;
+    s->cred = p->cred;
+    s->checked_us = ts_monotonic_us();
     s->reader = p->reader;
     s->reader.groups = copy_ids(p->reader.groups, p->reader.ngroups);
     s->reader.user_groups = copy_ids(p->reader.user_groups, p->reader.nuser_groups);

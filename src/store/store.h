@@ -383,7 +383,8 @@ int store_partners(struct store_reader *r, int (*fn)(void *ctx, const struct sto
 int store_users(struct store_reader *r, int64_t partner,
                 int (*fn)(void *ctx, const struct store_user *u), void *ctx);
 int store_user_get(struct store_reader *r, int64_t id, struct store_user *out);
-/* Replaces a user's password hash. VIGIL_ENOENT when there is no such user. */
+/* Replaces a user's password hash and ends the user's dashboard sessions. VIGIL_ENOENT when
+ * there is no such user. */
 int store_txn_user_set_password(struct store_txn *t, int64_t user, const char *password_hash);
 
 struct store_token {

@@ -153,7 +153,17 @@ int store_txn_user_set_password(struct store_txn *t, int64_t user, const char *p
     sqlite3_bind_text(st, 1, password_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, user);
     int rc = step_done(t->conn, st);
-    return rc ? rc : sqlite3_changes(t->conn->db) ? 0 : VIGIL_ENOENT;
+    if (!rc && !sqlite3_changes(t->conn->db))
+        return VIGIL_ENOENT;
+    /* A new password ends every session opened with the old one. */
+    st = rc ? NULL : conn_stmt(t->conn, "DELETE FROM sessions WHERE user = ?");
+    if (!rc && !st)
+        return VIGIL_ESTORE;
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, user);
+        rc = step_done(t->conn, st);
+    }
+    return rc;
 }
 
 int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, int64_t *id)
