@@ -4,6 +4,7 @@ connection; a burst of wrong logins must not take the workers from other users; 
 token or a changed password must end what they opened."""
 import http.client
 import json
+import socket
 import threading
 import time
 
@@ -49,6 +50,11 @@ class Stream:
         self.ended.set()
 
     def close(self):
+        # Shut the socket down first: the reader thread is blocked reading it.
+        try:
+            self.resp.raw._fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass
         self.resp.close()
 
 
