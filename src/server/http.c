@@ -29,6 +29,7 @@
 #include "base/log.h"
 #include "base/timestamp.h"
 #include "base/xalloc.h"
+#include "server/http_parse.h"
 
 #define MSG_SZ 256
 
@@ -132,12 +133,6 @@ struct conn_rec {
     struct conn_rec *prev, *next;
 };
 
-/* A query argument, decoded. */
-struct qarg {
-    char *key;
-    char *value;
-};
-
 /* Per-request state, reached through MHD's con_cls and req.impl. */
 struct http_exchange {
     struct http_server *srv;
@@ -148,7 +143,7 @@ struct http_exchange {
     char *raw_uri;
     char *path;
     char *param_vals[HTTP_MAX_PARAMS];
-    struct qarg *args;
+    struct http_qarg *args;
     size_t nargs;
     char client[INET6_ADDRSTRLEN + 8];
     const struct route_c *route;
@@ -161,44 +156,6 @@ struct http_exchange {
 };
 
 /* ---- small helpers -------------------------------------------------------------------- */
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes s[0..n) into a new string (and '+' into ' ' when plus is set). A '%' not
- * followed by two hex digits is kept as is. Returns VIGIL_EINVAL for an encoded NUL, which
- * would silently truncate the value. */
-static int pct_decode(const char *s, size_t n, bool plus, char **out)
-{
-    char *d = xmalloc(n + 1);
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            char c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            if (c == '\0') {
-                free(d);
-                return VIGIL_EINVAL;
-            }
-            d[j++] = c;
-            i += 2;
-        } else if (plus && s[i] == '+') {
-            d[j++] = ' ';
-        } else {
-            d[j++] = s[i];
-        }
-    }
-    d[j] = '\0';
-    *out = d;
-    return 0;
-}
 
 static unsigned method_index(const char *m)
 {
@@ -619,40 +576,16 @@ static bool route_match_path(const struct route_c *r, char **seg, size_t nseg)
 static bool route_request(struct http_exchange *ex, enum MHD_Result *ret)
 {
     struct http_server *srv = ex->srv;
-    const char *raw = ex->raw_uri;
-    /* absolute-form request target: skip "scheme://authority" */
-    const char *p = strstr(raw, "://");
-    if (p && raw[0] != '/' && (size_t)(p - raw) < 8) {
-        p = strchr(p + 3, '/');
-        raw = p ? p : "/";
-    }
-    size_t plen = strcspn(raw, "?#");
-
-    /* split the raw path on '/' and decode each segment: an encoded '/' stays in its
-     * segment, so a capture may contain one */
-    size_t nseg = 1;
-    for (size_t i = 0; i < plen; i++)
-        nseg += raw[i] == '/';
-    char **seg = xcalloc(nseg, sizeof *seg);
-    bool bad = raw[0] != '/';
-    size_t k = 0, start = 0;
-    for (size_t i = 0; i <= plen && !bad; i++) {
-        if (i == plen || raw[i] == '/') {
-            if (pct_decode(raw + start, i - start, false, &seg[k++]))
-                bad = true;
-            start = i + 1;
-        }
-    }
-    if (!bad && pct_decode(raw, plen, false, &ex->path))
-        bad = true;
-    if (ex->path)
-        ex->req.path = ex->path;
-
+    /* the raw path split on '/', each segment decoded: an encoded '/' stays in its segment,
+     * so a capture may contain one */
+    char **seg = NULL;
+    size_t nseg = 0;
     bool found = false;
-    if (bad) {
+    if (http_path_parse(ex->raw_uri, &seg, &nseg, &ex->path)) {
         *ret = send_error(ex, 400, "Bad Request");
-        goto out;
+        return false;
     }
+    ex->req.path = ex->path;
 
     const struct route_c *path_match = NULL;
     for (size_t i = 0; i < srv->nroutes; i++) {
@@ -705,50 +638,14 @@ static bool route_request(struct http_exchange *ex, enum MHD_Result *ret)
     }
     found = true;
 out:
-    for (size_t i = 0; i < nseg; i++)
-        free(seg[i]);
-    free(seg);
+    http_path_free(seg, nseg);
     return found;
 }
 
 /* Splits the raw query string into decoded arguments, in order. */
 static int parse_query(struct http_exchange *ex)
 {
-    const char *q = strchr(ex->raw_uri, '?');
-    if (!q)
-        return 0;
-    q++;
-    size_t qlen = strcspn(q, "#");
-    size_t alloc = 0;
-    while (qlen > 0) {
-        size_t n = 0;
-        while (n < qlen && q[n] != '&' && q[n] != ';')
-            n++;
-        if (n > 0) {
-            const char *eq = memchr(q, '=', n);
-            size_t klen = eq ? (size_t)(eq - q) : n;
-            struct qarg a = {0};
-            int rc = pct_decode(q, klen, true, &a.key);
-            if (!rc && eq)
-                rc = pct_decode(eq + 1, n - klen - 1, true, &a.value);
-            else if (!rc)
-                a.value = xstrdup("");
-            if (rc) {
-                free(a.key);
-                return rc;
-            }
-            if (ex->nargs == alloc) {
-                alloc = alloc ? alloc * 2 : 8;
-                ex->args = xrealloc(ex->args, alloc * sizeof *ex->args);
-            }
-            ex->args[ex->nargs++] = a;
-        }
-        if (n < qlen)
-            n++;
-        q += n;
-        qlen -= n;
-    }
-    return 0;
+    return http_query_parse(ex->raw_uri, &ex->args, &ex->nargs);
 }
 
 /* ---- MHD callbacks -------------------------------------------------------------------- */
@@ -806,11 +703,7 @@ static void exchange_free(struct http_exchange *ex)
     }
     for (size_t i = 0; i < HTTP_MAX_PARAMS; i++)
         free(ex->param_vals[i]);
-    for (size_t i = 0; i < ex->nargs; i++) {
-        free(ex->args[i].key);
-        free(ex->args[i].value);
-    }
-    free(ex->args);
+    http_query_free(ex->args, ex->nargs);
     free(ex->path);
     free(ex->raw_uri);
     free(ex);
