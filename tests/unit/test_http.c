@@ -25,6 +25,8 @@
 #include "base/err.h"
 #include "base/xalloc.h"
 #include "server/http.h"
+#include "server/http_parse.h"
+#include "server/ratelimit.h"
 
 #define MAX_BODY 1024
 #define WAITERS 3
@@ -888,6 +890,62 @@ static void test_bad_path_encoding(void **state)
     reply_free(&r);
 }
 
+/* Live streams' slots: per key and in all; given back, they can be taken again. */
+static void test_slots(void **state)
+{
+    struct slots *sl = slots_new(2, 3);
+    assert_int_equal(slots_take(sl, 7), SLOTS_OK);
+    assert_int_equal(slots_take(sl, 7), SLOTS_OK);
+    assert_int_equal(slots_take(sl, 7), SLOTS_KEY_FULL);
+    assert_int_equal(slots_take(sl, -7), SLOTS_OK);
+    assert_int_equal(slots_take(sl, 9), SLOTS_ALL_FULL);
+    assert_int_equal(slots_held(sl), 3);
+    slots_give(sl, 7);
+    assert_int_equal(slots_take(sl, 9), SLOTS_OK);
+    assert_int_equal(slots_take(sl, 7), SLOTS_ALL_FULL);
+    slots_give(sl, 9);
+    slots_give(sl, 12345); /* never taken: no effect */
+    assert_int_equal(slots_held(sl), 2);
+    assert_int_equal(slots_take(sl, 7), SLOTS_OK);
+    assert_int_equal(slots_take(sl, 7), SLOTS_ALL_FULL);
+    slots_free(sl);
+    assert_int_not_equal(ratelimit_key(""), 0);
+    assert_int_not_equal(ratelimit_key("alice"), ratelimit_key("bob"));
+}
+
+/* The request target's parsers on their own (the same answers as through a server). */
+static void test_target_parsers(void **state)
+{
+    char *out = NULL;
+    assert_int_equal(http_pct_decode("a%2Fb+c%zz%4", 12, true, &out), 0);
+    assert_string_equal(out, "a/b c%zz%4");
+    free(out);
+    assert_int_equal(http_pct_decode("x%00y", 5, false, &out), VIGIL_EINVAL);
+
+    char **seg, *path;
+    size_t nseg;
+    assert_int_equal(http_path_parse("http://h:1/a/b%2Fc/?q#f", &seg, &nseg, &path), 0);
+    assert_int_equal(nseg, 4);
+    assert_string_equal(seg[2], "b/c");
+    assert_string_equal(seg[3], "");
+    assert_string_equal(path, "/a/b/c/");
+    http_path_free(seg, nseg);
+    free(path);
+    assert_int_equal(http_path_parse("a/b", &seg, &nseg, &path), VIGIL_EINVAL);
+    assert_int_equal(http_path_parse("/a/%00", &seg, &nseg, &path), VIGIL_EINVAL);
+
+    struct http_qarg *args;
+    size_t nargs;
+    assert_int_equal(http_query_parse("/p?a=1&&b;c=x+y#d=2", &args, &nargs), 0);
+    assert_int_equal(nargs, 3);
+    assert_string_equal(args[1].key, "b");
+    assert_string_equal(args[1].value, "");
+    assert_string_equal(args[2].value, "x y");
+    http_query_free(args, nargs);
+    assert_int_equal(http_query_parse("/p?a=1&b=%00", &args, &nargs), VIGIL_EINVAL);
+    assert_null(args);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -909,6 +967,8 @@ int main(void)
         cmocka_unit_test(test_stop_idle),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_bad_path_encoding),
+        cmocka_unit_test(test_slots),
+        cmocka_unit_test(test_target_parsers),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
