@@ -103,6 +103,7 @@ def test_one_token_cannot_hold_every_stream(tmp_path):
             time.sleep(0.2)
         streams.append(again)
         assert again.status == 200
+        assert v.stop() == 0  # clean exit (under ASan: no leak)
     finally:
         for s in streams:
             s.close()
@@ -127,6 +128,7 @@ def test_streams_in_all_stay_below_the_connection_limit(tmp_path):
         assert set(codes) == {200, 429}, codes
         for _ in range(3):
             assert v.get("/api/v1/me", token=tokens[0]).status_code == 200
+        assert v.stop() == 0  # clean exit (under ASan: no leak)
     finally:
         for s in streams:
             s.close()
@@ -160,6 +162,7 @@ def test_parallel_wrong_logins_are_throttled_and_others_are_answered(tmp_path):
         refused = [ra for st, ra in codes if st == 429]
         assert refused, codes
         assert all(ra and int(ra) >= 1 for ra in refused)
+        assert v.stop() == 0  # clean exit (under ASan: no leak)
     finally:
         v.stop()
 
@@ -179,6 +182,7 @@ def test_wrong_logins_are_throttled_per_account_across_addresses(tmp_path):
         assert login(v, "alice", "a long passphrase", source="127.0.0.50")[0] == 429
         # ... while another account is not affected.
         assert login(v, "carol", "a long passphrase", source="127.0.0.51")[0] == 200
+        assert v.stop() == 0  # clean exit (under ASan: no leak)
     finally:
         v.stop()
 
@@ -193,6 +197,7 @@ def test_wrong_logins_are_throttled_per_address_across_accounts(tmp_path):
         assert got[:4] == [401] * 4 and got[4:] == [429] * 4, got
         # Another address is not affected.
         assert login(v, "carol", "a long passphrase", source="127.0.0.8")[0] == 200
+        assert v.stop() == 0  # clean exit (under ASan: no leak)
     finally:
         v.stop()
 
@@ -210,6 +215,7 @@ def test_a_revoked_tokens_stream_ends(tmp_path):
         assert s.ended.wait(15), "the revoked token's stream is still open"
         assert v.get("/api/v1/me", token=t).status_code == 401
         s.close()
+        assert v.stop() == 0  # clean exit (under ASan: no leak)
     finally:
         v.stop()
 
@@ -233,5 +239,6 @@ def test_a_password_change_ends_the_old_sessions_and_their_streams(tmp_path):
         s.close()
         st, _ = login(v, "alice", "another long passphrase")
         assert st == 200
+        assert v.stop() == 0  # clean exit (under ASan: no leak)
     finally:
         v.stop()
