@@ -73,9 +73,9 @@ int auth_check(struct store *s, const struct auth_request *req, struct auth_prin
 int auth_recheck(struct store *s, const struct auth_credential *c);
 
 /* The parsers that run on a request before it is authenticated (fuzzed in tests/fuzz/). */
-/* Decodes the base64 of an "Authorization: Basic" value into user[AUTH_BASIC_MAX] and the
- * password (the token) after the first ':'. Returns 0, or VIGIL_EAUTH when it is not base64,
- * too long, has no ':' or holds a NUL. */
+/* Decodes the base64 of an "Authorization: Basic" value into user[AUTH_BASIC_MAX], cut at the
+ * first ':'; *password (the token) points into user, after it (wipe user when done). Returns
+ * 0, or VIGIL_EAUTH when it is not base64, too long, has no ':' or holds a NUL. */
 #define AUTH_BASIC_MAX 256
 int auth_basic_parse(const char *b64, char user[AUTH_BASIC_MAX], const char **password);
 /* Finds the session cookie's value in a Cookie header; copies it into out. False when there is
