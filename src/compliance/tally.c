@@ -318,7 +318,7 @@ static json_t *tallies_json(struct collect *c, vtime_t from, int ndays, long lea
     day_text(from - DAY, pt);
     long all = tot.all, conf = tot.confirmed, pall = ptot.all, pconf = ptot.confirmed;
     json_t *out = json_pack(
-        "{s:s, s:s, s:i, s:{s:I, s:I, s:I, s:I}, s:{s:s, s:s, s:I, s:I}, s:{s:I, s:I, s:o, s:o}}",
+        "{s:s, s:s, s:i, s:{s:I, s:I}, s:I, s:I, s:{s:s, s:s, s:I, s:I}, s:{s:I, s:I, s:o, s:o}}",
         "from", f, "to", t, "days", ndays, "totals", "all", (json_int_t)all, "confirmed",
         (json_int_t)conf, "uncertain", (json_int_t)tot.uncertain, "exchange",
         (json_int_t)tot.exchange, "previous", "from", pf, "to", pt, "all", (json_int_t)pall,

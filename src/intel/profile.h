@@ -178,8 +178,8 @@ int profile_uuid5(const char *ns, const char *name, size_t len, char out[37]);
 
 /* PLOVER codes. Names are upper case for events, lower case for modes, as in the manual. */
 const char *plover_event_name(enum plover_event e);           /* NULL for PLOVER_NONE */
-/* Accepts the 16 event names and OTHER, and the legacy names DISAPPROVE and INVESTIGATE (now ACCUSE).
- * Returns PLOVER_NONE for anything else. Case-sensitive. */
+/* Accepts the 16 event names, Vigil's OTHER, and the legacy names DISAPPROVE and INVESTIGATE
+ * (now ACCUSE). Returns PLOVER_NONE for anything else. Case-sensitive. */
 enum plover_event plover_event_parse(const char *name);
 /* The static mode name equal to name when it is a mode of e, else NULL. */
 const char *plover_mode_lookup(enum plover_event e, const char *name);
