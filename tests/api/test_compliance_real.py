@@ -9,10 +9,12 @@ import csv
 import datetime as dt
 import gzip
 import json
+import pathlib
+import tempfile
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, Vigil
 
 REAL = ROOT / "tests" / "data" / "real"
 AGREEMENTS = ROOT / "tests" / "data" / "agreements"
@@ -110,9 +112,6 @@ def check(vigil, agreement, data, day0, ndays):
 
 @pytest.fixture(scope="module")
 def real():
-    import pathlib
-    import tempfile
-    from conftest import Vigil
     with tempfile.TemporaryDirectory(prefix="vigil-real-") as tmp:
         v = Vigil(pathlib.Path(tmp) / "data")
         # Minsk II before the data (evaluated as reports arrive), Syria after it (evaluated
