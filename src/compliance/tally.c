@@ -613,6 +613,10 @@ static void html_report(struct buf *b, const struct cmp_set *set,
              "confirmed. Previous day: %lld recorded, %lld confirmed (change: %+lld recorded, "
              "%+lld confirmed).</p>\n",
              all, conf, pall, pconf, all - pall, conf - pconf);
+    long long unc = json_integer_value(json_object_get(t, "uncertain"));
+    if (unc)
+        buf_addf(b, "<p class=\"uncertain\">%lld more of uncertain timing (the event may lie "
+                    "outside the prohibition's window): counted apart, to review.</p>\n", unc);
     html_groups(b, "By party", json_object_get(t, "by_party"), false);
     html_groups(b, "By zone", json_object_get(t, "by_zone"), true);
     buf_adds(b, "<h2>Confirmed violations</h2>\n<table class=\"confirmed\"><tr><th>time</th>"

@@ -141,6 +141,9 @@ def test_minsk_ii_tallies_equal_the_count_from_the_raw_rows(real):
     assert want["Government of Ukraine"]["uncertain"] > 0
     day14 = [c for c in t["cells"] if c["day"] == "2015-02-14"]
     assert day14 and all(c["all"] == 0 and c["uncertain"] > 0 for c in day14)
+    html = real.get("/api/v1/compliance/daily", params={"date": "2015-02-14"}).text
+    n = sum(c["uncertain"] for c in day14)
+    assert f"{n} more of uncertain timing" in html      # one zone: cells = the party counts
 
 
 def test_a_syrian_ceasefire_tallies_equal_the_count_from_the_raw_rows(real):
