@@ -295,8 +295,10 @@ int import_file(enum import_format fmt, FILE *f, const struct import_handler *h,
 static ssize_t gz_read(void *cookie, char *buf, size_t size)
 {
     unsigned n = size > (1u << 30) ? (1u << 30) : (unsigned)size;
-    int got = gzread(cookie, buf, n);
-    if (got < 0) {
+    int got = gzread(cookie, buf, n), err = Z_OK;
+    if (got == 0)
+        gzerror(cookie, &err); /* a truncated stream ends with Z_BUF_ERROR, not Z_OK */
+    if (got < 0 || err != Z_OK) {
         errno = EIO;
         return -1;
     }

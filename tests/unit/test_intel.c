@@ -824,6 +824,21 @@ static void test_import_ucdp_roles_and_gzip(void **state)
     rewind(f); /* --on-error abort reads the file twice */
     assert_int_equal(import_file(IMPORT_UCDP, f, &h, &st), 0);
     fclose(f);
+    /* a truncated stream is a read error, not a shorter file */
+    f = fopen(path, "rb");
+    char bytes[512];
+    size_t nb = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    f = fopen(path, "wb");
+    assert_int_equal(fwrite(bytes, 1, nb - 12, f), nb - 12);
+    fclose(f);
+    f = import_open(path);
+    struct seen *none = calloc(1, sizeof *none);
+    struct import_handler h2 = {on_report, on_error, none};
+    assert_int_equal(import_file(IMPORT_UCDP, f, &h2, NULL), VIGIL_EIO);
+    seen_release(none);
+    free(none);
+    fclose(f);
     unlink(path);
     assert_int_equal(st.imported, 2);
     assert_int_equal(s.n, 4);
