@@ -296,7 +296,7 @@ int cli_import(const char *data, int argc, char **argv)
               stderr);
         return 2;
     }
-    x.job.f = x.job.stix ? fopen(x.job.path, "r") : import_open(x.job.path);
+    x.job.f = import_open(x.job.path);
     if (!x.job.f) {
         fprintf(stderr, "vigil: %s: %s\n", x.job.path, strerror(errno));
         return 1;
