@@ -26,6 +26,7 @@ static const char import_help[] =
     "record is bad. --marking (clear, green, amber, amber+strict, red) and --group set the\n"
     "handling of every imported report; otherwise the partner's default applies. Records\n"
     "already imported (same source id) are not stored twice. One import is one transaction.\n"
+    "A gzip-compressed FILE (e.g. ged.csv.gz) is read decompressed.\n"
     "Progress (rows/s, percent, ETA) is shown when stderr is a terminal.\n";
 
 static const char export_help[] =
@@ -295,7 +296,7 @@ int cli_import(const char *data, int argc, char **argv)
               stderr);
         return 2;
     }
-    x.job.f = fopen(x.job.path, "r");
+    x.job.f = import_open(x.job.path);
     if (!x.job.f) {
         fprintf(stderr, "vigil: %s: %s\n", x.job.path, strerror(errno));
         return 1;

@@ -651,17 +651,23 @@ json_t *cmp_agreement_to_stix(const struct cmp_agreement *a, vtime_t now, const 
 
 /* ---- candidates ------------------------------------------------------------------------ */
 
-static bool names_party(const struct cmp_party *p, const struct event_report *r)
+static bool names_in(const struct cmp_party *p, char *const *names, size_t n)
 {
-    for (size_t i = 0; i < r->n_actors; i++) {
-        const char *actor = r->actors[i];
-        if (strcasecmp(actor, p->name) == 0 || strcasecmp(actor, p->identity) == 0)
+    for (size_t i = 0; i < n; i++) {
+        const char *who = names[i];
+        if (strcasecmp(who, p->name) == 0 || strcasecmp(who, p->identity) == 0)
             return true;
         for (size_t j = 0; j < p->naliases; j++)
-            if (strcasecmp(actor, p->aliases[j]) == 0)
+            if (strcasecmp(who, p->aliases[j]) == 0)
                 return true;
     }
     return false;
+}
+
+/* The party acted in r: an actor names it and no target does. */
+static bool names_party(const struct cmp_party *p, const struct event_report *r)
+{
+    return names_in(p, r->actors, r->n_actors) && !names_in(p, r->targets, r->n_targets);
 }
 
 static bool in_zone(const struct cmp_zone *z, const struct event_report *r)
@@ -689,16 +695,28 @@ static bool act_matches(const struct cmp_act *act, const struct event_report *r)
     return false;
 }
 
-static bool term_applies(const struct cmp_term *t, long party, vtime_t when)
+/* The term is the party's and its window [from, until) meets [start, end]. */
+static bool term_meets(const struct cmp_term *t, long party, vtime_t start, vtime_t end)
 {
-    return (t->party < 0 || t->party == party) && t->from <= when && when < t->until;
+    return (t->party < 0 || t->party == party) && t->from <= end && start < t->until;
+}
+
+/* [start, end] lies wholly inside [from, until). */
+static bool covers(vtime_t from, vtime_t until, vtime_t start, vtime_t end)
+{
+    return from <= start && end < until;
 }
 
 int cmp_agreement_match(const struct cmp_agreement *a, const struct event_report *r,
                         int (*fn)(void *ctx, const struct cmp_match *m), void *ctx)
 {
-    if (r->future || r->start < a->effective || r->start >= a->ends)
+    vtime_t start = r->start, end = r->end < r->start ? r->start : r->end;
+    if (r->future || end < a->effective || start >= a->ends)
         return 0;
+    bool in_force = covers(a->effective, a->ends, start, end);
+    size_t engaged = 0;
+    for (size_t pi = 0; pi < a->nparties; pi++)
+        engaged += names_party(&a->parties[pi], r);
     int n = 0;
     for (size_t pi = 0; pi < a->nparties; pi++) {
         if (!names_party(&a->parties[pi], r))
@@ -707,22 +725,38 @@ int cmp_agreement_match(const struct cmp_agreement *a, const struct event_report
             const struct cmp_zone *z = &a->zones[zi];
             if (!in_zone(z, r))
                 continue;
-            const struct cmp_term *hit = NULL;
-            const struct cmp_act *hit_act = NULL;
-            bool permitted = false;
+            const struct cmp_term *hit = NULL, *hit_full = NULL;
+            const struct cmp_act *hit_act = NULL, *full_act = NULL;
+            bool permitted = false, partly_permitted = false;
             for (size_t ti = 0; ti < z->nterms && !permitted; ti++) {
                 const struct cmp_term *t = &z->terms[ti];
-                if (!term_applies(t, (long)pi, r->start))
+                if (!term_meets(t, (long)pi, start, end))
                     continue;
+                bool full = covers(t->from, t->until, start, end);
                 for (size_t k = 0; k < t->npermitted && !permitted; k++)
-                    permitted = act_matches(&t->permitted[k], r);
-                for (size_t k = 0; k < t->nprohibited && !hit; k++)
-                    if (act_matches(&t->prohibited[k], r))
-                        hit = t, hit_act = &t->prohibited[k];
+                    if (act_matches(&t->permitted[k], r)) {
+                        permitted = full;
+                        partly_permitted = true;
+                    }
+                for (size_t k = 0; k < t->nprohibited; k++)
+                    if (act_matches(&t->prohibited[k], r)) {
+                        if (!hit)
+                            hit = t, hit_act = &t->prohibited[k];
+                        if (full && !hit_full)
+                            hit_full = t, full_act = &t->prohibited[k];
+                    }
             }
             if (!hit || permitted)
                 continue;
-            struct cmp_match m = {z, pi, hit, hit_act};
+            if (hit_full)
+                hit = hit_full, hit_act = full_act;
+            vtime_t when = start;
+            if (when < a->effective)
+                when = a->effective;
+            if (when < hit->from)
+                when = hit->from;
+            struct cmp_match m = {z, pi, hit, hit_act, when,
+                                  !in_force || !hit_full || partly_permitted, engaged > 1};
             int rc = fn ? fn(ctx, &m) : 0;
             if (rc)
                 return rc;

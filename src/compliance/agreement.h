@@ -130,13 +130,22 @@ struct cmp_match {
     size_t party;
     const struct cmp_term *term;
     const struct cmp_act *act; /* the prohibition it breaks */
+    vtime_t time;              /* when it counts: the report's start, or the start of the
+                                * agreement's or term's window when the report began before */
+    bool uncertain;            /* the report's time window straddles an edge of the window in
+                                * which the act is prohibited: it may have fallen outside */
+    bool exchange;             /* the report names two or more parties among its actors and no
+                                * initiator: each engaged party gets the violation */
 };
 
 /* Calls fn for every (zone, party) of a for which r is a candidate violation: r is not a
  * warning (future), one of its actors names the party (name, alias or identity id, ignoring
- * ASCII case), its place is in the zone (a point within distance_m of the geometry, boundary
- * included; a named area equal to the zone's name), and at its start time some term of the
- * party prohibits the act and none permits it. Returns the number of matches, or fn's first
+ * ASCII case) and none of its targets does (a party struck is never the violator), its place
+ * is in the zone (a point within distance_m of the geometry, boundary included; a named area
+ * equal to the zone's name), and its time window [start, end] meets the agreement's window
+ * and a term of the party that prohibits the act, and no term permits the act over the whole
+ * window. When the window is not wholly inside both (or a permission covers part of it) the
+ * match is `uncertain`. Returns the number of matches, or fn's first
  * nonzero result (negative) which stops the walk. */
 int cmp_agreement_match(const struct cmp_agreement *a, const struct event_report *r,
                         int (*fn)(void *ctx, const struct cmp_match *m), void *ctx);

@@ -204,6 +204,12 @@ json_t *cmp_violation_json(struct store_reader *r, const struct cmp_set *set,
     store_evidence(r, v->seq, add_evidence_id, ev);
     json_object_set_new(o, "evidence", ev);
     json_t *detail = json_loads(v->detail, 0, NULL);
+    static const char *const lifted[][2] = {{"timing", "certain"}, {"attribution", "actor"}};
+    for (size_t i = 0; detail && i < 2; i++) {
+        const char *x = json_string_value(json_object_get(detail, lifted[i][0]));
+        json_object_set_new(o, lifted[i][0], json_string(x ? x : lifted[i][1]));
+        json_object_del(detail, lifted[i][0]);
+    }
     if (detail)
         json_object_set_new(o, "term", detail);
     json_object_set_new(o, "created", ts_json(v->created));
@@ -388,6 +394,9 @@ static int on_match(void *ctx, const struct cmp_match *m)
                   json_string(ts_format(m->term->from, 3, ts)), "until",
                   m->term->until == CMP_TIME_OPEN ? json_null()
                                                   : json_string(ts_format(m->term->until, 3, ts)));
+    /* docs/COMPLIANCE.md, "Attribution and timing": shown and counted apart by tally.c */
+    json_object_set_new(detail, "timing", json_string(m->uncertain ? "uncertain" : "certain"));
+    json_object_set_new(detail, "attribution", json_string(m->exchange ? "exchange" : "actor"));
     char *dtext = vjson_dumps(detail);
     json_decref(detail);
     struct store_violation v = {
@@ -399,7 +408,7 @@ static int on_match(void *ctx, const struct cmp_match *m)
         .report_owner = c->acl->owner,
         .event = plover_event_name(c->r->event),
         .mode = c->r->mode ? c->r->mode : "",
-        .time = c->r->start,
+        .time = m->time,
         .has_point = c->r->has_point,
         .lat = c->r->lat,
         .lon = c->r->lon,

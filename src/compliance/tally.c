@@ -55,10 +55,12 @@ int compliance_format_parse(const char *s, enum compliance_format *out)
 
 /* ---- collecting visible violations ----------------------------------------------------- */
 
+/* One visible violation. `uncertain`: its timing is uncertain and no analyst has confirmed it,
+ * so it is counted apart (docs/COMPLIANCE.md, "Attribution and timing"). */
 struct rec {
-    char *party, *zone;
+    char *party, *zone, *report;
     long day; /* days since the window's start */
-    bool confirmed;
+    bool confirmed, uncertain, exchange;
 };
 
 struct collect {
@@ -71,15 +73,29 @@ struct collect {
     json_t *docs; /* when not NULL: the resources too */
 };
 
+static bool detail_is(const char *detail, const char *key, const char *value)
+{
+    json_t *d = json_loads(detail ? detail : "", 0, NULL);
+    const char *x = json_string_value(json_object_get(d, key));
+    bool eq = x && strcmp(x, value) == 0;
+    json_decref(d);
+    return eq;
+}
+
 static int collect_one(void *ctx, const struct store_violation *v)
 {
     struct collect *c = ctx;
     if (!cmp_visible(c->r, c->set, c->reader, v))
         return 0;
+    bool confirmed = strcmp(v->status, "confirmed") == 0;
     c->v = xrealloc(c->v, (c->n + 1) * sizeof *c->v);
-    c->v[c->n++] =
-        (struct rec){xstrdup(v->party), xstrdup(v->zone), (long)((v->time - c->since) / DAY),
-                     strcmp(v->status, "confirmed") == 0};
+    c->v[c->n++] = (struct rec){xstrdup(v->party),
+                                xstrdup(v->zone),
+                                xstrdup(v->report),
+                                (long)((v->time - c->since) / DAY),
+                                confirmed,
+                                !confirmed && detail_is(v->detail, "timing", "uncertain"),
+                                detail_is(v->detail, "attribution", "exchange")};
     if (c->docs)
         json_array_append_new(c->docs, cmp_violation_json(c->r, c->set, v, false));
     return 0;
@@ -90,6 +106,7 @@ static void collect_release(struct collect *c)
     for (size_t i = 0; i < c->n; i++) {
         free(c->v[i].party);
         free(c->v[i].zone);
+        free(c->v[i].report);
     }
     free(c->v);
 }
@@ -100,6 +117,18 @@ static int rec_cmp(const void *x, const void *y)
     int d = strcmp(a->party, b->party);
     if (!d)
         d = strcmp(a->zone, b->zone);
+    if (!d)
+        d = (a->day > b->day) - (a->day < b->day);
+    return d;
+}
+
+/* By party, then report: the rows of one (party, report) are one event for the party. */
+static int rec_cmp_report(const void *x, const void *y)
+{
+    const struct rec *a = x, *b = y;
+    int d = strcmp(a->party, b->party);
+    if (!d)
+        d = strcmp(a->report, b->report);
     if (!d)
         d = (a->day > b->day) - (a->day < b->day);
     return d;
@@ -127,11 +156,14 @@ static json_t *pct(long now, long before)
     return json_real(round(1000.0 * (double)(now - before) / (double)before) / 10.0);
 }
 
-/* Per-key totals for the period and the previous period. */
+/* Counts of one key (a party, a zone, the total) in the period and the previous one. */
+struct counts {
+    long all, confirmed, uncertain, exchange;
+};
+
 struct group {
     const char *key;
-    const char *zone; /* for zones: the id */
-    long all, confirmed, prev_all, prev_confirmed;
+    struct counts now, prev;
 };
 
 static struct group *group_find(struct group **g, size_t *n, const char *key)
@@ -149,6 +181,17 @@ static int group_cmp(const void *x, const void *y)
     return strcmp(((const struct group *)x)->key, ((const struct group *)y)->key);
 }
 
+static void counts_add(struct counts *c, const struct rec *x)
+{
+    if (x->uncertain) {
+        c->uncertain++;
+        return;
+    }
+    c->all++;
+    c->confirmed += x->confirmed;
+    c->exchange += x->exchange;
+}
+
 static json_t *groups_json(const struct cmp_set *set, struct group *g, size_t n, bool zones)
 {
     if (n)
@@ -158,56 +201,89 @@ static json_t *groups_json(const struct cmp_set *set, struct group *g, size_t n,
         json_t *o =
             zones ? json_pack("{s:s, s:s}", "zone", g[i].key, "zone_name", zone_name(set, g[i].key))
                   : json_pack("{s:s}", "party", g[i].key);
-        json_object_set_new(o, "all", json_integer(g[i].all));
-        json_object_set_new(o, "confirmed", json_integer(g[i].confirmed));
-        json_object_set_new(o, "previous_all", json_integer(g[i].prev_all));
-        json_object_set_new(o, "previous_confirmed", json_integer(g[i].prev_confirmed));
-        json_object_set_new(o, "change_all", json_integer(g[i].all - g[i].prev_all));
+        json_object_set_new(o, "all", json_integer(g[i].now.all));
+        json_object_set_new(o, "confirmed", json_integer(g[i].now.confirmed));
+        json_object_set_new(o, "uncertain", json_integer(g[i].now.uncertain));
+        if (!zones)
+            json_object_set_new(o, "exchange", json_integer(g[i].now.exchange));
+        json_object_set_new(o, "previous_all", json_integer(g[i].prev.all));
+        json_object_set_new(o, "previous_confirmed", json_integer(g[i].prev.confirmed));
+        json_object_set_new(o, "change_all", json_integer(g[i].now.all - g[i].prev.all));
         json_object_set_new(o, "change_confirmed",
-                            json_integer(g[i].confirmed - g[i].prev_confirmed));
+                            json_integer(g[i].now.confirmed - g[i].prev.confirmed));
         json_array_append_new(arr, o);
     }
     return arr;
 }
 
 /* Computes the tallies over c's records: c->since is the start of the fetched window, which
- * begins `lead` days before the period of ndays days. */
+ * begins `lead` days before the period of ndays days. Zones (cells, by_zone) count each
+ * violation; parties, totals and days count each (party, report) once, however many zones or
+ * agreements it falls in. */
 static json_t *tallies_json(struct collect *c, vtime_t from, int ndays, long lead)
 {
-    if (c->n) /* qsort must not be given NULL, even for no elements */
-        qsort(c->v, c->n, sizeof *c->v, rec_cmp);
     long *day_all = xcalloc((size_t)(lead + ndays), sizeof *day_all);
     long *day_conf = xcalloc((size_t)(lead + ndays), sizeof *day_conf);
     json_t *cells = json_array();
     struct group *parties = NULL, *zones = NULL;
     size_t np = 0, nz = 0;
-    long all = 0, conf = 0, pall = 0, pconf = 0;
+    struct counts tot = {0}, ptot = {0};
     char d[16];
+    /* zones: party x zone x day cells */
+    if (c->n) /* qsort must not be given NULL, even for no elements */
+        qsort(c->v, c->n, sizeof *c->v, rec_cmp);
     for (size_t i = 0; i < c->n;) {
         size_t j = i;
-        long ca = 0, cc = 0;
+        struct counts cell = {0};
         for (; j < c->n && rec_cmp(&c->v[i], &c->v[j]) == 0; j++)
-            ca++, cc += c->v[j].confirmed;
+            counts_add(&cell, &c->v[j]);
         const struct rec *x = &c->v[i];
         long pd = x->day - lead; /* day within the period; negative: before it */
-        if (x->day >= 0 && x->day < lead + ndays) {
-            day_all[x->day] += ca;
-            day_conf[x->day] += cc;
-        }
-        struct group *gp = group_find(&parties, &np, x->party);
         struct group *gz = group_find(&zones, &nz, x->zone);
+        for (size_t k = i; k < j; k++) {
+            if (pd >= 0 && pd < ndays)
+                counts_add(&gz->now, &c->v[k]);
+            else if (pd < 0 && pd >= -(long)ndays)
+                counts_add(&gz->prev, &c->v[k]);
+        }
         if (pd >= 0 && pd < ndays) {
             day_text(from + pd * DAY, d);
-            json_array_append_new(cells, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "day", d,
-                                                   "party", x->party, "zone", x->zone, "zone_name",
-                                                   zone_name(c->set, x->zone), "all",
-                                                   (json_int_t)ca, "confirmed", (json_int_t)cc));
-            all += ca, conf += cc;
-            gp->all += ca, gp->confirmed += cc, gz->all += ca, gz->confirmed += cc;
+            json_array_append_new(
+                cells, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "day", d, "party",
+                                 x->party, "zone", x->zone, "zone_name", zone_name(c->set, x->zone),
+                                 "all", (json_int_t)cell.all, "confirmed",
+                                 (json_int_t)cell.confirmed, "uncertain",
+                                 (json_int_t)cell.uncertain));
+        }
+        i = j;
+    }
+    /* parties, totals, days: one per (party, report) */
+    if (c->n)
+        qsort(c->v, c->n, sizeof *c->v, rec_cmp_report);
+    for (size_t i = 0; i < c->n;) {
+        struct rec one = c->v[i]; /* the earliest day; confirmed or exchange in any zone */
+        size_t j = i;
+        bool certain = false;
+        for (; j < c->n && strcmp(c->v[i].party, c->v[j].party) == 0 &&
+               strcmp(c->v[i].report, c->v[j].report) == 0;
+             j++) {
+            one.confirmed |= c->v[j].confirmed;
+            one.exchange |= c->v[j].exchange;
+            certain |= !c->v[j].uncertain;
+        }
+        one.uncertain = !certain && !one.confirmed;
+        long pd = one.day - lead;
+        struct group *gp = group_find(&parties, &np, one.party);
+        if (one.day >= 0 && one.day < lead + ndays && !one.uncertain) {
+            day_all[one.day]++;
+            day_conf[one.day] += one.confirmed;
+        }
+        if (pd >= 0 && pd < ndays) {
+            counts_add(&gp->now, &one);
+            counts_add(&tot, &one);
         } else if (pd < 0 && pd >= -(long)ndays) {
-            pall += ca, pconf += cc;
-            gp->prev_all += ca, gp->prev_confirmed += cc;
-            gz->prev_all += ca, gz->prev_confirmed += cc;
+            counts_add(&gp->prev, &one);
+            counts_add(&ptot, &one);
         }
         i = j;
     }
@@ -240,12 +316,14 @@ static json_t *tallies_json(struct collect *c, vtime_t from, int ndays, long lea
     day_text(from + (ndays - 1) * DAY, t);
     day_text(from - ndays * DAY, pf);
     day_text(from - DAY, pt);
+    long all = tot.all, conf = tot.confirmed, pall = ptot.all, pconf = ptot.confirmed;
     json_t *out = json_pack(
-        "{s:s, s:s, s:i, s:{s:I, s:I}, s:{s:s, s:s, s:I, s:I}, s:{s:I, s:I, s:o, s:o}}", "from", f,
-        "to", t, "days", ndays, "totals", "all", (json_int_t)all, "confirmed", (json_int_t)conf,
-        "previous", "from", pf, "to", pt, "all", (json_int_t)pall, "confirmed", (json_int_t)pconf,
-        "change", "all", (json_int_t)(all - pall), "confirmed", (json_int_t)(conf - pconf),
-        "all_pct", pct(all, pall), "confirmed_pct", pct(conf, pconf));
+        "{s:s, s:s, s:i, s:{s:I, s:I}, s:I, s:I, s:{s:s, s:s, s:I, s:I}, s:{s:I, s:I, s:o, s:o}}",
+        "from", f, "to", t, "days", ndays, "totals", "all", (json_int_t)all, "confirmed",
+        (json_int_t)conf, "uncertain", (json_int_t)tot.uncertain, "exchange",
+        (json_int_t)tot.exchange, "previous", "from", pf, "to", pt, "all", (json_int_t)pall,
+        "confirmed", (json_int_t)pconf, "change", "all", (json_int_t)(all - pall), "confirmed",
+        (json_int_t)(conf - pconf), "all_pct", pct(all, pall), "confirmed_pct", pct(conf, pconf));
     json_object_set_new(out, "by_party", groups_json(c->set, parties, np, false));
     json_object_set_new(out, "by_zone", groups_json(c->set, zones, nz, true));
     json_object_set_new(out, "daily", daily);
@@ -535,6 +613,10 @@ static void html_report(struct buf *b, const struct cmp_set *set,
              "confirmed. Previous day: %lld recorded, %lld confirmed (change: %+lld recorded, "
              "%+lld confirmed).</p>\n",
              all, conf, pall, pconf, all - pall, conf - pconf);
+    long long unc = json_integer_value(json_object_get(t, "uncertain"));
+    if (unc)
+        buf_addf(b, "<p class=\"uncertain\">%lld more of uncertain timing (the event may lie "
+                    "outside the prohibition's window): counted apart, to review.</p>\n", unc);
     html_groups(b, "By party", json_object_get(t, "by_party"), false);
     html_groups(b, "By zone", json_object_get(t, "by_zone"), true);
     buf_adds(b, "<h2>Confirmed violations</h2>\n<table class=\"confirmed\"><tr><th>time</th>"

@@ -1,9 +1,11 @@
 /* import.c - the import driver and helpers shared by the format parsers (see import.h). */
 #include "intel/import.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -286,4 +288,64 @@ int import_file(enum import_format fmt, FILE *f, const struct import_handler *h,
         return import_misp(f, h, st);
     }
     return VIGIL_EINVAL;
+}
+
+/* ---- gzip input ------------------------------------------------------------------------ */
+
+static ssize_t gz_read(void *cookie, char *buf, size_t size)
+{
+    unsigned n = size > (1u << 30) ? (1u << 30) : (unsigned)size;
+    int got = gzread(cookie, buf, n), err = Z_OK;
+    if (got == 0)
+        gzerror(cookie, &err); /* a truncated stream ends with Z_BUF_ERROR, not Z_OK */
+    if (got < 0 || err != Z_OK) {
+        errno = EIO;
+        return -1;
+    }
+    return got;
+}
+
+/* Only what import needs: rewinding (abort mode reads twice) and asking the position. */
+static int gz_seek(void *cookie, off64_t *off, int whence)
+{
+    if (*off == 0 && whence == SEEK_SET) {
+        if (gzrewind(cookie) != 0)
+            return -1;
+        return 0;
+    }
+    if (*off == 0 && whence == SEEK_CUR) {
+        *off = (off64_t)gzoffset(cookie);
+        return 0;
+    }
+    errno = ESPIPE;
+    return -1;
+}
+
+static int gz_close(void *cookie)
+{
+    return gzclose_r(cookie) == Z_OK ? 0 : EOF;
+}
+
+FILE *import_open(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    int a = getc(f), b = getc(f);
+    if (a != 0x1f || b != 0x8b) {
+        rewind(f);
+        return f;
+    }
+    fclose(f);
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) {
+        errno = errno ? errno : ENOMEM;
+        return NULL;
+    }
+    gzbuffer(gz, 1 << 17);
+    cookie_io_functions_t io = {.read = gz_read, .seek = gz_seek, .close = gz_close};
+    FILE *g = fopencookie(gz, "r", io);
+    if (!g)
+        gzclose_r(gz);
+    return g;
 }

@@ -33,7 +33,7 @@ struct import_handler {
     int (*report)(void *ctx, const struct event_report *r, size_t line);
     /* Called with each record that did not: rc is VIGIL_EINVAL (malformed), VIGIL_ETOOBIG (over
      * a limit) or VIGIL_ENOENT (well-formed but outside the profile, e.g. a CAMEO "make public
-     * statement" or an ACLED "Other"); msg names the field. Return 0 to skip the record and go
+     * statement"); msg names the field. Return 0 to skip the record and go
      * on; any other value stops the import and import_file returns it. May be NULL: bad
      * records are then skipped. */
     int (*error)(void *ctx, size_t line, int rc, const char *msg);
@@ -53,6 +53,11 @@ struct import_stats {
  * be NULL. */
 int import_file(enum import_format fmt, FILE *f, const struct import_handler *h,
                 struct import_stats *st);
+
+/* Opens path for import_file(): a plain file, or a gzip-compressed one (recognised by its
+ * first two bytes, whatever its name), read decompressed. Returns NULL with errno set. The
+ * stream can be rewound; ftell() gives the compressed bytes read so far (for progress). */
+FILE *import_open(const char *path);
 
 /* "acled", "ucdp", "gdelt", "misp" -> format. Returns 0 or VIGIL_EINVAL. */
 int import_format_parse(const char *name, enum import_format *out);

@@ -59,40 +59,52 @@ static const struct import_col acled_spec[A_NCOLS] = {
     [A_FATALITIES] = {"fatalities", false},
 };
 
-/* ACLED event type / sub-event type -> PLOVER (docs/STIX-PROFILE.md has the same table). */
+/* ACLED event type / sub-event type -> PLOVER, and what actor2 (with assoc_actor_2) is
+ * (docs/STIX-PROFILE.md has the same table). ACLED's actor1 is always an actor. Its actor2 is
+ * the party struck in remote violence, violence against civilians and the other one-sided
+ * sub-event types (A2_TARGET); in battles both sides are engaged and ACLED's order names no
+ * initiator, and in the non-violent types actor2 takes part (A2_ACTOR). */
+enum acled_role { A2_ACTOR, A2_TARGET };
+
 static const struct acled_map {
     const char *type, *sub;
-    enum plover_event event; /* PLOVER_NONE: no PLOVER equivalent */
+    enum plover_event event;
     const char *mode;
+    enum acled_role actor2;
 } acled_table[] = {
-    {"Battles", "Armed clash", PLOVER_ASSAULT, "firearms"},
-    {"Battles", "Government regains territory", PLOVER_ASSAULT, NULL},
-    {"Battles", "Non-state actor overtakes territory", PLOVER_ASSAULT, NULL},
-    {"Explosions/Remote violence", "Air/drone strike", PLOVER_ASSAULT, "aerial"},
+    {"Battles", "Armed clash", PLOVER_ASSAULT, "firearms", A2_ACTOR},
+    {"Battles", "Government regains territory", PLOVER_ASSAULT, NULL, A2_ACTOR},
+    {"Battles", "Non-state actor overtakes territory", PLOVER_ASSAULT, NULL, A2_ACTOR},
+    {"Explosions/Remote violence", "Air/drone strike", PLOVER_ASSAULT, "aerial", A2_TARGET},
     {"Explosions/Remote violence", "Shelling/artillery/missile attack", PLOVER_ASSAULT,
-     "heavy-weapons"},
+     "heavy-weapons", A2_TARGET},
     {"Explosions/Remote violence", "Remote explosive/landmine/IED", PLOVER_ASSAULT,
-     "explosives"},
-    {"Explosions/Remote violence", "Grenade", PLOVER_ASSAULT, "explosives"},
-    {"Explosions/Remote violence", "Suicide bomb", PLOVER_ASSAULT, "suicide-attack"},
-    {"Explosions/Remote violence", "Chemical weapon", PLOVER_ASSAULT, "unconventional"},
-    {"Violence against civilians", "Attack", PLOVER_ASSAULT, NULL},
-    {"Violence against civilians", "Abduction/forced disappearance", PLOVER_ASSAULT, "abduct"},
-    {"Violence against civilians", "Sexual violence", PLOVER_ASSAULT, "sexual"},
-    {"Protests", "Peaceful protest", PLOVER_PROTEST, "demo"},
-    {"Protests", "Protest with intervention", PLOVER_PROTEST, "demo"},
-    {"Protests", "Excessive force against protesters", PLOVER_ASSAULT, NULL},
-    {"Riots", "Violent demonstration", PLOVER_PROTEST, "riot"},
-    {"Riots", "Mob violence", PLOVER_ASSAULT, "primitive"},
-    {"Strategic developments", "Agreement", PLOVER_AGREE, NULL},
-    {"Strategic developments", "Arrests", PLOVER_COERCE, "arrest"},
-    {"Strategic developments", "Change to group/activity", PLOVER_NONE, NULL},
-    {"Strategic developments", "Disrupted weapons use", PLOVER_COERCE, "confiscate"},
-    {"Strategic developments", "Headquarters or base established", PLOVER_MOBILIZE, "troops"},
-    {"Strategic developments", "Looting/property destruction", PLOVER_ASSAULT, "destroy"},
+     "explosives", A2_TARGET},
+    {"Explosions/Remote violence", "Grenade", PLOVER_ASSAULT, "explosives", A2_TARGET},
+    {"Explosions/Remote violence", "Suicide bomb", PLOVER_ASSAULT, "suicide-attack", A2_TARGET},
+    {"Explosions/Remote violence", "Chemical weapon", PLOVER_ASSAULT, "unconventional",
+     A2_TARGET},
+    {"Violence against civilians", "Attack", PLOVER_ASSAULT, NULL, A2_TARGET},
+    {"Violence against civilians", "Abduction/forced disappearance", PLOVER_ASSAULT, "abduct",
+     A2_TARGET},
+    {"Violence against civilians", "Sexual violence", PLOVER_ASSAULT, "sexual", A2_TARGET},
+    {"Protests", "Peaceful protest", PLOVER_PROTEST, "demo", A2_ACTOR},
+    {"Protests", "Protest with intervention", PLOVER_PROTEST, "demo", A2_ACTOR},
+    {"Protests", "Excessive force against protesters", PLOVER_ASSAULT, NULL, A2_TARGET},
+    {"Riots", "Violent demonstration", PLOVER_PROTEST, "riot", A2_ACTOR},
+    {"Riots", "Mob violence", PLOVER_ASSAULT, "primitive", A2_TARGET},
+    {"Strategic developments", "Agreement", PLOVER_AGREE, NULL, A2_ACTOR},
+    {"Strategic developments", "Arrests", PLOVER_COERCE, "arrest", A2_TARGET},
+    {"Strategic developments", "Change to group/activity", PLOVER_OTHER, "group-change",
+     A2_ACTOR},
+    {"Strategic developments", "Disrupted weapons use", PLOVER_COERCE, "confiscate", A2_TARGET},
+    {"Strategic developments", "Headquarters or base established", PLOVER_MOBILIZE, "troops",
+     A2_ACTOR},
+    {"Strategic developments", "Looting/property destruction", PLOVER_ASSAULT, "destroy",
+     A2_TARGET},
     {"Strategic developments", "Non-violent transfer of territory", PLOVER_RETREAT,
-     "withdraw"},
-    {"Strategic developments", "Other", PLOVER_NONE, NULL},
+     "withdraw", A2_ACTOR},
+    {"Strategic developments", "Other", PLOVER_OTHER, NULL, A2_ACTOR},
 };
 
 /* Case-insensitive substring test for ASCII needles. */
@@ -115,17 +127,26 @@ static bool contains_word(const char *hay, const char *needle)
     return false;
 }
 
+/* The table's row for the pair; NULL when the sub-event type is unknown or under another
+ * event type. */
+static const struct acled_map *acled_find(const char *event_type, const char *sub_event_type)
+{
+    /* older spelling */
+    if (text_ieq(sub_event_type, "Excessive force against protestors"))
+        sub_event_type = "Excessive force against protesters";
+    for (size_t i = 0; i < sizeof acled_table / sizeof acled_table[0]; i++) {
+        const struct acled_map *m = &acled_table[i];
+        if (text_ieq(sub_event_type, m->sub))
+            return text_ieq(event_type, m->type) ? m : NULL;
+    }
+    return NULL;
+}
+
 int import_acled_map(const char *event_type, const char *sub_event_type, const char *notes,
                      enum plover_event *e, const char **mode)
 {
-    for (size_t i = 0; i < sizeof acled_table / sizeof acled_table[0]; i++) {
-        const struct acled_map *m = &acled_table[i];
-        if (!text_ieq(sub_event_type, m->sub))
-            continue;
-        if (!text_ieq(event_type, m->type))
-            return VIGIL_EINVAL;
-        if (m->event == PLOVER_NONE)
-            return VIGIL_ENOENT;
+    const struct acled_map *m = acled_find(event_type, sub_event_type);
+    if (m) {
         *e = m->event;
         *mode = plover_mode_lookup(m->event, m->mode);
         /* ACLED folds drones into air strikes; the notes usually say which it was */
@@ -133,10 +154,6 @@ int import_acled_map(const char *event_type, const char *sub_event_type, const c
             *mode = plover_mode_lookup(m->event, "drone");
         return 0;
     }
-    /* older spelling */
-    if (text_ieq(sub_event_type, "Excessive force against protestors"))
-        return import_acled_map(event_type, "Excessive force against protesters", notes, e,
-                                mode);
     return VIGIL_EINVAL;
 }
 
@@ -246,10 +263,6 @@ int import_acled_row(const struct import_cols *c, const char *const *f, size_t n
         goto out;
     }
     rc = import_acled_map(type, sub, F(A_NOTES), &r->event, &r->mode);
-    if (rc == VIGIL_ENOENT) {
-        import_fail(msg, rc, "sub_event_type: \"%.60s\" has no PLOVER equivalent", sub);
-        goto out;
-    }
     if (rc) {
         import_fail(msg, rc, "sub_event_type: \"%.60s\" is not an ACLED sub-event type of "
                     "\"%.60s\"", sub, type);
@@ -289,8 +302,9 @@ int import_acled_row(const struct import_cols *c, const char *const *f, size_t n
         }
         r->fatalities = v;
     }
-    /* Actor 2 is the victim in one-sided violence; otherwise both sides are actors. */
-    bool one_sided = text_ieq(type, "Violence against civilians") ||
+    /* Actor 2 is the party struck in one-sided types (the table), and whenever ACLED marks
+     * the event as civilian targeting; otherwise both sides are actors. */
+    bool one_sided = acled_find(type, sub)->actor2 == A2_TARGET ||
                      *F(A_CIVILIAN_TARGETING) != '\0';
     if ((rc = import_add_name(r, false, F(A_ACTOR1))) != 0 ||
         (rc = add_list(r, false, F(A_ASSOC_ACTOR_1))) != 0 ||

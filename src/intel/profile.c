@@ -21,7 +21,7 @@
 static const char *const event_names[PLOVER_EVENT_COUNT] = {
     NULL,      "AGREE",   "CONSULT",  "SUPPORT",  "CONCEDE", "COOPERATE",
     "AID",     "RETREAT", "DEMAND",   "ACCUSE",   "REJECT",  "THREATEN",
-    "PROTEST", "SANCTION", "MOBILIZE", "COERCE",  "ASSAULT",
+    "PROTEST", "SANCTION", "MOBILIZE", "COERCE",  "ASSAULT", "OTHER", /* Vigil */
 };
 
 /* Modes from the PLOVER manual's tables and CAMEO2PLOVER-2021; the ones marked "Vigil" are
@@ -43,6 +43,7 @@ static const char *const modes_sanction[] = {"convict", "cancel", "expel", "with
                                              "discontinue", NULL};
 static const char *const modes_mobilize[] = {"troops", "weapons", "police",
                                              "aerial", "drone", /* Vigil */ NULL};
+static const char *const modes_other[] = {"group-change", /* Vigil */ NULL};
 static const char *const modes_coerce[] = {"confiscate", "restrict", "ban", "censor", "curfew",
                                            "martial-law", "arrest", "deport", "withhold", NULL};
 static const char *const modes_assault[] = {
@@ -59,7 +60,7 @@ static const char *const *const event_modes[PLOVER_EVENT_COUNT] = {
     [PLOVER_REJECT] = modes_demand,     [PLOVER_THREATEN] = modes_threaten,
     [PLOVER_PROTEST] = modes_protest,   [PLOVER_SANCTION] = modes_sanction,
     [PLOVER_MOBILIZE] = modes_mobilize, [PLOVER_COERCE] = modes_coerce,
-    [PLOVER_ASSAULT] = modes_assault,
+    [PLOVER_ASSAULT] = modes_assault,   [PLOVER_OTHER] = modes_other,
 };
 
 const char *plover_event_name(enum plover_event e)

@@ -62,6 +62,10 @@ enum plover_event {
     PLOVER_MOBILIZE,
     PLOVER_COERCE,
     PLOVER_ASSAULT,
+    /* Vigil, not PLOVER: a well-formed record that PLOVER does not code (ACLED "Change to
+     * group/activity" and "Other"). Never violence: no rule or detector counts it unless an
+     * agreement names it. */
+    PLOVER_OTHER,
     PLOVER_EVENT_COUNT
 };
 
@@ -174,8 +178,8 @@ int profile_uuid5(const char *ns, const char *name, size_t len, char out[37]);
 
 /* PLOVER codes. Names are upper case for events, lower case for modes, as in the manual. */
 const char *plover_event_name(enum plover_event e);           /* NULL for PLOVER_NONE */
-/* Accepts the 16 event names, and the legacy names DISAPPROVE and INVESTIGATE (now ACCUSE).
- * Returns PLOVER_NONE for anything else. Case-sensitive. */
+/* Accepts the 16 event names, Vigil's OTHER, and the legacy names DISAPPROVE and INVESTIGATE
+ * (now ACCUSE). Returns PLOVER_NONE for anything else. Case-sensitive. */
 enum plover_event plover_event_parse(const char *name);
 /* The static mode name equal to name when it is a mode of e, else NULL. */
 const char *plover_mode_lookup(enum plover_event e, const char *name);

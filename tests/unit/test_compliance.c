@@ -113,6 +113,70 @@ static void line_buffer_and_post_radius(void **state)
     cmp_agreement_release(&a);
 }
 
+struct seen_match {
+    int n;
+    struct cmp_match m[4];
+};
+
+static int keep_match(void *ctx, const struct cmp_match *m)
+{
+    struct seen_match *s = ctx;
+    if (s->n < 4)
+        s->m[s->n] = *m;
+    s->n++;
+    return 0;
+}
+
+/* Roles: targets never violate; two parties among the actors are an exchange. Timing: a
+ * window that straddles the effective time, a term's end or a permission is uncertain. */
+static void roles_and_timing_edges(void **state)
+{
+    struct cmp_agreement a;
+    parse_ok(square_agreement, &a);
+    struct event_report r;
+    struct seen_match s = {0};
+    /* A strikes B: only A */
+    mk(&r, "A", "ASSAULT", "aerial", 0.5, 0.2, "2025-03-01T00:00:00Z");
+    assert_int_equal(report_add_name(&r, true, "B"), 0);
+    assert_int_equal(cmp_agreement_match(&a, &r, keep_match, &s), 1);
+    assert_int_equal(s.m[0].party, 0);
+    assert_false(s.m[0].exchange);
+    assert_false(s.m[0].uncertain);
+    /* named both as actor and target: not the violator */
+    assert_int_equal(report_add_name(&r, false, "B"), 0);
+    s.n = 0;
+    assert_int_equal(cmp_agreement_match(&a, &r, keep_match, &s), 1);
+    report_release(&r);
+    /* A and B engaged, no target: both, as an exchange */
+    mk(&r, "alpha", "ASSAULT", "aerial", 0.5, 0.2, "2025-03-01T00:00:00Z");
+    assert_int_equal(report_add_name(&r, false, "B"), 0);
+    s.n = 0;
+    assert_int_equal(cmp_agreement_match(&a, &r, keep_match, &s), 2);
+    assert_true(s.m[0].exchange && s.m[1].exchange);
+    report_release(&r);
+    /* a day-precision event on the last day before the truce: nothing; a week around the
+     * effective time: uncertain, counted from the effective time */
+    mk(&r, "A", "ASSAULT", "aerial", 0.5, 0.2, "2024-12-31T00:00:00Z");
+    r.end = T("2024-12-31T23:59:59Z");
+    assert_int_equal(cmp_agreement_match(&a, &r, NULL, NULL), 0);
+    r.end = T("2025-01-03T23:59:59Z");
+    s.n = 0;
+    assert_int_equal(cmp_agreement_match(&a, &r, keep_match, &s), 1);
+    assert_true(s.m[0].uncertain);
+    assert_true(s.m[0].time == T("2025-01-01T00:00:00Z"));
+    report_release(&r);
+    /* a window across the post's term end (2025-06-01): uncertain; wholly after: nothing */
+    mk(&r, "B", "COERCE", NULL, 5.004, 5, "2025-05-31T00:00:00Z");
+    r.end = T("2025-06-01T23:59:59Z");
+    s.n = 0;
+    assert_int_equal(cmp_agreement_match(&a, &r, keep_match, &s), 1);
+    assert_true(s.m[0].uncertain);
+    r.start = T("2025-06-01T00:00:00Z");
+    assert_int_equal(cmp_agreement_match(&a, &r, NULL, NULL), 0);
+    report_release(&r);
+    cmp_agreement_release(&a);
+}
+
 static char *read_all(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -359,6 +423,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(polygon_boundary_and_hole),
         cmocka_unit_test(line_buffer_and_post_radius),
+        cmocka_unit_test(roles_and_timing_edges),
         cmocka_unit_test(gaza_governorates),
         cmocka_unit_test(bad_files_name_the_place),
         cmocka_unit_test(workflow_table),

@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,7 +532,7 @@ static void test_extension_definition(void **state)
     assert_int_equal(vjson_parse(text, strlen(text), 32, &schema, jmsg), 0);
     json_t *props = json_object_get(schema, "properties");
     assert_int_equal(json_array_size(json_object_get(json_object_get(props, "event"), "enum")),
-                     16);
+                     17); /* PLOVER's 16 and Vigil's OTHER */
     json_t *modes = json_object_get(json_object_get(props, "mode"), "x-vigil-modes");
     assert_true(json_array_size(json_object_get(modes, "ASSAULT")) >= 14);
     /* every property the extension writes is in the schema, and nothing else */
@@ -720,10 +722,10 @@ static void test_import_acled(void **state)
     struct import_stats st;
     memset(&s, 0, sizeof s);
     assert_int_equal(run_import(IMPORT_ACLED, "acled_sample.csv", &s, &st), 0);
-    assert_int_equal(st.records, 8);
-    assert_int_equal(st.imported, 7);
-    assert_int_equal(st.rejected, 1);
-    expect_err(&s, 0, 8, VIGIL_ENOENT, "sub_event_type: \"Other\" has no PLOVER equivalent");
+    /* every valid ACLED row imports (ACLED "Other" and "Change to group/activity" too) */
+    assert_int_equal(st.records, 10);
+    assert_int_equal(st.imported, 10);
+    assert_int_equal(st.rejected, 0);
     /* PSE1001: air strike, day precision, exact place, civilians targeted */
     struct event_report *r = &s.r[0];
     assert_int_equal(s.line[0], 2);
@@ -772,12 +774,83 @@ static void test_import_acled(void **state)
     assert_true(s.r[4].start == T("2025-06-10T00:00:00Z"));
     assert_int_equal(s.r[5].event, PLOVER_COERCE);
     assert_string_equal(s.r[5].mode, "confiscate");
+    /* PSE1007: "Other" is Vigil's OTHER, without a mode */
+    assert_int_equal(s.r[6].event, PLOVER_OTHER);
+    assert_null(s.r[6].mode);
     /* PSE1008: abduction; actor 2 and its associates are the targets */
-    r = &s.r[6];
-    assert_int_equal(s.line[6], 9);
+    r = &s.r[7];
+    assert_int_equal(s.line[7], 9);
     assert_string_equal(r->mode, "abduct");
     assert_int_equal(r->n_targets, 3);
     assert_string_equal(r->targets[2], "Health Workers (Palestine)");
+    /* PSE1009: an air strike on an armed group: the group struck is a target, not an actor */
+    r = &s.r[8];
+    assert_int_equal(r->n_actors, 1);
+    assert_string_equal(r->actors[0], "Military Forces of Israel (2022-)");
+    assert_int_equal(r->n_targets, 2);
+    assert_string_equal(r->targets[0], "Hamas Movement");
+    assert_string_equal(r->targets[1], "Al Qassam Brigades");
+    /* PSE1010: change to group/activity */
+    assert_int_equal(s.r[9].event, PLOVER_OTHER);
+    assert_string_equal(s.r[9].mode, "group-change");
+    assert_string_equal(s.r[9].actors[0], "Hamas Movement");
+    seen_release(&s);
+}
+
+/* UCDP roles: sides listing several groups give one actor each; one-sided: side_b targets.
+ * And a gzip-compressed file reads like the plain one (import_open). */
+static void test_import_ucdp_roles_and_gzip(void **state)
+{
+    (void)state;
+    static const char csv[] =
+        "id,type_of_violence,side_a,side_b,latitude,longitude,date_start,date_end,date_prec\n"
+        "1,2,\"Ahrar al-Sham, HTS\",IS,35.0,36.0,2016-01-01,2016-01-01,1\n"
+        "2,3,IS,Civilians,35.0,36.0,2016-01-01,2016-01-07,2\n";
+    char path[] = "/tmp/vigil-test-ucdp-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    gzFile gz = gzopen(path, "wb");
+    assert_non_null(gz);
+    assert_int_equal(gzwrite(gz, csv, sizeof csv - 1), (int)(sizeof csv - 1));
+    assert_int_equal(gzclose(gz), Z_OK);
+    static struct seen s;
+    memset(&s, 0, sizeof s);
+    FILE *f = import_open(path);
+    assert_non_null(f);
+    struct import_handler h = {on_report, on_error, &s};
+    struct import_stats st;
+    assert_int_equal(import_file(IMPORT_UCDP, f, &h, &st), 0);
+    rewind(f); /* --on-error abort reads the file twice */
+    assert_int_equal(import_file(IMPORT_UCDP, f, &h, &st), 0);
+    fclose(f);
+    /* a truncated stream is a read error, not a shorter file */
+    f = fopen(path, "rb");
+    char bytes[512];
+    size_t nb = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    f = fopen(path, "wb");
+    assert_int_equal(fwrite(bytes, 1, nb - 12, f), nb - 12);
+    fclose(f);
+    f = import_open(path);
+    struct seen *none = calloc(1, sizeof *none);
+    struct import_handler h2 = {on_report, on_error, none};
+    assert_int_equal(import_file(IMPORT_UCDP, f, &h2, NULL), VIGIL_EIO);
+    seen_release(none);
+    free(none);
+    fclose(f);
+    unlink(path);
+    assert_int_equal(st.imported, 2);
+    assert_int_equal(s.n, 4);
+    assert_int_equal(s.r[0].n_actors, 3);
+    assert_string_equal(s.r[0].actors[0], "Ahrar al-Sham");
+    assert_string_equal(s.r[0].actors[1], "HTS");
+    assert_string_equal(s.r[0].actors[2], "IS");
+    assert_int_equal(s.r[0].n_targets, 0);
+    assert_int_equal(s.r[1].n_actors, 1);
+    assert_int_equal(s.r[1].n_targets, 1);
+    assert_string_equal(s.r[1].targets[0], "Civilians");
+    assert_int_equal(s.r[3].tprec, REPORT_TP_WEEK);
     seen_release(&s);
 }
 
@@ -1029,7 +1102,11 @@ static void test_mapping_tables(void **state)
                      0);
     assert_int_equal(e, PLOVER_AGREE);
     assert_int_equal(import_acled_map("Strategic developments", "Change to group/activity",
-                                      NULL, &e, &mode), VIGIL_ENOENT);
+                                      NULL, &e, &mode), 0);
+    assert_int_equal(e, PLOVER_OTHER);
+    assert_string_equal(mode, "group-change");
+    assert_int_equal(import_acled_map("Strategic developments", "Other", NULL, &e, &mode), 0);
+    assert_int_equal(e, PLOVER_OTHER);
     assert_int_equal(import_acled_map("Battles", "Air strike", NULL, &e, &mode), VIGIL_EINVAL);
     /* UCDP */
     for (int t = 1; t <= 3; t++) {
@@ -1061,6 +1138,7 @@ int main(void)
         cmocka_unit_test(test_extension_definition),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_import_acled),
+        cmocka_unit_test(test_import_ucdp_roles_and_gzip),
         cmocka_unit_test(test_import_acled_bad),
         cmocka_unit_test(test_import_ucdp),
         cmocka_unit_test(test_import_gdelt),
