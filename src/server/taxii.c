@@ -583,13 +583,26 @@ static int keep_added(void *ctx, const struct store_object *o)
     return 0;
 }
 
-/* The date_added of a stored id + version (for the status of a re-posted SCO, whose version
- * is its date_added). 0 when it cannot be read. */
+/* The reader of stored_added: the submitter's own record only (other partners may hold the
+ * same observable). */
+static bool own_record(void *ctx, const struct store_acl *acl)
+{
+    return acl->owner == *(const int64_t *)ctx;
+}
+
+/* The date_added of a stored id + version of the submitter (for the status of a re-posted
+ * SCO, whose version is its date_added). 0 when it cannot be read. */
 static vtime_t stored_added(struct store_txn *t, int64_t coll, const struct store_object_in *in)
 {
     vtime_t added = 0, version = in->version;
-    struct store_query q = {
-        .coll = coll, .ids = &in->id, .nids = 1, .versions = &version, .nversions = 1, .limit = 1};
+    struct store_query q = {.coll = coll,
+                            .ids = &in->id,
+                            .nids = 1,
+                            .versions = &version,
+                            .nversions = 1,
+                            .limit = 1,
+                            .visible = own_record,
+                            .visible_ctx = (void *)&in->acl.owner};
     struct store_page page;
     return store_objects_query(store_txn_reader(t), &q, keep_added, &added, &page) ? 0 : added;
 }
@@ -750,8 +763,7 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
                            .n = n,
                            .status_id = status_id,
                            .actor = {.partner = p->partner, .user = p->user,
-                                     .default_tlp = p->default_tlp, .reader = &p->reader,
-                                     .audit_later = true},
+                                     .default_tlp = p->default_tlp, .audit_later = true},
                            .requested = requested};
     int rc = store_write(a->store, post_txn, &job);
     if (rc) {

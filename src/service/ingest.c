@@ -117,21 +117,20 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     int rc =
         handling_from_markings(store_txn_reader(t), json_object_get(it->obj, "object_marking_refs"),
                                a->default_tlp, a->partner, &it->in.acl);
-    it->in.visible = policy_visible;
-    it->in.visible_ctx = (void *)a->reader;
     if (!rc)
         rc = store_txn_object_put(t, coll, &it->in, &it->outcome, &it->date_added);
-    if (rc == VIGIL_EPERM) {
-        it->error = "only the partner that created an object may add versions of it";
+    if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT) {
+        it->error = rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS;
         it->date_added = 0;
         return 0;
     }
     if (rc || it->outcome == STORE_PUT_EXISTS)
         return rc;
-    /* A report carrying the Vigil extension joins the report index. */
+    /* A report carrying the Vigil extension joins the report index, as its newest version
+     * says: a version older than that, arriving late, is kept but changes nothing there. */
     struct event_report r;
     char msg[REPORT_MSG_SZ];
-    if (report_from_stix(it->obj, &r, msg) == 0) {
+    if (it->outcome == STORE_PUT_ADDED && report_from_stix(it->obj, &r, msg) == 0) {
         json_t *doc = report_doc(&r, it->in.id, a->partner_name, &it->in.acl);
         char *text = vjson_dumps(doc);
         rc = index_report(t, it->in.id, &it->in.acl, &r, text);
@@ -155,7 +154,7 @@ int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct
     vtime_t first = 0, last = 0;
     for (size_t i = 0; i < n; i++) {
         struct ingest_item *it = &items[i];
-        if (it->error || it->outcome != STORE_PUT_ADDED)
+        if (it->error || it->outcome == STORE_PUT_EXISTS)
             continue;
         char item[INGEST_REF_SZ + 2];
         snprintf(item, sizeof item, "{%s}", ingest_ref(it));
@@ -194,26 +193,22 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
     if (group_marking)
         snprintf(gm, sizeof gm, "%s", group_marking); /* rd's next call invalidates it */
 
+    /* The partner's earlier report of the same source record keeps its id (a new version
+     * of it); any other report gets a random id. An id derived from public names (the
+     * partner and the source_ref) would let another partner take it first, or probe whether
+     * this partner holds that record. */
     char id[80], uuid[UUID_STRLEN + 1];
-    if (r->source_ref) {
-        char *name = xasprintf("%s|%s", a->identity_id, r->source_ref);
-        rc = profile_uuid5(PROFILE_UUID_NS, name, strlen(name), uuid);
-        free(name);
-        if (rc)
-            return rc;
-    } else {
+    const char *old_doc = NULL;
+    if (!r->source_ref || store_report_by_source(rd, a->partner, r->source_ref, id, &old_doc)) {
         uuid_v4(uuid);
+        snprintf(id, sizeof id, "report--%s", uuid);
+        old_doc = NULL;
     }
-    snprintf(id, sizeof id, "report--%s", uuid);
     json_t *d = report_doc(r, id, a->partner_name, &acl);
     char *text = vjson_dumps(d);
 
     /* The same source record, unchanged: nothing to store. */
-    char old_id[80];
-    const char *old_doc = NULL;
-    if (r->source_ref &&
-        store_report_by_source(rd, a->partner, r->source_ref, old_id, &old_doc) == 0 &&
-        strcmp(old_doc, text) == 0) {
+    if (old_doc && strcmp(old_doc, text) == 0) {
         *outcome = STORE_PUT_EXISTS;
         *doc = d;
         free(text);
@@ -237,13 +232,12 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
             rc = VIGIL_EINVAL;
         } else {
             it.in.acl = acl;
-            it.in.visible = policy_visible;
-            it.in.visible_ctx = (void *)a->reader;
             rc = store_txn_object_put(t, coll, &it.in, &it.outcome, &it.date_added);
-            if (!rc && it.outcome == STORE_PUT_ADDED)
+            if (!rc && it.outcome != STORE_PUT_EXISTS)
                 rc = audit_write(t, a, &it);
-            if (rc == VIGIL_EPERM)
-                snprintf(msg, INGEST_MSG_SZ, "%s belongs to another partner", it.in.id);
+            if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT)
+                snprintf(msg, INGEST_MSG_SZ, "%s: %s", it.in.id,
+                         rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS);
         }
         ingest_item_release(&it);
     }
