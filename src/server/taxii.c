@@ -791,6 +791,7 @@ struct delete_job {
     const char *id;
     struct taxii_filters *f;
     const struct auth_principal *p;
+    const char *partner_name; /* the principal's partner, for the report index */
     vtime_t *versions;  /* the versions selected for deletion (grown as needed) */
     size_t nversions, alloc;
     size_t deleted;
@@ -832,6 +833,8 @@ static int delete_txn(struct store_txn *t, void *arg)
         return VIGIL_EPERM; /* visible, but only another partner's */
     rc = store_txn_object_delete(t, d->coll, d->id, d->p->partner, d->versions, d->nversions,
                                  &d->deleted);
+    if (!rc && d->deleted) /* the report index follows the version now newest */
+        rc = ingest_reindex(t, d->coll, d->id, d->p->partner, d->partner_name);
     char detail[160];
     snprintf(detail, sizeof detail, "{\"collection\":\"%s\",\"versions\":%zu}",
              d->coll_uuid, d->nversions);
@@ -861,7 +864,14 @@ static void h_object_delete(struct http_req *req, struct http_resp *resp, void *
         app_error(req, resp, 403, "forbidden", "you may not delete from this collection");
         return;
     }
-    struct delete_job d = {.coll = c.c.id, .coll_uuid = c.uuid, .id = oid, .f = &f, .p = p};
+    char identity[80], partner[128];
+    if (app_partner_names(a, p->partner, identity, partner)) {
+        taxii_filters_release(&f);
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
+    struct delete_job d = {
+        .coll = c.c.id, .coll_uuid = c.uuid, .id = oid, .f = &f, .p = p, .partner_name = partner};
     int rc = store_write(a->store, delete_txn, &d);
     taxii_filters_release(&f);
     free(d.versions);

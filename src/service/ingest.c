@@ -145,6 +145,67 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     return a->audit_later ? 0 : audit_write(t, a, it);
 }
 
+/* A partner's own record of an id, and nobody else's. */
+static bool own_record(void *ctx, const struct store_acl *acl)
+{
+    return acl->owner == *(const int64_t *)ctx;
+}
+
+struct newest {
+    json_t *obj;
+    struct store_acl acl;
+    char *doc; /* the index row's document */
+};
+
+static int keep_newest(void *ctx, const struct store_object *o)
+{
+    struct newest *n = ctx;
+    n->obj = json_loadb(o->json, o->json_len, 0, NULL);
+    n->acl = o->acl;
+    return 1;
+}
+
+static int keep_doc(void *ctx, const struct store_report *rep)
+{
+    struct newest *n = ctx;
+    n->doc = xstrdup(rep->doc);
+    return 1;
+}
+
+int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
+                   const char *partner_name)
+{
+    struct store_reader *rd = store_txn_reader(t);
+    struct newest n = {0};
+    struct store_query q = {.coll = coll, .ids = &id, .nids = 1, .limit = 1,
+                            .visible = own_record, .visible_ctx = &owner};
+    struct store_page page;
+    int rc = store_objects_query(rd, &q, keep_newest, &n, &page);
+    if (rc >= 0)
+        rc = store_report_get(rd, id, own_record, &owner, keep_doc, &n);
+    struct event_report r;
+    char msg[REPORT_MSG_SZ];
+    if (rc < 0 || !n.obj || !n.doc || report_from_stix(n.obj, &r, msg) != 0) {
+        json_decref(n.obj);
+        free(n.doc);
+        return rc < 0 ? rc : 0; /* nothing left, or not an indexed report */
+    }
+    json_t *doc = report_doc(&r, id, partner_name, &n.acl);
+    char *text = vjson_dumps(doc);
+    rc = 0;
+    if (strcmp(text, n.doc) != 0) { /* the newest version went: index the one now newest */
+        rc = index_report(t, id, &n.acl, &r, text);
+        if (!rc)
+            rc = events_publish(t, "report", &n.acl, text, NULL);
+    }
+    free(text);
+    json_decref(doc);
+    report_release(&r);
+    json_decref(n.obj);
+    free(n.doc);
+    return rc;
+}
+
 int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
                        size_t n)
 {

@@ -77,6 +77,12 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
 int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
                        size_t n);
 
+/* After some of partner owner's versions of id were deleted: when the newest one went and
+ * the id is an indexed report, its index row (and the event of it) become the version now
+ * newest, as a correction would. Nothing when the newest stayed or nothing is left. */
+int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
+                   const char *partner_name);
+
 #define INGEST_MSG_SZ 256
 
 /* Stores an event report (as the STIX objects of the Vigil profile) with the handling named by

@@ -232,3 +232,20 @@ def test_a_deleted_report_is_not_replayed_on_the_stream(world):
     for token in (ta, tb, vigil.admin_token):
         assert rid not in replay(vigil, token, marker)
     assert_alive(vigil)
+
+
+def test_deleting_the_newest_version_puts_the_one_before_back_in_the_report_index(world):
+    vigil, ta, tb = world
+    coll = vigil.collection()
+    rid = post_report(vigil, ta, marking="green", title="first", source_ref="x:2").json()["id"]
+    r = post_report(vigil, ta, marking="green", title="second", source_ref="x:2")
+    assert r.status_code == 201 and r.json()["id"] == rid
+    newest = stix_of(vigil, ta, rid)[0]["modified"]
+    d = vigil.request("DELETE", objects_url(coll, rid), token=ta,
+                      params={"match[version]": newest})
+    assert d.status_code == 200, d.text
+    for token in (ta, tb):
+        assert [o["name"] for o in stix_of(vigil, token, rid)] == ["first"]
+        assert vigil.get(f"/api/v1/reports/{rid}", token=token).json()["title"] == "first"
+    marker = post_report(vigil, ta, marking="green", title="marker").json()["id"]
+    assert replay(vigil, tb, marker).count(rid) == 1  # the report as it is now, once
