@@ -39,8 +39,9 @@ struct policy_reader {
     size_t nuser_groups;
 };
 
-/* The hub's own reader, named: POLICY_SYSTEM("alerts"). */
-#define POLICY_SYSTEM(name) ((const struct policy_reader){.system = (name)})
+/* The initializer of the hub's own reader, named:
+ *     static const struct policy_reader engine = POLICY_SYSTEM("alerts"); */
+#define POLICY_SYSTEM(name) {.system = (name)}
 
 /* The S3 rule: true when reader r may read an object handled as acl says. A NULL reader
  * reads nothing; a system reader (r->system) reads everything.

@@ -628,7 +628,7 @@ int compliance_load(struct store_txn *t, const struct compliance_actor *who, con
     }
     /* Reports stored before the agreement was loaded. */
     struct backlog b = {0};
-    static const struct policy_reader evaluator = {.system = "compliance"};
+    static const struct policy_reader evaluator = POLICY_SYSTEM("compliance");
     struct store_report_query q = {
         .since = a.effective,
         .until = a.ends == CMP_TIME_OPEN ? 0 : a.ends,

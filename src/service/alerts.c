@@ -501,7 +501,7 @@ static int publish_txn(struct store_txn *t, void *arg)
 
 /* The engine sees every report; what each reader gets of an alert is cut to what that
  * reader may read (view_for). */
-static const struct policy_reader engine_reader = {.system = "alerts"};
+static const struct policy_reader engine_reader = POLICY_SYSTEM("alerts");
 
 /* Feeds every report added since the last call, then the corrections and deletions. */
 static void sync_reports(struct alert_service *svc)

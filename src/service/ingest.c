@@ -260,7 +260,11 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
      * this partner holds that record. */
     char id[80], uuid[UUID_STRLEN + 1];
     const char *old_doc = NULL;
-    if (!r->source_ref || store_report_by_source(rd, a->partner, r->source_ref, id, &old_doc)) {
+    rc = r->source_ref ? store_report_by_source(rd, a->partner, r->source_ref, id, &old_doc)
+                       : VIGIL_ENOENT;
+    if (rc && rc != VIGIL_ENOENT)
+        return rc;
+    if (rc) {
         uuid_v4(uuid);
         snprintf(id, sizeof id, "report--%s", uuid);
         old_doc = NULL;
