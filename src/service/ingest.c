@@ -130,7 +130,12 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
      * says: a version older than that, arriving late, is kept but changes nothing there. */
     struct event_report r;
     char msg[REPORT_MSG_SZ];
-    if (it->outcome == STORE_PUT_ADDED && report_from_stix(it->obj, &r, msg) == 0) {
+    if (it->outcome != STORE_PUT_ADDED)
+        return a->audit_later ? 0 : audit_write(t, a, it);
+    if (report_from_stix(it->obj, &r, msg) != 0) {
+        /* Not (or no longer) an event report: a report it corrects leaves the index. */
+        rc = store_txn_report_unindex(t, it->in.id, it->in.acl.owner);
+    } else {
         json_t *doc = report_doc(&r, it->in.id, a->partner_name, &it->in.acl);
         char *text = vjson_dumps(doc);
         rc = index_report(t, it->in.id, &it->in.acl, &r, text);
@@ -186,6 +191,8 @@ int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t ow
     struct event_report r;
     char msg[REPORT_MSG_SZ];
     if (rc < 0 || !n.obj || !n.doc || report_from_stix(n.obj, &r, msg) != 0) {
+        if (rc >= 0 && n.obj && n.doc) /* the version now newest is no event report */
+            rc = store_txn_report_unindex(t, id, owner);
         json_decref(n.obj);
         free(n.doc);
         return rc < 0 ? rc : 0; /* nothing left, or not an indexed report */

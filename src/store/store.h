@@ -226,6 +226,9 @@ struct store_report_in {
 
 /* Adds or replaces the index row of a report. */
 int store_txn_report_index(struct store_txn *t, const struct store_report_in *r);
+/* Drops the index row of report id of owner, if any (its newest version is no event report
+ * any more): logged as a withdrawal, its events withdrawn, as for a deletion. */
+int store_txn_report_unindex(struct store_txn *t, const char *id, int64_t owner);
 /* The id (into id[80]) and document (*doc, borrowed) of the report that partner `owner`
  * submitted with source_ref; VIGIL_ENOENT when there is none (re-imports use it to avoid
  * duplicates). */

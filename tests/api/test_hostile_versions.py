@@ -249,3 +249,18 @@ def test_deleting_the_newest_version_puts_the_one_before_back_in_the_report_inde
         assert vigil.get(f"/api/v1/reports/{rid}", token=token).json()["title"] == "first"
     marker = post_report(vigil, ta, marking="green", title="marker").json()["id"]
     assert replay(vigil, tb, marker).count(rid) == 1  # the report as it is now, once
+
+
+def test_a_correction_that_is_no_event_report_takes_the_report_out_of_the_index(world):
+    vigil, ta, tb = world
+    rid = post_report(vigil, ta, marking="green", title="was a report").json()["id"]
+    obj = stix_of(vigil, ta, rid)[0]
+    plain = {k: v for k, v in obj.items() if k != "extensions"}
+    plain.update(modified="2099-01-01T00:00:00.000Z", name="now secret",
+                 object_marking_refs=[TLP_RED])
+    assert post_stix(vigil, ta, plain)["success_count"] == 1
+    assert vigil.get(f"/api/v1/reports/{rid}", token=tb).status_code == 404
+    assert rid not in [x["id"] for x in vigil.get("/api/v1/reports", token=tb).json()["reports"]]
+    assert stix_of(vigil, tb, rid, **{"match[version]": "all"}) == []
+    marker = post_report(vigil, ta, marking="green", title="marker").json()["id"]
+    assert rid not in replay(vigil, tb, marker)

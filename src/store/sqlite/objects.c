@@ -294,22 +294,7 @@ static int drop_report_row(struct store_reader *c, int64_t coll, const char *id,
     int rc = step_row(c, st);
     if (rc != VIGIL_ENOENT)
         return rc; /* versions remain (0), or an error */
-    static const char *const sql[] = {
-        "INSERT INTO reports_withdrawn(seq) SELECT seq FROM reports WHERE stix_id = ?"
-        " AND owner = ?",
-        "DELETE FROM reports_geo WHERE seq IN (SELECT seq FROM reports WHERE stix_id = ?"
-        " AND owner = ?)",
-        "DELETE FROM reports WHERE stix_id = ? AND owner = ?"};
-    for (int i = 0; i < 3; i++) {
-        st = conn_stmt(c, sql[i]);
-        if (!st)
-            return VIGIL_ESTORE;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, owner);
-        if (step_done(c, st))
-            return VIGIL_ESTORE;
-    }
-    return events_withdraw(c, id, owner);
+    return reports_unindex(c, id, owner);
 }
 
 int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id, int64_t owner,

@@ -84,6 +84,41 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     return step_insert(c, st, NULL);
 }
 
+int reports_unindex(struct store_reader *c, const char *id, int64_t owner)
+{
+    /* Most callers have no row: one probe of the (stix_id, owner) index tells. */
+    sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM reports WHERE stix_id = ? AND owner = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, owner);
+    int rc = step_row(c, st);
+    sqlite3_reset(st);
+    if (rc)
+        return rc == VIGIL_ENOENT ? 0 : rc;
+    static const char *const sql[] = {
+        "INSERT INTO reports_withdrawn(seq) SELECT seq FROM reports WHERE stix_id = ?"
+        " AND owner = ?",
+        "DELETE FROM reports_geo WHERE seq IN (SELECT seq FROM reports WHERE stix_id = ?"
+        " AND owner = ?)",
+        "DELETE FROM reports WHERE stix_id = ? AND owner = ?"};
+    for (int i = 0; i < 3; i++) {
+        st = conn_stmt(c, sql[i]);
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, owner);
+        if (step_done(c, st))
+            return VIGIL_ESTORE;
+    }
+    return events_withdraw(c, id, owner);
+}
+
+int store_txn_report_unindex(struct store_txn *t, const char *id, int64_t owner)
+{
+    return reports_unindex(t->conn, id, owner);
+}
+
 int store_report_by_source(struct store_reader *r, int64_t owner, const char *source_ref,
                            char id[80], const char **doc)
 {
