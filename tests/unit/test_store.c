@@ -568,6 +568,44 @@ static void sql(sqlite3 *db, const char *text)
         fail_msg("%s: %s", text, err);
 }
 
+static int count_event(void *ctx, const struct store_event *e)
+{
+    snprintf((char *)ctx + strlen(ctx), 64, "%s;", e->data);
+    return 0;
+}
+
+/* A store of schema 8 moves to 9 with the report events of corrected or deleted reports
+ * withdrawn: only the event that shows a report as it is now is replayed. */
+static void schema_9_withdraws_the_events_of_earlier_content(void **state)
+{
+    struct fixture *f = *state;
+    store_close(f->s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/vigil.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sql(db, "BEGIN; DROP INDEX events_subject;"
+            "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
+            "INSERT INTO reports(stix_id, owner, tlp, grp, event, mode, future, start, end,"
+            "  area, reliability, credibility, source_ref, text, doc) VALUES('report--1', 1, 1,"
+            "  0, 'ASSAULT', '', 0, 0, 0, '', 'B', 2, '', '', '{\"id\":\"report--1\",\"v\":2}');"
+            "INSERT INTO events(time, kind, owner, tlp, grp, data) VALUES"
+            "  (1, 'report', 1, 1, 0, '{\"id\":\"report--1\",\"v\":1}'),"
+            "  (2, 'report', 1, 1, 0, '{\"id\":\"report--1\",\"v\":2}'),"
+            "  (3, 'report', 1, 1, 0, '{\"id\":\"report--gone\"}'),"
+            "  (4, 'alert', 0, 4, 0, '{\"alert\":1}');"
+            "PRAGMA user_version = 8; COMMIT;");
+    sqlite3_close(db);
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
+    struct store_reader *r;
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    char seen[256] = "";
+    assert_int_equal(store_events(r, 0, 0, count_event, seen), 0);
+    store_read_end(r);
+    assert_string_equal(seen, "{\"id\":\"report--1\",\"v\":2};{\"alert\":1};");
+}
+
 /* A store written by the schema of version 5 (objects unique by (coll, id, owner, version))
  * moves to version 6 with every object still found by id. */
 static void schema_6_migrates_a_version_5_store(void **state)
@@ -629,6 +667,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(ids_found_across_the_index_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(schema_6_migrates_a_version_5_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(schema_9_withdraws_the_events_of_earlier_content, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(writes_by_another_process_are_seen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
