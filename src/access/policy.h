@@ -23,8 +23,13 @@ enum tlp_level {
     TLP_UNKNOWN = 5, /* a marking Vigil does not know: readable by its owner only */
 };
 
-/* The reader a decision is made for. */
+/* The reader a decision is made for. Every read names one: a read without a reader (NULL)
+ * sees nothing. */
 struct policy_reader {
+    /* Non-NULL: the hub itself reading everything, named ("alerts", "compliance", the CLI
+     * tool): the alert service's engine, compliance evaluation, administrators' exports. It
+     * is never a partner's principal. NULL for a partner's reader. */
+    const char *system;
     int64_t partner;       /* the reader's partner */
     int64_t user;          /* the reader's user */
     bool coordinator;      /* the reader's partner is the coordination center */
@@ -34,7 +39,12 @@ struct policy_reader {
     size_t nuser_groups;
 };
 
-/* The S3 rule: true when reader r may read an object handled as acl says.
+/* The initializer of the hub's own reader, named:
+ *     static const struct policy_reader engine = POLICY_SYSTEM("alerts"); */
+#define POLICY_SYSTEM(name) {.system = (name)}
+
+/* The S3 rule: true when reader r may read an object handled as acl says. A NULL reader
+ * reads nothing; a system reader (r->system) reads everything.
  *  - the submitting partner always reads its own objects;
  *  - CLEAR, GREEN: every partner;
  *  - AMBER, AMBER+STRICT: partners named by the object's sharing group; with no group, the
@@ -47,7 +57,8 @@ bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl)
  * hubs, no webhook to a partner's own system. Readers inside the hub are policy_can_read's. */
 bool policy_may_leave_hub(const struct store_acl *acl);
 
-/* Adapter with the signature of store_query.visible; ctx is a struct policy_reader. */
+/* Adapter with the signature of store_query.visible; ctx is a struct policy_reader (NULL:
+ * nothing is visible). */
 bool policy_visible(void *ctx, const struct store_acl *acl);
 
 /* Parses "clear", "green", "amber", "amber+strict", "red" (any case). VIGIL_EINVAL if none. */

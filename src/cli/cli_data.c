@@ -103,7 +103,7 @@ static int on_report(void *ctx, const struct event_report *r, size_t line)
     char msg[INGEST_MSG_SZ];
     int rc = ingest_report(c->t, j->coll, &j->actor, &copy, &outcome, &doc, msg);
     json_decref(doc);
-    if (rc == VIGIL_EINVAL || rc == VIGIL_EPERM) {
+    if (rc == VIGIL_EINVAL || rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT) {
         fprintf(stderr, "%s:%zu: %s\n", j->path, line, msg);
         j->bad++;
         return j->abort_on_error ? rc : 0;
@@ -154,7 +154,7 @@ static int import_stix(struct import_job *j, struct store_txn *t)
             if (j->abort_on_error)
                 rc = VIGIL_EINVAL;
         } else if (!rc && j->write) {
-            *(it.outcome == STORE_PUT_ADDED ? &j->added : &j->existing) += 1;
+            *(it.outcome != STORE_PUT_EXISTS ? &j->added : &j->existing) += 1;
         }
         ingest_item_release(&it);
     }
@@ -218,8 +218,7 @@ static int run_import(struct store *s, void *arg)
                                      .user = p.user,
                                      .default_tlp = p.default_tlp,
                                      .identity_id = identity,
-                                     .partner_name = partner,
-                                     .reader = &p.reader};
+                                     .partner_name = partner};
     if (p.read_only || strcmp(p.role, "reader") == 0) {
         auth_principal_release(&p);
         fprintf(stderr, "vigil: %s may not submit reports\n", x->user);

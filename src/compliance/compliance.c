@@ -637,10 +637,13 @@ int compliance_load(struct store_txn *t, const struct compliance_actor *who, con
     }
     /* Reports stored before the agreement was loaded. */
     struct backlog b = {0};
+    static const struct policy_reader evaluator = POLICY_SYSTEM("compliance");
     struct store_report_query q = {
         .since = a.effective,
         .until = a.ends == CMP_TIME_OPEN ? 0 : a.ends,
         .future = 0,
+        .visible = policy_visible, /* evaluation sees every report; readers see less */
+        .visible_ctx = (void *)&evaluator,
     };
     bool more;
     if (!rc)

@@ -77,7 +77,7 @@ static void h_report_post(struct http_req *req, struct http_resp *resp, void *ar
     report_release(&r);
     if (rc == VIGIL_EINVAL)
         app_error(req, resp, 400, "invalid report", job.msg);
-    else if (rc == VIGIL_EPERM)
+    else if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT)
         app_error(req, resp, 409, "conflict", job.msg);
     else if (rc)
         app_error(req, resp, 503, "the store could not take the report", NULL);

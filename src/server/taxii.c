@@ -583,13 +583,26 @@ static int keep_added(void *ctx, const struct store_object *o)
     return 0;
 }
 
-/* The date_added of a stored id + version (for the status of a re-posted SCO, whose version
- * is its date_added). 0 when it cannot be read. */
+/* The reader of stored_added: the submitter's own record only (other partners may hold the
+ * same observable). */
+static bool own_record(void *ctx, const struct store_acl *acl)
+{
+    return acl->owner == *(const int64_t *)ctx;
+}
+
+/* The date_added of a stored id + version of the submitter (for the status of a re-posted
+ * SCO, whose version is its date_added). 0 when it cannot be read. */
 static vtime_t stored_added(struct store_txn *t, int64_t coll, const struct store_object_in *in)
 {
     vtime_t added = 0, version = in->version;
-    struct store_query q = {
-        .coll = coll, .ids = &in->id, .nids = 1, .versions = &version, .nversions = 1, .limit = 1};
+    struct store_query q = {.coll = coll,
+                            .ids = &in->id,
+                            .nids = 1,
+                            .versions = &version,
+                            .nversions = 1,
+                            .limit = 1,
+                            .visible = own_record,
+                            .visible_ctx = (void *)&in->acl.owner};
     struct store_page page;
     return store_objects_query(store_txn_reader(t), &q, keep_added, &added, &page) ? 0 : added;
 }
@@ -750,8 +763,7 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
                            .n = n,
                            .status_id = status_id,
                            .actor = {.partner = p->partner, .user = p->user,
-                                     .default_tlp = p->default_tlp, .reader = &p->reader,
-                                     .audit_later = true},
+                                     .default_tlp = p->default_tlp, .audit_later = true},
                            .requested = requested};
     int rc = store_write(a->store, post_txn, &job);
     if (rc) {
@@ -779,6 +791,7 @@ struct delete_job {
     const char *id;
     struct taxii_filters *f;
     const struct auth_principal *p;
+    const char *partner_name; /* the principal's partner, for the report index */
     vtime_t *versions;  /* the versions selected for deletion (grown as needed) */
     size_t nversions, alloc;
     size_t deleted;
@@ -820,6 +833,8 @@ static int delete_txn(struct store_txn *t, void *arg)
         return VIGIL_EPERM; /* visible, but only another partner's */
     rc = store_txn_object_delete(t, d->coll, d->id, d->p->partner, d->versions, d->nversions,
                                  &d->deleted);
+    if (!rc && d->deleted) /* the report index follows the version now newest */
+        rc = ingest_reindex(t, d->coll, d->id, d->p->partner, d->partner_name);
     char detail[160];
     snprintf(detail, sizeof detail, "{\"collection\":\"%s\",\"versions\":%zu}",
              d->coll_uuid, d->nversions);
@@ -849,7 +864,14 @@ static void h_object_delete(struct http_req *req, struct http_resp *resp, void *
         app_error(req, resp, 403, "forbidden", "you may not delete from this collection");
         return;
     }
-    struct delete_job d = {.coll = c.c.id, .coll_uuid = c.uuid, .id = oid, .f = &f, .p = p};
+    char identity[80], partner[128];
+    if (app_partner_names(a, p->partner, identity, partner)) {
+        taxii_filters_release(&f);
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
+    struct delete_job d = {
+        .coll = c.c.id, .coll_uuid = c.uuid, .id = oid, .f = &f, .p = p, .partner_name = partner};
     int rc = store_write(a->store, delete_txn, &d);
     taxii_filters_release(&f);
     free(d.versions);

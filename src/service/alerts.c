@@ -499,6 +499,10 @@ static int publish_txn(struct store_txn *t, void *arg)
     return rc;
 }
 
+/* The engine sees every report; what each reader gets of an alert is cut to what that
+ * reader may read (view_for). */
+static const struct policy_reader engine_reader = POLICY_SYSTEM("alerts");
+
 /* Feeds every report added since the last call, then the corrections and deletions. */
 static void sync_reports(struct alert_service *svc)
 {
@@ -507,9 +511,11 @@ static void sync_reports(struct alert_service *svc)
         if (store_read_begin(svc->store, &fd.r))
             return;
         if (added)
-            store_reports_after(fd.r, svc->fed, BATCH, feed_one, &fd);
+            store_reports_after(fd.r, svc->fed, BATCH, policy_visible, (void *)&engine_reader,
+                                feed_one, &fd);
         else
-            store_reports_withdrawn_after(fd.r, svc->withdrawn, BATCH, withdraw_one, &fd);
+            store_reports_withdrawn_after(fd.r, svc->withdrawn, BATCH, policy_visible,
+                                          (void *)&engine_reader, withdraw_one, &fd);
         store_read_end(fd.r);
         if (!svc->replay && fd.changed.n) {
             struct publish_job p = {svc, &fd.changed};

@@ -117,21 +117,25 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     int rc =
         handling_from_markings(store_txn_reader(t), json_object_get(it->obj, "object_marking_refs"),
                                a->default_tlp, a->partner, &it->in.acl);
-    it->in.visible = policy_visible;
-    it->in.visible_ctx = (void *)a->reader;
     if (!rc)
         rc = store_txn_object_put(t, coll, &it->in, &it->outcome, &it->date_added);
-    if (rc == VIGIL_EPERM) {
-        it->error = "only the partner that created an object may add versions of it";
+    if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT) {
+        it->error = rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS;
         it->date_added = 0;
         return 0;
     }
     if (rc || it->outcome == STORE_PUT_EXISTS)
         return rc;
-    /* A report carrying the Vigil extension joins the report index. */
+    /* A report carrying the Vigil extension joins the report index, as its newest version
+     * says: a version older than that, arriving late, is kept but changes nothing there. */
     struct event_report r;
     char msg[REPORT_MSG_SZ];
-    if (report_from_stix(it->obj, &r, msg) == 0) {
+    if (it->outcome != STORE_PUT_ADDED)
+        return a->audit_later ? 0 : audit_write(t, a, it);
+    if (report_from_stix(it->obj, &r, msg) != 0) {
+        /* Not (or no longer) an event report: a report it corrects leaves the index. */
+        rc = store_txn_report_unindex(t, it->in.id, it->in.acl.owner);
+    } else {
         json_t *doc = report_doc(&r, it->in.id, a->partner_name, &it->in.acl);
         char *text = vjson_dumps(doc);
         rc = index_report(t, it->in.id, &it->in.acl, &r, text);
@@ -146,6 +150,69 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     return a->audit_later ? 0 : audit_write(t, a, it);
 }
 
+/* A partner's own record of an id, and nobody else's. */
+static bool own_record(void *ctx, const struct store_acl *acl)
+{
+    return acl->owner == *(const int64_t *)ctx;
+}
+
+struct newest {
+    json_t *obj;
+    struct store_acl acl;
+    char *doc; /* the index row's document */
+};
+
+static int keep_newest(void *ctx, const struct store_object *o)
+{
+    struct newest *n = ctx;
+    n->obj = json_loadb(o->json, o->json_len, 0, NULL);
+    n->acl = o->acl;
+    return 1;
+}
+
+static int keep_doc(void *ctx, const struct store_report *rep)
+{
+    struct newest *n = ctx;
+    n->doc = xstrdup(rep->doc);
+    return 1;
+}
+
+int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
+                   const char *partner_name)
+{
+    struct store_reader *rd = store_txn_reader(t);
+    struct newest n = {0};
+    struct store_query q = {.coll = coll, .ids = &id, .nids = 1, .limit = 1,
+                            .visible = own_record, .visible_ctx = &owner};
+    struct store_page page;
+    int rc = store_objects_query(rd, &q, keep_newest, &n, &page);
+    if (rc >= 0)
+        rc = store_report_get(rd, id, own_record, &owner, keep_doc, &n);
+    struct event_report r;
+    char msg[REPORT_MSG_SZ];
+    if (rc < 0 || !n.obj || !n.doc || report_from_stix(n.obj, &r, msg) != 0) {
+        if (rc >= 0 && n.obj && n.doc) /* the version now newest is no event report */
+            rc = store_txn_report_unindex(t, id, owner);
+        json_decref(n.obj);
+        free(n.doc);
+        return rc < 0 ? rc : 0; /* nothing left, or not an indexed report */
+    }
+    json_t *doc = report_doc(&r, id, partner_name, &n.acl);
+    char *text = vjson_dumps(doc);
+    rc = 0;
+    if (strcmp(text, n.doc) != 0) { /* the newest version went: index the one now newest */
+        rc = index_report(t, id, &n.acl, &r, text);
+        if (!rc)
+            rc = events_publish(t, "report", &n.acl, text, NULL);
+    }
+    free(text);
+    json_decref(doc);
+    report_release(&r);
+    json_decref(n.obj);
+    free(n.doc);
+    return rc;
+}
+
 int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
                        size_t n)
 {
@@ -155,7 +222,7 @@ int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct
     vtime_t first = 0, last = 0;
     for (size_t i = 0; i < n; i++) {
         struct ingest_item *it = &items[i];
-        if (it->error || it->outcome != STORE_PUT_ADDED)
+        if (it->error || it->outcome == STORE_PUT_EXISTS)
             continue;
         char item[INGEST_REF_SZ + 2];
         snprintf(item, sizeof item, "{%s}", ingest_ref(it));
@@ -194,26 +261,26 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
     if (group_marking)
         snprintf(gm, sizeof gm, "%s", group_marking); /* rd's next call invalidates it */
 
+    /* The partner's earlier report of the same source record keeps its id (a new version
+     * of it); any other report gets a random id. An id derived from public names (the
+     * partner and the source_ref) would let another partner take it first, or probe whether
+     * this partner holds that record. */
     char id[80], uuid[UUID_STRLEN + 1];
-    if (r->source_ref) {
-        char *name = xasprintf("%s|%s", a->identity_id, r->source_ref);
-        rc = profile_uuid5(PROFILE_UUID_NS, name, strlen(name), uuid);
-        free(name);
-        if (rc)
-            return rc;
-    } else {
+    const char *old_doc = NULL;
+    rc = r->source_ref ? store_report_by_source(rd, a->partner, r->source_ref, id, &old_doc)
+                       : VIGIL_ENOENT;
+    if (rc && rc != VIGIL_ENOENT)
+        return rc;
+    if (rc) {
         uuid_v4(uuid);
+        snprintf(id, sizeof id, "report--%s", uuid);
+        old_doc = NULL;
     }
-    snprintf(id, sizeof id, "report--%s", uuid);
     json_t *d = report_doc(r, id, a->partner_name, &acl);
     char *text = vjson_dumps(d);
 
     /* The same source record, unchanged: nothing to store. */
-    char old_id[80];
-    const char *old_doc = NULL;
-    if (r->source_ref &&
-        store_report_by_source(rd, a->partner, r->source_ref, old_id, &old_doc) == 0 &&
-        strcmp(old_doc, text) == 0) {
+    if (old_doc && strcmp(old_doc, text) == 0) {
         *outcome = STORE_PUT_EXISTS;
         *doc = d;
         free(text);
@@ -237,13 +304,12 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
             rc = VIGIL_EINVAL;
         } else {
             it.in.acl = acl;
-            it.in.visible = policy_visible;
-            it.in.visible_ctx = (void *)a->reader;
             rc = store_txn_object_put(t, coll, &it.in, &it.outcome, &it.date_added);
-            if (!rc && it.outcome == STORE_PUT_ADDED)
+            if (!rc && it.outcome != STORE_PUT_EXISTS)
                 rc = audit_write(t, a, &it);
-            if (rc == VIGIL_EPERM)
-                snprintf(msg, INGEST_MSG_SZ, "%s belongs to another partner", it.in.id);
+            if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT)
+                snprintf(msg, INGEST_MSG_SZ, "%s: %s", it.in.id,
+                         rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS);
         }
         ingest_item_release(&it);
     }

@@ -24,9 +24,18 @@ struct ingest_actor {
     int default_tlp;
     const char *identity_id;  /* the partner's STIX identity (created_by_ref of reports) */
     const char *partner_name; /* shown in report documents */
-    const struct policy_reader *reader; /* what the writer may read (access/policy.h) */
     bool audit_later; /* ingest_store leaves the audit entry to ingest_audit_batch() */
 };
+
+/* Why an object was refused: its id belongs to another partner (STIX 2.1 3.6: only the
+ * creator versions an object; observables excepted), or this version is stored already with
+ * other content. */
+#define INGEST_TAKEN                                                                               \
+    "this id belongs to another partner: only the partner that created an object may add"          \
+    " versions of it (use an id of your own)"
+#define INGEST_DIFFERS                                                                             \
+    "this version (id and modified) is stored already with other content: a change needs a"       \
+    " later modified"
 
 /* Room for ingest_ref(): an id (a type of up to 250 characters, "--", a UUID) and a version. */
 #define INGEST_REF_SZ 384
@@ -68,14 +77,22 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
 int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
                        size_t n);
 
+/* After some of partner owner's versions of id were deleted: when the newest one went and
+ * the id is an indexed report, its index row (and the event of it) become the version now
+ * newest, as a correction would. Nothing when the newest stayed or nothing is left. */
+int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
+                   const char *partner_name);
+
 #define INGEST_MSG_SZ 256
 
 /* Stores an event report (as the STIX objects of the Vigil profile) with the handling named by
- * r->marking and r->group. A report with a source_ref gets an id derived from the partner and
- * the source_ref, so importing the same record twice stores it once (STORE_PUT_EXISTS when
- * nothing changed; a new version when the record did). On success *doc is a new reference to
- * the report as the REST API shows it. VIGIL_EINVAL with msg for an unknown marking or group
- * or a report the profile refuses. */
+ * r->marking and r->group. A report gets a random id, except that a report with the
+ * source_ref of one the partner has stored already gets that report's id, so importing the
+ * same record twice stores it once (STORE_PUT_EXISTS when nothing changed; a new version when
+ * the record did). On success *doc is a new reference to the report as the REST API shows
+ * it. VIGIL_EINVAL with msg for an unknown marking or group or a report the profile refuses;
+ * VIGIL_EPERM or VIGIL_ECONFLICT with msg when an id it needs is taken (INGEST_TAKEN,
+ * INGEST_DIFFERS). */
 int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
                   const struct event_report *r, enum store_put_outcome *outcome, json_t **doc,
                   char msg[INGEST_MSG_SZ]);

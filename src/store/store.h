@@ -120,24 +120,24 @@ struct store_object_in {
     struct store_acl acl;
     const char *json; /* the object, serialised */
     size_t json_len;
-    /* Whether the submitter may read a version stored by another partner (the read policy);
-     * NULL: never. */
-    bool (*visible)(void *ctx, const struct store_acl *acl);
-    void *visible_ctx;
 };
 
 enum store_put_outcome {
-    STORE_PUT_ADDED,  /* a new version was stored */
-    STORE_PUT_EXISTS, /* this id + version was already stored: nothing changed */
+    STORE_PUT_ADDED,       /* a new version was stored, and is the newest */
+    STORE_PUT_EXISTS,      /* this id + version was already stored: nothing changed */
+    STORE_PUT_ADDED_OLDER, /* a version older than the newest arrived late and was stored;
+                            * the newest stays the object's current state */
 };
 
 /* Stores one object version in collection coll, stamping it with a date_added later than
- * every date_added before it. Versions are kept per submitting partner (o->acl.owner): a
- * partner's versions of an id are its own record, with their own newest and oldest.
- * Re-putting an existing id + version of the same partner is not an error
- * (*outcome = STORE_PUT_EXISTS). VIGIL_EPERM when another partner holds versions of the id
- * that the submitter may read (o->visible): only the creator versions an object it shares.
- * Versions the submitter may not read are never revealed: its object is stored beside them. */
+ * every date_added before it. A versioned object (o->version != 0: SDOs, SROs, markings)
+ * belongs to the partner that first stored its id (STIX 2.1 3.6: only its creator versions
+ * it): VIGIL_EPERM when another partner holds the id, whether or not the submitter may read
+ * it, and nothing is stored. Observables (version 0), whose ids derive from their value, are
+ * the exception: each partner keeps its own record of such an id beside the others'.
+ * Re-putting an existing id + version of the same partner with the same content (as JSON) is
+ * not an error (*outcome = STORE_PUT_EXISTS); with other content it is VIGIL_ECONFLICT (a
+ * change needs a new `modified`). */
 int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
                          enum store_put_outcome *outcome, vtime_t *date_added);
 /* Deletes partner owner's versions of an object: all of them when nversions is 0, else those
@@ -179,8 +179,11 @@ struct store_query {
     size_t nversions;
     size_t limit;     /* most objects to emit; 0 = no limit */
     size_t max_bytes; /* end the page once the emitted JSON reaches this; 0 = no bound */
-    /* The read policy: rows for which it returns false are skipped as if they did not exist
-     * (they are neither emitted nor counted). NULL lets every row through. */
+    /* The read policy (access/policy.h policy_visible): rows for which it returns false are
+     * skipped as if they did not exist (neither emitted nor counted). An earlier version is
+     * shown only to a reader who may read both it and the newest version of its owner: a
+     * correction to a stricter marking withdraws the earlier ones from the others. NULL sees
+     * nothing: every read names its reader (the hub's own, POLICY_SYSTEM). */
     bool (*visible)(void *ctx, const struct store_acl *acl);
     void *visible_ctx;
 };
@@ -223,6 +226,9 @@ struct store_report_in {
 
 /* Adds or replaces the index row of a report. */
 int store_txn_report_index(struct store_txn *t, const struct store_report_in *r);
+/* Drops the index row of report id of owner, if any (its newest version is no event report
+ * any more): logged as a withdrawal, its events withdrawn, as for a deletion. */
+int store_txn_report_unindex(struct store_txn *t, const char *id, int64_t owner);
 /* The id (into id[80]) and document (*doc, borrowed) of the report that partner `owner`
  * submitted with source_ref; VIGIL_ENOENT when there is none (re-imports use it to avoid
  * duplicates). */
@@ -245,6 +251,7 @@ struct store_report_query {
     vtime_t after_start;
     int64_t after_seq;
     size_t limit;
+    /* The read policy, as in store_query: NULL sees nothing. */
     bool (*visible)(void *ctx, const struct store_acl *acl);
     void *visible_ctx;
 };
@@ -275,13 +282,19 @@ struct store_report_row {
 
 /* The highest seq of the report index and the highest n of its withdrawals (0 when none). */
 int store_reports_head(struct store_reader *r, int64_t *seq, int64_t *withdrawn);
-/* Calls fn for index rows with seq > after, ascending by seq, at most limit (0: all). */
+/* Calls fn for the index rows with seq > after that visible lets through (NULL: none),
+ * ascending by seq, at most limit rows read (0: all). */
 int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
+                        bool (*visible)(void *ctx, const struct store_acl *acl),
+                        void *visible_ctx,
                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
 /* Calls fn for the withdrawals numbered n > after, in order, at most limit (0: all): the row
  * of report seq was replaced by a correction (which keeps the seq; `now` is the row as it is
- * now) or deleted (`now` is NULL). What was derived from its earlier content must go. */
+ * now) or deleted (`now` is NULL, as it is for a row visible does not let through, or when
+ * visible is NULL). What was derived from its earlier content must go. */
 int store_reports_withdrawn_after(struct store_reader *r, int64_t after, size_t limit,
+                                  bool (*visible)(void *ctx, const struct store_acl *acl),
+                                  void *visible_ctx,
                                   int (*fn)(void *ctx, int64_t n, int64_t seq,
                                             const struct store_report_row *now),
                                   void *ctx);
@@ -297,7 +310,7 @@ int store_alert_state(struct store_reader *r, const char *key, const char **stat
                       const char **history);
 
 /* Emits the index rows of report id (one per owner that submitted that id) that pass
- * visible; emit's nonzero result stops and is returned. */
+ * visible (NULL: none); emit's nonzero result stops and is returned. */
 int store_report_get(struct store_reader *r, const char *id,
                      bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
                      int (*emit)(void *ctx, const struct store_report *rep), void *ctx);
@@ -479,11 +492,15 @@ struct store_event {
     const char *data; /* JSON text */
 };
 
-/* Appends an event; *seq receives its number (strictly increasing). */
+/* Appends an event; *seq receives its number (strictly increasing). A "report" event is about
+ * the report whose id its data carries ("id"): when that report is corrected or deleted (its
+ * index row replaced or dropped), its earlier events are withdrawn: no longer replayed, and
+ * their pending webhook deliveries given up. */
 int store_txn_event_add(struct store_txn *t, const char *kind, const struct store_acl *acl,
                         const char *data, int64_t *seq);
-/* Calls fn for events with seq > after, ascending, at most limit (0: all); stops when fn returns
- * non-zero, and returns what it returned. */
+/* Calls fn for the events (not withdrawn) with seq > after, ascending, at most limit (0: all);
+ * stops when fn returns non-zero, and returns what it returned. The caller applies the read
+ * policy to each (an alert event is shown as each reader's view of the alert). */
 int store_events(struct store_reader *r, int64_t after, size_t limit,
                  int (*fn)(void *ctx, const struct store_event *e), void *ctx);
 /* The newest event's seq (0 when none). */

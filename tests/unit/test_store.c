@@ -69,16 +69,16 @@ static bool see_all(void *ctx, const struct store_acl *acl)
     return true;
 }
 
-/* Puts a note; `sees` says whether the submitter may read other partners' versions. */
-static int put_as(struct fixture *f, const char *id, vtime_t version, int64_t owner, int tlp,
-                  bool sees, enum store_put_outcome *outcome)
+/* Puts a note whose JSON holds its version and `extra` (other content). */
+static int put_json(struct fixture *f, const char *id, vtime_t version, int64_t owner, int tlp,
+                    const char *extra, enum store_put_outcome *outcome)
 {
-    char json[128];
-    snprintf(json, sizeof json, "{\"id\":\"%s\",\"v\":%lld}", id, (long long)version);
+    char json[160];
+    snprintf(json, sizeof json, "{\"id\":\"%s\",\"v\":%lld%s}", id, (long long)version, extra);
     struct put p = {.coll = f->coll,
                     .in = {.id = id, .type = "note", .spec_version = "2.1", .version = version,
                            .acl = {.owner = owner, .tlp = tlp}, .json = json,
-                           .json_len = strlen(json), .visible = sees ? see_all : NULL}};
+                           .json_len = strlen(json)}};
     int rc = store_write(f->s, put_txn, &p);
     if (outcome)
         *outcome = p.outcome;
@@ -88,7 +88,7 @@ static int put_as(struct fixture *f, const char *id, vtime_t version, int64_t ow
 static int put(struct fixture *f, const char *id, vtime_t version, int64_t owner, int tlp,
                enum store_put_outcome *outcome)
 {
-    return put_as(f, id, version, owner, tlp, false, outcome);
+    return put_json(f, id, version, owner, tlp, "", outcome);
 }
 
 struct seen {
@@ -113,6 +113,8 @@ static int query(struct fixture *f, struct store_query *q, struct seen *seen,
 {
     memset(seen, 0, sizeof *seen);
     q->coll = f->coll;
+    if (!q->visible)
+        q->visible = see_all;
     struct store_reader *r;
     int rc = store_read_begin(f->s, &r);
     if (!rc)
@@ -140,9 +142,16 @@ static void versions_and_flags(void **state)
     assert_int_equal(out, STORE_PUT_EXISTS);
     assert_int_equal(put(f, "note--1", 300, 1, 1, &out), 0);
     assert_int_equal(put(f, "note--1", 100, 1, 1, &out), 0); /* an older version, late */
+    assert_int_equal(out, STORE_PUT_ADDED_OLDER);
     assert_int_equal(put(f, "note--2", 50, 1, 1, &out), 0);
-    /* Another partner that can read note--1 may not add to it (forgery)... */
-    assert_int_equal(put_as(f, "note--1", 400, 2, 1, true, &out), VIGIL_EPERM);
+    /* Another partner may not add to note--1, whether it may read it or not (STIX 2.1 3.6:
+     * only the creator versions an object), nor store its own object under that id... */
+    assert_int_equal(put(f, "note--1", 400, 2, 1, &out), VIGIL_EPERM);
+    assert_int_equal(put(f, "note--1", 300, 2, 4, &out), VIGIL_EPERM);
+    /* ...and the creator may not change a version without a new modified. */
+    assert_int_equal(put_json(f, "note--1", 300, 1, 1, ",\"x\":1", &out), VIGIL_ECONFLICT);
+    assert_int_equal(put_json(f, "note--1", 300, 1, 1, " ", &out), 0); /* the same JSON */
+    assert_int_equal(out, STORE_PUT_EXISTS);
 
     struct store_query q = {0};
     struct seen seen;
@@ -166,14 +175,23 @@ static void versions_and_flags(void **state)
     for (int i = 1; i < seen.n; i++)
         assert_true(seen.added[i] > seen.added[i - 1]);
 
-    /* ...one that cannot read it never learns it exists: its object is its own record. */
-    assert_int_equal(put_as(f, "note--1", 400, 2, 1, false, &out), 0);
-    assert_int_equal(out, STORE_PUT_ADDED);
+    /* Observables (no version: ids derived from their value) are each partner's own. */
+    struct put sco = {.coll = f->coll,
+                      .in = {.id = "ipv4-addr--1", .type = "ipv4-addr", .spec_version = "2.1",
+                             .acl = {.owner = 1, .tlp = 1}, .json = "{}", .json_len = 2}};
+    assert_int_equal(store_write(f->s, put_txn, &sco), 0);
+    assert_int_equal(sco.outcome, STORE_PUT_ADDED);
+    sco.in.acl.owner = 2;
+    assert_int_equal(store_write(f->s, put_txn, &sco), 0);
+    assert_int_equal(sco.outcome, STORE_PUT_ADDED);
     q.version_match = 0;
+    const char *sco_id = "ipv4-addr--1";
+    q.ids = &sco_id;
+    q.nids = 1;
     assert_int_equal(query(f, &q, &seen, &page), 0);
-    assert_int_equal(seen.n, 3);
-    assert_int_equal(seen.versions[0], 300); /* owner 1's newest is still its latest */
-    assert_int_equal(seen.versions[2], 400);
+    assert_int_equal(seen.n, 2);
+    q.ids = NULL;
+    q.nids = 0;
 
     vtime_t want = 200;
     q.version_match = 0;
@@ -187,6 +205,69 @@ static void versions_and_flags(void **state)
 static bool only_tlp_green(void *ctx, const struct store_acl *acl)
 {
     return acl->tlp == 1;
+}
+
+/* A stricter correction withdraws the earlier versions from whoever may not read it. */
+static void earlier_versions_follow_the_newest(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(put(f, "note--c", 100, 1, 1, NULL), 0); /* green */
+    assert_int_equal(put(f, "note--c", 200, 1, 4, NULL), 0); /* corrected: red */
+    assert_int_equal(put(f, "note--c", 50, 1, 1, NULL), 0);  /* an older green one, late */
+    struct seen seen;
+    struct store_page page;
+    struct store_query q = {.version_match = STORE_VER_ALL, .visible = only_tlp_green};
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 0);
+    q.version_match = STORE_VER_FIRST;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 0);
+    q.visible = NULL; /* query() makes it see_all */
+    q.version_match = STORE_VER_ALL;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 3);
+    /* Corrected back to green: the earlier versions show again as what they were. */
+    assert_int_equal(put(f, "note--c", 300, 1, 1, NULL), 0);
+    q.visible = only_tlp_green;
+    assert_int_equal(query(f, &q, &seen, &page), 0);
+    assert_int_equal(seen.n, 3); /* not the red one */
+    assert_int_equal(seen.versions[0], 100);
+    assert_int_equal(seen.versions[1], 50);
+    assert_int_equal(seen.versions[2], 300);
+}
+
+static int emit_none(void *ctx, const struct store_object *o)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int emit_report(void *ctx, const struct store_report *rep)
+{
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* A read that names no reader sees nothing. */
+static void a_read_without_a_reader_sees_nothing(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(put(f, "note--n", 1, 1, 0, NULL), 0); /* clear */
+    struct store_reader *r;
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    int n = 0;
+    struct store_query q = {.coll = f->coll, .version_match = STORE_VER_ALL};
+    struct store_page page;
+    assert_int_equal(store_objects_query(r, &q, emit_none, &n, &page), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(page.count, 0);
+    struct store_report_query rq = {.future = -1};
+    bool more = true;
+    assert_int_equal(store_reports_query(r, &rq, emit_report, &n, &more), 0);
+    assert_false(more);
+    assert_int_equal(store_report_get(r, "report--x", NULL, NULL, emit_report, &n), 0);
+    assert_int_equal(n, 0);
+    store_read_end(r);
 }
 
 static void paging_skips_invisible_rows(void **state)
@@ -469,8 +550,8 @@ static void writes_by_another_process_are_seen(void **state)
                            .spec_version = "2.1",
                            .version = 1,
                            .acl = {.owner = 1, .tlp = 1},
-                           .json = "{}",
-                           .json_len = 2}};
+                           .json = "{\"id\":\"note--y\",\"v\":1}",
+                           .json_len = 22}};
     assert_int_equal(store_write(other, put_txn, &p), 0);
     assert_int_equal(p.outcome, STORE_PUT_ADDED);
     store_close(other);
@@ -485,6 +566,44 @@ static void sql(sqlite3 *db, const char *text)
     char *err = NULL;
     if (sqlite3_exec(db, text, NULL, NULL, &err) != SQLITE_OK)
         fail_msg("%s: %s", text, err);
+}
+
+static int count_event(void *ctx, const struct store_event *e)
+{
+    snprintf((char *)ctx + strlen(ctx), 64, "%s;", e->data);
+    return 0;
+}
+
+/* A store of schema 8 moves to 9 with the report events of corrected or deleted reports
+ * withdrawn: only the event that shows a report as it is now is replayed. */
+static void schema_9_withdraws_the_events_of_earlier_content(void **state)
+{
+    struct fixture *f = *state;
+    store_close(f->s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/vigil.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sql(db, "BEGIN; DROP INDEX events_subject;"
+            "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
+            "INSERT INTO reports(stix_id, owner, tlp, grp, event, mode, future, start, end,"
+            "  area, reliability, credibility, source_ref, text, doc) VALUES('report--1', 1, 1,"
+            "  0, 'ASSAULT', '', 0, 0, 0, '', 'B', 2, '', '', '{\"id\":\"report--1\",\"v\":2}');"
+            "INSERT INTO events(time, kind, owner, tlp, grp, data) VALUES"
+            "  (1, 'report', 1, 1, 0, '{\"id\":\"report--1\",\"v\":1}'),"
+            "  (2, 'report', 1, 1, 0, '{\"id\":\"report--1\",\"v\":2}'),"
+            "  (3, 'report', 1, 1, 0, '{\"id\":\"report--gone\"}'),"
+            "  (4, 'alert', 0, 4, 0, '{\"alert\":1}');"
+            "PRAGMA user_version = 8; COMMIT;");
+    sqlite3_close(db);
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
+    struct store_reader *r;
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    char seen[256] = "";
+    assert_int_equal(store_events(r, 0, 0, count_event, seen), 0);
+    store_read_end(r);
+    assert_string_equal(seen, "{\"id\":\"report--1\",\"v\":2};{\"alert\":1};");
 }
 
 /* A store written by the schema of version 5 (objects unique by (coll, id, owner, version))
@@ -502,7 +621,8 @@ static void schema_6_migrates_a_version_5_store(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sql(db, "BEGIN;"
             "DROP TRIGGER objects_ids_drop; DROP TABLE object_ids; DROP TABLE object_ids_new;"
-            "DROP TABLE reports_withdrawn;"
+            "DROP TABLE reports_withdrawn; DROP INDEX events_subject;"
+            "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
             "CREATE TABLE objects_v5(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
             "  REFERENCES collections(id), stix_id TEXT NOT NULL, type TEXT NOT NULL,"
             "  spec_version TEXT NOT NULL, version INTEGER NOT NULL, date_added INTEGER NOT NULL,"
@@ -536,6 +656,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(caches_draw_from_the_page_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(versions_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(paging_skips_invisible_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(earlier_versions_follow_the_newest, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_read_without_a_reader_sees_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(filters_by_id_and_type, setup, teardown),
         cmocka_unit_test_setup_teardown(id_filter_counts_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_keeps_flags_right, setup, teardown),
@@ -545,6 +667,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(ids_found_across_the_index_merge, setup, teardown),
         cmocka_unit_test_setup_teardown(schema_6_migrates_a_version_5_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(schema_9_withdraws_the_events_of_earlier_content, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(writes_by_another_process_are_seen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

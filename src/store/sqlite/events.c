@@ -5,8 +5,10 @@
 int store_txn_event_add(struct store_txn *t, const char *kind, const struct store_acl *acl,
                         const char *data, int64_t *seq)
 {
-    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO events(time, kind, owner, tlp, grp, data)"
-                                          " VALUES(?,?,?,?,?,?)");
+    /* A report event names its report (subject), so that it goes with it (events_withdraw). */
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO events(time, kind, owner, tlp, grp, data,"
+                                          " subject) VALUES(?1,?2,?3,?4,?5,?6, CASE WHEN"
+                                          " ?2 = 'report' THEN json_extract(?6, '$.id') END)");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, ts_now());
@@ -16,6 +18,27 @@ int store_txn_event_add(struct store_txn *t, const char *kind, const struct stor
     sqlite3_bind_int64(st, 5, acl->group);
     sqlite3_bind_text(st, 6, data, -1, SQLITE_STATIC);
     return step_insert(t->conn, st, seq);
+}
+
+int events_withdraw(struct store_reader *c, const char *id, int64_t owner)
+{
+    static const char *const sql[] = {
+        "UPDATE outbox SET state = 2, next_attempt = 0,"
+        " last_error = 'withdrawn: the report was corrected or deleted'"
+        " WHERE state = 0 AND event IN (SELECT seq FROM events WHERE subject = ?1"
+        " AND owner = ?2 AND kind = 'report' AND gone = 0)",
+        "UPDATE events SET gone = 1 WHERE subject = ?1 AND owner = ?2 AND kind = 'report'"
+        " AND gone = 0"};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = conn_stmt(c, sql[i]);
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, owner);
+        if (step_done(c, st))
+            return VIGIL_ESTORE;
+    }
+    return 0;
 }
 
 static void read_event(sqlite3_stmt *st, int i, struct store_event *e)
@@ -34,7 +57,7 @@ int store_events(struct store_reader *r, int64_t after, size_t limit,
 {
     sqlite3_stmt *st = conn_stmt_after(r,
                                        "SELECT seq, time, kind, owner, tlp, grp, data FROM events"
-                                       " WHERE seq > ? ORDER BY seq LIMIT ?",
+                                       " WHERE seq > ? AND gone = 0 ORDER BY seq LIMIT ?",
                                        after, limit);
     if (!st)
         return VIGIL_ESTORE;

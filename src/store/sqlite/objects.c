@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -127,6 +129,18 @@ static void idf_keep(struct store *s, struct store_reader *c)
     }
 }
 
+/* Whether two serialisations of an object are the same JSON (key order aside). */
+static bool same_json(const char *a, size_t alen, const char *b, size_t blen)
+{
+    if (alen == blen && memcmp(a, b, alen) == 0)
+        return true;
+    json_t *x = json_loadb(a, alen, 0, NULL), *y = json_loadb(b, blen, 0, NULL);
+    bool eq = x && y && json_equal(x, y);
+    json_decref(x);
+    json_decref(y);
+    return eq;
+}
+
 int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
                          enum store_put_outcome *outcome, vtime_t *date_added)
 {
@@ -135,9 +149,10 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     int64_t key = store_idh(o->id, strlen(o->id));
     idf_keep(s, c);
     /* Every stored version of the id, whoever submitted it: few rows, by the id index (a
-     * join per level rather than ROWS_OF_ID, which would build a temporary table each time). */
+     * join per level rather than ROWS_OF_ID, which would build a temporary table each time).
+     * json last: SQLite reads it (overflow pages and all) only for the row that needs it. */
 #define VERSIONS_IN(level)                                                                         \
-    "SELECT o.owner, o.tlp, o.grp, o.version FROM " level " i, objects o"                          \
+    "SELECT o.owner, o.version, o.json FROM " level " i, objects o"                                \
     " WHERE i.idh = ?3 AND o.seq = i.seq AND o.coll = ?1 AND o.stix_id = ?2"
     sqlite3_stmt *st =
         conn_stmt(c, VERSIONS_IN("object_ids") " UNION ALL " VERSIONS_IN("object_ids_new"));
@@ -147,17 +162,19 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, key);
-    bool any = false, same = false, foreign_visible = false;
+    bool any = false, same = false, differs = false, foreign = false;
     vtime_t vmax = 0, vmin = 0;
     bool seen = idf_maybe(s, key); /* false: this id was never stored */
     while (seen && sqlite3_step(st) == SQLITE_ROW) {
-        struct store_acl acl = {sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),
-                                sqlite3_column_int64(st, 2)};
-        vtime_t v = sqlite3_column_int64(st, 3);
-        if (acl.owner != o->acl.owner) {
-            foreign_visible |= o->visible && o->visible(o->visible_ctx, &acl);
+        int64_t owner = sqlite3_column_int64(st, 0);
+        vtime_t v = sqlite3_column_int64(st, 1);
+        if (owner != o->acl.owner) {
+            foreign |= o->version != 0; /* observables (version 0) are each partner's own */
             continue;
         }
+        if (v == o->version && o->version != 0)
+            differs |= !same_json((const char *)sqlite3_column_text(st, 2),
+                                  (size_t)sqlite3_column_bytes(st, 2), o->json, o->json_len);
         vmax = any && vmax > v ? vmax : v;
         vmin = any && vmin < v ? vmin : v;
         same |= v == o->version;
@@ -165,10 +182,13 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     }
     sqlite3_reset(st);
 
-    /* Another partner's object that the submitter can read: adding to it would forge it. One
-     * it cannot read stays unknown to it; its submission is its own record. */
-    if (foreign_visible)
+    /* Another partner's object, readable by the submitter or not: adding a version to it
+     * would forge it, and storing a second object under its id would make one id stand for
+     * two. The same refusal either way, which tells only that the id is taken. */
+    if (foreign)
         return VIGIL_EPERM;
+    if (differs)
+        return VIGIL_ECONFLICT;
     if (same) {
         *outcome = STORE_PUT_EXISTS;
         return 0;
@@ -222,7 +242,7 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
         idf_add(s, key);
     t->s->last_added = added;
     t->s->ids_new++;
-    *outcome = STORE_PUT_ADDED;
+    *outcome = latest ? STORE_PUT_ADDED : STORE_PUT_ADDED_OLDER;
     if (date_added)
         *date_added = added;
     return 0;
@@ -274,22 +294,7 @@ static int drop_report_row(struct store_reader *c, int64_t coll, const char *id,
     int rc = step_row(c, st);
     if (rc != VIGIL_ENOENT)
         return rc; /* versions remain (0), or an error */
-    static const char *const sql[] = {
-        "INSERT INTO reports_withdrawn(seq) SELECT seq FROM reports WHERE stix_id = ?"
-        " AND owner = ?",
-        "DELETE FROM reports_geo WHERE seq IN (SELECT seq FROM reports WHERE stix_id = ?"
-        " AND owner = ?)",
-        "DELETE FROM reports WHERE stix_id = ? AND owner = ?"};
-    for (int i = 0; i < 3; i++) {
-        st = conn_stmt(c, sql[i]);
-        if (!st)
-            return VIGIL_ESTORE;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, owner);
-        if (step_done(c, st))
-            return VIGIL_ESTORE;
-    }
-    return 0;
+    return reports_unindex(c, id, owner);
 }
 
 int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
@@ -328,18 +333,59 @@ static int add_in(struct buf *sql, const char *col, size_t n)
     return rc ? rc : buf_addc(sql, ')');
 }
 
+/* The handling of the newest version of (coll, id, owner): 0, or VIGIL_ENOENT. */
+static int newest_acl(struct store_reader *r, int64_t coll, const char *id, int64_t owner,
+                      struct store_acl *out)
+{
+#define NEWEST_IN(level)                                                                           \
+    "SELECT o.tlp, o.grp FROM " level " i, objects o WHERE i.idh = vigil_idh(?2)"                  \
+    " AND o.seq = i.seq AND o.coll = ?1 AND o.stix_id = ?2 AND o.owner = ?3 AND o.latest = 1"
+    sqlite3_stmt *st = conn_stmt(r, NEWEST_IN("object_ids") " UNION ALL "
+                                        NEWEST_IN("object_ids_new") " LIMIT 1");
+#undef NEWEST_IN
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, owner);
+    int rc = step_row(r, st);
+    if (!rc)
+        *out = (struct store_acl){.owner = owner,
+                                  .tlp = sqlite3_column_int(st, 0),
+                                  .group = sqlite3_column_int64(st, 1)};
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Whether q's reader may see row o (latest: whether it is its owner's newest version). An
+ * earlier version needs the reader to be allowed the newest one too: a correction to a
+ * stricter marking withdraws what came before it from whoever may not read the correction. */
+static bool row_visible(struct store_reader *r, const struct store_query *q,
+                        const struct store_object *o, bool latest)
+{
+    if (!q->visible || !q->visible(q->visible_ctx, &o->acl))
+        return false;
+    if (latest)
+        return true;
+    struct store_acl now;
+    return newest_acl(r, q->coll, o->id, o->acl.owner, &now) == 0 &&
+           q->visible(q->visible_ctx, &now);
+}
+
 int store_objects_query(struct store_reader *r, const struct store_query *q,
                         int (*emit)(void *ctx, const struct store_object *o), void *ctx,
                         struct store_page *page)
 {
     memset(page, 0, sizeof *page);
+    if (!q->visible)
+        return 0; /* a read that names no reader sees nothing */
     struct buf sql;
     buf_init(&sql, 64 * 1024);
     unsigned vm = q->version_match ? q->version_match : (q->nversions ? 0 : STORE_VER_LAST);
     /* With match[id], the rows come from the id index (ROWS_OF_ID): "+" as there. */
     int rc = buf_addf(&sql,
                       "SELECT stix_id, type, spec_version, version, date_added, owner, tlp, grp,"
-                      " json FROM objects WHERE %s",
+                      " json, latest FROM objects WHERE %s",
                       q->nids ? "+coll = ? AND +date_added > ?" : "coll = ? AND date_added > ?");
     if (!rc && !(vm & STORE_VER_ALL)) {
         /* latest = 1 literally, so SQLite can use the partial index objects_latest. */
@@ -413,7 +459,7 @@ int store_objects_query(struct store_reader *r, const struct store_query *q,
                     .tlp = sqlite3_column_int(st, 6),
                     .group = sqlite3_column_int64(st, 7)},
         };
-        if (q->visible && !q->visible(q->visible_ctx, &o.acl))
+        if (!row_visible(r, q, &o, sqlite3_column_int(st, 9) != 0))
             continue;
         if ((q->limit && page->count == q->limit) || (q->max_bytes && bytes >= q->max_bytes)) {
             page->more = true;

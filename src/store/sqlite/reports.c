@@ -33,6 +33,9 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
             if (step_done(c, st))
                 return VIGIL_ESTORE;
         }
+        /* Its earlier events showed the old content, perhaps under a laxer marking. */
+        if (events_withdraw(c, r->id, r->acl.owner))
+            return VIGIL_ESTORE;
     }
     st = conn_stmt(c, "INSERT OR REPLACE INTO reports(seq, stix_id, owner, tlp, grp, event, mode,"
                       " future, start, end, lat, lon, precision_m, area, reliability,"
@@ -79,6 +82,41 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     sqlite3_bind_double(st, 6, (double)r->start / HOUR_US);
     sqlite3_bind_double(st, 7, (double)r->end / HOUR_US);
     return step_insert(c, st, NULL);
+}
+
+int reports_unindex(struct store_reader *c, const char *id, int64_t owner)
+{
+    /* Most callers have no row: one probe of the (stix_id, owner) index tells. */
+    sqlite3_stmt *st = conn_stmt(c, "SELECT 1 FROM reports WHERE stix_id = ? AND owner = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, owner);
+    int rc = step_row(c, st);
+    sqlite3_reset(st);
+    if (rc)
+        return rc == VIGIL_ENOENT ? 0 : rc;
+    static const char *const sql[] = {
+        "INSERT INTO reports_withdrawn(seq) SELECT seq FROM reports WHERE stix_id = ?"
+        " AND owner = ?",
+        "DELETE FROM reports_geo WHERE seq IN (SELECT seq FROM reports WHERE stix_id = ?"
+        " AND owner = ?)",
+        "DELETE FROM reports WHERE stix_id = ? AND owner = ?"};
+    for (int i = 0; i < 3; i++) {
+        st = conn_stmt(c, sql[i]);
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, owner);
+        if (step_done(c, st))
+            return VIGIL_ESTORE;
+    }
+    return events_withdraw(c, id, owner);
+}
+
+int store_txn_report_unindex(struct store_txn *t, const char *id, int64_t owner)
+{
+    return reports_unindex(t->conn, id, owner);
 }
 
 int store_report_by_source(struct store_reader *r, int64_t owner, const char *source_ref,
@@ -129,6 +167,9 @@ int store_reports_query(struct store_reader *r, const struct store_report_query 
                         int (*emit)(void *ctx, const struct store_report *rep), void *ctx,
                         bool *more)
 {
+    *more = false;
+    if (!q->visible)
+        return 0; /* a read that names no reader sees nothing */
     *more = false;
     struct buf sql, like;
     buf_init(&sql, 4096);
@@ -202,7 +243,7 @@ int store_reports_query(struct store_reader *r, const struct store_report_query 
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_report rep;
         read_report(st, &rep);
-        if (q->visible && !q->visible(q->visible_ctx, &rep.acl))
+        if (!q->visible(q->visible_ctx, &rep.acl))
             continue;
         if (q->limit && n == q->limit) {
             *more = true;
@@ -234,7 +275,7 @@ int store_report_get(struct store_reader *r, const char *id,
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         struct store_report rep;
         read_report(st, &rep);
-        if (!visible || visible(visible_ctx, &rep.acl))
+        if (visible && visible(visible_ctx, &rep.acl))
             rc = emit(ctx, &rep);
     }
     sqlite3_reset(st);
@@ -271,6 +312,8 @@ static void row_at(sqlite3_stmt *st, int k, struct store_report_row *row)
 }
 
 int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
+                        bool (*visible)(void *ctx, const struct store_acl *acl),
+                        void *visible_ctx,
                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
 {
     sqlite3_stmt *st = conn_stmt_after(r,
@@ -283,13 +326,16 @@ int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         struct store_report_row row;
         row_at(st, 0, &row);
-        rc = fn(ctx, &row);
+        if (visible && visible(visible_ctx, &row.acl))
+            rc = fn(ctx, &row);
     }
     sqlite3_reset(st);
     return rc;
 }
 
 int store_reports_withdrawn_after(struct store_reader *r, int64_t after, size_t limit,
+                                  bool (*visible)(void *ctx, const struct store_acl *acl),
+                                  void *visible_ctx,
                                   int (*fn)(void *ctx, int64_t n, int64_t seq,
                                             const struct store_report_row *now),
                                   void *ctx)
@@ -307,6 +353,7 @@ int store_reports_withdrawn_after(struct store_reader *r, int64_t after, size_t 
         bool present = sqlite3_column_type(st, 2) != SQLITE_NULL;
         if (present)
             row_at(st, 2, &row);
+        present = present && visible && visible(visible_ctx, &row.acl);
         rc = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
                 present ? &row : NULL);
     }

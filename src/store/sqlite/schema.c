@@ -273,6 +273,16 @@ static const char *const migrations[] = {
     "CREATE TABLE reports_withdrawn("
     "  n INTEGER PRIMARY KEY,"
     "  seq INTEGER NOT NULL);",
+    /* 9: a report event names its report (subject), and is withdrawn (gone) with the content
+     * it showed when the report is corrected or deleted: the live stream no longer replays
+     * it, nor may a webhook deliver it still (events.c). */
+    "ALTER TABLE events ADD COLUMN subject TEXT;"
+    "ALTER TABLE events ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE events SET subject = json_extract(data, '$.id') WHERE kind = 'report';"
+    "UPDATE events SET gone = 1 WHERE kind = 'report' AND NOT EXISTS (SELECT 1 FROM reports r"
+    "  WHERE r.stix_id = events.subject AND r.owner = events.owner"
+    "  AND r.doc = events.data);"
+    "CREATE INDEX events_subject ON events(subject, owner) WHERE subject IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

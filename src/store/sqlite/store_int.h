@@ -112,6 +112,11 @@ void idf_drop(struct store *s);
  * first in the writer's transaction on c, before any savepoint; on failure the caller rolls
  * the transaction back (nothing else is in it yet). */
 int objects_merge_ids(struct store *s, struct store_reader *c);
+/* Withdraws the "report" events of report id of owner (a correction or a deletion replaced
+ * them): no longer replayed, their pending deliveries given up. */
+int events_withdraw(struct store_reader *c, const char *id, int64_t owner);
+/* Drops the report index row of (id, owner), logging the withdrawal, with its events. */
+int reports_unindex(struct store_reader *c, const char *id, int64_t owner);
 
 /* Reads what the writer keeps in memory about the store (writer.c): at open, and again when
  * another process wrote to it. */
