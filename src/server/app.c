@@ -408,7 +408,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         store_close(a->store);
         return rc;
     }
-    a->webhooks = webhook_sender_start(a->store);
+    a->webhooks = webhook_sender_start(a->store, cfg->webhook_allow_private);
     store_set_commit_hook(a->store, on_commit, a);
     return 0;
 }

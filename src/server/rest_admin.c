@@ -12,12 +12,14 @@
 
 #include "access/admin.h"
 #include "access/audit.h"
+#include "access/policy.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "server/app.h"
 #include "server/ratelimit.h"
 #include "server/rest.h"
+#include "service/webhook_target.h"
 
 #define SESSION_TTL_S (12 * 3600)
 
@@ -504,9 +506,9 @@ static void h_webhook_add(struct http_req *req, struct http_resp *resp, void *ar
         secret = made;
     }
     const char *why = NULL;
-    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
-        strlen(url) > 2048 || strpbrk(url, " \r\n"))
-        why = "url: an http:// or https:// URL is required";
+    char target[WEBHOOK_TARGET_MSG_SZ];
+    if (webhook_target_check(url, a->cfg->webhook_allow_private, target))
+        why = target;
     else if (strlen(secret) < 16 || strlen(secret) > 256)
         why = "secret: 16 to 256 characters (or leave it out to get one)";
     else if (kinds && strlen(kinds) > 100)
