@@ -152,9 +152,16 @@ static void h_readyz(struct http_req *req, struct http_resp *resp, void *arg)
         http_resp_text(resp, 200, "application/json", "{\"status\":\"ready\"}");
 }
 
+/* Metrics count what the whole hub holds (reports fused, memory, connections): they move with
+ * reports a partner may not read, so only the coordination center's admins read them. */
 static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!p->coordinator || strcmp(p->role, "admin") != 0) {
+        app_error(req, resp, 403, "forbidden", "the coordination center's admins only");
+        return;
+    }
     resp->content_type = "text/plain; version=0.0.4";
     buf_reset(&resp->body);
     http_metrics_write(a->http, &resp->body);
