@@ -316,8 +316,9 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
     memset(a, 0, sizeof *a);
     a->cfg = cfg;
     a->started = ts_now();
-    static const char *const private_files[] = {NULL,         "vigil.db",    "vigil.db-wal",
-                                                "secret.key", "admin.token", "vigil.conf"};
+    static const char *const private_files[] = {NULL,          "vigil.db",    "vigil.db-wal",
+                                                "secret.key",  "admin.token", "vigil.conf",
+                                                "audit.key"};
     int rc = 0;
     for (size_t i = 0; i < sizeof private_files / sizeof *private_files && !rc; i++)
         rc = check_private(data_dir, private_files[i], msg);
