@@ -31,8 +31,10 @@ int handling_from_markings(struct store_reader *r, const json_t *refs, int defau
         int rc = store_group_find(r, id, &g);
         if (rc == 0 && strcmp(g.marking_id, id) != 0)
             rc = VIGIL_ENOENT;
-        if (rc == 0) /* a group the writer is not in reads as a marking Vigil does not know */
-            rc = store_group_may_use(r, g.id, owner, user) == 1 ? 0 : VIGIL_ENOENT;
+        if (rc == 0) { /* a group the writer is not in reads as a marking Vigil does not know */
+            int may = store_group_may_use(r, g.id, owner, user);
+            rc = may == 1 ? 0 : may == 0 ? VIGIL_ENOENT : may;
+        }
         if (rc == 0 && !out->group)
             out->group = g.id;
         else if (rc == 0 || rc == VIGIL_ENOENT)
