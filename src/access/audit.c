@@ -1,8 +1,11 @@
 #include "access/audit.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "base/json.h"
@@ -187,4 +190,137 @@ int audit_export(struct store *s, int64_t partner, FILE *out)
     rc = store_audit_scan(r, partner, 0, 0, export_one, out);
     store_read_end(r);
     return rc;
+}
+
+/* ---- signed checkpoints ----------------------------------------------------------------- */
+
+#define CP_MAGIC "vigil-audit-checkpoint v1"
+
+/* Reads DIR/audit.key (the Ed25519 secret key), making it when missing and create is set. */
+static int audit_key(const char *dir, bool create, unsigned char sk[crypto_sign_SECRETKEYBYTES],
+                     char msg[AUDIT_MSG_SZ])
+{
+    char *path = xasprintf("%s/audit.key", dir);
+    int rc = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+        unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+        crypto_sign_keypair(pk, sk);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        bool ok = fd >= 0 && write(fd, sk, crypto_sign_SECRETKEYBYTES) ==
+                                 (ssize_t)crypto_sign_SECRETKEYBYTES;
+        ok = fd >= 0 && fsync(fd) == 0 && ok;
+        if (fd >= 0)
+            close(fd);
+        if (!ok) {
+            snprintf(msg, AUDIT_MSG_SZ, "cannot write %.200s", path);
+            unlink(path);
+            rc = VIGIL_EIO;
+        }
+    } else if (fd < 0) {
+        snprintf(msg, AUDIT_MSG_SZ, "cannot read %.200s (made by vigil audit checkpoint)", path);
+        rc = VIGIL_EIO;
+    } else {
+        ssize_t n = read(fd, sk, crypto_sign_SECRETKEYBYTES);
+        close(fd);
+        if (n != (ssize_t)crypto_sign_SECRETKEYBYTES) {
+            snprintf(msg, AUDIT_MSG_SZ, "%.200s is not an audit key", path);
+            rc = VIGIL_EIO;
+        }
+    }
+    free(path);
+    return rc;
+}
+
+int audit_checkpoint(struct store *s, const char *dir, char out[AUDIT_CHECKPOINT_SZ],
+                     char msg[AUDIT_MSG_SZ])
+{
+    int64_t count;
+    char head[65];
+    int rc = audit_verify(s, &count, head, msg);
+    if (rc)
+        return rc;
+    unsigned char sk[crypto_sign_SECRETKEYBYTES], pk[crypto_sign_PUBLICKEYBYTES];
+    unsigned char sig[crypto_sign_BYTES];
+    rc = audit_key(dir, true, sk, msg);
+    if (rc)
+        return rc;
+    crypto_sign_ed25519_sk_to_pk(pk, sk);
+    char pkhex[2 * sizeof pk + 1], sighex[2 * sizeof sig + 1], ts[TS_BUFSZ];
+    sodium_bin2hex(pkhex, sizeof pkhex, pk, sizeof pk);
+    int n = snprintf(out, AUDIT_CHECKPOINT_SZ, CP_MAGIC " seq=%lld head=%s time=%s key=%s",
+                     (long long)count, head, ts_format(ts_now(), 0, ts), pkhex);
+    crypto_sign_detached(sig, NULL, (const unsigned char *)out, (unsigned long long)n, sk);
+    sodium_memzero(sk, sizeof sk);
+    sodium_bin2hex(sighex, sizeof sighex, sig, sizeof sig);
+    snprintf(out + n, AUDIT_CHECKPOINT_SZ - (size_t)n, " sig=%s", sighex);
+    return 0;
+}
+
+static int find_hash(void *ctx, const struct store_audit *e)
+{
+    memcpy(ctx, e->hash, STORE_HASH_LEN);
+    return 1;
+}
+
+int audit_verify_checkpoint(struct store *s, const char *dir, const char *checkpoint,
+                            int64_t *count, char head_hex[65], char msg[AUDIT_MSG_SZ])
+{
+    long long seq = -1;
+    char head[65], ts[40], pkhex[65], sighex[129];
+    int used = 0;
+    size_t len = strcspn(checkpoint, "\r\n");
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES], want[STORE_HASH_LEN];
+    const char *sigp = strstr(checkpoint, " sig=");
+    if (sscanf(checkpoint, CP_MAGIC " seq=%lld head=%64[0-9a-f] time=%39s key=%64[0-9a-f]"
+                                    " sig=%128[0-9a-f]%n",
+               &seq, head, ts, pkhex, sighex, &used) != 5 ||
+        (size_t)used != len || seq < 0 || !sigp || strlen(head) != 64 || strlen(pkhex) != 64 ||
+        strlen(sighex) != 128 ||
+        sodium_hex2bin(pk, sizeof pk, pkhex, 64, NULL, NULL, NULL) ||
+        sodium_hex2bin(sig, sizeof sig, sighex, 128, NULL, NULL, NULL) ||
+        sodium_hex2bin(want, sizeof want, head, 64, NULL, NULL, NULL)) {
+        snprintf(msg, AUDIT_MSG_SZ, "not a checkpoint line (%s seq=... sig=...)", CP_MAGIC);
+        return VIGIL_EINVAL;
+    }
+    if (crypto_sign_verify_detached(sig, (const unsigned char *)checkpoint,
+                                    (unsigned long long)(sigp - checkpoint), pk) != 0) {
+        snprintf(msg, AUDIT_MSG_SZ, "the checkpoint's signature does not verify (altered)");
+        return VIGIL_ECONFLICT;
+    }
+    unsigned char sk[crypto_sign_SECRETKEYBYTES], own[crypto_sign_PUBLICKEYBYTES];
+    int rc = audit_key(dir, false, sk, msg);
+    if (rc)
+        return rc;
+    crypto_sign_ed25519_sk_to_pk(own, sk);
+    sodium_memzero(sk, sizeof sk);
+    if (sodium_memcmp(own, pk, sizeof pk) != 0) {
+        snprintf(msg, AUDIT_MSG_SZ, "the checkpoint was not signed by this hub's audit key");
+        return VIGIL_ECONFLICT;
+    }
+    rc = audit_verify(s, count, head_hex, msg);
+    if (rc)
+        return rc;
+    if (*count < seq) {
+        snprintf(msg, AUDIT_MSG_SZ, "the log ends at entry %lld, before the checkpoint's %lld "
+                 "(entries removed)", (long long)*count, seq);
+        return VIGIL_ECONFLICT;
+    }
+    unsigned char got[STORE_HASH_LEN] = {0};
+    if (seq > 0) {
+        struct store_reader *r;
+        rc = store_read_begin(s, &r);
+        if (rc)
+            return rc;
+        rc = store_audit_scan(r, 0, seq - 1, 1, find_hash, got);
+        store_read_end(r);
+        if (rc < 0)
+            return rc;
+    }
+    if (sodium_memcmp(got, want, STORE_HASH_LEN) != 0) {
+        snprintf(msg, AUDIT_MSG_SZ, "audit entry %lld differs from the checkpoint: the log up "
+                 "to it was altered and re-chained", seq);
+        return VIGIL_ECONFLICT;
+    }
+    return 0;
 }

@@ -5,8 +5,12 @@
  *   hash(n) = SHA-256(prev || seq || time || partner || user || action || object || detail)
  * with integers as 8-byte little-endian and strings NUL-terminated. Changing, removing or
  * reordering any entry breaks the chain from there on, which audit_verify() reports.
- * Removing the newest entries leaves a shorter valid chain: operators who need to detect
- * that keep the head hash that `vigil audit verify` prints somewhere else.
+ * Removing the newest entries leaves a shorter valid chain, and whoever can write the store can
+ * also recompute every hash after an entry they altered ("re-chain" it). Signed checkpoints
+ * catch both: audit_checkpoint() signs the head (seq and hash) with the hub's Ed25519 audit
+ * key; the operator keeps the line elsewhere, and audit_verify_checkpoint() later checks that
+ * the chain still holds that very entry (so nothing up to it was altered, removed or
+ * re-chained) and that the line was signed by this hub's key.
  */
 #ifndef VIGIL_ACCESS_AUDIT_H
 #define VIGIL_ACCESS_AUDIT_H
@@ -50,6 +54,22 @@ char *audit_list_detail(struct audit_list *l, const char *fields);
 /* Checks the whole chain. Returns 0 with *count entries and the head hash in hex (65 bytes),
  * or VIGIL_ECONFLICT with msg naming the first entry that does not verify. */
 int audit_verify(struct store *s, int64_t *count, char head_hex[65], char msg[AUDIT_MSG_SZ]);
+/* A checkpoint: one line of text,
+ *   vigil-audit-checkpoint v1 seq=N head=HEX time=RFC3339 key=HEX sig=HEX
+ * where sig is the Ed25519 signature (by the key whose public half is key) of the line up to
+ * and without " sig=". */
+#define AUDIT_CHECKPOINT_SZ 512
+/* Verifies the chain and writes a signed checkpoint of its head into out. The signing key is
+ * DIR/audit.key (made on first use, mode 0600). Returns 0, VIGIL_ECONFLICT when the chain does
+ * not verify, or VIGIL_EIO (msg says why). */
+int audit_checkpoint(struct store *s, const char *dir, char out[AUDIT_CHECKPOINT_SZ],
+                     char msg[AUDIT_MSG_SZ]);
+/* Verifies the chain (audit_verify) and a checkpoint line against it: its signature, that it
+ * was signed with this hub's audit key, and that the chain's entry seq still has the recorded
+ * hash. Returns 0 with *count and head_hex as audit_verify; VIGIL_ECONFLICT (msg says what
+ * does not hold) or VIGIL_EINVAL (not a checkpoint). */
+int audit_verify_checkpoint(struct store *s, const char *dir, const char *checkpoint,
+                            int64_t *count, char head_hex[65], char msg[AUDIT_MSG_SZ]);
 /* Writes the entries of one partner (0: all) as JSON lines to out. */
 int audit_export(struct store *s, int64_t partner, FILE *out);
 

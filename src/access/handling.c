@@ -7,7 +7,7 @@
 #include "base/err.h"
 
 int handling_from_markings(struct store_reader *r, const json_t *refs, int default_tlp,
-                           int64_t owner, struct store_acl *out)
+                           int64_t owner, int64_t user, struct store_acl *out)
 {
     *out = (struct store_acl){.owner = owner, .tlp = default_tlp, .group = 0};
     size_t n = json_array_size(refs);
@@ -29,7 +29,13 @@ int handling_from_markings(struct store_reader *r, const json_t *refs, int defau
         }
         struct store_group g;
         int rc = store_group_find(r, id, &g);
-        if (rc == 0 && strcmp(g.marking_id, id) == 0 && !out->group)
+        if (rc == 0 && strcmp(g.marking_id, id) != 0)
+            rc = VIGIL_ENOENT;
+        if (rc == 0) { /* a group the writer is not in reads as a marking Vigil does not know */
+            int may = store_group_may_use(r, g.id, owner, user);
+            rc = may == 1 ? 0 : may == 0 ? VIGIL_ENOENT : may;
+        }
+        if (rc == 0 && !out->group)
             out->group = g.id;
         else if (rc == 0 || rc == VIGIL_ENOENT)
             unknown = true; /* not a marking we know, or a second group */
@@ -46,7 +52,7 @@ int handling_from_markings(struct store_reader *r, const json_t *refs, int defau
 }
 
 int handling_from_names(struct store_reader *r, const char *marking, const char *group,
-                        int default_tlp, int64_t owner, struct store_acl *out,
+                        int default_tlp, int64_t owner, int64_t user, struct store_acl *out,
                         const char **group_marking, char msg[HANDLING_MSG_SZ])
 {
     *out = (struct store_acl){.owner = owner, .tlp = default_tlp, .group = 0};
@@ -63,7 +69,12 @@ int handling_from_names(struct store_reader *r, const char *marking, const char 
     if (group) {
         struct store_group g;
         int rc = store_group_find(r, group, &g);
-        if (rc == VIGIL_ENOENT || (!rc && strcmp(g.name, group) != 0)) {
+        if (!rc && strcmp(g.name, group) != 0)
+            rc = VIGIL_ENOENT;
+        /* A group the writer is not in is answered exactly like one that does not exist. */
+        if (!rc && (rc = store_group_may_use(r, g.id, owner, user)) >= 0)
+            rc = rc == 1 ? 0 : VIGIL_ENOENT;
+        if (rc == VIGIL_ENOENT) {
             snprintf(msg, HANDLING_MSG_SZ, "group: no sharing group named \"%.64s\"", group);
             return VIGIL_EINVAL;
         }

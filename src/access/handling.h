@@ -13,20 +13,24 @@
 
 #define HANDLING_MSG_SZ 200
 
-/* Handling of an object submitted by partner `owner` from its object_marking_refs (NULL or
- * empty: default_tlp, no group):
+/* Handling of an object submitted by user `user` of partner `owner` from its
+ * object_marking_refs (NULL or empty: default_tlp, no group):
  *  - the most restrictive TLP 2.0 marking holds;
- *  - a Vigil sharing group's marking sets the group (with no TLP marking: AMBER);
- *  - any other marking makes the object TLP_UNKNOWN: readable by its owner only.
+ *  - a Vigil sharing group's marking sets the group (with no TLP marking: AMBER) when the
+ *    writer may share into it (store_group_may_use: its owner or a member);
+ *  - any other marking, a group the writer is not in included, makes the object TLP_UNKNOWN:
+ *    readable by its owner only.
  * Returns 0, or a store error. */
 int handling_from_markings(struct store_reader *r, const json_t *refs, int default_tlp,
-                           int64_t owner, struct store_acl *out);
+                           int64_t owner, int64_t user, struct store_acl *out);
 
 /* Handling from a REST marking name ("clear" ... "red"; NULL: default_tlp) and group name
- * (NULL: none). VIGIL_EINVAL with msg for an unknown marking or group. Sets *group_marking
- * (borrowed from r, or NULL) to the group's marking-definition id for the STIX object. */
+ * (NULL: none), for user `user` of partner `owner`. VIGIL_EINVAL with msg for an unknown
+ * marking or group; a group the writer may not share into (store_group_may_use) gets the
+ * same answer as one that does not exist. Sets *group_marking (borrowed from r, or NULL) to
+ * the group's marking-definition id for the STIX object. */
 int handling_from_names(struct store_reader *r, const char *marking, const char *group,
-                        int default_tlp, int64_t owner, struct store_acl *out,
+                        int default_tlp, int64_t owner, int64_t user, struct store_acl *out,
                         const char **group_marking, char msg[HANDLING_MSG_SZ]);
 
 #endif

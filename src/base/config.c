@@ -11,7 +11,7 @@
 #include "base/xalloc.h"
 #include "vigil_version.h" /* VIGIL_WEB_ROOT: where the build put the dashboard */
 
-enum kind { K_STR, K_LONG, K_LEVEL };
+enum kind { K_STR, K_LONG, K_LEVEL, K_BOOL };
 
 struct key {
     const char *name;
@@ -77,6 +77,9 @@ static const struct key keys[] = {
     {"tls_key", K_STR, F(tls_key), "", 0, 0, "PEM private key file for tls_cert; mode 0600."},
     {"web_root", K_STR, F(web_root), VIGIL_WEB_ROOT, 0, 0,
      "Directory of the built dashboard (index.html, assets/), served at /."},
+    {"webhook_allow_private", K_BOOL, F(webhook_allow_private), "false", 0, 1,
+     "true lets webhooks go to loopback, private, link-local and reserved addresses (a test "
+     "receiver on this machine); false sends them to public addresses only (docs/CONFIG.md)."},
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -91,6 +94,11 @@ static long *long_at(struct config *c, const struct key *k)
     return (long *)(void *)((char *)c + k->off);
 }
 
+static bool *bool_at(struct config *c, const struct key *k)
+{
+    return (bool *)(void *)((char *)c + k->off);
+}
+
 static int apply(struct config *c, const struct key *k, const char *value, char msg[CONFIG_MSG_SZ])
 {
     if (k->kind == K_LONG) {
@@ -103,6 +111,16 @@ static int apply(struct config *c, const struct key *k, const char *value, char 
             return VIGIL_EINVAL;
         }
         *long_at(c, k) = v;
+        return 0;
+    }
+    if (k->kind == K_BOOL) {
+        bool t = strcmp(value, "true") == 0, f = strcmp(value, "false") == 0;
+        if (!t && !f) {
+            snprintf(msg, CONFIG_MSG_SZ, "%s must be true or false, not \"%s\"", k->name,
+                     value);
+            return VIGIL_EINVAL;
+        }
+        *bool_at(c, k) = t;
         return 0;
     }
     if (k->kind == K_LEVEL) {
@@ -132,7 +150,7 @@ void config_init(struct config *c)
 void config_release(struct config *c)
 {
     for (size_t i = 0; i < NKEYS; i++) {
-        if (keys[i].kind != K_LONG) {
+        if (keys[i].kind != K_LONG && keys[i].kind != K_BOOL) {
             free(*str_at(c, &keys[i]));
             *str_at(c, &keys[i]) = NULL;
         }

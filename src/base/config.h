@@ -7,6 +7,7 @@
 #ifndef VIGIL_BASE_CONFIG_H
 #define VIGIL_BASE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -38,6 +39,7 @@ struct config {
     char *tls_cert;        /* PEM certificate file; empty = plain HTTP */
     char *tls_key;         /* PEM key file (mode 0600) */
     char *web_root;        /* directory of the built dashboard (index.html, assets/) */
+    bool webhook_allow_private; /* webhooks may go to loopback/private addresses */
 };
 
 /* Fills c with every key's default. Release with config_release(). */

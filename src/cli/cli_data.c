@@ -325,21 +325,31 @@ static int put_object(void *ctx, const struct store_object *o)
     return 0;
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
+/* A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). Text that a
+ * spreadsheet would run as a formula (a first character of =, +, -, @, tab or carriage
+ * return: a partner's title such as =HYPERLINK(...)) gets a leading apostrophe, which
+ * spreadsheets show as text; numbers (number) are written as they are. */
+static void csv_cell(const char *s, bool number, bool last)
+{
+    bool formula = !number && s[0] && strchr("=+-@\t\r", s[0]);
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        fputc('"', stdout);
+    if (formula)
+        fputc('\'', stdout);
+    for (; *s; s++) {
+        if (quote && *s == '"')
+            fputc('"', stdout);
+        fputc(*s, stdout);
+    }
+    if (quote)
+        fputc('"', stdout);
+    fputc(last ? '\n' : ',', stdout);
+}
+
 static void csv_field(const char *s, bool last)
 {
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', stdout);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', stdout);
-            fputc(*s, stdout);
-        }
-        fputc('"', stdout);
-    } else {
-        fputs(s, stdout);
-    }
-    fputc(last ? '\n' : ',', stdout);
+    csv_cell(s, false, last);
 }
 
 static const char *const csv_cols[] = {
@@ -358,6 +368,7 @@ static void csv_value(const json_t *doc, const char *key, bool last)
                     : json_object_get(doc, key);
     struct buf b;
     buf_init(&b, BUF_NOCAP);
+    bool number = json_is_number(v);
     if (json_is_string(v)) {
         buf_adds(&b, json_string_value(v));
     } else if (json_is_array(v)) {
@@ -368,7 +379,7 @@ static void csv_value(const json_t *doc, const char *key, bool last)
         buf_adds(&b, t);
         free(t);
     }
-    csv_field(b.data, last);
+    csv_cell(b.data, number, last);
     buf_release(&b);
 }
 

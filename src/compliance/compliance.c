@@ -572,7 +572,7 @@ int compliance_load(struct store_txn *t, const struct compliance_actor *who, con
     const char *gm = NULL;
     char hmsg[HANDLING_MSG_SZ];
     rc = handling_from_names(rd, a.marking ? a.marking : "green", a.group, who->default_tlp,
-                             who->partner, &acl, &gm, hmsg);
+                             who->partner, who->user, &acl, &gm, hmsg);
     if (rc) {
         snprintf(msg, CMP_MSG_SZ, "%s: %s", a.group ? "group" : "marking", hmsg);
         goto out;

@@ -152,9 +152,16 @@ static void h_readyz(struct http_req *req, struct http_resp *resp, void *arg)
         http_resp_text(resp, 200, "application/json", "{\"status\":\"ready\"}");
 }
 
+/* Metrics count what the whole hub holds (reports fused, memory, connections): they move with
+ * reports a partner may not read, so only the coordination center's admins read them. */
 static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!p->coordinator || strcmp(p->role, "admin") != 0) {
+        app_error(req, resp, 403, "forbidden", "the coordination center's admins only");
+        return;
+    }
     resp->content_type = "text/plain; version=0.0.4";
     buf_reset(&resp->body);
     http_metrics_write(a->http, &resp->body);
@@ -309,8 +316,9 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
     memset(a, 0, sizeof *a);
     a->cfg = cfg;
     a->started = ts_now();
-    static const char *const private_files[] = {NULL,         "vigil.db",    "vigil.db-wal",
-                                                "secret.key", "admin.token", "vigil.conf"};
+    static const char *const private_files[] = {NULL,          "vigil.db",    "vigil.db-wal",
+                                                "secret.key",  "admin.token", "vigil.conf",
+                                                "audit.key"};
     int rc = 0;
     for (size_t i = 0; i < sizeof private_files / sizeof *private_files && !rc; i++)
         rc = check_private(data_dir, private_files[i], msg);
@@ -408,7 +416,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         store_close(a->store);
         return rc;
     }
-    a->webhooks = webhook_sender_start(a->store);
+    a->webhooks = webhook_sender_start(a->store, cfg->webhook_allow_private);
     store_set_commit_hook(a->store, on_commit, a);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* rest.c - what the /api/v1/ handlers share. */
 #include "server/rest.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -66,4 +67,73 @@ bool rest_reader(struct app *a, struct http_req *req, struct http_resp *resp,
         return true;
     app_error(req, resp, 503, "store unavailable", NULL);
     return false;
+}
+
+/* ---- cursors ------------------------------------------------------------------------- */
+
+#define CUR_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define CUR_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define CUR_RAW_MAX (CUR_NONCE + 8 * REST_CURSOR_VALS + CUR_TAG)
+_Static_assert(REST_CURSOR_SZ > (CUR_RAW_MAX + 2) / 3 * 4, "room for a cursor's base64");
+
+/* The key of REST cursors (a subkey of the server key) and the associated data: the
+ * endpoint and the user. */
+static void cursor_key(const struct app *a, unsigned char key[32])
+{
+    _Static_assert(APP_KEY_LEN == crypto_kdf_KEYBYTES, "the server key is a KDF key");
+    crypto_kdf_derive_from_key(key, 32, 1, "vigilrcu", a->cursor_key);
+}
+
+static size_t cursor_ad(const struct http_req *req, const char *what, char ad[96])
+{
+    int n = snprintf(ad, 96, "%s|%lld", what, (long long)app_principal(req)->user);
+    return n < 0 ? 0 : (size_t)n < 96 ? (size_t)n : 95;
+}
+
+void rest_cursor_seal(const struct app *a, const struct http_req *req, const char *what,
+                      const int64_t *v, size_t n, char out[REST_CURSOR_SZ])
+{
+    unsigned char key[32], raw[CUR_RAW_MAX], plain[8 * REST_CURSOR_VALS];
+    char ad[96];
+    size_t adlen = cursor_ad(req, what, ad);
+    n = n > REST_CURSOR_VALS ? REST_CURSOR_VALS : n;
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++)
+            plain[8 * i + (size_t)b] = (unsigned char)((uint64_t)v[i] >> (56 - 8 * b));
+    cursor_key(a, key);
+    randombytes_buf(raw, CUR_NONCE);
+    unsigned long long clen = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(raw + CUR_NONCE, &clen, plain, 8 * n,
+                                               (const unsigned char *)ad, adlen, NULL, raw, key);
+    sodium_memzero(key, sizeof key);
+    sodium_bin2base64(out, REST_CURSOR_SZ, raw, CUR_NONCE + (size_t)clen,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+bool rest_cursor_open(const struct app *a, const struct http_req *req, const char *what,
+                      const char *text, int64_t *v, size_t n)
+{
+    unsigned char key[32], raw[CUR_RAW_MAX], plain[8 * REST_CURSOR_VALS];
+    char ad[96];
+    size_t len = 0, adlen = cursor_ad(req, what, ad);
+    unsigned long long plen = 0;
+    if (n > REST_CURSOR_VALS || strlen(text) >= REST_CURSOR_SZ ||
+        sodium_base642bin(raw, sizeof raw, text, strlen(text), NULL, &len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        len != CUR_NONCE + 8 * n + CUR_TAG)
+        return false;
+    cursor_key(a, key);
+    int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        plain, &plen, NULL, raw + CUR_NONCE, len - CUR_NONCE, (const unsigned char *)ad, adlen,
+        raw, key);
+    sodium_memzero(key, sizeof key);
+    if (rc != 0 || plen != 8 * n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = 0;
+        for (int b = 0; b < 8; b++)
+            x = x << 8 | plain[8 * i + (size_t)b];
+        v[i] = (int64_t)x;
+    }
+    return true;
 }

@@ -20,6 +20,20 @@ void rest_reply(struct http_resp *resp, int status, json_t *v);
 /* False (403 answered) for read-only tokens. */
 bool rest_can_write(struct http_req *req, struct http_resp *resp);
 
+/* Paging cursors of the REST API (`next`, sent back as `cursor`): opaque to the reader. The
+ * position (up to REST_CURSOR_VALS integers, such as a report's event time and index
+ * sequence, which count every partner's reports) is encrypted and authenticated with a key
+ * derived from the server key (XChaCha20-Poly1305), bound to the endpoint `what` and to the
+ * reading user: a cursor cannot be read, forged, altered, or used by another user. */
+#define REST_CURSOR_VALS 2
+#define REST_CURSOR_SZ 96
+void rest_cursor_seal(const struct app *a, const struct http_req *req, const char *what,
+                      const int64_t *v, size_t n, char out[REST_CURSOR_SZ]);
+/* Opens a cursor made by rest_cursor_seal for the same endpoint, user and n; false when it
+ * was not. */
+bool rest_cursor_open(const struct app *a, const struct http_req *req, const char *what,
+                      const char *text, int64_t *v, size_t n);
+
 extern const struct http_route rest_admin_routes[];
 extern const size_t rest_admin_nroutes;
 extern const struct http_route rest_alert_routes[];

@@ -12,12 +12,14 @@
 
 #include "access/admin.h"
 #include "access/audit.h"
+#include "access/policy.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "server/app.h"
 #include "server/ratelimit.h"
 #include "server/rest.h"
+#include "service/webhook_target.h"
 
 #define SESSION_TTL_S (12 * 3600)
 
@@ -418,15 +420,57 @@ static void h_group_add(struct http_req *req, struct http_resp *resp, void *arg)
 
 /* ---- audit ------------------------------------------------------------------------------ */
 
+/* What an admin sees of the audit log. A partner's admins see their own partner's entries,
+ * in full. The coordination center's admins see every partner's, but of another partner's
+ * entry only what they may read themselves: who, when and what kind of action, the object of
+ * an administrative action (users, tokens, partners, groups: theirs to manage; not a
+ * webhook's URL), and the id of a report they may read. Another partner's search terms,
+ * the ids it read or wrote, counts and digests are withheld ("withheld": true). */
+struct audit_view {
+    const struct auth_principal *p;
+    struct store_reader *r;
+    json_t *arr;
+    int64_t last;
+};
+
+static int found_report(void *ctx, const struct store_report *rep)
+{
+    *(bool *)ctx = true;
+    return 1;
+}
+
+/* The object of another partner's entry the admin may see, or NULL. */
+static const char *shown_object(struct audit_view *v, const struct store_audit *e)
+{
+    if (strcmp(e->action, "admin") == 0)
+        return strstr(e->detail, "\"op\":\"webhook add\"") ? NULL : e->object;
+    bool readable = false;
+    if (strncmp(e->object, "report--", 8) == 0)
+        store_report_get(v->r, e->object, policy_visible, (void *)&v->p->reader, found_report,
+                         &readable);
+    return readable ? e->object : NULL;
+}
+
 static int add_entry(void *ctx, const struct store_audit *e)
 {
+    struct audit_view *v = ctx;
     char ts[TS_BUFSZ];
-    json_t *detail = json_loads(e->detail, 0, NULL);
-    json_array_append_new(ctx, json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:o}", "seq",
-                                         (json_int_t)e->seq, "time", ts_format(e->time, 6, ts),
-                                         "partner", (json_int_t)e->partner, "user",
-                                         (json_int_t)e->user, "action", e->action, "object",
-                                         e->object, "detail", detail ? detail : json_object()));
+    bool own = e->partner == v->p->partner;
+    const char *object = own ? e->object : shown_object(v, e);
+    bool full = own || (object && strcmp(e->action, "admin") == 0);
+    json_t *detail = full ? json_loads(e->detail, 0, NULL) : NULL;
+    json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o}", "time", ts_format(e->time, 6, ts),
+                          "partner", (json_int_t)e->partner, "user", (json_int_t)e->user,
+                          "action", e->action, "object", object ? object : "", "detail",
+                          detail ? detail : json_object());
+    /* seq counts every partner's entries: only the hub's admins see it (others page with
+     * the opaque next). */
+    if (hub_admin(v->p))
+        json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
+    if (!full)
+        json_object_set_new(o, "withheld", json_true());
+    json_array_append_new(v->arr, o);
+    v->last = e->seq;
     return 0;
 }
 
@@ -438,10 +482,29 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
         app_error(req, resp, 403, "forbidden", "administrators only");
         return;
     }
-    const char *after = http_query(req, "after");
+    const char *after = http_query(req, "after"), *cursor = http_query(req, "cursor");
     const char *limit = http_query(req, "limit");
     char *end = NULL;
-    long long from = after ? strtoll(after, &end, 10) : 0;
+    long long from = 0;
+    if (after && !hub_admin(p)) {
+        app_error(req, resp, 400, "bad request", "after: use cursor (the next of a page)");
+        return;
+    }
+    if (after)
+        from = strtoll(after, &end, 10);
+    if (end && *end) {
+        app_error(req, resp, 400, "bad request", "after and limit are non-negative integers");
+        return;
+    }
+    int64_t pos = 0;
+    if (cursor) {
+        if (!rest_cursor_open(a, req, "audit", cursor, &pos, 1) || pos < 0) {
+            app_error(req, resp, 400, "bad request", "cursor: use the next of a page");
+            return;
+        }
+        from = pos;
+    }
+    end = NULL;
     long long n = limit ? strtoll(limit, &end, 10) : 100;
     if ((end && *end) || from < 0 || n < 1) {
         app_error(req, resp, 400, "bad request", "after and limit are non-negative integers");
@@ -452,15 +515,21 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
     struct store_reader *r;
     if (!rest_reader(a, req, resp, &r))
         return;
-    json_t *arr = json_array();
-    int rc = store_audit_scan(r, hub_admin(p) ? 0 : p->partner, from, (size_t)n, add_entry, arr);
+    struct audit_view v = {p, r, json_array(), from};
+    int rc = store_audit_scan(r, hub_admin(p) ? 0 : p->partner, from, (size_t)n, add_entry, &v);
     store_read_end(r);
     if (rc) {
-        json_decref(arr);
+        json_decref(v.arr);
         app_error(req, resp, 500, "cannot read the audit log", NULL);
         return;
     }
-    rest_reply(resp, 200, json_pack("{s:o}", "entries", arr));
+    json_t *out = json_pack("{s:o}", "entries", v.arr);
+    if (json_array_size(v.arr) == (size_t)n) {
+        char cur[REST_CURSOR_SZ];
+        rest_cursor_seal(a, req, "audit", &v.last, 1, cur);
+        json_object_set_new(out, "next", json_string(cur));
+    }
+    rest_reply(resp, 200, out);
 }
 
 /* ---- webhooks ----------------------------------------------------------------------- */
@@ -504,9 +573,9 @@ static void h_webhook_add(struct http_req *req, struct http_resp *resp, void *ar
         secret = made;
     }
     const char *why = NULL;
-    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
-        strlen(url) > 2048 || strpbrk(url, " \r\n"))
-        why = "url: an http:// or https:// URL is required";
+    char target[WEBHOOK_TARGET_MSG_SZ];
+    if (webhook_target_check(url, a->cfg->webhook_allow_private, target))
+        why = target;
     else if (strlen(secret) < 16 || strlen(secret) > 256)
         why = "secret: 16 to 256 characters (or leave it out to get one)";
     else if (kinds && strlen(kinds) > 100)

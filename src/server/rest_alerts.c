@@ -44,7 +44,8 @@ static void h_alerts(struct http_req *req, struct http_resp *resp, void *arg)
         app_error(req, resp, 400, "bad request", "limit: a positive integer");
         return;
     }
-    if (cur && (before = strtoll(cur, &end, 10), *end || before < 1)) {
+    int64_t pos = 0;
+    if (cur && (!rest_cursor_open(a, req, "alerts", cur, &pos, 1) || (before = pos) < 1)) {
         app_error(req, resp, 400, "bad request", "cursor: use the next value of the previous page");
         return;
     }
@@ -55,8 +56,8 @@ static void h_alerts(struct http_req *req, struct http_resp *resp, void *arg)
                                (int64_t)before, &next);
     json_t *v = json_pack("{s:o}", "alerts", list);
     if (next) {
-        char n[24];
-        snprintf(n, sizeof n, "%" PRId64, next);
+        char n[REST_CURSOR_SZ];
+        rest_cursor_seal(a, req, "alerts", &next, 1, n);
         json_object_set_new(v, "next", json_string(n));
     }
     rest_reply(resp, 200, v);

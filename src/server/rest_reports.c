@@ -91,6 +91,7 @@ static void h_report_post(struct http_req *req, struct http_resp *resp, void *ar
 
 struct query_args {
     struct store_report_query q;
+    const char *cursor; /* the previous page's next, as sent */
     bool geojson;
     char partner[128];
     const char *bad;
@@ -158,12 +159,7 @@ static int on_arg(void *ctx, const char *key, const char *value)
             x->bad = "limit: a positive integer";
         q->limit = (size_t)n;
     } else if (strcmp(key, "cursor") == 0) {
-        long long st, seq;
-        int used = 0;
-        if (sscanf(value, "%lld.%lld%n", &st, &seq, &used) != 2 || value[used])
-            x->bad = "cursor: use the next value of the previous page";
-        q->has_after = true;
-        q->after_start = st, q->after_seq = seq;
+        x->cursor = value; /* opened by answer_query (rest_cursor_open) */
     } else if (strcmp(key, "format") == 0) {
         if (strcmp(value, "geojson") == 0)
             x->geojson = true;
@@ -220,6 +216,16 @@ static void answer_query(struct app *a, struct http_req *req, struct http_resp *
         q->limit = q->limit ? (size_t)a->cfg->page_max : 100;
     q->visible = policy_visible;
     q->visible_ctx = (void *)&p->reader;
+    int64_t after[2];
+    if (x->cursor) {
+        if (!rest_cursor_open(a, req, "reports", x->cursor, after, 2)) {
+            app_error(req, resp, 400, "bad request",
+                      "cursor: use the next value of the previous page");
+            return;
+        }
+        q->has_after = true;
+        q->after_start = after[0], q->after_seq = after[1];
+    }
     struct store_reader *r;
     if (!rest_reader(a, req, resp, &r))
         return;
@@ -244,8 +250,8 @@ static void answer_query(struct app *a, struct http_req *req, struct http_resp *
                         ? json_pack("{s:s, s:O}", "type", "FeatureCollection", "features", pg.list)
                         : json_pack("{s:O}", "reports", pg.list);
         if (more) {
-            char cur[64];
-            snprintf(cur, sizeof cur, "%" PRId64 ".%" PRId64, pg.last_start, pg.last_seq);
+            char cur[REST_CURSOR_SZ];
+            rest_cursor_seal(a, req, "reports", (int64_t[]){pg.last_start, pg.last_seq}, 2, cur);
             json_object_set_new(v, "next", json_string(cur));
         }
         app_json(resp, 200, x->geojson ? "application/geo+json" : "application/json", v);

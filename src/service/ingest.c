@@ -116,7 +116,7 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
         return 0;
     int rc =
         handling_from_markings(store_txn_reader(t), json_object_get(it->obj, "object_marking_refs"),
-                               a->default_tlp, a->partner, &it->in.acl);
+                               a->default_tlp, a->partner, a->user, &it->in.acl);
     if (!rc)
         rc = store_txn_object_put(t, coll, &it->in, &it->outcome, &it->date_added);
     if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT) {
@@ -254,7 +254,7 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
     struct store_acl acl;
     const char *group_marking = NULL;
     int rc = handling_from_names(rd, report_marking_name(r->marking), r->group, a->default_tlp,
-                                 a->partner, &acl, &group_marking, msg);
+                                 a->partner, a->user, &acl, &group_marking, msg);
     if (rc)
         return rc;
     char gm[80] = "";

@@ -1,6 +1,7 @@
 #include "service/webhooks.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "service/webhook_target.h"
 #include "vigil_version.h"
 
 #define BATCH 16
@@ -21,6 +23,7 @@ struct webhook_sender {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool poked, stopping;
+    bool allow_private; /* vigil.conf webhook_allow_private */
 };
 
 /* A due delivery, copied out of the reader. */
@@ -54,8 +57,25 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
+/* What a connection may reach: libcurl asks before each connect (webhook_target.h). */
+struct connect_check {
+    bool allow_private;
+    bool refused; /* an address was refused */
+};
+
+static curl_socket_t open_checked(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct connect_check *cc = ctx;
+    if (purpose != CURLSOCKTYPE_IPCXN ||
+        (!cc->allow_private && !webhook_addr_public(&a->addr))) {
+        cc->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 /* POSTs one delivery; 0 when the receiver answered 2xx, else an error text in err. */
-static int post(const struct job *x, char err[128])
+static int post(const struct job *x, bool allow_private, char err[128])
 {
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state st;
@@ -86,10 +106,19 @@ static int post(const struct job *x, char err[128])
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+        /* The address connected to is the one checked: no proxy from the environment, and
+         * every address (after any DNS answer, however late) passes open_checked. */
+        struct connect_check check = {.allow_private = allow_private};
+        curl_easy_setopt(c, CURLOPT_PROXY, "");
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &check);
         CURLcode cc = curl_easy_perform(c);
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        if (cc != CURLE_OK)
+        if (cc != CURLE_OK && check.refused)
+            snprintf(err, 128, "refused: the receiver's address is not public "
+                               "(webhook_allow_private)");
+        else if (cc != CURLE_OK)
             snprintf(err, 128, "%s", curl_easy_strerror(cc));
         else if (status < 200 || status > 299)
             snprintf(err, 128, "the receiver answered %ld", status);
@@ -128,7 +157,7 @@ static size_t run_once(struct webhook_sender *w)
     for (size_t i = 0; i < j.n; i++) {
         struct job *x = &j.v[i];
         char err[128] = "";
-        struct result res = {.id = x->id, .ok = post(x, err) == 0, .err = err};
+        struct result res = {.id = x->id, .ok = post(x, w->allow_private, err) == 0, .err = err};
         if (!res.ok) {
             int a = x->attempts + 1;
             res.next = a >= WEBHOOK_MAX_ATTEMPTS
@@ -172,7 +201,7 @@ static void *sender_main(void *arg)
     return NULL;
 }
 
-struct webhook_sender *webhook_sender_start(struct store *s)
+struct webhook_sender *webhook_sender_start(struct store *s, bool allow_private)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("webhook: cannot initialise libcurl");
@@ -180,6 +209,7 @@ struct webhook_sender *webhook_sender_start(struct store *s)
     }
     struct webhook_sender *w = xcalloc(1, sizeof *w);
     w->store = s;
+    w->allow_private = allow_private;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (pthread_create(&w->thread, NULL, sender_main, w) != 0) {

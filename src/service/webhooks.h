@@ -7,7 +7,8 @@
  * body), with the delivery id in X-Vigil-Delivery (the same on every retry, so receivers can
  * drop duplicates). A failure (no answer, or not 2xx) is retried with exponential backoff
  * (2 s, 4 s, ... up to an hour) and given up after WEBHOOK_MAX_ATTEMPTS. The outbox survives
- * restarts: what was queued is delivered after one.
+ * restarts: what was queued is delivered after one. A delivery whose receiver is not at a public
+ * address (webhook_target.h) fails like an unreachable receiver, unless allowed.
  */
 #ifndef VIGIL_SERVER_WEBHOOKS_H
 #define VIGIL_SERVER_WEBHOOKS_H
@@ -18,8 +19,9 @@
 
 struct webhook_sender;
 
-/* Starts the sender thread. Returns NULL (logged) when it cannot start. */
-struct webhook_sender *webhook_sender_start(struct store *s);
+/* Starts the sender thread. Deliveries connect only to public addresses unless allow_private
+ * (service/webhook_target.h). Returns NULL (logged) when it cannot start. */
+struct webhook_sender *webhook_sender_start(struct store *s, bool allow_private);
 /* Tells the sender that new deliveries may be due (from the store's commit hook). */
 void webhook_sender_poke(struct webhook_sender *w);
 /* Stops the thread (an attempt in flight finishes) and frees it. NULL is a no-op. */

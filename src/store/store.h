@@ -437,6 +437,10 @@ int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partn
 int store_group_find(struct store_reader *r, const char *name_or_marking, struct store_group *out);
 int store_groups(struct store_reader *r, int (*fn)(void *ctx, const struct store_group *g),
                  void *ctx);
+/* Whether partner (or its user `user`) may share into a group: the group's owner partner, a
+ * member partner, or a member user. Returns 1 (yes), 0 (no; also for no such group), or a
+ * negative store error. */
+int store_group_may_use(struct store_reader *r, int64_t group, int64_t partner, int64_t user);
 /* Calls fn with each member of a group: (partner, 0) or (0, user). */
 int store_group_members(struct store_reader *r, int64_t group,
                         int (*fn)(void *ctx, int64_t partner, int64_t user), void *ctx);

@@ -106,16 +106,16 @@ def visible_sets(vigil, reader, all_ids):
 @pytest.fixture
 def world(vigil):
     """Partners A, B, C and the coordination center (CC); groups AB (partners A and B) and
-    RED-b1 (the user b1)."""
+    RED-b1 (the user b1, and a1, who shares with b1: only members post into a group)."""
     readers = {"cc": Reader("admin", "CC", vigil.admin_token, coordinator=True)}
     for p in ("A", "B", "C"):
         vigil.partner(p)
     for name, partner in (("a1", "A"), ("b1", "B"), ("b2", "B"), ("c1", "C")):
         readers[name] = Reader(name, partner, vigil.user(partner, name, role="analyst"))
     ab = vigil.run("group", "add", "AB", "A", "B").stdout.strip()
-    redb1 = vigil.run("group", "add", "RED-b1", "user:b1").stdout.strip()
+    redb1 = vigil.run("group", "add", "RED-b1", "user:b1", "user:a1").stdout.strip()
     groups = {"AB": {"partners": {"A", "B"}, "users": set(), "marking": ab},
-              "RED-b1": {"partners": set(), "users": {"b1"}, "marking": redb1}}
+              "RED-b1": {"partners": set(), "users": {"b1", "a1"}, "marking": redb1}}
     return vigil, readers, groups
 
 
@@ -167,6 +167,10 @@ def test_random_world_against_reference_model(vigil):
         tlp = rng.choice(["clear", "green", "amber", "amber+strict", "red", "unknown"])
         group = rng.choice([None, None] + list(groups))
         o = indicator(n, markings=markings_for(tlp, groups[group]["marking"] if group else None))
+        g = groups.get(group)
+        if g and owner.partner not in g["partners"] and owner.name not in g["users"]:
+            # Only members share into a group: another's group reads as an unknown marking.
+            tlp, group = "unknown", None
         meta[o["id"]] = {"owner": owner.partner, "tlp": tlp, "group": group}
         per_owner.setdefault(owner, []).append(o)
     for owner, objs in per_owner.items():

@@ -176,6 +176,11 @@ static void config_defaults_load_and_errors(void **state)
     assert_int_equal(config_set(&c, "threads", "12x", msg), VIGIL_EINVAL);
     assert_int_equal(config_set(&c, "log_level", "loud", msg), VIGIL_EINVAL);
     assert_int_equal(c.threads, 4);
+    assert_false(c.webhook_allow_private); /* the default: public addresses only */
+    assert_int_equal(config_set(&c, "webhook_allow_private", "yes", msg), VIGIL_EINVAL);
+    assert_false(c.webhook_allow_private);
+    assert_int_equal(config_set(&c, "webhook_allow_private", "true", msg), 0);
+    assert_true(c.webhook_allow_private);
     unlink(path);
     assert_int_equal(config_load(&c, path, msg), VIGIL_EIO);
     config_release(&c);

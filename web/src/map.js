@@ -53,7 +53,8 @@ export function createMap(el, { label = 'Map' } = {}) {
     style: { className: 'governorate', weight: 1.5, color: '#1f4e79', fillColor: '#dde8f3',
       fillOpacity: 0.6 },
     onEachFeature: (f, layer) => {
-      layer.bindTooltip(f.properties.shapeName, { sticky: true, className: 'gov-tip' });
+      layer.bindTooltip(utext('span', f.properties.shapeName), { sticky: true,
+        className: 'gov-tip' });
     },
   }).addTo(map);
   map.fitBounds(gov.getBounds(), { padding: [10, 10] });

@@ -100,7 +100,9 @@ export function drawZones(map, agreements) {
       const cls = `zone zone-${kindClass(z.kind)}${ill ? ' illustrative' : ''}`;
       const style = { pane: 'zones', className: cls, color: st.color, weight: st.weight,
         dashArray: st.dashArray, fillColor: st.fill, fillOpacity: st.fillOpacity, opacity: 0.9 };
-      const tip = `${z.name}${ill ? ' (illustrative)' : ''}`;
+      // A DOM node, not a string: Leaflet puts a string tooltip in as HTML, and a zone's
+      // name is a partner's data.
+      const tip = utext('span', `${z.name}${ill ? ' (illustrative)' : ''}`);
       const isLine = g.type === 'LineString' || g.type === 'MultiLineString';
       if (isLine && z.distance_m > 0) {
         // The band in which events count: a wide, faint stroke, resized on zoom.

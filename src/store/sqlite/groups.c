@@ -71,6 +71,22 @@ int store_groups(struct store_reader *r, int (*fn)(void *ctx, const struct store
     return rc;
 }
 
+int store_group_may_use(struct store_reader *r, int64_t group, int64_t partner, int64_t user)
+{
+    sqlite3_stmt *st =
+        conn_stmt(r, "SELECT 1 FROM groups WHERE id = ?1 AND (owner = ?2"
+                     " OR EXISTS(SELECT 1 FROM group_members WHERE grp = ?1"
+                     " AND ((partner = ?2 AND ?2 != 0) OR (user = ?3 AND ?3 != 0))))");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, group);
+    sqlite3_bind_int64(st, 2, partner);
+    sqlite3_bind_int64(st, 3, user);
+    int rc = step_row(r, st);
+    sqlite3_reset(st);
+    return rc == 0 ? 1 : rc == VIGIL_ENOENT ? 0 : rc;
+}
+
 int store_group_members(struct store_reader *r, int64_t group,
                         int (*fn)(void *ctx, int64_t partner, int64_t user), void *ctx)
 {

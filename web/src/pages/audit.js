@@ -1,4 +1,6 @@
-// Audit viewer (admins): the hash-chained log, oldest first, paged with `after`.
+// Audit viewer (admins): the hash-chained log, oldest first, paged with the opaque `next`.
+// The coordination center's admins also see each entry's seq and may start after one;
+// another partner's entries show only what they may read ("withheld" marks the rest).
 import { get, query } from '../api.js';
 import { h, utext, status, field } from '../dom.js';
 
@@ -20,25 +22,26 @@ export function render(root) {
       h('thead', {}, h('tr', {}, ['Seq', 'Time', 'Partner', 'User', 'Action', 'Object', 'Detail']
         .map((c) => h('th', { scope: 'col' }, c)))), tbody)), more);
   let entries = [];
-  let last = 0;
+  let next = null;
 
   function draw() {
     const f = filter.input.value.trim().toLowerCase();
     const shown = entries.filter((e) => !f || `${e.action} ${e.object}`.toLowerCase().includes(f));
-    tbody.replaceChildren(...shown.map((e) => h('tr', {}, h('td', {}, String(e.seq)),
+    tbody.replaceChildren(...shown.map((e) => h('tr', {}, h('td', {}, e.seq === undefined ? '' : String(e.seq)),
       h('td', { class: 'nowrap' }, e.time), h('td', {}, String(e.partner)),
       h('td', {}, String(e.user)), h('td', {}, e.action), utext('td', e.object, { class: 'nowrap' }),
-      utext('td', e.detail ? JSON.stringify(e.detail) : '', { class: 'mono wrap' }))));
+      utext('td', e.withheld ? '(withheld)' : e.detail ? JSON.stringify(e.detail) : '',
+        { class: 'mono wrap' }))));
   }
 
-  async function load(from) {
+  async function load(params) {
     status(msg, 'Loading…');
     try {
-      const r = await get(`/api/v1/audit${query({ after: from, limit: PAGE })}`);
+      const r = await get(`/api/v1/audit${query({ ...params, limit: PAGE })}`);
       entries = r.entries || [];
-      last = entries.length ? entries[entries.length - 1].seq : from;
-      more.disabled = entries.length < PAGE;
-      status(msg, `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} after ${from}.`);
+      next = r.next || null;
+      more.disabled = !next;
+      status(msg, `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}.`);
     } catch (e) {
       entries = [];
       status(msg, `Could not load the audit log: ${e.message}`, 'error');
@@ -47,12 +50,12 @@ export function render(root) {
   }
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    load(Number(after.input.value) || 0);
+    const from = Number(after.input.value) || 0;
+    load(from ? { after: from } : {});
   });
   filter.input.addEventListener('input', draw);
   more.addEventListener('click', () => {
-    after.input.value = String(last);
-    load(last);
+    if (next) load({ cursor: next });
   });
-  load(0);
+  load({});
 }
