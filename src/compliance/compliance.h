@@ -64,6 +64,12 @@ int compliance_load(struct store_txn *t, const struct compliance_actor *who, con
 int compliance_evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
                         const struct event_report *r);
 
+/* After partner owner's versions of report_id were deleted inside t: when no version of the
+ * report is left in the index, its violations (those it was found in, whatever their status)
+ * go with it, with their history and opinions, and it leaves the evidence of the others.
+ * Nothing happens while a version remains. Returns 0 or a store error. */
+int compliance_report_deleted(struct store_txn *t, const char *report_id, int64_t owner);
+
 /* The workflow: reported -> under_review -> confirmed | not_confirmed | disputed, and
  * disputed -> under_review. */
 bool compliance_status_valid(const char *status);
@@ -134,15 +140,23 @@ int compliance_day_parse(const char *s, vtime_t *out);
 
 #define COMPLIANCE_DAY_US (INT64_C(86400) * 1000000)
 
-/* Where a point stands relative to the stored agreements' zones, for the fusion rules. */
+/* Where a point stands relative to the stored agreements' zones, for the fusion rules. Zone
+ * names and lines are data under their agreement's marking: each part comes with the handling
+ * of the agreement it was taken from, and whatever is derived from it (an alert's area, a
+ * zone or near-line rule's firing, a zone's escalation) must exist only for readers who may
+ * read that agreement (fusion_report's zone_acl and line_acl). */
 struct compliance_place {
-    char zone[128];        /* the area zone containing the point ("" if none) */
-    double dist_to_line_m; /* distance to the nearest withdrawal line, -1 if there is none */
-    char side[8];          /* "left" or "right" of that line's direction, "" if none */
+    char zone[128];           /* the area zone containing the point ("" if none) */
+    struct store_acl zone_acl; /* the handling of zone's agreement */
+    double dist_to_line_m;    /* distance to the nearest withdrawal line, -1 if there is none */
+    char side[8];             /* "left" or "right" of that line's direction, "" if none */
+    struct store_acl line_acl; /* the handling of that line's agreement */
 };
 
-/* Fills *out for the point (lat, lon) from the agreements r sees (all of them: the place is
- * geography, not evidence). Returns 0 or a store error. */
+/* Fills *out for the point (lat, lon) from every stored agreement. When zones of several
+ * agreements contain the point, the zone is taken from the agreement with the widest marking
+ * (the lowest TLP; the earliest loaded among equals), so that as many readers as possible may
+ * see it. Returns 0 or a store error. */
 int compliance_place(struct store_reader *r, double lat, double lon,
                      struct compliance_place *out);
 

@@ -820,6 +820,7 @@ static int delete_txn(struct store_txn *t, void *arg)
         return VIGIL_EPERM; /* visible, but only another partner's */
     rc = store_txn_object_delete(t, d->coll, d->id, d->p->partner, d->versions, d->nversions,
                                  &d->deleted);
+    rc = rc ? rc : ingest_deleted(t, d->id, d->p->partner);
     char detail[160];
     snprintf(detail, sizeof detail, "{\"collection\":\"%s\",\"versions\":%zu}",
              d->coll_uuid, d->nversions);

@@ -422,15 +422,17 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
     char *zone = NULL, *id = xstrdup(row->id);
     char side[8] = "";
     fr.id = id;
-    if (row->has_point) {
-        struct compliance_place place;
-        if (compliance_place(fd->r, row->lat, row->lon, &place) == 0) {
-            if (!fr.zone && place.zone[0])
-                fr.zone = zone = xstrdup(place.zone);
-            fr.dist_to_line_m = place.dist_to_line_m;
-            snprintf(side, sizeof side, "%s", place.side);
-            fr.side = side[0] ? side : NULL;
+    struct compliance_place place;
+    if (row->has_point && compliance_place(fd->r, row->lat, row->lon, &place) == 0) {
+        /* what comes from an agreement is under its marking (S3): views follow it */
+        if (!fr.zone && place.zone[0]) {
+            fr.zone = zone = xstrdup(place.zone);
+            fr.zone_acl = &place.zone_acl;
         }
+        fr.dist_to_line_m = place.dist_to_line_m;
+        fr.line_acl = place.dist_to_line_m >= 0 ? &place.line_acl : NULL;
+        snprintf(side, sizeof side, "%s", place.side);
+        fr.side = side[0] ? side : NULL;
     }
     if (fr.zone == row->area)
         fr.zone = zone = xstrdup(row->area);
