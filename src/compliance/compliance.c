@@ -991,7 +991,6 @@ int compliance_place(struct store_reader *r, double lat, double lon, struct comp
     if (rc)
         return rc;
     struct geo_point p = {lat, lon};
-    int zone_tlp = 0;
     for (size_t i = 0; set && i < set->n; i++) {
         const struct cmp_agreement *a = &set->v[i].a;
         const struct store_acl *acl = &set->v[i].acl;
@@ -1011,11 +1010,9 @@ int compliance_place(struct store_reader *r, double lat, double lon, struct comp
                         }
                     }
                 }
-            } else if ((!out->zone[0] || acl->tlp < zone_tlp) && g->n_polys &&
-                       geo_contains(g, p)) {
+            } else if (!out->zone[0] && g->n_polys && geo_contains(g, p)) {
                 snprintf(out->zone, sizeof out->zone, "%s", zone->name);
                 out->zone_acl = *acl;
-                zone_tlp = acl->tlp;
             }
         }
     }

@@ -814,13 +814,17 @@ static const struct store_acl *acl_intern(struct fusion_correlator *c, const str
 {
     if (!a)
         return NULL;
+    struct store_acl k;
+    memset(&k, 0, sizeof(k)); /* padding included: copies compare with memcmp */
+    k.owner = a->owner;
+    k.tlp = a->tlp;
+    k.group = a->group;
     for (size_t i = 0; i < c->nacls; i++)
-        if (c->acls[i]->owner == a->owner && c->acls[i]->tlp == a->tlp &&
-            c->acls[i]->group == a->group)
+        if (memcmp(c->acls[i], &k, sizeof(k)) == 0)
             return c->acls[i];
     c->acls = xrealloc(c->acls, (c->nacls + 1) * sizeof(*c->acls));
     c->acls[c->nacls] = xmalloc(sizeof(**c->acls));
-    *c->acls[c->nacls] = *a;
+    memcpy(c->acls[c->nacls], &k, sizeof(k));
     return c->acls[c->nacls++];
 }
 
