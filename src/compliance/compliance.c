@@ -993,7 +993,6 @@ int compliance_place(struct store_reader *r, double lat, double lon, struct comp
     struct geo_point p = {lat, lon};
     for (size_t i = 0; set && i < set->n; i++) {
         const struct cmp_agreement *a = &set->v[i].a;
-        const struct store_acl *acl = &set->v[i].acl;
         for (size_t z = 0; z < a->nzones; z++) {
             const struct cmp_zone *zone = &a->zones[z];
             const struct geo_geometry *g = &zone->geom;
@@ -1006,16 +1005,30 @@ int compliance_place(struct store_reader *r, double lat, double lon, struct comp
                             out->dist_to_line_m = d;
                             snprintf(out->side, sizeof out->side, "%s",
                                      side_of(line->pts[k], line->pts[k + 1], p));
-                            out->line_acl = *acl;
+                            snprintf(out->line_agreement, sizeof out->line_agreement, "%s",
+                                     a->id);
                         }
                     }
                 }
             } else if (!out->zone[0] && g->n_polys && geo_contains(g, p)) {
                 snprintf(out->zone, sizeof out->zone, "%s", zone->name);
-                out->zone_acl = *acl;
+                snprintf(out->zone_agreement, sizeof out->zone_agreement, "%s", a->id);
             }
         }
     }
     cmp_set_put(set);
     return 0;
+}
+
+int compliance_agreement_acl(struct store_reader *r, const char *id, struct store_acl *out)
+{
+    struct cmp_set *set;
+    int rc = cmp_set_get(r, &set);
+    if (rc)
+        return rc;
+    const struct cmp_entry *e = cmp_set_find(set, id);
+    if (e)
+        *out = e->acl;
+    cmp_set_put(set);
+    return e ? 0 : VIGIL_ENOENT;
 }

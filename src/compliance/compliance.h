@@ -146,21 +146,26 @@ int compliance_day_parse(const char *s, vtime_t *out);
 #define COMPLIANCE_DAY_US (INT64_C(86400) * 1000000)
 
 /* Where a point stands relative to the stored agreements' zones, for the fusion rules. Zone
- * names and lines are data under their agreement's marking: each part comes with the handling
- * of the agreement it was taken from, and whatever is derived from it (an alert's area, a
+ * names and lines are data under their agreement's marking: each part names the agreement it
+ * was taken from, and whatever is derived from it (an alert's area, a
  * zone or near-line rule's firing, a zone's escalation) must exist only for readers who may
- * read that agreement (fusion_report's zone_acl and line_acl). */
+ * read that agreement as it is marked now (compliance_agreement_acl; fusion_report's zone_acl
+ * and line_acl). */
 struct compliance_place {
-    char zone[128];           /* the area zone containing the point ("" if none) */
-    struct store_acl zone_acl; /* the handling of zone's agreement */
-    double dist_to_line_m;    /* distance to the nearest withdrawal line, -1 if there is none */
-    char side[8];             /* "left" or "right" of that line's direction, "" if none */
-    struct store_acl line_acl; /* the handling of that line's agreement */
+    char zone[128];          /* the area zone containing the point ("" if none) */
+    char zone_agreement[80]; /* the id of zone's agreement */
+    double dist_to_line_m;   /* distance to the nearest withdrawal line, -1 if there is none */
+    char side[8];            /* "left" or "right" of that line's direction, "" if none */
+    char line_agreement[80]; /* the id of that line's agreement */
 };
 
 /* Fills *out for the point (lat, lon) from every stored agreement: the first zone (in load
  * order) that contains it, and the nearest line. Returns 0 or a store error. */
 int compliance_place(struct store_reader *r, double lat, double lon,
                      struct compliance_place *out);
+
+/* The handling of agreement id as stored now. VIGIL_ENOENT when there is no such agreement,
+ * or a store error. */
+int compliance_agreement_acl(struct store_reader *r, const char *id, struct store_acl *out);
 
 #endif

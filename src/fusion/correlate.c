@@ -110,8 +110,6 @@ struct fusion_correlator {
     size_t nrecs, arecs, holes, live;
     struct fusion_incident **incs;
     size_t nincs, aincs;
-    struct store_acl **acls; /* the distinct zone_acl / line_acl values of reports, interned */
-    size_t nacls;
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -669,9 +667,6 @@ void fusion_corr_free(struct fusion_correlator *c)
         if (c->incs[i]->m != &c->incs[i]->one)
             free(c->incs[i]->m);
     free(c->incs);
-    for (size_t i = 0; i < c->nacls; i++)
-        free(c->acls[i]);
-    free(c->acls);
     for (size_t i = 0; i < c->nrecs; i++)
         if (c->recs[i] && c->recs[i]->size > SPARE_MAX)
             free(c->recs[i]);
@@ -731,7 +726,7 @@ size_t fusion_corr_memory(const struct fusion_correlator *c)
 {
     size_t b = sizeof(*c) + c->seqs.size * sizeof(*c->seqs.v) + c->arecs * sizeof(*c->recs) +
                c->aincs * sizeof(*c->incs) + map_memory(&c->cells) + map_memory(&c->zones) +
-               c->big_bytes + c->nacls * (sizeof(*c->acls) + sizeof(**c->acls));
+               c->big_bytes;
     for (size_t k = 0; k < SPARE_CLASSES; k++)
         b += c->spare[k].alloc * sizeof(*c->spare[k].v);
     for (const struct slab *sl = c->slabs; sl; sl = sl->next)
@@ -809,25 +804,6 @@ void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_rep
     }
 }
 
-/* The correlator's own copy of a handling (agreements are few, so are their handlings). */
-static const struct store_acl *acl_intern(struct fusion_correlator *c, const struct store_acl *a)
-{
-    if (!a)
-        return NULL;
-    struct store_acl k;
-    memset(&k, 0, sizeof(k)); /* padding included: copies compare with memcmp */
-    k.owner = a->owner;
-    k.tlp = a->tlp;
-    k.group = a->group;
-    for (size_t i = 0; i < c->nacls; i++)
-        if (memcmp(c->acls[i], &k, sizeof(k)) == 0)
-            return c->acls[i];
-    c->acls = xrealloc(c->acls, (c->nacls + 1) * sizeof(*c->acls));
-    c->acls[c->nacls] = xmalloc(sizeof(**c->acls));
-    memcpy(c->acls[c->nacls], &k, sizeof(k));
-    return c->acls[c->nacls++];
-}
-
 int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, size_t extra,
                     const struct fusion_report **out)
 {
@@ -845,8 +821,6 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     cr->r.source_ref = copy_str(&at, r->source_ref);
     cr->r.zone = copy_str(&at, r->zone);
     cr->r.side = copy_str(&at, r->side);
-    cr->r.zone_acl = acl_intern(c, r->zone_acl);
-    cr->r.line_acl = acl_intern(c, r->line_acl);
     const struct fusion_report *me = &cr->r;
 
     /* Find the matches before indexing the new report, so it does not find itself. */

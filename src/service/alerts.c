@@ -39,6 +39,8 @@ struct alert_service {
     int64_t fed;           /* highest report seq fed (feeding thread only) */
     int64_t withdrawn;     /* highest report withdrawal handled (feeding thread only) */
     int64_t history;       /* highest report seq stored when the service started */
+    struct agreement_acl **agr; /* guarded by mu: see agreement_acl() */
+    size_t nagr;
 };
 
 /* The alert as S5 shows it, from a view. */
@@ -369,6 +371,56 @@ static void restore_state(struct alert_service *svc, struct store_reader *r,
     json_decref(h);
 }
 
+/* ---- agreements' handlings -------------------------------------------------------------- */
+
+/* A zone or line that a report takes from an agreement is under that agreement's marking
+ * (S3): the report in the engine points at its agreement's handling here (zone_acl,
+ * line_acl), which refresh_agreements() keeps as the agreement is marked now, so that a
+ * re-marked or removed agreement is followed by every view at once. */
+struct agreement_acl {
+    char id[80];
+    struct store_acl acl;
+};
+
+/* The handling of agreement id, as stored (nobody's when it is gone). Called with mu held. */
+static const struct store_acl *agreement_acl(struct alert_service *svc, struct store_reader *r,
+                                             const char *id)
+{
+    if (!id[0])
+        return NULL;
+    for (size_t i = 0; i < svc->nagr; i++)
+        if (strcmp(svc->agr[i]->id, id) == 0)
+            return &svc->agr[i]->acl;
+    struct agreement_acl *a = xcalloc(1, sizeof *a);
+    snprintf(a->id, sizeof a->id, "%s", id);
+    if (compliance_agreement_acl(r, id, &a->acl))
+        a->acl = nobody;
+    svc->agr = xrealloc(svc->agr, (svc->nagr + 1) * sizeof *svc->agr);
+    svc->agr[svc->nagr++] = a;
+    return &a->acl;
+}
+
+/* Brings every agreement's handling up to date (an agreement may have been loaded again with
+ * another marking). A store error leaves it as it was. */
+static void refresh_agreements(struct alert_service *svc, struct store_reader *r)
+{
+    pthread_mutex_lock(&svc->mu);
+    for (size_t i = 0; i < svc->nagr; i++) {
+        struct store_acl acl;
+        int rc = compliance_agreement_acl(r, svc->agr[i]->id, &acl);
+        if (rc == 0 || rc == VIGIL_ENOENT)
+            svc->agr[i]->acl = rc ? nobody : acl;
+    }
+    pthread_mutex_unlock(&svc->mu);
+}
+
+static void free_agreements(struct alert_service *svc)
+{
+    for (size_t i = 0; i < svc->nagr; i++)
+        free(svc->agr[i]);
+    free(svc->agr);
+}
+
 /* ---- feeding ------------------------------------------------------------------------------ */
 
 struct changed {
@@ -422,15 +474,13 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
     char *zone = NULL, *id = xstrdup(row->id);
     char side[8] = "";
     fr.id = id;
-    struct compliance_place place;
+    struct compliance_place place = {.zone_agreement = "", .line_agreement = ""};
     if (row->has_point && compliance_place(fd->r, row->lat, row->lon, &place) == 0) {
-        /* what comes from an agreement is under its marking (S3): views follow it */
-        if (!fr.zone && place.zone[0]) {
+        if (!fr.zone && place.zone[0])
             fr.zone = zone = xstrdup(place.zone);
-            fr.zone_acl = &place.zone_acl;
-        }
+        else
+            place.zone_agreement[0] = '\0'; /* the report's own area, or none */
         fr.dist_to_line_m = place.dist_to_line_m;
-        fr.line_acl = place.dist_to_line_m >= 0 ? &place.line_acl : NULL;
         snprintf(side, sizeof side, "%s", place.side);
         fr.side = side[0] ? side : NULL;
     }
@@ -440,6 +490,8 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
     fr.source_ref = src;
     struct fusion_events ev = {0};
     pthread_mutex_lock(&svc->mu);
+    fr.zone_acl = agreement_acl(svc, fd->r, place.zone_agreement);
+    fr.line_acl = agreement_acl(svc, fd->r, place.line_agreement);
     int rc = fusion_add(svc->f, &fr, &ev);
     for (size_t i = 0; !rc && i < ev.n; i++) {
         if (ev.v[i].kind == FUSION_EV_CREATED && !svc->replay)
@@ -508,6 +560,7 @@ static void sync_reports(struct alert_service *svc)
         struct feed fd = {.svc = svc};
         if (store_read_begin(svc->store, &fd.r))
             return;
+        refresh_agreements(svc, fd.r);
         if (added)
             store_reports_after(fd.r, svc->fed, BATCH, feed_one, &fd);
         else
@@ -646,6 +699,7 @@ void alerts_stop(struct alert_service *svc)
     pthread_mutex_unlock(&svc->tmu);
     pthread_join(svc->thread, NULL);
     fusion_free(svc->f);
+    free_agreements(svc);
     pthread_mutex_destroy(&svc->mu);
     pthread_mutex_destroy(&svc->tmu);
     pthread_cond_destroy(&svc->tcv);
@@ -680,6 +734,7 @@ int alerts_replay(struct store *s, const char *rules_path, const struct policy_r
         *out = alerts_list(&svc, reader, &all, SIZE_MAX, 0, &next); /* one page: all */
     }
     fusion_free(svc.f);
+    free_agreements(&svc);
     pthread_mutex_destroy(&svc.mu);
     pthread_mutex_destroy(&svc.tmu);
     return rc;

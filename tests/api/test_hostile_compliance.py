@@ -202,6 +202,12 @@ def test_a_red_agreement_zone_names_no_alert_area_for_others(hub):
         assert SECRET not in hub.get("/api/v1/agreements", token=token).text
         assert SECRET not in taxii_text(hub, token, "compliance")
     assert SECRET in taxii_text(hub, None, "compliance")
+    # The annex is re-marked GREEN: the area follows at once; RED again, and it goes again.
+    load(hub, secret_agreement(marking="green"))
+    assert wait_for(lambda: alerts(hub, hub.eg)[0].get("area") == SECRET), alerts(hub, hub.eg)
+    load(hub, secret_agreement())
+    assert wait_for(lambda: "area" not in alerts(hub, hub.eg)[0]), alerts(hub, hub.eg)
+    assert alerts(hub, None)[0]["area"] == SECRET
 
 
 def test_a_red_agreement_line_fires_no_near_line_alert_for_others(hub):
