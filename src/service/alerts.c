@@ -39,7 +39,7 @@ struct alert_service {
     int64_t fed;           /* highest report seq fed (feeding thread only) */
     int64_t withdrawn;     /* highest report withdrawal handled (feeding thread only) */
     int64_t history;       /* highest report seq stored when the service started */
-    struct agreement_acl **agr; /* guarded by mu: see agreement_acl() */
+    struct agreement_acl **agr; /* the list: feeding thread only; the values: under mu */
     size_t nagr;
 };
 
@@ -382,36 +382,54 @@ struct agreement_acl {
     struct store_acl acl;
 };
 
-/* The handling of agreement id, as stored (nobody's when it is gone). Called with mu held. */
-static const struct store_acl *agreement_acl(struct alert_service *svc, struct store_reader *r,
-                                             const char *id)
+/* The handling of agreement id as stored (nobody's when it is gone or unreadable: fail closed),
+ * read outside mu: no lock is held while SQL runs. */
+static struct store_acl agreement_acl_now(struct store_reader *r, const char *id)
 {
-    if (!id[0])
-        return NULL;
+    struct store_acl acl = nobody;
+    if (id[0] && compliance_agreement_acl(r, id, &acl))
+        acl = nobody;
+    return acl;
+}
+
+/* The engine's handling of agreement id, or NULL when it has none yet. */
+static struct store_acl *agreement_find(struct alert_service *svc, const char *id)
+{
     for (size_t i = 0; i < svc->nagr; i++)
         if (strcmp(svc->agr[i]->id, id) == 0)
             return &svc->agr[i]->acl;
+    return NULL;
+}
+
+/* The engine's handling of agreement id, created as `now` when new (NULL for no agreement).
+ * Called with mu held. */
+static const struct store_acl *agreement_acl(struct alert_service *svc, const char *id,
+                                             const struct store_acl *now)
+{
+    if (!id[0])
+        return NULL;
+    struct store_acl *known = agreement_find(svc, id);
+    if (known)
+        return known;
     struct agreement_acl *a = xcalloc(1, sizeof *a);
     snprintf(a->id, sizeof a->id, "%s", id);
-    if (compliance_agreement_acl(r, id, &a->acl))
-        a->acl = nobody;
+    a->acl = *now;
     svc->agr = xrealloc(svc->agr, (svc->nagr + 1) * sizeof *svc->agr);
     svc->agr[svc->nagr++] = a;
     return &a->acl;
 }
 
 /* Brings every agreement's handling up to date (an agreement may have been loaded again with
- * another marking). A store error leaves it as it was. */
+ * another marking). Only the feeding thread adds agreements, so the list read without mu
+ * stays valid; the values change under mu. */
 static void refresh_agreements(struct alert_service *svc, struct store_reader *r)
 {
-    pthread_mutex_lock(&svc->mu);
     for (size_t i = 0; i < svc->nagr; i++) {
-        struct store_acl acl;
-        int rc = compliance_agreement_acl(r, svc->agr[i]->id, &acl);
-        if (rc == 0 || rc == VIGIL_ENOENT)
-            svc->agr[i]->acl = rc ? nobody : acl;
+        struct store_acl acl = agreement_acl_now(r, svc->agr[i]->id);
+        pthread_mutex_lock(&svc->mu);
+        svc->agr[i]->acl = acl;
+        pthread_mutex_unlock(&svc->mu);
     }
-    pthread_mutex_unlock(&svc->mu);
 }
 
 static void free_agreements(struct alert_service *svc)
@@ -488,10 +506,16 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
         fr.zone = zone = xstrdup(row->area);
     char *src = fr.source_ref ? xstrdup(fr.source_ref) : NULL;
     fr.source_ref = src;
+    /* refresh_agreements() keeps the known ones; only a new one is read here */
+    struct store_acl zone_now = nobody, line_now = nobody;
+    if (place.zone_agreement[0] && !agreement_find(svc, place.zone_agreement))
+        zone_now = agreement_acl_now(fd->r, place.zone_agreement);
+    if (place.line_agreement[0] && !agreement_find(svc, place.line_agreement))
+        line_now = agreement_acl_now(fd->r, place.line_agreement);
     struct fusion_events ev = {0};
     pthread_mutex_lock(&svc->mu);
-    fr.zone_acl = agreement_acl(svc, fd->r, place.zone_agreement);
-    fr.line_acl = agreement_acl(svc, fd->r, place.line_agreement);
+    fr.zone_acl = agreement_acl(svc, place.zone_agreement, &zone_now);
+    fr.line_acl = agreement_acl(svc, place.line_agreement, &line_now);
     int rc = fusion_add(svc->f, &fr, &ev);
     for (size_t i = 0; !rc && i < ev.n; i++) {
         if (ev.v[i].kind == FUSION_EV_CREATED && !svc->replay)
