@@ -18,6 +18,7 @@ import pytest
 
 from test_compliance import (AGREEMENT, KHAN_YUNIS, RAFAH, load, post_report, report,
                              transition, violations)
+from test_stream import Listener, Receiver, subscribe
 
 SECRET = "Secret Zone Kilo"
 SECRET_AT = (31.75, 34.75)            # inside the secret zone
@@ -185,10 +186,25 @@ def taxii_text(vigil, token, collection):
 
 def test_a_red_agreement_zone_names_no_alert_area_for_others(hub):
     load(hub, secret_agreement())
+    cc_live, eg_live = Listener(hub, hub.admin_token), Listener(hub, hub.eg)
+    rx = Receiver()
+    subscribe(hub, hub.qa_analyst, rx.port)               # a partner analyst's webhook
+    time.sleep(0.3)
     # Two partners warn, in GREEN, of an attack inside the secret zone: an alert everyone sees.
     post_report(hub, warning(SECRET_AT), token=hub.eg)
     post_report(hub, warning(SECRET_AT), token=hub.qa)
     assert wait_for(lambda: len(alerts(hub, None)) == 1)
+    cc_events = [e for e in cc_live.events(3) if e[1] == "alert"]
+    eg_events = [e for e in eg_live.events(1) if e[1] == "alert"]
+    cc_live.close()
+    eg_live.close()
+    assert cc_events and cc_events[-1][2].get("area") == SECRET          # the live stream too
+    assert eg_events and all(SECRET not in str(e[2]) for e in eg_events)
+    try:                                                  # and Qatar's webhook deliveries
+        assert wait_for(lambda: any(b'"alert"' in body for _, body in rx.got))
+        assert all(SECRET.encode() not in body for _, body in rx.got)
+    finally:
+        rx.close()
     cc = alerts(hub, None)[0]
     assert cc["area"] == SECRET                            # the CC reads the annex
     for token in (hub.eg, hub.qa):
