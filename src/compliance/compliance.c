@@ -124,18 +124,37 @@ const struct cmp_zone *cmp_entry_zone(const struct cmp_entry *e, const char *zon
 
 /* ---- visibility ------------------------------------------------------------------------ */
 
-struct ev_check {
-    const struct policy_reader *reader;
-    bool all;
+struct report_now {
+    int64_t owner;
+    bool found;
+    struct store_acl acl;
 };
 
-static int check_evidence(void *ctx, const struct store_evidence *e)
+/* Compliance evaluation reads the report index as the hub; what it derives is cut to each
+ * reader's view (cmp_visible). */
+static const struct policy_reader evaluator = POLICY_SYSTEM("compliance");
+
+static int match_owner(void *ctx, const struct store_report *rep)
 {
-    struct ev_check *c = ctx;
-    if (policy_can_read(c->reader, &e->acl))
+    struct report_now *n = ctx;
+    if (rep->acl.owner != n->owner)
         return 0;
-    c->all = false;
+    n->found = true;
+    n->acl = rep->acl;
     return 1;
+}
+
+/* The handling of partner owner's report id as the report index holds it now; false when that
+ * report is not indexed (deleted, or not a report). The index, not a copy taken when the
+ * evidence was added, so that a correction or a deletion is followed at once. */
+static bool report_acl_now(struct store_reader *r, const char *id, int64_t owner,
+                           struct store_acl *acl)
+{
+    struct report_now n = {.owner = owner};
+    if (store_report_get(r, id, policy_visible, (void *)&evaluator, match_owner, &n) < 0)
+        return false;
+    *acl = n.acl;
+    return n.found;
 }
 
 bool cmp_visible(struct store_reader *r, const struct cmp_set *set,
@@ -144,10 +163,8 @@ bool cmp_visible(struct store_reader *r, const struct cmp_set *set,
     const struct cmp_entry *e = cmp_set_find(set, v->agreement);
     if (!e || !policy_can_read(reader, &e->acl))
         return false;
-    struct ev_check c = {reader, true};
-    if (store_evidence(r, v->seq, check_evidence, &c) < 0)
-        return false;
-    return c.all;
+    struct store_acl acl;
+    return report_acl_now(r, v->report, v->report_owner, &acl) && policy_can_read(reader, &acl);
 }
 
 /* ---- resources ------------------------------------------------------------------------- */
@@ -158,9 +175,24 @@ static json_t *ts_json(vtime_t t)
     return json_string(ts_format(t, t % 1000 ? 6 : 3, ts));
 }
 
+struct ev_list {
+    struct store_reader *r;
+    const struct policy_reader *reader;
+    const struct store_violation *v;
+    json_t *ids;
+};
+
+/* Lists one piece of evidence when the reader may read the report as it is now (the trigger
+ * report is readable: cmp_visible said so). Evidence the reader may not read is left out of
+ * what they see, and nothing else changes because of it. */
 static int add_evidence_id(void *ctx, const struct store_evidence *e)
 {
-    json_array_append_new(ctx, json_string(e->report));
+    struct ev_list *l = ctx;
+    bool trigger = strcmp(e->report, l->v->report) == 0 && e->acl.owner == l->v->report_owner;
+    struct store_acl acl;
+    if (trigger || (report_acl_now(l->r, e->report, e->acl.owner, &acl) &&
+                    (!l->reader || policy_can_read(l->reader, &acl))))
+        json_array_append_new(l->ids, json_string(e->report));
     return 0;
 }
 
@@ -184,7 +216,8 @@ static int add_opinion(void *ctx, const struct store_opinion *o)
 }
 
 json_t *cmp_violation_json(struct store_reader *r, const struct cmp_set *set,
-                           const struct store_violation *v, bool full)
+                           const struct policy_reader *reader, const struct store_violation *v,
+                           bool full)
 {
     const struct cmp_entry *e = cmp_set_find(set, v->agreement);
     const struct cmp_zone *z = cmp_entry_zone(e, v->zone);
@@ -200,9 +233,9 @@ json_t *cmp_violation_json(struct store_reader *r, const struct cmp_set *set,
                                      : json_pack("{s:s}", "area", v->area));
     json_object_set_new(o, "status", json_string(v->status));
     json_object_set_new(o, "report", json_string(v->report));
-    json_t *ev = json_array();
-    store_evidence(r, v->seq, add_evidence_id, ev);
-    json_object_set_new(o, "evidence", ev);
+    struct ev_list l = {r, reader, v, json_array()};
+    store_evidence(r, v->seq, add_evidence_id, &l);
+    json_object_set_new(o, "evidence", l.ids);
     json_t *detail = json_loads(v->detail, 0, NULL);
     static const char *const lifted[][2] = {{"timing", "certain"}, {"attribution", "actor"}};
     for (size_t i = 0; detail && i < 2; i++) {
@@ -233,7 +266,7 @@ json_t *compliance_violation_get(struct store_reader *r, const struct policy_rea
     struct store_violation v;
     json_t *out = NULL;
     if (store_violation_get(r, id, &v) == 0 && cmp_visible(r, set, reader, &v))
-        out = cmp_violation_json(r, set, &v, true);
+        out = cmp_violation_json(r, set, reader, &v, true);
     cmp_set_put(set);
     return out;
 }
@@ -247,23 +280,27 @@ struct list_ctx {
     json_t *out;
 };
 
+/* A zone filter names a zone by id, or by name (ignoring case). Tested on violations the
+ * reader sees, whose agreement they may read: a zone name of an agreement they may not read
+ * never changes the answer. */
+static bool zone_matches(const struct cmp_set *set, const struct store_violation *v,
+                         const char *zone)
+{
+    if (strcmp(v->zone, zone) == 0)
+        return true;
+    const struct cmp_zone *z = cmp_entry_zone(cmp_set_find(set, v->agreement), v->zone);
+    return z && strcasecmp(z->name, zone) == 0;
+}
+
 static int list_one(void *ctx, const struct store_violation *v)
 {
     struct list_ctx *c = ctx;
     if (!cmp_visible(c->r, c->set, c->reader, v))
         return 0;
-    json_array_append_new(c->out, cmp_violation_json(c->r, c->set, v, false));
+    if (c->f->zone && !zone_matches(c->set, v, c->f->zone))
+        return 0;
+    json_array_append_new(c->out, cmp_violation_json(c->r, c->set, c->reader, v, false));
     return 0;
-}
-
-/* A zone filter names a zone by id, or by name in any agreement. */
-static const char *zone_id_of(const struct cmp_set *set, const char *zone)
-{
-    for (size_t i = 0; i < set->n; i++)
-        for (size_t j = 0; j < set->v[i].a.nzones; j++)
-            if (strcasecmp(set->v[i].a.zones[j].name, zone) == 0)
-                return set->v[i].a.zones[j].id;
-    return zone;
 }
 
 int compliance_violations_list(struct store_reader *r, const struct policy_reader *reader,
@@ -279,7 +316,6 @@ int compliance_violations_list(struct store_reader *r, const struct policy_reade
         .until = f->until,
         .status = f->status,
         .party = f->party,
-        .zone = f->zone ? zone_id_of(set, f->zone) : NULL,
     };
     struct list_ctx c = {r, set, reader, f, json_array()};
     rc = store_violations_query(r, &q, list_one, &c);
@@ -341,8 +377,8 @@ int compliance_agreements_list(struct store_reader *r, const struct policy_reade
 
 struct existing {
     int64_t seq;
-    char *id;
-    char *status;
+    char *id, *status, *agreement, *zone, *party, *detail;
+    vtime_t created;
     bool seen;
 };
 
@@ -361,7 +397,16 @@ static int collect_existing(void *ctx, const struct store_violation *v)
 {
     struct eval_ctx *c = ctx;
     c->ex = xrealloc(c->ex, (c->nex + 1) * sizeof *c->ex);
-    c->ex[c->nex++] = (struct existing){v->seq, xstrdup(v->id), xstrdup(v->status), false};
+    c->ex[c->nex++] = (struct existing){
+        .seq = v->seq,
+        .id = xstrdup(v->id),
+        .status = xstrdup(v->status),
+        .agreement = xstrdup(v->agreement),
+        .zone = xstrdup(v->zone),
+        .party = xstrdup(v->party),
+        .detail = xstrdup(v->detail),
+        .created = v->created,
+    };
     return 0;
 }
 
@@ -457,29 +502,81 @@ int compliance_evaluate(struct store_txn *t, const char *report_id, const struct
         int n = cmp_agreement_match(c.a, r, on_match, &c);
         rc = n < 0 ? n : 0;
     }
-    /* What the corrected report no longer shows. */
+    /* What the corrected report no longer shows: a candidate goes; one the coordination
+     * center has taken up keeps its status and history for the analyst, with a note, but
+     * shows what the report says now (its time, place and act), never the old content. */
     for (size_t i = 0; !rc && i < c.nex; i++) {
-        if (c.ex[i].seen)
+        const struct existing *x = &c.ex[i];
+        if (x->seen)
             continue;
-        if (strcmp(c.ex[i].status, "reported") == 0) {
-            rc = store_txn_violation_delete(t, c.ex[i].seq);
+        if (strcmp(x->status, "reported") == 0) {
+            rc = store_txn_violation_delete(t, x->seq);
             continue;
         }
+        struct store_violation v = {
+            .id = x->id,
+            .agreement = x->agreement,
+            .zone = x->zone,
+            .party = x->party,
+            .report = report_id,
+            .report_owner = acl->owner,
+            .event = plover_event_name(r->event),
+            .mode = r->mode ? r->mode : "",
+            .time = r->start,
+            .has_point = r->has_point,
+            .lat = r->lat,
+            .lon = r->lon,
+            .area = r->area ? r->area : "",
+            .status = x->status,
+            .created = x->created,
+            .updated = c.now,
+            .detail = x->detail,
+        };
+        int64_t seq;
+        bool created;
+        rc = store_txn_violation_put(t, &v, &seq, &created);
         struct store_violation_step s = {
             .time = c.now,
-            .from = c.ex[i].status,
-            .to = c.ex[i].status,
+            .from = x->status,
+            .to = x->status,
             .reason = "the report was corrected and no longer shows this violation",
         };
-        rc = store_txn_violation_step_add(t, c.ex[i].seq, &s);
+        rc = rc ? rc : store_txn_violation_step_add(t, x->seq, &s);
     }
     for (size_t i = 0; i < c.nex; i++) {
         free(c.ex[i].id);
         free(c.ex[i].status);
+        free(c.ex[i].agreement);
+        free(c.ex[i].zone);
+        free(c.ex[i].party);
+        free(c.ex[i].detail);
     }
     free(c.ex);
     cmp_set_put(set);
     return rc;
+}
+
+static int collect_seq(void *ctx, const struct store_violation *v)
+{
+    struct eval_ctx *c = ctx;
+    c->ex = xrealloc(c->ex, (c->nex + 1) * sizeof *c->ex);
+    c->ex[c->nex++] = (struct existing){.seq = v->seq};
+    return 0;
+}
+
+int compliance_report_deleted(struct store_txn *t, const char *report_id, int64_t owner)
+{
+    struct store_reader *rd = store_txn_reader(t);
+    struct store_acl acl;
+    if (report_acl_now(rd, report_id, owner, &acl))
+        return 0; /* versions of it remain: the index holds what it says now */
+    struct eval_ctx c = {.t = t};
+    struct store_violation_query q = {.report = report_id, .report_owner = owner};
+    int rc = store_violations_query(rd, &q, collect_seq, &c);
+    for (size_t i = 0; !rc && i < c.nex; i++)
+        rc = store_txn_violation_delete(t, c.ex[i].seq);
+    free(c.ex);
+    return rc ? rc : store_txn_evidence_remove(t, report_id, owner);
 }
 
 /* ---- loading --------------------------------------------------------------------------- */
@@ -637,7 +734,6 @@ int compliance_load(struct store_txn *t, const struct compliance_actor *who, con
     }
     /* Reports stored before the agreement was loaded. */
     struct backlog b = {0};
-    static const struct policy_reader evaluator = POLICY_SYSTEM("compliance");
     struct store_report_query q = {
         .since = a.effective,
         .until = a.ends == CMP_TIME_OPEN ? 0 : a.ends,
@@ -711,13 +807,15 @@ static int find_for(struct store_txn *t, const struct compliance_actor *who, con
     return rc;
 }
 
-static json_t *reload(struct store_txn *t, const struct cmp_set *set, const char *id)
+/* The violation as who sees it after a change. */
+static json_t *reload(struct store_txn *t, const struct cmp_set *set,
+                      const struct compliance_actor *who, const char *id)
 {
     struct store_reader *rd = store_txn_reader(t);
     struct store_violation v;
     if (store_violation_get(rd, id, &v))
         return NULL;
-    return cmp_violation_json(rd, set, &v, true);
+    return cmp_violation_json(rd, set, who->reader, &v, true);
 }
 
 static int audit_violation(struct store_txn *t, const struct compliance_actor *who, const char *id,
@@ -767,7 +865,7 @@ int compliance_transition(struct store_txn *t, const struct compliance_actor *wh
     rc = rc ? rc : store_txn_violation_step_add(t, seq, &s);
     rc = rc ? rc : audit_violation(t, who, id, "status", to);
     if (!rc)
-        *out = reload(t, set, id);
+        *out = reload(t, set, who, id);
 out:
     cmp_set_put(set);
     return rc;
@@ -821,7 +919,7 @@ int compliance_opinion_add(struct store_txn *t, const struct compliance_actor *w
     free(json);
     rc = rc ? rc : audit_violation(t, who, id, "opinion", oid);
     if (!rc)
-        *out = reload(t, set, id);
+        *out = reload(t, set, who, id);
 out:
     cmp_set_put(set);
     return rc;
@@ -876,7 +974,7 @@ int compliance_evidence_add(struct store_txn *t, const struct compliance_actor *
         rc = audit_violation(t, who, id, "evidence", report);
     }
     if (!rc)
-        *out = reload(t, set, id);
+        *out = reload(t, set, who, id);
 out:
     cmp_set_put(set);
     return rc;
@@ -913,14 +1011,30 @@ int compliance_place(struct store_reader *r, double lat, double lon, struct comp
                             out->dist_to_line_m = d;
                             snprintf(out->side, sizeof out->side, "%s",
                                      side_of(line->pts[k], line->pts[k + 1], p));
+                            snprintf(out->line_agreement, sizeof out->line_agreement, "%s",
+                                     a->id);
                         }
                     }
                 }
             } else if (!out->zone[0] && g->n_polys && geo_contains(g, p)) {
                 snprintf(out->zone, sizeof out->zone, "%s", zone->name);
+                snprintf(out->zone_agreement, sizeof out->zone_agreement, "%s", a->id);
             }
         }
     }
     cmp_set_put(set);
     return 0;
+}
+
+int compliance_agreement_acl(struct store_reader *r, const char *id, struct store_acl *out)
+{
+    struct cmp_set *set;
+    int rc = cmp_set_get(r, &set);
+    if (rc)
+        return rc;
+    const struct cmp_entry *e = cmp_set_find(set, id);
+    if (e)
+        *out = e->acl;
+    cmp_set_put(set);
+    return e ? 0 : VIGIL_ENOENT;
 }

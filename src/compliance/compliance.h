@@ -1,13 +1,16 @@
 /* compliance.h - ceasefire compliance (S8): agreements in the store, candidate violations found
  * as reports arrive, the verification workflow, tallies and the daily report.
  *
- * Who sees a violation. A violation is derived from its evidence (event reports) and from its
- * agreement, so it exists for a reader only when the reader may read the agreement AND EVERY
- * report given as its evidence (policy_can_read on each). Everything computed from violations
- * (lists, counts, tallies, daily reports, the map) only ever uses violations that pass this
- * test for the reader, so no number changes because of evidence the reader cannot read. A
- * partner who adds evidence with a narrower handling therefore narrows the audience of the
- * violation: that is the price of never leaking (docs/COMPLIANCE.md).
+ * Who sees a violation. A violation is found in one report (its trigger: its time, place and
+ * act are that report's) under one agreement (its zone, party and term), so it exists for a
+ * reader only when the reader may read the agreement AND the trigger report as the report
+ * index holds it now (policy_can_read on each): a correction that restricts the report, or
+ * its deletion, is followed at once. Other evidence, added by partners, is listed to a reader
+ * only when they may read it, and is never used to withhold the violation from anyone (a
+ * partner cannot hide a violation by attaching evidence others may not read). Everything
+ * computed from violations (lists, counts, tallies, daily reports, the map) uses only the
+ * violations that pass this test for the reader. Status, history and opinions are the
+ * workflow's own statements, shown to whoever sees the violation (docs/COMPLIANCE.md).
  *
  * Writes run on the store's writer thread (functions taking a struct store_txn); reads take a
  * reader. Agreements are parsed once and cached process-wide (keyed by their digests), so
@@ -59,10 +62,17 @@ int compliance_load(struct store_txn *t, const struct compliance_actor *who, con
 /* Evaluates report r (stored as report_id, handled as acl) against every agreement, inside
  * the transaction that indexes it: creates the candidate violations it shows (status
  * `reported`), updates those it already had, drops those it no longer shows while they are
- * still `reported` (later ones keep their status and get a note in their history), and gives
- * the report's evidence rows its handling. Returns 0 or a store error. */
+ * still `reported` (later ones keep their status, get a note in their history, and take the
+ * report's new time, place and act: nothing shows the old version any more), and gives the
+ * report's evidence rows its handling. Returns 0 or a store error. */
 int compliance_evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
                         const struct event_report *r);
+
+/* After partner owner's versions of report_id were deleted inside t: when no version of the
+ * report is left in the index, its violations (those it was found in, whatever their status)
+ * go with it, with their history and opinions, and it leaves the evidence of the others.
+ * Nothing happens while a version remains. Returns 0 or a store error. */
+int compliance_report_deleted(struct store_txn *t, const char *report_id, int64_t owner);
 
 /* The workflow: reported -> under_review -> confirmed | not_confirmed | disputed, and
  * disputed -> under_review. */
@@ -83,13 +93,14 @@ int compliance_opinion_add(struct store_txn *t, const struct compliance_actor *w
                            const char *opinion, const char *explanation, json_t **out,
                            char msg[CMP_MSG_SZ]);
 
-/* Adds report `report` (which who must be able to read: VIGIL_ENOENT with msg otherwise) as
- * evidence of violation id. Adding a report twice changes nothing. *out as above. */
+/* Adds report `report` (which who must be able to read: VIGIL_ENOENT with msg otherwise, as
+ * for a report that does not exist) as evidence of violation id. Adding a report twice
+ * changes nothing. *out as above: the violation as who sees it. */
 int compliance_evidence_add(struct store_txn *t, const struct compliance_actor *who, const char *id,
                             const char *report, json_t **out, char msg[CMP_MSG_SZ]);
 
-/* The resource of violation id for reader (history and opinions included), or NULL when it
- * does not exist for the reader (or on a store error). */
+/* The resource of violation id for reader (history, opinions, and the evidence reader may
+ * read), or NULL when it does not exist for the reader (or on a store error). */
 json_t *compliance_violation_get(struct store_reader *r, const struct policy_reader *reader,
                                  const char *id);
 
@@ -134,16 +145,27 @@ int compliance_day_parse(const char *s, vtime_t *out);
 
 #define COMPLIANCE_DAY_US (INT64_C(86400) * 1000000)
 
-/* Where a point stands relative to the stored agreements' zones, for the fusion rules. */
+/* Where a point stands relative to the stored agreements' zones, for the fusion rules. Zone
+ * names and lines are data under their agreement's marking: each part names the agreement it
+ * was taken from, and whatever is derived from it (an alert's area, a
+ * zone or near-line rule's firing, a zone's escalation) must exist only for readers who may
+ * read that agreement as it is marked now (compliance_agreement_acl; fusion_report's zone_acl
+ * and line_acl). */
 struct compliance_place {
-    char zone[128];        /* the area zone containing the point ("" if none) */
-    double dist_to_line_m; /* distance to the nearest withdrawal line, -1 if there is none */
-    char side[8];          /* "left" or "right" of that line's direction, "" if none */
+    char zone[128];          /* the area zone containing the point ("" if none) */
+    char zone_agreement[80]; /* the id of zone's agreement */
+    double dist_to_line_m;   /* distance to the nearest withdrawal line, -1 if there is none */
+    char side[8];            /* "left" or "right" of that line's direction, "" if none */
+    char line_agreement[80]; /* the id of that line's agreement */
 };
 
-/* Fills *out for the point (lat, lon) from the agreements r sees (all of them: the place is
- * geography, not evidence). Returns 0 or a store error. */
+/* Fills *out for the point (lat, lon) from every stored agreement: the first zone (in load
+ * order) that contains it, and the nearest line. Returns 0 or a store error. */
 int compliance_place(struct store_reader *r, double lat, double lon,
                      struct compliance_place *out);
+
+/* The handling of agreement id as stored now. VIGIL_ENOENT when there is no such agreement,
+ * or a store error. */
+int compliance_agreement_acl(struct store_reader *r, const char *id, struct store_acl *out);
 
 #endif

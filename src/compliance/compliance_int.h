@@ -31,12 +31,16 @@ void cmp_set_put(struct cmp_set *set);
 const struct cmp_entry *cmp_set_find(const struct cmp_set *set, const char *id);
 /* The zone of e with zone_id, or NULL (also when e is NULL). */
 const struct cmp_zone *cmp_entry_zone(const struct cmp_entry *e, const char *zone_id);
-/* The read rule of a violation (compliance.h): the agreement and every piece of evidence must
- * pass policy_can_read for reader. */
+/* The read rule of a violation (compliance.h): reader may read its agreement and the report
+ * it was found in (its trigger), as that report is indexed now; a deleted trigger hides it
+ * from everyone. Other evidence plays no part. */
 bool cmp_visible(struct store_reader *r, const struct cmp_set *set,
                  const struct policy_reader *reader, const struct store_violation *v);
-/* The REST resource of v; with full, its history and opinions too. New reference. */
+/* The REST resource of v (which must pass cmp_visible for reader) with the evidence reader
+ * may read now (all of it for a NULL reader); with full, its history and opinions too. New
+ * reference. */
 json_t *cmp_violation_json(struct store_reader *r, const struct cmp_set *set,
-                           const struct store_violation *v, bool full);
+                           const struct policy_reader *reader, const struct store_violation *v,
+                           bool full);
 
 #endif

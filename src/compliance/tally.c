@@ -97,7 +97,7 @@ static int collect_one(void *ctx, const struct store_violation *v)
                                 !confirmed && detail_is(v->detail, "timing", "uncertain"),
                                 detail_is(v->detail, "attribution", "exchange")};
     if (c->docs)
-        json_array_append_new(c->docs, cmp_violation_json(c->r, c->set, v, false));
+        json_array_append_new(c->docs, cmp_violation_json(c->r, c->set, c->reader, v, false));
     return 0;
 }
 

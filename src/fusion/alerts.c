@@ -327,10 +327,32 @@ bool fusion_alert_view(const struct fusion_alert *a,
     memset(out, 0, sizeof(*out));
     out->lat = out->lon = NAN;
     const struct fusion_report **vis = xmalloc((a->evidence.n + 1) * sizeof(*vis));
-    size_t n = 0;
-    for (size_t i = 0; i < a->evidence.n; i++)
-        if (!visible || visible(ctx, &a->evidence.v[i]->acl))
-            vis[n++] = a->evidence.v[i];
+    size_t n = 0, nmasked = 0;
+    for (size_t i = 0; i < a->evidence.n; i++) {
+        const struct fusion_report *r = a->evidence.v[i];
+        if (visible && !visible(ctx, &r->acl))
+            continue;
+        bool zone_ok = !visible || !r->zone_acl || visible(ctx, r->zone_acl);
+        bool line_ok = !visible || !r->line_acl || visible(ctx, r->line_acl);
+        if (zone_ok && line_ok) {
+            vis[n++] = r;
+            continue;
+        }
+        if (!out->masked)
+            out->masked = xmalloc(a->evidence.n * sizeof(*out->masked));
+        struct fusion_report *m = &out->masked[nmasked++];
+        *m = *r;
+        if (!zone_ok) {
+            m->zone = NULL; /* derived zones only: a report's own area has no zone_acl */
+            m->zone_acl = NULL;
+        }
+        if (!line_ok) {
+            m->dist_to_line_m = -1;
+            m->side = NULL;
+            m->line_acl = NULL;
+        }
+        vis[n++] = m;
+    }
     if (a->kind == FUSION_ALERT_RULE)
         view_rule(a, vis, n, out);
     else
@@ -338,6 +360,7 @@ bool fusion_alert_view(const struct fusion_alert *a,
     free(vis);
     if (!out->exists) { /* nothing of it may show */
         free(out->evidence);
+        free(out->masked);
         memset(out, 0, sizeof(*out));
         out->lat = out->lon = NAN;
     }
@@ -347,7 +370,9 @@ bool fusion_alert_view(const struct fusion_alert *a,
 void fusion_alert_view_release(struct fusion_alert_view *v)
 {
     free(v->evidence);
+    free(v->masked);
     v->evidence = NULL;
+    v->masked = NULL;
     v->nevidence = 0;
 }
 

@@ -85,6 +85,8 @@ struct fusion_alert_view {
     const char *zone;
     const struct fusion_report **evidence; /* owned by the view; the reports are not */
     size_t nevidence;
+    struct fusion_report *masked; /* owned: reports without what the reader may not read
+                                   * of their place (zone_acl, line_acl) */
 };
 
 /* "new", "acknowledged", "resolved", "false_alarm". */
@@ -133,9 +135,12 @@ int fusion_alert_transition(struct fusion_alert *a, enum fusion_alert_status to,
 /* THE LEAK RULE. Computes the alert as a reader sees it, from the evidence for which
  * visible(ctx, &report->acl) is true, and from nothing else: the rule is re-evaluated on that
  * subset (incidents re-formed within it, sources counted within it; escalation re-run on its
- * counts). Returns out->exists: false when the rule does not fire on the visible subset (then
- * the reader must be told nothing, as for an alert that does not exist). out must be released
- * with fusion_alert_view_release in every case. */
+ * counts). A report whose zone (or line distance and side) came from an agreement the reader
+ * may not read (visible(ctx, zone_acl or line_acl) false) takes part without them, as if
+ * that agreement did not exist: zone and near-line conditions, the area and a zone's
+ * escalation then follow the agreement's marking. Returns out->exists: false when the rule
+ * does not fire on the visible subset (then the reader must be told nothing, as for an alert
+ * that does not exist). out must be released with fusion_alert_view_release in every case. */
 bool fusion_alert_view(const struct fusion_alert *a,
                        bool (*visible)(void *ctx, const struct store_acl *acl), void *ctx,
                        struct fusion_alert_view *out);

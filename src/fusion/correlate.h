@@ -46,6 +46,13 @@ struct fusion_report {
     const char *zone;           /* zone or area name, or NULL */
     double dist_to_line_m;      /* distance to the nearest agreement line, or -1 */
     const char *side;           /* which side of that line, or NULL */
+    /* Where zone, or dist_to_line_m and side, were derived from an agreement, the handling of
+     * that agreement (NULL: the report's own data, or unrestricted). A view for a reader who
+     * may not read it sees the report without them (alerts.h). Unlike the strings, these are
+     * not copied: they must stay valid while the engine holds the report, and the caller may
+     * change the handling they point to (an agreement re-marked) between engine calls. */
+    const struct store_acl *zone_acl;
+    const struct store_acl *line_acl;
 };
 
 /* Correlation parameters. */

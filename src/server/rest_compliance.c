@@ -1,7 +1,8 @@
 /* rest_compliance.c - /api/v1/ agreements, violations, tallies and the daily report (S8).
  *
- * The rules live in compliance/: who may see a violation (the agreement and every piece of
- * its evidence readable by the reader), the workflow and its roles. Handlers here parse,
+ * The rules live in compliance/: who may see a violation (its agreement and the report it was
+ * found in readable by the reader; other evidence listed only to those who may read it), the
+ * workflow and its roles. Handlers here parse,
  * hand writes to the writer thread, and map error codes to statuses: a violation the reader
  * may not see is 404, exactly like one that does not exist.
  */

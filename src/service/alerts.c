@@ -39,6 +39,8 @@ struct alert_service {
     int64_t fed;           /* highest report seq fed (feeding thread only) */
     int64_t withdrawn;     /* highest report withdrawal handled (feeding thread only) */
     int64_t history;       /* highest report seq stored when the service started */
+    struct agreement_acl **agr; /* the list: feeding thread only; the values: under mu */
+    size_t nagr;
 };
 
 /* The alert as S5 shows it, from a view. */
@@ -369,6 +371,74 @@ static void restore_state(struct alert_service *svc, struct store_reader *r,
     json_decref(h);
 }
 
+/* ---- agreements' handlings -------------------------------------------------------------- */
+
+/* A zone or line that a report takes from an agreement is under that agreement's marking
+ * (S3): the report in the engine points at its agreement's handling here (zone_acl,
+ * line_acl), which refresh_agreements() keeps as the agreement is marked now, so that a
+ * re-marked or removed agreement is followed by every view at once. */
+struct agreement_acl {
+    char id[80];
+    struct store_acl acl;
+};
+
+/* The handling of agreement id as stored (nobody's when it is gone or unreadable: fail closed),
+ * read outside mu: no lock is held while SQL runs. */
+static struct store_acl agreement_acl_now(struct store_reader *r, const char *id)
+{
+    struct store_acl acl = nobody;
+    if (id[0] && compliance_agreement_acl(r, id, &acl))
+        acl = nobody;
+    return acl;
+}
+
+/* The engine's handling of agreement id, or NULL when it has none yet. */
+static struct store_acl *agreement_find(struct alert_service *svc, const char *id)
+{
+    for (size_t i = 0; i < svc->nagr; i++)
+        if (strcmp(svc->agr[i]->id, id) == 0)
+            return &svc->agr[i]->acl;
+    return NULL;
+}
+
+/* The engine's handling of agreement id, created as `now` when new (NULL for no agreement).
+ * Called with mu held. */
+static const struct store_acl *agreement_acl(struct alert_service *svc, const char *id,
+                                             const struct store_acl *now)
+{
+    if (!id[0])
+        return NULL;
+    struct store_acl *known = agreement_find(svc, id);
+    if (known)
+        return known;
+    struct agreement_acl *a = xcalloc(1, sizeof *a);
+    snprintf(a->id, sizeof a->id, "%s", id);
+    a->acl = *now;
+    svc->agr = xrealloc(svc->agr, (svc->nagr + 1) * sizeof *svc->agr);
+    svc->agr[svc->nagr++] = a;
+    return &a->acl;
+}
+
+/* Brings every agreement's handling up to date (an agreement may have been loaded again with
+ * another marking). Only the feeding thread adds agreements, so the list read without mu
+ * stays valid; the values change under mu. */
+static void refresh_agreements(struct alert_service *svc, struct store_reader *r)
+{
+    for (size_t i = 0; i < svc->nagr; i++) {
+        struct store_acl acl = agreement_acl_now(r, svc->agr[i]->id);
+        pthread_mutex_lock(&svc->mu);
+        svc->agr[i]->acl = acl;
+        pthread_mutex_unlock(&svc->mu);
+    }
+}
+
+static void free_agreements(struct alert_service *svc)
+{
+    for (size_t i = 0; i < svc->nagr; i++)
+        free(svc->agr[i]);
+    free(svc->agr);
+}
+
 /* ---- feeding ------------------------------------------------------------------------------ */
 
 struct changed {
@@ -422,22 +492,30 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
     char *zone = NULL, *id = xstrdup(row->id);
     char side[8] = "";
     fr.id = id;
-    if (row->has_point) {
-        struct compliance_place place;
-        if (compliance_place(fd->r, row->lat, row->lon, &place) == 0) {
-            if (!fr.zone && place.zone[0])
-                fr.zone = zone = xstrdup(place.zone);
-            fr.dist_to_line_m = place.dist_to_line_m;
-            snprintf(side, sizeof side, "%s", place.side);
-            fr.side = side[0] ? side : NULL;
-        }
+    struct compliance_place place = {.zone_agreement = "", .line_agreement = ""};
+    if (row->has_point && compliance_place(fd->r, row->lat, row->lon, &place) == 0) {
+        if (!fr.zone && place.zone[0])
+            fr.zone = zone = xstrdup(place.zone);
+        else
+            place.zone_agreement[0] = '\0'; /* the report's own area, or none */
+        fr.dist_to_line_m = place.dist_to_line_m;
+        snprintf(side, sizeof side, "%s", place.side);
+        fr.side = side[0] ? side : NULL;
     }
     if (fr.zone == row->area)
         fr.zone = zone = xstrdup(row->area);
     char *src = fr.source_ref ? xstrdup(fr.source_ref) : NULL;
     fr.source_ref = src;
+    /* refresh_agreements() keeps the known ones; only a new one is read here */
+    struct store_acl zone_now = nobody, line_now = nobody;
+    if (place.zone_agreement[0] && !agreement_find(svc, place.zone_agreement))
+        zone_now = agreement_acl_now(fd->r, place.zone_agreement);
+    if (place.line_agreement[0] && !agreement_find(svc, place.line_agreement))
+        line_now = agreement_acl_now(fd->r, place.line_agreement);
     struct fusion_events ev = {0};
     pthread_mutex_lock(&svc->mu);
+    fr.zone_acl = agreement_acl(svc, place.zone_agreement, &zone_now);
+    fr.line_acl = agreement_acl(svc, place.line_agreement, &line_now);
     int rc = fusion_add(svc->f, &fr, &ev);
     for (size_t i = 0; !rc && i < ev.n; i++) {
         if (ev.v[i].kind == FUSION_EV_CREATED && !svc->replay)
@@ -510,6 +588,7 @@ static void sync_reports(struct alert_service *svc)
         struct feed fd = {.svc = svc};
         if (store_read_begin(svc->store, &fd.r))
             return;
+        refresh_agreements(svc, fd.r);
         if (added)
             store_reports_after(fd.r, svc->fed, BATCH, policy_visible, (void *)&engine_reader,
                                 feed_one, &fd);
@@ -650,6 +729,7 @@ void alerts_stop(struct alert_service *svc)
     pthread_mutex_unlock(&svc->tmu);
     pthread_join(svc->thread, NULL);
     fusion_free(svc->f);
+    free_agreements(svc);
     pthread_mutex_destroy(&svc->mu);
     pthread_mutex_destroy(&svc->tmu);
     pthread_cond_destroy(&svc->tcv);
@@ -684,6 +764,7 @@ int alerts_replay(struct store *s, const char *rules_path, const struct policy_r
         *out = alerts_list(&svc, reader, &all, SIZE_MAX, 0, &next); /* one page: all */
     }
     fusion_free(svc.f);
+    free_agreements(&svc);
     pthread_mutex_destroy(&svc.mu);
     pthread_mutex_destroy(&svc.tmu);
     return rc;

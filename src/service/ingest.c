@@ -213,6 +213,13 @@ int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t ow
     return rc;
 }
 
+int ingest_deleted(struct store_txn *t, const char *id, int64_t owner)
+{
+    if (strncmp(id, "report--", 8) != 0)
+        return 0;
+    return compliance_report_deleted(t, id, owner); /* violations follow their report (S8) */
+}
+
 int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
                        size_t n)
 {

@@ -83,6 +83,12 @@ int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct
 int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
                    const char *partner_name);
 
+/* After partner owner's versions of object id were deleted inside t (TAXII DELETE): what was
+ * derived from a report that has no version left goes with it (its violations; its place in
+ * other violations' evidence). The alert service follows deletions on its own (the store logs
+ * them). Returns 0 or a store error. */
+int ingest_deleted(struct store_txn *t, const char *id, int64_t owner);
+
 #define INGEST_MSG_SZ 256
 
 /* Stores an event report (as the STIX objects of the Vigil profile) with the handling named by

@@ -646,6 +646,8 @@ int store_txn_evidence_add(struct store_txn *t, int64_t violation, const struct 
 /* Gives every evidence row of report (submitted by acl->owner) the handling acl. */
 int store_txn_evidence_set_acl(struct store_txn *t, const char *report,
                                const struct store_acl *acl);
+/* Removes every evidence row of report (submitted by owner): the report was deleted. */
+int store_txn_evidence_remove(struct store_txn *t, const char *report, int64_t owner);
 /* Calls fn for each evidence row of violation seq, in the order added. */
 int store_evidence(struct store_reader *r, int64_t violation,
                    int (*fn)(void *ctx, const struct store_evidence *e), void *ctx);

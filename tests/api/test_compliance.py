@@ -395,17 +395,19 @@ def test_the_daily_report_in_three_formats_and_from_the_cli(hub):
 
 # ---- S3: derived products never leak -------------------------------------------------------
 
-def test_a_partner_that_cannot_read_the_evidence_sees_nothing_of_it(hub):
+def test_a_partner_sees_a_violation_as_its_own_reading_supports_it(hub):
+    """A violation exists for a reader who may read its agreement and the report it was found
+    in; other evidence is listed only to those who may read it, and changes nothing else."""
     hub.partner("Egypt")
     hub.partner("Qatar")
     eg = hub.user("Egypt", "eg", role="analyst")
     qa = hub.user("Qatar", "qa", role="analyst")
     # Public evidence: everyone sees the violation.
-    post_report(hub, report(RAFAH, "2025-03-01T08:00:00Z"))
+    public = post_report(hub, report(RAFAH, "2025-03-01T08:00:00Z"))
     # Evidence only the coordination center may read (AMBER, no group).
     secret = post_report(hub, report(RAFAH, "2025-03-01T09:00:00Z", marking="amber"))
     sv = [v for v in violations(hub) if v["report"] == secret][0]["id"]
-    # Egypt files AMBER evidence about the public violation: now it is theirs and the CC's.
+    # Egypt files AMBER evidence about the public violation: Egypt's and the CC's to read.
     pv = [v for v in violations(hub) if v["report"] != secret][0]["id"]
     eg_only = post_report(hub, report((31.0, 34.0), "2025-03-01T10:00:00Z", marking="amber"),
                           token=eg)
@@ -416,7 +418,7 @@ def test_a_partner_that_cannot_read_the_evidence_sees_nothing_of_it(hub):
         assert transition(hub, v, "confirmed").status_code == 200
 
     def seen(token):
-        ids = {v["id"] for v in violations(hub, token=token)}
+        vs = {v["id"]: v for v in violations(hub, token=token)}
         t = hub.get("/api/v1/tallies", token=token,
                     params={"from": "2025-03-01", "to": "2025-03-01"}).json()
         d = hub.get("/api/v1/compliance/daily", token=token,
@@ -424,25 +426,27 @@ def test_a_partner_that_cannot_read_the_evidence_sees_nothing_of_it(hub):
         h = hub.get("/api/v1/compliance/daily", token=token, params={"date": "2025-03-01"}).text
         c = hub.get("/api/v1/compliance/daily", token=token,
                     params={"date": "2025-03-01", "format": "csv"}).text
-        return ids, t, d, h, c
+        return vs, t, d, h, c
 
-    ids, t, d, h, c = seen(None)                 # the coordination center: both
-    assert ids == {sv, pv} and t["totals"] == {"all": 2, "confirmed": 2}
-    ids, t, d, h, c = seen(eg)                   # Egypt: only pv (not the CC's AMBER one)
-    assert ids == {pv} and t["totals"] == {"all": 1, "confirmed": 1}
-    assert d["summary"]["all"] == 1 and sv not in h and sv not in c
-    ids, t, d, h, c = seen(qa)                   # Qatar: neither (Egypt's evidence on pv)
-    assert ids == set()
-    assert t["totals"] == {"all": 0, "confirmed": 0} and t["cells"] == []
-    assert all(x["all"] == 0 and x["rate7_all"] == 0 for x in t["daily"])
-    assert t["by_party"] == [] and t["by_zone"] == []
-    assert d["summary"]["all"] == 0 and d["violations"] == [] and d["confirmed"] == []
-    assert sv not in h and pv not in h and h.count('class="violation"') == 0
-    assert len(c.strip().splitlines()) == 1
-    for v in (sv, pv):                           # 404, as if it did not exist
-        assert hub.get(f"/api/v1/violations/{v}", token=qa).status_code == 404
-        assert hub.post(f"/api/v1/violations/{v}/opinions", token=qa,
-                        json={"opinion": "agree"}).status_code == 404
-        assert hub.get(f"/api/v1/violations/{v}/opinions", token=qa).status_code == 404
+    vs, t, d, h, c = seen(None)                  # the coordination center: both, all evidence
+    assert set(vs) == {sv, pv} and t["totals"] == {"all": 2, "confirmed": 2}
+    assert vs[pv]["evidence"] == [public, eg_only]
+    vs, t, d, h, c = seen(eg)                    # Egypt: pv with its own evidence, not sv
+    assert set(vs) == {pv} and t["totals"] == {"all": 1, "confirmed": 1}
+    assert vs[pv]["evidence"] == [public, eg_only]
+    assert d["summary"]["all"] == 1 and secret not in h and secret not in c
+    vs, t, d, h, c = seen(qa)                    # Qatar: pv without Egypt's evidence, not sv
+    assert set(vs) == {pv} and vs[pv]["evidence"] == [public]
+    assert t["totals"] == {"all": 1, "confirmed": 1} and len(t["cells"]) == 1
+    assert [x["all"] for x in t["daily"]] == [1]
+    assert d["summary"]["all"] == 1 and [v["id"] for v in d["confirmed"]] == [pv]
+    assert h.count('class="violation"') == 1 and len(c.strip().splitlines()) == 2
+    for text in (str(vs), str(t), str(d), h, c):
+        assert secret not in text and eg_only not in text
+    assert hub.get(f"/api/v1/violations/{sv}", token=qa).status_code == 404   # as if it did
+    assert hub.post(f"/api/v1/violations/{sv}/opinions", token=qa,           # not exist
+                    json={"opinion": "agree"}).status_code == 404
+    assert hub.get(f"/api/v1/violations/{sv}/opinions", token=qa).status_code == 404
+    assert hub.get(f"/api/v1/violations/{pv}", token=qa).json()["evidence"] == [public]
     r = hub.run("report", "daily", "--date", "2025-03-01", "--as", "qa", "--format", "json")
-    assert json.loads(r.stdout)["summary"]["all"] == 0
+    assert json.loads(r.stdout)["summary"]["all"] == 1

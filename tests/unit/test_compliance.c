@@ -335,10 +335,30 @@ struct eval_job {
     struct event_report r;
 };
 
+/* Indexes the report, then evaluates it, as ingest does: a violation exists for readers only
+ * while the report it was found in is indexed. */
 static int eval_txn(struct store_txn *t, void *arg)
 {
     struct eval_job *j = arg;
-    return compliance_evaluate(t, j->id, &j->acl, &j->r);
+    struct store_report_in in = {
+        .id = j->id,
+        .acl = j->acl,
+        .event = plover_event_name(j->r.event),
+        .mode = j->r.mode ? j->r.mode : "",
+        .start = j->r.start,
+        .end = j->r.end,
+        .has_point = j->r.has_point,
+        .lat = j->r.lat,
+        .lon = j->r.lon,
+        .area = "",
+        .reliability = 'B',
+        .credibility = 2,
+        .source_ref = "",
+        .text = "",
+        .doc = "{}",
+    };
+    int rc = store_txn_report_index(t, &in);
+    return rc ? rc : compliance_evaluate(t, j->id, &j->acl, &j->r);
 }
 
 static void evaluate(struct store *s, int n, const char *when, double lat, double lon, int tlp)

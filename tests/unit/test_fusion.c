@@ -1457,6 +1457,77 @@ static void test_escalation_engine(void **state)
     fusion_free(f);
 }
 
+/* Zones and lines taken from an agreement follow its handling (zone_acl, line_acl): a reader
+ * who may not read the agreement gets no near-line firing and no zone escalation from it,
+ * and a re-marked agreement is followed at once (the engine points at the caller's handling). */
+static void test_leak_agreement_place(void **state)
+{
+    (void)state;
+    struct store_acl annex = {.owner = 9, .tlp = TLP_RED}; /* partner 9's alone */
+    struct fusion *f = engine();
+    struct fusion_report r[3] = {near_line(1, "MOBILIZE", 0, 0, 800, NULL),
+                                 near_line(1, "MOBILIZE", 4, 10, 1500, NULL),
+                                 near_line(2, "MOBILIZE", 8, 30, 200, NULL)};
+    for (int i = 0; i < 3; i++) {
+        r[i].line_acl = &annex;
+        r[i].zone_acl = &annex;
+    }
+    add_all(f, r, 3);
+    const struct fusion_alert *a = first_of(f, "buildup-near-line");
+    assert_non_null(a);
+    struct fusion_alert_view v;
+    assert_true(view_of(a, 9, &v));
+    assert_string_equal(v.zone, "North");
+    assert_int_equal(v.nevidence, 3);
+    fusion_alert_view_release(&v);
+    assert_false(view_of(a, 1, &v)); /* reads every report, not the line */
+    assert_null(v.masked);
+    fusion_alert_view_release(&v);
+    annex.tlp = TLP_GREEN; /* re-marked: every partner may read it now */
+    assert_true(view_of(a, 1, &v));
+    assert_string_equal(v.zone, "North");
+    fusion_alert_view_release(&v);
+    fusion_free(f);
+
+    /* a zone's escalation exists only for the annex's readers */
+    annex.tlp = TLP_RED;
+    f = engine();
+    struct fusion_events ev = {0};
+    rng = 777;
+    int k = 0;
+    for (int day = 0; day < 90; day++) {
+        int n = nb2(day < 60 ? 2 : 10);
+        for (int i = 0; i < n; i++) {
+            struct fusion_report x = violent(1, "Annex", day, k++);
+            x.zone_acl = &annex;
+            add(f, &x, &ev);
+        }
+    }
+    const struct fusion_alert *zone = NULL, *overall = NULL;
+    for (size_t i = 0; i < fusion_alert_count(f); i++) {
+        const struct fusion_alert *e = fusion_alert_at(f, i);
+        if (e->kind == FUSION_ALERT_ESCALATION && e->esc_zone)
+            zone = e;
+        else if (e->kind == FUSION_ALERT_ESCALATION)
+            overall = e;
+    }
+    assert_non_null(zone);
+    assert_string_equal(zone->esc_zone, "Annex");
+    assert_true(view_of(zone, 9, &v));
+    fusion_alert_view_release(&v);
+    assert_false(view_of(zone, 1, &v));
+    fusion_alert_view_release(&v);
+    if (overall) { /* the overall count is the reports' own: partner 1 sees it, zoneless */
+        assert_true(view_of(overall, 1, &v));
+        assert_null(v.zone);
+        for (size_t i = 0; i < v.nevidence; i++)
+            assert_null(v.evidence[i]->zone);
+        fusion_alert_view_release(&v);
+    }
+    fusion_events_release(&ev);
+    fusion_free(f);
+}
+
 /* ---- replay ----------------------------------------------------------------------------- */
 
 static void test_replay(void **state)
@@ -1516,6 +1587,7 @@ int main(void)
         cmocka_unit_test(test_leak_place_and_window),
         cmocka_unit_test(test_escalation_detector),
         cmocka_unit_test(test_escalation_engine),
+        cmocka_unit_test(test_leak_agreement_place),
         cmocka_unit_test(test_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

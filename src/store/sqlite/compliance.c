@@ -270,6 +270,17 @@ int store_txn_evidence_set_acl(struct store_txn *t, const char *report, const st
     return step_done(t->conn, st);
 }
 
+int store_txn_evidence_remove(struct store_txn *t, const char *report, int64_t owner)
+{
+    sqlite3_stmt *st =
+        conn_stmt(t->conn, "DELETE FROM violation_evidence WHERE report = ? AND owner = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, report, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, owner);
+    return step_done(t->conn, st);
+}
+
 int store_evidence(struct store_reader *r, int64_t violation,
                    int (*fn)(void *ctx, const struct store_evidence *e), void *ctx)
 {
