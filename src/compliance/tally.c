@@ -383,9 +383,10 @@ static void html_text(struct buf *b, const char *s)
 
 static void csv_text(struct buf *b, const char *s, bool last)
 {
-    /* A leading =, +, - or @ would be a formula to a spreadsheet: quote it away. */
-    bool quote = strpbrk(s, ",\"\r\n") || strchr("=+-@", s[0]) != NULL;
-    if (s[0] && strchr("=+-@", s[0]))
+    /* A leading =, +, -, @, tab or CR would be a formula to a spreadsheet: quote it away. */
+    bool formula = s[0] && strchr("=+-@\t\r", s[0]);
+    bool quote = strpbrk(s, ",\"\r\n") || formula;
+    if (formula)
         buf_addc(b, '"'), buf_addc(b, '\'');
     else if (quote)
         buf_addc(b, '"');
@@ -436,8 +437,7 @@ static void csv_rows(struct buf *b, const json_t *list)
         csv_text(b, jstr(v, "zone", "kind"), false);
         csv_text(b, jstr(v, "event", NULL), false);
         csv_text(b, jstr(v, "mode", NULL), false);
-        csv_text(b, lat, false);
-        csv_text(b, lon, false);
+        buf_addf(b, "%s,%s,", lat, lon); /* numbers we formatted: never a formula */
         csv_text(b, jstr(loc, "area", NULL), false);
         csv_text(b, jstr(v, "status", NULL), false);
         csv_text(b, ev.data, true);

@@ -450,3 +450,22 @@ def test_a_partner_sees_a_violation_as_its_own_reading_supports_it(hub):
     assert hub.get(f"/api/v1/violations/{pv}", token=qa).json()["evidence"] == [public]
     r = hub.run("report", "daily", "--date", "2025-03-01", "--as", "qa", "--format", "json")
     assert json.loads(r.stdout)["summary"]["all"] == 1
+
+
+def test_daily_csv_keeps_negative_coordinates_and_quotes_formulas(vigil):
+    """West of Greenwich and south of the equator, coordinates stay numbers in the CSV, while a
+    party named like a spreadsheet formula is written as text."""
+    square = {"type": "Polygon", "coordinates": [[[-2, -2], [-1, -2], [-1, -1], [-2, -1],
+                                                  [-2, -2]]]}
+    load(vigil, {"name": "West and south (test)", "effective": "2025-01-01T00:00:00Z",
+                 "marking": "green", "parties": [{"name": "=HYPERLINK(\"x\")"}],
+                 "zones": [{"name": "Square", "kind": "no-fire-area", "geometry": square,
+                            "terms": [{"party": "*", "prohibited": ["ASSAULT"]}]}]})
+    post_report(vigil, report((-1.5, -1.25), "2025-03-02T10:00:00Z",
+                              actor="=HYPERLINK(\"x\")"))
+    c = vigil.get("/api/v1/compliance/daily", params={"date": "2025-03-02", "format": "csv"})
+    assert c.status_code == 200, c.text
+    rows = list(csv.DictReader(io.StringIO(c.text)))
+    assert len(rows) == 1
+    assert (float(rows[0]["lat"]), float(rows[0]["lon"])) == (-1.5, -1.25)
+    assert rows[0]["party"] == "'=HYPERLINK(\"x\")"
