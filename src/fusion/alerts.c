@@ -61,11 +61,12 @@ struct fusion_alert *fusion_alert_new_escalation(int64_t id, const char *key,
     a->kind = FUSION_ALERT_ESCALATION;
     a->esc = *p;
     a->esc_zone = xstrdup(zone);
-    memcpy(a->rule_name, "escalation", sizeof("escalation"));
+    snprintf(a->rule_name, sizeof(a->rule_name), "%s", fusion_esc_name(p->measure));
+    const char *what = p->measure == FUSION_ESC_FATAL ? "deadly violence" : "violent events";
     if (zone)
-        snprintf(a->title, sizeof(a->title), "Escalation of violent events in %s", zone);
+        snprintf(a->title, sizeof(a->title), "Escalation of %s in %s", what, zone);
     else
-        snprintf(a->title, sizeof(a->title), "Escalation of violent events overall");
+        snprintf(a->title, sizeof(a->title), "Escalation of %s overall", what);
     a->severity = (enum fusion_severity)p->severity;
     return a;
 }

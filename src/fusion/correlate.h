@@ -46,6 +46,8 @@ struct fusion_report {
     const char *zone;           /* zone or area name, or NULL */
     double dist_to_line_m;      /* distance to the nearest agreement line, or -1 */
     const char *side;           /* which side of that line, or NULL */
+    int fatalities, injured;    /* counts; -1 when unknown */
+    bool aggregate;             /* a daily aggregate of an area (casualty series), not one event */
 };
 
 /* Correlation parameters. */

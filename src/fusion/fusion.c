@@ -363,18 +363,82 @@ static void run_rules(struct fusion *f, const struct fusion_report *me)
     fusion_rvec_release(&near);
 }
 
+/* True when escalation alert a is open, of detector `name` and zone, and day lies within
+ * window_days of its alarm days: the same episode. */
+static bool same_episode(const struct fusion_alert *a, const char *name, const char *zone,
+                         int64_t day, int window)
+{
+    if (a->kind != FUSION_ALERT_ESCALATION || !fusion_alert_open(a) || !a->ndays ||
+        strcmp(a->rule_name, name) != 0)
+        return false;
+    if ((a->esc_zone == NULL) != (zone == NULL) || (zone && strcmp(a->esc_zone, zone) != 0))
+        return false;
+    return day >= a->days[0] - window && day <= a->days[a->ndays - 1] + window;
+}
+
+static void retire(struct fusion *f, struct fusion_alert *a);
+
+/* The open alert of an episode that alarm day `day` belongs to (the lowest id), with any other
+ * alert of the same episode merged into it (days may arrive in any order, and a day can join
+ * two episodes): the episodes are those of the alarm days, whatever the order. NULL if none. */
+static struct fusion_alert *episode(struct fusion *f, const char *name, const char *zone,
+                                    int64_t day, int window)
+{
+    struct fusion_alert *a = NULL;
+    for (size_t i = 0; i < f->nalerts; i++)
+        if (same_episode(f->alerts[i], name, zone, day, window)) {
+            a = f->alerts[i];
+            break;
+        }
+    if (!a)
+        return NULL;
+    for (bool merged = true; merged;) {
+        merged = false;
+        for (size_t i = 0; i < f->nalerts; i++) {
+            struct fusion_alert *b = f->alerts[i];
+            if (b == a || !same_episode(b, name, zone, a->days[0], window + (int)(
+                                            a->days[a->ndays - 1] - a->days[0])))
+                continue;
+            for (size_t k = 0; k < b->ndays; k++)
+                fusion_alert_add_day(a, b->days[k]);
+            for (size_t k = 0; k < b->evidence.n; k++)
+                add_evidence(f, a, b->evidence.v[k], false);
+            if (b->id < a->id) { /* keep the lower id: a's content goes to b */
+                struct fusion_alert *t = a;
+                a = b;
+                b = t;
+                for (size_t k = 0; k < b->ndays; k++)
+                    fusion_alert_add_day(a, b->days[k]);
+                for (size_t k = 0; k < b->evidence.n; k++)
+                    add_evidence(f, a, b->evidence.v[k], false);
+            }
+            for (size_t k = 0; k < f->ntouch; k++)
+                if (f->touch[k].a == b) { /* b goes: its news is a's */
+                    f->touch[k] = f->touch[--f->ntouch];
+                    break;
+                }
+            retire(f, b);
+            merged = true;
+            break;
+        }
+    }
+    return a;
+}
+
 static void run_escalation(struct fusion *f, const struct fusion_report *me)
 {
     struct fusion_esc_alarm *al = NULL;
     size_t nal = 0;
     fusion_esc_add(f->esc, me, &al, &nal);
-    const struct fusion_esc_params *p = &f->rules->esc;
     for (size_t i = 0; i < nal; i++) {
+        struct fusion_esc_params q;
+        fusion_esc_params_for(&f->rules->esc, al[i].measure, &q);
+        const struct fusion_esc_params *p = &q;
+        const char *name = fusion_esc_name(al[i].measure);
         char base[KEY_SZ / 2], key[KEY_SZ];
-        snprintf(base, sizeof(base), "escalation/%.64s", al[i].zone ? al[i].zone : "*");
-        struct fusion_alert *a = key_get(f, base);
-        if (!a || !fusion_alert_open(a) || !a->ndays ||
-            a->days[a->ndays - 1] < al[i].day - p->window_days) {
+        snprintf(base, sizeof(base), "%s/%.64s", name, al[i].zone ? al[i].zone : "*");
+        struct fusion_alert *a = episode(f, name, al[i].zone, al[i].day, p->window_days);
+        if (!a) {
             snprintf(key, sizeof(key), "%s/d:%lld", base, (long long)al[i].day);
             a = fusion_alert_new_escalation(++f->last_id, key, p, al[i].zone, now(f));
             alert_push(f, a);
