@@ -170,6 +170,17 @@ bool fusion_alert_add_day(struct fusion_alert *a, int64_t day)
     return true;
 }
 
+bool fusion_alert_remove_day(struct fusion_alert *a, int64_t day)
+{
+    for (size_t i = 0; i < a->ndays; i++)
+        if (a->days[i] == day) {
+            memmove(&a->days[i], &a->days[i + 1], (a->ndays - i - 1) * sizeof(*a->days));
+            a->ndays--;
+            return true;
+        }
+    return false;
+}
+
 bool fusion_alert_open(const struct fusion_alert *a)
 {
     return a->status == FUSION_ALERT_NEW || a->status == FUSION_ALERT_ACKNOWLEDGED;

@@ -51,6 +51,68 @@ void fusion_esc_params_default(struct fusion_esc_params *p)
     p->fatal_threshold = 8.0;
     p->fatal_min_mean = 1.0;
     p->fatal_min_size = 0.2;
+    p->truce_level = 0.5;
+    p->truce_prior_days = 7;
+}
+
+static int cmp_day(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void fusion_esc_set_truces(struct fusion_esc_params *p, const int64_t *days, size_t n)
+{
+    int64_t *v = xcalloc(n + 1, sizeof(*v));
+    if (n)
+        memcpy(v, days, n * sizeof(*v));
+    qsort(v, n, sizeof(*v), cmp_day);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!k || v[k - 1] != v[i])
+            v[k++] = v[i];
+    size_t from = k > FUSION_ESC_TRUCES_MAX ? k - FUSION_ESC_TRUCES_MAX : 0;
+    p->ntruces = k - from;
+    memset(p->truce, 0, sizeof(p->truce));
+    if (p->ntruces)
+        memcpy(p->truce, v + from, p->ntruces * sizeof(*v));
+    free(v);
+}
+
+int64_t fusion_esc_reach(const struct fusion_esc_params *p)
+{
+    return p->baseline_days + p->window_days + (p->ntruces ? p->baseline_days : 0);
+}
+
+double fusion_esc_stat_at(const struct fusion_esc_params *p, const double *c, size_t n,
+                          int64_t day, int64_t first)
+{
+    int64_t L = p->baseline_days, W = p->window_days, R = INT64_MIN;
+    for (size_t i = 0; i < p->ntruces; i++)
+        if (p->truce[i] <= day && p->truce[i] > R)
+            R = p->truce[i];
+    if (R == INT64_MIN || day - R + 1 >= L + W || (size_t)(day - R + 1 + L) > n) {
+        if (day - first + 1 < L + W || n < (size_t)(L + W))
+            return -1;
+        return fusion_esc_stat_d(p, c + n - (size_t)(L + W), (size_t)(L + W));
+    }
+    if (R - first < 7) /* no war level to start from */
+        return -1;
+    const double *war = c + n - (size_t)(day - R + 1 + L), *truce = war + L;
+    int64_t nwar = R - first < L ? R - first : L;
+    double m, r;
+    fusion_esc_estimate_d(p, war + (L - nwar), (size_t)nwar, &m, &r);
+    double prior = p->truce_level * m, n0 = p->truce_prior_days, sum = 0, st = 0;
+    for (int64_t t = 0; t <= day - R; t++) {
+        double mu0 = (n0 * prior + sum) / (n0 + (double)t);
+        if (mu0 < p->min_mean)
+            mu0 = p->min_mean;
+        st += fusion_nb_llr(truce[t], mu0, p->shift, r);
+        if (st < 0)
+            st = 0;
+        sum += truce[t];
+    }
+    return st;
 }
 
 void fusion_esc_params_for(const struct fusion_esc_params *p, int measure,
@@ -348,14 +410,13 @@ static struct series *zone_series(struct fusion_esc *e, const char *zone)
     return s;
 }
 
-#define SPAN_MAX (365 + 60)
+#define SPAN_MAX (2 * 365 + 60)
 
-/* The statistic of detector q on day d in s, or -1 when s has less than L + W days of
- * history there. */
+/* The statistic of detector q on day d in s, or -1 when s has too little history there. */
 static double series_stat(const struct fusion_esc_params *q, const struct series *s, int64_t d)
 {
-    int64_t span = q->baseline_days + q->window_days;
-    if (!s->len || d - s->first + 1 < span || span > SPAN_MAX)
+    int64_t span = fusion_esc_reach(q);
+    if (!s->len || span > SPAN_MAX)
         return -1;
     double c[SPAN_MAX];
     for (int64_t i = 0; i < span; i++) {
@@ -363,14 +424,15 @@ static double series_stat(const struct fusion_esc_params *q, const struct series
         c[i] = day >= s->base && day < s->base + (int64_t)s->len ? s->val[q->measure][day - s->base]
                                                                  : 0;
     }
-    return fusion_esc_stat_d(q, c, (size_t)span);
+    return fusion_esc_stat_at(q, c, (size_t)span, d, s->first);
 }
 
 static void push_alarm(struct fusion_esc_alarm **a, size_t *n, int m, const char *zone, int64_t d,
-                       double st)
+                       double st, bool cleared)
 {
     *a = xrealloc(*a, (*n + 1) * sizeof(**a));
-    (*a)[*n] = (struct fusion_esc_alarm){.measure = m, .zone = zone, .day = d, .stat = st};
+    (*a)[*n] = (struct fusion_esc_alarm){
+        .measure = m, .zone = zone, .day = d, .stat = st, .cleared = cleared};
     (*n)++;
 }
 
@@ -385,9 +447,11 @@ static void judge(struct fusion_esc *e, struct series *s, int64_t d,
         double st = series_stat(q, s, d);
         if (st >= q->threshold) {
             if (!(s->alarm[i] & bit) && alarms)
-                push_alarm(alarms, nalarms, q->measure, s->zone, d, st);
+                push_alarm(alarms, nalarms, q->measure, s->zone, d, st, false);
             s->alarm[i] |= bit;
         } else {
+            if ((s->alarm[i] & bit) && alarms)
+                push_alarm(alarms, nalarms, q->measure, s->zone, d, st, true);
             s->alarm[i] &= (uint8_t)~bit;
         }
     }
@@ -428,7 +492,7 @@ static int64_t series_count(const struct fusion_esc *e, struct series *s,
 static void rejudge(struct fusion_esc *e, struct series *s, int64_t d, int64_t old_first,
                     int64_t hi, struct fusion_esc_alarm **alarms, size_t *nalarms)
 {
-    int64_t span = e->p.baseline_days + e->p.window_days;
+    int64_t span = fusion_esc_reach(&e->p);
     int64_t upto = (d > old_first ? d : old_first) + span - 1;
     if (upto > hi)
         upto = hi;
@@ -512,7 +576,7 @@ void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0
 double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, int64_t day,
                           const struct fusion_report *const *reps, size_t n)
 {
-    int64_t span = p->baseline_days + p->window_days;
+    int64_t span = fusion_esc_reach(p);
     int64_t d0 = day - span + 1;
     const struct fusion_report **v = xmalloc((n + 1) * sizeof(*v));
     size_t k = 0;
@@ -532,7 +596,8 @@ double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, i
     /* sum_events derives each measure's parameters from p; p is already the detector's, so
      * only its own measure is filled, with p's event list */
     sum_events(p, v, k, d0, span, out);
-    double st = fusion_esc_stat_d(p, c, (size_t)span);
+    /* the view examines only days the engine judged, so the history is taken as known */
+    double st = fusion_esc_stat_at(p, c, (size_t)span, day, d0);
     free(c);
     free(v);
     return st;

@@ -24,6 +24,7 @@
 #include "fusion/correlate.h"
 
 #define FUSION_ESC_EVENTS_MAX 8
+#define FUSION_ESC_TRUCES_MAX 64
 #define FUSION_DAY_US (INT64_C(86400) * VTIME_US_PER_SEC)
 
 struct fusion_esc_params {
@@ -48,7 +49,32 @@ struct fusion_esc_params {
     double fatal_threshold; /* its h (default 8) */
     double fatal_min_mean;  /* its floor of mu0 per day (default 1 death) */
     double fatal_min_size;  /* its clamp of r (default 0.2: deaths are very over-dispersed) */
+    /* Truces (the detection regime of an agreement in force): the days a truce took effect,
+     * ascending. For a day d within L + W days of the latest truce start R <= d, the baseline
+     * of the days before would be the war, so instead: each day t in [R, d] is compared with
+     * the truce's own level, mu0_t = (n0 x rho x m_war + sum of the truce days before t) /
+     * (n0 + t - R), a self-starting estimate that begins at the level the truce promises
+     * (rho = truce_level times the mean m_war of the L days before R, weighted as n0 =
+     * truce_prior_days days) and learns the truce's real quiet level as days pass; the NB
+     * size is the war's; S_t = max(0, S_{t-1} + llr(y_t)) from R. */
+    int64_t truce[FUSION_ESC_TRUCES_MAX];
+    size_t ntruces;
+    double truce_level;   /* rho (default 0.5: is violence back at the level before the truce?) */
+    int truce_prior_days; /* n0 (default 7) */
 };
+
+/* Sets p's truce starts to days[0..n) (sorted, duplicates dropped, at most
+ * FUSION_ESC_TRUCES_MAX: the latest kept). */
+void fusion_esc_set_truces(struct fusion_esc_params *p, const int64_t *days, size_t n);
+
+/* The days [d - reach + 1, d] a day's statistic depends on (L + W, plus L with truces). */
+int64_t fusion_esc_reach(const struct fusion_esc_params *p);
+
+/* The statistic of day `day` from c[0..n), the values of days [day - n + 1, day], n =
+ * fusion_esc_reach(p); first is the first day of the series (history before it is unknown).
+ * -1 when the series is too short. */
+double fusion_esc_stat_at(const struct fusion_esc_params *p, const double *c, size_t n,
+                          int64_t day, int64_t first);
 
 enum { FUSION_ESC_COUNT = 0, FUSION_ESC_FATAL = 1, FUSION_ESC_MEASURES = 2 };
 
@@ -103,6 +129,7 @@ struct fusion_esc_alarm {
     const char *zone; /* owned by the tracker */
     int64_t day;
     double stat;
+    bool cleared; /* the day alarmed and no longer does (counts changed under it) */
 };
 
 /* A new tracker for p (copied). Free with fusion_esc_free(). */
@@ -116,9 +143,9 @@ size_t fusion_esc_memory(const struct fusion_esc *e);
  * is complete once a report at least lateness_days later has arrived; then, and again each
  * time a report changes its counts or those of the L + W days it depends on (a late or
  * out-of-order report), it is judged on the counts as they are. Alarms of days that were not
- * alarming before are appended to *alarms (*nalarms grows; the caller frees *alarms). A day
- * that stops alarming is not reported: the alerts' views re-run the detector, so it drops out
- * of them. The set of alarm days is thus a function of the reports held, not of their order. */
+ * alarming before are appended to *alarms (*nalarms grows; the caller frees *alarms), and so
+ * are days that alarmed and no longer do (cleared). The set of alarm days is thus a function
+ * of the reports held, not of their order. */
 void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
                     struct fusion_esc_alarm **alarms, size_t *nalarms);
 

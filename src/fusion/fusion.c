@@ -377,6 +377,7 @@ static bool same_episode(const struct fusion_alert *a, const char *name, const c
 }
 
 static void retire(struct fusion *f, struct fusion_alert *a);
+static void untouch(struct fusion *f, const struct fusion_alert *a);
 
 /* The open alert of an episode that alarm day `day` belongs to (the lowest id), with any other
  * alert of the same episode merged into it (days may arrive in any order, and a day can join
@@ -412,11 +413,7 @@ static struct fusion_alert *episode(struct fusion *f, const char *name, const ch
                 for (size_t k = 0; k < b->evidence.n; k++)
                     add_evidence(f, a, b->evidence.v[k], false);
             }
-            for (size_t k = 0; k < f->ntouch; k++)
-                if (f->touch[k].a == b) { /* b goes: its news is a's */
-                    f->touch[k] = f->touch[--f->ntouch];
-                    break;
-                }
+            untouch(f, b); /* b goes: its news is a's */
             retire(f, b);
             merged = true;
             break;
@@ -425,34 +422,109 @@ static struct fusion_alert *episode(struct fusion *f, const char *name, const ch
     return a;
 }
 
+/* A report counted for escalation joins the evidence of the escalation alerts whose alarm days
+ * depend on its day (a late or out-of-order report): their views re-run the detector on their
+ * evidence, which must hold every counted report of those days, whenever it arrived. */
+static void join_alarms(struct fusion *f, const struct fusion_report *me)
+{
+    int64_t d = fusion_day(me->start);
+    for (size_t i = 0; i < f->nalerts; i++) {
+        struct fusion_alert *a = f->alerts[i];
+        if (a->kind != FUSION_ALERT_ESCALATION || !a->ndays || !fusion_esc_counts(&a->esc, me))
+            continue;
+        if (a->esc_zone && (!me->zone || strcmp(a->esc_zone, me->zone) != 0))
+            continue;
+        int64_t reach = fusion_esc_reach(&a->esc);
+        for (size_t k = 0; k < a->ndays; k++)
+            if (a->days[k] >= d && a->days[k] < d + reach) {
+                add_evidence(f, a, me, false);
+                touch(f, a, false);
+                break;
+            }
+    }
+}
+
+/* Files the alarm of detector m in zone on day into its episode's alert. */
+static void esc_alarm(struct fusion *f, int m, const char *zone, int64_t day)
+{
+    struct fusion_esc_params q;
+    fusion_esc_params_for(&f->rules->esc, m, &q);
+    const char *name = fusion_esc_name(m);
+    char base[KEY_SZ / 2], key[KEY_SZ];
+    snprintf(base, sizeof(base), "%s/%.64s", name, zone ? zone : "*");
+    struct fusion_alert *a = episode(f, name, zone, day, q.window_days);
+    if (!a) {
+        snprintf(key, sizeof(key), "%s/d:%lld", base, (long long)day);
+        a = fusion_alert_new_escalation(++f->last_id, key, &q, zone, now(f));
+        alert_push(f, a);
+        key_put(f, base, a);
+        touch(f, a, true);
+    }
+    fusion_alert_add_day(a, day);
+    struct fusion_rvec ev = {0};
+    fusion_esc_reports(f->esc, zone, day - fusion_esc_reach(&q) + 1, day, &ev);
+    for (size_t k = 0; k < ev.n; k++)
+        add_evidence(f, a, ev.v[k], false);
+    fusion_rvec_release(&ev);
+    touch(f, a, false);
+}
+
+static void untouch(struct fusion *f, const struct fusion_alert *a)
+{
+    for (size_t k = 0; k < f->ntouch; k++)
+        if (f->touch[k].a == a) {
+            f->touch[k] = f->touch[--f->ntouch];
+            return;
+        }
+}
+
+/* Day no longer alarms for detector m in zone: it leaves its alert; an alert left without
+ * days is retired, and one whose days no longer form one episode (a gap of more than
+ * window_days) keeps the first and gives the later days to alerts of their own, so that the
+ * alerts are the episodes of the alarm days as they are, whatever the order of arrival. */
+static void esc_clear(struct fusion *f, int m, const char *zone, int64_t day)
+{
+    const char *name = fusion_esc_name(m);
+    struct fusion_alert *a = NULL;
+    for (size_t i = 0; i < f->nalerts && !a; i++) {
+        struct fusion_alert *b = f->alerts[i];
+        if (same_episode(b, name, zone, day, 0) && fusion_alert_remove_day(b, day))
+            a = b;
+    }
+    if (!a)
+        return;
+    if (!a->ndays) {
+        untouch(f, a);
+        retire(f, a);
+        return;
+    }
+    touch(f, a, false);
+    int w = a->esc.window_days;
+    for (size_t i = 1; i < a->ndays; i++)
+        if (a->days[i] - a->days[i - 1] > w) {
+            size_t n = a->ndays - i;
+            int64_t *later = xmalloc(n * sizeof(*later));
+            memcpy(later, &a->days[i], n * sizeof(*later));
+            a->ndays = i;
+            for (size_t k = 0; k < n; k++)
+                esc_alarm(f, m, zone, later[k]);
+            free(later);
+            break;
+        }
+}
+
 static void run_escalation(struct fusion *f, const struct fusion_report *me)
 {
     struct fusion_esc_alarm *al = NULL;
     size_t nal = 0;
     fusion_esc_add(f->esc, me, &al, &nal);
+    if (f->rules->esc.enabled)
+        join_alarms(f, me);
     for (size_t i = 0; i < nal; i++) {
-        struct fusion_esc_params q;
-        fusion_esc_params_for(&f->rules->esc, al[i].measure, &q);
-        const struct fusion_esc_params *p = &q;
-        const char *name = fusion_esc_name(al[i].measure);
-        char base[KEY_SZ / 2], key[KEY_SZ];
-        snprintf(base, sizeof(base), "%s/%.64s", name, al[i].zone ? al[i].zone : "*");
-        struct fusion_alert *a = episode(f, name, al[i].zone, al[i].day, p->window_days);
-        if (!a) {
-            snprintf(key, sizeof(key), "%s/d:%lld", base, (long long)al[i].day);
-            a = fusion_alert_new_escalation(++f->last_id, key, p, al[i].zone, now(f));
-            alert_push(f, a);
-            key_put(f, base, a);
-            touch(f, a, true);
-        }
-        fusion_alert_add_day(a, al[i].day);
-        struct fusion_rvec ev = {0};
-        fusion_esc_reports(f->esc, al[i].zone, al[i].day - p->baseline_days - p->window_days + 1,
-                           al[i].day, &ev);
-        for (size_t k = 0; k < ev.n; k++)
-            add_evidence(f, a, ev.v[k], false);
-        fusion_rvec_release(&ev);
-        touch(f, a, false);
+        if (al[i].cleared)
+            esc_clear(f, al[i].measure, al[i].zone, al[i].day);
+        else
+            esc_alarm(f, al[i].measure, al[i].zone, al[i].day);
     }
     free(al);
 }

@@ -663,14 +663,15 @@ void alerts_stop(struct alert_service *svc)
     free(svc);
 }
 
-int alerts_replay(struct store *s, const char *rules_path, const struct policy_reader *reader,
-                  json_t **out, char msg[256])
+int alerts_replay(struct store *s, const char *rules_path, const int64_t *truces, size_t ntruces,
+                  const struct policy_reader *reader, json_t **out, char msg[256])
 {
     *out = NULL;
     struct fusion_rules *rules;
     int rc = load_rules(rules_path, &rules, msg);
     if (rc)
         return rc;
+    fusion_esc_set_truces(&rules->esc, truces, ntruces);
     struct alert_service svc = {.store = s, .replay = true};
     pthread_mutex_init(&svc.mu, NULL);
     pthread_mutex_init(&svc.tmu, NULL);
