@@ -295,8 +295,10 @@ static void view_escalation(const struct fusion_alert *a, const struct fusion_re
     double best = 0;
     int64_t first = 0, last = 0;
     bool *fires = xcalloc(a->ndays + 1, sizeof(*fires));
+    double *stat = xcalloc(a->ndays + 1, sizeof(*stat));
+    fusion_esc_stats_of(p, a->esc_zone, a->days, a->ndays, vis, n, stat);
     for (size_t i = 0; i < a->ndays; i++) {
-        double st = fusion_esc_stat_of(p, a->esc_zone, a->days[i], vis, n);
+        double st = stat[i];
         if (st < p->threshold)
             continue;
         fires[i] = true;
@@ -308,11 +310,16 @@ static void view_escalation(const struct fusion_alert *a, const struct fusion_re
             best = st;
     }
     struct fusion_rvec ev = {0};
+    /* the days in the window of a firing day (days[] ascending) */
+    int64_t lo = a->ndays ? a->days[0] - p->window_days + 1 : 0;
+    size_t span = a->ndays ? (size_t)(a->days[a->ndays - 1] - lo + 1) : 0;
+    bool *cover = xcalloc(span + 1, sizeof(*cover));
+    for (size_t i = 0; i < a->ndays; i++)
+        for (int64_t d = a->days[i] - p->window_days + 1; fires[i] && d <= a->days[i]; d++)
+            cover[d - lo] = true;
     for (size_t k = 0; k < n && out->exists; k++) {
         int64_t d = fusion_day(vis[k]->start);
-        bool in = false;
-        for (size_t i = 0; i < a->ndays && !in; i++)
-            in = fires[i] && d <= a->days[i] && d > a->days[i] - p->window_days;
+        bool in = d >= lo && d - lo < (int64_t)span && cover[d - lo];
         if (in && fusion_esc_counts(p, vis[k]) &&
             (!a->esc_zone || (vis[k]->zone && !strcmp(vis[k]->zone, a->esc_zone))))
             fusion_rvec_push(&ev, vis[k]);
@@ -329,6 +336,8 @@ static void view_escalation(const struct fusion_alert *a, const struct fusion_re
         out->start = (first - p->window_days + 1) * FUSION_DAY_US;
         out->end = (last + 1) * FUSION_DAY_US - 1;
     }
+    free(cover);
+    free(stat);
     free(fires);
 }
 

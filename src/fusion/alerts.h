@@ -73,6 +73,7 @@ struct fusion_alert {
     uint32_t version;         /* 1 at creation, +1 on each update */
     size_t refreshed_n;       /* evidence and days at the last refresh */
     size_t refreshed_days;
+    bool pending; /* the engine defers its refresh (fusion_defer) */
 };
 
 /* The view of one alert for one reader. */

@@ -466,15 +466,35 @@ static int64_t series_count(const struct fusion_esc *e, struct series *s,
     size_t i = series_day(s, d);
     struct fusion_rvec *v = &s->reps[i];
     if (sign > 0) {
+        /* each event once: what its other reports of the day already gave stays */
+        double had[FUSION_ESC_MEASURES] = {-1, -1};
+        for (size_t k = 0; r->source_ref && k < v->n; k++)
+            if (same_event(v->v[k], r))
+                for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+                    if (fusion_esc_counts(&e->det[m], v->v[k])) {
+                        double x = m == FUSION_ESC_FATAL ? fatal_of(v->v[k]) : 1;
+                        if (x > had[m])
+                            had[m] = x;
+                    }
         fusion_rvec_push(v, r);
-    } else {
-        for (size_t k = 0; k < v->n; k++)
-            if (v->v[k] == r) {
-                fusion_rvec_remove_at(v, k);
-                break;
-            }
+        for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
+            struct fusion_esc_params q;
+            fusion_esc_params_for(&e->p, m, &q);
+            if (!fusion_esc_counts(&q, r))
+                continue;
+            double x = m == FUSION_ESC_FATAL ? fatal_of(r) : 1;
+            double before = had[m] > 0 ? had[m] : 0;
+            if (x > before)
+                s->val[m][i] += x - before;
+        }
+        return first;
     }
-    /* the day again from its reports: small, and exact whatever was added or taken */
+    for (size_t k = 0; k < v->n; k++)
+        if (v->v[k] == r) {
+            fusion_rvec_remove_at(v, k);
+            break;
+        }
+    /* the day again from its reports: exact whatever was taken */
     const struct fusion_report **tmp = xmalloc((v->n + 1) * sizeof(*tmp));
     memcpy(tmp, v->v, v->n * sizeof(*tmp));
     double day[FUSION_ESC_MEASURES] = {0};
@@ -573,11 +593,18 @@ void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0
     }
 }
 
-double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, int64_t day,
-                          const struct fusion_report *const *reps, size_t n)
+void fusion_esc_stats_of(const struct fusion_esc_params *p, const char *zone, const int64_t *days,
+                         size_t ndays, const struct fusion_report *const *reps, size_t n,
+                         double *out)
 {
-    int64_t span = fusion_esc_reach(p);
-    int64_t d0 = day - span + 1;
+    if (!ndays)
+        return;
+    int64_t span = fusion_esc_reach(p), lo = days[0], hi = days[0];
+    for (size_t i = 1; i < ndays; i++) {
+        lo = days[i] < lo ? days[i] : lo;
+        hi = days[i] > hi ? days[i] : hi;
+    }
+    int64_t d0 = lo - span + 1, len = hi - d0 + 1;
     const struct fusion_report **v = xmalloc((n + 1) * sizeof(*v));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
@@ -587,18 +614,26 @@ double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, i
         if (zone && (!r->zone || strcmp(r->zone, zone) != 0))
             continue;
         int64_t d = fusion_day(r->start);
-        if (d >= d0 && d <= day)
+        if (d >= d0 && d <= hi)
             v[k++] = r;
     }
-    double *c = xcalloc((size_t)span, sizeof(double));
-    double *out[FUSION_ESC_MEASURES] = {0};
-    out[p->measure] = c;
-    /* sum_events derives each measure's parameters from p; p is already the detector's, so
-     * only its own measure is filled, with p's event list */
-    sum_events(p, v, k, d0, span, out);
+    double *c = xcalloc((size_t)len, sizeof(double));
+    double *sums[FUSION_ESC_MEASURES] = {0};
+    sums[p->measure] = c;
+    /* p is already the detector's: only its own measure is filled, with p's event list */
+    sum_events(p, v, k, d0, len, sums);
     /* the view examines only days the engine judged, so the history is taken as known */
-    double st = fusion_esc_stat_at(p, c, (size_t)span, day, d0);
+    for (size_t i = 0; i < ndays; i++)
+        out[i] = fusion_esc_stat_at(p, c + (days[i] - span + 1 - d0), (size_t)span, days[i],
+                                    days[i] - span + 1);
     free(c);
     free(v);
+}
+
+double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, int64_t day,
+                          const struct fusion_report *const *reps, size_t n)
+{
+    double st = -1;
+    fusion_esc_stats_of(p, zone, &day, 1, reps, n, &st);
     return st;
 }

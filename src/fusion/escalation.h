@@ -162,4 +162,9 @@ void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0
 double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, int64_t day,
                           const struct fusion_report *const *reps, size_t n);
 
+/* fusion_esc_stat_of for days[0..ndays) at once, into out[0..ndays): one pass over reps. */
+void fusion_esc_stats_of(const struct fusion_esc_params *p, const char *zone, const int64_t *days,
+                         size_t ndays, const struct fusion_report *const *reps, size_t n,
+                         double *out);
+
 #endif

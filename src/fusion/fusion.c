@@ -51,6 +51,9 @@ struct fusion {
     uint64_t addno;
     struct touched *touch;
     size_t ntouch, atouch;
+    bool deferred;         /* fusion_defer */
+    struct touched *pend;  /* the alerts touched while deferred */
+    size_t npend, apend;
 };
 
 void fusion_config_default(struct fusion_config *c)
@@ -569,6 +572,7 @@ void fusion_free(struct fusion *f)
         free(f->keys[i].key);
     free(f->keys);
     free(f->touch);
+    free(f->pend);
     fusion_esc_free(f->esc);
     fusion_corr_free(f->corr);
     fusion_rules_unref(f->rules);
@@ -597,6 +601,20 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
     f->ntouch = 0;
     run_rules(f, me);
     run_escalation(f, me);
+    if (f->deferred) {
+        for (size_t i = 0; i < f->ntouch; i++) {
+            struct fusion_alert *a = f->touch[i].a;
+            if (a->pending)
+                continue;
+            a->pending = true;
+            if (f->npend == f->apend) {
+                f->apend = f->apend ? 2 * f->apend : 64;
+                f->pend = xrealloc(f->pend, f->apend * sizeof(*f->pend));
+            }
+            f->pend[f->npend++] = f->touch[i];
+        }
+        return 0;
+    }
     vtime_t t = now(f);
     for (size_t i = 0; i < f->ntouch; i++) {
         struct fusion_alert *a = f->touch[i].a;
@@ -619,6 +637,12 @@ static bool spent(const struct fusion_alert *a)
  * again (fusion_alert_get answers NULL), as for an alert never raised. */
 static void retire(struct fusion *f, struct fusion_alert *a)
 {
+    for (size_t i = 0; a->pending && i < f->npend; i++)
+        if (f->pend[i].a == a) {
+            memmove(&f->pend[i], &f->pend[i + 1], (f->npend - i - 1) * sizeof(*f->pend));
+            f->npend--;
+            break;
+        }
     for (size_t i = 0; i < a->evidence.n; i++) {
         struct recx *x = X(a->evidence.v[i]);
         for (size_t k = 0; k < x->nin; k++)
@@ -639,6 +663,22 @@ static void retire(struct fusion *f, struct fusion_alert *a)
     memmove(&f->alerts[i], &f->alerts[i + 1], (f->nalerts - i - 1) * sizeof(*f->alerts));
     f->nalerts--;
     fusion_alert_free(a);
+}
+
+void fusion_defer(struct fusion *f, bool on, struct fusion_events *ev)
+{
+    f->deferred = on;
+    if (on)
+        return;
+    vtime_t t = now(f);
+    for (size_t i = 0; i < f->npend; i++) {
+        struct fusion_alert *a = f->pend[i].a;
+        a->pending = false;
+        bool changed = fusion_alert_refresh(a, t);
+        if (ev && (changed || f->pend[i].created))
+            event_push(ev, f->pend[i].created ? FUSION_EV_CREATED : FUSION_EV_UPDATED, a);
+    }
+    f->npend = 0;
 }
 
 int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
@@ -698,11 +738,13 @@ int fusion_replay(const struct fusion *live, const struct fusion_report *reps, s
         return rc;
     size_t skip = 0;
     struct fusion_events ev = {0};
+    fusion_defer(f, true, NULL);
     for (size_t i = 0; i < n; i++) {
         ev.n = 0;
         if (fusion_add(f, &reps[i], &ev))
             skip++;
     }
+    fusion_defer(f, false, NULL);
     fusion_events_release(&ev);
     if (skipped)
         *skipped = skip;

@@ -685,7 +685,9 @@ int alerts_replay(struct store *s, const char *rules_path, const int64_t *truces
         store_read_end(r);
     }
     if (!rc) {
-        sync_reports(&svc); /* a replay publishes nothing */
+        fusion_defer(svc.f, true, NULL); /* each alert refreshed once, at the end */
+        sync_reports(&svc);              /* a replay publishes nothing */
+        fusion_defer(svc.f, false, NULL);
         struct alert_filter all = {0};
         int64_t next;
         *out = alerts_list(&svc, reader, &all, SIZE_MAX, 0, &next); /* one page: all */
