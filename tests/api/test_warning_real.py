@@ -11,6 +11,7 @@ import tempfile
 import time
 
 import pytest
+import requests
 
 from conftest import Vigil
 
@@ -96,6 +97,25 @@ def test_the_daemon_fed_a_newest_first_import_raises_what_the_replay_does():
             for a in esc:
                 # fired at the end of its first alarm day, after the start of its window
                 assert a["fired_at"] > a["start"] and a["fired_at"] <= a["end"][:10] + "T23:59:59Z"
+            # TAXII: the grouping's extension says when it fired
+            coll = v.collection("alerts")
+            objs = v.get(f"/taxii2/api/collections/{coll}/objects/?limit=1000",
+                         token=token).json()["objects"]
+            fired = sorted(next(iter(o["extensions"].values()))["fired_at"] for o in objs)
+            assert fired == sorted(a["fired_at"] for a in alerts)
+            # the live stream sends each alert as the reader's view, fired_at included
+            h = {"Authorization": "Bearer " + token, "Accept": "text/event-stream",
+                 "Last-Event-ID": "0"}
+            with requests.get(v.url + "/api/v1/stream", headers=h, stream=True,
+                              timeout=30) as resp:
+                event, seen = None, None
+                for line in resp.iter_lines(decode_unicode=True):
+                    if line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: ") and event == "alert":
+                        seen = json.loads(line[6:])
+                        break
+            assert seen and "fired_at" in seen, seen
         finally:
             v.stop()
 
