@@ -51,6 +51,7 @@ struct fusion {
     uint64_t addno;
     struct touched *touch;
     size_t ntouch, atouch;
+    int64_t esc_last;      /* the latest alarm day filed (INT64_MIN: none) */
     bool deferred;         /* fusion_defer */
     struct touched *pend;  /* the alerts touched while deferred */
     size_t npend, apend;
@@ -431,6 +432,8 @@ static struct fusion_alert *episode(struct fusion *f, const char *name, const ch
 static void join_alarms(struct fusion *f, const struct fusion_report *me)
 {
     int64_t d = fusion_day(me->start);
+    if (d > f->esc_last) /* in order: no alarm day depends on it yet */
+        return;
     for (size_t i = 0; i < f->nalerts; i++) {
         struct fusion_alert *a = f->alerts[i];
         if (a->kind != FUSION_ALERT_ESCALATION || !a->ndays || !fusion_esc_counts(&a->esc, me))
@@ -464,6 +467,8 @@ static void esc_alarm(struct fusion *f, int m, const char *zone, int64_t day)
         touch(f, a, true);
     }
     fusion_alert_add_day(a, day);
+    if (day > f->esc_last)
+        f->esc_last = day;
     struct fusion_rvec ev = {0};
     fusion_esc_reports(f->esc, zone, day - fusion_esc_reach(&q) + 1, day, &ev);
     for (size_t k = 0; k < ev.n; k++)
@@ -549,6 +554,7 @@ int fusion_new(const struct fusion_config *cfg, struct fusion_rules *rules, stru
         f->cfg.max_triggers = 100;
     f->rules = fusion_rules_ref(rules);
     f->gen = 1;
+    f->esc_last = INT64_MIN;
     f->corr = fusion_corr_new(&f->cfg.corr);
     f->esc = fusion_esc_new(&rules->esc);
     *out = f;
