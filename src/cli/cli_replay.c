@@ -126,7 +126,7 @@ static int64_t held_last(const struct held *h, size_t a)
 
 static void held_free(struct held *h)
 {
-    for (size_t i = 1; i < h->narea; i++)
+    for (size_t i = 0; i < h->narea; i++)
         free(h->area[i]);
     free(h->area);
     free(h->days);
