@@ -474,7 +474,7 @@ static int run(struct store *s, void *arg)
         struct store_reader *r;
         rc = store_read_begin(s, &r);
         if (!rc) {
-            rc = store_reports_after(r, 0, 0, held_row, &h);
+            rc = store_reports_after(r, 0, 0, policy_visible, (void *)&p.reader, held_row, &h);
             store_read_end(r);
         }
         if (!rc) {
