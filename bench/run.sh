@@ -50,7 +50,7 @@ QUERY_SECONDS=${VIGIL_BENCH_QUERY_SECONDS:-10}
 ALERT_SIZES=${VIGIL_BENCH_ALERT_SIZES:-10000 100000 $ACLED_ROWS}
 ALERT_PAIRS=${VIGIL_BENCH_ALERT_PAIRS:-300}
 SOAK_MINUTES=${VIGIL_SOAK_MINUTES:-2}
-SECTIONS=(${VIGIL_BENCH_SECTIONS:-storage_ceiling taxii_ingest http_ceiling taxii_read memory startup acled_import reports_query alert_latency soak})
+SECTIONS=(${VIGIL_BENCH_SECTIONS:-storage_ceiling taxii_ingest http_ceiling taxii_read memory startup acled_import reports_query alert_latency real_warning soak})
 
 WORK=$(mktemp -d /tmp/vigil-bench.XXXXXX)
 DATA=$WORK/data
@@ -290,6 +290,48 @@ seconds=$secs rows_per_s=$rate"
         "$ceil_note" "**$(fmt "$rate")**" \
         "$([ -n "${SQLITE_CEILING:-}" ] && ratio "$rate" "$SQLITE_CEILING" || ratio "$rate" "$CSV_CEILING")" ""
     note "ACLED import: $(fmt "$rate") rows/s ($secs s for $ACLED_ROWS rows; each row becomes a STIX report with its location and the reports index and R-tree entries, in one transaction). The file: $(du -h "$ACLED_CSV" | cut -f1), the store afterwards: $(du -sh "$ACLED_DATA" | cut -f1)."
+}
+
+# Early warning on the real data (tests/data/real): the back-test of the shipped detectors
+# against the known ceasefires, and the cost of replaying ~100,000 real events (the Syria GED
+# file six times over, event ids shifted so that each copy is a distinct event).
+section_real_warning() {
+    local real=$ROOT/tests/data/real c d out t0 t1 secs
+    for c in ukraine-donbas syria israel-gaza israel-hezbollah; do
+        d=$WORK/real-$c
+        "$BIN/vigil" --data "$d" init >/dev/null 2>&1
+        case $c in
+        ukraine-donbas) "$BIN/vigil" --data "$d" import ucdp "$real/ucdp_ged_ukraine_2014_2022.csv" --as admin >/dev/null ;;
+        syria) zcat "$real/ucdp_ged_syria_2016_2019.csv.gz" >"$WORK/syria.csv"
+            "$BIN/vigil" --data "$d" import ucdp "$WORK/syria.csv" --as admin >/dev/null ;;
+        israel-gaza) "$BIN/vigil" --data "$d" import casualties "$real/tfp_gaza_casualties_daily.csv" --area "$c" --as admin >/dev/null 2>&1 ;;
+        israel-hezbollah) "$BIN/vigil" --data "$d" import casualties "$real/tfp_lebanon_casualties_daily.csv" --area "$c" --as admin >/dev/null 2>&1 ;;
+        esac
+        out=$("$BIN/vigil" --data "$d" replay --as admin --evaluate "$real/ceasefires.csv" --conflict "$c")
+        cmd "Back-test: $c" "vigil replay --as admin --evaluate tests/data/real/ceasefires.csv --conflict $c" "$out"
+    done
+    python3 - "$WORK/syria.csv" "$WORK/syria6.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+i = rows[0].index("id")
+with open(sys.argv[2], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(rows[0])
+    for k in range(6):
+        for r in rows[1:]:
+            w.writerow(r[:i] + [str(int(r[i]) + k * 10000000)] + r[i + 1:])
+PY
+    d=$WORK/real-100k
+    "$BIN/vigil" --data "$d" init >/dev/null 2>&1
+    "$BIN/vigil" --data "$d" import ucdp "$WORK/syria6.csv" --as admin >/dev/null
+    t0=$(now_us)
+    out=$( { /usr/bin/time -f "cpu_user_s=%U cpu_sys_s=%S" "$BIN/vigil" --data "$d" replay --as admin >/dev/null; } 2>&1 | tail -2)
+    t1=$(now_us)
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e6 }')
+    cmd "Replay of 99,396 real events (Syria GED x6)" "vigil replay --as admin" "$out
+wall_s=$secs"
+    row "Replay of 99,396 real events (\`vigil replay\`, default rules and detectors)" "" \
+        "**$secs s**" "" "<= 10 s"
 }
 
 # start_acled_daemon DIR FIRST: starts vigil on DIR and measures startup: until /healthz

@@ -18,10 +18,12 @@
 
 static const char import_help[] =
     "usage: vigil --data DIR import FORMAT FILE --as USER [--marking TLP] [--group NAME]\n"
-    "                                [--on-error skip|abort]\n"
+    "                                [--on-error skip|abort] [--area NAME]\n"
     "\n"
     "Imports event reports as USER's partner. FORMAT: acled, ucdp, gdelt, misp (event\n"
-    "reports) or stix (a STIX 2.1 bundle). Bad records are reported as FILE:LINE: reason.\n"
+    "reports), stix (a STIX 2.1 bundle) or casualties (a daily casualty series of the area\n"
+    "--area NAME: one daily-aggregate report per day, docs/FUSION.md). Bad records are\n"
+    "reported as FILE:LINE: reason.\n"
     "--on-error skip (default) imports the good ones; abort writes nothing at all when any\n"
     "record is bad. --marking (clear, green, amber, amber+strict, red) and --group set the\n"
     "handling of every imported report; otherwise the partner's default applies. Records\n"
@@ -39,6 +41,7 @@ struct import_job {
     const char *path;
     enum import_format fmt;
     bool stix;
+    const char *area; /* casualties: the area of the series */
     bool abort_on_error;
     bool write; /* false: a validation pass that stores nothing */
     const char *marking;
@@ -173,7 +176,8 @@ static int import_txn(struct store_txn *t, void *arg)
     struct txn_ctx c = {j, t};
     struct import_handler h = {.report = on_report, .error = on_bad, .ctx = &c};
     struct import_stats st;
-    int rc = import_file(j->fmt, j->f, &h, &st);
+    int rc = j->area ? import_casualties(j->f, j->area, &h, &st)
+                     : import_file(j->fmt, j->f, &h, &st);
     progress(j, true);
     return rc;
 }
@@ -237,9 +241,10 @@ static int import_run(struct store *s, struct import_job *j)
         /* Check everything first, so that every bad record is listed. */
         j->write = false;
         struct txn_ctx c0 = {j, NULL};
-        rc = j->stix ? import_stix(j, NULL)
-                     : import_file(j->fmt, j->f, &(struct import_handler){on_report, on_bad, &c0},
-                                   NULL);
+        struct import_handler h0 = {on_report, on_bad, &c0};
+        rc = j->stix   ? import_stix(j, NULL)
+             : j->area ? import_casualties(j->f, j->area, &h0, NULL)
+                       : import_file(j->fmt, j->f, &h0, NULL);
         if (rc || j->bad) {
             fprintf(stderr, "vigil: %zu bad record(s); nothing was imported\n", j->bad);
             return 1;
@@ -269,8 +274,10 @@ int cli_import(const char *data, int argc, char **argv)
     }
     x.job.path = argv[2];
     x.job.stix = strcmp(argv[1], "stix") == 0;
-    if (!x.job.stix && import_format_parse(argv[1], &x.job.fmt)) {
-        fprintf(stderr, "vigil: unknown format \"%s\" (acled, ucdp, gdelt, misp, stix)\n", argv[1]);
+    bool casualties = strcmp(argv[1], "casualties") == 0;
+    if (!x.job.stix && !casualties && import_format_parse(argv[1], &x.job.fmt)) {
+        fprintf(stderr, "vigil: unknown format \"%s\" (acled, ucdp, gdelt, misp, stix, "
+                        "casualties)\n", argv[1]);
         return 2;
     }
     for (int i = 3; i < argc; i++) {
@@ -281,6 +288,8 @@ int cli_import(const char *data, int argc, char **argv)
             x.job.marking = argv[++i];
         else if (strcmp(argv[i], "--group") == 0 && v)
             x.job.group = argv[++i];
+        else if (strcmp(argv[i], "--area") == 0 && v && casualties)
+            x.job.area = argv[++i];
         else if (strcmp(argv[i], "--on-error") == 0 && v &&
                  (strcmp(v, "skip") == 0 || strcmp(v, "abort") == 0))
             x.job.abort_on_error = strcmp(argv[++i], "abort") == 0;
@@ -288,6 +297,10 @@ int cli_import(const char *data, int argc, char **argv)
             fputs(import_help, stderr);
             return 2;
         }
+    }
+    if (casualties && (!x.job.area || !*x.job.area || strlen(x.job.area) > 80)) {
+        fputs("vigil: casualties: --area NAME (1 to 80 bytes) is required\n", stderr);
+        return 2;
     }
     enum report_marking m;
     if (!x.user || (x.job.marking && report_marking_parse(x.job.marking, &m))) {

@@ -61,11 +61,12 @@ struct fusion_alert *fusion_alert_new_escalation(int64_t id, const char *key,
     a->kind = FUSION_ALERT_ESCALATION;
     a->esc = *p;
     a->esc_zone = xstrdup(zone);
-    memcpy(a->rule_name, "escalation", sizeof("escalation"));
+    snprintf(a->rule_name, sizeof(a->rule_name), "%s", fusion_esc_name(p->measure));
+    const char *what = p->measure == FUSION_ESC_FATAL ? "deadly violence" : "violent events";
     if (zone)
-        snprintf(a->title, sizeof(a->title), "Escalation of violent events in %s", zone);
+        snprintf(a->title, sizeof(a->title), "Escalation of %s in %s", what, zone);
     else
-        snprintf(a->title, sizeof(a->title), "Escalation of violent events overall");
+        snprintf(a->title, sizeof(a->title), "Escalation of %s overall", what);
     a->severity = (enum fusion_severity)p->severity;
     return a;
 }
@@ -167,6 +168,17 @@ bool fusion_alert_add_day(struct fusion_alert *a, int64_t day)
     a->days[i] = day;
     a->ndays++;
     return true;
+}
+
+bool fusion_alert_remove_day(struct fusion_alert *a, int64_t day)
+{
+    for (size_t i = 0; i < a->ndays; i++)
+        if (a->days[i] == day) {
+            memmove(&a->days[i], &a->days[i + 1], (a->ndays - i - 1) * sizeof(*a->days));
+            a->ndays--;
+            return true;
+        }
+    return false;
 }
 
 bool fusion_alert_open(const struct fusion_alert *a)
@@ -283,8 +295,10 @@ static void view_escalation(const struct fusion_alert *a, const struct fusion_re
     double best = 0;
     int64_t first = 0, last = 0;
     bool *fires = xcalloc(a->ndays + 1, sizeof(*fires));
+    double *stat = xcalloc(a->ndays + 1, sizeof(*stat));
+    fusion_esc_stats_of(p, a->esc_zone, a->days, a->ndays, vis, n, stat);
     for (size_t i = 0; i < a->ndays; i++) {
-        double st = fusion_esc_stat_of(p, a->esc_zone, a->days[i], vis, n);
+        double st = stat[i];
         if (st < p->threshold)
             continue;
         fires[i] = true;
@@ -296,11 +310,16 @@ static void view_escalation(const struct fusion_alert *a, const struct fusion_re
             best = st;
     }
     struct fusion_rvec ev = {0};
+    /* the days in the window of a firing day (days[] ascending) */
+    int64_t lo = a->ndays ? a->days[0] - p->window_days + 1 : 0;
+    size_t span = a->ndays ? (size_t)(a->days[a->ndays - 1] - lo + 1) : 0;
+    bool *cover = xcalloc(span + 1, sizeof(*cover));
+    for (size_t i = 0; i < a->ndays; i++)
+        for (int64_t d = a->days[i] - p->window_days + 1; fires[i] && d <= a->days[i]; d++)
+            cover[d - lo] = true;
     for (size_t k = 0; k < n && out->exists; k++) {
         int64_t d = fusion_day(vis[k]->start);
-        bool in = false;
-        for (size_t i = 0; i < a->ndays && !in; i++)
-            in = fires[i] && d <= a->days[i] && d > a->days[i] - p->window_days;
+        bool in = d >= lo && d - lo < (int64_t)span && cover[d - lo];
         if (in && fusion_esc_counts(p, vis[k]) &&
             (!a->esc_zone || (vis[k]->zone && !strcmp(vis[k]->zone, a->esc_zone))))
             fusion_rvec_push(&ev, vis[k]);
@@ -317,6 +336,8 @@ static void view_escalation(const struct fusion_alert *a, const struct fusion_re
         out->start = (first - p->window_days + 1) * FUSION_DAY_US;
         out->end = (last + 1) * FUSION_DAY_US - 1;
     }
+    free(cover);
+    free(stat);
     free(fires);
 }
 

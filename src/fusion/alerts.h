@@ -73,6 +73,7 @@ struct fusion_alert {
     uint32_t version;         /* 1 at creation, +1 on each update */
     size_t refreshed_n;       /* evidence and days at the last refresh */
     size_t refreshed_days;
+    bool pending; /* the engine defers its refresh (fusion_defer) */
 };
 
 /* The view of one alert for one reader. */
@@ -117,6 +118,8 @@ bool fusion_alert_add_trigger(struct fusion_alert *a, const struct fusion_report
 bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r);
 /* Adds an alarm day to an escalation alert; true when new. */
 bool fusion_alert_add_day(struct fusion_alert *a, int64_t day);
+/* Takes an alarm day out of an escalation alert (it no longer alarms); true when it was there. */
+bool fusion_alert_remove_day(struct fusion_alert *a, int64_t day);
 
 /* Recomputes the stored fields from the full evidence (fusion_alert_view with everything
  * visible). Returns true, and bumps version and updated = now, when any field or the

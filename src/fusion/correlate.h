@@ -53,6 +53,8 @@ struct fusion_report {
      * change the handling they point to (an agreement re-marked) between engine calls. */
     const struct store_acl *zone_acl;
     const struct store_acl *line_acl;
+    int fatalities, injured;    /* counts; -1 when unknown */
+    bool aggregate;             /* a daily aggregate of an area (casualty series), not one event */
 };
 
 /* Correlation parameters. */

@@ -13,17 +13,20 @@ struct series {
     char *zone; /* NULL: overall */
     int64_t base, first;
     size_t len;
-    int *count;
+    double *val[FUSION_ESC_MEASURES]; /* per day: events, fatalities (each event once) */
+    uint8_t *alarm;                   /* per day: bit m set while detector m alarms there */
     struct fusion_rvec *reps;
 };
 
 struct fusion_esc {
     struct fusion_esc_params p;
+    struct fusion_esc_params det[FUSION_ESC_MEASURES];
+    int ndet;
     struct series overall;
     struct series **zones;
     size_t nzones, azones;
     int64_t watermark; /* the latest day seen */
-    int64_t judged;    /* every day <= judged has been judged */
+    int64_t hi;        /* days <= hi are complete (watermark - lateness_days) */
     bool started;
 };
 
@@ -42,6 +45,92 @@ void fusion_esc_params_default(struct fusion_esc_params *p)
     p->min_size = 0.5;
     p->max_size = 1000;
     p->severity = 1; /* medium */
+    p->measure = FUSION_ESC_COUNT;
+    p->fatal = true;
+    p->fatal_shift = 2.0;
+    p->fatal_threshold = 8.0;
+    p->fatal_min_mean = 1.0;
+    p->fatal_min_size = 0.2;
+    p->truce_level = 0.5;
+    p->truce_prior_days = 7;
+}
+
+static int cmp_day(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void fusion_esc_set_truces(struct fusion_esc_params *p, const int64_t *days, size_t n)
+{
+    int64_t *v = xcalloc(n + 1, sizeof(*v));
+    if (n)
+        memcpy(v, days, n * sizeof(*v));
+    qsort(v, n, sizeof(*v), cmp_day);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!k || v[k - 1] != v[i])
+            v[k++] = v[i];
+    size_t from = k > FUSION_ESC_TRUCES_MAX ? k - FUSION_ESC_TRUCES_MAX : 0;
+    p->ntruces = k - from;
+    memset(p->truce, 0, sizeof(p->truce));
+    if (p->ntruces)
+        memcpy(p->truce, v + from, p->ntruces * sizeof(*v));
+    free(v);
+}
+
+int64_t fusion_esc_reach(const struct fusion_esc_params *p)
+{
+    return p->baseline_days + p->window_days + (p->ntruces ? p->baseline_days : 0);
+}
+
+double fusion_esc_stat_at(const struct fusion_esc_params *p, const double *c, size_t n,
+                          int64_t day, int64_t first)
+{
+    int64_t L = p->baseline_days, W = p->window_days, R = INT64_MIN;
+    for (size_t i = 0; i < p->ntruces; i++)
+        if (p->truce[i] <= day && p->truce[i] > R)
+            R = p->truce[i];
+    if (R == INT64_MIN || day - R + 1 >= L + W || (size_t)(day - R + 1 + L) > n) {
+        if (day - first + 1 < L + W || n < (size_t)(L + W))
+            return -1;
+        return fusion_esc_stat_d(p, c + n - (size_t)(L + W), (size_t)(L + W));
+    }
+    if (R - first < 7) /* no war level to start from */
+        return -1;
+    const double *war = c + n - (size_t)(day - R + 1 + L), *truce = war + L;
+    int64_t nwar = R - first < L ? R - first : L;
+    double m, r;
+    fusion_esc_estimate_d(p, war + (L - nwar), (size_t)nwar, &m, &r);
+    double prior = p->truce_level * m, n0 = p->truce_prior_days, sum = 0, st = 0;
+    for (int64_t t = 0; t <= day - R; t++) {
+        double mu0 = (n0 * prior + sum) / (n0 + (double)t);
+        if (mu0 < p->min_mean)
+            mu0 = p->min_mean;
+        st += fusion_nb_llr(truce[t], mu0, p->shift, r);
+        if (st < 0)
+            st = 0;
+        sum += truce[t];
+    }
+    return st;
+}
+
+void fusion_esc_params_for(const struct fusion_esc_params *p, int measure,
+                           struct fusion_esc_params *out)
+{
+    *out = *p;
+    out->measure = measure;
+    if (measure == FUSION_ESC_FATAL) {
+        out->shift = p->fatal_shift;
+        out->threshold = p->fatal_threshold;
+        out->min_mean = p->fatal_min_mean;
+        out->min_size = p->fatal_min_size;
+    }
+}
+
+const char *fusion_esc_name(int measure)
+{
+    return measure == FUSION_ESC_FATAL ? "escalation-fatal" : "escalation";
 }
 
 int64_t fusion_day(vtime_t t)
@@ -52,8 +141,8 @@ int64_t fusion_day(vtime_t t)
     return d;
 }
 
-void fusion_esc_estimate(const struct fusion_esc_params *p, const int *c, size_t n, double *mu,
-                         double *size)
+void fusion_esc_estimate_d(const struct fusion_esc_params *p, const double *c, size_t n,
+                           double *mu, double *size)
 {
     double m = 0, v = 0;
     for (size_t i = 0; i < n; i++)
@@ -73,27 +162,47 @@ void fusion_esc_estimate(const struct fusion_esc_params *p, const int *c, size_t
     *size = r;
 }
 
-double fusion_nb_llr(int y, double mu0, double shift, double size)
+void fusion_esc_estimate(const struct fusion_esc_params *p, const int *c, size_t n, double *mu,
+                         double *size)
+{
+    double *d = xcalloc(n + 1, sizeof(*d));
+    for (size_t i = 0; i < n; i++)
+        d[i] = c[i];
+    fusion_esc_estimate_d(p, d, n, mu, size);
+    free(d);
+}
+
+double fusion_nb_llr(double y, double mu0, double shift, double size)
 {
     double mu1 = shift * mu0;
     return y * log(mu1 * (size + mu0) / (mu0 * (size + mu1))) +
            size * log((size + mu0) / (size + mu1));
 }
 
-double fusion_esc_stat(const struct fusion_esc_params *p, const int *c, size_t n)
+double fusion_esc_stat_d(const struct fusion_esc_params *p, const double *c, size_t n)
 {
     size_t L = (size_t)p->baseline_days, W = (size_t)p->window_days;
     if (n < L + W)
         return -1;
     c += n - L - W;
     double mu, r;
-    fusion_esc_estimate(p, c, L, &mu, &r);
+    fusion_esc_estimate_d(p, c, L, &mu, &r);
     double s = 0;
     for (size_t i = L; i < L + W; i++) {
         s += fusion_nb_llr(c[i], mu, p->shift, r);
         if (s < 0)
             s = 0;
     }
+    return s;
+}
+
+double fusion_esc_stat(const struct fusion_esc_params *p, const int *c, size_t n)
+{
+    double *d = xcalloc(n + 1, sizeof(*d));
+    for (size_t i = 0; i < n; i++)
+        d[i] = c[i];
+    double s = fusion_esc_stat_d(p, d, n);
+    free(d);
     return s;
 }
 
@@ -104,7 +213,7 @@ bool fusion_esc_alarm(const struct fusion_esc_params *p, const int *c, size_t n)
 
 bool fusion_esc_counts(const struct fusion_esc_params *p, const struct fusion_report *r)
 {
-    if (r->future)
+    if (r->future || (r->aggregate && p->measure != FUSION_ESC_FATAL))
         return false;
     for (size_t i = 0; i < p->nevents; i++)
         if (strcasecmp(p->events[i], r->event) == 0)
@@ -119,10 +228,77 @@ int fusion_esc_confidence(const struct fusion_esc_params *p, double s)
     return (int)lround(100 * (1 - pow(2, -s / p->threshold)));
 }
 
+/* ---- events of a day, each counted once ------------------------------------------------- */
+
+/* True when a and b are the same event: both cite the same original source. */
+static bool same_event(const struct fusion_report *a, const struct fusion_report *b)
+{
+    return a->source_ref && b->source_ref && strcmp(a->source_ref, b->source_ref) == 0;
+}
+
+static double fatal_of(const struct fusion_report *r)
+{
+    return r->fatalities > 0 ? (double)r->fatalities : 0;
+}
+
+static int by_event(const void *x, const void *y)
+{
+    const struct fusion_report *a = *(const struct fusion_report *const *)x;
+    const struct fusion_report *b = *(const struct fusion_report *const *)y;
+    int64_t da = fusion_day(a->start), db = fusion_day(b->start);
+    if (da != db)
+        return da < db ? -1 : 1;
+    if (a->source_ref && b->source_ref)
+        return strcmp(a->source_ref, b->source_ref);
+    if (a->source_ref || b->source_ref) /* the ones with a source first */
+        return a->source_ref ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Adds the per-day values of the reports in v[0..n) (sorted in place) to out[m][day - d0] for
+ * the days [d0, d0 + span): each event once, its fatalities the largest its reports give. */
+static void sum_events(const struct fusion_esc_params *p, const struct fusion_report **v, size_t n,
+                       int64_t d0, int64_t span, double *out[FUSION_ESC_MEASURES])
+{
+    qsort(v, n, sizeof(*v), by_event);
+    struct fusion_esc_params q[FUSION_ESC_MEASURES];
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+        fusion_esc_params_for(p, m, &q[m]);
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && fusion_day(v[j]->start) == fusion_day(v[i]->start) &&
+               same_event(v[i], v[j]))
+            j++;
+        int64_t d = fusion_day(v[i]->start) - d0;
+        for (int m = 0; m < FUSION_ESC_MEASURES && d >= 0 && d < span; m++) {
+            if (!out[m])
+                continue;
+            double best = -1;
+            for (size_t k = i; k < j; k++)
+                if (fusion_esc_counts(&q[m], v[k])) {
+                    double x = m == FUSION_ESC_FATAL ? fatal_of(v[k]) : 1;
+                    if (x > best)
+                        best = x;
+                }
+            if (best > 0)
+                out[m][d] += best;
+        }
+        i = j;
+    }
+}
+
+/* ---- the live tracker ------------------------------------------------------------------- */
+
 struct fusion_esc *fusion_esc_new(const struct fusion_esc_params *p)
 {
     struct fusion_esc *e = xcalloc(1, sizeof(*e));
     e->p = *p;
+    fusion_esc_params_for(p, FUSION_ESC_COUNT, &e->det[0]);
+    e->ndet = 1;
+    if (p->fatal) {
+        fusion_esc_params_for(p, FUSION_ESC_FATAL, &e->det[1]);
+        e->ndet = 2;
+    }
     return e;
 }
 
@@ -131,7 +307,9 @@ static void series_release(struct series *s)
     for (size_t i = 0; i < s->len; i++)
         fusion_rvec_release(&s->reps[i]);
     free(s->reps);
-    free(s->count);
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+        free(s->val[m]);
+    free(s->alarm);
     free(s->zone);
 }
 
@@ -150,8 +328,8 @@ void fusion_esc_free(struct fusion_esc *e)
 
 static size_t series_memory(const struct series *s)
 {
-    size_t b =
-        s->len * (sizeof(*s->count) + sizeof(*s->reps)) + (s->zone ? strlen(s->zone) + 1 : 0);
+    size_t b = s->len * (FUSION_ESC_MEASURES * sizeof(double) + 1 + sizeof(*s->reps)) +
+               (s->zone ? strlen(s->zone) + 1 : 0);
     for (size_t i = 0; i < s->len; i++)
         b += s->reps[i].alloc * sizeof(*s->reps[i].v);
     return b;
@@ -165,142 +343,236 @@ size_t fusion_esc_memory(const struct fusion_esc *e)
     return b;
 }
 
+/* Grows array *a of len elements of size sz to nlen, with add zeroed elements in front. */
+static void grow(void **a, size_t sz, size_t len, size_t nlen, size_t add)
+{
+    char *n = xcalloc(nlen, sz);
+    if (*a)
+        memcpy(n + add * sz, *a, len * sz);
+    free(*a);
+    *a = n;
+}
+
 /* Makes day d addressable in s; returns its index. */
 static size_t series_day(struct series *s, int64_t d)
 {
     if (!s->len) {
         s->base = s->first = d;
+        grow((void **)&s->reps, sizeof(*s->reps), 0, 1, 0);
+        grow((void **)&s->alarm, 1, 0, 1, 0);
+        for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+            grow((void **)&s->val[m], sizeof(double), 0, 1, 0);
         s->len = 1;
-        s->count = xcalloc(1, sizeof(int));
-        s->reps = xcalloc(1, sizeof(struct fusion_rvec));
         return 0;
     }
     if (d < s->first)
         s->first = d;
+    size_t add = 0, nlen = s->len;
     if (d < s->base) {
-        size_t add = (size_t)(s->base - d);
-        int *c = xcalloc(s->len + add, sizeof(int));
-        struct fusion_rvec *r = xcalloc(s->len + add, sizeof(*r));
-        memcpy(c + add, s->count, s->len * sizeof(int));
-        memcpy(r + add, s->reps, s->len * sizeof(*r));
-        free(s->count);
-        free(s->reps);
-        s->count = c;
-        s->reps = r;
-        s->base = d;
-        s->len += add;
+        add = (size_t)(s->base - d);
+        nlen = s->len + add;
     } else if ((size_t)(d - s->base) >= s->len) {
-        size_t nlen = (size_t)(d - s->base) + 1;
-        s->count = xrealloc(s->count, nlen * sizeof(int));
-        s->reps = xrealloc(s->reps, nlen * sizeof(*s->reps));
-        memset(s->count + s->len, 0, (nlen - s->len) * sizeof(int));
-        memset(s->reps + s->len, 0, (nlen - s->len) * sizeof(*s->reps));
+        nlen = (size_t)(d - s->base) + 1;
+        if (nlen < s->len * 3 / 2 + 16) /* amortised growth at the end */
+            nlen = s->len * 3 / 2 + 16;
+    }
+    if (nlen != s->len) {
+        grow((void **)&s->reps, sizeof(*s->reps), s->len, nlen, add);
+        grow((void **)&s->alarm, 1, s->len, nlen, add);
+        for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+            grow((void **)&s->val[m], sizeof(double), s->len, nlen, add);
         s->len = nlen;
+        s->base -= (int64_t)add;
     }
     return (size_t)(d - s->base);
 }
 
-static struct series *zone_series(struct fusion_esc *e, const char *zone)
+static struct series *zone_find(const struct fusion_esc *e, const char *zone)
 {
     for (size_t i = 0; i < e->nzones; i++)
         if (strcmp(e->zones[i]->zone, zone) == 0)
             return e->zones[i];
+    return NULL;
+}
+
+static struct series *zone_series(struct fusion_esc *e, const char *zone)
+{
+    struct series *s = zone_find(e, zone);
+    if (s)
+        return s;
     if (e->nzones == e->azones) {
         e->azones = e->azones ? e->azones * 2 : 8;
         e->zones = xrealloc(e->zones, e->azones * sizeof(*e->zones));
     }
-    struct series *s = xcalloc(1, sizeof(*s));
+    s = xcalloc(1, sizeof(*s));
     s->zone = xstrdup(zone);
     e->zones[e->nzones++] = s;
     return s;
 }
 
-/* The statistic of day d in s, or -1 when s has less than L + W days of history there. */
-static double series_stat(const struct fusion_esc_params *p, const struct series *s, int64_t d)
+#define SPAN_MAX (2 * 365 + 60)
+
+/* The statistic of detector q on day d in s, or -1 when s has too little history there. */
+static double series_stat(const struct fusion_esc_params *q, const struct series *s, int64_t d)
 {
-    int64_t span = p->baseline_days + p->window_days;
-    if (!s->len || d - s->first + 1 < span)
+    int64_t span = fusion_esc_reach(q);
+    if (!s->len || span > SPAN_MAX)
         return -1;
-    int *c = xcalloc((size_t)span, sizeof(int));
+    double c[SPAN_MAX];
     for (int64_t i = 0; i < span; i++) {
         int64_t day = d - span + 1 + i;
-        if (day >= s->base && day < s->base + (int64_t)s->len)
-            c[i] = s->count[day - s->base];
+        c[i] = day >= s->base && day < s->base + (int64_t)s->len ? s->val[q->measure][day - s->base]
+                                                                 : 0;
     }
-    double st = fusion_esc_stat(p, c, (size_t)span);
-    free(c);
-    return st;
+    return fusion_esc_stat_at(q, c, (size_t)span, d, s->first);
 }
 
-static void push_alarm(struct fusion_esc_alarm **a, size_t *n, const char *zone, int64_t d,
-                       double st)
+static void push_alarm(struct fusion_esc_alarm **a, size_t *n, int m, const char *zone, int64_t d,
+                       double st, bool cleared)
 {
     *a = xrealloc(*a, (*n + 1) * sizeof(**a));
-    (*a)[*n].zone = zone;
-    (*a)[*n].day = d;
-    (*a)[*n].stat = st;
+    (*a)[*n] = (struct fusion_esc_alarm){
+        .measure = m, .zone = zone, .day = d, .stat = st, .cleared = cleared};
     (*n)++;
+}
+
+/* Judges day d of s with every detector; alarms that are new are appended. */
+static void judge(struct fusion_esc *e, struct series *s, int64_t d,
+                  struct fusion_esc_alarm **alarms, size_t *nalarms)
+{
+    size_t i = series_day(s, d);
+    for (int k = 0; k < e->ndet; k++) {
+        const struct fusion_esc_params *q = &e->det[k];
+        uint8_t bit = (uint8_t)(1u << q->measure);
+        double st = series_stat(q, s, d);
+        if (st >= q->threshold) {
+            if (!(s->alarm[i] & bit) && alarms)
+                push_alarm(alarms, nalarms, q->measure, s->zone, d, st, false);
+            s->alarm[i] |= bit;
+        } else {
+            if ((s->alarm[i] & bit) && alarms)
+                push_alarm(alarms, nalarms, q->measure, s->zone, d, st, true);
+            s->alarm[i] &= (uint8_t)~bit;
+        }
+    }
+}
+
+/* Adds (sign 1) or takes (-1) r in s, keeping each event once; returns the previous first day
+ * of s (d itself when s was empty). */
+static int64_t series_count(const struct fusion_esc *e, struct series *s,
+                            const struct fusion_report *r, int sign)
+{
+    int64_t d = fusion_day(r->start), first = s->len ? s->first : d;
+    size_t i = series_day(s, d);
+    struct fusion_rvec *v = &s->reps[i];
+    if (sign > 0) {
+        /* each event once: what its other reports of the day already gave stays */
+        double had[FUSION_ESC_MEASURES] = {-1, -1};
+        for (size_t k = 0; r->source_ref && k < v->n; k++)
+            if (same_event(v->v[k], r))
+                for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+                    if (fusion_esc_counts(&e->det[m], v->v[k])) {
+                        double x = m == FUSION_ESC_FATAL ? fatal_of(v->v[k]) : 1;
+                        if (x > had[m])
+                            had[m] = x;
+                    }
+        fusion_rvec_push(v, r);
+        for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
+            struct fusion_esc_params q;
+            fusion_esc_params_for(&e->p, m, &q);
+            if (!fusion_esc_counts(&q, r))
+                continue;
+            double x = m == FUSION_ESC_FATAL ? fatal_of(r) : 1;
+            double before = had[m] > 0 ? had[m] : 0;
+            if (x > before)
+                s->val[m][i] += x - before;
+        }
+        return first;
+    }
+    for (size_t k = 0; k < v->n; k++)
+        if (v->v[k] == r) {
+            fusion_rvec_remove_at(v, k);
+            break;
+        }
+    /* the day again from its reports: exact whatever was taken */
+    const struct fusion_report **tmp = xmalloc((v->n + 1) * sizeof(*tmp));
+    memcpy(tmp, v->v, v->n * sizeof(*tmp));
+    double day[FUSION_ESC_MEASURES] = {0};
+    double *out[FUSION_ESC_MEASURES];
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+        out[m] = &day[m];
+    sum_events(&e->p, tmp, v->n, d, 1, out);
+    free(tmp);
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+        s->val[m][i] = day[m];
+    return first;
+}
+
+/* Re-judges the complete days of s whose statistic depends on day d. */
+static void rejudge(struct fusion_esc *e, struct series *s, int64_t d, int64_t old_first,
+                    int64_t hi, struct fusion_esc_alarm **alarms, size_t *nalarms)
+{
+    int64_t span = fusion_esc_reach(&e->p);
+    int64_t upto = (d > old_first ? d : old_first) + span - 1;
+    if (upto > hi)
+        upto = hi;
+    for (int64_t day = d; day <= upto; day++)
+        judge(e, s, day, alarms, nalarms);
+}
+
+static bool counts_any(const struct fusion_esc *e, const struct fusion_report *r)
+{
+    for (int k = 0; k < e->ndet; k++)
+        if (fusion_esc_counts(&e->det[k], r))
+            return true;
+    return false;
 }
 
 void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
                     struct fusion_esc_alarm **alarms, size_t *nalarms)
 {
-    if (!e->p.enabled || !fusion_esc_counts(&e->p, r))
+    if (!e->p.enabled || !counts_any(e, r))
         return;
     int64_t d = fusion_day(r->start);
-    size_t i = series_day(&e->overall, d);
-    e->overall.count[i]++;
-    fusion_rvec_push(&e->overall.reps[i], r);
-    if (r->zone) {
-        struct series *s = zone_series(e, r->zone);
-        i = series_day(s, d);
-        s->count[i]++;
-        fusion_rvec_push(&s->reps[i], r);
-    }
+    int64_t old_hi = e->hi;
     if (!e->started) {
         e->started = true;
         e->watermark = d;
-        e->judged = d - 1;
-        return;
-    }
-    if (d > e->watermark)
+        old_hi = d - e->p.lateness_days - 1;
+    } else if (d > e->watermark) {
         e->watermark = d;
-    while (e->judged < e->watermark - e->p.lateness_days) {
-        int64_t day = ++e->judged;
-        double st = series_stat(&e->p, &e->overall, day);
-        if (st >= e->p.threshold)
-            push_alarm(alarms, nalarms, NULL, day, st);
-        for (size_t z = 0; z < e->nzones; z++) {
-            st = series_stat(&e->p, e->zones[z], day);
-            if (st >= e->p.threshold)
-                push_alarm(alarms, nalarms, e->zones[z]->zone, day, st);
-        }
     }
-}
-
-/* Takes r out of its day in s (the day stays judged). */
-static void series_remove(struct series *s, const struct fusion_report *r)
-{
-    int64_t d = fusion_day(r->start);
-    if (!s->len || d < s->base || d >= s->base + (int64_t)s->len)
-        return;
-    struct fusion_rvec *v = &s->reps[d - s->base];
-    for (size_t i = 0; i < v->n; i++)
-        if (v->v[i] == r) {
-            fusion_rvec_remove_at(v, i);
-            s->count[d - s->base]--;
-            return;
-        }
+    e->hi = e->watermark - e->p.lateness_days;
+    struct series *z = r->zone ? zone_series(e, r->zone) : NULL;
+    int64_t f0 = series_count(e, &e->overall, r, 1);
+    int64_t f1 = z ? series_count(e, z, r, 1) : 0;
+    /* the days already complete that this report changes */
+    rejudge(e, &e->overall, d, f0, old_hi, alarms, nalarms);
+    if (z)
+        rejudge(e, z, d, f1, old_hi, alarms, nalarms);
+    /* the days this report completes, in every series */
+    for (int64_t day = old_hi + 1; day <= e->hi; day++) {
+        judge(e, &e->overall, day, alarms, nalarms);
+        for (size_t k = 0; k < e->nzones; k++)
+            if (e->zones[k]->len && day >= e->zones[k]->first)
+                judge(e, e->zones[k], day, alarms, nalarms);
+    }
 }
 
 void fusion_esc_remove(struct fusion_esc *e, const struct fusion_report *r)
 {
-    if (!e->p.enabled || !fusion_esc_counts(&e->p, r))
+    if (!e->p.enabled || !counts_any(e, r))
         return;
-    series_remove(&e->overall, r);
-    for (size_t z = 0; r->zone && z < e->nzones; z++)
-        if (strcmp(e->zones[z]->zone, r->zone) == 0)
-            series_remove(e->zones[z], r);
+    int64_t d = fusion_day(r->start);
+    struct series *z = r->zone ? zone_find(e, r->zone) : NULL;
+    if (e->overall.len) {
+        series_count(e, &e->overall, r, -1);
+        rejudge(e, &e->overall, d, d, e->hi, NULL, NULL);
+    }
+    if (z && z->len) {
+        series_count(e, z, r, -1);
+        rejudge(e, z, d, d, e->hi, NULL, NULL);
+    }
 }
 
 void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0, int64_t d1,
@@ -308,10 +580,7 @@ void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0
 {
     const struct series *s = &e->overall;
     if (zone) {
-        s = NULL;
-        for (size_t i = 0; i < e->nzones; i++)
-            if (strcmp(e->zones[i]->zone, zone) == 0)
-                s = e->zones[i];
+        s = zone_find(e, zone);
         if (!s)
             return;
     }
@@ -324,12 +593,20 @@ void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0
     }
 }
 
-double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, int64_t day,
-                          const struct fusion_report *const *reps, size_t n)
+void fusion_esc_stats_of(const struct fusion_esc_params *p, const char *zone, const int64_t *days,
+                         size_t ndays, const struct fusion_report *const *reps, size_t n,
+                         double *out)
 {
-    int64_t span = p->baseline_days + p->window_days;
-    int64_t d0 = day - span + 1;
-    int *c = xcalloc((size_t)span, sizeof(int));
+    if (!ndays)
+        return;
+    int64_t span = fusion_esc_reach(p), lo = days[0], hi = days[0];
+    for (size_t i = 1; i < ndays; i++) {
+        lo = days[i] < lo ? days[i] : lo;
+        hi = days[i] > hi ? days[i] : hi;
+    }
+    int64_t d0 = lo - span + 1, len = hi - d0 + 1;
+    const struct fusion_report **v = xmalloc((n + 1) * sizeof(*v));
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const struct fusion_report *r = reps[i];
         if (!fusion_esc_counts(p, r))
@@ -337,10 +614,26 @@ double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, i
         if (zone && (!r->zone || strcmp(r->zone, zone) != 0))
             continue;
         int64_t d = fusion_day(r->start);
-        if (d >= d0 && d <= day)
-            c[d - d0]++;
+        if (d >= d0 && d <= hi)
+            v[k++] = r;
     }
-    double st = fusion_esc_stat(p, c, (size_t)span);
+    double *c = xcalloc((size_t)len, sizeof(double));
+    double *sums[FUSION_ESC_MEASURES] = {0};
+    sums[p->measure] = c;
+    /* p is already the detector's: only its own measure is filled, with p's event list */
+    sum_events(p, v, k, d0, len, sums);
+    /* the view examines only days the engine judged, so the history is taken as known */
+    for (size_t i = 0; i < ndays; i++)
+        out[i] = fusion_esc_stat_at(p, c + (days[i] - span + 1 - d0), (size_t)span, days[i],
+                                    days[i] - span + 1);
     free(c);
+    free(v);
+}
+
+double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, int64_t day,
+                          const struct fusion_report *const *reps, size_t n)
+{
+    double st = -1;
+    fusion_esc_stats_of(p, zone, &day, 1, reps, n, &st);
     return st;
 }

@@ -24,6 +24,7 @@
 #include "fusion/correlate.h"
 
 #define FUSION_ESC_EVENTS_MAX 8
+#define FUSION_ESC_TRUCES_MAX 64
 #define FUSION_DAY_US (INT64_C(86400) * VTIME_US_PER_SEC)
 
 struct fusion_esc_params {
@@ -39,7 +40,51 @@ struct fusion_esc_params {
     double min_size;   /* clamp of the NB size r (default 0.5 .. 1000) */
     double max_size;
     int severity; /* enum fusion_severity of the alerts (default medium) */
+    /* What a detector sums per day and zone, each event counted once (reports citing the same
+     * original source_ref are one event): FUSION_ESC_COUNT, the events; FUSION_ESC_FATAL, their
+     * fatalities (the largest figure its reports give) plus daily aggregates' fatalities. */
+    int measure;
+    bool fatal;             /* the tracker also runs the fatality detector (default true) */
+    double fatal_shift;     /* its mu1 / mu0 (default 2) */
+    double fatal_threshold; /* its h (default 8) */
+    double fatal_min_mean;  /* its floor of mu0 per day (default 1 death) */
+    double fatal_min_size;  /* its clamp of r (default 0.2: deaths are very over-dispersed) */
+    /* Truces (the detection regime of an agreement in force): the days a truce took effect,
+     * ascending. For a day d within L + W days of the latest truce start R <= d, the baseline
+     * of the days before would be the war, so instead: each day t in [R, d] is compared with
+     * the truce's own level, mu0_t = (n0 x rho x m_war + sum of the truce days before t) /
+     * (n0 + t - R), a self-starting estimate that begins at the level the truce promises
+     * (rho = truce_level times the mean m_war of the L days before R, weighted as n0 =
+     * truce_prior_days days) and learns the truce's real quiet level as days pass; the NB
+     * size is the war's; S_t = max(0, S_{t-1} + llr(y_t)) from R. */
+    int64_t truce[FUSION_ESC_TRUCES_MAX];
+    size_t ntruces;
+    double truce_level;   /* rho (default 0.5: is violence back at the level before the truce?) */
+    int truce_prior_days; /* n0 (default 7) */
 };
+
+/* Sets p's truce starts to days[0..n) (sorted, duplicates dropped, at most
+ * FUSION_ESC_TRUCES_MAX: the latest kept). */
+void fusion_esc_set_truces(struct fusion_esc_params *p, const int64_t *days, size_t n);
+
+/* The days [d - reach + 1, d] a day's statistic depends on (L + W, plus L with truces). */
+int64_t fusion_esc_reach(const struct fusion_esc_params *p);
+
+/* The statistic of day `day` from c[0..n), the values of days [day - n + 1, day], n =
+ * fusion_esc_reach(p); first is the first day of the series (history before it is unknown).
+ * -1 when the series is too short. */
+double fusion_esc_stat_at(const struct fusion_esc_params *p, const double *c, size_t n,
+                          int64_t day, int64_t first);
+
+enum { FUSION_ESC_COUNT = 0, FUSION_ESC_FATAL = 1, FUSION_ESC_MEASURES = 2 };
+
+/* The parameters of detector `measure` derived from the tracker's p (the fatality detector
+ * takes the fatal_* values as its shift, threshold, min_mean and min_size). */
+void fusion_esc_params_for(const struct fusion_esc_params *p, int measure,
+                           struct fusion_esc_params *out);
+
+/* The name of a detector: "escalation" or "escalation-fatal". */
+const char *fusion_esc_name(int measure);
 
 /* Fills the defaults listed above (enabled, events = ASSAULT). */
 void fusion_esc_params_default(struct fusion_esc_params *p);
@@ -50,9 +95,14 @@ int64_t fusion_day(vtime_t t);
 /* Method-of-moments estimate over c[0..n): *mu and *size with the floors of p. */
 void fusion_esc_estimate(const struct fusion_esc_params *p, const int *c, size_t n, double *mu,
                          double *size);
+void fusion_esc_estimate_d(const struct fusion_esc_params *p, const double *c, size_t n,
+                           double *mu, double *size);
 
 /* The NB CUSUM increment for count y (see the header comment). */
-double fusion_nb_llr(int y, double mu0, double shift, double size);
+double fusion_nb_llr(double y, double mu0, double shift, double size);
+
+/* fusion_esc_stat on a series of real values (fatalities). */
+double fusion_esc_stat_d(const struct fusion_esc_params *p, const double *c, size_t n);
 
 /* The statistic S on the last day of c[0..n), where n = baseline_days + window_days and
  * c[n-1] is the day judged; returns -1 when n is shorter than that. */
@@ -61,7 +111,8 @@ double fusion_esc_stat(const struct fusion_esc_params *p, const int *c, size_t n
 /* True when fusion_esc_stat(p, c, n) >= p->threshold. */
 bool fusion_esc_alarm(const struct fusion_esc_params *p, const int *c, size_t n);
 
-/* True when report r counts for escalation under p (observed, counted event type). */
+/* True when report r counts for escalation under p (observed, counted event type; daily
+ * aggregates only for the fatality detector). */
 bool fusion_esc_counts(const struct fusion_esc_params *p, const struct fusion_report *r);
 
 /* The confidence 0-100 shown for an alarm with statistic s: 100 (1 - 2^(-s / threshold)),
@@ -72,11 +123,13 @@ int fusion_esc_confidence(const struct fusion_esc_params *p, double s);
 
 struct fusion_esc;
 
-/* An alarm produced by fusion_esc_add: zone (NULL = overall) and day. */
+/* An alarm produced by fusion_esc_add: detector, zone (NULL = overall) and day. */
 struct fusion_esc_alarm {
+    int measure;
     const char *zone; /* owned by the tracker */
     int64_t day;
     double stat;
+    bool cleared; /* the day alarmed and no longer does (counts changed under it) */
 };
 
 /* A new tracker for p (copied). Free with fusion_esc_free(). */
@@ -86,9 +139,13 @@ void fusion_esc_free(struct fusion_esc *e);
 size_t fusion_esc_memory(const struct fusion_esc *e);
 
 /* Counts r (a stored report: the tracker keeps the pointer) when fusion_esc_counts says so,
- * in its zone and overall; days that became complete (a report at least lateness_days later
- * arrived) are judged once, in order, and their alarms appended to *alarms (*nalarms grows;
- * the caller frees *alarms). Late reports for judged days still count for later baselines. */
+ * in its zone and overall. Days are judged in event time, whatever the order of arrival: a day
+ * is complete once a report at least lateness_days later has arrived; then, and again each
+ * time a report changes its counts or those of the L + W days it depends on (a late or
+ * out-of-order report), it is judged on the counts as they are. Alarms of days that were not
+ * alarming before are appended to *alarms (*nalarms grows; the caller frees *alarms), and so
+ * are days that alarmed and no longer do (cleared). The set of alarm days is thus a function
+ * of the reports held, not of their order. */
 void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
                     struct fusion_esc_alarm **alarms, size_t *nalarms);
 
@@ -104,5 +161,10 @@ void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0
  * the day's span or the counted events are ignored): what a reader who sees only reps gets. */
 double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, int64_t day,
                           const struct fusion_report *const *reps, size_t n);
+
+/* fusion_esc_stat_of for days[0..ndays) at once, into out[0..ndays): one pass over reps. */
+void fusion_esc_stats_of(const struct fusion_esc_params *p, const char *zone, const int64_t *days,
+                         size_t ndays, const struct fusion_report *const *reps, size_t n,
+                         double *out);
 
 #endif

@@ -51,6 +51,10 @@ struct fusion {
     uint64_t addno;
     struct touched *touch;
     size_t ntouch, atouch;
+    int64_t esc_last;      /* the latest alarm day filed (INT64_MIN: none) */
+    bool deferred;         /* fusion_defer */
+    struct touched *pend;  /* the alerts touched while deferred */
+    size_t npend, apend;
 };
 
 void fusion_config_default(struct fusion_config *c)
@@ -363,32 +367,172 @@ static void run_rules(struct fusion *f, const struct fusion_report *me)
     fusion_rvec_release(&near);
 }
 
+/* True when escalation alert a is open, of detector `name` and zone, and day lies within
+ * window_days of its alarm days: the same episode. */
+static bool same_episode(const struct fusion_alert *a, const char *name, const char *zone,
+                         int64_t day, int window)
+{
+    if (a->kind != FUSION_ALERT_ESCALATION || !fusion_alert_open(a) || !a->ndays ||
+        strcmp(a->rule_name, name) != 0)
+        return false;
+    if ((a->esc_zone == NULL) != (zone == NULL) || (zone && strcmp(a->esc_zone, zone) != 0))
+        return false;
+    return day >= a->days[0] - window && day <= a->days[a->ndays - 1] + window;
+}
+
+static void retire(struct fusion *f, struct fusion_alert *a);
+static void untouch(struct fusion *f, const struct fusion_alert *a);
+
+/* The open alert of an episode that alarm day `day` belongs to (the lowest id), with any other
+ * alert of the same episode merged into it (days may arrive in any order, and a day can join
+ * two episodes): the episodes are those of the alarm days, whatever the order. NULL if none. */
+static struct fusion_alert *episode(struct fusion *f, const char *name, const char *zone,
+                                    int64_t day, int window)
+{
+    struct fusion_alert *a = NULL;
+    for (size_t i = 0; i < f->nalerts; i++)
+        if (same_episode(f->alerts[i], name, zone, day, window)) {
+            a = f->alerts[i];
+            break;
+        }
+    if (!a)
+        return NULL;
+    for (bool merged = true; merged;) {
+        merged = false;
+        for (size_t i = 0; i < f->nalerts; i++) {
+            struct fusion_alert *b = f->alerts[i];
+            if (b == a || !same_episode(b, name, zone, a->days[0], window + (int)(
+                                            a->days[a->ndays - 1] - a->days[0])))
+                continue;
+            for (size_t k = 0; k < b->ndays; k++)
+                fusion_alert_add_day(a, b->days[k]);
+            for (size_t k = 0; k < b->evidence.n; k++)
+                add_evidence(f, a, b->evidence.v[k], false);
+            if (b->id < a->id) { /* keep the lower id: a's content goes to b */
+                struct fusion_alert *t = a;
+                a = b;
+                b = t;
+                for (size_t k = 0; k < b->ndays; k++)
+                    fusion_alert_add_day(a, b->days[k]);
+                for (size_t k = 0; k < b->evidence.n; k++)
+                    add_evidence(f, a, b->evidence.v[k], false);
+            }
+            untouch(f, b); /* b goes: its news is a's */
+            retire(f, b);
+            merged = true;
+            break;
+        }
+    }
+    return a;
+}
+
+/* A report counted for escalation joins the evidence of the escalation alerts whose alarm days
+ * depend on its day (a late or out-of-order report): their views re-run the detector on their
+ * evidence, which must hold every counted report of those days, whenever it arrived. */
+static void join_alarms(struct fusion *f, const struct fusion_report *me)
+{
+    int64_t d = fusion_day(me->start);
+    if (d > f->esc_last) /* in order: no alarm day depends on it yet */
+        return;
+    for (size_t i = 0; i < f->nalerts; i++) {
+        struct fusion_alert *a = f->alerts[i];
+        if (a->kind != FUSION_ALERT_ESCALATION || !a->ndays || !fusion_esc_counts(&a->esc, me))
+            continue;
+        if (a->esc_zone && (!me->zone || strcmp(a->esc_zone, me->zone) != 0))
+            continue;
+        int64_t reach = fusion_esc_reach(&a->esc);
+        for (size_t k = 0; k < a->ndays; k++)
+            if (a->days[k] >= d && a->days[k] < d + reach) {
+                add_evidence(f, a, me, false);
+                touch(f, a, false);
+                break;
+            }
+    }
+}
+
+/* Files the alarm of detector m in zone on day into its episode's alert. */
+static void esc_alarm(struct fusion *f, int m, const char *zone, int64_t day)
+{
+    struct fusion_esc_params q;
+    fusion_esc_params_for(&f->rules->esc, m, &q);
+    const char *name = fusion_esc_name(m);
+    char base[KEY_SZ / 2], key[KEY_SZ];
+    snprintf(base, sizeof(base), "%s/%.64s", name, zone ? zone : "*");
+    struct fusion_alert *a = episode(f, name, zone, day, q.window_days);
+    if (!a) {
+        snprintf(key, sizeof(key), "%s/d:%lld", base, (long long)day);
+        a = fusion_alert_new_escalation(++f->last_id, key, &q, zone, now(f));
+        alert_push(f, a);
+        key_put(f, base, a);
+        touch(f, a, true);
+    }
+    fusion_alert_add_day(a, day);
+    if (day > f->esc_last)
+        f->esc_last = day;
+    struct fusion_rvec ev = {0};
+    fusion_esc_reports(f->esc, zone, day - fusion_esc_reach(&q) + 1, day, &ev);
+    for (size_t k = 0; k < ev.n; k++)
+        add_evidence(f, a, ev.v[k], false);
+    fusion_rvec_release(&ev);
+    touch(f, a, false);
+}
+
+static void untouch(struct fusion *f, const struct fusion_alert *a)
+{
+    for (size_t k = 0; k < f->ntouch; k++)
+        if (f->touch[k].a == a) {
+            f->touch[k] = f->touch[--f->ntouch];
+            return;
+        }
+}
+
+/* Day no longer alarms for detector m in zone: it leaves its alert; an alert left without
+ * days is retired, and one whose days no longer form one episode (a gap of more than
+ * window_days) keeps the first and gives the later days to alerts of their own, so that the
+ * alerts are the episodes of the alarm days as they are, whatever the order of arrival. */
+static void esc_clear(struct fusion *f, int m, const char *zone, int64_t day)
+{
+    const char *name = fusion_esc_name(m);
+    struct fusion_alert *a = NULL;
+    for (size_t i = 0; i < f->nalerts && !a; i++) {
+        struct fusion_alert *b = f->alerts[i];
+        if (same_episode(b, name, zone, day, 0) && fusion_alert_remove_day(b, day))
+            a = b;
+    }
+    if (!a)
+        return;
+    if (!a->ndays) {
+        untouch(f, a);
+        retire(f, a);
+        return;
+    }
+    touch(f, a, false);
+    int w = a->esc.window_days;
+    for (size_t i = 1; i < a->ndays; i++)
+        if (a->days[i] - a->days[i - 1] > w) {
+            size_t n = a->ndays - i;
+            int64_t *later = xmalloc(n * sizeof(*later));
+            memcpy(later, &a->days[i], n * sizeof(*later));
+            a->ndays = i;
+            for (size_t k = 0; k < n; k++)
+                esc_alarm(f, m, zone, later[k]);
+            free(later);
+            break;
+        }
+}
+
 static void run_escalation(struct fusion *f, const struct fusion_report *me)
 {
     struct fusion_esc_alarm *al = NULL;
     size_t nal = 0;
     fusion_esc_add(f->esc, me, &al, &nal);
-    const struct fusion_esc_params *p = &f->rules->esc;
+    if (f->rules->esc.enabled)
+        join_alarms(f, me);
     for (size_t i = 0; i < nal; i++) {
-        char base[KEY_SZ / 2], key[KEY_SZ];
-        snprintf(base, sizeof(base), "escalation/%.64s", al[i].zone ? al[i].zone : "*");
-        struct fusion_alert *a = key_get(f, base);
-        if (!a || !fusion_alert_open(a) || !a->ndays ||
-            a->days[a->ndays - 1] < al[i].day - p->window_days) {
-            snprintf(key, sizeof(key), "%s/d:%lld", base, (long long)al[i].day);
-            a = fusion_alert_new_escalation(++f->last_id, key, p, al[i].zone, now(f));
-            alert_push(f, a);
-            key_put(f, base, a);
-            touch(f, a, true);
-        }
-        fusion_alert_add_day(a, al[i].day);
-        struct fusion_rvec ev = {0};
-        fusion_esc_reports(f->esc, al[i].zone, al[i].day - p->baseline_days - p->window_days + 1,
-                           al[i].day, &ev);
-        for (size_t k = 0; k < ev.n; k++)
-            add_evidence(f, a, ev.v[k], false);
-        fusion_rvec_release(&ev);
-        touch(f, a, false);
+        if (al[i].cleared)
+            esc_clear(f, al[i].measure, al[i].zone, al[i].day);
+        else
+            esc_alarm(f, al[i].measure, al[i].zone, al[i].day);
     }
     free(al);
 }
@@ -410,6 +554,7 @@ int fusion_new(const struct fusion_config *cfg, struct fusion_rules *rules, stru
         f->cfg.max_triggers = 100;
     f->rules = fusion_rules_ref(rules);
     f->gen = 1;
+    f->esc_last = INT64_MIN;
     f->corr = fusion_corr_new(&f->cfg.corr);
     f->esc = fusion_esc_new(&rules->esc);
     *out = f;
@@ -433,6 +578,7 @@ void fusion_free(struct fusion *f)
         free(f->keys[i].key);
     free(f->keys);
     free(f->touch);
+    free(f->pend);
     fusion_esc_free(f->esc);
     fusion_corr_free(f->corr);
     fusion_rules_unref(f->rules);
@@ -461,6 +607,20 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
     f->ntouch = 0;
     run_rules(f, me);
     run_escalation(f, me);
+    if (f->deferred) {
+        for (size_t i = 0; i < f->ntouch; i++) {
+            struct fusion_alert *a = f->touch[i].a;
+            if (a->pending)
+                continue;
+            a->pending = true;
+            if (f->npend == f->apend) {
+                f->apend = f->apend ? 2 * f->apend : 64;
+                f->pend = xrealloc(f->pend, f->apend * sizeof(*f->pend));
+            }
+            f->pend[f->npend++] = f->touch[i];
+        }
+        return 0;
+    }
     vtime_t t = now(f);
     for (size_t i = 0; i < f->ntouch; i++) {
         struct fusion_alert *a = f->touch[i].a;
@@ -483,6 +643,12 @@ static bool spent(const struct fusion_alert *a)
  * again (fusion_alert_get answers NULL), as for an alert never raised. */
 static void retire(struct fusion *f, struct fusion_alert *a)
 {
+    for (size_t i = 0; a->pending && i < f->npend; i++)
+        if (f->pend[i].a == a) {
+            memmove(&f->pend[i], &f->pend[i + 1], (f->npend - i - 1) * sizeof(*f->pend));
+            f->npend--;
+            break;
+        }
     for (size_t i = 0; i < a->evidence.n; i++) {
         struct recx *x = X(a->evidence.v[i]);
         for (size_t k = 0; k < x->nin; k++)
@@ -503,6 +669,22 @@ static void retire(struct fusion *f, struct fusion_alert *a)
     memmove(&f->alerts[i], &f->alerts[i + 1], (f->nalerts - i - 1) * sizeof(*f->alerts));
     f->nalerts--;
     fusion_alert_free(a);
+}
+
+void fusion_defer(struct fusion *f, bool on, struct fusion_events *ev)
+{
+    f->deferred = on;
+    if (on)
+        return;
+    vtime_t t = now(f);
+    for (size_t i = 0; i < f->npend; i++) {
+        struct fusion_alert *a = f->pend[i].a;
+        a->pending = false;
+        bool changed = fusion_alert_refresh(a, t);
+        if (ev && (changed || f->pend[i].created))
+            event_push(ev, f->pend[i].created ? FUSION_EV_CREATED : FUSION_EV_UPDATED, a);
+    }
+    f->npend = 0;
 }
 
 int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
@@ -562,11 +744,13 @@ int fusion_replay(const struct fusion *live, const struct fusion_report *reps, s
         return rc;
     size_t skip = 0;
     struct fusion_events ev = {0};
+    fusion_defer(f, true, NULL);
     for (size_t i = 0; i < n; i++) {
         ev.n = 0;
         if (fusion_add(f, &reps[i], &ev))
             skip++;
     }
+    fusion_defer(f, false, NULL);
     fusion_events_release(&ev);
     if (skipped)
         *skipped = skip;

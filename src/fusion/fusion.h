@@ -88,6 +88,13 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
  * that seq is held. */
 int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev);
 
+/* Batch mode (a replay, a rebuild): while on, fusion_add does not refresh the alerts it
+ * touches (a refresh re-runs the alert's view) nor report their events; turning it off
+ * refreshes each pending alert once and appends its event (CREATED for an alert raised
+ * meanwhile, UPDATED otherwise) to ev, which may be NULL. The alerts are then exactly what
+ * they would have been. */
+void fusion_defer(struct fusion *f, bool on, struct fusion_events *ev);
+
 /* Atomically replaces the rules (the engine takes a reference). Reports added from now on,
  * and the triggers around them, are evaluated with the new set; existing alerts keep the rule
  * they were raised by. When the escalation parameters change, the detector is rebuilt from

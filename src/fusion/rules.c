@@ -499,7 +499,8 @@ static int parse_esc_kv(struct parser *ps, const char *k, const char *v, size_t 
     struct fusion_esc_params *e = &ps->rs->esc;
     static const char *const keys[] = {
         "events",    "baseline_days", "window_days", "lateness_days", "shift",
-        "threshold", "min_mean",      "severity",    "max_size",      NULL};
+        "threshold", "min_mean",      "severity",    "max_size",      "fatal",
+        "fatal_shift", "fatal_threshold", "fatal_min_mean", "truce_level", NULL};
     long n;
     int rc;
     size_t b = 0;
@@ -532,6 +533,18 @@ static int parse_esc_kv(struct parser *ps, const char *k, const char *v, size_t 
     case 5: return parse_real(ps, k, v, vlen, 0.1, 1000, &e->threshold);
     case 6: return parse_real(ps, k, v, vlen, 0.01, 1e6, &e->min_mean);
     case 8: return parse_real(ps, k, v, vlen, 1, 1e9, &e->max_size);
+    case 9:
+        if (vlen == 2 && !strncmp(v, "on", 2))
+            e->fatal = true;
+        else if (vlen == 3 && !strncmp(v, "off", 3))
+            e->fatal = false;
+        else
+            return fail(ps, "fatal is on or off");
+        return 0;
+    case 10: return parse_real(ps, k, v, vlen, 1.05, 20, &e->fatal_shift);
+    case 11: return parse_real(ps, k, v, vlen, 0.1, 1000, &e->fatal_threshold);
+    case 12: return parse_real(ps, k, v, vlen, 0.01, 1e6, &e->fatal_min_mean);
+    case 13: return parse_real(ps, k, v, vlen, 0.01, 1, &e->truce_level);
     default:
         for (int i = 0; i < 4; i++)
             if (vlen == strlen(sev_names[i]) && !strncmp(v, sev_names[i], vlen)) {

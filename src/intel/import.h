@@ -59,6 +59,12 @@ int import_file(enum import_format fmt, FILE *f, const struct import_handler *h,
  * stream can be rewound; ftell() gives the compressed bytes read so far (for progress). */
 FILE *import_open(const char *path);
 
+/* Reads a daily casualty series of one area (CSV with report_date and killed/ext_killed/
+ * verified_killed, optionally injured and report_period in hours): one daily-aggregate report
+ * per row, source_ref "casualties:AREA:DATE" (import_casualties.c). Returns as import_file. */
+int import_casualties(FILE *f, const char *area, const struct import_handler *h,
+                      struct import_stats *st);
+
 /* "acled", "ucdp", "gdelt", "misp" -> format. Returns 0 or VIGIL_EINVAL. */
 int import_format_parse(const char *name, enum import_format *out);
 const char *import_format_name(enum import_format fmt);

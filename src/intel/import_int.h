@@ -58,6 +58,9 @@ int import_ucdp_header(const char *const *f, size_t n, struct import_cols *c,
 int import_ucdp_row(const struct import_cols *c, const char *const *f, size_t n,
                     struct event_report *r, char msg[IMPORT_MSG_SZ]);
 
+int import_casualties_row(const struct import_cols *c, const char *const *f, size_t n,
+                          const char *area, struct event_report *r, char msg[IMPORT_MSG_SZ]);
+
 int import_gdelt_row(const char *const *f, size_t n, struct event_report *r,
                      char msg[IMPORT_MSG_SZ]);
 

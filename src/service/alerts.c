@@ -57,6 +57,8 @@ static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert
         fusion_alert_status_name(a->status), "title", a->title, "start", ts_format(v->start, 0, s),
         "end", ts_format(v->end, 0, e), "confidence", v->confidence, "evidence", ev, "created",
         ts_format(a->created, 3, c), "updated", ts_format(a->updated, 3, u));
+    char fa[TS_BUFSZ]; /* the event time at which the warning became possible */
+    json_object_set_new(o, "fired_at", json_string(ts_format(v->fired_at, 0, fa)));
     if (!isnan(v->lat) && !isnan(v->lon))
         json_object_set_new(o, "location", json_pack("{s:f, s:f}", "lat", v->lat, "lon", v->lon));
     if (v->zone)
@@ -169,6 +171,7 @@ static json_t *view_stix(const struct fusion_alert *a, const json_t *o)
                             "property-extension", "rule", json_object_get(o, "rule"), "severity",
                             json_object_get(o, "severity"), "status", json_object_get(o, "status"),
                             "start", json_object_get(o, "start"), "end", json_object_get(o, "end"));
+    json_object_set(ext, "fired_at", json_object_get(o, "fired_at"));
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:O, s:O, s:{s:o}}", "type", "grouping",
                      "spec_version", "2.1", "id", id, "created", ts_format(a->created, 3, c),
                      "modified", ts_format(a->updated, 3, m), "name", json_object_get(o, "title"),
@@ -485,6 +488,9 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
         .credibility = row->credibility ? row->credibility : 6,
         .zone = row->area[0] ? row->area : NULL,
         .dist_to_line_m = -1,
+        .fatalities = row->fatalities,
+        .injured = row->injured,
+        .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
     };
     snprintf(fr.event, sizeof fr.event, "%s", row->event);
     snprintf(fr.mode, sizeof fr.mode, "%s", row->mode);
@@ -737,14 +743,15 @@ void alerts_stop(struct alert_service *svc)
     free(svc);
 }
 
-int alerts_replay(struct store *s, const char *rules_path, const struct policy_reader *reader,
-                  json_t **out, char msg[256])
+int alerts_replay(struct store *s, const char *rules_path, const int64_t *truces, size_t ntruces,
+                  const struct policy_reader *reader, json_t **out, char msg[256])
 {
     *out = NULL;
     struct fusion_rules *rules;
     int rc = load_rules(rules_path, &rules, msg);
     if (rc)
         return rc;
+    fusion_esc_set_truces(&rules->esc, truces, ntruces);
     struct alert_service svc = {.store = s, .replay = true};
     pthread_mutex_init(&svc.mu, NULL);
     pthread_mutex_init(&svc.tmu, NULL);
@@ -758,7 +765,9 @@ int alerts_replay(struct store *s, const char *rules_path, const struct policy_r
         store_read_end(r);
     }
     if (!rc) {
-        sync_reports(&svc); /* a replay publishes nothing */
+        fusion_defer(svc.f, true, NULL); /* each alert refreshed once, at the end */
+        sync_reports(&svc);              /* a replay publishes nothing */
+        fusion_defer(svc.f, false, NULL);
         struct alert_filter all = {0};
         int64_t next;
         *out = alerts_list(&svc, reader, &all, SIZE_MAX, 0, &next); /* one page: all */

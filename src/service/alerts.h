@@ -68,8 +68,10 @@ json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reade
 /* Replay (S7): runs a NEW engine with the rules of rules_path over every stored report, by
  * event time, and returns the alerts reader would see as JSON — as they would have fired at
  * the time — without touching the live alerts or their lifecycle. VIGIL_EINVAL with msg for a
- * bad rules file. *out is a new array. */
-int alerts_replay(struct store *s, const char *rules_path, const struct policy_reader *reader,
+ * bad rules file. *out is a new array. truces[0..ntruces) (days, may be NULL) are the truce
+ * starts the escalation detectors judge against the truce's own level (escalation.h). */
+int alerts_replay(struct store *s, const char *rules_path, const int64_t *truces, size_t ntruces,
+                  const struct policy_reader *reader,
                   json_t **out, char msg[256]);
 
 #endif

@@ -278,6 +278,7 @@ struct store_report_row {
     char reliability;
     int credibility;
     const char *source_ref;
+    int fatalities, injured; /* from the report's document; -1 when unknown */
 };
 
 /* The highest seq of the report index and the highest n of its withdrawals (0 when none). */

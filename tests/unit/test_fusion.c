@@ -1528,6 +1528,101 @@ static void test_leak_agreement_place(void **state)
     fusion_free(f);
 }
 
+/* The escalation alerts of an engine as text: detector, zone, alarm days, fired_at. */
+static void esc_alerts(const struct fusion *f, char *out, size_t sz)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    char **lines = calloc(fusion_alert_count(f) + 1, sizeof(*lines));
+    size_t n = 0;
+    for (size_t i = 0; i < fusion_alert_count(f); i++) {
+        const struct fusion_alert *a = fusion_alert_at(f, i);
+        if (a->kind != FUSION_ALERT_ESCALATION)
+            continue;
+        struct fusion_alert_view v;
+        bool ex = view_of(a, 3, &v); /* partner 3 reads everything here */
+        char buf[512];
+        int k = snprintf(buf, sizeof buf, "%s %s %d %lld |", a->rule_name,
+                         a->esc_zone ? a->esc_zone : "*", ex, (long long)v.fired_at);
+        for (size_t d = 0; d < a->ndays && k < 400; d++)
+            k += snprintf(buf + k, sizeof buf - (size_t)k, " %lld", (long long)a->days[d]);
+        fusion_alert_view_release(&v);
+        lines[n++] = strdup(buf);
+    }
+    qsort(lines, n, sizeof(*lines), strcmp_p);
+    for (size_t i = 0; i < n; i++) {
+        len += (size_t)snprintf(out + len, sz - len, "%s\n", lines[i]);
+        free(lines[i]);
+    }
+    free(lines);
+}
+
+static void test_escalation_order(void **state)
+{
+    (void)state;
+    enum { N = 1200 };
+    struct fusion_report *r = calloc(N, sizeof(*r));
+    size_t n = 0;
+    rng = 99;
+    for (int day = 0; day < 100 && n < N; day++) {
+        int c = nb2(day < 60 ? 2 : 8);
+        for (int i = 0; i < c && n < N; i++) {
+            r[n] = violent(1, "South", day, (int)n);
+            r[n].seq = (int64_t)n + 1;
+            r[n].fatalities = day >= 60 ? (int)(n % 7) : (int)(n % 2);
+            n++;
+        }
+    }
+    char *want = malloc(1 << 16), *got = malloc(1 << 16);
+    struct fusion_events ev = {0};
+    struct fusion *f = engine();
+    for (size_t i = 0; i < n; i++)
+        add(f, &r[i], &ev);
+    esc_alerts(f, want, 1 << 16);
+    fusion_free(f);
+    assert_non_null(strstr(want, "escalation South 1"));
+    assert_non_null(strstr(want, "escalation-fatal South 1"));
+    for (int order = 0; order < 3; order++) {
+        struct fusion_report *o = calloc(N, sizeof(*o));
+        memcpy(o, r, n * sizeof(*r));
+        if (order == 0) { /* newest first */
+            for (size_t i = 0; i < n / 2; i++) {
+                struct fusion_report t = o[i];
+                o[i] = o[n - 1 - i];
+                o[n - 1 - i] = t;
+            }
+        } else { /* shuffled */
+            unsigned seed = 1000u + (unsigned)order;
+            shuffle(o, n, &seed);
+        }
+        f = engine();
+        for (size_t i = 0; i < n; i++)
+            add(f, &o[i], &ev);
+        esc_alerts(f, got, 1 << 16);
+        assert_string_equal(got, want);
+        fusion_free(f);
+        free(o);
+    }
+    /* a record forwarded twice (one source_ref) is one event */
+    struct fusion_esc_params p;
+    fusion_esc_params_default(&p);
+    const struct fusion_report *reps[3] = {&r[n - 1], &r[n - 2], &r[n - 3]};
+    struct fusion_report dup = r[n - 1];
+    dup.seq = 100000;
+    r[n - 1].source_ref = dup.source_ref = "ucdp:1";
+    const struct fusion_report *with[4] = {&r[n - 1], &r[n - 2], &r[n - 3], &dup};
+    int64_t day = fusion_day(r[n - 1].start);
+    assert_true(fusion_esc_stat_of(&p, NULL, day, reps, 3) ==
+                fusion_esc_stat_of(&p, NULL, day, with, 4));
+    dup.source_ref = NULL; /* a second partner's own report of it counts */
+    assert_true(fusion_esc_stat_of(&p, NULL, day, reps, 3) !=
+                fusion_esc_stat_of(&p, NULL, day, with, 4));
+    fusion_events_release(&ev);
+    free(want);
+    free(got);
+    free(r);
+}
+
 /* ---- replay ----------------------------------------------------------------------------- */
 
 static void test_replay(void **state)
@@ -1588,6 +1683,7 @@ int main(void)
         cmocka_unit_test(test_escalation_detector),
         cmocka_unit_test(test_escalation_engine),
         cmocka_unit_test(test_leak_agreement_place),
+        cmocka_unit_test(test_escalation_order),
         cmocka_unit_test(test_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

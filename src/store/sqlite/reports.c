@@ -284,7 +284,17 @@ int store_report_get(struct store_reader *r, const char *id,
 
 #define ROW_COLUMNS                                                                                \
     "r.seq, r.stix_id, r.owner, r.tlp, r.grp, r.event, r.mode, r.future, r.start, r.end, r.lat,"   \
-    " r.lon, r.precision_m, r.area, r.reliability, r.credibility, r.source_ref"
+    " r.lon, r.precision_m, r.area, r.reliability, r.credibility, r.source_ref,"                   \
+    " json_extract(r.doc, '$.fatalities'), json_extract(r.doc, '$.injured')"
+
+/* A count of column k, or -1 when NULL (unknown) or out of range. */
+static int count_at(sqlite3_stmt *st, int k)
+{
+    if (sqlite3_column_type(st, k) != SQLITE_INTEGER)
+        return -1;
+    sqlite3_int64 v = sqlite3_column_int64(st, k);
+    return v >= 0 && v <= INT32_MAX ? (int)v : -1;
+}
 
 /* The index row whose ROW_COLUMNS start at column k of st. */
 static void row_at(sqlite3_stmt *st, int k, struct store_report_row *row)
@@ -308,6 +318,8 @@ static void row_at(sqlite3_stmt *st, int k, struct store_report_row *row)
         .reliability = col_text(st, k + 14)[0],
         .credibility = sqlite3_column_int(st, k + 15),
         .source_ref = col_text(st, k + 16),
+        .fatalities = count_at(st, k + 17),
+        .injured = count_at(st, k + 18),
     };
 }
 
