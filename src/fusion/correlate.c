@@ -38,7 +38,9 @@ struct fusion_incident {
     const struct fusion_report **m; /* &one while it has one member */
     const struct fusion_report *one;
     size_t n, alloc;
-    size_t pos; /* index in the correlator's incident array */
+    size_t pos;     /* index in the correlator's incident array */
+    int64_t maxseq; /* the largest seq among its reports */
+    uint64_t mark;  /* the correlator's stamp when last collected */
 };
 
 /* A stored report: the copy, its incident, the incident it started (which lives on in its
@@ -52,6 +54,7 @@ struct crec {
     struct fusion_incident own;
     size_t pos;  /* index in the arrival order (recs) */
     size_t size; /* bytes of the record, strings included (a multiple of ALIGN) */
+    uint64_t mark; /* the correlator's stamp when last visited */
     alignas(max_align_t) unsigned char extra[];
 };
 
@@ -110,6 +113,7 @@ struct fusion_correlator {
     size_t nrecs, arecs, holes, live;
     struct fusion_incident **incs;
     size_t nincs, aincs;
+    uint64_t stamp; /* marks of one walk (records, incidents) */
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -447,11 +451,58 @@ bool fusion_reports_overlap(const struct fusion_report *a, const struct fusion_r
     return a->start <= b->end + tol_us && b->start <= a->end + tol_us;
 }
 
+static bool same_ref(const struct fusion_report *a, const struct fusion_report *b)
+{
+    return a->source_ref && b->source_ref && strcmp(a->source_ref, b->source_ref) == 0;
+}
+
+/* Place: centres within R plus the sharper of the two precisions (capped). A vague report is
+ * tied only to what lies where it points, never to everything within its own radius. */
+static bool same_place(const struct fusion_corr_params *p, const struct fusion_report *a,
+                       const struct fusion_report *b)
+{
+    if (fusion_report_located(a) && fusion_report_located(b)) {
+        double pa = capped(p, a->precision_m), pb = capped(p, b->precision_m);
+        double lim = p->radius_m + (pa < pb ? pa : pb);
+        if (fabs(a->lat - b->lat) * M_PER_DEG > lim)
+            return false;
+        return fusion_distance_m(a->lat, a->lon, b->lat, b->lon) <= lim;
+    }
+    return a->zone && b->zone && strcmp(a->zone, b->zone) == 0;
+}
+
+/* Time: the windows overlap; the tolerance T only widens windows shorter than T (reports
+ * timed to the minute), never a day: a day-precision event is its day, not the next one. */
+static bool same_time(const struct fusion_corr_params *p, const struct fusion_report *a,
+                      const struct fusion_report *b)
+{
+    vtime_t tol = p->tolerance_us;
+    if (a->end - a->start >= tol || b->end - b->start >= tol)
+        tol = 0;
+    return fusion_reports_overlap(a, b, tol);
+}
+
+/* Death tolls: unknown on either side, or within 2 or half the larger of each other. */
+static bool same_toll(const struct fusion_report *a, const struct fusion_report *b)
+{
+    if (!a->has_fatalities || !b->has_fatalities)
+        return true;
+    int64_t hi = a->fatalities > b->fatalities ? a->fatalities : b->fatalities;
+    int64_t lo = a->fatalities > b->fatalities ? b->fatalities : a->fatalities;
+    int64_t tol = hi / 2 > 2 ? hi / 2 : 2;
+    return hi - lo <= tol;
+}
+
 bool fusion_reports_match(const struct fusion_corr_params *p, const struct fusion_report *a,
                           const struct fusion_report *b)
 {
-    return fusion_events_compatible(a, b) && fusion_reports_overlap(a, b, p->tolerance_us) &&
-           fusion_reports_near(p, a, b, p->radius_m);
+    return fusion_events_compatible(a, b) && same_time(p, a, b) && same_place(p, a, b) &&
+           (same_ref(a, b) || same_toll(a, b));
+}
+
+bool fusion_reports_conflict(const struct fusion_report *a, const struct fusion_report *b)
+{
+    return a->acl.owner == b->acl.owner && !same_ref(a, b);
 }
 
 static bool code_ok(const char *c, bool empty_ok)
@@ -582,13 +633,15 @@ static void inc_push(struct fusion_incident *inc, const struct fusion_report *r)
     inc->m[inc->n++] = r;
     if (r->seq < inc->id)
         inc->id = r->seq;
+    if (r->seq > inc->maxseq)
+        inc->maxseq = r->seq;
 }
 
 /* Starts the incident of the new record cr, with cr alone in it. */
 static void inc_new(struct fusion_correlator *c, struct crec *cr)
 {
     struct fusion_incident *inc = &cr->own;
-    inc->id = cr->r.seq;
+    inc->id = inc->maxseq = cr->r.seq;
     inc->one = &cr->r;
     inc->m = &inc->one;
     inc->n = inc->alloc = 1;
@@ -611,25 +664,6 @@ static void inc_drop(struct fusion_correlator *c, struct fusion_incident *inc)
         free(inc->m);
     inc->m = NULL;
     inc->n = inc->alloc = 0;
-}
-
-/* Moves the smaller incident into the larger one; returns the survivor. */
-static struct fusion_incident *inc_merge(struct fusion_correlator *c, struct fusion_incident *a,
-                                         struct fusion_incident *b)
-{
-    if (a == b)
-        return a;
-    if (a->n < b->n) {
-        struct fusion_incident *t = a;
-        a = b;
-        b = t;
-    }
-    for (size_t i = 0; i < b->n; i++) {
-        inc_push(a, b->m[i]);
-        ((struct crec *)(uintptr_t)b->m[i])->inc = a;
-    }
-    inc_drop(c, b);
-    return a;
 }
 
 /* ---- the correlator --------------------------------------------------------------------- */
@@ -804,6 +838,125 @@ void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_rep
     }
 }
 
+/* Indexes a stored report in its grid cell and its zone. */
+static void index_put(struct fusion_correlator *c, const struct fusion_report *me)
+{
+    if (fusion_report_located(me)) {
+        double size = cell_deg(c);
+        bucket_insert(cell_bucket(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
+    }
+    if (me->zone)
+        bucket_insert(zone_bucket(c, me->zone, true), me);
+}
+
+/* The stored reports (grouped into incidents) that match r, r itself left out. */
+static void near_matches(const struct fusion_correlator *c, const struct fusion_report *r,
+                         struct fusion_rvec *out)
+{
+    struct fusion_rvec cand = {0};
+    fusion_corr_near(c, r, c->p.radius_m, r->start - c->p.tolerance_us,
+                     r->end + c->p.tolerance_us, &cand);
+    for (size_t i = 0; i < cand.n; i++) {
+        const struct crec *o = (const struct crec *)cand.v[i];
+        if (&o->r != r && o->inc && fusion_reports_match(&c->p, r, &o->r))
+            fusion_rvec_push(out, &o->r);
+    }
+    fusion_rvec_release(&cand);
+}
+
+/* True when r may join inc: it matches every report of inc and conflicts with none. */
+static bool inc_admits(const struct fusion_corr_params *p, const struct fusion_incident *inc,
+                       const struct fusion_report *r)
+{
+    for (size_t i = 0; i < inc->n; i++)
+        if (fusion_reports_conflict(inc->m[i], r) || !fusion_reports_match(p, inc->m[i], r))
+            return false;
+    return true;
+}
+
+static int inc_id_cmp(const void *x, const void *y)
+{
+    int64_t a = (*(struct fusion_incident *const *)x)->id;
+    int64_t b = (*(struct fusion_incident *const *)y)->id;
+    return a < b ? -1 : a > b;
+}
+
+/* The rule of docs/FUSION.md: cr joins the incident with the smallest id, among those of its
+ * matches (already grouped, all with smaller seqs), that admits it; else it starts its own. */
+static void assign(struct fusion_correlator *c, struct crec *cr, const struct fusion_rvec *m)
+{
+    uint64_t stamp = ++c->stamp;
+    struct fusion_incident **incs = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        struct fusion_incident *inc = ((const struct crec *)m->v[i])->inc;
+        if (!inc || inc->mark == stamp || fusion_reports_conflict(m->v[i], &cr->r))
+            continue;
+        inc->mark = stamp;
+        incs = xrealloc(incs, (n + 1) * sizeof(*incs));
+        incs[n++] = inc;
+    }
+    qsort(incs, n, sizeof(*incs), inc_id_cmp);
+    struct fusion_incident *to = NULL;
+    for (size_t i = 0; i < n && !to; i++)
+        if (inc_admits(&c->p, incs[i], &cr->r))
+            to = incs[i];
+    free(incs);
+    if (to) {
+        inc_push(to, &cr->r);
+        cr->inc = to;
+    } else {
+        inc_new(c, cr);
+    }
+}
+
+static int rep_seq_cmp(const void *x, const void *y)
+{
+    int64_t a = (*(const struct fusion_report *const *)x)->seq;
+    int64_t b = (*(const struct fusion_report *const *)y)->seq;
+    return a < b ? -1 : a > b;
+}
+
+/* Forms again the incidents of the component of `from` under the match relation (the reports
+ * reachable from it by matches), as if its reports had arrived in seq order: after `from`
+ * came out of order, or (gone) after `from` was withdrawn (it is already out of the indexes,
+ * and is left out). */
+static void regroup(struct fusion_correlator *c, struct crec *from, bool gone)
+{
+    uint64_t stamp = ++c->stamp;
+    struct fusion_rvec comp = {0}, m = {0};
+    from->mark = stamp;
+    fusion_rvec_push(&comp, &from->r);
+    for (size_t k = 0; k < comp.n; k++) {
+        m.n = 0;
+        near_matches(c, comp.v[k], &m);
+        for (size_t i = 0; i < m.n; i++) {
+            struct crec *o = (struct crec *)(uintptr_t)m.v[i];
+            if (o->mark != stamp) {
+                o->mark = stamp;
+                fusion_rvec_push(&comp, &o->r);
+            }
+        }
+    }
+    for (size_t k = 0; k < comp.n; k++) {
+        struct fusion_incident *inc = ((struct crec *)(uintptr_t)comp.v[k])->inc;
+        if (inc && inc->m)
+            inc_drop(c, inc);
+    }
+    for (size_t k = 0; k < comp.n; k++)
+        ((struct crec *)(uintptr_t)comp.v[k])->inc = NULL;
+    if (gone)
+        fusion_rvec_remove_at(&comp, 0);
+    qsort(comp.v, comp.n, sizeof(*comp.v), rep_seq_cmp);
+    for (size_t k = 0; k < comp.n; k++) {
+        m.n = 0;
+        near_matches(c, comp.v[k], &m); /* only the ones already regrouped have an incident */
+        assign(c, (struct crec *)(uintptr_t)comp.v[k], &m);
+    }
+    fusion_rvec_release(&comp);
+    fusion_rvec_release(&m);
+}
+
 int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, size_t extra,
                     const struct fusion_report **out)
 {
@@ -823,11 +976,6 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     cr->r.side = copy_str(&at, r->side);
     const struct fusion_report *me = &cr->r;
 
-    /* Find the matches before indexing the new report, so it does not find itself. */
-    struct fusion_rvec cand = {0};
-    fusion_corr_near(c, me, c->p.radius_m, me->start - c->p.tolerance_us,
-                     me->end + c->p.tolerance_us, &cand);
-
     if (c->nrecs == c->arecs) {
         c->arecs = c->arecs ? c->arecs * 2 : 256;
         c->recs = xrealloc(c->recs, c->arecs * sizeof(*c->recs));
@@ -836,64 +984,22 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     c->recs[c->nrecs++] = cr;
     c->live++;
     seq_put(&c->seqs, cr);
-    if (fusion_report_located(me)) {
-        double size = cell_deg(c);
-        bucket_insert(cell_bucket(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
-    }
-    if (me->zone)
-        bucket_insert(zone_bucket(c, me->zone, true), me);
+    index_put(c, me);
 
-    inc_new(c, cr);
-    for (size_t i = 0; i < cand.n; i++) {
-        const struct fusion_report *o = cand.v[i];
-        if (fusion_reports_match(&c->p, me, o))
-            inc_merge(c, cr->inc, ((const struct crec *)o)->inc);
+    struct fusion_rvec cand = {0};
+    near_matches(c, me, &cand);
+    bool in_order = true;
+    for (size_t i = 0; i < cand.n && in_order; i++) {
+        const struct crec *o = (const struct crec *)cand.v[i];
+        in_order = o->r.seq < me->seq && o->inc->maxseq < me->seq;
     }
+    if (in_order)
+        assign(c, cr, &cand);
+    else
+        regroup(c, cr, false);
     fusion_rvec_release(&cand);
     *out = me;
     return 0;
-}
-
-/* Splits what is left of an incident after the withdrawal of one of its reports into the
- * components of the relation among the rest: each grows from its first member by
- * neighbourhood queries, in its member's own incident struct (free: its members' incidents
- * were all merged into this one). */
-static void inc_split(struct fusion_correlator *c, struct fusion_incident *inc,
-                      const struct fusion_report *gone)
-{
-    size_t n = 0;
-    const struct fusion_report **rest = xmalloc(inc->n * sizeof(*rest));
-    for (size_t i = 0; i < inc->n; i++)
-        if (inc->m[i] != gone)
-            rest[n++] = inc->m[i];
-    inc_drop(c, inc);
-    for (size_t i = 0; i < n; i++)
-        ((struct crec *)(uintptr_t)rest[i])->inc = NULL;
-    struct fusion_rvec todo = {0}, cand = {0};
-    for (size_t i = 0; i < n; i++) {
-        struct crec *first = (struct crec *)(uintptr_t)rest[i];
-        if (first->inc)
-            continue;
-        inc_new(c, first);
-        fusion_rvec_push(&todo, &first->r);
-        while (todo.n) {
-            const struct fusion_report *y = todo.v[--todo.n];
-            cand.n = 0;
-            fusion_corr_near(c, y, c->p.radius_m, y->start - c->p.tolerance_us,
-                             y->end + c->p.tolerance_us, &cand);
-            for (size_t k = 0; k < cand.n; k++) {
-                struct crec *o = (struct crec *)(uintptr_t)cand.v[k];
-                if (o->inc || !fusion_reports_match(&c->p, y, &o->r))
-                    continue;
-                inc_push(first->inc, &o->r);
-                o->inc = first->inc;
-                fusion_rvec_push(&todo, &o->r);
-            }
-        }
-    }
-    fusion_rvec_release(&todo);
-    fusion_rvec_release(&cand);
-    free(rest);
 }
 
 int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct fusion_report **out)
@@ -910,7 +1016,7 @@ int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct 
     }
     if (me->zone)
         bucket_remove(&c->zones, map_find(&c->zones, hash_str(me->zone), 0, 0, me->zone), me);
-    inc_split(c, cr->inc, me);
+    regroup(c, cr, true);
     cr->inc = NULL; /* the mark of a withdrawn record */
     c->live--;
     *out = me;
@@ -943,31 +1049,38 @@ bool fusion_corr_withdrawn(const struct fusion_report *stored)
     return !((const struct crec *)stored)->inc;
 }
 
-static size_t comp_find(size_t *parent, size_t i)
-{
-    while (parent[i] != i) {
-        parent[i] = parent[parent[i]];
-        i = parent[i];
-    }
-    return i;
-}
-
 void fusion_components(const struct fusion_corr_params *p, const struct fusion_report *const *reps,
                        size_t n, size_t *comp)
 {
+    /* The correlator's rule on this set: in seq order, each report joins the first group
+     * (groups in order of their first report) that it matches entirely and conflicts with
+     * nowhere, else starts one. */
+    size_t *ord = xmalloc((n + 1) * sizeof(*ord));
     for (size_t i = 0; i < n; i++)
+        ord[i] = i;
+    for (size_t i = 1; i < n; i++) /* insertion sort by seq: evidence sets are small */
+        for (size_t j = i; j > 0 && reps[ord[j - 1]]->seq > reps[ord[j]]->seq; j--) {
+            size_t t = ord[j];
+            ord[j] = ord[j - 1];
+            ord[j - 1] = t;
+        }
+    for (size_t k = 0; k < n; k++) {
+        size_t i = ord[k];
         comp[i] = i;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            if (fusion_reports_match(p, reps[i], reps[j])) {
-                size_t a = comp_find(comp, i), b = comp_find(comp, j);
-                if (a != b) {
-                    if (a < b)
-                        comp[b] = a;
-                    else
-                        comp[a] = b;
-                }
+        for (size_t g = 0; g < k && comp[i] == i; g++) {
+            size_t head = ord[g];
+            if (comp[head] != head)
+                continue; /* not the first report of a group */
+            bool ok = true;
+            for (size_t h = 0; h < k && ok; h++) {
+                const struct fusion_report *o = reps[ord[h]];
+                if (comp[ord[h]] == head)
+                    ok = fusion_reports_match(p, o, reps[i]) &&
+                         !fusion_reports_conflict(o, reps[i]);
             }
-    for (size_t i = 0; i < n; i++)
-        comp[i] = comp_find(comp, i);
+            if (ok)
+                comp[i] = head;
+        }
+    }
+    free(ord);
 }

@@ -46,6 +46,8 @@ struct fusion_report {
     const char *zone;           /* zone or area name, or NULL */
     double dist_to_line_m;      /* distance to the nearest agreement line, or -1 */
     const char *side;           /* which side of that line, or NULL */
+    bool has_fatalities;        /* the report gives a death toll ... */
+    int64_t fatalities;         /* ... of this many (>= 0) */
 };
 
 /* Correlation parameters. */
@@ -83,6 +85,11 @@ bool fusion_reports_overlap(const struct fusion_report *a, const struct fusion_r
 /* The correlation test: compatible, near within radius_m, overlapping within tolerance_us. */
 bool fusion_reports_match(const struct fusion_corr_params *p, const struct fusion_report *a,
                           const struct fusion_report *b);
+
+/* True when a and b may not be in one incident: one partner's two reports (unless they cite
+ * the same source_ref, i.e. forward the same record) are two events by that partner's own
+ * account. */
+bool fusion_reports_conflict(const struct fusion_report *a, const struct fusion_report *b);
 
 /* Checks a report before fusion accepts it: codes NUL-terminated and non-empty event, start <=
  * end, grades in range, precision >= 0. Returns 0 or VIGIL_EINVAL. */

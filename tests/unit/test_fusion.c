@@ -140,13 +140,42 @@ static void test_correlation(void **state)
     assert_int_not_equal(inc_of(c, other.seq), inc_of(c, a.seq));
     assert_int_not_equal(inc_of(c, warn.seq), inc_of(c, a.seq));
     assert_int_not_equal(inc_of(c, gun.seq), inc_of(c, a.seq));
-    /* the vague report reaches both the cluster at 0-1 km and the one at 5 km: one incident */
-    assert_int_equal(inc_of(c, far.seq), inc_of(c, a.seq));
-    assert_int_equal(inc_of(c, vague.seq), inc_of(c, a.seq));
+    /* the vague report (3 km at 4.5 km) is tied only to what lies where it points (within
+     * R plus the sharper precision): the report at 5 km, not the pair at 0-1 km; no chain */
+    assert_int_not_equal(inc_of(c, far.seq), inc_of(c, a.seq));
+    assert_int_equal(inc_of(c, vague.seq), inc_of(c, far.seq));
     size_t n;
     fusion_incident_reports(fusion_corr_incident(fusion_corr_get(c, a.seq)), &n);
-    assert_int_equal(n, 4);
-    assert_int_equal(fusion_corr_incidents(c), 5);
+    assert_int_equal(n, 2);
+    assert_int_equal(fusion_corr_incidents(c), 6);
+    /* a partner's second report at the same place and time is a second event by its own
+     * account: never in the incident of its first; a third partner's report joins the first
+     * incident (lowest id) that admits it */
+    struct fusion_report again = mk(1, "ASSAULT", "aerial", false, 0.1, 0.1);
+    assert_int_equal(fusion_corr_add(c, &again, 0, &out), 0);
+    assert_int_equal(inc_of(c, again.seq), again.seq);
+    struct fusion_report third = mk(9, "ASSAULT", "aerial", false, 0.1, 0.1);
+    assert_int_equal(fusion_corr_add(c, &third, 0, &out), 0);
+    assert_int_equal(inc_of(c, third.seq), a.seq);
+    /* a day-precision window is its day: the next day's report does not match it, even with
+     * the tolerance that joins reports timed to the minute */
+    struct fusion_report d1 = mk(2, "ASSAULT", "", false, 30, 0);
+    d1.end = d1.start + 24 * H - VTIME_US_PER_SEC;
+    struct fusion_report d2 = mk(3, "ASSAULT", "", false, 30, 24);
+    d2.end = d2.start + 24 * H - VTIME_US_PER_SEC;
+    assert_false(fusion_reports_match(&p, &d1, &d2));
+    struct fusion_report m1 = mk(2, "ASSAULT", "", false, 30, 0);
+    struct fusion_report m2 = mk(3, "ASSAULT", "", false, 30, 1.2);
+    assert_true(fusion_reports_match(&p, &m1, &m2));
+    /* death tolls far apart are two events; unknown matches any */
+    m1.has_fatalities = m2.has_fatalities = true;
+    m1.fatalities = 3;
+    m2.fatalities = 5;
+    assert_true(fusion_reports_match(&p, &m1, &m2));
+    m2.fatalities = 12;
+    assert_false(fusion_reports_match(&p, &m1, &m2));
+    m2.has_fatalities = false;
+    assert_true(fusion_reports_match(&p, &m1, &m2));
     fusion_corr_free(c);
 
     /* bad input is refused */
@@ -177,8 +206,9 @@ static void test_correlation_withdraw(void **state)
     struct fusion_report *all[] = {&a, &b, &far, &vague};
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(fusion_corr_add(c, all[i], 0, &out), 0);
-    assert_int_equal(inc_of(c, far.seq), a.seq);
-    assert_int_equal(fusion_corr_incidents(c), 1);
+    assert_int_equal(inc_of(c, b.seq), a.seq);
+    assert_int_equal(inc_of(c, vague.seq), far.seq);
+    assert_int_equal(fusion_corr_incidents(c), 2);
 
     assert_int_equal(fusion_corr_withdraw(c, vague.seq, &gone), 0);
     assert_true(fusion_corr_withdrawn(gone));
@@ -186,8 +216,6 @@ static void test_correlation_withdraw(void **state)
     assert_null(fusion_corr_get(c, vague.seq));
     assert_int_equal(fusion_corr_withdraw(c, vague.seq, &gone), VIGIL_ENOENT);
     assert_int_equal(fusion_corr_incidents(c), 2);
-    assert_int_equal(inc_of(c, a.seq), a.seq);
-    assert_int_equal(inc_of(c, b.seq), a.seq);
     assert_int_equal(inc_of(c, far.seq), far.seq);
     struct fusion_rvec near = {0};
     fusion_corr_near(c, &vague, 10000, vague.start - H, vague.end + H, &near);
@@ -195,16 +223,19 @@ static void test_correlation_withdraw(void **state)
         assert_int_not_equal(near.v[i]->seq, vague.seq);
     assert_int_equal(near.n, 3);
 
-    /* corrected and sent again under the same seq: it bridges again */
+    /* corrected and sent again under the same seq: it joins the report at 5 km again */
     assert_int_equal(fusion_corr_add(c, &vague, 0, &out), 0);
     assert_false(fusion_corr_withdrawn(out));
-    assert_int_equal(fusion_corr_incidents(c), 1);
-    assert_int_equal(inc_of(c, far.seq), a.seq);
-    /* the incident's smallest seq withdrawn: the id is the next smallest */
+    assert_int_equal(inc_of(c, vague.seq), far.seq);
+    /* partner 1's second report there could not join a's incident; once a is withdrawn it
+     * does, as if a had never come; the id is then the smallest seq left */
+    struct fusion_report a2 = mk(1, "ASSAULT", "aerial", false, 0.2, 0.1);
+    assert_int_equal(fusion_corr_add(c, &a2, 0, &out), 0);
+    assert_int_equal(inc_of(c, a2.seq), a2.seq);
     assert_int_equal(fusion_corr_withdraw(c, a.seq, &gone), 0);
     assert_int_equal(inc_of(c, b.seq), b.seq);
-    assert_int_equal(inc_of(c, far.seq), b.seq);
-    assert_int_equal(fusion_corr_count(c), 3); /* withdrawn ones are not counted */
+    assert_int_equal(inc_of(c, a2.seq), b.seq);
+    assert_int_equal(fusion_corr_count(c), 4); /* withdrawn ones are not counted */
     fusion_rvec_release(&near);
     fusion_corr_free(c);
 
