@@ -864,25 +864,40 @@ static void near_matches(const struct fusion_correlator *c, const struct fusion_
     fusion_rvec_release(&cand);
 }
 
-/* True when r may join inc: it matches every report of inc and conflicts with none. */
-static bool inc_admits(const struct fusion_corr_params *p, const struct fusion_incident *inc,
-                       const struct fusion_report *r)
+/* How far apart two matching reports are: km between centres + hours between the starts and
+ * between the ends + the relative difference of death tolls. */
+static double apart(const struct fusion_report *a, const struct fusion_report *b)
 {
-    for (size_t i = 0; i < inc->n; i++)
+    double d = 0;
+    if (fusion_report_located(a) && fusion_report_located(b))
+        d += fusion_distance_m(a->lat, a->lon, b->lat, b->lon) / 1000;
+    d += (double)(llabs(a->start - b->start) + llabs(a->end - b->end)) /
+         (3600.0 * VTIME_US_PER_SEC);
+    if (a->has_fatalities && b->has_fatalities) {
+        int64_t hi = a->fatalities > b->fatalities ? a->fatalities : b->fatalities;
+        d += (double)llabs(a->fatalities - b->fatalities) / (double)(hi + 1);
+    }
+    return d;
+}
+
+/* How far r is from inc (its farthest report), or -1 when inc does not admit r: r must match
+ * every report of inc and conflict with none. */
+static double inc_apart(const struct fusion_corr_params *p, const struct fusion_incident *inc,
+                        const struct fusion_report *r)
+{
+    double worst = 0;
+    for (size_t i = 0; i < inc->n; i++) {
         if (fusion_reports_conflict(inc->m[i], r) || !fusion_reports_match(p, inc->m[i], r))
-            return false;
-    return true;
+            return -1;
+        double d = apart(inc->m[i], r);
+        worst = d > worst ? d : worst;
+    }
+    return worst;
 }
 
-static int inc_id_cmp(const void *x, const void *y)
-{
-    int64_t a = (*(struct fusion_incident *const *)x)->id;
-    int64_t b = (*(struct fusion_incident *const *)y)->id;
-    return a < b ? -1 : a > b;
-}
-
-/* The rule of docs/FUSION.md: cr joins the incident with the smallest id, among those of its
- * matches (already grouped, all with smaller seqs), that admits it; else it starts its own. */
+/* The rule of docs/FUSION.md: among the incidents of its matches (already grouped, all with
+ * smaller seqs) that admit it, cr joins the nearest (ties: the smallest id); else it starts
+ * its own. */
 static void assign(struct fusion_correlator *c, struct crec *cr, const struct fusion_rvec *m)
 {
     uint64_t stamp = ++c->stamp;
@@ -896,11 +911,15 @@ static void assign(struct fusion_correlator *c, struct crec *cr, const struct fu
         incs = xrealloc(incs, (n + 1) * sizeof(*incs));
         incs[n++] = inc;
     }
-    qsort(incs, n, sizeof(*incs), inc_id_cmp);
     struct fusion_incident *to = NULL;
-    for (size_t i = 0; i < n && !to; i++)
-        if (inc_admits(&c->p, incs[i], &cr->r))
+    double best = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = inc_apart(&c->p, incs[i], &cr->r);
+        if (d >= 0 && (!to || d < best || (d == best && incs[i]->id < to->id))) {
             to = incs[i];
+            best = d;
+        }
+    }
     free(incs);
     if (to) {
         inc_push(to, &cr->r);
@@ -1065,22 +1084,28 @@ void fusion_components(const struct fusion_corr_params *p, const struct fusion_r
             ord[j - 1] = t;
         }
     for (size_t k = 0; k < n; k++) {
-        size_t i = ord[k];
-        comp[i] = i;
-        for (size_t g = 0; g < k && comp[i] == i; g++) {
+        size_t i = ord[k], to = i;
+        double best = 0;
+        for (size_t g = 0; g < k; g++) {
             size_t head = ord[g];
             if (comp[head] != head)
                 continue; /* not the first report of a group */
-            bool ok = true;
-            for (size_t h = 0; h < k && ok; h++) {
+            double worst = 0;
+            for (size_t h = 0; h < k && worst >= 0; h++) {
                 const struct fusion_report *o = reps[ord[h]];
-                if (comp[ord[h]] == head)
-                    ok = fusion_reports_match(p, o, reps[i]) &&
-                         !fusion_reports_conflict(o, reps[i]);
+                if (comp[ord[h]] != head)
+                    continue;
+                if (!fusion_reports_match(p, o, reps[i]) || fusion_reports_conflict(o, reps[i]))
+                    worst = -1;
+                else if (apart(o, reps[i]) > worst)
+                    worst = apart(o, reps[i]);
             }
-            if (ok)
-                comp[i] = head;
+            if (worst >= 0 && (to == i || worst < best)) {
+                to = head; /* groups in seq order of their heads: ties keep the first */
+                best = worst;
+            }
         }
+        comp[i] = to;
     }
     free(ord);
 }
