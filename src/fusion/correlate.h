@@ -1,14 +1,15 @@
 /* correlate.h - the report fusion works on, and correlation of reports into incidents.
  *
  * Fusion is a pure library: it sees reports as struct fusion_report (built by the caller from
- * the store's event reports) and keeps its own copies. Correlation merges reports that describe
- * the same real event into one incident:
- *  - compatible event codes (fusion_events_compatible: the table is in docs/FUSION.md),
- *  - centres within radius_m + precision_a + precision_b (precisions capped at
- *    max_precision_m), or, for reports located only by a named area, the same area,
- *  - time windows overlapping once each is widened by tolerance_us.
- * An incident is a connected component of that pairwise relation, so the incidents of a set
- * of reports do not depend on the order in which the reports arrived.
+ * the store's event reports) and keeps its own copies. Correlation groups reports that
+ * describe the same real event into incidents (docs/FUSION.md): two reports match when their
+ * codes are compatible (fusion_events_compatible), their windows overlap (tolerance_us only
+ * for windows shorter than it), their centres are within radius_m + the sharper precision
+ * (capped at max_precision_m) or they name the same area, and their death tolls agree; one
+ * partner's two reports conflict. In seq order, each report joins the nearest incident whose
+ * every report it matches and none it conflicts with, else starts its own: complete linkage,
+ * so incidents cannot chain, and the incidents of a set of reports do not depend on the order
+ * in which they arrived.
  *
  * Indexes: a hash map of grid cells (cell_m square in latitude degrees, narrower in metres
  * east-west away from the equator) and a hash map of area names, each holding an array of
@@ -82,7 +83,9 @@ bool fusion_reports_near(const struct fusion_corr_params *p, const struct fusion
 bool fusion_reports_overlap(const struct fusion_report *a, const struct fusion_report *b,
                             vtime_t tol_us);
 
-/* The correlation test: compatible, near within radius_m, overlapping within tolerance_us. */
+/* The correlation test of docs/FUSION.md: compatible codes, overlapping windows (tolerance_us
+ * for windows shorter than it), centres within radius_m + the sharper precision, tolls that
+ * agree (or the same source_ref). */
 bool fusion_reports_match(const struct fusion_corr_params *p, const struct fusion_report *a,
                           const struct fusion_report *b);
 
@@ -177,9 +180,9 @@ void fusion_rvec_release(struct fusion_rvec *v);
 void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_report *at,
                       double dist_m, vtime_t t0, vtime_t t1, struct fusion_rvec *out);
 
-/* The components of the correlation relation among reps[0..n): comp[i] receives a component
- * number (the index of the component's first member), pairwise O(n^2): for small sets such as
- * the visible evidence of one alert. */
+/* The incidents the correlator would form from reps[0..n) alone (the same rule, in seq
+ * order): comp[i] receives the index of the first report (by seq) of i's incident. O(n^2) and
+ * more: for small sets such as the visible evidence of one alert. */
 void fusion_components(const struct fusion_corr_params *p, const struct fusion_report *const *reps,
                        size_t n, size_t *comp);
 
