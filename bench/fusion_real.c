@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "fusion/fusion.h"
+#include "fusion/rules.h"
 #include "real_split.h"
 
 static double now_s(void)
@@ -43,7 +45,28 @@ static double fuse(const struct split *sp, bool reversed, int64_t *inc)
     return dt;
 }
 
-/* n reports of one partner at one place and day, or n spread over a 100 x 100 km grid. */
+static struct fusion_report warning(int64_t seq, int64_t owner, size_t i, bool colocated)
+{
+    struct fusion_report r;
+    memset(&r, 0, sizeof r);
+    r.seq = seq;
+    r.acl.owner = owner;
+        snprintf(r.event, sizeof r.event, "ASSAULT");
+        snprintf(r.mode, sizeof r.mode, "aerial");
+        r.future = true;
+        r.start = INT64_C(1740787200) * VTIME_US_PER_SEC;
+        r.end = r.start + 3600 * VTIME_US_PER_SEC;
+    r.lat = 36.2 + (colocated ? 0 : (double)(i % 100) * 0.1);
+    r.lon = 37.1 + (colocated ? 0 : (double)(i / 100 % 100) * 0.12);
+    r.precision_m = 100;
+    r.reliability = 'C';
+    r.credibility = 3;
+    r.dist_to_line_m = -1;
+    return r;
+}
+
+/* n warnings of one partner at one place and hour, or n spread over a 1,000 km grid:
+ * correlator alone, seconds per report. */
 static double burst(size_t n, bool colocated)
 {
     struct fusion_corr_params p;
@@ -52,26 +75,50 @@ static double burst(size_t n, bool colocated)
     const struct fusion_report *out;
     double t0 = now_s();
     for (size_t i = 0; i < n; i++) {
-        struct fusion_report r;
-        memset(&r, 0, sizeof r);
-        r.seq = (int64_t)i + 1;
-        r.acl.owner = 1;
-        snprintf(r.event, sizeof r.event, "ASSAULT");
-        snprintf(r.mode, sizeof r.mode, "aerial");
-        r.future = true;
-        r.start = INT64_C(1740787200) * VTIME_US_PER_SEC;
-        r.end = r.start + 3600 * VTIME_US_PER_SEC;
-        r.lat = 36.2 + (colocated ? 0 : (double)(i % 100) * 0.01);
-        r.lon = 37.1 + (colocated ? 0 : (double)(i / 100 % 100) * 0.012);
-        r.precision_m = 100;
-        r.reliability = 'C';
-        r.credibility = 3;
-        r.dist_to_line_m = -1;
+        struct fusion_report r = warning((int64_t)i + 1, 1, i, colocated);
         fusion_corr_add(c, &r, 0, &out);
     }
     double dt = now_s() - t0;
     fusion_corr_free(c);
     return dt;
+}
+
+/* The attack of issue #18: the whole engine with the shipped rules, n warnings from one
+ * partner, then the same warning from two other partners (corroborated: an alert). Prints the
+ * time of the burst and of the pair. */
+static void burst_engine(size_t n, bool colocated)
+{
+    struct fusion_rules *rules;
+    char msg[FUSION_RULES_MSG_SZ];
+    if (fusion_rules_load("data/rules/default.rules", &rules, msg)) {
+        printf("engine burst: %s (run from the repository's root)\n", msg);
+        return;
+    }
+    struct fusion *f;
+    fusion_new(NULL, rules, &f);
+    fusion_rules_unref(rules);
+    struct fusion_events ev = {0};
+    double t0 = now_s();
+    for (size_t i = 0; i < n; i++) {
+        struct fusion_report r = warning((int64_t)i + 1, 1, i, colocated);
+        ev.n = 0;
+        fusion_add(f, &r, &ev);
+    }
+    double t1 = now_s();
+    size_t alerts = 0;
+    for (int64_t k = 0; k < 2; k++) {
+        struct fusion_report r = warning((int64_t)n + 1 + k, 2 + k, 0, true);
+        ev.n = 0;
+        fusion_add(f, &r, &ev);
+        alerts += ev.n;
+    }
+    double t2 = now_s();
+    printf("engine, burst of %zu, one partner, %s: %.1f us/report; then two other partners' "
+           "warning: %.3f ms, %zu alert event(s)\n",
+           n, colocated ? "co-located" : "spread out", (t1 - t0) * 1e6 / (double)n,
+           (t2 - t1) * 1e3, alerts);
+    fusion_events_release(&ev);
+    fusion_free(f);
 }
 
 int main(int argc, char **argv)
@@ -98,6 +145,8 @@ int main(int argc, char **argv)
     double tb = burst(nb, true), ts = burst(nb, false);
     printf("burst of %zu, one partner, co-located  %.1f us/report\n", nb, tb * 1e6 / (double)nb);
     printf("burst of %zu, one partner, spread out  %.1f us/report\n", nb, ts * 1e6 / (double)nb);
+    burst_engine(nb, true);
+    burst_engine(nb, false);
     free(inc);
     split_free(&sp);
     return 0;

@@ -81,12 +81,20 @@ struct seqmap {
     size_t n, size;
 };
 
-/* A time-sorted array of reports (one grid cell or one zone). */
+/* A time-sorted array of one partner's reports in one grid cell or one zone. */
 struct bucket {
     const struct fusion_report **v;
     size_t n, alloc;
     vtime_t max_dur; /* the longest end - start in the bucket: bounds the binary search */
-    char *name;      /* zone name (zone buckets) */
+    int64_t owner;
+    struct bucket *next; /* the next partner's, in the same slot */
+};
+
+/* One grid cell or zone: a bucket per partner, so that a query can bound what it takes from
+ * each (a burst of one partner's reports cannot make every query long). */
+struct slot {
+    struct bucket *first;
+    char *name; /* zone name (zone slots) */
 };
 
 struct mentry {
@@ -549,15 +557,28 @@ static size_t bucket_lower(const struct bucket *bk, vtime_t t)
     return lo;
 }
 
+/* First index not before r in (start, seq) order: a binary search, since one partner's burst
+ * may put thousands of reports at one start. */
+static size_t bucket_at(const struct bucket *bk, const struct fusion_report *r)
+{
+    size_t lo = 0, hi = bk->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rep_cmp(bk->v[mid], r) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static void bucket_insert(struct bucket *bk, const struct fusion_report *r)
 {
     if (bk->n == bk->alloc) {
         bk->alloc = bk->alloc ? bk->alloc * 2 : 8;
         bk->v = xrealloc(bk->v, bk->alloc * sizeof(*bk->v));
     }
-    size_t i = bucket_lower(bk, r->start);
-    while (i < bk->n && rep_cmp(bk->v[i], r) < 0)
-        i++;
+    size_t i = bucket_at(bk, r);
     memmove(&bk->v[i + 1], &bk->v[i], (bk->n - i) * sizeof(*bk->v));
     bk->v[i] = r;
     bk->n++;
@@ -565,24 +586,47 @@ static void bucket_insert(struct bucket *bk, const struct fusion_report *r)
         bk->max_dur = r->end - r->start;
 }
 
-/* Takes r out of the bucket of map entry e, and drops the bucket once empty: the indexes keep
- * the cells and zones that hold reports, not every place ever reported. */
+/* Files r in its partner's bucket of slot sl. */
+static void slot_insert(struct slot *sl, const struct fusion_report *r)
+{
+    struct bucket *bk = sl->first;
+    while (bk && bk->owner != r->acl.owner)
+        bk = bk->next;
+    if (!bk) {
+        bk = xcalloc(1, sizeof(*bk));
+        bk->owner = r->acl.owner;
+        bk->next = sl->first;
+        sl->first = bk;
+    }
+    bucket_insert(bk, r);
+}
+
+/* Takes r out of the slot of map entry e, and drops its bucket, then the slot, once empty: the
+ * indexes keep the cells and zones that hold reports, not every place ever reported. */
 static void bucket_remove(struct map *m, struct mentry *e, const struct fusion_report *r)
 {
-    struct bucket *bk = e->val;
-    size_t i = bucket_lower(bk, r->start);
-    while (i < bk->n && bk->v[i] != r)
-        i++;
-    if (i == bk->n)
+    struct slot *sl = e->val;
+    struct bucket **link = &sl->first;
+    while (*link && (*link)->owner != r->acl.owner)
+        link = &(*link)->next;
+    struct bucket *bk = *link;
+    if (!bk)
+        return;
+    size_t i = bucket_at(bk, r);
+    if (i == bk->n || bk->v[i] != r)
         return;
     memmove(&bk->v[i], &bk->v[i + 1], (bk->n - i - 1) * sizeof(*bk->v));
     bk->n--; /* max_dur stays: still a bound */
     if (bk->n)
         return;
-    map_del(m, e);
+    *link = bk->next;
     free(bk->v);
-    free(bk->name);
     free(bk);
+    if (sl->first)
+        return;
+    map_del(m, e);
+    free(sl->name);
+    free(sl);
 }
 
 static double cell_deg(const struct fusion_correlator *c)
@@ -595,27 +639,27 @@ static int64_t cell_of(double deg, double size)
     return (int64_t)floor(deg / size);
 }
 
-static struct bucket *cell_bucket(struct fusion_correlator *c, int64_t cx, int64_t cy)
+static struct slot *cell_slot(struct fusion_correlator *c, int64_t cx, int64_t cy)
 {
     uint64_t h = hash_ab(cx, cy);
     struct mentry *e = map_find(&c->cells, h, cx, cy, NULL);
     if (e)
         return e->val;
-    struct bucket *bk = xcalloc(1, sizeof(*bk));
-    map_put(&c->cells, h, cx, cy, NULL, bk);
-    return bk;
+    struct slot *sl = xcalloc(1, sizeof(*sl));
+    map_put(&c->cells, h, cx, cy, NULL, sl);
+    return sl;
 }
 
-static struct bucket *zone_bucket(struct fusion_correlator *c, const char *zone, bool create)
+static struct slot *zone_slot(struct fusion_correlator *c, const char *zone, bool create)
 {
     uint64_t h = hash_str(zone);
     struct mentry *e = map_find(&c->zones, h, 0, 0, zone);
     if (e || !create)
         return e ? e->val : NULL;
-    struct bucket *bk = xcalloc(1, sizeof(*bk));
-    bk->name = xstrdup(zone);
-    map_put(&c->zones, h, 0, 0, bk->name, bk);
-    return bk;
+    struct slot *sl = xcalloc(1, sizeof(*sl));
+    sl->name = xstrdup(zone);
+    map_put(&c->zones, h, 0, 0, sl->name, sl);
+    return sl;
 }
 
 /* ---- incidents -------------------------------------------------------------------------- */
@@ -680,12 +724,16 @@ struct fusion_correlator *fusion_corr_new(const struct fusion_corr_params *p)
 static void map_free_buckets(struct map *m)
 {
     for (size_t i = 0; i < m->size; i++) {
-        struct bucket *bk = m->e[i].val;
-        if (!bk)
+        struct slot *sl = m->e[i].val;
+        if (!sl)
             continue;
-        free(bk->v);
-        free(bk->name);
-        free(bk);
+        for (struct bucket *bk = sl->first, *next; bk; bk = next) {
+            next = bk->next;
+            free(bk->v);
+            free(bk);
+        }
+        free(sl->name);
+        free(sl);
     }
     free(m->e);
 }
@@ -749,9 +797,12 @@ static size_t map_memory(const struct map *m)
 {
     size_t b = m->size * sizeof(*m->e);
     for (size_t i = 0; i < m->size; i++) {
-        const struct bucket *bk = m->e[i].val;
-        if (bk)
-            b += sizeof(*bk) + bk->alloc * sizeof(*bk->v) + str_size(bk->name);
+        const struct slot *sl = m->e[i].val;
+        if (!sl)
+            continue;
+        b += sizeof(*sl) + str_size(sl->name);
+        for (const struct bucket *bk = sl->first; bk; bk = bk->next)
+            b += sizeof(*bk) + bk->alloc * sizeof(*bk->v);
     }
     return b;
 }
@@ -793,26 +844,43 @@ const struct fusion_report *const *fusion_incident_reports(const struct fusion_i
     return inc->m;
 }
 
-static void near_bucket(const struct fusion_correlator *c, const struct bucket *bk,
-                        const struct fusion_report *at, double dist_m, vtime_t t0, vtime_t t1,
-                        bool need_located, bool need_unlocated, struct fusion_rvec *out)
+/* The query of fusion_corr_near_capped over one slot: from each partner's bucket, the reports
+ * whose windows meet [t0, t1] (from at's own partner, only the own_cap earliest) that are near
+ * enough. */
+static void near_slot(const struct fusion_correlator *c, const struct slot *sl,
+                      const struct fusion_report *at, double dist_m, vtime_t t0, vtime_t t1,
+                      size_t own_cap, bool need_located, bool need_unlocated,
+                      struct fusion_rvec *out)
 {
-    for (size_t i = bucket_lower(bk, t0 - bk->max_dur); i < bk->n; i++) {
-        const struct fusion_report *r = bk->v[i];
-        if (r->start > t1)
-            break;
-        if (r->end < t0)
+    for (const struct bucket *bk = sl->first; bk; bk = bk->next) {
+        size_t seen = 0, cap = bk->owner == at->acl.owner ? own_cap : SIZE_MAX;
+        if (!cap)
             continue;
-        bool loc = fusion_report_located(r);
-        if ((need_located && !loc) || (need_unlocated && loc))
-            continue;
-        if (fusion_reports_near(&c->p, at, r, dist_m))
-            fusion_rvec_push(out, r);
+        for (size_t i = bucket_lower(bk, t0 - bk->max_dur); i < bk->n; i++) {
+            const struct fusion_report *r = bk->v[i];
+            if (r->start > t1 || seen == cap)
+                break;
+            if (r->end < t0)
+                continue;
+            seen++;
+            bool loc = fusion_report_located(r);
+            if ((need_located && !loc) || (need_unlocated && loc))
+                continue;
+            if (fusion_reports_near(&c->p, at, r, dist_m))
+                fusion_rvec_push(out, r);
+        }
     }
 }
 
 void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_report *at,
                       double dist_m, vtime_t t0, vtime_t t1, struct fusion_rvec *out)
+{
+    fusion_corr_near_capped(c, at, dist_m, t0, t1, SIZE_MAX, out);
+}
+
+void fusion_corr_near_capped(const struct fusion_correlator *c, const struct fusion_report *at,
+                             double dist_m, vtime_t t0, vtime_t t1, size_t own_cap,
+                             struct fusion_rvec *out)
 {
     if (fusion_report_located(at)) {
         double size = cell_deg(c);
@@ -828,13 +896,14 @@ void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_rep
             for (int64_t x = cx - nx; x <= cx + nx; x++) {
                 struct mentry *e = map_find(&c->cells, hash_ab(x, y), x, y, NULL);
                 if (e)
-                    near_bucket(c, e->val, at, dist_m, t0, t1, true, false, out);
+                    near_slot(c, e->val, at, dist_m, t0, t1, own_cap, true, false, out);
             }
     }
     if (at->zone) {
-        struct bucket *bk = zone_bucket((struct fusion_correlator *)(uintptr_t)c, at->zone, false);
-        if (bk)
-            near_bucket(c, bk, at, dist_m, t0, t1, false, fusion_report_located(at), out);
+        struct slot *sl = zone_slot((struct fusion_correlator *)(uintptr_t)c, at->zone, false);
+        if (sl)
+            near_slot(c, sl, at, dist_m, t0, t1, own_cap, false, fusion_report_located(at),
+                      out);
     }
 }
 
@@ -843,19 +912,22 @@ static void index_put(struct fusion_correlator *c, const struct fusion_report *m
 {
     if (fusion_report_located(me)) {
         double size = cell_deg(c);
-        bucket_insert(cell_bucket(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
+        slot_insert(cell_slot(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
     }
     if (me->zone)
-        bucket_insert(zone_bucket(c, me->zone, true), me);
+        slot_insert(zone_slot(c, me->zone, true), me);
 }
 
-/* The stored reports (grouped into incidents) that match r, r itself left out. */
+/* The stored reports (grouped into incidents) that match r, r itself left out, and of r's own
+ * partner only those citing r's source_ref (the others conflict with r: they can neither share
+ * its incident nor be moved by it, see regroup), among the FUSION_NEAR_CAP earliest. */
 static void near_matches(const struct fusion_correlator *c, const struct fusion_report *r,
                          struct fusion_rvec *out)
 {
     struct fusion_rvec cand = {0};
-    fusion_corr_near(c, r, c->p.radius_m, r->start - c->p.tolerance_us,
-                     r->end + c->p.tolerance_us, &cand);
+    fusion_corr_near_capped(c, r, c->p.radius_m, r->start - c->p.tolerance_us,
+                            r->end + c->p.tolerance_us, r->source_ref ? FUSION_NEAR_CAP : 0,
+                            &cand);
     for (size_t i = 0; i < cand.n; i++) {
         const struct crec *o = (const struct crec *)cand.v[i];
         if (&o->r != r && o->inc && fusion_reports_match(&c->p, r, &o->r))

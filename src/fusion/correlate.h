@@ -180,6 +180,18 @@ void fusion_rvec_release(struct fusion_rvec *v);
 void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_report *at,
                       double dist_m, vtime_t t0, vtime_t t1, struct fusion_rvec *out);
 
+/* The most a bounded query takes from the querying report's own partner, per grid cell or
+ * zone. */
+#define FUSION_NEAR_CAP 64
+
+/* fusion_corr_near, taking from the reports of at's own partner (acl.owner) in each grid cell
+ * or zone only the own_cap earliest-starting ones whose windows meet [t0, t1] (0: none;
+ * SIZE_MAX: all): a partner's burst of co-located reports then costs each of its reports a
+ * bounded query. */
+void fusion_corr_near_capped(const struct fusion_correlator *c, const struct fusion_report *at,
+                             double dist_m, vtime_t t0, vtime_t t1, size_t own_cap,
+                             struct fusion_rvec *out);
+
 /* The incidents the correlator would form from reps[0..n) alone (the same rule, in seq
  * order): comp[i] receives the index of the first report (by seq) of i's incident. O(n^2) and
  * more: for small sets such as the visible evidence of one alert. */
