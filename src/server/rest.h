@@ -42,6 +42,8 @@ extern const struct http_route rest_stream_routes[];
 extern const size_t rest_stream_nroutes;
 extern const struct http_route rest_report_routes[];
 extern const size_t rest_report_nroutes;
+extern const struct http_route rest_incident_routes[];
+extern const size_t rest_incident_nroutes;
 extern const struct http_route rest_compliance_routes[];
 extern const size_t rest_compliance_nroutes;
 
