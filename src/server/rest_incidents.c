@@ -257,7 +257,8 @@ static void h_incidents(struct http_req *req, struct http_resp *resp, void *arg)
                   "too many reports in the window: narrow bbox or since/until");
     } else {
         /* in seq order: the correlator's fast path, and the incidents of docs/FUSION.md */
-        qsort(g.v, g.n, sizeof(*g.v), vis_by_seq);
+        if (g.n)
+            qsort(g.v, g.n, sizeof(*g.v), vis_by_seq);
         struct fusion_corr_params cp;
         fusion_corr_params_default(&cp);
         struct fusion_correlator *c = fusion_corr_new(&cp);
