@@ -226,6 +226,82 @@ static json_t *incident_json(const struct gather *g, const struct inc_out *o,
                      reps);
 }
 
+/* Builds the incident of g's report `seq` (g sorted by seq, correlated in c). */
+static json_t *incident_of(const struct gather *g, struct fusion_correlator *c, int64_t seq,
+                           struct audit_list *reads)
+{
+    const struct fusion_report *me = fusion_corr_get(c, seq);
+    if (!me)
+        return NULL;
+    size_t n;
+    const struct fusion_report *const *m = fusion_incident_reports(fusion_corr_incident(me), &n);
+    struct inc_out o = {fusion_corr_incident(me), m[0]->start, m[0]->end};
+    for (size_t k = 1; k < n; k++) {
+        o.start = m[k]->start > o.start ? o.start : m[k]->start;
+        o.end = m[k]->end < o.end ? o.end : m[k]->end;
+    }
+    struct fusion_conf cf;
+    fusion_confidence(m, n, &cf);
+    return incident_json(g, &o, &cf, reads);
+}
+
+json_t *incident_around(struct store_reader *r, const struct policy_reader *reader,
+                        const char *report_id)
+{
+    /* the report as this reader may read it */
+    struct gather one = {0}, g = {0};
+    int rc = store_report_get(r, report_id, policy_visible, (void *)reader, gather_one, &one);
+    if (rc < 0 || !one.n) {
+        for (size_t i = 0; i < one.n; i++)
+            json_decref(one.v[i].doc);
+        free(one.v);
+        return NULL;
+    }
+    const struct fusion_report *me = &one.v[0].r;
+    /* its neighbourhood: whatever could match it (R + precisions, the tolerance) */
+    struct fusion_corr_params cp;
+    fusion_corr_params_default(&cp);
+    struct store_report_query nq = {.future = me->future ? 1 : 0,
+                                    .event = me->event,
+                                    .since = me->start - cp.tolerance_us,
+                                    .until = me->end + cp.tolerance_us,
+                                    .limit = INCIDENT_REPORTS_MAX,
+                                    .visible = policy_visible,
+                                    .visible_ctx = (void *)reader};
+    if (fusion_report_located(me)) {
+        double reach = (cp.radius_m + 2 * cp.max_precision_m) / 111195.0;
+        double c = cos(me->lat * M_PI / 180);
+        double rlon = c > 0.05 ? reach / c : 180;
+        nq.has_bbox = true;
+        nq.min_lat = me->lat - reach > -90 ? me->lat - reach : -90;
+        nq.max_lat = me->lat + reach < 90 ? me->lat + reach : 90;
+        nq.min_lon = me->lon - rlon > -180 ? me->lon - rlon : -180;
+        nq.max_lon = me->lon + rlon < 180 ? me->lon + rlon : 180;
+    }
+    bool more = false;
+    json_t *out = NULL;
+    int64_t seq = me->seq;
+    if (store_reports_query(r, &nq, gather_one, &g, &more) == 0 && !more && g.n) {
+        qsort(g.v, g.n, sizeof(*g.v), vis_by_seq);
+        struct fusion_correlator *c = fusion_corr_new(&cp);
+        const struct fusion_report *stored;
+        for (size_t i = 0; i < g.n; i++)
+            fusion_corr_add(c, &g.v[i].r, 0, &stored);
+        struct audit_list reads;
+        audit_list_init(&reads);
+        out = incident_of(&g, c, seq, &reads);
+        free(audit_list_detail(&reads, "")); /* the stream's events are not audited as reads */
+        fusion_corr_free(c);
+    }
+    for (size_t i = 0; i < g.n; i++)
+        json_decref(g.v[i].doc);
+    free(g.v);
+    for (size_t i = 0; i < one.n; i++)
+        json_decref(one.v[i].doc);
+    free(one.v);
+    return out;
+}
+
 static void h_incidents(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;

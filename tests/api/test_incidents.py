@@ -1,9 +1,13 @@
 """GET /api/v1/incidents (issue #20): reports that describe one real event, fused, per reader.
 An incident is re-formed from what the reader may see (S3): a report the reader cannot read
 is not in it and does not count as a source; one partner's two reports are two events."""
-from test_alerts import WARNING, post
+import json
+import time
 
 import pytest
+import requests
+
+from test_alerts import WARNING, post
 
 
 @pytest.fixture
@@ -70,3 +74,52 @@ def test_incidents_are_formed_from_what_the_reader_may_see(world):
                 "?since=yesterday"):
         assert vigil.get("/api/v1/incidents" + bad, token=t["Qatar"]).status_code == 400, bad
     assert vigil.get("/api/v1/incidents", auth=False).status_code == 401
+
+
+def stream_events(vigil, token, kinds, until_n, timeout=15):
+    """Reads /api/v1/stream?kinds=... until until_n events came (or timeout): [(event, data)]."""
+    h = {"Authorization": "Bearer " + token, "Accept": "text/event-stream"}
+    r = requests.get(vigil.url + "/api/v1/stream?since=0&kinds=" + kinds, headers=h,
+                     stream=True, timeout=timeout)
+    assert r.status_code == 200
+    out, ev, deadline = [], {}, time.time() + timeout
+    try:
+        for line in r.iter_lines(decode_unicode=True):
+            if line is None or line.startswith(":"):
+                pass
+            elif line == "":
+                if "data" in ev:
+                    out.append((ev.get("event"), json.loads(ev["data"])))
+                ev = {}
+            else:
+                k, _, v = line.partition(": ")
+                ev[k] = v
+            if len(out) >= until_n or time.time() > deadline:
+                break
+    except requests.RequestException:
+        pass
+    finally:
+        r.close()
+    return out
+
+
+def test_the_live_stream_carries_each_readers_incidents(world):
+    vigil, t = world
+    e = post(vigil, t["Egypt"], dict(WARNING, marking="green"))
+    o = post(vigil, t["Observer"], dict(WARNING, marking="red", title="Seen too"))
+    q = post(vigil, t["Qatar"], dict(WARNING, marking="green", title="Same attack"))
+    # Qatar asked for incidents only: the incident of each report it may read (e, then q), as
+    # it stands when sent, formed from what Qatar may read: never Observer's RED report.
+    got = stream_events(vigil, t["Qatar"], "incident", 2)
+    assert [k for k, _ in got] == ["incident", "incident"], got
+    for _, inc in got:
+        assert sorted(inc["report_ids"]) == sorted([e, q]) and inc["sources"] == 2
+    assert o not in json.dumps(got)
+    # The Observer reads all three: one incident of three sources, after its reports.
+    got = stream_events(vigil, t["Observer"], "report,incident", 6)
+    kinds = [k for k, _ in got]
+    assert kinds.count("report") == 3 and kinds.count("incident") == 3, kinds
+    assert sorted(got[-1][1]["report_ids"]) == sorted([e, o, q]) and got[-1][1]["sources"] == 3
+    # Not asked for: no incident events (the default stream is unchanged).
+    got = stream_events(vigil, t["Observer"], "report", 3)
+    assert [k for k, _ in got] == ["report"] * 3
