@@ -479,15 +479,22 @@ static bool same_place(const struct fusion_corr_params *p, const struct fusion_r
     return a->zone && b->zone && strcmp(a->zone, b->zone) == 0;
 }
 
-/* Time: the windows overlap; the tolerance T only widens windows shorter than T (reports
- * timed to the minute), never a day: a day-precision event is its day, not the next one. */
+/* Time: reports timed to within T (both windows shorter than T) overlap once widened by T.
+ * Longer windows (a day, a week, a month: the sources' own time precision) are not widened,
+ * and must share more than half of the longer one: a day-precision event is its day, not the
+ * next one; a month-precision report is not the same as every event of its month; "3 March"
+ * and "3-4 March" are ambiguous (the second may be the 4th), so they stay apart. */
 static bool same_time(const struct fusion_corr_params *p, const struct fusion_report *a,
                       const struct fusion_report *b)
 {
-    vtime_t tol = p->tolerance_us;
-    if (a->end - a->start >= tol || b->end - b->start >= tol)
-        tol = 0;
-    return fusion_reports_overlap(a, b, tol);
+    vtime_t tol = p->tolerance_us, da = a->end - a->start, db = b->end - b->start;
+    if (da < tol && db < tol)
+        return fusion_reports_overlap(a, b, tol);
+    vtime_t lo = a->start > b->start ? a->start : b->start;
+    vtime_t hi = a->end < b->end ? a->end : b->end;
+    /* windows end on their last second (an importer's day is 00:00:00 to 23:59:59) */
+    vtime_t longer = (da > db ? da : db) + VTIME_US_PER_SEC;
+    return hi >= lo && 2 * (hi - lo + VTIME_US_PER_SEC) > longer;
 }
 
 /* Death tolls: unknown on either side, or within 2 or half the larger of each other. */

@@ -165,6 +165,18 @@ static void test_correlation(void **state)
     struct fusion_report d2 = mk(3, "ASSAULT", "", false, 30, 24);
     d2.end = d2.start + 24 * H - VTIME_US_PER_SEC;
     assert_false(fusion_reports_match(&p, &d1, &d2));
+    /* longer windows share more than half of the longer one: two days of a three-day window
+     * match it, one day of a two-day window does not (it may be the other day); a
+     * month-precision report does not match a day of its month */
+    struct fusion_report d12 = d1, d123 = d1;
+    d12.end = d1.start + 48 * H - VTIME_US_PER_SEC;
+    d123.end = d1.start + 72 * H - VTIME_US_PER_SEC;
+    assert_false(fusion_reports_match(&p, &d1, &d12));
+    assert_true(fusion_reports_match(&p, &d12, &d123));
+    struct fusion_report month = d1;
+    month.end = d1.start + 30 * 24 * H - VTIME_US_PER_SEC;
+    assert_false(fusion_reports_match(&p, &d1, &month));
+    assert_false(fusion_reports_match(&p, &month, &d1));
     struct fusion_report m1 = mk(2, "ASSAULT", "", false, 30, 0);
     struct fusion_report m2 = mk(3, "ASSAULT", "", false, 30, 1.2);
     assert_true(fusion_reports_match(&p, &m1, &m2));
@@ -190,19 +202,18 @@ static void test_correlation(void **state)
     assert_int_equal(fusion_report_check(&bad), VIGIL_EINVAL);
 }
 
-/* Real multi-source events (UCDP GED Syria 2016-2019, tests/data/real/): each event split into
- * one report per cited source, each source a partner of its own (real_split.h). "Same
- * incident" against "same GED id": pairwise precision and recall at least 0.95, and the same
- * incidents whatever the arrival order (here: reversed). */
-static void test_correlation_real_syria(void **state)
+/* Real multi-source events (UCDP GED, tests/data/real/): each event split into one report per
+ * cited source, each source a partner of its own (real_split.h). "Same incident" against "same
+ * GED id": pairwise precision and recall at least 0.95, and the same incidents whatever the
+ * arrival order (here: reversed). */
+static void measure_real(const char *file, size_t min_reports)
 {
-    (void)state;
     char path[512];
     const char *root = getenv("VIGIL_TEST_DATA");
-    snprintf(path, sizeof path, "%s/real/ucdp_ged_syria_2016_2019.csv.gz", root ? root : ".");
+    snprintf(path, sizeof path, "%s/real/%s", root ? root : ".", file);
     struct split sp;
     assert_int_equal(split_load(path, &sp), 0);
-    assert_true(sp.n > 20000);
+    assert_true(sp.n >= min_reports);
     struct fusion_corr_params p;
     fusion_corr_params_default(&p);
     struct fusion_correlator *c = fusion_corr_new(&p), *rc = fusion_corr_new(&p);
@@ -219,7 +230,7 @@ static void test_correlation_real_syria(void **state)
     }
     struct pair_counts pc = split_pairs(&sp, inc);
     double precision = pc.same_both / pc.same_incident, recall = pc.same_both / pc.same_truth;
-    printf("syria: %zu reports, %zu partners, %zu incidents, precision %.4f recall %.4f\n",
+    printf("%s: %zu reports, %zu partners, %zu incidents, precision %.4f recall %.4f\n", file,
            sp.n, sp.npartners, fusion_corr_incidents(c), precision, recall);
     assert_true(precision >= 0.95);
     assert_true(recall >= 0.95);
@@ -227,6 +238,18 @@ static void test_correlation_real_syria(void **state)
     fusion_corr_free(c);
     fusion_corr_free(rc);
     split_free(&sp);
+}
+
+static void test_correlation_real_syria(void **state)
+{
+    (void)state;
+    measure_real("ucdp_ged_syria_2016_2019.csv.gz", 20000);
+}
+
+static void test_correlation_real_ukraine(void **state)
+{
+    (void)state;
+    measure_real("ucdp_ged_ukraine_2014_2022.csv", 4000);
 }
 
 /* A withdrawn report (corrected or deleted at its source) leaves the indexes, and its incident
@@ -1566,6 +1589,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_correlation),
         cmocka_unit_test(test_correlation_real_syria),
+        cmocka_unit_test(test_correlation_real_ukraine),
         cmocka_unit_test(test_correlation_order_independent),
         cmocka_unit_test(test_correlation_withdraw),
         cmocka_unit_test(test_stored_copies_and_memory),
