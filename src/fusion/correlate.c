@@ -38,7 +38,9 @@ struct fusion_incident {
     const struct fusion_report **m; /* &one while it has one member */
     const struct fusion_report *one;
     size_t n, alloc;
-    size_t pos; /* index in the correlator's incident array */
+    size_t pos;     /* index in the correlator's incident array */
+    int64_t maxseq; /* the largest seq among its reports */
+    uint64_t mark;  /* the correlator's stamp when last collected */
 };
 
 /* A stored report: the copy, its incident, the incident it started (which lives on in its
@@ -52,6 +54,7 @@ struct crec {
     struct fusion_incident own;
     size_t pos;  /* index in the arrival order (recs) */
     size_t size; /* bytes of the record, strings included (a multiple of ALIGN) */
+    uint64_t mark; /* the correlator's stamp when last visited */
     alignas(max_align_t) unsigned char extra[];
 };
 
@@ -78,12 +81,20 @@ struct seqmap {
     size_t n, size;
 };
 
-/* A time-sorted array of reports (one grid cell or one zone). */
+/* A time-sorted array of one partner's reports in one grid cell or one zone. */
 struct bucket {
     const struct fusion_report **v;
     size_t n, alloc;
     vtime_t max_dur; /* the longest end - start in the bucket: bounds the binary search */
-    char *name;      /* zone name (zone buckets) */
+    int64_t owner;
+    struct bucket *next; /* the next partner's, in the same slot */
+};
+
+/* One grid cell or zone: a bucket per partner, so that a query can bound what it takes from
+ * each (a burst of one partner's reports cannot make every query long). */
+struct slot {
+    struct bucket *first;
+    char *name; /* zone name (zone slots) */
 };
 
 struct mentry {
@@ -110,6 +121,7 @@ struct fusion_correlator {
     size_t nrecs, arecs, holes, live;
     struct fusion_incident **incs;
     size_t nincs, aincs;
+    uint64_t stamp; /* marks of one walk (records, incidents) */
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -447,11 +459,65 @@ bool fusion_reports_overlap(const struct fusion_report *a, const struct fusion_r
     return a->start <= b->end + tol_us && b->start <= a->end + tol_us;
 }
 
+static bool same_ref(const struct fusion_report *a, const struct fusion_report *b)
+{
+    return a->source_ref && b->source_ref && strcmp(a->source_ref, b->source_ref) == 0;
+}
+
+/* Place: centres within R plus the sharper of the two precisions (capped). A vague report is
+ * tied only to what lies where it points, never to everything within its own radius. */
+static bool same_place(const struct fusion_corr_params *p, const struct fusion_report *a,
+                       const struct fusion_report *b)
+{
+    if (fusion_report_located(a) && fusion_report_located(b)) {
+        double pa = capped(p, a->precision_m), pb = capped(p, b->precision_m);
+        double lim = p->radius_m + (pa < pb ? pa : pb);
+        if (fabs(a->lat - b->lat) * M_PER_DEG > lim)
+            return false;
+        return fusion_distance_m(a->lat, a->lon, b->lat, b->lon) <= lim;
+    }
+    return a->zone && b->zone && strcmp(a->zone, b->zone) == 0;
+}
+
+/* Time: reports timed to within T (both windows shorter than T) overlap once widened by T.
+ * Longer windows (a day, a week, a month: the sources' own time precision) are not widened,
+ * and must share more than half of the longer one: a day-precision event is its day, not the
+ * next one; a month-precision report is not the same as every event of its month; "3 March"
+ * and "3-4 March" are ambiguous (the second may be the 4th), so they stay apart. */
+static bool same_time(const struct fusion_corr_params *p, const struct fusion_report *a,
+                      const struct fusion_report *b)
+{
+    vtime_t tol = p->tolerance_us, da = a->end - a->start, db = b->end - b->start;
+    if (da < tol && db < tol)
+        return fusion_reports_overlap(a, b, tol);
+    vtime_t lo = a->start > b->start ? a->start : b->start;
+    vtime_t hi = a->end < b->end ? a->end : b->end;
+    /* windows end on their last second (an importer's day is 00:00:00 to 23:59:59) */
+    vtime_t longer = (da > db ? da : db) + VTIME_US_PER_SEC;
+    return hi >= lo && 2 * (hi - lo + VTIME_US_PER_SEC) > longer;
+}
+
+/* Death tolls: unknown on either side, or within 2 or half the larger of each other. */
+static bool same_toll(const struct fusion_report *a, const struct fusion_report *b)
+{
+    if (!a->has_fatalities || !b->has_fatalities)
+        return true;
+    int64_t hi = a->fatalities > b->fatalities ? a->fatalities : b->fatalities;
+    int64_t lo = a->fatalities > b->fatalities ? b->fatalities : a->fatalities;
+    int64_t tol = hi / 2 > 2 ? hi / 2 : 2;
+    return hi - lo <= tol;
+}
+
 bool fusion_reports_match(const struct fusion_corr_params *p, const struct fusion_report *a,
                           const struct fusion_report *b)
 {
-    return fusion_events_compatible(a, b) && fusion_reports_overlap(a, b, p->tolerance_us) &&
-           fusion_reports_near(p, a, b, p->radius_m);
+    return fusion_events_compatible(a, b) && same_time(p, a, b) && same_place(p, a, b) &&
+           (same_ref(a, b) || same_toll(a, b));
+}
+
+bool fusion_reports_conflict(const struct fusion_report *a, const struct fusion_report *b)
+{
+    return a->acl.owner == b->acl.owner && !same_ref(a, b);
 }
 
 static bool code_ok(const char *c, bool empty_ok)
@@ -498,15 +564,28 @@ static size_t bucket_lower(const struct bucket *bk, vtime_t t)
     return lo;
 }
 
+/* First index not before r in (start, seq) order: a binary search, since one partner's burst
+ * may put thousands of reports at one start. */
+static size_t bucket_at(const struct bucket *bk, const struct fusion_report *r)
+{
+    size_t lo = 0, hi = bk->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rep_cmp(bk->v[mid], r) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static void bucket_insert(struct bucket *bk, const struct fusion_report *r)
 {
     if (bk->n == bk->alloc) {
         bk->alloc = bk->alloc ? bk->alloc * 2 : 8;
         bk->v = xrealloc(bk->v, bk->alloc * sizeof(*bk->v));
     }
-    size_t i = bucket_lower(bk, r->start);
-    while (i < bk->n && rep_cmp(bk->v[i], r) < 0)
-        i++;
+    size_t i = bucket_at(bk, r);
     memmove(&bk->v[i + 1], &bk->v[i], (bk->n - i) * sizeof(*bk->v));
     bk->v[i] = r;
     bk->n++;
@@ -514,24 +593,47 @@ static void bucket_insert(struct bucket *bk, const struct fusion_report *r)
         bk->max_dur = r->end - r->start;
 }
 
-/* Takes r out of the bucket of map entry e, and drops the bucket once empty: the indexes keep
- * the cells and zones that hold reports, not every place ever reported. */
+/* Files r in its partner's bucket of slot sl. */
+static void slot_insert(struct slot *sl, const struct fusion_report *r)
+{
+    struct bucket *bk = sl->first;
+    while (bk && bk->owner != r->acl.owner)
+        bk = bk->next;
+    if (!bk) {
+        bk = xcalloc(1, sizeof(*bk));
+        bk->owner = r->acl.owner;
+        bk->next = sl->first;
+        sl->first = bk;
+    }
+    bucket_insert(bk, r);
+}
+
+/* Takes r out of the slot of map entry e, and drops its bucket, then the slot, once empty: the
+ * indexes keep the cells and zones that hold reports, not every place ever reported. */
 static void bucket_remove(struct map *m, struct mentry *e, const struct fusion_report *r)
 {
-    struct bucket *bk = e->val;
-    size_t i = bucket_lower(bk, r->start);
-    while (i < bk->n && bk->v[i] != r)
-        i++;
-    if (i == bk->n)
+    struct slot *sl = e->val;
+    struct bucket **link = &sl->first;
+    while (*link && (*link)->owner != r->acl.owner)
+        link = &(*link)->next;
+    struct bucket *bk = *link;
+    if (!bk)
+        return;
+    size_t i = bucket_at(bk, r);
+    if (i == bk->n || bk->v[i] != r)
         return;
     memmove(&bk->v[i], &bk->v[i + 1], (bk->n - i - 1) * sizeof(*bk->v));
     bk->n--; /* max_dur stays: still a bound */
     if (bk->n)
         return;
-    map_del(m, e);
+    *link = bk->next;
     free(bk->v);
-    free(bk->name);
     free(bk);
+    if (sl->first)
+        return;
+    map_del(m, e);
+    free(sl->name);
+    free(sl);
 }
 
 static double cell_deg(const struct fusion_correlator *c)
@@ -544,27 +646,27 @@ static int64_t cell_of(double deg, double size)
     return (int64_t)floor(deg / size);
 }
 
-static struct bucket *cell_bucket(struct fusion_correlator *c, int64_t cx, int64_t cy)
+static struct slot *cell_slot(struct fusion_correlator *c, int64_t cx, int64_t cy)
 {
     uint64_t h = hash_ab(cx, cy);
     struct mentry *e = map_find(&c->cells, h, cx, cy, NULL);
     if (e)
         return e->val;
-    struct bucket *bk = xcalloc(1, sizeof(*bk));
-    map_put(&c->cells, h, cx, cy, NULL, bk);
-    return bk;
+    struct slot *sl = xcalloc(1, sizeof(*sl));
+    map_put(&c->cells, h, cx, cy, NULL, sl);
+    return sl;
 }
 
-static struct bucket *zone_bucket(struct fusion_correlator *c, const char *zone, bool create)
+static struct slot *zone_slot(struct fusion_correlator *c, const char *zone, bool create)
 {
     uint64_t h = hash_str(zone);
     struct mentry *e = map_find(&c->zones, h, 0, 0, zone);
     if (e || !create)
         return e ? e->val : NULL;
-    struct bucket *bk = xcalloc(1, sizeof(*bk));
-    bk->name = xstrdup(zone);
-    map_put(&c->zones, h, 0, 0, bk->name, bk);
-    return bk;
+    struct slot *sl = xcalloc(1, sizeof(*sl));
+    sl->name = xstrdup(zone);
+    map_put(&c->zones, h, 0, 0, sl->name, sl);
+    return sl;
 }
 
 /* ---- incidents -------------------------------------------------------------------------- */
@@ -582,13 +684,15 @@ static void inc_push(struct fusion_incident *inc, const struct fusion_report *r)
     inc->m[inc->n++] = r;
     if (r->seq < inc->id)
         inc->id = r->seq;
+    if (r->seq > inc->maxseq)
+        inc->maxseq = r->seq;
 }
 
 /* Starts the incident of the new record cr, with cr alone in it. */
 static void inc_new(struct fusion_correlator *c, struct crec *cr)
 {
     struct fusion_incident *inc = &cr->own;
-    inc->id = cr->r.seq;
+    inc->id = inc->maxseq = cr->r.seq;
     inc->one = &cr->r;
     inc->m = &inc->one;
     inc->n = inc->alloc = 1;
@@ -613,25 +717,6 @@ static void inc_drop(struct fusion_correlator *c, struct fusion_incident *inc)
     inc->n = inc->alloc = 0;
 }
 
-/* Moves the smaller incident into the larger one; returns the survivor. */
-static struct fusion_incident *inc_merge(struct fusion_correlator *c, struct fusion_incident *a,
-                                         struct fusion_incident *b)
-{
-    if (a == b)
-        return a;
-    if (a->n < b->n) {
-        struct fusion_incident *t = a;
-        a = b;
-        b = t;
-    }
-    for (size_t i = 0; i < b->n; i++) {
-        inc_push(a, b->m[i]);
-        ((struct crec *)(uintptr_t)b->m[i])->inc = a;
-    }
-    inc_drop(c, b);
-    return a;
-}
-
 /* ---- the correlator --------------------------------------------------------------------- */
 
 struct fusion_correlator *fusion_corr_new(const struct fusion_corr_params *p)
@@ -646,12 +731,16 @@ struct fusion_correlator *fusion_corr_new(const struct fusion_corr_params *p)
 static void map_free_buckets(struct map *m)
 {
     for (size_t i = 0; i < m->size; i++) {
-        struct bucket *bk = m->e[i].val;
-        if (!bk)
+        struct slot *sl = m->e[i].val;
+        if (!sl)
             continue;
-        free(bk->v);
-        free(bk->name);
-        free(bk);
+        for (struct bucket *bk = sl->first, *next; bk; bk = next) {
+            next = bk->next;
+            free(bk->v);
+            free(bk);
+        }
+        free(sl->name);
+        free(sl);
     }
     free(m->e);
 }
@@ -715,9 +804,12 @@ static size_t map_memory(const struct map *m)
 {
     size_t b = m->size * sizeof(*m->e);
     for (size_t i = 0; i < m->size; i++) {
-        const struct bucket *bk = m->e[i].val;
-        if (bk)
-            b += sizeof(*bk) + bk->alloc * sizeof(*bk->v) + str_size(bk->name);
+        const struct slot *sl = m->e[i].val;
+        if (!sl)
+            continue;
+        b += sizeof(*sl) + str_size(sl->name);
+        for (const struct bucket *bk = sl->first; bk; bk = bk->next)
+            b += sizeof(*bk) + bk->alloc * sizeof(*bk->v);
     }
     return b;
 }
@@ -759,26 +851,43 @@ const struct fusion_report *const *fusion_incident_reports(const struct fusion_i
     return inc->m;
 }
 
-static void near_bucket(const struct fusion_correlator *c, const struct bucket *bk,
-                        const struct fusion_report *at, double dist_m, vtime_t t0, vtime_t t1,
-                        bool need_located, bool need_unlocated, struct fusion_rvec *out)
+/* The query of fusion_corr_near_capped over one slot: from each partner's bucket, the reports
+ * whose windows meet [t0, t1] (from at's own partner, only the own_cap earliest) that are near
+ * enough. */
+static void near_slot(const struct fusion_correlator *c, const struct slot *sl,
+                      const struct fusion_report *at, double dist_m, vtime_t t0, vtime_t t1,
+                      size_t own_cap, bool need_located, bool need_unlocated,
+                      struct fusion_rvec *out)
 {
-    for (size_t i = bucket_lower(bk, t0 - bk->max_dur); i < bk->n; i++) {
-        const struct fusion_report *r = bk->v[i];
-        if (r->start > t1)
-            break;
-        if (r->end < t0)
+    for (const struct bucket *bk = sl->first; bk; bk = bk->next) {
+        size_t seen = 0, cap = bk->owner == at->acl.owner ? own_cap : SIZE_MAX;
+        if (!cap)
             continue;
-        bool loc = fusion_report_located(r);
-        if ((need_located && !loc) || (need_unlocated && loc))
-            continue;
-        if (fusion_reports_near(&c->p, at, r, dist_m))
-            fusion_rvec_push(out, r);
+        for (size_t i = bucket_lower(bk, t0 - bk->max_dur); i < bk->n; i++) {
+            const struct fusion_report *r = bk->v[i];
+            if (r->start > t1 || seen == cap)
+                break;
+            if (r->end < t0)
+                continue;
+            seen++;
+            bool loc = fusion_report_located(r);
+            if ((need_located && !loc) || (need_unlocated && loc))
+                continue;
+            if (fusion_reports_near(&c->p, at, r, dist_m))
+                fusion_rvec_push(out, r);
+        }
     }
 }
 
 void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_report *at,
                       double dist_m, vtime_t t0, vtime_t t1, struct fusion_rvec *out)
+{
+    fusion_corr_near_capped(c, at, dist_m, t0, t1, SIZE_MAX, out);
+}
+
+void fusion_corr_near_capped(const struct fusion_correlator *c, const struct fusion_report *at,
+                             double dist_m, vtime_t t0, vtime_t t1, size_t own_cap,
+                             struct fusion_rvec *out)
 {
     if (fusion_report_located(at)) {
         double size = cell_deg(c);
@@ -794,14 +903,156 @@ void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_rep
             for (int64_t x = cx - nx; x <= cx + nx; x++) {
                 struct mentry *e = map_find(&c->cells, hash_ab(x, y), x, y, NULL);
                 if (e)
-                    near_bucket(c, e->val, at, dist_m, t0, t1, true, false, out);
+                    near_slot(c, e->val, at, dist_m, t0, t1, own_cap, true, false, out);
             }
     }
     if (at->zone) {
-        struct bucket *bk = zone_bucket((struct fusion_correlator *)(uintptr_t)c, at->zone, false);
-        if (bk)
-            near_bucket(c, bk, at, dist_m, t0, t1, false, fusion_report_located(at), out);
+        struct slot *sl = zone_slot((struct fusion_correlator *)(uintptr_t)c, at->zone, false);
+        if (sl)
+            near_slot(c, sl, at, dist_m, t0, t1, own_cap, false, fusion_report_located(at),
+                      out);
     }
+}
+
+/* Indexes a stored report in its grid cell and its zone. */
+static void index_put(struct fusion_correlator *c, const struct fusion_report *me)
+{
+    if (fusion_report_located(me)) {
+        double size = cell_deg(c);
+        slot_insert(cell_slot(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
+    }
+    if (me->zone)
+        slot_insert(zone_slot(c, me->zone, true), me);
+}
+
+/* The stored reports (grouped into incidents) that match r, r itself left out, and of r's own
+ * partner only those citing r's source_ref (the others conflict with r: they can neither share
+ * its incident nor be moved by it, see regroup), among the FUSION_NEAR_CAP earliest. */
+static void near_matches(const struct fusion_correlator *c, const struct fusion_report *r,
+                         struct fusion_rvec *out)
+{
+    struct fusion_rvec cand = {0};
+    fusion_corr_near_capped(c, r, c->p.radius_m, r->start - c->p.tolerance_us,
+                            r->end + c->p.tolerance_us, r->source_ref ? FUSION_NEAR_CAP : 0,
+                            &cand);
+    for (size_t i = 0; i < cand.n; i++) {
+        const struct crec *o = (const struct crec *)cand.v[i];
+        if (&o->r != r && o->inc && fusion_reports_match(&c->p, r, &o->r))
+            fusion_rvec_push(out, &o->r);
+    }
+    fusion_rvec_release(&cand);
+}
+
+/* How far apart two matching reports are: km between centres + hours between the starts and
+ * between the ends + the relative difference of death tolls. */
+static double apart(const struct fusion_report *a, const struct fusion_report *b)
+{
+    double d = 0;
+    if (fusion_report_located(a) && fusion_report_located(b))
+        d += fusion_distance_m(a->lat, a->lon, b->lat, b->lon) / 1000;
+    d += (double)(llabs(a->start - b->start) + llabs(a->end - b->end)) /
+         (3600.0 * VTIME_US_PER_SEC);
+    if (a->has_fatalities && b->has_fatalities) {
+        int64_t hi = a->fatalities > b->fatalities ? a->fatalities : b->fatalities;
+        d += (double)llabs(a->fatalities - b->fatalities) / (double)(hi + 1);
+    }
+    return d;
+}
+
+/* How far r is from inc (its farthest report), or -1 when inc does not admit r: r must match
+ * every report of inc and conflict with none. */
+static double inc_apart(const struct fusion_corr_params *p, const struct fusion_incident *inc,
+                        const struct fusion_report *r)
+{
+    double worst = 0;
+    for (size_t i = 0; i < inc->n; i++) {
+        if (fusion_reports_conflict(inc->m[i], r) || !fusion_reports_match(p, inc->m[i], r))
+            return -1;
+        double d = apart(inc->m[i], r);
+        worst = d > worst ? d : worst;
+    }
+    return worst;
+}
+
+/* The rule of docs/FUSION.md: among the incidents of its matches (already grouped, all with
+ * smaller seqs) that admit it, cr joins the nearest (ties: the smallest id); else it starts
+ * its own. */
+static void assign(struct fusion_correlator *c, struct crec *cr, const struct fusion_rvec *m)
+{
+    uint64_t stamp = ++c->stamp;
+    struct fusion_incident **incs = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        struct fusion_incident *inc = ((const struct crec *)m->v[i])->inc;
+        if (!inc || inc->mark == stamp || fusion_reports_conflict(m->v[i], &cr->r))
+            continue;
+        inc->mark = stamp;
+        incs = xrealloc(incs, (n + 1) * sizeof(*incs));
+        incs[n++] = inc;
+    }
+    struct fusion_incident *to = NULL;
+    double best = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = inc_apart(&c->p, incs[i], &cr->r);
+        if (d >= 0 && (!to || d < best || (d == best && incs[i]->id < to->id))) {
+            to = incs[i];
+            best = d;
+        }
+    }
+    free(incs);
+    if (to) {
+        inc_push(to, &cr->r);
+        cr->inc = to;
+    } else {
+        inc_new(c, cr);
+    }
+}
+
+static int rep_seq_cmp(const void *x, const void *y)
+{
+    int64_t a = (*(const struct fusion_report *const *)x)->seq;
+    int64_t b = (*(const struct fusion_report *const *)y)->seq;
+    return a < b ? -1 : a > b;
+}
+
+/* Forms again the incidents of the component of `from` under the match relation (the reports
+ * reachable from it by matches), as if its reports had arrived in seq order: after `from`
+ * came out of order, or (gone) after `from` was withdrawn (it is already out of the indexes,
+ * and is left out). */
+static void regroup(struct fusion_correlator *c, struct crec *from, bool gone)
+{
+    uint64_t stamp = ++c->stamp;
+    struct fusion_rvec comp = {0}, m = {0};
+    from->mark = stamp;
+    fusion_rvec_push(&comp, &from->r);
+    for (size_t k = 0; k < comp.n; k++) {
+        m.n = 0;
+        near_matches(c, comp.v[k], &m);
+        for (size_t i = 0; i < m.n; i++) {
+            struct crec *o = (struct crec *)(uintptr_t)m.v[i];
+            if (o->mark != stamp) {
+                o->mark = stamp;
+                fusion_rvec_push(&comp, &o->r);
+            }
+        }
+    }
+    for (size_t k = 0; k < comp.n; k++) {
+        struct fusion_incident *inc = ((struct crec *)(uintptr_t)comp.v[k])->inc;
+        if (inc && inc->m)
+            inc_drop(c, inc);
+    }
+    for (size_t k = 0; k < comp.n; k++)
+        ((struct crec *)(uintptr_t)comp.v[k])->inc = NULL;
+    if (gone)
+        fusion_rvec_remove_at(&comp, 0);
+    qsort(comp.v, comp.n, sizeof(*comp.v), rep_seq_cmp);
+    for (size_t k = 0; k < comp.n; k++) {
+        m.n = 0;
+        near_matches(c, comp.v[k], &m); /* only the ones already regrouped have an incident */
+        assign(c, (struct crec *)(uintptr_t)comp.v[k], &m);
+    }
+    fusion_rvec_release(&comp);
+    fusion_rvec_release(&m);
 }
 
 int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, size_t extra,
@@ -823,11 +1074,6 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     cr->r.side = copy_str(&at, r->side);
     const struct fusion_report *me = &cr->r;
 
-    /* Find the matches before indexing the new report, so it does not find itself. */
-    struct fusion_rvec cand = {0};
-    fusion_corr_near(c, me, c->p.radius_m, me->start - c->p.tolerance_us,
-                     me->end + c->p.tolerance_us, &cand);
-
     if (c->nrecs == c->arecs) {
         c->arecs = c->arecs ? c->arecs * 2 : 256;
         c->recs = xrealloc(c->recs, c->arecs * sizeof(*c->recs));
@@ -836,64 +1082,22 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     c->recs[c->nrecs++] = cr;
     c->live++;
     seq_put(&c->seqs, cr);
-    if (fusion_report_located(me)) {
-        double size = cell_deg(c);
-        bucket_insert(cell_bucket(c, cell_of(me->lon, size), cell_of(me->lat, size)), me);
-    }
-    if (me->zone)
-        bucket_insert(zone_bucket(c, me->zone, true), me);
+    index_put(c, me);
 
-    inc_new(c, cr);
-    for (size_t i = 0; i < cand.n; i++) {
-        const struct fusion_report *o = cand.v[i];
-        if (fusion_reports_match(&c->p, me, o))
-            inc_merge(c, cr->inc, ((const struct crec *)o)->inc);
+    struct fusion_rvec cand = {0};
+    near_matches(c, me, &cand);
+    bool in_order = true;
+    for (size_t i = 0; i < cand.n && in_order; i++) {
+        const struct crec *o = (const struct crec *)cand.v[i];
+        in_order = o->r.seq < me->seq && o->inc->maxseq < me->seq;
     }
+    if (in_order)
+        assign(c, cr, &cand);
+    else
+        regroup(c, cr, false);
     fusion_rvec_release(&cand);
     *out = me;
     return 0;
-}
-
-/* Splits what is left of an incident after the withdrawal of one of its reports into the
- * components of the relation among the rest: each grows from its first member by
- * neighbourhood queries, in its member's own incident struct (free: its members' incidents
- * were all merged into this one). */
-static void inc_split(struct fusion_correlator *c, struct fusion_incident *inc,
-                      const struct fusion_report *gone)
-{
-    size_t n = 0;
-    const struct fusion_report **rest = xmalloc(inc->n * sizeof(*rest));
-    for (size_t i = 0; i < inc->n; i++)
-        if (inc->m[i] != gone)
-            rest[n++] = inc->m[i];
-    inc_drop(c, inc);
-    for (size_t i = 0; i < n; i++)
-        ((struct crec *)(uintptr_t)rest[i])->inc = NULL;
-    struct fusion_rvec todo = {0}, cand = {0};
-    for (size_t i = 0; i < n; i++) {
-        struct crec *first = (struct crec *)(uintptr_t)rest[i];
-        if (first->inc)
-            continue;
-        inc_new(c, first);
-        fusion_rvec_push(&todo, &first->r);
-        while (todo.n) {
-            const struct fusion_report *y = todo.v[--todo.n];
-            cand.n = 0;
-            fusion_corr_near(c, y, c->p.radius_m, y->start - c->p.tolerance_us,
-                             y->end + c->p.tolerance_us, &cand);
-            for (size_t k = 0; k < cand.n; k++) {
-                struct crec *o = (struct crec *)(uintptr_t)cand.v[k];
-                if (o->inc || !fusion_reports_match(&c->p, y, &o->r))
-                    continue;
-                inc_push(first->inc, &o->r);
-                o->inc = first->inc;
-                fusion_rvec_push(&todo, &o->r);
-            }
-        }
-    }
-    fusion_rvec_release(&todo);
-    fusion_rvec_release(&cand);
-    free(rest);
 }
 
 int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct fusion_report **out)
@@ -910,7 +1114,7 @@ int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct 
     }
     if (me->zone)
         bucket_remove(&c->zones, map_find(&c->zones, hash_str(me->zone), 0, 0, me->zone), me);
-    inc_split(c, cr->inc, me);
+    regroup(c, cr, true);
     cr->inc = NULL; /* the mark of a withdrawn record */
     c->live--;
     *out = me;
@@ -943,31 +1147,44 @@ bool fusion_corr_withdrawn(const struct fusion_report *stored)
     return !((const struct crec *)stored)->inc;
 }
 
-static size_t comp_find(size_t *parent, size_t i)
-{
-    while (parent[i] != i) {
-        parent[i] = parent[parent[i]];
-        i = parent[i];
-    }
-    return i;
-}
-
 void fusion_components(const struct fusion_corr_params *p, const struct fusion_report *const *reps,
                        size_t n, size_t *comp)
 {
+    /* The correlator's rule on this set: in seq order, each report joins the first group
+     * (groups in order of their first report) that it matches entirely and conflicts with
+     * nowhere, else starts one. */
+    size_t *ord = xmalloc((n + 1) * sizeof(*ord));
     for (size_t i = 0; i < n; i++)
-        comp[i] = i;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            if (fusion_reports_match(p, reps[i], reps[j])) {
-                size_t a = comp_find(comp, i), b = comp_find(comp, j);
-                if (a != b) {
-                    if (a < b)
-                        comp[b] = a;
-                    else
-                        comp[a] = b;
-                }
+        ord[i] = i;
+    for (size_t i = 1; i < n; i++) /* insertion sort by seq: evidence sets are small */
+        for (size_t j = i; j > 0 && reps[ord[j - 1]]->seq > reps[ord[j]]->seq; j--) {
+            size_t t = ord[j];
+            ord[j] = ord[j - 1];
+            ord[j - 1] = t;
+        }
+    for (size_t k = 0; k < n; k++) {
+        size_t i = ord[k], to = i;
+        double best = 0;
+        for (size_t g = 0; g < k; g++) {
+            size_t head = ord[g];
+            if (comp[head] != head)
+                continue; /* not the first report of a group */
+            double worst = 0;
+            for (size_t h = 0; h < k && worst >= 0; h++) {
+                const struct fusion_report *o = reps[ord[h]];
+                if (comp[ord[h]] != head)
+                    continue;
+                if (!fusion_reports_match(p, o, reps[i]) || fusion_reports_conflict(o, reps[i]))
+                    worst = -1;
+                else if (apart(o, reps[i]) > worst)
+                    worst = apart(o, reps[i]);
             }
-    for (size_t i = 0; i < n; i++)
-        comp[i] = comp_find(comp, i);
+            if (worst >= 0 && (to == i || worst < best)) {
+                to = head; /* groups in seq order of their heads: ties keep the first */
+                best = worst;
+            }
+        }
+        comp[i] = to;
+    }
+    free(ord);
 }

@@ -1,14 +1,15 @@
 /* correlate.h - the report fusion works on, and correlation of reports into incidents.
  *
  * Fusion is a pure library: it sees reports as struct fusion_report (built by the caller from
- * the store's event reports) and keeps its own copies. Correlation merges reports that describe
- * the same real event into one incident:
- *  - compatible event codes (fusion_events_compatible: the table is in docs/FUSION.md),
- *  - centres within radius_m + precision_a + precision_b (precisions capped at
- *    max_precision_m), or, for reports located only by a named area, the same area,
- *  - time windows overlapping once each is widened by tolerance_us.
- * An incident is a connected component of that pairwise relation, so the incidents of a set
- * of reports do not depend on the order in which the reports arrived.
+ * the store's event reports) and keeps its own copies. Correlation groups reports that
+ * describe the same real event into incidents (docs/FUSION.md): two reports match when their
+ * codes are compatible (fusion_events_compatible), their windows overlap (tolerance_us only
+ * for windows shorter than it), their centres are within radius_m + the sharper precision
+ * (capped at max_precision_m) or they name the same area, and their death tolls agree; one
+ * partner's two reports conflict. In seq order, each report joins the nearest incident whose
+ * every report it matches and none it conflicts with, else starts its own: complete linkage,
+ * so incidents cannot chain, and the incidents of a set of reports do not depend on the order
+ * in which they arrived.
  *
  * Indexes: a hash map of grid cells (cell_m square in latitude degrees, narrower in metres
  * east-west away from the equator) and a hash map of area names, each holding an array of
@@ -53,7 +54,9 @@ struct fusion_report {
      * change the handling they point to (an agreement re-marked) between engine calls. */
     const struct store_acl *zone_acl;
     const struct store_acl *line_acl;
-    int fatalities, injured;    /* counts; -1 when unknown */
+    bool has_fatalities;        /* the report gives a death toll ... */
+    int64_t fatalities;         /* ... of this many (>= 0); 0 when it gives none */
+    int injured;                /* count; -1 when unknown */
     bool aggregate;             /* a daily aggregate of an area (casualty series), not one event */
 };
 
@@ -89,9 +92,16 @@ bool fusion_reports_near(const struct fusion_corr_params *p, const struct fusion
 bool fusion_reports_overlap(const struct fusion_report *a, const struct fusion_report *b,
                             vtime_t tol_us);
 
-/* The correlation test: compatible, near within radius_m, overlapping within tolerance_us. */
+/* The correlation test of docs/FUSION.md: compatible codes, overlapping windows (tolerance_us
+ * for windows shorter than it), centres within radius_m + the sharper precision, tolls that
+ * agree (or the same source_ref). */
 bool fusion_reports_match(const struct fusion_corr_params *p, const struct fusion_report *a,
                           const struct fusion_report *b);
+
+/* True when a and b may not be in one incident: one partner's two reports (unless they cite
+ * the same source_ref, i.e. forward the same record) are two events by that partner's own
+ * account. */
+bool fusion_reports_conflict(const struct fusion_report *a, const struct fusion_report *b);
 
 /* Checks a report before fusion accepts it: codes NUL-terminated and non-empty event, start <=
  * end, grades in range, precision >= 0. Returns 0 or VIGIL_EINVAL. */
@@ -179,9 +189,21 @@ void fusion_rvec_release(struct fusion_rvec *v);
 void fusion_corr_near(const struct fusion_correlator *c, const struct fusion_report *at,
                       double dist_m, vtime_t t0, vtime_t t1, struct fusion_rvec *out);
 
-/* The components of the correlation relation among reps[0..n): comp[i] receives a component
- * number (the index of the component's first member), pairwise O(n^2): for small sets such as
- * the visible evidence of one alert. */
+/* The most a bounded query takes from the querying report's own partner, per grid cell or
+ * zone. */
+#define FUSION_NEAR_CAP 64
+
+/* fusion_corr_near, taking from the reports of at's own partner (acl.owner) in each grid cell
+ * or zone only the own_cap earliest-starting ones whose windows meet [t0, t1] (0: none;
+ * SIZE_MAX: all): a partner's burst of co-located reports then costs each of its reports a
+ * bounded query. */
+void fusion_corr_near_capped(const struct fusion_correlator *c, const struct fusion_report *at,
+                             double dist_m, vtime_t t0, vtime_t t1, size_t own_cap,
+                             struct fusion_rvec *out);
+
+/* The incidents the correlator would form from reps[0..n) alone (the same rule, in seq
+ * order): comp[i] receives the index of the first report (by seq) of i's incident. O(n^2) and
+ * more: for small sets such as the visible evidence of one alert. */
 void fusion_components(const struct fusion_corr_params *p, const struct fusion_report *const *reps,
                        size_t n, size_t *comp);
 

@@ -288,7 +288,9 @@ static void evaluate(struct fusion *f, size_t ri, const struct fusion_report *tr
     double reach = fusion_rule_reach_m(rule);
     vtime_t treach = fusion_rule_reach_us(rule);
     struct fusion_rvec pool = {0}, sup = {0};
-    fusion_corr_near(f->corr, trig, reach, trig->start - treach, trig->end + treach, &pool);
+    /* of the trigger's own partner, the FUSION_NEAR_CAP earliest per cell (docs/FUSION.md) */
+    fusion_corr_near_capped(f->corr, trig, reach, trig->start - treach, trig->end + treach,
+                            FUSION_NEAR_CAP, &pool);
     size_t ninc;
     const struct fusion_report *const *inc =
         fusion_incident_reports(fusion_corr_incident(trig), &ninc);
@@ -352,7 +354,8 @@ static void run_rules(struct fusion *f, const struct fusion_report *me)
         near.n = 0;
         double reach = fusion_rule_reach_m(rule);
         vtime_t treach = fusion_rule_reach_us(rule);
-        fusion_corr_near(f->corr, me, reach, me->start - treach, me->end + treach, &near);
+        fusion_corr_near_capped(f->corr, me, reach, me->start - treach, me->end + treach,
+                                FUSION_NEAR_CAP, &near);
         for (size_t i = 0; i < near.n; i++)
             consider(f, ri, near.v[i], me, false);
         if (rule_uses_incident(rule)) {

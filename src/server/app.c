@@ -353,6 +353,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         {taxii_routes, taxii_nroutes},
         {rest_admin_routes, rest_admin_nroutes},
         {rest_report_routes, rest_report_nroutes},
+        {rest_incident_routes, rest_incident_nroutes},
         {rest_stream_routes, rest_stream_nroutes},
         {rest_alert_routes, rest_alert_nroutes},
         {rest_compliance_routes, rest_compliance_nroutes},

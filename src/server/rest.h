@@ -42,6 +42,14 @@ extern const struct http_route rest_stream_routes[];
 extern const size_t rest_stream_nroutes;
 extern const struct http_route rest_report_routes[];
 extern const size_t rest_report_nroutes;
+/* The incident (the JSON of GET /api/v1/incidents) that report report_id belongs to, formed
+ * from the reports around it that reader may read; NULL when reader may not read the report
+ * or its neighbourhood holds more than the endpoint's limit. A new reference. */
+json_t *incident_around(struct store_reader *r, const struct policy_reader *reader,
+                        const char *report_id);
+
+extern const struct http_route rest_incident_routes[];
+extern const size_t rest_incident_nroutes;
 extern const struct http_route rest_compliance_routes[];
 extern const size_t rest_compliance_nroutes;
 

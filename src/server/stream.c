@@ -70,13 +70,22 @@ static bool wanted(const struct sse *s, const char *kind)
 struct batch {
     struct sse *s;
     struct buf *out;
+    char **reports; /* ids of the reports sent, for their incidents (?kinds=incident) */
+    size_t nreports;
 };
+
+/* True when the client named kind in ?kinds= (opt-in kinds: not sent by default). */
+static bool asked(const struct sse *s, const char *kind)
+{
+    return s->kinds[0] && wanted(s, kind);
+}
 
 static int send_event(void *ctx, const struct store_event *e)
 {
     struct batch *b = ctx;
     b->s->last_seq = e->seq;
-    if (!wanted(b->s, e->kind))
+    bool incident = strcmp(e->kind, "report") == 0 && asked(b->s, "incident");
+    if (!wanted(b->s, e->kind) && !incident)
         return 0;
     char *view = NULL;
     if (strcmp(e->kind, "alert") == 0) {
@@ -90,6 +99,16 @@ static int send_event(void *ctx, const struct store_event *e)
         json_decref(v);
     } else if (!policy_can_read(&b->s->reader, &e->acl)) {
         return 0;
+    } else if (incident) {
+        json_t *d = json_loads(e->data, 0, NULL);
+        const char *id = json_string_value(json_object_get(d, "id"));
+        if (id) {
+            b->reports = xrealloc(b->reports, (b->nreports + 1) * sizeof(*b->reports));
+            b->reports[b->nreports++] = xstrdup(id);
+        }
+        json_decref(d);
+        if (!wanted(b->s, "report"))
+            return 0;
     }
     int rc = buf_addf(b->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->seq, e->kind,
                       view ? view : e->data);
@@ -114,8 +133,21 @@ static int sse_next(void *ctx, struct buf *out)
     struct store_reader *r;
     if (store_read_begin(s->a->store, &r))
         return 0; /* try again on the next wake */
-    struct batch b = {s, out};
+    struct batch b = {s, out, NULL, 0};
     store_events(r, s->last_seq, STREAM_BATCH, send_event, &b);
+    /* Each report's incident as this reader may see it now, after the batch's events (no id:
+     * a reconnection does not replay them, the next report event of the incident does). */
+    for (size_t i = 0; i < b.nreports; i++) {
+        json_t *inc = incident_around(r, &s->reader, b.reports[i]);
+        if (inc) {
+            char *text = vjson_dumps(inc);
+            buf_addf(out, "event: incident\ndata: %s\n\n", text);
+            free(text);
+            json_decref(inc);
+        }
+        free(b.reports[i]);
+    }
+    free(b.reports);
     store_read_end(r);
     int64_t now = ts_monotonic_us();
     if (out->len)

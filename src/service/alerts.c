@@ -488,7 +488,8 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
         .credibility = row->credibility ? row->credibility : 6,
         .zone = row->area[0] ? row->area : NULL,
         .dist_to_line_m = -1,
-        .fatalities = row->fatalities,
+        .has_fatalities = row->fatalities >= 0,
+        .fatalities = row->fatalities > 0 ? row->fatalities : 0,
         .injured = row->injured,
         .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
     };

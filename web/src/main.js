@@ -6,6 +6,7 @@ import * as login from './pages/login.js';
 import * as operations from './pages/operations.js';
 import * as newReport from './pages/new-report.js';
 import * as reports from './pages/reports.js';
+import * as incidents from './pages/incidents.js';
 import * as review from './pages/review.js';
 import * as compliance from './pages/compliance.js';
 import * as admin from './pages/admin.js';
@@ -15,6 +16,7 @@ const PAGES = [
   { path: 'operations', label: 'Operations', page: operations },
   { path: 'new', label: 'New report', page: newReport },
   { path: 'reports', label: 'Reports', page: reports },
+  { path: 'incidents', label: 'Incidents', page: incidents },
   { path: 'review', label: 'Review queue', page: review },
   { path: 'compliance', label: 'Compliance', page: compliance },
   { path: 'admin', label: 'Admin', page: admin, admin: true },

@@ -1,0 +1,384 @@
+/* rest_incidents.c - GET /api/v1/incidents: the reports that describe one real event, fused
+ * (docs/FUSION.md, Correlation), per reader.
+ *
+ * An incident is re-formed from what the reader may see (S3, the leak rule): the reports of
+ * the window that pass the read policy are correlated afresh with the engine's rule, so a
+ * report the reader cannot read neither appears nor joins, splits or corroborates anything.
+ * The cost is one report query (bounded: at most INCIDENT_REPORTS_MAX reports in the window,
+ * else 400 asking for a narrower one) and one correlation of those reports (bounded queries,
+ * a few microseconds per report).
+ *
+ * Filters: bbox, since/until (the reports' event windows overlap them), event (PLOVER type),
+ * future, corroborated (two or more independent sources), limit (incidents, newest first).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/audit.h"
+#include "access/policy.h"
+#include "base/err.h"
+#include "base/timestamp.h"
+#include "base/xalloc.h"
+#include "fusion/confidence.h"
+#include "fusion/correlate.h"
+#include "intel/profile.h"
+#include "server/app.h"
+#include "server/rest.h"
+
+#define INCIDENT_REPORTS_MAX 20000
+
+struct inc_args {
+    struct store_report_query q;
+    int corroborated; /* -1 any */
+    size_t limit;
+    const char *bad;
+    char badbuf[160];
+};
+
+static int inc_arg(void *ctx, const char *key, const char *value)
+{
+    struct inc_args *x = ctx;
+    struct store_report_query *q = &x->q;
+    char *end;
+    value = value ? value : "";
+    if (strcmp(key, "bbox") == 0) {
+        double v[4];
+        const char *s = value;
+        int n = 0;
+        for (; n < 4; n++) {
+            v[n] = strtod(s, &end);
+            if (end == s || (n < 3 && *end != ',') || (n == 3 && *end))
+                break;
+            s = end + 1;
+        }
+        if (n != 4 || v[0] > v[2] || v[1] > v[3] || v[1] < -90 || v[3] > 90 || v[0] < -180 ||
+            v[2] > 180)
+            x->bad = "bbox: expected min_lon,min_lat,max_lon,max_lat";
+        q->has_bbox = true;
+        q->min_lon = v[0], q->min_lat = v[1], q->max_lon = v[2], q->max_lat = v[3];
+    } else if (strcmp(key, "since") == 0) {
+        if (ts_parse(value, &q->since, NULL) != 0)
+            x->bad = "since: expected an RFC 3339 UTC timestamp";
+    } else if (strcmp(key, "until") == 0) {
+        if (ts_parse(value, &q->until, NULL) != 0)
+            x->bad = "until: expected an RFC 3339 UTC timestamp";
+    } else if (strcmp(key, "event") == 0) {
+        if (plover_event_parse(value) == PLOVER_NONE)
+            x->bad = "event: not a PLOVER event type";
+        q->event = value;
+    } else if (strcmp(key, "future") == 0) {
+        q->future = strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? 0 : -2;
+        if (q->future == -2)
+            x->bad = "future: true or false";
+    } else if (strcmp(key, "corroborated") == 0) {
+        x->corroborated = strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? 0 : -2;
+        if (x->corroborated == -2)
+            x->bad = "corroborated: true or false";
+    } else if (strcmp(key, "limit") == 0) {
+        long n = strtol(value, &end, 10);
+        if (*end || n < 1)
+            x->bad = "limit: a positive integer";
+        x->limit = (size_t)n;
+    } else {
+        snprintf(x->badbuf, sizeof x->badbuf, "unknown parameter \"%.60s\"", key);
+        x->bad = x->badbuf;
+    }
+    return x->bad ? 1 : 0;
+}
+
+/* One visible report: its plain resource and the struct fusion sees (strings borrow from
+ * doc). */
+struct vis {
+    json_t *doc;
+    struct fusion_report r;
+};
+
+struct gather {
+    struct vis *v;
+    size_t n, alloc;
+    bool bad;
+};
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s && *s ? s : NULL;
+}
+
+static int gather_one(void *ctx, const struct store_report *rep)
+{
+    struct gather *g = ctx;
+    json_t *doc = json_loads(rep->doc, 0, NULL);
+    if (!doc)
+        return VIGIL_ESTORE;
+    struct fusion_report r;
+    memset(&r, 0, sizeof r);
+    r.seq = rep->seq;
+    r.id = jstr(doc, "id"); /* rep's strings last only as long as the callback */
+    r.acl = rep->acl;
+    r.source_ref = jstr(doc, "source_ref");
+    snprintf(r.event, sizeof r.event, "%s", jstr(doc, "event") ? jstr(doc, "event") : "");
+    snprintf(r.mode, sizeof r.mode, "%s", jstr(doc, "mode") ? jstr(doc, "mode") : "");
+    r.future = json_is_true(json_object_get(doc, "future"));
+    const char *s = jstr(doc, "start"), *e = jstr(doc, "end");
+    if (!r.id || !s || !e || ts_parse(s, &r.start, NULL) || ts_parse(e, &r.end, NULL)) {
+        json_decref(doc);
+        return 0; /* not an event report the index could use: left out */
+    }
+    json_t *loc = json_object_get(doc, "location");
+    json_t *lat = json_object_get(loc, "lat"), *lon = json_object_get(loc, "lon");
+    r.lat = json_is_number(lat) ? json_number_value(lat) : NAN;
+    r.lon = json_is_number(lon) ? json_number_value(lon) : NAN;
+    json_t *prec = json_object_get(loc, "precision_m");
+    r.precision_m = json_is_number(prec) ? json_number_value(prec) : 0;
+    r.zone = jstr(loc, "area");
+    const char *rel = jstr(doc, "reliability");
+    r.reliability = rel ? rel[0] : 'F';
+    json_t *cred = json_object_get(doc, "credibility");
+    r.credibility = json_is_integer(cred) ? (int)json_integer_value(cred) : 6;
+    json_t *fat = json_object_get(doc, "fatalities");
+    r.has_fatalities = json_is_integer(fat) && json_integer_value(fat) >= 0;
+    r.fatalities = r.has_fatalities ? json_integer_value(fat) : 0;
+    r.dist_to_line_m = -1;
+    if (fusion_report_check(&r) != 0) {
+        json_decref(doc);
+        return 0;
+    }
+    if (g->n == g->alloc) {
+        g->alloc = g->alloc ? g->alloc * 2 : 64;
+        g->v = xrealloc(g->v, g->alloc * sizeof(*g->v));
+    }
+    g->v[g->n].doc = doc;
+    g->v[g->n].r = r;
+    g->n++;
+    return 0;
+}
+
+static int vis_by_seq(const void *a, const void *b)
+{
+    int64_t x = ((const struct vis *)a)->r.seq, y = ((const struct vis *)b)->r.seq;
+    return x < y ? -1 : x > y;
+}
+
+/* The incidents, newest first (by the latest start among their reports). */
+struct inc_out {
+    const struct fusion_incident *inc;
+    vtime_t start, end;
+};
+
+static int out_newest(const void *a, const void *b)
+{
+    const struct inc_out *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start > y->start ? -1 : 1;
+    int64_t i = fusion_incident_id(x->inc), j = fusion_incident_id(y->inc);
+    return i > j ? -1 : i < j;
+}
+
+static json_t *time_str(vtime_t t)
+{
+    char b[TS_BUFSZ];
+    return json_string(ts_format(t, 0, b));
+}
+
+/* The JSON of one incident; reports' docs are found by seq in g (sorted by seq). */
+static json_t *incident_json(const struct gather *g, const struct inc_out *o,
+                             const struct fusion_conf *cf, struct audit_list *reads)
+{
+    size_t n;
+    const struct fusion_report *const *m = fusion_incident_reports(o->inc, &n);
+    json_t *reps = json_array(), *ids = json_array();
+    double slat = 0, slon = 0;
+    size_t nloc = 0;
+    const char *area = NULL;
+    const struct fusion_report *first = m[0];
+    for (size_t i = 0; i < n; i++) {
+        struct vis key = {.r = {.seq = m[i]->seq}};
+        const struct vis *v = bsearch(&key, g->v, g->n, sizeof(*g->v), vis_by_seq);
+        json_array_append(reps, v->doc);
+        json_array_append_new(ids, json_string(m[i]->id));
+        char item[128];
+        snprintf(item, sizeof item, "\"%s\"", m[i]->id);
+        audit_list_add(reads, item);
+        if (fusion_report_located(m[i])) {
+            slat += m[i]->lat;
+            slon += m[i]->lon;
+            nloc++;
+        } else if (m[i]->zone) {
+            area = m[i]->zone;
+        }
+        if (m[i]->seq < first->seq)
+            first = m[i];
+    }
+    json_t *place = nloc ? json_pack("{s:f, s:f}", "lat", slat / (double)nloc, "lon",
+                                     slon / (double)nloc)
+                         : json_pack("{s:s?}", "area", area);
+    char id[160];
+    snprintf(id, sizeof id, "incident--%s", strchr(first->id, '-') ? strchr(first->id, '-') + 2
+                                                                    : first->id);
+    return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:b, s:o, s:o}", "id", id,
+                     "event", first->event, "future", (int)first->future, "start",
+                     time_str(o->start), "end", time_str(o->end), "place", place, "sources",
+                     (json_int_t)cf->sources, "confidence", (json_int_t)cf->confidence,
+                     "corroborated", (int)(cf->sources >= 2), "report_ids", ids, "reports",
+                     reps);
+}
+
+/* Builds the incident of g's report `seq` (g sorted by seq, correlated in c). */
+static json_t *incident_of(const struct gather *g, struct fusion_correlator *c, int64_t seq,
+                           struct audit_list *reads)
+{
+    const struct fusion_report *me = fusion_corr_get(c, seq);
+    if (!me)
+        return NULL;
+    size_t n;
+    const struct fusion_report *const *m = fusion_incident_reports(fusion_corr_incident(me), &n);
+    struct inc_out o = {fusion_corr_incident(me), m[0]->start, m[0]->end};
+    for (size_t k = 1; k < n; k++) {
+        o.start = m[k]->start > o.start ? o.start : m[k]->start;
+        o.end = m[k]->end < o.end ? o.end : m[k]->end;
+    }
+    struct fusion_conf cf;
+    fusion_confidence(m, n, &cf);
+    return incident_json(g, &o, &cf, reads);
+}
+
+json_t *incident_around(struct store_reader *r, const struct policy_reader *reader,
+                        const char *report_id)
+{
+    /* the report as this reader may read it */
+    struct gather one = {0}, g = {0};
+    int rc = store_report_get(r, report_id, policy_visible, (void *)reader, gather_one, &one);
+    if (rc < 0 || !one.n) {
+        for (size_t i = 0; i < one.n; i++)
+            json_decref(one.v[i].doc);
+        free(one.v);
+        return NULL;
+    }
+    const struct fusion_report *me = &one.v[0].r;
+    /* its neighbourhood: whatever could match it (R + precisions, the tolerance) */
+    struct fusion_corr_params cp;
+    fusion_corr_params_default(&cp);
+    struct store_report_query nq = {.future = me->future ? 1 : 0,
+                                    .event = me->event,
+                                    .since = me->start - cp.tolerance_us,
+                                    .until = me->end + cp.tolerance_us,
+                                    .limit = INCIDENT_REPORTS_MAX,
+                                    .visible = policy_visible,
+                                    .visible_ctx = (void *)reader};
+    if (fusion_report_located(me)) {
+        double reach = (cp.radius_m + 2 * cp.max_precision_m) / 111195.0;
+        double c = cos(me->lat * M_PI / 180);
+        double rlon = c > 0.05 ? reach / c : 180;
+        nq.has_bbox = true;
+        nq.min_lat = me->lat - reach > -90 ? me->lat - reach : -90;
+        nq.max_lat = me->lat + reach < 90 ? me->lat + reach : 90;
+        nq.min_lon = me->lon - rlon > -180 ? me->lon - rlon : -180;
+        nq.max_lon = me->lon + rlon < 180 ? me->lon + rlon : 180;
+    }
+    bool more = false;
+    json_t *out = NULL;
+    int64_t seq = me->seq;
+    if (store_reports_query(r, &nq, gather_one, &g, &more) == 0 && !more && g.n) {
+        qsort(g.v, g.n, sizeof(*g.v), vis_by_seq);
+        struct fusion_correlator *c = fusion_corr_new(&cp);
+        const struct fusion_report *stored;
+        for (size_t i = 0; i < g.n; i++)
+            fusion_corr_add(c, &g.v[i].r, 0, &stored);
+        struct audit_list reads;
+        audit_list_init(&reads);
+        out = incident_of(&g, c, seq, &reads);
+        free(audit_list_detail(&reads, "")); /* the stream's events are not audited as reads */
+        fusion_corr_free(c);
+    }
+    for (size_t i = 0; i < g.n; i++)
+        json_decref(g.v[i].doc);
+    free(g.v);
+    for (size_t i = 0; i < one.n; i++)
+        json_decref(one.v[i].doc);
+    free(one.v);
+    return out;
+}
+
+static void h_incidents(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    struct inc_args x = {.q = {.future = -1}, .corroborated = -1, .limit = 100};
+    http_query_foreach(req, inc_arg, &x);
+    if (x.bad) {
+        app_error(req, resp, 400, "bad request", x.bad);
+        return;
+    }
+    if (x.limit > (size_t)a->cfg->page_max)
+        x.limit = (size_t)a->cfg->page_max;
+    const struct auth_principal *p = app_principal(req);
+    x.q.visible = policy_visible;
+    x.q.visible_ctx = (void *)&p->reader;
+    x.q.limit = INCIDENT_REPORTS_MAX;
+    struct store_reader *r;
+    if (!rest_reader(a, req, resp, &r))
+        return;
+    struct gather g = {0};
+    bool more = false;
+    int rc = store_reports_query(r, &x.q, gather_one, &g, &more);
+    store_read_end(r);
+    struct audit_list reads;
+    audit_list_init(&reads);
+    if (rc) {
+        app_error(req, resp, 500, "cannot query reports", NULL);
+    } else if (more) {
+        app_error(req, resp, 400, "bad request",
+                  "too many reports in the window: narrow bbox or since/until");
+    } else {
+        /* in seq order: the correlator's fast path, and the incidents of docs/FUSION.md */
+        if (g.n)
+            qsort(g.v, g.n, sizeof(*g.v), vis_by_seq);
+        struct fusion_corr_params cp;
+        fusion_corr_params_default(&cp);
+        struct fusion_correlator *c = fusion_corr_new(&cp);
+        const struct fusion_report *stored;
+        for (size_t i = 0; i < g.n; i++)
+            fusion_corr_add(c, &g.v[i].r, 0, &stored);
+        struct inc_out *outs = xmalloc((g.n + 1) * sizeof(*outs));
+        size_t nout = 0;
+        for (size_t i = 0; i < g.n; i++) {
+            const struct fusion_report *me = fusion_corr_get(c, g.v[i].r.seq);
+            const struct fusion_incident *inc = me ? fusion_corr_incident(me) : NULL;
+            if (!inc || fusion_incident_id(inc) != me->seq)
+                continue; /* each incident once: through its first report */
+            size_t n;
+            const struct fusion_report *const *m = fusion_incident_reports(inc, &n);
+            struct inc_out o = {inc, m[0]->start, m[0]->end};
+            for (size_t k = 1; k < n; k++) {
+                o.start = m[k]->start > o.start ? o.start : m[k]->start;
+                o.end = m[k]->end < o.end ? o.end : m[k]->end;
+            }
+            outs[nout++] = o;
+        }
+        qsort(outs, nout, sizeof(*outs), out_newest);
+        json_t *list = json_array();
+        for (size_t i = 0; i < nout && json_array_size(list) < x.limit; i++) {
+            size_t n;
+            const struct fusion_report *const *m = fusion_incident_reports(outs[i].inc, &n);
+            struct fusion_conf cf;
+            fusion_confidence(m, n, &cf);
+            if (x.corroborated >= 0 && (cf.sources >= 2) != (x.corroborated == 1))
+                continue;
+            json_array_append_new(list, incident_json(&g, &outs[i], &cf, &reads));
+        }
+        free(outs);
+        fusion_corr_free(c);
+        rest_reply(resp, 200, json_pack("{s:o}", "incidents", list));
+    }
+    for (size_t i = 0; i < g.n; i++)
+        json_decref(g.v[i].doc);
+    free(g.v);
+    app_audit_read(a, req, &reads, "reports", "");
+}
+
+const struct http_route rest_incident_routes[] = {
+    {"GET", "/api/v1/incidents", h_incidents, "incidents", false},
+};
+const size_t rest_incident_nroutes = sizeof rest_incident_routes / sizeof rest_incident_routes[0];
