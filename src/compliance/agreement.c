@@ -571,6 +571,27 @@ static json_t *ext(json_t *body)
     return json_pack("{s:o}", CMP_EXT_ID, body);
 }
 
+/* Drops, in v and everything it holds, the properties whose value is null or an empty list:
+ * STIX 2.1 (3.1) forbids both, an optional property without a value is absent. */
+static void prune(json_t *v)
+{
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach (v, i, x)
+            prune(x);
+        return;
+    }
+    const char *key;
+    json_t *x;
+    void *tmp;
+    json_object_foreach_safe (v, tmp, key, x) {
+        prune(x);
+        if (json_is_null(x) || (json_is_array(x) && json_array_size(x) == 0))
+            json_object_del(v, key);
+    }
+}
+
 json_t *cmp_agreement_to_stix(const struct cmp_agreement *a, vtime_t now, const char *created_by,
                               const json_t *marking_refs)
 {
@@ -646,6 +667,7 @@ json_t *cmp_agreement_to_stix(const struct cmp_agreement *a, vtime_t now, const 
                   " docs/COMPLIANCE.md",
                   "schema", "https://vigil.invalid/docs/COMPLIANCE.md", "version", "1.0",
                   "extension_types", "property-extension"));
+    prune(out);
     return out;
 }
 

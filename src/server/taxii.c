@@ -6,10 +6,13 @@
  * of the request's filters, sealed with an HMAC under the server key (docs/internals/taxii.md).
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sodium.h>
 
 #include "access/audit.h"
 #include "access/policy.h"
@@ -374,52 +377,133 @@ static bool matches(const char *const *v, size_t n, const char *x)
     return n == 0;
 }
 
+/* An alert view of the alerts collection, with the date_added it is listed by. */
+struct alert_item {
+    json_t *o;
+    vtime_t added;
+    const char *id;
+};
+
+static int alert_item_cmp(const void *x, const void *y)
+{
+    const struct alert_item *a = x, *b = y;
+    if (a->added != b->added)
+        return a->added < b->added ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* True when a view (one version per reader: its modified) passes match[version] and
+ * match[spec_version]: the keywords first, last and all all select it; a timestamp selects
+ * it when it is its modified. */
+static bool alert_version_ok(const struct taxii_filters *f, vtime_t modified)
+{
+    if (!matches(f->specs, f->nspecs, "2.1"))
+        return false;
+    if (f->vmatch || !f->nversions)
+        return true;
+    for (size_t i = 0; i < f->nversions; i++)
+        if (f->versions[i] == modified)
+            return true;
+    return false;
+}
+
+/* Gives a reader's view its own version (STIX 2.1 3.6: a version is its id and modified).
+ * Views of one alert for readers who see different evidence differ in content, and may share
+ * the millisecond of their latest change; so the view's modified is that millisecond plus a
+ * microsecond offset (1 to 999) drawn from a BLAKE2b digest of everything else in the view:
+ * readers seeing the same view get the same bytes, views that differ get different modified
+ * (but for a 1-in-999 chance when they changed in the same millisecond). */
+static void alert_version(json_t *o)
+{
+    vtime_t m = 0;
+    if (ts_parse(json_string_value(json_object_get(o, "modified")), &m, NULL))
+        return;
+    json_object_del(o, "modified");
+    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    unsigned char h[8] = {0};
+    if (text)
+        crypto_generichash(h, sizeof h, (const unsigned char *)text, strlen(text), NULL, 0);
+    free(text);
+    uint64_t d = 0;
+    for (size_t i = 0; i < sizeof h; i++)
+        d = d << 8 | h[i];
+    m = m - m % 1000 + 1 + (vtime_t)(d % 999);
+    char ts[TS_BUFSZ];
+    json_object_set_new(o, "modified", json_string(ts_format(m, 6, ts)));
+}
+
 /* The alerts collection is not stored: each reader gets the alerts as their own views
- * (service/alerts.h), oldest first, in pages of limit with match[id] and match[type] applied;
- * next continues after the last alert id of the page. */
+ * (service/alerts.h). A view is listed by the date_added of its current version, which is its
+ * modified (the time of the latest change to what that reader sees, docs/STIX-PROFILE.md), so
+ * added_after, the date_added headers and the paging work as on a stored collection: oldest
+ * first, and next is the date_added of the last view served. Views added at the same instant
+ * are never split across pages (a page may then hold fewer than limit, or, when they alone
+ * exceed it, more). */
 static void alerts_listing(struct app *a, struct http_req *req, struct http_resp *resp,
                            enum listing kind, const char *oid, struct taxii_filters *f)
 {
-    int64_t next = 0;
-    json_t *out = json_array();
-    if (matches(f->types, f->ntypes, "grouping")) {
-        json_t *page = alerts_stix(a->alerts, &app_principal(req)->reader, f->ids, f->nids,
-                                   f->limit, f->cursor, &next);
-        size_t i;
-        json_t *o;
-        json_array_foreach (page, i, o) {
-            if (kind == L_MANIFEST) {
-                char added[TS_BUFSZ];
-                json_array_append_new(
-                    out, json_pack("{s:O, s:s, s:O, s:s}", "id", json_object_get(o, "id"),
-                                   "date_added", ts_format(ts_now(), 6, added), "version",
-                                   json_object_get(o, "modified"), "media_type", STIX_MEDIA));
-            } else {
-                json_array_append(out, o);
-            }
-        }
-        json_decref(page);
+    json_t *all = matches(f->types, f->ntypes, "grouping")
+                      ? alerts_stix(a->alerts, &app_principal(req)->reader, f->ids, f->nids,
+                                    SIZE_MAX, 0, &(int64_t){0})
+                      : json_array();
+    size_t n = json_array_size(all), k = 0;
+    struct alert_item *v = xcalloc(n ? n : 1, sizeof *v);
+    bool exists = n > 0; /* for 404: the object exists for this reader, whatever the filters */
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(all, i);
+        alert_version(o);
+        vtime_t m = 0;
+        if (ts_parse(json_string_value(json_object_get(o, "modified")), &m, NULL) ||
+            m <= f->added_after || !alert_version_ok(f, m))
+            continue;
+        v[k++] = (struct alert_item){o, m, json_string_value(json_object_get(o, "id"))};
     }
-    if (oid && json_array_size(out) == 0) {
-        json_decref(out);
+    qsort(v, k, sizeof *v, alert_item_cmp);
+    size_t take = k < f->limit ? k : f->limit;
+    while (take < k && take > 0 && v[take].added == v[take - 1].added)
+        take--;
+    if (take == 0) /* one instant holds more than a page: serve it whole */
+        while (take < k && v[take].added == v[0].added)
+            take++;
+    bool more = take < k;
+    if (oid && !exists && !f->next) {
+        free(v);
+        json_decref(all);
         app_error(req, resp, 404, "no such object", NULL);
         return;
     }
+    json_t *out = json_array();
+    char ts[TS_BUFSZ];
+    for (size_t i = 0; i < take; i++) {
+        const char *ver = json_string_value(json_object_get(v[i].o, "modified"));
+        if (kind == L_MANIFEST)
+            json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "id", v[i].id,
+                                                 "date_added", ts_format(v[i].added, 6, ts),
+                                                 "version", ver, "media_type", STIX_MEDIA));
+        else if (kind == L_VERSIONS)
+            json_array_append_new(out, json_string(ver));
+        else
+            json_array_append(out, v[i].o);
+    }
     json_t *env = json_object(); /* an empty answer is {} (5.3.1) */
-    if (json_array_size(out)) {
-        json_object_set(env, "objects", out);
-        json_object_set_new(env, "more", json_boolean(next != 0));
-        if (next) {
+    if (take) {
+        json_object_set(env, kind == L_VERSIONS ? "versions" : "objects", out);
+        json_object_set_new(env, "more", json_boolean(more));
+        if (more) {
             char cur[TAXII_CURSOR_SZ];
-            taxii_cursor_make(f, next, cur);
+            taxii_cursor_make(f, v[take - 1].added, cur);
             json_object_set_new(env, "next", json_string(cur));
         }
     }
     json_decref(out);
     app_json(resp, 200, TAXII_MEDIA, env);
     json_decref(env);
-    vtime_t now = ts_now(); /* computed now: every alert view is "added" at the time of asking */
-    added_headers(resp, now, now);
+    if (take)
+        added_headers(resp, v[0].added, v[take - 1].added);
+    else
+        added_headers(resp, f->added_after, f->added_after);
+    free(v);
+    json_decref(all);
 }
 
 static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
@@ -456,7 +540,7 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
     if (kind == L_VERSIONS)
         f.vmatch = STORE_VER_ALL;
 
-    if (c.c.id == a->coll_alerts && kind != L_VERSIONS) {
+    if (c.c.id == a->coll_alerts) {
         alerts_listing(a, req, resp, kind, oid, &f);
         taxii_filters_release(&f);
         return;
@@ -684,11 +768,35 @@ static int count_param(void *ctx, const char *key, const char *value)
     return 1;
 }
 
-/* Why a parsed body is not a TAXII envelope of objects (3.7, 5.5), or NULL. */
+/* True when env is a STIX bundle (STIX 2.1 8): type "bundle", a bundle id, and objects.
+ * python-stix2's TAXIICollectionSink posts one; its objects are taken as an envelope's. */
+static bool is_bundle(const json_t *env)
+{
+    const char *type = json_string_value(json_object_get(env, "type"));
+    const char *id = json_string_value(json_object_get(env, "id"));
+    if (!type || strcmp(type, "bundle") != 0 || !id || strncmp(id, "bundle--", 8) != 0 ||
+        !stix_id_valid(id))
+        return false;
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)env, key, val) {
+        if (strcmp(key, "type") && strcmp(key, "id") && strcmp(key, "objects"))
+            return false;
+    }
+    return true;
+}
+
+/* Why a parsed body is not a TAXII envelope of objects (3.7, 5.5), nor a STIX bundle, or
+ * NULL. */
 static const char *envelope_problem(const json_t *env)
 {
     if (!json_is_object(env))
         return "the body must be a TAXII envelope: an object with an \"objects\" list";
+    if (json_object_get(env, "type")) {
+        if (!is_bundle(env))
+            return "a STIX bundle must have type \"bundle\", a bundle id and objects, and "
+                   "nothing else";
+    }
     const json_t *objs = json_object_get(env, "objects");
     if (!json_is_array(objs))
         return "objects: must be a list of STIX objects";
@@ -697,17 +805,18 @@ static const char *envelope_problem(const json_t *env)
     const char *key;
     const json_t *val;
     json_object_foreach((json_t *)env, key, val) {
-        if (strcmp(key, "objects") && strcmp(key, "more") && strcmp(key, "next"))
-            return "the envelope may hold only objects, more and next (a STIX bundle is not "
-                   "an envelope)";
+        if (!is_bundle(env) && strcmp(key, "objects") && strcmp(key, "more") &&
+            strcmp(key, "next"))
+            return "the envelope may hold only objects, more and next";
     }
     return NULL;
 }
 
 /* Add Objects (5.5). Synchronous: the answer comes after the durable commit, so the status
  * is "complete" and objects it counts as successes are stored. A body that is not JSON is
- * 400; JSON that is not an envelope is 422; objects that fail validation or belong to another
- * partner are failures inside a 202. */
+ * 400; JSON that is neither an envelope nor a STIX bundle (taken as an envelope of its
+ * objects, as the OASIS reference server does) is 422; objects that fail validation or
+ * belong to another partner are failures inside a 202. */
 static void h_objects_post(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
@@ -910,6 +1019,61 @@ static void h_status(struct http_req *req, struct http_resp *resp, void *arg)
     store_read_end(r);
 }
 
+/* ---- a missing trailing slash ------------------------------------------------------- */
+
+/* Appends s to b, percent-encoding every byte outside RFC 3986's unreserved set. */
+static void add_encoded(struct buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+            buf_addc(b, (char)*p);
+        else
+            buf_addf(b, "%%%02X", *p);
+    }
+}
+
+static int add_query_arg(void *ctx, const char *key, const char *value)
+{
+    struct buf *b = ctx;
+    buf_addc(b, b->data[b->len - 1] == '/' ? '?' : '&');
+    add_encoded(b, key);
+    if (value && *value) {
+        buf_addc(b, '=');
+        add_encoded(b, value);
+    }
+    return 0;
+}
+
+/* Every TAXII endpoint ends in '/' (4.1 to 5.8); without it the request is redirected, with
+ * 308 so that the method and body are kept (as the OASIS reference server does). The
+ * Location is built from the decoded path, each segment encoded again, and the query. */
+static void h_add_slash(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct buf loc;
+    buf_init(&loc, BUF_NOCAP);
+    const char *p = req->path;
+    while (*p) {
+        const char *end = strchr(p + 1, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char seg[512];
+        if (n >= sizeof seg) {
+            buf_release(&loc);
+            app_error(req, resp, 404, "not found", NULL);
+            return;
+        }
+        memcpy(seg, p + 1, n - 1);
+        seg[n - 1] = '\0';
+        buf_addc(&loc, '/');
+        add_encoded(&loc, seg);
+        p += n;
+    }
+    buf_addc(&loc, '/');
+    http_query_foreach(req, add_query_arg, &loc);
+    http_resp_header(resp, "Location", loc.data);
+    buf_release(&loc);
+    http_resp_text(resp, 308, "text/plain", "");
+}
+
 #define COLL "/taxii2/{root}/collections/{cid}"
 const struct http_route taxii_routes[] = {
     {"GET", "/taxii2/", h_discovery, "taxii_discovery", false},
@@ -923,5 +1087,16 @@ const struct http_route taxii_routes[] = {
     {"DELETE", COLL "/objects/{oid}/", h_object_delete, "taxii_object_delete", false},
     {"GET", COLL "/objects/{oid}/versions/", h_versions, "taxii_versions", false},
     {"GET", COLL "/manifest/", h_manifest, "taxii_manifest", false},
+    {"GET", "/taxii2", h_add_slash, "taxii_redirect", false},
+    {"GET", "/taxii2/{root}", h_add_slash, "taxii_redirect", false},
+    {"GET", "/taxii2/{root}/status/{sid}", h_add_slash, "taxii_redirect", false},
+    {"GET", "/taxii2/{root}/collections", h_add_slash, "taxii_redirect", false},
+    {"GET", COLL, h_add_slash, "taxii_redirect", false},
+    {"GET", COLL "/objects", h_add_slash, "taxii_redirect", false},
+    {"POST", COLL "/objects", h_add_slash, "taxii_redirect", false},
+    {"GET", COLL "/objects/{oid}", h_add_slash, "taxii_redirect", false},
+    {"DELETE", COLL "/objects/{oid}", h_add_slash, "taxii_redirect", false},
+    {"GET", COLL "/objects/{oid}/versions", h_add_slash, "taxii_redirect", false},
+    {"GET", COLL "/manifest", h_add_slash, "taxii_redirect", false},
 };
 const size_t taxii_nroutes = sizeof taxii_routes / sizeof taxii_routes[0];

@@ -240,7 +240,10 @@ def test_post_body_errors(vigil):
     url = objects_url(coll)
     assert_error(vigil.post(url, data=b"{not json"), 400)
     for body in ([indicator()], {"objects": []}, {"objects": "x"}, {"more": False},
-                 {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": [indicator()]}):
+                 {"type": "bundle", "id": "bundle--x", "objects": [indicator()]},
+                 {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": []},
+                 {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "spec_version": "2.1",
+                  "objects": [indicator()], "more": False}):
         assert_error(vigil.post(url, json=body), 422)
     assert_error(vigil.post(url + "?limit=3", json=envelope(indicator())), 400)
     assert manifest(vigil, coll) == []
