@@ -1051,11 +1051,51 @@ static json_t *extension_schema(void)
                      "additionalProperties", 0, "properties", props);
 }
 
+json_t *profile_extension_schema(void)
+{
+    return extension_schema();
+}
+
+json_t *profile_alert_schema(void)
+{
+    json_t *props = json_object();
+    json_object_set_new(props, "extension_type", json_pack("{s:s}", "const",
+                                                           "property-extension"));
+    json_object_set_new(props, "rule", json_pack("{s:s,s:i}", "type", "string", "minLength", 1));
+    json_object_set_new(props, "severity",
+                        json_pack("{s:[s,s,s,s]}", "enum", "low", "medium", "high", "critical"));
+    json_object_set_new(props, "status",
+                        json_pack("{s:[s,s,s,s]}", "enum", "new", "acknowledged", "resolved",
+                                  "false_alarm"));
+    json_object_set_new(props, "start", json_pack("{s:s,s:s}", "type", "string", "format",
+                                                  "date-time"));
+    json_object_set_new(props, "end", json_pack("{s:s,s:s}", "type", "string", "format",
+                                                "date-time"));
+    return json_pack("{s:s,s:s,s:s,s:s,s:[s,s,s,s,s,s],s:b,s:o}",
+                     "$schema", "https://json-schema.org/draft/2020-12/schema",
+                     "$id", "urn:vigil:stix-extension:alert:1.0",
+                     "title", "Vigil alert property extension",
+                     "type", "object",
+                     "required", "extension_type", "rule", "severity", "status", "start", "end",
+                     "additionalProperties", 0, "properties", props);
+}
+
+json_t *profile_alert_extension_definition(void)
+{
+    return json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s]}", "type", "extension-definition",
+        "spec_version", "2.1", "id", PROFILE_ALERT_EXT_ID, "created_by_ref", PROFILE_IDENTITY_ID,
+        "created", PROFILE_DEFINED, "modified", PROFILE_DEFINED, "name", "Vigil alert",
+        "description",
+        "An early-warning alert of the Vigil hub on a grouping of the event reports that raise "
+        "it: the rule that fired, its severity, the reader's status of it and the time window "
+        "of the evidence. See docs/STIX-PROFILE.md of Vigil.",
+        "schema", PROFILE_ALERT_SCHEMA_URL, "version", "1.0", "extension_types",
+        "property-extension");
+}
+
 json_t *profile_extension_definition(void)
 {
-    json_t *schema = extension_schema();
-    char *text = vjson_dumps(schema);
-    json_decref(schema);
     json_t *o = json_pack(
         "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s]}", "type", "extension-definition",
         "spec_version", "2.1", "id", PROFILE_EXT_ID, "created_by_ref", PROFILE_IDENTITY_ID,
@@ -1066,8 +1106,8 @@ json_t *profile_extension_definition(void)
         "Admiralty grading of source and information: PLOVER event type and mode, an event "
         "time window with its precision, a point with a precision radius or a named area, "
         "actors, targets, fatalities and injured. See docs/STIX-PROFILE.md of Vigil.",
-        "schema", text, "version", "1.0", "extension_types", "property-extension");
-    free(text);
+        "schema", PROFILE_SCHEMA_URL, "version", "1.0", "extension_types",
+        "property-extension");
     return o;
 }
 

@@ -28,6 +28,11 @@
 /* The Vigil property extension and the identity that defines it (fixed for all installs). */
 #define PROFILE_EXT_ID "extension-definition--be8a5059-3b81-42f3-91f3-60b9db4ffdb0"
 #define PROFILE_IDENTITY_ID "identity--0dfbfc8d-db3f-4849-8f94-b4c2851d01f6"
+/* The alerts' property extension (on grouping; service/alerts.c writes it). */
+#define PROFILE_ALERT_EXT_ID "extension-definition--7a0f1c2e-4b8d-4e51-9c3a-6f2d8e1b5a90"
+/* Where the hub serves the extensions' JSON Schemas (server/taxii.c). */
+#define PROFILE_SCHEMA_URL "/stix/schemas/vigil-event-report-1.0.json"
+#define PROFILE_ALERT_SCHEMA_URL "/stix/schemas/vigil-alert-1.0.json"
 /* Namespace of the name-based (version 5) UUIDs this profile derives. */
 #define PROFILE_UUID_NS "43b4d670-2806-444e-8df2-7bcc5e7dcd21"
 
@@ -164,9 +169,14 @@ int report_to_stix(const struct event_report *r, const struct report_stix_ctx *c
  * naming the property (r is then initialised and empty). */
 int report_from_stix(const json_t *sdo, struct event_report *r, char msg[REPORT_MSG_SZ]);
 
-/* The extension-definition object the server publishes, with the JSON schema of the extension
- * as its `schema` text, and the identity that creates it. New references each call. */
+/* The extension-definition objects the server publishes (the event report's, and the alert's
+ * of the TAXII alerts collection), whose `schema` is the URL, relative to the hub, at which
+ * the hub serves the JSON Schema of the extension (profile_extension_schema(),
+ * profile_alert_schema()); and the identity that creates them. New references each call. */
 json_t *profile_extension_definition(void);
+json_t *profile_alert_extension_definition(void);
+json_t *profile_extension_schema(void);
+json_t *profile_alert_schema(void);
 json_t *profile_identity(void);
 
 /* Writes "location--<uuid5(PROFILE_UUID_NS, "area:" + name)>" into out; the id under which

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/uuid.h"
 #include "base/xalloc.h"
+#include "intel/profile.h"
 #include "service/alerts.h"
 #include "server/app.h"
 #include "server/rest.h"
@@ -32,6 +33,9 @@
 #define STIX_MEDIA "application/stix+json;version=2.1"
 #define API_ROOT "api"
 #define DEFAULT_PAGE 100
+/* The definitions collection is not a row of the store (see defs_objects). */
+#define DEFS_UUID "5d7c1a80-7e0b-5b0e-9b1e-2f63c0a1d4e7"
+#define DEFS_COLL_ID (-1)
 
 /* ---- content negotiation ------------------------------------------------------------- */
 
@@ -170,6 +174,17 @@ static json_t *collection_json(const struct auth_principal *p, const struct stor
                      can_write(p, c), "media_types", STIX_MEDIA);
 }
 
+/* Read-only for everyone: the objects that Vigil's objects refer to (defs_objects). */
+static const struct store_collection defs_collection = {
+    .id = DEFS_COLL_ID,
+    .uuid = DEFS_UUID,
+    .name = "definitions",
+    .title = "Definitions",
+    .description = "What the hub's objects refer to: the Vigil identity, the extension "
+                   "definitions, partners' identities and sharing groups' marking "
+                   "definitions, each to those who may see it",
+};
+
 struct coll_list {
     const struct auth_principal *p;
     json_t *arr;
@@ -193,6 +208,8 @@ static void h_collections(struct http_req *req, struct http_resp *resp, void *ar
     struct coll_list l = {app_principal(req), json_array()};
     int rc = store_collections(r, add_collection, &l);
     store_read_end(r);
+    if (!rc)
+        json_array_append_new(l.arr, collection_json(l.p, &defs_collection));
     if (rc) {
         json_decref(l.arr);
         app_error(req, resp, 500, "cannot list collections", NULL);
@@ -221,6 +238,10 @@ static bool find_collection(struct app *a, struct http_req *req, struct http_res
     if (!check_root(req, resp, accept_flags))
         return false;
     const char *cid = http_param(req, "cid");
+    if (strcmp(cid, DEFS_UUID) == 0) {
+        out->c = defs_collection;
+        return true;
+    }
     struct store_reader *r;
     if (store_read_begin(a->store, &r)) {
         app_error(req, resp, 503, "store unavailable", NULL);
@@ -433,30 +454,124 @@ static void alert_version(json_t *o)
 }
 
 /* The alerts collection is not stored: each reader gets the alerts as their own views
- * (service/alerts.h). A view is listed by the date_added of its current version, which is its
- * modified (the time of the latest change to what that reader sees, docs/STIX-PROFILE.md), so
- * added_after, the date_added headers and the paging work as on a stored collection: oldest
- * first, and next is the date_added of the last view served. Views added at the same instant
- * are never split across pages (a page may then hold fewer than limit, or, when they alone
- * exceed it, more). */
-static void alerts_listing(struct app *a, struct http_req *req, struct http_resp *resp,
-                           enum listing kind, const char *oid, struct taxii_filters *f)
+ * (service/alerts.h), each with its own version (alert_version). */
+static json_t *alerts_objects(struct app *a, const struct auth_principal *p,
+                              const struct taxii_filters *f)
 {
-    json_t *all = matches(f->types, f->ntypes, "grouping")
-                      ? alerts_stix(a->alerts, &app_principal(req)->reader, f->ids, f->nids,
-                                    SIZE_MAX, 0, &(int64_t){0})
-                      : json_array();
+    int64_t next;
+    json_t *all = alerts_stix(a->alerts, &p->reader, f->ids, f->nids, SIZE_MAX, 0, &next);
+    size_t i;
+    json_t *o;
+    json_array_foreach (all, i, o)
+        alert_version(o);
+    return all;
+}
+
+/* ---- the definitions collection ------------------------------------------------------ */
+
+struct defs_ctx {
+    const struct auth_principal *p;
+    json_t *out;
+    json_t *identities; /* partner id (as text) -> identity id */
+};
+
+static int def_partner(void *ctx, const struct store_partner *sp)
+{
+    struct defs_ctx *d = ctx;
+    char ts[TS_BUFSZ], key[24];
+    ts_format(sp->created, 3, ts);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "identity",
+                          "spec_version", "2.1", "id", sp->identity_id, "created", ts,
+                          "modified", ts, "name", sp->name, "identity_class", "organization");
+    if (sp->coordinator)
+        json_object_set_new(o, "roles", json_pack("[s]", "coordination-center"));
+    json_array_append_new(d->out, o);
+    snprintf(key, sizeof key, "%lld", (long long)sp->id);
+    json_object_set_new(d->identities, key, json_string(sp->identity_id));
+    return 0;
+}
+
+/* A sharing group's marking-definition is shown to whom GET /api/v1/groups shows the group:
+ * its owner, its members, and the coordination center's admins. */
+static int def_group(void *ctx, const struct store_group *g)
+{
+    struct defs_ctx *d = ctx;
+    const struct policy_reader *r = &d->p->reader;
+    bool member = g->owner == d->p->partner ||
+                  (d->p->coordinator && strcmp(d->p->role, "admin") == 0);
+    for (size_t i = 0; i < r->ngroups && !member; i++)
+        member = r->groups[i] == g->id;
+    for (size_t i = 0; i < r->nuser_groups && !member; i++)
+        member = r->user_groups[i] == g->id;
+    if (!member)
+        return 0;
+    char ts[TS_BUFSZ], key[24], *statement =
+        xasprintf("Shared with the members of the Vigil sharing group %s only", g->name);
+    ts_format(g->created, 3, ts);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}}", "type",
+                          "marking-definition", "spec_version", "2.1", "id", g->marking_id,
+                          "created", ts, "name", g->name, "definition_type", "statement",
+                          "definition", "statement", statement);
+    free(statement);
+    snprintf(key, sizeof key, "%lld", (long long)g->owner);
+    json_t *owner = json_object_get(d->identities, key);
+    if (owner)
+        json_object_set(o, "created_by_ref", owner);
+    json_array_append_new(d->out, o);
+    return 0;
+}
+
+/* The objects that what the hub serves refers to, as principal p may see them: the Vigil
+ * identity and the extension-definitions (everyone), every partner's identity (everyone, as
+ * GET /api/v1/partners lists them), and the marking-definitions of the sharing groups p may
+ * see. A marking-definition has no modified: its version is its created. */
+static json_t *defs_objects(struct app *a, const struct auth_principal *p)
+{
+    struct defs_ctx d = {p, json_array(), json_object()};
+    json_array_append_new(d.out, profile_identity());
+    json_array_append_new(d.out, profile_extension_definition());
+    json_array_append_new(d.out, profile_alert_extension_definition());
+    struct store_reader *r;
+    if (!store_read_begin(a->store, &r)) {
+        if (store_partners(r, def_partner, &d) || store_groups(r, def_group, &d))
+            log_warn("taxii: the definitions could not all be read");
+        store_read_end(r);
+    }
+    json_decref(d.identities);
+    return d.out;
+}
+
+/* ---- collections that are not stored ------------------------------------------------- */
+
+/* Lists all (the objects p may see of a collection that is not stored) as a stored collection
+ * is listed. Each object is listed by the date_added of its current version, which is its
+ * modified (created for a marking-definition): for an alert view, the time of the latest
+ * change to what that reader sees (docs/STIX-PROFILE.md). So added_after, the date_added
+ * headers and the paging work as on a stored collection: oldest first, and next is the
+ * date_added of the last object served. Objects added at the same instant are never split
+ * across pages (a page may then hold fewer than limit, or, when they alone exceed it, more).
+ * Takes all. */
+static void virtual_listing(struct http_req *req, struct http_resp *resp, enum listing kind,
+                            const char *oid, struct taxii_filters *f, json_t *all)
+{
     size_t n = json_array_size(all), k = 0;
     struct alert_item *v = xcalloc(n ? n : 1, sizeof *v);
-    bool exists = n > 0; /* for 404: the object exists for this reader, whatever the filters */
+    bool exists = false; /* for 404: the object exists for this reader, whatever the filters */
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_array_get(all, i);
-        alert_version(o);
+        const char *id = json_string_value(json_object_get(o, "id"));
+        const char *type = json_string_value(json_object_get(o, "type"));
+        const char *ver = json_string_value(json_object_get(o, "modified"));
+        if (!ver)
+            ver = json_string_value(json_object_get(o, "created"));
+        if (!id || !type || !matches(f->ids, f->nids, id))
+            continue;
+        exists = true;
         vtime_t m = 0;
-        if (ts_parse(json_string_value(json_object_get(o, "modified")), &m, NULL) ||
+        if (!matches(f->types, f->ntypes, type) || !ver || ts_parse(ver, &m, NULL) ||
             m <= f->added_after || !alert_version_ok(f, m))
             continue;
-        v[k++] = (struct alert_item){o, m, json_string_value(json_object_get(o, "id"))};
+        v[k++] = (struct alert_item){o, m, id};
     }
     qsort(v, k, sizeof *v, alert_item_cmp);
     size_t take = k < f->limit ? k : f->limit;
@@ -473,9 +588,9 @@ static void alerts_listing(struct app *a, struct http_req *req, struct http_resp
         return;
     }
     json_t *out = json_array();
-    char ts[TS_BUFSZ];
+    char ts[TS_BUFSZ], vs[TS_BUFSZ];
     for (size_t i = 0; i < take; i++) {
-        const char *ver = json_string_value(json_object_get(v[i].o, "modified"));
+        const char *ver = version_str(v[i].added, 0, vs);
         if (kind == L_MANIFEST)
             json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "id", v[i].id,
                                                  "date_added", ts_format(v[i].added, 6, ts),
@@ -540,8 +655,9 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
     if (kind == L_VERSIONS)
         f.vmatch = STORE_VER_ALL;
 
-    if (c.c.id == a->coll_alerts) {
-        alerts_listing(a, req, resp, kind, oid, &f);
+    if (c.c.id == a->coll_alerts || c.c.id == DEFS_COLL_ID) {
+        json_t *all = c.c.id == DEFS_COLL_ID ? defs_objects(a, p) : alerts_objects(a, p, &f);
+        virtual_listing(req, resp, kind, oid, &f, all);
         taxii_filters_release(&f);
         return;
     }
@@ -1074,6 +1190,26 @@ static void h_add_slash(struct http_req *req, struct http_resp *resp, void *arg)
     http_resp_text(resp, 308, "text/plain", "");
 }
 
+/* ---- the extensions' JSON Schemas ---------------------------------------------------- */
+
+/* The JSON Schemas the extension-definitions' `schema` URLs name (intel/profile.h): public,
+ * like the documents of a standard. */
+static void h_schema(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    const char *name = http_param(req, "name");
+    json_t *schema = NULL;
+    if (strcmp(name, strrchr(PROFILE_SCHEMA_URL, '/') + 1) == 0)
+        schema = profile_extension_schema();
+    else if (strcmp(name, strrchr(PROFILE_ALERT_SCHEMA_URL, '/') + 1) == 0)
+        schema = profile_alert_schema();
+    if (!schema) {
+        app_error(req, resp, 404, "no such schema", NULL);
+        return;
+    }
+    app_json(resp, 200, "application/schema+json", schema);
+    json_decref(schema);
+}
+
 #define COLL "/taxii2/{root}/collections/{cid}"
 const struct http_route taxii_routes[] = {
     {"GET", "/taxii2/", h_discovery, "taxii_discovery", false},
@@ -1087,6 +1223,7 @@ const struct http_route taxii_routes[] = {
     {"DELETE", COLL "/objects/{oid}/", h_object_delete, "taxii_object_delete", false},
     {"GET", COLL "/objects/{oid}/versions/", h_versions, "taxii_versions", false},
     {"GET", COLL "/manifest/", h_manifest, "taxii_manifest", false},
+    {"GET", "/stix/schemas/{name}", h_schema, "stix_schema", true},
     {"GET", "/taxii2", h_add_slash, "taxii_redirect", false},
     {"GET", "/taxii2/{root}", h_add_slash, "taxii_redirect", false},
     {"GET", "/taxii2/{root}/status/{sid}", h_add_slash, "taxii_redirect", false},

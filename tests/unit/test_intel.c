@@ -526,10 +526,14 @@ static void test_extension_definition(void **state)
     assert_valid_stix(idn);
     assert_string_equal(vjson_str(def, "id"), PROFILE_EXT_ID);
     assert_string_equal(vjson_str(def, "created_by_ref"), vjson_str(idn, "id"));
-    json_t *schema;
-    char jmsg[JSON_MSG_SZ];
-    const char *text = vjson_str(def, "schema");
-    assert_int_equal(vjson_parse(text, strlen(text), 32, &schema, jmsg), 0);
+    /* the schema is a URL the hub serves the JSON Schema at */
+    assert_string_equal(vjson_str(def, "schema"), PROFILE_SCHEMA_URL);
+    json_t *schema = profile_extension_schema();
+    json_t *adef = profile_alert_extension_definition();
+    assert_valid_stix(adef);
+    assert_string_equal(vjson_str(adef, "id"), PROFILE_ALERT_EXT_ID);
+    assert_string_equal(vjson_str(adef, "schema"), PROFILE_ALERT_SCHEMA_URL);
+    json_decref(adef);
     json_t *props = json_object_get(schema, "properties");
     assert_int_equal(json_array_size(json_object_get(json_object_get(props, "event"), "enum")),
                      17); /* PLOVER's 16 and Vigil's OTHER */
