@@ -556,7 +556,6 @@ static void virtual_listing(struct http_req *req, struct http_resp *resp, enum l
 {
     size_t n = json_array_size(all), k = 0;
     struct alert_item *v = xcalloc(n ? n : 1, sizeof *v);
-    bool exists = false; /* for 404: the object exists for this reader, whatever the filters */
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_array_get(all, i);
         const char *id = json_string_value(json_object_get(o, "id"));
@@ -564,10 +563,9 @@ static void virtual_listing(struct http_req *req, struct http_resp *resp, enum l
         const char *ver = json_string_value(json_object_get(o, "modified"));
         if (!ver)
             ver = json_string_value(json_object_get(o, "created"));
+        vtime_t m = 0;
         if (!id || !type || !matches(f->ids, f->nids, id))
             continue;
-        exists = true;
-        vtime_t m = 0;
         if (!matches(f->types, f->ntypes, type) || !ver || ts_parse(ver, &m, NULL) ||
             m <= f->added_after || !alert_version_ok(f, m))
             continue;
@@ -581,7 +579,7 @@ static void virtual_listing(struct http_req *req, struct http_resp *resp, enum l
         while (take < k && v[take].added == v[0].added)
             take++;
     bool more = take < k;
-    if (oid && !exists && !f->next) {
+    if (oid && k == 0 && !f->next) { /* as on a stored collection (listing) */
         free(v);
         json_decref(all);
         app_error(req, resp, 404, "no such object", NULL);
