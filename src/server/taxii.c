@@ -403,6 +403,7 @@ struct alert_item {
     json_t *o;
     vtime_t added;
     const char *id;
+    bool exact; /* added is the version's time; else a lower bound in its millisecond */
 };
 
 static int alert_item_cmp(const void *x, const void *y)
@@ -459,12 +460,17 @@ static json_t *alerts_objects(struct app *a, const struct auth_principal *p,
                               const struct taxii_filters *f)
 {
     int64_t next;
-    json_t *all = alerts_stix(a->alerts, &p->reader, f->ids, f->nids, SIZE_MAX, 0, &next);
-    size_t i;
-    json_t *o;
-    json_array_foreach (all, i, o)
-        alert_version(o);
-    return all;
+    return alerts_stix(a->alerts, &p->reader, f->ids, f->nids, SIZE_MAX, 0, &next);
+}
+
+/* Gives an alert view its version (alert_version) and it its exact date_added. */
+static void item_exact(struct alert_item *it)
+{
+    if (it->exact)
+        return;
+    alert_version(it->o);
+    ts_parse(json_string_value(json_object_get(it->o, "modified")), &it->added, NULL);
+    it->exact = true;
 }
 
 /* ---- the definitions collection ------------------------------------------------------ */
@@ -550,9 +556,11 @@ static json_t *defs_objects(struct app *a, const struct auth_principal *p)
  * headers and the paging work as on a stored collection: oldest first, and next is the
  * date_added of the last object served. Objects added at the same instant are never split
  * across pages (a page may then hold fewer than limit, or, when they alone exceed it, more).
- * Takes all. */
+ * Takes all. With versioned (the alerts), each object gets its version (alert_version) only
+ * when the filters or the page need its microseconds, which costs a digest of the view. */
 static void virtual_listing(struct http_req *req, struct http_resp *resp, enum listing kind,
-                            const char *oid, struct taxii_filters *f, json_t *all)
+                            const char *oid, struct taxii_filters *f, json_t *all,
+                            bool versioned)
 {
     size_t n = json_array_size(all), k = 0;
     struct alert_item *v = xcalloc(n ? n : 1, sizeof *v);
@@ -566,12 +574,29 @@ static void virtual_listing(struct http_req *req, struct http_resp *resp, enum l
         vtime_t m = 0;
         if (!id || !type || !matches(f->ids, f->nids, id))
             continue;
-        if (!matches(f->types, f->ntypes, type) || !ver || ts_parse(ver, &m, NULL) ||
-            m <= f->added_after || !alert_version_ok(f, m))
+        if (!matches(f->types, f->ntypes, type) || !ver || ts_parse(ver, &m, NULL))
             continue;
-        v[k++] = (struct alert_item){o, m, id};
+        struct alert_item it = {o, m, id, !versioned};
+        if (versioned) { /* the version is in (m0, m0 + 1000) for the millisecond m0 of m */
+            vtime_t m0 = m - m % 1000;
+            it.added = m0 + 1;
+            if (m0 + 999 <= f->added_after)
+                continue;
+            if (m0 < f->added_after || f->nversions)
+                item_exact(&it);
+        }
+        if (it.added <= f->added_after || !alert_version_ok(f, it.added))
+            continue;
+        v[k++] = it;
     }
     qsort(v, k, sizeof *v, alert_item_cmp);
+    if (versioned && k) { /* the page and the millisecond it ends in, exactly */
+        size_t last = (k < f->limit ? k : f->limit) - 1, e = 0;
+        vtime_t ms = v[last].added - v[last].added % 1000;
+        while (e < k && v[e].added - v[e].added % 1000 <= ms)
+            item_exact(&v[e++]);
+        qsort(v, e, sizeof *v, alert_item_cmp);
+    }
     size_t take = k < f->limit ? k : f->limit;
     while (take < k && take > 0 && v[take].added == v[take - 1].added)
         take--;
@@ -655,7 +680,7 @@ static void listing(struct http_req *req, struct http_resp *resp, struct app *a,
 
     if (c.c.id == a->coll_alerts || c.c.id == DEFS_COLL_ID) {
         json_t *all = c.c.id == DEFS_COLL_ID ? defs_objects(a, p) : alerts_objects(a, p, &f);
-        virtual_listing(req, resp, kind, oid, &f, all);
+        virtual_listing(req, resp, kind, oid, &f, all, c.c.id != DEFS_COLL_ID);
         taxii_filters_release(&f);
         return;
     }
