@@ -58,6 +58,7 @@ struct fusion_report {
     int64_t fatalities;         /* ... of this many (>= 0); 0 when it gives none */
     int injured;                /* count; -1 when unknown */
     bool aggregate;             /* a daily aggregate of an area (casualty series), not one event */
+    vtime_t added;              /* when the hub accepted it (wall clock; 0: not known) */
 };
 
 /* Correlation parameters. */

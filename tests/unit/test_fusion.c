@@ -1174,20 +1174,32 @@ static void test_lifecycle(void **state)
     const struct fusion_alert *a = fusion_alert_at(f, 0);
     int64_t id = a->id;
     assert_int_equal(a->status, FUSION_ALERT_NEW);
-    assert_int_equal(fusion_alert_set_status(f, id + 7, FUSION_ALERT_ACKNOWLEDGED, "ana", T0),
+    assert_int_equal(fusion_alert_set_status(f, id + 7, a->status, FUSION_ALERT_ACKNOWLEDGED, "ana",
+                                             T0, NULL, 0),
                      VIGIL_ENOENT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_RESOLVED, "ana", T0),
+    assert_int_equal(
+        fusion_alert_set_status(f, id, a->status, FUSION_ALERT_RESOLVED, "ana", T0, NULL, 0),
+        VIGIL_ECONFLICT);
+    assert_int_equal(
+        fusion_alert_set_status(f, id, a->status, FUSION_ALERT_NEW, "ana", T0, NULL, 0),
+        VIGIL_ECONFLICT);
+    assert_int_equal(
+        fusion_alert_set_status(f, id, a->status, FUSION_ALERT_ACKNOWLEDGED, "", T0, NULL, 0),
+        VIGIL_EINVAL);
+    assert_int_equal(fusion_alert_set_status(f, id, a->status, FUSION_ALERT_ACKNOWLEDGED, "ana",
+                                             T0 + 5, NULL, 0),
+                     0);
+    assert_int_equal(fusion_alert_set_status(f, id, a->status, FUSION_ALERT_ACKNOWLEDGED, "bob",
+                                             T0 + 6, NULL, 0),
                      VIGIL_ECONFLICT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_NEW, "ana", T0), VIGIL_ECONFLICT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_ACKNOWLEDGED, "", T0),
-                     VIGIL_EINVAL);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_ACKNOWLEDGED, "ana", T0 + 5), 0);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_ACKNOWLEDGED, "bob", T0 + 6),
+    assert_int_equal(
+        fusion_alert_set_status(f, id, a->status, FUSION_ALERT_RESOLVED, "bob", T0 + 9, NULL, 0),
+        0);
+    assert_int_equal(fusion_alert_set_status(f, id, a->status, FUSION_ALERT_FALSE_ALARM, "bob",
+                                             T0 + 10, NULL, 0),
                      VIGIL_ECONFLICT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_RESOLVED, "bob", T0 + 9), 0);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_FALSE_ALARM, "bob", T0 + 10),
-                     VIGIL_ECONFLICT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_ACKNOWLEDGED, "bob", T0 + 10),
+    assert_int_equal(fusion_alert_set_status(f, id, a->status, FUSION_ALERT_ACKNOWLEDGED, "bob",
+                                             T0 + 10, NULL, 0),
                      VIGIL_ECONFLICT);
     assert_int_equal(a->nhistory, 2);
     assert_string_equal(a->history[0].who, "ana");
@@ -1212,7 +1224,8 @@ static void test_lifecycle(void **state)
     const struct fusion_alert *b = fusion_alert_at(f, 1);
     assert_int_equal(b->evidence.n, 3);
     /* new -> false_alarm directly is allowed */
-    assert_int_equal(fusion_alert_set_status(f, b->id, FUSION_ALERT_FALSE_ALARM, "cc", T0), 0);
+    assert_int_equal(
+        fusion_alert_set_status(f, b->id, FUSION_ALERT_NEW, FUSION_ALERT_FALSE_ALARM, "cc", T0, NULL, 0), 0);
     fusion_events_release(&ev);
     fusion_free(f);
 }
@@ -1727,7 +1740,9 @@ static void test_replay(void **state)
     struct fusion *live = engine();
     add_all(live, r, n);
     size_t before = fusion_alert_count(live);
-    assert_int_equal(fusion_alert_set_status(live, 1, FUSION_ALERT_ACKNOWLEDGED, "ana", T0), 0);
+    assert_int_equal(
+        fusion_alert_set_status(live, 1, FUSION_ALERT_NEW, FUSION_ALERT_ACKNOWLEDGED, "ana", T0, NULL, 0),
+        0);
     char *want = sigs(live);
 
     struct fusion_report hist[65];
