@@ -517,8 +517,8 @@ static bool same_double(double x, double y)
 
 bool fusion_alert_refresh(struct fusion_alert *a, vtime_t now)
 {
-    struct fusion_alert_view v;
-    fusion_alert_view(a, NULL, NULL, &v);
+    struct fusion_alert_view v; /* everything visible; no reader's times or status needed */
+    view_of(a, a->evidence.v, a->evidence.n, &v);
     bool changed = a->version == 0 || v.severity != a->severity || v.confidence != a->confidence ||
                    v.start != a->start || v.end != a->end || v.fired_at != a->fired_at ||
                    !same_double(v.lat, a->lat) || !same_double(v.lon, a->lon) ||
