@@ -300,7 +300,8 @@ static void changed_add(struct changed *c, int64_t id, const struct store_acl *c
         return;
     }
     for (size_t i = 0; i < ch->n; i++)
-        if (!memcmp(&ch->causes[i], cause, sizeof *cause))
+        if (ch->causes[i].owner == cause->owner && ch->causes[i].tlp == cause->tlp &&
+            ch->causes[i].group == cause->group)
             return;
     if (ch->n == ch->cap) {
         ch->cap = ch->cap ? 2 * ch->cap : 4;
