@@ -79,6 +79,7 @@ void fusion_alert_free(struct fusion_alert *a)
     free(a->key);
     free(a->esc_zone);
     free(a->days);
+    free(a->gone);
     fusion_rvec_release(&a->evidence);
     fusion_rvec_release(&a->triggers);
     for (size_t i = 0; i < a->nhistory; i++) {
@@ -93,7 +94,8 @@ size_t fusion_alert_memory(const struct fusion_alert *a)
 {
     size_t b = sizeof(*a) + strlen(a->key) + 1 + (a->esc_zone ? strlen(a->esc_zone) + 1 : 0) +
                a->ndays * sizeof(*a->days) + a->nhistory * sizeof(*a->history) +
-               (a->evidence.alloc + a->triggers.alloc) * sizeof(*a->evidence.v);
+               (a->evidence.alloc + a->triggers.alloc) * sizeof(*a->evidence.v) +
+               a->ngone * sizeof(*a->gone);
     for (size_t i = 0; i < a->nhistory; i++)
         b += strlen(a->history[i].who) + 1 + a->history[i].non * sizeof(*a->history[i].on);
     return b;
@@ -152,10 +154,21 @@ static bool seq_remove(struct fusion_rvec *v, const struct fusion_report *r)
     return true;
 }
 
-bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r)
+bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r, vtime_t at)
 {
     seq_remove(&a->triggers, r);
-    return seq_remove(&a->evidence, r);
+    if (!seq_remove(&a->evidence, r))
+        return false;
+    for (size_t i = 0; i < a->ngone; i++) { /* one per handling: bounded however many go */
+        const struct store_acl *g = &a->gone[i].acl;
+        if (g->owner == r->acl.owner && g->tlp == r->acl.tlp && g->group == r->acl.group) {
+            a->gone[i].at = at > a->gone[i].at ? at : a->gone[i].at;
+            return true;
+        }
+    }
+    a->gone = xrealloc(a->gone, (a->ngone + 1) * sizeof(*a->gone));
+    a->gone[a->ngone++] = (struct fusion_gone){.acl = r->acl, .at = at};
+    return true;
 }
 
 bool fusion_alert_add_day(struct fusion_alert *a, int64_t day)
@@ -490,6 +503,9 @@ bool fusion_alert_view(const struct fusion_alert *a,
         for (size_t i = 0; i < out->nevidence; i++)
             if (out->evidence[i]->added > out->updated)
                 out->updated = out->evidence[i]->added;
+        for (size_t i = 0; i < a->ngone; i++) /* what they could read, taken out */
+            if (a->gone[i].at > out->updated && (!visible || visible(ctx, &a->gone[i].acl)))
+                out->updated = a->gone[i].at;
     }
     free(vis);
     if (!out->exists) { /* nothing of it may show */

@@ -58,6 +58,11 @@ struct fusion_alert {
     size_t ndays;
 
     struct fusion_rvec evidence; /* every report (engine-owned), ascending seq */
+    struct fusion_gone {
+        struct store_acl acl; /* reports taken out of the evidence: a handling, and when last */
+        vtime_t at;
+    } * gone;
+    size_t ngone;
     struct fusion_rvec triggers; /* the reports that fire the rule, ascending seq */
 
     /* the view of a reader who may read all the evidence */
@@ -120,9 +125,11 @@ size_t fusion_alert_memory(const struct fusion_alert *a);
  * copied: it must outlive the alert. Returns true when it was not there yet. */
 bool fusion_alert_add_evidence(struct fusion_alert *a, const struct fusion_report *r);
 bool fusion_alert_add_trigger(struct fusion_alert *a, const struct fusion_report *r);
-/* Takes r out of the evidence and the triggers (a withdrawn report). Returns true when it was
- * there. The view is computed from what is left, so it may cease to exist. */
-bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r);
+/* Takes r out of the evidence and the triggers (a withdrawn report) at time `at`, keeping its
+ * handling and `at` (readers who could read it see their view updated then; one entry per
+ * handling, the latest). Returns true when it was there. The view is computed from what is left, so
+ * it may cease to exist. */
+bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r, vtime_t at);
 /* Adds an alarm day to an escalation alert; true when new. */
 bool fusion_alert_add_day(struct fusion_alert *a, int64_t day);
 /* Takes an alarm day out of an escalation alert (it no longer alarms); true when it was there. */

@@ -701,7 +701,7 @@ int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
     vtime_t t = now(f);
     for (size_t i = 0; i < x->nin; i++) {
         struct fusion_alert *a = x->in[i];
-        if (!fusion_alert_remove(a, me))
+        if (!fusion_alert_remove(a, me, t))
             continue;
         if (spent(a))
             retire(f, a);

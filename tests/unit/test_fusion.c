@@ -60,10 +60,12 @@ static struct fusion_rules *default_rules(void)
     return rs;
 }
 
+static vtime_t clock_at = T0; /* the engine's wall clock in these tests */
+
 static vtime_t fixed_clock(void *ctx)
 {
     (void)ctx;
-    return T0;
+    return clock_at;
 }
 
 static struct fusion *engine(void)
@@ -1324,6 +1326,18 @@ static void test_leak_times_and_status(void **state)
     assert_int_equal(a->evidence.n, 4);
     assert_true(view_of(a, 1, &v));
     assert_true(v.created == T0 + 5 && v.updated == T0 + 6 && v.nevidence == 2);
+    fusion_alert_view_release(&v);
+    /* nor does its withdrawal; partner 3, which read it, sees its view updated then */
+    clock_at = T0 + 20;
+    struct fusion_events ev = {0};
+    assert_int_equal(fusion_withdraw(f, red.seq, &ev), 0);
+    fusion_events_release(&ev);
+    clock_at = T0;
+    assert_true(view_of(a, 1, &v));
+    assert_true(v.updated == T0 + 6);
+    fusion_alert_view_release(&v);
+    assert_true(view_of(a, 3, &v));
+    assert_true(v.updated == T0 + 20 && v.nevidence == 3);
     fusion_alert_view_release(&v);
     fusion_free(f);
 }
