@@ -160,8 +160,7 @@ bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r, 
     if (!seq_remove(&a->evidence, r))
         return false;
     for (size_t i = 0; i < a->ngone; i++) { /* one per handling: bounded however many go */
-        const struct store_acl *g = &a->gone[i].acl;
-        if (g->owner == r->acl.owner && g->tlp == r->acl.tlp && g->group == r->acl.group) {
+        if (store_acl_same(&a->gone[i].acl, &r->acl)) {
             a->gone[i].at = at > a->gone[i].at ? at : a->gone[i].at;
             return true;
         }

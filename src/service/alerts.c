@@ -300,8 +300,7 @@ static void changed_add(struct changed *c, int64_t id, const struct store_acl *c
         return;
     }
     for (size_t i = 0; i < ch->n; i++)
-        if (ch->causes[i].owner == cause->owner && ch->causes[i].tlp == cause->tlp &&
-            ch->causes[i].group == cause->group)
+        if (store_acl_same(&ch->causes[i], cause))
             return;
     if (ch->n == ch->cap) {
         ch->cap = ch->cap ? 2 * ch->cap : 4;
@@ -894,7 +893,8 @@ static int published_marks(struct alert_service *svc, struct store_reader *r)
     if (!rc && (rc = store_mark_get(r, MARK_WITHDRAWN, &svc->withdrawn_mark)) == VIGIL_ENOENT)
         rc = 0;
     if (!rc && svc->withdrawn_mark < svc->withdrawn)
-        rc = store_reports_withdrawn_after(r, svc->withdrawn_mark, 0, collect_renewed, svc);
+        rc = store_reports_withdrawn_after(r, svc->withdrawn_mark, 0, policy_visible,
+                                           (void *)&engine_reader, collect_renewed, svc);
     if (!rc && svc->nrenew)
         qsort(svc->renew, svc->nrenew, sizeof *svc->renew, cmp_seq);
     return rc;

@@ -112,6 +112,12 @@ struct store_acl {
     int64_t group; /* sharing group, 0 for none */
 };
 
+/* True when a and b are the same handling (field by field: padding is not compared). */
+static inline bool store_acl_same(const struct store_acl *a, const struct store_acl *b)
+{
+    return a->owner == b->owner && a->tlp == b->tlp && a->group == b->group;
+}
+
 struct store_object_in {
     const char *id;
     const char *type;
