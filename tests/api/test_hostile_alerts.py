@@ -17,6 +17,11 @@ from test_stream import Listener, Receiver, subscribe
 
 @pytest.fixture
 def world(vigil):
+    # the tests' webhook receiver listens on loopback: allowed here only (docs/CONFIG.md)
+    vigil.stop()
+    with open(vigil.data / "vigil.conf", "a") as f:
+        f.write("webhook_allow_private = true\n")
+    vigil.start()
     for p in ("Egypt", "Qatar", "Observer"):
         vigil.partner(p)
     t = {p: vigil.user(p, p.lower() + "1", role="analyst")
