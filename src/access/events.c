@@ -23,8 +23,9 @@ static bool wants(const char *kinds, const char *kind)
     return false;
 }
 
-/* The webhook's owner as a reader: their partner and groups. */
-static int owner_may_read(struct store_reader *r, int64_t user, const struct store_acl *acl,
+/* Whether what is handled as acl may go to the webhook of user: the user may read it and
+ * it may leave the hub (the egress gate). */
+static int owner_may_receive(struct store_reader *r, int64_t user, const struct store_acl *acl,
                           bool *ok)
 {
     struct store_user u;
@@ -38,8 +39,9 @@ static int owner_may_read(struct store_reader *r, int64_t user, const struct sto
     pr.reader = (struct policy_reader){.partner = p.id, .user = user,
                                        .coordinator = p.coordinator};
     rc = auth_load_groups(r, &pr);
+    struct policy_recipient to = {&pr.reader, EGRESS_WEBHOOK};
     if (!rc)
-        *ok = policy_can_read(&pr.reader, acl);
+        *ok = policy_egress_visible(&to, acl);
     auth_principal_release(&pr);
     return rc;
 }
@@ -73,15 +75,15 @@ int events_publish(struct store_txn *t, const char *kind, const struct store_acl
         return rc;
     if (seq)
         *seq = ev;
-    if (!policy_may_leave_hub(acl))
-        return 0;
+    if (!policy_may_leave(acl, EGRESS_WEBHOOK))
+        return 0; /* spares looking at the subscribers: nobody could receive it */
     struct hooks h = {0};
     struct store_reader *r = store_txn_reader(t);
     rc = store_webhooks(r, 0, collect, &h);
     for (size_t i = 0; i < h.n && !rc; i++) {
         bool ok = false;
         if (wants(h.v[i].kinds, kind))
-            rc = owner_may_read(r, h.v[i].user, acl, &ok);
+            rc = owner_may_receive(r, h.v[i].user, acl, &ok);
         if (!rc && ok)
             rc = store_txn_outbox_add(t, h.v[i].id, ev, ts_now(), NULL);
     }

@@ -4,8 +4,8 @@
  * violation's status change) publishes an event in its own transaction: the event is durable
  * exactly when the write is. Each event carries the handling of what it tells about, so the
  * read policy decides who hears of it, the same way it decides who may read the object.
- * Publishing also queues one delivery per webhook whose owner may read the event (and never
- * for TLP:AMBER+STRICT, which does not leave the hub).
+ * Publishing also queues one delivery per webhook whose owner may read the event and that the
+ * egress gate lets leave the hub (policy_may_leave: never TLP:AMBER+STRICT, RED or unknown).
  */
 #ifndef VIGIL_ACCESS_EVENTS_H
 #define VIGIL_ACCESS_EVENTS_H

@@ -40,9 +40,21 @@ bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl)
     }
 }
 
-bool policy_may_leave_hub(const struct store_acl *acl)
+bool policy_may_leave(const struct store_acl *acl, enum policy_egress dest)
 {
-    return acl->tlp != TLP_AMBER_STRICT;
+    (void)dest; /* the same rule for every destination today; see policy.h */
+    switch (acl->tlp) {
+    case TLP_CLEAR:
+    case TLP_GREEN:
+    case TLP_AMBER: return true;
+    default: return false; /* AMBER+STRICT, RED, unknown */
+    }
+}
+
+bool policy_egress_visible(void *ctx, const struct store_acl *acl)
+{
+    const struct policy_recipient *to = ctx;
+    return policy_may_leave(acl, to->dest) && policy_can_read(to->reader, acl);
 }
 
 bool policy_visible(void *ctx, const struct store_acl *acl)

@@ -53,9 +53,32 @@ struct policy_reader {
  *  - unknown markings: the owner only. Roles (admin included) never widen this. */
 bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl);
 
-/* False for objects that must never leave the hub (TLP:AMBER+STRICT): no export to other
- * hubs, no webhook to a partner's own system. Readers inside the hub are policy_can_read's. */
-bool policy_may_leave_hub(const struct store_acl *acl);
+/* Where something that leaves the hub goes. Every path that sends data out of the hub names
+ * its destination and asks policy_may_leave() about each object (or each piece of evidence
+ * of a derived product) before it sends anything made from it. */
+enum policy_egress {
+    EGRESS_WEBHOOK = 0,    /* a delivery to a partner's webhook: a system outside the hub */
+    EGRESS_EXPORT = 1,     /* vigil export (STIX, CSV, GeoJSON): a file that leaves the hub */
+    EGRESS_FEDERATION = 2, /* another hub */
+};
+
+/* THE EGRESS GATE, the one decision on what leaves the hub. True when an object handled as
+ * acl may be sent towards dest (to a recipient who may also read it: policy_can_read):
+ * TLP:CLEAR, GREEN and AMBER may; TLP:AMBER+STRICT (never leaves the hub), TLP:RED (for
+ * named people, not their systems) and unknown markings (Vigil does not guess) may not,
+ * whatever the destination and whoever owns the object. */
+bool policy_may_leave(const struct store_acl *acl, enum policy_egress dest);
+
+/* A reader outside the hub: who receives (read policy) and where it goes (egress gate). */
+struct policy_recipient {
+    const struct policy_reader *reader;
+    enum policy_egress dest;
+};
+
+/* policy_can_read() and policy_may_leave() together; ctx is a struct policy_recipient. With
+ * the signature of store_query.visible, so that exports and webhook payloads (alert views
+ * included) are built from what may leave only. */
+bool policy_egress_visible(void *ctx, const struct store_acl *acl);
 
 /* Adapter with the signature of store_query.visible; ctx is a struct policy_reader (NULL:
  * nothing is visible). */

@@ -34,8 +34,10 @@ static const char import_help[] =
 static const char export_help[] =
     "usage: vigil --data DIR export FORMAT --as USER\n"
     "\n"
-    "Writes what USER may read to stdout. FORMAT: stix (a bundle of the reports collection),\n"
-    "geojson (event reports as a FeatureCollection), csv (event reports, one per row).\n";
+    "Writes what USER may read and may leave the hub to stdout. FORMAT: stix (a bundle of\n"
+    "the reports collection), geojson (event reports as a FeatureCollection), csv (event\n"
+    "reports, one per row). TLP:AMBER+STRICT, TLP:RED and unknown markings never leave the\n"
+    "hub: they are not exported, even to the partner that owns them.\n";
 
 struct import_job {
     const char *path;
@@ -431,6 +433,8 @@ static int run_export(struct store *s, void *arg)
         fprintf(stderr, "vigil: no user named \"%s\"\n", x->user);
         return 1;
     }
+    /* An export leaves the hub: the read policy and the egress gate decide together. */
+    struct policy_recipient to = {&p.reader, EGRESS_EXPORT};
     struct store_reader *r;
     int rc = store_read_begin(s, &r);
     if (rc) {
@@ -445,8 +449,8 @@ static int run_export(struct store *s, void *arg)
         printf("{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", bid);
         struct store_query q = {.coll = c.id,
                                 .version_match = STORE_VER_ALL,
-                                .visible = policy_visible,
-                                .visible_ctx = &p.reader};
+                                .visible = policy_egress_visible,
+                                .visible_ctx = &to};
         struct store_page page;
         if (!rc)
             rc = store_objects_query(r, &q, put_object, x, &page);
@@ -458,7 +462,7 @@ static int run_export(struct store *s, void *arg)
         else
             printf("{\"type\":\"FeatureCollection\",\"features\":[");
         struct store_report_query q = {
-            .future = -1, .visible = policy_visible, .visible_ctx = &p.reader};
+            .future = -1, .visible = policy_egress_visible, .visible_ctx = &to};
         bool more;
         rc = store_reports_query(r, &q, put_report, x, &more);
         if (x->fmt == EXPORT_GEOJSON)

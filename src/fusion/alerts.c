@@ -79,10 +79,13 @@ void fusion_alert_free(struct fusion_alert *a)
     free(a->key);
     free(a->esc_zone);
     free(a->days);
+    free(a->gone);
     fusion_rvec_release(&a->evidence);
     fusion_rvec_release(&a->triggers);
-    for (size_t i = 0; i < a->nhistory; i++)
+    for (size_t i = 0; i < a->nhistory; i++) {
         free(a->history[i].who);
+        free(a->history[i].on);
+    }
     free(a->history);
     free(a);
 }
@@ -91,9 +94,10 @@ size_t fusion_alert_memory(const struct fusion_alert *a)
 {
     size_t b = sizeof(*a) + strlen(a->key) + 1 + (a->esc_zone ? strlen(a->esc_zone) + 1 : 0) +
                a->ndays * sizeof(*a->days) + a->nhistory * sizeof(*a->history) +
-               (a->evidence.alloc + a->triggers.alloc) * sizeof(*a->evidence.v);
+               (a->evidence.alloc + a->triggers.alloc) * sizeof(*a->evidence.v) +
+               a->ngone * sizeof(*a->gone);
     for (size_t i = 0; i < a->nhistory; i++)
-        b += strlen(a->history[i].who) + 1;
+        b += strlen(a->history[i].who) + 1 + a->history[i].non * sizeof(*a->history[i].on);
     return b;
 }
 
@@ -150,10 +154,20 @@ static bool seq_remove(struct fusion_rvec *v, const struct fusion_report *r)
     return true;
 }
 
-bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r)
+bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r, vtime_t at)
 {
     seq_remove(&a->triggers, r);
-    return seq_remove(&a->evidence, r);
+    if (!seq_remove(&a->evidence, r))
+        return false;
+    for (size_t i = 0; i < a->ngone; i++) { /* one per handling: bounded however many go */
+        if (store_acl_same(&a->gone[i].acl, &r->acl)) {
+            a->gone[i].at = at > a->gone[i].at ? at : a->gone[i].at;
+            return true;
+        }
+    }
+    a->gone = xrealloc(a->gone, (a->ngone + 1) * sizeof(*a->gone));
+    a->gone[a->ngone++] = (struct fusion_gone){.acl = r->acl, .at = at};
+    return true;
 }
 
 bool fusion_alert_add_day(struct fusion_alert *a, int64_t day)
@@ -186,24 +200,32 @@ bool fusion_alert_open(const struct fusion_alert *a)
     return a->status == FUSION_ALERT_NEW || a->status == FUSION_ALERT_ACKNOWLEDGED;
 }
 
-int fusion_alert_transition(struct fusion_alert *a, enum fusion_alert_status to, const char *who,
-                            vtime_t at)
+/* True when the lifecycle allows from -> to. */
+static bool step_allowed(enum fusion_alert_status from, enum fusion_alert_status to)
+{
+    return (from == FUSION_ALERT_NEW &&
+            (to == FUSION_ALERT_ACKNOWLEDGED || to == FUSION_ALERT_FALSE_ALARM)) ||
+           (from == FUSION_ALERT_ACKNOWLEDGED &&
+            (to == FUSION_ALERT_RESOLVED || to == FUSION_ALERT_FALSE_ALARM));
+}
+
+int fusion_alert_transition(struct fusion_alert *a, enum fusion_alert_status seen,
+                            enum fusion_alert_status to, const char *who, vtime_t at,
+                            const int64_t *on, size_t non)
 {
     if (!who || !who[0])
         return VIGIL_EINVAL;
-    bool ok = (a->status == FUSION_ALERT_NEW &&
-               (to == FUSION_ALERT_ACKNOWLEDGED || to == FUSION_ALERT_FALSE_ALARM)) ||
-              (a->status == FUSION_ALERT_ACKNOWLEDGED &&
-               (to == FUSION_ALERT_RESOLVED || to == FUSION_ALERT_FALSE_ALARM));
-    if (!ok)
+    if (!step_allowed(seen, to))
         return VIGIL_ECONFLICT;
     a->history = xrealloc(a->history, (a->nhistory + 1) * sizeof(*a->history));
     struct fusion_transition *t = &a->history[a->nhistory++];
-    t->from = a->status;
-    t->to = to;
-    t->who = xstrdup(who);
-    t->at = at;
-    a->status = to;
+    *t = (struct fusion_transition){.from = seen, .to = to, .who = xstrdup(who), .at = at};
+    t->non = on ? non : a->evidence.n;
+    t->on = xmalloc((t->non + 1) * sizeof(*t->on));
+    for (size_t i = 0; i < t->non; i++)
+        t->on[i] = on ? on[i] : a->evidence.v[i]->seq;
+    if (step_allowed(a->status, to))
+        a->status = to;
     if (at > a->updated)
         a->updated = at; /* a status change is an update readers are told about */
     return 0;
@@ -341,13 +363,107 @@ static void view_escalation(const struct fusion_alert *a, const struct fusion_re
     free(fires);
 }
 
+/* The view computed from vis[0..n) (ascending seq) alone: existence and the derived fields. */
+static void view_of(const struct fusion_alert *a, const struct fusion_report **vis, size_t n,
+                    struct fusion_alert_view *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->lat = out->lon = NAN;
+    if (a->kind == FUSION_ALERT_RULE)
+        view_rule(a, vis, n, out);
+    else
+        view_escalation(a, vis, n, out);
+}
+
+/* True when the view exists on the reports of vis[0..n) accepted by time t. */
+static bool exists_by(const struct fusion_alert *a, const struct fusion_report **vis, size_t n,
+                      vtime_t t, const struct fusion_report **sub)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (vis[i]->added <= t)
+            sub[m++] = vis[i];
+    struct fusion_alert_view v;
+    view_of(a, sub, m, &v);
+    free(v.evidence);
+    return v.exists;
+}
+
+/* True when t is seen by a reader of vis[0..n) (ascending seq): the alert existed for them on
+ * the evidence it held when t was made. sub has room for n. */
+static bool transition_seen(const struct fusion_alert *a, const struct fusion_transition *t,
+                            const struct fusion_report **vis, size_t n,
+                            const struct fusion_report **sub)
+{
+    size_t m = 0, j = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (j < t->non && t->on[j] < vis[i]->seq)
+            j++;
+        if (j < t->non && t->on[j] == vis[i]->seq)
+            sub[m++] = vis[i];
+    }
+    struct fusion_alert_view v;
+    view_of(a, sub, m, &v);
+    free(v.evidence);
+    return v.exists;
+}
+
+/* The status of a reader of vis[0..n): the transitions they see, each applied when allowed
+ * from the status reached so far. *last is the time of the last one applied (0: none). */
+static enum fusion_alert_status
+status_seen(const struct fusion_alert *a, const struct fusion_report **vis, size_t n, vtime_t *last)
+{
+    enum fusion_alert_status s = FUSION_ALERT_NEW;
+    *last = 0;
+    const struct fusion_report **sub = xmalloc((n + 1) * sizeof(*sub));
+    for (size_t i = 0; i < a->nhistory; i++) {
+        const struct fusion_transition *t = &a->history[i];
+        if (step_allowed(s, t->to) && transition_seen(a, t, vis, n, sub)) {
+            s = t->to;
+            *last = t->at;
+        }
+    }
+    free(sub);
+    return s;
+}
+
+static int cmp_time(const void *x, const void *y)
+{
+    vtime_t a = *(const vtime_t *)x, b = *(const vtime_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* When the view on vis[0..n) (which exists) came into being: the earliest acceptance time by
+ * which the reports then accepted make it exist (rule conditions are monotone, so a binary
+ * search over the distinct acceptance times finds it). */
+static vtime_t view_created(const struct fusion_alert *a, const struct fusion_report **vis,
+                            size_t n)
+{
+    vtime_t *times = xmalloc((n + 1) * sizeof(*times));
+    const struct fusion_report **sub = xmalloc((n + 1) * sizeof(*sub));
+    for (size_t i = 0; i < n; i++)
+        times[i] = vis[i]->added;
+    qsort(times, n, sizeof(*times), cmp_time);
+    size_t lo = 0, hi = n ? n - 1 : 0; /* the view exists by times[hi] */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (exists_by(a, vis, n, times[mid], sub))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    vtime_t t = n ? times[lo] : 0;
+    free(times);
+    free(sub);
+    return t;
+}
+
 bool fusion_alert_view(const struct fusion_alert *a,
                        bool (*visible)(void *ctx, const struct store_acl *acl), void *ctx,
                        struct fusion_alert_view *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->lat = out->lon = NAN;
     const struct fusion_report **vis = xmalloc((a->evidence.n + 1) * sizeof(*vis));
+    struct fusion_report *masked = NULL; /* handed to out once view_of has filled it */
     size_t n = 0, nmasked = 0;
     for (size_t i = 0; i < a->evidence.n; i++) {
         const struct fusion_report *r = a->evidence.v[i];
@@ -359,9 +475,9 @@ bool fusion_alert_view(const struct fusion_alert *a,
             vis[n++] = r;
             continue;
         }
-        if (!out->masked)
-            out->masked = xmalloc(a->evidence.n * sizeof(*out->masked));
-        struct fusion_report *m = &out->masked[nmasked++];
+        if (!masked)
+            masked = xmalloc(a->evidence.n * sizeof(*masked));
+        struct fusion_report *m = &masked[nmasked++];
         *m = *r;
         if (!zone_ok) {
             m->zone = NULL; /* derived zones only: a report's own area has no zone_acl */
@@ -374,10 +490,22 @@ bool fusion_alert_view(const struct fusion_alert *a,
         }
         vis[n++] = m;
     }
-    if (a->kind == FUSION_ALERT_RULE)
-        view_rule(a, vis, n, out);
-    else
-        view_escalation(a, vis, n, out);
+    view_of(a, vis, n, out);
+    out->masked = masked;
+    if (out->exists) {
+        out->created = view_created(a, vis, n);
+        if (!out->created) /* acceptance times not known (reports fed without them) */
+            out->created = a->created;
+        vtime_t changed;
+        out->status = status_seen(a, vis, n, &changed);
+        out->updated = out->created > changed ? out->created : changed;
+        for (size_t i = 0; i < out->nevidence; i++)
+            if (out->evidence[i]->added > out->updated)
+                out->updated = out->evidence[i]->added;
+        for (size_t i = 0; i < a->ngone; i++) /* what they could read, taken out */
+            if (a->gone[i].at > out->updated && (!visible || visible(ctx, &a->gone[i].acl)))
+                out->updated = a->gone[i].at;
+    }
     free(vis);
     if (!out->exists) { /* nothing of it may show */
         free(out->evidence);
@@ -404,8 +532,8 @@ static bool same_double(double x, double y)
 
 bool fusion_alert_refresh(struct fusion_alert *a, vtime_t now)
 {
-    struct fusion_alert_view v;
-    fusion_alert_view(a, NULL, NULL, &v);
+    struct fusion_alert_view v; /* everything visible; no reader's times or status needed */
+    view_of(a, a->evidence.v, a->evidence.n, &v);
     bool changed = a->version == 0 || v.severity != a->severity || v.confidence != a->confidence ||
                    v.start != a->start || v.end != a->end || v.fired_at != a->fired_at ||
                    !same_double(v.lat, a->lat) || !same_double(v.lon, a->lon) ||

@@ -39,6 +39,8 @@ struct fusion_transition {
     enum fusion_alert_status from, to;
     char *who; /* owned */
     vtime_t at;
+    int64_t *on; /* owned: the seqs of the evidence the alert held then, ascending */
+    size_t non;
 };
 
 struct fusion_alert {
@@ -56,6 +58,11 @@ struct fusion_alert {
     size_t ndays;
 
     struct fusion_rvec evidence; /* every report (engine-owned), ascending seq */
+    struct fusion_gone {
+        struct store_acl acl; /* reports taken out of the evidence: a handling, and when last */
+        vtime_t at;
+    } * gone;
+    size_t ngone;
     struct fusion_rvec triggers; /* the reports that fire the rule, ascending seq */
 
     /* the view of a reader who may read all the evidence */
@@ -76,9 +83,14 @@ struct fusion_alert {
     bool pending; /* the engine defers its refresh (fusion_defer) */
 };
 
-/* The view of one alert for one reader. */
+/* The view of one alert for one reader. Everything in it, its times and status included,
+ * comes from the evidence that reader may read: it changes only when that evidence does, or
+ * when someone changes the status of an alert the reader already saw. */
 struct fusion_alert_view {
     bool exists;
+    enum fusion_alert_status status; /* the transitions this reader sees, see below */
+    vtime_t created; /* when the hub accepted the report that made the view come into being */
+    vtime_t updated; /* the latest acceptance of its evidence, or of a transition it sees */
     enum fusion_severity severity;
     int confidence;
     vtime_t start, end, fired_at;
@@ -113,9 +125,11 @@ size_t fusion_alert_memory(const struct fusion_alert *a);
  * copied: it must outlive the alert. Returns true when it was not there yet. */
 bool fusion_alert_add_evidence(struct fusion_alert *a, const struct fusion_report *r);
 bool fusion_alert_add_trigger(struct fusion_alert *a, const struct fusion_report *r);
-/* Takes r out of the evidence and the triggers (a withdrawn report). Returns true when it was
- * there. The view is computed from what is left, so it may cease to exist. */
-bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r);
+/* Takes r out of the evidence and the triggers (a withdrawn report) at time `at`, keeping its
+ * handling and `at` (readers who could read it see their view updated then; one entry per
+ * handling, the latest). Returns true when it was there. The view is computed from what is left, so
+ * it may cease to exist. */
+bool fusion_alert_remove(struct fusion_alert *a, const struct fusion_report *r, vtime_t at);
 /* Adds an alarm day to an escalation alert; true when new. */
 bool fusion_alert_add_day(struct fusion_alert *a, int64_t day);
 /* Takes an alarm day out of an escalation alert (it no longer alarms); true when it was there. */
@@ -129,11 +143,21 @@ bool fusion_alert_refresh(struct fusion_alert *a, vtime_t now);
 /* True while the alert is new or acknowledged. */
 bool fusion_alert_open(const struct fusion_alert *a);
 
-/* Moves the alert to status `to`, recording who (copied) and at. Returns 0, VIGIL_EINVAL for
- * a missing who, or VIGIL_ECONFLICT for a transition the lifecycle does not allow (the alert
- * is unchanged). */
-int fusion_alert_transition(struct fusion_alert *a, enum fusion_alert_status to, const char *who,
-                            vtime_t at);
+/* Records that who (copied) moved the alert to status `to` at `at`, judged from `seen`, the
+ * status of who's own view (fusion_alert_view), with the alert's evidence then: on[0..non)
+ * (report seqs, ascending; copied), or NULL for the evidence it holds now. Returns 0,
+ * VIGIL_EINVAL for a missing who, or VIGIL_ECONFLICT for a transition the lifecycle does not
+ * allow from `seen` (the alert is unchanged). The alert's own status (that of a reader who may
+ * read all its evidence) moves too when the lifecycle allows it from there.
+ *
+ * A reader sees a transition when the alert existed for them on the evidence it held then
+ * (what they may read of it), and their status is the transitions they see, each applied when
+ * the lifecycle allows it from the status reached so far: what was decided about an alert
+ * before a reader could see it, from evidence they may not read, stays hidden from them (S3),
+ * and their own decisions count for them. */
+int fusion_alert_transition(struct fusion_alert *a, enum fusion_alert_status seen,
+                            enum fusion_alert_status to, const char *who, vtime_t at,
+                            const int64_t *on, size_t non);
 
 /* THE LEAK RULE. Computes the alert as a reader sees it, from the evidence for which
  * visible(ctx, &report->acl) is true, and from nothing else: the rule is re-evaluated on that

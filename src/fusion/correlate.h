@@ -54,10 +54,11 @@ struct fusion_report {
      * change the handling they point to (an agreement re-marked) between engine calls. */
     const struct store_acl *zone_acl;
     const struct store_acl *line_acl;
-    bool has_fatalities;        /* the report gives a death toll ... */
-    int64_t fatalities;         /* ... of this many (>= 0); 0 when it gives none */
-    int injured;                /* count; -1 when unknown */
-    bool aggregate;             /* a daily aggregate of an area (casualty series), not one event */
+    bool has_fatalities; /* the report gives a death toll ... */
+    int64_t fatalities;  /* ... of this many (>= 0); 0 when it gives none */
+    int injured;         /* count; -1 when unknown */
+    bool aggregate;      /* a daily aggregate of an area (casualty series), not one event */
+    vtime_t added;       /* when the hub accepted it (wall clock; 0: not known) */
 };
 
 /* Correlation parameters. */

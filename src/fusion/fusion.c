@@ -701,7 +701,7 @@ int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
     vtime_t t = now(f);
     for (size_t i = 0; i < x->nin; i++) {
         struct fusion_alert *a = x->in[i];
-        if (!fusion_alert_remove(a, me))
+        if (!fusion_alert_remove(a, me, t))
             continue;
         if (spent(a))
             retire(f, a);
@@ -781,13 +781,14 @@ size_t fusion_alert_rank(const struct fusion *f, int64_t id)
     return alert_rank(f, id);
 }
 
-int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_status to,
-                            const char *who, vtime_t at)
+int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_status seen,
+                            enum fusion_alert_status to, const char *who, vtime_t at,
+                            const int64_t *on, size_t non)
 {
     struct fusion_alert *a = (struct fusion_alert *)(uintptr_t)fusion_alert_get(f, id);
     if (!a)
         return VIGIL_ENOENT;
-    return fusion_alert_transition(a, to, who, at);
+    return fusion_alert_transition(a, seen, to, who, at, on, non);
 }
 
 const struct fusion_correlator *fusion_correlator(const struct fusion *f)

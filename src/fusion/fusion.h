@@ -123,8 +123,9 @@ size_t fusion_alert_rank(const struct fusion *f, int64_t id);
 
 /* Lifecycle transition of alert id (alerts.h). VIGIL_ENOENT for no such alert, else as
  * fusion_alert_transition. */
-int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_status to,
-                            const char *who, vtime_t at);
+int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_status seen,
+                            enum fusion_alert_status to, const char *who, vtime_t at,
+                            const int64_t *on, size_t non);
 
 /* The correlator (incidents, stored reports), read-only. */
 const struct fusion_correlator *fusion_correlator(const struct fusion *f);

@@ -89,10 +89,9 @@ static int send_event(void *ctx, const struct store_event *e)
         return 0;
     char *view = NULL;
     if (strcmp(e->kind, "alert") == 0) {
-        /* An alert is sent as this reader's view of it, computed now, or not at all. */
-        json_t *d = json_loads(e->data, 0, NULL);
-        json_t *v = alerts_get(b->s->a->alerts, &b->s->reader, vjson_int(d, "alert", 0));
-        json_decref(d);
+        /* An alert is sent as this reader's view of it, computed now, when what changed it
+         * is something this reader may read; otherwise not at all. */
+        json_t *v = alerts_event_view(b->s->a->alerts, &b->s->reader, e->data);
         if (!v)
             return 0;
         view = vjson_dumps(v);

@@ -34,14 +34,21 @@ struct alert_service {
     pthread_mutex_t tmu; /* guards the fields below */
     pthread_cond_t tcv;
     bool poked, stopping;
-    bool replay;           /* a back-test: no stored lifecycles, nothing published */
-    uint64_t wanted, done; /* settle generations */
-    int64_t fed;           /* highest report seq fed (feeding thread only) */
-    int64_t withdrawn;     /* highest report withdrawal handled (feeding thread only) */
-    int64_t history;       /* highest report seq stored when the service started */
+    bool replay;            /* a back-test: no stored lifecycles, nothing published */
+    uint64_t wanted, done;  /* settle generations */
+    int64_t fed;            /* highest report seq fed (feeding thread only) */
+    int64_t withdrawn;      /* highest report withdrawal handled (feeding thread only) */
+    int64_t history;        /* highest report seq whose alert events were published */
+    int64_t withdrawn_mark; /* the highest withdrawal accounted for when the service started */
+    int64_t *renew;         /* reports corrected since then: news when rebuilt (ascending) */
+    size_t nrenew;
     struct agreement_acl **agr; /* the list: feeding thread only; the values: under mu */
     size_t nagr;
 };
+
+/* The durable marks of what the alert events published so far account for (store.h). */
+#define MARK_REPORTS "alerts.reports"
+#define MARK_WITHDRAWN "alerts.withdrawn"
 
 /* The alert as S5 shows it, from a view. */
 static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert_view *v)
@@ -54,9 +61,9 @@ static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert
     json_t *o = json_pack(
         "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:s}", "id", (json_int_t)a->id, "rule",
         a->rule_name, "severity", fusion_severity_name(v->severity), "status",
-        fusion_alert_status_name(a->status), "title", a->title, "start", ts_format(v->start, 0, s),
+        fusion_alert_status_name(v->status), "title", a->title, "start", ts_format(v->start, 0, s),
         "end", ts_format(v->end, 0, e), "confidence", v->confidence, "evidence", ev, "created",
-        ts_format(a->created, 3, c), "updated", ts_format(a->updated, 3, u));
+        ts_format(v->created, 3, c), "updated", ts_format(v->updated, 3, u));
     char fa[TS_BUFSZ]; /* the event time at which the warning became possible */
     json_object_set_new(o, "fired_at", json_string(ts_format(v->fired_at, 0, fa)));
     if (!isnan(v->lat) && !isnan(v->lon))
@@ -66,15 +73,22 @@ static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert
     return o;
 }
 
-/* The view of alert a for reader, as JSON, or NULL when it does not exist for them. */
-static json_t *view_for(const struct fusion_alert *a, const struct policy_reader *reader)
+/* The view of alert a through visible(ctx) as JSON, or NULL when it does not exist so. */
+static json_t *view_through(const struct fusion_alert *a,
+                            bool (*visible)(void *ctx, const struct store_acl *acl), void *ctx)
 {
     struct fusion_alert_view v;
     json_t *o = NULL;
-    if (fusion_alert_view(a, policy_visible, (void *)reader, &v))
+    if (fusion_alert_view(a, visible, ctx, &v))
         o = view_json(a, &v);
     fusion_alert_view_release(&v);
     return o;
+}
+
+/* The view of alert a for reader, as JSON, or NULL when it does not exist for them. */
+static json_t *view_for(const struct fusion_alert *a, const struct policy_reader *reader)
+{
+    return view_through(a, policy_visible, (void *)reader);
 }
 
 /* low 0, medium 1, high 2, critical 3; -1 for anything else. */
@@ -91,11 +105,13 @@ static int severity_rank(const char *name)
 static json_t *listed(const struct fusion_alert *a, const struct policy_reader *reader,
                       const struct alert_filter *f, int min_sev)
 {
-    if (f->status && strcmp(f->status, fusion_alert_status_name(a->status)) != 0)
-        return NULL;
     json_t *o = view_for(a, reader);
     if (!o)
         return NULL;
+    if (f->status && strcmp(f->status, json_string_value(json_object_get(o, "status"))) != 0) {
+        json_decref(o); /* the status the reader sees, which is theirs (fusion/alerts.h) */
+        return NULL;
+    }
     const char *sev = json_string_value(json_object_get(o, "severity"));
     vtime_t st = 0, en = 0;
     ts_parse(json_string_value(json_object_get(o, "start")), &st, NULL);
@@ -165,16 +181,17 @@ static void grouping_id(const struct fusion_alert *a, char id[GROUPING_ID_SZ])
  * fields in a Vigil property extension. */
 static json_t *view_stix(const struct fusion_alert *a, const json_t *o)
 {
-    char id[GROUPING_ID_SZ], c[TS_BUFSZ], m[TS_BUFSZ];
+    char id[GROUPING_ID_SZ];
     grouping_id(a, id);
     json_t *ext = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O}", "extension_type",
                             "property-extension", "rule", json_object_get(o, "rule"), "severity",
                             json_object_get(o, "severity"), "status", json_object_get(o, "status"),
                             "start", json_object_get(o, "start"), "end", json_object_get(o, "end"));
     json_object_set(ext, "fired_at", json_object_get(o, "fired_at"));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:s, s:O, s:O, s:{s:o}}", "type", "grouping",
-                     "spec_version", "2.1", "id", id, "created", ts_format(a->created, 3, c),
-                     "modified", ts_format(a->updated, 3, m), "name", json_object_get(o, "title"),
+    /* created and modified are the reader's view's, like everything else in it */
+    return json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:s, s:O, s:O, s:{s:o}}", "type", "grouping",
+                     "spec_version", "2.1", "id", id, "created", json_object_get(o, "created"),
+                     "modified", json_object_get(o, "updated"), "name", json_object_get(o, "title"),
                      "context", "suspicious-activity", "object_refs",
                      json_object_get(o, "evidence"), "confidence", json_object_get(o, "confidence"),
                      "extensions", ALERT_EXT, ext);
@@ -246,18 +263,137 @@ static int collect_hook(void *ctx, const struct store_webhook *w)
 
 /* ---- publishing ------------------------------------------------------------------------- */
 
+/* Why an alert changed: the handling of each report added to or taken from its evidence, or
+ * `all` for a status change (told to every reader the alert exists for). A reader hears of
+ * the change only when it may read one of the causes: a view is computed from the evidence
+ * the reader may read alone, so a change made of evidence it may not read leaves its view as
+ * it was, and telling it anything would say that such evidence exists (S3). */
+struct change {
+    int64_t id;
+    bool all;
+    struct store_acl *causes;
+    size_t n, cap;
+};
+
+struct changed {
+    struct change *v;
+    size_t n, cap;
+};
+
+/* Notes that alert id changed because of a report handled as cause (NULL: a status change). */
+static void changed_add(struct changed *c, int64_t id, const struct store_acl *cause)
+{
+    struct change *ch = NULL;
+    for (size_t i = 0; i < c->n && !ch; i++)
+        if (c->v[i].id == id)
+            ch = &c->v[i];
+    if (!ch) {
+        if (c->n == c->cap) {
+            c->cap = c->cap ? 2 * c->cap : 16;
+            c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+        }
+        ch = &c->v[c->n++];
+        *ch = (struct change){.id = id};
+    }
+    if (!cause) {
+        ch->all = true;
+        return;
+    }
+    for (size_t i = 0; i < ch->n; i++)
+        if (store_acl_same(&ch->causes[i], cause))
+            return;
+    if (ch->n == ch->cap) {
+        ch->cap = ch->cap ? 2 * ch->cap : 4;
+        ch->causes = xrealloc(ch->causes, ch->cap * sizeof *ch->causes);
+    }
+    ch->causes[ch->n++] = *cause;
+}
+
+static void changed_release(struct changed *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        free(c->v[i].causes);
+    free(c->v);
+    *c = (struct changed){0};
+}
+
+/* True when a reader judged by visible(ctx) may be told of the change. */
+static bool change_reaches(const struct change *ch,
+                           bool (*visible)(void *ctx, const struct store_acl *acl), void *ctx)
+{
+    if (ch->all)
+        return true;
+    for (size_t i = 0; i < ch->n; i++)
+        if (visible(ctx, &ch->causes[i]))
+            return true;
+    return false;
+}
+
+/* The event's data: the alert and the causes, for the stream to judge each reader by. Nobody
+ * reads it as such (the stream sends each reader its view instead). */
+static char *change_json(const struct change *ch)
+{
+    json_t *causes = ch->all ? json_string("all") : json_array();
+    for (size_t i = 0; !ch->all && i < ch->n; i++)
+        json_array_append_new(causes,
+                              json_pack("[I, i, I]", (json_int_t)ch->causes[i].owner,
+                                        ch->causes[i].tlp, (json_int_t)ch->causes[i].group));
+    json_t *d = json_pack("{s:I, s:o}", "alert", (json_int_t)ch->id, "causes", causes);
+    char *text = vjson_dumps(d);
+    json_decref(d);
+    return text;
+}
+
+/* The change an event's data describes (change_json); false when it is not one. */
+static bool change_parse(const char *data, struct change *ch)
+{
+    *ch = (struct change){0};
+    json_t *d = json_loads(data, 0, NULL);
+    json_t *causes = json_object_get(d, "causes");
+    ch->id = vjson_int(d, "alert", 0);
+    ch->all = json_is_string(causes) && strcmp(json_string_value(causes), "all") == 0;
+    size_t i;
+    json_t *c;
+    json_array_foreach (causes, i, c) {
+        struct store_acl acl = {.owner = json_integer_value(json_array_get(c, 0)),
+                                .tlp = (int)json_integer_value(json_array_get(c, 1)),
+                                .group = json_integer_value(json_array_get(c, 2))};
+        if (ch->n == ch->cap) {
+            ch->cap = ch->cap ? 2 * ch->cap : 4;
+            ch->causes = xrealloc(ch->causes, ch->cap * sizeof *ch->causes);
+        }
+        ch->causes[ch->n++] = acl;
+    }
+    bool ok = d && ch->id > 0 && (ch->all || json_is_array(causes));
+    json_decref(d);
+    return ok;
+}
+
+json_t *alerts_event_view(struct alert_service *svc, const struct policy_reader *reader,
+                          const char *data)
+{
+    struct change ch;
+    json_t *o = NULL;
+    if (change_parse(data, &ch) && change_reaches(&ch, policy_visible, (void *)reader))
+        o = alerts_get(svc, reader, ch.id);
+    free(ch.causes);
+    return o;
+}
+
 /* Nobody reads an alert event row as such: each reader gets the alert's view instead (the
  * stream computes it; webhooks get one payload per subscriber). */
 static const struct store_acl nobody = {.owner = 0, .tlp = TLP_RED, .group = 0};
 
-/* Inside a write transaction: the "alert" event of alert id, and one delivery per webhook
- * whose owner sees the alert, carrying that owner's view. */
-static int publish_alert(struct store_txn *t, struct alert_service *svc, int64_t id)
+/* Inside a write transaction: the "alert" event of a change, and one delivery per webhook
+ * whose owner is told of it (change_reaches) and sees the alert, carrying that owner's view
+ * built from the evidence that may leave the hub (the egress gate, access/policy.h): a
+ * TLP:AMBER+STRICT report is neither named in the payload nor counted in what it shows. */
+static int publish_alert(struct store_txn *t, struct alert_service *svc, const struct change *ch)
 {
-    char data[64];
-    snprintf(data, sizeof data, "{\"alert\":%lld}", (long long)id);
+    char *data = change_json(ch);
     int64_t seq;
     int rc = events_publish(t, "alert", &nobody, data, &seq);
+    free(data);
     if (rc)
         return rc;
     struct webhook_views wv = {0};
@@ -267,10 +403,14 @@ static int publish_alert(struct store_txn *t, struct alert_service *svc, int64_t
         struct auth_principal p;
         if (auth_principal_load(r, wv.v[i].user, &p))
             continue;
-        pthread_mutex_lock(&svc->mu);
-        const struct fusion_alert *a = fusion_alert_get(svc->f, id);
-        json_t *v = a ? view_for(a, &p.reader) : NULL;
-        pthread_mutex_unlock(&svc->mu);
+        struct policy_recipient to = {&p.reader, EGRESS_WEBHOOK};
+        json_t *v = NULL;
+        if (change_reaches(ch, policy_egress_visible, &to)) {
+            pthread_mutex_lock(&svc->mu);
+            const struct fusion_alert *a = fusion_alert_get(svc->f, ch->id);
+            v = a ? view_through(a, policy_egress_visible, &to) : NULL;
+            pthread_mutex_unlock(&svc->mu);
+        }
         auth_principal_release(&p);
         if (!v)
             continue;
@@ -293,10 +433,13 @@ static json_t *history_json(const struct fusion_alert *a)
     for (size_t i = 0; i < a->nhistory; i++) {
         char at[TS_BUFSZ];
         const struct fusion_transition *t = &a->history[i];
-        json_array_append_new(h, json_pack("{s:s, s:s, s:s, s:s}", "from",
+        json_t *on = json_array(); /* the evidence then: who saw the step (fusion/alerts.h) */
+        for (size_t k = 0; k < t->non; k++)
+            json_array_append_new(on, json_integer(t->on[k]));
+        json_array_append_new(h, json_pack("{s:s, s:s, s:s, s:s, s:o}", "from",
                                            fusion_alert_status_name(t->from), "to",
                                            fusion_alert_status_name(t->to), "who", t->who, "at",
-                                           ts_format(t->at, 6, at)));
+                                           ts_format(t->at, 6, at), "evidence", on));
     }
     return h;
 }
@@ -317,8 +460,9 @@ static int state_txn(struct store_txn *t, void *arg)
              j->status);
     if (!rc)
         rc = audit_append(t, j->who->partner, j->who->user, "alert", j->key, detail);
+    struct change all = {.id = j->id, .all = true};
     if (!rc)
-        rc = publish_alert(t, j->svc, j->id);
+        rc = publish_alert(t, j->svc, &all);
     return rc;
 }
 
@@ -332,9 +476,13 @@ int alerts_set_status(struct alert_service *svc, const struct auth_principal *wh
     struct state_job j = {.svc = svc, .id = id, .who = who};
     pthread_mutex_lock(&svc->mu);
     const struct fusion_alert *a = fusion_alert_get(svc->f, id);
-    json_t *v = a ? view_for(a, reader) : NULL;
-    int rc = v ? fusion_alert_set_status(svc->f, id, to, who->user_name, ts_now()) : VIGIL_ENOENT;
-    json_decref(v);
+    struct fusion_alert_view v = {0};
+    /* judged from the status who sees, which is the only one they know of */
+    int rc =
+        a && fusion_alert_view(a, policy_visible, (void *)reader, &v)
+            ? fusion_alert_set_status(svc->f, id, v.status, to, who->user_name, ts_now(), NULL, 0)
+            : VIGIL_ENOENT;
+    fusion_alert_view_release(&v);
     if (!rc) {
         json_t *h = history_json(a);
         j.history = vjson_dumps(h);
@@ -362,14 +510,24 @@ static void restore_state(struct alert_service *svc, struct store_reader *r,
     size_t i;
     json_t *step;
     json_array_foreach (h, i, step) {
-        enum fusion_alert_status to;
+        enum fusion_alert_status from, to;
         vtime_t at = 0;
         const char *who = vjson_str(step, "who");
         if (fusion_alert_status_parse(vjson_str(step, "to") ? vjson_str(step, "to") : "", &to) ||
+            fusion_alert_status_parse(vjson_str(step, "from") ? vjson_str(step, "from") : "",
+                                      &from) ||
             !who)
             continue;
         ts_parse(vjson_str(step, "at") ? vjson_str(step, "at") : "", &at, NULL);
-        fusion_alert_set_status(svc->f, a->id, to, who, at);
+        /* the evidence the step was taken on (NULL, before it was kept: the alert's now) */
+        json_t *on = json_object_get(step, "evidence");
+        size_t non = json_array_size(on);
+        int64_t *seqs = xmalloc((non + 1) * sizeof *seqs);
+        for (size_t k = 0; k < non; k++)
+            seqs[k] = json_integer_value(json_array_get(on, k));
+        fusion_alert_set_status(svc->f, a->id, from, to, who, at, json_is_array(on) ? seqs : NULL,
+                                non);
+        free(seqs);
     }
     json_decref(h);
 }
@@ -444,23 +602,6 @@ static void free_agreements(struct alert_service *svc)
 
 /* ---- feeding ------------------------------------------------------------------------------ */
 
-struct changed {
-    int64_t *ids;
-    size_t n, cap;
-};
-
-static void changed_add(struct changed *c, int64_t id)
-{
-    for (size_t i = 0; i < c->n; i++)
-        if (c->ids[i] == id)
-            return;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 16;
-        c->ids = xrealloc(c->ids, c->cap * sizeof *c->ids);
-    }
-    c->ids[c->n++] = id;
-}
-
 struct feed {
     struct alert_service *svc;
     struct store_reader *r;
@@ -492,6 +633,7 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
         .fatalities = row->fatalities > 0 ? row->fatalities : 0,
         .injured = row->injured,
         .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
+        .added = row->added,
     };
     snprintf(fr.event, sizeof fr.event, "%s", row->event);
     snprintf(fr.mode, sizeof fr.mode, "%s", row->mode);
@@ -528,7 +670,7 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
         if (ev.v[i].kind == FUSION_EV_CREATED && !svc->replay)
             restore_state(svc, fd->r, ev.v[i].alert);
         if (news)
-            changed_add(&fd->changed, ev.v[i].alert->id);
+            changed_add(&fd->changed, ev.v[i].alert->id, &row->acl);
     }
     pthread_mutex_unlock(&svc->mu);
     fusion_events_release(&ev);
@@ -539,12 +681,29 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
         log_debug("alerts: report %s not fused: %s", row->id, vigil_strerror(rc));
 }
 
+static bool renewed(const struct alert_service *svc, int64_t seq)
+{
+    size_t lo = 0, hi = svc->nrenew;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (svc->renew[mid] == seq)
+            return true;
+        if (svc->renew[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 static int feed_one(void *ctx, const struct store_report_row *row)
 {
     struct feed *fd = ctx;
     fd->svc->fed = row->seq;
     fd->n++;
-    feed_report(fd, row, row->seq > fd->svc->history);
+    /* News: not yet accounted for by a published alert event (a report corrected since is
+     * fed as it is now, so its correction is news too). */
+    feed_report(fd, row, row->seq > fd->svc->history || renewed(fd->svc, row->seq));
     return 0;
 }
 
@@ -560,9 +719,11 @@ static int withdraw_one(void *ctx, int64_t n, int64_t seq, const struct store_re
         return 0;
     struct fusion_events ev = {0};
     pthread_mutex_lock(&svc->mu);
+    const struct fusion_report *old = fusion_corr_get(fusion_correlator(svc->f), seq);
+    struct store_acl was = old ? old->acl : nobody;
     if (fusion_withdraw(svc->f, seq, &ev) == 0)
         for (size_t i = 0; i < ev.n; i++)
-            changed_add(&fd->changed, ev.v[i].alert->id);
+            changed_add(&fd->changed, ev.v[i].alert->id, &was);
     pthread_mutex_unlock(&svc->mu);
     fusion_events_release(&ev);
     if (now)
@@ -575,12 +736,22 @@ struct publish_job {
     struct changed *c;
 };
 
+/* The alert events of what was fed, and the marks saying so, in one transaction: after a
+ * crash the reports are news again exactly when their events were not published. */
 static int publish_txn(struct store_txn *t, void *arg)
 {
     struct publish_job *p = arg;
     int rc = 0;
     for (size_t i = 0; i < p->c->n && !rc; i++)
-        rc = publish_alert(t, p->svc, p->c->ids[i]);
+        rc = publish_alert(t, p->svc, &p->c->v[i]);
+    if (!rc)
+        rc = store_txn_mark_set(t, MARK_REPORTS, p->svc->fed);
+    /* The rebuild at start skips the withdrawals; they are accounted for once the reports
+     * they corrected have been fed again. */
+    struct alert_service *svc = p->svc;
+    bool renewing = svc->nrenew && svc->fed < svc->renew[svc->nrenew - 1];
+    if (!rc)
+        rc = store_txn_mark_set(t, MARK_WITHDRAWN, renewing ? svc->withdrawn_mark : svc->withdrawn);
     return rc;
 }
 
@@ -608,7 +779,7 @@ static void sync_reports(struct alert_service *svc)
             if (store_write(svc->store, publish_txn, &p))
                 log_error("alerts: cannot publish %zu alert event(s)", fd.changed.n);
         }
-        free(fd.changed.ids);
+        changed_release(&fd.changed);
         if (fd.n < BATCH) {
             if (!added)
                 return;
@@ -620,7 +791,7 @@ static void sync_reports(struct alert_service *svc)
 static void *feeder_main(void *arg)
 {
     struct alert_service *svc = arg;
-    sync_reports(svc); /* rebuilds the engine; publishes only what is newer than the history */
+    sync_reports(svc); /* rebuilds the engine; publishes what was not published yet */
     pthread_mutex_lock(&svc->tmu);
     while (!svc->stopping) {
         if (!svc->poked) {
@@ -693,6 +864,42 @@ int alerts_reload(struct alert_service *svc, char msg[256])
     return 0;
 }
 
+static int collect_renewed(void *ctx, int64_t n, int64_t seq, const struct store_report_row *now)
+{
+    struct alert_service *svc = ctx;
+    if (!now)
+        return 0; /* deleted: nothing of it is fed again */
+    svc->renew = xrealloc(svc->renew, (svc->nrenew + 1) * sizeof *svc->renew);
+    svc->renew[svc->nrenew++] = seq;
+    return 0;
+}
+
+static int cmp_seq(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Where publishing stands at start. The engine is rebuilt from the reports as they are now
+ * (no earlier correction is gone through again), and a report is news, its alert events
+ * published, unless the published marks account for it: added after the reports mark, or
+ * corrected after the withdrawals mark (a crash came before their events were published). */
+static int published_marks(struct alert_service *svc, struct store_reader *r)
+{
+    int64_t head;
+    int rc = store_reports_head(r, &head, &svc->withdrawn);
+    if (!rc && (rc = store_mark_get(r, MARK_REPORTS, &svc->history)) == VIGIL_ENOENT)
+        rc = 0;
+    if (!rc && (rc = store_mark_get(r, MARK_WITHDRAWN, &svc->withdrawn_mark)) == VIGIL_ENOENT)
+        rc = 0;
+    if (!rc && svc->withdrawn_mark < svc->withdrawn)
+        rc = store_reports_withdrawn_after(r, svc->withdrawn_mark, 0, policy_visible,
+                                           (void *)&engine_reader, collect_renewed, svc);
+    if (!rc && svc->nrenew)
+        qsort(svc->renew, svc->nrenew, sizeof *svc->renew, cmp_seq);
+    return rc;
+}
+
 int alerts_start(struct store *s, const char *rules_path, struct alert_service **out, char msg[256])
 {
     *out = NULL;
@@ -709,8 +916,8 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
     rc = fusion_new(NULL, rules, &svc->f);
     fusion_rules_unref(rules);
     struct store_reader *r;
-    if (!rc && store_read_begin(s, &r) == 0) {
-        rc = store_reports_head(r, &svc->history, &svc->withdrawn);
+    if (!rc && (rc = store_read_begin(s, &r)) == 0) {
+        rc = published_marks(svc, r);
         store_read_end(r);
     }
     if (!rc && pthread_create(&svc->thread, NULL, feeder_main, svc) != 0)
@@ -718,6 +925,7 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
     if (rc) {
         snprintf(msg, 256, "cannot start the alert service");
         fusion_free(svc->f);
+        free(svc->renew);
         free(svc->rules_path);
         free(svc);
         return rc;
@@ -740,6 +948,7 @@ void alerts_stop(struct alert_service *svc)
     pthread_mutex_destroy(&svc->mu);
     pthread_mutex_destroy(&svc->tmu);
     pthread_cond_destroy(&svc->tcv);
+    free(svc->renew);
     free(svc->rules_path);
     free(svc);
 }

@@ -4,8 +4,10 @@
  * report index rows added since it last looked — whoever wrote them: the REST API, TAXII, or a
  * `vigil import` in another process — and adds them to the engine by event time. Alerts the
  * engine creates or updates are published as "alert" events (SSE, and webhooks with each
- * subscriber's own view). At start the engine is rebuilt from every stored report, and the
- * alerts' lifecycles (kept by situation key in the store) are put back.
+ * subscriber's own view), to the readers who may read what changed it. At start the engine is
+ * rebuilt from every stored report, and the alerts' lifecycles (kept by situation key in the
+ * store) are put back; the reports whose alert events were not published yet (durable marks
+ * written with the events, so a crash neither loses nor repeats them) are news.
  *
  * Readers never see the engine's alerts themselves, only views (fusion_alert_view) computed
  * from the evidence they may read: an alert whose rule does not fire on that evidence does not
@@ -51,6 +53,11 @@ struct alert_filter {
  * *next receives the id to pass as `before` for the following page, 0 when this is the last. */
 json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reader,
                     const struct alert_filter *f, size_t limit, int64_t before, int64_t *next);
+/* What an "alert" event (its data) tells reader: the alert as reader sees it now, or NULL
+ * when the change it records is not one reader may hear of (it was made only of evidence
+ * reader may not read, so their view did not change) or the alert does not exist for them. */
+json_t *alerts_event_view(struct alert_service *svc, const struct policy_reader *reader,
+                          const char *data);
 /* One alert as reader sees it, or NULL (also when it does not exist for reader). */
 json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, int64_t id);
 /* Moves alert id to status (acknowledged, resolved, false_alarm) on behalf of who, keeping

@@ -112,6 +112,12 @@ struct store_acl {
     int64_t group; /* sharing group, 0 for none */
 };
 
+/* True when a and b are the same handling (field by field: padding is not compared). */
+static inline bool store_acl_same(const struct store_acl *a, const struct store_acl *b)
+{
+    return a->owner == b->owner && a->tlp == b->tlp && a->group == b->group;
+}
+
 struct store_object_in {
     const char *id;
     const char *type;
@@ -279,6 +285,7 @@ struct store_report_row {
     int credibility;
     const char *source_ref;
     int fatalities, injured; /* from the report's document; -1 when unknown */
+    vtime_t added;           /* when the hub accepted the row as it is now (0: not known) */
 };
 
 /* The highest seq of the report index and the highest n of its withdrawals (0 when none). */
@@ -309,6 +316,12 @@ int store_txn_alert_state(struct store_txn *t, const char *key, const char *stat
 /* The stored lifecycle of key: *status and *history borrow from r. VIGIL_ENOENT if none. */
 int store_alert_state(struct store_reader *r, const char *key, const char **status,
                       const char **history);
+
+/* A service's durable mark (e.g. how far the alert service has published), set in the
+ * transaction whose effects it marks. Returns 0 or a store error. */
+int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value);
+/* The mark's value into *value; VIGIL_ENOENT (and *value 0) when it was never set. */
+int store_mark_get(struct store_reader *r, const char *name, int64_t *value);
 
 /* Emits the index rows of report id (one per owner that submitted that id) that pass
  * visible (NULL: none); emit's nonzero result stops and is returned. */

@@ -60,10 +60,12 @@ static struct fusion_rules *default_rules(void)
     return rs;
 }
 
+static vtime_t clock_at = T0; /* the engine's wall clock in these tests */
+
 static vtime_t fixed_clock(void *ctx)
 {
     (void)ctx;
-    return T0;
+    return clock_at;
 }
 
 static struct fusion *engine(void)
@@ -1174,20 +1176,32 @@ static void test_lifecycle(void **state)
     const struct fusion_alert *a = fusion_alert_at(f, 0);
     int64_t id = a->id;
     assert_int_equal(a->status, FUSION_ALERT_NEW);
-    assert_int_equal(fusion_alert_set_status(f, id + 7, FUSION_ALERT_ACKNOWLEDGED, "ana", T0),
+    assert_int_equal(fusion_alert_set_status(f, id + 7, a->status, FUSION_ALERT_ACKNOWLEDGED, "ana",
+                                             T0, NULL, 0),
                      VIGIL_ENOENT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_RESOLVED, "ana", T0),
+    assert_int_equal(
+        fusion_alert_set_status(f, id, a->status, FUSION_ALERT_RESOLVED, "ana", T0, NULL, 0),
+        VIGIL_ECONFLICT);
+    assert_int_equal(
+        fusion_alert_set_status(f, id, a->status, FUSION_ALERT_NEW, "ana", T0, NULL, 0),
+        VIGIL_ECONFLICT);
+    assert_int_equal(
+        fusion_alert_set_status(f, id, a->status, FUSION_ALERT_ACKNOWLEDGED, "", T0, NULL, 0),
+        VIGIL_EINVAL);
+    assert_int_equal(fusion_alert_set_status(f, id, a->status, FUSION_ALERT_ACKNOWLEDGED, "ana",
+                                             T0 + 5, NULL, 0),
+                     0);
+    assert_int_equal(fusion_alert_set_status(f, id, a->status, FUSION_ALERT_ACKNOWLEDGED, "bob",
+                                             T0 + 6, NULL, 0),
                      VIGIL_ECONFLICT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_NEW, "ana", T0), VIGIL_ECONFLICT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_ACKNOWLEDGED, "", T0),
-                     VIGIL_EINVAL);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_ACKNOWLEDGED, "ana", T0 + 5), 0);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_ACKNOWLEDGED, "bob", T0 + 6),
+    assert_int_equal(
+        fusion_alert_set_status(f, id, a->status, FUSION_ALERT_RESOLVED, "bob", T0 + 9, NULL, 0),
+        0);
+    assert_int_equal(fusion_alert_set_status(f, id, a->status, FUSION_ALERT_FALSE_ALARM, "bob",
+                                             T0 + 10, NULL, 0),
                      VIGIL_ECONFLICT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_RESOLVED, "bob", T0 + 9), 0);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_FALSE_ALARM, "bob", T0 + 10),
-                     VIGIL_ECONFLICT);
-    assert_int_equal(fusion_alert_set_status(f, id, FUSION_ALERT_ACKNOWLEDGED, "bob", T0 + 10),
+    assert_int_equal(fusion_alert_set_status(f, id, a->status, FUSION_ALERT_ACKNOWLEDGED, "bob",
+                                             T0 + 10, NULL, 0),
                      VIGIL_ECONFLICT);
     assert_int_equal(a->nhistory, 2);
     assert_string_equal(a->history[0].who, "ana");
@@ -1212,7 +1226,9 @@ static void test_lifecycle(void **state)
     const struct fusion_alert *b = fusion_alert_at(f, 1);
     assert_int_equal(b->evidence.n, 3);
     /* new -> false_alarm directly is allowed */
-    assert_int_equal(fusion_alert_set_status(f, b->id, FUSION_ALERT_FALSE_ALARM, "cc", T0), 0);
+    assert_int_equal(fusion_alert_set_status(f, b->id, FUSION_ALERT_NEW, FUSION_ALERT_FALSE_ALARM,
+                                             "cc", T0, NULL, 0),
+                     0);
     fusion_events_release(&ev);
     fusion_free(f);
 }
@@ -1252,6 +1268,78 @@ static bool view_of(const struct fusion_alert *a, int64_t partner, struct fusion
 {
     struct policy_reader rd = reader(partner);
     return fusion_alert_view(a, policy_visible, &rd, v);
+}
+
+/* A reader's created, updated and status come from what they may read: evidence and
+ * decisions from before the alert existed for them stay hidden, and evidence they may not
+ * read moves nothing. */
+static void test_leak_times_and_status(void **state)
+{
+    (void)state;
+    struct fusion *f = engine();
+    struct fusion_report w1 = amber(mk(1, "ASSAULT", "", true, 0, 10), 10);
+    struct fusion_report w2 = amber(mk(2, "ASSAULT", "", true, 0.5, 10.2), 20);
+    w1.added = T0 + 1;
+    w2.added = T0 + 2;
+    add_all(f, &w1, 1);
+    add_all(f, &w2, 1);
+    const struct fusion_alert *a = fusion_alert_at(f, 0);
+    struct fusion_alert_view v;
+    assert_true(view_of(a, 3, &v)); /* partner 3 alone sees it, and acknowledges it */
+    assert_true(v.created == T0 + 2 && v.updated == T0 + 2);
+    fusion_alert_view_release(&v);
+    assert_int_equal(fusion_alert_set_status(f, a->id, FUSION_ALERT_NEW, FUSION_ALERT_ACKNOWLEDGED,
+                                             "p3", T0 + 3, NULL, 0),
+                     0);
+    struct fusion_report w4 = mk(4, "ASSAULT", "", true, 0.3, 10.1);
+    w4.added = T0 + 5;
+    add_all(f, &w4, 1);
+    /* partner 1 sees w1 and w4: the alert begins for it with w4, new */
+    assert_true(view_of(a, 1, &v));
+    assert_true(v.created == T0 + 5 && v.updated == T0 + 5);
+    assert_int_equal(v.status, FUSION_ALERT_NEW);
+    fusion_alert_view_release(&v);
+    assert_true(view_of(a, 3, &v));
+    assert_true(v.created == T0 + 2 && v.updated == T0 + 5);
+    assert_int_equal(v.status, FUSION_ALERT_ACKNOWLEDGED);
+    fusion_alert_view_release(&v);
+    /* partner 1 decides from what it sees; partner 2, which saw the alert then, sees it */
+    assert_int_equal(fusion_alert_set_status(f, a->id, FUSION_ALERT_ACKNOWLEDGED,
+                                             FUSION_ALERT_ACKNOWLEDGED, "p1", T0 + 6, NULL, 0),
+                     VIGIL_ECONFLICT);
+    assert_int_equal(fusion_alert_set_status(f, a->id, FUSION_ALERT_NEW, FUSION_ALERT_ACKNOWLEDGED,
+                                             "p1", T0 + 6, NULL, 0),
+                     0);
+    assert_int_equal(a->status, FUSION_ALERT_ACKNOWLEDGED);
+    assert_int_equal(a->nhistory, 2);
+    for (int64_t p = 1; p <= 2; p++) {
+        assert_true(view_of(a, p, &v));
+        assert_int_equal(v.status, FUSION_ALERT_ACKNOWLEDGED);
+        assert_true(v.created == T0 + 5 && v.updated == T0 + 6);
+        fusion_alert_view_release(&v);
+    }
+    /* evidence partner 1 may not read (partner 3's RED) moves nothing it sees */
+    struct fusion_report red = mk(3, "ASSAULT", "", true, 0.2, 10.1);
+    red.acl.tlp = TLP_RED;
+    red.added = T0 + 9;
+    add_all(f, &red, 1);
+    assert_int_equal(a->evidence.n, 4);
+    assert_true(view_of(a, 1, &v));
+    assert_true(v.created == T0 + 5 && v.updated == T0 + 6 && v.nevidence == 2);
+    fusion_alert_view_release(&v);
+    /* nor does its withdrawal; partner 3, which read it, sees its view updated then */
+    clock_at = T0 + 20;
+    struct fusion_events ev = {0};
+    assert_int_equal(fusion_withdraw(f, red.seq, &ev), 0);
+    fusion_events_release(&ev);
+    clock_at = T0;
+    assert_true(view_of(a, 1, &v));
+    assert_true(v.updated == T0 + 6);
+    fusion_alert_view_release(&v);
+    assert_true(view_of(a, 3, &v));
+    assert_true(v.updated == T0 + 20 && v.nevidence == 3);
+    fusion_alert_view_release(&v);
+    fusion_free(f);
 }
 
 static void test_leak_corroboration(void **state)
@@ -1727,7 +1815,9 @@ static void test_replay(void **state)
     struct fusion *live = engine();
     add_all(live, r, n);
     size_t before = fusion_alert_count(live);
-    assert_int_equal(fusion_alert_set_status(live, 1, FUSION_ALERT_ACKNOWLEDGED, "ana", T0), 0);
+    assert_int_equal(fusion_alert_set_status(live, 1, FUSION_ALERT_NEW, FUSION_ALERT_ACKNOWLEDGED,
+                                             "ana", T0, NULL, 0),
+                     0);
     char *want = sigs(live);
 
     struct fusion_report hist[65];
@@ -1774,6 +1864,7 @@ int main(void)
         cmocka_unit_test(test_one_alert_per_situation),
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_leak_corroboration),
+        cmocka_unit_test(test_leak_times_and_status),
         cmocka_unit_test(test_leak_movements_and_counts),
         cmocka_unit_test(test_leak_place_and_window),
         cmocka_unit_test(test_escalation_detector),

@@ -586,6 +586,7 @@ static void schema_9_withdraws_the_events_of_earlier_content(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sql(db, "BEGIN; DROP INDEX events_subject;"
             "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
+            "DROP TABLE service_marks; ALTER TABLE reports DROP COLUMN added;"
             "INSERT INTO reports(stix_id, owner, tlp, grp, event, mode, future, start, end,"
             "  area, reliability, credibility, source_ref, text, doc) VALUES('report--1', 1, 1,"
             "  0, 'ASSAULT', '', 0, 0, 0, '', 'B', 2, '', '', '{\"id\":\"report--1\",\"v\":2}');"
@@ -623,6 +624,7 @@ static void schema_6_migrates_a_version_5_store(void **state)
             "DROP TRIGGER objects_ids_drop; DROP TABLE object_ids; DROP TABLE object_ids_new;"
             "DROP TABLE reports_withdrawn; DROP INDEX events_subject;"
             "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
+            "DROP TABLE service_marks; ALTER TABLE reports DROP COLUMN added;"
             "CREATE TABLE objects_v5(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
             "  REFERENCES collections(id), stix_id TEXT NOT NULL, type TEXT NOT NULL,"
             "  spec_version TEXT NOT NULL, version INTEGER NOT NULL, date_added INTEGER NOT NULL,"

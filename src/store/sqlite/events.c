@@ -218,3 +218,25 @@ int store_alert_state(struct store_reader *r, const char *key, const char **stat
     }
     return rc;
 }
+
+int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value)
+{
+    sqlite3_stmt *st =
+        conn_stmt(t->conn, "INSERT OR REPLACE INTO service_marks(name, value) VALUES(?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, value);
+    return step_done(t->conn, st);
+}
+
+int store_mark_get(struct store_reader *r, const char *name, int64_t *value)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT value FROM service_marks WHERE name = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = step_row(r, st);
+    *value = rc ? 0 : sqlite3_column_int64(st, 0);
+    return rc;
+}

@@ -283,6 +283,22 @@ static const char *const migrations[] = {
     "  WHERE r.stix_id = events.subject AND r.owner = events.owner"
     "  AND r.doc = events.data);"
     "CREATE INDEX events_subject ON events(subject, owner) WHERE subject IS NOT NULL;",
+    /* 10: when the hub accepted each report row (a reader's alert view takes its created and
+     * updated from the reports that reader may see; existing rows from their objects), and
+     * the alert service's durable marks: how far its alert events are published, written
+     * in the transaction that publishes them, so a crash neither loses nor repeats one. An
+     * existing hub has published everything stored. */
+    "ALTER TABLE reports ADD COLUMN added INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE reports SET added = COALESCE((SELECT MAX(o.date_added) FROM objects o WHERE"
+    "  o.seq IN (SELECT seq FROM object_ids WHERE idh = vigil_idh(reports.stix_id) UNION ALL"
+    "  SELECT seq FROM object_ids_new WHERE idh = vigil_idh(reports.stix_id))"
+    "  AND o.stix_id = reports.stix_id AND o.owner = reports.owner), 0);"
+    "CREATE TABLE service_marks("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO service_marks SELECT 'alerts.reports', COALESCE(MAX(seq), 0) FROM reports;"
+    "INSERT INTO service_marks SELECT 'alerts.withdrawn', COALESCE(MAX(n), 0)"
+    "  FROM reports_withdrawn;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
