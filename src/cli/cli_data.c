@@ -53,11 +53,12 @@ struct import_job {
     off_t size;
     FILE *f;
     int64_t started, last_progress;
+    bool tty; /* stderr is a terminal: asked once, not per row (a system call each) */
 };
 
 static void progress(struct import_job *j, bool done)
 {
-    if (!isatty(STDERR_FILENO))
+    if (!j->tty)
         return;
     int64_t now = ts_monotonic_us();
     if (!done && now - j->last_progress < 250000)
@@ -85,7 +86,7 @@ static int on_bad(void *ctx, size_t line, int rc, const char *msg)
     j->bad++;
     j->total++;
     if (!j->write || !j->abort_on_error)
-        fprintf(stderr, "%s%s:%zu: %s\n", isatty(STDERR_FILENO) ? "\r" : "", j->path, line, msg);
+        fprintf(stderr, "%s%s:%zu: %s\n", j->tty ? "\r" : "", j->path, line, msg);
     return j->write && j->abort_on_error ? rc : 0;
 }
 
@@ -330,6 +331,7 @@ int cli_import(const char *data, int argc, char **argv)
               stderr);
         return 2;
     }
+    x.job.tty = isatty(STDERR_FILENO);
     x.job.f = import_open(x.job.path);
     if (!x.job.f) {
         fprintf(stderr, "vigil: %s: %s\n", x.job.path, strerror(errno));
