@@ -276,16 +276,16 @@ section_acled_import() {
     sync
     local t0 t1 secs rate
     t0=$(now_us)
-    out=$(/usr/bin/time -f "%U %S" -o "$WORK/import.cpu" \
-        "$BIN/vigil" --data "$ACLED_DATA" import acled "$ACLED_CSV" --as admin 2>"$WORK/import.err") ||
+    out=$(/usr/bin/time -f "%U %S" -o "$WORK/import.cpu" "$BIN/vigil" --data "$ACLED_DATA" \
+        import acled "$ACLED_CSV" --as admin 2>"$WORK/import.err") ||
         { cat "$WORK/import.err" >&2; log "import failed"; exit 1; }
     t1=$(now_us)
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
     rate=$(awk -v n="$ACLED_ROWS" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')
     # CPU time (user+system) too: on a shared machine elapsed time follows the others' load.
     local cpu
-    cpu=$(awk -v n="$ACLED_ROWS" '{ c = $1 + $2; printf "cpu_seconds=%.2f cpu_rows_per_s=%.0f", c, n / c }' \
-        "$WORK/import.cpu")
+    cpu=$(awk -v n="$ACLED_ROWS" \
+        '{ c = $1 + $2; printf "cpu_seconds=%.2f cpu_rows_per_s=%.0f", c, n / c }' "$WORK/import.cpu")
     ACLED_IMPORT_RATE=$rate
     cmd "ACLED import: $ACLED_ROWS rows" "vigil --data \$WORK/acled import acled \$WORK/acled.csv --as admin" \
         "$out
