@@ -28,7 +28,8 @@ static const char import_help[] =
     "--on-error skip (default) imports the good ones; abort writes nothing at all when any\n"
     "record is bad. --marking (clear, green, amber, amber+strict, red) and --group set the\n"
     "handling of every imported report; otherwise the partner's default applies. Records\n"
-    "already imported (same source id) are not stored twice. One import is one transaction.\n"
+    "already imported (same source id) are not stored twice. One import is one transaction;\n"
+    "one of reports (not stix) is one audit entry: the file, the count, a digest of the objects.\n"
     "A gzip-compressed FILE (e.g. ged.csv.gz) is read decompressed.\n"
     "Progress (rows/s, percent, ETA) is shown when stderr is a terminal.\n";
 
