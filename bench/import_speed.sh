@@ -29,5 +29,5 @@ awk -v n="$ROWS" -v s="$secs" -v u="$user" -v y="$sys" -v m="$rss" -v b="$bytes"
     c = u + y
     printf "rows=%d seconds=%.2f rows_per_s=%.0f cpu_seconds=%.2f cpu_rows_per_s=%.0f", n, s,
            n / s, c, n / c
-    printf " max_rss_kb=%d store_bytes=%d\n", m, b
+    printf " max_rss_kb=%d store_bytes=%s\n", m, b
 }'
