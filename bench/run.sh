@@ -29,6 +29,7 @@
 #   on a 2-core machine: at 1M rows the import takes ~5.5 min and the alert service's rebuild
 #   of its fusion engine at startup ~7 min. docs/BENCHMARKS.md records a 1M run's figures,
 #   made with VIGIL_BENCH_ACLED_ROWS=1000000.)
+#   (bench/import_speed.sh [ROWS] measures the import alone: 1M rows by default, with its CPU time.)
 #   VIGIL_BENCH_OUT            report file                            (docs/BENCHMARKS.md)
 #   VIGIL_BENCH_SECTIONS       sections to run, space-separated       (all)
 set -euo pipefail
@@ -275,15 +276,20 @@ section_acled_import() {
     sync
     local t0 t1 secs rate
     t0=$(now_us)
-    out=$("$BIN/vigil" --data "$ACLED_DATA" import acled "$ACLED_CSV" --as admin 2>"$WORK/import.err") ||
+    out=$(/usr/bin/time -f "%U %S" -o "$WORK/import.cpu" "$BIN/vigil" --data "$ACLED_DATA" \
+        import acled "$ACLED_CSV" --as admin 2>"$WORK/import.err") ||
         { cat "$WORK/import.err" >&2; log "import failed"; exit 1; }
     t1=$(now_us)
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
     rate=$(awk -v n="$ACLED_ROWS" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')
+    # CPU time (user+system) too: on a shared machine elapsed time follows the others' load.
+    local cpu
+    cpu=$(awk -v n="$ACLED_ROWS" \
+        '{ c = $1 + $2; printf "cpu_seconds=%.2f cpu_rows_per_s=%.0f", c, n / c }' "$WORK/import.cpu")
     ACLED_IMPORT_RATE=$rate
     cmd "ACLED import: $ACLED_ROWS rows" "vigil --data \$WORK/acled import acled \$WORK/acled.csv --as admin" \
         "$out
-seconds=$secs rows_per_s=$rate"
+seconds=$secs rows_per_s=$rate $cpu"
     local ceil_note="$(fmt "$CSV_CEILING") (CSV read only)"
     [ -n "${SQLITE_CEILING:-}" ] && ceil_note="$(fmt "$SQLITE_CEILING") (raw SQLite, 10000 rows/txn); $ceil_note"
     row "ACLED import, rows/s (\`vigil import acled\`, $ACLED_ROWS generated rows, one transaction, durable)" \

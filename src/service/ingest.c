@@ -109,6 +109,35 @@ static int audit_write(struct store_txn *t, const struct ingest_actor *a, struct
     return audit_append(t, a->partner, a->user, "write", it->in.id, detail);
 }
 
+/* The audit of one object ingest_report stored: its own entry, or an item of a->audit_into. */
+static int audit_one(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *it)
+{
+    struct ingest_audit *ia = a->audit_into;
+    if (!ia)
+        return audit_write(t, a, it);
+    char item[INGEST_REF_SZ + 2];
+    snprintf(item, sizeof item, "{%s}", ingest_ref(it));
+    audit_list_add(&ia->list, item);
+    ia->first = ia->first ? ia->first : it->date_added;
+    ia->last = it->date_added;
+    return 0;
+}
+
+int ingest_audit_finish(struct store_txn *t, const struct ingest_actor *a, const char *action,
+                        const char *object, const char *fields)
+{
+    struct ingest_audit *ia = a->audit_into;
+    char range[128], f[TS_BUFSZ], l[TS_BUFSZ];
+    snprintf(range, sizeof range, "\"date_added_first\":\"%s\",\"date_added_last\":\"%s\"",
+             ts_format(ia->first, 6, f), ts_format(ia->last, 6, l));
+    char *all = xasprintf("%s%s%s", fields, fields[0] ? "," : "", range);
+    char *detail = audit_list_detail(&ia->list, all);
+    free(all);
+    int rc = detail ? audit_append(t, a->partner, a->user, action, object, detail) : 0;
+    free(detail);
+    return rc;
+}
+
 int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
                  struct ingest_item *it)
 {
@@ -313,7 +342,7 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
             it.in.acl = acl;
             rc = store_txn_object_put(t, coll, &it.in, &it.outcome, &it.date_added);
             if (!rc && it.outcome != STORE_PUT_EXISTS)
-                rc = audit_write(t, a, &it);
+                rc = audit_one(t, a, &it);
             if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT)
                 snprintf(msg, INGEST_MSG_SZ, "%s: %s", it.in.id,
                          rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS);

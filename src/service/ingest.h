@@ -12,10 +12,17 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "access/audit.h"
 #include "access/policy.h"
 #include "intel/profile.h"
 #include "stix/stix.h"
 #include "store/store.h"
+
+/* The objects of many reports, audited as one entry (ingest_actor.audit_into): an import. */
+struct ingest_audit {
+    struct audit_list list; /* access/audit.h: count, digest, the first ten */
+    vtime_t first, last;    /* date_added of the first and last object stored */
+};
 
 /* Who writes: a partner's user. */
 struct ingest_actor {
@@ -25,6 +32,9 @@ struct ingest_actor {
     const char *identity_id;  /* the partner's STIX identity (created_by_ref of reports) */
     const char *partner_name; /* shown in report documents */
     bool audit_later; /* ingest_store leaves the audit entry to ingest_audit_batch() */
+    /* When set, ingest_report adds each object it stores here instead of appending an audit
+     * entry per object; the caller appends one entry for all (ingest_audit_finish). */
+    struct ingest_audit *audit_into;
 };
 
 /* Why an object was refused: its id belongs to another partner (STIX 2.1 3.6: only the
@@ -88,6 +98,12 @@ int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t ow
  * other violations' evidence). The alert service follows deletions on its own (the store logs
  * them). Returns 0 or a store error. */
 int ingest_deleted(struct store_txn *t, const char *id, int64_t owner);
+
+/* Appends the ONE audit entry of a->audit_into (action, object as given; fields: JSON
+ * members describing the entry, or ""), with its date_added range, and releases the list. No
+ * entry when nothing was stored. */
+int ingest_audit_finish(struct store_txn *t, const struct ingest_actor *a, const char *action,
+                        const char *object, const char *fields);
 
 #define INGEST_MSG_SZ 256
 

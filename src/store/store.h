@@ -565,6 +565,14 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
 int store_txn_outbox_result(struct store_txn *t, int64_t id, bool delivered, const char *error,
                             vtime_t next);
 
+/* For one large write (an import of many rows in one transaction): the writer's page cache
+ * may grow to kib KiB (0: back to the default) until it is set again. A transaction larger
+ * than the cache spills pages to the WAL and writes many of them again (the indexes with
+ * random keys: a leaf per row), and every page read past the cache then searches a WAL that
+ * grows with the transaction (a million ACLED rows: 12% more CPU time with the default cache
+ * than with 512 MiB, docs/BENCHMARKS.md). The pages come from malloc as the cache fills. */
+int store_txn_cache_kib(struct store_txn *t, int64_t kib);
+
 /* Calls fn(ctx) on the writer thread after every commit that wrote something (to wake live
  * streams and the webhook sender). One hook; NULL removes it. Set before writes start. */
 void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx);

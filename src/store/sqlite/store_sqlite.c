@@ -334,6 +334,13 @@ struct store_reader *store_txn_reader(struct store_txn *t)
     return t->conn;
 }
 
+int store_txn_cache_kib(struct store_txn *t, int64_t kib)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld", (long long)(kib > 0 ? kib : CACHE_KIB));
+    return conn_exec(t->conn, sql);
+}
+
 /* ---- small helpers ------------------------------------------------------------------- */
 
 const char *col_text(sqlite3_stmt *st, int i)
