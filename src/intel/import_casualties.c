@@ -49,6 +49,21 @@ static int count_of(const struct import_cols *c, const char *const *f, size_t n,
     return 0;
 }
 
+/* Writes "casualties:AREA" into buf, the area percent-encoded so that any name (spaces,
+ * non-ASCII) makes a valid source_ref and two names never make the same one; returns its
+ * length, which may exceed sz - 1 (then buf holds a truncated prefix). */
+static size_t source_ref_prefix(const char *area, char *buf, size_t sz)
+{
+    size_t k = (size_t)snprintf(buf, sz, "casualties:");
+    for (const unsigned char *s = (const unsigned char *)area; *s; s++) {
+        bool plain = *s >= 0x21 && *s <= 0x7e && *s != '%';
+        if (k + 4 <= sz)
+            snprintf(buf + k, sz - k, plain ? "%c" : "%%%02X", *s);
+        k += plain ? 1 : 3;
+    }
+    return k;
+}
+
 int import_casualties_row(const struct import_cols *c, const char *const *f, size_t n,
                           const char *area, struct event_report *r, char msg[IMPORT_MSG_SZ])
 {
@@ -88,7 +103,8 @@ int import_casualties_row(const struct import_cols *c, const char *const *f, siz
     r->reliability = 'F';
     r->credibility = 6;
     char buf[REPORT_SOURCE_REF_MAX + 1];
-    snprintf(buf, sizeof buf, "casualties:%.80s:%s", area, date);
+    size_t k = source_ref_prefix(area, buf, sizeof buf);
+    snprintf(buf + k, sizeof buf - k, ":%s", date);
     r->source_ref = xstrdup(buf);
     char title[256];
     snprintf(title, sizeof title, "Daily casualty aggregate, %.100s, %s: %ld killed, %ld injured",
@@ -117,9 +133,14 @@ int import_casualties(FILE *f, const char *area, const struct import_handler *h,
     char msg[IMPORT_MSG_SZ], cmsg[CSV_MSG_SZ];
     bool header = true;
     int rc, ret = 0;
-    if (!area || !*area || strlen(area) > 80) {
+    char ref[REPORT_SOURCE_REF_MAX + 1];
+    if (!area || !*area || strlen(area) > 80 ||
+        source_ref_prefix(area, ref, sizeof ref) + sizeof ":YYYY-MM-DD" - 1 >
+            REPORT_SOURCE_REF_MAX) {
         if (h->error)
-            h->error(h->ctx, 0, VIGIL_EINVAL, "--area: a name of 1 to 80 bytes is required");
+            h->error(h->ctx, 0, VIGIL_EINVAL,
+                     "--area: a name of 1 to 80 bytes is required (at most 106 once spaces "
+                     "and non-ASCII bytes are percent-encoded)");
         return VIGIL_EINVAL;
     }
     csv_init(&cr, f, ',', true);

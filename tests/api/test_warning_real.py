@@ -166,6 +166,13 @@ def test_casualty_series_import_as_daily_aggregates():
         rows = list(csv.DictReader(io.StringIO(v.run("export", "csv", "--as", "ana").stdout)))
         day = [x for x in rows if x["start"].startswith("2023-10-08")]
         assert len(day) == 1 and day[0]["fatalities"] == "138" and day[0]["area"] == "israel-gaza"
+        # any area name makes valid reports (spaces, non-ASCII: percent-encoded in source_ref)
+        spaced = cli(v, "import", "casualties", str(REAL / "tfp_gaza_casualties_daily.csv"),
+                     "--area", "Gaza Strip \u2014 north", "--as", "ana")
+        assert "imported 351 report(s)" in spaced.stdout
+        long = cli(v, "import", "casualties", str(REAL / "tfp_gaza_casualties_daily.csv"),
+                   "--area", "\u00e9" * 40, "--as", "ana", check=False)
+        assert long.returncode != 0 and "percent-encoded" in long.stderr
         # aggregates feed the fatality detector only: the count detector never sees them
         alerts = replay(v)
         assert any(a["rule"] == "escalation-fatal" for a in alerts)
