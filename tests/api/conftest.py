@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -28,6 +29,7 @@ class Vigil:
         self.proc = None
         self.port = None
         self.log = b""
+        self.drain = None
         self.run("init")
         self.admin_token = (self.data / "admin.token").read_text().strip()
 
@@ -63,18 +65,29 @@ class Vigil:
             m = re.search(rb"listening on https?://[^:]+:(\d+)/", line)
             if m:
                 self.port = int(m.group(1))
+                # keep reading its log, so that a daemon that logs a lot never blocks on a full
+                # pipe; what it said is in self.log
+                self.drain = threading.Thread(target=self._read_log, args=(self.proc,),
+                                              daemon=True)
+                self.drain.start()
                 return self
         raise AssertionError(f"vigil serve did not start: {self.log.decode(errors='replace')}")
+
+    def _read_log(self, proc):
+        for line in proc.stderr:
+            self.log += line
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                out = self.proc.communicate(timeout=30)[1]
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                out = self.proc.communicate()[1]
-            self.log += out or b""
+                self.proc.wait()
+        if self.proc and self.drain:
+            self.drain.join(timeout=10)
+            self.proc.stderr.close()
         code = self.proc.returncode if self.proc else None
         self.proc = None
         return code
