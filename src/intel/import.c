@@ -121,6 +121,33 @@ int import_add_name(struct event_report *r, bool is_target, const char *s)
     return rc;
 }
 
+int import_add_names(struct event_report *r, bool is_target, const char *s, const char *sep)
+{
+    char part[REPORT_NAME_MAX + 1];
+    size_t seplen = strlen(sep);
+    while (*s) {
+        const char *e = strstr(s, sep);
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        while (n > 0 && *s == ' ')
+            s++, n--;
+        while (n > 0 && s[n - 1] == ' ')
+            n--;
+        if (n > REPORT_NAME_MAX)
+            n = text_utf8_cut(s, n, REPORT_NAME_MAX);
+        memcpy(part, s, n);
+        part[n] = '\0';
+        int rc = import_add_name(r, is_target, part);
+        if (rc == VIGIL_ETOOBIG)
+            return 0; /* more than REPORT_LIST_MAX names: keep the first ones */
+        if (rc)
+            return rc;
+        if (!e)
+            break;
+        s = e + seplen;
+    }
+    return 0;
+}
+
 static const char *const format_names[] = {"acled", "ucdp", "gdelt", "misp"};
 
 int import_format_parse(const char *name, enum import_format *out)

@@ -220,35 +220,6 @@ static int acled_date(const char *s, vtime_t *out)
     return text_date(y, m, d, out);
 }
 
-/* Adds "A; B; C" (ACLED's associated-actor lists) one by one. */
-static int add_list(struct event_report *r, bool is_target, const char *s)
-{
-    char part[REPORT_NAME_MAX + 1];
-    while (*s) {
-        const char *e = strchr(s, ';');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        while (n > 0 && *s == ' ') {
-            s++;
-            n--;
-        }
-        while (n > 0 && s[n - 1] == ' ')
-            n--;
-        if (n > REPORT_NAME_MAX)
-            n = text_utf8_cut(s, n, REPORT_NAME_MAX);
-        memcpy(part, s, n);
-        part[n] = '\0';
-        int rc = import_add_name(r, is_target, part);
-        if (rc == VIGIL_ETOOBIG)
-            return 0; /* more than REPORT_LIST_MAX names: keep the first ones */
-        if (rc)
-            return rc;
-        if (!e)
-            break;
-        s = e + 1;
-    }
-    return 0;
-}
-
 int import_acled_row(const struct import_cols *c, const char *const *f, size_t n,
                      struct event_report *r, char msg[IMPORT_MSG_SZ])
 {
@@ -307,9 +278,9 @@ int import_acled_row(const struct import_cols *c, const char *const *f, size_t n
     bool one_sided = acled_find(type, sub)->actor2 == A2_TARGET ||
                      *F(A_CIVILIAN_TARGETING) != '\0';
     if ((rc = import_add_name(r, false, F(A_ACTOR1))) != 0 ||
-        (rc = add_list(r, false, F(A_ASSOC_ACTOR_1))) != 0 ||
+        (rc = import_add_names(r, false, F(A_ASSOC_ACTOR_1), ";")) != 0 ||
         (rc = import_add_name(r, one_sided, F(A_ACTOR2))) != 0 ||
-        (rc = add_list(r, one_sided, F(A_ASSOC_ACTOR_2))) != 0) {
+        (rc = import_add_names(r, one_sided, F(A_ASSOC_ACTOR_2), ";")) != 0) {
         import_fail(msg, VIGIL_EINVAL, "actor1/actor2: not valid UTF-8");
         rc = VIGIL_EINVAL;
         goto out;

@@ -47,6 +47,10 @@ int import_point(struct event_report *r, const char *lat, const char *lon, const
 int import_set_text(char **dst, const char *s, size_t max);
 /* Adds s as an actor or target unless empty; names over the limit are cut. 0 or VIGIL_E*. */
 int import_add_name(struct event_report *r, bool is_target, const char *s);
+/* Adds each name of the list s, whose names are separated by sep (such as "; " or ", "; spaces
+ * around a name are trimmed), as import_add_name does; past REPORT_LIST_MAX names the rest are
+ * dropped. 0 or VIGIL_E*. */
+int import_add_names(struct event_report *r, bool is_target, const char *s, const char *sep);
 
 int import_acled_header(const char *const *f, size_t n, struct import_cols *c,
                         char msg[IMPORT_MSG_SZ]);

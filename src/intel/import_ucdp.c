@@ -70,33 +70,6 @@ int import_ucdp_map(int type_of_violence, enum plover_event *e, const char **mod
     return 0;
 }
 
-/* Adds the groups of one side: GED joins several with ", ". */
-static int add_side(struct event_report *r, bool is_target, const char *s)
-{
-    char part[REPORT_NAME_MAX + 1];
-    while (*s) {
-        const char *e = strstr(s, ", ");
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        while (n > 0 && *s == ' ')
-            s++, n--;
-        while (n > 0 && s[n - 1] == ' ')
-            n--;
-        if (n > REPORT_NAME_MAX)
-            n = text_utf8_cut(s, n, REPORT_NAME_MAX);
-        memcpy(part, s, n);
-        part[n] = '\0';
-        int rc = import_add_name(r, is_target, part);
-        if (rc == VIGIL_ETOOBIG)
-            return 0; /* more than REPORT_LIST_MAX names: keep the first ones */
-        if (rc)
-            return rc;
-        if (!e)
-            break;
-        s = e + 2;
-    }
-    return 0;
-}
-
 int import_ucdp_header(const char *const *f, size_t n, struct import_cols *c,
                        char msg[IMPORT_MSG_SZ])
 {
@@ -166,8 +139,8 @@ int import_ucdp_row(const struct import_cols *c, const char *const *f, size_t n,
      * names no initiator: both are actors. In one-sided violence (3) side_a is the actor and
      * side_b (civilians) the target. A side that lists several groups ("Ahrar al-Sham, HTS")
      * gives one name per group. */
-    if ((rc = add_side(r, false, F(U_SIDE_A))) != 0 ||
-        (rc = add_side(r, type == 3, F(U_SIDE_B))) != 0) {
+    if ((rc = import_add_names(r, false, F(U_SIDE_A), ", ")) != 0 ||
+        (rc = import_add_names(r, type == 3, F(U_SIDE_B), ", ")) != 0) {
         rc = import_fail(msg, VIGIL_EINVAL, "side_a/side_b: not a valid name");
         goto out;
     }

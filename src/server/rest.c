@@ -3,10 +3,13 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/json.h"
+#include "base/timestamp.h"
+#include "intel/profile.h"
 
 json_t *rest_body(struct app *a, struct http_req *req, struct http_resp *resp,
                   const char *const *fields)
@@ -134,6 +137,45 @@ bool rest_cursor_open(const struct app *a, const struct http_req *req, const cha
         for (int b = 0; b < 8; b++)
             x = x << 8 | plain[8 * i + (size_t)b];
         v[i] = (int64_t)x;
+    }
+    return true;
+}
+
+bool rest_report_filter(struct store_report_query *q, const char *key, const char *value,
+                        const char **bad)
+{
+    if (strcmp(key, "bbox") == 0) {
+        double v[4];
+        const char *s = value;
+        char *end;
+        int n = 0;
+        for (; n < 4; n++) {
+            v[n] = strtod(s, &end);
+            if (end == s || (n < 3 && *end != ',') || (n == 3 && *end))
+                break;
+            s = end + 1;
+        }
+        if (n != 4 || v[0] > v[2] || v[1] > v[3] || v[1] < -90 || v[3] > 90 || v[0] < -180 ||
+            v[2] > 180)
+            *bad = "bbox: expected min_lon,min_lat,max_lon,max_lat";
+        q->has_bbox = true;
+        q->min_lon = v[0], q->min_lat = v[1], q->max_lon = v[2], q->max_lat = v[3];
+    } else if (strcmp(key, "since") == 0) {
+        if (ts_parse(value, &q->since, NULL) != 0)
+            *bad = "since: expected an RFC 3339 UTC timestamp";
+    } else if (strcmp(key, "until") == 0) {
+        if (ts_parse(value, &q->until, NULL) != 0)
+            *bad = "until: expected an RFC 3339 UTC timestamp";
+    } else if (strcmp(key, "event") == 0) {
+        if (plover_event_parse(value) == PLOVER_NONE)
+            *bad = "event: not a PLOVER event type";
+        q->event = value;
+    } else if (strcmp(key, "future") == 0) {
+        q->future = strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? 0 : -2;
+        if (q->future == -2)
+            *bad = "future: true or false";
+    } else {
+        return false;
     }
     return true;
 }

@@ -20,6 +20,13 @@ void rest_reply(struct http_resp *resp, int status, json_t *v);
 /* False (403 answered) for read-only tokens. */
 bool rest_can_write(struct http_req *req, struct http_resp *resp);
 
+/* The query parameters that select reports, shared by every endpoint that lists them: bbox,
+ * since, until, event and future. Fills q from key=value and returns true when key is one of
+ * them (then *bad is a message for a 400 when value is malformed, else untouched); false for
+ * any other key. value borrows from the request. */
+bool rest_report_filter(struct store_report_query *q, const char *key, const char *value,
+                        const char **bad);
+
 /* Paging cursors of the REST API (`next`, sent back as `cursor`): opaque to the reader. The
  * position (up to REST_CURSOR_VALS integers, such as a report's event time and index
  * sequence, which count every partner's reports) is encrypted and authenticated with a key

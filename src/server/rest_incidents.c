@@ -43,35 +43,8 @@ static int inc_arg(void *ctx, const char *key, const char *value)
     struct store_report_query *q = &x->q;
     char *end;
     value = value ? value : "";
-    if (strcmp(key, "bbox") == 0) {
-        double v[4];
-        const char *s = value;
-        int n = 0;
-        for (; n < 4; n++) {
-            v[n] = strtod(s, &end);
-            if (end == s || (n < 3 && *end != ',') || (n == 3 && *end))
-                break;
-            s = end + 1;
-        }
-        if (n != 4 || v[0] > v[2] || v[1] > v[3] || v[1] < -90 || v[3] > 90 || v[0] < -180 ||
-            v[2] > 180)
-            x->bad = "bbox: expected min_lon,min_lat,max_lon,max_lat";
-        q->has_bbox = true;
-        q->min_lon = v[0], q->min_lat = v[1], q->max_lon = v[2], q->max_lat = v[3];
-    } else if (strcmp(key, "since") == 0) {
-        if (ts_parse(value, &q->since, NULL) != 0)
-            x->bad = "since: expected an RFC 3339 UTC timestamp";
-    } else if (strcmp(key, "until") == 0) {
-        if (ts_parse(value, &q->until, NULL) != 0)
-            x->bad = "until: expected an RFC 3339 UTC timestamp";
-    } else if (strcmp(key, "event") == 0) {
-        if (plover_event_parse(value) == PLOVER_NONE)
-            x->bad = "event: not a PLOVER event type";
-        q->event = value;
-    } else if (strcmp(key, "future") == 0) {
-        q->future = strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? 0 : -2;
-        if (q->future == -2)
-            x->bad = "future: true or false";
+    if (rest_report_filter(q, key, value, &x->bad)) {
+        /* bbox, since, until, event, future */
     } else if (strcmp(key, "corroborated") == 0) {
         x->corroborated = strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? 0 : -2;
         if (x->corroborated == -2)

@@ -98,48 +98,16 @@ struct query_args {
     char badbuf[160];
 };
 
-static bool parse_time(const char *v, vtime_t *out)
-{
-    return v && ts_parse(v, out, NULL) == 0;
-}
-
 static int on_arg(void *ctx, const char *key, const char *value)
 {
     struct query_args *x = ctx;
     struct store_report_query *q = &x->q;
     char *end;
     value = value ? value : "";
-    if (strcmp(key, "bbox") == 0) {
-        double v[4];
-        const char *s = value;
-        int n = 0;
-        for (; n < 4; n++) {
-            v[n] = strtod(s, &end);
-            if (end == s || (n < 3 && *end != ',') || (n == 3 && *end))
-                break;
-            s = end + 1;
-        }
-        if (n != 4 || v[0] > v[2] || v[1] > v[3] || v[1] < -90 || v[3] > 90 || v[0] < -180 ||
-            v[2] > 180)
-            x->bad = "bbox: expected min_lon,min_lat,max_lon,max_lat";
-        q->has_bbox = true;
-        q->min_lon = v[0], q->min_lat = v[1], q->max_lon = v[2], q->max_lat = v[3];
-    } else if (strcmp(key, "since") == 0) {
-        if (!parse_time(value, &q->since))
-            x->bad = "since: expected an RFC 3339 UTC timestamp";
-    } else if (strcmp(key, "until") == 0) {
-        if (!parse_time(value, &q->until))
-            x->bad = "until: expected an RFC 3339 UTC timestamp";
-    } else if (strcmp(key, "event") == 0) {
-        if (plover_event_parse(value) == PLOVER_NONE)
-            x->bad = "event: not a PLOVER event type";
-        q->event = value;
+    if (rest_report_filter(q, key, value, &x->bad)) {
+        /* bbox, since, until, event, future */
     } else if (strcmp(key, "mode") == 0) {
         q->mode = value;
-    } else if (strcmp(key, "future") == 0) {
-        q->future = strcmp(value, "true") == 0 ? 1 : strcmp(value, "false") == 0 ? 0 : -2;
-        if (q->future == -2)
-            x->bad = "future: true or false";
     } else if (strcmp(key, "partner") == 0) {
         snprintf(x->partner, sizeof x->partner, "%s", value);
     } else if (strcmp(key, "reliability") == 0) {
