@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
+#include "fusion/escalation.h"
 #include "intel/csv.h"
 #include "intel/text.h"
 #include "service/alerts.h"
@@ -290,11 +291,11 @@ static int cmp_str(const void *a, const void *b)
 static json_t *evaluate(struct ceasefire *cf, size_t ncf, const struct held *h, json_t *list)
 {
     /* the alarms, and the detectors: every rule that alerted, and the escalation detectors */
-    size_t nal = json_array_size(list), nrules = 2;
+    size_t nal = json_array_size(list), nrules = FUSION_ESC_MEASURES;
     struct alarm *al = xcalloc(nal + 1, sizeof(*al));
-    const char **rules = xcalloc(nal + 2, sizeof(*rules));
-    rules[0] = "escalation";
-    rules[1] = "escalation-fatal";
+    const char **rules = xcalloc(nal + FUSION_ESC_MEASURES, sizeof(*rules));
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+        rules[m] = fusion_esc_name(m);
     for (size_t i = 0; i < nal; i++) {
         json_t *a = json_array_get(list, i);
         vtime_t fired = 0, end = 0;
@@ -311,7 +312,7 @@ static json_t *evaluate(struct ceasefire *cf, size_t ncf, const struct held *h, 
         if (!seen)
             rules[nrules++] = al[i].rule;
     }
-    qsort(rules + 2, nrules - 2, sizeof(*rules), cmp_str);
+    qsort(rules + FUSION_ESC_MEASURES, nrules - FUSION_ESC_MEASURES, sizeof(*rules), cmp_str);
     json_t *out = json_array();
     for (size_t i = 0; i < ncf; i++) {
         struct ceasefire *c = &cf[i];
@@ -390,12 +391,12 @@ static void print_table(const json_t *ev)
 {
     size_t i, k;
     json_t *c, *d;
-    printf("%-16s %-36s %-10s %-10s %-16s %s\n", "conflict", "ceasefire", "start", "collapse",
+    printf("%-16s %-36s %-10s %-10s %-19s %s\n", "conflict", "ceasefire", "start", "collapse",
            "detector", "result");
     json_array_foreach (json_object_get(ev, "ceasefires"), i, c) {
         const char *coll = json_string_value(json_object_get(c, "collapse"));
         if (!json_is_true(json_object_get(c, "data"))) {
-            printf("%-16.16s %-36.36s %-10s %-10s %-16s no data in the store\n",
+            printf("%-16.16s %-36.36s %-10s %-10s %-19s no data in the store\n",
                    json_string_value(json_object_get(c, "conflict")),
                    json_string_value(json_object_get(c, "name")),
                    json_string_value(json_object_get(c, "start")), coll ? coll : "-", "-");
@@ -419,7 +420,7 @@ static void print_table(const json_t *ev)
                          (long long)json_integer_value(json_object_get(d, "false_alarms")),
                          json_real_value(json_object_get(d, "quiet_months")));
             }
-            printf("%-16.16s %-36.36s %-10s %-10s %-16.16s %s%s\n",
+            printf("%-16.16s %-36.36s %-10s %-10s %-19.19s %s%s\n",
                    json_string_value(json_object_get(c, "conflict")),
                    json_string_value(json_object_get(c, "name")),
                    json_string_value(json_object_get(c, "start")), coll ? coll : "-",
@@ -427,10 +428,10 @@ static void print_table(const json_t *ev)
                    carried ? "; alarm carried over from the fighting before" : "");
         }
     }
-    printf("\n%-16s %9s %9s %12s %12s %10s\n", "detector", "collapses", "warned>=2d",
+    printf("\n%-19s %9s %9s %12s %12s %10s\n", "detector", "collapses", "warned>=2d",
            "false alarms", "quiet months", "per month");
     json_array_foreach (json_object_get(ev, "summary"), i, d)
-        printf("%-16.16s %9lld %9lld %12lld %12.1f %10.3f\n",
+        printf("%-19.19s %9lld %9lld %12lld %12.1f %10.3f\n",
                json_string_value(json_object_get(d, "rule")),
                (long long)json_integer_value(json_object_get(d, "collapses")),
                (long long)json_integer_value(json_object_get(d, "warned_2_days_before")),

@@ -8,6 +8,10 @@
 
 #include "base/xalloc.h"
 
+/* The weighted detector's h: the largest of bench/escalation_eval's thresholds for an
+ * in-control ARL of 365 days over its compound baselines (docs/FUSION.md). */
+#define WEIGHTED_H 7.5
+
 /* The series of one zone (or the overall one): days [base, base + len). */
 struct series {
     char *zone; /* NULL: overall */
@@ -20,8 +24,8 @@ struct series {
 
 struct fusion_esc {
     struct fusion_esc_params p;
-    struct fusion_esc_params det[FUSION_ESC_MEASURES];
-    int ndet;
+    struct fusion_esc_params det[FUSION_ESC_MEASURES]; /* indexed by measure */
+    bool on[FUSION_ESC_MEASURES];                       /* the detectors that run */
     struct series overall;
     struct series **zones;
     size_t nzones, azones;
@@ -51,6 +55,11 @@ void fusion_esc_params_default(struct fusion_esc_params *p)
     p->fatal_threshold = 8.0;
     p->fatal_min_mean = 1.0;
     p->fatal_min_size = 0.2;
+    p->weighted = true;
+    p->weighted_shift = 2.0;
+    p->weighted_threshold = WEIGHTED_H;
+    p->weighted_min_mean = 1.0;
+    p->weighted_heavy = 2.0;
     p->truce_level = 0.5;
     p->truce_prior_days = 7;
 }
@@ -125,12 +134,18 @@ void fusion_esc_params_for(const struct fusion_esc_params *p, int measure,
         out->threshold = p->fatal_threshold;
         out->min_mean = p->fatal_min_mean;
         out->min_size = p->fatal_min_size;
+    } else if (measure == FUSION_ESC_WEIGHTED) {
+        out->shift = p->weighted_shift;
+        out->threshold = p->weighted_threshold;
+        out->min_mean = p->weighted_min_mean;
     }
 }
 
 const char *fusion_esc_name(int measure)
 {
-    return measure == FUSION_ESC_FATAL ? "escalation-fatal" : "escalation";
+    static const char *const names[FUSION_ESC_MEASURES] = {"escalation", "escalation-fatal",
+                                                           "escalation-weighted"};
+    return measure >= 0 && measure < FUSION_ESC_MEASURES ? names[measure] : names[0];
 }
 
 int64_t fusion_day(vtime_t t)
@@ -187,9 +202,11 @@ double fusion_esc_stat_d(const struct fusion_esc_params *p, const double *c, siz
     c += n - L - W;
     double mu, r;
     fusion_esc_estimate_d(p, c, L, &mu, &r);
-    double s = 0;
+    /* llr(y) = a y + b with mu0, shift and r fixed over the window: two logarithms, not 2W */
+    double mu1 = p->shift * mu, a = log(mu1 * (r + mu) / (mu * (r + mu1))),
+           b = r * log((r + mu) / (r + mu1)), s = 0;
     for (size_t i = L; i < L + W; i++) {
-        s += fusion_nb_llr(c[i], mu, p->shift, r);
+        s += a * c[i] + b;
         if (s < 0)
             s = 0;
     }
@@ -236,9 +253,27 @@ static bool same_event(const struct fusion_report *a, const struct fusion_report
     return a->source_ref && b->source_ref && strcmp(a->source_ref, b->source_ref) == 0;
 }
 
-static double fatal_of(const struct fusion_report *r)
+/* Remote and area weapons: what a ceasefire's heavy-weapons terms are about. */
+static bool heavy_mode(const char *mode)
 {
-    return r->fatalities > 0 ? (double)r->fatalities : 0;
+    static const char *const heavy[] = {"aerial", "drone", "heavy-weapons", "explosives",
+                                        "suicide-attack", "unconventional", NULL};
+    for (size_t i = 0; heavy[i]; i++)
+        if (strcmp(mode, heavy[i]) == 0)
+            return true;
+    return false;
+}
+
+double fusion_esc_value(const struct fusion_esc_params *p, int measure,
+                        const struct fusion_report *r)
+{
+    double dead = r->fatalities > 0 ? (double)r->fatalities : 0;
+    if (measure == FUSION_ESC_FATAL)
+        return dead;
+    if (measure != FUSION_ESC_WEIGHTED)
+        return 1;
+    double hurt = r->injured > 0 ? r->injured : 0;
+    return (heavy_mode(r->mode) ? p->weighted_heavy : 1) * (1 + log1p(dead + hurt / 6));
 }
 
 static int by_event(const void *x, const void *y)
@@ -276,7 +311,7 @@ static void sum_events(const struct fusion_esc_params *p, const struct fusion_re
             double best = -1;
             for (size_t k = i; k < j; k++)
                 if (fusion_esc_counts(&q[m], v[k])) {
-                    double x = m == FUSION_ESC_FATAL ? fatal_of(v[k]) : 1;
+                    double x = fusion_esc_value(p, m, v[k]);
                     if (x > best)
                         best = x;
                 }
@@ -293,12 +328,11 @@ struct fusion_esc *fusion_esc_new(const struct fusion_esc_params *p)
 {
     struct fusion_esc *e = xcalloc(1, sizeof(*e));
     e->p = *p;
-    fusion_esc_params_for(p, FUSION_ESC_COUNT, &e->det[0]);
-    e->ndet = 1;
-    if (p->fatal) {
-        fusion_esc_params_for(p, FUSION_ESC_FATAL, &e->det[1]);
-        e->ndet = 2;
-    }
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+        fusion_esc_params_for(p, m, &e->det[m]);
+    e->on[FUSION_ESC_COUNT] = true;
+    e->on[FUSION_ESC_FATAL] = p->fatal;
+    e->on[FUSION_ESC_WEIGHTED] = p->weighted;
     return e;
 }
 
@@ -441,7 +475,9 @@ static void judge(struct fusion_esc *e, struct series *s, int64_t d,
                   struct fusion_esc_alarm **alarms, size_t *nalarms)
 {
     size_t i = series_day(s, d);
-    for (int k = 0; k < e->ndet; k++) {
+    for (int k = 0; k < FUSION_ESC_MEASURES; k++) {
+        if (!e->on[k])
+            continue;
         const struct fusion_esc_params *q = &e->det[k];
         uint8_t bit = (uint8_t)(1u << q->measure);
         double st = series_stat(q, s, d);
@@ -467,22 +503,22 @@ static int64_t series_count(const struct fusion_esc *e, struct series *s,
     struct fusion_rvec *v = &s->reps[i];
     if (sign > 0) {
         /* each event once: what its other reports of the day already gave stays */
-        double had[FUSION_ESC_MEASURES] = {-1, -1};
+        double had[FUSION_ESC_MEASURES];
+        for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+            had[m] = -1;
         for (size_t k = 0; r->source_ref && k < v->n; k++)
             if (same_event(v->v[k], r))
                 for (int m = 0; m < FUSION_ESC_MEASURES; m++)
                     if (fusion_esc_counts(&e->det[m], v->v[k])) {
-                        double x = m == FUSION_ESC_FATAL ? fatal_of(v->v[k]) : 1;
+                        double x = fusion_esc_value(&e->p, m, v->v[k]);
                         if (x > had[m])
                             had[m] = x;
                     }
         fusion_rvec_push(v, r);
         for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
-            struct fusion_esc_params q;
-            fusion_esc_params_for(&e->p, m, &q);
-            if (!fusion_esc_counts(&q, r))
+            if (!fusion_esc_counts(&e->det[m], r))
                 continue;
-            double x = m == FUSION_ESC_FATAL ? fatal_of(r) : 1;
+            double x = fusion_esc_value(&e->p, m, r);
             double before = had[m] > 0 ? had[m] : 0;
             if (x > before)
                 s->val[m][i] += x - before;
@@ -522,8 +558,8 @@ static void rejudge(struct fusion_esc *e, struct series *s, int64_t d, int64_t o
 
 static bool counts_any(const struct fusion_esc *e, const struct fusion_report *r)
 {
-    for (int k = 0; k < e->ndet; k++)
-        if (fusion_esc_counts(&e->det[k], r))
+    for (int k = 0; k < FUSION_ESC_MEASURES; k++)
+        if (e->on[k] && fusion_esc_counts(&e->det[k], r))
             return true;
     return false;
 }

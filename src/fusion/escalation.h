@@ -42,13 +42,22 @@ struct fusion_esc_params {
     int severity; /* enum fusion_severity of the alerts (default medium) */
     /* What a detector sums per day and zone, each event counted once (reports citing the same
      * original source_ref are one event): FUSION_ESC_COUNT, the events; FUSION_ESC_FATAL, their
-     * fatalities (the largest figure its reports give) plus daily aggregates' fatalities. */
+     * fatalities (the largest figure its reports give) plus daily aggregates' fatalities;
+     * FUSION_ESC_WEIGHTED, their weights (the largest its reports give; no aggregates). */
     int measure;
     bool fatal;             /* the tracker also runs the fatality detector (default true) */
     double fatal_shift;     /* its mu1 / mu0 (default 2) */
     double fatal_threshold; /* its h (default 8) */
     double fatal_min_mean;  /* its floor of mu0 per day (default 1 death) */
     double fatal_min_size;  /* its clamp of r (default 0.2: deaths are very over-dispersed) */
+    /* FUSION_ESC_WEIGHTED: each event weighs m (1 + ln(1 + deaths + injured / 6)), m =
+     * weighted_heavy for remote and area weapons (modes aerial, drone, heavy-weapons,
+     * explosives, suicide-attack, unconventional), else 1 (docs/FUSION.md). */
+    bool weighted;             /* the tracker also runs the weighted detector (default true) */
+    double weighted_shift;     /* its mu1 / mu0 (default 2) */
+    double weighted_threshold; /* its h (default from bench/escalation_eval) */
+    double weighted_min_mean;  /* its floor of mu0 per day (default 1: one event) */
+    double weighted_heavy;     /* m of remote and area weapons (default 2) */
     /* Truces (the detection regime of an agreement in force): the days a truce took effect,
      * ascending. For a day d within L + W days of the latest truce start R <= d, the baseline
      * of the days before would be the war, so instead: each day t in [R, d] is compared with
@@ -76,14 +85,20 @@ int64_t fusion_esc_reach(const struct fusion_esc_params *p);
 double fusion_esc_stat_at(const struct fusion_esc_params *p, const double *c, size_t n,
                           int64_t day, int64_t first);
 
-enum { FUSION_ESC_COUNT = 0, FUSION_ESC_FATAL = 1, FUSION_ESC_MEASURES = 2 };
+enum {
+    FUSION_ESC_COUNT = 0,
+    FUSION_ESC_FATAL = 1,
+    FUSION_ESC_WEIGHTED = 2,
+    FUSION_ESC_MEASURES = 3
+};
 
 /* The parameters of detector `measure` derived from the tracker's p (the fatality detector
- * takes the fatal_* values as its shift, threshold, min_mean and min_size). */
+ * takes the fatal_* values as its shift, threshold, min_mean and min_size; the weighted one
+ * the weighted_* values). */
 void fusion_esc_params_for(const struct fusion_esc_params *p, int measure,
                            struct fusion_esc_params *out);
 
-/* The name of a detector: "escalation" or "escalation-fatal". */
+/* The name of a detector: "escalation", "escalation-fatal" or "escalation-weighted". */
 const char *fusion_esc_name(int measure);
 
 /* Fills the defaults listed above (enabled, events = ASSAULT). */
@@ -114,6 +129,11 @@ bool fusion_esc_alarm(const struct fusion_esc_params *p, const int *c, size_t n)
 /* True when report r counts for escalation under p (observed, counted event type; daily
  * aggregates only for the fatality detector). */
 bool fusion_esc_counts(const struct fusion_esc_params *p, const struct fusion_report *r);
+
+/* What report r adds to the day of detector `measure` (p gives weighted_heavy): 1 event, its
+ * deaths, or its weight m (1 + ln(1 + deaths + injured / 6)). */
+double fusion_esc_value(const struct fusion_esc_params *p, int measure,
+                        const struct fusion_report *r);
 
 /* The confidence 0-100 shown for an alarm with statistic s: 100 (1 - 2^(-s / threshold)),
  * so 50 at the threshold, 75 at twice it. */

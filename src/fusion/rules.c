@@ -500,7 +500,8 @@ static int parse_esc_kv(struct parser *ps, const char *k, const char *v, size_t 
     static const char *const keys[] = {
         "events",    "baseline_days", "window_days", "lateness_days", "shift",
         "threshold", "min_mean",      "severity",    "max_size",      "fatal",
-        "fatal_shift", "fatal_threshold", "fatal_min_mean", "truce_level", NULL};
+        "fatal_shift", "fatal_threshold", "fatal_min_mean", "truce_level", "weighted",
+        "weighted_shift", "weighted_threshold", "weighted_min_mean", "weighted_heavy", NULL};
     long n;
     int rc;
     size_t b = 0;
@@ -545,6 +546,18 @@ static int parse_esc_kv(struct parser *ps, const char *k, const char *v, size_t 
     case 11: return parse_real(ps, k, v, vlen, 0.1, 1000, &e->fatal_threshold);
     case 12: return parse_real(ps, k, v, vlen, 0.01, 1e6, &e->fatal_min_mean);
     case 13: return parse_real(ps, k, v, vlen, 0.01, 1, &e->truce_level);
+    case 14:
+        if (vlen == 2 && !strncmp(v, "on", 2))
+            e->weighted = true;
+        else if (vlen == 3 && !strncmp(v, "off", 3))
+            e->weighted = false;
+        else
+            return fail(ps, "weighted is on or off");
+        return 0;
+    case 15: return parse_real(ps, k, v, vlen, 1.05, 20, &e->weighted_shift);
+    case 16: return parse_real(ps, k, v, vlen, 0.1, 1000, &e->weighted_threshold);
+    case 17: return parse_real(ps, k, v, vlen, 0.01, 1e6, &e->weighted_min_mean);
+    case 18: return parse_real(ps, k, v, vlen, 1, 10, &e->weighted_heavy);
     default:
         for (int i = 0; i < 4; i++)
             if (vlen == strlen(sev_names[i]) && !strncmp(v, sev_names[i], vlen)) {
