@@ -608,6 +608,9 @@ static void test_rules_errors(void **state)
                  "line 3: baseline_days is a whole number 7..365");
     expect_error("[escalation]\nevents = ASSAULT,*\n", "line 2: bad character in event");
     expect_error("[escalation]\nshift = 0.5\n", "line 2: shift needs a number in 1.05..20");
+    expect_error("[escalation]\nweighted = maybe\n", "line 2: weighted is on or off");
+    expect_error("[escalation]\nweighted_heavy = 0.5\n",
+                 "line 2: weighted_heavy needs a number in 1..10");
     expect_error("[rule a]\nseverity = low\nseverity = high\n", "line 3: 'severity' given twice");
     expect_error("[rule a]\nseverity = low\nmatch = event:ASSAULT\nmin_confidence = 101\n",
                  "line 4: min_confidence");
@@ -1579,7 +1582,8 @@ static void test_escalation_engine(void **state)
         }
     }
     assert_non_null(esc);
-    assert_true(created >= 1 && created <= 2); /* South and overall */
+    /* South and overall, by the counts and by the weighted detector (no deaths: no fatal) */
+    assert_true(created >= 1 && created <= 4);
     assert_true(esc->days[0] <= fusion_day(T0) + 67);
     assert_int_equal(esc->severity, FUSION_SEV_MEDIUM);
     assert_true(esc->confidence >= 50);
@@ -1805,6 +1809,86 @@ static void test_escalation_order(void **state)
     free(r);
 }
 
+/* The weighted detector: what one event weighs, each event once, and a war that gets deadlier
+ * without more events, which the counts cannot see and the weights do. */
+static void test_escalation_weighted(void **state)
+{
+    (void)state;
+    struct fusion_esc_params p, w, c;
+    fusion_esc_params_default(&p);
+    fusion_esc_params_for(&p, FUSION_ESC_WEIGHTED, &w);
+    fusion_esc_params_for(&p, FUSION_ESC_COUNT, &c);
+    assert_string_equal(fusion_esc_name(FUSION_ESC_WEIGHTED), "escalation-weighted");
+    assert_true(w.threshold == p.weighted_threshold && w.shift == p.weighted_shift);
+    struct fusion_report r = mk(1, "ASSAULT", "", false, 0, 0);
+    r.injured = -1;
+    assert_true(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) == 1); /* nobody hurt */
+    r.fatalities = 10;
+    assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - (1 + log(11))) < 1e-12);
+    r.injured = 66; /* six injured weigh one death */
+    assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - (1 + log(22))) < 1e-12);
+    snprintf(r.mode, sizeof r.mode, "aerial");
+    assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - 2 * (1 + log(22))) < 1e-12);
+    snprintf(r.mode, sizeof r.mode, "firearms");
+    assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - (1 + log(22))) < 1e-12);
+    r.aggregate = true; /* a daily aggregate is not an event */
+    assert_false(fusion_esc_counts(&w, &r));
+    assert_true(fusion_esc_counts(&c, &(struct fusion_report){.event = "ASSAULT"}));
+
+    /* three clashes a day for 80 days; from day 60 each kills 20 people */
+    enum { DAYS = 80, PER = 3 };
+    struct fusion_report *v = calloc(DAYS * PER, sizeof(*v));
+    const struct fusion_report **ptr = calloc(DAYS * PER + 1, sizeof(*ptr));
+    for (int d = 0; d < DAYS; d++)
+        for (int i = 0; i < PER; i++) {
+            struct fusion_report *x = &v[d * PER + i];
+            *x = mk(1, "ASSAULT", "firearms", false, i, d * 24.0 + i);
+            x->injured = -1;
+            x->fatalities = d >= 60 ? 20 : 0;
+            x->has_fatalities = true;
+            ptr[d * PER + i] = x;
+        }
+    int64_t d70 = fusion_day(v[70 * PER].start);
+    assert_true(fusion_esc_stat_of(&c, NULL, d70, ptr, DAYS * PER) < c.threshold);
+    double sw = fusion_esc_stat_of(&w, NULL, d70, ptr, DAYS * PER);
+    assert_true(sw >= w.threshold);
+    /* each event once: the same record forwarded with a lower toll changes nothing */
+    struct fusion_report fwd = v[70 * PER];
+    fwd.seq = 999999;
+    fwd.fatalities = 0;
+    v[70 * PER].source_ref = fwd.source_ref = "ucdp:7";
+    ptr[DAYS * PER] = &fwd;
+    assert_true(fusion_esc_stat_of(&w, NULL, d70, ptr, DAYS * PER + 1) == sw);
+    /* the live tracker raises the same alarm, whatever the order of the reports */
+    struct fusion_esc *e = fusion_esc_new(&p);
+    struct fusion_esc_alarm *al = NULL;
+    size_t nal = 0;
+    for (int i = DAYS * PER - 1; i >= 0; i--)
+        fusion_esc_add(e, &v[i], &al, &nal);
+    bool weighted = false, counted = false;
+    for (size_t i = 0; i < nal; i++) {
+        weighted |= al[i].measure == FUSION_ESC_WEIGHTED && !al[i].cleared;
+        counted |= al[i].measure == FUSION_ESC_COUNT && !al[i].cleared;
+    }
+    assert_true(weighted);
+    assert_false(counted);
+    free(al);
+    fusion_esc_free(e);
+    /* switched off, it raises nothing */
+    p.weighted = false;
+    e = fusion_esc_new(&p);
+    al = NULL;
+    nal = 0;
+    for (int i = 0; i < DAYS * PER; i++)
+        fusion_esc_add(e, &v[i], &al, &nal);
+    for (size_t i = 0; i < nal; i++)
+        assert_int_not_equal(al[i].measure, FUSION_ESC_WEIGHTED);
+    free(al);
+    fusion_esc_free(e);
+    free(ptr);
+    free(v);
+}
+
 /* ---- replay ----------------------------------------------------------------------------- */
 
 static void test_replay(void **state)
@@ -1871,6 +1955,7 @@ int main(void)
         cmocka_unit_test(test_escalation_engine),
         cmocka_unit_test(test_leak_agreement_place),
         cmocka_unit_test(test_escalation_order),
+        cmocka_unit_test(test_escalation_weighted),
         cmocka_unit_test(test_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
