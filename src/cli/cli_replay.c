@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
+#include "compliance/compliance.h"
 #include "fusion/escalation.h"
 #include "intel/csv.h"
 #include "intel/text.h"
@@ -57,6 +58,7 @@ struct held {
     int64_t (*days)[2]; /* (area index, day), sorted */
     size_t n, alloc;
     const struct policy_reader *reader; /* only what they may read */
+    struct store_reader *r;             /* for the agreements' zones */
 };
 
 static size_t area_index(struct held *h, const char *area)
@@ -87,8 +89,17 @@ static int held_row(void *ctx, const struct store_report_row *row)
         return 0;
     int64_t d = day_of(row->start);
     held_push(h, 0, d);
-    if (row->area && row->area[0])
+    if (row->area && row->area[0]) {
         held_push(h, area_index(h, row->area), d);
+        return 0;
+    }
+    /* the zone of an agreement the reader may read, as the alert service places the report */
+    struct compliance_place place;
+    struct store_acl acl;
+    if (row->has_point && compliance_place(h->r, row->lat, row->lon, &place) == 0 &&
+        place.zone[0] && compliance_agreement_acl(h->r, place.zone_agreement, &acl) == 0 &&
+        policy_visible((void *)h->reader, &acl))
+        held_push(h, area_index(h, place.zone), d);
     return 0;
 }
 
@@ -475,6 +486,7 @@ static int run(struct store *s, void *arg)
         struct store_reader *r;
         rc = store_read_begin(s, &r);
         if (!rc) {
+            h.r = r;
             rc = store_reports_after(r, 0, 0, policy_visible, (void *)&p.reader, held_row, &h);
             store_read_end(r);
         }

@@ -1019,6 +1019,7 @@ int compliance_place(struct store_reader *r, double lat, double lon, struct comp
             } else if (!out->zone[0] && g->n_polys && geo_contains(g, p)) {
                 snprintf(out->zone, sizeof out->zone, "%s", zone->name);
                 snprintf(out->zone_agreement, sizeof out->zone_agreement, "%s", a->id);
+                out->zone_effective = a->effective;
             }
         }
     }

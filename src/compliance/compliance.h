@@ -154,6 +154,7 @@ int compliance_day_parse(const char *s, vtime_t *out);
 struct compliance_place {
     char zone[128];          /* the area zone containing the point ("" if none) */
     char zone_agreement[80]; /* the id of zone's agreement */
+    vtime_t zone_effective;  /* when zone's agreement took effect (0 if no zone) */
     double dist_to_line_m;   /* distance to the nearest withdrawal line, -1 if there is none */
     char side[8];            /* "left" or "right" of that line's direction, "" if none */
     char line_agreement[80]; /* the id of that line's agreement */

@@ -482,6 +482,7 @@ bool fusion_alert_view(const struct fusion_alert *a,
         if (!zone_ok) {
             m->zone = NULL; /* derived zones only: a report's own area has no zone_acl */
             m->zone_acl = NULL;
+            m->zone_since = 0;
         }
         if (!line_ok) {
             m->dist_to_line_m = -1;

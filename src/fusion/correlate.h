@@ -54,6 +54,7 @@ struct fusion_report {
      * change the handling they point to (an agreement re-marked) between engine calls. */
     const struct store_acl *zone_acl;
     const struct store_acl *line_acl;
+    vtime_t zone_since; /* when the agreement that gives zone took effect (0: none): its truce */
     bool has_fatalities; /* the report gives a death toll ... */
     int64_t fatalities;  /* ... of this many (>= 0); 0 when it gives none */
     int injured;         /* count; -1 when unknown */

@@ -20,6 +20,10 @@ struct series {
     double *val[FUSION_ESC_MEASURES]; /* per day: events, fatalities (each event once) */
     uint8_t *alarm;                   /* per day: bit m set while detector m alarms there */
     struct fusion_rvec *reps;
+    /* An agreement's zone: the day its agreement took effect (the latest its reports give),
+     * the start of the zone's truce regime; moved: it changed under days already judged. */
+    bool has_truce, truce_moved;
+    int64_t truce;
 };
 
 struct fusion_esc {
@@ -62,6 +66,7 @@ void fusion_esc_params_default(struct fusion_esc_params *p)
     p->weighted_heavy = 2.0;
     p->truce_level = 0.5;
     p->truce_prior_days = 7;
+    p->truce_zones = true;
 }
 
 static int cmp_day(const void *a, const void *b)
@@ -93,13 +98,16 @@ int64_t fusion_esc_reach(const struct fusion_esc_params *p)
     return p->baseline_days + p->window_days + (p->ntruces ? p->baseline_days : 0);
 }
 
-double fusion_esc_stat_at(const struct fusion_esc_params *p, const double *c, size_t n,
-                          int64_t day, int64_t first)
+/* fusion_esc_stat_at with one more truce start, extra (INT64_MIN: none). */
+static double stat_at(const struct fusion_esc_params *p, int64_t extra, const double *c, size_t n,
+                      int64_t day, int64_t first)
 {
     int64_t L = p->baseline_days, W = p->window_days, R = INT64_MIN;
     for (size_t i = 0; i < p->ntruces; i++)
         if (p->truce[i] <= day && p->truce[i] > R)
             R = p->truce[i];
+    if (extra <= day && extra > R)
+        R = extra;
     if (R == INT64_MIN || day - R + 1 >= L + W || (size_t)(day - R + 1 + L) > n) {
         if (day - first + 1 < L + W || n < (size_t)(L + W))
             return -1;
@@ -122,6 +130,12 @@ double fusion_esc_stat_at(const struct fusion_esc_params *p, const double *c, si
         sum += truce[t];
     }
     return st;
+}
+
+double fusion_esc_stat_at(const struct fusion_esc_params *p, const double *c, size_t n,
+                          int64_t day, int64_t first)
+{
+    return stat_at(p, INT64_MIN, c, n, day, first);
 }
 
 void fusion_esc_params_for(const struct fusion_esc_params *p, int measure,
@@ -446,10 +460,16 @@ static struct series *zone_series(struct fusion_esc *e, const char *zone)
 
 #define SPAN_MAX (2 * 365 + 60)
 
+/* The days a day's statistic of s depends on: q's reach, plus L under the zone's truce. */
+static int64_t series_reach(const struct fusion_esc_params *q, const struct series *s)
+{
+    return fusion_esc_reach(q) + (s->has_truce && !q->ntruces ? q->baseline_days : 0);
+}
+
 /* The statistic of detector q on day d in s, or -1 when s has too little history there. */
 static double series_stat(const struct fusion_esc_params *q, const struct series *s, int64_t d)
 {
-    int64_t span = fusion_esc_reach(q);
+    int64_t span = series_reach(q, s);
     if (!s->len || span > SPAN_MAX)
         return -1;
     double c[SPAN_MAX];
@@ -458,7 +478,7 @@ static double series_stat(const struct fusion_esc_params *q, const struct series
         c[i] = day >= s->base && day < s->base + (int64_t)s->len ? s->val[q->measure][day - s->base]
                                                                  : 0;
     }
-    return fusion_esc_stat_at(q, c, (size_t)span, d, s->first);
+    return stat_at(q, s->has_truce ? s->truce : INT64_MIN, c, (size_t)span, d, s->first);
 }
 
 static void push_alarm(struct fusion_esc_alarm **a, size_t *n, int m, const char *zone, int64_t d,
@@ -515,6 +535,13 @@ static int64_t series_count(const struct fusion_esc *e, struct series *s,
                             had[m] = x;
                     }
         fusion_rvec_push(v, r);
+        if (e->p.truce_zones && s->zone && r->zone_since) {
+            int64_t t = fusion_day(r->zone_since);
+            if (!s->has_truce || t > s->truce) {
+                s->has_truce = s->truce_moved = true;
+                s->truce = t;
+            }
+        }
         for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
             if (!fusion_esc_counts(&e->det[m], r))
                 continue;
@@ -548,7 +575,7 @@ static int64_t series_count(const struct fusion_esc *e, struct series *s,
 static void rejudge(struct fusion_esc *e, struct series *s, int64_t d, int64_t old_first,
                     int64_t hi, struct fusion_esc_alarm **alarms, size_t *nalarms)
 {
-    int64_t span = fusion_esc_reach(&e->p);
+    int64_t span = series_reach(&e->p, s);
     int64_t upto = (d > old_first ? d : old_first) + span - 1;
     if (upto > hi)
         upto = hi;
@@ -586,6 +613,10 @@ void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
     rejudge(e, &e->overall, d, f0, old_hi, alarms, nalarms);
     if (z)
         rejudge(e, z, d, f1, old_hi, alarms, nalarms);
+    if (z && z->truce_moved) { /* the zone's truce regime starts earlier or later now */
+        z->truce_moved = false;
+        rejudge(e, z, z->truce, z->truce, old_hi, alarms, nalarms);
+    }
     /* the days this report completes, in every series */
     for (int64_t day = old_hi + 1; day <= e->hi; day++) {
         judge(e, &e->overall, day, alarms, nalarms);
@@ -672,4 +703,16 @@ double fusion_esc_stat_of(const struct fusion_esc_params *p, const char *zone, i
     double st = -1;
     fusion_esc_stats_of(p, zone, &day, 1, reps, n, &st);
     return st;
+}
+
+void fusion_esc_params_zone(const struct fusion_esc *e, const char *zone,
+                            struct fusion_esc_params *q)
+{
+    const struct series *s = zone ? zone_find(e, zone) : NULL;
+    if (!s || !s->has_truce)
+        return;
+    int64_t v[FUSION_ESC_TRUCES_MAX + 1];
+    memcpy(v, q->truce, q->ntruces * sizeof(*v));
+    v[q->ntruces] = s->truce;
+    fusion_esc_set_truces(q, v, q->ntruces + 1);
 }

@@ -70,6 +70,9 @@ struct fusion_esc_params {
     size_t ntruces;
     double truce_level;   /* rho (default 0.5: is violence back at the level before the truce?) */
     int truce_prior_days; /* n0 (default 7) */
+    /* The zone of an agreement has the truce regime of that agreement: from the day it took
+     * effect (the reports' zone_since), the zone's series is judged as above (default true). */
+    bool truce_zones;
 };
 
 /* Sets p's truce starts to days[0..n) (sorted, duplicates dropped, at most
@@ -168,6 +171,11 @@ size_t fusion_esc_memory(const struct fusion_esc *e);
  * of the reports held, not of their order. */
 void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
                     struct fusion_esc_alarm **alarms, size_t *nalarms);
+
+/* Adds to q's truce starts the zone's own (the day its agreement took effect, as its reports
+ * give it), if it has one: the parameters with which that zone's alarms are judged again. */
+void fusion_esc_params_zone(const struct fusion_esc *e, const char *zone,
+                            struct fusion_esc_params *q);
 
 /* Uncounts r (a report fusion_esc_add counted): its days stay judged; the alarms already
  * raised are the alerts' business (their views re-run the detector on what is left). */

@@ -458,6 +458,7 @@ static void esc_alarm(struct fusion *f, int m, const char *zone, int64_t day)
 {
     struct fusion_esc_params q;
     fusion_esc_params_for(&f->rules->esc, m, &q);
+    fusion_esc_params_zone(f->esc, zone, &q); /* an agreement's zone: its truce regime */
     const char *name = fusion_esc_name(m);
     char base[KEY_SZ / 2], key[KEY_SZ];
     snprintf(base, sizeof(base), "%s/%.64s", name, zone ? zone : "*");

@@ -501,7 +501,7 @@ static int parse_esc_kv(struct parser *ps, const char *k, const char *v, size_t 
         "events",    "baseline_days", "window_days", "lateness_days", "shift",
         "threshold", "min_mean",      "severity",    "max_size",      "fatal",
         "fatal_shift", "fatal_threshold", "fatal_min_mean", "truce_level", "weighted",
-        "weighted_shift", "weighted_threshold", "weighted_min_mean", "weighted_heavy", NULL};
+        "weighted_shift", "weighted_threshold", "weighted_min_mean", "weighted_heavy", "truce_zones", NULL};
     long n;
     int rc;
     size_t b = 0;
@@ -558,6 +558,14 @@ static int parse_esc_kv(struct parser *ps, const char *k, const char *v, size_t 
     case 16: return parse_real(ps, k, v, vlen, 0.1, 1000, &e->weighted_threshold);
     case 17: return parse_real(ps, k, v, vlen, 0.01, 1e6, &e->weighted_min_mean);
     case 18: return parse_real(ps, k, v, vlen, 1, 10, &e->weighted_heavy);
+    case 19:
+        if (vlen == 2 && !strncmp(v, "on", 2))
+            e->truce_zones = true;
+        else if (vlen == 3 && !strncmp(v, "off", 3))
+            e->truce_zones = false;
+        else
+            return fail(ps, "truce_zones is on or off");
+        return 0;
     default:
         for (int i = 0; i < 4; i++)
             if (vlen == strlen(sev_names[i]) && !strncmp(v, sev_names[i], vlen)) {

@@ -643,9 +643,10 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
     fr.id = id;
     struct compliance_place place = {.zone_agreement = "", .line_agreement = ""};
     if (row->has_point && compliance_place(fd->r, row->lat, row->lon, &place) == 0) {
-        if (!fr.zone && place.zone[0])
+        if (!fr.zone && place.zone[0]) {
             fr.zone = zone = xstrdup(place.zone);
-        else
+            fr.zone_since = place.zone_effective; /* the zone's truce regime */
+        } else
             place.zone_agreement[0] = '\0'; /* the report's own area, or none */
         fr.dist_to_line_m = place.dist_to_line_m;
         snprintf(side, sizeof side, "%s", place.side);

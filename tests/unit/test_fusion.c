@@ -1889,6 +1889,87 @@ static void test_escalation_weighted(void **state)
     free(v);
 }
 
+/* The first alarm day of detector `rule` in zone over days [from, to) in f, or -1. */
+static int64_t first_alarm(const struct fusion *f, const char *rule, const char *zone,
+                           int64_t from, int64_t to)
+{
+    int64_t first = -1;
+    for (size_t i = 0; i < fusion_alert_count(f); i++) {
+        const struct fusion_alert *a = fusion_alert_at(f, i);
+        if (a->kind != FUSION_ALERT_ESCALATION || strcmp(a->rule_name, rule) != 0 ||
+            !a->esc_zone || strcmp(a->esc_zone, zone) != 0)
+            continue;
+        for (size_t k = 0; k < a->ndays; k++)
+            if (a->days[k] >= from && a->days[k] < to && (first < 0 || a->days[k] < first))
+                first = a->days[k];
+    }
+    return first;
+}
+
+/* An agreement's zone is judged against its truce's own quiet level from the day the agreement
+ * took effect: war at 8 attacks a day, a truce at 2, then 6 a day from day 80 -- still below
+ * the war, so the usual baseline (war days in it) sees it only once the war has left it. */
+static void test_escalation_truce_zone(void **state)
+{
+    (void)state;
+    enum { DAYS = 112 };
+    int64_t d0 = fusion_day(T0);
+    struct fusion_report *v = calloc(DAYS * 40, sizeof(*v));
+    size_t n = 0;
+    rng = 1919;
+    for (int day = 0, k = 0; day < DAYS; day++) {
+        double lam = day < 60 ? 8 : day < 80 ? 2 : 6, l = exp(-lam), pr = 1;
+        int c = -1;
+        do { /* Poisson */
+            c++;
+            pr *= unif();
+        } while (pr > l);
+        for (int i = 0; i < c && n < DAYS * 40; i++) {
+            v[n] = violent(1, "Truce", day, k++);
+            v[n].zone_since = T0 + 60 * FUSION_DAY_US + 6 * H; /* took effect on day 60 */
+            n++;
+        }
+    }
+    int64_t back_off = -1;
+    for (int on = 0; on < 2; on++) {
+        struct fusion_rules *rs = default_rules();
+        rs->esc.truce_zones = on;
+        struct fusion_config cfg;
+        fusion_config_default(&cfg);
+        cfg.clock = fixed_clock;
+        struct fusion *f;
+        assert_int_equal(fusion_new(&cfg, rs, &f), 0);
+        fusion_rules_unref(rs);
+        struct fusion_events ev = {0};
+        for (size_t i = 0; i < n; i++) /* newest first: the regime does not hang on order */
+            add(f, &v[n - 1 - i], &ev);
+        fusion_events_release(&ev);
+        int64_t quiet = first_alarm(f, "escalation", "Truce", d0 + 60, d0 + 80);
+        int64_t back = first_alarm(f, "escalation", "Truce", d0 + 80, d0 + DAYS);
+        assert_int_equal(quiet, -1); /* the quiet truce raises nothing */
+        if (on) {
+            assert_true(back >= d0 + 80 && back <= d0 + 87); /* within a week */
+            assert_true(back_off < 0 || back_off > back);      /* earlier than without */
+            /* a reader's view re-runs the detector with the zone's truce: the same statistic */
+            for (size_t i = 0; i < fusion_alert_count(f); i++) {
+                const struct fusion_alert *a = fusion_alert_at(f, i);
+                if (a->kind != FUSION_ALERT_ESCALATION || !a->esc_zone)
+                    continue;
+                assert_int_equal((int)a->esc.ntruces, 1);
+                assert_true(a->esc.truce[0] == d0 + 60);
+                struct fusion_alert_view w;
+                assert_true(view_of(a, 3, &w));
+                assert_int_equal(w.confidence, a->confidence);
+                fusion_alert_view_release(&w);
+            }
+        } else {
+            back_off = back;
+        }
+        fusion_free(f);
+    }
+    free(v);
+}
+
 /* ---- replay ----------------------------------------------------------------------------- */
 
 static void test_replay(void **state)
@@ -1956,6 +2037,7 @@ int main(void)
         cmocka_unit_test(test_leak_agreement_place),
         cmocka_unit_test(test_escalation_order),
         cmocka_unit_test(test_escalation_weighted),
+        cmocka_unit_test(test_escalation_truce_zone),
         cmocka_unit_test(test_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
