@@ -183,10 +183,13 @@ def test_casualty_series_import_as_daily_aggregates():
 # bounds are today's figures: the test fails when a change makes early warning worse.
 BOUNDS = {
     # conflict: {detector: (min warned >= 2 days before a collapse, max false alarms)}
-    "ukraine-donbas": {"escalation": (0, 1), "escalation-fatal": (0, 1)},
-    "syria": {"escalation": (0, 2), "escalation-fatal": (0, 5)},
-    "israel-gaza": {"escalation": (0, 0), "escalation-fatal": (0, 0)},
-    "israel-hezbollah": {"escalation": (0, 0), "escalation-fatal": (0, 0)},
+    "ukraine-donbas": {"escalation": (0, 1), "escalation-fatal": (0, 1),
+                       "escalation-weighted": (0, 0)},
+    "syria": {"escalation": (0, 2), "escalation-fatal": (0, 5), "escalation-weighted": (0, 2)},
+    "israel-gaza": {"escalation": (0, 0), "escalation-fatal": (0, 0),
+                    "escalation-weighted": (0, 0)},
+    "israel-hezbollah": {"escalation": (0, 0), "escalation-fatal": (0, 0),
+                         "escalation-weighted": (0, 0)},
 }
 
 
@@ -236,3 +239,43 @@ def test_evaluate_refuses_a_bad_ceasefires_file():
         bad.write_text("conflict,when\nx,2020-01-01\n")
         r = cli(v, "replay", "--as", "ana", "--evaluate", str(bad), check=False)
         assert r.returncode == 1 and "header" in r.stderr
+
+
+AGREEMENTS = REAL.parent / "agreements"
+SOUTH_WEST = "South-west (Daraa, Quneitra, As-Suwayda, coarse)"
+
+
+def zone_alerts(alerts, zone):
+    return sorted((a["rule"], a["fired_at"], a["start"], a["end"]) for a in alerts
+                  if a["rule"].startswith("escalation") and a.get("area") == zone)
+
+
+def test_an_agreements_zone_is_judged_in_its_truce_regime():
+    """The south-west Syria agreement (tests/data/agreements, in force from 2017-07-09) gives
+    its zone a series of its own, judged from that day against the truce's own quiet level:
+    its alarms differ from those of the same zone without the regime (truce_zones = off), and
+    the back-test of the zone's truce stays within its bounds."""
+    with tempfile.TemporaryDirectory(prefix="vigil-real-") as tmp:
+        v = fresh(tmp, "sw")
+        load(v, "syria", tmp)
+        cli(v, "agreement", "load", str(AGREEMENTS / "syria_southwest_2017.json"), "--as",
+            "admin")
+        off = pathlib.Path(tmp) / "off.rules"
+        off.write_text("[escalation]\nevents = ASSAULT\nthreshold = 6.5\ntruce_zones = off\n")
+        on = zone_alerts(replay(v), SOUTH_WEST)
+        without = zone_alerts(replay(v, "--rules", str(off)), SOUTH_WEST)
+        assert on and without
+        assert on != without
+        # only the days the regime judges differently change: those of the truce's first
+        # L + W = 42 days (fired from 2017-07-09 to 2017-08-19) and the W days after
+        moved = set(on) ^ set(without)
+        assert all("2017-07-09" <= a[1][:10] <= "2017-09-02" for a in moved), moved
+        # the back-test of that truce in its own zone
+        cf = pathlib.Path(tmp) / "zone.csv"
+        cf.write_text("conflict,start,end_or_collapse,name,area\n"
+                      f'syria,2017-07-09,,South-west ceasefire,"{SOUTH_WEST}"\n')
+        ev = json.loads(cli(v, "replay", "--as", "ana", "--evaluate", str(cf), "--json").stdout)
+        c = ev["ceasefires"][0]
+        assert c["data"] and c["series"] == SOUTH_WEST
+        falses = {d["rule"]: d["false_alarms"] for d in c["detectors"]}
+        assert falses == {"escalation": 0, "escalation-fatal": 1, "escalation-weighted": 0}
