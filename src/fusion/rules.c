@@ -501,7 +501,8 @@ static int parse_esc_kv(struct parser *ps, const char *k, const char *v, size_t 
         "events",    "baseline_days", "window_days", "lateness_days", "shift",
         "threshold", "min_mean",      "severity",    "max_size",      "fatal",
         "fatal_shift", "fatal_threshold", "fatal_min_mean", "truce_level", "weighted",
-        "weighted_shift", "weighted_threshold", "weighted_min_mean", "weighted_heavy", "truce_zones", NULL};
+        "weighted_shift", "weighted_threshold", "weighted_min_mean", "weighted_heavy",
+        "truce_zones", NULL};
     long n;
     int rc;
     size_t b = 0;
