@@ -1,7 +1,9 @@
-/* escalation.h - daily counts of violent events watched by a negative-binomial CUSUM.
+/* escalation.h - daily series of violent events watched by a negative-binomial CUSUM.
  *
- * Per zone and overall, Vigil counts the observed (not `future`) reports whose event type is
- * in the configured list, per UTC day of their start. For day d, the detector is a function of
+ * Per zone and overall, Vigil sums the observed (not `future`) reports whose event type is
+ * in the configured list, per UTC day of their start, each event once, three ways (one
+ * detector each): the events, their deaths, and their weights (harm and weapon: see
+ * fusion_esc_value). For day d, the detector is a function of
  * the counts of days [d - W - L + 1, d] only (W = window_days, L = baseline_days):
  *  - baseline: the L days before the window give mu0 and the NB size r by the method of
  *    moments: m = mean, v = sample variance, mu0 = max(m, min_mean); r = m^2 / (v - m) when
@@ -12,7 +14,9 @@
  *  - alarm on day d when S_d >= threshold.
  * A detector of bounded memory makes the alarm on a day reproducible from that day's evidence
  * alone, which the leak rule needs (a reader's view re-runs it on the counts they may read).
- * bench/escalation_eval measures the threshold for an in-control ARL of about a year.
+ * bench/escalation_eval measures the threshold for an in-control ARL of about a year. A truce
+ * (an agreement's zone, or given for the whole series) changes the baseline for L + W days
+ * after it took effect (the truce regime, below).
  */
 #ifndef VIGIL_FUSION_ESCALATION_H
 #define VIGIL_FUSION_ESCALATION_H
