@@ -26,14 +26,16 @@ static const char help[] =
     "\n"
     "--evaluate judges those alerts against known ceasefires (CSV with the columns conflict,\n"
     "start, end_or_collapse and name, as tests/data/real/ceasefires.csv; an optional column\n"
-    "area names the zone whose alerts count, else the conflict if an area of that name holds\n"
-    "reports, else the overall series). Per ceasefire and per rule or detector it prints the\n"
-    "warnings before the collapse and their lead time, false alarms per quiet month, and the\n"
-    "alarms carried over from the fighting before; --json prints it as one JSON document.\n"
+    "area names the zone whose alerts count (a reports' area or an agreement's zone), else the\n"
+    "conflict if an area of that name holds reports, else the overall series). Per ceasefire\n"
+    "and per rule or detector it prints the warnings before the collapse and their lead time,\n"
+    "false alarms per quiet month, and the alarms carried over from the fighting before;\n"
+    "--json prints it as one JSON document.\n"
     "--conflict NAME keeps the ceasefires of that conflict only. --truce-regime gives the truce\n"
-    "starts to the escalation detectors: a truce is then judged against its own quiet level\n"
-    "rather than the fighting before it (docs/FUSION.md: on the real data it costs more false\n"
-    "alarms than it gains warnings, so it is not the default).\n"
+    "starts to the escalation detectors of the whole series: a truce is then judged against its\n"
+    "own quiet level rather than the fighting before it (docs/FUSION.md: on the real data it\n"
+    "costs more false alarms than it gains warnings, so it is not the default; an agreement's\n"
+    "zone is judged so from the day the agreement took effect unless truce_zones = off).\n"
     "See docs/FUSION.md (Back-testing).\n";
 
 #define DAY_US (INT64_C(86400) * VTIME_US_PER_SEC)
