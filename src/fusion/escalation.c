@@ -23,7 +23,7 @@ struct series {
     /* An agreement's zone: the day its agreement took effect (the latest its reports give),
      * the start of the zone's truce regime; moved: it changed under days already judged. */
     bool has_truce, truce_moved;
-    int64_t truce;
+    int64_t truce, truce_was; /* truce_was: the earliest start judged under, when moved */
 };
 
 struct fusion_esc {
@@ -538,6 +538,7 @@ static int64_t series_count(const struct fusion_esc *e, struct series *s,
         if (e->p.truce_zones && s->zone && r->zone_since) {
             int64_t t = fusion_day(r->zone_since);
             if (!s->has_truce || t > s->truce) {
+                s->truce_was = s->has_truce && !s->truce_moved ? s->truce : t;
                 s->has_truce = s->truce_moved = true;
                 s->truce = t;
             }
@@ -613,9 +614,9 @@ void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
     rejudge(e, &e->overall, d, f0, old_hi, alarms, nalarms);
     if (z)
         rejudge(e, z, d, f1, old_hi, alarms, nalarms);
-    if (z && z->truce_moved) { /* the zone's truce regime starts earlier or later now */
+    if (z && z->truce_moved) { /* the zone's truce regime starts now, or later than it did */
         z->truce_moved = false;
-        rejudge(e, z, z->truce, z->truce, old_hi, alarms, nalarms);
+        rejudge(e, z, z->truce_was, z->truce, old_hi, alarms, nalarms);
     }
     /* the days this report completes, in every series */
     for (int64_t day = old_hi + 1; day <= e->hi; day++) {
