@@ -3,10 +3,7 @@
 #include <sodium.h>
 #include <stdio.h>
 
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+#include "base/hex.h"
 
 void uuid_v4(char out[UUID_STRLEN + 1])
 {
@@ -28,7 +25,7 @@ bool uuid_valid(const char *s, size_t len)
         if (i == 8 || i == 13 || i == 18 || i == 23) {
             if (s[i] != '-')
                 return false;
-        } else if (!is_hex(s[i])) {
+        } else if (hex_value(s[i]) < 0) {
             return false;
         }
     }

@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/json.h"
 #include "base/uuid.h"
 #include "base/xalloc.h"
@@ -260,17 +261,6 @@ static void sha1_final(struct sha1 *s, unsigned char out[20])
         out[i] = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int profile_uuid5(const char *ns, const char *name, size_t len, char out[37])
 {
     unsigned char nsb[16], h[20];
@@ -279,7 +269,7 @@ int profile_uuid5(const char *ns, const char *name, size_t len, char out[37])
     for (int i = 0, j = 0; i < 16; j++) {
         if (ns[j] == '-')
             continue;
-        nsb[i++] = (unsigned char)(hexval(ns[j]) << 4 | hexval(ns[j + 1]));
+        nsb[i++] = (unsigned char)(hex_value(ns[j]) << 4 | hex_value(ns[j + 1]));
         j++;
     }
     struct sha1 s;

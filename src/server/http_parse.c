@@ -5,26 +5,16 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/xalloc.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 int http_pct_decode(const char *s, size_t n, bool plus, char **out)
 {
     char *d = xmalloc(n + 1);
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            char c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            char c = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
             if (c == '\0') {
                 free(d);
                 return VIGIL_EINVAL;
