@@ -657,18 +657,87 @@ json_t *cmp_agreement_to_stix(const struct cmp_agreement *a, vtime_t now, const 
         ext(json_pack("{s:o, s:o, s:o, s:o}", "effective", time_json(a->effective), "ends",
                       time_json(a->ends), "parties", parties, "phases", phases)));
     json_array_insert_new(out, 0, g);
-    json_array_append_new(
-        out,
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type",
-                  "extension-definition", "spec_version", "2.1", "id", CMP_EXT_ID, "created_by_ref",
-                  PROFILE_IDENTITY_ID, "created", "2025-01-01T00:00:00.000Z", "modified",
-                  "2025-01-01T00:00:00.000Z", "name", "Vigil ceasefire compliance", "description",
-                  "Agreements (on grouping) and zones (on location): see Vigil's"
-                  " docs/COMPLIANCE.md",
-                  "schema", "https://vigil.invalid/docs/COMPLIANCE.md", "version", "1.0",
-                  "extension_types", "property-extension"));
+    json_array_append_new(out, cmp_extension_definition());
     prune(out);
     return out;
+}
+
+json_t *cmp_extension_definition(void)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type",
+                     "extension-definition", "spec_version", "2.1", "id", CMP_EXT_ID,
+                     "created_by_ref", PROFILE_IDENTITY_ID, "created", "2025-01-01T00:00:00.000Z",
+                     "modified", CMP_EXT_MODIFIED, "name", "Vigil ceasefire compliance",
+                     "description",
+                     "Agreements (on grouping) and zones (on location): see Vigil's"
+                     " docs/COMPLIANCE.md",
+                     "schema", CMP_SCHEMA_URL, "version", "1.0", "extension_types",
+                     "property-extension");
+}
+
+static json_t *date_time(void)
+{
+    return json_pack("{s:s, s:s}", "type", "string", "format", "date-time");
+}
+
+static json_t *strings(void)
+{
+    return json_pack("{s:s, s:{s:s, s:i}}", "type", "array", "items", "type", "string",
+                     "minLength", 1);
+}
+
+/* An object schema: closed, with the required properties req (NULL-terminated). */
+static json_t *closed(json_t *props, const char *const *req)
+{
+    json_t *r = json_array();
+    for (size_t i = 0; req[i]; i++)
+        json_array_append_new(r, json_string(req[i]));
+    return json_pack("{s:s, s:o, s:b, s:o}", "type", "object", "required", r,
+                     "additionalProperties", 0, "properties", props);
+}
+
+json_t *cmp_extension_schema(void)
+{
+    json_t *kinds = json_array();
+    for (int k = CMP_BUFFER_ZONE; k <= CMP_MONITORING_POST; k++)
+        json_array_append_new(kinds, json_string(cmp_zone_kind_name((enum cmp_zone_kind)k)));
+    json_t *ext_type = json_pack("{s:s}", "const", "property-extension");
+    json_t *act = closed(json_pack("{s:{s:s}, s:o}", "event", "type", "string", "modes",
+                                   strings()),
+                         (const char *const[]){"event", NULL});
+    json_t *term = closed(
+        json_pack("{s:{s:s}, s:{s:s, s:O}, s:{s:s, s:O}, s:o, s:o}", "party", "type", "string",
+                  "prohibited", "type", "array", "items", act, "permitted", "type", "array",
+                  "items", act, "from", date_time(), "until", date_time()),
+        (const char *const[]){"party", "prohibited", NULL});
+    json_decref(act);
+    json_t *party = closed(json_pack("{s:{s:s}, s:o, s:{s:s, s:s}}", "name", "type", "string",
+                                     "aliases", strings(), "identity_ref", "type", "string",
+                                     "pattern", "^identity--"),
+                           (const char *const[]){"name", "identity_ref", NULL});
+    json_t *phase = closed(json_pack("{s:{s:s}, s:o, s:o}", "name", "type", "string", "start",
+                                     date_time(), "deadline", date_time()),
+                           (const char *const[]){"name", NULL});
+    json_t *agreement = closed(
+        json_pack("{s:O, s:o, s:o, s:{s:s, s:o}, s:{s:s, s:o}}", "extension_type", ext_type,
+                  "effective", date_time(), "ends", date_time(), "parties", "type", "array",
+                  "items", party, "phases", "type", "array", "items", phase),
+        (const char *const[]){"extension_type", "effective", "parties", NULL});
+    json_t *zone = closed(
+        json_pack("{s:O, s:{s:s, s:s}, s:{s:o}, s:{s:s, s:[s]}, s:{s:s, s:i}, s:{s:s, s:o}}",
+                  "extension_type", ext_type, "agreement_ref", "type", "string", "pattern",
+                  "^grouping--", "zone_kind", "enum", kinds, "geometry", "type", "object",
+                  "required", "type", "distance_m", "type", "number", "minimum", 0, "terms",
+                  "type", "array", "items", term),
+        (const char *const[]){"extension_type", "agreement_ref", "zone_kind", "geometry",
+                              "distance_m", NULL});
+    json_decref(ext_type);
+    return json_pack("{s:s, s:s, s:s, s:s, s:[o, o]}", "$schema",
+                     "https://json-schema.org/draft/2020-12/schema", "$id",
+                     "urn:vigil:stix-extension:compliance:1.0", "title",
+                     "Vigil ceasefire compliance property extension: an agreement (on a "
+                     "grouping) or a zone (on a location)",
+                     "description", "docs/COMPLIANCE.md of Vigil", "oneOf", agreement, zone);
 }
 
 /* ---- candidates ------------------------------------------------------------------------ */

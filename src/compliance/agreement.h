@@ -39,6 +39,10 @@
 
 /* The STIX extension that carries agreements and zones (docs/COMPLIANCE.md). */
 #define CMP_EXT_ID "extension-definition--3f0f8d0e-5a55-4b7e-9a4c-2f6d1b9e7c41"
+/* Its version: the one whose schema is CMP_SCHEMA_URL (the first named no real schema). */
+#define CMP_EXT_MODIFIED "2026-12-05T00:00:00.000Z"
+/* Where the hub serves the extension's JSON Schema (relative to the hub, as PROFILE_SCHEMA_URL) */
+#define CMP_SCHEMA_URL "/stix/schemas/vigil-compliance-1.0.json"
 
 enum cmp_zone_kind {
     CMP_BUFFER_ZONE = 0,
@@ -123,6 +127,11 @@ const char *cmp_zone_kind_name(enum cmp_zone_kind k);
  * every object but the extension-definition. Returns a new array. */
 json_t *cmp_agreement_to_stix(const struct cmp_agreement *a, vtime_t now, const char *created_by,
                               const json_t *marking_refs);
+/* The extension-definition of CMP_EXT_ID (also in the TAXII definitions collection), and the
+ * JSON Schema (draft 2020-12) of its property extension, served at CMP_SCHEMA_URL. New
+ * references. */
+json_t *cmp_extension_definition(void);
+json_t *cmp_extension_schema(void);
 
 /* One way a report is a candidate violation. */
 struct cmp_match {

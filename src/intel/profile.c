@@ -304,6 +304,25 @@ char *profile_area_location_id(const char *name, char out[64])
     return out;
 }
 
+json_t *profile_area_location(const char *name, vtime_t created, vtime_t modified,
+                              const json_t *marks)
+{
+    char id[64], c[TS_BUFSZ], m[TS_BUFSZ];
+    profile_area_location_id(name, id);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location", "spec_version",
+        "2.1", "id", id, "created_by_ref", PROFILE_IDENTITY_ID, "created", ts_format(created, 3, c),
+        "modified", ts_format(modified, modified % 1000 ? 6 : 3, m), "name", name ? name : "",
+        "description",
+        "A named area of partners' event reports (location.area of the Vigil event report "
+        "extension). The hub knows its name only: country ZZ is ISO 3166-1's code for an "
+        "unknown territory.",
+        "country", "ZZ");
+    if (json_array_size(marks))
+        json_object_set_new(o, "object_marks", json_deep_copy(marks));
+    return o;
+}
+
 /* ---- lifecycle and invariants ----------------------------------------------------------- */
 
 void report_init(struct event_report *r)
@@ -1081,6 +1100,48 @@ json_t *profile_alert_extension_definition(void)
         "it: the rule that fired, its severity, the reader's status of it and the time window "
         "of the evidence. See docs/STIX-PROFILE.md of Vigil.",
         "schema", PROFILE_ALERT_SCHEMA_URL, "version", "1.0", "extension_types",
+        "property-extension");
+}
+
+json_t *profile_incident_schema(void)
+{
+    json_t *ts = json_pack("{s:s,s:s}", "type", "string", "format", "date-time");
+    json_t *point = json_pack("{s:s,s:[s,s],s:b,s:{s:{s:s,s:i,s:i},s:{s:s,s:i,s:i}}}", "type",
+                              "object", "required", "lat", "lon", "additionalProperties", 0,
+                              "properties", "lat", "type", "number", "minimum", -90, "maximum",
+                              90, "lon", "type", "number", "minimum", -180, "maximum", 180);
+    json_t *area = json_pack("{s:s,s:[s],s:b,s:{s:{s:s,s:i}}}", "type", "object", "required",
+                             "area", "additionalProperties", 0, "properties", "area", "type",
+                             "string", "minLength", 1);
+    json_t *props = json_pack(
+        "{s:{s:s},s:{s:s,s:i},s:{s:s},s:O,s:O,s:{s:[o,o]},s:{s:s,s:i},s:{s:s}}",
+        "extension_type", "const", "property-extension", "event", "type", "string", "minLength",
+        1, "future", "type", "boolean", "start", ts, "end", ts, "place", "oneOf", point, area,
+        "sources", "type", "integer", "minimum", 1, "corroborated", "type", "boolean");
+    json_decref(ts);
+    return json_pack("{s:s,s:s,s:s,s:s,s:[s,s,s,s,s,s,s,s],s:b,s:o}",
+                     "$schema", "https://json-schema.org/draft/2020-12/schema",
+                     "$id", "urn:vigil:stix-extension:incident:1.0",
+                     "title", "Vigil fused incident property extension",
+                     "type", "object",
+                     "required", "extension_type", "event", "future", "start", "end", "place",
+                     "sources", "corroborated",
+                     "additionalProperties", 0, "properties", props);
+}
+
+json_t *profile_incident_extension_definition(void)
+{
+    return json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[s]}", "type", "extension-definition",
+        "spec_version", "2.1", "id", PROFILE_INCIDENT_EXT_ID, "created_by_ref",
+        PROFILE_IDENTITY_ID, "created", PROFILE_DEFINED, "modified", PROFILE_DEFINED, "name",
+        "Vigil fused incident",
+        "description",
+        "One real event as the Vigil hub's fusion sees it in the event reports a reader may "
+        "read, on a grouping of those reports: the event type, the time window and place they "
+        "agree on, and how many independent sources report it. See docs/STIX-PROFILE.md of "
+        "Vigil.",
+        "schema", PROFILE_INCIDENT_SCHEMA_URL, "version", "1.0", "extension_types",
         "property-extension");
 }
 

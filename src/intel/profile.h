@@ -30,9 +30,12 @@
 #define PROFILE_IDENTITY_ID "identity--0dfbfc8d-db3f-4849-8f94-b4c2851d01f6"
 /* The alerts' property extension (on grouping; service/alerts.c writes it). */
 #define PROFILE_ALERT_EXT_ID "extension-definition--7a0f1c2e-4b8d-4e51-9c3a-6f2d8e1b5a90"
+/* The fused incidents' property extension (on grouping; server/rest_incidents.c writes it). */
+#define PROFILE_INCIDENT_EXT_ID "extension-definition--aea918a2-7077-4022-9640-2e6758a82086"
 /* Where the hub serves the extensions' JSON Schemas (server/taxii.c). */
 #define PROFILE_SCHEMA_URL "/stix/schemas/vigil-event-report-1.0.json"
 #define PROFILE_ALERT_SCHEMA_URL "/stix/schemas/vigil-alert-1.0.json"
+#define PROFILE_INCIDENT_SCHEMA_URL "/stix/schemas/vigil-incident-1.0.json"
 /* Namespace of the name-based (version 5) UUIDs this profile derives. */
 #define PROFILE_UUID_NS "43b4d670-2806-444e-8df2-7bcc5e7dcd21"
 
@@ -170,18 +173,27 @@ int report_to_stix(const struct event_report *r, const struct report_stix_ctx *c
 int report_from_stix(const json_t *sdo, struct event_report *r, char msg[REPORT_MSG_SZ]);
 
 /* The extension-definition objects the server publishes (the event report's, and the alert's
- * of the TAXII alerts collection), whose `schema` is the URL, relative to the hub, at which
+ * and the fused incident's of the TAXII alerts collection), whose `schema` is the URL, relative to the hub, at which
  * the hub serves the JSON Schema of the extension (profile_extension_schema(),
  * profile_alert_schema()); and the identity that creates them. New references each call. */
 json_t *profile_extension_definition(void);
 json_t *profile_alert_extension_definition(void);
+json_t *profile_incident_extension_definition(void);
 json_t *profile_extension_schema(void);
 json_t *profile_alert_schema(void);
+json_t *profile_incident_schema(void);
 json_t *profile_identity(void);
 
 /* Writes "location--<uuid5(PROFILE_UUID_NS, "area:" + name)>" into out; the id under which
  * the server publishes a named area. Returns out. */
 char *profile_area_location_id(const char *name, char out[64]);
+/* The location the hub publishes for the named area `name` (id profile_area_location_id):
+ * its name, and country "ZZ" (the ISO 3166-1 user-assigned code for an unknown territory),
+ * since STIX requires a region, a country or coordinates and the hub knows only the name; by
+ * the Vigil identity, with created, modified (timestamps in microseconds) and the
+ * marking-definition ids of marking_refs (borrowed; NULL or empty: none). New reference. */
+json_t *profile_area_location(const char *name, vtime_t created, vtime_t modified,
+                              const json_t *marking_refs);
 /* Writes the name-based (version 5, SHA-1) UUID of name in namespace ns (a UUID string) into
  * out[37]. Returns 0, or VIGIL_EINVAL when ns is not a UUID. */
 int profile_uuid5(const char *ns, const char *name, size_t len, char out[37]);

@@ -20,6 +20,7 @@
 #include "server/rest.h"
 #include "service/webhooks.h"
 #include "server/static.h"
+#include "server/taxii_areas.h"
 
 #define TAXII_MEDIA "application/taxii+json;version=2.1"
 
@@ -418,6 +419,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         return rc;
     }
     a->webhooks = webhook_sender_start(a->store, cfg->webhook_allow_private);
+    a->areas = taxii_areas_new();
     store_set_commit_hook(a->store, on_commit, a);
     return 0;
 }
@@ -428,6 +430,7 @@ void app_stop(struct app *a)
     http_server_stop(a->http);
     webhook_sender_stop(a->webhooks);
     alerts_stop(a->alerts);
+    taxii_areas_free(a->areas);
     app_limits_free(a);
     store_close(a->store);
     memset(a, 0, sizeof *a);

@@ -34,6 +34,7 @@ struct app {
     struct slots *streams;            /* live streams open, per credential and in all */
     struct webhook_sender *webhooks;  /* delivers the outbox */
     struct alert_service *alerts;     /* the fusion engine, fed from the store */
+    struct taxii_areas *areas;        /* the named areas of the reports (taxii_areas.h) */
 };
 
 /* Opens the store in data_dir and serves on cfg->listen. Returns 0 or an error with msg. */

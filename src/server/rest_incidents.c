@@ -156,6 +156,43 @@ static json_t *time_str(vtime_t t)
     return json_string(ts_format(t, 0, b));
 }
 
+/* The place of an incident's reports: the mean of their points, else the name of an area
+ * one of them gives. */
+static json_t *place_json(const struct fusion_report *const *m, size_t n)
+{
+    double slat = 0, slon = 0;
+    size_t nloc = 0;
+    const char *area = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (fusion_report_located(m[i])) {
+            slat += m[i]->lat;
+            slon += m[i]->lon;
+            nloc++;
+        } else if (m[i]->zone) {
+            area = m[i]->zone;
+        }
+    }
+    return nloc ? json_pack("{s:f, s:f}", "lat", slat / (double)nloc, "lon", slon / (double)nloc)
+                : json_pack("{s:s?}", "area", area);
+}
+
+/* The report of m[0..n) the hub indexed first: it names the incident. */
+static const struct fusion_report *first_report(const struct fusion_report *const *m, size_t n)
+{
+    const struct fusion_report *first = m[0];
+    for (size_t i = 1; i < n; i++)
+        if (m[i]->seq < first->seq)
+            first = m[i];
+    return first;
+}
+
+/* The UUID of a STIX id ("type--UUID"), or the id itself. */
+static const char *uuid_of(const char *id)
+{
+    const char *d = strstr(id, "--");
+    return d ? d + 2 : id;
+}
+
 /* The JSON of one incident; reports' docs are found by seq in g (sorted by seq). */
 static json_t *incident_json(const struct gather *g, const struct inc_out *o,
                              const struct fusion_conf *cf, struct audit_list *reads)
@@ -163,10 +200,6 @@ static json_t *incident_json(const struct gather *g, const struct inc_out *o,
     size_t n;
     const struct fusion_report *const *m = fusion_incident_reports(o->inc, &n);
     json_t *reps = json_array(), *ids = json_array();
-    double slat = 0, slon = 0;
-    size_t nloc = 0;
-    const char *area = NULL;
-    const struct fusion_report *first = m[0];
     for (size_t i = 0; i < n; i++) {
         struct vis key = {.r = {.seq = m[i]->seq}};
         const struct vis *v = bsearch(&key, g->v, g->n, sizeof(*g->v), vis_by_seq);
@@ -175,22 +208,11 @@ static json_t *incident_json(const struct gather *g, const struct inc_out *o,
         char item[128];
         snprintf(item, sizeof item, "\"%s\"", m[i]->id);
         audit_list_add(reads, item);
-        if (fusion_report_located(m[i])) {
-            slat += m[i]->lat;
-            slon += m[i]->lon;
-            nloc++;
-        } else if (m[i]->zone) {
-            area = m[i]->zone;
-        }
-        if (m[i]->seq < first->seq)
-            first = m[i];
     }
-    json_t *place = nloc ? json_pack("{s:f, s:f}", "lat", slat / (double)nloc, "lon",
-                                     slon / (double)nloc)
-                         : json_pack("{s:s?}", "area", area);
+    const struct fusion_report *first = first_report(m, n);
+    json_t *place = place_json(m, n);
     char id[160];
-    snprintf(id, sizeof id, "incident--%s", strchr(first->id, '-') ? strchr(first->id, '-') + 2
-                                                                    : first->id);
+    snprintf(id, sizeof id, "incident--%s", uuid_of(first->id));
     return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:b, s:o, s:o}", "id", id,
                      "event", first->event, "future", (int)first->future, "start",
                      time_str(o->start), "end", time_str(o->end), "place", place, "sources",
@@ -272,6 +294,114 @@ json_t *incident_around(struct store_reader *r, const struct policy_reader *read
     for (size_t i = 0; i < one.n; i++)
         json_decref(one.v[i].doc);
     free(one.v);
+    return out;
+}
+
+/* ---- STIX: groupings for the TAXII alerts collection ------------------------------------ */
+
+/* When the hub accepted a report as it is now (its index row's added), as reader sees it. */
+struct added_of {
+    vtime_t added;
+};
+
+static int keep_row_added(void *ctx, const struct store_report_row *row)
+{
+    ((struct added_of *)ctx)->added = row->added > 0 ? row->added : 1;
+    return 0;
+}
+
+static int vtime_cmp(const void *a, const void *b)
+{
+    vtime_t x = *(const vtime_t *)a, y = *(const vtime_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The grouping of one incident of two or more reports, all of which reader may read. */
+static json_t *incident_stix(struct store_reader *r, const struct policy_reader *reader,
+                             const struct fusion_incident *inc)
+{
+    size_t n;
+    const struct fusion_report *const *m = fusion_incident_reports(inc, &n);
+    vtime_t *added = xcalloc(n, sizeof *added);
+    vtime_t start = m[0]->start, end = m[0]->end;
+    int tlp = TLP_CLEAR;
+    json_t *refs = json_array();
+    for (size_t i = 0; i < n; i++) {
+        struct added_of a = {0};
+        if (store_reports_after(r, m[i]->seq - 1, 1, policy_visible, (void *)reader,
+                                keep_row_added, &a) || !a.added) {
+            free(added);
+            json_decref(refs);
+            return NULL; /* changed under us: left out of this answer */
+        }
+        added[i] = a.added;
+        start = m[i]->start < start ? m[i]->start : start;
+        end = m[i]->end > end ? m[i]->end : end;
+        tlp = m[i]->acl.tlp > tlp && m[i]->acl.tlp != TLP_UNKNOWN ? m[i]->acl.tlp : tlp;
+        json_array_append_new(refs, json_string(m[i]->id));
+    }
+    qsort(added, n, sizeof *added, vtime_cmp);
+    struct fusion_conf cf;
+    fusion_confidence(m, n, &cf);
+    const struct fusion_report *first = first_report(m, n);
+    char id[96], created[TS_BUFSZ], modified[TS_BUFSZ], day[TS_BUFSZ], name[256];
+    snprintf(id, sizeof id, "grouping--%s", uuid_of(first->id));
+    ts_format(start, 0, day);
+    day[10] = '\0';
+    snprintf(name, sizeof name, "%s%s on %s: %zu reports from %zu source%s", first->event,
+             first->future ? " (planned)" : "", day, n, cf.sources, cf.sources == 1 ? "" : "s");
+    /* created: when the reader's incident first held two reports; modified: the latest
+     * report it holds (view_version in server/taxii.c adds the microseconds) */
+    json_t *ext = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:b}", "extension_type",
+                            "property-extension", "event", first->event, "future",
+                            (int)first->future, "start", time_str(start), "end", time_str(end),
+                            "place", place_json(m, n), "sources", (json_int_t)cf.sources,
+                            "corroborated", (int)(cf.sources >= 2));
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:[s], s:{s:o}}", "type", "grouping",
+        "spec_version", "2.1", "id", id, "created_by_ref", PROFILE_IDENTITY_ID, "created",
+        ts_format(added[1], 3, created), "modified", ts_format(added[n - 1], 3, modified),
+        "name", name, "context", "fused-incident", "object_refs", refs, "confidence",
+        (json_int_t)cf.confidence, "object_marking_refs", tlp_marking_id((enum tlp_level)tlp),
+        "extensions", PROFILE_INCIDENT_EXT_ID, ext);
+    free(added);
+    return o;
+}
+
+json_t *incidents_stix(struct store_reader *r, const struct policy_reader *reader)
+{
+    struct store_report_query q = {.future = -1,
+                                   .limit = INCIDENT_REPORTS_MAX,
+                                   .visible = policy_visible,
+                                   .visible_ctx = (void *)reader};
+    struct gather g = {0};
+    bool more = false;
+    json_t *out = json_array();
+    if (store_reports_query(r, &q, gather_one, &g, &more) == 0 && g.n) {
+        qsort(g.v, g.n, sizeof(*g.v), vis_by_seq);
+        struct fusion_corr_params cp;
+        fusion_corr_params_default(&cp);
+        struct fusion_correlator *c = fusion_corr_new(&cp);
+        const struct fusion_report *stored;
+        for (size_t i = 0; i < g.n; i++)
+            fusion_corr_add(c, &g.v[i].r, 0, &stored);
+        for (size_t i = 0; i < g.n; i++) {
+            const struct fusion_report *me = fusion_corr_get(c, g.v[i].r.seq);
+            const struct fusion_incident *inc = me ? fusion_corr_incident(me) : NULL;
+            size_t n = 0;
+            if (inc)
+                fusion_incident_reports(inc, &n);
+            if (!inc || n < 2 || fusion_incident_id(inc) != me->seq)
+                continue; /* each incident of two or more reports once */
+            json_t *o = incident_stix(r, reader, inc);
+            if (o)
+                json_array_append_new(out, o);
+        }
+        fusion_corr_free(c);
+    }
+    for (size_t i = 0; i < g.n; i++)
+        json_decref(g.v[i].doc);
+    free(g.v);
     return out;
 }
 

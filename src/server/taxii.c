@@ -21,11 +21,13 @@
 #include "base/log.h"
 #include "base/uuid.h"
 #include "base/xalloc.h"
+#include "compliance/agreement.h"
 #include "intel/profile.h"
 #include "service/alerts.h"
 #include "server/app.h"
 #include "server/rest.h"
 #include "service/ingest.h"
+#include "server/taxii_areas.h"
 #include "server/taxii_query.h"
 #include "stix/stix.h"
 
@@ -435,7 +437,7 @@ static bool alert_version_ok(const struct taxii_filters *f, vtime_t modified)
  * microsecond offset (1 to 999) drawn from a BLAKE2b digest of everything else in the view:
  * readers seeing the same view get the same bytes, views that differ get different modified
  * (but for a 1-in-999 chance when they changed in the same millisecond). */
-static void alert_version(json_t *o)
+static void view_version(json_t *o)
 {
     vtime_t m = 0;
     if (ts_parse(json_string_value(json_object_get(o, "modified")), &m, NULL))
@@ -455,20 +457,29 @@ static void alert_version(json_t *o)
 }
 
 /* The alerts collection is not stored: each reader gets the alerts as their own views
- * (service/alerts.h), each with its own version (alert_version). */
+ * (service/alerts.h) and the fused incidents re-formed from what they may read
+ * (incidents_stix, server/rest.h), each with its own version (view_version). */
 static json_t *alerts_objects(struct app *a, const struct auth_principal *p,
                               const struct taxii_filters *f)
 {
     int64_t next;
-    return alerts_stix(a->alerts, &p->reader, f->ids, f->nids, SIZE_MAX, 0, &next);
+    json_t *all = alerts_stix(a->alerts, &p->reader, f->ids, f->nids, SIZE_MAX, 0, &next);
+    struct store_reader *r;
+    if (!matches(f->types, f->ntypes, "grouping") || store_read_begin(a->store, &r))
+        return all;
+    json_t *inc = incidents_stix(r, &p->reader);
+    store_read_end(r);
+    json_array_extend(all, inc);
+    json_decref(inc);
+    return all;
 }
 
-/* Gives an alert view its version (alert_version) and it its exact date_added. */
+/* Gives an alert view its version (view_version) and it its exact date_added. */
 static void item_exact(struct alert_item *it)
 {
     if (it->exact)
         return;
-    alert_version(it->o);
+    view_version(it->o);
     ts_parse(json_string_value(json_object_get(it->o, "modified")), &it->added, NULL);
     it->exact = true;
 }
@@ -479,6 +490,7 @@ struct defs_ctx {
     const struct auth_principal *p;
     json_t *out;
     json_t *identities; /* partner id (as text) -> identity id */
+    json_t *group_marks; /* group id (as text) -> marking-definition id */
 };
 
 static int def_partner(void *ctx, const struct store_partner *sp)
@@ -503,6 +515,9 @@ static int def_group(void *ctx, const struct store_group *g)
 {
     struct defs_ctx *d = ctx;
     const struct policy_reader *r = &d->p->reader;
+    char gkey[24];
+    snprintf(gkey, sizeof gkey, "%lld", (long long)g->id);
+    json_object_set_new(d->group_marks, gkey, json_string(g->marking_id));
     bool member = g->owner == d->p->partner ||
                   (d->p->coordinator && strcmp(d->p->role, "admin") == 0);
     for (size_t i = 0; i < r->ngroups && !member; i++)
@@ -529,21 +544,31 @@ static int def_group(void *ctx, const struct store_group *g)
 
 /* The objects that what the hub serves refers to, as principal p may see them: the Vigil
  * identity and the extension-definitions (everyone), every partner's identity (everyone, as
- * GET /api/v1/partners lists them), and the marking-definitions of the sharing groups p may
- * see. A marking-definition has no modified: its version is its created. */
+ * GET /api/v1/partners lists them), the marking-definitions of the sharing groups p may see,
+ * and the location of every named area that a report p may read refers to (taxii_areas.h),
+ * with its version (view_version). A marking-definition has no modified: its version is its
+ * created. */
 static json_t *defs_objects(struct app *a, const struct auth_principal *p)
 {
-    struct defs_ctx d = {p, json_array(), json_object()};
+    struct defs_ctx d = {p, json_array(), json_object(), json_object()};
     json_array_append_new(d.out, profile_identity());
     json_array_append_new(d.out, profile_extension_definition());
     json_array_append_new(d.out, profile_alert_extension_definition());
+    json_array_append_new(d.out, profile_incident_extension_definition());
+    json_array_append_new(d.out, cmp_extension_definition());
     struct store_reader *r;
     if (!store_read_begin(a->store, &r)) {
         if (store_partners(r, def_partner, &d) || store_groups(r, def_group, &d))
             log_warn("taxii: the definitions could not all be read");
+        size_t from = json_array_size(d.out);
+        if (taxii_areas_locations(a->areas, r, &p->reader, d.group_marks, d.out))
+            log_warn("taxii: the named areas could not all be read");
+        for (size_t i = from; i < json_array_size(d.out); i++)
+            view_version(json_array_get(d.out, i));
         store_read_end(r);
     }
     json_decref(d.identities);
+    json_decref(d.group_marks);
     return d.out;
 }
 
@@ -556,7 +581,7 @@ static json_t *defs_objects(struct app *a, const struct auth_principal *p)
  * headers and the paging work as on a stored collection: oldest first, and next is the
  * date_added of the last object served. Objects added at the same instant are never split
  * across pages (a page may then hold fewer than limit, or, when they alone exceed it, more).
- * Takes all. With versioned (the alerts), each object gets its version (alert_version) only
+ * Takes all. With versioned (the alerts), each object gets its version (view_version) only
  * when the filters or the page need its microseconds, which costs a digest of the view. */
 static void virtual_listing(struct http_req *req, struct http_resp *resp, enum listing kind,
                             const char *oid, struct taxii_filters *f, json_t *all,
@@ -1225,6 +1250,10 @@ static void h_schema(struct http_req *req, struct http_resp *resp, void *arg)
         schema = profile_extension_schema();
     else if (strcmp(name, strrchr(PROFILE_ALERT_SCHEMA_URL, '/') + 1) == 0)
         schema = profile_alert_schema();
+    else if (strcmp(name, strrchr(PROFILE_INCIDENT_SCHEMA_URL, '/') + 1) == 0)
+        schema = profile_incident_schema();
+    else if (strcmp(name, strrchr(CMP_SCHEMA_URL, '/') + 1) == 0)
+        schema = cmp_extension_schema();
     if (!schema) {
         app_error(req, resp, 404, "no such schema", NULL);
         return;
