@@ -95,6 +95,11 @@ const char *tlp_marking_id(enum tlp_level l)
     return l <= TLP_UNKNOWN ? levels[l].id : NULL;
 }
 
+enum tlp_level tlp_stricter(enum tlp_level a, enum tlp_level b)
+{
+    return a > b ? a : b;
+}
+
 enum tlp_level tlp_from_marking_id(const char *id)
 {
     for (int i = TLP_CLEAR; i <= TLP_RED; i++)

@@ -92,5 +92,8 @@ const char *tlp_name(enum tlp_level l);
 const char *tlp_marking_id(enum tlp_level l);
 /* The level of a marking-definition id, or TLP_UNKNOWN. */
 enum tlp_level tlp_from_marking_id(const char *id);
+/* The more restrictive of two levels, for marking what is derived from objects of both
+ * (CLEAR < GREEN < AMBER < AMBER+STRICT < RED < unknown). */
+enum tlp_level tlp_stricter(enum tlp_level a, enum tlp_level b);
 
 #endif

@@ -173,9 +173,10 @@ int report_to_stix(const struct event_report *r, const struct report_stix_ctx *c
 int report_from_stix(const json_t *sdo, struct event_report *r, char msg[REPORT_MSG_SZ]);
 
 /* The extension-definition objects the server publishes (the event report's, and the alert's
- * and the fused incident's of the TAXII alerts collection), whose `schema` is the URL, relative to the hub, at which
- * the hub serves the JSON Schema of the extension (profile_extension_schema(),
- * profile_alert_schema()); and the identity that creates them. New references each call. */
+ * and the fused incident's of the TAXII alerts collection), whose `schema` is the URL,
+ * relative to the hub, at which the hub serves the JSON Schema of the extension
+ * (profile_extension_schema(), profile_alert_schema(), profile_incident_schema()); and the
+ * identity that creates them. New references each call. */
 json_t *profile_extension_definition(void);
 json_t *profile_alert_extension_definition(void);
 json_t *profile_incident_extension_definition(void);

@@ -324,7 +324,7 @@ static json_t *incident_stix(struct store_reader *r, const struct policy_reader 
     const struct fusion_report *const *m = fusion_incident_reports(inc, &n);
     vtime_t *added = xcalloc(n, sizeof *added);
     vtime_t start = m[0]->start, end = m[0]->end;
-    int tlp = TLP_CLEAR;
+    enum tlp_level tlp = TLP_CLEAR;
     json_t *refs = json_array();
     for (size_t i = 0; i < n; i++) {
         struct added_of a = {0};
@@ -337,7 +337,7 @@ static json_t *incident_stix(struct store_reader *r, const struct policy_reader 
         added[i] = a.added;
         start = m[i]->start < start ? m[i]->start : start;
         end = m[i]->end > end ? m[i]->end : end;
-        tlp = m[i]->acl.tlp > tlp && m[i]->acl.tlp != TLP_UNKNOWN ? m[i]->acl.tlp : tlp;
+        tlp = tlp_stricter(tlp, (enum tlp_level)m[i]->acl.tlp);
         json_array_append_new(refs, json_string(m[i]->id));
     }
     qsort(added, n, sizeof *added, vtime_cmp);
@@ -358,12 +358,14 @@ static json_t *incident_stix(struct store_reader *r, const struct policy_reader 
                             "place", place_json(m, n), "sources", (json_int_t)cf.sources,
                             "corroborated", (int)(cf.sources >= 2));
     json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:[s], s:{s:o}}", "type", "grouping",
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:{s:o}}", "type", "grouping",
         "spec_version", "2.1", "id", id, "created_by_ref", PROFILE_IDENTITY_ID, "created",
         ts_format(added[1], 3, created), "modified", ts_format(added[n - 1], 3, modified),
         "name", name, "context", "fused-incident", "object_refs", refs, "confidence",
-        (json_int_t)cf.confidence, "object_marking_refs", tlp_marking_id((enum tlp_level)tlp),
-        "extensions", PROFILE_INCIDENT_EXT_ID, ext);
+        (json_int_t)cf.confidence, "extensions", PROFILE_INCIDENT_EXT_ID, ext);
+    const char *mark = tlp_marking_id(tlp); /* the strictest of its reports' */
+    if (mark)
+        json_object_set_new(o, "object_marking_refs", json_pack("[s]", mark));
     free(added);
     return o;
 }

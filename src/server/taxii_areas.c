@@ -110,8 +110,9 @@ static int refresh(struct taxii_areas *t, struct store_reader *r)
  * group, then the lower group id (a total order, so every reader's choice is determined). */
 static bool looser(const struct store_acl *a, const struct store_acl *b)
 {
-    if (a->tlp != b->tlp)
-        return a->tlp < b->tlp;
+    enum tlp_level x = (enum tlp_level)a->tlp, y = (enum tlp_level)b->tlp;
+    if (x != y)
+        return tlp_stricter(x, y) == y;
     if ((a->group != 0) != (b->group != 0))
         return a->group == 0;
     return a->group < b->group;
