@@ -304,14 +304,16 @@ char *profile_area_location_id(const char *name, char out[64])
     return out;
 }
 
-json_t *profile_area_location(const char *name, vtime_t created, vtime_t modified,
-                              const json_t *marks)
+/* When the profile defined its fixed objects (and the ids of named areas' locations). */
+#define PROFILE_DEFINED "2025-01-01T00:00:00.000Z"
+
+json_t *profile_area_location(const char *name, vtime_t modified, const json_t *marks)
 {
-    char id[64], c[TS_BUFSZ], m[TS_BUFSZ];
+    char id[64], m[TS_BUFSZ];
     profile_area_location_id(name, id);
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "location", "spec_version",
-        "2.1", "id", id, "created_by_ref", PROFILE_IDENTITY_ID, "created", ts_format(created, 3, c),
+        "2.1", "id", id, "created_by_ref", PROFILE_IDENTITY_ID, "created", PROFILE_DEFINED,
         "modified", ts_format(modified, modified % 1000 ? 6 : 3, m), "name", name ? name : "",
         "description",
         "A named area of partners' event reports (location.area of the Vigil event report "
@@ -319,7 +321,7 @@ json_t *profile_area_location(const char *name, vtime_t created, vtime_t modifie
         "unknown territory.",
         "country", "ZZ");
     if (json_array_size(marks))
-        json_object_set_new(o, "object_marks", json_deep_copy(marks));
+        json_object_set_new(o, "object_marking_refs", json_deep_copy(marks));
     return o;
 }
 
@@ -987,7 +989,6 @@ out:
 
 /* ---- the extension-definition ----------------------------------------------------------- */
 
-#define PROFILE_DEFINED "2025-01-01T00:00:00.000Z"
 
 static json_t *string_enum(const char *const *v, int from, int to)
 {
@@ -1080,6 +1081,8 @@ json_t *profile_alert_schema(void)
                                                   "date-time"));
     json_object_set_new(props, "end", json_pack("{s:s,s:s}", "type", "string", "format",
                                                 "date-time"));
+    json_object_set_new(props, "fired_at", json_pack("{s:s,s:s}", "type", "string", "format",
+                                                     "date-time"));
     return json_pack("{s:s,s:s,s:s,s:s,s:[s,s,s,s,s,s],s:b,s:o}",
                      "$schema", "https://json-schema.org/draft/2020-12/schema",
                      "$id", "urn:vigil:stix-extension:alert:1.0",

@@ -191,10 +191,10 @@ char *profile_area_location_id(const char *name, char out[64]);
 /* The location the hub publishes for the named area `name` (id profile_area_location_id):
  * its name, and country "ZZ" (the ISO 3166-1 user-assigned code for an unknown territory),
  * since STIX requires a region, a country or coordinates and the hub knows only the name; by
- * the Vigil identity, with created, modified (timestamps in microseconds) and the
- * marking-definition ids of marking_refs (borrowed; NULL or empty: none). New reference. */
-json_t *profile_area_location(const char *name, vtime_t created, vtime_t modified,
-                              const json_t *marking_refs);
+ * the Vigil identity, created when the profile defined the ids of areas (2025-01-01, the
+ * same in every version), with modified (microseconds) and the marking-definition ids of
+ * marks (borrowed; NULL or empty: none). New reference. */
+json_t *profile_area_location(const char *name, vtime_t modified, const json_t *marks);
 /* Writes the name-based (version 5, SHA-1) UUID of name in namespace ns (a UUID string) into
  * out[37]. Returns 0, or VIGIL_EINVAL when ns is not a UUID. */
 int profile_uuid5(const char *ns, const char *name, size_t len, char out[37]);

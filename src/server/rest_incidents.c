@@ -340,18 +340,22 @@ static json_t *incident_stix(struct store_reader *r, const struct policy_reader 
         tlp = tlp_stricter(tlp, (enum tlp_level)m[i]->acl.tlp);
         json_array_append_new(refs, json_string(m[i]->id));
     }
+    const struct fusion_report *first = first_report(m, n);
+    vtime_t born = 0;
+    for (size_t i = 0; i < n; i++)
+        born = m[i] == first ? added[i] : born;
     qsort(added, n, sizeof *added, vtime_cmp);
     struct fusion_conf cf;
     fusion_confidence(m, n, &cf);
-    const struct fusion_report *first = first_report(m, n);
     char id[96], created[TS_BUFSZ], modified[TS_BUFSZ], day[TS_BUFSZ], name[256];
     snprintf(id, sizeof id, "grouping--%s", uuid_of(first->id));
     ts_format(start, 0, day);
     day[10] = '\0';
     snprintf(name, sizeof name, "%s%s on %s: %zu reports from %zu source%s", first->event,
              first->future ? " (planned)" : "", day, n, cf.sources, cf.sources == 1 ? "" : "s");
-    /* created: when the reader's incident first held two reports; modified: the latest
-     * report it holds (view_version in server/taxii.c adds the microseconds) */
+    /* created: when the hub accepted the report that names it (the same for every reader
+     * who gets this id, and every version); modified: the latest report it holds
+     * (view_version in server/taxii.c adds the microseconds) */
     json_t *ext = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:b}", "extension_type",
                             "property-extension", "event", first->event, "future",
                             (int)first->future, "start", time_str(start), "end", time_str(end),
@@ -360,7 +364,7 @@ static json_t *incident_stix(struct store_reader *r, const struct policy_reader 
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:{s:o}}", "type", "grouping",
         "spec_version", "2.1", "id", id, "created_by_ref", PROFILE_IDENTITY_ID, "created",
-        ts_format(added[1], 3, created), "modified", ts_format(added[n - 1], 3, modified),
+        ts_format(born, 3, created), "modified", ts_format(added[n - 1], 3, modified),
         "name", name, "context", "fused-incident", "object_refs", refs, "confidence",
         (json_int_t)cf.confidence, "extensions", PROFILE_INCIDENT_EXT_ID, ext);
     const char *mark = tlp_marking_id(tlp); /* the strictest of its reports' */

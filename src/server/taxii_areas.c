@@ -122,7 +122,7 @@ static bool looser(const struct store_acl *a, const struct store_acl *b)
 struct area_view {
     const char *name;
     struct store_acl acl; /* the loosest handling seen */
-    vtime_t created, modified;
+    vtime_t modified;
 };
 
 int taxii_areas_locations(struct taxii_areas *t, struct store_reader *r,
@@ -140,13 +140,11 @@ int taxii_areas_locations(struct taxii_areas *t, struct store_reader *r,
             continue;
         json_t *k = json_object_get(at, p->name);
         if (!k) {
-            views[nv] = (struct area_view){p->name, p->acl, p->added, p->added};
+            views[nv] = (struct area_view){p->name, p->acl, p->added};
             json_object_set_new(at, p->name, json_integer((json_int_t)++nv));
             continue;
         }
         struct area_view *v = &views[json_integer_value(k) - 1];
-        if (p->added < v->created)
-            v->created = p->added;
         if (looser(&p->acl, &v->acl)) {
             v->acl = p->acl;
             v->modified = p->added;
@@ -164,8 +162,8 @@ int taxii_areas_locations(struct taxii_areas *t, struct store_reader *r,
         json_t *gm = views[i].acl.group ? json_object_get(group_markings, key) : NULL;
         if (gm)
             json_array_append(marks, gm);
-        json_array_append_new(out, profile_area_location(views[i].name, views[i].created,
-                                                         views[i].modified, marks));
+        json_array_append_new(out, profile_area_location(views[i].name, views[i].modified,
+                                                         marks));
         json_decref(marks);
     }
     json_decref(at);

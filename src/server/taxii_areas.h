@@ -22,9 +22,9 @@ void taxii_areas_free(struct taxii_areas *t); /* NULL is a no-op */
 /* Appends to out (an array) the location of every named area that a report reader may read
  * refers to (profile_area_location), as that reader sees it: marked with the least
  * restrictive handling among those reports (its TLP marking, and the marking-definition of
- * its sharing group, found in group_markings: group id as text -> marking id); created when
- * the first of them was accepted by the hub, modified when the first of them with that
- * handling was (its microseconds are set by the caller). r reads the report index. Returns 0
+ * its sharing group, found in group_markings: group id as text -> marking id), modified when
+ * the first of them with that handling was accepted by the hub (its microseconds are set by
+ * the caller). r reads the report index. Returns 0
  * or a store error (out then holds what was appended). */
 int taxii_areas_locations(struct taxii_areas *t, struct store_reader *r,
                           const struct policy_reader *reader, const json_t *group_markings,

@@ -5,6 +5,7 @@ every reader (STIX 3.6); a STIX bundle is accepted as an envelope (python-stix2'
 no null and no empty list is emitted (STIX 3.1); the alerts collection answers versions and
 match[version] / match[spec_version]; a missing trailing slash is redirected (308)."""
 import json
+import re
 import time
 import uuid
 
@@ -241,9 +242,11 @@ def references(o):
             yield k
 
 
-def readable(vigil, token):
-    """Every object token can read, by id, over all the collections it can read."""
+def readable(vigil, token, texts=None):
+    """Every object token can read, by id, over all the collections it can read; and into
+    texts, (id, modified or created) -> the set of its serialisations seen."""
     got = {}
+    texts = {} if texts is None else texts
     for c in vigil.get("/taxii2/api/collections/", token=token).json()["collections"]:
         url = objects_url(c["id"])
         nxt = None
@@ -253,6 +256,8 @@ def readable(vigil, token):
             body = r.json()
             for o in body.get("objects", []):
                 got.setdefault(o["id"], o)
+                texts.setdefault((o["id"], o.get("modified", o.get("created"))), set()).add(
+                    json.dumps(o, sort_keys=True))
             nxt = body.get("next")
             if not nxt:
                 break
@@ -260,21 +265,14 @@ def readable(vigil, token):
 
 
 def test_every_reference_of_every_object_resolves_for_its_reader(vigil):
-    for p in ("Egypt", "Qatar", "Observer"):
-        vigil.partner(p)
-    t = {p: vigil.user(p, p.lower() + "1") for p in ("Egypt", "Qatar", "Observer")}
-    vigil.run("group", "add", "EG-CC", "Egypt", "Coordination Center")
-    post(vigil, t["Egypt"], dict(WARNING, marking="amber", group="EG-CC"))
-    post(vigil, t["Qatar"], dict(MOVEMENT, marking="green"))
-    post(vigil, t["Observer"], dict(MOVEMENT, marking="amber"))
-    assert wait_alerts(vigil, vigil.admin_token)
-    time.sleep(0.5)
+    t = a_full_hub(vigil)
     defs = [c["id"] for c in vigil.get("/taxii2/api/collections/").json()["collections"]
             if c["title"] == "Definitions"][0]
-    seen_group = {}
+    seen_group, texts, types = {}, {}, set()
     for who, tok in [("cc", None)] + list(t.items()):
-        objs = readable(vigil, tok)
+        objs = readable(vigil, tok, texts)
         assert objs
+        types |= {(o["type"], o.get("context")) for o in objs.values()}
         for o in objs.values():
             assert_no_null_or_empty(o)
             for ref in references(o):
@@ -284,6 +282,20 @@ def test_every_reference_of_every_object_resolves_for_its_reader(vigil):
         # the definitions are read-only
         assert vigil.post(objects_url(defs), token=tok,
                           json=envelope(indicator())).status_code == 403
+    # What is checked covers each kind of object the hub makes.
+    assert {("report", None), ("location", None), ("grouping", "suspicious-activity"),
+            ("grouping", "fused-incident"), ("grouping", "ceasefire-agreement"),
+            ("identity", None), ("extension-definition", None),
+            ("marking-definition", None)} <= types
+    # One (id, modified), one content: for every reader, in every collection.
+    for key, seen in texts.items():
+        assert len(seen) == 1, (key, seen)
+    # Named areas: Egypt's AMBER report names Rafah crossing, Qatar's GREEN Beit Hanoun.
+    for who, tok in [("cc", None)] + list(t.items()):
+        mine = {o["name"] for o in readable(vigil, tok).values()
+                if o["type"] == "location" and o.get("country") == "ZZ"}
+        assert mine == ({"Rafah crossing", "Beit Hanoun"} if who in ("cc", "Egypt")
+                        else {"Beit Hanoun"}), who
     # A sharing group's marking-definition goes to its members only.
     assert seen_group["Egypt"] == seen_group["cc"] and len(seen_group["cc"]) == 1
     assert seen_group["Qatar"] == seen_group["Observer"] == set()
@@ -297,3 +309,267 @@ def test_every_reference_of_every_object_resolves_for_its_reader(vigil):
         schema = r.json()
         assert schema["$schema"].startswith("https://json-schema.org/") and schema["properties"]
     assert vigil.get("/stix/schemas/nope.json", auth=False).status_code == 404
+
+
+# ---- JSON Schemas (item 4: "a real JSON Schema served by the hub") ------------------------
+
+DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+
+
+def schema_errors(s, v, path="$"):
+    """The errors of v against JSON Schema s, for the keywords the hub's schemas use (a
+    client-side check written from JSON Schema 2020-12; unknown keywords are annotations)."""
+    errs = []
+    if "oneOf" in s:
+        ok = [sub for sub in s["oneOf"] if not schema_errors(sub, v, path)]
+        if len(ok) != 1:
+            errs.append(f"{path}: matches {len(ok)} of oneOf")
+    if "const" in s and v != s["const"]:
+        errs.append(f"{path}: not {s['const']!r}")
+    if "enum" in s and v not in s["enum"]:
+        errs.append(f"{path}: {v!r} not in enum")
+    if "type" in s:
+        want = s["type"] if isinstance(s["type"], list) else [s["type"]]
+
+        def is_a(t):
+            if t == "integer":
+                return isinstance(v, int) and not isinstance(v, bool)
+            if t == "number":
+                return isinstance(v, (int, float)) and not isinstance(v, bool)
+            return isinstance(v, TYPES[t]) and not (t != "boolean" and isinstance(v, bool))
+        if not any(is_a(t) for t in want):
+            return errs + [f"{path}: {v!r} is not {want}"]
+    if isinstance(v, dict):
+        for k in s.get("required", []):
+            if k not in v:
+                errs.append(f"{path}: {k} required")
+        props = s.get("properties", {})
+        for k, x in v.items():
+            if k in props:
+                errs += schema_errors(props[k], x, f"{path}.{k}")
+            elif s.get("additionalProperties") is False:
+                errs.append(f"{path}: {k} not allowed")
+    if isinstance(v, list) and "items" in s:
+        for i, x in enumerate(v):
+            errs += schema_errors(s["items"], x, f"{path}[{i}]")
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if "minimum" in s and v < s["minimum"]:
+            errs.append(f"{path}: below {s['minimum']}")
+        if "maximum" in s and v > s["maximum"]:
+            errs.append(f"{path}: above {s['maximum']}")
+    if isinstance(v, str):
+        if len(v) < s.get("minLength", 0):
+            errs.append(f"{path}: too short")
+        if "pattern" in s and not re.search(s["pattern"], v):
+            errs.append(f"{path}: does not match {s['pattern']}")
+        if s.get("format") == "date-time" and not DATE_TIME.match(v):
+            errs.append(f"{path}: not a date-time")
+    return errs
+
+
+def test_the_schema_checker_can_fail():
+    s = {"type": "object", "required": ["a"], "additionalProperties": False,
+         "properties": {"a": {"oneOf": [{"type": "integer", "minimum": 1},
+                                        {"type": "string", "format": "date-time"}]}}}
+    assert schema_errors(s, {"a": 2}) == [] and schema_errors(s, {"a": "2025-01-01T00:00:00Z"}) == []
+    for bad in ({}, {"a": 0}, {"a": "x"}, {"a": 1, "b": 1}, {"a": True}, []):
+        assert schema_errors(s, bad), bad
+
+
+def a_full_hub(vigil):
+    """Reports (a point, a named area, AMBER and GREEN, a sharing group), an agreement, an
+    alert and a fused incident, for three partners and the coordination center."""
+    for p in ("Egypt", "Qatar", "Observer"):
+        vigil.partner(p)
+    t = {p: vigil.user(p, p.lower() + "1") for p in ("Egypt", "Qatar", "Observer")}
+    vigil.run("group", "add", "EG-CC", "Egypt", "Coordination Center")
+    load(vigil)
+    post(vigil, t["Egypt"], dict(WARNING, marking="amber", group="EG-CC"))
+    post(vigil, t["Qatar"], dict(MOVEMENT, marking="green"))
+    post(vigil, t["Observer"], dict(MOVEMENT, marking="green", title="Armour"))
+    post(vigil, t["Observer"], dict(MOVEMENT, marking="amber", title="Tanks"))
+    post(vigil, t["Egypt"], dict(AREA_REPORT, marking="amber"))
+    post(vigil, t["Qatar"], dict(AREA_REPORT, marking="green", location={"area": "Beit Hanoun"}))
+    assert wait_alerts(vigil, vigil.admin_token)
+    time.sleep(0.5)
+    return t
+
+
+AREA_REPORT = {"event": "ASSAULT", "mode": "heavy-weapons", "start": "2025-10-20T06:00:00Z",
+               "location": {"area": "Rafah crossing"}, "reliability": "C", "credibility": 3}
+
+
+def test_every_extension_names_a_json_schema_the_hub_serves_and_follows_it(vigil):
+    a_full_hub(vigil)
+    objs = readable(vigil, None)
+    defs = {i: o for i, o in objs.items() if o["type"] == "extension-definition"}
+    assert len(defs) == 4  # event report, alert, incident, compliance
+    schemas = {}
+    for i, d in defs.items():
+        assert d["schema"].startswith("/stix/schemas/"), d  # served here, not a placeholder
+        r = vigil.get(d["schema"], auth=False)
+        assert r.status_code == 200, d["schema"]
+        assert r.headers["Content-Type"].startswith("application/schema+json")
+        schemas[i] = r.json()
+        assert schemas[i]["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    used = set()
+    for o in objs.values():
+        for k, body in (o.get("extensions") or {}).items():
+            used.add(k)
+            assert schema_errors(schemas[k], body) == [], (o["id"], k)
+    assert used == set(defs)  # each is used by something the hub emits, and checked
+
+
+# ---- named areas (item 4) -----------------------------------------------------------------
+
+def area_id(name):
+    return "location--" + str(uuid.uuid5(uuid.UUID("43b4d670-2806-444e-8df2-7bcc5e7dcd21"),
+                                         "area:" + name))
+
+
+def defs_get(vigil, token, oid):
+    defs = vigil.collection("definitions")
+    return vigil.get(objects_url(defs, oid), token=token)
+
+
+def test_a_named_areas_location_goes_to_who_may_read_a_report_naming_it(vigil):
+    for p in ("Egypt", "Qatar", "Observer"):
+        vigil.partner(p)
+    t = {p: vigil.user(p, p.lower() + "1") for p in ("Egypt", "Qatar", "Observer")}
+    lid = area_id("Rafah crossing")
+    assert lid == "location--" + str(uuid.uuid5(uuid.UUID(
+        "43b4d670-2806-444e-8df2-7bcc5e7dcd21"), "area:Rafah crossing"))
+    rid = post(vigil, t["Egypt"], dict(AREA_REPORT, marking="amber"))
+    reports = vigil.collection("reports")
+    rep = vigil.get(objects_url(reports, rid), token=t["Egypt"]).json()["objects"][0]
+    assert rep["object_refs"] == [lid]
+    # Egypt (the author) and the coordination center get it, marked as the report is.
+    mine = defs_get(vigil, t["Egypt"], lid)
+    assert mine.status_code == 200, mine.text
+    loc = mine.json()["objects"][0]
+    assert loc["name"] == "Rafah crossing" and loc["country"] == "ZZ"
+    assert "latitude" not in loc and loc["created_by_ref"].startswith("identity--")
+    assert loc["object_marking_refs"] == [AMBER]
+    assert_no_null_or_empty(loc)
+    cc = defs_get(vigil, None, lid).json()["objects"][0]
+    assert cc == loc  # one handling seen, one version, the same bytes
+    # The attack: Observer and Qatar cannot read the report; the area's name (which the
+    # report alone reveals) is not theirs to learn, by id or by listing.
+    for who in ("Observer", "Qatar"):
+        assert defs_get(vigil, t[who], lid).status_code == 404
+        assert lid not in readable(vigil, t[who])
+    # Qatar reports the same area at GREEN: now everyone may read a report naming it, and
+    # everyone gets the same version, marked GREEN (the loosest handling of what each sees).
+    qid = post(vigil, t["Qatar"], dict(AREA_REPORT, marking="green"))
+    views = {who: defs_get(vigil, tok, lid) for who, tok in [("cc", None)] + list(t.items())}
+    assert all(r.status_code == 200 for r in views.values())
+    green = {json.dumps(r.json()["objects"][0], sort_keys=True) for r in views.values()}
+    assert len(green) == 1
+    g = views["Observer"].json()["objects"][0]
+    assert g["object_marking_refs"] == [GREEN] and g["modified"] > loc["modified"]
+    assert g["created"] == loc["created"]  # for Egypt and the CC it came into being earlier
+    # added_after finds the new version for a poller that had the old one.
+    defs = vigil.collection("definitions")
+    after = vigil.get(objects_url(defs), token=t["Egypt"],
+                      params={"added_after": loc["modified"], "match[type]": "location"})
+    assert [o["id"] for o in after.json()["objects"]] == [lid]
+    # Qatar deletes its report: Observer may read none naming the area any more.
+    assert vigil.request("DELETE", objects_url(reports, qid), token=t["Qatar"]).status_code == 200
+    assert defs_get(vigil, t["Observer"], lid).status_code == 404
+    assert defs_get(vigil, t["Egypt"], lid).json()["objects"][0] == loc
+
+
+# ---- fused incidents in the alerts collection (#20) ---------------------------------------
+
+AMBER = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+SHELLING = {"event": "ASSAULT", "mode": "heavy-weapons", "start": "2025-10-14T09:00:00Z",
+            "end": "2025-10-14T10:00:00Z", "reliability": "B", "credibility": 2,
+            "location": {"lat": 31.40, "lon": 34.35, "precision_m": 200}}
+
+
+def incidents(vigil, token, **params):
+    coll = vigil.collection("alerts")
+    r = vigil.get(objects_url(coll), token=token, params=params)
+    assert r.status_code == 200, r.text
+    return {o["id"]: o for o in r.json().get("objects", []) if o["context"] == "fused-incident"}
+
+
+def test_an_incident_is_a_grouping_of_the_reports_its_reader_may_read(vigil):
+    for p in ("Egypt", "Qatar", "Observer"):
+        vigil.partner(p)
+    t = {p: vigil.user(p, p.lower() + "1") for p in ("Egypt", "Qatar", "Observer")}
+    e1 = post(vigil, t["Egypt"], dict(SHELLING, marking="green"))
+    o1 = post(vigil, t["Observer"], dict(SHELLING, marking="green", reliability="C"))
+    before = {who: incidents(vigil, tok) for who, tok in [("cc", None)] + list(t.items())}
+    assert all(len(v) == 1 for v in before.values())
+    g = before["Egypt"][f"grouping--{e1.split('--')[1]}"]
+    assert all(v == before["Egypt"] for v in before.values())  # one content, one version
+    assert g["object_refs"] == [e1, o1] and g["object_marking_refs"] == [GREEN]
+    ext = g["extensions"]["extension-definition--aea918a2-7077-4022-9640-2e6758a82086"]
+    assert ext["sources"] == 2 and ext["corroborated"] is True and ext["event"] == "ASSAULT"
+    assert ext["place"] == {"lat": 31.4, "lon": 34.35}
+    assert_no_null_or_empty(g)
+    # The REST incident and the grouping are one incident under one UUID.
+    rest = vigil.get("/api/v1/incidents", token=t["Egypt"]).json()["incidents"]
+    assert [i["id"].split("--")[1] for i in rest] == [g["id"].split("--")[1]]
+    assert rest[0]["confidence"] == g["confidence"]
+    # The attack: Qatar's AMBER report joins the incident; Egypt and Observer cannot read it,
+    # so their grouping must not change at all: not its refs, their count, its confidence,
+    # its name, nor its modified (a poller by added_after gets nothing new).
+    q1 = post(vigil, t["Qatar"], dict(SHELLING, marking="amber", reliability="A",
+                                      credibility=1))
+    for who in ("Egypt", "Observer"):
+        assert incidents(vigil, t[who]) == before[who], who
+        assert incidents(vigil, t[who], added_after=g["modified"]) == {}
+    cc = incidents(vigil, None)[g["id"]]
+    assert cc["object_refs"] == [e1, o1, q1] and cc["modified"] > g["modified"]
+    assert cc["object_marking_refs"] == [AMBER] and cc["confidence"] != g["confidence"]
+    assert incidents(vigil, t["Qatar"])[g["id"]] == cc
+    coll = vigil.collection("alerts")
+    assert vigil.get(objects_url(coll, g["id"], versions=True), token=t["Egypt"]).json()[
+        "versions"] == [g["modified"]]
+    assert vigil.get(objects_url(coll, g["id"], versions=True)).json()["versions"] == [
+        cc["modified"]]
+    # A report alone is no incident, and a partner's own report does not name an incident
+    # that only a report it cannot read makes: Egypt asks for it by the id it could guess.
+    e2 = post(vigil, t["Egypt"], dict(SHELLING, marking="green",
+                                      location=dict(SHELLING["location"], lat=31.6)))
+    q2 = post(vigil, t["Qatar"], dict(SHELLING, marking="amber",
+                                      location=dict(SHELLING["location"], lat=31.6)))
+    hidden = f"grouping--{e2.split('--')[1]}"
+    assert incidents(vigil, None)[hidden]["object_refs"] == [e2, q2]
+    assert hidden not in incidents(vigil, t["Egypt"])
+    assert vigil.get(objects_url(coll, hidden), token=t["Egypt"]).status_code == 404
+    assert vigil.get(objects_url(coll, hidden, versions=True),
+                     token=t["Egypt"]).status_code == 404
+    assert vigil.get(f"/taxii2/api/collections/{coll}/manifest/", token=t["Egypt"],
+                     params={"match[id]": hidden}).json() == {}
+
+
+def test_incidents_and_alerts_page_by_added_after_once_each(vigil):
+    t = alerts_world(vigil)
+    for k in range(4):  # four incidents of two reports each, 20 km apart
+        for who in ("Egypt", "Qatar"):
+            post(vigil, t[who], dict(SHELLING, marking="green", location=dict(
+                SHELLING["location"], lat=31.0 + k / 5)))
+    coll = vigil.collection("alerts")
+    whole = vigil.get(objects_url(coll)).json()["objects"]
+    kinds = [o["context"] for o in whole]
+    assert kinds.count("fused-incident") == 5 and kinds.count("suspicious-activity") == 1
+    man = vigil.get(f"/taxii2/api/collections/{coll}/manifest/").json()["objects"]
+    assert [m["id"] for m in man] == [o["id"] for o in whole]
+    assert all(m["date_added"] == m["version"] == o["modified"] for m, o in zip(man, whole))
+    got, after = [], None
+    for _ in range(20):
+        r = vigil.get(objects_url(coll), params={"limit": "2"} | (
+            {"added_after": after} if after else {}))
+        body = r.json()
+        if "objects" not in body:
+            break
+        got += body["objects"]
+        after = r.headers["X-TAXII-Date-Added-Last"]
+    assert sorted(json.dumps(o, sort_keys=True) for o in got) == sorted(
+        json.dumps(o, sort_keys=True) for o in whole)
+    assert len({o["id"] for o in got}) == len(got)
