@@ -183,8 +183,8 @@ static const struct store_collection defs_collection = {
     .name = "definitions",
     .title = "Definitions",
     .description = "What the hub's objects refer to: the Vigil identity, the extension "
-                   "definitions, partners' identities and sharing groups' marking "
-                   "definitions, each to those who may see it",
+                   "definitions, partners' identities, sharing groups' marking "
+                   "definitions and named areas' locations, each to those who may see it",
 };
 
 struct coll_list {
