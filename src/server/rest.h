@@ -55,11 +55,11 @@ extern const size_t rest_report_nroutes;
 json_t *incident_around(struct store_reader *r, const struct policy_reader *reader,
                         const char *report_id);
 
-/* The incidents of two or more reports that reader sees among the reader's newest 20,000
- * reports (by event start), each as a STIX grouping of those reports with the Vigil incident
- * extension (docs/STIX-PROFILE.md, "Incidents"). Its modified has millisecond precision:
- * the TAXII alerts collection gives it its microseconds (one content per version). A new
- * array, empty when the store cannot be read. */
+/* The incidents of two or more reports that reader may read among the newest 20,000 rows of
+ * the report index (the reports the hub accepted last), each as a STIX grouping of those
+ * reports with the Vigil incident extension (docs/STIX-PROFILE.md, "Incidents"). Its modified
+ * has millisecond precision: the TAXII alerts collection gives it its microseconds (one
+ * content per version). A new array, empty when the store cannot be read. */
 json_t *incidents_stix(struct store_reader *r, const struct policy_reader *reader);
 extern const struct http_route rest_incident_routes[];
 extern const size_t rest_incident_nroutes;

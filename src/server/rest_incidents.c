@@ -299,14 +299,49 @@ json_t *incident_around(struct store_reader *r, const struct policy_reader *read
 
 /* ---- STIX: groupings for the TAXII alerts collection ------------------------------------ */
 
-/* When the hub accepted a report as it is now (its index row's added), as reader sees it. */
-struct added_of {
-    vtime_t added;
+/* The rows a reader may read among the newest of the report index, correlated as they come
+ * (in seq order: the correlator's fast path, and the incidents of docs/FUSION.md); the
+ * correlator copies the rows' strings. */
+struct row_set {
+    struct fusion_correlator *c;
+    int64_t *seqs;
+    size_t n, alloc;
 };
 
-static int keep_row_added(void *ctx, const struct store_report_row *row)
+static int gather_row(void *ctx, const struct store_report_row *row)
 {
-    ((struct added_of *)ctx)->added = row->added > 0 ? row->added : 1;
+    struct row_set *g = ctx;
+    struct fusion_report fr = {
+        .seq = row->seq,
+        .id = row->id,
+        .acl = row->acl,
+        .source_ref = row->source_ref[0] ? row->source_ref : NULL,
+        .future = row->future,
+        .start = row->start,
+        .end = row->end,
+        .lat = row->has_point ? row->lat : NAN,
+        .lon = row->has_point ? row->lon : NAN,
+        .precision_m = row->precision_m,
+        .reliability = row->reliability ? row->reliability : 'F',
+        .credibility = row->credibility ? row->credibility : 6,
+        .zone = row->area[0] ? row->area : NULL,
+        .dist_to_line_m = -1,
+        .has_fatalities = row->fatalities >= 0,
+        .fatalities = row->fatalities > 0 ? row->fatalities : 0,
+        .injured = row->injured,
+        .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
+        .added = row->added > 0 ? row->added : 1, /* a legacy row: not known */
+    };
+    snprintf(fr.event, sizeof fr.event, "%s", row->event);
+    snprintf(fr.mode, sizeof fr.mode, "%s", row->mode);
+    const struct fusion_report *stored;
+    if (fusion_corr_add(g->c, &fr, 0, &stored) != 0)
+        return 0; /* not one the index could use: left out, as by the REST endpoint */
+    if (g->n == g->alloc) {
+        g->alloc = g->alloc ? 2 * g->alloc : 256;
+        g->seqs = xrealloc(g->seqs, g->alloc * sizeof *g->seqs);
+    }
+    g->seqs[g->n++] = row->seq;
     return 0;
 }
 
@@ -316,9 +351,8 @@ static int vtime_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The grouping of one incident of two or more reports, all of which reader may read. */
-static json_t *incident_stix(struct store_reader *r, const struct policy_reader *reader,
-                             const struct fusion_incident *inc)
+/* The grouping of one incident of two or more reports, all of which its reader may read. */
+static json_t *incident_stix(const struct fusion_incident *inc)
 {
     size_t n;
     const struct fusion_report *const *m = fusion_incident_reports(inc, &n);
@@ -327,23 +361,14 @@ static json_t *incident_stix(struct store_reader *r, const struct policy_reader 
     enum tlp_level tlp = TLP_CLEAR;
     json_t *refs = json_array();
     for (size_t i = 0; i < n; i++) {
-        struct added_of a = {0};
-        if (store_reports_after(r, m[i]->seq - 1, 1, policy_visible, (void *)reader,
-                                keep_row_added, &a) || !a.added) {
-            free(added);
-            json_decref(refs);
-            return NULL; /* changed under us: left out of this answer */
-        }
-        added[i] = a.added;
+        added[i] = m[i]->added;
         start = m[i]->start < start ? m[i]->start : start;
         end = m[i]->end > end ? m[i]->end : end;
         tlp = tlp_stricter(tlp, (enum tlp_level)m[i]->acl.tlp);
         json_array_append_new(refs, json_string(m[i]->id));
     }
     const struct fusion_report *first = first_report(m, n);
-    vtime_t born = 0;
-    for (size_t i = 0; i < n; i++)
-        born = m[i] == first ? added[i] : born;
+    vtime_t born = first->added;
     qsort(added, n, sizeof *added, vtime_cmp);
     struct fusion_conf cf;
     fusion_confidence(m, n, &cf);
@@ -376,38 +401,28 @@ static json_t *incident_stix(struct store_reader *r, const struct policy_reader 
 
 json_t *incidents_stix(struct store_reader *r, const struct policy_reader *reader)
 {
-    struct store_report_query q = {.future = -1,
-                                   .limit = INCIDENT_REPORTS_MAX,
-                                   .visible = policy_visible,
-                                   .visible_ctx = (void *)reader};
-    struct gather g = {0};
-    bool more = false;
     json_t *out = json_array();
-    if (store_reports_query(r, &q, gather_one, &g, &more) == 0 && g.n) {
-        qsort(g.v, g.n, sizeof(*g.v), vis_by_seq);
-        struct fusion_corr_params cp;
-        fusion_corr_params_default(&cp);
-        struct fusion_correlator *c = fusion_corr_new(&cp);
-        const struct fusion_report *stored;
-        for (size_t i = 0; i < g.n; i++)
-            fusion_corr_add(c, &g.v[i].r, 0, &stored);
+    int64_t head = 0, withdrawn = 0;
+    if (store_reports_head(r, &head, &withdrawn))
+        return out;
+    int64_t after = head > INCIDENT_REPORTS_MAX ? head - INCIDENT_REPORTS_MAX : 0;
+    struct fusion_corr_params cp;
+    fusion_corr_params_default(&cp);
+    struct row_set g = {fusion_corr_new(&cp), NULL, 0, 0};
+    if (store_reports_after(r, after, 0, policy_visible, (void *)reader, gather_row, &g) == 0) {
         for (size_t i = 0; i < g.n; i++) {
-            const struct fusion_report *me = fusion_corr_get(c, g.v[i].r.seq);
+            const struct fusion_report *me = fusion_corr_get(g.c, g.seqs[i]);
             const struct fusion_incident *inc = me ? fusion_corr_incident(me) : NULL;
             size_t n = 0;
             if (inc)
                 fusion_incident_reports(inc, &n);
             if (!inc || n < 2 || fusion_incident_id(inc) != me->seq)
                 continue; /* each incident of two or more reports once */
-            json_t *o = incident_stix(r, reader, inc);
-            if (o)
-                json_array_append_new(out, o);
+            json_array_append_new(out, incident_stix(inc));
         }
-        fusion_corr_free(c);
     }
-    for (size_t i = 0; i < g.n; i++)
-        json_decref(g.v[i].doc);
-    free(g.v);
+    fusion_corr_free(g.c);
+    free(g.seqs);
     return out;
 }
 

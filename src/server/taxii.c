@@ -6,6 +6,7 @@
  * of the request's filters, sealed with an HMAC under the server key (docs/internals/taxii.md).
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,6 +457,84 @@ static void view_version(json_t *o)
     json_object_set_new(o, "modified", json_string(ts_format(m, 6, ts)));
 }
 
+/* The fused incidents of the last few readers, so that a client paging through the alerts
+ * collection, or polling it while no report arrives, does not correlate the newest reports
+ * again at every request. An entry holds while the report index has neither new rows nor
+ * withdrawals (a report corrected, re-marked or deleted) and the reader is the same: partner,
+ * user, coordination center or not, and sharing groups. */
+#define INC_CACHE_N 8
+
+struct inc_cache_entry {
+    const struct store *store;
+    int64_t partner, user, head, withdrawn;
+    bool coordinator;
+    uint64_t groups; /* a digest of the reader's sharing groups */
+    json_t *objs;
+    uint64_t used;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    struct inc_cache_entry e[INC_CACHE_N];
+    uint64_t clock;
+} inc_cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t groups_digest(const struct policy_reader *rd)
+{
+    crypto_generichash_state st;
+    unsigned char h[8];
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    size_t n[2] = {rd->ngroups, rd->nuser_groups};
+    crypto_generichash_update(&st, (const unsigned char *)n, sizeof n);
+    if (rd->ngroups)
+        crypto_generichash_update(&st, (const unsigned char *)rd->groups,
+                                  rd->ngroups * sizeof *rd->groups);
+    if (rd->nuser_groups)
+        crypto_generichash_update(&st, (const unsigned char *)rd->user_groups,
+                                  rd->nuser_groups * sizeof *rd->user_groups);
+    crypto_generichash_final(&st, h, sizeof h);
+    uint64_t d = 0;
+    for (size_t i = 0; i < sizeof h; i++)
+        d = d << 8 | h[i];
+    return d;
+}
+
+/* The incidents p may see (incidents_stix), from the cache when it holds them. A new array. */
+static json_t *incidents_of(struct app *a, const struct auth_principal *p,
+                            struct store_reader *r)
+{
+    struct inc_cache_entry key = {.store = a->store, .partner = p->reader.partner,
+                                  .user = p->reader.user, .coordinator = p->reader.coordinator,
+                                  .groups = groups_digest(&p->reader)};
+    if (store_reports_head(r, &key.head, &key.withdrawn))
+        return json_array();
+    pthread_mutex_lock(&inc_cache.mu);
+    struct inc_cache_entry *hit = NULL, *old = &inc_cache.e[0];
+    for (size_t i = 0; i < INC_CACHE_N; i++) {
+        struct inc_cache_entry *e = &inc_cache.e[i];
+        if (e->objs && e->store == key.store && e->partner == key.partner &&
+            e->user == key.user && e->coordinator == key.coordinator &&
+            e->groups == key.groups && e->head == key.head && e->withdrawn == key.withdrawn)
+            hit = e;
+        if (e->used < old->used)
+            old = e;
+    }
+    json_t *out = hit ? json_deep_copy(hit->objs) : NULL;
+    if (hit)
+        hit->used = ++inc_cache.clock;
+    pthread_mutex_unlock(&inc_cache.mu);
+    if (out)
+        return out;
+    out = incidents_stix(r, &p->reader);
+    pthread_mutex_lock(&inc_cache.mu);
+    json_decref(old->objs);
+    *old = key;
+    old->objs = json_deep_copy(out);
+    old->used = ++inc_cache.clock;
+    pthread_mutex_unlock(&inc_cache.mu);
+    return out;
+}
+
 /* The alerts collection is not stored: each reader gets the alerts as their own views
  * (service/alerts.h) and the fused incidents re-formed from what they may read
  * (incidents_stix, server/rest.h), each with its own version (view_version). */
@@ -467,7 +546,7 @@ static json_t *alerts_objects(struct app *a, const struct auth_principal *p,
     struct store_reader *r;
     if (!matches(f->types, f->ntypes, "grouping") || store_read_begin(a->store, &r))
         return all;
-    json_t *inc = incidents_stix(r, &p->reader);
+    json_t *inc = incidents_of(a, p, r);
     store_read_end(r);
     json_array_extend(all, inc);
     json_decref(inc);
