@@ -573,3 +573,22 @@ def test_incidents_and_alerts_page_by_added_after_once_each(vigil):
     assert sorted(json.dumps(o, sort_keys=True) for o in got) == sorted(
         json.dumps(o, sort_keys=True) for o in whole)
     assert len({o["id"] for o in got}) == len(got)
+
+
+def test_two_users_of_one_partner_get_each_their_own_incidents(vigil):
+    """The attack on the kept result: egypt2 is named by a RED group; egypt1, of the same
+    partner, asks right after egypt2 and must not get egypt2's incident."""
+    for p in ("Egypt", "Qatar"):
+        vigil.partner(p)
+    e1, e2 = vigil.user("Egypt", "egypt1"), vigil.user("Egypt", "egypt2")
+    q = vigil.user("Qatar", "qatar1")
+    vigil.run("group", "add", "E2", "user:egypt2", "user:qatar1", "--owner", "Qatar")
+    mine = post(vigil, e1, dict(SHELLING, marking="green"))
+    red = post(vigil, q, dict(SHELLING, marking="red", group="E2"))
+    for _ in range(2):  # each twice: computed, then kept
+        assert [g["object_refs"] for g in incidents(vigil, e2).values()] == [[mine, red]]
+        assert incidents(vigil, e1) == {}
+    coll = vigil.collection("alerts")
+    hidden = f"grouping--{mine.split('--')[1]}"
+    assert vigil.get(objects_url(coll, hidden), token=e1).status_code == 404
+    assert vigil.get(objects_url(coll, hidden), token=e2).status_code == 200
