@@ -275,6 +275,11 @@ def test_every_reference_of_every_object_resolves_for_its_reader(vigil):
         types |= {(o["type"], o.get("context")) for o in objs.values()}
         for o in objs.values():
             assert_no_null_or_empty(o)
+            if o["type"] == "location":  # STIX 2.1 4.11: one of these is required
+                assert "region" in o or "country" in o or (
+                    "latitude" in o and "longitude" in o), o
+            if o["type"] == "grouping":  # 4.7: context and object_refs are required
+                assert o["context"] and o["object_refs"], o
             for ref in references(o):
                 assert ref in objs or ref in PREDEFINED, (who, o["id"], ref)
         marks = {i for i, o in objs.items() if o["type"] == "marking-definition"}

@@ -518,6 +518,38 @@ static void test_from_stix(void **state)
     json_decref(o);
 }
 
+/* A named area's location is valid STIX (4.11: a country is enough) and says no more than the
+ * name; its created is the same whatever the version. */
+static void test_area_location(void **state)
+{
+    (void)state;
+    char id[64];
+    json_t *marks = json_pack("[s]", STIX_TLP_AMBER);
+    json_t *o = profile_area_location("North Gaza", T("2026-01-02T03:04:05Z") + 123, marks);
+    assert_valid_stix(o);
+    assert_string_equal(vjson_str(o, "id"), profile_area_location_id("North Gaza", id));
+    assert_string_equal(vjson_str(o, "name"), "North Gaza");
+    assert_string_equal(vjson_str(o, "country"), "ZZ");
+    assert_string_equal(vjson_str(o, "created"), "2025-01-01T00:00:00.000Z");
+    assert_string_equal(vjson_str(o, "modified"), "2026-01-02T03:04:05.000123Z");
+    assert_null(json_object_get(o, "latitude"));
+    assert_string_equal(json_string_value(json_array_get(json_object_get(o,
+                                                         "object_marking_refs"), 0)),
+                        STIX_TLP_AMBER);
+    json_decref(o);
+    o = profile_area_location("North Gaza", T("2026-01-02T03:04:05Z"), NULL);
+    assert_valid_stix(o);
+    assert_null(json_object_get(o, "object_marking_refs")); /* no empty list */
+    json_decref(o);
+    json_decref(marks);
+    json_t *def = profile_incident_extension_definition(), *schema = profile_incident_schema();
+    assert_valid_stix(def);
+    assert_string_equal(vjson_str(def, "schema"), PROFILE_INCIDENT_SCHEMA_URL);
+    assert_non_null(json_object_get(json_object_get(schema, "properties"), "corroborated"));
+    json_decref(def);
+    json_decref(schema);
+}
+
 static void test_extension_definition(void **state)
 {
     (void)state;
@@ -1140,6 +1172,7 @@ int main(void)
         cmocka_unit_test(test_to_stix_area),
         cmocka_unit_test(test_from_stix),
         cmocka_unit_test(test_extension_definition),
+        cmocka_unit_test(test_area_location),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_import_acled),
         cmocka_unit_test(test_import_ucdp_roles_and_gzip),
