@@ -461,15 +461,17 @@ static void view_version(json_t *o)
  * collection, or polling it while no report arrives, does not correlate the newest reports
  * again at every request. An entry holds while the report index has neither new rows nor
  * withdrawals (a report corrected, re-marked or deleted) and the reader is the same: partner,
- * user, coordination center or not, and sharing groups. */
-#define INC_CACHE_N 8
+ * user, coordination center or not, and sharing groups. Entries are kept as compact JSON text
+ * (INC_CACHE_N of at most INC_CACHE_MAX bytes: the cache stays under 16 MiB). */
+#define INC_CACHE_N 4
+#define INC_CACHE_MAX (4u << 20)
 
 struct inc_cache_entry {
     const struct store *store;
     int64_t partner, user, head, withdrawn;
     bool coordinator;
     uint64_t groups; /* a digest of the reader's sharing groups */
-    json_t *objs;
+    char *text;      /* the incidents' array; NULL: an empty slot */
     uint64_t used;
 };
 
@@ -508,28 +510,32 @@ static json_t *incidents_of(struct app *a, const struct auth_principal *p,
                                   .groups = groups_digest(&p->reader)};
     if (store_reports_head(r, &key.head, &key.withdrawn))
         return json_array();
+    json_t *out = NULL;
     pthread_mutex_lock(&inc_cache.mu);
-    struct inc_cache_entry *hit = NULL, *old = &inc_cache.e[0];
+    struct inc_cache_entry *old = &inc_cache.e[0];
     for (size_t i = 0; i < INC_CACHE_N; i++) {
         struct inc_cache_entry *e = &inc_cache.e[i];
-        if (e->objs && e->store == key.store && e->partner == key.partner &&
+        if (e->text && !out && e->store == key.store && e->partner == key.partner &&
             e->user == key.user && e->coordinator == key.coordinator &&
-            e->groups == key.groups && e->head == key.head && e->withdrawn == key.withdrawn)
-            hit = e;
+            e->groups == key.groups && e->head == key.head && e->withdrawn == key.withdrawn) {
+            out = json_loads(e->text, 0, NULL);
+            e->used = ++inc_cache.clock;
+        }
         if (e->used < old->used)
             old = e;
     }
-    json_t *out = hit ? json_deep_copy(hit->objs) : NULL;
-    if (hit)
-        hit->used = ++inc_cache.clock;
     pthread_mutex_unlock(&inc_cache.mu);
     if (out)
         return out;
     out = incidents_stix(r, &p->reader);
+    key.text = json_dumps(out, JSON_COMPACT);
+    if (key.text && strlen(key.text) > INC_CACHE_MAX) {
+        free(key.text);
+        return out; /* too big to keep */
+    }
     pthread_mutex_lock(&inc_cache.mu);
-    json_decref(old->objs);
+    free(old->text);
     *old = key;
-    old->objs = json_deep_copy(out);
     old->used = ++inc_cache.clock;
     pthread_mutex_unlock(&inc_cache.mu);
     return out;
