@@ -462,9 +462,9 @@ static void view_version(json_t *o)
  * again at every request. An entry holds while the report index has neither new rows nor
  * withdrawals (a report corrected, re-marked or deleted) and the reader is the same: partner,
  * user, coordination center or not, and sharing groups. Entries are kept as compact JSON text
- * (INC_CACHE_N of at most INC_CACHE_MAX bytes: the cache stays under 16 MiB). */
+ * (INC_CACHE_N of at most INC_CACHE_MAX bytes: the cache stays under 32 MiB). */
 #define INC_CACHE_N 4
-#define INC_CACHE_MAX (4u << 20)
+#define INC_CACHE_MAX (8u << 20)
 
 struct inc_cache_entry {
     const struct store *store;
