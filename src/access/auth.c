@@ -176,6 +176,7 @@ static int check_session(struct store *s, const struct auth_request *req, struct
     if (!rc) {
         p->cred.kind = AUTH_CRED_SESSION;
         memcpy(p->cred.hash, hash, sizeof hash);
+        snprintf(p->csrf, sizeof p->csrf, "%s", csrf);
     }
     store_read_end(r);
     return rc;

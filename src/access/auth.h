@@ -19,6 +19,11 @@
 #define AUTH_NAME_MAX 64
 #define AUTH_ROLE_MAX 16
 
+#define AUTH_SESSION_COOKIE "vigil_session"
+#define AUTH_CSRF_HEADER "X-CSRF-Token"
+#define AUTH_SESSION_LEN 43
+#define AUTH_CSRF_LEN 43
+
 /* What a request authenticated with (only its hash), so that it can be checked again later:
  * a live stream outlives its request, and must end when its credential does. */
 enum auth_cred_kind { AUTH_CRED_NONE, AUTH_CRED_TOKEN, AUTH_CRED_SESSION };
@@ -39,17 +44,15 @@ struct auth_principal {
     int default_tlp;             /* the partner's default marking (enum tlp_level) */
     struct policy_reader reader; /* for policy_can_read; groups owned here */
     struct auth_credential cred; /* what auth_check accepted */
+    /* A dashboard session's CSRF token (empty for a token or the CLI): the session's own page
+     * may read it again from GET /api/v1/me, so that a reload keeps the user signed in. */
+    char csrf[AUTH_CSRF_LEN + 1];
 };
 
 /* Makes a new token: writes it into token[AUTH_TOKEN_LEN + 1] and its hash into hash. */
 void auth_token_new(char token[AUTH_TOKEN_LEN + 1], unsigned char hash[STORE_TOKEN_HASH_LEN]);
 /* The stored hash of a token. */
 void auth_token_hash(const char *token, unsigned char hash[STORE_TOKEN_HASH_LEN]);
-
-#define AUTH_SESSION_COOKIE "vigil_session"
-#define AUTH_CSRF_HEADER "X-CSRF-Token"
-#define AUTH_SESSION_LEN 43
-#define AUTH_CSRF_LEN 43
 
 /* The credentials a request carries. Any field may be NULL. */
 struct auth_request {

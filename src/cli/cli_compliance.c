@@ -175,7 +175,11 @@ static int run_report(struct store *s, void *arg)
     buf_init(&out, BUF_NOCAP);
     int rc = store_read_begin(s, &r);
     if (!rc) {
-        rc = compliance_daily(r, j->who.reader, j->day, j->fmt, &out);
+        struct store_partner sp;
+        rc = store_partner_get(r, p.partner, &sp);
+        struct compliance_view view = {p.user_name, rc ? "" : sp.name, ts_now()};
+        if (!rc)
+            rc = compliance_daily(r, j->who.reader, &view, j->day, j->fmt, &out);
         store_read_end(r);
     }
     if (rc)

@@ -180,6 +180,7 @@ struct ev_list {
     const struct policy_reader *reader;
     const struct store_violation *v;
     json_t *ids;
+    enum tlp_level marking; /* the strictest marking of what is listed */
 };
 
 /* Lists one piece of evidence when the reader may read the report as it is now (the trigger
@@ -190,9 +191,11 @@ static int add_evidence_id(void *ctx, const struct store_evidence *e)
     struct ev_list *l = ctx;
     bool trigger = strcmp(e->report, l->v->report) == 0 && e->acl.owner == l->v->report_owner;
     struct store_acl acl;
-    if (trigger || (report_acl_now(l->r, e->report, e->acl.owner, &acl) &&
-                    (!l->reader || policy_can_read(l->reader, &acl))))
+    bool now = report_acl_now(l->r, e->report, e->acl.owner, &acl);
+    if (trigger || (now && (!l->reader || policy_can_read(l->reader, &acl)))) {
         json_array_append_new(l->ids, json_string(e->report));
+        l->marking = tlp_stricter(l->marking, (enum tlp_level)(now ? acl.tlp : e->acl.tlp));
+    }
     return 0;
 }
 
@@ -233,9 +236,16 @@ json_t *cmp_violation_json(struct store_reader *r, const struct cmp_set *set,
                                      : json_pack("{s:s}", "area", v->area));
     json_object_set_new(o, "status", json_string(v->status));
     json_object_set_new(o, "report", json_string(v->report));
-    struct ev_list l = {r, reader, v, json_array()};
+    struct ev_list l = {r, reader, v, json_array(), e ? (enum tlp_level)e->acl.tlp : TLP_CLEAR};
+    struct store_acl trig;
+    if (report_acl_now(r, v->report, v->report_owner, &trig))
+        l.marking = tlp_stricter(l.marking, (enum tlp_level)trig.tlp);
     store_evidence(r, v->seq, add_evidence_id, &l);
     json_object_set_new(o, "evidence", l.ids);
+    /* The strictest marking of what it is made from, as this reader sees it: its agreement,
+     * the report it was found in and the evidence listed (a product that shows it carries at
+     * least this marking: the daily report's banner). */
+    json_object_set_new(o, "marking", json_string(tlp_name(l.marking)));
     json_t *detail = json_loads(v->detail, 0, NULL);
     static const char *const lifted[][2] = {{"timing", "certain"}, {"attribution", "actor"}};
     for (size_t i = 0; detail && i < 2; i++) {
@@ -849,8 +859,9 @@ int compliance_transition(struct store_txn *t, const struct compliance_actor *wh
                  "to: one of reported, under_review, confirmed, not_confirmed,"
                  " disputed");
         rc = VIGIL_EINVAL;
-    } else if (!reason || !reason[0] || strlen(reason) > 4096) {
-        snprintf(msg, CMP_MSG_SZ, "reason: say why (1 to 4096 bytes)");
+    } else if (!reason || !reason[strspn(reason, " \t\r\n")] || strlen(reason) > 4096) {
+        /* A decision is explained: an empty or blank reason changes nothing. */
+        snprintf(msg, CMP_MSG_SZ, "reason: say why (1 to 4096 bytes, not only spaces)");
         rc = VIGIL_EINVAL;
     } else if (!compliance_transition_allowed(from, to)) {
         snprintf(msg, CMP_MSG_SZ, "a violation cannot go from %s to %s", from, to);

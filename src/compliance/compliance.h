@@ -134,11 +134,23 @@ enum compliance_format { COMPLIANCE_HTML, COMPLIANCE_JSON, COMPLIANCE_CSV };
 /* Parses "html", "json", "csv". VIGIL_EINVAL otherwise. */
 int compliance_format_parse(const char *s, enum compliance_format *out);
 
+/* Whose view a report is (names borrowed from the caller) and when it was made. */
+struct compliance_view {
+    const char *user;
+    const char *partner;
+    vtime_t generated;
+};
+
 /* The daily compliance report of the UTC day starting at `day`, for reader, appended to out:
  * summary, change from the previous day, confirmed violations, and (HTML) an inline SVG map of
- * the zones and the day's violations. JSON and CSV carry the same data for machines. */
-int compliance_daily(struct store_reader *r, const struct policy_reader *reader, vtime_t day,
-                     enum compliance_format fmt, struct buf *out);
+ * the zones and the day's violations. JSON and CSV carry the same data for machines. HTML and
+ * JSON carry its marking (the strictest of the agreements it draws and the violations of the
+ * day and the previous day it counts, as reader sees them: a TLP banner at the top and the
+ * bottom of the HTML), whose view it is (view) and when it was generated; the HTML prints on
+ * A4 with the banner on every page. */
+int compliance_daily(struct store_reader *r, const struct policy_reader *reader,
+                     const struct compliance_view *view, vtime_t day, enum compliance_format fmt,
+                     struct buf *out);
 
 /* Parses "YYYY-MM-DD" (or an RFC 3339 timestamp, truncated) into the start of its UTC day. */
 int compliance_day_parse(const char *s, vtime_t *out);

@@ -591,8 +591,27 @@ static void html_groups(struct buf *b, const char *title, const json_t *groups, 
     buf_adds(b, "</table>\n");
 }
 
+/* "amber+strict" -> "AMBER+STRICT" */
+static void marking_label(const char *marking, char up[16])
+{
+    size_t i = 0;
+    for (; marking[i] && i + 1 < 16; i++)
+        up[i] = (char)(marking[i] >= 'a' && marking[i] <= 'z' ? marking[i] - 32 : marking[i]);
+    up[i] = '\0';
+}
+
+/* The TLP banner: the marking's name, in the TLP 2.0 colours (on black). */
+static void html_banner(struct buf *b, const char *marking, const char *where)
+{
+    char up[16];
+    marking_label(marking, up);
+    buf_addf(b, "<div class=\"tlp tlp-%s %s\" role=\"note\" aria-label=\"marking\">TLP:%s</div>\n",
+             strcmp(marking, "amber+strict") == 0 ? "amber-strict" : marking, where, up);
+}
+
 static void html_report(struct buf *b, const struct cmp_set *set,
-                        const struct policy_reader *reader, const char *date, const json_t *t,
+                        const struct policy_reader *reader, const struct compliance_view *view,
+                        const char *marking, const char *date, const json_t *t,
                         const json_t *list)
 {
     const json_t *tot = json_object_get(t, "totals"), *prev = json_object_get(t, "previous");
@@ -600,14 +619,35 @@ static void html_report(struct buf *b, const struct cmp_set *set,
     long long conf = json_integer_value(json_object_get(tot, "confirmed"));
     long long pall = json_integer_value(json_object_get(prev, "all"));
     long long pconf = json_integer_value(json_object_get(prev, "confirmed"));
+    char up[16], ts[TS_BUFSZ];
+    marking_label(marking, up);
     buf_addf(b,
              "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-             "<title>Daily compliance report %s</title>\n<style>\n"
+             "<title>TLP:%s Daily compliance report %s</title>\n<style>\n"
              "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
              "margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
-             "th{background:#eee}.map{border:1px solid #ccc}\n</style></head><body>\n"
-             "<h1>Daily compliance report &mdash; %s</h1>\n",
-             date, date);
+             "th{background:#eee}.map{border:1px solid #ccc;max-width:100%%;height:auto}\n"
+             ".tlp{display:inline-block;background:#000;font:bold 1.1em monospace;"
+             "padding:.2em .6em;margin:.3em 0;-webkit-print-color-adjust:exact;"
+             "print-color-adjust:exact}\n.tlp-clear{color:#fff}.tlp-green{color:#33ff00}"
+             ".tlp-amber,.tlp-amber-strict{color:#ffc000}.tlp-red{color:#ff2b2b}"
+             ".tlp-unknown{color:#fff}\n.view{color:#555}\n"
+             "@media print{@page{size:A4;margin:18mm 12mm}body{margin:0;font-size:10pt}"
+             ".tlp.top{position:fixed;top:-14mm;right:0}.tlp.bottom{position:fixed;bottom:-14mm;"
+             "right:0}h2{break-after:avoid}tr,svg{break-inside:avoid}"
+             "table{width:100%%}th{background:#eee;-webkit-print-color-adjust:exact;"
+             "print-color-adjust:exact}}\n</style></head><body>\n",
+             up, date);
+    html_banner(b, marking, "top");
+    buf_addf(b, "<h1>Daily compliance report &mdash; %s (UTC)</h1>\n<p class=\"view\">The view of ",
+             date);
+    html_text(b, view->user);
+    buf_adds(b, " (");
+    html_text(b, view->partner);
+    buf_addf(b,
+             "): only what is shared with them is counted. Generated %s. Marked TLP:%s, the "
+             "strictest marking of what it is made from.</p>\n",
+             ts_format(view->generated, 0, ts), up);
     buf_addf(b,
              "<h2>Summary</h2>\n<p class=\"summary\">%lld violation(s) recorded, %lld "
              "confirmed. Previous day: %lld recorded, %lld confirmed (change: %+lld recorded, "
@@ -662,12 +702,40 @@ static void html_report(struct buf *b, const struct cmp_set *set,
     buf_adds(b, "</table>\n<h2>Map</h2>\n");
     svg_map(b, set, reader, list);
     buf_adds(b, "<p>Zones are drawn from the agreements' geometries; filled red circles are "
-                "confirmed violations, white ones candidates still under verification.</p>\n"
-                "</body></html>\n");
+                "confirmed violations, white ones candidates still under verification.</p>\n");
+    html_banner(b, marking, "bottom");
+    buf_adds(b, "</body></html>\n");
 }
 
-int compliance_daily(struct store_reader *r, const struct policy_reader *reader, vtime_t day,
-                     enum compliance_format fmt, struct buf *out)
+/* The strictest marking of what the daily report of `day` is made from: the agreements it
+ * draws and names, and the violations of the day and the previous day it counts. */
+static int daily_marking(struct store_reader *r, const struct cmp_set *set,
+                         const struct policy_reader *reader, vtime_t day, enum tlp_level *out)
+{
+    enum tlp_level m = TLP_CLEAR;
+    for (size_t i = 0; i < set->n; i++)
+        if (policy_can_read(reader, &set->v[i].acl))
+            m = tlp_stricter(m, (enum tlp_level)set->v[i].acl.tlp);
+    struct collect c = {.docs = json_array()};
+    json_t *docs = c.docs;
+    int rc = collect_window(r, set, reader, day - DAY, 2, 0, &c);
+    collect_release(&c);
+    size_t i;
+    json_t *v;
+    json_array_foreach (docs, i, v) {
+        enum tlp_level l;
+        if (tlp_parse(jstr(v, "marking", NULL), &l))
+            l = TLP_UNKNOWN;
+        m = tlp_stricter(m, l);
+    }
+    json_decref(docs);
+    *out = m;
+    return rc;
+}
+
+int compliance_daily(struct store_reader *r, const struct policy_reader *reader,
+                     const struct compliance_view *view, vtime_t day, enum compliance_format fmt,
+                     struct buf *out)
 {
     struct cmp_set *set;
     int rc = cmp_set_get(r, &set);
@@ -684,7 +752,11 @@ int compliance_daily(struct store_reader *r, const struct policy_reader *reader,
         rc = collect_window(r, set, reader, day, 1, 0, &c);
         collect_release(&c);
     }
-    char date[16];
+    enum tlp_level level = TLP_CLEAR;
+    if (!rc)
+        rc = daily_marking(r, set, reader, day, &level);
+    const char *marking = tlp_name(level);
+    char date[16], ts[TS_BUFSZ];
     day_text(day, date);
     if (!rc && fmt == COMPLIANCE_CSV) {
         csv_rows(out, list);
@@ -705,10 +777,14 @@ int compliance_daily(struct store_reader *r, const struct policy_reader *reader,
             json_object_get(json_object_get(t, "change"), "confirmed"), "by_party",
             json_object_get(t, "by_party"), "by_zone", json_object_get(t, "by_zone"), "confirmed",
             confirmed, "violations", list);
+        json_object_set_new(doc, "marking", json_string(marking));
+        json_object_set_new(doc, "view", json_pack("{s:s, s:s}", "user", view->user, "partner",
+                                                   view->partner));
+        json_object_set_new(doc, "generated", json_string(ts_format(view->generated, 0, ts)));
         rc = vjson_dump(doc, out);
         json_decref(doc);
     } else if (!rc) {
-        html_report(out, set, reader, date, t, list);
+        html_report(out, set, reader, view, marking, date, t, list);
     }
     json_decref(t);
     json_decref(list);

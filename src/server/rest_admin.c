@@ -52,6 +52,10 @@ static void h_me(struct http_req *req, struct http_resp *resp, void *arg)
         app_error(req, resp, 500, "cannot read the partner", NULL);
         return;
     }
+    /* A dashboard session gets its CSRF token back: only its own page can read this answer
+     * (SameSite=Strict cookie, no CORS), and a reload then keeps the user signed in. */
+    if (p->cred.kind == AUTH_CRED_SESSION && p->csrf[0])
+        json_object_set_new(v, "csrf_token", json_string(p->csrf));
     rest_reply(resp, 200, v);
 }
 

@@ -390,11 +390,17 @@ static void h_daily(struct http_req *req, struct http_resp *resp, void *arg)
         app_error(req, resp, 400, "bad request", x.bad);
         return;
     }
+    char identity[80], partner[128];
+    if (app_partner_names(a, p->partner, identity, partner)) {
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
+    struct compliance_view view = {p->user_name, partner, ts_now()};
     struct store_reader *r;
     if (!rest_reader(a, req, resp, &r))
         return;
     buf_reset(&resp->body);
-    int rc = compliance_daily(r, &p->reader, x.from, fmt, &resp->body);
+    int rc = compliance_daily(r, &p->reader, &view, x.from, fmt, &resp->body);
     store_read_end(r);
     if (rc) {
         app_error(req, resp, 500, "cannot build the report", NULL);

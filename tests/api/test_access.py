@@ -311,6 +311,30 @@ def test_session_login_cookie_and_csrf(vigil):
     assert s.get(vigil.url + "/api/v1/me").status_code == 401
 
 
+def test_a_session_reads_its_csrf_token_again_from_me(vigil):
+    """A reloaded dashboard page asks /api/v1/me for the session's CSRF token (the page keeps it
+    only in memory): the same session gets the same token back and can write with it; a token
+    or another session gets none of it."""
+    vigil.partner("A")
+    vigil.run("user", "add", "A", "alice", "--role", "analyst")
+    vigil.run("user", "passwd", "alice", input="a long passphrase\n")
+    login = {"user": "alice", "password": "a long passphrase"}
+    s = __import__("requests").Session()
+    csrf = s.post(vigil.url + "/api/v1/login", json=login).json()["csrf_token"]
+    me = s.get(vigil.url + "/api/v1/me").json()
+    assert me["user"] == "alice" and me["csrf_token"] == csrf
+    ok = s.post(vigil.url + "/api/v1/groups", json={"name": "G2", "members": ["A"]},
+                headers={"X-CSRF-Token": me["csrf_token"]})
+    assert ok.status_code == 201
+    other = __import__("requests").Session()
+    other_csrf = other.post(vigil.url + "/api/v1/login", json=login).json()["csrf_token"]
+    assert other_csrf != csrf and other.get(vigil.url + "/api/v1/me").json()["csrf_token"] == \
+        other_csrf
+    assert "csrf_token" not in vigil.get("/api/v1/me").json()  # a bearer token: none
+    s.post(vigil.url + "/api/v1/logout", headers={"X-CSRF-Token": csrf})
+    assert s.get(vigil.url + "/api/v1/me").status_code == 401
+
+
 def test_rate_limit_answers_429_with_retry_after(tmp_path):
     v = Vigil(tmp_path / "d")
     with open(v.data / "vigil.conf", "a") as f:

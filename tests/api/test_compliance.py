@@ -279,6 +279,55 @@ def test_transition_roles_reasons_and_unknown_statuses(hub):
     assert transition(hub, vid, "under_review").status_code == 200
 
 
+def test_a_decision_without_a_reason_is_refused_and_changes_nothing(hub):
+    """Confirming or rejecting with an empty or blank reason: 400 naming `reason`, and the
+    violation keeps its status and history (the dashboard used to send a made-up reason)."""
+    post_report(hub, report(RAFAH, "2025-02-11T10:00:00Z"))
+    vid = violations(hub)[0]["id"]
+    assert transition(hub, vid, "under_review", reason="two sources").status_code == 200
+    before = hub.get(f"/api/v1/violations/{vid}").json()
+    for to in ("confirmed", "not_confirmed"):
+        for blank in ("", "   ", " \t\n"):
+            r = transition(hub, vid, to, reason=blank)
+            assert r.status_code == 400, (to, repr(blank), r.text)
+            assert r.json()["description"].startswith("reason:")
+    after = hub.get(f"/api/v1/violations/{vid}").json()
+    assert after["status"] == "under_review" and after["history"] == before["history"]
+    assert transition(hub, vid, "confirmed", reason=" imagery ").status_code == 200
+
+
+def test_the_daily_report_carries_its_marking_and_whose_view_it_is(hub):
+    """The banner is the strictest marking of what the report is made from, as its reader
+    sees it: AMBER evidence marks the coordination center's report AMBER, while a partner who
+    cannot read it gets a GREEN report without it."""
+    hub.partner("Egypt")
+    eg = hub.user("Egypt", "eg", role="analyst")
+    post_report(hub, report(RAFAH, "2025-03-05T08:00:00Z"))
+    d = hub.get("/api/v1/compliance/daily", params={"date": "2025-03-05", "format": "json"})
+    assert d.json()["marking"] == "green"
+    post_report(hub, report(RAFAH, "2025-03-05T09:00:00Z", marking="amber"))
+    vs = violations(hub)
+    assert sorted(v["marking"] for v in vs) == ["amber", "green"]
+    d = hub.get("/api/v1/compliance/daily", params={"date": "2025-03-05", "format": "json"}).json()
+    assert d["marking"] == "amber" and d["summary"]["all"] == 2
+    assert d["view"] == {"user": "admin", "partner": "Coordination Center"}
+    assert d["generated"].endswith("Z")
+    h = hub.get("/api/v1/compliance/daily", params={"date": "2025-03-05"}).text
+    assert h.count('class="tlp tlp-amber') == 2 and h.count("TLP:AMBER") >= 3
+    assert "<title>TLP:AMBER" in h and "The view of admin (Coordination Center)" in h
+    assert "@media print" in h
+    # The day after: the previous day's AMBER violation is counted, so the banner stays AMBER.
+    d = hub.get("/api/v1/compliance/daily", params={"date": "2025-03-06", "format": "json"}).json()
+    assert d["summary"]["previous_all"] == 2 and d["marking"] == "amber"
+    # Egypt does not see the AMBER report: its report is GREEN and says it is Egypt's view.
+    d = hub.get("/api/v1/compliance/daily", token=eg,
+                params={"date": "2025-03-05", "format": "json"}).json()
+    assert d["marking"] == "green" and d["summary"]["all"] == 1
+    assert d["view"] == {"user": "eg", "partner": "Egypt"}
+    h = hub.get("/api/v1/compliance/daily", token=eg, params={"date": "2025-03-05"}).text
+    assert "TLP:AMBER" not in h and "TLP:GREEN" in h and "The view of eg (Egypt)" in h
+
+
 def test_opinions_and_evidence(hub):
     hub.partner("Egypt")
     eg = hub.user("Egypt", "eg", role="analyst")
