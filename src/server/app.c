@@ -83,7 +83,11 @@ static bool on_auth(struct http_req *req, struct http_resp *resp, void *arg)
         free(p);
         app_error(req, resp, 401, "authentication required",
                   "send an API token as Bearer, or as the password of HTTP Basic");
-        http_resp_header(resp, "WWW-Authenticate", "Basic realm=\"vigil\", charset=\"UTF-8\"");
+        /* Not to the dashboard's own calls (X-Requested-With): a Basic challenge would make
+         * the browser hold the call and ask for a password instead of showing the sign-in. */
+        if (!http_header(req, "X-Requested-With"))
+            http_resp_header(resp, "WWW-Authenticate",
+                             "Basic realm=\"vigil\", charset=\"UTF-8\"");
         return false;
     }
     req->auth = p;

@@ -331,6 +331,12 @@ def test_a_session_reads_its_csrf_token_again_from_me(vigil):
     assert other_csrf != csrf and other.get(vigil.url + "/api/v1/me").json()["csrf_token"] == \
         other_csrf
     assert "csrf_token" not in vigil.get("/api/v1/me").json()  # a bearer token: none
+    # Without a session, the page's own call gets a 401 without a Basic challenge (a browser
+    # would hold it to ask for a password); other clients still get the challenge.
+    r = vigil.get("/api/v1/me", auth=False, headers={"X-Requested-With": "XMLHttpRequest"})
+    assert r.status_code == 401 and "WWW-Authenticate" not in r.headers
+    r = vigil.get("/api/v1/me", auth=False)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic")
     s.post(vigil.url + "/api/v1/logout", headers={"X-CSRF-Token": csrf})
     assert s.get(vigil.url + "/api/v1/me").status_code == 401
 

@@ -28,7 +28,9 @@ export class ApiError extends Error {
 
 // Calls the API; resolves to the parsed JSON body, rejects with an ApiError.
 export async function api(method, path, body, { quiet401 = false } = {}) {
-  const headers = { Accept: 'application/json' };
+  // X-Requested-With: the server then answers 401 without a Basic challenge (which would make
+  // the browser ask for a password itself instead of the page showing its sign-in form).
+  const headers = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   const r = await fetch(path, {

@@ -11,10 +11,11 @@ import * as review from './pages/review.js';
 import * as compliance from './pages/compliance.js';
 import * as admin from './pages/admin.js';
 import * as audit from './pages/audit.js';
+import { abilities } from './roles.js';
 
 const PAGES = [
   { path: 'operations', label: 'Operations', page: operations },
-  { path: 'new', label: 'New report', page: newReport },
+  { path: 'new', label: 'New report', page: newReport, can: 'report' },
   { path: 'reports', label: 'Reports', page: reports },
   { path: 'incidents', label: 'Incidents', page: incidents },
   { path: 'review', label: 'Review queue', page: review },
@@ -23,7 +24,7 @@ const PAGES = [
   { path: 'audit', label: 'Audit', page: audit, admin: true },
 ];
 
-const ctx = { me: null };
+const ctx = { me: null, can: abilities(null) };
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
@@ -43,6 +44,7 @@ function renderNav() {
   const here = currentPath();
   for (const p of PAGES) {
     if (p.admin && ctx.me.role !== 'admin') continue;
+    if (p.can && !ctx.can[p.can]) continue; // what the role may not do is not offered
     ul.append(h('li', {}, h('a', { href: `#/${p.path}`,
       'aria-current': p.path === here ? 'page' : false }, p.label)));
   }
@@ -81,7 +83,7 @@ async function route() {
     cleanup = login.render(main, {
       onLogin: async (csrf) => {
         setCsrf(csrf);
-        ctx.me = await get('/api/v1/me');
+        signedIn(await get('/api/v1/me'));
         if (currentPath() === 'login') location.hash = '#/operations';
         else route();
       },
@@ -89,7 +91,9 @@ async function route() {
     return;
   }
   let entry = PAGES.find((p) => p.path === path);
-  if (!entry || (entry.admin && ctx.me.role !== 'admin')) entry = PAGES[0];
+  if (!entry || (entry.admin && ctx.me.role !== 'admin') || (entry.can && !ctx.can[entry.can])) {
+    entry = PAGES[0];
+  }
   renderNav();
   document.title = `${entry.label} — Vigil`;
   cleanup = entry.page.render(main, ctx) || null;
@@ -101,5 +105,25 @@ setUnauthorizedHandler(() => {
   ctx.me = null;
   route();
 });
+
+function signedIn(me) {
+  ctx.me = me;
+  ctx.can = abilities(me);
+}
+
+// A reload (F5) keeps the session: the HttpOnly cookie is still there, and /api/v1/me gives
+// the session's CSRF token back (never to a token or another site: docs/DASHBOARD.md).
+async function resume() {
+  try {
+    const me = await get('/api/v1/me', { quiet401: true });
+    if (me && me.csrf_token) {
+      setCsrf(me.csrf_token);
+      signedIn(me);
+    }
+  } catch {
+    /* no session: the sign-in form */
+  }
+}
+
 window.addEventListener('hashchange', route);
-route();
+resume().finally(route);

@@ -1,6 +1,9 @@
 // Compliance (S8): tallies of violations by party and zone over time (GET /api/v1/tallies),
-// with a daily chart (uPlot, bundled, loaded only here). Before the compliance module is on the
-// server (404), the page says it arrives with it.
+// with a daily chart (uPlot, bundled, loaded only here). It opens on the period in its address,
+// else where the user's violations are, and keeps the period in the address (F5, links).
+// Reports arriving on the live stream are counted in the status line and the tallies counted
+// again. Links to the daily report (HTML to print, JSON, CSV). Before the compliance module is
+// on the server (404), the page says it arrives with it.
 import { get, query, ApiError } from '../api.js';
 import { h, utext, field, status } from '../dom.js';
 
@@ -42,32 +45,82 @@ function tile(cls, label, n, change, pct) {
       ` ${sign}${change} vs previous period${pct === null || pct === undefined ? '' : ` (${sign}${pct}%)`}`));
 }
 
-// The period: ?from=YYYY-MM-DD&to=YYYY-MM-DD in the page's address (#/compliance?from=...),
-// else the last 30 days.
-function period() {
+// The period in the page's address: #/compliance?from=YYYY-MM-DD&to=YYYY-MM-DD, or null.
+function periodInUrl() {
   const q = new URLSearchParams(location.hash.split('?')[1] || '');
   const ok = (v) => /^\d{4}-\d{2}-\d{2}$/.test(v || '');
-  const now = new Date();
-  return { from: ok(q.get('from')) ? q.get('from') : day(new Date(now.getTime() - 29 * 86400e3)),
-    to: ok(q.get('to')) ? q.get('to') : day(now) };
+  return ok(q.get('from')) && ok(q.get('to')) ? { from: q.get('from'), to: q.get('to') } : null;
+}
+
+function setPeriodInUrl(p) {
+  // replaceState: no hashchange, so the page is not rendered again, and F5 reopens the range.
+  if (!/^#\/compliance(\?|$)/.test(location.hash) || !p.from || !p.to) return;
+  history.replaceState(null, '', `#/compliance?from=${p.from}&to=${p.to}`);
+}
+
+const MAX_DAYS = 366; // the longest period /api/v1/tallies counts
+
+// Where the data is: the days of the first and last violations the user may see (at most the
+// last 366 days of them); null when there is none.
+export function dataPeriod(violations) {
+  const days = violations.map((v) => (v.time || '').slice(0, 10)).filter(Boolean).sort();
+  if (!days.length) return null;
+  const to = days[days.length - 1];
+  const earliest = day(new Date(Date.parse(`${to}T00:00:00Z`) - (MAX_DAYS - 1) * 86400e3));
+  return { from: days[0] < earliest ? earliest : days[0], to };
 }
 
 export function render(root) {
-  const p = period();
-  const from = field('From', h('input', { type: 'date', name: 'from', value: p.from }));
-  const to = field('To', h('input', { type: 'date', name: 'to', value: p.to }));
-  const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  // Disabled until the period is known (typing into them before would be overwritten).
+  const from = field('From (UTC day)', h('input', { type: 'date', name: 'from', disabled: true }));
+  const to = field('To (UTC day)', h('input', { type: 'date', name: 'to', disabled: true }));
+  const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite', id: 'tally-status' });
   const body = h('div');
+  const allBtn = h('button', { type: 'button', class: 'secondary', id: 'period-all' },
+    'All data');
   const form = h('form', { class: 'filters' }, from.wrap, to.wrap,
-    h('button', { type: 'submit' }, 'Show'));
-  root.append(h('h1', {}, 'Compliance'), form, msg, body);
+    h('button', { type: 'submit' }, 'Show'), allBtn);
+  // The daily report (HTML to read and print, JSON, CSV), as the server makes it for this user.
+  const dayF = field('Day (UTC)', h('input', { type: 'date', name: 'day', id: 'daily-day' }));
+  const links = h('span', { class: 'daily-links' });
+  function dailyLinks() {
+    const d = dayF.input.value;
+    links.replaceChildren();
+    if (!d) return;
+    const u = (fmt) => `/api/v1/compliance/daily?date=${d}${fmt ? `&format=${fmt}` : ''}`;
+    links.append(h('a', { href: u(''), target: '_blank', rel: 'noopener', id: 'daily-html' },
+      `Daily report ${d} (printable)`), ' · ',
+    h('a', { href: u('json'), target: '_blank', rel: 'noopener' }, 'JSON'), ' · ',
+    h('a', { href: u('csv'), download: `vigil-daily-${d}.csv` }, 'CSV'));
+  }
+  dayF.input.addEventListener('change', dailyLinks);
+  const daily = h('section', { class: 'daily', 'aria-label': 'Daily report' },
+    h('h2', {}, 'Daily report'),
+    h('p', { class: 'hint' }, 'The day\'s violations, counts by party and zone and a map, as ' +
+      'shared with you, under a TLP banner (the strictest marking of what it contains) with ' +
+      'your name and when it was made. Open it and print it from the browser.'),
+    h('div', { class: 'filters' }, dayF.wrap, links));
+  root.append(h('h1', {}, 'Compliance'), form, msg, body, daily);
+
+  let arrived = 0; // reports that arrived live since the page opened
+  let loading = null;
+  let closed = false;
+
+  function say(t) {
+    status(msg, `${t.from} to ${t.to}: ${t.totals.all} violation${t.totals.all === 1 ? '' : 's'}, ` +
+      `${t.totals.confirmed} confirmed (previous period: ${t.previous.all}, ` +
+      `${t.previous.confirmed}).${arrived ? ` Live: ${arrived} report${arrived === 1 ? '' : 's'} ` +
+        'arrived since the page opened, counted.' : ''}`);
+  }
 
   async function load() {
+    if (closed) return;
     status(msg, 'Loading…');
+    setPeriodInUrl({ from: from.input.value, to: to.input.value });
     try {
       const t = await get(`/api/v1/tallies${query({ from: from.input.value, to: to.input.value })}`);
-      status(msg, `${t.from} to ${t.to}: ${t.totals.all} violation${t.totals.all === 1 ? '' : 's'}, ${t.totals.confirmed} ` +
-        `confirmed (previous period: ${t.previous.all}, ${t.previous.confirmed}).`);
+      if (closed) return;
+      say(t);
       const el = h('div', { class: 'chart', role: 'img',
         'aria-label': 'Violations per day: all, confirmed, and the 7-day confirmed rate' });
       const tiles = h('div', { class: 'tiles', id: 'tally-tiles' },
@@ -91,9 +144,71 @@ export function render(root) {
         e instanceof ApiError && e.status === 404 ? null : h('p', { class: 'hint' }, e.message)));
     }
   }
+
+  // Opens on the address's period, else on where the data is, else on the last 30 days.
+  async function start() {
+    let p = periodInUrl();
+    let all = null;
+    if (!p) {
+      status(msg, 'Finding where the data is…');
+      try {
+        all = dataPeriod((await get('/api/v1/violations')).violations || []);
+      } catch {
+        /* the tallies say what is wrong */
+      }
+      const now = new Date();
+      p = all || { from: day(new Date(now.getTime() - 29 * 86400e3)), to: day(now) };
+    }
+    if (closed) return;
+    from.input.value = p.from;
+    to.input.value = p.to;
+    from.input.disabled = false;
+    to.input.disabled = false;
+    dayF.input.value = p.to;
+    dailyLinks();
+    await load();
+  }
+
+  allBtn.addEventListener('click', async () => {
+    try {
+      const all = dataPeriod((await get('/api/v1/violations')).violations || []);
+      if (!all) {
+        status(msg, 'No violation shared with you yet.');
+        return;
+      }
+      from.input.value = all.from;
+      to.input.value = all.to;
+      load();
+    } catch (e) {
+      status(msg, `Could not find the data's period: ${e.message}`, 'error');
+    }
+  });
+
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     load();
   });
-  load();
+
+  // Reports arriving live: counted in the status line, and the tallies counted again (a
+  // report may make a violation).
+  let es = null;
+  let timer = null;
+  if (typeof EventSource !== 'undefined') {
+    es = new EventSource('/api/v1/stream', { withCredentials: true });
+    es.addEventListener('report', () => {
+      arrived += 1;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        loading = (loading || Promise.resolve()).then(() => load());
+      }, 300);
+    });
+  }
+
+  loading = start();
+  return () => {
+    closed = true;
+    clearTimeout(timer);
+    if (es) es.close();
+    es = null;
+  };
 }

@@ -1,8 +1,13 @@
-// New report: click the map to place it, fill the form; client-side checks first, then the
-// server's 400 description ("field: reason") is shown next to the field it names.
+// New report: click the map to place it (the agreements' zones are drawn on it) or use the
+// device's location, fill the form; client-side checks first, then the server's 400
+// description ("field: reason") is shown next to the field it names. Times are UTC throughout:
+// the start defaults to now (UTC), and what is typed is read as UTC whatever the device's zone.
+// Actors and targets name who acted and on whom: compliance needs an actor naming a party of an
+// agreement for a report to become a candidate violation (docs/COMPLIANCE.md).
 import { get, post, ApiError } from '../api.js';
 import { h, field, select, setFieldError, status, utext } from '../dom.js';
 import { createMap, L } from '../map.js';
+import { loadZones } from '../zones.js';
 import { EVENTS, MODES, MARKINGS, RELIABILITY, CREDIBILITY } from '../plover.js';
 
 // Which form field a server error's field path belongs to.
@@ -12,7 +17,7 @@ const FIELD_OF = {
   'location.precision_m': 'precision', lat: 'lat', lon: 'lon', precision_m: 'precision',
   reliability: 'reliability', credibility: 'credibility', marking: 'marking', group: 'group',
   title: 'title', description: 'description', source_ref: 'source_ref',
-  fatalities: 'fatalities', injured: 'injured',
+  fatalities: 'fatalities', injured: 'injured', actors: 'actors', targets: 'targets',
 };
 
 export function fieldOfError(description) {
@@ -26,16 +31,28 @@ function toUtc(v) {
   return v.length === 16 ? `${v}:00Z` : `${v}Z`;
 }
 
+// Now, in UTC, as a datetime-local value (YYYY-MM-DDTHH:MM): never the device's local time.
+export function utcNow(d = new Date()) {
+  return d.toISOString().slice(0, 16);
+}
+
+// "A forces, B militia" -> ['A forces', 'B militia'] (empty names dropped, duplicates once).
+export function names(v) {
+  return [...new Set(String(v || '').split(/[,;\n]/).map((x) => x.trim()).filter(Boolean))];
+}
+
 export function render(root) {
   const mapEl = h('div', { class: 'map small', id: 'form-map' });
+  const partiesList = h('datalist', { id: 'party-names' });
   const f = {
     event: field('Event type (PLOVER)', select([['', '— choose —'], ...EVENTS], { name: 'event' })),
     mode: field('Mode', select([['', '— none —']], { name: 'mode' })),
     future: field('Warning of a planned event (future)', h('input', { type: 'checkbox',
       name: 'future' })),
-    start: field('Start (UTC)', h('input', { type: 'datetime-local', name: 'start' })),
+    start: field('Start (UTC)', h('input', { type: 'datetime-local', name: 'start' }),
+      { hint: 'Coordinated Universal Time (UTC), not your local time. Defaults to now.' }),
     end: field('End (UTC)', h('input', { type: 'datetime-local', name: 'end' }),
-      { hint: 'Empty: same as start.' }),
+      { hint: 'UTC too. Empty: same as start.' }),
     lat: field('Latitude', h('input', { type: 'number', step: 'any', min: -90, max: 90,
       name: 'lat', inputmode: 'decimal' }), { hint: 'Click the map to place the report.' }),
     lon: field('Longitude', h('input', { type: 'number', step: 'any', min: -180, max: 180,
@@ -53,16 +70,44 @@ export function render(root) {
     fatalities: field('Fatalities', h('input', { type: 'number', min: 0, step: 1,
       name: 'fatalities' })),
     injured: field('Injured', h('input', { type: 'number', min: 0, step: 1, name: 'injured' })),
+    actors: field('Actors (who acted)', h('input', { name: 'actors', dir: 'auto',
+      list: 'party-names', autocomplete: 'off', placeholder: 'e.g. A forces' }),
+    { hint: 'Names separated by commas. An actor naming a party of an agreement lets the ' +
+      'report become a candidate violation.' }),
+    targets: field('Targets (who or what was acted on)', h('input', { name: 'targets',
+      dir: 'auto', autocomplete: 'off', placeholder: 'e.g. civilians' }),
+    { hint: 'Names separated by commas. A party among the targets is never the violator.' }),
     source_ref: field('Source reference', h('input', { name: 'source_ref', dir: 'auto',
       placeholder: 'acled:PSE12345' })),
   };
   f.reliability.input.value = 'C';
   f.credibility.input.value = '3';
+  f.start.input.value = utcNow();
+  const clock = h('p', { class: 'hint utc-clock', 'aria-live': 'off' });
+  function tick() {
+    const n = new Date();
+    const local = n.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    clock.textContent = `Now: ${utcNow(n).replace('T', ' ')} UTC (your device: ${local}).`;
+  }
+  tick();
+  const timer = setInterval(tick, 30000);
+  const nowBtn = h('button', { type: 'button', class: 'secondary', id: 'start-now',
+    onclick: () => {
+      f.start.input.value = utcNow();
+      setFieldError(f.start, '');
+    } }, 'Now (UTC)');
+  const locMsg = h('p', { class: 'hint', id: 'locate-msg', role: 'status', 'aria-live': 'polite' });
+  const locBtn = h('button', { type: 'button', class: 'secondary', id: 'locate' },
+    'Use my location');
+  const partyChips = h('p', { class: 'party-chips', hidden: true });
   const msg = h('div', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const form = h('form', { class: 'report-form', novalidate: true, 'aria-label': 'New report' },
     h('fieldset', {}, h('legend', {}, 'What'), f.event.wrap, f.mode.wrap, f.future.wrap),
-    h('fieldset', {}, h('legend', {}, 'When'), f.start.wrap, f.end.wrap),
-    h('fieldset', {}, h('legend', {}, 'Where'), f.lat.wrap, f.lon.wrap, f.precision.wrap),
+    h('fieldset', {}, h('legend', {}, 'Who'), f.actors.wrap, partyChips, f.targets.wrap,
+      partiesList),
+    h('fieldset', {}, h('legend', {}, 'When (UTC)'), clock, f.start.wrap, nowBtn, f.end.wrap),
+    h('fieldset', {}, h('legend', {}, 'Where'), h('p', {}, locBtn), locMsg, f.lat.wrap,
+      f.lon.wrap, f.precision.wrap),
     h('fieldset', {}, h('legend', {}, 'Grading and handling'), f.reliability.wrap,
       f.credibility.wrap, f.marking.wrap, f.group.wrap),
     h('fieldset', {}, h('legend', {}, 'Details'), f.title.wrap, f.description.wrap,
@@ -82,6 +127,35 @@ export function render(root) {
   }).catch(() => {});
 
   const map = createMap(mapEl, { label: 'Map: click to place the report' });
+  const zoneNote = h('p', { class: 'hint', id: 'form-zones' });
+  mapEl.after(zoneNote);
+  // The agreements' zones, and their parties offered as actors.
+  loadZones(map).then((z) => {
+    zoneNote.textContent = z.count ? `${z.count} agreement zone${z.count === 1 ? '' : 's'} ` +
+      'on the map: a report inside one, naming a party as actor, is checked against its terms.'
+      : 'No agreement zones.';
+    const parties = new Set();
+    for (const ag of z.agreements || []) {
+      for (const p of ag.parties || []) {
+        parties.add(p.name);
+        for (const a of p.aliases || []) parties.add(a);
+      }
+    }
+    partiesList.replaceChildren(...[...parties].map((n) => utext('option', '', { value: n })));
+    const main = [...new Set((z.agreements || []).flatMap((ag) => (ag.parties || [])
+      .map((p) => p.name)))];
+    if (main.length) {
+      partyChips.hidden = false;
+      partyChips.replaceChildren('Parties: ', ...main.map((n) => h('button', { type: 'button',
+        class: 'chip', 'data-party': n, onclick: () => {
+          const cur = names(f.actors.input.value);
+          if (!cur.includes(n)) f.actors.input.value = [...cur, n].join(', ');
+          setFieldError(f.actors, '');
+        } }, utext('span', n), ' → actor')));
+    }
+  }).catch((e) => {
+    zoneNote.textContent = `Could not load the agreement zones: ${e.message}`;
+  });
   let pin = null;
   function place(lat, lon) {
     if (pin) pin.setLatLng([lat, lon]);
@@ -96,6 +170,31 @@ export function render(root) {
     setFieldError(f.lon, '');
     place(ev.latlng.lat, ev.latlng.lng);
   });
+  // The device's location (a browser asks the user first; refused or unavailable is said so).
+  locBtn.addEventListener('click', () => {
+    if (!('geolocation' in navigator)) {
+      locMsg.textContent = 'Location is not available in this browser: click the map or type ' +
+        'the coordinates.';
+      return;
+    }
+    locMsg.textContent = 'Asking for your location…';
+    navigator.geolocation.getCurrentPosition((pos) => {
+      const { latitude: lat, longitude: lon, accuracy } = pos.coords;
+      f.lat.input.value = lat.toFixed(5);
+      f.lon.input.value = lon.toFixed(5);
+      if (Number.isFinite(accuracy)) f.precision.input.value = String(Math.round(accuracy));
+      setFieldError(f.lat, '');
+      setFieldError(f.lon, '');
+      place(lat, lon);
+      map.setView([lat, lon], Math.max(map.getZoom(), 12));
+      locMsg.textContent = `Placed at your location (±${Math.round(accuracy)} m).`;
+    }, (err) => {
+      const why = err && err.code === 1 ? 'permission was refused'
+        : err && err.code === 3 ? 'it took too long' : 'the device could not tell';
+      locMsg.textContent = `Your location is not available (${why}): click the map or type ` +
+        'the coordinates.';
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  });
   for (const k of ['lat', 'lon']) {
     f[k].input.addEventListener('change', () => {
       const lat = parseFloat(f.lat.input.value);
@@ -108,7 +207,7 @@ export function render(root) {
     const errs = {};
     const v = (k) => f[k].input.value.trim();
     if (!v('event')) errs.event = 'Choose an event type.';
-    if (!v('start')) errs.start = 'Give the start time.';
+    if (!v('start')) errs.start = 'Give the start time (UTC).';
     if (v('end') && v('start') && v('end') < v('start')) errs.end = 'End is before start.';
     const lat = parseFloat(v('lat'));
     const lon = parseFloat(v('lon'));
@@ -154,6 +253,7 @@ export function render(root) {
       if (v(k)) body[k] = v(k);
     }
     for (const k of ['fatalities', 'injured']) if (v(k) !== '') body[k] = Number(v(k));
+    for (const k of ['actors', 'targets']) if (names(v(k)).length) body[k] = names(v(k));
     status(msg, 'Submitting…');
     try {
       const r = await post('/api/v1/reports', body);
@@ -165,6 +265,7 @@ export function render(root) {
       form.reset();
       f.reliability.input.value = 'C';
       f.credibility.input.value = '3';
+      f.start.input.value = utcNow();
       if (pin) {
         pin.remove();
         pin = null;
@@ -183,5 +284,8 @@ export function render(root) {
     }
   });
 
-  return () => map.remove();
+  return () => {
+    clearInterval(timer);
+    map.remove();
+  };
 }

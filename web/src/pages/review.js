@@ -1,8 +1,12 @@
-// The violation review queue (S8): candidate violations by status, moved through
-// reported → under_review → confirmed | not_confirmed | disputed (the server checks roles).
-// Before the compliance module is on the server (404), the page says it arrives with it.
+// The violation review queue (S8): candidate violations, newest first, filtered by status,
+// party, zone and date (UTC days), each with its evidence (links to the reports), its history
+// and the partners' opinions, moved reported → under_review → confirmed | not_confirmed |
+// disputed. A decision needs a reason (the server refuses a blank one too); the decision
+// buttons are shown only to those who may review (admins and analysts of the coordination
+// center), the opinion form to every role but reader. Before the compliance module is on the
+// server (404), the page says it arrives with it.
 import { get, post, query, ApiError } from '../api.js';
-import { h, utext, fmtTime, field, select, status } from '../dom.js';
+import { h, utext, fmtTime, field, select, status, setFieldError } from '../dom.js';
 
 const STATUSES = ['reported', 'under_review', 'confirmed', 'not_confirmed', 'disputed'];
 const NEXT = {
@@ -12,6 +16,11 @@ const NEXT = {
   confirmed: ['disputed'],
   not_confirmed: ['under_review'],
 };
+// Taking a violation under review may go without a reason; a decision may not.
+const DEFAULT_REASON = { under_review: 'taken under review' };
+const OPINIONS = ['strongly-agree', 'agree', 'neutral', 'disagree', 'strongly-disagree'];
+
+const label = (s) => String(s || '').replace(/_/g, ' ');
 
 function placeholder(e) {
   return h('div', { class: 'placeholder' },
@@ -21,59 +30,195 @@ function placeholder(e) {
     e instanceof ApiError && e.status === 404 ? null : h('p', { class: 'hint' }, e.message));
 }
 
-export function render(root) {
+// The UTC day after a YYYY-MM-DD (the API's `until` is exclusive), or ''.
+function nextDay(d) {
+  return d ? new Date(Date.parse(`${d}T00:00:00Z`) + 86400e3).toISOString().slice(0, 10) : '';
+}
+
+// Newest first (by event time, then by when it was recorded).
+export function newestFirst(items) {
+  return items.slice().sort((a, b) => (b.time || '').localeCompare(a.time || '') ||
+    (b.created || '').localeCompare(a.created || ''));
+}
+
+function reportLink(id) {
+  return h('a', { href: `/api/v1/reports/${encodeURIComponent(id)}`, target: '_blank',
+    rel: 'noopener', class: 'evidence-link', 'data-report': id }, id);
+}
+
+export function render(root, ctx = {}) {
+  const can = ctx.can || {};
   const st = field('Status', select([['reported', 'reported'], ['under_review', 'under review'],
-    ['', 'all'], ...STATUSES.slice(2).map((s) => [s, s.replace('_', ' ')])], { name: 'status' }));
+    ['', 'all'], ...STATUSES.slice(2).map((s) => [s, label(s)])], { name: 'status' }));
+  const party = field('Party', select([['', 'all']], { name: 'party' }));
+  const zone = field('Zone', select([['', 'all']], { name: 'zone' }));
+  const since = field('From (UTC day)', h('input', { type: 'date', name: 'since' }));
+  const until = field('To (UTC day)', h('input', { type: 'date', name: 'until' }));
   const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const body = h('div', {}, 'Loading…');
-  const form = h('form', { class: 'filters' }, st.wrap, h('button', { type: 'submit' }, 'Show'));
-  root.append(h('h1', {}, 'Violation review queue'), form, msg, body);
+  const form = h('form', { class: 'filters', 'aria-label': 'Filter violations' }, st.wrap,
+    party.wrap, zone.wrap, since.wrap, until.wrap, h('button', { type: 'submit' }, 'Show'));
+  root.append(h('h1', {}, 'Violation review queue'),
+    can.review ? null : h('p', { class: 'hint', id: 'review-readonly' },
+      'You may read the queue; decisions are taken by the coordination center\'s analysts.'),
+    form, msg, body);
 
-  async function move(v, to, reason) {
+  // The parties and zones of the agreements the user may read, for the filters.
+  get('/api/v1/agreements').then((r) => {
+    const parties = new Set();
+    const zones = new Set();
+    for (const ag of r.agreements || []) {
+      for (const p of ag.parties || []) parties.add(p.name);
+      for (const z of ag.zones || []) zones.add(z.name);
+    }
+    party.input.append(...[...parties].sort().map((n) => utext('option', n, { value: n })));
+    zone.input.append(...[...zones].sort().map((n) => utext('option', n, { value: n })));
+  }).catch(() => {});
+
+  async function move(v, to, reasonF) {
+    const reason = reasonF.input.value.trim() || DEFAULT_REASON[to] || '';
+    setFieldError(reasonF, '');
+    if (!reason) {
+      setFieldError(reasonF, `Say why it is ${label(to)}: a decision needs a reason.`);
+      reasonF.input.focus();
+      status(msg, `Not changed: ${v.id} needs a reason to be ${label(to)}.`, 'error');
+      return;
+    }
     try {
       await post(`/api/v1/violations/${encodeURIComponent(v.id)}/transition`, { to, reason });
       status(msg, `${v.id}: ${v.status} → ${to}.`, 'ok');
       load();
     } catch (e) {
+      if (e instanceof ApiError && /^reason:/.test(e.description)) setFieldError(reasonF, e.description);
       status(msg, `Not changed: ${e.description || e.message}`, 'error');
     }
   }
 
   function actions(v) {
-    const reason = h('input', { 'aria-label': `Reason for ${v.id}`, placeholder: 'reason',
-      dir: 'auto', class: 'reason' });
-    return h('div', { class: 'actions' }, reason, (NEXT[v.status] || []).map((to) => h('button',
-      { type: 'button', onclick: () => move(v, to, reason.value.trim() || `set to ${to}`) },
-      to.replace('_', ' '))));
+    if (!can.review) return null;
+    const reasonF = field(`Reason for ${v.id}`, h('input', { dir: 'auto', class: 'reason',
+      placeholder: 'why (required to decide)' }));
+    reasonF.wrap.classList.add('reason-field');
+    return h('div', { class: 'actions' }, reasonF.wrap, (NEXT[v.status] || []).map((to) =>
+      h('button', { type: 'button', 'data-to': to, onclick: () => move(v, to, reasonF) },
+        label(to))));
+  }
+
+  // The evidence reports, the history and the opinions of one violation.
+  async function details(v, cell) {
+    cell.replaceChildren(h('p', {}, 'Loading…'));
+    let full;
+    try {
+      full = await get(`/api/v1/violations/${encodeURIComponent(v.id)}`);
+    } catch (e) {
+      cell.replaceChildren(h('p', { class: 'status error' }, `Could not load it: ${e.message}`));
+      return;
+    }
+    const evidence = h('ol', { class: 'evidence' });
+    for (const id of full.evidence || []) {
+      const li = h('li', { 'data-report': id }, reportLink(id),
+        id === full.report ? ' (the report it was found in)' : null);
+      evidence.append(li);
+      get(`/api/v1/reports/${encodeURIComponent(id)}`).then((r) => {
+        li.append(h('br'), utext('span', r.title || '(no title)', { class: 'ev-title' }),
+          ` — ${r.event}${r.mode ? ` / ${r.mode}` : ''}, ${fmtTime(r.start)}`,
+          r.partner ? [' · ', utext('span', r.partner)] : null,
+          r.marking ? ` · TLP:${String(r.marking).toUpperCase()}` : null,
+          r.actors && r.actors.length ? [' · actors: ', utext('span', r.actors.join(', '))]
+            : null);
+      }).catch(() => {});
+    }
+    const history = h('ol', { class: 'history' }, (full.history || []).map((s) => h('li', {},
+      h('time', { datetime: s.at }, fmtTime(s.at)), ' ',
+      s.note ? 'note' : `${s.from ? `${label(s.from)} → ` : ''}${label(s.to)}`,
+      ' by ', utext('span', s.by), ': ', utext('q', s.reason))));
+    const opinions = h('ul', { class: 'opinions' });
+    const showOpinions = (list) => opinions.replaceChildren(...(list.length ? list.map((o) =>
+      h('li', { 'data-opinion': o.opinion }, h('strong', {}, label(o.opinion).replace(/-/g, ' ')),
+        ' — ', utext('span', (o.authors || []).join(', ')), ` (${fmtTime(o.created)})`,
+        o.explanation ? [': ', utext('q', o.explanation)] : null))
+      : [h('li', {}, 'No opinion yet.')]));
+    showOpinions(full.opinions || []);
+    let opinionForm = null;
+    if (can.opine) {
+      const op = field('Your opinion', select(OPINIONS.map((o) => [o, o.replace(/-/g, ' ')]),
+        { name: 'opinion' }));
+      op.input.value = 'agree';
+      const ex = field('Explanation', h('input', { name: 'explanation', dir: 'auto' }));
+      const omsg = h('span', { class: 'status', role: 'status' });
+      opinionForm = h('form', { class: 'filters opinion-form' }, op.wrap, ex.wrap,
+        h('button', { type: 'submit' }, 'Add opinion'), omsg);
+      opinionForm.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        try {
+          const r = await post(`/api/v1/violations/${encodeURIComponent(v.id)}/opinions`,
+            { opinion: op.input.value, explanation: ex.input.value.trim() || null });
+          showOpinions(r.opinions || []);
+          ex.input.value = '';
+          status(omsg, 'Opinion added.', 'ok');
+        } catch (err) {
+          status(omsg, `Not added: ${err.description || err.message}`, 'error');
+        }
+      });
+    }
+    cell.replaceChildren(h('div', { class: 'violation-details' },
+      h('section', {}, h('h3', {}, `Evidence (${(full.evidence || []).length})`), evidence),
+      h('section', {}, h('h3', {}, 'History'), history),
+      h('section', {}, h('h3', {}, 'Opinions'), opinions, opinionForm)));
+  }
+
+  function row(v) {
+    const detailRow = h('tr', { class: 'details-row', hidden: true },
+      h('td', { colspan: 9 }));
+    const toggle = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false',
+      onclick: () => {
+        const open = detailRow.hidden;
+        detailRow.hidden = !open;
+        toggle.setAttribute('aria-expanded', String(open));
+        toggle.textContent = open ? 'Hide' : 'Details';
+        if (open) details(v, detailRow.firstChild);
+      } }, 'Details');
+    const ev = v.evidence || [];
+    return [h('tr', { 'data-id': v.id },
+      h('td', {}, label(v.status)), utext('td', v.party),
+      utext('td', v.zone ? `${v.zone.name} (${v.zone.kind})` : ''),
+      utext('td', v.agreement ? v.agreement.name : ''),
+      h('td', {}, `${v.event}${v.mode ? ` / ${v.mode}` : ''}`),
+      h('td', {}, fmtTime(v.time)),
+      h('td', { class: 'evidence-cell' }, `${ev.length}: `, ev.flatMap((id, i) =>
+        [i ? ', ' : null, reportLink(id)])),
+      h('td', {}, toggle),
+      h('td', {}, actions(v))), detailRow];
   }
 
   async function load() {
     try {
-      const r = await get(`/api/v1/violations${query({ status: st.input.value })}`);
-      const items = r.violations || [];
+      const r = await get(`/api/v1/violations${query({ status: st.input.value,
+        party: party.input.value, zone: zone.input.value, since: since.input.value,
+        until: nextDay(until.input.value) })}`);
+      const items = newestFirst(r.violations || []);
       if (!items.length) {
-        body.replaceChildren(h('p', {}, 'No violations with this status.'));
+        body.replaceChildren(h('p', {}, 'No violations match.'));
         return;
       }
       body.replaceChildren(h('div', { class: 'scroll' }, h('table', { class: 'data',
         id: 'violations-table' },
-      h('caption', {}, `${items.length} violation${items.length === 1 ? '' : 's'}`),
-      h('thead', {}, h('tr', {}, ['Status', 'Party', 'Zone', 'Agreement', 'Act', 'When',
-        'Evidence', 'Review'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, items.map((v) => h('tr', { 'data-id': v.id },
-        h('td', {}, v.status.replace('_', ' ')), utext('td', v.party),
-        utext('td', v.zone ? `${v.zone.name} (${v.zone.kind})` : ''),
-        utext('td', v.agreement ? v.agreement.name : ''),
-        h('td', {}, `${v.event}${v.mode ? ` / ${v.mode}` : ''}`),
-        h('td', {}, fmtTime(v.time)),
-        h('td', {}, String((v.evidence || []).length)),
-        h('td', {}, actions(v))))))));
+      h('caption', {}, `${items.length} violation${items.length === 1 ? '' : 's'}, newest first`),
+      h('thead', {}, h('tr', {}, ['Status', 'Party', 'Zone', 'Agreement', 'Act', 'When (UTC)',
+        'Evidence', 'Details', can.review ? 'Review' : ''].map((c) => h('th', { scope: 'col' },
+        c)))),
+      h('tbody', {}, items.flatMap(row)))));
     } catch (e) {
+      if (e instanceof ApiError && e.status === 400) {
+        status(msg, e.description || e.message, 'error');
+        return;
+      }
       body.replaceChildren(placeholder(e));
     }
   }
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    status(msg, '');
     load();
   });
   load();
