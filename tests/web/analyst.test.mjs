@@ -203,6 +203,9 @@ test('review queue: newest first, evidence links, history, opinions, filters', a
   await details.getByText('Air strike, older (test)').waitFor();
   await details.locator('.history li', { hasText: 'reported' }).first().waitFor();
   await details.getByText('No opinion yet.').waitFor();
+  await details.getByText(/ASSAULT \/ aerial, 2025-06-10 08:00Z · Beta · TLP:GREEN · actors: A forces/)
+    .waitFor();
+  assert.doesNotMatch(await page.locator('main').innerText(), /\bnull\b|\[object /);
   await details.getByLabel('Your opinion').selectOption('strongly-agree');
   await details.getByLabel('Explanation').fill('our observers saw the strike');
   await details.getByRole('button', { name: 'Add opinion' }).click();

@@ -18,7 +18,9 @@ async function chart(el, daily) {
   // eslint-disable-next-line no-new
   new uPlot({
     width: Math.max(320, Math.min(1600, el.clientWidth - 20 || 900)), height: 300,
-    title: 'Violations per day',
+    title: 'Violations per day (UTC days)',
+    // The days are UTC days: the axis in UTC too, whatever the device's time zone.
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
     series: [{}, { label: 'all', stroke: '#ef6c00', width: 2 },
       { label: 'confirmed', stroke: '#c62828', width: 2 },
       { label: '7-day rate, confirmed', stroke: '#1f4e79', dash: [6, 4] }],

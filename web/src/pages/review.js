@@ -58,10 +58,12 @@ export function render(root, ctx = {}) {
   const body = h('div', {}, 'Loading…');
   const form = h('form', { class: 'filters', 'aria-label': 'Filter violations' }, st.wrap,
     party.wrap, zone.wrap, since.wrap, until.wrap, h('button', { type: 'submit' }, 'Show'));
-  root.append(h('h1', {}, 'Violation review queue'),
-    can.review ? null : h('p', { class: 'hint', id: 'review-readonly' },
-      'You may read the queue; decisions are taken by the coordination center\'s analysts.'),
-    form, msg, body);
+  root.append(h('h1', {}, 'Violation review queue'));
+  if (!can.review) {
+    root.append(h('p', { class: 'hint', id: 'review-readonly' },
+      'You may read the queue; decisions are taken by the coordination center\'s analysts.'));
+  }
+  root.append(form, msg, body);
 
   // The parties and zones of the agreements the user may read, for the filters.
   get('/api/v1/agreements').then((r) => {
@@ -120,12 +122,13 @@ export function render(root, ctx = {}) {
         id === full.report ? ' (the report it was found in)' : null);
       evidence.append(li);
       get(`/api/v1/reports/${encodeURIComponent(id)}`).then((r) => {
-        li.append(h('br'), utext('span', r.title || '(no title)', { class: 'ev-title' }),
+        li.append(h('br'), h('span', { class: 'ev-summary' },
+          utext('span', r.title || '(no title)', { class: 'ev-title' }),
           ` — ${r.event}${r.mode ? ` / ${r.mode}` : ''}, ${fmtTime(r.start)}`,
           r.partner ? [' · ', utext('span', r.partner)] : null,
           r.marking ? ` · TLP:${String(r.marking).toUpperCase()}` : null,
           r.actors && r.actors.length ? [' · actors: ', utext('span', r.actors.join(', '))]
-            : null);
+            : null));
       }).catch(() => {});
     }
     const history = h('ol', { class: 'history' }, (full.history || []).map((s) => h('li', {},
