@@ -120,6 +120,13 @@ test('the form: zones on its map, parties as actors, UTC times; its report becom
     await page.getByLabel('Event type (PLOVER)').selectOption('ASSAULT');
     await page.getByLabel('Mode').selectOption('aerial');
     await page.getByLabel('Start (UTC)').fill('2025-06-11T10:30');
+    // A click inside a drawn zone still places the report (and names the zone).
+    const zbox = await page.locator('#form-map path.zone.zone-no-fire-area').boundingBox();
+    await page.mouse.click(zbox.x + zbox.width * 0.5, zbox.y + zbox.height * 0.5);
+    await page.locator('.leaflet-popup-content .zone-popup').getByText('Rafah').waitFor();
+    const lat = Number(await page.getByLabel('Latitude').inputValue());
+    assert.ok(lat > 31.2 && lat < 31.4, `lat ${lat} in Rafah`);
+    assert.equal(await page.locator('#form-map .pin.placed').count(), 1);
     await page.getByLabel('Latitude').fill(String(RAFAH.lat));
     await page.getByLabel('Longitude').fill(String(RAFAH.lon));
     await page.getByLabel('Marking').selectOption('green');

@@ -131,6 +131,8 @@ export function render(root) {
   mapEl.after(zoneNote);
   // The agreements' zones, and their parties offered as actors.
   loadZones(map).then((z) => {
+    // A click on a zone opens its popup (which zone, its terms) and places the report too.
+    if (z.layer) z.layer.eachLayer((shape) => shape.on('click', (ev) => pick(ev)));
     zoneNote.textContent = z.count ? `${z.count} agreement zone${z.count === 1 ? '' : 's'} ` +
       'on the map: a report inside one, naming a party as actor, is checked against its terms.'
       : 'No agreement zones.';
@@ -163,13 +165,14 @@ export function render(root) {
       className: 'pin-wrap', iconSize: [18, 18], iconAnchor: [9, 9] }), keyboard: false,
       title: 'New report' }).addTo(map);
   }
-  map.on('click', (ev) => {
+  function pick(ev) {
     f.lat.input.value = ev.latlng.lat.toFixed(5);
     f.lon.input.value = ev.latlng.lng.toFixed(5);
     setFieldError(f.lat, '');
     setFieldError(f.lon, '');
     place(ev.latlng.lat, ev.latlng.lng);
-  });
+  }
+  map.on('click', pick);
   // The device's location (a browser asks the user first; refused or unavailable is said so).
   locBtn.addEventListener('click', () => {
     if (!('geolocation' in navigator)) {
