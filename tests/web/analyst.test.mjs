@@ -24,7 +24,8 @@ const AGREEMENT = {
   description: 'A synthetic agreement for the browser tests; not a real text.',
   effective: '2025-01-01T00:00:00Z',
   marking: 'green',
-  parties: [{ name: 'Party A', aliases: ['A forces'] }, { name: 'Party B', aliases: ['B militia'] }],
+  parties: [{ name: 'Party A', aliases: ['A forces'] },
+    { name: 'Party B', aliases: ['B militia'] }],
   zones: [
     { name: 'Rafah', kind: 'no-fire-area', geometry: GOV.Rafah,
       terms: [{ party: '*', prohibited: ['ASSAULT'] }] },
@@ -210,7 +211,8 @@ test('review queue: newest first, evidence links, history, opinions, filters', a
   await details.getByText('Air strike, older (test)').waitFor();
   await details.locator('.history li', { hasText: 'reported' }).first().waitFor();
   await details.getByText('No opinion yet.').waitFor();
-  await details.getByText(/ASSAULT \/ aerial, 2025-06-10 08:00Z · Beta · TLP:GREEN · actors: A forces/)
+  await details
+    .getByText(/ASSAULT \/ aerial, 2025-06-10 08:00Z · Beta · TLP:GREEN · actors: A forces/)
     .waitFor();
   assert.doesNotMatch(await page.locator('main').innerText(), /\bnull\b|\[object /);
   await details.getByLabel('Your opinion').selectOption('strongly-agree');
@@ -334,7 +336,8 @@ test('compliance opens where the data is, keeps the period in the address, count
     // A report arriving live is counted (here it makes a violation on 06-12).
     await vigil.api('POST', '/api/v1/reports', tok.rex, report(RAFAH, '2025-06-12T15:00:00Z',
       'A forces', { title: 'Arrived live (test)' }));
-    await status.getByText(/^2025-06-10 to 2025-06-12: 4 violations, 1 confirmed .*Live: 1 report arrived since the page opened/).waitFor();
+    await status.getByText(new RegExp('^2025-06-10 to 2025-06-12: 4 violations, 1 confirmed .*' +
+      'Live: 1 report arrived since the page opened')).waitFor();
     assert.equal(await page.locator('#tally-tiles [data-tile="all"] .n').innerText(), '4');
   });
 

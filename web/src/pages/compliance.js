@@ -76,7 +76,8 @@ export function render(root) {
   // Disabled until the period is known (typing into them before would be overwritten).
   const from = field('From (UTC day)', h('input', { type: 'date', name: 'from', disabled: true }));
   const to = field('To (UTC day)', h('input', { type: 'date', name: 'to', disabled: true }));
-  const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite', id: 'tally-status' });
+  const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite',
+    id: 'tally-status' });
   const body = h('div');
   const allBtn = h('button', { type: 'button', class: 'secondary', id: 'period-all' },
     'All data');
@@ -109,7 +110,8 @@ export function render(root) {
   let closed = false;
 
   function say(t) {
-    status(msg, `${t.from} to ${t.to}: ${t.totals.all} violation${t.totals.all === 1 ? '' : 's'}, ` +
+    const n = t.totals.all;
+    status(msg, `${t.from} to ${t.to}: ${n} violation${n === 1 ? '' : 's'}, ` +
       `${t.totals.confirmed} confirmed (previous period: ${t.previous.all}, ` +
       `${t.previous.confirmed}).${arrived ? ` Live: ${arrived} report${arrived === 1 ? '' : 's'} ` +
         'arrived since the page opened, counted.' : ''}`);
@@ -120,7 +122,8 @@ export function render(root) {
     status(msg, 'Loading…');
     setPeriodInUrl({ from: from.input.value, to: to.input.value });
     try {
-      const t = await get(`/api/v1/tallies${query({ from: from.input.value, to: to.input.value })}`);
+      const t = await get(`/api/v1/tallies${query({ from: from.input.value,
+        to: to.input.value })}`);
       if (closed) return;
       say(t);
       const el = h('div', { class: 'chart', role: 'img',

@@ -91,7 +91,9 @@ export function render(root, ctx = {}) {
       status(msg, `${v.id}: ${v.status} → ${to}.`, 'ok');
       load();
     } catch (e) {
-      if (e instanceof ApiError && /^reason:/.test(e.description)) setFieldError(reasonF, e.description);
+      if (e instanceof ApiError && /^reason:/.test(e.description)) {
+        setFieldError(reasonF, e.description);
+      }
       status(msg, `Not changed: ${e.description || e.message}`, 'error');
     }
   }
