@@ -64,7 +64,8 @@ static int buf_grow(struct buf *b, size_t n)
 
 int buf_add(struct buf *b, const void *p, size_t n)
 {
-    int rc = buf_grow(b, n);
+    /* room already (the common case), or grow */
+    int rc = n < b->alloc - b->len && b->len + n <= b->cap ? 0 : buf_grow(b, n);
     if (rc)
         return rc;
     if (n)
@@ -77,11 +78,6 @@ int buf_add(struct buf *b, const void *p, size_t n)
 int buf_adds(struct buf *b, const char *s)
 {
     return buf_add(b, s, strlen(s));
-}
-
-int buf_addc(struct buf *b, char c)
-{
-    return buf_add(b, &c, 1);
 }
 
 int buf_addf(struct buf *b, const char *fmt, ...)

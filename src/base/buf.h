@@ -30,7 +30,17 @@ char *buf_detach(struct buf *b, size_t *len);
 /* Append functions: 0, or VIGIL_ETOOBIG (nothing appended) when the cap would be passed. */
 int buf_add(struct buf *b, const void *p, size_t n);
 int buf_adds(struct buf *b, const char *s);
-int buf_addc(struct buf *b, char c);
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One byte: inline, since parsers and serialisers append byte by byte (the CSV reader, JSON). */
+static inline int buf_addc(struct buf *b, char c)
+{
+    if (b->len + 1 < b->alloc && b->len < b->cap) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return buf_add(b, &c, 1);
+}
 
 #endif

@@ -103,6 +103,20 @@ static int dump_real(double d, struct buf *b)
     return buf_adds(b, tmp);
 }
 
+/* An integer in decimal, as printf's %lld writes it, without printf's cost. */
+static int dump_integer(json_int_t v, struct buf *b)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 int vjson_dump(const json_t *v, struct buf *b)
 {
     int rc = 0;
@@ -138,13 +152,41 @@ int vjson_dump(const json_t *v, struct buf *b)
         return rc ? rc : buf_addc(b, ']');
     }
     case JSON_STRING: return dump_string(json_string_value(v), json_string_length(v), b);
-    case JSON_INTEGER: return buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_INTEGER: return dump_integer(json_integer_value(v), b);
     case JSON_REAL: return dump_real(json_real_value(v), b);
     case JSON_TRUE: return buf_adds(b, "true");
     case JSON_FALSE: return buf_adds(b, "false");
     case JSON_NULL: return buf_adds(b, "null");
     }
     return VIGIL_EINVAL;
+}
+
+int vjson_key(struct buf *b, bool *first, const char *key)
+{
+    int rc = *first ? 0 : buf_addc(b, ',');
+    *first = false;
+    rc = rc ? rc : dump_string(key, strlen(key), b);
+    return rc ? rc : buf_addc(b, ':');
+}
+
+int vjson_add_str(struct buf *b, const char *s)
+{
+    return dump_string(s, strlen(s), b);
+}
+
+int vjson_add_strn(struct buf *b, const char *s, size_t n)
+{
+    return dump_string(s, n, b);
+}
+
+int vjson_add_int(struct buf *b, json_int_t v)
+{
+    return dump_integer(v, b);
+}
+
+int vjson_add_real(struct buf *b, double d)
+{
+    return dump_real(d, b);
 }
 
 char *vjson_dumps(const json_t *v)

@@ -9,6 +9,7 @@
 #define VIGIL_BASE_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -25,6 +26,16 @@ int vjson_parse(const char *data, size_t len, int max_depth, json_t **out, char 
 int vjson_dump(const json_t *v, struct buf *b);
 /* Returns a newly allocated compact serialisation of v; the caller frees it. */
 char *vjson_dumps(const json_t *v);
+
+/* Writing JSON text without building a json_t, byte for byte as vjson_dump writes the same
+ * value (for hot paths: an import writes three documents per row). *first is true before an
+ * object's first member; vjson_key writes the separator, the quoted key and the colon. s must
+ * be valid UTF-8 (json_string's own condition). Each returns 0 or VIGIL_ETOOBIG (b's cap). */
+int vjson_key(struct buf *b, bool *first, const char *key);
+int vjson_add_str(struct buf *b, const char *s);
+int vjson_add_strn(struct buf *b, const char *s, size_t n);
+int vjson_add_int(struct buf *b, json_int_t v);
+int vjson_add_real(struct buf *b, double d);
 
 /* Typed getters: the member's value, or NULL/the fallback when absent or of another type. */
 const char *vjson_str(const json_t *obj, const char *key);

@@ -112,10 +112,8 @@ static int on_report(void *ctx, const struct event_report *r, size_t line)
     if (j->group)
         copy.group = (char *)j->group;
     enum store_put_outcome outcome;
-    json_t *doc = NULL;
     char msg[INGEST_MSG_SZ];
-    int rc = ingest_report(c->t, j->coll, &j->actor, &copy, &outcome, &doc, msg);
-    json_decref(doc);
+    int rc = ingest_report(c->t, j->coll, &j->actor, &copy, &outcome, NULL, msg);
     if (rc == VIGIL_EINVAL || rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT) {
         fprintf(stderr, "%s:%zu: %s\n", j->path, line, msg);
         j->bad++;

@@ -285,7 +285,8 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
                   const struct event_report *r, enum store_put_outcome *outcome, json_t **doc,
                   char msg[INGEST_MSG_SZ])
 {
-    *doc = NULL;
+    if (doc)
+        *doc = NULL;
     struct store_reader *rd = store_txn_reader(t);
     struct store_acl acl;
     const char *group_marking = NULL;
@@ -312,54 +313,67 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
         snprintf(id, sizeof id, "report--%s", uuid);
         old_doc = NULL;
     }
-    json_t *d = report_doc(r, id, a->partner_name, &acl);
-    char *text = vjson_dumps(d);
-
-    /* The same source record, unchanged: nothing to store. */
-    if (old_doc && strcmp(old_doc, text) == 0) {
-        *outcome = STORE_PUT_EXISTS;
-        *doc = d;
-        free(text);
-        return 0;
+    /* The documents are written as text (report_doc_text, report_to_stix_text: the same bytes
+     * as the trees; an import writes three per row); the tree only for a caller that wants it. */
+    struct buf text, rep, loc;
+    buf_init(&text, BUF_NOCAP);
+    buf_init(&rep, BUF_NOCAP);
+    buf_init(&loc, BUF_NOCAP);
+    rc = report_doc_text(r, tlp_name((enum tlp_level)acl.tlp), id,
+                         a->partner_name ? a->partner_name : "", &text);
+    if (rc) {
+        snprintf(msg, INGEST_MSG_SZ, "report: larger than its buffer");
+        goto out;
     }
 
-    json_t *objs = NULL;
-    struct report_stix_ctx ctx = {.now = ts_now(),
+    /* The same source record, unchanged: nothing to store. */
+    if (old_doc && strcmp(old_doc, text.data) == 0) {
+        *outcome = STORE_PUT_EXISTS;
+        goto out;
+    }
+
+    /* created and modified are written to the millisecond: the version is that instant */
+    vtime_t now = ts_now();
+    now -= now % 1000;
+    struct report_stix_ctx ctx = {.now = now,
                                   .report_id = id,
                                   .created_by_ref = a->identity_id,
                                   .group_marking_ref = gm[0] ? gm : NULL};
-    char rmsg[REPORT_MSG_SZ];
-    rc = report_to_stix(r, &ctx, &objs, rmsg);
+    char rmsg[REPORT_MSG_SZ], lid[64];
+    rc = report_to_stix_text(r, &ctx, &rep, &loc, lid, rmsg);
     if (rc)
         snprintf(msg, INGEST_MSG_SZ, "%s", rmsg);
-    for (size_t i = 0; !rc && i < json_array_size(objs); i++) {
+    for (int i = 0; !rc && i < (loc.len ? 2 : 1); i++) {
         struct ingest_item it;
-        ingest_prepare(&it, json_array_get(objs, i), a->partner);
-        if (it.error) {
-            snprintf(msg, INGEST_MSG_SZ, "%s", it.msg);
-            rc = VIGIL_EINVAL;
-        } else {
-            it.in.acl = acl;
-            rc = store_txn_object_put(t, coll, &it.in, &it.outcome, &it.date_added);
-            if (!rc && it.outcome != STORE_PUT_EXISTS)
-                rc = audit_one(t, a, &it);
-            if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT)
-                snprintf(msg, INGEST_MSG_SZ, "%s: %s", it.in.id,
-                         rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS);
-        }
-        ingest_item_release(&it);
+        memset(&it, 0, sizeof it);
+        it.in = (struct store_object_in){
+            .id = i ? lid : id,
+            .type = i ? "location" : "report",
+            .spec_version = "2.1",
+            .version = now,
+            .acl = acl,
+            .json = i ? loc.data : rep.data,
+            .json_len = i ? loc.len : rep.len,
+        };
+        ingest_ref(&it);
+        rc = store_txn_object_put(t, coll, &it.in, &it.outcome, &it.date_added);
+        if (!rc && it.outcome != STORE_PUT_EXISTS)
+            rc = audit_one(t, a, &it);
+        if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT)
+            snprintf(msg, INGEST_MSG_SZ, "%s: %s", it.in.id,
+                     rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS);
     }
-    json_decref(objs);
     if (!rc)
-        rc = index_report(t, id, &acl, r, text);
+        rc = index_report(t, id, &acl, r, text.data);
     if (!rc)
-        rc = events_publish(t, "report", &acl, text, NULL);
-    free(text);
-    if (rc) {
-        json_decref(d);
-        return rc;
-    }
-    *outcome = STORE_PUT_ADDED;
-    *doc = d;
-    return 0;
+        rc = events_publish(t, "report", &acl, text.data, NULL);
+    if (!rc)
+        *outcome = STORE_PUT_ADDED;
+out:
+    buf_release(&text);
+    buf_release(&rep);
+    buf_release(&loc);
+    if (!rc && doc)
+        *doc = report_doc(r, id, a->partner_name, &acl);
+    return rc;
 }

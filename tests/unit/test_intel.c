@@ -449,6 +449,94 @@ static void test_to_stix(void **state)
     report_release(&r);
 }
 
+/* The text writers (report_doc_text, report_to_stix_text) against the trees they stand in for:
+ * the same bytes, for reports that exercise every optional member, escapes and number forms. */
+static const char *const text_cases[] = {
+    SPEC_EXAMPLE,
+    "{\"event\":\"PROTEST\",\"start\":\"2024-01-02T03:04:05.123Z\",\"location\":"
+    "{\"area\":\"Gaza \\\"north\\\" \\u00e9\"},\"description\":\"ctl \\u0001\\u001f\"}",
+    "{\"event\":\"ASSAULT\",\"future\":true,\"start\":\"2024-01-02T03:04:05.123456Z\","
+    "\"end\":\"2024-02-02T00:00:00Z\",\"location\":{\"lat\":-3,\"lon\":0.1,\"precision_m\":0},"
+    "\"targets\":[\"a\\\\b\",\"c/d\"],\"injured\":0,\"reliability\":\"F\",\"credibility\":6}",
+    "{\"event\":\"MOBILIZE\",\"mode\":\"troops\",\"start\":\"2025-03-18T02:00:00Z\","
+    "\"time_precision\":\"week\",\"location\":{\"lat\":48.5868,\"lon\":39.0939,"
+    "\"precision_m\":25000},\"actors\":[\"x\",\"y \\\"z\\\"\"],\"fatalities\":0,"
+    "\"marking\":\"red\",\"title\":\"\\u2603 t\\tab\",\"description\":\"line\\r\\nnext\","
+    "\"source_ref\":\"ucdp:123:4\"}",
+    "{\"event\":\"ASSAULT\",\"start\":\"2025-03-18T02:00:00Z\",\"location\":{\"lat\":1e-7,"
+    "\"lon\":-179.99999999999,\"precision_m\":1},\"marking\":\"clear\",\"group\":\"g\","
+    "\"description\":\"only a description\"}",
+};
+
+static void expect_same(const char *what, const char *text, json_t *tree)
+{
+    char *want = vjson_dumps(tree);
+    if (strcmp(text, want) != 0)
+        fail_msg("%s differs:\n  text %s\n  tree %s", what, text, want);
+    free(want);
+    json_t *back = load(text); /* and it is JSON */
+    json_decref(back);
+}
+
+static void test_text_matches_trees(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof text_cases / sizeof text_cases[0]; i++) {
+        struct event_report r;
+        char msg[REPORT_MSG_SZ];
+        if (from_text(text_cases[i], &r, msg) != 0)
+            fail_msg("case %zu: %s", i, msg);
+        struct buf b;
+        buf_init(&b, BUF_NOCAP);
+        json_t *doc = report_to_json(&r);
+        assert_int_equal(report_doc_text(&r, NULL, NULL, NULL, &b), 0);
+        expect_same("report_to_json", b.data, doc);
+        /* ingest's REST document: the effective marking, the id, the partner */
+        json_object_set_new(doc, "marking", json_string("amber+strict"));
+        json_object_set_new(doc, "id", json_string(REPORT_ID));
+        json_object_set_new(doc, "partner", json_string("P \"1\""));
+        buf_reset(&b);
+        assert_int_equal(report_doc_text(&r, "amber+strict", REPORT_ID, "P \"1\"", &b), 0);
+        expect_same("the REST document", b.data, doc);
+        json_decref(doc);
+        for (int k = 0; k < 4; k++) {
+            struct report_stix_ctx ctx = {T("2025-03-18T04:00:00.250Z"), REPORT_ID,
+                                          k & 1 ? PARTNER : NULL, k & 2 ? GROUP_MD : NULL};
+            json_t *arr;
+            assert_int_equal(report_to_stix(&r, &ctx, &arr, msg), 0);
+            struct buf rep, loc;
+            buf_init(&rep, BUF_NOCAP);
+            buf_init(&loc, BUF_NOCAP);
+            char lid[64];
+            assert_int_equal(report_to_stix_text(&r, &ctx, &rep, &loc, lid, msg), 0);
+            expect_same("the report SDO", rep.data, json_array_get(arr, 0));
+            json_t *sdo = load(rep.data);
+            assert_valid_stix(sdo);
+            json_decref(sdo);
+            assert_int_equal(loc.len > 0, json_array_size(arr) == 2);
+            if (loc.len)
+                expect_same("the location SDO", loc.data, json_array_get(arr, 1));
+            assert_string_equal(lid, json_string_value(json_array_get(
+                                         json_object_get(json_array_get(arr, 0), "object_refs"),
+                                         0)));
+            json_decref(arr);
+            buf_release(&rep);
+            buf_release(&loc);
+        }
+        /* no report id: the text writer needs one */
+        struct report_stix_ctx none = {0, NULL, NULL, NULL};
+        struct buf rep, loc;
+        buf_init(&rep, BUF_NOCAP);
+        buf_init(&loc, BUF_NOCAP);
+        char lid[64];
+        assert_int_equal(report_to_stix_text(&r, &none, &rep, &loc, lid, msg), VIGIL_EINVAL);
+        buf_release(&rep);
+        buf_release(&loc);
+        buf_release(&b);
+        report_release(&r);
+    }
+}
+
 static void test_to_stix_area(void **state)
 {
     (void)state;
@@ -1170,6 +1258,7 @@ int main(void)
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_to_stix),
         cmocka_unit_test(test_to_stix_area),
+        cmocka_unit_test(test_text_matches_trees),
         cmocka_unit_test(test_from_stix),
         cmocka_unit_test(test_extension_definition),
         cmocka_unit_test(test_area_location),
