@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -53,19 +54,41 @@ int vjson_parse(const char *data, size_t len, int max_depth, json_t **out, char 
     return 0;
 }
 
+/* How many bytes from the start of s need no escape: eight at a time while none of them is a
+ * control character, '"' or '\\' (bit tricks on a 64-bit word; a false alarm only ends the
+ * fast part), then byte by byte. */
+static size_t plain_run(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v, q, e;
+        memcpy(&v, s + i, 8);
+        q = v ^ (ones * '"');
+        e = v ^ (ones * '\\');
+        if ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((e - ones) & ~e)) & highs)
+            break;
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            break;
+    }
+    return i;
+}
+
 static int dump_string(const char *s, size_t n, struct buf *b)
 {
     static const char hex[] = "0123456789abcdef";
     int rc = buf_addc(b, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        rc = buf_add(b, s + run, i - run);
-        run = i + 1;
-        if (rc)
+    size_t i = 0;
+    while (!rc) {
+        size_t run = plain_run(s + i, n - i);
+        rc = buf_add(b, s + i, run);
+        i += run;
+        if (rc || i == n)
             break;
+        unsigned char c = (unsigned char)s[i++];
         switch (c) {
         case '"': rc = buf_add(b, "\\\"", 2); break;
         case '\\': rc = buf_add(b, "\\\\", 2); break;
@@ -81,25 +104,40 @@ static int dump_string(const char *s, size_t n, struct buf *b)
         }
     }
     if (!rc)
-        rc = buf_add(b, s + run, n - run);
-    if (!rc)
         rc = buf_addc(b, '"');
     return rc;
 }
+
+/* The shortest of %.15g, %.16g, %.17g that reads back to d (three printf and strtod calls),
+ * remembered for the last few values: a report writes each coordinate several times. */
+#define REAL_MEMO 8
+static _Thread_local struct {
+    double d;
+    char text[40];
+} real_memo[REAL_MEMO];
+static _Thread_local unsigned real_memo_next;
 
 static int dump_real(double d, struct buf *b)
 {
     char tmp[40];
     if (!isfinite(d))
         return buf_adds(b, "null");
+    for (int i = 0; i < REAL_MEMO; i++)
+        if (real_memo[i].text[0] && memcmp(&real_memo[i].d, &d, sizeof d) == 0)
+            return buf_adds(b, real_memo[i].text);
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, d);
         if (strtod(tmp, NULL) == d)
             break;
     }
     /* Keep it a real on the way back in: "3" would read back as an integer. */
-    if (!strpbrk(tmp, ".eEn"))
-        return buf_addf(b, "%s.0", tmp);
+    if (!strpbrk(tmp, ".eEn")) {
+        size_t n = strlen(tmp);
+        memcpy(tmp + n, ".0", 3);
+    }
+    unsigned k = real_memo_next++ % REAL_MEMO;
+    real_memo[k].d = d;
+    memcpy(real_memo[k].text, tmp, sizeof tmp);
     return buf_adds(b, tmp);
 }
 

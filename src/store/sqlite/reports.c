@@ -37,10 +37,16 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
         if (events_withdraw(c, r->id, r->acl.owner))
             return VIGIL_ESTORE;
     }
-    st = conn_stmt(c, "INSERT OR REPLACE INTO reports(seq, stix_id, owner, tlp, grp, event, mode,"
-                      " future, start, end, lat, lon, precision_m, area, reliability,"
-                      " credibility, source_ref, text, doc, added)"
-                      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    /* A new row is a plain INSERT: OR REPLACE (which may delete) makes SQLite keep a statement
+     * journal, a copy of every page the insert touches, for each row of an import. */
+    st = old ? conn_stmt(c, "INSERT OR REPLACE INTO reports(seq, stix_id, owner, tlp, grp, event,"
+                            " mode, future, start, end, lat, lon, precision_m, area, reliability,"
+                            " credibility, source_ref, text, doc, added)"
+                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+             : conn_stmt(c, "INSERT INTO reports(seq, stix_id, owner, tlp, grp, event,"
+                            " mode, future, start, end, lat, lon, precision_m, area, reliability,"
+                            " credibility, source_ref, text, doc, added)"
+                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return VIGIL_ESTORE;
     if (old)
