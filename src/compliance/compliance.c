@@ -494,16 +494,18 @@ static int on_match(void *ctx, const struct cmp_match *m)
     return rc;
 }
 
-int compliance_evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
-                        const struct event_report *r)
+/* fresh: report_id was never stored before, so nothing refers to it yet (no evidence rows, no
+ * violations) and the two look-ups are skipped. */
+static int evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
+                    const struct event_report *r, bool fresh)
 {
     struct store_reader *rd = store_txn_reader(t);
-    int rc = store_txn_evidence_set_acl(t, report_id, acl);
+    int rc = fresh ? 0 : store_txn_evidence_set_acl(t, report_id, acl);
     if (rc)
         return rc;
     struct eval_ctx c = {.t = t, .report_id = report_id, .acl = acl, .r = r, .now = ts_now()};
     struct store_violation_query q = {.report = report_id, .report_owner = acl->owner};
-    rc = store_violations_query(rd, &q, collect_existing, &c);
+    rc = fresh ? 0 : store_violations_query(rd, &q, collect_existing, &c);
     struct cmp_set *set = NULL;
     if (!rc)
         rc = cmp_set_get(rd, &set);
@@ -564,6 +566,18 @@ int compliance_evaluate(struct store_txn *t, const char *report_id, const struct
     free(c.ex);
     cmp_set_put(set);
     return rc;
+}
+
+int compliance_evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
+                        const struct event_report *r)
+{
+    return evaluate(t, report_id, acl, r, false);
+}
+
+int compliance_evaluate_new(struct store_txn *t, const char *report_id,
+                            const struct store_acl *acl, const struct event_report *r)
+{
+    return evaluate(t, report_id, acl, r, true);
 }
 
 static int collect_seq(void *ctx, const struct store_violation *v)

@@ -67,6 +67,11 @@ int compliance_load(struct store_txn *t, const struct compliance_actor *who, con
  * report's evidence rows its handling. Returns 0 or a store error. */
 int compliance_evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
                         const struct event_report *r);
+/* compliance_evaluate for a report id stored for the first time (a new random id): nothing can
+ * refer to it yet, so the look-ups of its existing violations and evidence are skipped (an
+ * import evaluates every row). */
+int compliance_evaluate_new(struct store_txn *t, const char *report_id,
+                            const struct store_acl *acl, const struct event_report *r);
 
 /* After partner owner's versions of report_id were deleted inside t: when no version of the
  * report is left in the index, its violations (those it was found in, whatever their status)

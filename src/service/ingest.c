@@ -68,9 +68,9 @@ static json_t *report_doc(const struct event_report *r, const char *id, const ch
     return doc;
 }
 
-/* Adds or replaces the index row of a report stored under id. */
+/* Adds or replaces the index row of a report stored under id (fresh: id never stored before). */
 static int index_report(struct store_txn *t, const char *id, const struct store_acl *acl,
-                        const struct event_report *r, const char *doc)
+                        const struct event_report *r, const char *doc, bool fresh)
 {
     struct buf text;
     buf_init(&text, 1 << 20);
@@ -97,7 +97,9 @@ static int index_report(struct store_txn *t, const char *id, const struct store_
         .doc = doc,
     };
     int rc = store_txn_report_index(t, &in);
-    rc = rc ? rc : compliance_evaluate(t, id, acl, r); /* candidate violations (S8) */
+    /* candidate violations (S8) */
+    if (!rc)
+        rc = fresh ? compliance_evaluate_new(t, id, acl, r) : compliance_evaluate(t, id, acl, r);
     buf_release(&text);
     return rc;
 }
@@ -167,7 +169,7 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     } else {
         json_t *doc = report_doc(&r, it->in.id, a->partner_name, &it->in.acl);
         char *text = vjson_dumps(doc);
-        rc = index_report(t, it->in.id, &it->in.acl, &r, text);
+        rc = index_report(t, it->in.id, &it->in.acl, &r, text, false);
         if (!rc)
             rc = events_publish(t, "report", &it->in.acl, text, NULL);
         free(text);
@@ -230,7 +232,7 @@ int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t ow
     char *text = vjson_dumps(doc);
     rc = 0;
     if (strcmp(text, n.doc) != 0) { /* the newest version went: index the one now newest */
-        rc = index_report(t, id, &n.acl, &r, text);
+        rc = index_report(t, id, &n.acl, &r, text, false);
         if (!rc)
             rc = events_publish(t, "report", &n.acl, text, NULL);
     }
@@ -364,7 +366,7 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
                      rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS);
     }
     if (!rc)
-        rc = index_report(t, id, &acl, r, text.data);
+        rc = index_report(t, id, &acl, r, text.data, !old_doc);
     if (!rc)
         rc = events_publish(t, "report", &acl, text.data, NULL);
     if (!rc)

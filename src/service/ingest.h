@@ -111,10 +111,10 @@ int ingest_audit_finish(struct store_txn *t, const struct ingest_actor *a, const
  * r->marking and r->group. A report gets a random id, except that a report with the
  * source_ref of one the partner has stored already gets that report's id, so importing the
  * same record twice stores it once (STORE_PUT_EXISTS when nothing changed; a new version when
- * the record did). On success *doc (when doc is not NULL) is a new reference to the report as
- * the REST API shows it. VIGIL_EINVAL with msg for an unknown marking or group or a report the profile refuses;
- * VIGIL_EPERM or VIGIL_ECONFLICT with msg when an id it needs is taken (INGEST_TAKEN,
- * INGEST_DIFFERS). */
+ * the record did). On success *doc (unless doc is NULL) is a new reference to the report as
+ * the REST API shows it. VIGIL_EINVAL with msg for an unknown marking or group or a report the
+ * profile refuses; VIGIL_EPERM or VIGIL_ECONFLICT with msg when an id it needs is taken
+ * (INGEST_TAKEN, INGEST_DIFFERS). */
 int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
                   const struct event_report *r, enum store_put_outcome *outcome, json_t **doc,
                   char msg[INGEST_MSG_SZ]);
