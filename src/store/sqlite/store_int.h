@@ -19,6 +19,7 @@ struct store_reader {
     sqlite3 *db;
     struct {
         char *sql;
+        const char *key; /* the caller's text last asked for it (a literal, mostly) */
         sqlite3_stmt *st;
         unsigned long used;
     } cache[STMT_CACHE];
