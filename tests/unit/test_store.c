@@ -607,6 +607,58 @@ static void schema_9_withdraws_the_events_of_earlier_content(void **state)
     assert_string_equal(seen, "{\"id\":\"report--1\",\"v\":2};{\"alert\":1};");
 }
 
+struct report_event {
+    const char *doc, *data; /* the index row's document; the event's data */
+};
+
+static int report_event_txn(struct store_txn *t, void *arg)
+{
+    const struct report_event *x = arg;
+    struct store_report_in in = {.id = "report--1", .acl = {.owner = 1, .tlp = 1},
+                                 .event = "ASSAULT", .area = "a", .reliability = 'B',
+                                 .credibility = 2, .text = "", .doc = x->doc};
+    int rc = store_txn_report_index(t, &in);
+    return rc ? rc : store_txn_event_add(t, "report", &in.acl, x->data, NULL);
+}
+
+/* A report event whose data is its index row's document is stored without it (read from the
+ * row); any other event keeps its data. Both read back the same. */
+static void report_events_read_their_document_from_the_index(void **state)
+{
+    struct fixture *f = *state;
+    struct report_event same = {"{\"id\":\"report--1\",\"v\":1}", "{\"id\":\"report--1\",\"v\":1}"};
+    assert_int_equal(store_write(f->s, report_event_txn, &same), 0);
+    struct report_event other = {"{\"id\":\"report--1\",\"v\":2}", "{\"id\":\"report--1\",\"x\":0}"};
+    assert_int_equal(store_write(f->s, report_event_txn, &other), 0);
+    struct store_reader *r;
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    char seen[256] = "";
+    assert_int_equal(store_events(r, 0, 0, count_event, seen), 0);
+    store_read_end(r);
+    /* the first event went with the correction (gone); the second kept its own data */
+    assert_string_equal(seen, "{\"id\":\"report--1\",\"x\":0};");
+    char path[128];
+    snprintf(path, sizeof path, "%s/vigil.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(length(data)) FROM"
+                                            " (SELECT data FROM events ORDER BY seq)", -1, &st,
+                                        NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "0,24");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    /* a third version whose event shows it: read from the row */
+    struct report_event third = {"{\"id\":\"report--1\",\"v\":3}", "{\"id\":\"report--1\",\"v\":3}"};
+    assert_int_equal(store_write(f->s, report_event_txn, &third), 0);
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    seen[0] = '\0';
+    assert_int_equal(store_events(r, 0, 0, count_event, seen), 0);
+    store_read_end(r);
+    assert_string_equal(seen, "{\"id\":\"report--1\",\"v\":3};");
+}
+
 /* A store written by the schema of version 5 (objects unique by (coll, id, owner, version))
  * moves to version 6 with every object still found by id. */
 static void schema_6_migrates_a_version_5_store(void **state)
@@ -672,6 +724,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(schema_9_withdraws_the_events_of_earlier_content, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(writes_by_another_process_are_seen, setup, teardown),
+        cmocka_unit_test_setup_teardown(report_events_read_their_document_from_the_index, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
