@@ -75,6 +75,13 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     sqlite3_bind_int64(st, 20, ts_now()); /* accepted now: this transaction commits it */
     int64_t seq;
     int rc = step_insert(c, st, &seq);
+    t->last_report.set = false;
+    if (!rc && strlen(r->id) < sizeof t->last_report.id) {
+        buf_reset(&t->last_report.doc);
+        t->last_report.set = buf_adds(&t->last_report.doc, r->doc) == 0;
+        snprintf(t->last_report.id, sizeof t->last_report.id, "%s", r->id);
+        t->last_report.owner = r->acl.owner;
+    }
     if (rc || !r->has_point)
         return rc;
     st = conn_stmt(c, "INSERT INTO reports_geo(seq, min_lat, max_lat, min_lon, max_lon,"
@@ -123,6 +130,7 @@ int reports_unindex(struct store_reader *c, const char *id, int64_t owner)
 
 int store_txn_report_unindex(struct store_txn *t, const char *id, int64_t owner)
 {
+    t->last_report.set = false;
     return reports_unindex(t->conn, id, owner);
 }
 

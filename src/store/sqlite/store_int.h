@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "base/buf.h"
 #include "store/store.h"
 
 #define STMT_CACHE 48
@@ -41,6 +42,15 @@ struct write_job {
 struct store_txn {
     struct store_reader *conn; /* the writer connection */
     struct store *s;
+    /* The report index row this job wrote last (reports.c), until the event of it is added
+     * (events.c): an event showing exactly that document stores none of its own. Cleared at
+     * each job's start and whenever a row is dropped. */
+    struct {
+        bool set;
+        char id[80];
+        int64_t owner;
+        struct buf doc;
+    } last_report;
 };
 
 struct store {

@@ -76,6 +76,7 @@ static void run_batch(struct store *s, struct write_job *batch)
 {
     struct store_reader *c = &s->wconn;
     struct store_txn t = {.conn = c, .s = s};
+    buf_init(&t.last_report.doc, BUF_NOCAP);
     vtime_t last_added = s->last_added;
 
     int rc = conn_exec(c, "BEGIN IMMEDIATE");
@@ -89,6 +90,7 @@ static void run_batch(struct store *s, struct write_job *batch)
     if (rc) {
         for (struct write_job *j = batch; j; j = j->next)
             j->rc = VIGIL_ESTORE;
+        buf_release(&t.last_report.doc);
         return;
     }
     for (struct write_job *j = batch; j; j = j->next) {
@@ -96,7 +98,9 @@ static void run_batch(struct store *s, struct write_job *batch)
             j->rc = VIGIL_ESTORE;
             continue;
         }
+        t.last_report.set = false;
         j->rc = j->fn(&t, j->arg);
+        t.last_report.set = false;
         conn_reset_all(c);
         if (j->rc)
             run(c, "ROLLBACK TO job");
@@ -111,6 +115,7 @@ static void run_batch(struct store *s, struct write_job *batch)
             if (!j->rc)
                 j->rc = VIGIL_ESTORE;
     }
+    buf_release(&t.last_report.doc);
 }
 
 /* Checkpoints copy the WAL back into the database file and fsync it. On the writer they
