@@ -87,3 +87,8 @@ int handling_from_names(struct store_reader *r, const char *marking, const char 
     }
     return 0;
 }
+
+bool handling_same(const struct store_acl *a, const struct store_acl *b)
+{
+    return a->owner == b->owner && a->tlp == b->tlp && a->group == b->group;
+}

@@ -33,4 +33,7 @@ int handling_from_names(struct store_reader *r, const char *marking, const char 
                         int default_tlp, int64_t owner, int64_t user, struct store_acl *out,
                         const char **group_marking, char msg[HANDLING_MSG_SZ]);
 
+/* Whether two handlings are the same: owner, TLP level and sharing group. */
+bool handling_same(const struct store_acl *a, const struct store_acl *b);
+
 #endif

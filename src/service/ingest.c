@@ -283,9 +283,81 @@ int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct
     return rc;
 }
 
+void ingest_prebuilt_init(struct ingest_prebuilt *pb)
+{
+    memset(pb, 0, sizeof *pb);
+    buf_init(&pb->text, BUF_NOCAP);
+    buf_init(&pb->rep, BUF_NOCAP);
+    buf_init(&pb->loc, BUF_NOCAP);
+}
+
+void ingest_prebuilt_release(struct ingest_prebuilt *pb)
+{
+    buf_release(&pb->text);
+    buf_release(&pb->rep);
+    buf_release(&pb->loc);
+}
+
+/* The REST document of r (report_doc's bytes) under id, handled as tlp. */
+static int build_doc(const struct event_report *r, const struct ingest_actor *a, int tlp,
+                     const char *id, struct buf *text)
+{
+    buf_reset(text);
+    return report_doc_text(r, tlp_name((enum tlp_level)tlp), id,
+                           a->partner_name ? a->partner_name : "", text);
+}
+
+/* The STIX objects of r (report_to_stix's bytes) under pb->id, created pb->now. */
+static int build_stix(const struct event_report *r, const struct ingest_actor *a,
+                      struct ingest_prebuilt *pb)
+{
+    struct report_stix_ctx ctx = {.now = pb->now,
+                                  .report_id = pb->id,
+                                  .created_by_ref = a->identity_id,
+                                  .group_marking_ref = pb->gm[0] ? pb->gm : NULL};
+    char rmsg[REPORT_MSG_SZ];
+    buf_reset(&pb->rep);
+    buf_reset(&pb->loc);
+    pb->rc = report_to_stix_text(r, &ctx, &pb->rep, &pb->loc, pb->lid, rmsg);
+    if (pb->rc)
+        snprintf(pb->msg, sizeof pb->msg, "%s", rmsg);
+    return pb->rc;
+}
+
+/* created and modified are written to the millisecond: the version is that instant */
+static vtime_t now_ms(void)
+{
+    vtime_t now = ts_now();
+    return now - now % 1000;
+}
+
+int ingest_prebuild(const struct event_report *r, const struct ingest_actor *a,
+                    const struct store_acl *acl, const char *gm, struct ingest_prebuilt *pb)
+{
+    char uuid[UUID_STRLEN + 1];
+    uuid_v4(uuid);
+    snprintf(pb->id, sizeof pb->id, "report--%s", uuid);
+    pb->acl = *acl;
+    snprintf(pb->gm, sizeof pb->gm, "%s", gm ? gm : "");
+    pb->now = now_ms();
+    pb->msg[0] = '\0';
+    if (build_doc(r, a, acl->tlp, pb->id, &pb->text) != 0) {
+        snprintf(pb->msg, sizeof pb->msg, "report: larger than its buffer");
+        return pb->rc = VIGIL_EINVAL;
+    }
+    return build_stix(r, a, pb);
+}
+
 int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
                   const struct event_report *r, enum store_put_outcome *outcome, json_t **doc,
                   char msg[INGEST_MSG_SZ])
+{
+    return ingest_report_built(t, coll, a, r, NULL, outcome, doc, msg);
+}
+
+int ingest_report_built(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
+                        const struct event_report *r, struct ingest_prebuilt *pb,
+                        enum store_put_outcome *outcome, json_t **doc, char msg[INGEST_MSG_SZ])
 {
     if (doc)
         *doc = NULL;
@@ -304,58 +376,64 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
      * of it); any other report gets a random id. An id derived from public names (the
      * partner and the source_ref) would let another partner take it first, or probe whether
      * this partner holds that record. */
-    char id[80], uuid[UUID_STRLEN + 1];
+    char id[80];
     const char *old_doc = NULL;
     rc = r->source_ref ? store_report_by_source(rd, a->partner, r->source_ref, id, &old_doc)
                        : VIGIL_ENOENT;
     if (rc && rc != VIGIL_ENOENT)
         return rc;
-    if (rc) {
-        uuid_v4(uuid);
-        snprintf(id, sizeof id, "report--%s", uuid);
+    bool fresh = rc == VIGIL_ENOENT;
+    if (fresh)
         old_doc = NULL;
-    }
     /* The documents are written as text (report_doc_text, report_to_stix_text: the same bytes
-     * as the trees; an import writes three per row); the tree only for a caller that wants it. */
-    struct buf text, rep, loc;
-    buf_init(&text, BUF_NOCAP);
-    buf_init(&rep, BUF_NOCAP);
-    buf_init(&loc, BUF_NOCAP);
-    rc = report_doc_text(r, tlp_name((enum tlp_level)acl.tlp), id,
-                         a->partner_name ? a->partner_name : "", &text);
-    if (rc) {
-        snprintf(msg, INGEST_MSG_SZ, "report: larger than its buffer");
-        goto out;
+     * as the trees; an import writes three per row); the tree only for a caller that wants it.
+     * Those built ahead (pb, another thread) serve a new report with the handling they assumed:
+     * their random id is as good as one drawn here. */
+    bool ahead = pb && fresh && handling_same(&pb->acl, &acl) && strcmp(pb->gm, gm) == 0;
+    struct ingest_prebuilt own;
+    struct ingest_prebuilt *b = ahead ? pb : &own;
+    if (!ahead) {
+        ingest_prebuilt_init(&own);
+        if (fresh) {
+            char uuid[UUID_STRLEN + 1];
+            uuid_v4(uuid);
+            snprintf(own.id, sizeof own.id, "report--%s", uuid);
+        } else {
+            snprintf(own.id, sizeof own.id, "%s", id);
+        }
+        own.acl = acl;
+        snprintf(own.gm, sizeof own.gm, "%s", gm);
+        if (build_doc(r, a, acl.tlp, own.id, &own.text) != 0) {
+            snprintf(msg, INGEST_MSG_SZ, "report: larger than its buffer");
+            rc = VIGIL_EINVAL;
+            goto out;
+        }
     }
+    rc = 0;
 
     /* The same source record, unchanged: nothing to store. */
-    if (old_doc && strcmp(old_doc, text.data) == 0) {
+    if (old_doc && strcmp(old_doc, b->text.data) == 0) {
         *outcome = STORE_PUT_EXISTS;
         goto out;
     }
-
-    /* created and modified are written to the millisecond: the version is that instant */
-    vtime_t now = ts_now();
-    now -= now % 1000;
-    struct report_stix_ctx ctx = {.now = now,
-                                  .report_id = id,
-                                  .created_by_ref = a->identity_id,
-                                  .group_marking_ref = gm[0] ? gm : NULL};
-    char rmsg[REPORT_MSG_SZ], lid[64];
-    rc = report_to_stix_text(r, &ctx, &rep, &loc, lid, rmsg);
+    if (!ahead) {
+        own.now = now_ms();
+        build_stix(r, a, &own);
+    }
+    rc = b->rc;
     if (rc)
-        snprintf(msg, INGEST_MSG_SZ, "%s", rmsg);
-    for (int i = 0; !rc && i < (loc.len ? 2 : 1); i++) {
+        snprintf(msg, INGEST_MSG_SZ, "%s", b->msg);
+    for (int i = 0; !rc && i < (b->loc.len ? 2 : 1); i++) {
         struct ingest_item it;
         memset(&it, 0, sizeof it);
         it.in = (struct store_object_in){
-            .id = i ? lid : id,
+            .id = i ? b->lid : b->id,
             .type = i ? "location" : "report",
             .spec_version = "2.1",
-            .version = now,
+            .version = b->now,
             .acl = acl,
-            .json = i ? loc.data : rep.data,
-            .json_len = i ? loc.len : rep.len,
+            .json = i ? b->loc.data : b->rep.data,
+            .json_len = i ? b->loc.len : b->rep.len,
         };
         ingest_ref(&it);
         rc = store_txn_object_put(t, coll, &it.in, &it.outcome, &it.date_added);
@@ -366,16 +444,15 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
                      rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS);
     }
     if (!rc)
-        rc = index_report(t, id, &acl, r, text.data, !old_doc);
+        rc = index_report(t, b->id, &acl, r, b->text.data, fresh);
     if (!rc)
-        rc = events_publish(t, "report", &acl, text.data, NULL);
+        rc = events_publish(t, "report", &acl, b->text.data, NULL);
     if (!rc)
         *outcome = STORE_PUT_ADDED;
 out:
-    buf_release(&text);
-    buf_release(&rep);
-    buf_release(&loc);
     if (!rc && doc)
-        *doc = report_doc(r, id, a->partner_name, &acl);
+        *doc = report_doc(r, b->id, a->partner_name, &acl);
+    if (!ahead)
+        ingest_prebuilt_release(&own);
     return rc;
 }

@@ -119,4 +119,32 @@ int ingest_report(struct store_txn *t, int64_t coll, const struct ingest_actor *
                   const struct event_report *r, enum store_put_outcome *outcome, json_t **doc,
                   char msg[INGEST_MSG_SZ]);
 
+/* A report's documents built ahead, without the store (on another thread than the
+ * writer's): the REST document, the report SDO and, with a point, the location SDO, as
+ * ingest_report writes them, under a new random id and for the handling assumed. The
+ * buffers are the caller's (init once, reused, release at the end). */
+struct ingest_prebuilt {
+    char id[80];
+    struct store_acl acl; /* the handling assumed */
+    char gm[80];          /* its group's marking-definition id, or "" */
+    vtime_t now;          /* created and modified: the objects' version */
+    char lid[64];
+    struct buf text, rep, loc;
+    int rc; /* 0, or VIGIL_EINVAL (the profile refused r) with msg */
+    char msg[INGEST_MSG_SZ];
+};
+void ingest_prebuilt_init(struct ingest_prebuilt *pb);
+void ingest_prebuilt_release(struct ingest_prebuilt *pb);
+/* Builds pb for r (as ingest_report_built will get it) and a's partner, handled as acl with
+ * group marking gm (NULL: none). Thread-safe: reads neither the store nor anything shared but
+ * a's strings. Returns pb->rc. */
+int ingest_prebuild(const struct event_report *r, const struct ingest_actor *a,
+                    const struct store_acl *acl, const char *gm, struct ingest_prebuilt *pb);
+/* ingest_report, with the documents of pb (may be NULL) when they fit: a new report (no
+ * earlier one of its source record) whose handling is the one pb assumed. Otherwise builds
+ * its own. The same outcome, objects and messages as ingest_report either way. */
+int ingest_report_built(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
+                        const struct event_report *r, struct ingest_prebuilt *pb,
+                        enum store_put_outcome *outcome, json_t **doc, char msg[INGEST_MSG_SZ]);
+
 #endif
