@@ -1,5 +1,6 @@
 /* cli_data.c - vigil import and vigil export (S6). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "access/audit.h"
 #include "access/auth.h"
+#include "access/handling.h"
 #include "access/policy.h"
 #include "base/err.h"
 #include "base/json.h"
@@ -98,22 +100,33 @@ static int on_bad(void *ctx, size_t line, int rc, const char *msg)
     return j->write && j->abort_on_error ? rc : 0;
 }
 
-static int on_report(void *ctx, const struct event_report *r, size_t line)
+/* The report as stored: the handling given on the command line replaces its own. */
+static int with_handling(const struct import_job *j, const struct event_report *r,
+                         struct event_report *copy)
 {
-    struct txn_ctx *c = ctx;
+    *copy = *r; /* shallow: only the handling fields change */
+    if (j->marking && report_marking_parse(j->marking, &copy->marking))
+        return VIGIL_EINVAL;
+    if (j->group)
+        copy->group = (char *)j->group;
+    return 0;
+}
+
+/* One valid record; pb: its documents built ahead, or NULL. */
+static int on_report_built(struct txn_ctx *c, const struct event_report *r, size_t line,
+                           struct ingest_prebuilt *pb)
+{
     struct import_job *j = c->j;
     j->total++;
     progress(j, false);
     if (!j->write)
         return 0;
-    struct event_report copy = *r; /* shallow: only the handling fields change */
-    if (j->marking && report_marking_parse(j->marking, &copy.marking))
+    struct event_report copy;
+    if (with_handling(j, r, &copy))
         return VIGIL_EINVAL;
-    if (j->group)
-        copy.group = (char *)j->group;
     enum store_put_outcome outcome;
     char msg[INGEST_MSG_SZ];
-    int rc = ingest_report(c->t, j->coll, &j->actor, &copy, &outcome, NULL, msg);
+    int rc = ingest_report_built(c->t, j->coll, &j->actor, &copy, pb, &outcome, NULL, msg);
     if (rc == VIGIL_EINVAL || rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT) {
         fprintf(stderr, "%s:%zu: %s\n", j->path, line, msg);
         j->bad++;
@@ -121,6 +134,202 @@ static int on_report(void *ctx, const struct event_report *r, size_t line)
     }
     if (!rc)
         *(outcome == STORE_PUT_ADDED ? &j->added : &j->existing) += 1;
+    return rc;
+}
+
+static int on_report(void *ctx, const struct event_report *r, size_t line)
+{
+    return on_report_built(ctx, r, line, NULL);
+}
+
+/* ---- two threads ------------------------------------------------------------------------
+ * A file of records (import_file) is imported by two threads: a parser reads the records
+ * and builds each report's documents (ingest_prebuild: JSON text, ids), while the writer
+ * stores the previous ones, in the file's order. The parser touches neither the store nor
+ * the job's counters; each record, good or bad, goes through the same on_report/on_bad as
+ * in one thread, so the outcome, the messages and their order are the same. The documents
+ * assume the handling the import gives every report without a marking of its own; the writer
+ * uses them only when the handling it resolves is that one and the report is new
+ * (ingest_report_built), and builds its own otherwise. */
+#define PIPE_SLOTS 256
+
+struct pipe_slot {
+    bool is_report;
+    struct event_report r; /* a deep copy, owned */
+    size_t line;
+    int rc; /* a bad record's */
+    char msg[IMPORT_MSG_SZ];
+    bool built; /* pb holds r's documents */
+    struct ingest_prebuilt pb;
+};
+
+struct pipe {
+    const struct import_job *j;
+    bool guess; /* acl and gm: the handling of a report whose marking is `marking` */
+    enum report_marking marking;
+    struct store_acl acl;
+    char gm[80];
+    struct pipe_slot *slot; /* PIPE_SLOTS, used as a ring */
+    pthread_mutex_t lock;
+    pthread_cond_t more, room;
+    size_t head, tail; /* the writer takes slot[head], the parser fills slot[tail] */
+    bool done, stop;   /* done: the parser ended with rc; stop: the writer wants no more */
+    int rc;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static char **dup_list(char **v, size_t n)
+{
+    char **w = n ? xmalloc(n * sizeof *w) : NULL;
+    for (size_t i = 0; i < n; i++)
+        w[i] = xstrdup(v[i]);
+    return w;
+}
+
+static void report_copy(struct event_report *dst, const struct event_report *src)
+{
+    *dst = *src;
+    dst->area = dup_or_null(src->area);
+    dst->actors = dup_list(src->actors, src->n_actors);
+    dst->targets = dup_list(src->targets, src->n_targets);
+    dst->group = dup_or_null(src->group);
+    dst->title = dup_or_null(src->title);
+    dst->description = dup_or_null(src->description);
+    dst->source_ref = dup_or_null(src->source_ref);
+}
+
+/* The next free slot for the parser, or NULL when the writer stopped. */
+static struct pipe_slot *pipe_claim(struct pipe *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->tail - p->head == PIPE_SLOTS && !p->stop)
+        pthread_cond_wait(&p->room, &p->lock);
+    struct pipe_slot *s = p->stop ? NULL : &p->slot[p->tail % PIPE_SLOTS];
+    pthread_mutex_unlock(&p->lock);
+    return s;
+}
+
+static void pipe_publish(struct pipe *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->tail++;
+    pthread_cond_signal(&p->more);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static int pipe_report(void *ctx, const struct event_report *r, size_t line)
+{
+    struct pipe *p = ctx;
+    struct pipe_slot *s = pipe_claim(p);
+    if (!s)
+        return VIGIL_ESHUTDOWN;
+    s->is_report = true;
+    report_copy(&s->r, r);
+    s->line = line;
+    struct event_report copy;
+    s->built = p->guess && with_handling(p->j, r, &copy) == 0 &&
+               copy.marking == p->marking &&
+               ingest_prebuild(&copy, &p->j->actor, &p->acl, p->gm, &s->pb) == 0;
+    pipe_publish(p);
+    return 0;
+}
+
+static int pipe_bad(void *ctx, size_t line, int rc, const char *msg)
+{
+    struct pipe *p = ctx;
+    struct pipe_slot *s = pipe_claim(p);
+    if (!s)
+        return VIGIL_ESHUTDOWN;
+    s->is_report = false;
+    s->line = line;
+    s->rc = rc;
+    snprintf(s->msg, sizeof s->msg, "%s", msg);
+    pipe_publish(p);
+    return 0;
+}
+
+static void *pipe_parser(void *arg)
+{
+    struct pipe *p = arg;
+    struct import_handler h = {.report = pipe_report, .error = pipe_bad, .ctx = p};
+    int rc = import_file(p->j->fmt, p->j->f, &h, NULL);
+    pthread_mutex_lock(&p->lock);
+    p->done = true;
+    p->rc = rc;
+    pthread_cond_signal(&p->more);
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* import_file through the parser thread, each record handed to on_report/on_bad on this
+ * one. The same return value as import_file with those handlers. */
+static int import_piped(struct txn_ctx *c)
+{
+    struct import_job *j = c->j;
+    struct pipe p = {.j = j};
+    /* The handling of a report without a marking of its own, as ingest_report resolves it;
+     * if that fails, every report fails the same way on the writer, with its message. */
+    struct event_report plain, copy;
+    report_init(&plain);
+    const char *gm = NULL;
+    char hmsg[HANDLING_MSG_SZ];
+    p.guess = with_handling(j, &plain, &copy) == 0 &&
+              handling_from_names(store_txn_reader(c->t), report_marking_name(copy.marking),
+                                  copy.group, j->actor.default_tlp, j->actor.partner,
+                                  j->actor.user, &p.acl, &gm, hmsg) == 0;
+    snprintf(p.gm, sizeof p.gm, "%s", p.guess && gm ? gm : "");
+    p.marking = copy.marking;
+    p.slot = xcalloc(PIPE_SLOTS, sizeof *p.slot);
+    for (size_t i = 0; i < PIPE_SLOTS; i++)
+        ingest_prebuilt_init(&p.slot[i].pb);
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.more, NULL);
+    pthread_cond_init(&p.room, NULL);
+    pthread_t parser;
+    int rc = 0;
+    bool threaded = pthread_create(&parser, NULL, pipe_parser, &p) == 0;
+    if (!threaded) { /* one thread, as before */
+        struct import_handler h = {.report = on_report, .error = on_bad, .ctx = c};
+        rc = import_file(j->fmt, j->f, &h, NULL);
+    }
+    for (;;) {
+        if (!threaded)
+            break;
+        pthread_mutex_lock(&p.lock);
+        while (p.head == p.tail && !p.done)
+            pthread_cond_wait(&p.more, &p.lock);
+        bool empty = p.head == p.tail;
+        pthread_mutex_unlock(&p.lock);
+        if (empty)
+            break; /* the parser is done and everything it sent was taken */
+        struct pipe_slot *s = &p.slot[p.head % PIPE_SLOTS];
+        if (!rc)
+            rc = s->is_report ? on_report_built(c, &s->r, s->line, s->built ? &s->pb : NULL)
+                              : on_bad(c, s->line, s->rc, s->msg);
+        if (s->is_report)
+            report_release(&s->r);
+        pthread_mutex_lock(&p.lock);
+        p.head++;
+        if (rc)
+            p.stop = true; /* what is left is only released */
+        pthread_cond_signal(&p.room);
+        pthread_mutex_unlock(&p.lock);
+    }
+    if (threaded) {
+        pthread_join(parser, NULL);
+        if (!rc)
+            rc = p.rc;
+    }
+    for (size_t i = 0; i < PIPE_SLOTS; i++)
+        ingest_prebuilt_release(&p.slot[i].pb);
+    free(p.slot);
+    pthread_cond_destroy(&p.room);
+    pthread_cond_destroy(&p.more);
+    pthread_mutex_destroy(&p.lock);
     return rc;
 }
 
@@ -190,8 +399,7 @@ static int import_txn(struct store_txn *t, void *arg)
     audit_list_init(&ia.list);
     j->actor.audit_into = &ia;
     store_txn_cache_kib(t, IMPORT_CACHE_KIB); /* a failure only makes it slower */
-    int rc = j->area ? import_casualties(j->f, j->area, &h, &st)
-                     : import_file(j->fmt, j->f, &h, &st);
+    int rc = j->area ? import_casualties(j->f, j->area, &h, &st) : import_piped(&c);
     store_txn_cache_kib(t, 0);
     progress(j, true);
     if (rc) {
