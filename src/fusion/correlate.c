@@ -122,6 +122,7 @@ struct fusion_correlator {
     struct fusion_incident **incs;
     size_t nincs, aincs;
     uint64_t stamp; /* marks of one walk (records, incidents) */
+    vtime_t longest; /* the longest window ever added */
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -1081,6 +1082,8 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     cr->pos = c->nrecs;
     c->recs[c->nrecs++] = cr;
     c->live++;
+    if (r->end - r->start > c->longest)
+        c->longest = r->end - r->start;
     seq_put(&c->seqs, cr);
     index_put(c, me);
 
@@ -1140,6 +1143,42 @@ void fusion_corr_recycle(struct fusion_correlator *c, const struct fusion_report
         c->nrecs = j;
         c->holes = 0;
     }
+}
+
+/* Takes a stored report out of the seq, grid and zone indexes. */
+static void unindex(struct fusion_correlator *c, struct crec *cr)
+{
+    seq_del(&c->seqs, cr);
+    const struct fusion_report *me = &cr->r;
+    if (fusion_report_located(me)) {
+        double size = cell_deg(c);
+        int64_t cx = cell_of(me->lon, size), cy = cell_of(me->lat, size);
+        bucket_remove(&c->cells, map_find(&c->cells, hash_ab(cx, cy), cx, cy, NULL), me);
+    }
+    if (me->zone)
+        bucket_remove(&c->zones, map_find(&c->zones, hash_str(me->zone), 0, 0, me->zone), me);
+}
+
+void fusion_corr_forget(struct fusion_correlator *c, const struct fusion_incident *inc)
+{
+    size_t n = inc->n;
+    struct crec **v = xmalloc((n + 1) * sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct crec *)(uintptr_t)inc->m[i];
+    /* the incident's struct lives in the record of the report that started it: drop it first */
+    inc_drop(c, (struct fusion_incident *)(uintptr_t)inc);
+    for (size_t i = 0; i < n; i++) {
+        unindex(c, v[i]);
+        v[i]->inc = NULL;
+        c->live--;
+        fusion_corr_recycle(c, &v[i]->r);
+    }
+    free(v);
+}
+
+vtime_t fusion_corr_longest(const struct fusion_correlator *c)
+{
+    return c->longest;
 }
 
 bool fusion_corr_withdrawn(const struct fusion_report *stored)

@@ -135,6 +135,15 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
 int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq,
                          const struct fusion_report **out);
 
+/* Forgets a whole incident (an engine that holds only what its rules can still reach drops
+ * what they cannot): its reports leave the seq, grid and zone indexes, the incident leaves the
+ * list, and their records go back for reuse. The caller must hold no pointer to them or to
+ * their extra space any more. A report forgotten may be added again later (restored). */
+void fusion_corr_forget(struct fusion_correlator *c, const struct fusion_incident *inc);
+
+/* The longest window (end - start) of any report ever added. */
+vtime_t fusion_corr_longest(const struct fusion_correlator *c);
+
 /* True when a stored report was withdrawn (and not yet recycled). */
 bool fusion_corr_withdrawn(const struct fusion_report *stored);
 

@@ -643,6 +643,40 @@ void fusion_esc_remove(struct fusion_esc *e, const struct fusion_report *r)
     }
 }
 
+/* The day list of r in s, or NULL when s does not reach r's day. */
+static struct fusion_rvec *day_reps(struct series *s, const struct fusion_report *r)
+{
+    int64_t d = fusion_day(r->start);
+    if (!s || !s->len || d < s->base || d >= s->base + (int64_t)s->len)
+        return NULL;
+    return &s->reps[d - s->base];
+}
+
+void fusion_esc_forget(struct fusion_esc *e, const struct fusion_report *r)
+{
+    if (!e->p.enabled || !counts_any(e, r))
+        return;
+    struct fusion_rvec *vs[2] = {day_reps(&e->overall, r),
+                                 r->zone ? day_reps(zone_find(e, r->zone), r) : NULL};
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; vs[k] && i < vs[k]->n; i++)
+            if (vs[k]->v[i] == r) {
+                vs[k]->v[i] = vs[k]->v[--vs[k]->n]; /* the order of a day's list is no matter */
+                break;
+            }
+}
+
+void fusion_esc_restore(struct fusion_esc *e, const struct fusion_report *r)
+{
+    if (!e->p.enabled || !counts_any(e, r))
+        return;
+    struct fusion_rvec *vs[2] = {day_reps(&e->overall, r),
+                                 r->zone ? day_reps(zone_find(e, r->zone), r) : NULL};
+    for (int k = 0; k < 2; k++)
+        if (vs[k])
+            fusion_rvec_push(vs[k], r);
+}
+
 void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0, int64_t d1,
                         struct fusion_rvec *out)
 {

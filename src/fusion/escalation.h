@@ -185,6 +185,11 @@ void fusion_esc_params_zone(const struct fusion_esc *e, const char *zone,
  * raised are the alerts' business (their views re-run the detector on what is left). */
 void fusion_esc_remove(struct fusion_esc *e, const struct fusion_report *r);
 
+/* Forgets the pointer kept to r (a counted report the engine evicts), its counts staying;
+ * fusion_esc_restore takes it back (restored) without counting it again. */
+void fusion_esc_forget(struct fusion_esc *e, const struct fusion_report *r);
+void fusion_esc_restore(struct fusion_esc *e, const struct fusion_report *r);
+
 /* Appends to out the counted reports of zone (NULL = overall) on days [d0, d1]. */
 void fusion_esc_reports(const struct fusion_esc *e, const char *zone, int64_t d0, int64_t d1,
                         struct fusion_rvec *out);

@@ -55,6 +55,25 @@ struct fusion {
     bool deferred;         /* fusion_defer */
     struct touched *pend;  /* the alerts touched while deferred */
     size_t npend, apend;
+    /* bounded memory (fusion.h) */
+    vtime_t watermark; /* the latest start given (INT64_MIN: none) */
+    vtime_t floor;     /* reports ending before it may have been forgotten (INT64_MIN: none) */
+    int64_t maxseq;    /* the largest seq given */
+    void (*fetch)(void *ctx, const struct fusion_fetch *q);
+    void *fetch_ctx;
+    int64_t skip_seq; /* during a withdrawal's fetch: the report withdrawn, not to restore */
+    struct tomb *tombs; /* forgotten reports that escalation counted: seq -> day and zone */
+    size_t ntombs, stombs;
+    char **tzones; /* the zones of the tombs */
+    size_t ntzones;
+    size_t evicted, restored;
+};
+
+/* A forgotten report that escalation counted: enough to uncount it if it is withdrawn. */
+struct tomb {
+    int64_t seq; /* 0: empty slot */
+    int32_t day;
+    int32_t zone; /* index in tzones + 1; 0: none */
 };
 
 void fusion_config_default(struct fusion_config *c)
@@ -81,6 +100,11 @@ static struct recx *X(const struct fusion_report *r)
 {
     return fusion_corr_extra(r);
 }
+
+static void around(struct fusion *f, const struct fusion_report *r);
+static void fetch_days(struct fusion *f, int64_t d0, int64_t d1);
+static void fetch_all(struct fusion *f);
+static int uncount_forgotten(struct fusion *f, int64_t seq);
 
 /* ---- situation keys --------------------------------------------------------------------- */
 
@@ -473,6 +497,7 @@ static void esc_alarm(struct fusion *f, int m, const char *zone, int64_t day)
     fusion_alert_add_day(a, day);
     if (day > f->esc_last)
         f->esc_last = day;
+    fetch_days(f, day - fusion_esc_reach(&q) + 1, day);
     struct fusion_rvec ev = {0};
     fusion_esc_reports(f->esc, zone, day - fusion_esc_reach(&q) + 1, day, &ev);
     for (size_t k = 0; k < ev.n; k++)
@@ -541,6 +566,267 @@ static void run_escalation(struct fusion *f, const struct fusion_report *me)
     free(al);
 }
 
+/* ---- bounded memory -------------------------------------------------------------------- */
+
+static double space_reach(const struct fusion *f)
+{
+    double m = f->cfg.corr.radius_m;
+    for (size_t i = 0; i < f->rules->n; i++) {
+        double r = fusion_rule_reach_m(&f->rules->rule[i]);
+        m = r > m ? r : m;
+    }
+    return m;
+}
+
+vtime_t fusion_reach(const struct fusion *f)
+{
+    vtime_t rt = 0;
+    for (size_t i = 0; i < f->rules->n; i++) {
+        vtime_t t = fusion_rule_reach_us(&f->rules->rule[i]);
+        rt = t > rt ? t : rt;
+    }
+    /* a report considers the triggers within a rule's reach, whose own pools reach as far
+     * again; correlation adds its tolerance, and windows their length, at each step */
+    vtime_t longest = fusion_corr_longest(f->corr);
+    vtime_t m = 2 * rt + 2 * f->cfg.corr.tolerance_us + 2 * longest + 3600 * VTIME_US_PER_SEC;
+    if (f->rules->esc.enabled) {
+        vtime_t e = (fusion_esc_reach(&f->rules->esc) + f->rules->esc.lateness_days + 1) *
+                    FUSION_DAY_US;
+        m = e > m ? e : m;
+    }
+    return m;
+}
+
+static void fetch(struct fusion *f, struct fusion_fetch *q)
+{
+    if (!f->fetch || f->maxseq <= 0)
+        return;
+    q->max_seq = f->maxseq;
+    q->longest_us = fusion_corr_longest(f->corr);
+    f->fetch(f->fetch_ctx, q);
+}
+
+/* Gives back what a report r (late) can reach, when that reaches below the floor: the located
+ * reports in the box of two steps of the largest reach, and those without a point (zones);
+ * every report of the period when r itself has no point (a zone's reports may be anywhere). */
+static void around(struct fusion *f, const struct fusion_report *r)
+{
+    vtime_t m = fusion_reach(f);
+    if (r->start - m >= f->floor)
+        return;
+    vtime_t dur = r->end - r->start;
+    struct fusion_fetch q = {.t0 = r->start - m, .t1 = r->end + m};
+    if (!fusion_report_located(r)) {
+        fetch(f, &q);
+        return;
+    }
+    double half = 2 * (space_reach(f) + 2 * f->cfg.corr.max_precision_m) + 1000;
+    double dlat = half / M_PER_DEG, coslat = cos((fabs(r->lat) + dlat) * M_PI / 180);
+    coslat = coslat < 0.05 ? 0.05 : coslat;
+    double dlon = dlat / coslat;
+    q.has_bbox = true;
+    q.min_lat = fmax(r->lat - dlat, -90);
+    q.max_lat = fmin(r->lat + dlat, 90);
+    q.min_lon = r->lon - dlon < -180 || r->lon + dlon > 180 ? -180 : r->lon - dlon;
+    q.max_lon = r->lon - dlon < -180 || r->lon + dlon > 180 ? 180 : r->lon + dlon;
+    fetch(f, &q);
+    q.has_bbox = false;
+    q.unlocated = true;
+    fetch(f, &q);
+    (void)dur;
+}
+
+/* Gives back every report of days [d0, d1] when they reach below the floor (an escalation
+ * alarm's evidence, a day counted again). */
+static void fetch_days(struct fusion *f, int64_t d0, int64_t d1)
+{
+    if (f->floor == INT64_MIN || d0 * FUSION_DAY_US >= f->floor)
+        return;
+    struct fusion_fetch q = {.t0 = d0 * FUSION_DAY_US, .t1 = (d1 + 1) * FUSION_DAY_US - 1};
+    fetch(f, &q);
+}
+
+static void fetch_all(struct fusion *f)
+{
+    if (f->floor == INT64_MIN)
+        return;
+    struct fusion_fetch q = {.t0 = INT64_MIN / 4, .t1 = INT64_MAX / 4};
+    fetch(f, &q);
+}
+
+static size_t tomb_home(const struct fusion *f, int64_t seq)
+{
+    return (size_t)((uint64_t)seq * UINT64_C(0x9e3779b97f4a7c15) >> 20) & (f->stombs - 1);
+}
+
+/* The slot of seq, or the empty one where it would go. */
+static size_t tomb_slot(const struct fusion *f, int64_t seq)
+{
+    size_t i = tomb_home(f, seq);
+    while (f->tombs[i].seq && f->tombs[i].seq != seq)
+        i = (i + 1) & (f->stombs - 1);
+    return i;
+}
+
+static void tomb_put(struct fusion *f, const struct fusion_report *r)
+{
+    if ((f->ntombs + 1) * 2 > f->stombs) {
+        struct tomb *old = f->tombs;
+        size_t osize = f->stombs;
+        f->stombs = osize ? osize * 2 : 1024;
+        f->tombs = xcalloc(f->stombs, sizeof(*f->tombs));
+        for (size_t i = 0; i < osize; i++)
+            if (old[i].seq)
+                f->tombs[tomb_slot(f, old[i].seq)] = old[i];
+        free(old);
+    }
+    int32_t zone = 0;
+    for (size_t i = 0; r->zone && !zone && i < f->ntzones; i++)
+        if (strcmp(f->tzones[i], r->zone) == 0)
+            zone = (int32_t)i + 1;
+    if (r->zone && !zone) {
+        f->tzones = xrealloc(f->tzones, (f->ntzones + 1) * sizeof(*f->tzones));
+        f->tzones[f->ntzones++] = xstrdup(r->zone);
+        zone = (int32_t)f->ntzones;
+    }
+    struct tomb *t = &f->tombs[tomb_slot(f, r->seq)];
+    if (!t->seq)
+        f->ntombs++;
+    *t = (struct tomb){.seq = r->seq, .day = (int32_t)fusion_day(r->start), .zone = zone};
+}
+
+/* A forgotten report is withdrawn: when escalation counted it, its day is counted again
+ * from the reports of that day (given back) less it. VIGIL_ENOENT: nothing of it is held. */
+static int uncount_forgotten(struct fusion *f, int64_t seq)
+{
+    if (!f->stombs)
+        return VIGIL_ENOENT;
+    size_t i = tomb_slot(f, seq);
+    if (!f->tombs[i].seq)
+        return VIGIL_ENOENT;
+    struct tomb t = f->tombs[i];
+    /* out of the map: linear probing's backward shift */
+    size_t mask = f->stombs - 1;
+    for (size_t j = (i + 1) & mask; f->tombs[j].seq; j = (j + 1) & mask) {
+        size_t home = tomb_home(f, f->tombs[j].seq);
+        bool stays = i < j ? home > i && home <= j : home > i || home <= j;
+        if (!stays) {
+            f->tombs[i] = f->tombs[j];
+            i = j;
+        }
+    }
+    memset(&f->tombs[i], 0, sizeof(f->tombs[i]));
+    f->ntombs--;
+    fetch_days(f, t.day, t.day);
+    /* a stand-in of its day and zone that counts: the day is summed again from its list */
+    struct fusion_report ghost = {.seq = seq, .start = t.day * FUSION_DAY_US,
+                                  .end = t.day * FUSION_DAY_US,
+                                  .zone = t.zone ? f->tzones[t.zone - 1] : NULL};
+    snprintf(ghost.event, sizeof(ghost.event), "%s", f->rules->esc.events[0]);
+    fusion_esc_remove(f->esc, &ghost);
+    return VIGIL_ENOENT;
+}
+
+void fusion_set_fetch(struct fusion *f, void (*fn)(void *ctx, const struct fusion_fetch *q),
+                      void *ctx)
+{
+    f->fetch = fn;
+    f->fetch_ctx = ctx;
+}
+
+int fusion_restore(struct fusion *f, const struct fusion_report *r)
+{
+    if (r->seq > f->maxseq || r->seq == f->skip_seq || fusion_corr_get(f->corr, r->seq))
+        return VIGIL_EEXIST;
+    const struct fusion_report *me;
+    int rc = fusion_corr_add(f->corr, r, sizeof(struct recx), &me);
+    if (rc)
+        return rc;
+    fusion_esc_restore(f->esc, me);
+    f->restored++;
+    return 0;
+}
+
+/* True when escalation counted r (either detector). */
+static bool counted(const struct fusion *f, const struct fusion_report *r)
+{
+    struct fusion_esc_params q;
+    for (int m = 0; f->rules->esc.enabled && m < FUSION_ESC_MEASURES; m++) {
+        fusion_esc_params_for(&f->rules->esc, m, &q);
+        if ((m == FUSION_ESC_COUNT || f->rules->esc.fatal) && fusion_esc_counts(&q, r))
+            return true;
+    }
+    return false;
+}
+
+/* True when nothing but the indexes refers to r: no alert holds it, it never fired. */
+static bool loose(const struct fusion_report *r)
+{
+    const struct recx *x = X(r);
+    return !x->nin && !x->nfires;
+}
+
+static int ptr_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (const void *const *)a, y = (uintptr_t) * (const void *const *)b;
+    return (x > y) - (x < y);
+}
+
+size_t fusion_evict(struct fusion *f, vtime_t keep_us)
+{
+    if (!f->fetch || f->watermark == INT64_MIN)
+        return 0;
+    vtime_t m = fusion_reach(f);
+    vtime_t before = f->watermark - (keep_us > m ? keep_us : m);
+    /* the incidents whose every report ends before `before` and is loose */
+    const struct fusion_incident **incs = NULL;
+    size_t n = 0, a = 0, it = 0;
+    for (const struct fusion_report *r; (r = fusion_corr_next(f->corr, &it));) {
+        if (r->end >= before || !loose(r))
+            continue;
+        if (n == a) {
+            a = a ? 2 * a : 256;
+            incs = xrealloc(incs, a * sizeof(*incs));
+        }
+        incs[n++] = fusion_corr_incident(r);
+    }
+    if (n)
+        qsort(incs, n, sizeof(*incs), ptr_cmp);
+    size_t gone = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && incs[i] == incs[i - 1])
+            continue;
+        size_t k;
+        const struct fusion_report *const *mem = fusion_incident_reports(incs[i], &k);
+        bool all = true;
+        for (size_t j = 0; j < k && all; j++)
+            all = mem[j]->end < before && loose(mem[j]);
+        if (!all)
+            continue;
+        for (size_t j = 0; j < k; j++) {
+            struct recx *x = X(mem[j]);
+            free(x->fires);
+            free(x->in);
+            if (counted(f, mem[j]))
+                tomb_put(f, mem[j]);
+            fusion_esc_forget(f->esc, mem[j]);
+        }
+        gone += k;
+        fusion_corr_forget(f->corr, incs[i]);
+    }
+    free(incs);
+    if (before > f->floor)
+        f->floor = before;
+    f->evicted += gone;
+    return gone;
+}
+
+void fusion_evict_stats(const struct fusion *f, size_t *evicted, size_t *restored)
+{
+    *evicted = f->evicted;
+    *restored = f->restored;
+}
+
 /* ---- the facade ------------------------------------------------------------------------- */
 
 int fusion_new(const struct fusion_config *cfg, struct fusion_rules *rules, struct fusion **out)
@@ -559,6 +845,7 @@ int fusion_new(const struct fusion_config *cfg, struct fusion_rules *rules, stru
     f->rules = fusion_rules_ref(rules);
     f->gen = 1;
     f->esc_last = INT64_MIN;
+    f->watermark = f->floor = INT64_MIN;
     f->corr = fusion_corr_new(&f->cfg.corr);
     f->esc = fusion_esc_new(&rules->esc);
     *out = f;
@@ -583,6 +870,10 @@ void fusion_free(struct fusion *f)
     free(f->keys);
     free(f->touch);
     free(f->pend);
+    free(f->tombs);
+    for (size_t i = 0; i < f->ntzones; i++)
+        free(f->tzones[i]);
+    free(f->tzones);
     fusion_esc_free(f->esc);
     fusion_corr_free(f->corr);
     fusion_rules_unref(f->rules);
@@ -604,9 +895,15 @@ static void event_push(struct fusion_events *ev, enum fusion_event_kind kind,
 int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_events *ev)
 {
     const struct fusion_report *me;
+    if (f->floor != INT64_MIN && !fusion_report_check(r) && !fusion_corr_get(f->corr, r->seq))
+        around(f, r);
     int rc = fusion_corr_add(f->corr, r, sizeof(struct recx), &me);
     if (rc)
         return rc;
+    if (me->start > f->watermark)
+        f->watermark = me->start;
+    if (me->seq > f->maxseq)
+        f->maxseq = me->seq;
     f->addno++;
     f->ntouch = 0;
     run_rules(f, me);
@@ -693,7 +990,19 @@ void fusion_defer(struct fusion *f, bool on, struct fusion_events *ev)
 
 int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
 {
-    const struct fusion_report *me;
+    const struct fusion_report *me = fusion_corr_get(f->corr, seq);
+    if (f->floor != INT64_MIN) {
+        f->skip_seq = seq; /* what the store has under seq now is its correction */
+        if (!me) {
+            int rc = uncount_forgotten(f, seq);
+            f->skip_seq = 0;
+            return rc;
+        }
+        around(f, me);
+        int64_t d = fusion_day(me->start);
+        fetch_days(f, d, d); /* its day is counted again from what is left */
+        f->skip_seq = 0;
+    }
     int rc = fusion_corr_withdraw(f->corr, seq, &me);
     if (rc)
         return rc;
@@ -721,6 +1030,7 @@ void fusion_reload(struct fusion *f, struct fusion_rules *rules)
     f->rules = fusion_rules_ref(rules);
     f->gen++;
     if (memcmp(&old->esc, &rules->esc, sizeof(rules->esc)) != 0) {
+        fetch_all(f); /* the detector is rebuilt from every report */
         fusion_esc_free(f->esc);
         f->esc = fusion_esc_new(&rules->esc);
         size_t it = 0;
@@ -807,6 +1117,9 @@ size_t fusion_memory(const struct fusion *f)
             b += strlen(f->keys[i].key) + 1;
     for (size_t i = 0; i < f->nalerts; i++)
         b += fusion_alert_memory(f->alerts[i]);
+    b += f->stombs * sizeof(*f->tombs) + f->ntzones * sizeof(*f->tzones);
+    for (size_t i = 0; i < f->ntzones; i++)
+        b += strlen(f->tzones[i]) + 1;
     size_t it = 0;
     for (const struct fusion_report *r; (r = fusion_corr_next(f->corr, &it));) {
         const struct recx *x = X(r);

@@ -112,6 +112,50 @@ struct fusion_rules *fusion_rules(const struct fusion *f);
 int fusion_replay(const struct fusion *live, const struct fusion_report *reps, size_t n,
                   struct fusion **out, size_t *skipped);
 
+/* ---- bounded memory ----------------------------------------------------------------------
+ *
+ * The engine may forget (evict) the reports that nothing it does can reach any more: those
+ * ending more than keep before the latest event start it was given (the watermark), that no
+ * alert holds as evidence and that never fired a rule, with their whole incident. What they
+ * counted for escalation stays (the daily values; the days stay judged). Alerts are those of an
+ * engine that forgot nothing, as long as the caller gives back what the engine asks for before
+ * it looks where forgotten reports were: a late report (one whose reach meets the forgotten
+ * past), an escalation alarm on a forgotten day, a withdrawal there, a reload that changes the
+ * escalation detector. The engine calls fetch(ctx, q), during the call that needs it, and the
+ * fetch answers by fusion_restore for each report of q. docs/FUSION.md ("Memory"). */
+
+/* What fetch is asked for: the reports with seq <= max_seq whose windows meet [t0, t1] and
+ * which are none of them longer than longest_us: with a point in the box (has_bbox), or
+ * without a point (unlocated), or all of them (neither). */
+struct fusion_fetch {
+    bool has_bbox, unlocated;
+    double min_lat, min_lon, max_lat, max_lon;
+    vtime_t t0, t1, longest_us;
+    int64_t max_seq;
+};
+
+/* Sets the caller's fetch (NULL: none; then nothing may be evicted). */
+void fusion_set_fetch(struct fusion *f, void (*fetch)(void *ctx, const struct fusion_fetch *q),
+                      void *ctx);
+
+/* Gives back a report that the engine forgot (during a fetch): it is indexed and grouped again
+ * as it was, and its escalation counts are not counted twice. Reports the engine holds, or that
+ * it was never given (seq above what it was given), are skipped. Returns 0, VIGIL_EEXIST when
+ * skipped, VIGIL_EINVAL as fusion_add. */
+int fusion_restore(struct fusion *f, const struct fusion_report *r);
+
+/* How far in event time the engine's work on a report can reach: what it must hold behind the
+ * watermark for a report that is not late (rules' reach, correlation, the escalation
+ * detector's days). */
+vtime_t fusion_reach(const struct fusion *f);
+
+/* Forgets the reports ending more than keep_us (at least fusion_reach) before the watermark
+ * that may be forgotten (above); returns how many. Without a fetch, forgets nothing. */
+size_t fusion_evict(struct fusion *f, vtime_t keep_us);
+
+/* Reports forgotten and given back so far (counters, for the memory figures). */
+void fusion_evict_stats(const struct fusion *f, size_t *evicted, size_t *restored);
+
 /* Alerts, in creation order (ascending id; ids start at 1 and are never given twice, a
  * retired alert's included, see fusion_withdraw): how many there are, the i-th (NULL when
  * i >= count), the one with id (NULL if none), and the rank of id: the number of alerts whose

@@ -44,6 +44,7 @@ struct alert_service {
     size_t nrenew;
     struct agreement_acl **agr; /* the list: feeding thread only; the values: under mu */
     size_t nagr;
+    struct store_reader *fetch_r; /* under mu: the reader the engine's fetch reads with */
 };
 
 /* The durable marks of what the alert events published so far account for (store.h). */
@@ -609,16 +610,29 @@ struct feed {
     size_t n;
 };
 
-/* Adds one index row to the engine; its alert events are news unless it belongs to the
- * history rebuilt at start. */
-static void feed_report(struct feed *fd, const struct store_report_row *row, bool news)
+/* The strings a report built from an index row points to (row_fusion). */
+struct owned {
+    char *zone, *id, *src;
+    char side[8];
+    struct compliance_place place;
+};
+
+static void owned_release(struct owned *o)
 {
-    struct alert_service *svc = fd->svc;
-    struct fusion_report fr = {
+    free(o->zone);
+    free(o->id);
+    free(o->src);
+}
+
+/* The report the engine takes for an index row: where it stands relative to the agreements'
+ * zones and lines (read with r); its handlings of agreements are the caller's to set. */
+static void row_fusion(struct store_reader *r, const struct store_report_row *row,
+                       struct fusion_report *fr, struct owned *o)
+{
+    *o = (struct owned){.place = {.zone_agreement = "", .line_agreement = ""}};
+    *fr = (struct fusion_report){
         .seq = row->seq,
-        .id = row->id,
         .acl = row->acl,
-        .source_ref = row->source_ref[0] ? row->source_ref : NULL,
         .future = row->future,
         .start = row->start,
         .end = row->end,
@@ -627,7 +641,6 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
         .precision_m = row->precision_m,
         .reliability = row->reliability ? row->reliability : 'F',
         .credibility = row->credibility ? row->credibility : 6,
-        .zone = row->area[0] ? row->area : NULL,
         .dist_to_line_m = -1,
         .has_fatalities = row->fatalities >= 0,
         .fatalities = row->fatalities > 0 ? row->fatalities : 0,
@@ -635,37 +648,43 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
         .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
         .added = row->added,
     };
-    snprintf(fr.event, sizeof fr.event, "%s", row->event);
-    snprintf(fr.mode, sizeof fr.mode, "%s", row->mode);
-    /* Where it stands relative to the agreements' zones and lines. */
-    char *zone = NULL, *id = xstrdup(row->id);
-    char side[8] = "";
-    fr.id = id;
-    struct compliance_place place = {.zone_agreement = "", .line_agreement = ""};
-    if (row->has_point && compliance_place(fd->r, row->lat, row->lon, &place) == 0) {
-        if (!fr.zone && place.zone[0]) {
-            fr.zone = zone = xstrdup(place.zone);
-            fr.zone_since = place.zone_effective; /* the zone's truce regime */
+    snprintf(fr->event, sizeof fr->event, "%s", row->event);
+    snprintf(fr->mode, sizeof fr->mode, "%s", row->mode);
+    fr->id = o->id = xstrdup(row->id);
+    fr->source_ref = o->src = row->source_ref[0] ? xstrdup(row->source_ref) : NULL;
+    struct compliance_place *place = &o->place;
+    if (row->has_point && compliance_place(r, row->lat, row->lon, place) == 0) {
+        if (!row->area[0] && place->zone[0]) {
+            fr->zone = o->zone = xstrdup(place->zone);
+            fr->zone_since = place->zone_effective; /* the zone's truce regime */
         } else
-            place.zone_agreement[0] = '\0'; /* the report's own area, or none */
-        fr.dist_to_line_m = place.dist_to_line_m;
-        snprintf(side, sizeof side, "%s", place.side);
-        fr.side = side[0] ? side : NULL;
+            place->zone_agreement[0] = '\0'; /* the report's own area, or none */
+        fr->dist_to_line_m = place->dist_to_line_m;
+        snprintf(o->side, sizeof o->side, "%s", place->side);
+        fr->side = o->side[0] ? o->side : NULL;
     }
-    if (fr.zone == row->area)
-        fr.zone = zone = xstrdup(row->area);
-    char *src = fr.source_ref ? xstrdup(fr.source_ref) : NULL;
-    fr.source_ref = src;
+    if (!fr->zone && row->area[0])
+        fr->zone = o->zone = xstrdup(row->area);
+}
+
+/* Adds one index row to the engine; its alert events are news unless it belongs to the
+ * history rebuilt at start. */
+static void feed_report(struct feed *fd, const struct store_report_row *row, bool news)
+{
+    struct alert_service *svc = fd->svc;
+    struct fusion_report fr;
+    struct owned o;
+    row_fusion(fd->r, row, &fr, &o);
     /* refresh_agreements() keeps the known ones; only a new one is read here */
     struct store_acl zone_now = nobody, line_now = nobody;
-    if (place.zone_agreement[0] && !agreement_find(svc, place.zone_agreement))
-        zone_now = agreement_acl_now(fd->r, place.zone_agreement);
-    if (place.line_agreement[0] && !agreement_find(svc, place.line_agreement))
-        line_now = agreement_acl_now(fd->r, place.line_agreement);
+    if (o.place.zone_agreement[0] && !agreement_find(svc, o.place.zone_agreement))
+        zone_now = agreement_acl_now(fd->r, o.place.zone_agreement);
+    if (o.place.line_agreement[0] && !agreement_find(svc, o.place.line_agreement))
+        line_now = agreement_acl_now(fd->r, o.place.line_agreement);
     struct fusion_events ev = {0};
     pthread_mutex_lock(&svc->mu);
-    fr.zone_acl = agreement_acl(svc, place.zone_agreement, &zone_now);
-    fr.line_acl = agreement_acl(svc, place.line_agreement, &line_now);
+    fr.zone_acl = agreement_acl(svc, o.place.zone_agreement, &zone_now);
+    fr.line_acl = agreement_acl(svc, o.place.line_agreement, &line_now);
     int rc = fusion_add(svc->f, &fr, &ev);
     for (size_t i = 0; !rc && i < ev.n; i++) {
         if (ev.v[i].kind == FUSION_EV_CREATED && !svc->replay)
@@ -675,9 +694,7 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
     }
     pthread_mutex_unlock(&svc->mu);
     fusion_events_release(&ev);
-    free(zone);
-    free(id);
-    free(src);
+    owned_release(&o);
     if (rc && rc != VIGIL_EEXIST)
         log_debug("alerts: report %s not fused: %s", row->id, vigil_strerror(rc));
 }
@@ -760,6 +777,74 @@ static int publish_txn(struct store_txn *t, void *arg)
  * reader may read (view_for). */
 static const struct policy_reader engine_reader = POLICY_SYSTEM("alerts");
 
+/* ---- what the engine forgot ------------------------------------------------------------- */
+
+/* The engine holds what its rules and detectors can still reach from the latest event time
+ * (fusion.h): a report ending more than twice that reach before it is forgotten, unless an
+ * alert holds it, and given back from the store when a late report (or an alarm, or a
+ * withdrawal) reaches where it was. */
+static vtime_t keep_of(const struct fusion *f)
+{
+    return 2 * fusion_reach(f);
+}
+
+/* fusion_restore for one row of a fetch. Called with mu held, on the thread that holds
+ * svc->fetch_r. */
+static int restore_row(void *ctx, const struct store_report_row *row)
+{
+    struct alert_service *svc = ctx;
+    struct fusion_report fr;
+    struct owned o;
+    row_fusion(svc->fetch_r, row, &fr, &o);
+    struct store_acl zone_now = nobody, line_now = nobody;
+    if (o.place.zone_agreement[0] && !agreement_find(svc, o.place.zone_agreement))
+        zone_now = agreement_acl_now(svc->fetch_r, o.place.zone_agreement);
+    if (o.place.line_agreement[0] && !agreement_find(svc, o.place.line_agreement))
+        line_now = agreement_acl_now(svc->fetch_r, o.place.line_agreement);
+    fr.zone_acl = agreement_acl(svc, o.place.zone_agreement, &zone_now);
+    fr.line_acl = agreement_acl(svc, o.place.line_agreement, &line_now);
+    fusion_restore(svc->f, &fr);
+    owned_release(&o);
+    return 0;
+}
+
+/* The engine's fetch: the rows it asks for, read with the reader of the feed (or of the reload)
+ * that is calling it; SQL then runs with mu held (bounded queries, for late reports only). */
+static void fetch_rows(void *ctx, const struct fusion_fetch *q)
+{
+    struct alert_service *svc = ctx;
+    if (!svc->fetch_r) {
+        log_error("alerts: the engine asked for reports with no reader open");
+        return;
+    }
+    struct store_report_window w = {
+        .has_bbox = q->has_bbox,
+        .unlocated = q->unlocated,
+        .min_lat = q->min_lat,
+        .min_lon = q->min_lon,
+        .max_lat = q->max_lat,
+        .max_lon = q->max_lon,
+        .t0 = q->t0,
+        .t1 = q->t1,
+        .longest_us = q->longest_us,
+        .max_seq = q->max_seq,
+    };
+    if (store_reports_window(svc->fetch_r, &w, policy_visible, (void *)&engine_reader,
+                             restore_row, svc))
+        log_error("alerts: cannot read back the reports a late report reaches");
+}
+
+/* Opens (r) or closes (NULL) the engine's way to the store, and forgets what it can when
+ * closing. */
+static void engine_reader_set(struct alert_service *svc, struct store_reader *r)
+{
+    pthread_mutex_lock(&svc->mu);
+    if (!r && svc->fetch_r && !svc->replay)
+        fusion_evict(svc->f, keep_of(svc->f));
+    svc->fetch_r = r;
+    pthread_mutex_unlock(&svc->mu);
+}
+
 /* Feeds every report added since the last call, then the corrections and deletions. */
 static void sync_reports(struct alert_service *svc)
 {
@@ -767,6 +852,7 @@ static void sync_reports(struct alert_service *svc)
         struct feed fd = {.svc = svc};
         if (store_read_begin(svc->store, &fd.r))
             return;
+        engine_reader_set(svc, fd.r);
         refresh_agreements(svc, fd.r);
         if (added)
             store_reports_after(fd.r, svc->fed, BATCH, policy_visible, (void *)&engine_reader,
@@ -774,6 +860,7 @@ static void sync_reports(struct alert_service *svc)
         else
             store_reports_withdrawn_after(fd.r, svc->withdrawn, BATCH, policy_visible,
                                           (void *)&engine_reader, withdraw_one, &fd);
+        engine_reader_set(svc, NULL);
         store_read_end(fd.r);
         if (!svc->replay && fd.changed.n) {
             struct publish_job p = {svc, &fd.changed};
@@ -857,9 +944,17 @@ int alerts_reload(struct alert_service *svc, char msg[256])
     int rc = load_rules(svc->rules_path, &rules, msg);
     if (rc)
         return rc;
+    struct store_reader *r = NULL;
+    if (store_read_begin(svc->store, &r)) /* the engine may ask for what it forgot */
+        r = NULL;
     pthread_mutex_lock(&svc->mu);
+    struct store_reader *was = svc->fetch_r;
+    if (r)
+        svc->fetch_r = r;
     fusion_reload(svc->f, rules);
+    svc->fetch_r = was;
     pthread_mutex_unlock(&svc->mu);
+    store_read_end(r);
     fusion_rules_unref(rules);
     log_info("alerts: rules reloaded from %s", svc->rules_path);
     return 0;
@@ -916,6 +1011,8 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
     pthread_cond_init(&svc->tcv, NULL);
     rc = fusion_new(NULL, rules, &svc->f);
     fusion_rules_unref(rules);
+    if (!rc)
+        fusion_set_fetch(svc->f, fetch_rows, svc);
     struct store_reader *r;
     if (!rc && (rc = store_read_begin(s, &r)) == 0) {
         rc = published_marks(svc, r);

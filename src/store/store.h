@@ -296,6 +296,22 @@ int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
                         bool (*visible)(void *ctx, const struct store_acl *acl),
                         void *visible_ctx,
                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
+/* The rows of a neighbourhood, for an engine that holds only part of the index and must
+ * take back what a late report reaches (the alert service's engine, docs/FUSION.md). */
+struct store_report_window {
+    bool has_bbox;  /* rows with a point in the box (the R*Tree); else every row of the period */
+    bool unlocated; /* without a box: only the rows without a point */
+    double min_lat, min_lon, max_lat, max_lon;
+    vtime_t t0, t1;      /* rows whose window [start, end] meets [t0, t1] ... */
+    vtime_t longest_us;  /* ... of which none is longer than this (the time index's lookback) */
+    int64_t max_seq;     /* rows with seq <= max_seq only */
+};
+/* Calls fn for the index rows of the window q that visible lets through (NULL: none), in no
+ * particular order; fn's nonzero result stops and is returned. */
+int store_reports_window(struct store_reader *r, const struct store_report_window *q,
+                         bool (*visible)(void *ctx, const struct store_acl *acl),
+                         void *visible_ctx,
+                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
 /* Calls fn for the withdrawals numbered n > after, in order, at most limit (0: all): the row
  * of report seq was replaced by a correction (which keeps the seq; `now` is the row as it is
  * now) or deleted (`now` is NULL, as it is for a row visible does not let through, or when

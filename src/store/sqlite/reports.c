@@ -361,6 +361,52 @@ int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
     return rc;
 }
 
+int store_reports_window(struct store_reader *r, const struct store_report_window *q,
+                         bool (*visible)(void *ctx, const struct store_acl *acl),
+                         void *visible_ctx,
+                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    if (!visible)
+        return 0;
+    /* With a box the R*Tree (place and hours, rounded outwards) finds the candidates; without,
+     * the time index (start, seq) over [t0 - longest, t1]. The exact times are compared. */
+    const char *sql =
+        q->has_bbox ? "SELECT " ROW_COLUMNS " FROM reports_geo g JOIN reports r ON r.seq = g.seq"
+                      " WHERE g.min_lat >= ?1 AND g.max_lat <= ?3 AND g.min_lon >= ?2"
+                      " AND g.max_lon <= ?4 AND g.max_hour >= ?5 AND g.min_hour <= ?6"
+                      " AND r.end >= ?7 AND r.start <= ?8 AND r.seq <= ?9"
+        : q->unlocated ? "SELECT " ROW_COLUMNS " FROM reports r WHERE r.lat IS NULL"
+                         " AND r.start >= ?10 AND r.start <= ?8 AND r.end >= ?7 AND r.seq <= ?9"
+                       : "SELECT " ROW_COLUMNS " FROM reports r WHERE r.start >= ?10"
+                         " AND r.start <= ?8 AND r.end >= ?7 AND r.seq <= ?9";
+    sqlite3_stmt *st = conn_stmt(r, sql);
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_double(st, 1, q->min_lat);
+    sqlite3_bind_double(st, 2, q->min_lon);
+    sqlite3_bind_double(st, 3, q->max_lat);
+    sqlite3_bind_double(st, 4, q->max_lon);
+    sqlite3_bind_double(st, 5, (double)q->t0 / HOUR_US - 1);
+    sqlite3_bind_double(st, 6, (double)q->t1 / HOUR_US + 1);
+    sqlite3_bind_int64(st, 7, q->t0);
+    sqlite3_bind_int64(st, 8, q->t1);
+    sqlite3_bind_int64(st, 9, q->max_seq);
+    sqlite3_bind_int64(st, 10, q->t0 - (q->longest_us > 0 ? q->longest_us : 0));
+    int rc = 0, step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_report_row row;
+        row_at(st, 0, &row);
+        if (visible(visible_ctx, &row.acl))
+            rc = fn(ctx, &row);
+    }
+    if (!rc && step != SQLITE_DONE) {
+        log_error("store: report window query failed: %s", sqlite3_errmsg(r->db));
+        rc = VIGIL_ESTORE;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_reports_withdrawn_after(struct store_reader *r, int64_t after, size_t limit,
                                   bool (*visible)(void *ctx, const struct store_acl *acl),
                                   void *visible_ctx,
