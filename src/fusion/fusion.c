@@ -895,8 +895,11 @@ static void event_push(struct fusion_events *ev, enum fusion_event_kind kind,
 int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_events *ev)
 {
     const struct fusion_report *me;
-    if (f->floor != INT64_MIN && !fusion_report_check(r) && !fusion_corr_get(f->corr, r->seq))
+    if (f->floor != INT64_MIN && !fusion_report_check(r) && !fusion_corr_get(f->corr, r->seq)) {
+        f->skip_seq = r->seq; /* the store may have it already: it is being added */
         around(f, r);
+        f->skip_seq = 0;
+    }
     int rc = fusion_corr_add(f->corr, r, sizeof(struct recx), &me);
     if (rc)
         return rc;

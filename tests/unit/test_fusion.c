@@ -2021,6 +2021,177 @@ static void test_replay(void **state)
     fusion_free(live);
 }
 
+/* ---- bounded memory --------------------------------------------------------------------- */
+
+/* A store for an engine that forgets: every report given so far, and the fetch that answers
+ * the engine's questions from it, as the alert service answers them from the report index. */
+struct mini_store {
+    struct fusion_report *v;
+    size_t n;
+    struct fusion *f;
+    size_t fetches;
+};
+
+static void mini_fetch(void *ctx, const struct fusion_fetch *q)
+{
+    struct mini_store *st = ctx;
+    st->fetches++;
+    for (size_t i = 0; i < st->n; i++) {
+        const struct fusion_report *r = &st->v[i];
+        bool loc = fusion_report_located(r);
+        if (r->seq > q->max_seq || r->end < q->t0 || r->start > q->t1)
+            continue;
+        if (q->has_bbox && (!loc || r->lat < q->min_lat || r->lat > q->max_lat ||
+                            r->lon < q->min_lon || r->lon > q->max_lon))
+            continue;
+        if (!q->has_bbox && q->unlocated && loc)
+            continue;
+        fusion_restore(st->f, r);
+    }
+}
+
+/* Adds r to e (which forgets) and to its store, then lets e forget what it may. */
+static void add_forgetting(struct mini_store *st, const struct fusion_report *r)
+{
+    struct fusion_events ev = {0};
+    st->v[st->n++] = *r;
+    add(st->f, r, &ev);
+    fusion_events_release(&ev);
+    fusion_evict(st->f, 0); /* keep no more than the engine's reach */
+}
+
+/* A history of 300 days: a zone's daily violence (escalating after day 200, with deaths), the
+ * rules' situations early on (a warning corroborated only by a report that comes last, after
+ * its neighbours were forgotten), and the scenario of the order tests late in the period. */
+static size_t long_history(struct fusion_report *r, struct fusion_report *late)
+{
+    size_t n = 0;
+    rng = 4242;
+    next_seq = 1;
+    for (int day = 0; day < 300; day++) {
+        int c = nb2(day < 200 ? 2 : 7);
+        for (int i = 0; i < c; i++) {
+            r[n] = violent(1 + (int64_t)(n % 3), "South", day, (int)n);
+            r[n].seq = next_seq++;
+            r[n].has_fatalities = true;
+            r[n].fatalities = day >= 200 ? (int)(n % 9) : (int)(n % 2);
+            n++;
+        }
+    }
+    /* day 3: partner 1 warns of an attack; the troops that corroborate it come last */
+    r[n++] = mk(1, "ASSAULT", "aerial", true, 300, 3 * 24 + 10);
+    *late = mk(2, "MOBILIZE", "troops", false, 301, 3 * 24 + 2);
+    struct fusion_report sc[64];
+    size_t k = scenario(sc);
+    for (size_t i = 0; i < k; i++, n++) { /* day 250 on, 200 km north */
+        r[n] = sc[i];
+        r[n].start += 250 * FUSION_DAY_US;
+        r[n].end += 250 * FUSION_DAY_US;
+        r[n].lat += 200 * KM_LAT;
+    }
+    for (size_t i = 0; i < n; i++)
+        r[i].seq = (int64_t)i + 1;
+    late->seq = (int64_t)n + 1;
+    return n;
+}
+
+static int by_start_seq(const void *a, const void *b)
+{
+    const struct fusion_report *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* What the alerts are, every way a reader can see them. */
+static char *everything(const struct fusion *f)
+{
+    char *a = sigs(f), *b = view_sigs(f), *c = malloc(1 << 16);
+    esc_alerts(f, c, 1 << 16);
+    size_t len = strlen(a) + strlen(b) + strlen(c) + 8;
+    char *all = malloc(len);
+    snprintf(all, len, "%s--\n%s--\n%s", a, b, c);
+    free(a);
+    free(b);
+    free(c);
+    return all;
+}
+
+/* An engine that forgets what its rules and detectors can no longer reach, and takes it back
+ * from the store when a late report reaches there, raises exactly the alerts of one that
+ * forgets nothing: in event order with a late corroboration, shuffled (every report may be
+ * late), and after a forgotten report counted for escalation is withdrawn. */
+static void test_forgetting_engine_same_alerts(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    struct fusion_report *r = calloc(N, sizeof(*r)), late;
+    size_t n = long_history(r, &late);
+    assert_true(n + 1 < N);
+    qsort(r, n, sizeof(*r), by_start_seq);
+    for (int order = 0; order < 2; order++) {
+        if (order == 1) {
+            unsigned seed = 77;
+            shuffle(r, n, &seed);
+        }
+        struct fusion *full = engine();
+        add_all(full, r, n);
+        struct fusion_events ev = {0};
+        add(full, &late, &ev);
+        struct mini_store st = {.v = calloc(N, sizeof(*st.v)), .f = engine()};
+        fusion_set_fetch(st.f, mini_fetch, &st);
+        for (size_t i = 0; i < n; i++)
+            add_forgetting(&st, &r[i]);
+        size_t held = fusion_corr_count(fusion_correlator(st.f)), evicted, restored;
+        add_forgetting(&st, &late);
+        char *want = everything(full), *got = everything(st.f);
+        assert_string_equal(got, want);
+        /* it did forget, most of the history, and took back what the late report reaches */
+        fusion_evict_stats(st.f, &evicted, &restored);
+        assert_true(held < n / 2);
+        assert_true(evicted > n / 2);
+        assert_true(restored > 0);
+        assert_int_equal(count_rule(st.f, "planned-attack-corroborated"), 3);
+        assert_non_null(strstr(want, "escalation South 1"));
+        /* a forgotten report that escalation counted is withdrawn: its day counts it no more */
+        const struct fusion_report *gone = NULL;
+        for (size_t i = 0; i < n && !gone; i++)
+            if (r[i].zone && fusion_day(r[i].start) - fusion_day(T0) >= 120 &&
+                fusion_day(r[i].start) - fusion_day(T0) < 190 &&
+                !fusion_corr_get(fusion_correlator(st.f), r[i].seq))
+                gone = &r[i];
+        assert_non_null(gone);
+        ev.n = 0;
+        assert_int_equal(fusion_withdraw(full, gone->seq, &ev), 0);
+        ev.n = 0;
+        fusion_withdraw(st.f, gone->seq, &ev);
+        for (size_t i = 0; i < st.n; i++) /* the store no longer has it */
+            if (st.v[i].seq == gone->seq)
+                st.v[i] = st.v[--st.n];
+        struct fusion_report again = r[n - 1]; /* and a late report re-judges its days */
+        again.seq = 90000;
+        again.start = again.end = gone->start + FUSION_DAY_US;
+        again.zone = "South";
+        again.future = false;
+        snprintf(again.event, sizeof(again.event), "ASSAULT");
+        ev.n = 0;
+        add(full, &again, &ev);
+        add_forgetting(&st, &again);
+        free(want);
+        free(got);
+        want = everything(full);
+        got = everything(st.f);
+        assert_string_equal(got, want);
+        free(want);
+        free(got);
+        fusion_events_release(&ev);
+        fusion_free(full);
+        fusion_free(st.f);
+        free(st.v);
+    }
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2055,6 +2226,7 @@ int main(void)
         cmocka_unit_test(test_escalation_weighted),
         cmocka_unit_test(test_escalation_truce_zone),
         cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_forgetting_engine_same_alerts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

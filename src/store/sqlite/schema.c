@@ -302,7 +302,7 @@ static const char *const migrations[] = {
     /* (restart) the report rows without a point, by time: the alert service's engine, which
      * holds only what its rules can still reach, takes them back for a late report
      * (store_reports_window) without reading every row of the period. */
-    "CREATE INDEX reports_unlocated ON reports(start, seq) WHERE lat IS NULL;",
+    "CREATE INDEX IF NOT EXISTS reports_unlocated ON reports(start, seq) WHERE lat IS NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
