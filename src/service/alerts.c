@@ -876,10 +876,83 @@ static void sync_reports(struct alert_service *svc)
     }
 }
 
+/* ---- the start -------------------------------------------------------------------------- */
+
+struct history {
+    struct feed fd;
+    vtime_t start; /* the last row fed, in (start, seq) order */
+    int64_t seq;
+};
+
+static int history_one(void *ctx, const struct store_report_row *row)
+{
+    struct history *h = ctx;
+    h->fd.n++;
+    h->start = row->start;
+    h->seq = row->seq;
+    if (!renewed(h->fd.svc, row->seq)) /* corrected since: fed as news, below */
+        feed_report(&h->fd, row, false);
+    return 0;
+}
+
+static int renewed_one(void *ctx, const struct store_report_row *row)
+{
+    struct history *h = ctx;
+    if (row->seq == h->seq)
+        feed_report(&h->fd, row, true);
+    return 0;
+}
+
+/* Rebuilds the engine from the reports the published marks account for (nothing of them is
+ * news), in event-time order: every report then comes in time, the engine forgets behind it
+ * what its rules and detectors can no longer reach, and never has to take anything back, so
+ * that the start holds no more than the running engine does. The alerts are those of any
+ * other order (fusion.h). Then the reports corrected since the marks are fed as news; the
+ * reports added since follow in store order (sync_reports). */
+static void rebuild_history(struct alert_service *svc)
+{
+    struct history h = {.start = INT64_MIN};
+    for (;;) {
+        h.fd = (struct feed){.svc = svc};
+        if (store_read_begin(svc->store, &h.fd.r))
+            return;
+        engine_reader_set(svc, h.fd.r);
+        refresh_agreements(svc, h.fd.r);
+        store_reports_by_time(h.fd.r, h.start, h.seq, svc->history, BATCH, policy_visible,
+                              (void *)&engine_reader, history_one, &h);
+        engine_reader_set(svc, NULL);
+        store_read_end(h.fd.r);
+        changed_release(&h.fd.changed);
+        if (h.fd.n < BATCH)
+            break;
+    }
+    svc->fed = svc->history;
+    h.fd = (struct feed){.svc = svc};
+    if (!svc->nrenew || store_read_begin(svc->store, &h.fd.r))
+        return;
+    engine_reader_set(svc, h.fd.r);
+    for (size_t i = 0; i < svc->nrenew; i++) {
+        if (svc->renew[i] > svc->history)
+            break; /* a report added since: fed in store order */
+        h.seq = svc->renew[i];
+        store_reports_after(h.fd.r, h.seq - 1, 1, policy_visible, (void *)&engine_reader,
+                            renewed_one, &h);
+    }
+    engine_reader_set(svc, NULL);
+    store_read_end(h.fd.r);
+    if (h.fd.changed.n) {
+        struct publish_job p = {svc, &h.fd.changed};
+        if (store_write(svc->store, publish_txn, &p))
+            log_error("alerts: cannot publish %zu alert event(s)", h.fd.changed.n);
+    }
+    changed_release(&h.fd.changed);
+}
+
 static void *feeder_main(void *arg)
 {
     struct alert_service *svc = arg;
-    sync_reports(svc); /* rebuilds the engine; publishes what was not published yet */
+    rebuild_history(svc);
+    sync_reports(svc); /* publishes what was not published yet */
     pthread_mutex_lock(&svc->tmu);
     while (!svc->stopping) {
         if (!svc->poked) {

@@ -296,6 +296,14 @@ int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
                         bool (*visible)(void *ctx, const struct store_acl *acl),
                         void *visible_ctx,
                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
+/* Calls fn for the index rows with seq <= max_seq that visible lets through (NULL: none), in
+ * event-time order (start, seq) after (after_start, after_seq), at most limit rows read (0:
+ * all): a history given to the engine as it happened (the time index). */
+int store_reports_by_time(struct store_reader *r, vtime_t after_start, int64_t after_seq,
+                          int64_t max_seq, size_t limit,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx,
+                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
 /* The rows of a neighbourhood, for an engine that holds only part of the index and must
  * take back what a late report reaches (the alert service's engine, docs/FUSION.md). */
 struct store_report_window {

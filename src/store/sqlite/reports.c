@@ -361,6 +361,36 @@ int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
     return rc;
 }
 
+int store_reports_by_time(struct store_reader *r, vtime_t after_start, int64_t after_seq,
+                          int64_t max_seq, size_t limit,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx,
+                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT " ROW_COLUMNS " FROM reports r"
+                                    " WHERE (r.start > ?1 OR (r.start = ?1 AND r.seq > ?2))"
+                                    " AND r.seq <= ?3 ORDER BY r.start, r.seq LIMIT ?4");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, after_start);
+    sqlite3_bind_int64(st, 2, after_seq);
+    sqlite3_bind_int64(st, 3, max_seq);
+    sqlite3_bind_int64(st, 4, limit ? (sqlite3_int64)limit : -1);
+    int rc = 0, step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_report_row row;
+        row_at(st, 0, &row);
+        if (visible && visible(visible_ctx, &row.acl))
+            rc = fn(ctx, &row);
+    }
+    if (!rc && step != SQLITE_DONE) {
+        log_error("store: report query failed: %s", sqlite3_errmsg(r->db));
+        rc = VIGIL_ESTORE;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_reports_window(struct store_reader *r, const struct store_report_window *q,
                          bool (*visible)(void *ctx, const struct store_acl *acl),
                          void *visible_ctx,
