@@ -182,7 +182,8 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
     size_t reports, bytes;
     alerts_memory(a->alerts, &reports, &bytes);
     buf_addf(&resp->body,
-             "# HELP vigil_fusion_reports Reports the fusion engine holds (every report stored).\n"
+             "# HELP vigil_fusion_reports Reports the fusion engine holds (what its rules and "
+             "detectors can still reach, and the alerts' evidence).\n"
              "# TYPE vigil_fusion_reports gauge\n"
              "vigil_fusion_reports %zu\n"
              "# HELP vigil_fusion_memory_bytes Memory the fusion engine's reports, indexes and "

@@ -1,0 +1,100 @@
+"""Bounded memory and the start (issue #20): the alert service's engine forgets the reports its
+rules and detectors can no longer reach, rebuilds at start from the history in event-time order,
+and takes forgotten reports back from the store when a late report reaches them. What readers
+get must not change for any of it: the alerts of a restart are those before it (with their
+status), none is published twice, and a late report fuses with forgotten ones as it would have
+with an engine that forgot nothing (the replay's, which holds every report)."""
+import pathlib
+import tempfile
+import time
+
+from conftest import Vigil
+from test_stream import Listener
+from test_warning_real import UKRAINE, cli, fresh, reordered, replay
+
+WARNING = {"event": "ASSAULT", "future": True, "start": "2015-03-14T18:00:00Z",
+           "end": "2015-03-14T22:00:00Z", "location": {"lat": 48.02, "lon": 37.80,
+                                                        "precision_m": 1000},
+           "reliability": "B", "credibility": 3, "title": "Planned attack", "marking": "green"}
+MOVEMENT = {"event": "MOBILIZE", "mode": "troops", "start": "2015-03-14T09:00:00Z",
+            "end": "2015-03-14T10:00:00Z", "location": {"lat": 48.03, "lon": 37.81,
+                                                          "precision_m": 500},
+            "reliability": "C", "credibility": 3, "title": "Troops massing", "marking": "green"}
+
+
+def full_signature(alerts):
+    """Each alert as a reader gets it, but for the id: rule, area, times, status, evidence."""
+    return sorted((a["rule"], a.get("area"), a["fired_at"], a["start"], a["end"], a["status"],
+                   a["severity"], a["confidence"], tuple(sorted(a["evidence"])))
+                  for a in alerts)
+
+
+def live_alerts(v, token):
+    r = v.get("/api/v1/alerts?limit=1000", token=token)
+    assert r.status_code == 200, r.text
+    return r.json()["alerts"]
+
+
+def wait_equal(fn, want, timeout=300):
+    got = None
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = fn()
+        if got == want:
+            return got
+        time.sleep(0.5)
+    return got
+
+
+def alert_events(v, token):
+    l = Listener(v, token, last_id=0)
+    evs = [e for e in l.events(2) if e[1] == "alert"]
+    l.close()
+    return evs
+
+
+def test_restart_and_late_reports_keep_the_alerts():
+    with tempfile.TemporaryDirectory(prefix="vigil-restart-") as tmp:
+        path = pathlib.Path(tmp) / "newest.csv"
+        reordered(UKRAINE, path, "newest")  # every report comes late but the first
+        v = fresh(tmp, "live")
+        v.partner("second")
+        v.run("user", "add", "second", "bo", "--role", "analyst")
+        ana = v.run("token", "create", "ana").stdout.strip()
+        bo = v.run("token", "create", "bo").stdout.strip()
+        v.start()
+        try:
+            cli(v, "import", "ucdp", str(path), "--as", "ana")
+            want = full_signature(replay(v))
+            assert len([w for w in want if w[0].startswith("escalation")]) >= 5
+            assert wait_equal(lambda: full_signature(live_alerts(v, ana)), want) == want
+            # it forgot what its rules and detectors can no longer reach (alerts' evidence stays)
+            held = v.metric("vigil_fusion_reports")
+            assert 0 < held < 3077, held
+            # a warning and its corroboration, both in 2015, far behind the latest event (2022):
+            # the engine takes back what they reach, and they fuse as in the replay
+            for tok, body in ((ana, WARNING), (bo, MOVEMENT)):
+                r = v.request("POST", "/api/v1/reports", token=tok, json=body)
+                assert r.status_code == 201, r.text
+            want = full_signature(replay(v))
+            assert [w for w in want if w[0] == "planned-attack-corroborated"]
+            assert wait_equal(lambda: full_signature(live_alerts(v, ana)), want) == want
+            rule = [a for a in live_alerts(v, ana) if a["rule"] == "planned-attack-corroborated"]
+            r = v.request("POST", f"/api/v1/alerts/{rule[0]['id']}/status", token=ana,
+                          json={"status": "acknowledged"})
+            assert r.status_code == 200, r.text
+            before = full_signature(live_alerts(v, ana))
+            events = len(alert_events(v, ana))
+            assert events > 0
+            v.stop()
+            v.start()
+            # the same alerts, the acknowledgement kept, and nothing published again
+            assert wait_equal(lambda: full_signature(live_alerts(v, ana)), before) == before
+            assert any(a[5] == "acknowledged" for a in before)
+            time.sleep(2)
+            assert len(alert_events(v, ana)) == events
+            again = v.metric("vigil_fusion_reports")
+            print("held", held, "after the restart", again)
+            assert 0 < again < 3077
+        finally:
+            v.stop()
