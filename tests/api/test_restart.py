@@ -46,17 +46,9 @@ def wait_equal(fn, want, timeout=300):
     return got
 
 
-class Stream:
-    """What Listener needs of a daemon: its URL, here one that asks for alert events only
-    (Listener appends its path after the fragment, which is not sent)."""
-
-    def __init__(self, url):
-        self.url = url
-
-
 def alert_events(v, token):
     """Every alert event of the log: read until the stream has been quiet for 3 s."""
-    l = Listener(Stream(v.url + "/api/v1/stream?kinds=alert#"), token, last_id=0)
+    l = Listener(v, token, last_id=0)
     evs = []
     while True:
         got = l.events(3)
