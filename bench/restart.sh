@@ -10,7 +10,9 @@
 #       Starts `vigil serve` on DIR and prints, one "key=value" line each:
 #         start: http_ms (until /healthz answers), alerts_ready_ms (until the first alert of a
 #           probe pair posted every 50-250 ms shows on the live stream: bench/alert_latency.py
-#           probe), then VmHWM, VmRSS (kB) and the engine's own count of reports and bytes;
+#           probe), the daemon's CPU seconds and disk reads by then (on a shared machine the
+#           elapsed time follows the others' load: the 1-minute load average is printed), then
+#           VmHWM, VmRSS (kB) and the engine's own count of reports and bytes;
 #         after: the same once MORE (100,000) further generated rows (another seed: history,
 #           2018-2025, arriving late) were imported by `vigil import acled` while the daemon
 #           runs, and 300 pairs of present-day reports posted (bench/alert_latency.py measure);
@@ -27,6 +29,10 @@ DIR=${2:?the store directory}
 
 now_us() { date +%s%6N; }
 kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+cpu() { # PID: CPU seconds (user + system) the process used so far, and what it read from disk
+    awk '{ printf "cpu_s=%.1f ", ($14 + $15) / 100 }' "/proc/$1/stat"
+    awk '$1 == "read_bytes:" { printf "read_MB=%d", $2 / 1048576 }' "/proc/$1/io"
+}
 mem() { # PID PORT: the daemon's memory and the engine's own figures
     local st m
     st=$(grep -E '^(VmHWM|VmRSS)' "/proc/$1/status" | awk '{ printf "%s=%s ", $1, $2 }' |
@@ -73,7 +79,8 @@ measure)
         --token-b "$DIR/tok_bravo")
     out=$(/usr/bin/python3 "$ROOT/bench/alert_latency.py" probe "${probe[@]}" --t0-us "$t0" \
         --first "$first")
-    echo "start: http_ms=$http_ms alerts_ready_ms=$(kv alerts_ready_ms "$out") $(mem $pid "$port")"
+    echo "start: http_ms=$http_ms alerts_ready_ms=$(kv alerts_ready_ms "$out") $(cpu $pid)" \
+        "$(mem $pid "$port") load=$(cut -d' ' -f1 /proc/loadavg)"
     next=$(kv next "$out")
     "$ROOT/$BUILD/bench/acledgen" rows "$more" "$((first + 7))" >"$log.csv"
     t1=$(now_us)

@@ -909,13 +909,13 @@ static int renewed_one(void *ctx, const struct store_report_row *row)
  * that the start holds no more than the running engine does. The alerts are those of any
  * other order (fusion.h). Then the reports corrected since the marks are fed as news; the
  * reports added since follow in store order (sync_reports). */
-static void rebuild_history(struct alert_service *svc)
+static bool rebuild_history(struct alert_service *svc)
 {
     struct history h = {.start = INT64_MIN};
     for (;;) {
         h.fd = (struct feed){.svc = svc};
         if (store_read_begin(svc->store, &h.fd.r))
-            return;
+            return true;
         engine_reader_set(svc, h.fd.r);
         refresh_agreements(svc, h.fd.r);
         store_reports_by_time(h.fd.r, h.start, h.seq, svc->history, BATCH, policy_visible,
@@ -923,13 +923,18 @@ static void rebuild_history(struct alert_service *svc)
         engine_reader_set(svc, NULL);
         store_read_end(h.fd.r);
         changed_release(&h.fd.changed);
+        pthread_mutex_lock(&svc->tmu);
+        bool stopping = svc->stopping;
+        pthread_mutex_unlock(&svc->tmu);
+        if (stopping)
+            return false; /* stopped during the start: nothing is published, nothing lost */
         if (h.fd.n < BATCH)
             break;
     }
     svc->fed = svc->history;
     h.fd = (struct feed){.svc = svc};
     if (!svc->nrenew || store_read_begin(svc->store, &h.fd.r))
-        return;
+        return true;
     engine_reader_set(svc, h.fd.r);
     for (size_t i = 0; i < svc->nrenew; i++) {
         if (svc->renew[i] > svc->history)
@@ -946,13 +951,14 @@ static void rebuild_history(struct alert_service *svc)
             log_error("alerts: cannot publish %zu alert event(s)", h.fd.changed.n);
     }
     changed_release(&h.fd.changed);
+    return true;
 }
 
 static void *feeder_main(void *arg)
 {
     struct alert_service *svc = arg;
-    rebuild_history(svc);
-    sync_reports(svc); /* publishes what was not published yet */
+    if (rebuild_history(svc))
+        sync_reports(svc); /* publishes what was not published yet */
     pthread_mutex_lock(&svc->tmu);
     while (!svc->stopping) {
         if (!svc->poked) {
