@@ -1,7 +1,8 @@
 /* fusion.h - the fusion engine: correlation, rules, escalation and alerts behind one facade.
  *
  * One engine instance is single-threaded (the caller serialises calls; the daemon runs it on
- * its writer thread). It owns copies of every report added, the incidents, and the alerts.
+ * its writer thread). It owns copies of the reports added that it still holds (see bounded
+ * memory, below), the incidents, and the alerts.
  * fusion_add() is the whole pipeline for one report, by event time:
  *   1. correlate it into an incident (correlate.h);
  *   2. for each rule, evaluate it as a trigger, and re-evaluate the triggers around it that it

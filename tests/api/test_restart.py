@@ -47,14 +47,18 @@ def wait_equal(fn, want, timeout=300):
 
 
 def alert_events(v, token):
-    """Every alert event of the log: read until the stream has been quiet for 3 s."""
+    """Every alert event of the log, replayed from the start: read until the stream is idle
+    (a heartbeat came and no event for 3 s)."""
     l = Listener(v, token, last_id=0)
-    evs = []
-    while True:
-        got = l.events(3)
-        if not got:
-            break
+    evs, quiet, beat, deadline = [], 0, False, time.time() + 180
+    while time.time() < deadline:
+        got = l.events(1)
         evs += [e for e in got if e[1] == "alert"]
+        while not l.comments.empty():
+            beat = beat or l.comments.get() == ": heartbeat"
+        quiet = 0 if got or not beat else quiet + 1
+        if quiet >= 3:
+            break
     l.close()
     return evs
 
