@@ -46,10 +46,18 @@ def wait_equal(fn, want, timeout=300):
     return got
 
 
+class AlertsOnly:
+    """What Listener needs of a daemon, its URL: one that asks the stream for alert events only
+    (Listener appends its path after the fragment, which is not sent)."""
+
+    def __init__(self, v):
+        self.url = v.url + "/api/v1/stream?kinds=alert#"
+
+
 def alert_events(v, token):
     """Every alert event of the log, replayed from the start: read until the stream is idle
     (a heartbeat came and no event for 3 s)."""
-    l = Listener(v, token, last_id=0)
+    l = Listener(AlertsOnly(v), token, last_id=0)
     evs, quiet, beat, deadline = [], 0, False, time.time() + 180
     while time.time() < deadline:
         got = l.events(1)
