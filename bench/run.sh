@@ -27,7 +27,8 @@
 #   VIGIL_SOAK_MINUTES         minutes of the soak (bench/soak.sh)    (2; 10 for the record)
 #   (The ACLED sections default to 200,000 rows, not 1M, to keep `make bench` within ~15 minutes
 #   on a 2-core machine: at 1M rows the import takes ~5.5 min and the alert service's rebuild
-#   of its fusion engine at startup ~7 min. docs/BENCHMARKS.md records a 1M run's figures,
+#   of its fusion engine at startup 2.5-6 min, bench/restart.sh. docs/BENCHMARKS.md records
+#   a 1M run's figures,
 #   made with VIGIL_BENCH_ACLED_ROWS=1000000.)
 #   (bench/import_speed.sh [ROWS] measures the import alone: 1M rows by default, with its CPU time.)
 #   VIGIL_BENCH_OUT            report file                            (docs/BENCHMARKS.md)
