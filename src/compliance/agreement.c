@@ -666,7 +666,7 @@ json_t *cmp_extension_definition(void)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s]}", "type",
                      "extension-definition", "spec_version", "2.1", "id", CMP_EXT_ID,
-                     "created_by_ref", PROFILE_IDENTITY_ID, "created", "2025-01-01T00:00:00.000Z",
+                     "created_by_ref", PROFILE_IDENTITY_ID, "created", PROFILE_DEFINED,
                      "modified", CMP_EXT_MODIFIED, "name", "Vigil ceasefire compliance",
                      "description",
                      "Agreements (on grouping) and zones (on location): see Vigil's"

@@ -304,9 +304,6 @@ char *profile_area_location_id(const char *name, char out[64])
     return out;
 }
 
-/* When the profile defined its fixed objects (and the ids of named areas' locations). */
-#define PROFILE_DEFINED "2025-01-01T00:00:00.000Z"
-
 json_t *profile_area_location(const char *name, vtime_t modified, const json_t *marks)
 {
     char id[64], m[TS_BUFSZ];

@@ -199,6 +199,11 @@ json_t *profile_alert_schema(void);
 json_t *profile_incident_schema(void);
 json_t *profile_identity(void);
 
+/* When the profile defined its fixed objects and the ids of named areas' locations: the
+ * `created` of every object the hub derives per reader (an area's location, an alert's view),
+ * which STIX 2.1 (3.6) requires to be the same in every version of one id. */
+#define PROFILE_DEFINED "2025-01-01T00:00:00.000Z"
+
 /* Writes "location--<uuid5(PROFILE_UUID_NS, "area:" + name)>" into out; the id under which
  * the server publishes a named area. Returns out. */
 char *profile_area_location_id(const char *name, char out[64]);

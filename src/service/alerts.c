@@ -189,9 +189,10 @@ static json_t *view_stix(const struct fusion_alert *a, const json_t *o)
                             json_object_get(o, "severity"), "status", json_object_get(o, "status"),
                             "start", json_object_get(o, "start"), "end", json_object_get(o, "end"));
     json_object_set(ext, "fired_at", json_object_get(o, "fired_at"));
-    /* created and modified are the reader's view's, like everything else in it */
-    return json_pack("{s:s, s:s, s:s, s:O, s:O, s:O, s:s, s:O, s:O, s:{s:o}}", "type", "grouping",
-                     "spec_version", "2.1", "id", id, "created", json_object_get(o, "created"),
+    /* modified is the reader's view's, like everything else in it; created is one for every
+     * version of the id (STIX 2.1 3.6), and the view's own would differ between readers */
+    return json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:O, s:O, s:{s:o}}", "type", "grouping",
+                     "spec_version", "2.1", "id", id, "created", PROFILE_DEFINED,
                      "modified", json_object_get(o, "updated"), "name", json_object_get(o, "title"),
                      "context", "suspicious-activity", "object_refs",
                      json_object_get(o, "evidence"), "confidence", json_object_get(o, "confidence"),

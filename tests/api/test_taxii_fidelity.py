@@ -142,6 +142,33 @@ def test_one_id_and_modified_is_one_content_for_every_reader(vigil):
     assert by["Egypt"][0] == by["cc"][0] and by["Egypt"][1] != by["cc"][1]  # two versions
 
 
+def test_every_version_of_an_alert_keeps_one_created(vigil):
+    """Qatar's AMBER movement makes the alert for Qatar and the CC before Observer's GREEN one
+    makes it for everyone: two views that came into being at different times. STIX 2.1 3.6:
+    versions of one id share their created; and neither view's own time may leak into the
+    other's."""
+    for p in ("Egypt", "Qatar", "Observer"):
+        vigil.partner(p)
+    t = {p: vigil.user(p, p.lower() + "1") for p in ("Egypt", "Qatar", "Observer")}
+    post(vigil, t["Egypt"], dict(WARNING, marking="green"))
+    post(vigil, t["Qatar"], dict(MOVEMENT, marking="amber", title="Armour massing"))
+    assert wait_alerts(vigil, t["Qatar"])
+    time.sleep(0.05)  # the next report is accepted in a later millisecond
+    post(vigil, t["Observer"], dict(MOVEMENT, marking="green"))
+    for p in t:
+        assert wait_alerts(vigil, t[p]), p
+    coll = vigil.collection("alerts")
+    versions = {}
+    for who, tok in [("cc", None)] + list(t.items()):
+        for o in vigil.get(objects_url(coll), token=tok).json()["objects"]:
+            if o["context"] == "suspicious-activity":
+                versions[who] = o
+    assert versions["Egypt"]["id"] == versions["Qatar"]["id"]
+    assert versions["Egypt"]["modified"] != versions["Qatar"]["modified"]
+    assert len({o["created"] for o in versions.values()}) == 1, versions
+    assert all(o["created"] <= o["modified"] for o in versions.values())
+
+
 def test_alerts_page_by_added_after_with_stable_date_added(vigil):
     for p in ("Egypt", "Qatar"):
         vigil.partner(p)
@@ -295,6 +322,12 @@ def test_every_reference_of_every_object_resolves_for_its_reader(vigil):
     # One (id, modified), one content: for every reader, in every collection.
     for key, seen in texts.items():
         assert len(seen) == 1, (key, seen)
+    # Every version of one id keeps its created (STIX 2.1 3.6), whichever reader got it.
+    created = {}
+    for (oid, _), seen in texts.items():
+        created.setdefault(oid, set()).update(json.loads(t).get("created") for t in seen)
+    assert all(len(c) == 1 for c in created.values()), {
+        i: c for i, c in created.items() if len(c) > 1}
     # Named areas: Egypt's AMBER report names Rafah crossing, Qatar's GREEN Beit Hanoun.
     for who, tok in [("cc", None)] + list(t.items()):
         mine = {o["name"] for o in readable(vigil, tok).values()
