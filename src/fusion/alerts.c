@@ -499,6 +499,7 @@ bool fusion_alert_view(const struct fusion_alert *a,
             out->created = a->created;
         vtime_t changed;
         out->status = status_seen(a, vis, n, &changed);
+        out->status_at = changed;
         out->updated = out->created > changed ? out->created : changed;
         for (size_t i = 0; i < out->nevidence; i++)
             if (out->evidence[i]->added > out->updated)

@@ -89,6 +89,7 @@ struct fusion_alert {
 struct fusion_alert_view {
     bool exists;
     enum fusion_alert_status status; /* the transitions this reader sees, see below */
+    vtime_t status_at;               /* when the last of them was made (0: none) */
     vtime_t created; /* when the hub accepted the report that made the view come into being */
     vtime_t updated; /* the latest acceptance of its evidence, or of a transition it sees */
     enum fusion_severity severity;

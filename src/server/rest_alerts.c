@@ -115,6 +115,44 @@ static void h_alert_status(struct http_req *req, struct http_resp *resp, void *a
         rest_reply(resp, 200, alerts_get(a->alerts, &p->reader, id));
 }
 
+/* POST /api/v1/alerts/{id}/triage {"assignee"?, "comment"?}: the triage of the caller's
+ * partner (service/alerts.h), answered with the alert as the caller sees it now. */
+static void h_alert_triage(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    static const char *const fields[] = {"assignee", "comment", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    json_t *as = json_object_get(body, "assignee"), *cm = json_object_get(body, "comment");
+    int64_t id = alert_id(req);
+    json_t *seen = alerts_get(a->alerts, &p->reader, id);
+    int rc = !seen ? VIGIL_ENOENT
+             : strcmp(p->role, "analyst") != 0 && strcmp(p->role, "admin") != 0 ? VIGIL_EPERM
+             : (as && !json_is_string(as)) || (cm && !json_is_string(cm))
+                 ? VIGIL_EINVAL
+                 : alerts_triage(a->alerts, p, id, json_string_value(as), json_string_value(cm));
+    json_decref(seen);
+    json_decref(body);
+    if (rc == VIGIL_ENOENT)
+        app_error(req, resp, 404, "no such alert", NULL);
+    else if (rc == VIGIL_EPERM)
+        app_error(req, resp, 403, "forbidden", "analysts and admins triage alerts");
+    else if (rc == VIGIL_EINVAL)
+        app_error(req, resp, 400, "bad request",
+                  "assignee: a user of your partner (\"\" for none); comment: 1 to 2000 "
+                  "characters; at least one of them");
+    else if (rc == VIGIL_ETOOBIG)
+        app_error(req, resp, 409, "conflict", "the alert has 200 comments already");
+    else if (rc)
+        app_error(req, resp, 500, "cannot triage the alert", NULL);
+    else
+        rest_reply(resp, 200, alerts_get(a->alerts, &p->reader, id));
+}
+
 static void h_rules_reload(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
@@ -136,6 +174,7 @@ const struct http_route rest_alert_routes[] = {
     {"GET", "/api/v1/alerts", h_alerts, "alerts", false},
     {"GET", "/api/v1/alerts/{id}", h_alert, "alert", false},
     {"POST", "/api/v1/alerts/{id}/status", h_alert_status, "alert", false},
+    {"POST", "/api/v1/alerts/{id}/triage", h_alert_triage, "alert", false},
     {"POST", "/api/v1/rules/reload", h_rules_reload, "rules", false},
 };
 const size_t rest_alert_nroutes = sizeof rest_alert_routes / sizeof rest_alert_routes[0];

@@ -19,6 +19,7 @@
 #include "compliance/compliance.h"
 #include "fusion/fusion.h"
 #include "intel/profile.h"
+#include "service/alerts_int.h"
 
 #define BATCH 1000
 #define ALERT_EXT "extension-definition--7a0f1c2e-4b8d-4e51-9c3a-6f2d8e1b5a90"
@@ -71,6 +72,17 @@ static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert
         json_object_set_new(o, "location", json_pack("{s:f, s:f}", "lat", v->lat, "lon", v->lon));
     if (v->zone)
         json_object_set_new(o, "area", json_string(v->zone));
+    char sa[TS_BUFSZ]; /* when the status the reader sees was set (by a transition they see) */
+    if (v->status_at)
+        json_object_set_new(o, "status_at", json_string(ts_format(v->status_at, 3, sa)));
+    /* the marking of the evidence the view rests on: its most restrictive */
+    int tlp = -1;
+    for (size_t i = 0; i < v->nevidence; i++)
+        if (v->evidence[i]->acl.tlp > tlp)
+            tlp = v->evidence[i]->acl.tlp;
+    if (tlp >= 0)
+        json_object_set_new(o, "marking", json_string(tlp_name((enum tlp_level)tlp)));
+    json_object_set_new(o, "why", alert_why(a, v));
     return o;
 }
 
@@ -125,11 +137,143 @@ static json_t *listed(const struct fusion_alert *a, const struct policy_reader *
     return o;
 }
 
+/* ---- triage: one partner's assignee, comments and who of them changed the status ------- */
+
+#define TRIAGE_COMMENTS_MAX 200
+#define TRIAGE_COMMENT_MAX 2000
+#define TRIAGE_NAME_MAX 64
+
+/* The triage of a partner as JSON ({"assignee", "status_by", "status_at", "comments"}). */
+static json_t *triage_json(const struct store_alert_triage *tr)
+{
+    char at[TS_BUFSZ];
+    json_t *c = json_loads(tr->comments ? tr->comments : "[]", 0, NULL);
+    json_t *o = json_pack("{s:s, s:o}", "assignee", tr->assignee ? tr->assignee : "",
+                          "comments", json_is_array(c) ? c : json_array());
+    if (c && !json_is_array(c))
+        json_decref(c);
+    if (tr->status_by && tr->status_by[0]) {
+        json_object_set_new(o, "status_by", json_string(tr->status_by));
+        json_object_set_new(o, "status_at", json_string(ts_format(tr->status_at, 3, at)));
+    }
+    return o;
+}
+
+/* Adds to each alert of arr (the views of reader) the triage of reader's partner, read from
+ * the store: keys[i] is the situation key of arr[i]. Frees keys. A system reader (no
+ * partner) and a back-test get none: the triage is a partner's own (docs/ACCESS.md). */
+static void with_triage(struct alert_service *svc, const struct policy_reader *reader, json_t *arr,
+                        char **keys)
+{
+    size_t n = json_array_size(arr);
+    struct store_reader *r = NULL;
+    if (n && !svc->replay && !reader->system && reader->partner > 0 &&
+        store_read_begin(svc->store, &r) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct store_alert_triage tr = {0};
+            if (store_alert_triage(r, keys[i], reader->partner, &tr))
+                tr = (struct store_alert_triage){"", "", 0, "[]"};
+            json_object_set_new(json_array_get(arr, i), "triage", triage_json(&tr));
+        }
+        store_read_end(r);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+struct triage_job {
+    const struct auth_principal *who;
+    char *key;
+    int64_t id;
+    const char *assignee, *comment; /* NULL: unchanged / none */
+    bool status; /* a status change: who and when go into the triage */
+    int rc;
+};
+
+static int triage_txn(struct store_txn *t, void *arg)
+{
+    struct triage_job *j = arg;
+    struct store_alert_triage tr = {"", "", 0, "[]"};
+    int rc = store_alert_triage(store_txn_reader(t), j->key, j->who->partner, &tr);
+    if (rc && rc != VIGIL_ENOENT)
+        return rc;
+    char *assignee = xstrdup(j->assignee ? j->assignee : tr.assignee);
+    char *by = xstrdup(j->status ? j->who->user_name : tr.status_by);
+    vtime_t at = j->status ? ts_now() : tr.status_at;
+    json_t *c = json_loads(tr.comments, 0, NULL);
+    if (!json_is_array(c)) {
+        json_decref(c);
+        c = json_array();
+    }
+    rc = 0;
+    if (j->comment) {
+        char ts[TS_BUFSZ];
+        if (json_array_size(c) >= TRIAGE_COMMENTS_MAX)
+            rc = VIGIL_ETOOBIG;
+        else
+            json_array_append_new(c, json_pack("{s:s, s:s, s:s}", "by", j->who->user_name, "at",
+                                               ts_format(ts_now(), 3, ts), "text", j->comment));
+    }
+    char *comments = vjson_dumps(c);
+    json_decref(c);
+    struct store_alert_triage nt = {assignee, by, at, comments};
+    if (!rc)
+        rc = store_txn_alert_triage_put(t, j->key, j->who->partner, &nt);
+    if (!rc && !j->status) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "{\"alert\":%lld,\"op\":\"%s\"}", (long long)j->id,
+                 j->comment ? "comment" : "assign");
+        rc = audit_append(t, j->who->partner, j->who->user, "alert", j->key, detail);
+    }
+    free(assignee);
+    free(by);
+    free(comments);
+    return rc;
+}
+
+/* True when name is a user of partner (the assignee of a partner's triage is one of theirs). */
+static bool user_of(struct store *s, const char *name, int64_t partner)
+{
+    struct store_reader *r;
+    struct store_user u;
+    if (store_read_begin(s, &r))
+        return false;
+    bool ok = store_user_find(r, name, &u) == 0 && u.partner == partner;
+    store_read_end(r);
+    return ok;
+}
+
+int alerts_triage(struct alert_service *svc, const struct auth_principal *who, int64_t id,
+                  const char *assignee, const char *comment)
+{
+    if ((!assignee && !comment) || (comment && (!comment[0] ||
+                                                strlen(comment) > TRIAGE_COMMENT_MAX)) ||
+        (assignee && strlen(assignee) > TRIAGE_NAME_MAX))
+        return VIGIL_EINVAL;
+    if (assignee && assignee[0] && !user_of(svc->store, assignee, who->partner))
+        return VIGIL_EINVAL;
+    struct triage_job j = {.who = who, .id = id, .assignee = assignee, .comment = comment};
+    pthread_mutex_lock(&svc->mu);
+    const struct fusion_alert *a = fusion_alert_get(svc->f, id);
+    json_t *o = a ? view_for(a, &who->reader) : NULL;
+    if (o)
+        j.key = xstrdup(a->key);
+    pthread_mutex_unlock(&svc->mu);
+    json_decref(o);
+    if (!j.key)
+        return VIGIL_ENOENT;
+    int rc = store_write(svc->store, triage_txn, &j);
+    free(j.key);
+    return rc;
+}
+
 json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reader,
                     const struct alert_filter *f, size_t limit, int64_t before, int64_t *next)
 {
     json_t *arr = json_array();
     int min_sev = f->severity ? severity_rank(f->severity) : -1;
+    char **keys = NULL; /* the situation key of each alert listed, for its triage */
     *next = 0;
     pthread_mutex_lock(&svc->mu);
     size_t i = fusion_alert_count(svc->f); /* ascending id */
@@ -146,8 +290,11 @@ json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reade
             break;
         }
         json_array_append_new(arr, o);
+        keys = xrealloc(keys, json_array_size(arr) * sizeof *keys);
+        keys[json_array_size(arr) - 1] = xstrdup(a->key);
     }
     pthread_mutex_unlock(&svc->mu);
+    with_triage(svc, reader, arr, keys);
     return arr;
 }
 
@@ -164,7 +311,17 @@ json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader
     pthread_mutex_lock(&svc->mu);
     const struct fusion_alert *a = fusion_alert_get(svc->f, id);
     json_t *o = a ? view_for(a, reader) : NULL;
+    char **key = NULL;
+    if (o) {
+        key = xmalloc(sizeof *key);
+        key[0] = xstrdup(a->key);
+    }
     pthread_mutex_unlock(&svc->mu);
+    if (o) {
+        json_t *one = json_pack("[O]", o);
+        with_triage(svc, reader, one, key);
+        json_decref(one);
+    }
     return o;
 }
 
@@ -462,6 +619,9 @@ static int state_txn(struct store_txn *t, void *arg)
              j->status);
     if (!rc)
         rc = audit_append(t, j->who->partner, j->who->user, "alert", j->key, detail);
+    struct triage_job tj = {.who = j->who, .key = j->key, .id = j->id, .status = true};
+    if (!rc)
+        rc = triage_txn(t, &tj); /* who of the partner changed it, and when: theirs only */
     struct change all = {.id = j->id, .all = true};
     if (!rc)
         rc = publish_alert(t, j->svc, &all);

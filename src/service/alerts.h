@@ -65,6 +65,14 @@ json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader
  * status), VIGIL_ECONFLICT (the lifecycle does not allow it). */
 int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
                       const char *status);
+/* The triage of alert id by who's partner (docs/ACCESS.md: a partner's own, never shown to
+ * another partner): assignee (a user of who's partner, "" for none; NULL: unchanged) and/or a
+ * comment to add (NULL: none). Audited. VIGIL_ENOENT (no such alert for who), VIGIL_EINVAL
+ * (nothing asked, an empty or too long comment, an assignee who is not a user of who's
+ * partner), VIGIL_ETOOBIG (the alert has too many comments already). Every alert view of a
+ * partner's reader carries that partner's triage as "triage". */
+int alerts_triage(struct alert_service *svc, const struct auth_principal *who, int64_t id,
+                  const char *assignee, const char *comment);
 /* One page of the alerts reader may see as STIX objects (the TAXII alerts collection), oldest
  * first: at most limit (>= 1) whose alert id is above `after` and, when nids > 0, whose STIX id
  * is one of ids; *next as for alerts_list (the id to pass as `after`, 0 on the last page). */

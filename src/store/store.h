@@ -341,6 +341,20 @@ int store_txn_alert_state(struct store_txn *t, const char *key, const char *stat
 int store_alert_state(struct store_reader *r, const char *key, const char **status,
                       const char **history);
 
+/* One partner's triage of an alert (its situation key): never shown to another partner. */
+struct store_alert_triage {
+    const char *assignee;  /* a user name, or "" */
+    const char *status_by; /* the partner's user who last changed the status, or "" */
+    vtime_t status_at;     /* when (0: never) */
+    const char *comments;  /* JSON array [{"by","at","text"}] */
+};
+/* Replaces partner's triage of key. */
+int store_txn_alert_triage_put(struct store_txn *t, const char *key, int64_t partner,
+                               const struct store_alert_triage *tr);
+/* Partner's triage of key into *out (its strings borrow from r); VIGIL_ENOENT when none. */
+int store_alert_triage(struct store_reader *r, const char *key, int64_t partner,
+                       struct store_alert_triage *out);
+
 /* A service's durable mark (e.g. how far the alert service has published), set in the
  * transaction whose effects it marks. Returns 0 or a store error. */
 int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value);

@@ -244,6 +244,42 @@ int store_alert_state(struct store_reader *r, const char *key, const char **stat
     return rc;
 }
 
+int store_txn_alert_triage_put(struct store_txn *t, const char *key, int64_t partner,
+                               const struct store_alert_triage *tr)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT OR REPLACE INTO alert_triage(key, partner,"
+                                          " assignee, status_by, status_at, comments)"
+                                          " VALUES(?,?,?,?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, partner);
+    sqlite3_bind_text(st, 3, tr->assignee ? tr->assignee : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, tr->status_by ? tr->status_by : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, tr->status_at);
+    sqlite3_bind_text(st, 6, tr->comments ? tr->comments : "[]", -1, SQLITE_STATIC);
+    return step_done(t->conn, st);
+}
+
+int store_alert_triage(struct store_reader *r, const char *key, int64_t partner,
+                       struct store_alert_triage *out)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT assignee, status_by, status_at, comments"
+                                    " FROM alert_triage WHERE key = ? AND partner = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, partner);
+    int rc = step_row(r, st);
+    if (!rc) {
+        out->assignee = col_text(st, 0);
+        out->status_by = col_text(st, 1);
+        out->status_at = sqlite3_column_int64(st, 2);
+        out->comments = col_text(st, 3);
+    }
+    return rc;
+}
+
 int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value)
 {
     sqlite3_stmt *st =
