@@ -116,6 +116,61 @@ static void h_logout(struct http_req *req, struct http_resp *resp, void *arg)
     rest_reply(resp, 200, json_object());
 }
 
+/* ---- names ------------------------------------------------------------------------------ */
+
+/* The names of partners and users by id, read once per request (an admin's page shows names,
+ * never bare ids). Only what the admin may already list is looked up through it. */
+struct names {
+    json_t *partners; /* "id" -> name */
+    json_t *users;    /* "id" -> {"name", "partner"} */
+};
+
+static int name_partner(void *ctx, const struct store_partner *p)
+{
+    char k[24];
+    snprintf(k, sizeof k, "%lld", (long long)p->id);
+    json_object_set_new(((struct names *)ctx)->partners, k, json_string(p->name));
+    return 0;
+}
+
+static int name_user(void *ctx, const struct store_user *u)
+{
+    char k[24];
+    snprintf(k, sizeof k, "%lld", (long long)u->id);
+    json_object_set_new(((struct names *)ctx)->users, k,
+                        json_pack("{s:s, s:I}", "name", u->name, "partner", (json_int_t)u->partner));
+    return 0;
+}
+
+/* Reads the names of every partner, and of the users of partner (0: all). */
+static int names_load(struct store_reader *r, int64_t partner, struct names *n)
+{
+    n->partners = json_object();
+    n->users = json_object();
+    int rc = store_partners(r, name_partner, n);
+    return rc ? rc : store_users(r, partner, name_user, n);
+}
+
+static void names_release(struct names *n)
+{
+    json_decref(n->partners);
+    json_decref(n->users);
+}
+
+static const char *partner_name(const struct names *n, int64_t id)
+{
+    char k[24];
+    snprintf(k, sizeof k, "%lld", (long long)id);
+    return json_string_value(json_object_get(n->partners, k));
+}
+
+static const char *user_name(const struct names *n, int64_t id)
+{
+    char k[24];
+    snprintf(k, sizeof k, "%lld", (long long)id);
+    return json_string_value(json_object_get(json_object_get(n->users, k), "name"));
+}
+
 /* ---- lists ------------------------------------------------------------------------------ */
 
 static int add_partner(void *ctx, const struct store_partner *p)
@@ -125,11 +180,20 @@ static int add_partner(void *ctx, const struct store_partner *p)
     return 0;
 }
 
+struct user_list {
+    json_t *arr;
+    struct names names;
+};
+
 static int add_user(void *ctx, const struct store_user *u)
 {
-    json_array_append_new(ctx, json_pack("{s:I, s:s, s:s, s:b, s:b}", "id", (json_int_t)u->id,
-                                         "name", u->name, "role", u->role, "password",
-                                         u->password_hash[0] != '\0', "disabled", u->disabled));
+    struct user_list *l = ctx;
+    const char *partner = partner_name(&l->names, u->partner);
+    json_array_append_new(l->arr, json_pack("{s:I, s:s, s:s, s:s, s:b, s:b}", "id",
+                                            (json_int_t)u->id, "name", u->name, "partner",
+                                            partner ? partner : "", "role", u->role, "password",
+                                            u->password_hash[0] != '\0', "disabled",
+                                            u->disabled));
     return 0;
 }
 
@@ -148,6 +212,7 @@ static int add_token(void *ctx, const struct store_token *t)
 struct group_list {
     const struct auth_principal *p;
     json_t *arr;
+    int64_t *ids, *owners; /* of the groups listed, for their members */
 };
 
 static int add_group(void *ctx, const struct store_group *g)
@@ -159,9 +224,50 @@ static int add_group(void *ctx, const struct store_group *g)
         member = r->groups[i] == g->id;
     for (size_t i = 0; i < r->nuser_groups && !member; i++)
         member = r->user_groups[i] == g->id;
-    if (member)
-        json_array_append_new(
-            l->arr, json_pack("{s:s, s:s}", "name", g->name, "marking_id", g->marking_id));
+    if (member) {
+        size_t n = json_array_size(l->arr);
+        l->ids = xrealloc(l->ids, (n + 1) * sizeof *l->ids);
+        l->owners = xrealloc(l->owners, (n + 1) * sizeof *l->owners);
+        l->ids[n] = g->id;
+        l->owners[n] = g->owner;
+        json_array_append_new(l->arr, json_pack("{s:s, s:s, s:[], s:I}", "name", g->name,
+                                                "marking_id", g->marking_id, "members",
+                                                "users_withheld", (json_int_t)0));
+    }
+    return 0;
+}
+
+struct member_ctx {
+    const struct auth_principal *p;
+    const struct names *names;
+    json_t *group;
+    int64_t owner;
+};
+
+/* A group's members as its reader may see them: partners by name; a user member by name when
+ * the reader is the hub's admin, of the group's owner, or of that user's partner; otherwise
+ * only counted ("users_withheld"): another partner's user names are not the reader's to know. */
+static int add_member(void *ctx, int64_t partner, int64_t user)
+{
+    struct member_ctx *m = ctx;
+    json_t *members = json_object_get(m->group, "members");
+    if (!user) {
+        const char *n = partner_name(m->names, partner);
+        json_array_append_new(members, json_string(n ? n : "?"));
+        return 0;
+    }
+    char k[24];
+    snprintf(k, sizeof k, "%lld", (long long)user);
+    json_t *u = json_object_get(m->names->users, k);
+    int64_t of = json_integer_value(json_object_get(u, "partner"));
+    if (u && (hub_admin(m->p) || m->owner == m->p->partner || of == m->p->partner)) {
+        json_array_append_new(members,
+                              json_sprintf("user:%s", json_string_value(json_object_get(u,
+                                                                                       "name"))));
+    } else {
+        json_t *w = json_object_get(m->group, "users_withheld");
+        json_integer_set(w, json_integer_value(w) + 1);
+    }
     return 0;
 }
 
@@ -179,13 +285,25 @@ static void list(struct http_req *req, struct http_resp *resp, struct app *a, en
     if (!rest_reader(a, req, resp, &r))
         return;
     json_t *arr = json_array();
-    struct group_list gl = {p, arr};
+    struct group_list gl = {p, arr, NULL, NULL};
+    struct user_list ul = {arr, {NULL, NULL}};
     static const char *const keys[] = {"partners", "users", "tokens", "groups"};
-    int rc = kind == LIST_PARTNERS ? store_partners(r, add_partner, arr)
-             : kind == LIST_USERS  ? store_users(r, scope, add_user, arr)
+    int rc = 0;
+    if (kind == LIST_USERS || kind == LIST_GROUPS)
+        rc = names_load(r, 0, &ul.names);
+    if (!rc)
+        rc = kind == LIST_PARTNERS ? store_partners(r, add_partner, arr)
+             : kind == LIST_USERS  ? store_users(r, scope, add_user, &ul)
              : kind == LIST_TOKENS ? store_tokens(r, scope, add_token, arr)
                                    : store_groups(r, add_group, &gl);
+    for (size_t i = 0; !rc && kind == LIST_GROUPS && i < json_array_size(arr); i++) {
+        struct member_ctx m = {p, &ul.names, json_array_get(arr, i), gl.owners[i]};
+        rc = store_group_members(r, gl.ids[i], add_member, &m);
+    }
     store_read_end(r);
+    names_release(&ul.names);
+    free(gl.ids);
+    free(gl.owners);
     if (rc) {
         json_decref(arr);
         app_error(req, resp, 500, "cannot list", NULL);
@@ -435,6 +553,7 @@ struct audit_view {
     struct store_reader *r;
     json_t *arr;
     int64_t last;
+    const struct names *names;
 };
 
 static int found_report(void *ctx, const struct store_report *rep)
@@ -467,6 +586,10 @@ static int add_entry(void *ctx, const struct store_audit *e)
                           "partner", (json_int_t)e->partner, "user", (json_int_t)e->user,
                           "action", e->action, "object", object ? object : "", "detail",
                           detail ? detail : json_object());
+    const char *pn = partner_name(v->names, e->partner), *un = user_name(v->names, e->user);
+    json_object_set_new(o, "partner_name", json_string(pn ? pn : ""));
+    json_object_set_new(o, "user_name", json_string(un ? un : e->user ? "" : "(the hub)"));
+    json_object_set_new(o, "_seq", json_integer((json_int_t)e->seq)); /* taken out: h_audit */
     /* seq counts every partner's entries: only the hub's admins see it (others page with
      * the opaque next). */
     if (hub_admin(v->p))
@@ -478,6 +601,44 @@ static int add_entry(void *ctx, const struct store_audit *e)
     return 0;
 }
 
+/* Whether entry o (as the admin sees it) passes the filters: action and user name exactly
+ * ("" any); q a substring
+ * (any case) of what is shown of it: action, object, user and partner names. A withheld
+ * detail is never searched. */
+static bool audit_match(json_t *o, const char *action, const char *user, const char *q)
+{
+    if (action && action[0] && strcmp(action, vjson_str(o, "action")) != 0)
+        return false;
+    if (user && user[0] && strcmp(user, vjson_str(o, "user_name")) != 0)
+        return false;
+    if (!q || !q[0])
+        return true;
+    static const char *const fields[] = {"action", "object", "user_name", "partner_name"};
+    for (size_t i = 0; i < 4; i++)
+        if (strcasestr(vjson_str(o, fields[i]) ? vjson_str(o, fields[i]) : "", q))
+            return true;
+    return false;
+}
+
+#define AUDIT_SCAN_CHUNK 1000
+#define AUDIT_SCAN_MAX 100000 /* entries read per request, filtered or not */
+
+/* Moves the entries of v->arr that pass the filters into out (newest first when desc), at
+ * most n; *last is the seq of the last entry looked at. */
+static void audit_take(json_t *chunk, json_t *out, size_t n, bool desc,
+                       const char *const filt[3], int64_t *last, bool *full)
+{
+    size_t m = json_array_size(chunk);
+    for (size_t k = 0; k < m && !*full; k++) {
+        json_t *o = json_array_get(chunk, desc ? m - 1 - k : k);
+        *last = json_integer_value(json_object_get(o, "_seq"));
+        json_object_del(o, "_seq");
+        if (audit_match(o, filt[0], filt[1], filt[2]))
+            json_array_append(out, o);
+        *full = json_array_size(out) == n;
+    }
+}
+
 static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
@@ -487,11 +648,19 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
         return;
     }
     const char *after = http_query(req, "after"), *cursor = http_query(req, "cursor");
-    const char *limit = http_query(req, "limit");
+    const char *limit = http_query(req, "limit"), *order = http_query(req, "order");
+    const char *const filt[3] = {http_query(req, "action"), http_query(req, "user"),
+                                 http_query(req, "q")};
+    bool desc = order && strcmp(order, "newest") == 0;
+    if (order && !desc && strcmp(order, "oldest") != 0) {
+        app_error(req, resp, 400, "bad request", "order: oldest (the default) or newest");
+        return;
+    }
     char *end = NULL;
     long long from = 0;
-    if (after && !hub_admin(p)) {
-        app_error(req, resp, 400, "bad request", "after: use cursor (the next of a page)");
+    if (after && (!hub_admin(p) || desc)) {
+        app_error(req, resp, 400, "bad request",
+                  "after: use cursor (the next of a page); not with order=newest");
         return;
     }
     if (after)
@@ -502,7 +671,8 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
     }
     int64_t pos = 0;
     if (cursor) {
-        if (!rest_cursor_open(a, req, "audit", cursor, &pos, 1) || pos < 0) {
+        if (!rest_cursor_open(a, req, desc ? "audit-newest" : "audit", cursor, &pos, 1) ||
+            pos < 0) {
             app_error(req, resp, 400, "bad request", "cursor: use the next of a page");
             return;
         }
@@ -519,21 +689,66 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
     struct store_reader *r;
     if (!rest_reader(a, req, resp, &r))
         return;
-    struct audit_view v = {p, r, json_array(), from};
-    int rc = store_audit_scan(r, hub_admin(p) ? 0 : p->partner, from, (size_t)n, add_entry, &v);
-    store_read_end(r);
-    if (rc) {
+    struct names names;
+    int64_t scope = hub_admin(p) ? 0 : p->partner;
+    int rc = names_load(r, scope, &names);
+    json_t *out = json_array();
+    /* Chunks of the log, oldest first from `from`, or newest first below `from` (0: the
+     * head), each filtered here, until the page is full, the log ends, or AUDIT_SCAN_MAX
+     * entries were read (then next continues the scan). */
+    int64_t last = from, hi = from, scanned = 0;
+    bool full = false, done = false;
+    if (!rc && desc && !hi) {
+        unsigned char head[STORE_HASH_LEN];
+        rc = store_audit_head(r, &hi, head);
+        hi += 1;
+        last = hi;
+    }
+    while (!rc && !full && !done && scanned < AUDIT_SCAN_MAX) {
+        struct audit_view v = {p, r, json_array(), 0, &names};
+        int64_t lo = desc ? (hi - 1 - AUDIT_SCAN_CHUNK > 0 ? hi - 1 - AUDIT_SCAN_CHUNK : 0) : last;
+        if (desc && hi <= 1) {
+            done = true;
+        } else {
+            rc = store_audit_scan(r, scope, lo, desc ? (size_t)(hi - 1 - lo) : AUDIT_SCAN_CHUNK,
+                                  add_entry, &v);
+            scanned += desc ? hi - 1 - lo : (int64_t)json_array_size(v.arr);
+            if (desc) {
+                /* a partner's entries are sparse: a chunk of seqs may hold none of them */
+                done = lo == 0;
+                /* a partner's scan runs past hi (LIMIT counts its own entries): not those */
+                while (json_array_size(v.arr) &&
+                       json_integer_value(json_object_get(
+                           json_array_get(v.arr, json_array_size(v.arr) - 1), "_seq")) >= hi)
+                    json_array_remove(v.arr, json_array_size(v.arr) - 1);
+                audit_take(v.arr, out, (size_t)n, true, filt, &last, &full);
+                if (!full)
+                    last = lo + 1; /* every seq above lo was looked at */
+                hi = lo + 1;
+            } else {
+                done = json_array_size(v.arr) < AUDIT_SCAN_CHUNK;
+                if (!json_array_size(v.arr))
+                    done = true;
+                audit_take(v.arr, out, (size_t)n, false, filt, &last, &full);
+            }
+        }
         json_decref(v.arr);
+    }
+    store_read_end(r);
+    names_release(&names);
+    if (rc) {
+        json_decref(out);
         app_error(req, resp, 500, "cannot read the audit log", NULL);
         return;
     }
-    json_t *out = json_pack("{s:o}", "entries", v.arr);
-    if (json_array_size(v.arr) == (size_t)n) {
+    json_t *body = json_pack("{s:o}", "entries", out);
+    bool more = desc ? (full ? last > 1 : !done) : (full || !done);
+    if (more) {
         char cur[REST_CURSOR_SZ];
-        rest_cursor_seal(a, req, "audit", &v.last, 1, cur);
-        json_object_set_new(out, "next", json_string(cur));
+        rest_cursor_seal(a, req, desc ? "audit-newest" : "audit", &last, 1, cur);
+        json_object_set_new(body, "next", json_string(cur));
     }
-    rest_reply(resp, 200, out);
+    rest_reply(resp, 200, body);
 }
 
 /* ---- webhooks ----------------------------------------------------------------------- */
