@@ -90,6 +90,16 @@ const char *tlp_name(enum tlp_level l)
     return l <= TLP_UNKNOWN ? levels[l].name : "unknown";
 }
 
+bool tlp_marked(const struct store_acl *acl, enum tlp_level l)
+{
+    return acl->tlp == (int)l;
+}
+
+enum tlp_level tlp_strictest(enum tlp_level l, const struct store_acl *acl)
+{
+    return acl->tlp > (int)l ? (enum tlp_level)acl->tlp : l;
+}
+
 const char *tlp_marking_id(enum tlp_level l)
 {
     return l <= TLP_UNKNOWN ? levels[l].id : NULL;

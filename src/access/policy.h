@@ -88,6 +88,10 @@ bool policy_visible(void *ctx, const struct store_acl *acl);
 int tlp_parse(const char *s, enum tlp_level *out);
 /* "clear" ... "red", "unknown". */
 const char *tlp_name(enum tlp_level l);
+/* Whether acl is marked l: a filter on what a reader already may read, not a read decision. */
+bool tlp_marked(const struct store_acl *acl, enum tlp_level l);
+/* The stricter of l and acl's level (TLP_CLEAR is the least strict, then GREEN ... RED). */
+enum tlp_level tlp_strictest(enum tlp_level l, const struct store_acl *acl);
 /* The official TLP 2.0 marking-definition id of a level (NULL for TLP_UNKNOWN). */
 const char *tlp_marking_id(enum tlp_level l);
 /* The level of a marking-definition id, or TLP_UNKNOWN. */

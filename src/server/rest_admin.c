@@ -137,8 +137,8 @@ static int name_user(void *ctx, const struct store_user *u)
 {
     char k[24];
     snprintf(k, sizeof k, "%lld", (long long)u->id);
-    json_object_set_new(((struct names *)ctx)->users, k,
-                        json_pack("{s:s, s:I}", "name", u->name, "partner", (json_int_t)u->partner));
+    json_t *o = json_pack("{s:s, s:I}", "name", u->name, "partner", (json_int_t)u->partner);
+    json_object_set_new(((struct names *)ctx)->users, k, o);
     return 0;
 }
 

@@ -245,7 +245,7 @@ static const char *doc_str(json_t *doc, const char *key)
 static int collect_row(void *ctx, const struct store_report *rep)
 {
     struct sorting *so = ctx;
-    if (so->x->marking >= 0 && rep->acl.tlp != so->x->marking)
+    if (so->x->marking >= 0 && !tlp_marked(&rep->acl, (enum tlp_level)so->x->marking))
         return 0;
     if (so->n == SORT_MAX) {
         so->over = true;
@@ -259,7 +259,7 @@ static int collect_row(void *ctx, const struct store_report *rep)
     *row = (struct sort_row){.seq = rep->seq, .start = rep->start, .num = (double)rep->start};
     enum sort_key k = so->x->sort;
     if (k == SORT_START || k == SORT_NONE || k == SORT_MARKING) {
-        row->num = k == SORT_MARKING ? rep->acl.tlp : row->num;
+        row->num = k == SORT_MARKING ? (double)tlp_strictest(TLP_CLEAR, &rep->acl) : row->num;
         return 0;
     }
     json_t *doc = json_loads(rep->doc, 0, NULL);

@@ -76,12 +76,11 @@ static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert
     if (v->status_at)
         json_object_set_new(o, "status_at", json_string(ts_format(v->status_at, 3, sa)));
     /* the marking of the evidence the view rests on: its most restrictive */
-    int tlp = -1;
+    enum tlp_level tlp = TLP_CLEAR;
     for (size_t i = 0; i < v->nevidence; i++)
-        if (v->evidence[i]->acl.tlp > tlp)
-            tlp = v->evidence[i]->acl.tlp;
-    if (tlp >= 0)
-        json_object_set_new(o, "marking", json_string(tlp_name((enum tlp_level)tlp)));
+        tlp = tlp_strictest(tlp, &v->evidence[i]->acl);
+    if (v->nevidence)
+        json_object_set_new(o, "marking", json_string(tlp_name(tlp)));
     json_object_set_new(o, "why", alert_why(a, v));
     return o;
 }
