@@ -2,8 +2,11 @@
 // alert ({id, rule, severity, status, title, location{lat,lon} | area, start, end, confidence,
 // evidence[], created, updated}); the stream sends the same JSON in `alert` events. Analysts and
 // admins move an alert new → acknowledged → resolved (or → false_alarm) with
-// POST /api/v1/alerts/{id}/status; the server checks the role and the lifecycle.
-import { post } from './api.js';
+// POST /api/v1/alerts/{id}/status; the server checks the role and the lifecycle. Each view
+// also carries why it fired (`why`), when it fired in event time (`fired_at`), the marking of
+// its evidence, and the reader's partner's own triage (assignee, comments, who of them changed
+// the status: POST /api/v1/alerts/{id}/triage).
+import { get, post } from './api.js';
 import { h, utext, fmtTime } from './dom.js';
 import L from './leaflet-global.js';
 
@@ -47,8 +50,10 @@ export function alertIcon(a) {
   const sev = severityOf(a);
   const span = h('span', { class: `alert-pin sev-${sev} st-${a.status || 'new'}`,
     'data-alert-id': String(a.id) }, h('span', { class: 'alert-pin-mark' }, '!'));
+  // A flag: the triangle stands on a short pole above its place, so that it does not sit on
+  // the count of a cluster there (clusters are drawn above it, operations.js).
   return L.divIcon({ html: span, className: 'pin-wrap alert-wrap', iconSize: [26, 24],
-    iconAnchor: [13, 20], popupAnchor: [0, -18] });
+    iconAnchor: [13, 44], popupAnchor: [0, -42] });
 }
 
 export function alertTitle(a) {
@@ -61,6 +66,89 @@ function row(label, value) {
     value instanceof Node ? h('td', {}, value) : utext('td', String(value)));
 }
 
+export function markingLabel(m) {
+  return m ? `TLP:${String(m).toUpperCase()}` : '';
+}
+
+// The evidence reports' titles and markings, read once each (GET /api/v1/reports/{id}: the
+// reader's own view; a report they may not read is not in the evidence they are shown).
+const evidenceCache = new Map(); // id → Promise<report|null>
+function evidenceReport(id) {
+  if (!evidenceCache.has(id)) {
+    evidenceCache.set(id, get(`/api/v1/reports/${encodeURIComponent(id)}`).catch(() => null));
+  }
+  return evidenceCache.get(id);
+}
+
+// "Why it fired": the rule or detector in words, and the figures of the reader's view.
+export function whyText(a) {
+  const w = a.why || {};
+  const f = w.figures || {};
+  const bits = [];
+  if (f.evidence !== undefined) {
+    bits.push(`${f.evidence} report${f.evidence === 1 ? '' : 's'} you may read`);
+  }
+  if (f.partners !== undefined) bits.push(`from ${f.partners} partner${f.partners === 1 ? '' : 's'}`);
+  if (f.warnings) bits.push(`${f.warnings} warning${f.warnings === 1 ? '' : 's'} of a planned event`);
+  if (f.confidence !== undefined) {
+    bits.push(`confidence ${f.confidence}%${f.min_confidence ? ` (the rule asks ${f.min_confidence}%)` : ''}`);
+  }
+  return { text: w.text || '', figures: bits.join(', ') };
+}
+
+// Who set the status the reader sees, and when: a user of their own partner by name; another
+// partner's decision only as such (the triage is a partner's own, docs/ACCESS.md).
+export function statusText(a) {
+  const s = statusLabel(a.status);
+  if (!a.status || a.status === 'new') return s;
+  const t = a.triage || {};
+  if (t.status_by && (!a.status_at || t.status_at >= a.status_at)) {
+    return `${s} by ${t.status_by}, ${fmtTime(t.status_at)}`;
+  }
+  return a.status_at ? `${s} by another partner, ${fmtTime(a.status_at)}` : s;
+}
+
+function triageBlock(a, opts, msg) {
+  const t = a.triage;
+  if (!t) return null;
+  const comments = h('ol', { class: 'comments' }, (t.comments || []).map((c) =>
+    h('li', {}, h('span', { class: 'meta' }, `${c.by}, ${fmtTime(c.at)}: `), utext('span', c.text))));
+  const head = h('p', { class: 'evidence-head' }, 'Triage ',
+    h('span', { class: 'hint', title: 'Assignee and comments are your partner\'s own: other '
+      + 'partners do not see them.' }, '(your partner only)'));
+  let form = null;
+  if (canChange(opts.me)) {
+    const text = h('textarea', { rows: 2, dir: 'auto', 'aria-label': 'Comment', maxlength: 2000 });
+    const who = h('input', { dir: 'auto', 'aria-label': 'Assignee (user name)', size: 10,
+      value: t.assignee || '' });
+    const send = async (body, btn) => {
+      btn.disabled = true;
+      try {
+        const updated = await post(`/api/v1/alerts/${encodeURIComponent(a.id)}/triage`, body);
+        if (opts.onChanged) opts.onChanged(updated);
+      } catch (e) {
+        msg.textContent = `Not saved: ${e.description || e.message}`;
+        msg.className = 'status error';
+        btn.disabled = false;
+      }
+    };
+    form = h('div', { class: 'triage-form' },
+      h('div', { class: 'actions' }, who,
+        h('button', { type: 'button', onclick: (ev) => send({ assignee: who.value.trim() },
+          ev.currentTarget) }, 'Assign'),
+        opts.me && t.assignee !== opts.me.user ? h('button', { type: 'button',
+          onclick: (ev) => send({ assignee: opts.me.user }, ev.currentTarget) }, 'Assign to me')
+          : null),
+      text,
+      h('button', { type: 'button', onclick: (ev) => {
+        if (text.value.trim()) send({ comment: text.value.trim() }, ev.currentTarget);
+      } }, 'Add comment'));
+  }
+  return h('div', { class: 'triage' }, head,
+    h('table', {}, row('Assignee', t.assignee || 'nobody')),
+    (t.comments || []).length ? comments : h('p', { class: 'hint' }, 'No comments.'), form);
+}
+
 // The popup of an alert. opts: { me, reportTitle(id) → string|undefined, onChanged(alert),
 // onError(message) }.
 export function alertPopup(a, opts = {}) {
@@ -68,8 +156,18 @@ export function alertPopup(a, opts = {}) {
   const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const evidence = h('ul', { class: 'evidence' }, (a.evidence || []).map((id) => {
     const t = opts.reportTitle ? opts.reportTitle(id) : undefined;
-    return h('li', { 'data-report': id }, t ? utext('span', t) : null,
-      h('span', { class: 'mono' }, t ? ` (${id})` : id));
+    const mark = h('span', { class: 'marking' });
+    const link = h('a', { href: `#/reports?id=${encodeURIComponent(id)}`, class: 'ev-link' },
+      t ? utext('span', t) : h('span', { class: 'mono' }, id));
+    const li = h('li', { 'data-report': id }, link, ' ', mark,
+      t ? h('span', { class: 'mono' }, ` (${id})`) : null);
+    evidenceReport(id).then((r) => {
+      if (!r) return;
+      if (!t && r.title) link.replaceChildren(utext('span', `${r.event}: ${r.title}`));
+      mark.textContent = markingLabel(r.marking);
+      mark.className = `marking tlp-${String(r.marking || '').replace('+', '-')}`;
+    });
+    return li;
   }));
   const where = hasPlace(a) ? `${a.location.lat.toFixed(4)}, ${a.location.lon.toFixed(4)}`
     : a.area || '';
@@ -89,20 +187,29 @@ export function alertPopup(a, opts = {}) {
         }
       } }, label)));
   }
+  const why = whyText(a);
   return h('div', { class: 'popup alert-popup', 'data-alert-id': String(a.id) },
     h('p', { class: `sev-badge sev-${sev}` }, `${sev.toUpperCase()} alert`),
+    a.marking ? h('p', { class: `marking-banner tlp-${a.marking.replace('+', '-')}`,
+      title: 'The most restrictive marking of the evidence this alert rests on' },
+    `${markingLabel(a.marking)} evidence`) : null,
     utext('h3', a.title || a.rule || 'Alert'),
+    why.text ? h('div', { class: 'why' }, h('p', { class: 'evidence-head' }, 'Why it fired'),
+      h('p', { class: 'why-text' }, why.text),
+      why.figures ? h('p', { class: 'why-figures' }, `Here: ${why.figures}.`) : null) : null,
     h('table', {},
       row('Rule', a.rule),
       row('Severity', sev),
-      row('Status', statusLabel(a.status)),
+      row('Status', statusText(a)),
       row('Confidence', a.confidence !== undefined ? `${a.confidence}%` : ''),
+      row('Fired at', a.fired_at ? `${fmtTime(a.fired_at)} (event time)` : ''),
       row('Window', windowText(a)),
       row('Where', where),
+      row('Marking', a.marking ? `${markingLabel(a.marking)} (its evidence, most restrictive)` : ''),
       row('Raised', fmtTime(a.created)),
       row('Updated', a.updated !== a.created ? fmtTime(a.updated) : ''),
       row('Id', a.id)),
     h('p', { class: 'evidence-head' }, `Evidence (${(a.evidence || []).length} report` +
       `${(a.evidence || []).length === 1 ? '' : 's'} you may read)`),
-    evidence, actions, msg);
+    evidence, actions, triageBlock(a, opts, msg), msg);
 }

@@ -1,15 +1,19 @@
-// Administration (admins): partners, users, tokens (create, revoke), sharing groups (create).
+// Administration (admins): partners, users (with their partner), tokens (create, revoke),
+// sharing groups (create; with their members as the reader may see them).
 // The server decides what each admin may do; a 403 is shown as the server's reason.
 import { get, post, del } from '../api.js';
 import { h, utext, field, select, status, setFieldError, fmtTime } from '../dom.js';
+import { labelCells } from './reports.js';
 
 function table(caption, cols, rows) {
-  return h('table', { class: 'data' }, h('caption', {}, caption),
+  const t = h('table', { class: 'data' }, h('caption', {}, caption),
     h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c[0])))),
     h('tbody', {}, rows.length ? rows.map((r) => h('tr', {}, cols.map((c) => {
       const v = c[1](r);
       return v instanceof Node ? h('td', {}, v) : utext('td', v ?? '');
     }))) : h('tr', {}, h('td', { colspan: cols.length }, 'None.'))));
+  labelCells(t);
+  return t;
 }
 
 // One admin section: a list reloaded by load(), and a create form.
@@ -114,7 +118,7 @@ export function render(root, ctx) {
   section(root, {
     id: 'users', title: 'Users',
     load: async () => (await get('/api/v1/users')).users || [],
-    cols: () => [['Name', (u) => u.name], ['Role', (u) => u.role],
+    cols: () => [['Name', (u) => u.name], ['Partner', (u) => u.partner], ['Role', (u) => u.role],
       ['Password', (u) => (u.password ? 'set' : '')], ['Disabled', (u) => (u.disabled ? 'yes' : '')]],
     fields: [uPartner, uName, uRole, uPass],
     submit: async () => {
@@ -172,7 +176,11 @@ export function render(root, ctx) {
   section(root, {
     id: 'groups', title: 'Sharing groups',
     load: async () => (await get('/api/v1/groups')).groups || [],
-    cols: () => [['Name', (g) => g.name], ['Marking definition', (g) => g.marking_id]],
+    cols: () => [['Name', (g) => g.name],
+      ['Members', (g) => `${(g.members || []).join(', ')}${g.users_withheld
+        ? `${(g.members || []).length ? ', ' : ''}${g.users_withheld} user${g.users_withheld === 1
+          ? '' : 's'} of other partners` : ''}`],
+      ['Marking definition', (g) => g.marking_id]],
     fields: [gName, gMembers],
     submit: async () => {
       const members = gMembers.input.value.split(',').map((s) => s.trim()).filter(Boolean);

@@ -1,61 +1,75 @@
-// Audit viewer (admins): the hash-chained log, oldest first, paged with the opaque `next`.
-// The coordination center's admins also see each entry's seq and may start after one;
-// another partner's entries show only what they may read ("withheld" marks the rest).
+// Audit viewer (admins): the hash-chained log, newest first (?order=newest), paged with the
+// opaque `next`, with partner and user names. The filters (action, user, text) run on the
+// server over the whole log, not over the page loaded. Another partner's entries show only
+// what the admin may read ("withheld" marks the rest); the text filter never searches it.
 import { get, query } from '../api.js';
-import { h, utext, status, field } from '../dom.js';
+import { h, utext, status, field, select } from '../dom.js';
+import { labelCells } from './reports.js';
 
 const PAGE = 100;
+const ACTIONS = ['read', 'write', 'delete', 'admin', 'alert'];
 
 export function render(root) {
-  const after = field('Start after entry', h('input', { type: 'number', min: 0, step: 1,
-    name: 'after', value: '0' }));
-  const filter = field('Filter (action, object)', h('input', { type: 'search', name: 'filter',
-    dir: 'auto' }));
+  const action = field('Action', select([['', 'any'], ...ACTIONS], { name: 'action' }));
+  const user = field('User', h('input', { type: 'search', name: 'user', dir: 'auto',
+    autocomplete: 'off' }));
+  const text = field('Contains (action, object, user, partner)', h('input', { type: 'search',
+    name: 'filter', dir: 'auto' }));
   const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const tbody = h('tbody');
-  const more = h('button', { type: 'button' }, 'Next entries');
-  const form = h('form', { class: 'filters' }, after.wrap, filter.wrap,
+  const more = h('button', { type: 'button', disabled: true }, 'Older entries');
+  const first = h('button', { type: 'button', disabled: true }, 'Newest');
+  const form = h('form', { class: 'filters', role: 'search' }, action.wrap, user.wrap, text.wrap,
     h('button', { type: 'submit' }, 'Show'));
-  root.append(h('h1', {}, 'Audit log'), form, msg,
-    h('div', { class: 'scroll' }, h('table', { class: 'data', id: 'audit-table' },
-      h('caption', {}, 'Audit entries (append-only, hash-chained)'),
-      h('thead', {}, h('tr', {}, ['Seq', 'Time', 'Partner', 'User', 'Action', 'Object', 'Detail']
-        .map((c) => h('th', { scope: 'col' }, c)))), tbody)), more);
-  let entries = [];
+  const table = h('table', { class: 'data', id: 'audit-table' },
+    h('caption', {}, 'Audit entries, newest first (append-only, hash-chained)'),
+    h('thead', {}, h('tr', {}, ['Seq', 'Time', 'Partner', 'User', 'Action', 'Object', 'Detail']
+      .map((c) => h('th', { scope: 'col' }, c)))), tbody);
+  root.append(h('h1', {}, 'Audit log'), form, msg, h('div', { class: 'scroll' }, table),
+    h('div', { class: 'pager' }, first, more));
+  let filters = {};
   let next = null;
 
-  function draw() {
-    const f = filter.input.value.trim().toLowerCase();
-    const shown = entries.filter((e) => !f || `${e.action} ${e.object}`.toLowerCase().includes(f));
-    tbody.replaceChildren(...shown.map((e) => h('tr', {}, h('td', {}, e.seq === undefined ? '' : String(e.seq)),
-      h('td', { class: 'nowrap' }, e.time), h('td', {}, String(e.partner)),
-      h('td', {}, String(e.user)), h('td', {}, e.action), utext('td', e.object, { class: 'nowrap' }),
+  function draw(entries) {
+    tbody.replaceChildren(...entries.map((e) => h('tr', {},
+      h('td', {}, e.seq === undefined ? '' : String(e.seq)),
+      h('td', { class: 'nowrap' }, e.time),
+      utext('td', e.partner_name || String(e.partner)),
+      utext('td', e.user_name || String(e.user)),
+      h('td', {}, e.action), utext('td', e.object, { class: 'nowrap' }),
       utext('td', e.withheld ? '(withheld)' : e.detail ? JSON.stringify(e.detail) : '',
         { class: 'mono wrap' }))));
+    if (!entries.length) tbody.append(h('tr', {}, h('td', { colspan: 7 }, 'No entries.')));
+    labelCells(table);
   }
 
-  async function load(params) {
+  async function load(cursor) {
     status(msg, 'Loading…');
     try {
-      const r = await get(`/api/v1/audit${query({ ...params, limit: PAGE })}`);
-      entries = r.entries || [];
+      const r = await get(`/api/v1/audit${query({ order: 'newest', ...filters, cursor,
+        limit: PAGE })}`);
+      const entries = r.entries || [];
       next = r.next || null;
       more.disabled = !next;
-      status(msg, `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}.`);
+      first.disabled = !cursor;
+      const any = Object.values(filters).some(Boolean);
+      status(msg, `${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`
+        + `${any ? ' matching the filters (searched on the server)' : ''}.`);
+      draw(entries);
     } catch (e) {
-      entries = [];
       status(msg, `Could not load the audit log: ${e.message}`, 'error');
+      draw([]);
     }
-    draw();
   }
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const from = Number(after.input.value) || 0;
-    load(from ? { after: from } : {});
+    filters = { action: action.input.value, user: user.input.value.trim(),
+      q: text.input.value.trim() };
+    load();
   });
-  filter.input.addEventListener('input', draw);
   more.addEventListener('click', () => {
-    if (next) load({ cursor: next });
+    if (next) load(next);
   });
-  load({});
+  first.addEventListener('click', () => load());
+  load();
 }

@@ -1,7 +1,12 @@
 // Operations: the map with the agreements' zones, every report the user may read (clustered)
-// and the alerts (triangles), the live alert feed and the list of reports.
+// and the alerts (triangles), the live alert feed and the list of reports. Time, party and
+// event filters apply to the map, the list and the timeline (reports per day, by party; uPlot),
+// whose drag-selection sets the time filter. Clusters are drawn in their own pane above the
+// alerts, so that an alert never hides a cluster's count, and coloured as the legend says.
 import { get, query } from '../api.js';
-import { h, utext, fmtTime } from '../dom.js';
+import { h, utext, fmtTime, select } from '../dom.js';
+import { EVENTS } from '../plover.js';
+import { sharedNote } from '../shared-note.js';
 import { createMap, reportMarker, L } from '../map.js';
 import { startFeed } from '../feed.js';
 import { loadZones } from '../zones.js';
@@ -23,6 +28,64 @@ export async function loadFeatures(params = {}) {
   return out;
 }
 
+const COLOURED = ['ASSAULT', 'COERCE', 'MOBILIZE', 'THREATEN', 'RETREAT', 'PROTEST'];
+const TOP_PARTIES = 5;
+const PARTY_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#7f7f7f', '#bcbd22'];
+
+export function eventClass(ev) {
+  return COLOURED.includes(ev) ? ev : 'OTHER';
+}
+
+// The parties a report names (its actors); "" when it names none.
+export function partiesOf(p) {
+  const a = (p.actors || []).filter(Boolean);
+  return a.length ? a : [''];
+}
+
+// A cluster's icon: the colour of its most frequent event type (the legend's), and its count.
+function clusterIcon(c) {
+  const by = {};
+  for (const m of c.getAllChildMarkers()) {
+    const k = eventClass(m.options.vigilEvent);
+    by[k] = (by[k] || 0) + 1;
+  }
+  const top = Object.entries(by).sort((x, y) => y[1] - x[1])[0];
+  const n = c.getChildCount();
+  const span = h('span', { class: `cluster ev-${top ? top[0] : 'OTHER'}`,
+    title: `${n} reports, mostly ${top ? top[0] : 'OTHER'}` }, h('span', { class: 'cluster-n' }, String(n)));
+  const size = n < 10 ? 30 : n < 100 ? 36 : 42;
+  return L.divIcon({ html: span, className: 'cluster-wrap', iconSize: [size, size] });
+}
+
+// Reports per UTC day and party: { days: [unix s], series: [{ label, counts }] }.
+export function timelineData(features) {
+  const byParty = new Map();
+  const days = new Map();
+  for (const f of features) {
+    const p = f.properties || {};
+    if (!p.start) continue;
+    const day = Date.parse(`${p.start.slice(0, 10)}T00:00:00Z`) / 1000;
+    if (!Number.isFinite(day)) continue;
+    days.set(day, true);
+    for (const party of partiesOf(p)) {
+      if (!byParty.has(party)) byParty.set(party, new Map());
+      const m = byParty.get(party);
+      m.set(day, (m.get(day) || 0) + 1);
+    }
+  }
+  const sortedDays = [...days.keys()].sort((a, b) => a - b);
+  const total = (m) => [...m.values()].reduce((x, y) => x + y, 0);
+  const parties = [...byParty.entries()].sort((x, y) => total(y[1]) - total(x[1]));
+  const named = parties.filter(([k]) => k).slice(0, TOP_PARTIES);
+  const rest = parties.filter((e) => !named.includes(e));
+  const series = named.map(([k, m]) => ({ label: k, counts: sortedDays.map((d) => m.get(d) || 0) }));
+  if (rest.length) {
+    series.push({ label: rest.every(([k]) => !k) ? 'no party named' : 'other parties',
+      counts: sortedDays.map((d) => rest.reduce((n, [, m]) => n + (m.get(d) || 0), 0)) });
+  }
+  return { days: sortedDays, series };
+}
+
 export function render(root, ctx = {}) {
   const mapEl = h('div', { class: 'map', id: 'ops-map' });
   const feedEl = h('section', { class: 'panel', 'aria-label': 'Live alerts' });
@@ -35,18 +98,36 @@ export function render(root, ctx = {}) {
     h('span', { class: 'pin ev-MOBILIZE' }), ' mobilize ',
     h('span', { class: 'pin ev-THREATEN' }), ' threaten ',
     h('span', { class: 'pin ev-RETREAT' }), ' retreat ',
+    h('span', { class: 'pin ev-PROTEST' }), ' protest ',
     h('span', { class: 'pin ev-OTHER' }), ' other ',
     h('span', { class: 'pin ev-OTHER future' }, '!'), ' warning (future) ',
+    h('span', { class: 'cluster legend-cluster ev-ASSAULT' }, h('span', { class: 'cluster-n' }, '5')),
+    ' cluster (colour: its most frequent event; number: its reports) ',
     h('span', { class: 'alert-pin sev-high legend-alert' }, h('span', { class: 'alert-pin-mark' }, '!')),
     ' alert (colour: severity)');
+  const fFrom = h('input', { type: 'date', name: 'ops-from' });
+  const fTo = h('input', { type: 'date', name: 'ops-to' });
+  const fParty = select([['', 'any party']], { name: 'ops-party' });
+  const fEvent = select([['', 'any event'], ...EVENTS], { name: 'ops-event' });
+  const lab = (text, input) => h('label', {}, `${text} `, input);
+  const reset = h('button', { type: 'button' }, 'Clear filters');
+  const filterBar = h('form', { class: 'ops-filters', 'aria-label': 'Filter the map' },
+    lab('From', fFrom), lab('To', fTo), lab('Party', fParty), lab('Event', fEvent), reset);
+  const timelineEl = h('div', { class: 'timeline chart', id: 'ops-timeline',
+    'aria-label': 'Reports per day, by party' });
+  const timelineNote = h('p', { class: 'hint' }, 'Timeline: reports per day, by party named ',
+    '(drag across it to choose the period).');
   root.append(h('h1', { class: 'visually-hidden' }, 'Operations'),
     h('div', { class: 'ops' },
-      h('div', { class: 'ops-map' }, mapEl, legend, h('div', { class: 'ops-status' }, count, zoneNote)),
+      h('div', { class: 'ops-map' }, filterBar, mapEl, legend,
+        h('div', { class: 'ops-status' }, count, zoneNote), timelineNote, timelineEl),
       h('div', { class: 'ops-side' }, feedEl, listEl)));
 
   const map = createMap(mapEl, { label: 'Operations map: zones, reports and alerts' });
+  // Clusters above the alerts (markerPane, 600), so an alert never hides a cluster's count.
+  map.createPane('clusters').style.zIndex = 650;
   const cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40,
-    spiderfyOnMaxZoom: true });
+    spiderfyOnMaxZoom: true, clusterPane: 'clusters', iconCreateFunction: clusterIcon });
   map.addLayer(cluster);
   const alertLayer = L.layerGroup().addTo(map);
   const list = h('ul', { class: 'report-list' });
@@ -56,23 +137,131 @@ export function render(root, ctx = {}) {
   const seen = new Set();
   let alive = true;
 
-  function add(f) {
+  const features = []; // every report loaded, in order
+  const items = new Map(); // id → list item
+  let filt = {};
+  let total = 0;
+
+  function passes(p) {
+    if (filt.event && p.event !== filt.event) return false;
+    if (filt.party && !partiesOf(p).includes(filt.party)) return false;
+    if (filt.from && (p.end || p.start) < `${filt.from}T00:00:00Z`) return false;
+    if (filt.to && p.start > `${filt.to}T23:59:59Z`) return false;
+    return true;
+  }
+
+  function showCount() {
+    const shown = features.filter((f) => passes(f.properties)).length;
+    count.replaceChildren(Object.values(filt).some(Boolean)
+      ? `${shown} of ${total} report${total === 1 ? '' : 's'} on the map (filtered). `
+      : `${total} report${total === 1 ? '' : 's'} on the map. `, sharedNote());
+  }
+
+  function add(f, { quiet = false } = {}) {
     const p = f.properties || {};
     if (!p.id || seen.has(p.id)) return;
     seen.add(p.id);
+    features.push(f);
+    total += 1;
     titles.set(p.id, `${p.event}${p.future ? ' warning' : ''}${p.title ? `: ${p.title}` : ''}`);
     const g = f.geometry;
+    const ok = passes(p);
     if (g && g.type === 'Point') {
       const m = reportMarker(L, p, [g.coordinates[1], g.coordinates[0]]);
+      m.options.vigilEvent = p.event;
       markers.set(p.id, m);
-      cluster.addLayer(m);
+      if (ok) cluster.addLayer(m);
     }
     const focus = h('button', { type: 'button', class: 'link', onclick: () => {
       const m = markers.get(p.id);
-      if (m) cluster.zoomToShowLayer(m, () => m.openPopup());
+      if (m && cluster.hasLayer(m)) cluster.zoomToShowLayer(m, () => m.openPopup());
     } }, `${p.event}${p.future ? ' (warning)' : ''}`);
-    list.append(h('li', { 'data-id': p.id }, focus, ' ', utext('span', p.title || ''),
-      h('span', { class: 'meta' }, ` ${fmtTime(p.start)} · ${p.partner || ''}`)));
+    const li = h('li', { 'data-id': p.id, hidden: !ok }, focus, ' ', utext('span', p.title || ''),
+      h('span', { class: 'meta' }, ` ${fmtTime(p.start)} · ${p.partner || ''}`));
+    items.set(p.id, li);
+    list.append(li);
+    for (const party of partiesOf(p)) {
+      if (party && ![...fParty.options].some((o) => o.value === party)) {
+        fParty.append(utext('option', party, { value: party }));
+      }
+    }
+    if (!quiet) {
+      showCount();
+      drawTimeline();
+    }
+  }
+
+  function applyFilters() {
+    filt = { from: fFrom.value, to: fTo.value, party: fParty.value, event: fEvent.value };
+    const keep = [];
+    for (const f of features) {
+      const p = f.properties;
+      const ok = passes(p);
+      const li = items.get(p.id);
+      if (li) li.hidden = !ok;
+      const m = markers.get(p.id);
+      if (m && ok) keep.push(m);
+    }
+    cluster.clearLayers();
+    cluster.addLayers(keep);
+    showCount();
+    drawTimeline();
+  }
+  filterBar.addEventListener('change', applyFilters);
+  filterBar.addEventListener('submit', (e) => { e.preventDefault(); applyFilters(); });
+  reset.addEventListener('click', () => {
+    fFrom.value = '';
+    fTo.value = '';
+    fParty.value = '';
+    fEvent.value = '';
+    applyFilters();
+  });
+
+  // The timeline: the reports that pass the party and event filters, per day and party; the
+  // time filter is shown as the selection, and set by dragging.
+  let uplot = null;
+  let drawing = Promise.resolve();
+  function drawTimeline() {
+    drawing = drawing.then(async () => {
+      if (!alive) return;
+      const { default: UPlot } = await import('uplot');
+      await import('uplot/dist/uPlot.min.css');
+      if (!alive) return;
+      const t = timelineData(features.filter((f) => (!filt.event || f.properties.event === filt.event)
+        && (!filt.party || partiesOf(f.properties).includes(filt.party))));
+      if (uplot) {
+        uplot.destroy();
+        uplot = null;
+      }
+      timelineEl.replaceChildren();
+      timelineEl.dataset.days = String(t.days.length);
+      timelineEl.dataset.series = t.series.map((x) => x.label).join('|');
+      if (!t.days.length) {
+        timelineEl.append(h('p', { class: 'hint' }, 'No reports to draw.'));
+        return;
+      }
+      const width = Math.max(260, timelineEl.clientWidth - 20);
+      uplot = new UPlot({
+        width,
+        height: 170,
+        scales: { x: { time: true } },
+        legend: { live: false },
+        cursor: { drag: { x: true, y: false, setScale: false } },
+        series: [{}, ...t.series.map((x, i) => ({ label: x.label || 'no party named',
+          stroke: PARTY_COLOURS[i % PARTY_COLOURS.length], width: 1.5,
+          points: { show: t.days.length < 60 } }))],
+        axes: [{}, { label: 'reports', size: 40 }],
+        hooks: { setSelect: [(u) => {
+          if (u.select.width < 2) return;
+          const day = (x) => new Date(u.posToVal(x, 'x') * 1000).toISOString().slice(0, 10);
+          fFrom.value = day(u.select.left);
+          fTo.value = day(u.select.left + u.select.width);
+          u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false);
+          applyFilters();
+        }] },
+      }, [t.days, ...t.series.map((x) => x.counts)], timelineEl);
+    }).catch(() => {});
+    return drawing;
   }
 
   // Alerts on the map: one marker per alert with a place, kept current as the feed updates.
@@ -104,7 +293,7 @@ export function render(root, ctx = {}) {
     }
     const entry = { alert: a, marker: null };
     entry.marker = L.marker(latlng, { icon: alertIcon(a), keyboard: true, title: alertTitle(a),
-      alt: alertTitle(a), zIndexOffset: 1000, riseOnHover: true });
+      alt: alertTitle(a), zIndexOffset: 1000 });
     entry.marker.bindPopup(() => alertPopup(entry.alert, {
       me: ctx.me,
       reportTitle: (id) => titles.get(id),
@@ -112,6 +301,13 @@ export function render(root, ctx = {}) {
     }), { maxWidth: 360, className: 'alert-popup-wrap' });
     alertMarkers.set(key, entry);
     alertLayer.addLayer(entry.marker);
+  }
+  function hideAlert(a) {
+    const old = alertMarkers.get(String(a.id));
+    if (old) {
+      alertLayer.removeLayer(old.marker);
+      alertMarkers.delete(String(a.id));
+    }
   }
   function selectAlert(a) {
     const e = alertMarkers.get(String(a.id));
@@ -130,16 +326,18 @@ export function render(root, ctx = {}) {
     if (alive) zoneNote.textContent = `Could not load the agreement zones: ${e.message}`;
   });
 
-  loadFeatures().then((features) => {
+  loadFeatures().then((loaded) => {
     if (!alive) return;
-    features.forEach(add);
-    count.textContent = `${features.length} report${features.length === 1 ? '' : 's'} on the map.`;
+    loaded.forEach((f) => add(f, { quiet: true }));
+    showCount();
+    drawTimeline();
   }).catch((e) => {
     if (alive) count.textContent = `Could not load reports: ${e.message}`;
   });
 
   feed = startFeed(feedEl, {
     onAlert: showAlert,
+    onRemove: hideAlert,
     onSelect: selectAlert,
     onReport: (r) => add({ type: 'Feature', properties: r,
       geometry: r.location && r.location.lat !== undefined
@@ -148,6 +346,7 @@ export function render(root, ctx = {}) {
   return () => {
     alive = false;
     feed.close();
+    if (uplot) uplot.destroy();
     map.remove();
   };
 }

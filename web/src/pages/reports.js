@@ -1,7 +1,11 @@
-// Reports table: search (q) and filters on the server, sortable columns over the page shown,
-// keyset paging with `next`, exports (GeoJSON from the API; CSV made here from the JSON).
+// Reports table: search (q) and filters (event, warnings, dates, partner, marking) on the
+// server, columns sorted on the server over every result (?sort=, with the total), paging with
+// `next`, a row opens the report's detail, exports (GeoJSON from the API; CSV made here from the
+// JSON) with the filters last applied.
 import { get, query } from '../api.js';
 import { h, utext, field, select, download, fmtTime, status } from '../dom.js';
+import { reportPopup } from '../map.js';
+import { sharedNote } from '../shared-note.js';
 import { EVENTS } from '../plover.js';
 
 const COLUMNS = [
@@ -39,11 +43,39 @@ export function toCsv(reports) {
   return `${lines.join('\r\n')}\r\n`;
 }
 
+const MARKINGS = ['clear', 'green', 'amber', 'amber+strict', 'red'];
+
+// Gives each cell the label of its column (data-label), for the one-column layout of narrow
+// screens (style.css: tables do not scroll sideways on a phone).
+export function labelCells(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+  for (const tr of table.querySelectorAll('tbody tr')) {
+    [...tr.children].forEach((td, i) => {
+      if (heads[i] && !td.hasAttribute('colspan')) td.dataset.label = heads[i];
+    });
+  }
+  table.classList.add('responsive');
+}
+
+// The detail of one report (its popup's table, and where it is on the map).
+function detail(r, onClose) {
+  const close = h('button', { type: 'button', class: 'close', onclick: onClose }, 'Close');
+  const sec = h('section', { class: 'card report-detail', id: 'report-detail', tabindex: '-1',
+    'aria-label': 'Report detail', 'data-id': r.id },
+  h('div', { class: 'detail-head' }, h('h2', {}, 'Report'), close), reportPopup(r));
+  return sec;
+}
+
 export function render(root) {
   const q = field('Search title and description', h('input', { type: 'search', name: 'q',
     dir: 'auto' }));
   const ev = field('Event', select([['', 'any'], ...EVENTS], { name: 'event' }));
   const fut = field('Warnings only', h('input', { type: 'checkbox', name: 'future' }));
+  const from = field('From (UTC)', h('input', { type: 'date', name: 'from' }));
+  const to = field('To (UTC)', h('input', { type: 'date', name: 'to' }));
+  const partner = field('Partner', select([['', 'any']], { name: 'partner' }));
+  const marking = field('Marking', select([['', 'any'], ...MARKINGS.map((m) => [m,
+    `TLP:${m.toUpperCase()}`])], { name: 'marking' }));
   const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const table = h('table', { class: 'data', id: 'reports-table' });
   const caption = h('caption', {}, 'Reports, newest event first');
@@ -55,20 +87,48 @@ export function render(root) {
   const expGeo = h('button', { type: 'button' }, 'Export GeoJSON');
   const expCsv = h('button', { type: 'button' }, 'Export CSV');
   const form = h('form', { class: 'filters', role: 'search' }, q.wrap, ev.wrap, fut.wrap,
-    h('button', { type: 'submit' }, 'Search'));
+    from.wrap, to.wrap, partner.wrap, marking.wrap, h('button', { type: 'submit' }, 'Search'));
+  const detailSlot = h('div');
   root.append(h('h1', {}, 'Reports'), form,
-    h('div', { class: 'toolbar' }, expGeo, expCsv), msg, h('div', { class: 'scroll' }, table),
-    h('div', { class: 'pager' }, prev, next));
+    h('div', { class: 'toolbar' }, expGeo, expCsv, h('span', { class: 'hint' },
+      'Exports use the filters applied by the last search.')), msg, detailSlot,
+    h('div', { class: 'scroll' }, table), h('div', { class: 'pager' }, prev, next));
+
+  get('/api/v1/partners').then((r) => {
+    for (const p of (r && r.partners) || []) {
+      partner.input.append(utext('option', p.name, { value: p.name }));
+    }
+  }).catch(() => {});
 
   let rows = [];
   let sort = { key: null, dir: 1 };
   let cursors = [undefined];
   let page = 0;
   let nextCursor = null;
+  let total = null;
+  let applied = {};
 
-  function filters() {
+  // The filters as the API takes them, read from the form (applied on Search only).
+  function readFilters() {
     return { q: q.input.value.trim(), event: ev.input.value,
-      future: fut.input.checked ? 'true' : '' };
+      future: fut.input.checked ? 'true' : '',
+      since: from.input.value ? `${from.input.value}T00:00:00Z` : '',
+      until: to.input.value ? `${to.input.value}T23:59:59Z` : '',
+      partner: partner.input.value, marking: marking.input.value };
+  }
+
+  function sortParam() {
+    return sort.key ? `${sort.dir < 0 ? '-' : ''}${sort.key}` : '';
+  }
+
+  function showDetail(r) {
+    const close = () => {
+      detailSlot.replaceChildren();
+      if (/[?&]id=/.test(location.hash)) history.replaceState(null, '', '#/reports');
+    };
+    const d = detail(r, close);
+    detailSlot.replaceChildren(d);
+    d.focus();
   }
 
   function header() {
@@ -78,28 +138,29 @@ export function render(root) {
         'aria-sort': active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none' },
       h('button', { type: 'button', class: 'sort', 'data-key': key, onclick: () => {
         sort = { key, dir: active ? -sort.dir : 1 };
-        draw();
+        cursors = [undefined];
+        page = 0;
+        load();
       } }, label, h('span', { 'aria-hidden': 'true' }, active ? (sort.dir > 0 ? ' ▲' : ' ▼') : '')));
     })));
   }
 
   function draw() {
     header();
-    const sorted = rows.slice();
-    if (sort.key) {
-      sorted.sort((a, b) => {
-        const x = value(a, sort.key);
-        const y = value(b, sort.key);
-        const c = typeof x === 'number' && typeof y === 'number' ? x - y
-          : String(x).localeCompare(String(y));
-        return c * sort.dir;
-      });
-    }
-    tbody.replaceChildren(...sorted.map((r) => h('tr', { 'data-id': r.id },
-      COLUMNS.map(([key]) => (key === 'title' || key === 'partner'
-        ? utext('td', value(r, key)) : h('td', {}, key === 'start' ? fmtTime(r.start)
-          : value(r, key)))))));
+    const label = sort.key ? COLUMNS.find(([k]) => k === sort.key)[1] : '';
+    caption.textContent = sort.key
+      ? `Reports sorted by ${label} (${sort.dir > 0 ? 'ascending' : 'descending'}) over all `
+        + `${total ?? ''} results, on the server`
+      : `Reports, newest event first${total !== null ? `: ${total} in all` : ''}`;
+    tbody.replaceChildren(...rows.map((r) => h('tr', { 'data-id': r.id, tabindex: '0',
+      class: 'clickable', title: 'Open the report',
+      onclick: () => showDetail(r),
+      onkeydown: (e) => { if (e.key === 'Enter') showDetail(r); } },
+    COLUMNS.map(([key]) => (key === 'title' || key === 'partner'
+      ? utext('td', value(r, key)) : h('td', {}, key === 'start' ? fmtTime(r.start)
+        : value(r, key)))))));
     if (!rows.length) tbody.append(h('tr', {}, h('td', { colspan: COLUMNS.length }, 'No reports.')));
+    labelCells(table);
     prev.disabled = page === 0;
     next.disabled = !nextCursor;
   }
@@ -107,11 +168,14 @@ export function render(root) {
   async function load() {
     status(msg, 'Loading…');
     try {
-      const r = await get(`/api/v1/reports${query({ ...filters(), limit: PAGE,
-        cursor: cursors[page] })}`);
+      const r = await get(`/api/v1/reports${query({ ...applied, sort: sortParam(), total: 'true',
+        limit: PAGE, cursor: cursors[page] })}`);
       rows = r.reports || [];
       nextCursor = r.next || null;
-      status(msg, `Page ${page + 1}: ${rows.length} report${rows.length === 1 ? '' : 's'}.`);
+      total = r.total ?? null;
+      msg.replaceChildren(`Page ${page + 1}: ${rows.length} report${rows.length === 1 ? '' : 's'}. `
+        + `${total ?? '?'} in all, `, sharedNote(), '.');
+      msg.className = 'status info';
     } catch (e) {
       rows = [];
       nextCursor = null;
@@ -122,6 +186,7 @@ export function render(root) {
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    applied = readFilters();
     cursors = [undefined];
     page = 0;
     load();
@@ -142,7 +207,7 @@ export function render(root) {
     const out = [];
     let cursor;
     for (let i = 0; i < EXPORT_MAX_PAGES; i++) {
-      const r = await get(`/api/v1/reports${query({ ...filters(), format, limit: 1000, cursor })}`);
+      const r = await get(`/api/v1/reports${query({ ...applied, format, limit: 1000, cursor })}`);
       out.push(...(format === 'geojson' ? r.features : r.reports));
       if (!r.next) break;
       cursor = r.next;
@@ -173,4 +238,12 @@ export function render(root) {
 
   header();
   load();
+  // #/reports?id=ID (an alert's evidence links here): that report's detail.
+  const want = new URLSearchParams(location.hash.split('?')[1] || '').get('id');
+  if (want) {
+    get(`/api/v1/reports/${encodeURIComponent(want)}`).then(showDetail).catch(() => {
+      detailSlot.replaceChildren(h('p', { class: 'status error', id: 'report-detail' },
+        'No such report (or not one you may read).'));
+    });
+  }
 }
