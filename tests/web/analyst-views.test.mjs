@@ -167,16 +167,16 @@ test('operations: time, party and event filters; a timeline by party; clusters a
     await tl.locator('.uplot').waitFor();
     assert.ok(Number(await tl.getAttribute('data-days')) > 20);
     assert.match(await tl.getAttribute('data-series'), /Party A\|Party B/);
-    await page.getByLabel('Party').selectOption('Party A');
+    await page.getByLabel('Party', { exact: true }).selectOption('Party A');
     await page.getByText('28 of 58 reports on the map (filtered).').waitFor();
     assert.equal(await page.locator('.report-list li:not([hidden])').count(), 28);
     assert.equal(await tl.getAttribute('data-series'), 'Party A');
-    await page.getByLabel('Event').selectOption('COERCE');
+    await page.getByLabel('Event', { exact: true }).selectOption('COERCE');
     const coerceA = [...Array(56).keys()].filter((i) => i % 2 && !(i % 3)).length;
     await page.getByText(`${coerceA} of 58 reports on the map (filtered).`).waitFor();
     await page.getByRole('button', { name: 'Clear filters' }).click();
-    await page.getByLabel('From').fill('2025-10-01');
-    await page.getByLabel('From').dispatchEvent('change');
+    await page.getByLabel('From', { exact: true }).fill('2025-10-01');
+    await page.getByLabel('From', { exact: true }).dispatchEvent('change');
     await page.getByText('2 of 58 reports on the map (filtered).').waitFor();
     await page.getByRole('button', { name: 'Clear filters' }).click();
     await page.getByText('58 reports on the map.').waitFor();
@@ -218,14 +218,14 @@ test('reports: sorted on the server over every result, a total, filters, detail,
     await page.waitForFunction(() => document.querySelector('#reports-table tbody tr td:nth-child(5)')
       ?.textContent === 'Troops massing (test)');
     // Filters: marking, partner, dates.
-    await page.getByLabel('Marking').selectOption('amber');
+    await page.getByLabel('Marking', { exact: true }).selectOption('amber');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByText('Page 1: 1 report. 1 in all').waitFor();
-    await page.getByLabel('Marking').selectOption('');
-    await page.getByLabel('Partner').selectOption('Alpha');
+    await page.getByLabel('Marking', { exact: true }).selectOption('');
+    await page.getByLabel('Partner', { exact: true }).selectOption('Alpha');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByText('Page 1: 1 report. 1 in all').waitFor();
-    await page.getByLabel('Partner').selectOption('');
+    await page.getByLabel('Partner', { exact: true }).selectOption('');
     await page.getByLabel('From (UTC)').fill('2025-09-01');
     await page.getByLabel('To (UTC)').fill('2025-09-30');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -267,7 +267,7 @@ test('admin and audit: partners of users, members of groups, names, newest first
       assert.deepEqual(seqs, seqs.slice().sort((x, y) => y - x));
       assert.equal(seqs.length, 100);
       // alice's entries are older than the last 100: the filter finds them on the server.
-      await page.getByLabel('User').fill('alice');
+      await page.getByLabel('User', { exact: true }).fill('alice');
       await page.getByRole('button', { name: 'Show' }).click();
       await page.getByText(/matching the filters/).waitFor();
       const users = await page.locator('#audit-table tbody tr td:nth-child(4)').allInnerTexts();

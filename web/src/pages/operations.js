@@ -109,7 +109,10 @@ export function render(root, ctx = {}) {
   const fTo = h('input', { type: 'date', name: 'ops-to' });
   const fParty = select([['', 'any party']], { name: 'ops-party' });
   const fEvent = select([['', 'any event'], ...EVENTS], { name: 'ops-event' });
-  const lab = (text, input) => h('label', {}, `${text} `, input);
+  const lab = (text, input) => {
+    input.id = `${input.name}-f`;
+    return h('span', { class: 'ops-filter' }, h('label', { for: input.id }, text), ' ', input);
+  };
   const reset = h('button', { type: 'button' }, 'Clear filters');
   const filterBar = h('form', { class: 'ops-filters', 'aria-label': 'Filter the map' },
     lab('From', fFrom), lab('To', fTo), lab('Party', fParty), lab('Event', fEvent), reset);
