@@ -584,7 +584,7 @@ static void schema_9_withdraws_the_events_of_earlier_content(void **state)
     snprintf(path, sizeof path, "%s/vigil.db", f->dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sql(db, "BEGIN; DROP INDEX events_subject;"
+    sql(db, "BEGIN; DROP TABLE alert_triage; DROP INDEX events_subject;"
             "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
             "DROP TABLE service_marks; ALTER TABLE reports DROP COLUMN added;"
             "INSERT INTO reports(stix_id, owner, tlp, grp, event, mode, future, start, end,"
@@ -672,7 +672,7 @@ static void schema_6_migrates_a_version_5_store(void **state)
     snprintf(path, sizeof path, "%s/vigil.db", f->dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sql(db, "BEGIN;"
+    sql(db, "BEGIN; DROP TABLE alert_triage;"
             "DROP TRIGGER objects_ids_drop; DROP TABLE object_ids; DROP TABLE object_ids_new;"
             "DROP TABLE reports_withdrawn; DROP INDEX events_subject;"
             "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
