@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "access/audit.h"
 #include "access/policy.h"
@@ -224,6 +225,7 @@ static int add_report(void *ctx, const struct store_report *rep)
 /* One matching report in a sorted list: its sort key and its place in the newest-first order. */
 struct sort_row {
     int64_t seq;
+    char *id;
     vtime_t start;
     double num;  /* start, future, fatalities */
     char *text;  /* the other keys */
@@ -256,7 +258,8 @@ static int collect_row(void *ctx, const struct store_report *rep)
         so->v = xrealloc(so->v, so->cap * sizeof *so->v);
     }
     struct sort_row *row = &so->v[so->n++];
-    *row = (struct sort_row){.seq = rep->seq, .start = rep->start, .num = (double)rep->start};
+    *row = (struct sort_row){.seq = rep->seq, .id = xstrdup(rep->id), .start = rep->start,
+                             .num = (double)rep->start};
     enum sort_key k = so->x->sort;
     if (k == SORT_START || k == SORT_NONE || k == SORT_MARKING) {
         row->num = k == SORT_MARKING ? (double)tlp_strictest(TLP_CLEAR, &rep->acl) : row->num;
@@ -289,8 +292,8 @@ static int cmp_rows(const void *pa, const void *pb)
 {
     const struct sort_row *a = pa, *b = pb;
     int c = 0;
-    if (a->text && b->text)
-        c = strcmp(a->text, b->text);
+    if (a->text && b->text) /* ASCII letters in any case together, as people read them */
+        c = strcasecmp(a->text, b->text) ? strcasecmp(a->text, b->text) : strcmp(a->text, b->text);
     else
         c = (a->num > b->num) - (a->num < b->num);
     if (sort_desc)
@@ -325,7 +328,7 @@ static int pick_row(void *ctx, const struct store_report *rep)
 }
 
 /* A sorted page: every matching report is read once for its key, sorted here, and the page's
- * reports read again (in the same snapshot). The cursor is the offset of the next page. */
+ * reports read again by id (in the same snapshot). The cursor is the offset of the next page. */
 static int sorted_page(struct store_reader *r, struct query_args *x, int64_t offset,
                        struct page *pg, size_t *total, bool *more, bool *over)
 {
@@ -352,8 +355,8 @@ static int sorted_page(struct store_reader *r, struct query_args *x, int64_t off
             seqs[i] = so.v[from + i].seq;
         struct picked p = {seqs, n, xcalloc(n + 1, sizeof(json_t *)),
                            xcalloc(n + 1, sizeof(char *)), pg};
-        if (n)
-            rc = store_reports_query(r, &q, pick_row, &p, &(bool){false});
+        for (size_t i = 0; i < n && !rc; i++) /* the page's reports, by id (an index read) */
+            rc = store_report_get(r, so.v[from + i].id, q.visible, q.visible_ctx, pick_row, &p);
         for (size_t i = 0; i < n; i++) {
             if (p.docs[i]) {
                 audit_list_add(&pg->reads, p.ids[i]);
@@ -365,8 +368,10 @@ static int sorted_page(struct store_reader *r, struct query_args *x, int64_t off
         free(p.ids);
         free(seqs);
     }
-    for (size_t i = 0; i < so.n; i++)
+    for (size_t i = 0; i < so.n; i++) {
         free(so.v[i].text);
+        free(so.v[i].id);
+    }
     free(so.v);
     return rc;
 }

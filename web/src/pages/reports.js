@@ -138,6 +138,7 @@ export function render(root) {
         'aria-sort': active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none' },
       h('button', { type: 'button', class: 'sort', 'data-key': key, onclick: () => {
         sort = { key, dir: active ? -sort.dir : 1 };
+        tooMany = false;
         cursors = [undefined];
         page = 0;
         load();
@@ -151,7 +152,9 @@ export function render(root) {
     caption.textContent = sort.key
       ? `Reports sorted by ${label} (${sort.dir > 0 ? 'ascending' : 'descending'}) over all `
         + `${total ?? ''} results, on the server`
-      : `Reports, newest event first${total !== null ? `: ${total} in all` : ''}`;
+      : `Reports, newest event first${total !== null ? `: ${total} in all` : ''}${tooMany
+        ? ' (more than 100,000 match: narrow the filters to sort, count or filter them by marking)'
+        : ''}`;
     tbody.replaceChildren(...rows.map((r) => h('tr', { 'data-id': r.id, tabindex: '0',
       class: 'clickable', title: 'Open the report',
       onclick: () => showDetail(r),
@@ -165,11 +168,28 @@ export function render(root) {
     next.disabled = !nextCursor;
   }
 
+  let tooMany = false; // more match than the server sorts or counts: newest first, no total
+  async function fetchPage() {
+    if (!tooMany) {
+      try {
+        return await get(`/api/v1/reports${query({ ...applied, sort: sortParam(), total: 'true',
+          limit: PAGE, cursor: cursors[page] })}`);
+      } catch (e) {
+        if (e.status !== 400 || !/narrow the filters/.test(e.description)) throw e;
+        tooMany = true;
+        sort = { key: null, dir: 1 };
+        cursors = [undefined];
+        page = 0;
+      }
+    }
+    return get(`/api/v1/reports${query({ ...applied, marking: undefined, limit: PAGE,
+      cursor: cursors[page] })}`);
+  }
+
   async function load() {
     status(msg, 'Loading…');
     try {
-      const r = await get(`/api/v1/reports${query({ ...applied, sort: sortParam(), total: 'true',
-        limit: PAGE, cursor: cursors[page] })}`);
+      const r = await fetchPage();
       rows = r.reports || [];
       nextCursor = r.next || null;
       total = r.total ?? null;
@@ -187,6 +207,7 @@ export function render(root) {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     applied = readFilters();
+    tooMany = false;
     cursors = [undefined];
     page = 0;
     load();
