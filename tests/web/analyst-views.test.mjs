@@ -297,9 +297,10 @@ test('a phone (390x844): a compact menu, no sideways scrolling, credits clear of
       }));
       const overlap = att.l < scale.r && scale.l < att.r && att.t < scale.b && scale.t < att.b;
       assert.ok(!overlap, `credits ${JSON.stringify(att)} clear of the scale ${JSON.stringify(scale)}`);
-      for (const p of ['reports', 'operations']) {
+      for (const p of ['reports', 'operations', 'incidents']) {
         await page.goto(`${vigil.url}/#/${p}`);
         if (p === 'reports') await page.getByText(/Page 1:/).waitFor();
+        if (p === 'incidents') await page.getByText(/\d+ incidents?\./).waitFor();
         const wide = await page.evaluate(() => [document.documentElement.scrollWidth,
           Math.max(...[...document.querySelectorAll('.scroll')].map((e) => e.scrollWidth
             - e.clientWidth), 0)]);

@@ -4,6 +4,7 @@
 import { get, query } from '../api.js';
 import { h, utext, field, select, fmtTime, status } from '../dom.js';
 import { EVENTS } from '../plover.js';
+import { sharedNote } from '../shared-note.js';
 
 const ROWS = [
   ['Partner', (r) => r.partner],
@@ -61,7 +62,8 @@ export function render(root) {
         corroborated: cor.input.value, future: fut.input.checked ? 'true' : '', limit: 100 })}`);
       const incs = r.incidents || [];
       list.replaceChildren(...incs.map(incident));
-      status(msg, `${incs.length} incident${incs.length === 1 ? '' : 's'}.`);
+      status(msg, `${incs.length} incident${incs.length === 1 ? '' : 's'}. `);
+      msg.append(sharedNote()); // counts differ between partners by design
     } catch (e) {
       list.replaceChildren();
       status(msg, `Could not load incidents: ${e.message}`, 'error');
