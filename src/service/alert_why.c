@@ -104,8 +104,11 @@ static void esc_words(struct buf *b, const struct fusion_alert *a,
                       const struct fusion_alert_view *v)
 {
     const struct fusion_esc_params *p = &a->esc;
-    bool fatal = p->measure == FUSION_ESC_FATAL;
-    buf_addf(b, "Escalation detector: the daily %s of ", fatal ? "fatalities" : "count");
+    const char *what = p->measure == FUSION_ESC_FATAL ? "fatalities"
+                       : p->measure == FUSION_ESC_WEIGHTED
+                           ? "weight (more with deaths, injured and remote or area weapons)"
+                           : "count";
+    buf_addf(b, "Escalation detector (%s): the daily %s of ", fusion_esc_name(p->measure), what);
     for (size_t i = 0; i < p->nevents; i++)
         buf_addf(b, "%s%s", i ? (i + 1 == p->nevents ? " or " : ", ") : "", p->events[i]);
     buf_addf(b, " events %s%s rose above what the previous %d days lead to expect: over a "
