@@ -151,6 +151,8 @@ test('the reports table: search, sort', async () => {
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByText('Page 1: 3 reports.').waitFor();
   await page.locator('button.sort[data-key="title"]').click();
+  // sorted on the server: the caption changes when the sorted page has arrived
+  await page.locator('#reports-table caption', { hasText: 'sorted by Title (ascending)' }).waitFor();
   const titles = await page.locator('#reports-table tbody tr td:nth-child(5)').allInnerTexts();
   assert.deepEqual(titles, titles.slice().sort((x, y) => x.localeCompare(y)));
   assert.equal(await page.locator('th[aria-sort="ascending"]').count(), 1);
