@@ -303,7 +303,7 @@ static const char *const migrations[] = {
      * holds only what its rules can still reach, takes them back for a late report
      * (store_reports_window) without reading every row of the period. */
     "CREATE INDEX IF NOT EXISTS reports_unlocated ON reports(start, seq) WHERE lat IS NULL;",
-    /* dashB: the triage of an alert, one per partner (docs/ACCESS.md): by the alert's
+    /* 12 (dashB): the triage of an alert, one per partner (docs/ACCESS.md): by the alert's
      * situation key (as alert_states), the partner's assignee, who of the partner last changed
      * the status and when, and the partner's comments (JSON [{"by","at","text"}]). */
     "CREATE TABLE alert_triage("
