@@ -59,6 +59,7 @@ before(async () => {
   }
   assert.ok(alertId, 'the alert was raised');
   b = await openBrowser();
+  b.page.setDefaultTimeout(30000); // a shared, loaded machine: generous upper bounds to wait
   await login(b.page, vigil.url, 'carol', PW.carol);
 });
 
@@ -135,6 +136,7 @@ test('alerts: acknowledging records who and when; assignee and comments are the 
     // Alpha's analyst sees the status, not who of the coordination center set it, nor its triage.
     const a = await openBrowser();
     try {
+      a.page.setDefaultTimeout(30000);
       await login(a.page, vigil.url, 'alice', PW.alice);
       await a.page.goto(`${vigil.url}/#/operations`);
       await a.page.locator(`.feed li[data-id="${alertId}"]`).waitFor();
