@@ -152,7 +152,8 @@ test('alerts: acknowledging records who and when; assignee and comments are the 
     }
     // The evidence link opens the report's detail.
     popup = await openAlert(page);
-    await popup.locator(`.evidence li[data-report="${warningId}"] a`).click();
+    // (a DOM click: the popup may still be panning into view under a pointer click)
+    await popup.locator(`.evidence li[data-report="${warningId}"] a`).evaluate((el) => el.click());
     const detail = page.locator('#report-detail');
     await detail.waitFor();
     assert.match(await detail.innerText(), /Planned attack on a shelter \(test\)/);
@@ -162,6 +163,7 @@ test('alerts: acknowledging records who and when; assignee and comments are the 
 test('operations: time, party and event filters; a timeline by party; clusters as the legend',
   async () => {
     const { page } = b;
+    await page.goto(`${vigil.url}/#/incidents`); // a fresh map, whichever page came before
     await page.goto(`${vigil.url}/#/operations`);
     await page.getByText(/58 reports on the map\./).waitFor();
     await page.getByText('what is shared with you').first().waitFor();
