@@ -1,19 +1,24 @@
 /* store.h - Vigil's storage interface.
  *
  * Everything Vigil keeps lives behind these functions: STIX objects with all their versions,
- * collections, partners, users and tokens. The default implementation is SQLite
- * (src/store/sqlite/); another backend (PostgreSQL) implements this same header and is chosen
- * at build time.
+ * collections, partners, users and tokens. Two backends implement this header, chosen at run
+ * time by the store's location (store_open): SQLite in a data directory (src/store/sqlite/,
+ * the embedded default) and PostgreSQL at a postgresql:// URI (src/store/pg/), which several
+ * `vigil serve` processes may share. src/store/store_gen.c sends each call to the backend of
+ * its first argument (scripts/gen-store-ops.py, docs/ARCHITECTURE.md).
  *
- * Writes. One writer thread owns the only writable connection. A caller hands it a function
- * (store_write) that runs ON THE WRITER THREAD inside a transaction, using the store_txn_*
- * functions; the caller blocks until the transaction holding its work is durable on disk.
+ * Writes. In each process one writer thread owns the writing connection. A caller hands it a
+ * function (store_write) that runs ON THE WRITER THREAD inside a transaction, using the
+ * store_txn_* functions; the caller blocks until the transaction holding its work is durable.
  * The writer group-commits: it runs every function queued since the last commit in one
  * transaction, each inside its own savepoint, so one caller's failure rolls back only that
- * caller's work. A caller is told its result only after the commit (synchronous=FULL).
+ * caller's work. A caller is told its result only after the commit. Transactions that write
+ * commit in one order across every process sharing the store (PostgreSQL: they take one
+ * advisory lock), so rows numbered in a transaction (seq, date_added) become visible in the
+ * order of their numbers: a reader that has seen n never later finds a new row below n.
  *
  * Reads. store_read_begin() lends a read-only connection holding one consistent snapshot
- * until store_read_end(). Readers never block the writer, nor each other (WAL).
+ * until store_read_end(). Readers never block the writer, nor each other.
  *
  * Time is vtime_t (microseconds since the epoch, base/timestamp.h).
  * Strings returned in structs filled by read functions borrow from the reader and stay valid
@@ -49,9 +54,11 @@ struct store_options {
  * then stay on malloc). */
 int store_page_pool(void);
 
-/* Opens (creating if needed) the store in directory dir and starts its writer thread.
- * Applies pending schema migrations. Returns 0 and *out, or a VIGIL_E* code with msg set. */
-int store_open(const char *dir, const struct store_options *opt, struct store **out,
+/* Opens (creating if needed) the store at location and starts its writer thread: a directory
+ * (SQLite, DIR/vigil.db) or a libpq URI "postgresql://USER@HOST:PORT/DB" (host=/path in its
+ * query for a unix socket; the database must exist). Applies pending schema migrations.
+ * Returns 0 and *out, or a VIGIL_E* code with msg set. */
+int store_open(const char *location, const struct store_options *opt, struct store **out,
                char msg[STORE_MSG_SZ]);
 /* Finishes queued writes, stops the writer and closes every connection. NULL is a no-op. */
 void store_close(struct store *s);

@@ -11,12 +11,14 @@
 #include <stdbool.h>
 
 #include "base/buf.h"
-#include "store/store.h"
+#include "store/sqlite/names.h" /* before store.h: its names become sqlite_... */
+#include "store/store_ops.h"
 
 #define STMT_CACHE 48
 
 /* One SQLite connection with its prepared statements, keyed by SQL text. */
 struct store_reader {
+    const struct store_ops *ops; /* first, as store.c expects: store_sqlite_ops */
     sqlite3 *db;
     struct {
         char *sql;
@@ -40,7 +42,7 @@ struct write_job {
 };
 
 struct store_txn {
-    struct store_reader *conn; /* the writer connection */
+    struct store_reader *conn; /* the writer connection; first, as store_gen.c expects */
     struct store *s;
     /* The report index row this job wrote last (reports.c), until the event of it is added
      * (events.c): an event showing exactly that document stores none of its own. Cleared at
@@ -54,6 +56,7 @@ struct store_txn {
 };
 
 struct store {
+    const struct store_ops *ops; /* first, as store.c expects: store_sqlite_ops */
     char *path;
     int schema_version;
 

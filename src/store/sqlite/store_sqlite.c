@@ -74,6 +74,7 @@ static void sql_idh(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 int conn_open(struct store_reader *conn, const char *path, bool readonly, char *msg)
 {
     memset(conn, 0, sizeof *conn);
+    conn->ops = &store_sqlite_ops;
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     flags |= SQLITE_OPEN_NOMUTEX; /* each connection is used by one thread at a time */
     int rc = sqlite3_open_v2(path, &conn->db, flags, NULL);
@@ -198,6 +199,7 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     *out = NULL;
     msg[0] = '\0';
     struct store *s = xcalloc(1, sizeof *s);
+    s->ops = &store_sqlite_ops;
     s->path = xasprintf("%s/%s", dir, STORE_FILE);
     int rc = conn_open(&s->wconn, s->path, false, msg);
     if (rc) {
