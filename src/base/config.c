@@ -70,6 +70,10 @@ static const struct key keys[] = {
      "on SIGHUP. When the file is missing the built-in defaults apply."},
     {"rate_limit", K_LONG, F(rate_limit), "6000", 0, 10000000,
      "Requests per minute per API token; 0 turns the limit off. Over it: 429 + Retry-After."},
+    {"store", K_STR, F(store), "", 0, 0,
+     "Where the store lives: empty for SQLite in the data directory (vigil.db); a libpq URI "
+     "postgresql://USER@HOST:PORT/DB (?host=/path for a unix socket) for a PostgreSQL database "
+     "that several vigil serve processes share (docs/OPERATIONS.md). Set by vigil init --store."},
     {"read_connections", K_LONG, F(read_connections), "8", 1, 256,
      "Read-only store connections shared by the HTTP workers."},
     {"tls_cert", K_STR, F(tls_cert), "", 0, 0,
@@ -101,6 +105,14 @@ static bool *bool_at(struct config *c, const struct key *k)
 
 static int apply(struct config *c, const struct key *k, const char *value, char msg[CONFIG_MSG_SZ])
 {
+    if (strcmp(k->name, "store") == 0 &&
+        ((value[0] && strncmp(value, "postgresql://", 13) != 0 &&
+          strncmp(value, "postgres://", 11) != 0) ||
+         strcspn(value, " \t\r\n#") != strlen(value))) {
+        snprintf(msg, CONFIG_MSG_SZ,
+                 "store must be empty or a postgresql:// URI (without spaces or '#')");
+        return VIGIL_EINVAL;
+    }
     if (k->kind == K_LONG) {
         char *end;
         errno = 0;
@@ -217,9 +229,32 @@ int config_load(struct config *c, const char *path, char msg[CONFIG_MSG_SZ])
 
 int config_write_defaults(struct buf *b)
 {
+    struct config c;
+    config_init(&c);
+    int rc = config_write(&c, b);
+    config_release(&c);
+    return rc;
+}
+
+int config_write(const struct config *c, struct buf *b)
+{
     int rc = buf_adds(b, "# Vigil configuration. Every key is shown with its default value.\n"
                          "# Format: key = value; lines starting with # are comments.\n");
-    for (size_t i = 0; i < NKEYS && !rc; i++)
-        rc = buf_addf(b, "\n# %s\n%s = %s\n", keys[i].doc, keys[i].name, keys[i].def);
+    for (size_t i = 0; i < NKEYS && !rc; i++) {
+        const struct key *k = &keys[i];
+        const void *at = (const char *)c + k->off;
+        rc = buf_addf(b, "\n# %s\n%s = ", k->doc, k->name);
+        if (!rc && k->kind == K_LONG)
+            rc = buf_addf(b, "%ld\n", *(const long *)at);
+        else if (!rc && k->kind == K_BOOL)
+            rc = buf_addf(b, "%s\n", *(const bool *)at ? "true" : "false");
+        else if (!rc)
+            rc = buf_addf(b, "%s\n", *(char *const *)at);
+    }
     return rc;
+}
+
+const char *config_store(const struct config *c, const char *dir)
+{
+    return c->store && c->store[0] ? c->store : dir;
 }

@@ -35,6 +35,7 @@ struct config {
     long login_concurrency;           /* password checks running at once */
     char *rules_file;      /* fusion rules; relative to the data directory */
     long rate_limit;       /* requests per minute per token; 0 = no limit */
+    char *store;           /* "" (SQLite in the data directory) or a postgresql:// URI */
     long read_connections; /* read-only store connections */
     char *tls_cert;        /* PEM certificate file; empty = plain HTTP */
     char *tls_key;         /* PEM key file (mode 0600) */
@@ -53,5 +54,9 @@ int config_set(struct config *c, const char *key, const char *value, char msg[CO
 int config_load(struct config *c, const char *path, char msg[CONFIG_MSG_SZ]);
 /* Appends a complete, commented config file with every key at its default to b. */
 int config_write_defaults(struct buf *b);
+/* Appends a complete, commented config file with every key at its value in c to b. */
+int config_write(const struct config *c, struct buf *b);
+/* Where the store of data directory dir is: c->store when set, else dir. */
+const char *config_store(const struct config *c, const char *dir);
 
 #endif

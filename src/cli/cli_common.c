@@ -27,7 +27,7 @@ int cli_open(const char *data, struct config *cfg, struct store **s)
         return 1;
     }
     struct store_options so = {.read_connections = 2};
-    if (store_open(data, &so, s, msg)) {
+    if (store_open(config_store(cfg, data), &so, s, msg)) {
         fprintf(stderr, "vigil: cannot open the store: %s\n", msg);
         return 1;
     }

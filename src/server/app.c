@@ -336,7 +336,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
     if (rc)
         return rc;
     struct store_options so = {.read_connections = (unsigned)cfg->read_connections};
-    rc = store_open(data_dir, &so, &a->store, msg);
+    rc = store_open(config_store(cfg, data_dir), &so, &a->store, msg);
     if (rc)
         return rc;
     rc = load_collections(a, msg);
