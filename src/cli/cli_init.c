@@ -101,9 +101,11 @@ int cli_init(const char *data, int argc, char **argv)
         config_release(&cfg);
         return 1;
     }
-    char *db = xasprintf("%s/vigil.db", data);
-    int exists = access(db, F_OK) == 0;
+    /* A data directory has vigil.conf; its SQLite store vigil.db. */
+    char *db = xasprintf("%s/vigil.db", data), *conf_path = xasprintf("%s/vigil.conf", data);
+    int exists = access(db, F_OK) == 0 || access(conf_path, F_OK) == 0;
     free(db);
+    free(conf_path);
     if (exists) {
         fprintf(stderr, "vigil: %s already holds a Vigil store\n", data);
         config_release(&cfg);

@@ -2,10 +2,8 @@
  *
  * Every other store.h function goes to the backend of its first argument (store_gen.c).
  */
-#include <stdio.h>
 #include <string.h>
 
-#include "base/err.h"
 #include "store/store_ops.h"
 
 int store_page_pool(void)
@@ -16,10 +14,6 @@ int store_page_pool(void)
 int store_open(const char *location, const struct store_options *opt, struct store **out,
                char msg[STORE_MSG_SZ])
 {
-    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0) {
-        *out = NULL;
-        snprintf(msg, STORE_MSG_SZ, "this vigil has no PostgreSQL store yet");
-        return VIGIL_EINVAL;
-    }
-    return store_sqlite_ops.open(location, opt, out, msg);
+    bool pg = strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0;
+    return (pg ? &store_pg_ops : &store_sqlite_ops)->open(location, opt, out, msg);
 }

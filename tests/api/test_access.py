@@ -4,7 +4,6 @@ limits; the audit chain and its tamper detection."""
 import hashlib
 import json
 import random
-import sqlite3
 import subprocess
 import uuid
 
@@ -257,9 +256,7 @@ def test_token_revocation_and_listing(vigil):
     assert vigil.get("/api/v1/me", token=tok).status_code == 401
     assert vigil.request("DELETE", "/api/v1/tokens/999999").status_code == 404
     # Tokens are stored only as hashes.
-    con = sqlite3.connect(f"file:{vigil.data / 'vigil.db'}?mode=ro", uri=True)
-    blob = b"".join(bytes(r[0]) for r in con.execute("SELECT hash FROM tokens"))
-    con.close()
+    blob = b"".join(bytes(r[0]) for r in vigil.sql("SELECT hash FROM tokens"))
     assert tok.encode() not in blob and len(blob) % 32 == 0
 
 
@@ -406,14 +403,8 @@ def test_audit_records_reads_and_writes_and_detects_tampering(world):
     a_lines = vigil.run("audit", "export", "--partner", "A").stdout
     assert '"action":"write"' in a_lines and o["id"] in a_lines
 
-    db = str(vigil.data / "vigil.db")
-    def tamper(sql):
-        con = sqlite3.connect(db)
-        con.execute(sql)
-        con.commit()
-        con.close()
     # Altered.
-    tamper("UPDATE audit SET detail = '{\"op\":\"forged\"}' WHERE seq = 3")
+    vigil.sql("UPDATE audit SET detail = '{\"op\":\"forged\"}' WHERE seq = 3")
     bad = audit_verify(vigil)
     assert bad.returncode == 1 and "audit entry 3" in bad.stderr and "altered" in bad.stderr
 
@@ -428,10 +419,7 @@ def test_audit_detects_removed_and_reordered_entries(vigil, how, expect):
     vigil.partner("B")
     vigil.stop()
     assert audit_verify(vigil).returncode == 0
-    con = sqlite3.connect(str(vigil.data / "vigil.db"))
-    con.executescript(how)
-    con.commit()
-    con.close()
+    vigil.sql(how)
     bad = audit_verify(vigil)
     assert bad.returncode == 1 and expect in bad.stderr
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import TAXII
+from conftest import PG, TAXII
 from stix_samples import TLP_AMBER, envelope, indicator
 
 REPORT = {"event": "ASSAULT", "mode": "aerial", "start": "2025-03-18T02:00:00Z",
@@ -207,15 +207,14 @@ def test_deliveries_do_not_connect_to_internal_addresses(hub):
         conf.write_text(conf.read_text().replace("webhook_allow_private = true\n", ""))
         vigil.start()
         post_report(vigil, t["a1"], title="must not reach loopback")
-        con = sqlite3.connect(f"file:{vigil.data / 'vigil.db'}?mode=ro", uri=True)
         row = None
         for _ in range(100):
-            row = con.execute("SELECT attempts, last_error FROM outbox").fetchone()
-            if row and row[0] >= 1:
+            rows = vigil.sql("SELECT attempts, last_error FROM outbox")
+            row = rows[0] if rows else None
+            if row and int(row[0]) >= 1:
                 break
             time.sleep(0.1)
-        con.close()
-        assert row and row[0] >= 1 and "not public" in row[1], row
+        assert row and int(row[0]) >= 1 and "not public" in row[1], row
         assert got == []
     finally:
         srv.shutdown()
@@ -260,6 +259,8 @@ def rechain(db, seq, detail):
     con.close()
 
 
+@pytest.mark.skipif(PG, reason="re-chains with SQLite blob updates; the PostgreSQL store's audit"
+                    " rows are tampered with in test_access.py")
 def test_audit_rechained_after_tampering_fails_against_a_checkpoint(hub, tmp_path):
     vigil, t = hub
     post_report(vigil, t["a1"], title="recorded")

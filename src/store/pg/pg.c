@@ -1,0 +1,640 @@
+/* pg.c - the PostgreSQL store: connections, statements, the read pool, the writer, open/close.
+ *
+ * Writes. One writer thread per process owns the writing connection and group-commits queued
+ * jobs as the SQLite store does (a savepoint per job). Every writing transaction first takes
+ * the transaction-level advisory lock PG_WRITE_LOCK, so the transactions that write commit one
+ * at a time across every front-end sharing the database: sequence numbers (seq, n) and
+ * date_added are handed out in commit order, and a reader that has seen a row numbered n never
+ * later finds a new row below n (TAXII added_after paging, the live stream's and the alert
+ * service's "after" feeds stay exact). date_added is read under that lock (the newest
+ * committed one) at the start of each batch.
+ *
+ * Reads. A pool of connections; each read runs in a REPEATABLE READ, READ ONLY transaction:
+ * one snapshot until store_read_end.
+ *
+ * Other processes. Each batch that commits sends NOTIFY vigil_commit; a listener thread on a
+ * connection of its own calls the commit hook when another process committed, so live streams,
+ * the webhook sender and the alert service of every front-end wake within a poll.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "store/pg/pg_int.h"
+
+/* ---- parameters ---------------------------------------------------------------------- */
+
+void pp_init(struct pg_params *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+void pp_release(struct pg_params *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+static int pp_take(struct pg_params *p, char *v)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 16;
+        p->v = xrealloc(p->v, (size_t)p->cap * sizeof *p->v);
+    }
+    p->v[p->n++] = v;
+    return p->n;
+}
+
+int pp_i64(struct pg_params *p, int64_t v)
+{
+    return pp_take(p, xasprintf("%" PRId64, v));
+}
+
+int pp_dbl(struct pg_params *p, double v)
+{
+    return pp_take(p, xasprintf("%.17g", v));
+}
+
+int pp_str(struct pg_params *p, const char *v)
+{
+    return pp_take(p, v ? xstrdup(v) : NULL);
+}
+
+int pp_strn(struct pg_params *p, const char *v, size_t len)
+{
+    char *s = xmalloc(len + 1);
+    memcpy(s, v, len);
+    s[len] = '\0';
+    return pp_take(p, s);
+}
+
+int pp_null(struct pg_params *p)
+{
+    return pp_take(p, NULL);
+}
+
+int pp_bytea(struct pg_params *p, const unsigned char *v, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *s = xmalloc(2 * len + 3);
+    s[0] = '\\';
+    s[1] = 'x';
+    for (size_t i = 0; i < len; i++) {
+        s[2 + 2 * i] = hex[v[i] >> 4];
+        s[3 + 2 * i] = hex[v[i] & 15];
+    }
+    s[2 * len + 2] = '\0';
+    return pp_take(p, s);
+}
+
+/* ---- statements ---------------------------------------------------------------------- */
+
+PGresult *pg_run(struct store_reader *c, const char *sql, const struct pg_params *p)
+{
+    /* Without parameters, PQexec: it runs several statements (the schema, settings). */
+    PGresult *r = p ? PQexecParams(c->conn, sql, p->n, NULL, (const char *const *)p->v, NULL,
+                                   NULL, 0)
+                    : PQexec(c->conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    const char *err = r ? PQresultErrorMessage(r) : PQerrorMessage(c->conn);
+    log_error("store: \"%.80s\" failed: %.*s", sql, (int)strcspn(err, "\n"), err);
+    PQclear(r);
+    c->failed = true;
+    return NULL;
+}
+
+int pg_exec(struct store_reader *c, const char *sql, const struct pg_params *p, int64_t *changed)
+{
+    PGresult *r = pg_run(c, sql, p);
+    if (!r)
+        return VIGIL_ESTORE;
+    if (changed)
+        *changed = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+int pg_insert(struct store_reader *c, const char *sql, const struct pg_params *p, int64_t *id)
+{
+    PGresult *r = pg_run(c, sql, p);
+    if (!r)
+        return VIGIL_ESTORE;
+    int rc = PQntuples(r) ? 0 : VIGIL_EEXIST;
+    if (!rc && id)
+        *id = gi64(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
+PGresult *pg_row(struct store_reader *c, enum pg_keep slot, const char *sql,
+                 const struct pg_params *p, int *rc)
+{
+    PGresult *r = pg_run(c, sql, p);
+    if (!r) {
+        *rc = VIGIL_ESTORE;
+        return NULL;
+    }
+    if (!PQntuples(r)) {
+        PQclear(r);
+        *rc = VIGIL_ENOENT;
+        return NULL;
+    }
+    PQclear(c->keep[slot]);
+    c->keep[slot] = r;
+    *rc = 0;
+    return r;
+}
+
+void pg_keep_clear(struct store_reader *c)
+{
+    for (int i = 0; i < KEEP_N; i++) {
+        PQclear(c->keep[i]);
+        c->keep[i] = NULL;
+    }
+}
+
+int64_t gi64(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+int gint(const PGresult *r, int row, int col)
+{
+    return (int)strtol(PQgetvalue(r, row, col), NULL, 10);
+}
+
+double gdbl(const PGresult *r, int row, int col)
+{
+    return strtod(PQgetvalue(r, row, col), NULL);
+}
+
+const char *gtxt(const PGresult *r, int row, int col)
+{
+    return PQgetvalue(r, row, col); /* "" for NULL */
+}
+
+bool gnull(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col);
+}
+
+static int unhex(char ch)
+{
+    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+void gbytea(const PGresult *r, int row, int col, unsigned char *out, size_t len)
+{
+    const char *v = PQgetvalue(r, row, col);
+    memset(out, 0, len);
+    if (strncmp(v, "\\x", 2) != 0 || strlen(v) != 2 + 2 * len)
+        return;
+    for (size_t i = 0; i < len; i++) {
+        int hi = unhex(v[2 + 2 * i]), lo = unhex(v[3 + 2 * i]);
+        if (hi < 0 || lo < 0) {
+            memset(out, 0, len);
+            return;
+        }
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+}
+
+/* ---- connections --------------------------------------------------------------------- */
+
+static void notice_quiet(void *arg, const PGresult *r)
+{
+    (void)arg;
+    (void)r;
+}
+
+static int conn_open(struct store_reader *c, struct store *s, char *msg)
+{
+    memset(c, 0, sizeof *c);
+    c->ops = &store_pg_ops;
+    c->owner = s;
+    c->conn = PQconnectdb(s->uri);
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        snprintf(msg, STORE_MSG_SZ, "cannot connect to PostgreSQL: %s",
+                 c->conn ? PQerrorMessage(c->conn) : "out of memory");
+        for (char *nl = strchr(msg, '\n'); nl; nl = strchr(nl, '\n'))
+            *nl = ' ';
+        PQfinish(c->conn);
+        c->conn = NULL;
+        return VIGIL_ESTORE;
+    }
+    PQsetNoticeReceiver(c->conn, notice_quiet, NULL);
+    /* Times are integers; text compares byte by byte whatever the database's locale. */
+    PGresult *r = pg_run(c, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'", NULL);
+    PQclear(r);
+    return 0;
+}
+
+static void conn_close(struct store_reader *c)
+{
+    pg_keep_clear(c);
+    PQfinish(c->conn);
+    c->conn = NULL;
+}
+
+/* A connection the server dropped (a restart, a failover) is opened again before use. */
+static void conn_check(struct store_reader *c)
+{
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        log_warn("store: the PostgreSQL connection was lost; reconnecting");
+        PQreset(c->conn);
+    }
+}
+
+/* ---- writer -------------------------------------------------------------------------- */
+
+static void finish(struct store *s, struct pg_job *batch)
+{
+    struct pg_job **link = &batch;
+    while (*link) {
+        struct pg_job *j = *link;
+        if (!j->async) {
+            link = &j->next;
+            continue;
+        }
+        *link = j->next;
+        if (j->on_done)
+            j->on_done(j->arg, j->rc);
+        free(j);
+    }
+    pthread_mutex_lock(&s->wlock);
+    for (struct pg_job *j = batch; j; j = j->next)
+        j->done = true;
+    pthread_cond_broadcast(&s->wdone);
+    pthread_mutex_unlock(&s->wlock);
+}
+
+static int run_batch(struct store *s, struct pg_job *batch)
+{
+    struct store_reader *c = &s->wconn;
+    struct store_txn t = {.conn = c, .s = s};
+    conn_check(c);
+    c->failed = false;
+    int rc = pg_exec(c, "BEGIN", NULL, NULL);
+    struct pg_params p;
+    pp_init(&p);
+    pp_i64(&p, PG_WRITE_LOCK);
+    if (!rc)
+        rc = pg_exec(c, "SELECT pg_advisory_xact_lock($1)", &p, NULL);
+    pp_release(&p);
+    PGresult *r = rc ? NULL : pg_run(c, "SELECT COALESCE(MAX(date_added), 0) FROM objects", NULL);
+    if (r) {
+        s->last_added = gi64(r, 0, 0);
+        PQclear(r);
+    } else {
+        rc = VIGIL_ESTORE;
+    }
+    if (rc) {
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+        for (struct pg_job *j = batch; j; j = j->next)
+            j->rc = VIGIL_ESTORE;
+        return rc;
+    }
+    for (struct pg_job *j = batch; j; j = j->next) {
+        if (pg_exec(c, "SAVEPOINT job", NULL, NULL)) {
+            j->rc = VIGIL_ESTORE;
+            continue;
+        }
+        j->rc = j->fn(&t, j->arg);
+        if (c->failed && !j->rc)
+            j->rc = VIGIL_ESTORE; /* a statement failed: its work cannot be kept */
+        if (j->rc) {
+            c->failed = false;
+            pg_exec(c, "ROLLBACK TO SAVEPOINT job", NULL, NULL);
+        }
+        pg_exec(c, "RELEASE SAVEPOINT job", NULL, NULL);
+    }
+    pg_keep_clear(c);
+    c->failed = false;
+    if (pg_exec(c, "NOTIFY vigil_commit", NULL, NULL) || pg_exec(c, "COMMIT", NULL, NULL)) {
+        log_error("store: commit failed");
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+        for (struct pg_job *j = batch; j; j = j->next)
+            if (!j->rc)
+                j->rc = VIGIL_ESTORE;
+        return VIGIL_ESTORE;
+    }
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    struct store *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->wlock);
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->wcond, &s->wlock);
+        struct pg_job *batch = s->head;
+        s->head = s->tail = NULL;
+        bool stop = s->stopping;
+        void (*hook)(void *) = s->commit_hook;
+        void *hook_ctx = s->commit_ctx;
+        pthread_mutex_unlock(&s->wlock);
+        if (batch) {
+            run_batch(s, batch);
+            finish(s, batch);
+            if (hook)
+                hook(hook_ctx);
+        } else if (stop) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+int store_write(struct store *s, store_txn_fn fn, void *arg)
+{
+    struct pg_job job = {.fn = fn, .arg = arg};
+    pthread_mutex_lock(&s->wlock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->wlock);
+        return VIGIL_ESHUTDOWN;
+    }
+    if (s->tail)
+        s->tail->next = &job;
+    else
+        s->head = &job;
+    s->tail = &job;
+    pthread_cond_signal(&s->wcond);
+    while (!job.done)
+        pthread_cond_wait(&s->wdone, &s->wlock);
+    pthread_mutex_unlock(&s->wlock);
+    return job.rc;
+}
+
+int store_write_async(struct store *s, store_txn_fn fn, void *arg,
+                      void (*done)(void *arg, int rc))
+{
+    struct pg_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return VIGIL_EINTERNAL;
+    job->fn = fn;
+    job->arg = arg;
+    job->async = true;
+    job->on_done = done;
+    pthread_mutex_lock(&s->wlock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->wlock);
+        free(job);
+        return VIGIL_ESHUTDOWN;
+    }
+    if (s->tail)
+        s->tail->next = job;
+    else
+        s->head = job;
+    s->tail = job;
+    pthread_cond_signal(&s->wcond);
+    pthread_mutex_unlock(&s->wlock);
+    return 0;
+}
+
+void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&s->wlock);
+    s->commit_hook = fn;
+    s->commit_ctx = ctx;
+    pthread_mutex_unlock(&s->wlock);
+}
+
+/* ---- commits of other processes ------------------------------------------------------ */
+
+/* Calls the commit hook for every NOTIFY vigil_commit another backend sent. Reconnects
+ * (after a second) when the server goes away. */
+static void *listener_main(void *arg)
+{
+    struct store *s = arg;
+    struct store_reader c;
+    char msg[STORE_MSG_SZ];
+    bool up = false;
+    for (;;) {
+        if (!up) {
+            up = conn_open(&c, s, msg) == 0;
+            PGresult *r = up ? pg_run(&c, "LISTEN vigil_commit", NULL) : NULL;
+            up = r != NULL;
+            PQclear(r);
+            if (!up && c.conn)
+                conn_close(&c);
+        }
+        struct pollfd fds[2] = {{.fd = s->wake[0], .events = POLLIN},
+                                {.fd = up ? PQsocket(c.conn) : -1, .events = POLLIN}};
+        int n = poll(fds, 2, up ? -1 : 1000);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (fds[0].revents)
+            break;
+        if (!up || !fds[1].revents)
+            continue;
+        if (!PQconsumeInput(c.conn)) {
+            log_warn("store: the listener lost its connection; reconnecting");
+            conn_close(&c);
+            up = false;
+            continue;
+        }
+        bool others = false;
+        int self = PQbackendPID(s->wconn.conn);
+        PGnotify *nt;
+        while ((nt = PQnotifies(c.conn)) != NULL) {
+            others |= nt->be_pid != self;
+            PQfreemem(nt);
+        }
+        if (others) {
+            pthread_mutex_lock(&s->wlock);
+            void (*hook)(void *) = s->commit_hook;
+            void *hook_ctx = s->commit_ctx;
+            pthread_mutex_unlock(&s->wlock);
+            if (hook)
+                hook(hook_ctx);
+        }
+    }
+    if (up)
+        conn_close(&c);
+    return NULL;
+}
+
+/* ---- open / close -------------------------------------------------------------------- */
+
+static void store_free(struct store *s)
+{
+    for (unsigned i = 0; i < s->npool; i++)
+        conn_close(&s->pool[i]);
+    if (s->wconn.conn)
+        conn_close(&s->wconn);
+    free(s->pool);
+    free(s->pool_busy);
+    free(s->uri);
+    free(s);
+}
+
+int store_open(const char *uri, const struct store_options *opt, struct store **out,
+               char msg[STORE_MSG_SZ])
+{
+    *out = NULL;
+    msg[0] = '\0';
+    struct store *s = xcalloc(1, sizeof *s);
+    s->ops = &store_pg_ops;
+    s->uri = xstrdup(uri);
+    s->wake[0] = s->wake[1] = -1;
+    int rc = conn_open(&s->wconn, s, msg);
+    if (!rc)
+        rc = pg_schema_migrate(s, msg);
+    if (rc) {
+        store_free(s);
+        return rc;
+    }
+    s->npool = opt && opt->read_connections ? opt->read_connections : 8;
+    s->pool = xcalloc(s->npool, sizeof *s->pool);
+    s->pool_busy = xcalloc(s->npool, sizeof *s->pool_busy);
+    for (unsigned i = 0; i < s->npool; i++) {
+        rc = conn_open(&s->pool[i], s, msg);
+        if (rc) {
+            s->npool = i;
+            store_free(s);
+            return rc;
+        }
+        s->pool[i].in_pool = true;
+    }
+    pthread_mutex_init(&s->wlock, NULL);
+    pthread_cond_init(&s->wcond, NULL);
+    pthread_cond_init(&s->wdone, NULL);
+    pthread_mutex_init(&s->plock, NULL);
+    pthread_cond_init(&s->pcond, NULL);
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        snprintf(msg, STORE_MSG_SZ, "cannot start the writer thread");
+        store_free(s);
+        return VIGIL_EINTERNAL;
+    }
+    if (pipe(s->wake) == 0 && pthread_create(&s->listener, NULL, listener_main, s) == 0)
+        s->listening = true;
+    else
+        log_warn("store: no listener: commits of other front-ends are seen at the next poll");
+    *out = s;
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    if (s->listening) {
+        if (write(s->wake[1], "x", 1) != 1)
+            log_warn("store: cannot wake the listener");
+        pthread_join(s->listener, NULL);
+    }
+    if (s->wake[0] >= 0) {
+        close(s->wake[0]);
+        close(s->wake[1]);
+    }
+    pthread_mutex_lock(&s->wlock);
+    s->stopping = true;
+    pthread_cond_signal(&s->wcond);
+    pthread_mutex_unlock(&s->wlock);
+    pthread_join(s->writer, NULL);
+    pthread_mutex_destroy(&s->wlock);
+    pthread_cond_destroy(&s->wcond);
+    pthread_cond_destroy(&s->wdone);
+    pthread_mutex_destroy(&s->plock);
+    pthread_cond_destroy(&s->pcond);
+    store_free(s);
+}
+
+int store_page_pool(void)
+{
+    return 0; /* the server keeps the pages */
+}
+
+/* The server holds the caches. In this process: each connection's buffers (libpq starts them
+ * at 16 KiB in and 16 KiB out, and keeps them) and the listener's; results are freed as they
+ * are read, except the few one-row lookups a reader lends out. */
+#define CONN_BYTES (32 * 1024)
+
+int64_t store_memory_used(struct store *s, int64_t *id_filter)
+{
+    if (id_filter)
+        *id_filter = 0;
+    return (int64_t)(s->npool + 2) * CONN_BYTES;
+}
+
+int store_schema_version(struct store *s)
+{
+    return s->schema_version;
+}
+
+int store_check(struct store *s, char msg[STORE_MSG_SZ])
+{
+    struct store_reader *r;
+    int rc = store_read_begin(s, &r);
+    if (rc)
+        return rc;
+    PGresult *res = pg_run(r, "SELECT version FROM vigil_schema", NULL);
+    rc = res && PQntuples(res) == 1 && gint(res, 0, 0) == s->schema_version ? 0 : VIGIL_ESTORE;
+    snprintf(msg, STORE_MSG_SZ, "%s", rc ? "the schema is not as this vigil left it" : "ok");
+    PQclear(res);
+    store_read_end(r);
+    return rc;
+}
+
+/* ---- reads --------------------------------------------------------------------------- */
+
+int store_read_begin(struct store *s, struct store_reader **out)
+{
+    pthread_mutex_lock(&s->plock);
+    for (;;) {
+        for (unsigned i = 0; i < s->npool; i++) {
+            if (!s->pool_busy[i]) {
+                s->pool_busy[i] = true;
+                pthread_mutex_unlock(&s->plock);
+                struct store_reader *r = &s->pool[i];
+                conn_check(r);
+                r->failed = false;
+                *out = r;
+                int rc = pg_exec(r, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL, NULL);
+                if (rc) {
+                    store_read_end(r);
+                    *out = NULL;
+                }
+                return rc;
+            }
+        }
+        pthread_cond_wait(&s->pcond, &s->plock);
+    }
+}
+
+void store_read_end(struct store_reader *r)
+{
+    if (!r || !r->in_pool)
+        return;
+    pg_keep_clear(r);
+    PQclear(PQexec(r->conn, "COMMIT"));
+    struct store *s = r->owner;
+    pthread_mutex_lock(&s->plock);
+    s->pool_busy[r - s->pool] = false;
+    pthread_cond_signal(&s->pcond);
+    pthread_mutex_unlock(&s->plock);
+}
+
+struct store_reader *store_txn_reader(struct store_txn *t)
+{
+    return t->conn;
+}
+
+int store_txn_cache_kib(struct store_txn *t, int64_t kib)
+{
+    (void)t;
+    (void)kib;
+    return 0; /* the server sizes its own caches */
+}
