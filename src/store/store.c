@@ -14,6 +14,7 @@ int store_page_pool(void)
 int store_open(const char *location, const struct store_options *opt, struct store **out,
                char msg[STORE_MSG_SZ])
 {
-    bool pg = strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0;
+    bool pg = strncmp(location, "postgresql://", 13) == 0 ||
+              strncmp(location, "postgres://", 11) == 0;
     return (pg ? &store_pg_ops : &store_sqlite_ops)->open(location, opt, out, msg);
 }
