@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds Vigil twice (plain, and with ASan+UBSan), runs the unit tests (meson/cmocka) and the
-# API tests (pytest against the real daemon) in both, the browser tests (tests/web/) in the plain
-# build, and prints the total over all suites as its last line: "N passed, N failed".
+# API tests (pytest against the real daemon) in both, the API tests again in the plain build with
+# the PostgreSQL store (a throwaway cluster, tests/api/conftest.py), the browser tests
+# (tests/web/) in the plain build, and prints the total over all suites as its last line:
+# "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -34,6 +36,9 @@ build build || exit 1
 build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug || exit 1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 suite plain build tests/lint
+echo "== plain: API tests on PostgreSQL"
+VIGIL_TEST_STORE=postgresql VIGIL_BIN="$PWD/build/vigil" "$PY" -m pytest -q -p no:cacheprovider \
+    --junitxml="$results/plain-pg-api.xml" tests/api || status=1
 echo "== plain: browser tests"
 bash tests/web/run.sh build "$results/plain-web.xml" || status=1
 suite sanitized build-asan

@@ -6,6 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential pkg-config meson ninja-build clang
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev libargon2-dev
+  libpq-dev postgresql  # the PostgreSQL store; make check runs the API tests on a throwaway cluster
   libcurl4-openssl-dev libcmocka-dev zlib1g-dev
   python3 python3-pytest python3-requests openssl
   groff-base  # renders the man pages in tests/api/test_install.py
