@@ -648,8 +648,8 @@ int store_txn_event_add(struct store_txn *t, const char *kind, const struct stor
     pp_i64(&p, acl->group);
     pp_str(&p, data);
     return insert_p(t->conn, "INSERT INTO events(time, kind, owner, tlp, grp, data, subject)"
-                             " VALUES($1,$2,$3,$4,$5,$6, CASE WHEN $2 = 'report' THEN"
-                             " $6::jsonb->>'id' END) RETURNING seq", &p, seq);
+                             " VALUES($1,$2::text,$3,$4,$5,$6::text, CASE WHEN $2::text = 'report'"
+                             " THEN $6::text::jsonb->>'id' END) RETURNING seq", &p, seq);
 }
 
 int pg_events_withdraw(struct store_reader *c, const char *id, int64_t owner)
