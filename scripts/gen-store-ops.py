@@ -20,6 +20,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 HDR = ROOT / "src/store/store.h"
 # Not dispatched on an argument: store.c implements them itself.
 SPECIAL = {"store_open", "store_page_pool"}
+# Neither dispatched nor a backend's: store.c's own.
+LOCAL = {"store_copy_tables"}
 
 
 def prototypes():
@@ -30,7 +32,7 @@ def prototypes():
     for m in re.finditer(r"^([a-z][a-z0-9_ ]*?[ *]+)(store_[a-z0-9_]+)\((.*?)\);", text,
                          flags=re.S | re.M):
         ret, name, args = m.group(1).strip(), m.group(2), " ".join(m.group(3).split())
-        if ret.startswith("typedef") or "(" in ret:
+        if ret.startswith("typedef") or "(" in ret or name in LOCAL:
             continue
         out.append((ret, name, args))
     return out

@@ -31,7 +31,8 @@ static const char usage[] =
     "  import FORMAT FILE --as USER [--marking TLP] [--group NAME] [--on-error skip|abort]\n"
     "  export FORMAT --as USER       stix, geojson or csv, filtered for USER\n"
     "  replay --as USER [--rules FILE]   back-test the rules on the stored history\n"
-    "  agreement load FILE --as USER | report daily --date D --as USER   ceasefire compliance\n";
+    "  agreement load FILE --as USER | report daily --date D --as USER   ceasefire compliance\n"
+    "  store copy --from DIR --to URI   move a hub to another store (SQLite to PostgreSQL)\n";
 
 struct command {
     const char *name;
@@ -42,7 +43,7 @@ static const struct command commands[] = {
     {"init", cli_init},   {"serve", cli_serve}, {"partner", cli_partner}, {"user", cli_user},
     {"token", cli_token}, {"group", cli_group}, {"audit", cli_audit},
     {"import", cli_import}, {"export", cli_export}, {"replay", cli_replay},
-    {"agreement", cli_agreement}, {"report", cli_report},
+    {"agreement", cli_agreement}, {"report", cli_report}, {"store", cli_store},
 };
 
 int main(int argc, char **argv)
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
         if (strcmp(argv[i], commands[k].name) != 0)
             continue;
-        if (!data && !cli_wants_help(argc - i, argv + i)) {
+        if (!data && commands[k].fn != cli_store && !cli_wants_help(argc - i, argv + i)) {
             fprintf(stderr, "vigil: no data directory: use --data DIR or set VIGIL_DATA\n");
             return 2;
         }

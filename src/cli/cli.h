@@ -21,6 +21,8 @@ int cli_export(const char *data, int argc, char **argv);
 int cli_replay(const char *data, int argc, char **argv);
 int cli_agreement(const char *data, int argc, char **argv);
 int cli_report(const char *data, int argc, char **argv);
+/* vigil store copy: needs no --data (data may be NULL). */
+int cli_store(const char *data, int argc, char **argv);
 
 /* Shared by the subcommands: loads DIR/vigil.conf into cfg (initialised by the caller) and
  * opens the store. Prints the reason and returns nonzero on failure. */

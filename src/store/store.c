@@ -18,3 +18,13 @@ int store_open(const char *location, const struct store_options *opt, struct sto
               strncmp(location, "postgres://", 11) == 0;
     return (pg ? &store_pg_ops : &store_sqlite_ops)->open(location, opt, out, msg);
 }
+
+const char *const *store_copy_tables(void)
+{
+    static const char *const tables[] = {
+        "collections", "partners", "users", "tokens", "statuses", "groups", "group_members",
+        "audit", "sessions", "objects", "reports", "reports_withdrawn", "agreements",
+        "violations", "violation_evidence", "violation_steps", "violation_opinions", "events",
+        "webhooks", "outbox", "alert_states", "service_marks", NULL};
+    return tables;
+}

@@ -747,4 +747,31 @@ int store_txn_opinion_add(struct store_txn *t, int64_t violation, const struct s
 int store_opinions(struct store_reader *r, int64_t violation,
                    int (*fn)(void *ctx, const struct store_opinion *o), void *ctx);
 
+/* ---- copying a hub to another store (vigil store copy) --------------------------------- */
+
+/* One column's value, as the store keeps it. */
+struct store_value {
+    enum { STORE_NULL, STORE_INT, STORE_REAL, STORE_TEXT, STORE_BLOB } type;
+    int64_t i;
+    double d;
+    const char *s; /* text or blob bytes (borrowed), len bytes */
+    size_t len;
+};
+
+/* The tables that make a hub, in an order that keeps references valid (a table comes after
+ * those it refers to), NULL-terminated. Every backend keeps them with the same columns. */
+const char *const *store_copy_tables(void);
+/* Calls fn with every row of table (one of store_copy_tables; VIGIL_EINVAL for another):
+ * its column names and values, in the table's own order. Stops at fn's nonzero result. */
+int store_table_scan(struct store_reader *r, const char *table,
+                     int (*fn)(void *ctx, size_t ncols, const char *const *cols,
+                               const struct store_value *v),
+                     void *ctx);
+/* Inserts one row as store_table_scan gave it, numbers (seq, id) included. */
+int store_txn_table_put(struct store_txn *t, const char *table, size_t ncols,
+                        const char *const *cols, const struct store_value *v);
+/* After rows were put with their numbers: the next number of each table continues after the
+ * highest stored (PostgreSQL's sequences; SQLite needs nothing). */
+int store_txn_numbers_reset(struct store_txn *t);
+
 #endif

@@ -467,3 +467,22 @@ int store_opinions(struct store_reader *r, int64_t violation,
 {
     return OPS_R(r)->opinions(r, violation, fn, ctx);
 }
+
+int store_table_scan(struct store_reader *r, const char *table,
+                     int (*fn)(void *ctx, size_t ncols, const char *const *cols,
+                               const struct store_value *v),
+                     void *ctx)
+{
+    return OPS_R(r)->table_scan(r, table, fn, ctx);
+}
+
+int store_txn_table_put(struct store_txn *t, const char *table, size_t ncols,
+                        const char *const *cols, const struct store_value *v)
+{
+    return OPS_T(t)->txn_table_put(t, table, ncols, cols, v);
+}
+
+int store_txn_numbers_reset(struct store_txn *t)
+{
+    return OPS_T(t)->txn_numbers_reset(t);
+}

@@ -142,6 +142,13 @@ struct store_ops {
     int (*txn_opinion_add)(struct store_txn *t, int64_t violation, const struct store_opinion *o);
     int (*opinions)(struct store_reader *r, int64_t violation,
                     int (*fn)(void *ctx, const struct store_opinion *o), void *ctx);
+    int (*table_scan)(struct store_reader *r, const char *table,
+                      int (*fn)(void *ctx, size_t ncols, const char *const *cols,
+                                const struct store_value *v),
+                      void *ctx);
+    int (*txn_table_put)(struct store_txn *t, const char *table, size_t ncols,
+                         const char *const *cols, const struct store_value *v);
+    int (*txn_numbers_reset)(struct store_txn *t);
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -86,5 +86,8 @@
 #define store_violation_steps pg_violation_steps
 #define store_txn_opinion_add pg_txn_opinion_add
 #define store_opinions pg_opinions
+#define store_table_scan pg_table_scan
+#define store_txn_table_put pg_txn_table_put
+#define store_txn_numbers_reset pg_txn_numbers_reset
 
 #endif

@@ -86,5 +86,8 @@
 #define store_violation_steps sqlite_violation_steps
 #define store_txn_opinion_add sqlite_txn_opinion_add
 #define store_opinions sqlite_opinions
+#define store_table_scan sqlite_table_scan
+#define store_txn_table_put sqlite_txn_table_put
+#define store_txn_numbers_reset sqlite_txn_numbers_reset
 
 #endif

@@ -88,4 +88,7 @@ const struct store_ops store_sqlite_ops = {
     .violation_steps = store_violation_steps,
     .txn_opinion_add = store_txn_opinion_add,
     .opinions = store_opinions,
+    .table_scan = store_table_scan,
+    .txn_table_put = store_txn_table_put,
+    .txn_numbers_reset = store_txn_numbers_reset,
 };
