@@ -95,14 +95,20 @@ def pg_cluster():
 
 
 class Vigil:
-    def __init__(self, data):
+    def __init__(self, data, store=None):
+        """store: None for the suite's store (SQLite, or PostgreSQL under VIGIL_TEST_STORE),
+        "sqlite" for SQLite whatever the suite's, or a postgresql:// URI (init --store)."""
         self.data = pathlib.Path(data)
         self.proc = None
         self.port = None
         self.log = b""
         self.drain = None
         self.db = None
-        if PG:
+        self.pg = PG if store is None else store != "sqlite"
+        if store and store != "sqlite":
+            self.db = store.split("?")[0].rsplit("/", 1)[1]
+            self.run("init", "--store", store)
+        elif self.pg:
             self.db = pg_cluster().new_db()
             self.run("init", "--store", pg_cluster().uri(self.db))
         else:
@@ -113,7 +119,7 @@ class Vigil:
     def sql(self, statements):
         """Runs SQL on the store (SQLite or PostgreSQL); the rows of the last statement, as
         tuples (blobs as bytes, everything else from PostgreSQL as text)."""
-        if not PG:
+        if not self.pg:
             con = sqlite3.connect(str(self.data / "vigil.db"))
             try:
                 if ";" in statements.strip().rstrip(";"):
@@ -132,6 +138,20 @@ class Vigil:
             rows.append(tuple(bytes.fromhex(v[2:]) if v.startswith("\\x") else v
                               for v in line.split("\x1f")))
         return rows
+
+    def front_end(self, data):
+        """Another `vigil serve` of the same hub (PostgreSQL): a data directory with copies of
+        this one's vigil.conf, secret.key and rules.conf, as docs/OPERATIONS.md says."""
+        other = object.__new__(Vigil)
+        other.data = pathlib.Path(data)
+        other.data.mkdir(mode=0o700)
+        for f in ("vigil.conf", "secret.key", "rules.conf", "admin.token"):
+            shutil.copy2(self.data / f, other.data / f)
+        other.proc = other.port = other.drain = None
+        other.log = b""
+        other.db, other.pg = self.db, self.pg
+        other.admin_token = self.admin_token
+        return other
 
     # -- the CLI ---------------------------------------------------------------------------
     def run(self, *args, check=True, input=None):
@@ -233,7 +253,7 @@ class Vigil:
         raise KeyError(name)
 
     def integrity(self):
-        if PG:  # the server keeps its files sound; the schema is there and answers
+        if self.pg:  # the server keeps its files sound; the schema is there and answers
             return "ok" if self.sql("SELECT version FROM vigil_schema") else "no schema"
         con = sqlite3.connect(f"file:{self.data / 'vigil.db'}?mode=ro", uri=True)
         try:
