@@ -36,6 +36,7 @@ struct alert_service {
     pthread_cond_t tcv;
     bool poked, stopping;
     bool replay;            /* a back-test: no stored lifecycles, nothing published */
+    bool leading;           /* this process publishes (store_leads; feeding thread only) */
     uint64_t wanted, done;  /* settle generations */
     int64_t fed;            /* highest report seq fed (feeding thread only) */
     int64_t withdrawn;      /* highest report withdrawal handled (feeding thread only) */
@@ -1005,9 +1006,58 @@ static void engine_reader_set(struct alert_service *svc, struct store_reader *r)
     pthread_mutex_unlock(&svc->mu);
 }
 
+static int load_rules(const char *path, struct fusion_rules **out, char msg[256]);
+static int published_marks(struct alert_service *svc, struct store_reader *r);
+static bool rebuild_history(struct alert_service *svc);
+
+/* This front-end takes over publishing from another (store_leads; PostgreSQL): the engine is
+ * rebuilt from the reports and the published marks, as at a start, so what the one before
+ * left unpublished is published now and nothing it published is published again. */
+static void take_over(struct alert_service *svc)
+{
+    char msg[256];
+    struct fusion_rules *rules;
+    struct fusion *f = NULL;
+    if (load_rules(svc->rules_path, &rules, msg)) {
+        log_error("alerts: cannot take over publishing: %s", msg);
+        return;
+    }
+    int rc = fusion_new(NULL, rules, &f);
+    fusion_rules_unref(rules);
+    if (!rc)
+        fusion_set_fetch(f, fetch_rows, svc);
+    struct store_reader *r;
+    if (!rc && (rc = store_read_begin(svc->store, &r)) == 0) {
+        free(svc->renew);
+        svc->renew = NULL;
+        svc->nrenew = 0;
+        svc->fed = 0;
+        rc = published_marks(svc, r);
+        store_read_end(r);
+    }
+    if (rc) {
+        log_error("alerts: cannot take over publishing: %s", vigil_strerror(rc));
+        fusion_free(f);
+        return;
+    }
+    pthread_mutex_lock(&svc->mu);
+    struct fusion *old = svc->f;
+    svc->f = f;
+    pthread_mutex_unlock(&svc->mu);
+    fusion_free(old);
+    svc->leading = true;
+    log_info("alerts: this front-end publishes the alert events now");
+    rebuild_history(svc); /* as at a start; sync_reports then feeds what came since */
+}
+
 /* Feeds every report added since the last call, then the corrections and deletions. */
 static void sync_reports(struct alert_service *svc)
 {
+    bool leads = store_leads(svc->store);
+    if (leads && !svc->leading && !svc->replay)
+        take_over(svc);
+    else if (!leads)
+        svc->leading = false;
     for (bool added = true;;) {
         struct feed fd = {.svc = svc};
         if (store_read_begin(svc->store, &fd.r))
@@ -1022,7 +1072,7 @@ static void sync_reports(struct alert_service *svc)
                                           (void *)&engine_reader, withdraw_one, &fd);
         engine_reader_set(svc, NULL);
         store_read_end(fd.r);
-        if (!svc->replay && fd.changed.n) {
+        if (!svc->replay && svc->leading && fd.changed.n) {
             struct publish_job p = {svc, &fd.changed};
             if (store_write(svc->store, publish_txn, &p))
                 log_error("alerts: cannot publish %zu alert event(s)", fd.changed.n);
@@ -1245,6 +1295,7 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
     struct alert_service *svc = xcalloc(1, sizeof *svc);
     svc->store = s;
     svc->rules_path = xstrdup(rules_path);
+    svc->leading = store_leads(s); /* else the engine is rebuilt when it comes to lead */
     pthread_mutex_init(&svc->mu, NULL);
     pthread_mutex_init(&svc->tmu, NULL);
     pthread_cond_init(&svc->tcv, NULL);

@@ -150,6 +150,8 @@ static size_t run_once(struct webhook_sender *w)
 {
     struct jobs j = {.n = 0};
     struct store_reader *r;
+    if (!store_leads(w->store))
+        return 0; /* another front-end of the hub delivers (store_leads) */
     if (store_read_begin(w->store, &r))
         return 0;
     store_outbox_due(r, ts_now(), BATCH, take, &j);

@@ -622,6 +622,13 @@ int store_txn_cache_kib(struct store_txn *t, int64_t kib);
  * streams and the webhook sender). One hook; NULL removes it. Set before writes start. */
 void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx);
 
+/* Whether this process runs the hub's one-of-a-kind services now: the alert service's
+ * publishing of alert events and the webhook sender. SQLite: always (one process serves it).
+ * PostgreSQL: the one front-end holding the session advisory lock PG_LEADER_LOCK on a
+ * connection of its own; the others try to take it every second, so when the holder dies
+ * (kill -9 closes its connection) another takes over within about a second. */
+bool store_leads(struct store *s);
+
 /* ---- reads ----------------------------------------------------------------------------- */
 
 /* A reader on the writer's own connection, for reads inside a transaction (they see the

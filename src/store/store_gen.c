@@ -368,6 +368,11 @@ void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
     OPS_S(s)->set_commit_hook(s, fn, ctx);
 }
 
+bool store_leads(struct store *s)
+{
+    return OPS_S(s)->leads(s);
+}
+
 struct store_reader *store_txn_reader(struct store_txn *t)
 {
     return OPS_T(t)->txn_reader(t);

@@ -115,6 +115,7 @@ struct store_ops {
                              vtime_t next);
     int (*txn_cache_kib)(struct store_txn *t, int64_t kib);
     void (*set_commit_hook)(struct store *s, void (*fn)(void *ctx), void *ctx);
+    bool (*leads)(struct store *s);
     struct store_reader *(*txn_reader)(struct store_txn *t);
     int (*read_begin)(struct store *s, struct store_reader **out);
     void (*read_end)(struct store_reader *r);

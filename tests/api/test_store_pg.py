@@ -3,6 +3,7 @@ intact; several `vigil serve` front-ends serving one hub; TAXII paging exact whi
 through several front-ends at once. Runs with the suite on PostgreSQL (VIGIL_TEST_STORE)."""
 import re
 import threading
+import time
 
 import pytest
 
@@ -116,3 +117,64 @@ def test_taxii_paging_is_exact_while_two_front_ends_commit(vigil, tmp_path):
     assert not errors, errors[:3]
     assert len(seen) == len(set(seen)), "an object came twice"
     assert sorted(seen) == sorted(posted), f"{len(set(posted) - set(seen))} objects skipped"
+
+
+WARNING = {"event": "ASSAULT", "future": True, "targets": ["civilians"],
+           "start": "2025-10-14T18:00:00Z", "end": "2025-10-14T22:00:00Z",
+           "location": {"lat": 31.52, "lon": 34.45, "precision_m": 1000},
+           "reliability": "B", "credibility": 3, "title": "Planned attack on a shelter"}
+MOVEMENT = {"event": "MOBILIZE", "mode": "troops",
+            "start": "2025-10-14T09:00:00Z", "end": "2025-10-14T10:00:00Z",
+            "location": {"lat": 31.53, "lon": 34.47, "precision_m": 500},
+            "reliability": "C", "credibility": 3, "title": "Troops massing"}
+
+
+def alert_events(v):
+    return [row[0] for row in v.sql("SELECT data FROM events WHERE kind = 'alert' ORDER BY seq")]
+
+
+def wait_for(pred, what, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"never happened: {what}")
+
+
+def test_one_front_end_publishes_alerts_and_another_takes_over_after_kill9(vigil, tmp_path):
+    """Two front-ends each run the fusion engine; only the one holding the services lock
+    publishes alert events (else every alert would be published once per front-end). Killed
+    with -9, it loses the lock with its connection, and the other publishes what comes next."""
+    other = vigil.front_end(tmp_path / "b").start()
+    try:
+        vigil.partner("A")
+        vigil.partner("B")
+        a = vigil.user("A", "a1")
+        b = vigil.user("B", "b1")
+        wait_for(lambda: b"now runs the hub's services" in vigil.log + other.log,
+                 "a front-end takes the services lock")
+        leader = vigil if b"now runs the hub's services" in vigil.log else other
+        follower = other if leader is vigil else vigil
+        for body, tok, fe in ((WARNING, a, vigil), (MOVEMENT, b, other)):
+            r = fe.request("POST", "/api/v1/reports", token=tok, json=body)
+            assert r.status_code == 201, r.text
+        wait_for(lambda: alert_events(vigil), "an alert event")
+        first = alert_events(vigil)
+        time.sleep(3)  # both engines have long fed both reports: a second publisher would show
+        assert alert_events(vigil) == first
+        assert len(first) == len(set(first)), "an alert event was published twice"
+
+        leader.kill9()
+        moved = dict(WARNING, location={"lat": 33.3, "lon": 36.2, "precision_m": 1000},
+                     title="Planned attack elsewhere")
+        seen = dict(MOVEMENT, location={"lat": 33.31, "lon": 36.21, "precision_m": 500})
+        for body, tok in ((moved, a), (seen, b)):
+            r = follower.request("POST", "/api/v1/reports", token=tok, json=body)
+            assert r.status_code == 201, r.text
+        wait_for(lambda: len(alert_events(vigil)) > len(first), "the survivor publishes")
+        assert b"now runs the hub's services" in follower.log
+        events = alert_events(vigil)
+        assert len(events) == len(set(events)), "an alert event was published twice"
+    finally:
+        other.stop()

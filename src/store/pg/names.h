@@ -68,6 +68,7 @@
 #define store_txn_outbox_result pg_txn_outbox_result
 #define store_txn_cache_kib pg_txn_cache_kib
 #define store_set_commit_hook pg_set_commit_hook
+#define store_leads pg_leads
 #define store_txn_reader pg_txn_reader
 #define store_read_begin pg_read_begin
 #define store_read_end pg_read_end

@@ -70,6 +70,7 @@ const struct store_ops store_pg_ops = {
     .txn_outbox_result = store_txn_outbox_result,
     .txn_cache_kib = store_txn_cache_kib,
     .set_commit_hook = store_set_commit_hook,
+    .leads = store_leads,
     .txn_reader = store_txn_reader,
     .read_begin = store_read_begin,
     .read_end = store_read_end,

@@ -413,15 +413,63 @@ void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
 
 /* ---- commits of other processes ------------------------------------------------------ */
 
-/* Calls the commit hook for every NOTIFY vigil_commit another backend sent. Reconnects
- * (after a second) when the server goes away. */
+/* Leadership (store_leads): holds PG_LEADER_LOCK on a connection of its own, or tries to take
+ * it. A lost connection loses the lock: the flag drops before anything else is done. */
+static void lead(struct store *s, struct store_reader *l, bool *lup)
+{
+    char msg[STORE_MSG_SZ];
+    if (*lup && PQstatus(l->conn) != CONNECTION_OK) {
+        atomic_store(&s->leading, false);
+        conn_close(l);
+        *lup = false;
+    }
+    if (!*lup) {
+        if (conn_open(l, s, msg))
+            return;
+        *lup = true;
+    }
+    struct pg_params p;
+    pp_init(&p);
+    pp_i64(&p, PG_LEADER_LOCK);
+    /* The holder checks its connection still holds the lock; the others try to take it. */
+    PGresult *r = pg_run(l, atomic_load(&s->leading)
+                                ? "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory'"
+                                  " AND pid = pg_backend_pid() AND classid = 0"
+                                  " AND objid::bigint = $1::bigint AND objsubid = 1 AND granted"
+                                : "SELECT pg_try_advisory_lock($1)", &p);
+    pp_release(&p);
+    bool held = r && strcmp(gtxt(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (held != atomic_load(&s->leading))
+        log_info("store: this front-end %s the hub's services (alert events, webhooks)",
+                 held ? "now runs" : "no longer runs");
+    atomic_store(&s->leading, held);
+    if (!r) {
+        conn_close(l);
+        *lup = false;
+    }
+}
+
+bool store_leads(struct store *s)
+{
+    return atomic_load(&s->leading);
+}
+
+/* Calls the commit hook for every NOTIFY vigil_commit another backend sent; keeps or seeks
+ * leadership once a second. Reconnects (after a second) when the server goes away. */
 static void *listener_main(void *arg)
 {
     struct store *s = arg;
-    struct store_reader c;
+    struct store_reader c, l;
     char msg[STORE_MSG_SZ];
-    bool up = false;
+    bool up = false, lup = false;
+    memset(&l, 0, sizeof l);
+    vtime_t next_lead = 0;
     for (;;) {
+        if (ts_now() >= next_lead) {
+            lead(s, &l, &lup);
+            next_lead = ts_now() + VTIME_US_PER_SEC;
+        }
         if (!up) {
             up = conn_open(&c, s, msg) == 0;
             PGresult *r = up ? pg_run(&c, "LISTEN vigil_commit", NULL) : NULL;
@@ -432,7 +480,7 @@ static void *listener_main(void *arg)
         }
         struct pollfd fds[2] = {{.fd = s->wake[0], .events = POLLIN},
                                 {.fd = up ? PQsocket(c.conn) : -1, .events = POLLIN}};
-        int n = poll(fds, 2, up ? -1 : 1000);
+        int n = poll(fds, 2, 1000);
         if (n < 0 && errno != EINTR)
             break;
         if (fds[0].revents)
@@ -463,6 +511,9 @@ static void *listener_main(void *arg)
     }
     if (up)
         conn_close(&c);
+    atomic_store(&s->leading, false);
+    if (lup)
+        conn_close(&l); /* the lock goes with the connection */
     return NULL;
 }
 

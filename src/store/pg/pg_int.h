@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "store/pg/names.h" /* before store.h: its names become pg_... */
@@ -60,7 +61,8 @@ struct store {
     void (*commit_hook)(void *ctx);
     void *commit_ctx;
 
-    /* commits of other processes (LISTEN vigil_commit) */
+    /* commits of other processes (LISTEN vigil_commit), and leadership (store_leads) */
+    _Atomic bool leading;
     pthread_t listener;
     bool listening;
     int wake[2]; /* a pipe that stops the listener */
@@ -122,5 +124,7 @@ int pg_schema_migrate(struct store *s, char *msg);
 /* The advisory lock every writing transaction takes (pg.c): writes commit one at a time
  * across every process sharing the database. */
 #define PG_WRITE_LOCK 0x76696769 /* "vigi" */
+/* The session advisory lock of the front-end that runs the one-of-a-kind services. */
+#define PG_LEADER_LOCK 0x7669676c /* "vigl" */
 
 #endif

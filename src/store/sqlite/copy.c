@@ -150,3 +150,9 @@ int store_txn_numbers_reset(struct store_txn *t)
     }
     return rc;
 }
+
+bool store_leads(struct store *s)
+{
+    (void)s;
+    return true; /* one process serves a SQLite store */
+}

@@ -68,6 +68,7 @@
 #define store_txn_outbox_result sqlite_txn_outbox_result
 #define store_txn_cache_kib sqlite_txn_cache_kib
 #define store_set_commit_hook sqlite_set_commit_hook
+#define store_leads sqlite_leads
 #define store_txn_reader sqlite_txn_reader
 #define store_read_begin sqlite_read_begin
 #define store_read_end sqlite_read_end
