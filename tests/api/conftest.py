@@ -49,9 +49,11 @@ class PgCluster:
         data = self.dir / "data"
         self._pg("initdb", "-D", str(data), "-U", "vigil", "-A", "trust", "-E", "UTF8",
                  "--locale=C", "--no-sync")
+        # Tests need no durability; benchmarks (VIGIL_PG_DURABLE=1) keep PostgreSQL's defaults.
+        fast = "" if os.environ.get("VIGIL_PG_DURABLE") else \
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._pg("pg_ctl", "-D", str(data), "-l", str(self.dir / "log"), "-w", "-o",
-                 f"-k {self.dir} -c listen_addresses='' -c fsync=off -c max_connections=400"
-                 " -c synchronous_commit=off -c full_page_writes=off", "start")
+                 f"-k {self.dir} -c listen_addresses='' -c max_connections=400{fast}", "start")
         self.n = 0
         self.lock = threading.Lock()
 
