@@ -42,6 +42,16 @@ def test_store_copy_moves_a_sqlite_hub_with_its_audit_chain(tmp_path):
     try:
         got = dst.get("/api/v1/reports").json()["reports"]
         assert sorted(x["id"] for x in got) == sorted(ids)
+        # The live stream replays the copied report events with their documents (SQLite may
+        # keep an event's data in its report's row).
+        listen = Listener(dst, dst.admin_token, last_id=0)
+        replayed = []
+        while len(replayed) < len(ids):
+            _id, event, data = listen.q.get(timeout=20)
+            if event == "report":
+                replayed.append(data["id"])
+        listen.resp.close()
+        assert sorted(replayed) == sorted(ids)
         # The hub goes on where it was: new numbers after the copied ones, the chain extended.
         new = post_report(dst, dst.admin_token, title="after the move")
         assert dst.get(f"/api/v1/reports/{new}").status_code == 200

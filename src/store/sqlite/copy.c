@@ -37,8 +37,15 @@ int store_table_scan(struct store_reader *r, const char *table,
         return VIGIL_EINVAL;
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT * FROM %s", table);
+    /* A report event may keep its data in its index row (events.c, EVENT_DATA): copied with
+     * the data written out, as another store keeps it. */
+    const char *events = "SELECT e.seq, e.time, e.kind, e.owner, e.tlp, e.grp, CASE WHEN"
+                         " e.data = '' AND e.kind = 'report' THEN COALESCE(r.doc, '') ELSE"
+                         " e.data END AS data, e.subject, e.gone FROM events e LEFT JOIN reports"
+                         " r ON e.data = '' AND r.stix_id = e.subject AND r.owner = e.owner";
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(r->db, strcmp(table, "events") == 0 ? events : sql, -1, &st, NULL) !=
+        SQLITE_OK)
         return VIGIL_ESTORE;
     size_t n = (size_t)sqlite3_column_count(st);
     const char **cols = xcalloc(n, sizeof *cols);
