@@ -109,6 +109,23 @@ int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
     return OPS_R(r)->reports_after(r, after, limit, visible, visible_ctx, fn, ctx);
 }
 
+int store_reports_by_time(struct store_reader *r, vtime_t after_start, int64_t after_seq,
+                          int64_t max_seq, size_t limit,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx,
+                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    return OPS_R(r)->reports_by_time(r, after_start, after_seq, max_seq, limit, visible,
+                                     visible_ctx, fn, ctx);
+}
+
+int store_reports_window(struct store_reader *r, const struct store_report_window *q,
+                         bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
+                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    return OPS_R(r)->reports_window(r, q, visible, visible_ctx, fn, ctx);
+}
+
 int store_reports_withdrawn_after(
     struct store_reader *r, int64_t after, size_t limit,
     bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,

@@ -38,6 +38,15 @@ struct store_ops {
     int (*reports_after)(struct store_reader *r, int64_t after, size_t limit,
                          bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
+    int (*reports_by_time)(struct store_reader *r, vtime_t after_start, int64_t after_seq,
+                           int64_t max_seq, size_t limit,
+                           bool (*visible)(void *ctx, const struct store_acl *acl),
+                           void *visible_ctx,
+                           int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
+    int (*reports_window)(struct store_reader *r, const struct store_report_window *q,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx,
+                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
     int (*reports_withdrawn_after)(struct store_reader *r, int64_t after, size_t limit,
                                    bool (*visible)(void *ctx, const struct store_acl *acl),
                                    void *visible_ctx,

@@ -22,6 +22,8 @@
 #define store_report_by_source pg_report_by_source
 #define store_reports_head pg_reports_head
 #define store_reports_after pg_reports_after
+#define store_reports_by_time pg_reports_by_time
+#define store_reports_window pg_reports_window
 #define store_reports_withdrawn_after pg_reports_withdrawn_after
 #define store_txn_alert_state pg_txn_alert_state
 #define store_alert_state pg_alert_state

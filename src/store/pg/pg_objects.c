@@ -604,6 +604,84 @@ int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
     return rc;
 }
 
+int store_reports_by_time(struct store_reader *r, vtime_t after_start, int64_t after_seq,
+                          int64_t max_seq, size_t limit,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx,
+                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    struct pg_params p;
+    pp_init(&p);
+    pp_i64(&p, after_start);
+    pp_i64(&p, after_seq);
+    pp_i64(&p, max_seq);
+    if (limit)
+        pp_i64(&p, (int64_t)limit);
+    else
+        pp_null(&p);
+    PGresult *res = pg_run(r, "SELECT " ROW_COLUMNS " FROM reports r"
+                              " WHERE (r.start > $1 OR (r.start = $1 AND r.seq > $2))"
+                              " AND r.seq <= $3 ORDER BY r.start, r.seq LIMIT $4::bigint", &p);
+    pp_release(&p);
+    if (!res)
+        return VIGIL_ESTORE;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && !rc; i++) {
+        struct store_report_row row;
+        row_at(res, i, 0, &row);
+        if (visible && visible(visible_ctx, &row.acl))
+            rc = fn(ctx, &row);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_reports_window(struct store_reader *r, const struct store_report_window *q,
+                         bool (*visible)(void *ctx, const struct store_acl *acl),
+                         void *visible_ctx,
+                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    if (!visible)
+        return 0;
+    /* With a box, the (lat, lon) index and the exact times; without, the time index (start,
+     * seq) over [t0 - longest, t1] (SQLite's reports.c, likewise). */
+    struct pg_params p;
+    pp_init(&p);
+    const char *sql;
+    if (q->has_bbox) {
+        pp_dbl(&p, q->min_lat);
+        pp_dbl(&p, q->max_lat);
+        pp_dbl(&p, q->min_lon);
+        pp_dbl(&p, q->max_lon);
+        sql = "SELECT " ROW_COLUMNS " FROM reports r WHERE r.lat >= $1 AND r.lat <= $2"
+              " AND r.lon >= $3 AND r.lon <= $4 AND r.\"end\" >= $5 AND r.start <= $6"
+              " AND r.seq <= $7";
+    } else {
+        pp_i64(&p, q->t0 - (q->longest_us > 0 ? q->longest_us : 0));
+        sql = q->unlocated ? "SELECT " ROW_COLUMNS " FROM reports r WHERE r.lat IS NULL"
+                             " AND r.start >= $1 AND r.\"end\" >= $2 AND r.start <= $3"
+                             " AND r.seq <= $4"
+                           : "SELECT " ROW_COLUMNS " FROM reports r WHERE r.start >= $1"
+                             " AND r.\"end\" >= $2 AND r.start <= $3 AND r.seq <= $4";
+    }
+    pp_i64(&p, q->t0);
+    pp_i64(&p, q->t1);
+    pp_i64(&p, q->max_seq);
+    PGresult *res = pg_run(r, sql, &p);
+    pp_release(&p);
+    if (!res)
+        return VIGIL_ESTORE;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && !rc; i++) {
+        struct store_report_row row;
+        row_at(res, i, 0, &row);
+        if (visible(visible_ctx, &row.acl))
+            rc = fn(ctx, &row);
+    }
+    PQclear(res);
+    return rc;
+}
+
 int store_reports_withdrawn_after(struct store_reader *r, int64_t after, size_t limit,
                                   bool (*visible)(void *ctx, const struct store_acl *acl),
                                   void *visible_ctx,

@@ -232,6 +232,8 @@ static const struct {
      "  name TEXT PRIMARY KEY,"
      "  value BIGINT NOT NULL);"
      "INSERT INTO service_marks VALUES('alerts.reports', 0), ('alerts.withdrawn', 0);"},
+    /* 11 (SQLite's 11): the report rows without a point, by time (store_reports_window) */
+    {11, "CREATE INDEX IF NOT EXISTS reports_unlocated ON reports(start, seq) WHERE lat IS NULL;"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

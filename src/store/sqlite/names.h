@@ -22,6 +22,8 @@
 #define store_report_by_source sqlite_report_by_source
 #define store_reports_head sqlite_reports_head
 #define store_reports_after sqlite_reports_after
+#define store_reports_by_time sqlite_reports_by_time
+#define store_reports_window sqlite_reports_window
 #define store_reports_withdrawn_after sqlite_reports_withdrawn_after
 #define store_txn_alert_state sqlite_txn_alert_state
 #define store_alert_state sqlite_alert_state
