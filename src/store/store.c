@@ -25,6 +25,6 @@ const char *const *store_copy_tables(void)
         "collections", "partners", "users", "tokens", "statuses", "groups", "group_members",
         "audit", "sessions", "objects", "reports", "reports_withdrawn", "agreements",
         "violations", "violation_evidence", "violation_steps", "violation_opinions", "events",
-        "webhooks", "outbox", "alert_states", "service_marks", NULL};
+        "webhooks", "outbox", "alert_states", "alert_triage", "service_marks", NULL};
     return tables;
 }

@@ -146,6 +146,18 @@ int store_alert_state(struct store_reader *r, const char *key, const char **stat
     return OPS_R(r)->alert_state(r, key, status, history);
 }
 
+int store_txn_alert_triage_put(struct store_txn *t, const char *key, int64_t partner,
+                               const struct store_alert_triage *tr)
+{
+    return OPS_T(t)->txn_alert_triage_put(t, key, partner, tr);
+}
+
+int store_alert_triage(struct store_reader *r, const char *key, int64_t partner,
+                       struct store_alert_triage *out)
+{
+    return OPS_R(r)->alert_triage(r, key, partner, out);
+}
+
 int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value)
 {
     return OPS_T(t)->txn_mark_set(t, name, value);

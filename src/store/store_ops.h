@@ -57,6 +57,10 @@ struct store_ops {
                            const char *history);
     int (*alert_state)(struct store_reader *r, const char *key, const char **status,
                        const char **history);
+    int (*txn_alert_triage_put)(struct store_txn *t, const char *key, int64_t partner,
+                                const struct store_alert_triage *tr);
+    int (*alert_triage)(struct store_reader *r, const char *key, int64_t partner,
+                        struct store_alert_triage *out);
     int (*txn_mark_set)(struct store_txn *t, const char *name, int64_t value);
     int (*mark_get)(struct store_reader *r, const char *name, int64_t *value);
     int (*report_get)(struct store_reader *r, const char *id,

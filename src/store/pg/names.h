@@ -27,6 +27,8 @@
 #define store_reports_withdrawn_after pg_reports_withdrawn_after
 #define store_txn_alert_state pg_txn_alert_state
 #define store_alert_state pg_alert_state
+#define store_txn_alert_triage_put pg_txn_alert_triage_put
+#define store_alert_triage pg_alert_triage
 #define store_txn_mark_set pg_txn_mark_set
 #define store_mark_get pg_mark_get
 #define store_report_get pg_report_get

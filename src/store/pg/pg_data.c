@@ -884,3 +884,41 @@ int store_mark_get(struct store_reader *r, const char *name, int64_t *value)
     PQclear(res);
     return rc;
 }
+
+int store_txn_alert_triage_put(struct store_txn *t, const char *key, int64_t partner,
+                               const struct store_alert_triage *tr)
+{
+    struct pg_params p;
+    pp_init(&p);
+    pp_str(&p, key);
+    pp_i64(&p, partner);
+    pp_str(&p, tr->assignee ? tr->assignee : "");
+    pp_str(&p, tr->status_by ? tr->status_by : "");
+    pp_i64(&p, tr->status_at);
+    pp_str(&p, tr->comments ? tr->comments : "[]");
+    return exec_p(t->conn, "INSERT INTO alert_triage(key, partner, assignee, status_by,"
+                           " status_at, comments) VALUES($1,$2,$3,$4,$5,$6)"
+                           " ON CONFLICT (key, partner) DO UPDATE SET assignee = excluded.assignee,"
+                           " status_by = excluded.status_by, status_at = excluded.status_at,"
+                           " comments = excluded.comments", &p, NULL);
+}
+
+int store_alert_triage(struct store_reader *r, const char *key, int64_t partner,
+                       struct store_alert_triage *out)
+{
+    struct pg_params p;
+    pp_init(&p);
+    pp_str(&p, key);
+    pp_i64(&p, partner);
+    int rc;
+    PGresult *res = row_p(r, KEEP_ALERT_TRIAGE,
+                          "SELECT assignee, status_by, status_at, comments FROM alert_triage"
+                          " WHERE key = $1 AND partner = $2", &p, &rc);
+    if (res) {
+        out->assignee = gtxt(res, 0, 0);
+        out->status_by = gtxt(res, 0, 1);
+        out->status_at = gi64(res, 0, 2);
+        out->comments = gtxt(res, 0, 3);
+    }
+    return rc;
+}

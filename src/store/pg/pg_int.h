@@ -17,7 +17,7 @@
  * lookup of one row): one slot per function. Scans keep their result only while they run. */
 enum pg_keep {
     KEEP_COLLECTION, KEEP_STATUS, KEEP_PARTNER, KEEP_USER, KEEP_AUTH, KEEP_SESSION,
-    KEEP_GROUP, KEEP_REPORT_SOURCE, KEEP_ALERT_STATE, KEEP_VIOLATION, KEEP_N
+    KEEP_GROUP, KEEP_REPORT_SOURCE, KEEP_ALERT_STATE, KEEP_ALERT_TRIAGE, KEEP_VIOLATION, KEEP_N
 };
 
 /* One connection: the writer's or a pooled reader's. */

@@ -234,6 +234,15 @@ static const struct {
      "INSERT INTO service_marks VALUES('alerts.reports', 0), ('alerts.withdrawn', 0);"},
     /* 11 (SQLite's 11): the report rows without a point, by time (store_reports_window) */
     {11, "CREATE INDEX IF NOT EXISTS reports_unlocated ON reports(start, seq) WHERE lat IS NULL;"},
+    /* 12 (SQLite's 12): one partner's triage of an alert */
+    {12, "CREATE TABLE alert_triage("
+         "  key TEXT NOT NULL,"
+         "  partner BIGINT NOT NULL,"
+         "  assignee TEXT NOT NULL DEFAULT '',"
+         "  status_by TEXT NOT NULL DEFAULT '',"
+         "  status_at BIGINT NOT NULL DEFAULT 0,"
+         "  comments TEXT NOT NULL DEFAULT '[]',"
+         "  PRIMARY KEY(key, partner));"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -27,6 +27,8 @@
 #define store_reports_withdrawn_after sqlite_reports_withdrawn_after
 #define store_txn_alert_state sqlite_txn_alert_state
 #define store_alert_state sqlite_alert_state
+#define store_txn_alert_triage_put sqlite_txn_alert_triage_put
+#define store_alert_triage sqlite_alert_triage
 #define store_txn_mark_set sqlite_txn_mark_set
 #define store_mark_get sqlite_mark_get
 #define store_report_get sqlite_report_get
