@@ -137,6 +137,27 @@ int pg_insert(struct store_reader *c, const char *sql, const struct pg_params *p
     return rc;
 }
 
+PGresult *pg_run_p(struct store_reader *c, const char *sql, struct pg_params *p)
+{
+    PGresult *r = pg_run(c, sql, p);
+    pp_release(p);
+    return r;
+}
+
+int pg_exec_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *changed)
+{
+    int rc = pg_exec(c, sql, p, changed);
+    pp_release(p);
+    return rc;
+}
+
+int pg_insert_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *id)
+{
+    int rc = pg_insert(c, sql, p, id);
+    pp_release(p);
+    return rc;
+}
+
 PGresult *pg_row(struct store_reader *c, enum pg_keep slot, const char *sql,
                  const struct pg_params *p, int *rc)
 {

@@ -5,27 +5,6 @@
 #include "base/err.h"
 #include "store/pg/pg_int.h"
 
-static PGresult *run_p(struct store_reader *c, const char *sql, struct pg_params *p)
-{
-    PGresult *r = pg_run(c, sql, p);
-    pp_release(p);
-    return r;
-}
-
-static int exec_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *changed)
-{
-    int rc = pg_exec(c, sql, p, changed);
-    pp_release(p);
-    return rc;
-}
-
-static int insert_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *id)
-{
-    int rc = pg_insert(c, sql, p, id);
-    pp_release(p);
-    return rc;
-}
-
 static void acl_params(struct pg_params *p, const struct store_acl *acl)
 {
     pp_i64(p, acl->owner);
@@ -38,7 +17,7 @@ int store_txn_agreement_put(struct store_txn *t, const struct store_agreement *a
     struct pg_params p;
     pp_init(&p);
     pp_str(&p, a->id);
-    if (exec_p(t->conn, "DELETE FROM agreements WHERE stix_id = $1", &p, NULL))
+    if (pg_exec_p(t->conn, "DELETE FROM agreements WHERE stix_id = $1", &p, NULL))
         return VIGIL_ESTORE;
     pp_init(&p);
     pp_str(&p, a->id);
@@ -48,7 +27,7 @@ int store_txn_agreement_put(struct store_txn *t, const struct store_agreement *a
     pp_i64(&p, a->loaded);
     pp_i64(&p, a->loaded_by);
     pp_str(&p, a->doc);
-    return insert_p(t->conn, "INSERT INTO agreements(stix_id, name, digest, owner, tlp, grp,"
+    return pg_insert_p(t->conn, "INSERT INTO agreements(stix_id, name, digest, owner, tlp, grp,"
                              " loaded, loaded_by, doc) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"
                              " ON CONFLICT DO NOTHING RETURNING seq", &p, NULL);
 }
@@ -113,7 +92,7 @@ int store_txn_violation_put(struct store_txn *t, const struct store_violation *v
     struct pg_params p;
     pp_init(&p);
     pp_str(&p, v->id);
-    PGresult *res = run_p(t->conn, "SELECT seq FROM violations WHERE stix_id = $1", &p);
+    PGresult *res = pg_run_p(t->conn, "SELECT seq FROM violations WHERE stix_id = $1", &p);
     if (!res)
         return VIGIL_ESTORE;
     *created = PQntuples(res) == 0;
@@ -142,7 +121,7 @@ int store_txn_violation_put(struct store_txn *t, const struct store_violation *v
         pp_str(&p, v->id);
         pp_str(&p, v->status);
         pp_i64(&p, v->created);
-        return insert_p(t->conn, "INSERT INTO violations(agreement, zone, party, report,"
+        return pg_insert_p(t->conn, "INSERT INTO violations(agreement, zone, party, report,"
                                  " report_owner, event, mode, time, lat, lon, area, detail,"
                                  " updated, stix_id, status, created) VALUES($1,$2,$3,$4,$5,$6,"
                                  "$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) ON CONFLICT DO NOTHING"
@@ -150,7 +129,7 @@ int store_txn_violation_put(struct store_txn *t, const struct store_violation *v
     }
     pp_i64(&p, old);
     *seq = old;
-    return exec_p(t->conn, "UPDATE violations SET agreement = $1, zone = $2, party = $3,"
+    return pg_exec_p(t->conn, "UPDATE violations SET agreement = $1, zone = $2, party = $3,"
                            " report = $4, report_owner = $5, event = $6, mode = $7, time = $8,"
                            " lat = $9, lon = $10, area = $11, detail = $12, updated = $13"
                            " WHERE seq = $14", &p, NULL);
@@ -168,7 +147,7 @@ int store_txn_violation_delete(struct store_txn *t, int64_t seq)
         struct pg_params p;
         pp_init(&p);
         pp_i64(&p, seq);
-        if (exec_p(t->conn, sql[i], &p, NULL))
+        if (pg_exec_p(t->conn, sql[i], &p, NULL))
             return VIGIL_ESTORE;
     }
     return 0;
@@ -183,7 +162,7 @@ int store_txn_violation_status(struct store_txn *t, int64_t seq, const char *sta
     pp_i64(&p, updated);
     pp_i64(&p, seq);
     int64_t n = 0;
-    int rc = exec_p(t->conn, "UPDATE violations SET status = $1, updated = $2 WHERE seq = $3", &p,
+    int rc = pg_exec_p(t->conn, "UPDATE violations SET status = $1, updated = $2 WHERE seq = $3", &p,
                     &n);
     return rc ? rc : n ? 0 : VIGIL_ENOENT;
 }
@@ -250,7 +229,7 @@ int store_txn_evidence_add(struct store_txn *t, int64_t violation, const struct 
     acl_params(&p, &e->acl);
     pp_i64(&p, e->added);
     pp_i64(&p, e->added_by);
-    return insert_p(t->conn, "INSERT INTO violation_evidence(violation, report, owner, tlp, grp,"
+    return pg_insert_p(t->conn, "INSERT INTO violation_evidence(violation, report, owner, tlp, grp,"
                              " added, added_by) VALUES($1,$2,$3,$4,$5,$6,$7)"
                              " ON CONFLICT DO NOTHING RETURNING 1", &p, NULL);
 }
@@ -263,7 +242,7 @@ int store_txn_evidence_set_acl(struct store_txn *t, const char *report, const st
     pp_i64(&p, acl->group);
     pp_str(&p, report);
     pp_i64(&p, acl->owner);
-    return exec_p(t->conn, "UPDATE violation_evidence SET tlp = $1, grp = $2"
+    return pg_exec_p(t->conn, "UPDATE violation_evidence SET tlp = $1, grp = $2"
                            " WHERE report = $3 AND owner = $4", &p, NULL);
 }
 
@@ -273,7 +252,7 @@ int store_txn_evidence_remove(struct store_txn *t, const char *report, int64_t o
     pp_init(&p);
     pp_str(&p, report);
     pp_i64(&p, owner);
-    return exec_p(t->conn, "DELETE FROM violation_evidence WHERE report = $1 AND owner = $2", &p,
+    return pg_exec_p(t->conn, "DELETE FROM violation_evidence WHERE report = $1 AND owner = $2", &p,
                   NULL);
 }
 
@@ -283,7 +262,7 @@ int store_evidence(struct store_reader *r, int64_t violation,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, violation);
-    PGresult *res = run_p(r, "SELECT report, owner, tlp, grp, added, added_by"
+    PGresult *res = pg_run_p(r, "SELECT report, owner, tlp, grp, added, added_by"
                              " FROM violation_evidence WHERE violation = $1"
                              " ORDER BY added, report COLLATE \"C\"", &p);
     if (!res)
@@ -315,7 +294,7 @@ int store_txn_violation_step_add(struct store_txn *t, int64_t violation,
     pp_str(&p, s->from ? s->from : "");
     pp_str(&p, s->to);
     pp_str(&p, s->reason ? s->reason : "");
-    return insert_p(t->conn, "INSERT INTO violation_steps(violation, time, partner, \"user\","
+    return pg_insert_p(t->conn, "INSERT INTO violation_steps(violation, time, partner, \"user\","
                              " user_name, from_status, to_status, reason)"
                              " VALUES($1,$2,$3,$4,$5,$6,$7,$8) RETURNING seq", &p, NULL);
 }
@@ -326,7 +305,7 @@ int store_violation_steps(struct store_reader *r, int64_t violation,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, violation);
-    PGresult *res = run_p(r, "SELECT time, partner, \"user\", user_name, from_status, to_status,"
+    PGresult *res = pg_run_p(r, "SELECT time, partner, \"user\", user_name, from_status, to_status,"
                              " reason FROM violation_steps WHERE violation = $1 ORDER BY seq", &p);
     if (!res)
         return VIGIL_ESTORE;
@@ -357,7 +336,7 @@ int store_txn_opinion_add(struct store_txn *t, int64_t violation, const struct s
     pp_i64(&p, o->user);
     pp_str(&p, o->opinion);
     pp_str(&p, o->json);
-    return insert_p(t->conn, "INSERT INTO violation_opinions(violation, time, partner, \"user\","
+    return pg_insert_p(t->conn, "INSERT INTO violation_opinions(violation, time, partner, \"user\","
                              " opinion, json) VALUES($1,$2,$3,$4,$5,$6) RETURNING seq", &p, NULL);
 }
 
@@ -367,7 +346,7 @@ int store_opinions(struct store_reader *r, int64_t violation,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, violation);
-    PGresult *res = run_p(r, "SELECT time, partner, \"user\", opinion, json"
+    PGresult *res = pg_run_p(r, "SELECT time, partner, \"user\", opinion, json"
                              " FROM violation_opinions WHERE violation = $1 ORDER BY seq", &p);
     if (!res)
         return VIGIL_ESTORE;

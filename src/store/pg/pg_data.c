@@ -9,28 +9,6 @@
 #include "base/xalloc.h"
 #include "store/pg/pg_int.h"
 
-/* Runs sql with p, releasing p; the result or NULL. */
-static PGresult *run_p(struct store_reader *c, const char *sql, struct pg_params *p)
-{
-    PGresult *r = pg_run(c, sql, p);
-    pp_release(p);
-    return r;
-}
-
-static int exec_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *changed)
-{
-    int rc = pg_exec(c, sql, p, changed);
-    pp_release(p);
-    return rc;
-}
-
-static int insert_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *id)
-{
-    int rc = pg_insert(c, sql, p, id);
-    pp_release(p);
-    return rc;
-}
-
 static PGresult *row_p(struct store_reader *c, enum pg_keep slot, const char *sql,
                        struct pg_params *p, int *rc)
 {
@@ -53,7 +31,7 @@ int store_txn_collection_add(struct store_txn *t, const char *name, const char *
     pp_str(&p, title);
     pp_str(&p, description);
     pp_i64(&p, partner_writable);
-    return insert_p(t->conn, "INSERT INTO collections(uuid, name, title, description,"
+    return pg_insert_p(t->conn, "INSERT INTO collections(uuid, name, title, description,"
                              " partner_writable) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING"
                              " RETURNING id", &p, id);
 }
@@ -109,7 +87,7 @@ int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner, c
     pp_i64(&p, partner);
     pp_i64(&p, ts_now());
     pp_str(&p, json);
-    return insert_p(t->conn, "INSERT INTO statuses(id, partner, created, json)"
+    return pg_insert_p(t->conn, "INSERT INTO statuses(id, partner, created, json)"
                              " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING 1", &p, NULL);
 }
 
@@ -140,7 +118,7 @@ int store_txn_partner_add(struct store_txn *t, const char *name, const char *ide
     pp_i64(&p, coordinator);
     pp_i64(&p, default_tlp);
     pp_i64(&p, ts_now());
-    return insert_p(t->conn, "INSERT INTO partners(name, identity_id, coordinator, default_tlp,"
+    return pg_insert_p(t->conn, "INSERT INTO partners(name, identity_id, coordinator, default_tlp,"
                              " created) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING"
                              " RETURNING id", &p, id);
 }
@@ -209,7 +187,7 @@ int store_txn_user_add(struct store_txn *t, int64_t partner, const char *name, c
     pp_str(&p, role);
     pp_str(&p, password_hash ? password_hash : "");
     pp_i64(&p, ts_now());
-    return insert_p(t->conn, "INSERT INTO users(partner, name, role, password_hash, created)"
+    return pg_insert_p(t->conn, "INSERT INTO users(partner, name, role, password_hash, created)"
                              " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING RETURNING id", &p,
                     id);
 }
@@ -257,7 +235,7 @@ int store_users(struct store_reader *r, int64_t partner,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, partner);
-    PGresult *res = run_p(r, "SELECT " USER_COLS " FROM users WHERE $1 = 0 OR partner = $1"
+    PGresult *res = pg_run_p(r, "SELECT " USER_COLS " FROM users WHERE $1 = 0 OR partner = $1"
                              " ORDER BY id", &p);
     if (!res)
         return VIGIL_ESTORE;
@@ -278,7 +256,7 @@ int store_txn_user_set_password(struct store_txn *t, int64_t user, const char *p
     pp_str(&p, password_hash);
     pp_i64(&p, user);
     int64_t n = 0;
-    int rc = exec_p(t->conn, "UPDATE users SET password_hash = $1 WHERE id = $2", &p, &n);
+    int rc = pg_exec_p(t->conn, "UPDATE users SET password_hash = $1 WHERE id = $2", &p, &n);
     if (!rc && !n)
         return VIGIL_ENOENT;
     if (rc)
@@ -286,7 +264,7 @@ int store_txn_user_set_password(struct store_txn *t, int64_t user, const char *p
     /* A new password ends every session opened with the old one. */
     pp_init(&p);
     pp_i64(&p, user);
-    return exec_p(t->conn, "DELETE FROM sessions WHERE \"user\" = $1", &p, NULL);
+    return pg_exec_p(t->conn, "DELETE FROM sessions WHERE \"user\" = $1", &p, NULL);
 }
 
 int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, int64_t *id)
@@ -299,7 +277,7 @@ int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, i
     pp_i64(&p, tok->expires);
     pp_str(&p, tok->label ? tok->label : "");
     pp_i64(&p, ts_now());
-    return insert_p(t->conn, "INSERT INTO tokens(\"user\", hash, read_only, expires, label,"
+    return pg_insert_p(t->conn, "INSERT INTO tokens(\"user\", hash, read_only, expires, label,"
                              " created) VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING"
                              " RETURNING id", &p, id);
 }
@@ -345,7 +323,7 @@ int store_tokens(struct store_reader *r, int64_t partner,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, partner);
-    PGresult *res = run_p(r, "SELECT t.id, t.\"user\", u.name, t.label, t.read_only, t.revoked,"
+    PGresult *res = pg_run_p(r, "SELECT t.id, t.\"user\", u.name, t.label, t.read_only, t.revoked,"
                              " t.expires, t.created FROM tokens t JOIN users u ON u.id = t.\"user\""
                              " WHERE $1 = 0 OR u.partner = $1 ORDER BY t.id", &p);
     if (!res)
@@ -375,7 +353,7 @@ int store_txn_token_revoke(struct store_txn *t, int64_t token, int64_t partner)
     pp_i64(&p, token);
     pp_i64(&p, partner);
     int64_t n = 0;
-    int rc = exec_p(t->conn, "UPDATE tokens SET revoked = 1 WHERE id = $1 AND ($2 = 0 OR"
+    int rc = pg_exec_p(t->conn, "UPDATE tokens SET revoked = 1 WHERE id = $1 AND ($2 = 0 OR"
                              " \"user\" IN (SELECT id FROM users WHERE partner = $2))", &p, &n);
     return rc ? rc : n ? 0 : VIGIL_ENOENT;
 }
@@ -389,7 +367,7 @@ int store_txn_session_add(struct store_txn *t, const unsigned char hash[STORE_TO
     pp_i64(&p, user);
     pp_str(&p, csrf);
     pp_i64(&p, expires);
-    return insert_p(t->conn, "INSERT INTO sessions(hash, \"user\", csrf, expires)"
+    return pg_insert_p(t->conn, "INSERT INTO sessions(hash, \"user\", csrf, expires)"
                              " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING 1", &p, NULL);
 }
 
@@ -399,7 +377,7 @@ int store_txn_session_delete(struct store_txn *t, const unsigned char hash[STORE
     pp_init(&p);
     pp_bytea(&p, hash, STORE_TOKEN_HASH_LEN);
     pp_i64(&p, ts_now());
-    return exec_p(t->conn, "DELETE FROM sessions WHERE hash = $1 OR expires < $2", &p, NULL);
+    return pg_exec_p(t->conn, "DELETE FROM sessions WHERE hash = $1 OR expires < $2", &p, NULL);
 }
 
 int store_session_lookup(struct store_reader *r, const unsigned char hash[STORE_TOKEN_HASH_LEN],
@@ -434,7 +412,7 @@ int store_txn_group_add(struct store_txn *t, const char *name, const char *marki
     pp_str(&p, marking_id);
     pp_i64(&p, owner);
     pp_i64(&p, ts_now());
-    return insert_p(t->conn, "INSERT INTO groups(name, marking_id, owner, created)"
+    return pg_insert_p(t->conn, "INSERT INTO groups(name, marking_id, owner, created)"
                              " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING id", &p, id);
 }
 
@@ -445,7 +423,7 @@ int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partn
     pp_i64(&p, group);
     pp_i64(&p, partner);
     pp_i64(&p, user);
-    return exec_p(t->conn, "INSERT INTO group_members(grp, partner, \"user\") VALUES($1,$2,$3)"
+    return pg_exec_p(t->conn, "INSERT INTO group_members(grp, partner, \"user\") VALUES($1,$2,$3)"
                            " ON CONFLICT DO NOTHING", &p, NULL);
 }
 
@@ -496,7 +474,7 @@ int store_group_may_use(struct store_reader *r, int64_t group, int64_t partner, 
     pp_i64(&p, group);
     pp_i64(&p, partner);
     pp_i64(&p, user);
-    PGresult *res = run_p(r, "SELECT 1 FROM groups WHERE id = $1 AND (owner = $2"
+    PGresult *res = pg_run_p(r, "SELECT 1 FROM groups WHERE id = $1 AND (owner = $2"
                              " OR EXISTS(SELECT 1 FROM group_members WHERE grp = $1"
                              " AND ((partner = $2 AND $2 <> 0) OR (\"user\" = $3 AND $3 <> 0))))",
                           &p);
@@ -513,7 +491,7 @@ int store_group_members(struct store_reader *r, int64_t group,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, group);
-    PGresult *res = run_p(r, "SELECT partner, \"user\" FROM group_members WHERE grp = $1"
+    PGresult *res = pg_run_p(r, "SELECT partner, \"user\" FROM group_members WHERE grp = $1"
                              " ORDER BY partner, \"user\"", &p);
     if (!res)
         return VIGIL_ESTORE;
@@ -532,7 +510,7 @@ static int collect_ids(struct store_reader *r, const char *sql, int64_t v, int64
     pp_i64(&p, v);
     *out = NULL;
     *n = 0;
-    PGresult *res = run_p(r, sql, &p);
+    PGresult *res = pg_run_p(r, sql, &p);
     if (!res)
         return VIGIL_ESTORE;
     int rows = PQntuples(res);
@@ -579,7 +557,7 @@ int store_txn_audit_append(struct store_txn *t, const struct store_audit *e)
     pp_str(&p, e->detail);
     pp_bytea(&p, e->prev, STORE_HASH_LEN);
     pp_bytea(&p, e->hash, STORE_HASH_LEN);
-    return insert_p(t->conn, "INSERT INTO audit(seq, time, partner, \"user\", action, object,"
+    return pg_insert_p(t->conn, "INSERT INTO audit(seq, time, partner, \"user\", action, object,"
                              " detail, prev, hash) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"
                              " ON CONFLICT DO NOTHING RETURNING seq", &p, NULL);
 }
@@ -610,7 +588,7 @@ int store_audit_scan(struct store_reader *r, int64_t partner, int64_t after, siz
         pp_i64(&p, (int64_t)limit);
     else
         pp_null(&p);
-    PGresult *res = run_p(r, "SELECT seq, time, partner, \"user\", action, object, detail, prev,"
+    PGresult *res = pg_run_p(r, "SELECT seq, time, partner, \"user\", action, object, detail, prev,"
                              " hash FROM audit WHERE seq > $1 AND ($2 = 0 OR partner = $2)"
                              " ORDER BY seq LIMIT $3::bigint", &p);
     if (!res)
@@ -647,7 +625,7 @@ int store_txn_event_add(struct store_txn *t, const char *kind, const struct stor
     pp_i64(&p, acl->tlp);
     pp_i64(&p, acl->group);
     pp_str(&p, data);
-    return insert_p(t->conn, "INSERT INTO events(time, kind, owner, tlp, grp, data, subject)"
+    return pg_insert_p(t->conn, "INSERT INTO events(time, kind, owner, tlp, grp, data, subject)"
                              " VALUES($1,$2::text,$3,$4,$5,$6::text, CASE WHEN $2::text = 'report'"
                              " THEN $6::text::jsonb->>'id' END) RETURNING seq", &p, seq);
 }
@@ -666,7 +644,7 @@ int pg_events_withdraw(struct store_reader *c, const char *id, int64_t owner)
         pp_init(&p);
         pp_str(&p, id);
         pp_i64(&p, owner);
-        if (exec_p(c, sql[i], &p, NULL))
+        if (pg_exec_p(c, sql[i], &p, NULL))
             return VIGIL_ESTORE;
     }
     return 0;
@@ -693,7 +671,7 @@ int store_events(struct store_reader *r, int64_t after, size_t limit,
         pp_i64(&p, (int64_t)limit);
     else
         pp_null(&p);
-    PGresult *res = run_p(r, "SELECT seq, time, kind, owner, tlp, grp, data FROM events"
+    PGresult *res = pg_run_p(r, "SELECT seq, time, kind, owner, tlp, grp, data FROM events"
                              " WHERE seq > $1 AND gone = 0 ORDER BY seq LIMIT $2::bigint", &p);
     if (!res)
         return VIGIL_ESTORE;
@@ -728,7 +706,7 @@ int store_txn_webhook_add(struct store_txn *t, int64_t user, const char *url,
     pp_str(&p, secret);
     pp_str(&p, kinds ? kinds : "");
     pp_i64(&p, ts_now());
-    return insert_p(t->conn, "INSERT INTO webhooks(\"user\", url, secret, kinds, created)"
+    return pg_insert_p(t->conn, "INSERT INTO webhooks(\"user\", url, secret, kinds, created)"
                              " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING RETURNING id", &p,
                     id);
 }
@@ -740,7 +718,7 @@ int store_txn_webhook_disable(struct store_txn *t, int64_t id, int64_t user)
     pp_i64(&p, id);
     pp_i64(&p, user);
     int64_t n = 0;
-    int rc = exec_p(t->conn, "UPDATE webhooks SET disabled = 1 WHERE id = $1"
+    int rc = pg_exec_p(t->conn, "UPDATE webhooks SET disabled = 1 WHERE id = $1"
                              " AND ($2 = 0 OR \"user\" = $2) AND disabled = 0", &p, &n);
     return rc ? rc : n ? 0 : VIGIL_ENOENT;
 }
@@ -751,7 +729,7 @@ int store_webhooks(struct store_reader *r, int64_t user,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, user);
-    PGresult *res = run_p(r, "SELECT id, \"user\", url, secret, kinds, disabled, created"
+    PGresult *res = pg_run_p(r, "SELECT id, \"user\", url, secret, kinds, disabled, created"
                              " FROM webhooks WHERE disabled = 0 AND ($1 = 0 OR \"user\" = $1)"
                              " ORDER BY id", &p);
     if (!res)
@@ -782,7 +760,7 @@ int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime
     pp_i64(&p, event);
     pp_i64(&p, when);
     pp_str(&p, payload);
-    return exec_p(t->conn, "INSERT INTO outbox(hook, event, next_attempt, payload)"
+    return pg_exec_p(t->conn, "INSERT INTO outbox(hook, event, next_attempt, payload)"
                            " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING", &p, NULL);
 }
 
@@ -793,7 +771,7 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
     pp_init(&p);
     pp_i64(&p, now);
     pp_i64(&p, (int64_t)limit);
-    PGresult *res = run_p(r, "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind,"
+    PGresult *res = pg_run_p(r, "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind,"
                              " e.owner, e.tlp, e.grp, COALESCE(o.payload, e.data) FROM outbox o"
                              " JOIN webhooks w ON w.id = o.hook JOIN events e ON e.seq = o.event"
                              " WHERE o.state = 0 AND o.next_attempt <= $1 AND w.disabled = 0"
@@ -824,7 +802,7 @@ int store_txn_outbox_result(struct store_txn *t, int64_t id, bool delivered, con
     pp_i64(&p, delivered ? OUTBOX_DELIVERED : next ? OUTBOX_PENDING : OUTBOX_FAILED);
     pp_str(&p, error ? error : "");
     pp_i64(&p, next);
-    return exec_p(t->conn, "UPDATE outbox SET attempts = attempts + 1, state = $2,"
+    return pg_exec_p(t->conn, "UPDATE outbox SET attempts = attempts + 1, state = $2,"
                            " last_error = $3, next_attempt = $4 WHERE id = $1", &p, NULL);
 }
 
@@ -838,7 +816,7 @@ int store_txn_alert_state(struct store_txn *t, const char *key, const char *stat
     pp_str(&p, key);
     pp_str(&p, status);
     pp_str(&p, history);
-    return exec_p(t->conn, "INSERT INTO alert_states(key, status, history) VALUES($1,$2,$3)"
+    return pg_exec_p(t->conn, "INSERT INTO alert_states(key, status, history) VALUES($1,$2,$3)"
                            " ON CONFLICT (key) DO UPDATE SET status = excluded.status,"
                            " history = excluded.history", &p, NULL);
 }
@@ -865,7 +843,7 @@ int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value)
     pp_init(&p);
     pp_str(&p, name);
     pp_i64(&p, value);
-    return exec_p(t->conn, "INSERT INTO service_marks(name, value) VALUES($1,$2)"
+    return pg_exec_p(t->conn, "INSERT INTO service_marks(name, value) VALUES($1,$2)"
                            " ON CONFLICT (name) DO UPDATE SET value = excluded.value", &p, NULL);
 }
 
@@ -874,7 +852,7 @@ int store_mark_get(struct store_reader *r, const char *name, int64_t *value)
     struct pg_params p;
     pp_init(&p);
     pp_str(&p, name);
-    PGresult *res = run_p(r, "SELECT value FROM service_marks WHERE name = $1", &p);
+    PGresult *res = pg_run_p(r, "SELECT value FROM service_marks WHERE name = $1", &p);
     *value = 0;
     if (!res)
         return VIGIL_ESTORE;
@@ -896,7 +874,7 @@ int store_txn_alert_triage_put(struct store_txn *t, const char *key, int64_t par
     pp_str(&p, tr->status_by ? tr->status_by : "");
     pp_i64(&p, tr->status_at);
     pp_str(&p, tr->comments ? tr->comments : "[]");
-    return exec_p(t->conn, "INSERT INTO alert_triage(key, partner, assignee, status_by,"
+    return pg_exec_p(t->conn, "INSERT INTO alert_triage(key, partner, assignee, status_by,"
                            " status_at, comments) VALUES($1,$2,$3,$4,$5,$6)"
                            " ON CONFLICT (key, partner) DO UPDATE SET assignee = excluded.assignee,"
                            " status_by = excluded.status_by, status_at = excluded.status_at,"

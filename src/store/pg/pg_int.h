@@ -99,6 +99,11 @@ int pg_exec(struct store_reader *c, const char *sql, const struct pg_params *p, 
 /* An INSERT ... ON CONFLICT DO NOTHING RETURNING one column: 0 and *id (may be NULL),
  * VIGIL_EEXIST when it inserted nothing, VIGIL_ESTORE on failure. */
 int pg_insert(struct store_reader *c, const char *sql, const struct pg_params *p, int64_t *id);
+/* pg_run, pg_exec and pg_insert that release p afterwards (for parameters built for one
+ * statement). */
+PGresult *pg_run_p(struct store_reader *c, const char *sql, struct pg_params *p);
+int pg_exec_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *changed);
+int pg_insert_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *id);
 /* A one-row SELECT kept in slot (its strings stay until the next use of the slot): the
  * result, or NULL with *rc VIGIL_ENOENT (no row) or VIGIL_ESTORE. */
 PGresult *pg_row(struct store_reader *c, enum pg_keep slot, const char *sql,
