@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdalign.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,8 +53,8 @@ struct crec {
     struct fusion_report r;      /* first: a report pointer is a crec pointer */
     struct fusion_incident *inc; /* NULL once withdrawn */
     struct fusion_incident own;
-    size_t pos;  /* index in the arrival order (recs) */
-    size_t size; /* bytes of the record, strings included (a multiple of ALIGN) */
+    size_t pos;    /* index in the arrival order (recs) */
+    size_t size;   /* bytes of the record, strings included (a multiple of ALIGN) */
     uint64_t mark; /* the correlator's stamp when last visited */
     alignas(max_align_t) unsigned char extra[];
 };
@@ -121,7 +122,7 @@ struct fusion_correlator {
     size_t nrecs, arecs, holes, live;
     struct fusion_incident **incs;
     size_t nincs, aincs;
-    uint64_t stamp; /* marks of one walk (records, incidents) */
+    uint64_t stamp;  /* marks of one walk (records, incidents) */
     vtime_t longest; /* the longest window ever added */
 };
 
@@ -386,6 +387,33 @@ double fusion_distance_m(double lat1, double lon1, double lat2, double lon2)
     if (a > 1)
         a = 1;
     return 2 * EARTH_R_M * asin(sqrt(a));
+}
+
+void fusion_report_of_row(const struct store_report_row *row, struct fusion_report *fr)
+{
+    *fr = (struct fusion_report){
+        .seq = row->seq,
+        .id = row->id,
+        .acl = row->acl,
+        .source_ref = row->source_ref[0] ? row->source_ref : NULL,
+        .future = row->future,
+        .start = row->start,
+        .end = row->end,
+        .lat = row->has_point ? row->lat : NAN,
+        .lon = row->has_point ? row->lon : NAN,
+        .precision_m = row->precision_m,
+        .reliability = row->reliability ? row->reliability : 'F',
+        .credibility = row->credibility ? row->credibility : 6,
+        .zone = row->area[0] ? row->area : NULL,
+        .dist_to_line_m = -1,
+        .has_fatalities = row->fatalities >= 0,
+        .fatalities = row->fatalities > 0 ? row->fatalities : 0,
+        .injured = row->injured,
+        .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
+        .added = row->added,
+    };
+    snprintf(fr->event, sizeof fr->event, "%s", row->event);
+    snprintf(fr->mode, sizeof fr->mode, "%s", row->mode);
 }
 
 bool fusion_report_located(const struct fusion_report *r)
@@ -910,8 +938,7 @@ void fusion_corr_near_capped(const struct fusion_correlator *c, const struct fus
     if (at->zone) {
         struct slot *sl = zone_slot((struct fusion_correlator *)(uintptr_t)c, at->zone, false);
         if (sl)
-            near_slot(c, sl, at, dist_m, t0, t1, own_cap, false, fusion_report_located(at),
-                      out);
+            near_slot(c, sl, at, dist_m, t0, t1, own_cap, false, fusion_report_located(at), out);
     }
 }
 
@@ -934,8 +961,7 @@ static void near_matches(const struct fusion_correlator *c, const struct fusion_
 {
     struct fusion_rvec cand = {0};
     fusion_corr_near_capped(c, r, c->p.radius_m, r->start - c->p.tolerance_us,
-                            r->end + c->p.tolerance_us, r->source_ref ? FUSION_NEAR_CAP : 0,
-                            &cand);
+                            r->end + c->p.tolerance_us, r->source_ref ? FUSION_NEAR_CAP : 0, &cand);
     for (size_t i = 0; i < cand.n; i++) {
         const struct crec *o = (const struct crec *)cand.v[i];
         if (&o->r != r && o->inc && fusion_reports_match(&c->p, r, &o->r))
@@ -951,8 +977,8 @@ static double apart(const struct fusion_report *a, const struct fusion_report *b
     double d = 0;
     if (fusion_report_located(a) && fusion_report_located(b))
         d += fusion_distance_m(a->lat, a->lon, b->lat, b->lon) / 1000;
-    d += (double)(llabs(a->start - b->start) + llabs(a->end - b->end)) /
-         (3600.0 * VTIME_US_PER_SEC);
+    d +=
+        (double)(llabs(a->start - b->start) + llabs(a->end - b->end)) / (3600.0 * VTIME_US_PER_SEC);
     if (a->has_fatalities && b->has_fatalities) {
         int64_t hi = a->fatalities > b->fatalities ? a->fatalities : b->fatalities;
         d += (double)llabs(a->fatalities - b->fatalities) / (double)(hi + 1);
@@ -1103,11 +1129,9 @@ int fusion_corr_add(struct fusion_correlator *c, const struct fusion_report *r, 
     return 0;
 }
 
-int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct fusion_report **out)
+/* Takes a stored report out of the seq, grid and zone indexes. */
+static void unindex(struct fusion_correlator *c, struct crec *cr)
 {
-    struct crec *cr = seq_find(&c->seqs, seq);
-    if (!cr)
-        return VIGIL_ENOENT;
     seq_del(&c->seqs, cr);
     const struct fusion_report *me = &cr->r;
     if (fusion_report_located(me)) {
@@ -1117,6 +1141,15 @@ int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct 
     }
     if (me->zone)
         bucket_remove(&c->zones, map_find(&c->zones, hash_str(me->zone), 0, 0, me->zone), me);
+}
+
+int fusion_corr_withdraw(struct fusion_correlator *c, int64_t seq, const struct fusion_report **out)
+{
+    struct crec *cr = seq_find(&c->seqs, seq);
+    if (!cr)
+        return VIGIL_ENOENT;
+    unindex(c, cr);
+    const struct fusion_report *me = &cr->r;
     regroup(c, cr, true);
     cr->inc = NULL; /* the mark of a withdrawn record */
     c->live--;
@@ -1143,20 +1176,6 @@ void fusion_corr_recycle(struct fusion_correlator *c, const struct fusion_report
         c->nrecs = j;
         c->holes = 0;
     }
-}
-
-/* Takes a stored report out of the seq, grid and zone indexes. */
-static void unindex(struct fusion_correlator *c, struct crec *cr)
-{
-    seq_del(&c->seqs, cr);
-    const struct fusion_report *me = &cr->r;
-    if (fusion_report_located(me)) {
-        double size = cell_deg(c);
-        int64_t cx = cell_of(me->lon, size), cy = cell_of(me->lat, size);
-        bucket_remove(&c->cells, map_find(&c->cells, hash_ab(cx, cy), cx, cy, NULL), me);
-    }
-    if (me->zone)
-        bucket_remove(&c->zones, map_find(&c->zones, hash_str(me->zone), 0, 0, me->zone), me);
 }
 
 void fusion_corr_forget(struct fusion_correlator *c, const struct fusion_incident *inc)

@@ -76,6 +76,10 @@ void fusion_corr_params_default(struct fusion_corr_params *p);
 /* Great-circle distance in metres (haversine, mean Earth radius 6371008.8 m). */
 double fusion_distance_m(double lat1, double lon1, double lat2, double lon2);
 
+/* The report the engine takes for an index row, its strings (id, source_ref, the area as its
+ * zone) borrowed from row; no line (dist_to_line_m -1), no handlings of agreements. */
+void fusion_report_of_row(const struct store_report_row *row, struct fusion_report *fr);
+
 /* True when r has usable coordinates (finite, |lat| <= 90, |lon| <= 180). */
 bool fusion_report_located(const struct fusion_report *r);
 

@@ -213,12 +213,11 @@ static json_t *incident_json(const struct gather *g, const struct inc_out *o,
     json_t *place = place_json(m, n);
     char id[160];
     snprintf(id, sizeof id, "incident--%s", uuid_of(first->id));
-    return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:b, s:o, s:o}", "id", id,
-                     "event", first->event, "future", (int)first->future, "start",
-                     time_str(o->start), "end", time_str(o->end), "place", place, "sources",
-                     (json_int_t)cf->sources, "confidence", (json_int_t)cf->confidence,
-                     "corroborated", (int)(cf->sources >= 2), "report_ids", ids, "reports",
-                     reps);
+    return json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:I, s:b, s:o, s:o}", "id", id, "event",
+                     first->event, "future", (int)first->future, "start", time_str(o->start), "end",
+                     time_str(o->end), "place", place, "sources", (json_int_t)cf->sources,
+                     "confidence", (json_int_t)cf->confidence, "corroborated",
+                     (int)(cf->sources >= 2), "report_ids", ids, "reports", reps);
 }
 
 /* Builds the incident of g's report `seq` (g sorted by seq, correlated in c). */
@@ -311,29 +310,10 @@ struct row_set {
 static int gather_row(void *ctx, const struct store_report_row *row)
 {
     struct row_set *g = ctx;
-    struct fusion_report fr = {
-        .seq = row->seq,
-        .id = row->id,
-        .acl = row->acl,
-        .source_ref = row->source_ref[0] ? row->source_ref : NULL,
-        .future = row->future,
-        .start = row->start,
-        .end = row->end,
-        .lat = row->has_point ? row->lat : NAN,
-        .lon = row->has_point ? row->lon : NAN,
-        .precision_m = row->precision_m,
-        .reliability = row->reliability ? row->reliability : 'F',
-        .credibility = row->credibility ? row->credibility : 6,
-        .zone = row->area[0] ? row->area : NULL,
-        .dist_to_line_m = -1,
-        .has_fatalities = row->fatalities >= 0,
-        .fatalities = row->fatalities > 0 ? row->fatalities : 0,
-        .injured = row->injured,
-        .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
-        .added = row->added > 0 ? row->added : 1, /* a legacy row: not known */
-    };
-    snprintf(fr.event, sizeof fr.event, "%s", row->event);
-    snprintf(fr.mode, sizeof fr.mode, "%s", row->mode);
+    struct fusion_report fr;
+    fusion_report_of_row(row, &fr);
+    if (fr.added <= 0)
+        fr.added = 1; /* a legacy row: not known */
     const struct fusion_report *stored;
     if (fusion_corr_add(g->c, &fr, 0, &stored) != 0)
         return 0; /* not one the index could use: left out, as by the REST endpoint */
@@ -381,17 +361,17 @@ static json_t *incident_stix(const struct fusion_incident *inc)
     /* created: when the hub accepted the report that names it (the same for every reader
      * who gets this id, and every version); modified: the latest report it holds
      * (view_version in server/taxii.c adds the microseconds) */
-    json_t *ext = json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:b}", "extension_type",
-                            "property-extension", "event", first->event, "future",
-                            (int)first->future, "start", time_str(start), "end", time_str(end),
-                            "place", place_json(m, n), "sources", (json_int_t)cf.sources,
-                            "corroborated", (int)(cf.sources >= 2));
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:{s:o}}", "type", "grouping",
-        "spec_version", "2.1", "id", id, "created_by_ref", PROFILE_IDENTITY_ID, "created",
-        ts_format(born, 3, created), "modified", ts_format(added[n - 1], 3, modified),
-        "name", name, "context", "fused-incident", "object_refs", refs, "confidence",
-        (json_int_t)cf.confidence, "extensions", PROFILE_INCIDENT_EXT_ID, ext);
+    json_t *ext =
+        json_pack("{s:s, s:s, s:b, s:o, s:o, s:o, s:I, s:b}", "extension_type",
+                  "property-extension", "event", first->event, "future", (int)first->future,
+                  "start", time_str(start), "end", time_str(end), "place", place_json(m, n),
+                  "sources", (json_int_t)cf.sources, "corroborated", (int)(cf.sources >= 2));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:{s:o}}", "type", "grouping",
+                  "spec_version", "2.1", "id", id, "created_by_ref", PROFILE_IDENTITY_ID, "created",
+                  ts_format(born, 3, created), "modified", ts_format(added[n - 1], 3, modified),
+                  "name", name, "context", "fused-incident", "object_refs", refs, "confidence",
+                  (json_int_t)cf.confidence, "extensions", PROFILE_INCIDENT_EXT_ID, ext);
     const char *mark = tlp_marking_id(tlp); /* the strictest of its reports' */
     if (mark)
         json_object_set_new(o, "object_marking_refs", json_pack("[s]", mark));

@@ -148,8 +148,8 @@ static json_t *triage_json(const struct store_alert_triage *tr)
 {
     char at[TS_BUFSZ];
     json_t *c = json_loads(tr->comments ? tr->comments : "[]", 0, NULL);
-    json_t *o = json_pack("{s:s, s:o}", "assignee", tr->assignee ? tr->assignee : "",
-                          "comments", json_is_array(c) ? c : json_array());
+    json_t *o = json_pack("{s:s, s:o}", "assignee", tr->assignee ? tr->assignee : "", "comments",
+                          json_is_array(c) ? c : json_array());
     if (c && !json_is_array(c))
         json_decref(c);
     if (tr->status_by && tr->status_by[0]) {
@@ -187,7 +187,7 @@ struct triage_job {
     char *key;
     int64_t id;
     const char *assignee, *comment; /* NULL: unchanged / none */
-    bool status; /* a status change: who and when go into the triage */
+    bool status;                    /* a status change: who and when go into the triage */
     int rc;
 };
 
@@ -247,8 +247,8 @@ static bool user_of(struct store *s, const char *name, int64_t partner)
 int alerts_triage(struct alert_service *svc, const struct auth_principal *who, int64_t id,
                   const char *assignee, const char *comment)
 {
-    if ((!assignee && !comment) || (comment && (!comment[0] ||
-                                                strlen(comment) > TRIAGE_COMMENT_MAX)) ||
+    if ((!assignee && !comment) ||
+        (comment && (!comment[0] || strlen(comment) > TRIAGE_COMMENT_MAX)) ||
         (assignee && strlen(assignee) > TRIAGE_NAME_MAX))
         return VIGIL_EINVAL;
     if (assignee && assignee[0] && !user_of(svc->store, assignee, who->partner))
@@ -349,11 +349,10 @@ static json_t *view_stix(const struct fusion_alert *a, const json_t *o)
     /* modified is the reader's view's, like everything else in it; created is one for every
      * version of the id (STIX 2.1 3.6), and the view's own would differ between readers */
     return json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:O, s:O, s:{s:o}}", "type", "grouping",
-                     "spec_version", "2.1", "id", id, "created", PROFILE_DEFINED,
-                     "modified", json_object_get(o, "updated"), "name", json_object_get(o, "title"),
-                     "context", "suspicious-activity", "object_refs",
-                     json_object_get(o, "evidence"), "confidence", json_object_get(o, "confidence"),
-                     "extensions", ALERT_EXT, ext);
+                     "spec_version", "2.1", "id", id, "created", PROFILE_DEFINED, "modified",
+                     json_object_get(o, "updated"), "name", json_object_get(o, "title"), "context",
+                     "suspicious-activity", "object_refs", json_object_get(o, "evidence"),
+                     "confidence", json_object_get(o, "confidence"), "extensions", ALERT_EXT, ext);
 }
 
 /* True when the STIX id of a is one of ids[0..n). */
@@ -791,26 +790,8 @@ static void row_fusion(struct store_reader *r, const struct store_report_row *ro
                        struct fusion_report *fr, struct owned *o)
 {
     *o = (struct owned){.place = {.zone_agreement = "", .line_agreement = ""}};
-    *fr = (struct fusion_report){
-        .seq = row->seq,
-        .acl = row->acl,
-        .future = row->future,
-        .start = row->start,
-        .end = row->end,
-        .lat = row->has_point ? row->lat : NAN,
-        .lon = row->has_point ? row->lon : NAN,
-        .precision_m = row->precision_m,
-        .reliability = row->reliability ? row->reliability : 'F',
-        .credibility = row->credibility ? row->credibility : 6,
-        .dist_to_line_m = -1,
-        .has_fatalities = row->fatalities >= 0,
-        .fatalities = row->fatalities > 0 ? row->fatalities : 0,
-        .injured = row->injured,
-        .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
-        .added = row->added,
-    };
-    snprintf(fr->event, sizeof fr->event, "%s", row->event);
-    snprintf(fr->mode, sizeof fr->mode, "%s", row->mode);
+    fusion_report_of_row(row, fr);
+    fr->zone = NULL; /* an agreement's zone first, else the report's own area (below) */
     fr->id = o->id = xstrdup(row->id);
     fr->source_ref = o->src = row->source_ref[0] ? xstrdup(row->source_ref) : NULL;
     struct compliance_place *place = &o->place;
@@ -990,8 +971,8 @@ static void fetch_rows(void *ctx, const struct fusion_fetch *q)
         .longest_us = q->longest_us,
         .max_seq = q->max_seq,
     };
-    if (store_reports_window(svc->fetch_r, &w, policy_visible, (void *)&engine_reader,
-                             restore_row, svc))
+    if (store_reports_window(svc->fetch_r, &w, policy_visible, (void *)&engine_reader, restore_row,
+                             svc))
         log_error("alerts: cannot read back the reports a late report reaches");
 }
 

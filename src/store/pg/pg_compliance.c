@@ -27,18 +27,21 @@ int store_txn_agreement_put(struct store_txn *t, const struct store_agreement *a
     pp_i64(&p, a->loaded);
     pp_i64(&p, a->loaded_by);
     pp_str(&p, a->doc);
-    return pg_insert_p(t->conn, "INSERT INTO agreements(stix_id, name, digest, owner, tlp, grp,"
-                             " loaded, loaded_by, doc) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-                             " ON CONFLICT DO NOTHING RETURNING seq", &p, NULL);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO agreements(stix_id, name, digest, owner, tlp, grp,"
+                       " loaded, loaded_by, doc) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                       " ON CONFLICT DO NOTHING RETURNING seq",
+                       &p, NULL);
 }
 
 int store_agreements(struct store_reader *r, bool with_docs,
                      int (*fn)(void *ctx, const struct store_agreement *a), void *ctx)
 {
-    PGresult *res = pg_run(r, with_docs ? "SELECT seq, stix_id, name, digest, owner, tlp, grp,"
-                                          " loaded, loaded_by, doc FROM agreements ORDER BY seq"
-                                        : "SELECT seq, stix_id, name, digest, owner, tlp, grp,"
-                                          " loaded, loaded_by, '' FROM agreements ORDER BY seq",
+    PGresult *res = pg_run(r,
+                           with_docs ? "SELECT seq, stix_id, name, digest, owner, tlp, grp,"
+                                       " loaded, loaded_by, doc FROM agreements ORDER BY seq"
+                                     : "SELECT seq, stix_id, name, digest, owner, tlp, grp,"
+                                       " loaded, loaded_by, '' FROM agreements ORDER BY seq",
                            NULL);
     if (!res)
         return VIGIL_ESTORE;
@@ -121,18 +124,22 @@ int store_txn_violation_put(struct store_txn *t, const struct store_violation *v
         pp_str(&p, v->id);
         pp_str(&p, v->status);
         pp_i64(&p, v->created);
-        return pg_insert_p(t->conn, "INSERT INTO violations(agreement, zone, party, report,"
-                                 " report_owner, event, mode, time, lat, lon, area, detail,"
-                                 " updated, stix_id, status, created) VALUES($1,$2,$3,$4,$5,$6,"
-                                 "$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) ON CONFLICT DO NOTHING"
-                                 " RETURNING seq", &p, seq);
+        return pg_insert_p(t->conn,
+                           "INSERT INTO violations(agreement, zone, party, report,"
+                           " report_owner, event, mode, time, lat, lon, area, detail,"
+                           " updated, stix_id, status, created) VALUES($1,$2,$3,$4,$5,$6,"
+                           "$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) ON CONFLICT DO NOTHING"
+                           " RETURNING seq",
+                           &p, seq);
     }
     pp_i64(&p, old);
     *seq = old;
-    return pg_exec_p(t->conn, "UPDATE violations SET agreement = $1, zone = $2, party = $3,"
-                           " report = $4, report_owner = $5, event = $6, mode = $7, time = $8,"
-                           " lat = $9, lon = $10, area = $11, detail = $12, updated = $13"
-                           " WHERE seq = $14", &p, NULL);
+    return pg_exec_p(t->conn,
+                     "UPDATE violations SET agreement = $1, zone = $2, party = $3,"
+                     " report = $4, report_owner = $5, event = $6, mode = $7, time = $8,"
+                     " lat = $9, lon = $10, area = $11, detail = $12, updated = $13"
+                     " WHERE seq = $14",
+                     &p, NULL);
 }
 
 int store_txn_violation_delete(struct store_txn *t, int64_t seq)
@@ -162,8 +169,8 @@ int store_txn_violation_status(struct store_txn *t, int64_t seq, const char *sta
     pp_i64(&p, updated);
     pp_i64(&p, seq);
     int64_t n = 0;
-    int rc = pg_exec_p(t->conn, "UPDATE violations SET status = $1, updated = $2 WHERE seq = $3", &p,
-                    &n);
+    int rc = pg_exec_p(t->conn, "UPDATE violations SET status = $1, updated = $2 WHERE seq = $3",
+                       &p, &n);
     return rc ? rc : n ? 0 : VIGIL_ENOENT;
 }
 
@@ -229,9 +236,11 @@ int store_txn_evidence_add(struct store_txn *t, int64_t violation, const struct 
     acl_params(&p, &e->acl);
     pp_i64(&p, e->added);
     pp_i64(&p, e->added_by);
-    return pg_insert_p(t->conn, "INSERT INTO violation_evidence(violation, report, owner, tlp, grp,"
-                             " added, added_by) VALUES($1,$2,$3,$4,$5,$6,$7)"
-                             " ON CONFLICT DO NOTHING RETURNING 1", &p, NULL);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO violation_evidence(violation, report, owner, tlp, grp,"
+                       " added, added_by) VALUES($1,$2,$3,$4,$5,$6,$7)"
+                       " ON CONFLICT DO NOTHING RETURNING 1",
+                       &p, NULL);
 }
 
 int store_txn_evidence_set_acl(struct store_txn *t, const char *report, const struct store_acl *acl)
@@ -242,8 +251,10 @@ int store_txn_evidence_set_acl(struct store_txn *t, const char *report, const st
     pp_i64(&p, acl->group);
     pp_str(&p, report);
     pp_i64(&p, acl->owner);
-    return pg_exec_p(t->conn, "UPDATE violation_evidence SET tlp = $1, grp = $2"
-                           " WHERE report = $3 AND owner = $4", &p, NULL);
+    return pg_exec_p(t->conn,
+                     "UPDATE violation_evidence SET tlp = $1, grp = $2"
+                     " WHERE report = $3 AND owner = $4",
+                     &p, NULL);
 }
 
 int store_txn_evidence_remove(struct store_txn *t, const char *report, int64_t owner)
@@ -253,7 +264,7 @@ int store_txn_evidence_remove(struct store_txn *t, const char *report, int64_t o
     pp_str(&p, report);
     pp_i64(&p, owner);
     return pg_exec_p(t->conn, "DELETE FROM violation_evidence WHERE report = $1 AND owner = $2", &p,
-                  NULL);
+                     NULL);
 }
 
 int store_evidence(struct store_reader *r, int64_t violation,
@@ -262,9 +273,11 @@ int store_evidence(struct store_reader *r, int64_t violation,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, violation);
-    PGresult *res = pg_run_p(r, "SELECT report, owner, tlp, grp, added, added_by"
+    PGresult *res = pg_run_p(r,
+                             "SELECT report, owner, tlp, grp, added, added_by"
                              " FROM violation_evidence WHERE violation = $1"
-                             " ORDER BY added, report COLLATE \"C\"", &p);
+                             " ORDER BY added, report COLLATE \"C\"",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;
@@ -294,9 +307,11 @@ int store_txn_violation_step_add(struct store_txn *t, int64_t violation,
     pp_str(&p, s->from ? s->from : "");
     pp_str(&p, s->to);
     pp_str(&p, s->reason ? s->reason : "");
-    return pg_insert_p(t->conn, "INSERT INTO violation_steps(violation, time, partner, \"user\","
-                             " user_name, from_status, to_status, reason)"
-                             " VALUES($1,$2,$3,$4,$5,$6,$7,$8) RETURNING seq", &p, NULL);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO violation_steps(violation, time, partner, \"user\","
+                       " user_name, from_status, to_status, reason)"
+                       " VALUES($1,$2,$3,$4,$5,$6,$7,$8) RETURNING seq",
+                       &p, NULL);
 }
 
 int store_violation_steps(struct store_reader *r, int64_t violation,
@@ -305,8 +320,10 @@ int store_violation_steps(struct store_reader *r, int64_t violation,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, violation);
-    PGresult *res = pg_run_p(r, "SELECT time, partner, \"user\", user_name, from_status, to_status,"
-                             " reason FROM violation_steps WHERE violation = $1 ORDER BY seq", &p);
+    PGresult *res = pg_run_p(r,
+                             "SELECT time, partner, \"user\", user_name, from_status, to_status,"
+                             " reason FROM violation_steps WHERE violation = $1 ORDER BY seq",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;
@@ -336,8 +353,10 @@ int store_txn_opinion_add(struct store_txn *t, int64_t violation, const struct s
     pp_i64(&p, o->user);
     pp_str(&p, o->opinion);
     pp_str(&p, o->json);
-    return pg_insert_p(t->conn, "INSERT INTO violation_opinions(violation, time, partner, \"user\","
-                             " opinion, json) VALUES($1,$2,$3,$4,$5,$6) RETURNING seq", &p, NULL);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO violation_opinions(violation, time, partner, \"user\","
+                       " opinion, json) VALUES($1,$2,$3,$4,$5,$6) RETURNING seq",
+                       &p, NULL);
 }
 
 int store_opinions(struct store_reader *r, int64_t violation,
@@ -346,8 +365,10 @@ int store_opinions(struct store_reader *r, int64_t violation,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, violation);
-    PGresult *res = pg_run_p(r, "SELECT time, partner, \"user\", opinion, json"
-                             " FROM violation_opinions WHERE violation = $1 ORDER BY seq", &p);
+    PGresult *res = pg_run_p(r,
+                             "SELECT time, partner, \"user\", opinion, json"
+                             " FROM violation_opinions WHERE violation = $1 ORDER BY seq",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;

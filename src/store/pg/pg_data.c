@@ -31,9 +31,11 @@ int store_txn_collection_add(struct store_txn *t, const char *name, const char *
     pp_str(&p, title);
     pp_str(&p, description);
     pp_i64(&p, partner_writable);
-    return pg_insert_p(t->conn, "INSERT INTO collections(uuid, name, title, description,"
-                             " partner_writable) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING"
-                             " RETURNING id", &p, id);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO collections(uuid, name, title, description,"
+                       " partner_writable) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING"
+                       " RETURNING id",
+                       &p, id);
 }
 
 #define COLL_COLS "id, uuid, name, title, description, partner_writable"
@@ -73,7 +75,8 @@ int store_collection_find(struct store_reader *r, const char *uuid_or_name,
     int rc;
     PGresult *res = row_p(r, KEEP_COLLECTION,
                           "SELECT " COLL_COLS " FROM collections WHERE uuid = $1 OR name = $1"
-                          " ORDER BY id LIMIT 1", &p, &rc);
+                          " ORDER BY id LIMIT 1",
+                          &p, &rc);
     if (res)
         read_collection(res, 0, out);
     return rc;
@@ -87,8 +90,10 @@ int store_txn_status_put(struct store_txn *t, const char *id, int64_t partner, c
     pp_i64(&p, partner);
     pp_i64(&p, ts_now());
     pp_str(&p, json);
-    return pg_insert_p(t->conn, "INSERT INTO statuses(id, partner, created, json)"
-                             " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING 1", &p, NULL);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO statuses(id, partner, created, json)"
+                       " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING 1",
+                       &p, NULL);
 }
 
 int store_status_get(struct store_reader *r, const char *id, int64_t *partner, const char **json)
@@ -118,9 +123,11 @@ int store_txn_partner_add(struct store_txn *t, const char *name, const char *ide
     pp_i64(&p, coordinator);
     pp_i64(&p, default_tlp);
     pp_i64(&p, ts_now());
-    return pg_insert_p(t->conn, "INSERT INTO partners(name, identity_id, coordinator, default_tlp,"
-                             " created) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING"
-                             " RETURNING id", &p, id);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO partners(name, identity_id, coordinator, default_tlp,"
+                       " created) VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING"
+                       " RETURNING id",
+                       &p, id);
 }
 
 #define PARTNER_COLS "id, name, identity_id, coordinator, default_tlp, created"
@@ -187,9 +194,10 @@ int store_txn_user_add(struct store_txn *t, int64_t partner, const char *name, c
     pp_str(&p, role);
     pp_str(&p, password_hash ? password_hash : "");
     pp_i64(&p, ts_now());
-    return pg_insert_p(t->conn, "INSERT INTO users(partner, name, role, password_hash, created)"
-                             " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING RETURNING id", &p,
-                    id);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO users(partner, name, role, password_hash, created)"
+                       " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING RETURNING id",
+                       &p, id);
 }
 
 #define USER_COLS "id, partner, name, role, password_hash, disabled, created"
@@ -235,8 +243,10 @@ int store_users(struct store_reader *r, int64_t partner,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, partner);
-    PGresult *res = pg_run_p(r, "SELECT " USER_COLS " FROM users WHERE $1 = 0 OR partner = $1"
-                             " ORDER BY id", &p);
+    PGresult *res = pg_run_p(r,
+                             "SELECT " USER_COLS " FROM users WHERE $1 = 0 OR partner = $1"
+                             " ORDER BY id",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;
@@ -277,9 +287,11 @@ int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, i
     pp_i64(&p, tok->expires);
     pp_str(&p, tok->label ? tok->label : "");
     pp_i64(&p, ts_now());
-    return pg_insert_p(t->conn, "INSERT INTO tokens(\"user\", hash, read_only, expires, label,"
-                             " created) VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING"
-                             " RETURNING id", &p, id);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO tokens(\"user\", hash, read_only, expires, label,"
+                       " created) VALUES($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING"
+                       " RETURNING id",
+                       &p, id);
 }
 
 #define AUTH_COLS                                                                                  \
@@ -308,9 +320,10 @@ int store_token_lookup(struct store_reader *r, const unsigned char hash[STORE_TO
     pp_init(&p);
     pp_bytea(&p, hash, STORE_TOKEN_HASH_LEN);
     int rc;
-    PGresult *res = row_p(r, KEEP_AUTH, "SELECT " AUTH_COLS " FROM tokens t"
-                                        " JOIN users u ON u.id = t.\"user\""
-                                        " JOIN partners p ON p.id = u.partner WHERE t.hash = $1",
+    PGresult *res = row_p(r, KEEP_AUTH,
+                          "SELECT " AUTH_COLS " FROM tokens t"
+                          " JOIN users u ON u.id = t.\"user\""
+                          " JOIN partners p ON p.id = u.partner WHERE t.hash = $1",
                           &p, &rc);
     if (res)
         read_auth(res, out);
@@ -323,9 +336,11 @@ int store_tokens(struct store_reader *r, int64_t partner,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, partner);
-    PGresult *res = pg_run_p(r, "SELECT t.id, t.\"user\", u.name, t.label, t.read_only, t.revoked,"
+    PGresult *res = pg_run_p(r,
+                             "SELECT t.id, t.\"user\", u.name, t.label, t.read_only, t.revoked,"
                              " t.expires, t.created FROM tokens t JOIN users u ON u.id = t.\"user\""
-                             " WHERE $1 = 0 OR u.partner = $1 ORDER BY t.id", &p);
+                             " WHERE $1 = 0 OR u.partner = $1 ORDER BY t.id",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;
@@ -353,8 +368,10 @@ int store_txn_token_revoke(struct store_txn *t, int64_t token, int64_t partner)
     pp_i64(&p, token);
     pp_i64(&p, partner);
     int64_t n = 0;
-    int rc = pg_exec_p(t->conn, "UPDATE tokens SET revoked = 1 WHERE id = $1 AND ($2 = 0 OR"
-                             " \"user\" IN (SELECT id FROM users WHERE partner = $2))", &p, &n);
+    int rc = pg_exec_p(t->conn,
+                       "UPDATE tokens SET revoked = 1 WHERE id = $1 AND ($2 = 0 OR"
+                       " \"user\" IN (SELECT id FROM users WHERE partner = $2))",
+                       &p, &n);
     return rc ? rc : n ? 0 : VIGIL_ENOENT;
 }
 
@@ -367,8 +384,10 @@ int store_txn_session_add(struct store_txn *t, const unsigned char hash[STORE_TO
     pp_i64(&p, user);
     pp_str(&p, csrf);
     pp_i64(&p, expires);
-    return pg_insert_p(t->conn, "INSERT INTO sessions(hash, \"user\", csrf, expires)"
-                             " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING 1", &p, NULL);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO sessions(hash, \"user\", csrf, expires)"
+                       " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING 1",
+                       &p, NULL);
 }
 
 int store_txn_session_delete(struct store_txn *t, const unsigned char hash[STORE_TOKEN_HASH_LEN])
@@ -393,7 +412,8 @@ int store_session_lookup(struct store_reader *r, const unsigned char hash[STORE_
                           " u.disabled, s.expires, p.default_tlp, s.csrf"
                           " FROM sessions s JOIN users u ON u.id = s.\"user\""
                           " JOIN partners p ON p.id = u.partner"
-                          " WHERE s.hash = $1 AND s.expires > $2", &p, &rc);
+                          " WHERE s.hash = $1 AND s.expires > $2",
+                          &p, &rc);
     if (res) {
         read_auth(res, out);
         *csrf = gtxt(res, 0, 11);
@@ -412,8 +432,10 @@ int store_txn_group_add(struct store_txn *t, const char *name, const char *marki
     pp_str(&p, marking_id);
     pp_i64(&p, owner);
     pp_i64(&p, ts_now());
-    return pg_insert_p(t->conn, "INSERT INTO groups(name, marking_id, owner, created)"
-                             " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING id", &p, id);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO groups(name, marking_id, owner, created)"
+                       " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING id",
+                       &p, id);
 }
 
 int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
@@ -423,8 +445,10 @@ int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partn
     pp_i64(&p, group);
     pp_i64(&p, partner);
     pp_i64(&p, user);
-    return pg_exec_p(t->conn, "INSERT INTO group_members(grp, partner, \"user\") VALUES($1,$2,$3)"
-                           " ON CONFLICT DO NOTHING", &p, NULL);
+    return pg_exec_p(t->conn,
+                     "INSERT INTO group_members(grp, partner, \"user\") VALUES($1,$2,$3)"
+                     " ON CONFLICT DO NOTHING",
+                     &p, NULL);
 }
 
 #define GROUP_COLS "id, name, marking_id, owner, created"
@@ -444,8 +468,10 @@ int store_group_find(struct store_reader *r, const char *name_or_marking, struct
     pp_init(&p);
     pp_str(&p, name_or_marking);
     int rc;
-    PGresult *res = row_p(r, KEEP_GROUP, "SELECT " GROUP_COLS " FROM groups WHERE name = $1"
-                                         " OR marking_id = $1 ORDER BY id LIMIT 1", &p, &rc);
+    PGresult *res = row_p(r, KEEP_GROUP,
+                          "SELECT " GROUP_COLS " FROM groups WHERE name = $1"
+                          " OR marking_id = $1 ORDER BY id LIMIT 1",
+                          &p, &rc);
     if (res)
         read_group(res, 0, out);
     return rc;
@@ -474,10 +500,11 @@ int store_group_may_use(struct store_reader *r, int64_t group, int64_t partner, 
     pp_i64(&p, group);
     pp_i64(&p, partner);
     pp_i64(&p, user);
-    PGresult *res = pg_run_p(r, "SELECT 1 FROM groups WHERE id = $1 AND (owner = $2"
+    PGresult *res = pg_run_p(r,
+                             "SELECT 1 FROM groups WHERE id = $1 AND (owner = $2"
                              " OR EXISTS(SELECT 1 FROM group_members WHERE grp = $1"
                              " AND ((partner = $2 AND $2 <> 0) OR (\"user\" = $3 AND $3 <> 0))))",
-                          &p);
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int yes = PQntuples(res) > 0;
@@ -491,8 +518,10 @@ int store_group_members(struct store_reader *r, int64_t group,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, group);
-    PGresult *res = pg_run_p(r, "SELECT partner, \"user\" FROM group_members WHERE grp = $1"
-                             " ORDER BY partner, \"user\"", &p);
+    PGresult *res = pg_run_p(r,
+                             "SELECT partner, \"user\" FROM group_members WHERE grp = $1"
+                             " ORDER BY partner, \"user\"",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;
@@ -502,8 +531,7 @@ int store_group_members(struct store_reader *r, int64_t group,
     return rc;
 }
 
-static int collect_ids(struct store_reader *r, const char *sql, int64_t v, int64_t **out,
-                       size_t *n)
+static int collect_ids(struct store_reader *r, const char *sql, int64_t v, int64_t **out, size_t *n)
 {
     struct pg_params p;
     pp_init(&p);
@@ -529,11 +557,15 @@ int store_groups_of(struct store_reader *r, int64_t partner, int64_t user, int64
 {
     *by_user = NULL;
     *nu = 0;
-    int rc = collect_ids(r, "SELECT DISTINCT grp FROM group_members WHERE partner = $1"
-                            " AND partner <> 0 ORDER BY grp", partner, by_partner, np);
+    int rc = collect_ids(r,
+                         "SELECT DISTINCT grp FROM group_members WHERE partner = $1"
+                         " AND partner <> 0 ORDER BY grp",
+                         partner, by_partner, np);
     if (!rc)
-        rc = collect_ids(r, "SELECT DISTINCT grp FROM group_members WHERE \"user\" = $1"
-                            " AND \"user\" <> 0 ORDER BY grp", user, by_user, nu);
+        rc = collect_ids(r,
+                         "SELECT DISTINCT grp FROM group_members WHERE \"user\" = $1"
+                         " AND \"user\" <> 0 ORDER BY grp",
+                         user, by_user, nu);
     if (rc) {
         free(*by_partner);
         *by_partner = NULL;
@@ -557,9 +589,11 @@ int store_txn_audit_append(struct store_txn *t, const struct store_audit *e)
     pp_str(&p, e->detail);
     pp_bytea(&p, e->prev, STORE_HASH_LEN);
     pp_bytea(&p, e->hash, STORE_HASH_LEN);
-    return pg_insert_p(t->conn, "INSERT INTO audit(seq, time, partner, \"user\", action, object,"
-                             " detail, prev, hash) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-                             " ON CONFLICT DO NOTHING RETURNING seq", &p, NULL);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO audit(seq, time, partner, \"user\", action, object,"
+                       " detail, prev, hash) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+                       " ON CONFLICT DO NOTHING RETURNING seq",
+                       &p, NULL);
 }
 
 int store_audit_head(struct store_reader *r, int64_t *seq, unsigned char hash[STORE_HASH_LEN])
@@ -588,9 +622,11 @@ int store_audit_scan(struct store_reader *r, int64_t partner, int64_t after, siz
         pp_i64(&p, (int64_t)limit);
     else
         pp_null(&p);
-    PGresult *res = pg_run_p(r, "SELECT seq, time, partner, \"user\", action, object, detail, prev,"
+    PGresult *res = pg_run_p(r,
+                             "SELECT seq, time, partner, \"user\", action, object, detail, prev,"
                              " hash FROM audit WHERE seq > $1 AND ($2 = 0 OR partner = $2)"
-                             " ORDER BY seq LIMIT $3::bigint", &p);
+                             " ORDER BY seq LIMIT $3::bigint",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;
@@ -625,9 +661,11 @@ int store_txn_event_add(struct store_txn *t, const char *kind, const struct stor
     pp_i64(&p, acl->tlp);
     pp_i64(&p, acl->group);
     pp_str(&p, data);
-    return pg_insert_p(t->conn, "INSERT INTO events(time, kind, owner, tlp, grp, data, subject)"
-                             " VALUES($1,$2::text,$3,$4,$5,$6::text, CASE WHEN $2::text = 'report'"
-                             " THEN $6::text::jsonb->>'id' END) RETURNING seq", &p, seq);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO events(time, kind, owner, tlp, grp, data, subject)"
+                       " VALUES($1,$2::text,$3,$4,$5,$6::text, CASE WHEN $2::text = 'report'"
+                       " THEN $6::text::jsonb->>'id' END) RETURNING seq",
+                       &p, seq);
 }
 
 int pg_events_withdraw(struct store_reader *c, const char *id, int64_t owner)
@@ -671,8 +709,10 @@ int store_events(struct store_reader *r, int64_t after, size_t limit,
         pp_i64(&p, (int64_t)limit);
     else
         pp_null(&p);
-    PGresult *res = pg_run_p(r, "SELECT seq, time, kind, owner, tlp, grp, data FROM events"
-                             " WHERE seq > $1 AND gone = 0 ORDER BY seq LIMIT $2::bigint", &p);
+    PGresult *res = pg_run_p(r,
+                             "SELECT seq, time, kind, owner, tlp, grp, data FROM events"
+                             " WHERE seq > $1 AND gone = 0 ORDER BY seq LIMIT $2::bigint",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;
@@ -696,8 +736,8 @@ int store_event_head(struct store_reader *r, int64_t *seq)
     return 0;
 }
 
-int store_txn_webhook_add(struct store_txn *t, int64_t user, const char *url,
-                          const char *secret, const char *kinds, int64_t *id)
+int store_txn_webhook_add(struct store_txn *t, int64_t user, const char *url, const char *secret,
+                          const char *kinds, int64_t *id)
 {
     struct pg_params p;
     pp_init(&p);
@@ -706,9 +746,10 @@ int store_txn_webhook_add(struct store_txn *t, int64_t user, const char *url,
     pp_str(&p, secret);
     pp_str(&p, kinds ? kinds : "");
     pp_i64(&p, ts_now());
-    return pg_insert_p(t->conn, "INSERT INTO webhooks(\"user\", url, secret, kinds, created)"
-                             " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING RETURNING id", &p,
-                    id);
+    return pg_insert_p(t->conn,
+                       "INSERT INTO webhooks(\"user\", url, secret, kinds, created)"
+                       " VALUES($1,$2,$3,$4,$5) ON CONFLICT DO NOTHING RETURNING id",
+                       &p, id);
 }
 
 int store_txn_webhook_disable(struct store_txn *t, int64_t id, int64_t user)
@@ -718,8 +759,10 @@ int store_txn_webhook_disable(struct store_txn *t, int64_t id, int64_t user)
     pp_i64(&p, id);
     pp_i64(&p, user);
     int64_t n = 0;
-    int rc = pg_exec_p(t->conn, "UPDATE webhooks SET disabled = 1 WHERE id = $1"
-                             " AND ($2 = 0 OR \"user\" = $2) AND disabled = 0", &p, &n);
+    int rc = pg_exec_p(t->conn,
+                       "UPDATE webhooks SET disabled = 1 WHERE id = $1"
+                       " AND ($2 = 0 OR \"user\" = $2) AND disabled = 0",
+                       &p, &n);
     return rc ? rc : n ? 0 : VIGIL_ENOENT;
 }
 
@@ -729,9 +772,11 @@ int store_webhooks(struct store_reader *r, int64_t user,
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, user);
-    PGresult *res = pg_run_p(r, "SELECT id, \"user\", url, secret, kinds, disabled, created"
+    PGresult *res = pg_run_p(r,
+                             "SELECT id, \"user\", url, secret, kinds, disabled, created"
                              " FROM webhooks WHERE disabled = 0 AND ($1 = 0 OR \"user\" = $1)"
-                             " ORDER BY id", &p);
+                             " ORDER BY id",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;
@@ -760,8 +805,10 @@ int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime
     pp_i64(&p, event);
     pp_i64(&p, when);
     pp_str(&p, payload);
-    return pg_exec_p(t->conn, "INSERT INTO outbox(hook, event, next_attempt, payload)"
-                           " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING", &p, NULL);
+    return pg_exec_p(t->conn,
+                     "INSERT INTO outbox(hook, event, next_attempt, payload)"
+                     " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING",
+                     &p, NULL);
 }
 
 int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
@@ -771,11 +818,13 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
     pp_init(&p);
     pp_i64(&p, now);
     pp_i64(&p, (int64_t)limit);
-    PGresult *res = pg_run_p(r, "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind,"
+    PGresult *res = pg_run_p(r,
+                             "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind,"
                              " e.owner, e.tlp, e.grp, COALESCE(o.payload, e.data) FROM outbox o"
                              " JOIN webhooks w ON w.id = o.hook JOIN events e ON e.seq = o.event"
                              " WHERE o.state = 0 AND o.next_attempt <= $1 AND w.disabled = 0"
-                             " ORDER BY o.next_attempt, o.id LIMIT $2", &p);
+                             " ORDER BY o.next_attempt, o.id LIMIT $2",
+                             &p);
     if (!res)
         return VIGIL_ESTORE;
     int rc = 0;
@@ -802,8 +851,10 @@ int store_txn_outbox_result(struct store_txn *t, int64_t id, bool delivered, con
     pp_i64(&p, delivered ? OUTBOX_DELIVERED : next ? OUTBOX_PENDING : OUTBOX_FAILED);
     pp_str(&p, error ? error : "");
     pp_i64(&p, next);
-    return pg_exec_p(t->conn, "UPDATE outbox SET attempts = attempts + 1, state = $2,"
-                           " last_error = $3, next_attempt = $4 WHERE id = $1", &p, NULL);
+    return pg_exec_p(t->conn,
+                     "UPDATE outbox SET attempts = attempts + 1, state = $2,"
+                     " last_error = $3, next_attempt = $4 WHERE id = $1",
+                     &p, NULL);
 }
 
 /* ---- alert states, service marks ----------------------------------------------------- */
@@ -816,9 +867,11 @@ int store_txn_alert_state(struct store_txn *t, const char *key, const char *stat
     pp_str(&p, key);
     pp_str(&p, status);
     pp_str(&p, history);
-    return pg_exec_p(t->conn, "INSERT INTO alert_states(key, status, history) VALUES($1,$2,$3)"
-                           " ON CONFLICT (key) DO UPDATE SET status = excluded.status,"
-                           " history = excluded.history", &p, NULL);
+    return pg_exec_p(t->conn,
+                     "INSERT INTO alert_states(key, status, history) VALUES($1,$2,$3)"
+                     " ON CONFLICT (key) DO UPDATE SET status = excluded.status,"
+                     " history = excluded.history",
+                     &p, NULL);
 }
 
 int store_alert_state(struct store_reader *r, const char *key, const char **status,
@@ -843,8 +896,10 @@ int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value)
     pp_init(&p);
     pp_str(&p, name);
     pp_i64(&p, value);
-    return pg_exec_p(t->conn, "INSERT INTO service_marks(name, value) VALUES($1,$2)"
-                           " ON CONFLICT (name) DO UPDATE SET value = excluded.value", &p, NULL);
+    return pg_exec_p(t->conn,
+                     "INSERT INTO service_marks(name, value) VALUES($1,$2)"
+                     " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                     &p, NULL);
 }
 
 int store_mark_get(struct store_reader *r, const char *name, int64_t *value)
@@ -874,11 +929,13 @@ int store_txn_alert_triage_put(struct store_txn *t, const char *key, int64_t par
     pp_str(&p, tr->status_by ? tr->status_by : "");
     pp_i64(&p, tr->status_at);
     pp_str(&p, tr->comments ? tr->comments : "[]");
-    return pg_exec_p(t->conn, "INSERT INTO alert_triage(key, partner, assignee, status_by,"
-                           " status_at, comments) VALUES($1,$2,$3,$4,$5,$6)"
-                           " ON CONFLICT (key, partner) DO UPDATE SET assignee = excluded.assignee,"
-                           " status_by = excluded.status_by, status_at = excluded.status_at,"
-                           " comments = excluded.comments", &p, NULL);
+    return pg_exec_p(t->conn,
+                     "INSERT INTO alert_triage(key, partner, assignee, status_by,"
+                     " status_at, comments) VALUES($1,$2,$3,$4,$5,$6)"
+                     " ON CONFLICT (key, partner) DO UPDATE SET assignee = excluded.assignee,"
+                     " status_by = excluded.status_by, status_at = excluded.status_at,"
+                     " comments = excluded.comments",
+                     &p, NULL);
 }
 
 int store_alert_triage(struct store_reader *r, const char *key, int64_t partner,
@@ -891,7 +948,8 @@ int store_alert_triage(struct store_reader *r, const char *key, int64_t partner,
     int rc;
     PGresult *res = row_p(r, KEEP_ALERT_TRIAGE,
                           "SELECT assignee, status_by, status_at, comments FROM alert_triage"
-                          " WHERE key = $1 AND partner = $2", &p, &rc);
+                          " WHERE key = $1 AND partner = $2",
+                          &p, &rc);
     if (res) {
         out->assignee = gtxt(res, 0, 0);
         out->status_by = gtxt(res, 0, 1);
