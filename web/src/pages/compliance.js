@@ -6,6 +6,7 @@
 // on the server (404), the page says it arrives with it.
 import { get, query, ApiError } from '../api.js';
 import { h, utext, field, status } from '../dom.js';
+import { sharedNote } from '../shared-note.js';
 
 function day(d) {
   return d.toISOString().slice(0, 10);
@@ -103,7 +104,7 @@ export function render(root) {
       'shared with you, under a TLP banner (the strictest marking of what it contains) with ' +
       'your name and when it was made. Open it and print it from the browser.'),
     h('div', { class: 'filters' }, dayF.wrap, links));
-  root.append(h('h1', {}, 'Compliance'), form, msg, body, daily);
+  root.append(h('h1', {}, 'Compliance ', sharedNote()), form, msg, body, daily);
 
   let arrived = 0; // reports that arrived live since the page opened
   let loading = null;

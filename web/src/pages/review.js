@@ -7,6 +7,7 @@
 // server (404), the page says it arrives with it.
 import { get, post, query, ApiError } from '../api.js';
 import { h, utext, fmtTime, field, select, status, setFieldError } from '../dom.js';
+import { sharedNote } from '../shared-note.js';
 
 const STATUSES = ['reported', 'under_review', 'confirmed', 'not_confirmed', 'disputed'];
 const NEXT = {
@@ -208,7 +209,8 @@ export function render(root, ctx = {}) {
       }
       body.replaceChildren(h('div', { class: 'scroll' }, h('table', { class: 'data',
         id: 'violations-table' },
-      h('caption', {}, `${items.length} violation${items.length === 1 ? '' : 's'}, newest first`),
+      h('caption', {}, `${items.length} violation${items.length === 1 ? '' : 's'}, newest first, `,
+        sharedNote()),
       h('thead', {}, h('tr', {}, ['Status', 'Party', 'Zone', 'Agreement', 'Act', 'When (UTC)',
         'Evidence', 'Details', can.review ? 'Review' : ''].map((c) => h('th', { scope: 'col' },
         c)))),
