@@ -205,7 +205,7 @@ test('review queue: newest first, evidence links, history, opinions, filters', a
   // Evidence: a link to each report.
   const row = page.locator(`#violations-table tr[data-id="${v.older}"]`);
   const link = row.locator(`a.evidence-link[data-report="${v.olderReport}"]`);
-  assert.equal(await link.getAttribute('href'), `/api/v1/reports/${v.olderReport}`);
+  assert.equal(await link.getAttribute('href'), `#/reports?id=${v.olderReport}`);
   // Details: the evidence reports described, the history, the opinions; add one.
   await row.getByRole('button', { name: 'Details' }).click();
   const details = page.locator('.violation-details');
@@ -242,6 +242,12 @@ test('review queue: newest first, evidence links, history, opinions, filters', a
   await page.getByRole('button', { name: 'Show' }).click();
   await page.getByText('2 violations, newest first').waitFor();
   assert.deepEqual(await shown(), [v.form, v.older]);
+  // Following an evidence link opens that report's detail in the dashboard.
+  await page.locator(`a.evidence-link[data-report="${v.olderReport}"]`).first()
+    .evaluate((el) => el.click());
+  const detail = page.locator('#report-detail');
+  await detail.waitFor();
+  assert.match(await detail.innerText(), /Air strike, older \(test\)/);
 });
 
 test('a decision needs a reason: refused in the page, nothing changed', async () => {

@@ -43,8 +43,8 @@ export function newestFirst(items) {
 }
 
 function reportLink(id) {
-  return h('a', { href: `/api/v1/reports/${encodeURIComponent(id)}`, target: '_blank',
-    rel: 'noopener', class: 'evidence-link', 'data-report': id }, id);
+  return h('a', { href: `#/reports?id=${encodeURIComponent(id)}`, class: 'evidence-link',
+    'data-report': id }, id); // the report's detail in the dashboard
 }
 
 export function render(root, ctx = {}) {
