@@ -1105,6 +1105,22 @@ int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_stat
     return fusion_alert_transition(a, seen, to, who, at, on, non);
 }
 
+int fusion_alert_status_clear(struct fusion *f, int64_t id)
+{
+    struct fusion_alert *a = (struct fusion_alert *)(uintptr_t)fusion_alert_get(f, id);
+    if (!a)
+        return VIGIL_ENOENT;
+    for (size_t i = 0; i < a->nhistory; i++) {
+        free(a->history[i].who);
+        free(a->history[i].on);
+    }
+    free(a->history);
+    a->history = NULL;
+    a->nhistory = 0;
+    a->status = FUSION_ALERT_NEW;
+    return 0;
+}
+
 const struct fusion_correlator *fusion_correlator(const struct fusion *f)
 {
     return f->corr;

@@ -172,6 +172,10 @@ int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_stat
                             enum fusion_alert_status to, const char *who, vtime_t at,
                             const int64_t *on, size_t non);
 
+/* Forgets alert id's lifecycle (status new, no transitions): before the stored one is put back
+ * (another front-end changed it, docs/OPERATIONS.md). VIGIL_ENOENT for no such alert. */
+int fusion_alert_status_clear(struct fusion *f, int64_t id);
+
 /* The correlator (incidents, stored reports), read-only. */
 const struct fusion_correlator *fusion_correlator(const struct fusion *f);
 

@@ -42,6 +42,7 @@ struct alert_service {
     int64_t withdrawn;      /* highest report withdrawal handled (feeding thread only) */
     int64_t history;        /* highest report seq whose alert events were published */
     int64_t withdrawn_mark; /* the highest withdrawal accounted for when the service started */
+    int64_t states;         /* highest event looked at for lifecycles set elsewhere (feeding) */
     int64_t *renew;         /* reports corrected since then: news when rebuilt (ascending) */
     size_t nrenew;
     struct agreement_acl **agr; /* the list: feeding thread only; the values: under mu */
@@ -429,6 +430,7 @@ static int collect_hook(void *ctx, const struct store_webhook *w)
 struct change {
     int64_t id;
     bool all;
+    const char *key; /* a status change: the situation, for the other front-ends (sync_states) */
     struct store_acl *causes;
     size_t n, cap;
 };
@@ -497,6 +499,8 @@ static char *change_json(const struct change *ch)
                               json_pack("[I, i, I]", (json_int_t)ch->causes[i].owner,
                                         ch->causes[i].tlp, (json_int_t)ch->causes[i].group));
     json_t *d = json_pack("{s:I, s:o}", "alert", (json_int_t)ch->id, "causes", causes);
+    if (ch->key)
+        json_object_set_new(d, "key", json_string(ch->key));
     char *text = vjson_dumps(d);
     json_decref(d);
     return text;
@@ -621,7 +625,7 @@ static int state_txn(struct store_txn *t, void *arg)
     struct triage_job tj = {.who = j->who, .key = j->key, .id = j->id, .status = true};
     if (!rc)
         rc = triage_txn(t, &tj); /* who of the partner changed it, and when: theirs only */
-    struct change all = {.id = j->id, .all = true};
+    struct change all = {.id = j->id, .all = true, .key = j->key};
     if (!rc)
         rc = publish_alert(t, j->svc, &all);
     return rc;
@@ -660,7 +664,8 @@ int alerts_set_status(struct alert_service *svc, const struct auth_principal *wh
     return rc;
 }
 
-/* Puts back the stored lifecycle of a newly (re)created alert. Called with mu held. */
+/* Puts back the stored lifecycle of a newly (re)created alert, or of one whose lifecycle
+ * was just cleared (sync_states). Called with mu held. */
 static void restore_state(struct alert_service *svc, struct store_reader *r,
                           const struct fusion_alert *a)
 {
@@ -1031,6 +1036,66 @@ static void take_over(struct alert_service *svc)
     rebuild_history(svc); /* as at a start; sync_reports then feeds what came since */
 }
 
+/* The situation keys of the status changes among events, and how far they were read. */
+struct state_keys {
+    char **v;
+    size_t n, read;
+    int64_t last;
+};
+
+static int state_key_one(void *ctx, const struct store_event *e)
+{
+    struct state_keys *sk = ctx;
+    sk->last = e->seq;
+    sk->read++;
+    if (strcmp(e->kind, "alert") != 0)
+        return 0;
+    json_t *d = json_loads(e->data, 0, NULL);
+    const char *key = json_string_value(json_object_get(d, "key"));
+    if (key) {
+        sk->v = xrealloc(sk->v, (sk->n + 1) * sizeof *sk->v);
+        sk->v[sk->n++] = xstrdup(key);
+    }
+    json_decref(d);
+    return 0;
+}
+
+/* Takes up the lifecycles set since the last look, by this process or another serving the
+ * same store (PostgreSQL, docs/OPERATIONS.md): each status change commits its alert event
+ * with the alert's situation key; every alert of that key gets the stored lifecycle in place
+ * of its own, as a restart would give it. Nothing is published: the change's event was, once,
+ * by the front-end that made it. One's own change comes back unchanged. */
+static void sync_states(struct alert_service *svc)
+{
+    for (;;) {
+        struct store_reader *r;
+        if (store_read_begin(svc->store, &r))
+            return;
+        struct state_keys sk = {.last = svc->states};
+        int rc = store_events(r, svc->states, BATCH, state_key_one, &sk);
+        if (!rc) {
+            pthread_mutex_lock(&svc->mu);
+            for (size_t k = 0; k < sk.n; k++)
+                for (size_t i = 0; i < fusion_alert_count(svc->f); i++) {
+                    const struct fusion_alert *a = fusion_alert_at(svc->f, i);
+                    const char *st, *hist;
+                    if (strcmp(a->key, sk.v[k]) != 0 || store_alert_state(r, a->key, &st, &hist))
+                        continue; /* unreadable: the alert keeps what it has */
+                    fusion_alert_status_clear(svc->f, a->id);
+                    restore_state(svc, r, a);
+                }
+            pthread_mutex_unlock(&svc->mu);
+            svc->states = sk.last;
+        }
+        store_read_end(r);
+        for (size_t k = 0; k < sk.n; k++)
+            free(sk.v[k]);
+        free(sk.v);
+        if (rc || sk.read < BATCH)
+            return;
+    }
+}
+
 /* Feeds every report added since the last call, then the corrections and deletions. */
 static void sync_reports(struct alert_service *svc)
 {
@@ -1039,6 +1104,8 @@ static void sync_reports(struct alert_service *svc)
         take_over(svc);
     else if (!leads)
         svc->leading = false;
+    if (!svc->replay)
+        sync_states(svc);
     for (bool added = true;;) {
         struct feed fd = {.svc = svc};
         if (store_read_begin(svc->store, &fd.r))
@@ -1287,6 +1354,8 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
     struct store_reader *r;
     if (!rc && (rc = store_read_begin(s, &r)) == 0) {
         rc = published_marks(svc, r);
+        if (!rc) /* the lifecycles stored by then come back with their alerts */
+            rc = store_event_head(r, &svc->states);
         store_read_end(r);
     }
     if (!rc && pthread_create(&svc->thread, NULL, feeder_main, svc) != 0)

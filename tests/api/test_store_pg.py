@@ -188,3 +188,54 @@ def test_one_front_end_publishes_alerts_and_another_takes_over_after_kill9(vigil
         assert len(events) == len(set(events)), "an alert event was published twice"
     finally:
         other.stop()
+
+
+def test_a_status_set_through_one_front_end_is_seen_through_another(vigil, tmp_path):
+    """Each front-end's engine holds the alerts' lifecycles in memory: an acknowledgement made
+    through one is taken up by the others when the commit wakes them (the status change's
+    alert event names its situation), as each reader sees it (the leak rule), and is published
+    once."""
+    other = vigil.front_end(tmp_path / "b").start()
+    try:
+        vigil.partner("A")
+        vigil.partner("B")
+        tok = {"a1": vigil.user("A", "a1"), "b1": vigil.user("B", "b1"),
+               "admin": vigil.admin_token}
+        for body, t in ((WARNING, tok["a1"]), (MOVEMENT, tok["b1"])):  # both see both
+            body = dict(body, marking="green")
+            r = vigil.request("POST", "/api/v1/reports", token=t, json=body)
+            assert r.status_code == 201, r.text
+
+        def listed(fe, t):
+            r = fe.get("/api/v1/alerts", token=t)
+            assert r.status_code == 200, r.text
+            return {a["id"]: a for a in r.json()["alerts"]}
+
+        wait_for(lambda: listed(vigil, vigil.admin_token) and listed(other, vigil.admin_token),
+                 "both front-ends show the alert")
+        [aid] = listed(vigil, vigil.admin_token)
+        assert listed(other, vigil.admin_token)[aid]["status"] == "new"
+        r = vigil.request("POST", f"/api/v1/alerts/{aid}/status", token=tok["a1"],
+                          json={"status": "acknowledged"})
+        assert r.status_code == 200, r.text
+        wait_for(lambda: listed(other, vigil.admin_token)[aid]["status"] == "acknowledged",
+                 "the other front-end shows the acknowledgement", timeout=10)
+        for name, t in tok.items():  # each reader's status, the same through either
+            here, there = listed(vigil, t), listed(other, t)
+            assert {i: a["status"] for i, a in here.items()} == \
+                {i: a["status"] for i, a in there.items()}, name
+            if aid in there:
+                assert there[aid].get("status_at") == here[aid].get("status_at"), name
+        got = other.get(f"/api/v1/alerts/{aid}", token=vigil.admin_token).json()
+        assert got["status"] == "acknowledged"
+        # Taken up, not made again: one event for the change, whoever leads.
+        changes = [d for d in alert_events(vigil) if '"key"' in d]
+        assert len(changes) == 1, changes
+        # And back the other way: a false alarm called through the other front-end.
+        r = other.request("POST", f"/api/v1/alerts/{aid}/status", token=tok["a1"],
+                          json={"status": "false_alarm"})
+        assert r.status_code == 200, r.text
+        wait_for(lambda: listed(vigil, vigil.admin_token)[aid]["status"] == "false_alarm",
+                 "the first front-end shows the false alarm", timeout=10)
+    finally:
+        other.stop()
