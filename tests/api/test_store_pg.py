@@ -228,6 +228,9 @@ def test_a_status_set_through_one_front_end_is_seen_through_another(vigil, tmp_p
                 assert there[aid].get("status_at") == here[aid].get("status_at"), name
         got = other.get(f"/api/v1/alerts/{aid}", token=vigil.admin_token).json()
         assert got["status"] == "acknowledged"
+        # the partner's triage is read from the store on each request: whose change it was
+        got = other.get(f"/api/v1/alerts/{aid}", token=tok["a1"]).json()
+        assert got["status"] == "acknowledged" and got["triage"]["status_by"] == "a1", got
         # Taken up, not made again: one event for the change, whoever leads.
         changes = [d for d in alert_events(vigil) if '"key"' in d]
         assert len(changes) == 1, changes
