@@ -344,7 +344,8 @@ static int sorted_page(struct store_reader *r, struct query_args *x, int64_t off
     if (!rc && !so.over) {
         pthread_mutex_lock(&sort_mu);
         sort_desc = x->desc || x->sort == SORT_NONE; /* unsorted: newest event first */
-        qsort(so.v, so.n, sizeof *so.v, cmp_rows);
+        if (so.n) /* so.v is NULL when nothing matched */
+            qsort(so.v, so.n, sizeof *so.v, cmp_rows);
         pthread_mutex_unlock(&sort_mu);
         *total = so.n;
         size_t from = (size_t)offset < so.n ? (size_t)offset : so.n;
