@@ -1,0 +1,192 @@
+"""A hostile partner counting what it may not see through hub-wide counters (SPEC S3: nothing
+derived from a report, a count included, may tell anyone who may not read it).
+
+Partner A posts GREEN reports (everyone reads them) with AMBER and RED ones between them, in a
+sharing group C is not in. C watches the live stream's event ids and its webhook's `seq` and
+`delivery` numbers: with hub-wide numbers, the gap between two ids C sees is how many events C
+may not see. The ids must tell C nothing (opaque stream ids; per-webhook numbers), and the
+stream must still resume exactly from an id it gave (docs/ACCESS.md, "Side channels")."""
+import base64
+import json
+import os
+import time
+
+import pytest
+import requests
+
+from test_stream import Listener, Receiver, post_report, subscribe
+
+HIDDEN = 3  # A's posts C may not see, between two C may
+
+
+@pytest.fixture
+def world(vigil):
+    vigil.stop()
+    with open(vigil.data / "vigil.conf", "a") as f:
+        f.write("webhook_allow_private = true\n")  # the receiver listens on loopback
+    vigil.start()
+    for p in ("A", "B", "C"):
+        vigil.partner(p)
+    ta = vigil.user("A", "a1", role="analyst")
+    tb = vigil.user("B", "b1", role="analyst")
+    tc = vigil.user("C", "c1", role="analyst")
+    r = vigil.request("POST", "/api/v1/groups", token=ta, json={"name": "ab", "members": ["B"]})
+    assert r.status_code == 201, r.text
+    return vigil, ta, tb, tc
+
+
+def post_hidden(vigil, ta, n=HIDDEN):
+    """n reports of A that C may not read (AMBER to a group without C, and RED)."""
+    for i in range(n):
+        post_report(vigil, ta, marking="red" if i % 2 else "amber", group="ab",
+                    title="hidden %d" % i)
+
+
+def raw_events(vigil, token, last_id, wait=2.0):
+    """(id, event, data) of what a stream resumed from last_id sends within `wait`."""
+    l = Listener(vigil, token, last_id=last_id)
+    try:
+        return l.events(wait)
+    finally:
+        l.close()
+
+
+def stream_status(vigil, token, last_id=None, since=None):
+    h = {"Authorization": "Bearer " + token, "Accept": "text/event-stream"}
+    if last_id is not None:
+        h["Last-Event-ID"] = last_id
+    url = vigil.url + "/api/v1/stream" + ("" if since is None else "?since=" + since)
+    with requests.get(url, headers=h, stream=True, timeout=10) as r:
+        body = b"" if r.status_code == 200 else r.content
+        return r.status_code, body
+
+
+def count_between(a, b):
+    """What a hostile reader infers from two ids: the events it did not see between them."""
+    try:
+        return int(b) - int(a) - 1
+    except ValueError:
+        return None  # opaque: nothing to count
+
+
+def test_stream_ids_do_not_count_what_the_reader_may_not_see(world):
+    vigil, ta, tb, tc = world
+    lc, lb = Listener(vigil, tc), Listener(vigil, tb)
+    time.sleep(0.3)
+    g1 = post_report(vigil, ta, marking="green", title="first")
+    post_hidden(vigil, ta)
+    g2 = post_report(vigil, ta, marking="green", title="second")
+    seen_c, seen_b = lc.events(), lb.events()
+    lc.close()
+    lb.close()
+    assert [e[2]["id"] for e in seen_c] == [g1, g2]
+    # B is in the group: it reads the AMBER ones (the RED ones are for named users only).
+    assert len(seen_b) == 2 + (HIDDEN + 1) // 2
+    (i1, _, _), (i2, _, _) = seen_c
+    assert count_between(i1, i2) in (None, 0), "C counts A's hidden posts: %r, %r" % (i1, i2)
+    # Opaque and unguessable: no number in sight, and B's ids for the same events differ.
+    for i in (i1, i2):
+        assert len(i) >= 32 and not any(ch.isspace() for ch in i), i
+    assert {e[0] for e in seen_b}.isdisjoint({i1, i2})
+
+
+def test_stream_resumes_exactly_from_an_opaque_id_across_hidden_events(world):
+    vigil, ta, tb, tc = world
+    g1 = post_report(vigil, ta, marking="green", title="one")
+    post_hidden(vigil, ta)
+    g2 = post_report(vigil, ta, marking="green", title="two")
+    first = raw_events(vigil, tc, "0")
+    assert [e[2]["id"] for e in first] == [g1, g2]
+    # From each id: exactly what came after it, nothing missed, nothing repeated.
+    assert [e[2]["id"] for e in raw_events(vigil, tc, first[0][0])] == [g2]
+    assert raw_events(vigil, tc, first[1][0], wait=1.0) == []
+    post_hidden(vigil, ta)
+    g3 = post_report(vigil, ta, marking="green", title="three")
+    assert [e[2]["id"] for e in raw_events(vigil, tc, first[1][0])] == [g3]
+    # ?since= takes the same ids.
+    h = {"Authorization": "Bearer " + tc, "Accept": "text/event-stream"}
+    with requests.get(vigil.url + "/api/v1/stream", params={"since": first[0][0]}, headers=h,
+                      stream=True, timeout=10) as r:
+        assert r.status_code == 200
+        got, ev = [], {}
+        for line in r.iter_lines(decode_unicode=True):
+            if line == "" and "data" in ev:
+                got.append(json.loads(ev["data"])["id"])
+                ev = {}
+                if len(got) == 2:
+                    break
+            elif line and not line.startswith(":"):
+                k, _, v = line.partition(": ")
+                ev[k] = v
+        assert got == [g2, g3]
+
+
+def test_stream_position_cannot_be_probed_by_number(world):
+    # With numeric ?since= a reader bisects for the seq of each event it sees, and so counts
+    # the others; only 0 (the start) and ids the stream gave are taken.
+    vigil, ta, tb, tc = world
+    post_report(vigil, ta, marking="green", title="x")
+    post_hidden(vigil, ta)
+    for n in ("1", "2", "4", "5", "100"):
+        code, body = stream_status(vigil, tc, since=n)
+        assert code == 400, (n, code)
+        code, body = stream_status(vigil, tc, last_id=n)
+        assert code == 400, (n, code)
+        assert b"Last-Event-ID" in body
+
+
+def test_forged_and_malformed_last_event_ids_are_refused_and_harmless(world):
+    vigil, ta, tb, tc = world
+    g = post_report(vigil, ta, marking="green", title="real")
+    real = raw_events(vigil, tc, "0")[0][0]
+    raw = base64.urlsafe_b64decode(real + "=" * (-len(real) % 4))
+    flipped = bytearray(raw)
+    flipped[-1] ^= 1
+    b64 = lambda b: base64.urlsafe_b64encode(bytes(b)).rstrip(b"=").decode()
+    bad = ["", "-1", "+1", " 1", "1 ", "0x10", "1e3", "18446744073709551616",
+           "9223372036854775807", "abc", real[:-1], real + "A", real[:-4] + "====",
+           b64(flipped), b64(os.urandom(len(raw))), b64(os.urandom(200)), "A" * 4000,
+           real.replace("-", "+").replace("_", "/"), "\u00e9t\u00e9", "%00", "0" + real]
+    for v in bad:
+        try:
+            code, body = stream_status(vigil, tc, last_id=v)
+        except (requests.RequestException, ValueError, UnicodeError):
+            continue  # the client would not send it (or the server closed it)
+        assert code in (400, 431), (v, code)
+        if code == 400:
+            assert b"Last-Event-ID" in body, body
+    # Another user's id is refused too: ids are bound to the user they were given to.
+    assert stream_status(vigil, tb, last_id=real)[0] == 400
+    # Still serving, and the real id still resumes.
+    assert vigil.get("/healthz").status_code == 200
+    assert raw_events(vigil, tc, real, wait=1.0) == []
+    g2 = post_report(vigil, ta, marking="green", title="after")
+    assert [e[2]["id"] for e in raw_events(vigil, tc, real)] == [g2]
+    assert g != g2
+
+
+def test_webhook_numbers_count_only_what_the_target_received(world):
+    vigil, ta, tb, tc = world
+    rx_c, rx_a = Receiver(), Receiver()
+    try:
+        subscribe(vigil, tc, rx_c.port)
+        subscribe(vigil, ta, rx_a.port)  # A's own hook takes deliveries between C's
+        g1 = post_report(vigil, ta, marking="green", title="first")
+        post_hidden(vigil, ta)
+        g2 = post_report(vigil, ta, marking="green", title="second")
+        got = rx_c.wait(2)
+        rx_a.wait(2 + (HIDDEN + 1) // 2)  # A's AMBER ones leave the hub, its RED ones do not
+        assert len(got) == 2
+        msgs = [json.loads(b) for _, b in got]
+        assert [m["data"]["id"] for m in msgs] == [g1, g2]
+        seq = [m["seq"] for m in msgs]
+        delivery = [m["delivery"] for m in msgs]
+        assert seq[1] - seq[0] == 1, "C counts hidden events by seq: %r" % seq
+        assert delivery[1] - delivery[0] == 1, "C counts others' deliveries: %r" % delivery
+        assert seq == [1, 2] and delivery == [1, 2]
+        assert [h["X-Vigil-Delivery"] for h, _ in got] == ["1", "2"]
+        # A's hook counts its own, from 1 as well.
+        assert [json.loads(b)["seq"] for _, b in rx_a.got][:2] == [1, 2]
+    finally:
+        rx_c.close()
+        rx_a.close()
