@@ -87,18 +87,30 @@ static void cursor_key(const struct app *a, unsigned char key[32])
     crypto_kdf_derive_from_key(key, 32, 1, "vigilrcu", a->cursor_key);
 }
 
-static size_t cursor_ad(const struct http_req *req, const char *what, char ad[96])
+static size_t cursor_ad(int64_t user, const char *what, char ad[96])
 {
-    int n = snprintf(ad, 96, "%s|%lld", what, (long long)app_principal(req)->user);
+    int n = snprintf(ad, 96, "%s|%lld", what, (long long)user);
     return n < 0 ? 0 : (size_t)n < 96 ? (size_t)n : 95;
 }
 
 void rest_cursor_seal(const struct app *a, const struct http_req *req, const char *what,
                       const int64_t *v, size_t n, char out[REST_CURSOR_SZ])
 {
+    rest_cursor_seal_for(a, app_principal(req)->user, what, v, n, out);
+}
+
+bool rest_cursor_open(const struct app *a, const struct http_req *req, const char *what,
+                      const char *text, int64_t *v, size_t n)
+{
+    return rest_cursor_open_for(a, app_principal(req)->user, what, text, v, n);
+}
+
+void rest_cursor_seal_for(const struct app *a, int64_t user, const char *what, const int64_t *v,
+                          size_t n, char out[REST_CURSOR_SZ])
+{
     unsigned char key[32], raw[CUR_RAW_MAX], plain[8 * REST_CURSOR_VALS];
     char ad[96];
-    size_t adlen = cursor_ad(req, what, ad);
+    size_t adlen = cursor_ad(user, what, ad);
     n = n > REST_CURSOR_VALS ? REST_CURSOR_VALS : n;
     for (size_t i = 0; i < n; i++)
         for (int b = 0; b < 8; b++)
@@ -113,12 +125,12 @@ void rest_cursor_seal(const struct app *a, const struct http_req *req, const cha
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-bool rest_cursor_open(const struct app *a, const struct http_req *req, const char *what,
-                      const char *text, int64_t *v, size_t n)
+bool rest_cursor_open_for(const struct app *a, int64_t user, const char *what, const char *text,
+                          int64_t *v, size_t n)
 {
     unsigned char key[32], raw[CUR_RAW_MAX], plain[8 * REST_CURSOR_VALS];
     char ad[96];
-    size_t len = 0, adlen = cursor_ad(req, what, ad);
+    size_t len = 0, adlen = cursor_ad(user, what, ad);
     unsigned long long plen = 0;
     if (n > REST_CURSOR_VALS || strlen(text) >= REST_CURSOR_SZ ||
         sodium_base642bin(raw, sizeof raw, text, strlen(text), NULL, &len, NULL,

@@ -40,6 +40,11 @@ void rest_cursor_seal(const struct app *a, const struct http_req *req, const cha
  * was not. */
 bool rest_cursor_open(const struct app *a, const struct http_req *req, const char *what,
                       const char *text, int64_t *v, size_t n);
+/* The same for a given user (the live stream's event ids, sealed after the request ended). */
+void rest_cursor_seal_for(const struct app *a, int64_t user, const char *what, const int64_t *v,
+                          size_t n, char out[REST_CURSOR_SZ]);
+bool rest_cursor_open_for(const struct app *a, int64_t user, const char *what, const char *text,
+                          int64_t *v, size_t n);
 
 extern const struct http_route rest_admin_routes[];
 extern const size_t rest_admin_nroutes;

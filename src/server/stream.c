@@ -1,11 +1,17 @@
 /* stream.c - the live stream: Server-Sent Events at /api/v1/stream (S5).
  *
  * Each connection replays the event log from where the client left off (the Last-Event-ID
- * header, or ?since=SEQ; by default only new events), then follows it. Every event passes the
- * read policy for this reader before it is sent; events it may not read are skipped silently
- * (their ids still advance, so nothing about them shows but a gap in numbering, which every
- * reader sees the same way). A comment line every sse_heartbeat seconds keeps proxies and
- * clients from timing out. The connection sleeps between events (no worker thread is held).
+ * header, or ?since=ID; 0 for the start of the log; by default only new events), then follows
+ * it. Every event passes the read policy for this reader before it is sent; events it may not
+ * read are skipped silently. An event's id is not the log's sequence number (that counts every
+ * partner's events, so two ids would tell a reader how many it did not see: S3) but that
+ * number sealed for this user (rest_cursor_seal_for: XChaCha20-Poly1305 under a subkey of
+ * secret.key, a fresh nonce each time, the user as associated data): opaque, unforgeable, good
+ * for resuming only by the user it was sent to, on any front-end of the hub. Anything else in
+ * Last-Event-ID or since is refused (400), as a number other than 0 is (bisecting ?since=N
+ * over numbers would find each visible event's place in the log). A comment line every
+ * sse_heartbeat seconds keeps proxies and clients from timing out. The connection sleeps
+ * between events (no worker thread is held).
  *
  * Limits (docs/ACCESS.md): a credential (an API token, or a user's dashboard sessions) holds
  * at most stream_limit_per_credential streams and all together at most stream_limit (never
@@ -35,6 +41,7 @@
 
 struct sse {
     struct app *a;
+    int64_t user; /* whose ids these are (the associated data of their seal) */
     struct policy_reader reader; /* a copy: the request's principal ends before the stream */
     char kinds[128];             /* ?kinds=report,alert ("" = all) */
     int64_t last_seq;
@@ -109,7 +116,9 @@ static int send_event(void *ctx, const struct store_event *e)
         if (!wanted(b->s, "report"))
             return 0;
     }
-    int rc = buf_addf(b->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->seq, e->kind,
+    char id[REST_CURSOR_SZ];
+    rest_cursor_seal_for(b->s->a, b->s->user, "stream", &e->seq, 1, id);
+    int rc = buf_addf(b->out, "id: %s\nevent: %s\ndata: %s\n\n", id, e->kind,
                       view ? view : e->data);
     free(view);
     return rc ? rc : b->out->len >= STREAM_BATCH_BYTES; /* non-zero: the batch is full */
@@ -177,13 +186,13 @@ static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
     const char *from = last ? last : since;
     int64_t start = 0;
     if (from) {
-        char *end;
-        long long v = strtoll(from, &end, 10);
-        if (*end || v < 0) {
-            app_error(req, resp, 400, "bad request", "Last-Event-ID and since take an event id");
+        if (strcmp(from, "0") != 0 && (!rest_cursor_open(a, req, "stream", from, &start, 1) ||
+                                       start < 0)) {
+            app_error(req, resp, 400, "bad request",
+                      "Last-Event-ID (or since) takes the id of an event this stream sent to "
+                      "you, or 0 for the start; send none for new events only");
             return;
         }
-        start = v;
     } else {
         struct store_reader *r;
         if (store_read_begin(a->store, &r) || store_event_head(r, &start)) {
@@ -209,6 +218,7 @@ static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
     }
     struct sse *s = xcalloc(1, sizeof *s);
     s->a = a;
+    s->user = p->user;
     s->slot_key = key;
     s->cred = p->cred;
     s->checked_us = ts_monotonic_us();

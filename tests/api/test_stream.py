@@ -28,7 +28,8 @@ def post_report(vigil, token, **kw):
 
 
 class Listener:
-    """Reads an SSE stream in a thread; events land in a queue as (id, event, data)."""
+    """Reads an SSE stream in a thread; events land in a queue as (id, event, data), the id
+    as sent (an opaque text)."""
 
     def __init__(self, vigil, token, last_id=None):
         self.q = queue.Queue()
@@ -53,7 +54,7 @@ class Listener:
                     self.comments.put(line)
                 elif line == "":
                     if "data" in ev:
-                        self.q.put((int(ev["id"]), ev["event"], json.loads(ev["data"])))
+                        self.q.put((ev["id"], ev["event"], json.loads(ev["data"])))
                     ev = {}
                 else:
                     k, _, v = line.partition(": ")
