@@ -117,7 +117,7 @@ def subscriber(port, tok, end, rng):
     while time.monotonic() < end:
         try:
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
-            q = rng.choice(["", "?kinds=alert", "?kinds=report,alert", "?since=1"])
+            q = rng.choice(["", "?kinds=alert", "?kinds=report,alert", "?since=0"])
             s.sendall(("GET /api/v1/stream%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                        "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n"
                        % (q, tok)).encode())

@@ -29,6 +29,7 @@ struct webhook_sender {
 /* A due delivery, copied out of the reader. */
 struct job {
     int64_t id;
+    int64_t number; /* what the subscriber is shown: its own count (store.h, STORE_OUTBOX_N) */
     int attempts;
     char *url, *secret, *kind, *body;
 };
@@ -47,8 +48,15 @@ static int take(void *ctx, const struct store_delivery *d)
     x->url = xstrdup(d->url);
     x->secret = xstrdup(d->secret);
     x->kind = xstrdup(d->event.kind);
+    /* delivery and seq: this webhook's own number of the delivery, never a hub-wide one (the
+     * outbox id or the event's seq count every subscriber's deliveries and every event: S3).
+     * A row queued before that numbering keeps the numbers it had (it may have been received
+     * already, and a receiver drops duplicates by the delivery id). */
+    int64_t n = STORE_OUTBOX_N(d->id);
+    x->number = n ? n : d->id;
     x->body = xasprintf("{\"delivery\":%lld,\"event\":\"%s\",\"seq\":%lld,\"data\":%s}",
-                        (long long)d->id, d->event.kind, (long long)d->event.seq, d->event.data);
+                        (long long)x->number, d->event.kind,
+                        (long long)(n ? n : d->event.seq), d->event.data);
     return 0;
 }
 
@@ -87,7 +95,7 @@ static int post(const struct job *x, bool allow_private, char err[128])
 
     char h_sig[128], h_id[64], h_event[64];
     snprintf(h_sig, sizeof h_sig, "X-Vigil-Signature: sha256=%s", hex);
-    snprintf(h_id, sizeof h_id, "X-Vigil-Delivery: %lld", (long long)x->id);
+    snprintf(h_id, sizeof h_id, "X-Vigil-Delivery: %lld", (long long)x->number);
     snprintf(h_event, sizeof h_event, "X-Vigil-Event: %.40s", x->kind);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
     hdr = curl_slist_append(hdr, h_sig);

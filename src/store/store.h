@@ -589,15 +589,23 @@ int store_webhooks(struct store_reader *r, int64_t user,
 
 enum store_outbox_state { OUTBOX_PENDING = 0, OUTBOX_DELIVERED = 1, OUTBOX_FAILED = 2 };
 
+/* A delivery's id is its webhook's id << 32 plus its number among that webhook's deliveries
+ * (1, 2, ... in the order queued), so that what a subscriber is shown of it counts only what
+ * was queued for it, never other subscribers' deliveries or events it may not read (S3).
+ * Rows queued before this numbering have ids below 1 << 32. */
+#define STORE_OUTBOX_ID(hook, n) ((int64_t)(hook) * 4294967296LL + (n))
+#define STORE_OUTBOX_N(id) ((id) >= 4294967296LL ? (id) % 4294967296LL : 0)
+
 struct store_delivery {
-    int64_t id;       /* the delivery id, stable across retries */
+    int64_t id;       /* the delivery id, stable across retries (STORE_OUTBOX_ID) */
     int attempts;
     const char *url;
     const char *secret;
     struct store_event event;
 };
 
-/* Queues the delivery of event to webhook (once: a second queueing is a no-op). payload, when
+/* Queues the delivery of event to webhook (once: a second queueing is a no-op), under the
+ * webhook's next number (STORE_OUTBOX_ID; hook below 1 << 31). payload, when
  * not NULL, replaces the event's data for this delivery (an alert as this subscriber may see
  * it). */
 int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,

@@ -805,9 +805,12 @@ int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime
     pp_i64(&p, event);
     pp_i64(&p, when);
     pp_str(&p, payload);
+    /* The id is the hook's next number (store.h, STORE_OUTBOX_ID; writes are serialised). */
     return pg_exec_p(t->conn,
-                     "INSERT INTO outbox(hook, event, next_attempt, payload)"
-                     " VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING",
+                     "INSERT INTO outbox(id, hook, event, next_attempt, payload)"
+                     " VALUES(COALESCE((SELECT id FROM outbox WHERE id > $1::bigint * 4294967296"
+                     " AND id < ($1::bigint + 1) * 4294967296 ORDER BY id DESC LIMIT 1),"
+                     " $1::bigint * 4294967296) + 1, $1, $2, $3, $4) ON CONFLICT DO NOTHING",
                      &p, NULL);
 }
 

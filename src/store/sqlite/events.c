@@ -161,8 +161,13 @@ int store_webhooks(struct store_reader *r, int64_t user,
 int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,
                          const char *payload)
 {
-    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT OR IGNORE INTO outbox(hook, event,"
-                                          " next_attempt, payload) VALUES(?,?,?,?)");
+    /* The id is the hook's next number (store.h, STORE_OUTBOX_ID): the last row of its
+     * range by the primary key, one step of the b-tree. */
+    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT OR IGNORE INTO outbox(id, hook, event,"
+                                          " next_attempt, payload) VALUES(COALESCE((SELECT id"
+                                          " FROM outbox WHERE id > ?1 * 4294967296 AND id <"
+                                          " (?1 + 1) * 4294967296 ORDER BY id DESC LIMIT 1),"
+                                          " ?1 * 4294967296) + 1, ?1, ?2, ?3, ?4)");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, hook);
