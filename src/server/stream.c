@@ -41,7 +41,7 @@
 
 struct sse {
     struct app *a;
-    int64_t user; /* whose ids these are (the associated data of their seal) */
+    int64_t user;                /* whose ids these are (the associated data of their seal) */
     struct policy_reader reader; /* a copy: the request's principal ends before the stream */
     char kinds[128];             /* ?kinds=report,alert ("" = all) */
     int64_t last_seq;
@@ -118,8 +118,8 @@ static int send_event(void *ctx, const struct store_event *e)
     }
     char id[REST_CURSOR_SZ];
     rest_cursor_seal_for(b->s->a, b->s->user, "stream", &e->seq, 1, id);
-    int rc = buf_addf(b->out, "id: %s\nevent: %s\ndata: %s\n\n", id, e->kind,
-                      view ? view : e->data);
+    int rc =
+        buf_addf(b->out, "id: %s\nevent: %s\ndata: %s\n\n", id, e->kind, view ? view : e->data);
     free(view);
     return rc ? rc : b->out->len >= STREAM_BATCH_BYTES; /* non-zero: the batch is full */
 }
@@ -186,8 +186,8 @@ static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
     const char *from = last ? last : since;
     int64_t start = 0;
     if (from) {
-        if (strcmp(from, "0") != 0 && (!rest_cursor_open(a, req, "stream", from, &start, 1) ||
-                                       start < 0)) {
+        if (strcmp(from, "0") != 0 &&
+            (!rest_cursor_open(a, req, "stream", from, &start, 1) || start < 0)) {
             app_error(req, resp, 400, "bad request",
                       "Last-Event-ID (or since) takes the id of an event this stream sent to "
                       "you, or 0 for the start; send none for new events only");

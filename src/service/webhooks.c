@@ -55,8 +55,8 @@ static int take(void *ctx, const struct store_delivery *d)
     int64_t n = STORE_OUTBOX_N(d->id);
     x->number = n ? n : d->id;
     x->body = xasprintf("{\"delivery\":%lld,\"event\":\"%s\",\"seq\":%lld,\"data\":%s}",
-                        (long long)x->number, d->event.kind,
-                        (long long)(n ? n : d->event.seq), d->event.data);
+                        (long long)x->number, d->event.kind, (long long)(n ? n : d->event.seq),
+                        d->event.data);
     return 0;
 }
 
@@ -124,8 +124,9 @@ static int post(const struct job *x, bool allow_private, char err[128])
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         if (cc != CURLE_OK && check.refused)
-            snprintf(err, 128, "refused: the receiver's address is not public "
-                               "(webhook_allow_private)");
+            snprintf(err, 128,
+                     "refused: the receiver's address is not public "
+                     "(webhook_allow_private)");
         else if (cc != CURLE_OK)
             snprintf(err, 128, "%s", curl_easy_strerror(cc));
         else if (status < 200 || status > 299)

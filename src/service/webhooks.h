@@ -7,8 +7,9 @@
  * body), with the delivery id in X-Vigil-Delivery (the same on every retry, so receivers can
  * drop duplicates). The delivery id and seq are both this webhook's own number of the
  * delivery (1, 2, ... in the order queued; store.h, STORE_OUTBOX_N): a hub-wide number would
- * count other subscribers' deliveries and events the subscriber may not read (S3). A failure (no answer, or not 2xx) is retried with exponential backoff
- * (2 s, 4 s, ... up to an hour) and given up after WEBHOOK_MAX_ATTEMPTS. The outbox survives
+ * count other subscribers' deliveries and events the subscriber may not read (S3). A failure
+ * (no answer, or not 2xx) is retried with exponential backoff (2 s, 4 s, ... up to an hour)
+ * and given up after WEBHOOK_MAX_ATTEMPTS. The outbox survives
  * restarts: what was queued is delivered after one. A delivery whose receiver is not at a public
  * address (webhook_target.h) fails like an unreachable receiver, unless allowed.
  */
