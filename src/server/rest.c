@@ -105,24 +105,56 @@ bool rest_cursor_open(const struct app *a, const struct http_req *req, const cha
     return rest_cursor_open_for(a, app_principal(req)->user, what, text, v, n);
 }
 
-void rest_cursor_seal_for(const struct app *a, int64_t user, const char *what, const int64_t *v,
-                          size_t n, char out[REST_CURSOR_SZ])
+/* Encrypts n values under key with the nonce in raw[0..CUR_NONCE) into out. */
+static void seal_with(const unsigned char key[32], unsigned char raw[CUR_RAW_MAX], const char *ad,
+                      size_t adlen, const int64_t *v, size_t n, char out[REST_CURSOR_SZ])
 {
-    unsigned char key[32], raw[CUR_RAW_MAX], plain[8 * REST_CURSOR_VALS];
-    char ad[96];
-    size_t adlen = cursor_ad(user, what, ad);
+    unsigned char plain[8 * REST_CURSOR_VALS];
     n = n > REST_CURSOR_VALS ? REST_CURSOR_VALS : n;
     for (size_t i = 0; i < n; i++)
         for (int b = 0; b < 8; b++)
             plain[8 * i + (size_t)b] = (unsigned char)((uint64_t)v[i] >> (56 - 8 * b));
-    cursor_key(a, key);
-    randombytes_buf(raw, CUR_NONCE);
     unsigned long long clen = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(raw + CUR_NONCE, &clen, plain, 8 * n,
                                                (const unsigned char *)ad, adlen, NULL, raw, key);
-    sodium_memzero(key, sizeof key);
     sodium_bin2base64(out, REST_CURSOR_SZ, raw, CUR_NONCE + (size_t)clen,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+void rest_cursor_seal_for(const struct app *a, int64_t user, const char *what, const int64_t *v,
+                          size_t n, char out[REST_CURSOR_SZ])
+{
+    unsigned char key[32], raw[CUR_RAW_MAX];
+    char ad[96];
+    size_t adlen = cursor_ad(user, what, ad);
+    cursor_key(a, key);
+    randombytes_buf(raw, CUR_NONCE);
+    seal_with(key, raw, ad, adlen, v, n, out);
+    sodium_memzero(key, sizeof key);
+}
+
+void rest_sealer_init(struct rest_sealer *s, const struct app *a, int64_t user, const char *what)
+{
+    _Static_assert(sizeof s->nonce == CUR_NONCE, "a sealer's nonce is the AEAD's");
+    cursor_key(a, s->key);
+    randombytes_buf(s->nonce, 16);
+    s->count = 0;
+    s->adlen = cursor_ad(user, what, s->ad);
+}
+
+void rest_sealer_seal(struct rest_sealer *s, const int64_t *v, size_t n, char out[REST_CURSOR_SZ])
+{
+    unsigned char raw[CUR_RAW_MAX];
+    uint64_t c = ++s->count;
+    for (int b = 0; b < 8; b++)
+        s->nonce[16 + b] = (unsigned char)(c >> (8 * b));
+    memcpy(raw, s->nonce, CUR_NONCE);
+    seal_with(s->key, raw, s->ad, s->adlen, v, n, out);
+}
+
+void rest_sealer_release(struct rest_sealer *s)
+{
+    sodium_memzero(s->key, sizeof s->key);
 }
 
 bool rest_cursor_open_for(const struct app *a, int64_t user, const char *what, const char *text,

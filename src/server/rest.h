@@ -40,11 +40,25 @@ void rest_cursor_seal(const struct app *a, const struct http_req *req, const cha
  * was not. */
 bool rest_cursor_open(const struct app *a, const struct http_req *req, const char *what,
                       const char *text, int64_t *v, size_t n);
-/* The same for a given user (the live stream's event ids, sealed after the request ended). */
+/* The same for a given user (the live stream's event ids, checked without the request's). */
 void rest_cursor_seal_for(const struct app *a, int64_t user, const char *what, const int64_t *v,
                           size_t n, char out[REST_CURSOR_SZ]);
 bool rest_cursor_open_for(const struct app *a, int64_t user, const char *what, const char *text,
                           int64_t *v, size_t n);
+/* Seals many cursors for one user and endpoint (a live stream's event ids), opened by
+ * rest_cursor_open_for: the subkey is derived once, and each nonce is a random prefix drawn
+ * once and a counter, where rest_cursor_seal draws a random nonce each time (a system call,
+ * most of its cost). The caller owns the struct; rest_sealer_release wipes the key. */
+struct rest_sealer {
+    unsigned char key[32];
+    unsigned char nonce[24]; /* 16 random bytes, then the counter */
+    uint64_t count;
+    char ad[96];
+    size_t adlen;
+};
+void rest_sealer_init(struct rest_sealer *s, const struct app *a, int64_t user, const char *what);
+void rest_sealer_seal(struct rest_sealer *s, const int64_t *v, size_t n, char out[REST_CURSOR_SZ]);
+void rest_sealer_release(struct rest_sealer *s);
 
 extern const struct http_route rest_admin_routes[];
 extern const size_t rest_admin_nroutes;

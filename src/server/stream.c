@@ -5,8 +5,8 @@
  * it. Every event passes the read policy for this reader before it is sent; events it may not
  * read are skipped silently. An event's id is not the log's sequence number (that counts every
  * partner's events, so two ids would tell a reader how many it did not see: S3) but that
- * number sealed for this user (rest_cursor_seal_for: XChaCha20-Poly1305 under a subkey of
- * secret.key, a fresh nonce each time, the user as associated data): opaque, unforgeable, good
+ * number sealed for this user (rest_sealer_seal: XChaCha20-Poly1305 under a subkey of
+ * secret.key, a new nonce each time, the user as associated data): opaque, unforgeable, good
  * for resuming only by the user it was sent to, on any front-end of the hub. Anything else in
  * Last-Event-ID or since is refused (400), as a number other than 0 is (bisecting ?since=N
  * over numbers would find each visible event's place in the log). A comment line every
@@ -41,7 +41,7 @@
 
 struct sse {
     struct app *a;
-    int64_t user;                /* whose ids these are (the associated data of their seal) */
+    struct rest_sealer ids;      /* seals event ids for the user (rest.h) */
     struct policy_reader reader; /* a copy: the request's principal ends before the stream */
     char kinds[128];             /* ?kinds=report,alert ("" = all) */
     int64_t last_seq;
@@ -56,6 +56,7 @@ static void sse_free(void *ctx)
 {
     struct sse *s = ctx;
     slots_give(s->a->streams, s->slot_key);
+    rest_sealer_release(&s->ids);
     free((void *)s->reader.groups);
     free((void *)s->reader.user_groups);
     free(s);
@@ -117,7 +118,7 @@ static int send_event(void *ctx, const struct store_event *e)
             return 0;
     }
     char id[REST_CURSOR_SZ];
-    rest_cursor_seal_for(b->s->a, b->s->user, "stream", &e->seq, 1, id);
+    rest_sealer_seal(&b->s->ids, &e->seq, 1, id);
     int rc =
         buf_addf(b->out, "id: %s\nevent: %s\ndata: %s\n\n", id, e->kind, view ? view : e->data);
     free(view);
@@ -218,7 +219,7 @@ static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
     }
     struct sse *s = xcalloc(1, sizeof *s);
     s->a = a;
-    s->user = p->user;
+    rest_sealer_init(&s->ids, a, p->user, "stream");
     s->slot_key = key;
     s->cred = p->cred;
     s->checked_us = ts_monotonic_us();
