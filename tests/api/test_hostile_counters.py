@@ -121,6 +121,28 @@ def test_stream_resumes_exactly_from_an_opaque_id_across_hidden_events(world):
         assert got == [g2, g3]
 
 
+def test_stream_id_resumes_after_a_restart_and_webhook_numbers_go_on(world):
+    # The key is secret.key's: an id handed out before a restart still resumes after it, and a
+    # webhook's numbering goes on from where it was.
+    vigil, ta, tb, tc = world
+    rx = Receiver()
+    try:
+        subscribe(vigil, tc, rx.port)
+        g1 = post_report(vigil, ta, marking="green", title="before")
+        last = raw_events(vigil, tc, "0")[-1][0]
+        assert len(rx.wait(1)) == 1
+        vigil.stop()
+        vigil.start()
+        post_hidden(vigil, ta)
+        g2 = post_report(vigil, ta, marking="green", title="after")
+        assert [e[2]["id"] for e in raw_events(vigil, tc, last)] == [g2]
+        got = rx.wait(2)
+        assert [json.loads(b)["data"]["id"] for _, b in got] == [g1, g2]
+        assert [json.loads(b)["seq"] for _, b in got] == [1, 2]
+    finally:
+        rx.close()
+
+
 def test_stream_position_cannot_be_probed_by_number(world):
     # With numeric ?since= a reader bisects for the seq of each event it sees, and so counts
     # the others; only 0 (the start) and ids the stream gave are taken.
