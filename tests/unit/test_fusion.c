@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "access/policy.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "fusion/fusion.h"
 #include "real_split.h"
@@ -1809,6 +1810,116 @@ static void test_escalation_order(void **state)
     free(r);
 }
 
+/* Feeds r[0..n) to e and writes the alarms they raise, one a line, to out. */
+static void esc_feed(struct fusion_esc *e, const struct fusion_report *r, size_t n, char *out,
+                     size_t cap)
+{
+    size_t len = strlen(out);
+    for (size_t i = 0; i < n; i++) {
+        struct fusion_esc_alarm *a = NULL;
+        size_t na = 0;
+        fusion_esc_add(e, &r[i], &a, &na);
+        for (size_t k = 0; k < na && len < cap; k++)
+            len += (size_t)snprintf(out + len, cap - len, "%d %s %lld %.6f %d\n", a[k].measure,
+                                    a[k].zone ? a[k].zone : "*", (long long)a[k].day, a[k].stat,
+                                    a[k].cleared);
+        free(a);
+    }
+}
+
+/* The tracker's state saved at a split and loaded into a new tracker (restart2, issue #20: a
+ * start that does not read the history): the tracker that goes on from the loaded state
+ * raises exactly the alarms of the one that never stopped, and its state ends the same; one
+ * that starts without it does not. Truncated, corrupt and stale states are refused, and the
+ * tracker they were offered to is left as it was. */
+static void test_escalation_state(void **state)
+{
+    (void)state;
+    enum { N = 1500 };
+    struct fusion_report *r = calloc(N, sizeof(*r));
+    size_t n = 0, split = 0;
+    rng = 4711;
+    for (int day = 0; day < 110 && n < N; day++) {
+        if (day == 50)
+            split = n; /* the escalation starts on day 60, after the split */
+        int c = nb2(day < 60 ? 2 : 8);
+        for (int i = 0; i < c && n < N; i++) {
+            r[n] = violent(1, (n % 3) ? "South" : "North", day, (int)n);
+            r[n].seq = (int64_t)n + 1;
+            r[n].has_fatalities = true;
+            r[n].fatalities = day >= 60 ? (int)(n % 7) : (int)(n % 2);
+            n++;
+        }
+    }
+    struct fusion_esc_params p;
+    fusion_esc_params_default(&p);
+    enum { CAP = 1 << 16 };
+    char *want = calloc(1, CAP), *got = calloc(1, CAP), *none = calloc(1, CAP);
+    struct fusion_esc *full = fusion_esc_new(&p);
+    esc_feed(full, r, split, want, CAP);
+    struct buf saved;
+    buf_init(&saved, BUF_NOCAP);
+    assert_int_equal(fusion_esc_save(full, &saved), 0);
+    want[0] = '\0'; /* the alarms after the split */
+    esc_feed(full, r + split, n - split, want, CAP);
+    assert_non_null(strstr(want, "0 South "));
+    assert_non_null(strstr(want, "1 * "));
+
+    struct fusion_esc *again = fusion_esc_new(&p);
+    assert_int_equal(fusion_esc_load(again, saved.data, saved.len), 0);
+    esc_feed(again, r + split, n - split, got, CAP);
+    assert_string_equal(got, want);
+    struct buf a, b;
+    buf_init(&a, BUF_NOCAP);
+    buf_init(&b, BUF_NOCAP);
+    fusion_esc_save(full, &a);
+    fusion_esc_save(again, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    /* without the state the same reports give other alarms: the test sees a lost state */
+    struct fusion_esc *cold = fusion_esc_new(&p);
+    esc_feed(cold, r + split, n - split, none, CAP);
+    assert_string_not_equal(none, want);
+
+    /* refused: every truncation, a flipped byte in the header, the state of other parameters,
+     * and a tracker that already counted; each leaves the tracker empty (as a new one saves) */
+    struct buf empty, after;
+    buf_init(&empty, BUF_NOCAP);
+    struct fusion_esc *fresh = fusion_esc_new(&p);
+    fusion_esc_save(fresh, &empty);
+    for (size_t len = 0; len < saved.len; len += 1 + len / 8) {
+        assert_int_equal(fusion_esc_load(fresh, saved.data, len), VIGIL_EINVAL);
+        buf_init(&after, BUF_NOCAP);
+        fusion_esc_save(fresh, &after);
+        assert_int_equal(after.len, empty.len);
+        assert_memory_equal(after.data, empty.data, empty.len);
+        buf_release(&after);
+    }
+    saved.data[3] ^= 0x20;
+    assert_int_equal(fusion_esc_load(fresh, saved.data, saved.len), VIGIL_EINVAL);
+    saved.data[3] ^= 0x20;
+    struct fusion_esc_params q = p;
+    q.threshold += 0.5;
+    struct fusion_esc *other = fusion_esc_new(&q);
+    assert_int_equal(fusion_esc_load(other, saved.data, saved.len), VIGIL_EINVAL);
+    assert_int_equal(fusion_esc_load(full, saved.data, saved.len), VIGIL_EINVAL);
+    assert_int_equal(fusion_esc_load(fresh, saved.data, saved.len), 0); /* still loadable */
+
+    buf_release(&saved);
+    buf_release(&a);
+    buf_release(&b);
+    buf_release(&empty);
+    fusion_esc_free(full);
+    fusion_esc_free(again);
+    fusion_esc_free(cold);
+    fusion_esc_free(fresh);
+    fusion_esc_free(other);
+    free(want);
+    free(got);
+    free(none);
+    free(r);
+}
+
 /* The weighted detector: what one event weighs, each event once, and a war that gets deadlier
  * without more events, which the counts cannot see and the weights do. */
 static void test_escalation_weighted(void **state)
@@ -2223,6 +2334,7 @@ int main(void)
         cmocka_unit_test(test_escalation_engine),
         cmocka_unit_test(test_leak_agreement_place),
         cmocka_unit_test(test_escalation_order),
+        cmocka_unit_test(test_escalation_state),
         cmocka_unit_test(test_escalation_weighted),
         cmocka_unit_test(test_escalation_truce_zone),
         cmocka_unit_test(test_replay),
