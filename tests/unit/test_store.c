@@ -720,10 +720,10 @@ static int state_put_txn(struct store_txn *t, void *arg)
 }
 
 /* The bytes of name's saved state as a string "MARK:LEN:HEX", or "none". */
-static void state_of(struct fixture *f, const char *name, char *out, size_t cap)
+static void state_of(struct store *s, const char *name, char *out, size_t cap)
 {
     struct store_reader *r;
-    assert_int_equal(store_read_begin(f->s, &r), 0);
+    assert_int_equal(store_read_begin(s, &r), 0);
     int64_t mark;
     void *data;
     size_t len;
@@ -743,27 +743,46 @@ static void state_of(struct fixture *f, const char *name, char *out, size_t cap)
 
 /* A service's saved state (restart2, issue #20): bytes kept as given, NULs included, replaced
  * whole, dropped; one service's state is not another's. */
-static void service_state_round_trip(void **state)
+static void service_state_in(struct store *s)
 {
-    struct fixture *f = *state;
     char got[256];
-    state_of(f, "alerts.engine", got, sizeof got);
+    state_of(s, "alerts.engine", got, sizeof got);
     assert_string_equal(got, "none");
     static const unsigned char bytes[] = {0x00, 0xff, 0x10, 0x00, 'a'};
     struct state_put p = {"alerts.engine", 42, bytes, sizeof bytes, false};
-    assert_int_equal(store_write(f->s, state_put_txn, &p), 0);
-    state_of(f, "alerts.engine", got, sizeof got);
+    assert_int_equal(store_write(s, state_put_txn, &p), 0);
+    state_of(s, "alerts.engine", got, sizeof got);
     assert_string_equal(got, "42:5:00ff100061");
-    state_of(f, "other", got, sizeof got);
+    state_of(s, "other", got, sizeof got);
     assert_string_equal(got, "none");
     p = (struct state_put){"alerts.engine", 43, "", 0, false};
-    assert_int_equal(store_write(f->s, state_put_txn, &p), 0);
-    state_of(f, "alerts.engine", got, sizeof got);
+    assert_int_equal(store_write(s, state_put_txn, &p), 0);
+    state_of(s, "alerts.engine", got, sizeof got);
     assert_string_equal(got, "43:0:");
     p.drop = true;
-    assert_int_equal(store_write(f->s, state_put_txn, &p), 0);
-    state_of(f, "alerts.engine", got, sizeof got);
+    assert_int_equal(store_write(s, state_put_txn, &p), 0);
+    state_of(s, "alerts.engine", got, sizeof got);
     assert_string_equal(got, "none");
+}
+
+static void service_state_round_trip(void **state)
+{
+    struct fixture *f = *state;
+    service_state_in(f->s);
+}
+
+/* The same on PostgreSQL when VIGIL_TEST_PG names a database (a libpq URI; skipped else). */
+static void service_state_round_trip_pg(void **state)
+{
+    (void)state;
+    const char *uri = getenv("VIGIL_TEST_PG");
+    if (!uri || !uri[0])
+        skip();
+    struct store *s;
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(uri, NULL, &s, msg), 0);
+    service_state_in(s);
+    store_close(s);
 }
 
 int main(void)
@@ -773,6 +792,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(caches_draw_from_the_page_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(versions_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(service_state_round_trip, setup, teardown),
+        cmocka_unit_test(service_state_round_trip_pg),
         cmocka_unit_test_setup_teardown(paging_skips_invisible_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(earlier_versions_follow_the_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(a_read_without_a_reader_sees_nothing, setup, teardown),
