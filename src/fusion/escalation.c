@@ -937,3 +937,22 @@ int fusion_esc_load(struct fusion_esc *e, const void *data, size_t len)
     fusion_esc_free(n);
     return 0;
 }
+
+static void series_alarms(const struct fusion_esc *e, const struct series *s,
+                          void (*fn)(void *ctx, int measure, const char *zone, int64_t day),
+                          void *ctx)
+{
+    for (size_t i = 0; i < s->len; i++)
+        for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+            if (e->on[m] && (s->alarm[i] & (1u << m)))
+                fn(ctx, m, s->zone, s->base + (int64_t)i);
+}
+
+void fusion_esc_alarm_days(const struct fusion_esc *e,
+                           void (*fn)(void *ctx, int measure, const char *zone, int64_t day),
+                           void *ctx)
+{
+    series_alarms(e, &e->overall, fn, ctx);
+    for (size_t i = 0; i < e->nzones; i++)
+        series_alarms(e, e->zones[i], fn, ctx);
+}

@@ -221,4 +221,10 @@ int fusion_esc_save(const struct fusion_esc *e, struct buf *out);
  * Counted reports are then given back with fusion_esc_restore as the engine holds them. */
 int fusion_esc_load(struct fusion_esc *e, const void *data, size_t len);
 
+/* Calls fn for every day that alarms now, per detector and series (zone NULL: overall), in
+ * series order and day order within a series: what a loaded tracker's alerts are made of. */
+void fusion_esc_alarm_days(const struct fusion_esc *e,
+                           void (*fn)(void *ctx, int measure, const char *zone, int64_t day),
+                           void *ctx);
+
 #endif
