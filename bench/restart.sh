@@ -12,7 +12,9 @@
 #           probe pair posted every 50-250 ms shows on the live stream: bench/alert_latency.py
 #           probe), the daemon's CPU seconds and disk reads by then (on a shared machine the
 #           elapsed time follows the others' load: the 1-minute load average is printed), then
-#           VmHWM, VmRSS (kB) and the engine's own count of reports and bytes;
+#           VmHWM, VmRSS (kB) and the engine's own count of reports and bytes, and whether the
+#           engine started from its saved state (from_state=1: the state a clean stop, or the
+#           running daemon once a minute, saved; 0: rebuilt from every report);
 #         after: the same once MORE (100,000) further generated rows (another seed: history,
 #           2018-2025, arriving late) were imported by `vigil import acled` while the daemon
 #           runs, and 300 pairs of present-day reports posted (bench/alert_latency.py measure);
@@ -79,8 +81,11 @@ measure)
         --token-b "$DIR/tok_bravo")
     out=$(/usr/bin/python3 "$ROOT/bench/alert_latency.py" probe "${probe[@]}" --t0-us "$t0" \
         --first "$first")
+    # from_state: 1 when the engine started from its saved state (no history read), 0 when
+    # it rebuilt from every report (none saved yet, or not usable)
     echo "start: http_ms=$http_ms alerts_ready_ms=$(kv alerts_ready_ms "$out") $(cpu $pid)" \
-        "$(mem $pid "$port") load=$(cut -d' ' -f1 /proc/loadavg)"
+        "$(mem $pid "$port") load=$(cut -d' ' -f1 /proc/loadavg)" \
+        "from_state=$(grep -c 'engine started from its saved state' "$log" || true)"
     next=$(kv next "$out")
     "$ROOT/$BUILD/bench/acledgen" rows "$more" "$((first + 7))" >"$log.csv"
     t1=$(now_us)

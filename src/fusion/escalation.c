@@ -2,10 +2,13 @@
 #include "fusion/escalation.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "base/buf.h"
+#include "base/err.h"
 #include "base/xalloc.h"
 
 /* The weighted detector's h: the largest of bench/escalation_eval's thresholds for an
@@ -750,4 +753,206 @@ void fusion_esc_params_zone(const struct fusion_esc *e, const char *zone,
     memcpy(v, q->truce, q->ntruces * sizeof(*v));
     v[q->ntruces] = s->truce;
     fusion_esc_set_truces(q, v, q->ntruces + 1);
+}
+
+/* ---- the tracker's state, saved and loaded (restart2: issue #20, a start without history) -- */
+
+#define STATE_MAGIC "vigil-esc-state/1"
+
+/* The parameters a saved state was judged with: it is loaded only under the same ones. */
+static void params_bytes(const struct fusion_esc *e, struct buf *b)
+{
+    const struct fusion_esc_params *p = &e->p;
+    char t[96];
+    buf_addf(b, "%d %d %d %d %d %d %zu %d|", p->enabled, p->baseline_days, p->window_days,
+             p->lateness_days, p->measure, p->truce_zones, p->nevents, p->truce_prior_days);
+    for (size_t i = 0; i < p->nevents; i++)
+        buf_addf(b, "%s,", p->events[i]);
+    for (size_t i = 0; i < p->ntruces; i++)
+        buf_addf(b, "%lld,", (long long)p->truce[i]);
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
+        const struct fusion_esc_params *q = &e->det[m];
+        snprintf(t, sizeof(t), "|%d %a %a %a %a %a", e->on[m], q->shift, q->threshold,
+                 q->min_mean, q->min_size, q->max_size);
+        buf_adds(b, t);
+    }
+    snprintf(t, sizeof(t), "|%a %a", p->truce_level, p->weighted_heavy);
+    buf_adds(b, t);
+}
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+    buf_add(b, p, n);
+}
+
+static void series_save(const struct series *s, struct buf *b)
+{
+    uint32_t zl = s->zone ? (uint32_t)strlen(s->zone) : UINT32_MAX;
+    put(b, &zl, sizeof(zl));
+    if (s->zone)
+        put(b, s->zone, zl);
+    uint64_t len = s->len;
+    uint8_t fl = (uint8_t)(s->has_truce | s->truce_moved << 1);
+    put(b, &s->base, sizeof(s->base));
+    put(b, &s->first, sizeof(s->first));
+    put(b, &len, sizeof(len));
+    put(b, &fl, 1);
+    put(b, &s->truce, sizeof(s->truce));
+    put(b, &s->truce_was, sizeof(s->truce_was));
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+        put(b, s->val[m], s->len * sizeof(double));
+    put(b, s->alarm, s->len);
+}
+
+int fusion_esc_save(const struct fusion_esc *e, struct buf *out)
+{
+    struct buf pb;
+    buf_init(&pb, BUF_NOCAP);
+    params_bytes(e, &pb);
+    uint32_t pl = (uint32_t)pb.len;
+    put(out, STATE_MAGIC, sizeof(STATE_MAGIC));
+    put(out, &pl, sizeof(pl));
+    put(out, pb.data, pb.len);
+    buf_release(&pb);
+    uint8_t started = e->started;
+    uint64_t nz = e->nzones;
+    put(out, &e->watermark, sizeof(e->watermark));
+    put(out, &e->hi, sizeof(e->hi));
+    put(out, &started, 1);
+    put(out, &nz, sizeof(nz));
+    series_save(&e->overall, out);
+    for (size_t i = 0; i < e->nzones; i++)
+        series_save(e->zones[i], out);
+    return out->len < out->cap ? 0 : VIGIL_ETOOBIG;
+}
+
+struct reader {
+    const unsigned char *p;
+    size_t left;
+    bool bad;
+};
+
+static void get(struct reader *r, void *to, size_t n)
+{
+    if (r->bad || r->left < n) {
+        r->bad = true;
+        memset(to, 0, n);
+        return;
+    }
+    memcpy(to, r->p, n);
+    r->p += n;
+    r->left -= n;
+}
+
+/* A series read from r, or false (s half-filled: the caller releases it). */
+static bool series_load(struct reader *r, struct series *s, bool zone)
+{
+    uint32_t zl;
+    uint64_t len;
+    uint8_t fl;
+    get(r, &zl, sizeof(zl));
+    if (r->bad || (zone ? zl == UINT32_MAX || zl == 0 || zl > r->left : zl != UINT32_MAX))
+        return false;
+    if (zone) {
+        s->zone = xmalloc((size_t)zl + 1);
+        get(r, s->zone, zl);
+        s->zone[zl] = '\0';
+        if (strlen(s->zone) != zl)
+            return false;
+    }
+    get(r, &s->base, sizeof(s->base));
+    get(r, &s->first, sizeof(s->first));
+    get(r, &len, sizeof(len));
+    get(r, &fl, 1);
+    get(r, &s->truce, sizeof(s->truce));
+    get(r, &s->truce_was, sizeof(s->truce_was));
+    /* each day takes FUSION_ESC_MEASURES doubles and an alarm byte of what is left */
+    if (r->bad || fl > 3 || len > r->left / (FUSION_ESC_MEASURES * sizeof(double) + 1) ||
+        (len && (s->first < s->base || s->first >= s->base + (int64_t)len)))
+        return false;
+    s->has_truce = fl & 1;
+    s->truce_moved = fl & 2;
+    s->reps = xcalloc((size_t)len + 1, sizeof(*s->reps)); /* the reports: given back (restore) */
+    s->len = (size_t)len;
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
+        s->val[m] = xcalloc(s->len + 1, sizeof(double));
+        get(r, s->val[m], s->len * sizeof(double));
+    }
+    s->alarm = xcalloc(s->len + 1, 1);
+    get(r, s->alarm, s->len);
+    return !r->bad;
+}
+
+int fusion_esc_load(struct fusion_esc *e, const void *data, size_t len)
+{
+    if (e->started || e->overall.len || e->nzones)
+        return VIGIL_EINVAL;
+    struct reader r = {data, len, false};
+    char magic[sizeof(STATE_MAGIC)];
+    uint32_t pl;
+    get(&r, magic, sizeof(magic));
+    get(&r, &pl, sizeof(pl));
+    if (r.bad || memcmp(magic, STATE_MAGIC, sizeof(magic)) != 0 || pl > r.left)
+        return VIGIL_EINVAL;
+    struct buf pb;
+    buf_init(&pb, BUF_NOCAP);
+    params_bytes(e, &pb);
+    bool same = pb.len == pl && memcmp(pb.data, r.p, pl) == 0;
+    buf_release(&pb);
+    if (!same)
+        return VIGIL_EINVAL; /* judged under other parameters: stale */
+    r.p += pl;
+    r.left -= pl;
+    struct fusion_esc *n = fusion_esc_new(&e->p);
+    uint8_t started;
+    uint64_t nz;
+    get(&r, &n->watermark, sizeof(n->watermark));
+    get(&r, &n->hi, sizeof(n->hi));
+    get(&r, &started, 1);
+    get(&r, &nz, sizeof(nz));
+    bool ok = !r.bad && started <= 1 && nz <= r.left && series_load(&r, &n->overall, false);
+    n->started = started;
+    for (uint64_t i = 0; ok && i < nz; i++) {
+        struct series *s = xcalloc(1, sizeof(*s));
+        ok = series_load(&r, s, true) && !zone_find(n, s->zone);
+        if (!ok) {
+            series_release(s);
+            free(s);
+            break;
+        }
+        if (n->nzones == n->azones) {
+            n->azones = n->azones ? n->azones * 2 : 8;
+            n->zones = xrealloc(n->zones, n->azones * sizeof(*n->zones));
+        }
+        n->zones[n->nzones++] = s;
+    }
+    if (!ok || r.left) {
+        fusion_esc_free(n);
+        return VIGIL_EINVAL;
+    }
+    /* e takes n's state; e's parameters are n's */
+    struct fusion_esc tmp = *e;
+    *e = *n;
+    *n = tmp;
+    fusion_esc_free(n);
+    return 0;
+}
+
+static void series_alarms(const struct fusion_esc *e, const struct series *s,
+                          void (*fn)(void *ctx, int measure, const char *zone, int64_t day),
+                          void *ctx)
+{
+    for (size_t i = 0; i < s->len; i++)
+        for (int m = 0; m < FUSION_ESC_MEASURES; m++)
+            if (e->on[m] && (s->alarm[i] & (1u << m)))
+                fn(ctx, m, s->zone, s->base + (int64_t)i);
+}
+
+void fusion_esc_alarm_days(const struct fusion_esc *e,
+                           void (*fn)(void *ctx, int measure, const char *zone, int64_t day),
+                           void *ctx)
+{
+    series_alarms(e, &e->overall, fn, ctx);
+    for (size_t i = 0; i < e->nzones; i++)
+        series_alarms(e, e->zones[i], fn, ctx);
 }

@@ -204,4 +204,27 @@ void fusion_esc_stats_of(const struct fusion_esc_params *p, const char *zone, co
                          size_t ndays, const struct fusion_report *const *reps, size_t n,
                          double *out);
 
+/* ---- the tracker's state (a start that does not read the history, docs/FUSION.md) ------- */
+
+struct buf;
+
+/* Appends to out the tracker's state: its parameters, and per series (overall and each zone)
+ * the days' values and alarms, the truce regime and how far days are judged; not the reports
+ * (a loaded tracker is as one that forgot them all: fusion_esc_forget). 0, or VIGIL_ETOOBIG
+ * when out's cap was reached. The bytes are this build's (host byte order): a cache of what
+ * the reports give, which a tracker fed the reports again rebuilds. */
+int fusion_esc_save(const struct fusion_esc *e, struct buf *out);
+
+/* Loads data[0..len) (fusion_esc_save's) into e, a tracker that has counted nothing yet and
+ * was made with the parameters of the saved one. 0; VIGIL_EINVAL for data that is not a state
+ * of these parameters (truncated, corrupt, or judged under other ones: stale), e unchanged.
+ * Counted reports are then given back with fusion_esc_restore as the engine holds them. */
+int fusion_esc_load(struct fusion_esc *e, const void *data, size_t len);
+
+/* Calls fn for every day that alarms now, per detector and series (zone NULL: overall), in
+ * series order and day order within a series: what a loaded tracker's alerts are made of. */
+void fusion_esc_alarm_days(const struct fusion_esc *e,
+                           void (*fn)(void *ctx, int measure, const char *zone, int64_t day),
+                           void *ctx);
+
 #endif

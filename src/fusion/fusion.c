@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/xalloc.h"
 
@@ -67,6 +68,11 @@ struct fusion {
     char **tzones; /* the zones of the tombs */
     size_t ntzones;
     size_t evicted, restored;
+    /* fusion_load: the held reports are being given back (their escalation counts are the
+     * loaded tracker's); what the saved engine had, applied at fusion_load_end */
+    bool loading;
+    vtime_t load_watermark, load_floor;
+    int64_t load_maxseq;
 };
 
 /* A forgotten report that escalation counted: enough to uncount it if it is withdrawn. */
@@ -105,6 +111,7 @@ static void around(struct fusion *f, const struct fusion_report *r);
 static void fetch_days(struct fusion *f, int64_t d0, int64_t d1);
 static void fetch_all(struct fusion *f);
 static int uncount_forgotten(struct fusion *f, int64_t seq);
+static void settle(struct fusion *f, struct fusion_events *ev);
 
 /* ---- situation keys --------------------------------------------------------------------- */
 
@@ -910,7 +917,17 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
     f->addno++;
     f->ntouch = 0;
     run_rules(f, me);
-    run_escalation(f, me);
+    if (f->loading)
+        fusion_esc_restore(f->esc, me); /* counted already: the loaded tracker's */
+    else
+        run_escalation(f, me);
+    settle(f, ev);
+    return 0;
+}
+
+/* The alerts touched by one call: pending while deferred, else refreshed with their events. */
+static void settle(struct fusion *f, struct fusion_events *ev)
+{
     if (f->deferred) {
         for (size_t i = 0; i < f->ntouch; i++) {
             struct fusion_alert *a = f->touch[i].a;
@@ -923,7 +940,7 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
             }
             f->pend[f->npend++] = f->touch[i];
         }
-        return 0;
+        return;
     }
     vtime_t t = now(f);
     for (size_t i = 0; i < f->ntouch; i++) {
@@ -931,9 +948,9 @@ int fusion_add(struct fusion *f, const struct fusion_report *r, struct fusion_ev
         bool changed = fusion_alert_refresh(a, t);
         if (!changed && !f->touch[i].created)
             continue;
-        event_push(ev, f->touch[i].created ? FUSION_EV_CREATED : FUSION_EV_UPDATED, a);
+        if (ev)
+            event_push(ev, f->touch[i].created ? FUSION_EV_CREATED : FUSION_EV_UPDATED, a);
     }
-    return 0;
 }
 
 /* True when what was withdrawn from alert a leaves nothing that could make it exist: a rule
@@ -1145,4 +1162,203 @@ size_t fusion_memory(const struct fusion *f)
         b += x->nfires * sizeof(*x->fires) + x->nin * sizeof(*x->in);
     }
     return b;
+}
+
+/* ---- the engine's state, saved and loaded (restart2: issue #20, a start without history) --- */
+
+#define STATE_MAGIC "vigil-fusion-state/1"
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+    buf_add(b, p, n);
+}
+
+int fusion_save(const struct fusion *f, const char *tag, struct buf *out)
+{
+    if (f->loading || f->deferred)
+        return VIGIL_EINVAL;
+    uint32_t tl = (uint32_t)strlen(tag);
+    put(out, STATE_MAGIC, sizeof(STATE_MAGIC));
+    put(out, &tl, sizeof(tl));
+    put(out, tag, tl);
+    put(out, &f->watermark, sizeof(f->watermark));
+    put(out, &f->floor, sizeof(f->floor));
+    put(out, &f->maxseq, sizeof(f->maxseq));
+    uint64_t n = fusion_corr_count(f->corr);
+    put(out, &n, sizeof(n));
+    size_t it = 0;
+    for (const struct fusion_report *r; (r = fusion_corr_next(f->corr, &it));)
+        put(out, &r->seq, sizeof(r->seq));
+    uint64_t nz = f->ntzones;
+    put(out, &nz, sizeof(nz));
+    for (size_t i = 0; i < f->ntzones; i++) {
+        uint32_t zl = (uint32_t)strlen(f->tzones[i]);
+        put(out, &zl, sizeof(zl));
+        put(out, f->tzones[i], zl);
+    }
+    uint64_t nt = f->ntombs;
+    put(out, &nt, sizeof(nt));
+    for (size_t i = 0; i < f->stombs; i++)
+        if (f->tombs[i].seq)
+            put(out, &f->tombs[i], sizeof(f->tombs[i]));
+    struct buf e;
+    buf_init(&e, BUF_NOCAP);
+    fusion_esc_save(f->esc, &e);
+    uint64_t el = e.len;
+    put(out, &el, sizeof(el));
+    put(out, e.data, e.len);
+    buf_release(&e);
+    return out->len < out->cap ? 0 : VIGIL_ETOOBIG;
+}
+
+struct sreader {
+    const unsigned char *p;
+    size_t left;
+    bool bad;
+};
+
+static const void *take(struct sreader *r, size_t n)
+{
+    if (r->bad || r->left < n) {
+        r->bad = true;
+        return NULL;
+    }
+    const void *p = r->p;
+    r->p += n;
+    r->left -= n;
+    return p;
+}
+
+static void get(struct sreader *r, void *to, size_t n)
+{
+    const void *p = take(r, n);
+    if (p)
+        memcpy(to, p, n);
+    else
+        memset(to, 0, n);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int fusion_load(struct fusion *f, const char *tag, const void *data, size_t len, int64_t **seqs,
+                size_t *nseqs)
+{
+    *seqs = NULL;
+    *nseqs = 0;
+    if (f->loading || f->maxseq || f->nalerts || fusion_corr_count(f->corr) || f->ntombs)
+        return VIGIL_EINVAL;
+    struct sreader r = {data, len, false};
+    char magic[sizeof(STATE_MAGIC)];
+    uint32_t tl;
+    get(&r, magic, sizeof(magic));
+    get(&r, &tl, sizeof(tl));
+    const char *t = take(&r, tl);
+    if (r.bad || memcmp(magic, STATE_MAGIC, sizeof(magic)) != 0 || tl != strlen(tag) ||
+        memcmp(t, tag, tl) != 0)
+        return VIGIL_EINVAL; /* another format, or saved under other rules: stale */
+    vtime_t wm, fl;
+    int64_t ms;
+    uint64_t n, nz, nt, el;
+    get(&r, &wm, sizeof(wm));
+    get(&r, &fl, sizeof(fl));
+    get(&r, &ms, sizeof(ms));
+    get(&r, &n, sizeof(n));
+    if (r.bad || n > r.left / sizeof(int64_t) || ms < 0)
+        return VIGIL_EINVAL;
+    int64_t *v = xmalloc((size_t)n * sizeof(*v) + 1);
+    get(&r, v, (size_t)n * sizeof(*v));
+    get(&r, &nz, sizeof(nz));
+    char **zones = NULL;
+    size_t nzones = 0;
+    bool ok = !r.bad && nz <= r.left;
+    if (ok)
+        zones = xcalloc((size_t)nz + 1, sizeof(*zones));
+    for (; ok && nzones < nz; nzones++) {
+        uint32_t zl;
+        get(&r, &zl, sizeof(zl));
+        const char *z = take(&r, zl);
+        ok = z && zl && !memchr(z, '\0', zl);
+        if (ok) {
+            zones[nzones] = xmalloc((size_t)zl + 1);
+            memcpy(zones[nzones], z, zl);
+            zones[nzones][zl] = '\0';
+        }
+    }
+    get(&r, &nt, sizeof(nt));
+    ok = ok && !r.bad && nt <= r.left / sizeof(struct tomb);
+    const struct tomb *tombs = ok ? take(&r, (size_t)nt * sizeof(struct tomb)) : NULL;
+    get(&r, &el, sizeof(el));
+    const void *esc = ok && !r.bad && el == r.left ? take(&r, (size_t)el) : NULL;
+    for (size_t i = 0; ok && i < n; i++) /* ascending, distinct, given ones */
+        ok = v[i] > 0 && v[i] <= ms;
+    if (ok && n) {
+        qsort(v, (size_t)n, sizeof(*v), cmp_i64);
+        for (size_t i = 1; ok && i < n; i++)
+            ok = v[i] != v[i - 1];
+    }
+    for (size_t i = 0; ok && i < nt; i++) {
+        struct tomb tb;
+        memcpy(&tb, (const char *)tombs + i * sizeof(tb), sizeof(tb));
+        ok = tb.seq > 0 && tb.seq <= ms && tb.zone >= 0 && (uint64_t)tb.zone <= nz;
+    }
+    ok = ok && esc && fusion_esc_load(f->esc, esc, (size_t)el) == 0;
+    if (!ok) {
+        for (size_t i = 0; i < nzones; i++)
+            free(zones[i]);
+        free(zones);
+        free(v);
+        return VIGIL_EINVAL;
+    }
+    f->tzones = zones;
+    f->ntzones = nzones;
+    for (size_t i = 0; i < nt; i++) {
+        struct tomb tb;
+        memcpy(&tb, (const char *)tombs + i * sizeof(tb), sizeof(tb));
+        if ((f->ntombs + 1) * 2 > f->stombs) { /* as tomb_put grows the map */
+            struct tomb *old = f->tombs;
+            size_t osize = f->stombs;
+            f->stombs = osize ? osize * 2 : 1024;
+            f->tombs = xcalloc(f->stombs, sizeof(*f->tombs));
+            for (size_t k = 0; k < osize; k++)
+                if (old[k].seq)
+                    f->tombs[tomb_slot(f, old[k].seq)] = old[k];
+            free(old);
+        }
+        struct tomb *slot = &f->tombs[tomb_slot(f, tb.seq)];
+        if (!slot->seq)
+            f->ntombs++;
+        *slot = tb;
+    }
+    f->loading = true;
+    f->load_watermark = wm;
+    f->load_floor = fl;
+    f->load_maxseq = ms;
+    *seqs = v;
+    *nseqs = (size_t)n;
+    return 0;
+}
+
+static void file_alarm(void *ctx, int measure, const char *zone, int64_t day)
+{
+    esc_alarm(ctx, measure, zone, day);
+}
+
+void fusion_load_end(struct fusion *f, struct fusion_events *ev)
+{
+    if (!f->loading)
+        return;
+    f->ntouch = 0;
+    if (f->rules->esc.enabled)
+        fusion_esc_alarm_days(f->esc, file_alarm, f);
+    f->loading = false;
+    if (f->load_watermark > f->watermark)
+        f->watermark = f->load_watermark;
+    if (f->load_maxseq > f->maxseq)
+        f->maxseq = f->load_maxseq;
+    f->floor = f->load_floor;
+    settle(f, ev);
 }

@@ -62,6 +62,7 @@ struct fusion_events {
 void fusion_events_release(struct fusion_events *ev);
 
 struct fusion;
+struct buf;
 
 /* Creates an engine with cfg (copied; NULL for the defaults) and rules (the engine takes a
  * reference of its own; the caller keeps theirs). Returns 0 and *out, VIGIL_EINVAL when rules
@@ -156,6 +157,33 @@ size_t fusion_evict(struct fusion *f, vtime_t keep_us);
 
 /* Reports forgotten and given back so far (counters, for the memory figures). */
 void fusion_evict_stats(const struct fusion *f, size_t *evicted, size_t *restored);
+
+/* ---- a start from a saved state (docs/FUSION.md, "A start from a saved state") ----------
+ *
+ * fusion_save writes what an engine that forgot everything but what it holds needs to go on
+ * as this one: the escalation tracker's state, the tombstones, the watermark, the floor, the
+ * largest seq given, and the seqs of the reports it holds (not the reports, not the alerts).
+ * tag names what the state depends on outside the engine (the rules' text, the config): a
+ * state is loaded only under the same tag. A new engine loads it (fusion_load), is given
+ * back the held reports by fusion_add, in event order (their rules run again, their
+ * escalation counts are the loaded ones), then fusion_load_end files the alarm days of the
+ * loaded tracker as alerts and puts back the floor, so that what it forgot is fetched as
+ * before. The alerts are then those of the engine that saved the state (order independence:
+ * every alert's evidence and triggers are held, and an incident is held or forgotten whole);
+ * their ids are the load's. */
+
+/* Appends the state to out. 0; VIGIL_EINVAL while loading or deferred; VIGIL_ETOOBIG when
+ * out's cap was reached. Host byte order: a cache. */
+int fusion_save(const struct fusion *f, const char *tag, struct buf *out);
+/* Loads data[0..len) into f, a new engine (nothing added): 0 and the seqs to give back
+ * (*seqs, ascending, the caller frees; *nseqs). VIGIL_EINVAL (f unchanged) for a state that is
+ * truncated, corrupt, or of another tag or escalation parameters: then rebuild from the
+ * reports. */
+int fusion_load(struct fusion *f, const char *tag, const void *data, size_t len, int64_t **seqs,
+                size_t *nseqs);
+/* Ends a load (no-op when none): files the loaded alarm days, appends the events of the alerts
+ * it touched to ev (NULL: none; CREATED for a new one), and forgets from now on as before. */
+void fusion_load_end(struct fusion *f, struct fusion_events *ev);
 
 /* Alerts, in creation order (ascending id; ids start at 1 and are never given twice, a
  * retired alert's included, see fusion_withdraw): how many there are, the i-th (NULL when

@@ -11,6 +11,7 @@
 #include "access/audit.h"
 #include "access/auth.h"
 #include "access/events.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -20,6 +21,8 @@
 #include "fusion/fusion.h"
 #include "intel/profile.h"
 #include "service/alerts_int.h"
+#include "store/store.h"
+#include "vigil_version.h"
 
 #define BATCH 1000
 #define ALERT_EXT "extension-definition--7a0f1c2e-4b8d-4e51-9c3a-6f2d8e1b5a90"
@@ -48,7 +51,18 @@ struct alert_service {
     struct agreement_acl **agr; /* the list: feeding thread only; the values: under mu */
     size_t nagr;
     struct store_reader *fetch_r; /* under mu: the reader the engine's fetch reads with */
+    /* the engine's saved state (restart2, issue #20; feeding thread only, but tag: under mu) */
+    char tag[64];         /* what the state depends on: the rules' text (rules_tag) */
+    bool ready;           /* the engine is whole (rebuilt or loaded): its state may be saved */
+    int64_t saved_fed;    /* the marks of the last state saved (-1: none) */
+    int64_t saved_withdrawn;
+    vtime_t saved_at;     /* when (ts_now) */
 };
+
+/* The engine's state in the store (store_service_state): "alerts.engine". */
+#define STATE_NAME "alerts.engine"
+#define STATE_MAGIC "vigil-alerts-state/1"
+#define STATE_EVERY_US (INT64_C(60) * VTIME_US_PER_SEC) /* at most once a minute, and at stop */
 
 /* The durable marks of what the alert events published so far account for (store.h). */
 #define MARK_REPORTS "alerts.reports"
@@ -992,7 +1006,7 @@ static void engine_reader_set(struct alert_service *svc, struct store_reader *r)
     pthread_mutex_unlock(&svc->mu);
 }
 
-static int load_rules(const char *path, struct fusion_rules **out, char msg[256]);
+static int load_rules(const char *path, struct fusion_rules **out, char msg[256], char *tag);
 static int published_marks(struct alert_service *svc, struct store_reader *r);
 static bool rebuild_history(struct alert_service *svc);
 
@@ -1004,7 +1018,7 @@ static void take_over(struct alert_service *svc)
     char msg[256];
     struct fusion_rules *rules;
     struct fusion *f = NULL;
-    if (load_rules(svc->rules_path, &rules, msg)) {
+    if (load_rules(svc->rules_path, &rules, msg, NULL)) {
         log_error("alerts: cannot take over publishing: %s", msg);
         return;
     }
@@ -1033,7 +1047,8 @@ static void take_over(struct alert_service *svc)
     fusion_free(old);
     svc->leading = true;
     log_info("alerts: this front-end publishes the alert events now");
-    rebuild_history(svc); /* as at a start; sync_reports then feeds what came since */
+    svc->ready = false; /* as at a start; sync_reports then feeds what came since */
+    svc->ready = rebuild_history(svc);
 }
 
 /* The situation keys of the status changes among events, and how far they were read. */
@@ -1212,11 +1227,220 @@ static bool rebuild_history(struct alert_service *svc)
     return true;
 }
 
+/* ---- the engine's saved state (restart2, issue #20; docs/FUSION.md, "A start from a saved
+ * state") ----------------------------------------------------------------------------------- */
+
+struct state_put {
+    int64_t mark;
+    struct buf *b;
+};
+
+static int state_put_txn(struct store_txn *t, void *arg)
+{
+    struct state_put *p = arg;
+    return store_txn_service_state_put(t, STATE_NAME, p->mark, p->b->data, p->b->len);
+}
+
+/* Saves the engine's state with the marks of what it was fed (feeding thread): when it is whole,
+ * this process publishes, something was fed since the last save, and force or a minute went. */
+static void save_state(struct alert_service *svc, bool force)
+{
+    if (!svc->ready || !svc->leading || svc->replay ||
+        (svc->fed == svc->saved_fed && svc->withdrawn == svc->saved_withdrawn) ||
+        (!force && ts_now() - svc->saved_at < STATE_EVERY_US))
+        return;
+    struct buf b;
+    buf_init(&b, BUF_NOCAP);
+    buf_add(&b, STATE_MAGIC, sizeof STATE_MAGIC);
+    buf_add(&b, &svc->fed, sizeof svc->fed);
+    buf_add(&b, &svc->withdrawn, sizeof svc->withdrawn);
+    pthread_mutex_lock(&svc->mu);
+    int rc = fusion_save(svc->f, svc->tag, &b);
+    pthread_mutex_unlock(&svc->mu);
+    struct state_put p = {svc->fed, &b};
+    if (!rc)
+        rc = store_write(svc->store, state_put_txn, &p);
+    if (rc)
+        log_error("alerts: cannot save the engine's state: %s", vigil_strerror(rc));
+    else {
+        svc->saved_fed = svc->fed;
+        svc->saved_withdrawn = svc->withdrawn;
+        log_debug("alerts: engine state saved at report %lld (%zu bytes)", (long long)svc->fed,
+                  b.len);
+    }
+    svc->saved_at = ts_now();
+    buf_release(&b);
+}
+
+/* A held report: its event time, for the order it is given back in. */
+struct held {
+    vtime_t start;
+    int64_t seq;
+};
+
+struct held_read {
+    struct held *v;
+    size_t n;
+    int64_t want;
+    bool found;
+    struct feed *fd;
+};
+
+static int held_start(void *ctx, const struct store_report_row *row)
+{
+    struct held_read *h = ctx;
+    if (row->seq == h->want) {
+        h->v[h->n++] = (struct held){row->start, row->seq};
+        h->found = true;
+    }
+    return 0;
+}
+
+static int held_feed(void *ctx, const struct store_report_row *row)
+{
+    struct held_read *h = ctx;
+    if (row->seq == h->want) {
+        h->found = true;
+        feed_report(h->fd, row, false);
+    }
+    return 0;
+}
+
+static int cmp_held(const void *x, const void *y)
+{
+    const struct held *a = x, *b = y;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Starts the engine from its saved state (fusion.h): true when it did, and then the reports
+ * after the state's mark are fed by sync_reports as after a rebuild. False (the engine left new:
+ * rebuild) when there is none or it does not fit: another format or rules, marks ahead of what
+ * was published, a correction or deletion since (the state counted the report as it was), a
+ * held report missing. */
+static bool load_state(struct alert_service *svc)
+{
+    struct store_reader *r;
+    if (svc->replay || store_read_begin(svc->store, &r))
+        return false;
+    int64_t mark, fed = 0, withdrawn = 0, head, head_withdrawn;
+    void *data = NULL;
+    size_t len = 0;
+    const char *why = NULL;
+    int rc = store_service_state(r, STATE_NAME, &mark, &data, &len);
+    if (rc == 0 && store_reports_head(r, &head, &head_withdrawn))
+        rc = VIGIL_ESTORE;
+    const unsigned char *p = data;
+    size_t hl = sizeof STATE_MAGIC + 2 * sizeof(int64_t);
+    if (rc)
+        why = rc == VIGIL_ENOENT ? NULL : "unreadable";
+    else if (len < hl || memcmp(p, STATE_MAGIC, sizeof STATE_MAGIC) != 0)
+        why = "not of this format";
+    else {
+        memcpy(&fed, p + sizeof STATE_MAGIC, sizeof fed);
+        memcpy(&withdrawn, p + sizeof STATE_MAGIC + sizeof fed, sizeof withdrawn);
+        if (fed != mark || fed > svc->history || fed > head || withdrawn > svc->withdrawn_mark)
+            why = "ahead of the published marks";
+        else if (withdrawn != head_withdrawn)
+            why = "reports corrected or deleted since";
+    }
+    int64_t *seqs = NULL;
+    size_t nseqs = 0;
+    bool loaded = false;
+    if (!rc && !why) {
+        pthread_mutex_lock(&svc->mu);
+        rc = fusion_load(svc->f, svc->tag, p + hl, len - hl, &seqs, &nseqs);
+        pthread_mutex_unlock(&svc->mu);
+        if (rc)
+            why = "stale (other rules or detectors) or corrupt";
+        loaded = !rc;
+    }
+    free(data);
+    /* the held reports, given back in event order */
+    struct held_read h = {.v = xmalloc((nseqs + 1) * sizeof *h.v)};
+    for (size_t i = 0; loaded && !why && i < nseqs; i++) {
+        h.want = seqs[i];
+        h.found = false;
+        store_reports_after(r, seqs[i] - 1, 1, policy_visible, (void *)&engine_reader,
+                            held_start, &h);
+        if (!h.found)
+            why = "a report it holds is gone";
+    }
+    qsort(h.v, h.n, sizeof *h.v, cmp_held);
+    struct feed fd = {.svc = svc, .r = r};
+    h.fd = &fd;
+    if (loaded && !why) {
+        pthread_mutex_lock(&svc->mu);
+        svc->fetch_r = r;
+        fusion_defer(svc->f, true, NULL); /* each alert refreshed once, at the end */
+        pthread_mutex_unlock(&svc->mu);
+        refresh_agreements(svc, r);
+        for (size_t i = 0; i < h.n; i++) {
+            h.want = h.v[i].seq;
+            store_reports_after(r, h.want - 1, 1, policy_visible, (void *)&engine_reader,
+                                held_feed, &h);
+        }
+        struct fusion_events ev = {0};
+        pthread_mutex_lock(&svc->mu);
+        fusion_load_end(svc->f, &ev);
+        fusion_defer(svc->f, false, &ev);
+        for (size_t i = 0; i < ev.n; i++)
+            if (ev.v[i].kind == FUSION_EV_CREATED) /* its lifecycle, as after a rebuild */
+                restore_state(svc, r, ev.v[i].alert);
+        pthread_mutex_unlock(&svc->mu);
+        fusion_events_release(&ev);
+        engine_reader_set(svc, NULL); /* forgets what it may, as the rebuild does */
+    }
+    changed_release(&fd.changed);
+    free(h.v);
+    free(seqs);
+    store_read_end(r);
+    if (why) {
+        log_info("alerts: the engine's saved state is not used (%s): rebuilding from the reports",
+                 why);
+        if (loaded) { /* the engine took part of it: a new one */
+            struct fusion *f = NULL;
+            struct fusion_rules *rules = fusion_rules_ref(fusion_rules(svc->f));
+            fusion_new(NULL, rules, &f);
+            fusion_rules_unref(rules);
+            fusion_set_fetch(f, fetch_rows, svc);
+            pthread_mutex_lock(&svc->mu);
+            struct fusion *old = svc->f;
+            svc->f = f;
+            svc->fetch_r = NULL;
+            pthread_mutex_unlock(&svc->mu);
+            fusion_free(old);
+            free_agreements(svc);
+            svc->agr = NULL;
+            svc->nagr = 0;
+        }
+        return false;
+    }
+    if (!loaded)
+        return false;
+    svc->fed = fed;
+    svc->withdrawn = withdrawn;
+    svc->saved_fed = fed; /* the store has this state already */
+    svc->saved_withdrawn = withdrawn;
+    svc->saved_at = ts_now();
+    log_info("alerts: engine started from its saved state at report %lld (%zu reports held)",
+             (long long)fed, nseqs);
+    return true;
+}
+
 static void *feeder_main(void *arg)
 {
     struct alert_service *svc = arg;
-    if (rebuild_history(svc))
+    bool whole = load_state(svc) || rebuild_history(svc);
+    pthread_mutex_lock(&svc->tmu);
+    whole = whole && !svc->stopping;
+    pthread_mutex_unlock(&svc->tmu);
+    if (whole) {
         sync_reports(svc); /* publishes what was not published yet */
+        svc->ready = true;
+        save_state(svc, false);
+    }
     pthread_mutex_lock(&svc->tmu);
     while (!svc->stopping) {
         if (!svc->poked) {
@@ -1231,6 +1455,7 @@ static void *feeder_main(void *arg)
         uint64_t gen = svc->wanted;
         pthread_mutex_unlock(&svc->tmu);
         sync_reports(svc);
+        save_state(svc, false);
         pthread_mutex_lock(&svc->tmu);
         svc->done = gen;
         pthread_cond_broadcast(&svc->tcv);
@@ -1261,15 +1486,43 @@ void alerts_settle(struct alert_service *svc)
     pthread_mutex_unlock(&svc->tmu);
 }
 
-/* Reads the rules: the file, or the built-in defaults when it does not exist. */
-static int load_rules(const char *path, struct fusion_rules **out, char msg[256])
+/* The tag of a saved engine state under the rules of text[0..len): a state is loaded only
+ * under the rules it was saved with (FNV-1a of their text; the engine's defaults are
+ * compiled in, so the binary's version is part of it too). */
+static void rules_tag(const char *text, size_t len, char tag[64])
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * UINT64_C(0x100000001b3);
+    snprintf(tag, 64, "rules %016llx %s", (unsigned long long)h, VIGIL_VERSION);
+}
+
+/* Reads the rules: the file, or the built-in defaults when it does not exist; tag (may be
+ * NULL) gets their rules_tag. */
+static int load_rules(const char *path, struct fusion_rules **out, char msg[256], char *tag)
 {
     char m[FUSION_RULES_MSG_SZ];
     int rc;
-    if (access(path, F_OK) != 0)
+    if (access(path, F_OK) != 0) {
         rc = fusion_rules_parse(vigil_default_rules, strlen(vigil_default_rules), out, m);
-    else
-        rc = fusion_rules_load(path, out, m);
+        if (!rc && tag)
+            rules_tag(vigil_default_rules, strlen(vigil_default_rules), tag);
+    } else {
+        FILE *fp = fopen(path, "rb");
+        char *data = xmalloc(FUSION_RULES_MAX_BYTES + 1);
+        size_t n = fp ? fread(data, 1, FUSION_RULES_MAX_BYTES + 1, fp) : 0;
+        if (!fp || ferror(fp)) {
+            snprintf(m, sizeof m, "cannot read the file");
+            rc = VIGIL_EIO;
+        } else {
+            rc = fusion_rules_parse(data, n, out, m);
+        }
+        if (fp)
+            fclose(fp);
+        if (!rc && tag)
+            rules_tag(data, n, tag);
+        free(data);
+    }
     if (rc)
         snprintf(msg, 256, "%.60s: %.190s", path, m);
     return rc;
@@ -1278,7 +1531,8 @@ static int load_rules(const char *path, struct fusion_rules **out, char msg[256]
 int alerts_reload(struct alert_service *svc, char msg[256])
 {
     struct fusion_rules *rules;
-    int rc = load_rules(svc->rules_path, &rules, msg);
+    char tag[64];
+    int rc = load_rules(svc->rules_path, &rules, msg, tag);
     if (rc)
         return rc;
     struct store_reader *r = NULL;
@@ -1289,6 +1543,7 @@ int alerts_reload(struct alert_service *svc, char msg[256])
     if (r)
         svc->fetch_r = r;
     fusion_reload(svc->f, rules);
+    memcpy(svc->tag, tag, sizeof tag); /* the state saved from now on is of these rules */
     svc->fetch_r = was;
     pthread_mutex_unlock(&svc->mu);
     store_read_end(r);
@@ -1337,10 +1592,13 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
 {
     *out = NULL;
     struct fusion_rules *rules;
-    int rc = load_rules(rules_path, &rules, msg);
+    char tag[64];
+    int rc = load_rules(rules_path, &rules, msg, tag);
     if (rc)
         return rc;
     struct alert_service *svc = xcalloc(1, sizeof *svc);
+    memcpy(svc->tag, tag, sizeof tag);
+    svc->saved_fed = svc->saved_withdrawn = -1;
     svc->store = s;
     svc->rules_path = xstrdup(rules_path);
     svc->leading = store_leads(s); /* else the engine is rebuilt when it comes to lead */
@@ -1381,6 +1639,7 @@ void alerts_stop(struct alert_service *svc)
     pthread_cond_broadcast(&svc->tcv);
     pthread_mutex_unlock(&svc->tmu);
     pthread_join(svc->thread, NULL);
+    save_state(svc, true); /* a clean stop: the next start reads no history */
     fusion_free(svc->f);
     free_agreements(svc);
     pthread_mutex_destroy(&svc->mu);
@@ -1396,7 +1655,7 @@ int alerts_replay(struct store *s, const char *rules_path, const int64_t *truces
 {
     *out = NULL;
     struct fusion_rules *rules;
-    int rc = load_rules(rules_path, &rules, msg);
+    int rc = load_rules(rules_path, &rules, msg, NULL);
     if (rc)
         return rc;
     fusion_esc_set_truces(&rules->esc, truces, ntruces);

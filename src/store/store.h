@@ -368,6 +368,20 @@ int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value);
 /* The mark's value into *value; VIGIL_ENOENT (and *value 0) when it was never set. */
 int store_mark_get(struct store_reader *r, const char *name, int64_t *value);
 
+/* A service's saved state (restart2, issue #20: the alert engine's state at a watermark, so
+ * that a start reads the reports after it only): replaced whole, in the transaction whose
+ * effects it accounts for. mark is the caller's (e.g. the last report seq the state holds);
+ * data[0..len) is opaque here. The state is a cache the service can rebuild from the reports:
+ * `vigil store copy` does not carry it. Returns 0 or a store error. */
+int store_txn_service_state_put(struct store_txn *t, const char *name, int64_t mark,
+                                const void *data, size_t len);
+/* Forgets the service's saved state, if any. Returns 0 or a store error. */
+int store_txn_service_state_drop(struct store_txn *t, const char *name);
+/* The saved state of name: its mark and a copy of its bytes (*data, NUL-terminated, the
+ * caller frees; *len). VIGIL_ENOENT (*data NULL) when none was saved. */
+int store_service_state(struct store_reader *r, const char *name, int64_t *mark, void **data,
+                        size_t *len);
+
 /* Emits the index rows of report id (one per owner that submitted that id) that pass
  * visible (NULL: none); emit's nonzero result stops and is returned. */
 int store_report_get(struct store_reader *r, const char *id,

@@ -168,6 +168,23 @@ int store_mark_get(struct store_reader *r, const char *name, int64_t *value)
     return OPS_R(r)->mark_get(r, name, value);
 }
 
+int store_txn_service_state_put(struct store_txn *t, const char *name, int64_t mark,
+                                const void *data, size_t len)
+{
+    return OPS_T(t)->txn_service_state_put(t, name, mark, data, len);
+}
+
+int store_txn_service_state_drop(struct store_txn *t, const char *name)
+{
+    return OPS_T(t)->txn_service_state_drop(t, name);
+}
+
+int store_service_state(struct store_reader *r, const char *name, int64_t *mark, void **data,
+                        size_t *len)
+{
+    return OPS_R(r)->service_state(r, name, mark, data, len);
+}
+
 int store_report_get(struct store_reader *r, const char *id,
                      bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
                      int (*emit)(void *ctx, const struct store_report *rep), void *ctx)

@@ -63,6 +63,11 @@ struct store_ops {
                         struct store_alert_triage *out);
     int (*txn_mark_set)(struct store_txn *t, const char *name, int64_t value);
     int (*mark_get)(struct store_reader *r, const char *name, int64_t *value);
+    int (*txn_service_state_put)(struct store_txn *t, const char *name, int64_t mark,
+                                 const void *data, size_t len);
+    int (*txn_service_state_drop)(struct store_txn *t, const char *name);
+    int (*service_state)(struct store_reader *r, const char *name, int64_t *mark, void **data,
+                         size_t *len);
     int (*report_get)(struct store_reader *r, const char *id,
                       bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
                       int (*emit)(void *ctx, const struct store_report *rep), void *ctx);

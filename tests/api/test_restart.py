@@ -4,7 +4,9 @@ and takes forgotten reports back from the store when a late report reaches them.
 get must not change for any of it: the alerts of a restart are those before it (with their
 status), none is published twice, and a late report fuses with forgotten ones as it would have
 with an engine that forgot nothing (the replay's, which holds every report)."""
+import csv
 import pathlib
+import sqlite3
 import tempfile
 import time
 
@@ -114,5 +116,81 @@ def test_restart_and_late_reports_keep_the_alerts():
             again = v.metric("vigil_fusion_reports")
             print("held", held, "after the restart", again)
             assert 0 < again < 3077
+        finally:
+            v.stop()
+
+
+def wait_log(v, text, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline and text not in v.log:
+        time.sleep(0.2)
+    return text in v.log
+
+
+def store_sql(v, sql):
+    """Runs sql on v's store behind the daemon's back (it is stopped)."""
+    if v.pg:
+        from conftest import pg_cluster
+        pg_cluster().psql(v.db, sql)
+    else:
+        db = sqlite3.connect(v.data / "vigil.db")
+        db.executescript(sql)
+        db.close()
+
+
+def test_a_restart_from_the_saved_state_raises_what_an_uninterrupted_daemon_does():
+    """restart2 (issue #20): a clean stop saves the engine's state; the next start loads it,
+    reads only the reports the engine held and those after its mark, and goes on as a daemon
+    that never stopped would (the replay holds everything): the second half of the history
+    and a late warning and corroboration in 2015 fuse with the first half, the escalation
+    series carried over the restart. A corrupt or missing state is rebuilt from the reports,
+    with the same alerts; nothing is published twice."""
+    with tempfile.TemporaryDirectory(prefix="vigil-restart-") as tmp:
+        tmp = pathlib.Path(tmp)
+        reordered(UKRAINE, tmp / "oldest.csv", "oldest")
+        with open(tmp / "oldest.csv", newline="") as f:
+            rows = list(csv.reader(f))
+        half = len(rows) // 2
+        for name, body in (("first.csv", rows[1:half]), ("second.csv", rows[half:])):
+            with open(tmp / name, "w", newline="") as f:
+                csv.writer(f).writerows([rows[0], *body])
+        v = fresh(tmp, "state")
+        v.partner("second")
+        v.run("user", "add", "second", "bo", "--role", "analyst")
+        ana = v.run("token", "create", "ana").stdout.strip()
+        bo = v.run("token", "create", "bo").stdout.strip()
+        v.start()
+        try:
+            cli(v, "import", "ucdp", str(tmp / "first.csv"), "--as", "ana")
+            want = full_signature(replay(v))
+            assert wait_equal(lambda: full_signature(live_alerts(v, ana)), want) == want
+            v.stop()  # a clean stop saves the state
+            v.log = b""
+            v.start()
+            assert wait_log(v, b"engine started from its saved state"), v.log.decode()
+            assert b"rebuilding from the reports" not in v.log
+            assert wait_equal(lambda: full_signature(live_alerts(v, ana)), want) == want
+            cli(v, "import", "ucdp", str(tmp / "second.csv"), "--as", "ana")
+            for tok, body in ((ana, WARNING), (bo, MOVEMENT)):
+                r = v.request("POST", "/api/v1/reports", token=tok, json=body)
+                assert r.status_code == 201, r.text
+            want = full_signature(replay(v))
+            assert len([w for w in want if w[0].startswith("escalation")]) >= 5
+            assert [w for w in want if w[0] == "planned-attack-corroborated"]
+            assert wait_equal(lambda: full_signature(live_alerts(v, ana)), want) == want
+            events = len(alert_events(v, ana))
+            for bad, why in (("UPDATE service_states SET data = substr(data, 1, 40)",
+                              b"stale (other rules or detectors) or corrupt"),
+                             ("DELETE FROM service_states", None)):
+                v.stop()
+                store_sql(v, bad + ";")
+                v.log = b""
+                v.start()
+                assert wait_equal(lambda: full_signature(live_alerts(v, ana)), want) == want
+                assert b"engine started from its saved state" not in v.log
+                if why:
+                    assert why in v.log, v.log.decode()
+                time.sleep(2)
+                assert len(alert_events(v, ana)) == events
         finally:
             v.stop()

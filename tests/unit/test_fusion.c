@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "access/policy.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "fusion/fusion.h"
 #include "real_split.h"
@@ -1809,6 +1810,116 @@ static void test_escalation_order(void **state)
     free(r);
 }
 
+/* Feeds r[0..n) to e and writes the alarms they raise, one a line, to out. */
+static void esc_feed(struct fusion_esc *e, const struct fusion_report *r, size_t n, char *out,
+                     size_t cap)
+{
+    size_t len = strlen(out);
+    for (size_t i = 0; i < n; i++) {
+        struct fusion_esc_alarm *a = NULL;
+        size_t na = 0;
+        fusion_esc_add(e, &r[i], &a, &na);
+        for (size_t k = 0; k < na && len < cap; k++)
+            len += (size_t)snprintf(out + len, cap - len, "%d %s %lld %.6f %d\n", a[k].measure,
+                                    a[k].zone ? a[k].zone : "*", (long long)a[k].day, a[k].stat,
+                                    a[k].cleared);
+        free(a);
+    }
+}
+
+/* The tracker's state saved at a split and loaded into a new tracker (restart2, issue #20: a
+ * start that does not read the history): the tracker that goes on from the loaded state
+ * raises exactly the alarms of the one that never stopped, and its state ends the same; one
+ * that starts without it does not. Truncated, corrupt and stale states are refused, and the
+ * tracker they were offered to is left as it was. */
+static void test_escalation_state(void **state)
+{
+    (void)state;
+    enum { N = 1500 };
+    struct fusion_report *r = calloc(N, sizeof(*r));
+    size_t n = 0, split = 0;
+    rng = 4711;
+    for (int day = 0; day < 110 && n < N; day++) {
+        if (day == 50)
+            split = n; /* the escalation starts on day 60, after the split */
+        int c = nb2(day < 60 ? 2 : 8);
+        for (int i = 0; i < c && n < N; i++) {
+            r[n] = violent(1, (n % 3) ? "South" : "North", day, (int)n);
+            r[n].seq = (int64_t)n + 1;
+            r[n].has_fatalities = true;
+            r[n].fatalities = day >= 60 ? (int)(n % 7) : (int)(n % 2);
+            n++;
+        }
+    }
+    struct fusion_esc_params p;
+    fusion_esc_params_default(&p);
+    enum { CAP = 1 << 16 };
+    char *want = calloc(1, CAP), *got = calloc(1, CAP), *none = calloc(1, CAP);
+    struct fusion_esc *full = fusion_esc_new(&p);
+    esc_feed(full, r, split, want, CAP);
+    struct buf saved;
+    buf_init(&saved, BUF_NOCAP);
+    assert_int_equal(fusion_esc_save(full, &saved), 0);
+    want[0] = '\0'; /* the alarms after the split */
+    esc_feed(full, r + split, n - split, want, CAP);
+    assert_non_null(strstr(want, "0 South "));
+    assert_non_null(strstr(want, "1 * "));
+
+    struct fusion_esc *again = fusion_esc_new(&p);
+    assert_int_equal(fusion_esc_load(again, saved.data, saved.len), 0);
+    esc_feed(again, r + split, n - split, got, CAP);
+    assert_string_equal(got, want);
+    struct buf a, b;
+    buf_init(&a, BUF_NOCAP);
+    buf_init(&b, BUF_NOCAP);
+    fusion_esc_save(full, &a);
+    fusion_esc_save(again, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    /* without the state the same reports give other alarms: the test sees a lost state */
+    struct fusion_esc *cold = fusion_esc_new(&p);
+    esc_feed(cold, r + split, n - split, none, CAP);
+    assert_string_not_equal(none, want);
+
+    /* refused: every truncation, a flipped byte in the header, the state of other parameters,
+     * and a tracker that already counted; each leaves the tracker empty (as a new one saves) */
+    struct buf empty, after;
+    buf_init(&empty, BUF_NOCAP);
+    struct fusion_esc *fresh = fusion_esc_new(&p);
+    fusion_esc_save(fresh, &empty);
+    for (size_t len = 0; len < saved.len; len += 1 + len / 8) {
+        assert_int_equal(fusion_esc_load(fresh, saved.data, len), VIGIL_EINVAL);
+        buf_init(&after, BUF_NOCAP);
+        fusion_esc_save(fresh, &after);
+        assert_int_equal(after.len, empty.len);
+        assert_memory_equal(after.data, empty.data, empty.len);
+        buf_release(&after);
+    }
+    saved.data[3] ^= 0x20;
+    assert_int_equal(fusion_esc_load(fresh, saved.data, saved.len), VIGIL_EINVAL);
+    saved.data[3] ^= 0x20;
+    struct fusion_esc_params q = p;
+    q.threshold += 0.5;
+    struct fusion_esc *other = fusion_esc_new(&q);
+    assert_int_equal(fusion_esc_load(other, saved.data, saved.len), VIGIL_EINVAL);
+    assert_int_equal(fusion_esc_load(full, saved.data, saved.len), VIGIL_EINVAL);
+    assert_int_equal(fusion_esc_load(fresh, saved.data, saved.len), 0); /* still loadable */
+
+    buf_release(&saved);
+    buf_release(&a);
+    buf_release(&b);
+    buf_release(&empty);
+    fusion_esc_free(full);
+    fusion_esc_free(again);
+    fusion_esc_free(cold);
+    fusion_esc_free(fresh);
+    fusion_esc_free(other);
+    free(want);
+    free(got);
+    free(none);
+    free(r);
+}
+
 /* The weighted detector: what one event weighs, each event once, and a war that gets deadlier
  * without more events, which the counts cannot see and the weights do. */
 static void test_escalation_weighted(void **state)
@@ -2117,6 +2228,19 @@ static char *everything(const struct fusion *f)
     return all;
 }
 
+/* What readers get of the alerts: their views and the escalation alerts' days. */
+static char *visible(const struct fusion *f)
+{
+    char *b = view_sigs(f), *c = malloc(1 << 16);
+    esc_alerts(f, c, 1 << 16);
+    size_t len = strlen(b) + strlen(c) + 8;
+    char *all = malloc(len);
+    snprintf(all, len, "%s--\n%s", b, c);
+    free(b);
+    free(c);
+    return all;
+}
+
 /* An engine that forgets what its rules and detectors can no longer reach, and takes it back
  * from the store when a late report reaches there, raises exactly the alerts of one that
  * forgets nothing: in event order with a late corroboration, shuffled (every report may be
@@ -2192,6 +2316,129 @@ static void test_forgetting_engine_same_alerts(void **state)
     free(r);
 }
 
+static int cmp_seq64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Gives a loaded engine back the reports it held (from the mini store, in event order). */
+static void give_back(struct mini_store *st, const int64_t *seqs, size_t n)
+{
+    struct fusion_report *held = calloc(n + 1, sizeof(*held));
+    size_t k = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        int64_t *hit = bsearch(&st->v[i].seq, seqs, n, sizeof(*seqs), cmp_seq64);
+        if (hit)
+            held[k++] = st->v[i];
+    }
+    assert_int_equal(k, n);
+    qsort(held, k, sizeof(*held), by_start_seq);
+    struct fusion_events ev = {0};
+    for (size_t i = 0; i < k; i++)
+        add(st->f, &held[i], &ev);
+    fusion_events_release(&ev);
+    free(held);
+}
+
+/* An engine restarted from the state an engine that forgets saved in the middle of the
+ * history (restart2, issue #20: a start that does not read the history) raises exactly the
+ * alerts of one that never stopped and forgot nothing, in event order and shuffled, with the
+ * late corroboration after the restart; an engine given the same reports without the state
+ * does not. A state of another tag, truncated or corrupt is refused, the engine left new. */
+static void test_restarted_engine_same_alerts(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    struct fusion_report *r = calloc(N, sizeof(*r)), late;
+    size_t n = long_history(r, &late);
+    qsort(r, n, sizeof(*r), by_start_seq);
+    for (int order = 0; order < 2; order++) {
+        if (order == 1) {
+            unsigned seed = 91;
+            shuffle(r, n, &seed);
+        }
+        struct fusion *full = engine();
+        add_all(full, r, n);
+        struct fusion_events ev = {0};
+        add(full, &late, &ev);
+        char *want = everything(full);
+        size_t split = n / 2; /* in event order: day 150, before the escalation (day 200) */
+        struct mini_store st = {.v = calloc(N, sizeof(*st.v)), .f = engine()};
+        fusion_set_fetch(st.f, mini_fetch, &st);
+        for (size_t i = 0; i < split; i++)
+            add_forgetting(&st, &r[i]);
+        struct buf saved;
+        buf_init(&saved, BUF_NOCAP);
+        assert_int_equal(fusion_save(st.f, "rules 1", &saved), 0);
+        size_t held = fusion_corr_count(fusion_correlator(st.f));
+        fusion_free(st.f);
+
+        struct fusion *g = engine();
+        int64_t *seqs;
+        size_t nseqs;
+        assert_int_equal(fusion_load(g, "rules 2", saved.data, saved.len, &seqs, &nseqs),
+                         VIGIL_EINVAL);
+        for (size_t len = 0; len < saved.len; len += 1 + len / 4)
+            assert_int_equal(fusion_load(g, "rules 1", saved.data, len, &seqs, &nseqs),
+                             VIGIL_EINVAL);
+        saved.data[2] ^= 1;
+        assert_int_equal(fusion_load(g, "rules 1", saved.data, saved.len, &seqs, &nseqs),
+                         VIGIL_EINVAL);
+        saved.data[2] ^= 1;
+        assert_int_equal(fusion_load(g, "rules 1", saved.data, saved.len, &seqs, &nseqs), 0);
+        assert_int_equal(nseqs, held);
+        assert_true(held < split / 2); /* it starts from the held reports, not the history */
+        st.f = g;
+        fusion_set_fetch(g, mini_fetch, &st);
+        give_back(&st, seqs, nseqs);
+        ev.n = 0;
+        fusion_load_end(g, &ev);
+        fusion_evict(g, 0);
+        for (size_t i = split; i < n; i++)
+            add_forgetting(&st, &r[i]);
+        add_forgetting(&st, &late);
+        /* in event order, everything the engines hold; shuffled, what readers see (an
+         * escalation alert keeps the evidence of days that alarmed for a while, which an
+         * engine fed in another order, a restarted one or a rebuilt one, never had) */
+        char *got = order == 0 ? everything(g) : visible(g);
+        if (order == 1) {
+            free(want);
+            want = visible(full);
+        }
+        assert_string_equal(got, want);
+        assert_int_equal(count_rule(g, "planned-attack-corroborated"), 3);
+        assert_non_null(strstr(want, "escalation South 1"));
+
+        /* the same reports without the state: other alerts (the test sees a lost state) */
+        struct mini_store cold = {.v = calloc(N, sizeof(*cold.v)), .f = engine()};
+        fusion_set_fetch(cold.f, mini_fetch, &cold);
+        for (size_t i = 0; i < st.n; i++) /* what the store had at the restart */
+            if (bsearch(&st.v[i].seq, seqs, nseqs, sizeof(*seqs), cmp_seq64))
+                cold.v[cold.n++] = st.v[i];
+        struct mini_store tmp = cold;
+        give_back(&tmp, seqs, nseqs);
+        for (size_t i = split; i < n; i++)
+            add_forgetting(&cold, &r[i]);
+        add_forgetting(&cold, &late);
+        char *lost = order == 0 ? everything(cold.f) : visible(cold.f);
+        assert_string_not_equal(lost, want);
+
+        free(lost);
+        free(got);
+        free(want);
+        free(seqs);
+        buf_release(&saved);
+        fusion_events_release(&ev);
+        fusion_free(full);
+        fusion_free(g);
+        fusion_free(cold.f);
+        free(cold.v);
+        free(st.v);
+    }
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2223,10 +2470,12 @@ int main(void)
         cmocka_unit_test(test_escalation_engine),
         cmocka_unit_test(test_leak_agreement_place),
         cmocka_unit_test(test_escalation_order),
+        cmocka_unit_test(test_escalation_state),
         cmocka_unit_test(test_escalation_weighted),
         cmocka_unit_test(test_escalation_truce_zone),
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_forgetting_engine_same_alerts),
+        cmocka_unit_test(test_restarted_engine_same_alerts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

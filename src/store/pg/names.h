@@ -31,6 +31,9 @@
 #define store_alert_triage pg_alert_triage
 #define store_txn_mark_set pg_txn_mark_set
 #define store_mark_get pg_mark_get
+#define store_txn_service_state_put pg_txn_service_state_put
+#define store_txn_service_state_drop pg_txn_service_state_drop
+#define store_service_state pg_service_state
 #define store_report_get pg_report_get
 #define store_reports_query pg_reports_query
 #define store_txn_status_put pg_txn_status_put

@@ -921,6 +921,62 @@ int store_mark_get(struct store_reader *r, const char *name, int64_t *value)
     return rc;
 }
 
+int store_txn_service_state_put(struct store_txn *t, const char *name, int64_t mark,
+                                const void *data, size_t len)
+{
+    struct pg_params p;
+    pp_init(&p);
+    pp_str(&p, name);
+    pp_i64(&p, mark);
+    pp_bytea(&p, data, len);
+    return pg_exec_p(t->conn,
+                     "INSERT INTO service_states(name, mark, data) VALUES($1,$2,$3)"
+                     " ON CONFLICT (name) DO UPDATE SET mark = excluded.mark,"
+                     " data = excluded.data",
+                     &p, NULL);
+}
+
+int store_txn_service_state_drop(struct store_txn *t, const char *name)
+{
+    struct pg_params p;
+    pp_init(&p);
+    pp_str(&p, name);
+    return pg_exec_p(t->conn, "DELETE FROM service_states WHERE name = $1", &p, NULL);
+}
+
+int store_service_state(struct store_reader *r, const char *name, int64_t *mark, void **data,
+                        size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    *mark = 0;
+    struct pg_params p;
+    pp_init(&p);
+    pp_str(&p, name);
+    PGresult *res = pg_run_p(r, "SELECT mark, data FROM service_states WHERE name = $1", &p);
+    if (!res)
+        return VIGIL_ESTORE;
+    int rc = PQntuples(res) ? 0 : VIGIL_ENOENT;
+    if (!rc) {
+        *mark = gi64(res, 0, 0);
+        size_t n = 0;
+        unsigned char *b = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 1), &n);
+        if (!b)
+            rc = VIGIL_ESTORE;
+        else {
+            char *copy = xmalloc(n + 1);
+            if (n)
+                memcpy(copy, b, n);
+            copy[n] = '\0';
+            PQfreemem(b);
+            *data = copy;
+            *len = n;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
 int store_txn_alert_triage_put(struct store_txn *t, const char *key, int64_t partner,
                                const struct store_alert_triage *tr)
 {

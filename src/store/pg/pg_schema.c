@@ -243,6 +243,11 @@ static const struct {
          "  status_at BIGINT NOT NULL DEFAULT 0,"
          "  comments TEXT NOT NULL DEFAULT '[]',"
          "  PRIMARY KEY(key, partner));"},
+    /* restart2 (issue #20; renumbered at merge; SQLite's 13): a service's saved state */
+    {13, "CREATE TABLE service_states("
+         "  name TEXT PRIMARY KEY,"
+         "  mark BIGINT NOT NULL,"
+         "  data BYTEA NOT NULL);"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/xalloc.h"
 #include "store/sqlite/store_int.h"
 
 int store_txn_event_add(struct store_txn *t, const char *kind, const struct store_acl *acl,
@@ -304,5 +305,51 @@ int store_mark_get(struct store_reader *r, const char *name, int64_t *value)
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = step_row(r, st);
     *value = rc ? 0 : sqlite3_column_int64(st, 0);
+    return rc;
+}
+
+int store_txn_service_state_put(struct store_txn *t, const char *name, int64_t mark,
+                                const void *data, size_t len)
+{
+    sqlite3_stmt *st = conn_stmt(
+        t->conn, "INSERT OR REPLACE INTO service_states(name, mark, data) VALUES(?,?,?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, mark);
+    sqlite3_bind_blob64(st, 3, len ? data : "", (sqlite3_uint64)len, SQLITE_STATIC);
+    return step_done(t->conn, st);
+}
+
+int store_txn_service_state_drop(struct store_txn *t, const char *name)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "DELETE FROM service_states WHERE name = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    return step_done(t->conn, st);
+}
+
+int store_service_state(struct store_reader *r, const char *name, int64_t *mark, void **data,
+                        size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    *mark = 0;
+    sqlite3_stmt *st = conn_stmt(r, "SELECT mark, data FROM service_states WHERE name = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = step_row(r, st);
+    if (!rc) {
+        *mark = sqlite3_column_int64(st, 0);
+        const void *b = sqlite3_column_blob(st, 1);
+        *len = (size_t)sqlite3_column_bytes(st, 1);
+        char *copy = xmalloc(*len + 1);
+        if (*len)
+            memcpy(copy, b, *len);
+        copy[*len] = '\0';
+        *data = copy;
+    }
     return rc;
 }

@@ -31,6 +31,9 @@
 #define store_alert_triage sqlite_alert_triage
 #define store_txn_mark_set sqlite_txn_mark_set
 #define store_mark_get sqlite_mark_get
+#define store_txn_service_state_put sqlite_txn_service_state_put
+#define store_txn_service_state_drop sqlite_txn_service_state_drop
+#define store_service_state sqlite_service_state
 #define store_report_get sqlite_report_get
 #define store_reports_query sqlite_reports_query
 #define store_txn_status_put sqlite_txn_status_put

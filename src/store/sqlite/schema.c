@@ -314,6 +314,12 @@ static const char *const migrations[] = {
     "  status_at INTEGER NOT NULL DEFAULT 0,"
     "  comments TEXT NOT NULL DEFAULT '[]',"
     "  PRIMARY KEY(key, partner)) WITHOUT ROWID;",
+    /* restart2 (issue #20; renumbered at merge): a service's saved state at a watermark, the
+     * alert engine's (store_txn_service_state_put): a cache, not copied by `vigil store copy` */
+    "CREATE TABLE service_states("
+    "  name TEXT PRIMARY KEY,"
+    "  mark INTEGER NOT NULL,"
+    "  data BLOB NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
