@@ -98,19 +98,196 @@ int pp_bytea(struct pg_params *p, const unsigned char *v, size_t len)
 
 /* ---- statements ---------------------------------------------------------------------- */
 
-PGresult *pg_run(struct store_reader *c, const char *sql, const struct pg_params *p)
+/* Prepared statements. A statement with parameters is prepared once per connection (PQprepare,
+ * named "v<index>") and executed by name from then on: the server parses and plans it once.
+ * Statements built at run time (IN lists) would fill the cache with one-offs: beyond
+ * PG_STMTS_MAX a connection runs new texts unnamed (PQexecParams), as before. */
+#define PG_STMTS_MAX 256
+
+static uint32_t sql_hash(const char *sql)
 {
-    /* Without parameters, PQexec: it runs several statements (the schema, settings). */
-    PGresult *r = p ? PQexecParams(c->conn, sql, p->n, NULL, (const char *const *)p->v, NULL,
-                                   NULL, 0)
-                    : PQexec(c->conn, sql);
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *q = (const unsigned char *)sql; *q; q++)
+        h = (h ^ *q) * 16777619u;
+    return h;
+}
+
+static int stmt_find(const struct store_reader *c, const char *sql, uint32_t h)
+{
+    for (int i = 0; i < c->nstmt; i++)
+        if (c->stmt_hash[i] == h && strcmp(c->stmt_sql[i], sql) == 0)
+            return i;
+    return -1;
+}
+
+static bool result_ok(struct store_reader *c, const char *sql, PGresult *r)
+{
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-        return r;
-    const char *err = r ? PQresultErrorMessage(r) : PQerrorMessage(c->conn);
-    log_error("store: \"%.80s\" failed: %.*s", sql, (int)strcspn(err, "\n"), err);
-    PQclear(r);
+        return true;
+    if (st != PGRES_PIPELINE_ABORTED || !c->failed) {
+        const char *err = r ? PQresultErrorMessage(r) : PQerrorMessage(c->conn);
+        log_error("store: \"%.80s\" failed: %.*s", sql, (int)strcspn(err, "\n"), err);
+    }
     c->failed = true;
+    return false;
+}
+
+/* The index of sql's prepared statement on c, preparing it if need be (outside pipeline mode);
+ * -1 to run it unnamed; -2 when it failed to prepare (logged; c->failed set). */
+static int stmt_prepare(struct store_reader *c, const char *sql, int nparams, bool may_prepare)
+{
+    uint32_t h = sql_hash(sql);
+    int i = stmt_find(c, sql, h);
+    if (i >= 0 || !may_prepare || c->nstmt == PG_STMTS_MAX || c->failed)
+        return i;
+    char name[16];
+    snprintf(name, sizeof name, "v%d", c->nstmt);
+    PGresult *r = PQprepare(c->conn, name, sql, nparams, NULL);
+    bool ok = result_ok(c, sql, r);
+    PQclear(r);
+    if (!ok)
+        return -2;
+    if (!c->stmt_sql) {
+        c->stmt_sql = xcalloc(PG_STMTS_MAX, sizeof *c->stmt_sql);
+        c->stmt_hash = xcalloc(PG_STMTS_MAX, sizeof *c->stmt_hash);
+    }
+    c->stmt_sql[c->nstmt] = xstrdup(sql);
+    c->stmt_hash[c->nstmt] = h;
+    return c->nstmt++;
+}
+
+void pg_stmts_clear(struct store_reader *c)
+{
+    for (int i = 0; i < c->nstmt; i++)
+        free(c->stmt_sql[i]);
+    free(c->stmt_sql);
+    free(c->stmt_hash);
+    c->stmt_sql = NULL;
+    c->stmt_hash = NULL;
+    c->nstmt = 0;
+}
+
+/* Sends one statement in pipeline mode. */
+static bool pipe_send(struct store_reader *c, const char *sql, const struct pg_params *p)
+{
+    int i = stmt_prepare(c, sql, p->n, false); /* never -2: nothing is prepared here */
+    char name[16];
+    snprintf(name, sizeof name, "v%d", i);
+    int ok = i >= 0 ? PQsendQueryPrepared(c->conn, name, p->n, (const char *const *)p->v, NULL,
+                                          NULL, 0)
+                    : PQsendQueryParams(c->conn, sql, p->n, NULL, (const char *const *)p->v,
+                                        NULL, NULL, 0);
+    if (!ok) {
+        log_error("store: \"%.80s\" not sent: %s", sql, PQerrorMessage(c->conn));
+        c->failed = true;
+        return false;
+    }
+    c->pending++;
+    return true;
+}
+
+/* Ends the pipeline: syncs, reads every pending result (the last one into *last when last is
+ * not NULL: the caller clears it) and leaves pipeline mode. False when a statement failed. */
+static bool pipe_drain(struct store_reader *c, PGresult **last)
+{
+    bool ok = PQpipelineSync(c->conn) == 1;
+    if (!ok) {
+        log_error("store: pipeline sync failed: %s", PQerrorMessage(c->conn));
+        c->failed = true;
+    }
+    int left = c->pending;
+    for (;;) {
+        PGresult *r = PQgetResult(c->conn);
+        if (!r) {
+            if (left > 0) {
+                left--; /* the end of one statement's results */
+                continue;
+            }
+            if (!ok || PQstatus(c->conn) != CONNECTION_OK)
+                break; /* no sync is coming */
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        bool good = result_ok(c, "a statement sent in a pipeline", r);
+        ok &= good;
+        if (last && left == 1 && good) {
+            PQclear(*last);
+            *last = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    c->pending = 0;
+    if (!PQexitPipelineMode(c->conn)) {
+        log_error("store: cannot leave pipeline mode: %s", PQerrorMessage(c->conn));
+        c->failed = true;
+        ok = false;
+    }
+    if (!ok && last) {
+        PQclear(*last);
+        *last = NULL;
+    }
+    return ok;
+}
+
+int pg_defer_p(struct store_reader *c, const char *sql, struct pg_params *p)
+{
+    bool ok = !c->failed;
+    if (ok && PQpipelineStatus(c->conn) == PQ_PIPELINE_OFF) {
+        stmt_prepare(c, sql, p->n, true); /* PQprepare waits: not in pipeline mode */
+        ok = !c->failed && PQenterPipelineMode(c->conn) == 1;
+    }
+    ok = ok && pipe_send(c, sql, p);
+    pp_release(p);
+    if (!ok)
+        c->failed = true;
+    return ok ? 0 : VIGIL_ESTORE;
+}
+
+int pg_flush(struct store_reader *c)
+{
+    if (PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF && !pipe_drain(c, NULL))
+        return VIGIL_ESTORE;
+    return c->failed ? VIGIL_ESTORE : 0;
+}
+
+PGresult *pg_run(struct store_reader *c, const char *sql, const struct pg_params *p)
+{
+    if (PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF) {
+        /* Statements were deferred: this one joins them, one round trip for all. */
+        if (p) {
+            PGresult *r = NULL;
+            bool sent = pipe_send(c, sql, p);
+            if (pipe_drain(c, &r) && sent)
+                return r;
+            PQclear(r);
+            return NULL;
+        }
+        if (!pipe_drain(c, NULL))
+            return NULL;
+    }
+    PGresult *r;
+    if (p) {
+        int i = stmt_prepare(c, sql, p->n, true);
+        if (i == -2)
+            return NULL;
+        char name[16];
+        snprintf(name, sizeof name, "v%d", i);
+        r = i >= 0 ? PQexecPrepared(c->conn, name, p->n, (const char *const *)p->v, NULL, NULL, 0)
+                   : PQexecParams(c->conn, sql, p->n, NULL, (const char *const *)p->v, NULL,
+                                  NULL, 0);
+    } else {
+        /* Without parameters, PQexec: it runs several statements (the schema, settings). */
+        r = PQexec(c->conn, sql);
+    }
+    if (result_ok(c, sql, r))
+        return r;
+    PQclear(r);
     return NULL;
 }
 
@@ -264,6 +441,7 @@ static int conn_open(struct store_reader *c, struct store *s, char *msg)
 static void conn_close(struct store_reader *c)
 {
     pg_keep_clear(c);
+    pg_stmts_clear(c);
     PQfinish(c->conn);
     c->conn = NULL;
 }
@@ -273,6 +451,8 @@ static void conn_check(struct store_reader *c)
 {
     if (PQstatus(c->conn) != CONNECTION_OK) {
         log_warn("store: the PostgreSQL connection was lost; reconnecting");
+        pg_stmts_clear(c); /* the new session has none of them */
+        c->pending = 0;
         PQreset(c->conn);
     }
 }
@@ -332,6 +512,7 @@ static int run_batch(struct store *s, struct pg_job *batch)
             continue;
         }
         j->rc = j->fn(&t, j->arg);
+        pg_flush(c); /* what the job deferred (pg_defer_p) is its own */
         if (c->failed && !j->rc)
             j->rc = VIGIL_ESTORE; /* a statement failed: its work cannot be kept */
         if (j->rc) {

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "store/pg/names.h" /* before store.h: its names become pg_... */
 #include "store/store_ops.h"
@@ -28,6 +29,11 @@ struct store_reader {
     bool in_pool; /* a pooled read connection (false: the writer's) */
     bool failed;  /* a statement failed in the current job: its transaction is aborted */
     PGresult *keep[KEEP_N];
+    /* Statements prepared on this connection (pg.c), named "v<index>", by SQL text. */
+    char **stmt_sql;
+    uint32_t *stmt_hash;
+    int nstmt;
+    int pending; /* statements sent in pipeline mode whose results are not read yet */
 };
 
 struct pg_job {
@@ -104,6 +110,15 @@ int pg_insert(struct store_reader *c, const char *sql, const struct pg_params *p
 PGresult *pg_run_p(struct store_reader *c, const char *sql, struct pg_params *p);
 int pg_exec_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *changed);
 int pg_insert_p(struct store_reader *c, const char *sql, struct pg_params *p, int64_t *id);
+/* Sends a statement whose rows are not needed without waiting for it (libpq pipeline mode),
+ * and releases p: it runs before the next statement on c, or at pg_flush. 0, or VIGIL_ESTORE
+ * when it could not be sent (logged; c->failed set); its own failure shows at the next
+ * statement or pg_flush (c->failed). */
+int pg_defer_p(struct store_reader *c, const char *sql, struct pg_params *p);
+/* Waits for the statements pg_defer_p sent: 0, or VIGIL_ESTORE when one failed (c->failed). */
+int pg_flush(struct store_reader *c);
+/* Forgets the statements prepared on c (a new connection has none). */
+void pg_stmts_clear(struct store_reader *c);
 /* A one-row SELECT kept in slot (its strings stay until the next use of the slot): the
  * result, or NULL with *rc VIGIL_ENOENT (no row) or VIGIL_ESTORE. */
 PGresult *pg_row(struct store_reader *c, enum pg_keep slot, const char *sql,

@@ -35,17 +35,59 @@ static bool same_json(const char *a, size_t alen, const char *b, size_t blen)
     return eq;
 }
 
+/* $1..$10 of an object row: coll, stix_id, type, spec_version, version, date_added, owner,
+ * tlp, grp, json. */
+static void object_params(struct pg_params *p, int64_t coll, const struct store_object_in *o,
+                          vtime_t added)
+{
+    pp_init(p);
+    pp_i64(p, coll);
+    pp_str(p, o->id);
+    pp_str(p, o->type);
+    pp_str(p, o->spec_version);
+    pp_i64(p, o->version);
+    pp_i64(p, added);
+    pp_i64(p, o->acl.owner);
+    pp_i64(p, o->acl.tlp);
+    pp_i64(p, o->acl.group);
+    pp_strn(p, o->json, o->json_len);
+}
+
 int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
                          enum store_put_outcome *outcome, vtime_t *date_added)
 {
     struct store_reader *c = t->conn;
     struct pg_params p;
+    /* date_added strictly increases across the whole store: the writer read the newest under
+     * the write lock at the start of this transaction (pg.c). */
+    vtime_t now = ts_now();
+    vtime_t added = now > t->s->last_added ? now : t->s->last_added + 1;
+    /* The common case, an id the collection does not hold yet, in one round trip: the first
+     * version is both the latest and the first. The write lock (pg.c) keeps any other writer
+     * from adding the id between the check and the insert. */
+    object_params(&p, coll, o, added);
+    PGresult *r = pg_run_p(c, "INSERT INTO objects(coll, stix_id, type, spec_version, version,"
+                              " date_added, owner, tlp, grp, json, latest, first)"
+                              " SELECT $1::bigint, $2::text, $3::text, $4::text, $5::bigint,"
+                              " $6::bigint, $7::bigint, $8::integer, $9::bigint, $10::text, 1, 1"
+                              " WHERE NOT EXISTS (SELECT 1 FROM objects WHERE coll = $1::bigint"
+                              " AND stix_id = $2::text) RETURNING seq", &p);
+    if (!r)
+        return VIGIL_ESTORE;
+    bool inserted = PQntuples(r) == 1;
+    PQclear(r);
+    if (inserted) {
+        t->s->last_added = added;
+        *outcome = STORE_PUT_ADDED;
+        if (date_added)
+            *date_added = added;
+        return 0;
+    }
     pp_init(&p);
     pp_i64(&p, coll);
     pp_str(&p, o->id);
-    PGresult *r = pg_run(c, "SELECT owner, version, json FROM objects WHERE coll = $1"
-                            " AND stix_id = $2", &p);
-    pp_release(&p);
+    r = pg_run_p(c, "SELECT owner, version, json FROM objects WHERE coll = $1 AND stix_id = $2",
+                 &p);
     if (!r)
         return VIGIL_ESTORE;
     bool any = false, same = false, differs = false, foreign = false;
@@ -91,27 +133,12 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     }
     if (rc)
         return rc;
-    /* date_added strictly increases across the whole store: the writer read the newest under
-     * the write lock at the start of this transaction (pg.c). */
-    vtime_t now = ts_now();
-    vtime_t added = now > t->s->last_added ? now : t->s->last_added + 1;
-    pp_init(&p);
-    pp_i64(&p, coll);
-    pp_str(&p, o->id);
-    pp_str(&p, o->type);
-    pp_str(&p, o->spec_version);
-    pp_i64(&p, o->version);
-    pp_i64(&p, added);
-    pp_i64(&p, o->acl.owner);
-    pp_i64(&p, o->acl.tlp);
-    pp_i64(&p, o->acl.group);
+    object_params(&p, coll, o, added);
     pp_i64(&p, latest);
     pp_i64(&p, first);
-    pp_strn(&p, o->json, o->json_len);
-    rc = pg_exec(c, "INSERT INTO objects(coll, stix_id, type, spec_version, version, date_added,"
-                    " owner, tlp, grp, latest, first, json)"
-                    " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)", &p, NULL);
-    pp_release(&p);
+    rc = pg_exec_p(c, "INSERT INTO objects(coll, stix_id, type, spec_version, version,"
+                      " date_added, owner, tlp, grp, json, latest, first)"
+                      " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)", &p, NULL);
     if (rc)
         return rc;
     t->s->last_added = added;
@@ -354,29 +381,37 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     return rc;
 }
 
+/* One statement: the index row of ($1, $2) goes, its withdrawal is logged and, when there was
+ * one, its events are withdrawn (pg_events_withdraw, in the same snapshot: the outbox rows are
+ * found through the events this statement marks gone). */
+#define UNINDEX_SQL                                                                            \
+    "WITH d AS (DELETE FROM reports WHERE stix_id = $1 AND owner = $2 RETURNING seq),"         \
+    " w AS (INSERT INTO reports_withdrawn(seq) SELECT seq FROM d RETURNING seq),"              \
+    " o AS (UPDATE outbox SET state = 2, next_attempt = 0,"                                    \
+    "  last_error = 'withdrawn: the report was corrected or deleted'"                          \
+    "  WHERE state = 0 AND EXISTS (SELECT 1 FROM w) AND event IN (SELECT seq FROM events"      \
+    "  WHERE subject = $1 AND owner = $2 AND kind = 'report' AND gone = 0))"                   \
+    " UPDATE events SET gone = 1 WHERE EXISTS (SELECT 1 FROM w) AND subject = $1"              \
+    " AND owner = $2 AND kind = 'report' AND gone = 0"
+
 int pg_reports_unindex(struct store_reader *c, const char *id, int64_t owner)
 {
-    static const char *const sql[] = {
-        "INSERT INTO reports_withdrawn(seq) SELECT seq FROM reports WHERE stix_id = $1"
-        " AND owner = $2",
-        "DELETE FROM reports WHERE stix_id = $1 AND owner = $2"};
     struct pg_params p;
     pp_init(&p);
     pp_str(&p, id);
     pp_i64(&p, owner);
-    int64_t n = 0;
-    int rc = pg_exec(c, sql[0], &p, &n);
-    if (!rc && n)
-        rc = pg_exec(c, sql[1], &p, NULL);
-    pp_release(&p);
-    if (rc || !n)
-        return rc;
-    return pg_events_withdraw(c, id, owner);
+    return pg_exec_p(c, UNINDEX_SQL, &p, NULL);
 }
 
 int store_txn_report_unindex(struct store_txn *t, const char *id, int64_t owner)
 {
-    return pg_reports_unindex(t->conn, id, owner);
+    /* Nothing here needs its outcome: it goes with the next statement (ingest: the next
+     * object's), one round trip for both. */
+    struct pg_params p;
+    pp_init(&p);
+    pp_str(&p, id);
+    pp_i64(&p, owner);
+    return pg_defer_p(t->conn, UNINDEX_SQL, &p);
 }
 
 int store_report_by_source(struct store_reader *r, int64_t owner, const char *source_ref,
