@@ -605,12 +605,24 @@ int store_write_async(struct store *s, store_txn_fn fn, void *arg,
     return 0;
 }
 
+static void *listener_main(void *arg);
+
+/* The listener (commits of other front-ends, leadership) runs in a process that serves: one that
+ * sets a commit hook. A command that runs once (vigil partner add) needs neither, nor the two
+ * connections they hold. */
 void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
 {
     pthread_mutex_lock(&s->wlock);
     s->commit_hook = fn;
     s->commit_ctx = ctx;
+    bool start = fn && !s->listening && s->wake[0] < 0;
     pthread_mutex_unlock(&s->wlock);
+    if (!start)
+        return;
+    if (pipe(s->wake) == 0 && pthread_create(&s->listener, NULL, listener_main, s) == 0)
+        s->listening = true;
+    else
+        log_warn("store: no listener: commits of other front-ends are seen at the next poll");
 }
 
 /* ---- commits of other processes ------------------------------------------------------ */
@@ -752,13 +764,11 @@ int store_open(const char *uri, const struct store_options *opt, struct store **
     s->npool = opt && opt->read_connections ? opt->read_connections : 8;
     s->pool = xcalloc(s->npool, sizeof *s->pool);
     s->pool_busy = xcalloc(s->npool, sizeof *s->pool_busy);
+    /* Read connections open when first needed (store_read_begin): a command that reads once
+     * opens one, a daemon as many as it has concurrent readers. */
     for (unsigned i = 0; i < s->npool; i++) {
-        rc = conn_open(&s->pool[i], s, msg);
-        if (rc) {
-            s->npool = i;
-            store_free(s);
-            return rc;
-        }
+        s->pool[i].ops = &store_pg_ops;
+        s->pool[i].owner = s;
         s->pool[i].in_pool = true;
     }
     pthread_mutex_init(&s->wlock, NULL);
@@ -771,11 +781,7 @@ int store_open(const char *uri, const struct store_options *opt, struct store **
         store_free(s);
         return VIGIL_EINTERNAL;
     }
-    if (pipe(s->wake) == 0 && pthread_create(&s->listener, NULL, listener_main, s) == 0)
-        s->listening = true;
-    else
-        log_warn("store: no listener: commits of other front-ends are seen at the next poll");
-    *out = s;
+    *out = s; /* the listener starts with the commit hook (store_set_commit_hook) */
     return 0;
 }
 
@@ -852,10 +858,22 @@ int store_read_begin(struct store *s, struct store_reader **out)
                 s->pool_busy[i] = true;
                 pthread_mutex_unlock(&s->plock);
                 struct store_reader *r = &s->pool[i];
+                *out = r;
+                int rc = 0;
+                if (!r->conn) {
+                    char msg[STORE_MSG_SZ];
+                    rc = conn_open(r, s, msg);
+                    r->in_pool = true;
+                    if (rc) {
+                        log_error("store: %s", msg);
+                        store_read_end(r);
+                        *out = NULL;
+                        return rc;
+                    }
+                }
                 conn_check(r);
                 r->failed = false;
-                *out = r;
-                int rc = pg_exec(r, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL, NULL);
+                rc = pg_exec(r, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL, NULL);
                 if (rc) {
                     store_read_end(r);
                     *out = NULL;
