@@ -7,14 +7,16 @@ restart the daemon. The binary comes from $VIGIL_BIN (make check sets it), else 
 The store: SQLite in the data directory, or with VIGIL_TEST_STORE=postgresql a database of its
 own in a throwaway PostgreSQL cluster (initdb/pg_ctl in a temporary directory, a unix socket
 only, started at the first use and stopped at the end of the session; as root, the cluster
-runs as the `postgres` user, since initdb refuses root). `vigil.sql()` reads and tampers with
-the store whichever it is.
+runs as the `postgres` user, since initdb refuses root). Each hub's database is a copy of a
+template that holds the schema this vigil creates (made once; the next copies are made ahead,
+while a test runs). `vigil.sql()` reads and tampers with the store whichever it is.
 """
 import atexit
 import base64
 import glob
 import os
 import pathlib
+import queue
 import re
 import shutil
 import signal
@@ -56,6 +58,52 @@ class PgCluster:
                  f"-k {self.dir} -c listen_addresses='' -c max_connections=400{fast}", "start")
         self.n = 0
         self.lock = threading.Lock()
+        self.ready = queue.Queue(maxsize=2)
+        self.template = None
+        self.busy = threading.Lock()  # a CREATE DATABASE, or a restart
+
+    def _make_template(self):
+        """A database holding the schema that this vigil creates, and nothing else: the empty
+        store every test's `vigil init` starts from. The schema comes from vigil itself (a
+        command that opens the store migrates it); init on it then does what it does on an
+        empty database, less the CREATE TABLEs. test_store_pg.py's init tests keep empty
+        databases (new_db)."""
+        name = "vigil_template"
+        self.psql("postgres", f"CREATE DATABASE {name}")
+        data = self.dir / "template"
+        data.mkdir(mode=0o700)
+        (data / "vigil.conf").write_text(f"store = {self.uri(name)}\n")
+        r = subprocess.run([BIN, "--data", str(data), "audit", "verify"], capture_output=True,
+                           text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError(f"the template's schema: {r.stderr}")
+        self.template = name
+
+    def _fill(self):
+        """Keeps cloned databases ready ahead of the tests that take them (hub_db): the
+        CREATE DATABASE of the next test overlaps the current one."""
+        while True:
+            try:
+                with self.lock:
+                    self.n += 1
+                    name = f"h{os.getpid()}_{self.n}"
+                with self.busy:
+                    self.psql("postgres", f"CREATE DATABASE {name} TEMPLATE {self.template}")
+                self.ready.put(name)
+            except Exception as e:  # noqa: BLE001 (handed to the test that waits)
+                self.ready.put(e)
+                return
+
+    def hub_db(self):
+        """A new database with the schema already in it (the template's), for `vigil init`."""
+        with self.lock:
+            if self.template is None:
+                self._make_template()
+                threading.Thread(target=self._fill, daemon=True).start()
+        name = self.ready.get(timeout=120)
+        if isinstance(name, Exception):
+            raise name
+        return name
 
     def _pg(self, tool, *args):
         subprocess.run([*self.as_user, str(self.bin / tool), *args], check=True,
@@ -75,6 +123,12 @@ class PgCluster:
             name = f"t{os.getpid()}_{self.n}"
         self.psql("postgres", f"CREATE DATABASE {name}")
         return name
+
+    def restart(self):
+        """Restarts the server (every connection to it is dropped)."""
+        with self.busy:
+            self._pg("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
+                     "-m", "fast", "restart")
 
     def uri(self, db):
         return f"postgresql://vigil@/{db}?host={self.dir}"
@@ -111,7 +165,7 @@ class Vigil:
             self.db = store.split("?")[0].rsplit("/", 1)[1]
             self.run("init", "--store", store)
         elif self.pg:
-            self.db = pg_cluster().new_db()
+            self.db = pg_cluster().hub_db()
             self.run("init", "--store", pg_cluster().uri(self.db))
         else:
             self.run("init")

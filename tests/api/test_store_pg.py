@@ -242,3 +242,30 @@ def test_a_status_set_through_one_front_end_is_seen_through_another(vigil, tmp_p
                  "the first front-end shows the false alarm", timeout=10)
     finally:
         other.stop()
+
+
+def test_the_hub_goes_on_after_postgresql_restarts(vigil):
+    """A restart drops every connection, and with them the statements prepared on them
+    (pg.c prepares each statement once per connection): the hub reconnects and prepares them
+    again, for writes and reads. Before that was done, every statement after the restart
+    failed ("prepared statement ... does not exist") and nothing was stored again."""
+    url = ROOT + f"collections/{vigil.collection('reports')}/objects/"
+
+    def ids():
+        r = vigil.get(url, params={"limit": 100})
+        return {o["id"] for o in r.json().get("objects", [])} if r.status_code == 200 else set()
+
+    before = [indicator(i) for i in range(20)]
+    assert vigil.post(url, json=envelope(*before)).status_code == 202
+    assert {o["id"] for o in before} <= ids()  # the writer's and a reader's statements prepared
+    pg_cluster().restart()
+    after = [indicator(100 + i) for i in range(20)]
+    want = {o["id"] for o in before + after}
+    deadline = time.time() + 30
+    while time.time() < deadline and not want <= ids():
+        # the first statements on a dropped connection fail; the next ones reconnect
+        vigil.post(url, json=envelope(*after))
+        time.sleep(0.5)
+    assert want <= ids()
+    status = vigil.post(url, json=envelope(*after)).json()  # and it goes on: all known now
+    assert status["failure_count"] == 0, status
