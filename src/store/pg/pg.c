@@ -1,7 +1,7 @@
 /* pg.c - the PostgreSQL store: connections, statements, the read pool, the writer, open/close.
  *
- * Writes. One writer thread per process owns the writing connection and group-commits queued
- * jobs as the SQLite store does (a savepoint per job). Every writing transaction first takes
+ * Writes. One writer thread per process (store/writer.c) owns the writing connection and
+ * group-commits queued jobs, a savepoint per job, as for the SQLite store. Every writing transaction first takes
  * the transaction-level advisory lock PG_WRITE_LOCK, so the transactions that write commit one
  * at a time across every front-end sharing the database: sequence numbers (seq, n) and
  * date_added are handed out in commit order, and a reader that has seen a row numbered n never
@@ -279,31 +279,14 @@ static void conn_check(struct store_reader *c)
 
 /* ---- writer -------------------------------------------------------------------------- */
 
-static void finish(struct store *s, struct pg_job *batch)
-{
-    struct pg_job **link = &batch;
-    while (*link) {
-        struct pg_job *j = *link;
-        if (!j->async) {
-            link = &j->next;
-            continue;
-        }
-        *link = j->next;
-        if (j->on_done)
-            j->on_done(j->arg, j->rc);
-        free(j);
-    }
-    pthread_mutex_lock(&s->wlock);
-    for (struct pg_job *j = batch; j; j = j->next)
-        j->done = true;
-    pthread_cond_broadcast(&s->wdone);
-    pthread_mutex_unlock(&s->wlock);
-}
+/* The hooks of the one writer thread (store/writer.h). A statement that fails aborts the
+ * transaction up to the job's savepoint: the job fails (c->failed), and is rolled back. */
 
-static int run_batch(struct store *s, struct pg_job *batch)
+static int begin(void *be, struct store_txn **txn)
 {
+    struct store *s = be;
     struct store_reader *c = &s->wconn;
-    struct store_txn t = {.conn = c, .s = s};
+    s->txn = (struct store_txn){.conn = c, .s = s};
     conn_check(c);
     c->failed = false;
     int rc = pg_exec(c, "BEGIN", NULL, NULL);
@@ -314,122 +297,81 @@ static int run_batch(struct store *s, struct pg_job *batch)
         rc = pg_exec(c, "SELECT pg_advisory_xact_lock($1)", &p, NULL);
     pp_release(&p);
     PGresult *r = rc ? NULL : pg_run(c, "SELECT COALESCE(MAX(date_added), 0) FROM objects", NULL);
-    if (r) {
-        s->last_added = gi64(r, 0, 0);
-        PQclear(r);
-    } else {
-        rc = VIGIL_ESTORE;
-    }
-    if (rc) {
+    if (!r) {
         PQclear(PQexec(c->conn, "ROLLBACK"));
-        for (struct pg_job *j = batch; j; j = j->next)
-            j->rc = VIGIL_ESTORE;
-        return rc;
+        return VIGIL_ESTORE;
     }
-    for (struct pg_job *j = batch; j; j = j->next) {
-        if (pg_exec(c, "SAVEPOINT job", NULL, NULL)) {
-            j->rc = VIGIL_ESTORE;
-            continue;
-        }
-        j->rc = j->fn(&t, j->arg);
-        if (c->failed && !j->rc)
-            j->rc = VIGIL_ESTORE; /* a statement failed: its work cannot be kept */
-        if (j->rc) {
-            c->failed = false;
-            pg_exec(c, "ROLLBACK TO SAVEPOINT job", NULL, NULL);
-        }
-        pg_exec(c, "RELEASE SAVEPOINT job", NULL, NULL);
-    }
+    s->last_added = gi64(r, 0, 0);
+    PQclear(r);
+    *txn = &s->txn;
+    return 0;
+}
+
+static int savepoint(void *be)
+{
+    struct store *s = be;
+    return pg_exec(&s->wconn, "SAVEPOINT job", NULL, NULL);
+}
+
+static int settle(void *be, int rc)
+{
+    struct store *s = be;
+    if (s->wconn.failed && !rc)
+        rc = VIGIL_ESTORE; /* a statement failed: its work cannot be kept */
+    if (rc)
+        s->wconn.failed = false;
+    return rc;
+}
+
+static void rollback_to(void *be)
+{
+    struct store *s = be;
+    pg_exec(&s->wconn, "ROLLBACK TO SAVEPOINT job", NULL, NULL);
+}
+
+static void release(void *be)
+{
+    struct store *s = be;
+    pg_exec(&s->wconn, "RELEASE SAVEPOINT job", NULL, NULL);
+}
+
+static int commit(void *be)
+{
+    struct store *s = be;
+    struct store_reader *c = &s->wconn;
     pg_keep_clear(c);
     c->failed = false;
     if (pg_exec(c, "NOTIFY vigil_commit", NULL, NULL) || pg_exec(c, "COMMIT", NULL, NULL)) {
         log_error("store: commit failed");
-        PQclear(PQexec(c->conn, "ROLLBACK"));
-        for (struct pg_job *j = batch; j; j = j->next)
-            if (!j->rc)
-                j->rc = VIGIL_ESTORE;
         return VIGIL_ESTORE;
     }
     return 0;
 }
 
-static void *writer_main(void *arg)
+static void rollback(void *be)
 {
-    struct store *s = arg;
-    for (;;) {
-        pthread_mutex_lock(&s->wlock);
-        while (!s->head && !s->stopping)
-            pthread_cond_wait(&s->wcond, &s->wlock);
-        struct pg_job *batch = s->head;
-        s->head = s->tail = NULL;
-        bool stop = s->stopping;
-        void (*hook)(void *) = s->commit_hook;
-        void *hook_ctx = s->commit_ctx;
-        pthread_mutex_unlock(&s->wlock);
-        if (batch) {
-            run_batch(s, batch);
-            finish(s, batch);
-            if (hook)
-                hook(hook_ctx);
-        } else if (stop) {
-            break;
-        }
-    }
-    return NULL;
+    struct store *s = be;
+    PQclear(PQexec(s->wconn.conn, "ROLLBACK"));
 }
+
+static const struct store_writer_hooks writer_hooks = {
+    .begin = begin, .savepoint = savepoint, .settle = settle, .rollback_to = rollback_to,
+    .release = release, .commit = commit, .rollback = rollback};
 
 int store_write(struct store *s, store_txn_fn fn, void *arg)
 {
-    struct pg_job job = {.fn = fn, .arg = arg};
-    pthread_mutex_lock(&s->wlock);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->wlock);
-        return VIGIL_ESHUTDOWN;
-    }
-    if (s->tail)
-        s->tail->next = &job;
-    else
-        s->head = &job;
-    s->tail = &job;
-    pthread_cond_signal(&s->wcond);
-    while (!job.done)
-        pthread_cond_wait(&s->wdone, &s->wlock);
-    pthread_mutex_unlock(&s->wlock);
-    return job.rc;
+    return store_writer_submit(&s->w, fn, arg);
 }
 
 int store_write_async(struct store *s, store_txn_fn fn, void *arg,
                       void (*done)(void *arg, int rc))
 {
-    struct pg_job *job = calloc(1, sizeof *job);
-    if (!job)
-        return VIGIL_EINTERNAL;
-    job->fn = fn;
-    job->arg = arg;
-    job->async = true;
-    job->on_done = done;
-    pthread_mutex_lock(&s->wlock);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->wlock);
-        free(job);
-        return VIGIL_ESHUTDOWN;
-    }
-    if (s->tail)
-        s->tail->next = job;
-    else
-        s->head = job;
-    s->tail = job;
-    pthread_cond_signal(&s->wcond);
-    pthread_mutex_unlock(&s->wlock);
-    return 0;
+    return store_writer_submit_async(&s->w, fn, arg, done);
 }
 
 void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
 {
-    pthread_mutex_lock(&s->wlock);
-    s->commit_hook = fn;
-    s->commit_ctx = ctx;
-    pthread_mutex_unlock(&s->wlock);
+    store_writer_set_hook(&s->w, fn, ctx);
 }
 
 /* ---- commits of other processes ------------------------------------------------------ */
@@ -522,10 +464,9 @@ static void *listener_main(void *arg)
             PQfreemem(nt);
         }
         if (others) {
-            pthread_mutex_lock(&s->wlock);
-            void (*hook)(void *) = s->commit_hook;
-            void *hook_ctx = s->commit_ctx;
-            pthread_mutex_unlock(&s->wlock);
+            void (*hook)(void *);
+            void *hook_ctx;
+            store_writer_hook(&s->w, &hook, &hook_ctx);
             if (hook)
                 hook(hook_ctx);
         }
@@ -580,12 +521,9 @@ int store_open(const char *uri, const struct store_options *opt, struct store **
         }
         s->pool[i].in_pool = true;
     }
-    pthread_mutex_init(&s->wlock, NULL);
-    pthread_cond_init(&s->wcond, NULL);
-    pthread_cond_init(&s->wdone, NULL);
     pthread_mutex_init(&s->plock, NULL);
     pthread_cond_init(&s->pcond, NULL);
-    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+    if (store_writer_start(&s->w, &writer_hooks, s)) {
         snprintf(msg, STORE_MSG_SZ, "cannot start the writer thread");
         store_free(s);
         return VIGIL_EINTERNAL;
@@ -611,14 +549,7 @@ void store_close(struct store *s)
         close(s->wake[0]);
         close(s->wake[1]);
     }
-    pthread_mutex_lock(&s->wlock);
-    s->stopping = true;
-    pthread_cond_signal(&s->wcond);
-    pthread_mutex_unlock(&s->wlock);
-    pthread_join(s->writer, NULL);
-    pthread_mutex_destroy(&s->wlock);
-    pthread_cond_destroy(&s->wcond);
-    pthread_cond_destroy(&s->wdone);
+    store_writer_stop(&s->w);
     pthread_mutex_destroy(&s->plock);
     pthread_cond_destroy(&s->pcond);
     store_free(s);
