@@ -84,14 +84,11 @@ static void *writer_main(void *arg)
         struct store_writer_job *batch = w->head;
         w->head = w->tail = NULL;
         bool stop = w->stopping;
-        void (*hook)(void *) = w->commit_hook;
-        void *hook_ctx = w->commit_ctx;
         pthread_mutex_unlock(&w->lock);
         if (batch) {
             run_batch(w, batch);
             finish(w, batch);
-            if (hook)
-                hook(hook_ctx);
+            store_writer_call_hook(w);
         } else if (stop) {
             break;
         }
@@ -106,10 +103,12 @@ int store_writer_start(struct store_writer *w, const struct store_writer_hooks *
 {
     *w = (struct store_writer){.hooks = hooks, .be = be};
     pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->hook_lock, NULL);
     pthread_cond_init(&w->wake, NULL);
     pthread_cond_init(&w->done, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         pthread_mutex_destroy(&w->lock);
+        pthread_mutex_destroy(&w->hook_lock);
         pthread_cond_destroy(&w->wake);
         pthread_cond_destroy(&w->done);
         return VIGIL_EINTERNAL;
@@ -129,6 +128,7 @@ void store_writer_stop(struct store_writer *w)
     pthread_join(w->thread, NULL);
     w->running = false;
     pthread_mutex_destroy(&w->lock);
+    pthread_mutex_destroy(&w->hook_lock);
     pthread_cond_destroy(&w->wake);
     pthread_cond_destroy(&w->done);
 }
@@ -181,18 +181,21 @@ int store_writer_submit_async(struct store_writer *w, store_txn_fn fn, void *arg
     return 0;
 }
 
+/* The hook is called with hook_lock held, so that once store_writer_set_hook returns the
+ * hook it replaced is neither running nor called again: its context may be freed (the server's,
+ * at stop; the sanitized run against PostgreSQL found a commit waking a freed server). */
 void store_writer_set_hook(struct store_writer *w, void (*fn)(void *ctx), void *ctx)
 {
-    pthread_mutex_lock(&w->lock);
+    pthread_mutex_lock(&w->hook_lock);
     w->commit_hook = fn;
     w->commit_ctx = ctx;
-    pthread_mutex_unlock(&w->lock);
+    pthread_mutex_unlock(&w->hook_lock);
 }
 
-void store_writer_hook(struct store_writer *w, void (**fn)(void *ctx), void **ctx)
+void store_writer_call_hook(struct store_writer *w)
 {
-    pthread_mutex_lock(&w->lock);
-    *fn = w->commit_hook;
-    *ctx = w->commit_ctx;
-    pthread_mutex_unlock(&w->lock);
+    pthread_mutex_lock(&w->hook_lock);
+    if (w->commit_hook)
+        w->commit_hook(w->commit_ctx);
+    pthread_mutex_unlock(&w->hook_lock);
 }

@@ -6,8 +6,10 @@
  * a backend (its SQL, what it keeps per batch) is in its hooks, each called on the writer
  * thread with the backend's own pointer.
  *
- * Lock: store_writer.lock guards the queue, stopping and the commit hook; a backend may use it
- * for state it shares with the writer (the SQLite checkpointer). Never held while running SQL.
+ * Locks: store_writer.lock guards the queue and stopping; a backend may use it for state it
+ * shares with the writer (the SQLite checkpointer). hook_lock guards the commit hook and is
+ * held while it runs (the hook only wakes others: it must not write the store). Neither is
+ * held while running SQL, nor both at once.
  */
 #ifndef VIGIL_STORE_WRITER_H
 #define VIGIL_STORE_WRITER_H
@@ -52,6 +54,7 @@ struct store_writer {
     pthread_cond_t done; /* broadcast when a batch is over */
     struct store_writer_job *head, *tail;
     bool stopping;
+    pthread_mutex_t hook_lock;
     void (*commit_hook)(void *ctx); /* called after each batch (store_set_commit_hook) */
     void *commit_ctx;
 };
@@ -68,8 +71,9 @@ void store_writer_stop(struct store_writer *w);
 int store_writer_submit(struct store_writer *w, store_txn_fn fn, void *arg);
 int store_writer_submit_async(struct store_writer *w, store_txn_fn fn, void *arg,
                               void (*done)(void *arg, int rc));
+/* Once it returns, the hook it replaced is neither running nor called again. */
 void store_writer_set_hook(struct store_writer *w, void (*fn)(void *ctx), void *ctx);
-/* The commit hook now set (*fn may be NULL): for a backend that learns of other commits. */
-void store_writer_hook(struct store_writer *w, void (**fn)(void *ctx), void **ctx);
+/* Calls the commit hook set now, if any: for a backend that learns of other commits. */
+void store_writer_call_hook(struct store_writer *w);
 
 #endif

@@ -463,13 +463,8 @@ static void *listener_main(void *arg)
             others |= nt->be_pid != self;
             PQfreemem(nt);
         }
-        if (others) {
-            void (*hook)(void *);
-            void *hook_ctx;
-            store_writer_hook(&s->w, &hook, &hook_ctx);
-            if (hook)
-                hook(hook_ctx);
-        }
+        if (others)
+            store_writer_call_hook(&s->w);
     }
     if (up)
         conn_close(&c);
