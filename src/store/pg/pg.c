@@ -1,8 +1,9 @@
 /* pg.c - the PostgreSQL store: connections, statements, the read pool, the writer, open/close.
  *
  * Writes. One writer thread per process (store/writer.c) owns the writing connection and
- * group-commits queued jobs, a savepoint per job, as for the SQLite store. Every writing transaction first takes
- * the transaction-level advisory lock PG_WRITE_LOCK, so the transactions that write commit one
+ * group-commits queued jobs, a savepoint per job, as for the SQLite store (pg.c gives its
+ * hooks). Every writing transaction first takes the transaction-level advisory lock
+ * PG_WRITE_LOCK, so the transactions that write commit one
  * at a time across every front-end sharing the database: sequence numbers (seq, n) and
  * date_added are handed out in commit order, and a reader that has seen a row numbered n never
  * later finds a new row below n (TAXII added_after paging, the live stream's and the alert
