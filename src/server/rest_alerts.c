@@ -86,11 +86,21 @@ static void h_alert_status(struct http_req *req, struct http_resp *resp, void *a
     const struct auth_principal *p = app_principal(req);
     if (!rest_can_write(req, resp))
         return;
-    static const char *const fields[] = {"status", NULL};
+    static const char *const fields[] = {"status", "status_version", NULL};
     json_t *body = rest_body(a, req, resp, fields);
     if (!body)
         return;
     const char *status = vjson_str(body, "status");
+    /* the view's status_version the change was decided on (optional): a compare-and-set */
+    json_t *ver = json_object_get(body, "status_version");
+    if (ver && (!json_is_integer(ver) || json_integer_value(ver) < 0)) {
+        json_decref(body);
+        app_error(req, resp, 400, "bad request",
+                  "status_version: the alert's status_version as read, an integer");
+        return;
+    }
+    int64_t version = ver ? (int64_t)json_integer_value(ver) : -1;
+    char msg[ALERTS_MSG_SZ] = "";
     int64_t id = alert_id(req);
     /* Whether the alert exists for this reader is answered before any role check, so that a
      * 403 never confirms an alert the reader cannot see. */
@@ -98,7 +108,7 @@ static void h_alert_status(struct http_req *req, struct http_resp *resp, void *a
     int rc = !seen ? VIGIL_ENOENT
              : strcmp(p->role, "analyst") != 0 && strcmp(p->role, "admin") != 0
                  ? VIGIL_EPERM
-                 : alerts_set_status(a->alerts, p, id, status ? status : "");
+                 : alerts_set_status(a->alerts, p, id, status ? status : "", version, msg);
     json_decref(seen);
     json_decref(body);
     if (rc == VIGIL_ENOENT)
@@ -108,7 +118,8 @@ static void h_alert_status(struct http_req *req, struct http_resp *resp, void *a
     else if (rc == VIGIL_EINVAL)
         app_error(req, resp, 400, "bad request", "status: acknowledged, resolved or false_alarm");
     else if (rc == VIGIL_ECONFLICT)
-        app_error(req, resp, 409, "conflict", "the alert's lifecycle does not allow this");
+        app_error(req, resp, 409, "conflict",
+                  msg[0] ? msg : "the alert's lifecycle does not allow this");
     else if (rc)
         app_error(req, resp, 500, "cannot change the alert", NULL);
     else

@@ -33,6 +33,8 @@ struct alert_service {
     struct store *store;
     char *rules_path;
     pthread_mutex_t mu; /* guards f, and nothing else; never held while writing the store */
+    pthread_mutex_t smu; /* one status change at a time in this process (alerts_set_status);
+                          * taken before mu and held while writing the store */
     struct fusion *f;
     pthread_t thread;
     pthread_mutex_t tmu; /* guards the fields below */
@@ -91,6 +93,8 @@ static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert
     char sa[TS_BUFSZ]; /* when the status the reader sees was set (by a transition they see) */
     if (v->status_at)
         json_object_set_new(o, "status_at", json_string(ts_format(v->status_at, 3, sa)));
+    /* what a status change carries to say which status it was decided on (alerts_set_status) */
+    json_object_set_new(o, "status_version", json_integer((json_int_t)v->status_at));
     /* the marking of the evidence the view rests on: its most restrictive */
     enum tlp_level tlp = TLP_CLEAR;
     for (size_t i = 0; i < v->nevidence; i++)
@@ -625,11 +629,30 @@ struct state_job {
     char *key, *status, *history;
     const struct auth_principal *who;
     int64_t id;
+    size_t steps; /* the steps of the stored lifecycle the change was judged on */
 };
 
+/* The steps of the lifecycle stored for key as r sees it (0: none). */
+static size_t stored_steps(struct store_reader *r, const char *key)
+{
+    const char *status, *history;
+    if (store_alert_state(r, key, &status, &history))
+        return 0;
+    json_t *h = json_loads(history, 0, NULL);
+    size_t n = json_array_size(h);
+    json_decref(h);
+    return n;
+}
+
+/* The compare-and-set of a status change: the writer's transactions are serial (on PostgreSQL
+ * across front-ends too, store.h), so the lifecycle read here is the latest; when it has more
+ * steps than the one the change was judged on, another change (another front-end's, or a
+ * concurrent one) came first, and this one is refused with VIGIL_ECONFLICT. */
 static int state_txn(struct store_txn *t, void *arg)
 {
     struct state_job *j = arg;
+    if (stored_steps(store_txn_reader(t), j->key) != j->steps)
+        return VIGIL_ECONFLICT;
     int rc = store_txn_alert_state(t, j->key, j->status, j->history);
     char detail[96];
     snprintf(detail, sizeof detail, "{\"alert\":%lld,\"status\":\"%s\"}", (long long)j->id,
@@ -645,22 +668,59 @@ static int state_txn(struct store_txn *t, void *arg)
     return rc;
 }
 
-int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
-                      const char *status)
+static void restore_state(struct alert_service *svc, struct store_reader *r,
+                          const struct fusion_alert *a);
+
+/* Gives alert id the lifecycle stored now (another front-end may have changed it), as
+ * sync_states does; *steps its steps. Called with mu held. */
+static void take_stored(struct alert_service *svc, struct store_reader *r, int64_t id,
+                        size_t *steps)
+{
+    const struct fusion_alert *a = fusion_alert_get(svc->f, id);
+    *steps = 0;
+    if (!a || svc->replay || !(*steps = stored_steps(r, a->key)))
+        return;
+    fusion_alert_status_clear(svc->f, id);
+    restore_state(svc, r, a);
+}
+
+/* One try of alerts_set_status: judged on the lifecycle stored now, written if it is still
+ * the one stored when the writer's turn comes. *seen: the status_version the change was
+ * decided on (set to who's view's when -1). *raced: another change was stored in between (the
+ * engine has the stored lifecycle back), a try again may judge on it. */
+static int try_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
+                      const char *status, int64_t *seen, char msg[ALERTS_MSG_SZ], bool *raced)
 {
     const struct policy_reader *reader = &who->reader;
     enum fusion_alert_status to;
+    *raced = false;
     if (fusion_alert_status_parse(status, &to) || to == FUSION_ALERT_NEW)
         return VIGIL_EINVAL;
+    struct store_reader *r;
+    int rc = store_read_begin(svc->store, &r);
+    if (rc)
+        return rc;
     struct state_job j = {.svc = svc, .id = id, .who = who};
     pthread_mutex_lock(&svc->mu);
+    take_stored(svc, r, id, &j.steps);
     const struct fusion_alert *a = fusion_alert_get(svc->f, id);
     struct fusion_alert_view v = {0};
+    rc = a && fusion_alert_view(a, policy_visible, (void *)reader, &v) ? 0 : VIGIL_ENOENT;
+    if (!rc && *seen < 0)
+        *seen = v.status_at;
+    if (!rc && *seen != v.status_at) {
+        snprintf(msg, ALERTS_MSG_SZ, "the alert's status changed since you read it (it is %s "
+                 "now): read it again and decide on what it is now",
+                 fusion_alert_status_name(v.status));
+        rc = VIGIL_ECONFLICT;
+    }
     /* judged from the status who sees, which is the only one they know of */
-    int rc =
-        a && fusion_alert_view(a, policy_visible, (void *)reader, &v)
-            ? fusion_alert_set_status(svc->f, id, v.status, to, who->user_name, ts_now(), NULL, 0)
-            : VIGIL_ENOENT;
+    if (!rc) {
+        rc = fusion_alert_set_status(svc->f, id, v.status, to, who->user_name, ts_now(), NULL, 0);
+        if (rc == VIGIL_ECONFLICT)
+            snprintf(msg, ALERTS_MSG_SZ, "the alert's lifecycle does not allow %s from %s",
+                     status, fusion_alert_status_name(v.status));
+    }
     fusion_alert_view_release(&v);
     if (!rc) {
         json_t *h = history_json(a);
@@ -670,11 +730,42 @@ int alerts_set_status(struct alert_service *svc, const struct auth_principal *wh
         j.status = xstrdup(status);
     }
     pthread_mutex_unlock(&svc->mu);
+    store_read_end(r);
     if (!rc)
         rc = store_write(svc->store, state_txn, &j);
+    if (j.key && rc && !store_read_begin(svc->store, &r)) {
+        /* not stored: the engine takes back the lifecycle stored */
+        size_t steps;
+        pthread_mutex_lock(&svc->mu);
+        fusion_alert_status_clear(svc->f, id);
+        take_stored(svc, r, id, &steps);
+        pthread_mutex_unlock(&svc->mu);
+        store_read_end(r);
+        *raced = rc == VIGIL_ECONFLICT;
+    }
     free(j.key);
     free(j.status);
     free(j.history);
+    return rc;
+}
+
+int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
+                      const char *status, int64_t seen, char msg[ALERTS_MSG_SZ])
+{
+    /* A change stored in between may be one who may not see (made on evidence they may not
+     * read): it must not show as a 409 (docs/FUSION.md, status). So the change is judged
+     * again on the lifecycle stored now, and refused only when who's own view changed. */
+    bool raced = true;
+    int rc = 0;
+    pthread_mutex_lock(&svc->smu);
+    for (int i = 0; raced && i < 8; i++) {
+        msg[0] = '\0';
+        rc = try_status(svc, who, id, status, &seen, msg, &raced);
+    }
+    pthread_mutex_unlock(&svc->smu);
+    if (raced)
+        snprintf(msg, ALERTS_MSG_SZ, "the alert's status was being changed by others at the "
+                 "same time: read it again and decide on what it is now");
     return rc;
 }
 
@@ -1603,6 +1694,7 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
     svc->rules_path = xstrdup(rules_path);
     svc->leading = store_leads(s); /* else the engine is rebuilt when it comes to lead */
     pthread_mutex_init(&svc->mu, NULL);
+    pthread_mutex_init(&svc->smu, NULL);
     pthread_mutex_init(&svc->tmu, NULL);
     pthread_cond_init(&svc->tcv, NULL);
     rc = fusion_new(NULL, rules, &svc->f);
@@ -1643,6 +1735,7 @@ void alerts_stop(struct alert_service *svc)
     fusion_free(svc->f);
     free_agreements(svc);
     pthread_mutex_destroy(&svc->mu);
+    pthread_mutex_destroy(&svc->smu);
     pthread_mutex_destroy(&svc->tmu);
     pthread_cond_destroy(&svc->tcv);
     free(svc->renew);

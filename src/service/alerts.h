@@ -60,11 +60,18 @@ json_t *alerts_event_view(struct alert_service *svc, const struct policy_reader 
                           const char *data);
 /* One alert as reader sees it, or NULL (also when it does not exist for reader). */
 json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, int64_t id);
+#define ALERTS_MSG_SZ 160
 /* Moves alert id to status (acknowledged, resolved, false_alarm) on behalf of who, keeping
- * the history in the store. VIGIL_ENOENT (no such alert for reader), VIGIL_EINVAL (unknown
- * status), VIGIL_ECONFLICT (the lifecycle does not allow it). */
+ * the history in the store: a compare-and-set on who's view. The change is judged on the
+ * lifecycle stored now (another front-end may have changed it), and refused when seen (the
+ * view's "status_version" it was decided on; -1: the one it is first judged on) is not who's
+ * view's now. It is written only if the stored lifecycle is still the one it was judged on;
+ * else it is judged again on the new one (a change who may not see never shows as a 409).
+ * VIGIL_ENOENT (no such alert for reader), VIGIL_EINVAL (unknown status), VIGIL_ECONFLICT
+ * (the lifecycle does not allow it, or who's view's status changed since seen: msg says
+ * which). */
 int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
-                      const char *status);
+                      const char *status, int64_t seen, char msg[ALERTS_MSG_SZ]);
 /* The triage of alert id by who's partner (docs/ACCESS.md: a partner's own, never shown to
  * another partner): assignee (a user of who's partner, "" for none; NULL: unchanged) and/or a
  * comment to add (NULL: none). Audited. VIGIL_ENOENT (no such alert for who), VIGIL_EINVAL

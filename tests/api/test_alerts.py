@@ -5,6 +5,7 @@ survives a restart with its status."""
 import json
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -169,6 +170,56 @@ def test_lifecycle_and_persistence(world):
     assert alerts(vigil, vigil.admin_token, "?status=new") == []
     audit = vigil.get("/api/v1/audit?limit=1000").json()["entries"]
     assert any(e["action"] == "alert" for e in audit)
+
+
+def race(calls):
+    """Runs the calls at once (threads released together); their results, in order."""
+    out = [None] * len(calls)
+    gate = threading.Barrier(len(calls))
+
+    def run(i):
+        gate.wait()
+        out[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return out
+
+
+def test_two_status_changes_decided_on_one_version_one_wins_the_other_gets_409(world):
+    """The race: two analysts read the alert (status new, one status_version) and decide at
+    once, one to acknowledge, the other to call it a false alarm. Both moves are allowed from
+    new, but the second to arrive was decided on a status that is no longer there: a
+    compare-and-set refuses it (409, saying so) and keeps the first, alone in the history."""
+    vigil, t = world
+    post(vigil, t["Egypt"], dict(WARNING, marking="green"))
+    post(vigil, t["Qatar"], dict(MOVEMENT, marking="green"))
+    a = wait_alerts(vigil, vigil.admin_token)[0]
+    assert a["status"] == "new" and isinstance(a["status_version"], int)
+    url = f"/api/v1/alerts/{a['id']}/status"
+    got = race([lambda: vigil.request("POST", url, token=t["Egypt"], json={
+                    "status": "acknowledged", "status_version": a["status_version"]}),
+                lambda: vigil.request("POST", url, token=t["Qatar"], json={
+                    "status": "false_alarm", "status_version": a["status_version"]})])
+    codes = sorted(r.status_code for r in got)
+    assert codes == [200, 409], [r.text for r in got]
+    won = next(r for r in got if r.status_code == 200).json()
+    lost = next(r for r in got if r.status_code == 409).json()
+    assert "changed since you read it" in lost["description"], lost
+    now = vigil.get(f"/api/v1/alerts/{a['id']}").json()
+    assert now["status"] == won["status"] and now["status_version"] != a["status_version"]
+    [(history,)] = vigil.sql("SELECT history FROM alert_states")
+    assert [s["to"] for s in json.loads(history)] == [won["status"]]
+    # decided on the status as it is now, the change goes through where the lifecycle allows
+    if won["status"] == "acknowledged":
+        r = vigil.request("POST", url, token=t["Qatar"], json={
+            "status": "resolved", "status_version": now["status_version"]})
+        assert r.status_code == 200, r.text
+    assert vigil.request("POST", url, json={"status": "resolved", "status_version": "x"}
+                         ).status_code == 400
 
 
 def wait_for(fn, timeout=10):

@@ -1,6 +1,7 @@
 """The PostgreSQL store (docs/OPERATIONS.md): a hub moved there from SQLite with its audit chain
 intact; several `vigil serve` front-ends serving one hub; TAXII paging exact while rows commit
 through several front-ends at once. Runs with the suite on PostgreSQL (VIGIL_TEST_STORE)."""
+import json
 import re
 import threading
 import time
@@ -277,3 +278,63 @@ def test_the_hub_goes_on_after_postgresql_restarts(vigil):
         time.sleep(0.2)
     assert r.status_code == 202, r.text
     assert r.json()["failure_count"] == 0, r.text
+
+
+def test_two_status_changes_through_two_front_ends_one_wins_the_other_gets_409(vigil, tmp_path):
+    """The race across front-ends: each engine holds the lifecycles in memory, and the one a
+    change did not go through learns of it only when the commit wakes it. Two analysts who read
+    the alert at one status_version decide at once through two front-ends: the change is a
+    compare-and-set on the stored lifecycle (the writers' transactions are serial across
+    front-ends), so one wins and the other gets 409; before, the last written won and the first
+    decision was lost from the history."""
+    other = vigil.front_end(tmp_path / "b").start()
+    try:
+        vigil.partner("A")
+        vigil.partner("B")
+        tok = {"a1": vigil.user("A", "a1"), "b1": vigil.user("B", "b1")}
+        for body, t in ((WARNING, tok["a1"]), (MOVEMENT, tok["b1"])):
+            r = vigil.request("POST", "/api/v1/reports", token=t, json=dict(body, marking="green"))
+            assert r.status_code == 201, r.text
+
+        def listed(fe):
+            r = fe.get("/api/v1/alerts", token=vigil.admin_token)
+            assert r.status_code == 200, r.text
+            return r.json()["alerts"]
+
+        wait_for(lambda: listed(vigil) and listed(other), "both front-ends show the alert")
+        [seen] = listed(other)
+        assert seen["status"] == "new"
+        url = f"/api/v1/alerts/{seen['id']}/status"
+        gate = threading.Barrier(2)
+        got = {}
+
+        def change(fe, who, status):
+            gate.wait()
+            got[who] = fe.request("POST", url, token=tok[who], json={
+                "status": status, "status_version": seen["status_version"]})
+
+        threads = [threading.Thread(target=change, args=(vigil, "a1", "acknowledged")),
+                   threading.Thread(target=change, args=(other, "b1", "false_alarm"))]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        codes = sorted(r.status_code for r in got.values())
+        assert codes == [200, 409], {k: r.text for k, r in got.items()}
+        winner = next(k for k, r in got.items() if r.status_code == 200)
+        loser = next(k for k, r in got.items() if r.status_code == 409)
+        assert "changed since you read it" in got[loser].json()["description"], got[loser].text
+        status = got[winner].json()["status"]
+        [(history,)] = vigil.sql("SELECT history FROM alert_states")
+        steps = json.loads(history)
+        assert [(s["who"], s["to"]) for s in steps] == [(winner, status)], steps
+        for fe in (vigil, other):  # both front-ends show the winner's decision
+            wait_for(lambda fe=fe: listed(fe)[0]["status"] == status, "the winner's status")
+        # A change decided on what is there now goes through either front-end.
+        if status == "acknowledged":
+            now = listed(other)[0]
+            r = other.request("POST", url, token=tok["b1"], json={
+                "status": "resolved", "status_version": now["status_version"]})
+            assert r.status_code == 200, r.text
+    finally:
+        other.stop()

@@ -1,8 +1,9 @@
 /* pg.c - the PostgreSQL store: connections, statements, the read pool, the writer, open/close.
  *
- * Writes. One writer thread per process owns the writing connection and group-commits queued
- * jobs as the SQLite store does (a savepoint per job). Every writing transaction first takes
- * the transaction-level advisory lock PG_WRITE_LOCK, so the transactions that write commit one
+ * Writes. One writer thread per process (store/writer.c) owns the writing connection and
+ * group-commits queued jobs, a savepoint per job, as for the SQLite store (pg.c gives its
+ * hooks). Every writing transaction first takes the transaction-level advisory lock
+ * PG_WRITE_LOCK, so the transactions that write commit one
  * at a time across every front-end sharing the database: sequence numbers (seq, n) and
  * date_added are handed out in commit order, and a reader that has seen a row numbered n never
  * later finds a new row below n (TAXII added_after paging, the live stream's and the alert
@@ -174,10 +175,10 @@ static bool pipe_send(struct store_reader *c, const char *sql, const struct pg_p
     int i = stmt_prepare(c, sql, p->n, false); /* never -2: nothing is prepared here */
     char name[16];
     snprintf(name, sizeof name, "v%d", i);
-    int ok = i >= 0 ? PQsendQueryPrepared(c->conn, name, p->n, (const char *const *)p->v, NULL,
-                                          NULL, 0)
-                    : PQsendQueryParams(c->conn, sql, p->n, NULL, (const char *const *)p->v,
-                                        NULL, NULL, 0);
+    int ok =
+        i >= 0
+            ? PQsendQueryPrepared(c->conn, name, p->n, (const char *const *)p->v, NULL, NULL, 0)
+            : PQsendQueryParams(c->conn, sql, p->n, NULL, (const char *const *)p->v, NULL, NULL, 0);
     if (!ok) {
         log_error("store: \"%.80s\" not sent: %s", sql, PQerrorMessage(c->conn));
         c->failed = true;
@@ -278,9 +279,9 @@ PGresult *pg_run(struct store_reader *c, const char *sql, const struct pg_params
             return NULL;
         char name[16];
         snprintf(name, sizeof name, "v%d", i);
-        r = i >= 0 ? PQexecPrepared(c->conn, name, p->n, (const char *const *)p->v, NULL, NULL, 0)
-                   : PQexecParams(c->conn, sql, p->n, NULL, (const char *const *)p->v, NULL,
-                                  NULL, 0);
+        r = i >= 0
+                ? PQexecPrepared(c->conn, name, p->n, (const char *const *)p->v, NULL, NULL, 0)
+                : PQexecParams(c->conn, sql, p->n, NULL, (const char *const *)p->v, NULL, NULL, 0);
     } else {
         /* Without parameters, PQexec: it runs several statements (the schema, settings). */
         r = PQexec(c->conn, sql);
@@ -459,31 +460,14 @@ static void conn_check(struct store_reader *c)
 
 /* ---- writer -------------------------------------------------------------------------- */
 
-static void finish(struct store *s, struct pg_job *batch)
-{
-    struct pg_job **link = &batch;
-    while (*link) {
-        struct pg_job *j = *link;
-        if (!j->async) {
-            link = &j->next;
-            continue;
-        }
-        *link = j->next;
-        if (j->on_done)
-            j->on_done(j->arg, j->rc);
-        free(j);
-    }
-    pthread_mutex_lock(&s->wlock);
-    for (struct pg_job *j = batch; j; j = j->next)
-        j->done = true;
-    pthread_cond_broadcast(&s->wdone);
-    pthread_mutex_unlock(&s->wlock);
-}
+/* The hooks of the one writer thread (store/writer.h). A statement that fails aborts the
+ * transaction up to the job's savepoint: the job fails (c->failed), and is rolled back. */
 
-static int run_batch(struct store *s, struct pg_job *batch)
+static int begin(void *be, struct store_txn **txn)
 {
+    struct store *s = be;
     struct store_reader *c = &s->wconn;
-    struct store_txn t = {.conn = c, .s = s};
+    s->txn = (struct store_txn){.conn = c, .s = s};
     conn_check(c);
     c->failed = false;
     int rc = pg_exec(c, "BEGIN", NULL, NULL);
@@ -494,115 +478,80 @@ static int run_batch(struct store *s, struct pg_job *batch)
         rc = pg_exec(c, "SELECT pg_advisory_xact_lock($1)", &p, NULL);
     pp_release(&p);
     PGresult *r = rc ? NULL : pg_run(c, "SELECT COALESCE(MAX(date_added), 0) FROM objects", NULL);
-    if (r) {
-        s->last_added = gi64(r, 0, 0);
-        PQclear(r);
-    } else {
-        rc = VIGIL_ESTORE;
-    }
-    if (rc) {
+    if (!r) {
         PQclear(PQexec(c->conn, "ROLLBACK"));
-        for (struct pg_job *j = batch; j; j = j->next)
-            j->rc = VIGIL_ESTORE;
-        return rc;
+        return VIGIL_ESTORE;
     }
-    for (struct pg_job *j = batch; j; j = j->next) {
-        if (pg_exec(c, "SAVEPOINT job", NULL, NULL)) {
-            j->rc = VIGIL_ESTORE;
-            continue;
-        }
-        j->rc = j->fn(&t, j->arg);
-        pg_flush(c); /* what the job deferred (pg_defer_p) is its own */
-        if (c->failed && !j->rc)
-            j->rc = VIGIL_ESTORE; /* a statement failed: its work cannot be kept */
-        if (j->rc) {
-            c->failed = false;
-            pg_exec(c, "ROLLBACK TO SAVEPOINT job", NULL, NULL);
-        }
-        pg_exec(c, "RELEASE SAVEPOINT job", NULL, NULL);
-    }
+    s->last_added = gi64(r, 0, 0);
+    PQclear(r);
+    *txn = &s->txn;
+    return 0;
+}
+
+static int savepoint(void *be)
+{
+    struct store *s = be;
+    return pg_exec(&s->wconn, "SAVEPOINT job", NULL, NULL);
+}
+
+static int settle(void *be, int rc)
+{
+    struct store *s = be;
+    pg_flush(&s->wconn); /* what the job deferred (pg_defer_p) is its own */
+    if (s->wconn.failed && !rc)
+        rc = VIGIL_ESTORE; /* a statement failed: its work cannot be kept */
+    if (rc)
+        s->wconn.failed = false;
+    return rc;
+}
+
+static void rollback_to(void *be)
+{
+    struct store *s = be;
+    pg_exec(&s->wconn, "ROLLBACK TO SAVEPOINT job", NULL, NULL);
+}
+
+static void release(void *be)
+{
+    struct store *s = be;
+    pg_exec(&s->wconn, "RELEASE SAVEPOINT job", NULL, NULL);
+}
+
+static int commit(void *be)
+{
+    struct store *s = be;
+    struct store_reader *c = &s->wconn;
     pg_keep_clear(c);
     c->failed = false;
     if (pg_exec(c, "NOTIFY vigil_commit", NULL, NULL) || pg_exec(c, "COMMIT", NULL, NULL)) {
         log_error("store: commit failed");
-        PQclear(PQexec(c->conn, "ROLLBACK"));
-        for (struct pg_job *j = batch; j; j = j->next)
-            if (!j->rc)
-                j->rc = VIGIL_ESTORE;
         return VIGIL_ESTORE;
     }
     return 0;
 }
 
-static void *writer_main(void *arg)
+static void rollback(void *be)
 {
-    struct store *s = arg;
-    for (;;) {
-        pthread_mutex_lock(&s->wlock);
-        while (!s->head && !s->stopping)
-            pthread_cond_wait(&s->wcond, &s->wlock);
-        struct pg_job *batch = s->head;
-        s->head = s->tail = NULL;
-        bool stop = s->stopping;
-        void (*hook)(void *) = s->commit_hook;
-        void *hook_ctx = s->commit_ctx;
-        pthread_mutex_unlock(&s->wlock);
-        if (batch) {
-            run_batch(s, batch);
-            finish(s, batch);
-            if (hook)
-                hook(hook_ctx);
-        } else if (stop) {
-            break;
-        }
-    }
-    return NULL;
+    struct store *s = be;
+    PQclear(PQexec(s->wconn.conn, "ROLLBACK"));
 }
+
+static const struct store_writer_hooks writer_hooks = {.begin = begin,
+                                                       .savepoint = savepoint,
+                                                       .settle = settle,
+                                                       .rollback_to = rollback_to,
+                                                       .release = release,
+                                                       .commit = commit,
+                                                       .rollback = rollback};
 
 int store_write(struct store *s, store_txn_fn fn, void *arg)
 {
-    struct pg_job job = {.fn = fn, .arg = arg};
-    pthread_mutex_lock(&s->wlock);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->wlock);
-        return VIGIL_ESHUTDOWN;
-    }
-    if (s->tail)
-        s->tail->next = &job;
-    else
-        s->head = &job;
-    s->tail = &job;
-    pthread_cond_signal(&s->wcond);
-    while (!job.done)
-        pthread_cond_wait(&s->wdone, &s->wlock);
-    pthread_mutex_unlock(&s->wlock);
-    return job.rc;
+    return store_writer_submit(&s->w, fn, arg);
 }
 
-int store_write_async(struct store *s, store_txn_fn fn, void *arg,
-                      void (*done)(void *arg, int rc))
+int store_write_async(struct store *s, store_txn_fn fn, void *arg, void (*done)(void *arg, int rc))
 {
-    struct pg_job *job = calloc(1, sizeof *job);
-    if (!job)
-        return VIGIL_EINTERNAL;
-    job->fn = fn;
-    job->arg = arg;
-    job->async = true;
-    job->on_done = done;
-    pthread_mutex_lock(&s->wlock);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->wlock);
-        free(job);
-        return VIGIL_ESHUTDOWN;
-    }
-    if (s->tail)
-        s->tail->next = job;
-    else
-        s->head = job;
-    s->tail = job;
-    pthread_cond_signal(&s->wcond);
-    pthread_mutex_unlock(&s->wlock);
-    return 0;
+    return store_writer_submit_async(&s->w, fn, arg, done);
 }
 
 static void *listener_main(void *arg);
@@ -612,17 +561,14 @@ static void *listener_main(void *arg);
  * connections they hold. */
 void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
 {
-    pthread_mutex_lock(&s->wlock);
-    s->commit_hook = fn;
-    s->commit_ctx = ctx;
+    store_writer_set_hook(&s->w, fn, ctx);
+    pthread_mutex_lock(&s->plock);
     bool start = fn && !s->listening && s->wake[0] < 0;
-    pthread_mutex_unlock(&s->wlock);
-    if (!start)
-        return;
-    if (pipe(s->wake) == 0 && pthread_create(&s->listener, NULL, listener_main, s) == 0)
+    if (start && pipe(s->wake) == 0 && pthread_create(&s->listener, NULL, listener_main, s) == 0)
         s->listening = true;
-    else
+    else if (start)
         log_warn("store: no listener: commits of other front-ends are seen at the next poll");
+    pthread_mutex_unlock(&s->plock);
 }
 
 /* ---- commits of other processes ------------------------------------------------------ */
@@ -646,11 +592,13 @@ static void lead(struct store *s, struct store_reader *l, bool *lup)
     pp_init(&p);
     pp_i64(&p, PG_LEADER_LOCK);
     /* The holder checks its connection still holds the lock; the others try to take it. */
-    PGresult *r = pg_run(l, atomic_load(&s->leading)
-                                ? "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory'"
-                                  " AND pid = pg_backend_pid() AND classid = 0"
-                                  " AND objid::bigint = $1::bigint AND objsubid = 1 AND granted"
-                                : "SELECT pg_try_advisory_lock($1)", &p);
+    PGresult *r = pg_run(l,
+                         atomic_load(&s->leading)
+                             ? "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory'"
+                               " AND pid = pg_backend_pid() AND classid = 0"
+                               " AND objid::bigint = $1::bigint AND objsubid = 1 AND granted"
+                             : "SELECT pg_try_advisory_lock($1)",
+                         &p);
     pp_release(&p);
     bool held = r && strcmp(gtxt(r, 0, 0), "t") == 0;
     PQclear(r);
@@ -714,14 +662,8 @@ static void *listener_main(void *arg)
             others |= nt->be_pid != self;
             PQfreemem(nt);
         }
-        if (others) {
-            pthread_mutex_lock(&s->wlock);
-            void (*hook)(void *) = s->commit_hook;
-            void *hook_ctx = s->commit_ctx;
-            pthread_mutex_unlock(&s->wlock);
-            if (hook)
-                hook(hook_ctx);
-        }
+        if (others)
+            store_writer_call_hook(&s->w);
     }
     if (up)
         conn_close(&c);
@@ -771,12 +713,9 @@ int store_open(const char *uri, const struct store_options *opt, struct store **
         s->pool[i].owner = s;
         s->pool[i].in_pool = true;
     }
-    pthread_mutex_init(&s->wlock, NULL);
-    pthread_cond_init(&s->wcond, NULL);
-    pthread_cond_init(&s->wdone, NULL);
     pthread_mutex_init(&s->plock, NULL);
     pthread_cond_init(&s->pcond, NULL);
-    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+    if (store_writer_start(&s->w, &writer_hooks, s)) {
         snprintf(msg, STORE_MSG_SZ, "cannot start the writer thread");
         store_free(s);
         return VIGIL_EINTERNAL;
@@ -798,14 +737,7 @@ void store_close(struct store *s)
         close(s->wake[0]);
         close(s->wake[1]);
     }
-    pthread_mutex_lock(&s->wlock);
-    s->stopping = true;
-    pthread_cond_signal(&s->wcond);
-    pthread_mutex_unlock(&s->wlock);
-    pthread_join(s->writer, NULL);
-    pthread_mutex_destroy(&s->wlock);
-    pthread_cond_destroy(&s->wcond);
-    pthread_cond_destroy(&s->wdone);
+    store_writer_stop(&s->w);
     pthread_mutex_destroy(&s->plock);
     pthread_cond_destroy(&s->pcond);
     store_free(s);

@@ -13,6 +13,7 @@
 
 #include "store/pg/names.h" /* before store.h: its names become pg_... */
 #include "store/store_ops.h"
+#include "store/writer.h"
 
 /* Results whose strings a function lends out until its next call on the same reader (a
  * lookup of one row): one slot per function. Scans keep their result only while they run. */
@@ -36,16 +37,6 @@ struct store_reader {
     int pending; /* statements sent in pipeline mode whose results are not read yet */
 };
 
-struct pg_job {
-    store_txn_fn fn;
-    void *arg;
-    int rc;
-    bool done;
-    bool async;
-    void (*on_done)(void *arg, int rc);
-    struct pg_job *next;
-};
-
 struct store_txn {
     struct store_reader *conn; /* first, as store_gen.c expects: the writer connection */
     struct store *s;
@@ -57,15 +48,9 @@ struct store {
     int schema_version;
 
     struct store_reader wconn;
-    pthread_t writer;
-    pthread_mutex_t wlock;
-    pthread_cond_t wcond;
-    pthread_cond_t wdone;
-    struct pg_job *head, *tail;
-    bool stopping;
+    struct store_writer w;  /* store/writer.h; the hooks in pg.c */
+    struct store_txn txn;   /* the batch's (writer thread only) */
     vtime_t last_added; /* newest date_added, read under the write lock (writer thread only) */
-    void (*commit_hook)(void *ctx);
-    void *commit_ctx;
 
     /* commits of other processes (LISTEN vigil_commit), and leadership (store_leads) */
     _Atomic bool leading;

@@ -13,6 +13,7 @@
 #include "base/buf.h"
 #include "store/sqlite/names.h" /* before store.h: its names become sqlite_... */
 #include "store/store_ops.h"
+#include "store/writer.h"
 
 #define STMT_CACHE 48
 
@@ -29,16 +30,6 @@ struct store_reader {
     unsigned long tick;
     struct store *owner;
     bool in_pool; /* a pooled read connection (false: the writer's) */
-};
-
-struct write_job {
-    store_txn_fn fn;
-    void *arg;
-    int rc;
-    bool done;
-    bool async;                         /* heap-allocated; freed by the writer after commit */
-    void (*on_done)(void *arg, int rc); /* async jobs: called after the commit */
-    struct write_job *next;
 };
 
 struct store_txn {
@@ -60,16 +51,15 @@ struct store {
     char *path;
     int schema_version;
 
-    /* writer */
+    /* writer (store/writer.h; the hooks in writer.c) */
     struct store_reader wconn;
-    pthread_t writer;
-    pthread_mutex_t wlock;
-    pthread_cond_t wcond;     /* signalled when a job is queued or stop requested */
-    pthread_cond_t wdone;     /* broadcast when a batch commits */
-    pthread_cond_t ckpt_cond; /* signalled when the WAL wants a checkpoint, or on stop */
+    struct store_writer w;
+    struct store_txn txn;     /* the batch's (writer thread only) */
+    vtime_t batch_added;      /* last_added when the batch began (writer thread only) */
+    pthread_t ckpt;           /* the checkpointer, when ckpt_thread */
+    bool ckpt_thread;
+    pthread_cond_t ckpt_cond; /* with w.lock: the WAL wants a checkpoint, or on stop */
     enum { CKPT_IDLE, CKPT_RUNNING, CKPT_CAUGHT_UP } ckpt_state; /* writer.c */
-    struct write_job *head, *tail;
-    bool stopping;
     vtime_t last_added;   /* newest date_added handed out (writer thread only) */
     long ids_new;         /* rows in object_ids_new, about (writer thread only) */
     int64_t data_version; /* PRAGMA data_version when the above were read */
@@ -80,8 +70,6 @@ struct store {
         bool failed;           /* could not be built: every put looks its id up */
         _Atomic int64_t bytes; /* its size, for store_memory_used on any thread */
     } idf;
-    void (*commit_hook)(void *ctx); /* called after each commit (store_set_commit_hook) */
-    void *commit_ctx;
 
     /* read pool */
     pthread_mutex_t plock;
@@ -136,8 +124,8 @@ int reports_unindex(struct store_reader *c, const char *id, int64_t owner);
  * another process wrote to it. */
 int writer_state_load(struct store *s);
 
-/* The writer thread (writer.c). */
-void *writer_main(void *arg);
+/* The writer's hooks (writer.c). */
+extern const struct store_writer_hooks writer_hooks;
 /* Applies schema migrations on the writer connection (schema.c). */
 int schema_migrate(struct store *s, char *msg);
 

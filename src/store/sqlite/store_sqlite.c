@@ -201,10 +201,12 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
     struct store *s = xcalloc(1, sizeof *s);
     s->ops = &store_sqlite_ops;
     s->path = xasprintf("%s/%s", dir, STORE_FILE);
+    pthread_cond_init(&s->ckpt_cond, NULL);
+    pthread_mutex_init(&s->plock, NULL);
+    pthread_cond_init(&s->pcond, NULL);
     int rc = conn_open(&s->wconn, s->path, false, msg);
     if (rc) {
-        free(s->path);
-        free(s);
+        store_close(s);
         return rc;
     }
     s->wconn.owner = s;
@@ -216,9 +218,7 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
         rc = VIGIL_ESTORE;
     }
     if (rc) {
-        conn_close(&s->wconn);
-        free(s->path);
-        free(s);
+        store_close(s);
         return rc;
     }
     s->npool = opt && opt->read_connections ? opt->read_connections : 8;
@@ -228,22 +228,14 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
         rc = conn_open(&s->pool[i], s->path, true, msg);
         if (rc) {
             s->npool = i;
-            s->stopping = true;
             store_close(s);
             return rc;
         }
         s->pool[i].owner = s;
         s->pool[i].in_pool = true;
     }
-    pthread_mutex_init(&s->wlock, NULL);
-    pthread_cond_init(&s->wcond, NULL);
-    pthread_cond_init(&s->wdone, NULL);
-    pthread_cond_init(&s->ckpt_cond, NULL);
-    pthread_mutex_init(&s->plock, NULL);
-    pthread_cond_init(&s->pcond, NULL);
-    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+    if (store_writer_start(&s->w, &writer_hooks, s)) {
         snprintf(msg, STORE_MSG_SZ, "cannot start the writer thread");
-        s->stopping = true;
         store_close(s);
         return VIGIL_EINTERNAL;
     }
@@ -265,19 +257,10 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
-    if (!s->stopping) {
-        pthread_mutex_lock(&s->wlock);
-        s->stopping = true;
-        pthread_cond_signal(&s->wcond);
-        pthread_mutex_unlock(&s->wlock);
-        pthread_join(s->writer, NULL);
-        pthread_mutex_destroy(&s->wlock);
-        pthread_cond_destroy(&s->wcond);
-        pthread_cond_destroy(&s->wdone);
-        pthread_cond_destroy(&s->ckpt_cond);
-        pthread_mutex_destroy(&s->plock);
-        pthread_cond_destroy(&s->pcond);
-    }
+    store_writer_stop(&s->w);
+    pthread_cond_destroy(&s->ckpt_cond);
+    pthread_mutex_destroy(&s->plock);
+    pthread_cond_destroy(&s->pcond);
     for (unsigned i = 0; i < s->npool; i++)
         conn_close(&s->pool[i]);
     conn_close(&s->wconn);

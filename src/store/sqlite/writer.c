@@ -1,36 +1,14 @@
-/* writer.c - the one writer thread: group commit of queued write jobs; its checkpointer.
+/* writer.c - the SQLite store's hooks of the one writer thread (store/writer.c); its
+ * checkpointer.
  *
- * The writer takes every job queued since its last commit, runs each inside its own
- * savepoint of one transaction, commits (fsync with synchronous=FULL), and only then marks
- * the jobs done and wakes their callers. Under load many callers share one fsync.
+ * A batch is one BEGIN IMMEDIATE transaction, each job in a savepoint of it; COMMIT is durable
+ * (fsync with synchronous=FULL). Under load many callers share one fsync.
  */
 #include <stdlib.h>
 
 #include "base/err.h"
 #include "base/log.h"
 #include "store/sqlite/store_int.h"
-
-static void finish(struct store *s, struct write_job *batch)
-{
-    /* Async jobs first, outside the lock: nobody waits on them. */
-    struct write_job **link = &batch;
-    while (*link) {
-        struct write_job *j = *link;
-        if (!j->async) {
-            link = &j->next;
-            continue;
-        }
-        *link = j->next;
-        if (j->on_done)
-            j->on_done(j->arg, j->rc);
-        free(j);
-    }
-    pthread_mutex_lock(&s->wlock);
-    for (struct write_job *j = batch; j; j = j->next)
-        j->done = true;
-    pthread_cond_broadcast(&s->wdone);
-    pthread_mutex_unlock(&s->wlock);
-}
 
 /* Runs a statement without results through the statement cache: the writer's per-job
  * SAVEPOINT and RELEASE are not parsed again each time. */
@@ -72,52 +50,6 @@ static int check_others(struct store *s, struct store_reader *c)
     return moved ? writer_state_load(s) : 0;
 }
 
-static void run_batch(struct store *s, struct write_job *batch)
-{
-    struct store_reader *c = &s->wconn;
-    struct store_txn t = {.conn = c, .s = s};
-    buf_init(&t.last_report.doc, BUF_NOCAP);
-    vtime_t last_added = s->last_added;
-
-    int rc = conn_exec(c, "BEGIN IMMEDIATE");
-    if (!rc && (rc = check_others(s, c)) != 0)
-        conn_exec(c, "ROLLBACK");
-    if (!rc && objects_merge_ids(s, c)) {
-        log_warn("store: the id index's merge failed; it will be tried again");
-        conn_exec(c, "ROLLBACK");
-        rc = conn_exec(c, "BEGIN IMMEDIATE");
-    }
-    if (rc) {
-        for (struct write_job *j = batch; j; j = j->next)
-            j->rc = VIGIL_ESTORE;
-        buf_release(&t.last_report.doc);
-        return;
-    }
-    for (struct write_job *j = batch; j; j = j->next) {
-        if (run(c, "SAVEPOINT job")) {
-            j->rc = VIGIL_ESTORE;
-            continue;
-        }
-        t.last_report.set = false;
-        j->rc = j->fn(&t, j->arg);
-        t.last_report.set = false;
-        conn_reset_all(c);
-        if (j->rc)
-            run(c, "ROLLBACK TO job");
-        run(c, "RELEASE job");
-    }
-    conn_reset_all(c);
-    if (conn_exec(c, "COMMIT")) {
-        log_error("store: commit failed: %s", sqlite3_errmsg(c->db));
-        conn_exec(c, "ROLLBACK");
-        s->last_added = last_added;
-        for (struct write_job *j = batch; j; j = j->next)
-            if (!j->rc)
-                j->rc = VIGIL_ESTORE;
-    }
-    buf_release(&t.last_report.doc);
-}
-
 /* Checkpoints copy the WAL back into the database file and fsync it. On the writer they
  * stalled every commit behind them, so a thread of its own copies the bulk, on its own
  * connection, once the WAL passes CKPT_PAGES (40 MB at 4 KiB pages; a larger WAL costs a slower
@@ -133,7 +65,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     struct store *s = arg;
     if (pages < CKPT_PAGES)
         return SQLITE_OK;
-    pthread_mutex_lock(&s->wlock);
+    pthread_mutex_lock(&s->w.lock);
     bool tail = s->ckpt_state == CKPT_CAUGHT_UP;
     if (s->ckpt_state == CKPT_IDLE) {
         s->ckpt_state = CKPT_RUNNING;
@@ -141,7 +73,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     }
     if (tail)
         s->ckpt_state = CKPT_IDLE;
-    pthread_mutex_unlock(&s->wlock);
+    pthread_mutex_unlock(&s->w.lock);
     if (tail)
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return SQLITE_OK;
@@ -156,120 +88,149 @@ static void *checkpointer_main(void *arg)
         log_warn("store: no checkpoint connection (%s); the writer will checkpoint", msg);
         c.db = NULL;
     }
-    pthread_mutex_lock(&s->wlock);
+    pthread_mutex_lock(&s->w.lock);
     for (;;) {
-        while (s->ckpt_state != CKPT_RUNNING && !s->stopping)
-            pthread_cond_wait(&s->ckpt_cond, &s->wlock);
-        if (s->stopping)
+        while (s->ckpt_state != CKPT_RUNNING && !s->w.stopping)
+            pthread_cond_wait(&s->ckpt_cond, &s->w.lock);
+        if (s->w.stopping)
             break;
-        pthread_mutex_unlock(&s->wlock);
+        pthread_mutex_unlock(&s->w.lock);
         int frames = 0, copied = 0;
         if (c.db && sqlite3_wal_checkpoint_v2(c.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
                                               &copied) != SQLITE_OK)
             log_warn("store: checkpoint failed: %s", sqlite3_errmsg(c.db));
-        pthread_mutex_lock(&s->wlock);
+        pthread_mutex_lock(&s->w.lock);
         if (!c.db || frames - copied < CKPT_TAIL)
             s->ckpt_state = CKPT_CAUGHT_UP;
     }
-    pthread_mutex_unlock(&s->wlock);
+    pthread_mutex_unlock(&s->w.lock);
     if (c.db)
         conn_close(&c);
     return NULL;
+}
+
+/* ---- the writer's hooks --------------------------------------------------------------- */
+
+static int begin(void *be, struct store_txn **txn)
+{
+    struct store *s = be;
+    struct store_reader *c = &s->wconn;
+    s->txn = (struct store_txn){.conn = c, .s = s};
+    buf_init(&s->txn.last_report.doc, BUF_NOCAP);
+    s->batch_added = s->last_added;
+
+    int rc = conn_exec(c, "BEGIN IMMEDIATE");
+    if (!rc && (rc = check_others(s, c)) != 0)
+        conn_exec(c, "ROLLBACK");
+    if (!rc && objects_merge_ids(s, c)) {
+        log_warn("store: the id index's merge failed; it will be tried again");
+        conn_exec(c, "ROLLBACK");
+        rc = conn_exec(c, "BEGIN IMMEDIATE");
+    }
+    if (rc) {
+        buf_release(&s->txn.last_report.doc);
+        return rc;
+    }
+    *txn = &s->txn;
+    return 0;
+}
+
+static int savepoint(void *be)
+{
+    struct store *s = be;
+    s->txn.last_report.set = false;
+    return run(&s->wconn, "SAVEPOINT job");
+}
+
+static int settle(void *be, int rc)
+{
+    struct store *s = be;
+    s->txn.last_report.set = false;
+    conn_reset_all(&s->wconn);
+    return rc;
+}
+
+static void rollback_to(void *be)
+{
+    struct store *s = be;
+    run(&s->wconn, "ROLLBACK TO job");
+}
+
+static void release(void *be)
+{
+    struct store *s = be;
+    run(&s->wconn, "RELEASE job");
+}
+
+static int commit(void *be)
+{
+    struct store *s = be;
+    conn_reset_all(&s->wconn);
+    int rc = conn_exec(&s->wconn, "COMMIT");
+    if (rc)
+        log_error("store: commit failed: %s", sqlite3_errmsg(s->wconn.db));
+    return rc;
+}
+
+static void rollback(void *be)
+{
+    struct store *s = be;
+    conn_exec(&s->wconn, "ROLLBACK");
+    s->last_added = s->batch_added;
+}
+
+static void end(void *be)
+{
+    struct store *s = be;
+    buf_release(&s->txn.last_report.doc);
 }
 
 /* The writer connection's tuning, measured with bench/run.sh (docs/BENCHMARKS.md):
  * temp_store = MEMORY: every job runs in a savepoint, and a savepoint keeps the original of
  * each page it changes in a sub-journal, by default a temporary file once it passes 64 KiB;
  * in memory it costs a copy instead of file writes (ingest +40%). Checkpoints: above. */
-void *writer_main(void *arg)
+static void start(void *be)
 {
-    struct store *s = arg;
+    struct store *s = be;
     if (conn_exec(&s->wconn, "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;"))
         log_warn("store: writer tuning not applied; writes will be slower");
-    pthread_t ckpt;
-    bool ckpt_thread = pthread_create(&ckpt, NULL, checkpointer_main, s) == 0;
-    if (ckpt_thread) {
+    s->ckpt_thread = pthread_create(&s->ckpt, NULL, checkpointer_main, s) == 0;
+    if (s->ckpt_thread) {
         sqlite3_wal_hook(s->wconn.db, wal_hook, s);
     } else {
         log_warn("store: no checkpoint thread; the writer will checkpoint");
         sqlite3_wal_autocheckpoint(s->wconn.db, CKPT_PAGES);
     }
-    for (;;) {
-        pthread_mutex_lock(&s->wlock);
-        while (!s->head && !s->stopping)
-            pthread_cond_wait(&s->wcond, &s->wlock);
-        struct write_job *batch = s->head;
-        s->head = s->tail = NULL;
-        bool stop = s->stopping;
-        pthread_mutex_unlock(&s->wlock);
-        if (batch) {
-            run_batch(s, batch);
-            finish(s, batch);
-            if (s->commit_hook)
-                s->commit_hook(s->commit_ctx);
-        } else if (stop) {
-            break;
-        }
-    }
-    if (ckpt_thread) {
-        pthread_mutex_lock(&s->wlock);
-        pthread_cond_signal(&s->ckpt_cond);
-        pthread_mutex_unlock(&s->wlock);
-        pthread_join(ckpt, NULL);
-    }
-    return NULL;
 }
+
+static void stop(void *be)
+{
+    struct store *s = be;
+    if (!s->ckpt_thread)
+        return;
+    pthread_mutex_lock(&s->w.lock);
+    pthread_cond_signal(&s->ckpt_cond);
+    pthread_mutex_unlock(&s->w.lock);
+    pthread_join(s->ckpt, NULL);
+}
+
+const struct store_writer_hooks writer_hooks = {
+    .start = start, .stop = stop, .begin = begin, .savepoint = savepoint, .settle = settle,
+    .rollback_to = rollback_to, .release = release, .commit = commit, .rollback = rollback,
+    .end = end};
 
 int store_write(struct store *s, store_txn_fn fn, void *arg)
 {
-    struct write_job job = {.fn = fn, .arg = arg};
-    pthread_mutex_lock(&s->wlock);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->wlock);
-        return VIGIL_ESHUTDOWN;
-    }
-    if (s->tail)
-        s->tail->next = &job;
-    else
-        s->head = &job;
-    s->tail = &job;
-    pthread_cond_signal(&s->wcond);
-    while (!job.done)
-        pthread_cond_wait(&s->wdone, &s->wlock);
-    pthread_mutex_unlock(&s->wlock);
-    return job.rc;
+    return store_writer_submit(&s->w, fn, arg);
 }
 
 int store_write_async(struct store *s, store_txn_fn fn, void *arg,
                       void (*done)(void *arg, int rc))
 {
-    struct write_job *job = calloc(1, sizeof *job);
-    if (!job)
-        return VIGIL_EINTERNAL;
-    job->fn = fn;
-    job->arg = arg;
-    job->async = true;
-    job->on_done = done;
-    pthread_mutex_lock(&s->wlock);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->wlock);
-        free(job);
-        return VIGIL_ESHUTDOWN;
-    }
-    if (s->tail)
-        s->tail->next = job;
-    else
-        s->head = job;
-    s->tail = job;
-    pthread_cond_signal(&s->wcond);
-    pthread_mutex_unlock(&s->wlock);
-    return 0;
+    return store_writer_submit_async(&s->w, fn, arg, done);
 }
 
 void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
 {
-    pthread_mutex_lock(&s->wlock);
-    s->commit_hook = fn;
-    s->commit_ctx = ctx;
-    pthread_mutex_unlock(&s->wlock);
+    store_writer_set_hook(&s->w, fn, ctx);
 }
