@@ -1,7 +1,8 @@
 /* escalation.h - daily series of violent events watched by a negative-binomial CUSUM.
  *
  * Per zone and overall, Vigil sums the observed (not `future`) reports whose event type is
- * in the configured list, per UTC day of their start, each event once, three ways (one
+ * in the configured list, per UTC day of their start, each event (a fused incident of the
+ * day's reports, however many partners report it) once, three ways (one
  * detector each): the events, their deaths, and their weights (harm and weapon: see
  * fusion_esc_value). For day d, the detector is a function of
  * the counts of days [d - W - L + 1, d] only (W = window_days, L = baseline_days):
@@ -44,8 +45,9 @@ struct fusion_esc_params {
     double min_size;   /* clamp of the NB size r (default 0.5 .. 1000) */
     double max_size;
     int severity; /* enum fusion_severity of the alerts (default medium) */
-    /* What a detector sums per day and zone, each event counted once (reports citing the same
-     * original source_ref are one event): FUSION_ESC_COUNT, the events; FUSION_ESC_FATAL, their
+    /* What a detector sums per day and zone, each event counted once (a fused incident of the
+     * day's reports, see corr below; reports citing the same original source_ref are one
+     * event): FUSION_ESC_COUNT, the events; FUSION_ESC_FATAL, their
      * fatalities (the largest figure its reports give) plus daily aggregates' fatalities;
      * FUSION_ESC_WEIGHTED, their weights (the largest its reports give; no aggregates). */
     int measure;
@@ -77,6 +79,9 @@ struct fusion_esc_params {
     /* The zone of an agreement has the truce regime of that agreement: from the day it took
      * effect (the reports' zone_since), the zone's series is judged as above (default true). */
     bool truce_zones;
+    /* Events, not reports: a day's reports are fused into incidents with these correlation
+     * parameters (the correlator's defaults), each incident counted once (docs/FUSION.md). */
+    struct fusion_corr_params corr;
 };
 
 /* Sets p's truce starts to days[0..n) (sorted, duplicates dropped, at most
