@@ -410,6 +410,7 @@ void fusion_report_of_row(const struct store_report_row *row, struct fusion_repo
         .fatalities = row->fatalities > 0 ? row->fatalities : 0,
         .injured = row->injured,
         .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
+        .civilians = row->target && strcmp(row->target, "civilians") == 0,
         .added = row->added,
     };
     snprintf(fr->event, sizeof fr->event, "%s", row->event);

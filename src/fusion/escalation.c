@@ -67,6 +67,7 @@ void fusion_esc_params_default(struct fusion_esc_params *p)
     p->weighted_threshold = WEIGHTED_H;
     p->weighted_min_mean = 1.0;
     p->weighted_heavy = 2.0;
+    p->weighted_civilians = 2.0;
     p->truce_level = 0.5;
     p->truce_prior_days = 7;
     p->truce_zones = true;
@@ -291,7 +292,8 @@ double fusion_esc_value(const struct fusion_esc_params *p, int measure,
     if (measure != FUSION_ESC_WEIGHTED)
         return 1;
     double hurt = r->injured > 0 ? r->injured : 0;
-    return (heavy_mode(r->mode) ? p->weighted_heavy : 1) * (1 + log1p(dead + hurt / 6));
+    return (heavy_mode(r->mode) ? p->weighted_heavy : 1) * (r->civilians ? p->weighted_civilians : 1) *
+           (1 + log1p(dead + hurt / 6));
 }
 
 static int by_day_seq(const void *x, const void *y)

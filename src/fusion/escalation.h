@@ -56,14 +56,16 @@ struct fusion_esc_params {
     double fatal_threshold; /* its h (default 8) */
     double fatal_min_mean;  /* its floor of mu0 per day (default 1 death) */
     double fatal_min_size;  /* its clamp of r (default 0.2: deaths are very over-dispersed) */
-    /* FUSION_ESC_WEIGHTED: each event weighs m (1 + ln(1 + deaths + injured / 6)), m =
+    /* FUSION_ESC_WEIGHTED: each event weighs m c (1 + ln(1 + deaths + injured / 6)), m =
      * weighted_heavy for remote and area weapons (modes aerial, drone, heavy-weapons,
-     * explosives, suicide-attack, unconventional), else 1 (docs/FUSION.md). */
+     * explosives, suicide-attack, unconventional), else 1; c = weighted_civilians when its
+     * targets are civilians (fusion_report.civilians), else 1 (docs/FUSION.md). */
     bool weighted;             /* the tracker also runs the weighted detector (default true) */
     double weighted_shift;     /* its mu1 / mu0 (default 2) */
     double weighted_threshold; /* its h (default from bench/escalation_eval) */
     double weighted_min_mean;  /* its floor of mu0 per day (default 1: one event) */
     double weighted_heavy;     /* m of remote and area weapons (default 2) */
+    double weighted_civilians; /* a further factor when civilians were struck (default 2) */
     /* Truces (the detection regime of an agreement in force): the days a truce took effect,
      * ascending. For a day d within L + W days of the latest truce start R <= d, the baseline
      * of the days before would be the war, so instead: each day t in [R, d] is compared with
@@ -142,8 +144,9 @@ bool fusion_esc_alarm(const struct fusion_esc_params *p, const int *c, size_t n)
  * aggregates only for the fatality detector). */
 bool fusion_esc_counts(const struct fusion_esc_params *p, const struct fusion_report *r);
 
-/* What report r adds to the day of detector `measure` (p gives weighted_heavy): 1 event, its
- * deaths, or its weight m (1 + ln(1 + deaths + injured / 6)). */
+/* What report r adds to the day of detector `measure` (p gives weighted_heavy and
+ * weighted_civilians): 1 event, its deaths, or its weight m c (1 + ln(1 + deaths + injured /
+ * 6)). */
 double fusion_esc_value(const struct fusion_esc_params *p, int measure,
                         const struct fusion_report *r);
 

@@ -1942,6 +1942,11 @@ static void test_escalation_weighted(void **state)
     assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - 2 * (1 + log(22))) < 1e-12);
     snprintf(r.mode, sizeof r.mode, "firearms");
     assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - (1 + log(22))) < 1e-12);
+    r.civilians = true; /* civilians struck weigh twice, the counts and deaths unchanged */
+    assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - 2 * (1 + log(22))) < 1e-12);
+    assert_true(fusion_esc_value(&p, FUSION_ESC_COUNT, &r) == 1);
+    assert_true(fusion_esc_value(&p, FUSION_ESC_FATAL, &r) == 10);
+    r.civilians = false;
     r.aggregate = true; /* a daily aggregate is not an event */
     assert_false(fusion_esc_counts(&w, &r));
     assert_true(fusion_esc_counts(&c, &(struct fusion_report){.event = "ASSAULT"}));
