@@ -292,8 +292,8 @@ double fusion_esc_value(const struct fusion_esc_params *p, int measure,
     if (measure != FUSION_ESC_WEIGHTED)
         return 1;
     double hurt = r->injured > 0 ? r->injured : 0;
-    return (heavy_mode(r->mode) ? p->weighted_heavy : 1) * (r->civilians ? p->weighted_civilians : 1) *
-           (1 + log1p(dead + hurt / 6));
+    double m = heavy_mode(r->mode) ? p->weighted_heavy : 1;
+    return m * (r->civilians ? p->weighted_civilians : 1) * (1 + log1p(dead + hurt / 6));
 }
 
 static int by_day_seq(const void *x, const void *y)

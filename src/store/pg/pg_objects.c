@@ -374,8 +374,8 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     } else {
         rc = pg_insert(c, "INSERT INTO reports(stix_id, owner, tlp, grp, event, mode, future,"
                           " start, \"end\", lat, lon, precision_m, area, reliability, credibility,"
-                          " source_ref, text, doc, added, target) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,"
-                          "$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) ON CONFLICT DO NOTHING"
+                          " source_ref, text, doc, added, target) VALUES($1,$2,$3,$4,$5,$6,$7,$8,"
+                          "$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) ON CONFLICT DO NOTHING"
                           " RETURNING seq", &p, NULL);
     }
     pp_release(&p);
