@@ -314,13 +314,15 @@ static size_t uf_root(size_t *up, size_t i)
     return i;
 }
 
-static int by_ref(const void *x, const void *y, void *ctx)
+struct ref_at {
+    const char *ref;
+    size_t i;
+};
+
+static int by_ref(const void *x, const void *y)
 {
-    const struct fusion_report *const *v = ctx;
-    const struct fusion_report *a = v[*(const size_t *)x], *b = v[*(const size_t *)y];
-    if (a->source_ref && b->source_ref)
-        return strcmp(a->source_ref, b->source_ref);
-    return a->source_ref ? -1 : b->source_ref ? 1 : 0;
+    const struct ref_at *a = x, *b = y;
+    return strcmp(a->ref, b->ref);
 }
 
 /* The events of one day's reports v[0..n) (sorted by seq): comp[i] receives a representative
@@ -341,19 +343,16 @@ static void day_events(const struct fusion_esc_params *p, const struct fusion_re
             comp[i] = i;
     else
         fusion_components(&p->corr, (const struct fusion_report *const *)v, n, comp);
-    size_t *ord = xmalloc((n + 1) * sizeof(*ord));
+    struct ref_at *ord = xmalloc((n + 1) * sizeof(*ord));
+    size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        ord[i] = i;
+        if (v[i]->source_ref)
+            ord[k++] = (struct ref_at){v[i]->source_ref, i};
     /* a stable order is not needed: equal refs are merged whatever their order */
-    for (size_t i = 1; i < n; i++) /* insertion sort: a day's list is short */
-        for (size_t j = i; j > 0 && by_ref(&ord[j - 1], &ord[j], v) > 0; j--) {
-            size_t t = ord[j];
-            ord[j] = ord[j - 1];
-            ord[j - 1] = t;
-        }
-    for (size_t i = 1; i < n; i++)
-        if (v[ord[i]]->source_ref && same_event(v[ord[i - 1]], v[ord[i]])) {
-            size_t a = uf_root(comp, ord[i - 1]), b = uf_root(comp, ord[i]);
+    qsort(ord, k, sizeof(*ord), by_ref);
+    for (size_t i = 1; i < k; i++)
+        if (strcmp(ord[i - 1].ref, ord[i].ref) == 0) {
+            size_t a = uf_root(comp, ord[i - 1].i), b = uf_root(comp, ord[i].i);
             if (a != b)
                 comp[a > b ? a : b] = a < b ? a : b;
         }
