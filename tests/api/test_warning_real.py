@@ -2,6 +2,7 @@
 on the order of the file, fired_at is on every alert form, casualty series have a way in, and
 the back-test of the shipped detectors against the known ceasefires does not get worse."""
 import csv
+import datetime
 import gzip
 import io
 import json
@@ -106,8 +107,12 @@ def test_the_daemon_fed_a_newest_first_import_raises_what_the_replay_does():
             esc = [a for a in alerts if a["rule"].startswith("escalation")]
             assert esc
             for a in esc:
-                # fired at the end of its first alarm day, after the start of its window
-                assert a["fired_at"] > a["start"] and a["fired_at"] <= a["end"][:10] + "T23:59:59Z"
+                # fired at the end of its first alarm day, after the start of its window: at
+                # the latest when its last alarm day ended, the instant after `end` (an alert of
+                # one alarm day fires at end + 1 s: its day is over)
+                after_end = (datetime.date.fromisoformat(a["end"][:10]) +
+                             datetime.timedelta(days=1)).isoformat() + "T00:00:00Z"
+                assert a["fired_at"] > a["start"] and a["fired_at"] <= after_end
             # TAXII: the grouping's extension says when it fired
             coll = v.collection("alerts")
             objs = v.get(f"/taxii2/api/collections/{coll}/objects/?limit=1000",
