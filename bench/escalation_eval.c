@@ -12,7 +12,9 @@
  *    the events of a day are NB counts as in 1, g = ln(1 + deaths) is gamma with the mean 1.36
  *    and standard deviation 0.86 of the UCDP GED Syria events 2016-2019 (tests/data/real: the
  *    heavier-tailed of the two GED files), and m = weighted_heavy for a share of the events
- *    (0: GED, which records no weapon; 0.5: ACLED-like data with air strikes and shelling).
+ *    (0: GED, which records no weapon; 0.5: ACLED-like data with air strikes and shelling),
+ *    times weighted_civilians for a share of the events (0, or 0.35: the GED Syria events of
+ *    one-sided violence or with civilians among the dead; Donbas: 0.11).
  *    The threshold for the same ARL is found as in 1.
  * Fixed seeds: the figures are reproducible. Usage: escalation_eval [years] [runs].
  */
@@ -110,14 +112,17 @@ static int episodes(const struct fusion_esc_params *p, const double *s, size_t f
                     double h, long *first);
 
 /* One day of the weighted detector's series: nb(mu, r) events, each of weight m (1 + g). */
-static double weighted_day(const struct fusion_esc_params *p, double mu, double r, double heavy)
+static double weighted_day(const struct fusion_esc_params *p, double mu, double r, double heavy,
+                           double civ)
 {
     static const double g_mean = 1.36, g_sd = 0.86;
     double shape = (g_mean / g_sd) * (g_mean / g_sd), scale = g_sd * g_sd / g_mean;
     int k = nb(mu, r);
     double y = 0;
     for (int i = 0; i < k; i++)
-        y += (unif() < heavy ? p->weighted_heavy : 1) * (1 + gamma1(shape) * scale);
+        /* civ 0 draws nothing more: the runs without civilians keep their figures */
+        y += (unif() < heavy ? p->weighted_heavy : 1) *
+             (civ > 0 && unif() < civ ? p->weighted_civilians : 1) * (1 + gamma1(shape) * scale);
     return y;
 }
 
@@ -217,24 +222,25 @@ int main(int argc, char **argv)
     printf("# weighted detector (escalation-weighted), shift=%.1f min_mean=%.2f heavy=%.1f: h for"
            " an in-control ARL of %.0f days\n", w.shift, w.min_mean, w.weighted_heavy,
            ARL_TARGET);
-    printf("%-8s %-8s %-7s %-10s %-14s %-14s\n", "events", "size", "heavy", "h",
+    printf("%-8s %-8s %-7s %-7s %-10s %-14s %-14s\n", "events", "size", "heavy", "civil", "h",
            "ARL@default_h", "FA/month");
     double *y = malloc(n * sizeof(double));
-    static const double heavies[] = {0, 0.5};
+    static const double heavies[] = {0, 0.5}, civils[] = {0, 0.35};
     double wmax = 0;
-    for (size_t hv = 0; hv < 2; hv++)
+    for (size_t hc = 0; hc < 4; hc++)
         for (size_t b = 0; b < nb_base; b++) {
-            seed(3000 + b + 100 * hv);
+            size_t hv = hc % 2, cv = hc / 2;
+            seed(3000 + b + 100 * hv + 1000 * cv); /* the seeds of the runs without civilians */
             for (size_t d = 0; d < n; d++)
-                y[d] = weighted_day(&w, base[b][0], base[b][1], heavies[hv]);
+                y[d] = weighted_day(&w, base[b][0], base[b][1], heavies[hv], civils[cv]);
             for (size_t d = 0; d < n; d++)
                 s[d] = d + 1 >= span ? fusion_esc_stat_d(&w, y + d + 1 - span, span) : -1;
             double h = calibrate(&w, s, span, n);
             long first;
             int e = episodes(&w, s, span, n, w.threshold, &first);
             double arl = e ? (double)(n - span) / e : INFINITY;
-            printf("%-8.2f %-8.1f %-7.1f %-10.2f %-14.0f %-14.3f\n", base[b][0], base[b][1],
-                   heavies[hv], h, arl, 30.0 * e / (double)(n - span));
+            printf("%-8.2f %-8.1f %-7.1f %-7.2f %-10.2f %-14.0f %-14.3f\n", base[b][0],
+                   base[b][1], heavies[hv], civils[cv], h, arl, 30.0 * e / (double)(n - span));
             if (h > wmax)
                 wmax = h;
         }

@@ -410,6 +410,7 @@ void fusion_report_of_row(const struct store_report_row *row, struct fusion_repo
         .fatalities = row->fatalities > 0 ? row->fatalities : 0,
         .injured = row->injured,
         .aggregate = strncmp(row->source_ref, "casualties:", 11) == 0,
+        .civilians = row->target && strcmp(row->target, "civilians") == 0,
         .added = row->added,
     };
     snprintf(fr->event, sizeof fr->event, "%s", row->event);
@@ -1220,29 +1221,55 @@ void fusion_components(const struct fusion_corr_params *p, const struct fusion_r
             ord[j] = ord[j - 1];
             ord[j - 1] = t;
         }
+    /* per group (by its head's index): its size, and for the report being placed the stamp
+     * of the last visit, whether a member refuses it, how many admit it, the farthest */
+    size_t *size = xcalloc(n + 1, sizeof(*size)), *stamp = xcalloc(n + 1, sizeof(*stamp));
+    size_t *cnt = xcalloc(n + 1, sizeof(*cnt)), *pos = xcalloc(n + 1, sizeof(*pos));
+    size_t *touched = xmalloc((n + 1) * sizeof(*touched));
+    double *worst = xcalloc(n + 1, sizeof(*worst));
+    bool *bad = xcalloc(n + 1, sizeof(*bad));
     for (size_t k = 0; k < n; k++) {
-        size_t i = ord[k], to = i;
+        size_t i = ord[k], to = i, nt = 0;
         double best = 0;
-        for (size_t g = 0; g < k; g++) {
-            size_t head = ord[g];
-            if (comp[head] != head)
-                continue; /* not the first report of a group */
-            double worst = 0;
-            for (size_t h = 0; h < k && worst >= 0; h++) {
-                const struct fusion_report *o = reps[ord[h]];
-                if (comp[ord[h]] != head)
-                    continue;
-                if (!fusion_reports_match(p, o, reps[i]) || fusion_reports_conflict(o, reps[i]))
-                    worst = -1;
-                else if (apart(o, reps[i]) > worst)
-                    worst = apart(o, reps[i]);
+        pos[i] = k;
+        for (size_t h = 0; h < k; h++) { /* one pass over the reports placed before */
+            const struct fusion_report *o = reps[ord[h]];
+            size_t g = comp[ord[h]];
+            if (stamp[g] != k + 1) {
+                stamp[g] = k + 1;
+                cnt[g] = 0;
+                worst[g] = 0;
+                bad[g] = false;
+                touched[nt++] = g;
             }
-            if (worst >= 0 && (to == i || worst < best)) {
-                to = head; /* groups in seq order of their heads: ties keep the first */
-                best = worst;
+            if (bad[g])
+                continue;
+            if (!fusion_reports_match(p, o, reps[i]) || fusion_reports_conflict(o, reps[i])) {
+                bad[g] = true;
+                continue;
+            }
+            cnt[g]++;
+            if (apart(o, reps[i]) > worst[g])
+                worst[g] = apart(o, reps[i]);
+        }
+        for (size_t t = 0; t < nt; t++) { /* groups in seq order of their heads: ties first */
+            size_t g = touched[t];
+            if (bad[g] || cnt[g] != size[g])
+                continue;
+            if (to == i || worst[g] < best || (worst[g] == best && pos[g] < pos[to])) {
+                to = g;
+                best = worst[g];
             }
         }
         comp[i] = to;
+        size[to]++;
     }
+    free(size);
+    free(stamp);
+    free(cnt);
+    free(pos);
+    free(touched);
+    free(worst);
+    free(bad);
     free(ord);
 }

@@ -59,6 +59,7 @@ struct fusion_report {
     int64_t fatalities;  /* ... of this many (>= 0); 0 when it gives none */
     int injured;         /* count; -1 when unknown */
     bool aggregate;      /* a daily aggregate of an area (casualty series), not one event */
+    bool civilians;      /* its targets name civilians (the index row's target) */
     vtime_t added;       /* when the hub accepted it (wall clock; 0: not known) */
 };
 

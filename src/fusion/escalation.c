@@ -67,9 +67,11 @@ void fusion_esc_params_default(struct fusion_esc_params *p)
     p->weighted_threshold = WEIGHTED_H;
     p->weighted_min_mean = 1.0;
     p->weighted_heavy = 2.0;
+    p->weighted_civilians = 2.0;
     p->truce_level = 0.5;
     p->truce_prior_days = 7;
     p->truce_zones = true;
+    fusion_corr_params_default(&p->corr);
 }
 
 static int cmp_day(const void *a, const void *b)
@@ -290,53 +292,114 @@ double fusion_esc_value(const struct fusion_esc_params *p, int measure,
     if (measure != FUSION_ESC_WEIGHTED)
         return 1;
     double hurt = r->injured > 0 ? r->injured : 0;
-    return (heavy_mode(r->mode) ? p->weighted_heavy : 1) * (1 + log1p(dead + hurt / 6));
+    double m = heavy_mode(r->mode) ? p->weighted_heavy : 1;
+    return m * (r->civilians ? p->weighted_civilians : 1) * (1 + log1p(dead + hurt / 6));
 }
 
-static int by_event(const void *x, const void *y)
+static int by_day_seq(const void *x, const void *y)
 {
     const struct fusion_report *a = *(const struct fusion_report *const *)x;
     const struct fusion_report *b = *(const struct fusion_report *const *)y;
     int64_t da = fusion_day(a->start), db = fusion_day(b->start);
     if (da != db)
         return da < db ? -1 : 1;
-    if (a->source_ref && b->source_ref)
-        return strcmp(a->source_ref, b->source_ref);
-    if (a->source_ref || b->source_ref) /* the ones with a source first */
-        return a->source_ref ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* The root of i in the union-find forest up[]. */
+static size_t uf_root(size_t *up, size_t i)
+{
+    while (up[i] != i)
+        i = up[i] = up[up[i]];
+    return i;
+}
+
+struct ref_at {
+    const char *ref;
+    size_t i;
+};
+
+static int by_ref(const void *x, const void *y)
+{
+    const struct ref_at *a = x, *b = y;
+    return strcmp(a->ref, b->ref);
+}
+
+/* The events of one day's reports v[0..n) (sorted by seq): comp[i] receives a representative
+ * of i's event. An event is a fused incident, formed by the correlator's own rule
+ * (fusion_components: complete linkage, in seq order) on these reports alone, so that k
+ * partners reporting one real event count once and a reader's view, which re-runs this on
+ * the reports it may read, depends on nothing else; reports that cite the same original
+ * source are one event whatever else. One partner's reports with different sources always
+ * conflict, so a day of one partner's reports needs no pairwise test. */
+static void day_events(const struct fusion_esc_params *p, const struct fusion_report **v, size_t n,
+                       size_t *comp)
+{
+    bool one = true;
+    for (size_t i = 1; i < n && one; i++)
+        one = v[i]->acl.owner == v[0]->acl.owner;
+    if (one || n < 2)
+        for (size_t i = 0; i < n; i++)
+            comp[i] = i;
+    else
+        fusion_components(&p->corr, (const struct fusion_report *const *)v, n, comp);
+    struct ref_at *ord = xmalloc((n + 1) * sizeof(*ord));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i]->source_ref)
+            ord[k++] = (struct ref_at){v[i]->source_ref, i};
+    /* a stable order is not needed: equal refs are merged whatever their order */
+    qsort(ord, k, sizeof(*ord), by_ref);
+    for (size_t i = 1; i < k; i++)
+        if (strcmp(ord[i - 1].ref, ord[i].ref) == 0) {
+            size_t a = uf_root(comp, ord[i - 1].i), b = uf_root(comp, ord[i].i);
+            if (a != b)
+                comp[a > b ? a : b] = a < b ? a : b;
+        }
+    for (size_t i = 0; i < n; i++)
+        comp[i] = uf_root(comp, i);
+    free(ord);
+}
+
 /* Adds the per-day values of the reports in v[0..n) (sorted in place) to out[m][day - d0] for
- * the days [d0, d0 + span): each event once, its fatalities the largest its reports give. */
+ * the days [d0, d0 + span): each event (day_events) once, its value the largest its reports
+ * give. */
 static void sum_events(const struct fusion_esc_params *p, const struct fusion_report **v, size_t n,
                        int64_t d0, int64_t span, double *out[FUSION_ESC_MEASURES])
 {
-    qsort(v, n, sizeof(*v), by_event);
+    qsort(v, n, sizeof(*v), by_day_seq);
     struct fusion_esc_params q[FUSION_ESC_MEASURES];
     for (int m = 0; m < FUSION_ESC_MEASURES; m++)
         fusion_esc_params_for(p, m, &q[m]);
+    size_t *comp = xmalloc((n + 1) * sizeof(*comp));
+    double *best = xmalloc((n + 1) * sizeof(*best));
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
-        while (j < n && fusion_day(v[j]->start) == fusion_day(v[i]->start) &&
-               same_event(v[i], v[j]))
+        while (j < n && fusion_day(v[j]->start) == fusion_day(v[i]->start))
             j++;
         int64_t d = fusion_day(v[i]->start) - d0;
-        for (int m = 0; m < FUSION_ESC_MEASURES && d >= 0 && d < span; m++) {
-            if (!out[m])
-                continue;
-            double best = -1;
-            for (size_t k = i; k < j; k++)
-                if (fusion_esc_counts(&q[m], v[k])) {
-                    double x = fusion_esc_value(p, m, v[k]);
-                    if (x > best)
-                        best = x;
-                }
-            if (best > 0)
-                out[m][d] += best;
+        if (d >= 0 && d < span) {
+            day_events(p, v + i, j - i, comp);
+            for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
+                if (!out[m])
+                    continue;
+                for (size_t k = 0; k < j - i; k++)
+                    best[k] = -1;
+                for (size_t k = 0; k < j - i; k++)
+                    if (fusion_esc_counts(&q[m], v[i + k])) {
+                        double x = fusion_esc_value(p, m, v[i + k]);
+                        if (x > best[comp[k]])
+                            best[comp[k]] = x;
+                    }
+                for (size_t k = 0; k < j - i; k++)
+                    if (best[k] > 0)
+                        out[m][d] += best[k];
+            }
         }
         i = j;
     }
+    free(best);
+    free(comp);
 }
 
 /* ---- the live tracker ------------------------------------------------------------------- */
@@ -516,6 +579,20 @@ static void judge(struct fusion_esc *e, struct series *s, int64_t d,
     }
 }
 
+/* The zone's truce regime as r gives it (the day its agreement took effect). */
+static void series_truce(const struct fusion_esc *e, struct series *s,
+                         const struct fusion_report *r)
+{
+    if (e->p.truce_zones && s->zone && r->zone_since) {
+        int64_t t = fusion_day(r->zone_since);
+        if (!s->has_truce || t > s->truce) {
+            s->truce_was = s->has_truce && !s->truce_moved ? s->truce : t;
+            s->has_truce = s->truce_moved = true;
+            s->truce = t;
+        }
+    }
+}
+
 /* Adds (sign 1) or takes (-1) r in s, keeping each event once; returns the previous first day
  * of s (d itself when s was empty). */
 static int64_t series_count(const struct fusion_esc *e, struct series *s,
@@ -524,8 +601,19 @@ static int64_t series_count(const struct fusion_esc *e, struct series *s,
     int64_t d = fusion_day(r->start), first = s->len ? s->first : d;
     size_t i = series_day(s, d);
     struct fusion_rvec *v = &s->reps[i];
-    if (sign > 0) {
-        /* each event once: what its other reports of the day already gave stays */
+    /* the day holds another partner's reports: they may be r's event; when r comes last (in
+     * seq order) and none of them may be, r is an event of its own (day_events) */
+    bool mixed = false, alone = true;
+    for (size_t k = 0; sign > 0 && k < v->n && !mixed; k++)
+        mixed = v->v[k]->acl.owner != r->acl.owner;
+    for (size_t k = 0; mixed && alone && k < v->n; k++) {
+        const struct fusion_report *o = v->v[k];
+        alone = o->seq < r->seq && !same_event(o, r) &&
+                (fusion_reports_conflict(o, r) || !fusion_reports_match(&e->p.corr, o, r));
+    }
+    if (sign > 0 && (!mixed || alone)) {
+        /* each event once: what its other reports of the day already gave stays (one
+         * partner's reports are one event only when they cite the same source) */
         double had[FUSION_ESC_MEASURES];
         for (int m = 0; m < FUSION_ESC_MEASURES; m++)
             had[m] = -1;
@@ -538,14 +626,7 @@ static int64_t series_count(const struct fusion_esc *e, struct series *s,
                             had[m] = x;
                     }
         fusion_rvec_push(v, r);
-        if (e->p.truce_zones && s->zone && r->zone_since) {
-            int64_t t = fusion_day(r->zone_since);
-            if (!s->has_truce || t > s->truce) {
-                s->truce_was = s->has_truce && !s->truce_moved ? s->truce : t;
-                s->has_truce = s->truce_moved = true;
-                s->truce = t;
-            }
-        }
+        series_truce(e, s, r);
         for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
             if (!fusion_esc_counts(&e->det[m], r))
                 continue;
@@ -556,11 +637,16 @@ static int64_t series_count(const struct fusion_esc *e, struct series *s,
         }
         return first;
     }
-    for (size_t k = 0; k < v->n; k++)
-        if (v->v[k] == r) {
-            fusion_rvec_remove_at(v, k);
-            break;
-        }
+    if (sign > 0) {
+        fusion_rvec_push(v, r);
+        series_truce(e, s, r);
+    } else {
+        for (size_t k = 0; k < v->n; k++)
+            if (v->v[k] == r) {
+                fusion_rvec_remove_at(v, k);
+                break;
+            }
+    }
     /* the day again from its reports: exact whatever was taken */
     const struct fusion_report **tmp = xmalloc((v->n + 1) * sizeof(*tmp));
     memcpy(tmp, v->v, v->n * sizeof(*tmp));

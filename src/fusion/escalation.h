@@ -1,7 +1,8 @@
 /* escalation.h - daily series of violent events watched by a negative-binomial CUSUM.
  *
  * Per zone and overall, Vigil sums the observed (not `future`) reports whose event type is
- * in the configured list, per UTC day of their start, each event once, three ways (one
+ * in the configured list, per UTC day of their start, each event (a fused incident of the
+ * day's reports, however many partners report it) once, three ways (one
  * detector each): the events, their deaths, and their weights (harm and weapon: see
  * fusion_esc_value). For day d, the detector is a function of
  * the counts of days [d - W - L + 1, d] only (W = window_days, L = baseline_days):
@@ -44,8 +45,9 @@ struct fusion_esc_params {
     double min_size;   /* clamp of the NB size r (default 0.5 .. 1000) */
     double max_size;
     int severity; /* enum fusion_severity of the alerts (default medium) */
-    /* What a detector sums per day and zone, each event counted once (reports citing the same
-     * original source_ref are one event): FUSION_ESC_COUNT, the events; FUSION_ESC_FATAL, their
+    /* What a detector sums per day and zone, each event counted once (a fused incident of the
+     * day's reports, see corr below; reports citing the same original source_ref are one
+     * event): FUSION_ESC_COUNT, the events; FUSION_ESC_FATAL, their
      * fatalities (the largest figure its reports give) plus daily aggregates' fatalities;
      * FUSION_ESC_WEIGHTED, their weights (the largest its reports give; no aggregates). */
     int measure;
@@ -54,14 +56,16 @@ struct fusion_esc_params {
     double fatal_threshold; /* its h (default 8) */
     double fatal_min_mean;  /* its floor of mu0 per day (default 1 death) */
     double fatal_min_size;  /* its clamp of r (default 0.2: deaths are very over-dispersed) */
-    /* FUSION_ESC_WEIGHTED: each event weighs m (1 + ln(1 + deaths + injured / 6)), m =
+    /* FUSION_ESC_WEIGHTED: each event weighs m c (1 + ln(1 + deaths + injured / 6)), m =
      * weighted_heavy for remote and area weapons (modes aerial, drone, heavy-weapons,
-     * explosives, suicide-attack, unconventional), else 1 (docs/FUSION.md). */
+     * explosives, suicide-attack, unconventional), else 1; c = weighted_civilians when its
+     * targets are civilians (fusion_report.civilians), else 1 (docs/FUSION.md). */
     bool weighted;             /* the tracker also runs the weighted detector (default true) */
     double weighted_shift;     /* its mu1 / mu0 (default 2) */
     double weighted_threshold; /* its h (default from bench/escalation_eval) */
     double weighted_min_mean;  /* its floor of mu0 per day (default 1: one event) */
     double weighted_heavy;     /* m of remote and area weapons (default 2) */
+    double weighted_civilians; /* a further factor when civilians were struck (default 2) */
     /* Truces (the detection regime of an agreement in force): the days a truce took effect,
      * ascending. For a day d within L + W days of the latest truce start R <= d, the baseline
      * of the days before would be the war, so instead: each day t in [R, d] is compared with
@@ -77,6 +81,9 @@ struct fusion_esc_params {
     /* The zone of an agreement has the truce regime of that agreement: from the day it took
      * effect (the reports' zone_since), the zone's series is judged as above (default true). */
     bool truce_zones;
+    /* Events, not reports: a day's reports are fused into incidents with these correlation
+     * parameters (the correlator's defaults), each incident counted once (docs/FUSION.md). */
+    struct fusion_corr_params corr;
 };
 
 /* Sets p's truce starts to days[0..n) (sorted, duplicates dropped, at most
@@ -137,8 +144,9 @@ bool fusion_esc_alarm(const struct fusion_esc_params *p, const int *c, size_t n)
  * aggregates only for the fatality detector). */
 bool fusion_esc_counts(const struct fusion_esc_params *p, const struct fusion_report *r);
 
-/* What report r adds to the day of detector `measure` (p gives weighted_heavy): 1 event, its
- * deaths, or its weight m (1 + ln(1 + deaths + injured / 6)). */
+/* What report r adds to the day of detector `measure` (p gives weighted_heavy and
+ * weighted_civilians): 1 event, its deaths, or its weight m c (1 + ln(1 + deaths + injured /
+ * 6)). */
 double fusion_esc_value(const struct fusion_esc_params *p, int measure,
                         const struct fusion_report *r);
 

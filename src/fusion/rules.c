@@ -502,7 +502,7 @@ static int parse_esc_kv(struct parser *ps, const char *k, const char *v, size_t 
         "threshold", "min_mean",      "severity",    "max_size",      "fatal",
         "fatal_shift", "fatal_threshold", "fatal_min_mean", "truce_level", "weighted",
         "weighted_shift", "weighted_threshold", "weighted_min_mean", "weighted_heavy",
-        "truce_zones", NULL};
+        "truce_zones", "weighted_civilians", NULL};
     long n;
     int rc;
     size_t b = 0;
@@ -567,6 +567,7 @@ static int parse_esc_kv(struct parser *ps, const char *k, const char *v, size_t 
         else
             return fail(ps, "truce_zones is on or off");
         return 0;
+    case 20: return parse_real(ps, k, v, vlen, 1, 10, &e->weighted_civilians);
     default:
         for (int i = 0; i < 4; i++)
             if (vlen == strlen(sev_names[i]) && !strncmp(v, sev_names[i], vlen)) {

@@ -285,6 +285,11 @@ int import_acled_row(const struct import_cols *c, const char *const *f, size_t n
         rc = VIGIL_EINVAL;
         goto out;
     }
+    /* Civilians struck (the report index's target, which the weighted escalation detector
+     * weighs): violence against civilians, or any event ACLED marks as civilian targeting. */
+    if ((strcmp(type, "Violence against civilians") == 0 || *F(A_CIVILIAN_TARGETING)) &&
+        !*report_target_kind(r) && (rc = import_add_name(r, true, "Civilians")) != 0)
+        goto out;
     char ref[REPORT_SOURCE_REF_MAX + 1];
     if ((size_t)snprintf(ref, sizeof ref, "acled:%s", id) >= sizeof ref) {
         rc = import_fail(msg, VIGIL_EINVAL, "event_id_cnty: too long");

@@ -34,6 +34,7 @@ enum {
     U_DATE_START,
     U_DATE_END,
     U_BEST,
+    U_DEATHS_CIVILIANS,
     U_SOURCE_HEADLINE,
     U_NCOLS
 };
@@ -56,6 +57,7 @@ static const struct import_col ucdp_spec[U_NCOLS] = {
     [U_DATE_START] = {"date_start", true},
     [U_DATE_END] = {"date_end", true},
     [U_BEST] = {"best", false},
+    [U_DEATHS_CIVILIANS] = {"deaths_civilians", false},
     [U_SOURCE_HEADLINE] = {"source_headline", false},
 };
 
@@ -144,6 +146,18 @@ int import_ucdp_row(const struct import_cols *c, const char *const *f, size_t n,
         rc = import_fail(msg, VIGIL_EINVAL, "side_a/side_b: not a valid name");
         goto out;
     }
+    /* Civilians struck (the report index's target, which the weighted escalation detector
+     * weighs): one-sided violence, or civilians among the dead of the other kinds. */
+    long civ = 0;
+    if (*F(U_DEATHS_CIVILIANS) &&
+        text_parse_long(F(U_DEATHS_CIVILIANS), 0, REPORT_COUNT_MAX, &civ) != 0) {
+        rc = import_fail(msg, VIGIL_EINVAL, "deaths_civilians: \"%.40s\" is not a count",
+                         F(U_DEATHS_CIVILIANS));
+        goto out;
+    }
+    if ((type == 3 || civ > 0) && !*report_target_kind(r) &&
+        (rc = import_add_name(r, true, "Civilians")) != 0)
+        goto out;
     struct buf title;
     buf_init(&title, BUF_NOCAP);
     buf_adds(&title, *F(U_DYAD_NAME) ? F(U_DYAD_NAME) : F(U_CONFLICT_NAME));

@@ -418,6 +418,24 @@ static int check_text(const char *field, const char *s, size_t max, char msg[REP
     return 0;
 }
 
+const char *report_target_kind(const struct event_report *r)
+{
+    static const char word[] = "civilian";
+    for (size_t i = 0; i < r->n_targets; i++) {
+        const char *t = r->targets[i];
+        for (size_t k = 0; t && t[k]; k++) {
+            bool start = k == 0 || !((t[k - 1] >= 'a' && t[k - 1] <= 'z') ||
+                                     (t[k - 1] >= 'A' && t[k - 1] <= 'Z'));
+            size_t j = 0;
+            while (start && word[j] && t[k + j] && (t[k + j] | 0x20) == word[j])
+                j++;
+            if (start && !word[j])
+                return "civilians";
+        }
+    }
+    return "";
+}
+
 int report_check(const struct event_report *r, char msg[REPORT_MSG_SZ])
 {
     int rc;

@@ -145,6 +145,11 @@ int report_add_name(struct event_report *r, bool is_target, const char *name);
  * naming the field. */
 int report_check(const struct event_report *r, char msg[REPORT_MSG_SZ]);
 
+/* The category of who r's event struck, for the report index: "civilians" when one of its
+ * targets names civilians (a word beginning "civilian", any case: ACLED's "Civilians
+ * (Syria)", UCDP's "Civilians"), else "" (none known). */
+const char *report_target_kind(const struct event_report *r);
+
 /* Parses the REST resource (SPEC S5). `event`, `start` and `location` are required; `end`
  * defaults to `start`; unknown fields are refused. Extra optional field: `time_precision`
  * (second|minute|hour|day|week|month|year, default second). On success returns 0 and r holds

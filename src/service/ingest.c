@@ -93,6 +93,7 @@ static int index_report(struct store_txn *t, const char *id, const struct store_
         .reliability = r->reliability,
         .credibility = r->credibility,
         .source_ref = r->source_ref ? r->source_ref : "",
+        .target = report_target_kind(r),
         .text = text.data,
         .doc = doc,
     };

@@ -233,6 +233,7 @@ struct store_report_in {
     char reliability;       /* 'A'..'F' */
     int credibility;        /* 1..6 */
     const char *source_ref; /* "acled:...", or "" */
+    const char *target;     /* the category of who was struck: "civilians", or "" (unknown) */
     const char *text;       /* title and description, for text search */
     const char *doc;        /* the report as the REST API shows it (JSON text) */
 };
@@ -292,6 +293,7 @@ struct store_report_row {
     int credibility;
     const char *source_ref;
     int fatalities, injured; /* from the report's document; -1 when unknown */
+    const char *target;      /* store_report_in's target: "civilians", or "" */
     vtime_t added;           /* when the hub accepted the row as it is now (0: not known) */
 };
 

@@ -2,6 +2,7 @@
 on the order of the file, fired_at is on every alert form, casualty series have a way in, and
 the back-test of the shipped detectors against the known ceasefires does not get worse."""
 import csv
+import datetime
 import gzip
 import io
 import json
@@ -106,8 +107,12 @@ def test_the_daemon_fed_a_newest_first_import_raises_what_the_replay_does():
             esc = [a for a in alerts if a["rule"].startswith("escalation")]
             assert esc
             for a in esc:
-                # fired at the end of its first alarm day, after the start of its window
-                assert a["fired_at"] > a["start"] and a["fired_at"] <= a["end"][:10] + "T23:59:59Z"
+                # fired at the end of its first alarm day, after the start of its window: at
+                # the latest when its last alarm day ended, the instant after `end` (an alert of
+                # one alarm day fires at end + 1 s: its day is over)
+                after_end = (datetime.date.fromisoformat(a["end"][:10]) +
+                             datetime.timedelta(days=1)).isoformat() + "T00:00:00Z"
+                assert a["fired_at"] > a["start"] and a["fired_at"] <= after_end
             # TAXII: the grouping's extension says when it fired
             coll = v.collection("alerts")
             objs = v.get(f"/taxii2/api/collections/{coll}/objects/?limit=1000",
@@ -279,3 +284,43 @@ def test_an_agreements_zone_is_judged_in_its_truce_regime():
         assert c["data"] and c["series"] == SOUTH_WEST
         falses = {d["rule"]: d["false_alarms"] for d in c["detectors"]}
         assert falses == {"escalation": 0, "escalation-fatal": 1, "escalation-weighted": 0}
+
+
+def test_the_report_index_knows_who_was_struck(vigil, tmp_path):
+    """Who an event struck reaches the report index (reports.target), whichever way the report
+    came in: a report whose targets name civilians; GED one-sided violence; a GED battle with
+    civilians among its dead; and not a battle without."""
+    base = {"event": "ASSAULT", "mode": "aerial", "future": False,
+            "start": "2025-03-18T02:00:00Z", "end": "2025-03-18T03:00:00Z",
+            "location": {"lat": 31.51, "lon": 34.46, "precision_m": 500},
+            "actors": ["Unit 1"], "reliability": "B", "credibility": 2, "marking": "green"}
+    made = {}
+    for name, targets in (("civ", ["Civilians (Gaza)"]), ("army", ["Army"])):
+        r = vigil.request("POST", "/api/v1/reports", json={**base, "targets": targets})
+        assert r.status_code == 201, r.text
+        made[r.json()["id"]] = "civilians" if name == "civ" else ""
+    with gzip.open(REAL / "ucdp_ged_syria_2016_2019.csv.gz", "rt", newline="") as f:
+        rows = csv.DictReader(f)
+        head = rows.fieldnames
+        pick = {}
+        for row in rows:
+            civ = int(row["deaths_civilians"] or 0)
+            kind = ("one-sided" if row["type_of_violence"] == "3" else
+                    "battle-civ" if civ > 0 else "battle")
+            if kind == "one-sided" and "ivilian" in row["side_b"]:
+                row["side_b"] = "Villagers"  # the type alone must say it
+            pick.setdefault(kind, row)
+            if len(pick) == 3:
+                break
+    path = tmp_path / "ged.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, head)
+        w.writeheader()
+        w.writerows(pick.values())
+    vigil.run("import", "ucdp", str(path), "--as", "admin")
+    want = {f"ucdp:{pick[k]['id']}": ("" if k == "battle" else "civilians") for k in pick}
+    got = {ref: t for ref, t in vigil.sql("SELECT source_ref, target FROM reports")
+           if ref.startswith("ucdp:")}
+    assert got == want
+    got = dict(vigil.sql("SELECT stix_id, target FROM reports WHERE source_ref = ''"))
+    assert got == made

@@ -1942,6 +1942,11 @@ static void test_escalation_weighted(void **state)
     assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - 2 * (1 + log(22))) < 1e-12);
     snprintf(r.mode, sizeof r.mode, "firearms");
     assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - (1 + log(22))) < 1e-12);
+    r.civilians = true; /* civilians struck weigh twice, the counts and deaths unchanged */
+    assert_true(fabs(fusion_esc_value(&p, FUSION_ESC_WEIGHTED, &r) - 2 * (1 + log(22))) < 1e-12);
+    assert_true(fusion_esc_value(&p, FUSION_ESC_COUNT, &r) == 1);
+    assert_true(fusion_esc_value(&p, FUSION_ESC_FATAL, &r) == 10);
+    r.civilians = false;
     r.aggregate = true; /* a daily aggregate is not an event */
     assert_false(fusion_esc_counts(&w, &r));
     assert_true(fusion_esc_counts(&c, &(struct fusion_report){.event = "ASSAULT"}));
@@ -1998,6 +2003,97 @@ static void test_escalation_weighted(void **state)
     fusion_esc_free(e);
     free(ptr);
     free(v);
+}
+
+/* The alarms (detector, day, cleared) a tracker raises on v[0..n) fed in reverse, as text. */
+static void esc_trace(const struct fusion_esc_params *p, struct fusion_report *v, size_t n,
+                      char *out, size_t sz)
+{
+    struct fusion_esc *e = fusion_esc_new(p);
+    struct fusion_esc_alarm *al = NULL;
+    size_t nal = 0, at = 0;
+    for (size_t i = n; i-- > 0;)
+        fusion_esc_add(e, &v[i], &al, &nal);
+    out[0] = '\0';
+    for (size_t i = 0; i < nal && at + 40 < sz; i++)
+        at += (size_t)snprintf(out + at, sz - at, "%d:%lld%s ", al[i].measure,
+                               (long long)al[i].day, al[i].cleared ? "c" : "");
+    free(al);
+    fusion_esc_free(e);
+}
+
+/* Events, not reports: three partners reporting one real event (their own source_refs, the
+ * same place and time) move every detector's series exactly as one report of it does; one
+ * partner's two reports of the same place and time stay two events. */
+static void test_escalation_events(void **state)
+{
+    (void)state;
+    struct fusion_esc_params p;
+    fusion_esc_params_default(&p);
+    /* partner 1: two clashes a day 10 km apart for 80 days; days 66..75 also see a strike
+     * 200 km north (5 killed) that partners 2, 3 and 4 each report (set b) or only 2 (set a) */
+    enum { DAYS = 80, PER = 2, FROM = 66, TO = 76, MAX = DAYS * PER + 4 * (TO - FROM) };
+    static const char *const refs[] = {"p2:x", "p3:y", "p4:z"};
+    struct fusion_report *a = calloc(MAX, sizeof(*a)), *b = calloc(MAX, sizeof(*b));
+    size_t na = 0, nb = 0;
+    for (int d = 0; d < DAYS; d++) {
+        for (int i = 0; i < PER; i++) {
+            struct fusion_report x = mk(1, "ASSAULT", "firearms", false, 10.0 * i, d * 24.0 + i);
+            x.injured = -1;
+            a[na++] = b[nb++] = x;
+        }
+        for (int k = 0; d >= FROM && d < TO && k < 3; k++) {
+            struct fusion_report x = mk(2 + k, "ASSAULT", "aerial", false, 200, d * 24.0 + 5);
+            x.source_ref = refs[k];
+            x.has_fatalities = true;
+            x.fatalities = 5;
+            x.injured = -1;
+            if (k == 0)
+                a[na++] = x;
+            b[nb++] = x;
+        }
+    }
+    const struct fusion_report **pa = calloc(MAX, sizeof(*pa)), **pb = calloc(MAX, sizeof(*pb));
+    for (size_t i = 0; i < na; i++)
+        pa[i] = &a[i];
+    for (size_t i = 0; i < nb; i++)
+        pb[i] = &b[i];
+    int64_t d0 = fusion_day(a[0].start);
+    for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
+        struct fusion_esc_params q;
+        fusion_esc_params_for(&p, m, &q);
+        for (int d = FROM; d < DAYS; d++) {
+            double sa = fusion_esc_stat_of(&q, NULL, d0 + d, pa, na);
+            double sb = fusion_esc_stat_of(&q, NULL, d0 + d, pb, nb);
+            if (fabs(sa - sb) > 1e-9)
+                fail_msg("%s day %d: one report %g, three partners %g", fusion_esc_name(m), d, sa,
+                         sb);
+        }
+    }
+    char ta[4096], tb[4096];
+    esc_trace(&p, a, na, ta, sizeof ta);
+    esc_trace(&p, b, nb, tb, sizeof tb);
+    assert_string_equal(ta, tb);
+    /* not merged beyond one event: partner 2 reports a second strike at the same place and
+     * hour under its own other record, and the count detector's series moves */
+    struct fusion_esc_params c;
+    fusion_esc_params_for(&p, FUSION_ESC_COUNT, &c);
+    double before = fusion_esc_stat_of(&c, NULL, d0 + TO - 1, pb, nb);
+    for (int d = FROM; d < TO; d++) {
+        struct fusion_report x = mk(2, "ASSAULT", "aerial", false, 200, d * 24.0 + 5);
+        x.source_ref = "p2:other";
+        x.injured = -1;
+        b[nb] = x;
+        pb[nb] = &b[nb];
+        nb++;
+        if (nb >= MAX)
+            break;
+    }
+    assert_true(fusion_esc_stat_of(&c, NULL, d0 + TO - 1, pb, nb) > before);
+    free(pa);
+    free(pb);
+    free(a);
+    free(b);
 }
 
 /* The first alarm day of detector `rule` in zone over days [from, to) in f, or -1. */
@@ -2472,6 +2568,7 @@ int main(void)
         cmocka_unit_test(test_escalation_order),
         cmocka_unit_test(test_escalation_state),
         cmocka_unit_test(test_escalation_weighted),
+        cmocka_unit_test(test_escalation_events),
         cmocka_unit_test(test_escalation_truce_zone),
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_forgetting_engine_same_alerts),

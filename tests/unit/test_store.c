@@ -588,6 +588,7 @@ static void schema_9_withdraws_the_events_of_earlier_content(void **state)
             "DROP INDEX events_subject;"
             "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
             "DROP TABLE service_marks; ALTER TABLE reports DROP COLUMN added;"
+            "ALTER TABLE reports DROP COLUMN target;"
             "INSERT INTO reports(stix_id, owner, tlp, grp, event, mode, future, start, end,"
             "  area, reliability, credibility, source_ref, text, doc) VALUES('report--1', 1, 1,"
             "  0, 'ASSAULT', '', 0, 0, 0, '', 'B', 2, '', '', '{\"id\":\"report--1\",\"v\":2}');"
@@ -606,6 +607,54 @@ static void schema_9_withdraws_the_events_of_earlier_content(void **state)
     assert_int_equal(store_events(r, 0, 0, count_event, seen), 0);
     store_read_end(r);
     assert_string_equal(seen, "{\"id\":\"report--1\",\"v\":2};{\"alert\":1};");
+}
+
+static int target_txn(struct store_txn *t, void *arg)
+{
+    (void)arg;
+    struct store_report_in in = {.id = "report--1", .acl = {.owner = 1, .tlp = 1},
+                                 .event = "ASSAULT", .area = "a", .reliability = 'B',
+                                 .credibility = 2, .text = "", .target = "civilians",
+                                 .doc = "{\"id\":\"report--1\",\"targets\":[\"Civilians\"]}"};
+    int rc = store_txn_report_index(t, &in);
+    in.id = "report--2";
+    in.target = "";
+    in.doc = "{\"id\":\"report--2\",\"targets\":[\"Army\"]}";
+    return rc ? rc : store_txn_report_index(t, &in);
+}
+
+static int row_target(void *ctx, const struct store_report_row *row)
+{
+    snprintf((char *)ctx + strlen(ctx), 64, "%s=%s;", row->id, row->target);
+    return 0;
+}
+
+/* The index row keeps who the event struck; a store from before the column (schema 13) takes
+ * it from the targets of its documents. */
+static void report_index_keeps_the_target(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(store_write(f->s, target_txn, NULL), 0);
+    struct store_reader *r;
+    char seen[256] = "";
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    assert_int_equal(store_reports_after(r, 0, 0, see_all, NULL, row_target, seen), 0);
+    store_read_end(r);
+    assert_string_equal(seen, "report--1=civilians;report--2=;");
+    store_close(f->s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/vigil.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sql(db, "BEGIN; ALTER TABLE reports DROP COLUMN target; PRAGMA user_version = 13; COMMIT;");
+    sqlite3_close(db);
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
+    seen[0] = '\0';
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    assert_int_equal(store_reports_after(r, 0, 0, see_all, NULL, row_target, seen), 0);
+    store_read_end(r);
+    assert_string_equal(seen, "report--1=civilians;report--2=;");
 }
 
 struct report_event {
@@ -678,6 +727,7 @@ static void schema_6_migrates_a_version_5_store(void **state)
             "DROP TABLE reports_withdrawn; DROP INDEX events_subject;"
             "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
             "DROP TABLE service_marks; ALTER TABLE reports DROP COLUMN added;"
+            "ALTER TABLE reports DROP COLUMN target;"
             "CREATE TABLE objects_v5(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
             "  REFERENCES collections(id), stix_id TEXT NOT NULL, type TEXT NOT NULL,"
             "  spec_version TEXT NOT NULL, version INTEGER NOT NULL, date_added INTEGER NOT NULL,"
@@ -808,6 +858,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(schema_9_withdraws_the_events_of_earlier_content, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(writes_by_another_process_are_seen, setup, teardown),
+        cmocka_unit_test_setup_teardown(report_index_keeps_the_target, setup, teardown),
         cmocka_unit_test_setup_teardown(report_events_read_their_document_from_the_index, setup,
                                         teardown),
     };

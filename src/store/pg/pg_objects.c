@@ -362,19 +362,20 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     pp_str(&p, r->text ? r->text : "");
     pp_str(&p, r->doc);
     pp_i64(&p, ts_now()); /* accepted now: this transaction commits it */
+    pp_str(&p, r->target ? r->target : "");
     int rc;
     if (old) {
         pp_i64(&p, old);
         rc = pg_exec(c, "UPDATE reports SET stix_id = $1, owner = $2, tlp = $3, grp = $4,"
                         " event = $5, mode = $6, future = $7, start = $8, \"end\" = $9,"
                         " lat = $10, lon = $11, precision_m = $12, area = $13, reliability = $14,"
-                        " credibility = $15, source_ref = $16, text = $17, doc = $18, added = $19"
-                        " WHERE seq = $20", &p, NULL);
+                        " credibility = $15, source_ref = $16, text = $17, doc = $18, added = $19,"
+                        " target = $20 WHERE seq = $21", &p, NULL);
     } else {
         rc = pg_insert(c, "INSERT INTO reports(stix_id, owner, tlp, grp, event, mode, future,"
                           " start, \"end\", lat, lon, precision_m, area, reliability, credibility,"
-                          " source_ref, text, doc, added) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,"
-                          "$11,$12,$13,$14,$15,$16,$17,$18,$19) ON CONFLICT DO NOTHING"
+                          " source_ref, text, doc, added, target) VALUES($1,$2,$3,$4,$5,$6,$7,$8,"
+                          "$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) ON CONFLICT DO NOTHING"
                           " RETURNING seq", &p, NULL);
     }
     pp_release(&p);
@@ -571,7 +572,7 @@ int store_report_get(struct store_reader *r, const char *id,
 #define ROW_COLUMNS                                                                                \
     "r.seq, r.stix_id, r.owner, r.tlp, r.grp, r.event, r.mode, r.future, r.start, r.\"end\","     \
     " r.lat, r.lon, r.precision_m, r.area, r.reliability, r.credibility, r.source_ref, "          \
-    DOC_COUNT("fatalities") ", " DOC_COUNT("injured") ", r.added"
+    DOC_COUNT("fatalities") ", " DOC_COUNT("injured") ", r.added, r.target"
 
 static int count_at(const PGresult *res, int i, int k)
 {
@@ -602,6 +603,7 @@ static void row_at(const PGresult *res, int i, int k, struct store_report_row *r
         .fatalities = count_at(res, i, k + 17),
         .injured = count_at(res, i, k + 18),
         .added = gi64(res, i, k + 19),
+        .target = gtxt(res, i, k + 20),
     };
 }
 

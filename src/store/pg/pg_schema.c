@@ -248,6 +248,12 @@ static const struct {
          "  name TEXT PRIMARY KEY,"
          "  mark BIGINT NOT NULL,"
          "  data BYTEA NOT NULL);"},
+    /* 14 (SQLite's 14; branch warn2, renumbered at merge): who a report's event struck */
+    {14, "ALTER TABLE reports ADD COLUMN target TEXT NOT NULL DEFAULT '';"
+         "UPDATE reports SET target = 'civilians' WHERE EXISTS (SELECT 1 FROM"
+         "  jsonb_array_elements_text(CASE WHEN jsonb_typeof(doc::jsonb->'targets') = 'array'"
+         "  THEN doc::jsonb->'targets' ELSE '[]'::jsonb END) t(v)"
+         "  WHERE lower(t.v) LIKE '%civilian%');"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

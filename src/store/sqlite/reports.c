@@ -41,12 +41,12 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
      * journal, a copy of every page the insert touches, for each row of an import. */
     st = old ? conn_stmt(c, "INSERT OR REPLACE INTO reports(seq, stix_id, owner, tlp, grp, event,"
                             " mode, future, start, end, lat, lon, precision_m, area, reliability,"
-                            " credibility, source_ref, text, doc, added)"
-                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                            " credibility, source_ref, text, doc, added, target)"
+                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
              : conn_stmt(c, "INSERT INTO reports(seq, stix_id, owner, tlp, grp, event,"
                             " mode, future, start, end, lat, lon, precision_m, area, reliability,"
-                            " credibility, source_ref, text, doc, added)"
-                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                            " credibility, source_ref, text, doc, added, target)"
+                            " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return VIGIL_ESTORE;
     if (old)
@@ -73,6 +73,7 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     sqlite3_bind_text(st, 18, r->text ? r->text : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 19, r->doc, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 20, ts_now()); /* accepted now: this transaction commits it */
+    sqlite3_bind_text(st, 21, r->target ? r->target : "", -1, SQLITE_STATIC);
     int64_t seq;
     int rc = step_insert(c, st, &seq);
     t->last_report.set = false;
@@ -300,7 +301,8 @@ int store_report_get(struct store_reader *r, const char *id,
 #define ROW_COLUMNS                                                                                \
     "r.seq, r.stix_id, r.owner, r.tlp, r.grp, r.event, r.mode, r.future, r.start, r.end, r.lat,"   \
     " r.lon, r.precision_m, r.area, r.reliability, r.credibility, r.source_ref,"                   \
-    " json_extract(r.doc, '$.fatalities'), json_extract(r.doc, '$.injured'), r.added"
+    " json_extract(r.doc, '$.fatalities'), json_extract(r.doc, '$.injured'), r.added,"     \
+    " r.target"
 
 /* A count of column k, or -1 when NULL (unknown) or out of range. */
 static int count_at(sqlite3_stmt *st, int k)
@@ -336,6 +338,7 @@ static void row_at(sqlite3_stmt *st, int k, struct store_report_row *row)
         .fatalities = count_at(st, k + 17),
         .injured = count_at(st, k + 18),
         .added = sqlite3_column_int64(st, k + 19),
+        .target = col_text(st, k + 20),
     };
 }
 

@@ -320,6 +320,12 @@ static const char *const migrations[] = {
     "  name TEXT PRIMARY KEY,"
     "  mark INTEGER NOT NULL,"
     "  data BLOB NOT NULL);",
+    /* 14 (branch warn2; renumbered at merge): the category of who a report's event struck
+     * ("civilians" or ''), for the weighted escalation detector; existing rows from the
+     * targets of their documents, as intel's report_target_kind derives it */
+    "ALTER TABLE reports ADD COLUMN target TEXT NOT NULL DEFAULT '';"
+    "UPDATE reports SET target = 'civilians' WHERE EXISTS (SELECT 1 FROM"
+    "  json_each(reports.doc, '$.targets') WHERE lower(value) LIKE '%civilian%');",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
