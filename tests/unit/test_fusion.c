@@ -2484,7 +2484,9 @@ static void test_restarted_engine_same_alerts(void **state)
         saved.data[2] ^= 1;
         assert_int_equal(fusion_load(g, "rules 1", saved.data, saved.len, &seqs, &nseqs), 0);
         assert_int_equal(nseqs, held);
-        assert_true(held < split / 2); /* it starts from the held reports, not the history */
+        /* it starts from the held reports, not the history (shuffled, the first half spans
+         * every day, and the incidents of more days are still within the rules' reach) */
+        assert_true(held < (order == 0 ? split / 2 : split * 2 / 3));
         st.f = g;
         fusion_set_fetch(g, mini_fetch, &st);
         give_back(&st, seqs, nseqs);
