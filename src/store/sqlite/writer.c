@@ -72,6 +72,31 @@ static int check_others(struct store *s, struct store_reader *c)
     return moved ? writer_state_load(s) : 0;
 }
 
+/* A batch of one job runs without a savepoint, and its failure rolls the whole transaction
+ * back (the same outcome: nothing of it is stored). Inside a savepoint, SQLite copies the
+ * original of every page the job changes into the in-memory sub-journal, which is truncated
+ * only when the outermost savepoint ends; each statement journal's release walks that journal
+ * (1 KiB chunks) from its start. A large import into a large store (one job that changes pages
+ * all over the existing B-trees) became quadratic: 20,000 rows into a 200,000-report store did
+ * not finish in 11 minutes (docs/BENCHMARKS.md). */
+static void alone(struct store *s, struct store_txn *t, struct write_job *j, vtime_t last_added)
+{
+    struct store_reader *c = t->conn;
+    j->rc = j->fn(t, j->arg);
+    t->last_report.set = false;
+    conn_reset_all(c);
+    if (!j->rc && conn_exec(c, "COMMIT") == 0)
+        return;
+    if (!j->rc) {
+        log_error("store: commit failed: %s", sqlite3_errmsg(c->db));
+        j->rc = VIGIL_ESTORE;
+    }
+    conn_exec(c, "ROLLBACK");
+    s->last_added = last_added;
+    if (writer_state_load(s)) /* the id index's merge was rolled back too: count again */
+        log_warn("store: the writer's state could not be read again");
+}
+
 static void run_batch(struct store *s, struct write_job *batch)
 {
     struct store_reader *c = &s->wconn;
@@ -90,6 +115,11 @@ static void run_batch(struct store *s, struct write_job *batch)
     if (rc) {
         for (struct write_job *j = batch; j; j = j->next)
             j->rc = VIGIL_ESTORE;
+        buf_release(&t.last_report.doc);
+        return;
+    }
+    if (!batch->next) {
+        alone(s, &t, batch, last_added);
         buf_release(&t.last_report.doc);
         return;
     }
