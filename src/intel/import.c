@@ -181,16 +181,16 @@ static int deliver(const struct import_handler *h, struct import_stats *st, size
     return cb;
 }
 
-static int import_csv(enum import_format fmt, FILE *f, const struct import_handler *h,
-                      struct import_stats *st)
+int import_csv_records(FILE *f, const struct import_csv_format *fmt,
+                       const struct import_handler *h, struct import_stats *st)
 {
     struct csv_reader cr;
-    struct import_cols cols;
+    struct import_cols cols = {0};
     struct event_report r;
     char msg[IMPORT_MSG_SZ], cmsg[CSV_MSG_SZ];
-    bool header = fmt != IMPORT_GDELT;
+    bool header = fmt->header != NULL;
     int rc, ret = 0;
-    csv_init(&cr, f, fmt == IMPORT_GDELT ? '\t' : ',', fmt != IMPORT_GDELT);
+    csv_init(&cr, f, fmt->delim, fmt->quoting);
     for (;;) {
         rc = csv_next(&cr, cmsg);
         if (rc == 0)
@@ -202,9 +202,7 @@ static int import_csv(enum import_format fmt, FILE *f, const struct import_handl
         if (header) {
             /* the header decides how every row is read: without it nothing can be */
             if (rc == 1)
-                rc = fmt == IMPORT_ACLED
-                         ? import_acled_header(cr.fields, cr.n_fields, &cols, msg)
-                         : import_ucdp_header(cr.fields, cr.n_fields, &cols, msg);
+                rc = fmt->header(fmt->ctx, cr.fields, cr.n_fields, &cols, msg);
             else
                 snprintf(msg, sizeof msg, "header: %.200s", cmsg);
             if (rc != 0) {
@@ -217,17 +215,13 @@ static int import_csv(enum import_format fmt, FILE *f, const struct import_handl
             continue;
         }
         st->records++;
-        if (rc < 0) {
+        if (rc < 0)
             snprintf(msg, sizeof msg, "%s", cmsg);
-        } else if (fmt == IMPORT_GDELT) {
-            rc = import_gdelt_row(cr.fields, cr.n_fields, &r, msg);
-        } else if (cr.n_fields != cols.n_header) {
+        else if (fmt->header && cr.n_fields != cols.n_header)
             rc = import_fail(msg, VIGIL_EINVAL, "record has %zu fields, the header %zu",
                              cr.n_fields, cols.n_header);
-        } else {
-            rc = fmt == IMPORT_ACLED ? import_acled_row(&cols, cr.fields, cr.n_fields, &r, msg)
-                                     : import_ucdp_row(&cols, cr.fields, cr.n_fields, &r, msg);
-        }
+        else
+            rc = fmt->row(fmt->ctx, &cols, cr.fields, cr.n_fields, &r, msg);
         if ((ret = deliver(h, st, cr.rec_line, rc, &r, msg)) != 0)
             goto out;
     }
@@ -239,6 +233,54 @@ static int import_csv(enum import_format fmt, FILE *f, const struct import_handl
 out:
     csv_release(&cr);
     return ret;
+}
+
+static int acled_header(void *ctx, const char *const *f, size_t n, struct import_cols *c,
+                        char msg[IMPORT_MSG_SZ])
+{
+    (void)ctx;
+    return import_acled_header(f, n, c, msg);
+}
+
+static int acled_row(void *ctx, const struct import_cols *c, const char *const *f, size_t n,
+                     struct event_report *r, char msg[IMPORT_MSG_SZ])
+{
+    (void)ctx;
+    return import_acled_row(c, f, n, r, msg);
+}
+
+static int ucdp_header(void *ctx, const char *const *f, size_t n, struct import_cols *c,
+                       char msg[IMPORT_MSG_SZ])
+{
+    (void)ctx;
+    return import_ucdp_header(f, n, c, msg);
+}
+
+static int ucdp_row(void *ctx, const struct import_cols *c, const char *const *f, size_t n,
+                    struct event_report *r, char msg[IMPORT_MSG_SZ])
+{
+    (void)ctx;
+    return import_ucdp_row(c, f, n, r, msg);
+}
+
+static int gdelt_row(void *ctx, const struct import_cols *c, const char *const *f, size_t n,
+                     struct event_report *r, char msg[IMPORT_MSG_SZ])
+{
+    (void)ctx;
+    (void)c;
+    return import_gdelt_row(f, n, r, msg);
+}
+
+static int import_csv(enum import_format fmt, FILE *f, const struct import_handler *h,
+                      struct import_stats *st)
+{
+    static const struct import_csv_format acled = {',', true, acled_header, acled_row, NULL},
+                                          ucdp = {',', true, ucdp_header, ucdp_row, NULL},
+                                          gdelt = {'\t', false, NULL, gdelt_row, NULL};
+    return import_csv_records(f, fmt == IMPORT_GDELT ? &gdelt
+                                 : fmt == IMPORT_UCDP ? &ucdp
+                                                      : &acled,
+                              h, st);
 }
 
 static int import_misp(FILE *f, const struct import_handler *h, struct import_stats *st)

@@ -120,6 +120,22 @@ out:
     return rc;
 }
 
+static int cas_header(void *ctx, const char *const *f, size_t n, struct import_cols *c,
+                      char msg[IMPORT_MSG_SZ])
+{
+    (void)ctx;
+    int rc = import_map_header(cas_spec, C_NCOLS, f, n, c, msg);
+    if (rc == 0 && c->idx[C_KILLED] < 0 && c->idx[C_EXT_KILLED] < 0 && c->idx[C_VKILLED] < 0)
+        rc = import_fail(msg, VIGIL_EINVAL, "header: no killed column");
+    return rc;
+}
+
+static int cas_row(void *ctx, const struct import_cols *c, const char *const *f, size_t n,
+                   struct event_report *r, char msg[IMPORT_MSG_SZ])
+{
+    return import_casualties_row(c, f, n, ctx, r, msg);
+}
+
 int import_casualties(FILE *f, const char *area, const struct import_handler *h,
                       struct import_stats *st)
 {
@@ -127,12 +143,6 @@ int import_casualties(FILE *f, const char *area, const struct import_handler *h,
     if (!st)
         st = &dummy;
     memset(st, 0, sizeof(*st));
-    struct csv_reader cr;
-    struct import_cols cols;
-    struct event_report r;
-    char msg[IMPORT_MSG_SZ], cmsg[CSV_MSG_SZ];
-    bool header = true;
-    int rc, ret = 0;
     char ref[REPORT_SOURCE_REF_MAX + 1];
     if (!area || !*area || strlen(area) > 80 ||
         source_ref_prefix(area, ref, sizeof ref) + sizeof ":YYYY-MM-DD" - 1 >
@@ -143,59 +153,6 @@ int import_casualties(FILE *f, const char *area, const struct import_handler *h,
                      "and non-ASCII bytes are percent-encoded)");
         return VIGIL_EINVAL;
     }
-    csv_init(&cr, f, ',', true);
-    for (;;) {
-        rc = csv_next(&cr, cmsg);
-        if (rc == 0)
-            break;
-        if (rc == VIGIL_EIO) {
-            ret = rc;
-            break;
-        }
-        if (header) {
-            if (rc == 1)
-                rc = import_map_header(cas_spec, C_NCOLS, cr.fields, cr.n_fields, &cols, msg);
-            else
-                snprintf(msg, sizeof msg, "header: %.200s", cmsg);
-            if (rc == 0 && cols.idx[C_KILLED] < 0 && cols.idx[C_EXT_KILLED] < 0 &&
-                cols.idx[C_VKILLED] < 0)
-                rc = import_fail(msg, VIGIL_EINVAL, "header: no killed column");
-            if (rc != 0) {
-                if (h->error)
-                    h->error(h->ctx, cr.rec_line, VIGIL_EINVAL, msg);
-                ret = VIGIL_EINVAL;
-                break;
-            }
-            header = false;
-            continue;
-        }
-        st->records++;
-        if (rc < 0)
-            snprintf(msg, sizeof msg, "%s", cmsg);
-        else if (cr.n_fields != cols.n_header)
-            rc = import_fail(msg, VIGIL_EINVAL, "record has %zu fields, the header %zu",
-                             cr.n_fields, cols.n_header);
-        else
-            rc = import_casualties_row(&cols, cr.fields, cr.n_fields, area, &r, msg);
-        int cb;
-        if (rc == 0) {
-            st->imported++;
-            cb = h->report ? h->report(h->ctx, &r, cr.rec_line) : 0;
-            report_release(&r);
-        } else {
-            st->rejected++;
-            cb = h->error ? h->error(h->ctx, cr.rec_line, rc, msg) : 0;
-        }
-        if (cb) {
-            ret = cb;
-            break;
-        }
-    }
-    if (!ret && header) {
-        if (h->error)
-            h->error(h->ctx, 1, VIGIL_EINVAL, "header: the file is empty");
-        ret = VIGIL_EINVAL;
-    }
-    csv_release(&cr);
-    return ret;
+    struct import_csv_format fmt = {',', true, cas_header, cas_row, (void *)area};
+    return import_csv_records(f, &fmt, h, st);
 }

@@ -52,6 +52,23 @@ int import_add_name(struct event_report *r, bool is_target, const char *s);
  * dropped. 0 or VIGIL_E*. */
 int import_add_names(struct event_report *r, bool is_target, const char *s, const char *sep);
 
+/* One delimited-text format for import_csv_records: its delimiter and quoting (csv_init),
+ * whether a header comes first and how it is read (NULL: no header, and records are not
+ * checked against its field count), and how a record becomes a report. ctx is handed to both. */
+struct import_csv_format {
+    char delim;
+    bool quoting;
+    int (*header)(void *ctx, const char *const *f, size_t n, struct import_cols *c,
+                  char msg[IMPORT_MSG_SZ]);
+    int (*row)(void *ctx, const struct import_cols *c, const char *const *f, size_t n,
+               struct event_report *r, char msg[IMPORT_MSG_SZ]);
+    void *ctx;
+};
+/* Reads every record of f in format fmt and hands each to h, as import_file does (st filled,
+ * the same return values); the one record loop of every CSV importer. */
+int import_csv_records(FILE *f, const struct import_csv_format *fmt,
+                       const struct import_handler *h, struct import_stats *st);
+
 int import_acled_header(const char *const *f, size_t n, struct import_cols *c,
                         char msg[IMPORT_MSG_SZ]);
 int import_acled_row(const struct import_cols *c, const char *const *f, size_t n,

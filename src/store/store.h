@@ -642,6 +642,22 @@ int store_txn_outbox_result(struct store_txn *t, int64_t id, bool delivered, con
  * than with 512 MiB, docs/BENCHMARKS.md). The pages come from malloc as the cache fills. */
 int store_txn_cache_kib(struct store_txn *t, int64_t kib);
 
+/* For one large write of many reports (an import): the report index's secondary indexes
+ * and its R*Tree may be built once, at store_txn_reports_bulk_end, instead of one random
+ * insert per report. `rows` is the number of reports the caller expects to add; the backend
+ * defers only when that many rows make rebuilding from the whole index cheaper (SQLite: at
+ * least 10,000 rows and as many as it holds). Everything happens in the caller's
+ * transaction: readers never see the index without its indexes, and a failed write (no
+ * bulk_end, the transaction rolled back) changes nothing. Until bulk_end the transaction's
+ * own queries by time, event code or place miss the new reports: only look-ups by id and by
+ * source record work. 0, or a negative VIGIL_E* code. */
+int store_txn_reports_bulk_begin(struct store_txn *t, size_t rows);
+
+/* Builds what store_txn_reports_bulk_begin deferred (nothing if it deferred nothing): the
+ * indexes, sorted, and the R*Tree entries of the reports added since. 0, or VIGIL_ESTORE
+ * (then the transaction must not commit). */
+int store_txn_reports_bulk_end(struct store_txn *t);
+
 /* Calls fn(ctx) on the writer thread after every commit that wrote something (to wake live
  * streams and the webhook sender). One hook; NULL removes it. Set before writes start. */
 void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx);

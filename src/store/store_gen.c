@@ -409,6 +409,16 @@ int store_txn_cache_kib(struct store_txn *t, int64_t kib)
     return OPS_T(t)->txn_cache_kib(t, kib);
 }
 
+int store_txn_reports_bulk_begin(struct store_txn *t, size_t rows)
+{
+    return OPS_T(t)->txn_reports_bulk_begin(t, rows);
+}
+
+int store_txn_reports_bulk_end(struct store_txn *t)
+{
+    return OPS_T(t)->txn_reports_bulk_end(t);
+}
+
 void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
 {
     OPS_S(s)->set_commit_hook(s, fn, ctx);

@@ -132,6 +132,8 @@ struct store_ops {
     int (*txn_outbox_result)(struct store_txn *t, int64_t id, bool delivered, const char *error,
                              vtime_t next);
     int (*txn_cache_kib)(struct store_txn *t, int64_t kib);
+    int (*txn_reports_bulk_begin)(struct store_txn *t, size_t rows);
+    int (*txn_reports_bulk_end)(struct store_txn *t);
     void (*set_commit_hook)(struct store *s, void (*fn)(void *ctx), void *ctx);
     bool (*leads)(struct store *s);
     struct store_reader *(*txn_reader)(struct store_txn *t);

@@ -54,6 +54,21 @@ static void run_batch(struct store_writer *w, struct store_writer_job *batch)
         fail_all(batch, false);
         return;
     }
+    if (!batch->next) {
+        /* A batch of one job runs without a savepoint, and its failure rolls the whole
+         * transaction back: the same outcome, nothing of it is stored. Inside a savepoint,
+         * SQLite copies the original of every page the job changes into an in-memory
+         * sub-journal that each statement's release walks from its start: one large job over
+         * a large store (an import) became quadratic (docs/BENCHMARKS.md, 2026-12-06). */
+        batch->rc = h->settle(w->be, batch->fn(txn, batch->arg));
+        if (batch->rc || h->commit(w->be)) {
+            h->rollback(w->be);
+            fail_all(batch, true);
+        }
+        if (h->end)
+            h->end(w->be);
+        return;
+    }
     for (struct store_writer_job *j = batch; j; j = j->next) {
         if (h->savepoint(w->be)) {
             j->rc = VIGIL_ESTORE;
@@ -98,8 +113,7 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int store_writer_start(struct store_writer *w, const struct store_writer_hooks *hooks,
-                       void *be)
+int store_writer_start(struct store_writer *w, const struct store_writer_hooks *hooks, void *be)
 {
     *w = (struct store_writer){.hooks = hooks, .be = be};
     pthread_mutex_init(&w->lock, NULL);

@@ -74,6 +74,8 @@
 #define store_outbox_due pg_outbox_due
 #define store_txn_outbox_result pg_txn_outbox_result
 #define store_txn_cache_kib pg_txn_cache_kib
+#define store_txn_reports_bulk_begin pg_txn_reports_bulk_begin
+#define store_txn_reports_bulk_end pg_txn_reports_bulk_end
 #define store_set_commit_hook pg_set_commit_hook
 #define store_leads pg_leads
 #define store_txn_reader pg_txn_reader

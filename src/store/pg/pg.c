@@ -533,6 +533,8 @@ static int commit(void *be)
 static void rollback(void *be)
 {
     struct store *s = be;
+    pg_keep_clear(&s->wconn);
+    s->wconn.failed = false;
     PQclear(PQexec(s->wconn.conn, "ROLLBACK"));
 }
 
@@ -840,4 +842,17 @@ int store_txn_cache_kib(struct store_txn *t, int64_t kib)
     (void)t;
     (void)kib;
     return 0; /* the server sizes its own caches */
+}
+
+int store_txn_reports_bulk_begin(struct store_txn *t, size_t rows)
+{
+    (void)t;
+    (void)rows;
+    return 0; /* every report is indexed as it is written */
+}
+
+int store_txn_reports_bulk_end(struct store_txn *t)
+{
+    (void)t;
+    return 0;
 }

@@ -74,6 +74,8 @@
 #define store_outbox_due sqlite_outbox_due
 #define store_txn_outbox_result sqlite_txn_outbox_result
 #define store_txn_cache_kib sqlite_txn_cache_kib
+#define store_txn_reports_bulk_begin sqlite_txn_reports_bulk_begin
+#define store_txn_reports_bulk_end sqlite_txn_reports_bulk_end
 #define store_set_commit_hook sqlite_set_commit_hook
 #define store_leads sqlite_leads
 #define store_txn_reader sqlite_txn_reader

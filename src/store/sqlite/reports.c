@@ -83,8 +83,8 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
         snprintf(t->last_report.id, sizeof t->last_report.id, "%s", r->id);
         t->last_report.owner = r->acl.owner;
     }
-    if (rc || !r->has_point)
-        return rc;
+    if (rc || !r->has_point || (t->bulk.on && seq > t->bulk.mark))
+        return rc; /* a bulk load places the rows above its mark at its end */
     st = conn_stmt(c, "INSERT INTO reports_geo(seq, min_lat, max_lat, min_lon, max_lon,"
                       " min_hour, max_hour) VALUES(?,?,?,?,?,?,?)");
     if (!st)
@@ -97,6 +97,78 @@ int store_txn_report_index(struct store_txn *t, const struct store_report_in *r)
     sqlite3_bind_double(st, 6, (double)r->start / HOUR_US);
     sqlite3_bind_double(st, 7, (double)r->end / HOUR_US);
     return step_insert(c, st, NULL);
+}
+
+/* Below this many rows, or fewer than the index holds, a bulk load keeps the per-row inserts:
+ * building the indexes again reads the whole index. */
+#define BULK_MIN_ROWS 10000
+
+int store_txn_reports_bulk_begin(struct store_txn *t, size_t rows)
+{
+    struct store_reader *c = t->conn;
+    if (t->bulk.on || rows < BULK_MIN_ROWS)
+        return 0;
+    sqlite3_stmt *st = conn_stmt(c, "SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM reports");
+    if (!st || step_row(c, st))
+        return VIGIL_ESTORE;
+    int64_t mark = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    if ((int64_t)rows < n)
+        return 0;
+    /* Every index of the table but its UNIQUE(stix_id, owner) and the source records': the
+     * load's own look-ups (a report's earlier version, by id or by source record) need
+     * those. Each is dropped and later created again from its own definition. */
+    st = conn_stmt(c, "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                      " AND tbl_name = 'reports' AND sql IS NOT NULL"
+                      " AND name != 'reports_source' ORDER BY name");
+    if (!st)
+        return VIGIL_ESTORE;
+    char drop[4][300];
+    size_t k = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = col_text(st, 0), *sql = col_text(st, 1);
+        if (k == 4 || strlen(sql) >= sizeof t->bulk.index_sql[0] || strlen(name) > 200) {
+            sqlite3_reset(st);
+            return 0; /* not the schema this was written for: per row, as always */
+        }
+        snprintf(t->bulk.index_sql[k], sizeof t->bulk.index_sql[k], "%s", sql);
+        snprintf(drop[k], sizeof drop[k], "DROP INDEX \"%s\"", name);
+        k++;
+    }
+    sqlite3_reset(st);
+    if (step != SQLITE_DONE)
+        return VIGIL_ESTORE;
+    conn_reset_all(c); /* no statement may be reading the table while its indexes go */
+    for (size_t i = 0; i < k; i++)
+        if (conn_exec(c, drop[i]))
+            return VIGIL_ESTORE;
+    t->bulk.n_index = k;
+    t->bulk.mark = mark;
+    t->bulk.on = true;
+    return 0;
+}
+
+int store_txn_reports_bulk_end(struct store_txn *t)
+{
+    struct store_reader *c = t->conn;
+    if (!t->bulk.on)
+        return 0;
+    t->bulk.on = false;
+    conn_reset_all(c);
+    for (size_t i = 0; i < t->bulk.n_index; i++)
+        if (conn_exec(c, t->bulk.index_sql[i]))
+            return VIGIL_ESTORE;
+    /* The same values as the per-row insert (the period in hours: HOUR_US). */
+    sqlite3_stmt *st = conn_stmt(c, "INSERT INTO reports_geo(seq, min_lat, max_lat, min_lon,"
+                                    " max_lon, min_hour, max_hour) SELECT seq, lat, lat, lon, lon,"
+                                    " start / 3600000000.0, end / 3600000000.0 FROM reports"
+                                    " WHERE seq > ? AND lat IS NOT NULL AND lon IS NOT NULL"
+                                    " ORDER BY seq");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, t->bulk.mark);
+    return step_done(c, st) ? VIGIL_ESTORE : 0;
 }
 
 int reports_unindex(struct store_reader *c, const char *id, int64_t owner)

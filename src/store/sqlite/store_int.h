@@ -44,6 +44,15 @@ struct store_txn {
         int64_t owner;
         struct buf doc;
     } last_report;
+    /* A bulk load of reports (store_txn_reports_bulk_begin, reports.c): the secondary
+     * indexes dropped (their SQL kept to build them again) and the R*Tree entries of the
+     * rows above `mark` left for the end. */
+    struct {
+        bool on;
+        int64_t mark;
+        size_t n_index;
+        char index_sql[4][256];
+    } bulk;
 };
 
 struct store {

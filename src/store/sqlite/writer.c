@@ -177,6 +177,8 @@ static void rollback(void *be)
     struct store *s = be;
     conn_exec(&s->wconn, "ROLLBACK");
     s->last_added = s->batch_added;
+    if (writer_state_load(s)) /* the id index's merge (begin) was rolled back too */
+        log_warn("store: the writer's state could not be read again");
 }
 
 static void end(void *be)
@@ -214,18 +216,23 @@ static void stop(void *be)
     pthread_join(s->ckpt, NULL);
 }
 
-const struct store_writer_hooks writer_hooks = {
-    .start = start, .stop = stop, .begin = begin, .savepoint = savepoint, .settle = settle,
-    .rollback_to = rollback_to, .release = release, .commit = commit, .rollback = rollback,
-    .end = end};
+const struct store_writer_hooks writer_hooks = {.start = start,
+                                                .stop = stop,
+                                                .begin = begin,
+                                                .savepoint = savepoint,
+                                                .settle = settle,
+                                                .rollback_to = rollback_to,
+                                                .release = release,
+                                                .commit = commit,
+                                                .rollback = rollback,
+                                                .end = end};
 
 int store_write(struct store *s, store_txn_fn fn, void *arg)
 {
     return store_writer_submit(&s->w, fn, arg);
 }
 
-int store_write_async(struct store *s, store_txn_fn fn, void *arg,
-                      void (*done)(void *arg, int rc))
+int store_write_async(struct store *s, store_txn_fn fn, void *arg, void (*done)(void *arg, int rc))
 {
     return store_writer_submit_async(&s->w, fn, arg, done);
 }

@@ -1,0 +1,135 @@
+"""A large import builds the report index's secondary indexes and R*Tree once, at its end, in
+its own transaction (store_txn_reports_bulk_begin, docs/BENCHMARKS.md). What must not change
+with it: the reports stored and every query's answer are those of the same rows imported one
+by one, and a failed bulk import leaves the store as it was, indexes included."""
+import csv
+import datetime
+import io
+import pathlib
+import tempfile
+
+from conftest import ROOT, Vigil
+
+SAMPLE = ROOT / "tests" / "data" / "acled_sample.csv"
+ROWS = 12000  # a file of more than 10,000 rows' worth of bytes: the bulk path
+CHUNK = 2000  # a file of fewer: row by row
+
+
+def rows():
+    with open(SAMPLE, newline="") as f:
+        r = csv.reader(f)
+        header = next(r)
+        base = list(r)
+    col = {name: i for i, name in enumerate(header)}
+    out = []
+    day0 = datetime.date(2024, 1, 1)
+    for i in range(ROWS):
+        row = list(base[i % len(base)])
+        row[col["event_id_cnty"]] = f"BLK{i}"
+        row[col["event_date"]] = (day0 + datetime.timedelta(days=i * 7 % 400)).isoformat()
+        row[col["year"]] = row[col["event_date"]][:4]
+        row[col["latitude"]] = f"{31.0 + (i * 37 % 1000) / 1000:.4f}"
+        row[col["longitude"]] = f"{34.0 + (i * 91 % 1000) / 1000:.4f}"
+        out.append(row)
+    return header, out
+
+
+def write(path, header, body):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(body)
+    path.write_text(buf.getvalue())
+    return path
+
+
+def answers(v):
+    """What a set of queries answers, each report by its source record, in the given order."""
+    out = {}
+    queries = [{"since": "2024-01-01T00:00:00Z", "until": "2025-03-01T00:00:00Z"}]
+    for k in range(6):  # boxes of 0.2 degrees with a time window of 60 days
+        lat, lon = 31.0 + k * 0.15, 34.0 + k * 0.13
+        queries.append({"bbox": f"{lon},{lat},{lon + 0.2},{lat + 0.2}",
+                        "since": f"2024-0{k + 1}-01T00:00:00Z",
+                        "until": f"2024-0{k + 3}-01T00:00:00Z"})
+        queries.append({"bbox": f"{lon},{lat},{lon + 0.2},{lat + 0.2}"})
+    for event in ("ASSAULT", "PROTEST", "OTHER"):
+        queries.append({"event": event, "since": "2024-03-01T00:00:00Z"})
+    queries.append({"q": "drone", "until": "2024-06-01T00:00:00Z"})
+    queries.append({"mode": "aerial", "since": "2024-10-01T00:00:00Z"})
+    for q in queries:
+        got, params = [], dict(q, limit=1000)
+        while True:
+            r = v.get("/api/v1/reports", params=params)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            got += [(x.get("source_ref"), x.get("start"), x.get("event")) for x in
+                    body["reports"]]
+            if not body.get("next"):
+                break
+            params = dict(q, limit=1000, cursor=body["next"])
+        out[str(sorted(q.items()))] = got
+    return out
+
+
+def index_names(v):
+    return sorted(r[0] for r in v.sql("SELECT name FROM sqlite_master WHERE type = 'index'"
+                                      " AND tbl_name LIKE 'reports%'"))
+
+
+def test_a_bulk_import_answers_every_query_as_a_row_by_row_one(vigil, tmp_path):
+    header, body = rows()
+    whole = write(tmp_path / "whole.csv", header, body)
+    assert whole.stat().st_size / 256 >= 10000  # the bulk path's threshold (reports.c)
+    vigil.stop()
+    out = vigil.run("import", "acled", str(whole), "--as", "admin")
+    assert f"imported {ROWS} report(s)" in out.stdout, out.stdout + out.stderr
+
+    with tempfile.TemporaryDirectory(prefix="vigil-api-") as tmp:
+        ref = Vigil(pathlib.Path(tmp) / "data")
+        for k in range(0, ROWS, CHUNK):
+            part = write(tmp_path / f"part{k}.csv", header, body[k:k + CHUNK])
+            assert part.stat().st_size / 256 < 10000
+            ref.run("import", "acled", str(part), "--as", "admin")
+        if not vigil.pg:
+            assert index_names(vigil) == index_names(ref)
+            assert "reports_start" in index_names(vigil) and "reports_event" in index_names(vigil)
+            assert vigil.sql("PRAGMA integrity_check") == [("ok",)]
+            assert vigil.sql("SELECT rtreecheck('reports_geo')") == [("ok",)]
+            n = "SELECT (SELECT COUNT(*) FROM reports), (SELECT COUNT(*) FROM reports_geo)"
+            assert vigil.sql(n) == ref.sql(n) == [(ROWS, ROWS)]
+            # The same R*Tree boxes (the 32-bit floats the queries compare) for the same rows.
+            box = ("SELECT r.source_ref, g.min_lat, g.max_lat, g.min_lon, g.max_lon, g.min_hour,"
+                   " g.max_hour FROM reports_geo g JOIN reports r ON r.seq = g.seq"
+                   " ORDER BY r.source_ref")
+            assert vigil.sql(box) == ref.sql(box)
+        vigil.start()
+        ref.start()
+        try:
+            a, b = answers(vigil), answers(ref)
+            assert sum(len(x) for x in a.values()) > ROWS  # the queries find reports
+            for q in a:
+                assert a[q] == b[q], q
+        finally:
+            ref.stop()
+
+
+def test_a_failed_bulk_import_leaves_the_store_and_its_indexes_as_they_were(vigil, tmp_path):
+    header, body = rows()
+    whole = write(tmp_path / "whole.csv", header, body)
+    vigil.stop()
+    before = index_names(vigil) if not vigil.pg else None
+    # Every row parses; the unknown group fails at the first report written, after the
+    # indexes were dropped for the bulk load.
+    r = vigil.run("import", "acled", str(whole), "--as", "admin", "--group", "no-such-group",
+                  "--on-error", "abort", check=False)
+    assert r.returncode == 1 and "nothing was imported" in r.stderr, r.stdout + r.stderr
+    if not vigil.pg:
+        assert index_names(vigil) == before
+        assert "reports_start" in before
+        assert vigil.sql("SELECT COUNT(*) FROM reports") == [(0,)]
+    ok = vigil.run("import", "acled", str(whole), "--as", "admin")
+    assert f"imported {ROWS} report(s)" in ok.stdout
+    if not vigil.pg:
+        assert index_names(vigil) == before
+        assert vigil.sql("PRAGMA integrity_check") == [("ok",)]
