@@ -40,6 +40,35 @@ bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl)
     }
 }
 
+/* Who reads an object under a handling, as policy_can_read decides it (its owner always). */
+enum audience { AUD_ALL, AUD_PARTNER_GROUP, AUD_COORDINATORS, AUD_USER_GROUP, AUD_OWNER };
+
+static enum audience audience_of(const struct store_acl *acl)
+{
+    switch (acl->tlp) {
+    case TLP_CLEAR:
+    case TLP_GREEN: return AUD_ALL;
+    case TLP_AMBER:
+    case TLP_AMBER_STRICT: return acl->group ? AUD_PARTNER_GROUP : AUD_COORDINATORS;
+    case TLP_RED: return acl->group ? AUD_USER_GROUP : AUD_OWNER;
+    default: return AUD_OWNER;
+    }
+}
+
+bool policy_audience_kept(const struct store_acl *before, const struct store_acl *after)
+{
+    enum audience b = audience_of(before), a = audience_of(after);
+    if (a == AUD_ALL || b == AUD_OWNER)
+        return true;
+    switch (b) {
+    case AUD_ALL: return false;
+    case AUD_COORDINATORS: return a == AUD_COORDINATORS;
+    case AUD_USER_GROUP:
+    case AUD_PARTNER_GROUP: return a == b && after->group == before->group;
+    default: return false;
+    }
+}
+
 bool policy_may_leave(const struct store_acl *acl, enum policy_egress dest)
 {
     (void)dest; /* the same rule for every destination today; see policy.h */

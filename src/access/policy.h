@@ -53,6 +53,12 @@ struct policy_reader {
  *  - unknown markings: the owner only. Roles (admin included) never widen this. */
 bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl);
 
+/* True when every reader who may read an object handled as `before` may also read it handled
+ * as `after` (the same owner): a change of handling that takes no reader away. False for a
+ * restriction (a stricter marking, another group), which withdraws the object from some of
+ * its readers (compliance keeps what the coordination center verified from it). */
+bool policy_audience_kept(const struct store_acl *before, const struct store_acl *after);
+
 /* Where something that leaves the hub goes. Every path that sends data out of the hub names
  * its destination and asks policy_may_leave() about each object (or each piece of evidence
  * of a derived product) before it sends anything made from it. */

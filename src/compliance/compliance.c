@@ -163,8 +163,16 @@ bool cmp_visible(struct store_reader *r, const struct cmp_set *set,
     const struct cmp_entry *e = cmp_set_find(set, v->agreement);
     if (!e || !policy_can_read(reader, &e->acl))
         return false;
+    if (v->withdrawn) /* kept: the audience its report had until it was withdrawn */
+        return policy_can_read(reader, &v->kept);
     struct store_acl acl;
     return report_acl_now(r, v->report, v->report_owner, &acl) && policy_can_read(reader, &acl);
+}
+
+/* Flagged for re-review: its report was withdrawn and no reviewer has moved it since. */
+static bool needs_review(const struct store_violation *v)
+{
+    return v->withdrawn && v->updated <= v->withdrawn;
 }
 
 /* ---- resources ------------------------------------------------------------------------- */
@@ -189,7 +197,10 @@ struct ev_list {
 static int add_evidence_id(void *ctx, const struct store_evidence *e)
 {
     struct ev_list *l = ctx;
-    bool trigger = strcmp(e->report, l->v->report) == 0 && e->acl.owner == l->v->report_owner;
+    /* The trigger report is readable (cmp_visible said so), unless it was withdrawn: then it
+     * is listed only to those who may read what is left of it now (nothing, once deleted). */
+    bool trigger = !l->v->withdrawn && strcmp(e->report, l->v->report) == 0 &&
+                   e->acl.owner == l->v->report_owner;
     struct store_acl acl;
     bool now = report_acl_now(l->r, e->report, e->acl.owner, &acl);
     if (trigger || (now && (!l->reader || policy_can_read(l->reader, &acl)))) {
@@ -238,7 +249,9 @@ json_t *cmp_violation_json(struct store_reader *r, const struct cmp_set *set,
     json_object_set_new(o, "report", json_string(v->report));
     struct ev_list l = {r, reader, v, json_array(), e ? (enum tlp_level)e->acl.tlp : TLP_CLEAR};
     struct store_acl trig;
-    if (report_acl_now(r, v->report, v->report_owner, &trig))
+    if (v->withdrawn)
+        l.marking = tlp_stricter(l.marking, (enum tlp_level)v->kept.tlp);
+    else if (report_acl_now(r, v->report, v->report_owner, &trig))
         l.marking = tlp_stricter(l.marking, (enum tlp_level)trig.tlp);
     store_evidence(r, v->seq, add_evidence_id, &l);
     json_object_set_new(o, "evidence", l.ids);
@@ -257,6 +270,8 @@ json_t *cmp_violation_json(struct store_reader *r, const struct cmp_set *set,
         json_object_set_new(o, "term", detail);
     json_object_set_new(o, "created", ts_json(v->created));
     json_object_set_new(o, "updated", ts_json(v->updated));
+    json_object_set_new(o, "withdrawn", v->withdrawn ? ts_json(v->withdrawn) : json_null());
+    json_object_set_new(o, "needs_review", json_boolean(needs_review(v)));
     if (full) {
         json_t *h = json_array(), *op = json_array();
         store_violation_steps(r, v->seq, add_step, h);
@@ -388,7 +403,7 @@ int compliance_agreements_list(struct store_reader *r, const struct policy_reade
 struct existing {
     int64_t seq;
     char *id, *status, *agreement, *zone, *party, *detail;
-    vtime_t created;
+    vtime_t created, withdrawn;
     bool seen;
 };
 
@@ -401,6 +416,7 @@ struct eval_ctx {
     struct existing *ex;
     size_t nex;
     vtime_t now;
+    const struct compliance_by *by;
 };
 
 static int collect_existing(void *ctx, const struct store_violation *v)
@@ -416,8 +432,70 @@ static int collect_existing(void *ctx, const struct store_violation *v)
         .party = xstrdup(v->party),
         .detail = xstrdup(v->detail),
         .created = v->created,
+        .withdrawn = v->withdrawn,
     };
     return 0;
+}
+
+static void existing_free(struct eval_ctx *c)
+{
+    for (size_t i = 0; i < c->nex; i++) {
+        free(c->ex[i].id);
+        free(c->ex[i].status);
+        free(c->ex[i].agreement);
+        free(c->ex[i].zone);
+        free(c->ex[i].party);
+        free(c->ex[i].detail);
+    }
+    free(c->ex);
+}
+
+/* A violation's evidence row of its trigger report (the handling that report had as last
+ * indexed), and whether other evidence supports the violation. */
+struct trigger_row {
+    const char *report;
+    int64_t owner;
+    bool found;
+    struct store_acl acl;
+    size_t others;
+};
+
+static int find_trigger(void *ctx, const struct store_evidence *e)
+{
+    struct trigger_row *tr = ctx;
+    if (strcmp(e->report, tr->report) == 0 && e->acl.owner == tr->owner) {
+        tr->found = true;
+        tr->acl = e->acl;
+    } else {
+        tr->others++;
+    }
+    return 0;
+}
+
+/* Keeps violation seq (status `status`) although its report was withdrawn (`how`: deleted or
+ * restricted) by partner owner (by: who, when known): it keeps its record, under the
+ * handling `kept` the report had until now, flagged for re-review, with a history note. */
+static int keep_withdrawn(struct store_txn *t, int64_t seq, const char *status,
+                          const char *report_id, const struct store_acl *kept, const char *how,
+                          int64_t owner, const struct compliance_by *by, vtime_t now)
+{
+    int rc = store_txn_violation_withdraw(t, seq, now, kept);
+    char *why = xasprintf("evidence withdrawn: the report it was found in (%s) was %s by its"
+                          " partner; the violation is kept as it was recorded, under the"
+                          " handling the report had (marking %s), for re-review",
+                          report_id, how, tlp_name((enum tlp_level)kept->tlp));
+    struct store_violation_step s = {
+        .time = now,
+        .partner = owner,
+        .user = by ? by->user : 0,
+        .user_name = by && by->name ? by->name : "",
+        .from = status,
+        .to = status,
+        .reason = why,
+    };
+    rc = rc ? rc : store_txn_violation_step_add(t, seq, &s);
+    free(why);
+    return rc;
 }
 
 static json_t *act_json(const struct cmp_act *act)
@@ -443,6 +521,12 @@ static int on_match(void *ctx, const struct cmp_match *m)
     profile_uuid5(PROFILE_UUID_NS, key, strlen(key), uuid);
     free(key);
     snprintf(id, sizeof id, "x-vigil-violation--%s", uuid);
+    for (size_t i = 0; i < c->nex; i++) {
+        if (c->ex[i].withdrawn && strcmp(c->ex[i].id, id) == 0) {
+            c->ex[i].seen = true; /* kept as verified: the report no longer speaks for it */
+            return 0;
+        }
+    }
     char ts[TS_BUFSZ];
     json_t *detail =
         json_pack("{s:o, s:o, s:o}", "prohibited", act_json(m->act), "from",
@@ -497,15 +581,29 @@ static int on_match(void *ctx, const struct cmp_match *m)
 /* fresh: report_id was never stored before, so nothing refers to it yet (no evidence rows, no
  * violations) and the two look-ups are skipped. */
 static int evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
-                    const struct event_report *r, bool fresh)
+                    const struct event_report *r, bool fresh, const struct compliance_by *by)
 {
     struct store_reader *rd = store_txn_reader(t);
-    int rc = fresh ? 0 : store_txn_evidence_set_acl(t, report_id, acl);
-    if (rc)
-        return rc;
-    struct eval_ctx c = {.t = t, .report_id = report_id, .acl = acl, .r = r, .now = ts_now()};
+    struct eval_ctx c = {
+        .t = t, .report_id = report_id, .acl = acl, .r = r, .now = ts_now(), .by = by};
     struct store_violation_query q = {.report = report_id, .report_owner = acl->owner};
-    rc = fresh ? 0 : store_violations_query(rd, &q, collect_existing, &c);
+    int rc = fresh ? 0 : store_violations_query(rd, &q, collect_existing, &c);
+    /* A correction that restricts the report withdraws it from some of its readers: what
+     * the coordination center took up is kept as it was verified, under the handling the
+     * report had until now (its trigger evidence row, before it takes the new handling). */
+    for (size_t i = 0; !rc && i < c.nex; i++) {
+        struct existing *x = &c.ex[i];
+        struct trigger_row tr = {.report = report_id, .owner = acl->owner};
+        if (x->withdrawn || strcmp(x->status, "reported") == 0)
+            continue;
+        rc = store_evidence(rd, x->seq, find_trigger, &tr);
+        if (rc || !tr.found || policy_audience_kept(&tr.acl, acl))
+            continue;
+        rc = keep_withdrawn(t, x->seq, x->status, report_id, &tr.acl, "restricted", acl->owner,
+                            by, c.now);
+        x->withdrawn = c.now;
+    }
+    rc = rc || fresh ? rc : store_txn_evidence_set_acl(t, report_id, acl);
     struct cmp_set *set = NULL;
     if (!rc)
         rc = cmp_set_get(rd, &set);
@@ -519,7 +617,7 @@ static int evaluate(struct store_txn *t, const char *report_id, const struct sto
      * shows what the report says now (its time, place and act), never the old content. */
     for (size_t i = 0; !rc && i < c.nex; i++) {
         const struct existing *x = &c.ex[i];
-        if (x->seen)
+        if (x->seen || x->withdrawn)
             continue;
         if (strcmp(x->status, "reported") == 0) {
             rc = store_txn_violation_delete(t, x->seq);
@@ -555,15 +653,7 @@ static int evaluate(struct store_txn *t, const char *report_id, const struct sto
         };
         rc = rc ? rc : store_txn_violation_step_add(t, x->seq, &s);
     }
-    for (size_t i = 0; i < c.nex; i++) {
-        free(c.ex[i].id);
-        free(c.ex[i].status);
-        free(c.ex[i].agreement);
-        free(c.ex[i].zone);
-        free(c.ex[i].party);
-        free(c.ex[i].detail);
-    }
-    free(c.ex);
+    existing_free(&c);
     cmp_set_put(set);
     return rc;
 }
@@ -571,24 +661,23 @@ static int evaluate(struct store_txn *t, const char *report_id, const struct sto
 int compliance_evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
                         const struct event_report *r)
 {
-    return evaluate(t, report_id, acl, r, false);
+    return evaluate(t, report_id, acl, r, false, NULL);
+}
+
+int compliance_evaluate_by(struct store_txn *t, const char *report_id, const struct store_acl *acl,
+                           const struct event_report *r, const struct compliance_by *by)
+{
+    return evaluate(t, report_id, acl, r, false, by);
 }
 
 int compliance_evaluate_new(struct store_txn *t, const char *report_id,
                             const struct store_acl *acl, const struct event_report *r)
 {
-    return evaluate(t, report_id, acl, r, true);
+    return evaluate(t, report_id, acl, r, true, NULL);
 }
 
-static int collect_seq(void *ctx, const struct store_violation *v)
-{
-    struct eval_ctx *c = ctx;
-    c->ex = xrealloc(c->ex, (c->nex + 1) * sizeof *c->ex);
-    c->ex[c->nex++] = (struct existing){.seq = v->seq};
-    return 0;
-}
-
-int compliance_report_deleted(struct store_txn *t, const char *report_id, int64_t owner)
+int compliance_report_deleted(struct store_txn *t, const char *report_id, int64_t owner,
+                              const struct compliance_by *by)
 {
     struct store_reader *rd = store_txn_reader(t);
     struct store_acl acl;
@@ -596,10 +685,28 @@ int compliance_report_deleted(struct store_txn *t, const char *report_id, int64_
         return 0; /* versions of it remain: the index holds what it says now */
     struct eval_ctx c = {.t = t};
     struct store_violation_query q = {.report = report_id, .report_owner = owner};
-    int rc = store_violations_query(rd, &q, collect_seq, &c);
-    for (size_t i = 0; !rc && i < c.nex; i++)
-        rc = store_txn_violation_delete(t, c.ex[i].seq);
-    free(c.ex);
+    int rc = store_violations_query(rd, &q, collect_existing, &c);
+    vtime_t now = ts_now();
+    for (size_t i = 0; !rc && i < c.nex; i++) {
+        const struct existing *x = &c.ex[i];
+        if (x->withdrawn)
+            continue; /* kept already; it loses the evidence row below */
+        struct trigger_row tr = {.report = report_id, .owner = owner};
+        rc = store_evidence(rd, x->seq, find_trigger, &tr);
+        if (rc)
+            break;
+        /* An unreviewed candidate whose only evidence this was goes with it; what the
+         * coordination center took up, or what other evidence still supports, stays. */
+        if (strcmp(x->status, "reported") == 0 && !tr.others) {
+            rc = store_txn_violation_delete(t, x->seq);
+            continue;
+        }
+        if (!tr.found) /* no handling on record: keep it for the report's owner only */
+            tr.acl = (struct store_acl){.owner = owner, .tlp = TLP_RED};
+        rc = keep_withdrawn(t, x->seq, x->status, report_id, &tr.acl,
+                            by && by->how ? by->how : "deleted", owner, by, now);
+    }
+    existing_free(&c);
     return rc ? rc : store_txn_evidence_remove(t, report_id, owner);
 }
 
@@ -814,7 +921,7 @@ bool compliance_transition_allowed(const char *from, const char *to)
 /* Finds violation id for who inside t: VIGIL_ENOENT when it does not exist for them. The
  * caller releases *set. Copies seq and status. */
 static int find_for(struct store_txn *t, const struct compliance_actor *who, const char *id,
-                    struct cmp_set **set, int64_t *seq, char status[32])
+                    struct cmp_set **set, int64_t *seq, char status[32], bool *review)
 {
     struct store_reader *rd = store_txn_reader(t);
     int rc = cmp_set_get(rd, set);
@@ -827,6 +934,8 @@ static int find_for(struct store_txn *t, const struct compliance_actor *who, con
     if (!rc) {
         *seq = v.seq;
         snprintf(status, 32, "%s", v.status);
+        if (review)
+            *review = needs_review(&v);
     }
     return rc;
 }
@@ -860,7 +969,8 @@ int compliance_transition(struct store_txn *t, const struct compliance_actor *wh
     struct cmp_set *set = NULL;
     int64_t seq;
     char from[32];
-    int rc = find_for(t, who, id, &set, &seq, from);
+    bool review = false;
+    int rc = find_for(t, who, id, &set, &seq, from, &review);
     if (rc)
         goto out;
     if (!compliance_can_review(who)) {
@@ -877,7 +987,9 @@ int compliance_transition(struct store_txn *t, const struct compliance_actor *wh
         /* A decision is explained: an empty or blank reason changes nothing. */
         snprintf(msg, CMP_MSG_SZ, "reason: say why (1 to 4096 bytes, not only spaces)");
         rc = VIGIL_EINVAL;
-    } else if (!compliance_transition_allowed(from, to)) {
+    } else if (!compliance_transition_allowed(from, to) &&
+               !(review && strcmp(to, "under_review") == 0)) {
+        /* a violation flagged for re-review (its evidence was withdrawn) may be reopened */
         snprintf(msg, CMP_MSG_SZ, "a violation cannot go from %s to %s", from, to);
         rc = VIGIL_ECONFLICT;
     }
@@ -906,7 +1018,7 @@ int compliance_opinion_add(struct store_txn *t, const struct compliance_actor *w
     struct cmp_set *set = NULL;
     int64_t seq;
     char status[32];
-    int rc = find_for(t, who, id, &set, &seq, status);
+    int rc = find_for(t, who, id, &set, &seq, status, NULL);
     if (rc)
         goto out;
     bool ok = false;
@@ -970,7 +1082,7 @@ int compliance_evidence_add(struct store_txn *t, const struct compliance_actor *
     struct cmp_set *set = NULL;
     int64_t seq;
     char status[32];
-    int rc = find_for(t, who, id, &set, &seq, status);
+    int rc = find_for(t, who, id, &set, &seq, status, NULL);
     if (rc)
         goto out;
     if (strcmp(who->role, "reader") == 0) {

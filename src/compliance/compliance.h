@@ -5,7 +5,9 @@
  * act are that report's) under one agreement (its zone, party and term), so it exists for a
  * reader only when the reader may read the agreement AND the trigger report as the report
  * index holds it now (policy_can_read on each): a correction that restricts the report, or
- * its deletion, is followed at once. Other evidence, added by partners, is listed to a reader
+ * its deletion, is followed at once, except by a violation the coordination center has taken
+ * up (or that other evidence supports), which is kept as recorded under the handling the
+ * report had until then (withdrawn, flagged for re-review). Other evidence, added by partners, is listed to a reader
  * only when they may read it, and is never used to withhold the violation from anyone (a
  * partner cannot hide a violation by attaching evidence others may not read). Everything
  * computed from violations (lists, counts, tallies, daily reports, the map) uses only the
@@ -67,17 +69,39 @@ int compliance_load(struct store_txn *t, const struct compliance_actor *who, con
  * report's evidence rows its handling. Returns 0 or a store error. */
 int compliance_evaluate(struct store_txn *t, const char *report_id, const struct store_acl *acl,
                         const struct event_report *r);
+
+/* Who withdrew a report (deleted it, or restricted it by a correction), for the history of
+ * the violations kept without it: a user (0 when unknown), a name to show, and how it was
+ * withdrawn (NULL: "deleted" or "restricted", as the function says). */
+struct compliance_by {
+    int64_t user;
+    const char *name;
+    const char *how;
+};
+
+/* compliance_evaluate for a new version of a report stored by `by` (NULL: unknown). A version
+ * whose handling takes readers away from the report (policy_audience_kept false) withdraws it
+ * from the violations the coordination center has taken up (any status but `reported`): they
+ * are kept as they were, under the handling the report had until then, flagged for re-review
+ * (docs/COMPLIANCE.md, "When the evidence is withdrawn"); candidates still `reported` follow
+ * the report. A kept violation is never rewritten by a later version. */
+int compliance_evaluate_by(struct store_txn *t, const char *report_id, const struct store_acl *acl,
+                           const struct event_report *r, const struct compliance_by *by);
 /* compliance_evaluate for a report id stored for the first time (a new random id): nothing can
  * refer to it yet, so the look-ups of its existing violations and evidence are skipped (an
  * import evaluates every row). */
 int compliance_evaluate_new(struct store_txn *t, const char *report_id,
                             const struct store_acl *acl, const struct event_report *r);
 
-/* After partner owner's versions of report_id were deleted inside t: when no version of the
- * report is left in the index, its violations (those it was found in, whatever their status)
- * go with it, with their history and opinions, and it leaves the evidence of the others.
- * Nothing happens while a version remains. Returns 0 or a store error. */
-int compliance_report_deleted(struct store_txn *t, const char *report_id, int64_t owner);
+/* After partner owner's versions of report_id were deleted inside t (by `by`, NULL: unknown):
+ * when no version of the report is left in the index, it leaves the evidence of every
+ * violation; the candidates it was found in that are still `reported` and have no other
+ * evidence go with it (history and opinions too); the others (taken up by the coordination
+ * center, or supported by other evidence) are kept as recorded, under the handling the report
+ * had, flagged for re-review with a history note saying who withdrew it and when. Nothing
+ * happens while a version remains. Returns 0 or a store error. */
+int compliance_report_deleted(struct store_txn *t, const char *report_id, int64_t owner,
+                              const struct compliance_by *by);
 
 /* The workflow: reported -> under_review -> confirmed | not_confirmed | disputed, and
  * disputed -> under_review. */

@@ -1193,7 +1193,7 @@ static int delete_txn(struct store_txn *t, void *arg)
                                  &d->deleted);
     if (!rc && d->deleted) /* the report index follows the version now newest */
         rc = ingest_reindex(t, d->coll, d->id, d->p->partner, d->partner_name);
-    rc = rc ? rc : ingest_deleted(t, d->id, d->p->partner);
+    rc = rc ? rc : ingest_deleted(t, d->id, d->p->partner, d->p->user, d->p->user_name);
     char detail[160];
     snprintf(detail, sizeof detail, "{\"collection\":\"%s\",\"versions\":%zu}",
              d->coll_uuid, d->nversions);

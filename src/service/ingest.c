@@ -70,7 +70,8 @@ static json_t *report_doc(const struct event_report *r, const char *id, const ch
 
 /* Adds or replaces the index row of a report stored under id (fresh: id never stored before). */
 static int index_report(struct store_txn *t, const char *id, const struct store_acl *acl,
-                        const struct event_report *r, const char *doc, bool fresh)
+                        const struct event_report *r, const char *doc, bool fresh,
+                        const struct compliance_by *by)
 {
     struct buf text;
     buf_init(&text, 1 << 20);
@@ -100,7 +101,8 @@ static int index_report(struct store_txn *t, const char *id, const struct store_
     int rc = store_txn_report_index(t, &in);
     /* candidate violations (S8) */
     if (!rc)
-        rc = fresh ? compliance_evaluate_new(t, id, acl, r) : compliance_evaluate(t, id, acl, r);
+        rc = fresh ? compliance_evaluate_new(t, id, acl, r)
+                   : compliance_evaluate_by(t, id, acl, r, by);
     buf_release(&text);
     return rc;
 }
@@ -165,12 +167,16 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     if (it->outcome != STORE_PUT_ADDED)
         return a->audit_later ? 0 : audit_write(t, a, it);
     if (report_from_stix(it->obj, &r, msg) != 0) {
-        /* Not (or no longer) an event report: a report it corrects leaves the index. */
+        /* Not (or no longer) an event report: a report it corrects leaves the index, and
+         * the violations found in it follow as for a deletion (S8). */
+        struct compliance_by by = {a->user, a->partner_name, "withdrawn (no longer a report)"};
         rc = store_txn_report_unindex(t, it->in.id, it->in.acl.owner);
+        rc = rc ? rc : compliance_report_deleted(t, it->in.id, it->in.acl.owner, &by);
     } else {
         json_t *doc = report_doc(&r, it->in.id, a->partner_name, &it->in.acl);
         char *text = vjson_dumps(doc);
-        rc = index_report(t, it->in.id, &it->in.acl, &r, text, false);
+        struct compliance_by by = {a->user, a->partner_name, NULL};
+        rc = index_report(t, it->in.id, &it->in.acl, &r, text, false, &by);
         if (!rc)
             rc = events_publish(t, "report", &it->in.acl, text, NULL);
         free(text);
@@ -222,9 +228,12 @@ int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t ow
         rc = store_report_get(rd, id, own_record, &owner, keep_doc, &n);
     struct event_report r;
     char msg[REPORT_MSG_SZ];
+    struct compliance_by by = {0, partner_name, "withdrawn (no longer a report)"};
     if (rc < 0 || !n.obj || !n.doc || report_from_stix(n.obj, &r, msg) != 0) {
-        if (rc >= 0 && n.obj && n.doc) /* the version now newest is no event report */
+        if (rc >= 0 && n.obj && n.doc) { /* the version now newest is no event report */
             rc = store_txn_report_unindex(t, id, owner);
+            rc = rc ? rc : compliance_report_deleted(t, id, owner, &by);
+        }
         json_decref(n.obj);
         free(n.doc);
         return rc < 0 ? rc : 0; /* nothing left, or not an indexed report */
@@ -233,7 +242,8 @@ int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t ow
     char *text = vjson_dumps(doc);
     rc = 0;
     if (strcmp(text, n.doc) != 0) { /* the newest version went: index the one now newest */
-        rc = index_report(t, id, &n.acl, &r, text, false);
+        by.how = NULL;
+        rc = index_report(t, id, &n.acl, &r, text, false, &by);
         if (!rc)
             rc = events_publish(t, "report", &n.acl, text, NULL);
     }
@@ -245,11 +255,14 @@ int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t ow
     return rc;
 }
 
-int ingest_deleted(struct store_txn *t, const char *id, int64_t owner)
+int ingest_deleted(struct store_txn *t, const char *id, int64_t owner, int64_t user,
+                   const char *user_name)
 {
     if (strncmp(id, "report--", 8) != 0)
         return 0;
-    return compliance_report_deleted(t, id, owner); /* violations follow their report (S8) */
+    /* violations follow their report, but what the coordination center took up stays (S8) */
+    struct compliance_by by = {user, user_name, NULL};
+    return compliance_report_deleted(t, id, owner, &by);
 }
 
 int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
@@ -445,7 +458,8 @@ int ingest_report_built(struct store_txn *t, int64_t coll, const struct ingest_a
                      rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS);
     }
     if (!rc)
-        rc = index_report(t, b->id, &acl, r, b->text.data, fresh);
+        rc = index_report(t, b->id, &acl, r, b->text.data, fresh,
+                          &(struct compliance_by){a->user, a->partner_name, NULL});
     if (!rc)
         rc = events_publish(t, "report", &acl, b->text.data, NULL);
     if (!rc)

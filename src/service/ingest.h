@@ -93,11 +93,13 @@ int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct
 int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
                    const char *partner_name);
 
-/* After partner owner's versions of object id were deleted inside t (TAXII DELETE): what was
- * derived from a report that has no version left goes with it (its violations; its place in
- * other violations' evidence). The alert service follows deletions on its own (the store logs
- * them). Returns 0 or a store error. */
-int ingest_deleted(struct store_txn *t, const char *id, int64_t owner);
+/* After partner owner's versions of object id were deleted inside t (TAXII DELETE, by user
+ * user_name): what was derived from a report that has no version left follows it (its place
+ * in violations' evidence; the candidates it alone supports; the violations the coordination
+ * center took up are kept, flagged: compliance_report_deleted). The alert service follows
+ * deletions on its own (the store logs them). Returns 0 or a store error. */
+int ingest_deleted(struct store_txn *t, const char *id, int64_t owner, int64_t user,
+                   const char *user_name);
 
 /* Appends the ONE audit entry of a->audit_into (action, object as given; fields: JSON
  * members describing the entry, or ""), with its date_added range, and releases the list. No

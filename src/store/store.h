@@ -718,6 +718,11 @@ struct store_violation {
     const char *status; /* reported, under_review, confirmed, not_confirmed, disputed */
     vtime_t created, updated;
     const char *detail; /* JSON text: names and the term that applied */
+    /* When the report was withdrawn (deleted, or restricted by a correction) while the
+     * violation was kept (0: it was not), and the handling the report had until then (owner
+     * report_owner), which the kept violation's audience keeps. */
+    vtime_t withdrawn;
+    struct store_acl kept;
 };
 
 /* Inserts v (v->seq ignored; *created true), or, when v->id exists, updates everything but
@@ -726,6 +731,11 @@ int store_txn_violation_put(struct store_txn *t, const struct store_violation *v
                             bool *created);
 /* Deletes a violation with its evidence, history and opinions. */
 int store_txn_violation_delete(struct store_txn *t, int64_t seq);
+/* Records that violation seq is kept although its report was withdrawn at time `at`: sets
+ * its withdrawn time (and updated time) to at and its kept handling to kept's tlp and group.
+ * VIGIL_ENOENT when there is none. */
+int store_txn_violation_withdraw(struct store_txn *t, int64_t seq, vtime_t at,
+                                 const struct store_acl *kept);
 /* Sets a violation's status and updated time. VIGIL_ENOENT when there is none. */
 int store_txn_violation_status(struct store_txn *t, int64_t seq, const char *status,
                                vtime_t updated);

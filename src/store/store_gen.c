@@ -468,6 +468,12 @@ int store_txn_violation_delete(struct store_txn *t, int64_t seq)
     return OPS_T(t)->txn_violation_delete(t, seq);
 }
 
+int store_txn_violation_withdraw(struct store_txn *t, int64_t seq, vtime_t at,
+                                 const struct store_acl *kept)
+{
+    return OPS_T(t)->txn_violation_withdraw(t, seq, at, kept);
+}
+
 int store_txn_violation_status(struct store_txn *t, int64_t seq, const char *status,
                                vtime_t updated)
 {

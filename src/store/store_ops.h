@@ -145,6 +145,8 @@ struct store_ops {
     int (*txn_violation_put)(struct store_txn *t, const struct store_violation *v, int64_t *seq,
                              bool *created);
     int (*txn_violation_delete)(struct store_txn *t, int64_t seq);
+    int (*txn_violation_withdraw)(struct store_txn *t, int64_t seq, vtime_t at,
+                                  const struct store_acl *kept);
     int (*txn_violation_status)(struct store_txn *t, int64_t seq, const char *status,
                                 vtime_t updated);
     int (*violation_get)(struct store_reader *r, const char *id, struct store_violation *out);

@@ -85,6 +85,7 @@
 #define store_agreements pg_agreements
 #define store_txn_violation_put pg_txn_violation_put
 #define store_txn_violation_delete pg_txn_violation_delete
+#define store_txn_violation_withdraw pg_txn_violation_withdraw
 #define store_txn_violation_status pg_txn_violation_status
 #define store_violation_get pg_violation_get
 #define store_violations_query pg_violations_query

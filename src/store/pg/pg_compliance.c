@@ -65,7 +65,7 @@ int store_agreements(struct store_reader *r, bool with_docs,
 
 #define VIOL_COLS                                                                                  \
     "seq, stix_id, agreement, zone, party, report, report_owner, event, mode, time, lat, lon,"     \
-    " area, status, created, updated, detail"
+    " area, status, created, updated, detail, withdrawn, kept_tlp, kept_grp"
 
 static void read_violation(const PGresult *r, int i, struct store_violation *v)
 {
@@ -87,6 +87,9 @@ static void read_violation(const PGresult *r, int i, struct store_violation *v)
     v->created = gi64(r, i, 14);
     v->updated = gi64(r, i, 15);
     v->detail = gtxt(r, i, 16);
+    v->withdrawn = gi64(r, i, 17);
+    v->kept = (struct store_acl){
+        .owner = v->report_owner, .tlp = gint(r, i, 18), .group = gi64(r, i, 19)};
 }
 
 int store_txn_violation_put(struct store_txn *t, const struct store_violation *v, int64_t *seq,
@@ -158,6 +161,23 @@ int store_txn_violation_delete(struct store_txn *t, int64_t seq)
             return VIGIL_ESTORE;
     }
     return 0;
+}
+
+int store_txn_violation_withdraw(struct store_txn *t, int64_t seq, vtime_t at,
+                                 const struct store_acl *kept)
+{
+    struct pg_params p;
+    pp_init(&p);
+    pp_i64(&p, at);
+    pp_i64(&p, kept->tlp);
+    pp_i64(&p, kept->group);
+    pp_i64(&p, seq);
+    int64_t n = 0;
+    int rc = pg_exec_p(t->conn,
+                       "UPDATE violations SET withdrawn = $1, updated = $1, kept_tlp = $2,"
+                       " kept_grp = $3 WHERE seq = $4",
+                       &p, &n);
+    return rc ? rc : n ? 0 : VIGIL_ENOENT;
 }
 
 int store_txn_violation_status(struct store_txn *t, int64_t seq, const char *status,

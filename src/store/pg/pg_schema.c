@@ -254,6 +254,10 @@ static const struct {
          "  jsonb_array_elements_text(CASE WHEN jsonb_typeof(doc::jsonb->'targets') = 'array'"
          "  THEN doc::jsonb->'targets' ELSE '[]'::jsonb END) t(v)"
          "  WHERE lower(t.v) LIKE '%civilian%');"},
+    /* 15 (keepviol; SQLite's 15): a kept violation's withdrawal time and earlier handling */
+    {15, "ALTER TABLE violations ADD COLUMN withdrawn BIGINT NOT NULL DEFAULT 0;"
+         "ALTER TABLE violations ADD COLUMN kept_tlp INTEGER NOT NULL DEFAULT 0;"
+         "ALTER TABLE violations ADD COLUMN kept_grp BIGINT NOT NULL DEFAULT 0;"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

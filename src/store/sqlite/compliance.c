@@ -72,7 +72,7 @@ int store_agreements(struct store_reader *r, bool with_docs,
 
 #define VIOL_COLS                                                                                  \
     "seq, stix_id, agreement, zone, party, report, report_owner, event, mode, time, lat, lon,"     \
-    " area, status, created, updated, detail"
+    " area, status, created, updated, detail, withdrawn, kept_tlp, kept_grp"
 
 static void read_violation(sqlite3_stmt *st, struct store_violation *v)
 {
@@ -94,6 +94,10 @@ static void read_violation(sqlite3_stmt *st, struct store_violation *v)
     v->created = sqlite3_column_int64(st, 14);
     v->updated = sqlite3_column_int64(st, 15);
     v->detail = col_text(st, 16);
+    v->withdrawn = sqlite3_column_int64(st, 17);
+    v->kept = (struct store_acl){.owner = v->report_owner,
+                                 .tlp = sqlite3_column_int(st, 18),
+                                 .group = sqlite3_column_int64(st, 19)};
 }
 
 int store_txn_violation_put(struct store_txn *t, const struct store_violation *v, int64_t *seq,
@@ -165,6 +169,22 @@ int store_txn_violation_delete(struct store_txn *t, int64_t seq)
             return VIGIL_ESTORE;
     }
     return 0;
+}
+
+int store_txn_violation_withdraw(struct store_txn *t, int64_t seq, vtime_t at,
+                                 const struct store_acl *kept)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "UPDATE violations SET withdrawn = ?1, updated = ?1,"
+                                          " kept_tlp = ?2, kept_grp = ?3 WHERE seq = ?4");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_int(st, 2, kept->tlp);
+    sqlite3_bind_int64(st, 3, kept->group);
+    sqlite3_bind_int64(st, 4, seq);
+    if (step_done(t->conn, st))
+        return VIGIL_ESTORE;
+    return sqlite3_changes(t->conn->db) ? 0 : VIGIL_ENOENT;
 }
 
 int store_txn_violation_status(struct store_txn *t, int64_t seq, const char *status,

@@ -85,6 +85,7 @@
 #define store_agreements sqlite_agreements
 #define store_txn_violation_put sqlite_txn_violation_put
 #define store_txn_violation_delete sqlite_txn_violation_delete
+#define store_txn_violation_withdraw sqlite_txn_violation_withdraw
 #define store_txn_violation_status sqlite_txn_violation_status
 #define store_violation_get sqlite_violation_get
 #define store_violations_query sqlite_violations_query

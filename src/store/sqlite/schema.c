@@ -326,6 +326,13 @@ static const char *const migrations[] = {
     "ALTER TABLE reports ADD COLUMN target TEXT NOT NULL DEFAULT '';"
     "UPDATE reports SET target = 'civilians' WHERE EXISTS (SELECT 1 FROM"
     "  json_each(reports.doc, '$.targets') WHERE lower(value) LIKE '%civilian%');",
+    /* 15 (keepviol; renumbered at merge): a violation the coordination center keeps when the
+     * report it was found in is withdrawn (deleted, or restricted by a correction): when (0: not withdrawn), and
+     * the handling the report had until then, which the kept violation's audience keeps
+     * (docs/COMPLIANCE.md, "When the evidence is withdrawn"). */
+    "ALTER TABLE violations ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE violations ADD COLUMN kept_tlp INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE violations ADD COLUMN kept_grp INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
