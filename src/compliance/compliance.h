@@ -7,9 +7,10 @@
  * index holds it now (policy_can_read on each): a correction that restricts the report, or
  * its deletion, is followed at once, except by a violation the coordination center has taken
  * up (or that other evidence supports), which is kept as recorded under the handling the
- * report had until then (withdrawn, flagged for re-review). Other evidence, added by partners, is listed to a reader
- * only when they may read it, and is never used to withhold the violation from anyone (a
- * partner cannot hide a violation by attaching evidence others may not read). Everything
+ * report had until then (withdrawn, flagged for re-review). Other evidence, added by
+ * partners, is listed to a reader only when they may read it, and is never used to withhold
+ * the violation from anyone (a partner cannot hide a violation by attaching evidence others
+ * may not read). Everything
  * computed from violations (lists, counts, tallies, daily reports, the map) uses only the
  * violations that pass this test for the reader. Status, history and opinions are the
  * workflow's own statements, shown to whoever sees the violation (docs/COMPLIANCE.md).

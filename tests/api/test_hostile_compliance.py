@@ -6,7 +6,8 @@ Each test is an attack by a partner's reporter or analyst, asserting the safe ou
 - zone names, lines and terms of an agreement are data under its marking, and so is what is
   derived from them (alerts' areas, near-line firings, violations, maps);
 - a violation follows the report it was found in: corrected, it shows the new version;
-  deleted, it goes (or loses that evidence).
+  deleted, an unreviewed candidate goes (or loses that evidence), while one the coordination
+  center took up stays, flagged (tests/api/test_hostile_withdrawal.py has the attacks).
 """
 import copy
 import csv
@@ -296,13 +297,14 @@ def test_a_corrected_report_shows_its_new_version_in_the_violation(hub):
     assert old[0] == {} and old[1]["totals"]["all"] == 0 and old[2]["summary"]["all"] == 0
     new = everything(hub, None, "2025-03-04")
     assert list(new[0]) == [vid] and new[2]["summary"]["all"] == 1
-    # Egypt restricts the report to itself: the violation goes for everyone else.
+    # Egypt restricts the report to itself: the report is withdrawn from everyone else, but
+    # the violation under review stays as it was shared, flagged, without the RED report.
     post_report(hub, report((31.0, 34.0), "2025-03-04T08:00:00Z", source_ref=src,
                             marking="red"), token=hub.eg)
     for token in (None, hub.qa):
         vs, t, d, c, h = everything(hub, token, "2025-03-04")
-        assert vs == {} and t["totals"]["all"] == 0 and d["summary"]["all"] == 0
-        assert hub.get(f"/api/v1/violations/{vid}", token=token).status_code == 404
+        assert list(vs) == [vid] and t["totals"]["all"] == 1 and d["summary"]["all"] == 1
+        assert vs[vid]["evidence"] == [] and vs[vid]["needs_review"] is True
 
 
 def delete_report(vigil, token, rid):
@@ -311,22 +313,28 @@ def delete_report(vigil, token, rid):
     assert r.status_code == 200, r.text
 
 
-def test_a_deleted_report_takes_its_violation_with_it(hub):
+def test_a_deleted_report_takes_its_unreviewed_candidate_and_leaves_the_reviewed_one(hub):
     day = "2025-03-01"
     rid = post_report(hub, report(RAFAH, day + "T08:00:00Z"), token=hub.eg)
+    gone = post_report(hub, report(RAFAH, day + "T10:00:00Z"), token=hub.eg)
     keep = post_report(hub, report(KHAN_YUNIS, day + "T09:00:00Z", mode="drone"))
     vid = [v["id"] for v in violations(hub) if v["report"] == rid][0]
+    gid = [v["id"] for v in violations(hub) if v["report"] == gone][0]
     assert transition(hub, vid, "under_review").status_code == 200
     assert hub.post(f"/api/v1/violations/{vid}/opinions", token=hub.qa,
                     json={"opinion": "agree"}).status_code == 201
     delete_report(hub, hub.eg, rid)
+    delete_report(hub, hub.eg, gone)
     for token in (None, hub.eg, hub.qa):
         vs, t, d, c, h = everything(hub, token, day)
-        assert [v["report"] for v in vs.values()] == [keep]
-        assert t["totals"]["all"] == 1 and d["summary"]["all"] == 1
-        assert rid not in c and vid not in h
-        assert hub.get(f"/api/v1/violations/{vid}", token=token).status_code == 404
-    assert transition(hub, vid, "confirmed").status_code == 404
+        assert sorted(v["report"] for v in vs.values()) == sorted([rid, keep])
+        assert vs[vid]["evidence"] == [] and vs[vid]["needs_review"] is True
+        assert t["totals"]["all"] == 2 and d["summary"]["all"] == 2
+        assert gone not in c and gid not in h
+        assert hub.get(f"/api/v1/violations/{gid}", token=token).status_code == 404
+        assert len(hub.get(f"/api/v1/violations/{vid}", token=token).json()["opinions"]) == 1
+    assert transition(hub, gid, "under_review").status_code == 404
+    assert transition(hub, vid, "confirmed").status_code == 200
 
 
 def test_a_deleted_report_leaves_the_evidence_it_was_added_to(hub):
