@@ -72,7 +72,8 @@ static void h_report_post(struct http_req *req, struct http_resp *resp, void *ar
                   .user = p->user,
                   .default_tlp = p->default_tlp,
                   .identity_id = identity,
-                  .partner_name = partner},
+                  .partner_name = partner,
+                  .user_name = p->user_name},
         .r = &r,
     };
     int rc = store_write(a->store, post_report_txn, &job);

@@ -1121,6 +1121,7 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
                            .n = n,
                            .status_id = status_id,
                            .actor = {.partner = p->partner, .user = p->user,
+                                     .user_name = p->user_name,
                                      .default_tlp = p->default_tlp, .audit_later = true},
                            .requested = requested};
     int rc = store_write(a->store, post_txn, &job);

@@ -68,6 +68,12 @@ static json_t *report_doc(const struct event_report *r, const char *id, const ch
     return doc;
 }
 
+/* Who a withdrawal is credited to in a violation's history: the user, else the partner. */
+static const char *actor_name(const struct ingest_actor *a)
+{
+    return a->user_name && a->user_name[0] ? a->user_name : a->partner_name;
+}
+
 /* Adds or replaces the index row of a report stored under id (fresh: id never stored before). */
 static int index_report(struct store_txn *t, const char *id, const struct store_acl *acl,
                         const struct event_report *r, const char *doc, bool fresh,
@@ -169,13 +175,13 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     if (report_from_stix(it->obj, &r, msg) != 0) {
         /* Not (or no longer) an event report: a report it corrects leaves the index, and
          * the violations found in it follow as for a deletion (S8). */
-        struct compliance_by by = {a->user, a->partner_name, "withdrawn (no longer a report)"};
+        struct compliance_by by = {a->user, actor_name(a), "withdrawn (no longer a report)"};
         rc = store_txn_report_unindex(t, it->in.id, it->in.acl.owner);
         rc = rc ? rc : compliance_report_deleted(t, it->in.id, it->in.acl.owner, &by);
     } else {
         json_t *doc = report_doc(&r, it->in.id, a->partner_name, &it->in.acl);
         char *text = vjson_dumps(doc);
-        struct compliance_by by = {a->user, a->partner_name, NULL};
+        struct compliance_by by = {a->user, actor_name(a), NULL};
         rc = index_report(t, it->in.id, &it->in.acl, &r, text, false, &by);
         if (!rc)
             rc = events_publish(t, "report", &it->in.acl, text, NULL);
@@ -459,7 +465,7 @@ int ingest_report_built(struct store_txn *t, int64_t coll, const struct ingest_a
     }
     if (!rc)
         rc = index_report(t, b->id, &acl, r, b->text.data, fresh,
-                          &(struct compliance_by){a->user, a->partner_name, NULL});
+                          &(struct compliance_by){a->user, actor_name(a), NULL});
     if (!rc)
         rc = events_publish(t, "report", &acl, b->text.data, NULL);
     if (!rc)

@@ -31,6 +31,7 @@ struct ingest_actor {
     int default_tlp;
     const char *identity_id;  /* the partner's STIX identity (created_by_ref of reports) */
     const char *partner_name; /* shown in report documents */
+    const char *user_name;    /* shown in the history of violations it withdraws; may be NULL */
     bool audit_later; /* ingest_store leaves the audit entry to ingest_audit_batch() */
     /* When set, ingest_report adds each object it stores here instead of appending an audit
      * entry per object; the caller appends one entry for all (ingest_audit_finish). */

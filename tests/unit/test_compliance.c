@@ -361,6 +361,30 @@ static int eval_txn(struct store_txn *t, void *arg)
     return rc ? rc : compliance_evaluate(t, j->id, &j->acl, &j->r);
 }
 
+/* A correction withdraws a report from a violation when it takes readers away from it
+ * (compliance keeps what the coordination center verified: docs/COMPLIANCE.md). */
+static void audience_kept_by_a_change_of_handling(void **state)
+{
+    (void)state;
+    struct store_acl green = {1, TLP_GREEN, 0}, clear = {1, TLP_CLEAR, 0};
+    struct store_acl amber = {1, TLP_AMBER, 0}, amber_g = {1, TLP_AMBER, 7};
+    struct store_acl strict_g = {1, TLP_AMBER_STRICT, 7}, amber_h = {1, TLP_AMBER, 8};
+    struct store_acl red = {1, TLP_RED, 0}, red_g = {1, TLP_RED, 7};
+    assert_true(policy_audience_kept(&green, &clear));
+    assert_true(policy_audience_kept(&amber, &green));
+    assert_true(policy_audience_kept(&red, &amber_g));
+    assert_true(policy_audience_kept(&amber_g, &strict_g));
+    assert_true(policy_audience_kept(&red_g, &red_g));
+    assert_false(policy_audience_kept(&green, &amber));
+    assert_false(policy_audience_kept(&green, &red));
+    assert_false(policy_audience_kept(&amber, &amber_g));
+    assert_false(policy_audience_kept(&amber_g, &amber));
+    assert_false(policy_audience_kept(&amber_g, &amber_h));
+    assert_false(policy_audience_kept(&amber_g, &red_g));
+    assert_false(policy_audience_kept(&red_g, &red));
+    assert_false(policy_audience_kept(&red_g, &amber_g));
+}
+
 static void evaluate(struct store *s, int n, const char *when, double lat, double lon, int tlp)
 {
     struct eval_job j = {.acl = {.owner = 1, .tlp = tlp}};
@@ -447,6 +471,7 @@ int main(void)
         cmocka_unit_test(gaza_governorates),
         cmocka_unit_test(bad_files_name_the_place),
         cmocka_unit_test(workflow_table),
+        cmocka_unit_test(audience_kept_by_a_change_of_handling),
         cmocka_unit_test(tallies_by_hand_and_filtered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
