@@ -988,7 +988,7 @@ int compliance_transition(struct store_txn *t, const struct compliance_actor *wh
         snprintf(msg, CMP_MSG_SZ, "reason: say why (1 to 4096 bytes, not only spaces)");
         rc = VIGIL_EINVAL;
     } else if (!compliance_transition_allowed(from, to) &&
-               !(review && strcmp(to, "under_review") == 0)) {
+               !(review && strcmp(to, "under_review") == 0 && strcmp(from, to) != 0)) {
         /* a violation flagged for re-review (its evidence was withdrawn) may be reopened */
         snprintf(msg, CMP_MSG_SZ, "a violation cannot go from %s to %s", from, to);
         rc = VIGIL_ECONFLICT;
