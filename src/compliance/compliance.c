@@ -324,6 +324,8 @@ static int list_one(void *ctx, const struct store_violation *v)
         return 0;
     if (c->f->zone && !zone_matches(c->set, v, c->f->zone))
         return 0;
+    if (c->f->needs_review && !needs_review(v))
+        return 0;
     json_array_append_new(c->out, cmp_violation_json(c->r, c->set, c->reader, v, false));
     return 0;
 }

@@ -139,6 +139,7 @@ struct compliance_filter {
     const char *status;   /* NULL = any */
     const char *party;
     const char *zone; /* zone id or name */
+    bool needs_review; /* only those flagged for re-review (their evidence was withdrawn) */
 };
 
 /* The violations reader may see that match f, oldest event first, as a new JSON array in

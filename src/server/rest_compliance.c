@@ -145,6 +145,10 @@ static int on_list_arg(void *ctx, const char *key, const char *value)
         x->f.party = value;
     } else if (strcmp(key, "zone") == 0) {
         x->f.zone = value;
+    } else if (strcmp(key, "needs_review") == 0) {
+        if (strcmp(value, "true") != 0)
+            x->bad = "needs_review: true (or leave it out)";
+        x->f.needs_review = true;
     } else if (strcmp(key, "since") == 0 || strcmp(key, "until") == 0) {
         vtime_t t;
         if (ts_parse(value, &t, NULL) && compliance_day_parse(value, &t))

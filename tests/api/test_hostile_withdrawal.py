@@ -97,13 +97,16 @@ def test_a_reporter_deleting_the_report_over_taxii_does_not_delete_the_confirmed
     assert after["evidence"] == [] and after["report"] == rid
     for k in ("time", "location", "party", "zone", "event", "mode", "marking"):
         assert after[k] == before[k], k
-    # The flag is for the reviewer: a final state may go back to review, once, and the
-    # re-review clears it.
+    # The flag is for the reviewer, who lists what is flagged ...
+    assert [x["id"] for x in violations(hub, needs_review="true")] == [vid]
+    assert hub.get("/api/v1/violations", params={"needs_review": "no"}).status_code == 400
+    # ... and may take a final state back to review, once: the re-review clears the flag.
     r = transition(hub, vid, "under_review", reason="evidence withdrawn: re-examine")
     assert r.status_code == 200, r.text
     assert r.json()["needs_review"] is False
     assert transition(hub, vid, "confirmed", reason="the patrol's photographs").status_code == 200
     assert transition(hub, vid, "under_review").status_code == 409
+    assert violations(hub, needs_review="true") == []
     # The audit log keeps the delete.
     audit = hub.get("/api/v1/audit", params={"object": rid})
     assert audit.status_code == 200 and "delete" in audit.text
