@@ -1193,7 +1193,8 @@ static int delete_txn(struct store_txn *t, void *arg)
     rc = store_txn_object_delete(t, d->coll, d->id, d->p->partner, d->versions, d->nversions,
                                  &d->deleted);
     if (!rc && d->deleted) /* the report index follows the version now newest */
-        rc = ingest_reindex(t, d->coll, d->id, d->p->partner, d->partner_name);
+        rc = ingest_reindex(t, d->coll, d->id, d->p->partner, d->partner_name, d->p->user,
+                            d->p->user_name);
     rc = rc ? rc : ingest_deleted(t, d->id, d->p->partner, d->p->user, d->p->user_name);
     char detail[160];
     snprintf(detail, sizeof detail, "{\"collection\":\"%s\",\"versions\":%zu}",

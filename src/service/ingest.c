@@ -222,7 +222,7 @@ static int keep_doc(void *ctx, const struct store_report *rep)
 }
 
 int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
-                   const char *partner_name)
+                   const char *partner_name, int64_t user, const char *user_name)
 {
     struct store_reader *rd = store_txn_reader(t);
     struct newest n = {0};
@@ -234,7 +234,7 @@ int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t ow
         rc = store_report_get(rd, id, own_record, &owner, keep_doc, &n);
     struct event_report r;
     char msg[REPORT_MSG_SZ];
-    struct compliance_by by = {0, partner_name, "withdrawn (no longer a report)"};
+    struct compliance_by by = {user, user_name, "withdrawn (no longer a report)"};
     if (rc < 0 || !n.obj || !n.doc || report_from_stix(n.obj, &r, msg) != 0) {
         if (rc >= 0 && n.obj && n.doc) { /* the version now newest is no event report */
             rc = store_txn_report_unindex(t, id, owner);

@@ -88,11 +88,13 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
 int ingest_audit_batch(struct store_txn *t, const struct ingest_actor *a, struct ingest_item *items,
                        size_t n);
 
-/* After some of partner owner's versions of id were deleted: when the newest one went and
- * the id is an indexed report, its index row (and the event of it) become the version now
- * newest, as a correction would. Nothing when the newest stayed or nothing is left. */
+/* After some of partner owner's versions of id were deleted (by user user_name): when the
+ * newest one went and the id is an indexed report, its index row (and the event of it) become
+ * the version now newest, as a correction would (by that user, for the history of the
+ * violations it withdraws the report from). Nothing when the newest stayed or nothing is
+ * left. */
 int ingest_reindex(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
-                   const char *partner_name);
+                   const char *partner_name, int64_t user, const char *user_name);
 
 /* After partner owner's versions of object id were deleted inside t (TAXII DELETE, by user
  * user_name): what was derived from a report that has no version left follows it (its place

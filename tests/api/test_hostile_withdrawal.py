@@ -156,6 +156,7 @@ def test_deleting_the_newest_version_to_reveal_a_red_one_is_a_withdrawal(hub):
     v = get(hub, vid)
     assert v["status"] == "confirmed" and v["needs_review"] is True
     assert v["time"].startswith(DAY + "T08:00") and v["evidence"] == []
+    assert v["history"][-1]["by"] == "eg" and "restricted" in v["history"][-1]["reason"]
 
 
 def test_an_unreviewed_candidate_goes_with_its_only_evidence(hub):
