@@ -630,7 +630,7 @@ static void schema_9_withdraws_the_events_of_earlier_content(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sql(db, "BEGIN; DROP TABLE alert_triage; DROP TABLE service_states;"
-            "ALTER TABLE violations DROP COLUMN withdrawn;" /* keepviol: 14 */
+            "ALTER TABLE violations DROP COLUMN withdrawn;" /* keepviol: 15 */
             "ALTER TABLE violations DROP COLUMN kept_tlp; ALTER TABLE violations DROP COLUMN"
             " kept_grp;"
             "DROP INDEX events_subject;"
@@ -771,7 +771,7 @@ static void schema_6_migrates_a_version_5_store(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sql(db, "BEGIN; DROP TABLE alert_triage; DROP TABLE service_states;"
-            "ALTER TABLE violations DROP COLUMN withdrawn;" /* keepviol: 14 */
+            "ALTER TABLE violations DROP COLUMN withdrawn;" /* keepviol: 15 */
             "ALTER TABLE violations DROP COLUMN kept_tlp; ALTER TABLE violations DROP COLUMN"
             " kept_grp;"
             "DROP TRIGGER objects_ids_drop; DROP TABLE object_ids; DROP TABLE object_ids_new;"
