@@ -694,7 +694,10 @@ static void report_index_keeps_the_target(void **state)
     snprintf(path, sizeof path, "%s/vigil.db", f->dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sql(db, "BEGIN; ALTER TABLE reports DROP COLUMN target; PRAGMA user_version = 13; COMMIT;");
+    sql(db, "BEGIN; ALTER TABLE reports DROP COLUMN target;"
+            "ALTER TABLE violations DROP COLUMN withdrawn;" /* keepviol: 15 */
+            "ALTER TABLE violations DROP COLUMN kept_tlp; ALTER TABLE violations DROP COLUMN"
+            " kept_grp; PRAGMA user_version = 13; COMMIT;");
     sqlite3_close(db);
     char msg[STORE_MSG_SZ];
     assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
