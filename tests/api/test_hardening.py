@@ -272,7 +272,12 @@ def test_acknowledged_writes_survive_kill_9_during_ingest(vigil):
 
         t = threading.Thread(target=writer)
         t.start()
-        time.sleep(0.3 + rng.random())
+        # the kill falls mid-ingest, after at least one acknowledged write (a loaded machine,
+        # or a slower store, may take longer than the random delay to acknowledge the first)
+        deadline = time.time() + 120
+        while not acked and t.is_alive() and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.random())
         vigil.kill9()
         stop.set()
         t.join()
