@@ -168,7 +168,10 @@ def test_forged_and_malformed_last_event_ids_are_refused_and_harmless(world):
     bad = ["", "-1", "+1", " 1", "1 ", "0x10", "1e3", "18446744073709551616",
            "9223372036854775807", "abc", real[:-1], real + "A", real[:-4] + "====",
            b64(flipped), b64(os.urandom(len(raw))), b64(os.urandom(200)), "A" * 4000,
-           real.replace("-", "+").replace("_", "/"), "\u00e9t\u00e9", "%00", "0" + real]
+           "\u00e9t\u00e9", "%00", "0" + real]
+    std = real.replace("-", "+").replace("_", "/")  # standard base64: the same text
+    if std != real:  # when the id has neither character
+        bad.append(std)
     for v in bad:
         try:
             code, body = stream_status(vigil, tc, last_id=v)
