@@ -282,6 +282,9 @@ export function render(root, ctx = {}) {
     }
     const latlng = [a.location.lat, a.location.lon];
     if (old) {
+      // The same version again (a change's answer and its event on the stream): nothing to
+      // redraw. Redrawing an open popup would drop what the user is typing or clicking in it.
+      if (JSON.stringify(old.alert) === JSON.stringify(a)) return;
       old.alert = a;
       old.marker.setLatLng(latlng);
       old.marker.setIcon(alertIcon(a));
