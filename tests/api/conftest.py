@@ -318,6 +318,14 @@ class Vigil:
             con.close()
 
 
+def wait_for(fn, timeout=10):
+    """Polls fn until it is true or timeout seconds pass; returns its last answer (to assert)."""
+    deadline = time.time() + timeout
+    while not fn() and time.time() < deadline:
+        time.sleep(0.2)
+    return fn()
+
+
 def basic(user, token):
     return "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()
 

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from conftest import wait_for  # noqa: F401 (test_alert_triage and others import it from here)
+
 from test_stream import Listener
 
 WARNING = {"event": "ASSAULT", "future": True, "targets": ["civilians"],
@@ -220,13 +222,6 @@ def test_two_status_changes_decided_on_one_version_one_wins_the_other_gets_409(w
         assert r.status_code == 200, r.text
     assert vigil.request("POST", url, json={"status": "resolved", "status_version": "x"}
                          ).status_code == 400
-
-
-def wait_for(fn, timeout=10):
-    deadline = time.time() + timeout
-    while not fn() and time.time() < deadline:
-        time.sleep(0.2)
-    return fn()
 
 
 def test_corrected_and_deleted_reports_leave_the_alerts(world):

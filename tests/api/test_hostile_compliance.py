@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+from conftest import wait_for
+
 from test_compliance import (AGREEMENT, KHAN_YUNIS, RAFAH, load, post_report, report,
                              transition, violations)
 from test_stream import Listener, Receiver, subscribe
@@ -159,13 +161,6 @@ def test_a_zone_name_of_an_unreadable_agreement_does_not_change_a_filter(vigil):
 
 
 # ---- item 3: what derives from an agreement follows its marking -----------------------------
-
-def wait_for(fn, timeout=10):
-    deadline = time.time() + timeout
-    while not fn() and time.time() < deadline:
-        time.sleep(0.2)
-    return fn()
-
 
 def alerts(vigil, token):
     r = vigil.get("/api/v1/alerts", token=token)
