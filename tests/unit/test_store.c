@@ -613,6 +613,47 @@ static void sql(sqlite3 *db, const char *text)
         fail_msg("%s: %s", text, err);
 }
 
+/* What undoes each migration's tables and columns (src/store/sqlite/schema.c), by the version
+ * it moved to; "" where nothing needs undoing for these tests (7 rebuilt the R*Tree, 11 is an
+ * index created IF NOT EXISTS). A new migration adds its line here. */
+static const char *const undo_migration[] = {
+    [6] = "DROP TRIGGER objects_ids_drop; DROP TABLE object_ids; DROP TABLE object_ids_new;",
+    [7] = "",
+    [8] = "DROP TABLE reports_withdrawn;",
+    [9] = "DROP INDEX events_subject; ALTER TABLE events DROP COLUMN gone;"
+          "ALTER TABLE events DROP COLUMN subject;",
+    [10] = "DROP TABLE service_marks; ALTER TABLE reports DROP COLUMN added;",
+    [11] = "",
+    [12] = "DROP TABLE alert_triage;",
+    [13] = "DROP TABLE service_states;",
+    [14] = "ALTER TABLE reports DROP COLUMN target;",
+    [15] = "ALTER TABLE violations DROP COLUMN withdrawn;"
+           "ALTER TABLE violations DROP COLUMN kept_tlp;"
+           "ALTER TABLE violations DROP COLUMN kept_grp;",
+};
+#define NUNDO ((int)(sizeof undo_migration / sizeof undo_migration[0]))
+
+/* Takes the store at `path` back to schema `version`, newest migration first, then runs `then`
+ * (rows or tables of that old schema) in the same transaction: a store as that version left it. */
+static void downgrade(const char *path, int version, const char *then)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), NUNDO - 1); /* a new migration has its undo */
+    sqlite3_finalize(st);
+    sql(db, "BEGIN");
+    for (int v = NUNDO - 1; v > version; v--)
+        sql(db, undo_migration[v]);
+    sql(db, then);
+    char setv[64];
+    snprintf(setv, sizeof setv, "PRAGMA user_version = %d; COMMIT;", version);
+    sql(db, setv);
+    sqlite3_close(db);
+}
+
 static int count_event(void *ctx, const struct store_event *e)
 {
     snprintf((char *)ctx + strlen(ctx), 64, "%s;", e->data);
@@ -627,26 +668,15 @@ static void schema_9_withdraws_the_events_of_earlier_content(void **state)
     store_close(f->s);
     char path[128];
     snprintf(path, sizeof path, "%s/vigil.db", f->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sql(db, "BEGIN; DROP TABLE alert_triage; DROP TABLE service_states;"
-            "ALTER TABLE violations DROP COLUMN withdrawn;" /* keepviol: 15 */
-            "ALTER TABLE violations DROP COLUMN kept_tlp; ALTER TABLE violations DROP COLUMN"
-            " kept_grp;"
-            "DROP INDEX events_subject;"
-            "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
-            "DROP TABLE service_marks; ALTER TABLE reports DROP COLUMN added;"
-            "ALTER TABLE reports DROP COLUMN target;"
-            "INSERT INTO reports(stix_id, owner, tlp, grp, event, mode, future, start, end,"
-            "  area, reliability, credibility, source_ref, text, doc) VALUES('report--1', 1, 1,"
-            "  0, 'ASSAULT', '', 0, 0, 0, '', 'B', 2, '', '', '{\"id\":\"report--1\",\"v\":2}');"
-            "INSERT INTO events(time, kind, owner, tlp, grp, data) VALUES"
-            "  (1, 'report', 1, 1, 0, '{\"id\":\"report--1\",\"v\":1}'),"
-            "  (2, 'report', 1, 1, 0, '{\"id\":\"report--1\",\"v\":2}'),"
-            "  (3, 'report', 1, 1, 0, '{\"id\":\"report--gone\"}'),"
-            "  (4, 'alert', 0, 4, 0, '{\"alert\":1}');"
-            "PRAGMA user_version = 8; COMMIT;");
-    sqlite3_close(db);
+    downgrade(path, 8,
+              "INSERT INTO reports(stix_id, owner, tlp, grp, event, mode, future, start, end,"
+              "  area, reliability, credibility, source_ref, text, doc) VALUES('report--1', 1, 1,"
+              "  0, 'ASSAULT', '', 0, 0, 0, '', 'B', 2, '', '', '{\"id\":\"report--1\",\"v\":2}');"
+              "INSERT INTO events(time, kind, owner, tlp, grp, data) VALUES"
+              "  (1, 'report', 1, 1, 0, '{\"id\":\"report--1\",\"v\":1}'),"
+              "  (2, 'report', 1, 1, 0, '{\"id\":\"report--1\",\"v\":2}'),"
+              "  (3, 'report', 1, 1, 0, '{\"id\":\"report--gone\"}'),"
+              "  (4, 'alert', 0, 4, 0, '{\"alert\":1}');");
     char msg[STORE_MSG_SZ];
     assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
     struct store_reader *r;
@@ -692,13 +722,7 @@ static void report_index_keeps_the_target(void **state)
     store_close(f->s);
     char path[128];
     snprintf(path, sizeof path, "%s/vigil.db", f->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sql(db, "BEGIN; ALTER TABLE reports DROP COLUMN target;"
-            "ALTER TABLE violations DROP COLUMN withdrawn;" /* keepviol: 15 */
-            "ALTER TABLE violations DROP COLUMN kept_tlp; ALTER TABLE violations DROP COLUMN"
-            " kept_grp; PRAGMA user_version = 13; COMMIT;");
-    sqlite3_close(db);
+    downgrade(path, 13, "");
     char msg[STORE_MSG_SZ];
     assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
     seen[0] = '\0';
@@ -771,29 +795,17 @@ static void schema_6_migrates_a_version_5_store(void **state)
     store_close(f->s);
     char path[128];
     snprintf(path, sizeof path, "%s/vigil.db", f->dir);
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sql(db, "BEGIN; DROP TABLE alert_triage; DROP TABLE service_states;"
-            "ALTER TABLE violations DROP COLUMN withdrawn;" /* keepviol: 15 */
-            "ALTER TABLE violations DROP COLUMN kept_tlp; ALTER TABLE violations DROP COLUMN"
-            " kept_grp;"
-            "DROP TRIGGER objects_ids_drop; DROP TABLE object_ids; DROP TABLE object_ids_new;"
-            "DROP TABLE reports_withdrawn; DROP INDEX events_subject;"
-            "ALTER TABLE events DROP COLUMN gone; ALTER TABLE events DROP COLUMN subject;"
-            "DROP TABLE service_marks; ALTER TABLE reports DROP COLUMN added;"
-            "ALTER TABLE reports DROP COLUMN target;"
-            "CREATE TABLE objects_v5(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
-            "  REFERENCES collections(id), stix_id TEXT NOT NULL, type TEXT NOT NULL,"
-            "  spec_version TEXT NOT NULL, version INTEGER NOT NULL, date_added INTEGER NOT NULL,"
-            "  owner INTEGER NOT NULL, tlp INTEGER NOT NULL, grp INTEGER NOT NULL,"
-            "  latest INTEGER NOT NULL, first INTEGER NOT NULL, json TEXT NOT NULL,"
-            "  UNIQUE(coll, stix_id, owner, version));"
-            "INSERT INTO objects_v5 SELECT * FROM objects; DROP TABLE objects;"
-            "ALTER TABLE objects_v5 RENAME TO objects;"
-            "CREATE INDEX objects_added ON objects(coll, date_added);"
-            "CREATE INDEX objects_latest ON objects(coll, date_added) WHERE latest = 1;"
-            "PRAGMA user_version = 5; COMMIT;");
-    sqlite3_close(db);
+    downgrade(path, 5,
+              "CREATE TABLE objects_v5(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
+              "  REFERENCES collections(id), stix_id TEXT NOT NULL, type TEXT NOT NULL,"
+              "  spec_version TEXT NOT NULL, version INTEGER NOT NULL, date_added INTEGER NOT NULL,"
+              "  owner INTEGER NOT NULL, tlp INTEGER NOT NULL, grp INTEGER NOT NULL,"
+              "  latest INTEGER NOT NULL, first INTEGER NOT NULL, json TEXT NOT NULL,"
+              "  UNIQUE(coll, stix_id, owner, version));"
+              "INSERT INTO objects_v5 SELECT * FROM objects; DROP TABLE objects;"
+              "ALTER TABLE objects_v5 RENAME TO objects;"
+              "CREATE INDEX objects_added ON objects(coll, date_added);"
+              "CREATE INDEX objects_latest ON objects(coll, date_added) WHERE latest = 1;");
 
     char msg[STORE_MSG_SZ];
     assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
