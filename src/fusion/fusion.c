@@ -675,7 +675,8 @@ static size_t tomb_slot(const struct fusion *f, int64_t seq)
     return i;
 }
 
-static void tomb_put(struct fusion *f, const struct fusion_report *r)
+/* Files tombstone tb in the open-addressed map, growing it to stay at most half full. */
+static void tomb_set(struct fusion *f, struct tomb tb)
 {
     if ((f->ntombs + 1) * 2 > f->stombs) {
         struct tomb *old = f->tombs;
@@ -687,6 +688,14 @@ static void tomb_put(struct fusion *f, const struct fusion_report *r)
                 f->tombs[tomb_slot(f, old[i].seq)] = old[i];
         free(old);
     }
+    struct tomb *t = &f->tombs[tomb_slot(f, tb.seq)];
+    if (!t->seq)
+        f->ntombs++;
+    *t = tb;
+}
+
+static void tomb_put(struct fusion *f, const struct fusion_report *r)
+{
     int32_t zone = 0;
     for (size_t i = 0; r->zone && !zone && i < f->ntzones; i++)
         if (strcmp(f->tzones[i], r->zone) == 0)
@@ -696,10 +705,7 @@ static void tomb_put(struct fusion *f, const struct fusion_report *r)
         f->tzones[f->ntzones++] = xstrdup(r->zone);
         zone = (int32_t)f->ntzones;
     }
-    struct tomb *t = &f->tombs[tomb_slot(f, r->seq)];
-    if (!t->seq)
-        f->ntombs++;
-    *t = (struct tomb){.seq = r->seq, .day = (int32_t)fusion_day(r->start), .zone = zone};
+    tomb_set(f, (struct tomb){.seq = r->seq, .day = (int32_t)fusion_day(r->start), .zone = zone});
 }
 
 /* A forgotten report is withdrawn: when escalation counted it, its day is counted again
@@ -1318,20 +1324,7 @@ int fusion_load(struct fusion *f, const char *tag, const void *data, size_t len,
     for (size_t i = 0; i < nt; i++) {
         struct tomb tb;
         memcpy(&tb, (const char *)tombs + i * sizeof(tb), sizeof(tb));
-        if ((f->ntombs + 1) * 2 > f->stombs) { /* as tomb_put grows the map */
-            struct tomb *old = f->tombs;
-            size_t osize = f->stombs;
-            f->stombs = osize ? osize * 2 : 1024;
-            f->tombs = xcalloc(f->stombs, sizeof(*f->tombs));
-            for (size_t k = 0; k < osize; k++)
-                if (old[k].seq)
-                    f->tombs[tomb_slot(f, old[k].seq)] = old[k];
-            free(old);
-        }
-        struct tomb *slot = &f->tombs[tomb_slot(f, tb.seq)];
-        if (!slot->seq)
-            f->ntombs++;
-        *slot = tb;
+        tomb_set(f, tb);
     }
     f->loading = true;
     f->load_watermark = wm;
