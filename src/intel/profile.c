@@ -1173,6 +1173,10 @@ int report_from_stix(const json_t *sdo, struct event_report *r, char msg[REPORT_
     msg[0] = '\0';
     if (!json_is_object(sdo))
         return fail(msg, "object: must be a JSON object");
+    if (json_is_true(json_object_get(sdo, "revoked"))) { /* its creator withdrew it (STIX) */
+        snprintf(msg, REPORT_MSG_SZ, "revoked: the report is withdrawn by its creator");
+        return VIGIL_ENOENT;
+    }
     json_t *exts = json_object_get(sdo, "extensions");
     json_t *ext = json_is_object(exts) ? json_object_get(exts, PROFILE_EXT_ID) : NULL;
     if (!ext) {

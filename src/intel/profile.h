@@ -187,8 +187,9 @@ int report_to_stix_text(const struct event_report *r, const struct report_stix_c
  * partners' systems may attach it to e.g. an `incident` or a `note`). Title and description
  * come from the SDO's name and description; the marking from its TLP object_marking_refs;
  * missing credibility from `confidence` (see profile_confidence_to_credibility). Returns 0 and
- * fills r, VIGIL_ENOENT when the object has no Vigil extension, or VIGIL_EINVAL with a message
- * naming the property (r is then initialised and empty). */
+ * fills r, VIGIL_ENOENT when the object has no Vigil extension or is revoked (its creator
+ * withdrew it: no report, as after a deletion), or VIGIL_EINVAL with a message naming the
+ * property (r is then initialised and empty). */
 int report_from_stix(const json_t *sdo, struct event_report *r, char msg[REPORT_MSG_SZ]);
 
 /* The extension-definition objects the server publishes (the event report's, and the alert's

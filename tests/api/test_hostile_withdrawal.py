@@ -222,3 +222,23 @@ def test_a_new_version_that_is_no_event_report_does_not_hide_the_confirmed_viola
     assert r.status_code == 202 and r.json()["success_count"] == 1, r.text
     assert hub.get(f"/api/v1/reports/{rid}").status_code == 404
     assert_kept(hub, vid, rid, "no longer a report", "eg")
+
+
+def test_revoking_the_report_is_a_withdrawal_that_does_not_hide_the_confirmed_violation(hub):
+    """STIX `revoked: true` is the creator saying the object is no longer valid: the report
+    leaves the index, the live picture and its alerts, as by a deletion; the confirmed
+    violation stays, flagged for review. (Before, the revoked version was indexed as the
+    report's newest content, and the report went on counting.)"""
+    rid, vid = confirmed_violation(hub, report(RAFAH, DAY + "T08:00:00Z"))
+    coll = hub.collection("reports")
+    r = hub.get(f"/taxii2/api/collections/{coll}/objects/{rid}/", token=hub.eg)
+    assert r.status_code == 200, r.text
+    obj = dict(r.json()["objects"][0], modified="2099-01-01T00:00:00.000Z", revoked=True)
+    r = hub.post(f"/taxii2/api/collections/{coll}/objects/", token=hub.eg, json=envelope(obj))
+    assert r.status_code == 202 and r.json()["success_count"] == 1, r.text
+    assert hub.get(f"/api/v1/reports/{rid}").status_code == 404
+    assert rid not in hub.get("/api/v1/reports").text
+    assert_kept(hub, vid, rid, "no longer a report", "eg")
+    # TAXII keeps the revoked version, so that every consumer learns of the revocation
+    r = hub.get(f"/taxii2/api/collections/{coll}/objects/{rid}/", token=hub.qa)
+    assert r.status_code == 200 and r.json()["objects"][0]["revoked"] is True, r.text
