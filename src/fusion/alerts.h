@@ -46,6 +46,9 @@ struct fusion_transition {
 struct fusion_alert {
     int64_t id;
     char *key; /* the situation: "RULE/c:X,Y/t:BUCKET" or "escalation/ZONE|*" + "/d:DAY" */
+    uint32_t nth; /* alerts of the same key raised before it by this engine (a resolved one's
+                   * situation fired again, a rules reload); with key, what names the alert
+                   * across restarts and front-ends (service/alerts.h, alert ids) */
     enum fusion_alert_kind kind;
     struct fusion_rules *rules;     /* reference to the set rule belongs to (NULL: escalation) */
     const struct fusion_rule *rule; /* NULL for escalation alerts */

@@ -31,6 +31,7 @@ struct kentry {
     uint64_t h;
     char *key;
     struct fusion_alert *alert;
+    uint32_t count; /* an occurrence entry's (key_occurrence) */
 };
 
 struct touched {
@@ -183,6 +184,18 @@ static void key_put(struct fusion *f, const char *key, struct fusion_alert *a)
     e->alert = a;
 }
 
+/* How many alerts of situation key were raised before this one (0 for the first): counted
+ * in the key table under "\1" + key, an entry that no situation is filed under and that
+ * nothing takes out, so that the count goes on after a retire. An alert's key and occurrence
+ * name it (struct fusion_alert, nth). */
+static uint32_t key_occurrence(struct fusion *f, const char *key)
+{
+    char ck[KEY_SZ + 2];
+    snprintf(ck, sizeof ck, "\1%s", key);
+    key_put(f, ck, NULL);
+    return key_slot(f, ck, hash_key(ck))->count++;
+}
+
 static void rule_key(const struct fusion_rule *rule, const struct fusion_report *trig,
                      char key[KEY_SZ])
 {
@@ -306,6 +319,7 @@ static struct fusion_alert *target(struct fusion *f, size_t ri, const struct fus
     if (a && fusion_alert_open(a) && a->rules == f->rules)
         return a;
     a = fusion_alert_new_rule(++f->last_id, key, f->rules, rule, &f->cfg.corr, now(f));
+    a->nth = key_occurrence(f, key);
     alert_push(f, a);
     key_put(f, key, a);
     touch(f, a, true);
@@ -497,6 +511,7 @@ static void esc_alarm(struct fusion *f, int m, const char *zone, int64_t day)
     if (!a) {
         snprintf(key, sizeof(key), "%s/d:%lld", base, (long long)day);
         a = fusion_alert_new_escalation(++f->last_id, key, &q, zone, now(f));
+        a->nth = key_occurrence(f, key);
         alert_push(f, a);
         key_put(f, base, a);
         touch(f, a, true);

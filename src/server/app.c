@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/uuid.h"
 #include "base/xalloc.h"
 #include "service/alerts.h"
 #include "server/ratelimit.h"
@@ -257,6 +258,26 @@ static int load_collections(struct app *a, char msg[APP_MSG_SZ])
     return rc;
 }
 
+/* The secret namespace of alert ids (service/alerts.h): a UUID made of a subkey of
+ * secret.key, so that every front-end of a hub and every restart names an alert alike. */
+static void alert_id_ns(const struct app *a, char ns[UUID_STRLEN + 1])
+{
+    unsigned char b[16];
+    crypto_kdf_derive_from_key(b, sizeof b, 2, "vigilaid", a->cursor_key);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* the form of a UUID (version 4) */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    int o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            ns[o++] = '-';
+        ns[o++] = hex[b[i] >> 4];
+        ns[o++] = hex[b[i] & 15];
+    }
+    ns[o] = '\0';
+    sodium_memzero(b, sizeof b);
+}
+
 /* Reads DIR/secret.key (32 random bytes made by init), the key of paging cursors. */
 static int load_key(const char *dir, unsigned char key[APP_KEY_LEN], char msg[APP_MSG_SZ])
 {
@@ -342,8 +363,11 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
     rc = load_collections(a, msg);
     char *rules = cfg->rules_file[0] == '/' ? xstrdup(cfg->rules_file)
                                             : xasprintf("%s/%s", data_dir, cfg->rules_file);
+    char ns[UUID_STRLEN + 1];
+    alert_id_ns(a, ns);
     if (!rc)
-        rc = alerts_start(a->store, rules, &a->alerts, msg);
+        rc = alerts_start(a->store, rules, ns, &a->alerts, msg);
+    sodium_memzero(ns, sizeof ns);
     free(rules);
     if (rc) {
         store_close(a->store);

@@ -63,11 +63,12 @@ static void h_alerts(struct http_req *req, struct http_resp *resp, void *arg)
     rest_reply(resp, 200, v);
 }
 
-static int64_t alert_id(struct http_req *req)
+/* The {id} of the path: an alert id (service/alerts.h), or text that names no alert (404,
+ * like an alert the reader may not see). */
+static const char *alert_id(struct http_req *req)
 {
-    char *end;
-    long long id = strtoll(http_param(req, "id"), &end, 10);
-    return *end || id <= 0 ? 0 : id;
+    const char *id = http_param(req, "id");
+    return id ? id : "";
 }
 
 static void h_alert(struct http_req *req, struct http_resp *resp, void *arg)
@@ -101,7 +102,7 @@ static void h_alert_status(struct http_req *req, struct http_resp *resp, void *a
     }
     int64_t version = ver ? (int64_t)json_integer_value(ver) : -1;
     char msg[ALERTS_MSG_SZ] = "";
-    int64_t id = alert_id(req);
+    const char *id = alert_id(req);
     /* Whether the alert exists for this reader is answered before any role check, so that a
      * 403 never confirms an alert the reader cannot see. */
     json_t *seen = alerts_get(a->alerts, &p->reader, id);
@@ -139,7 +140,7 @@ static void h_alert_triage(struct http_req *req, struct http_resp *resp, void *a
     if (!body)
         return;
     json_t *as = json_object_get(body, "assignee"), *cm = json_object_get(body, "comment");
-    int64_t id = alert_id(req);
+    const char *id = alert_id(req);
     json_t *seen = alerts_get(a->alerts, &p->reader, id);
     int rc = !seen ? VIGIL_ENOENT
              : strcmp(p->role, "analyst") != 0 && strcmp(p->role, "admin") != 0 ? VIGIL_EPERM

@@ -59,7 +59,110 @@ struct alert_service {
     int64_t saved_fed;    /* the marks of the last state saved (-1: none) */
     int64_t saved_withdrawn;
     vtime_t saved_at;     /* when (ts_now) */
+    /* alert ids (alerts.h): their namespace, and the engine's alerts by id (under mu) */
+    char ns[UUID_STRLEN + 1];
+    struct pid_slot *pids; /* open addressing by the id's first 64 bits; id 0: empty */
+    size_t npids, spids;
+    int64_t pids_upto; /* the engine's alerts up to this number are in pids */
 };
+
+/* ---- alert ids ----------------------------------------------------------------------------
+ *
+ * What a reader sees as an alert's id is a UUIDv5 whose namespace is secret (a subkey of
+ * secret.key, app.c) and whose name is the alert's situation key and occurrence (struct
+ * fusion_alert, nth): the same for every reader, front-end and restart, and, without the
+ * key, neither computable from a situation nor ordered or counted (docs/ACCESS.md). */
+
+struct pid_slot {
+    uint64_t h;
+    int64_t id;
+};
+
+/* The id of alert a. */
+static void alert_pid(const struct alert_service *svc, const struct fusion_alert *a,
+                      char out[UUID_STRLEN + 1])
+{
+    char name[256];
+    int n = a->nth ? snprintf(name, sizeof name, "%s#%u", a->key, (unsigned)a->nth)
+                   : snprintf(name, sizeof name, "%s", a->key);
+    profile_uuid5(svc->ns, name, (size_t)n < sizeof name ? (size_t)n : sizeof name - 1, out);
+}
+
+bool alerts_id_parse(const char *id, uint64_t *h)
+{
+    if (!id || strlen(id) != UUID_STRLEN || !uuid_valid(id, UUID_STRLEN))
+        return false;
+    *h = 0;
+    for (const char *c = id; c < id + 18; c++) { /* the first 16 digits: 8, "-", 4, "-", 4 */
+        if (*c == '-')
+            continue;
+        int v = *c >= '0' && *c <= '9' ? *c - '0' : *c >= 'a' && *c <= 'f' ? *c - 'a' + 10 : -1;
+        if (v < 0)
+            return false; /* the ids given are lowercase */
+        *h = *h << 4 | (uint64_t)v;
+    }
+    return true;
+}
+
+static void pids_put(struct alert_service *svc, uint64_t h, int64_t id)
+{
+    if ((svc->npids + 1) * 2 > svc->spids) { /* grow, leaving out the retired alerts */
+        struct pid_slot *old = svc->pids;
+        size_t osize = svc->spids;
+        svc->spids = osize ? osize * 2 : 64;
+        svc->pids = xcalloc(svc->spids, sizeof *svc->pids);
+        svc->npids = 0;
+        for (size_t i = 0; i < osize; i++)
+            if (old[i].id && fusion_alert_get(svc->f, old[i].id))
+                pids_put(svc, old[i].h, old[i].id);
+        free(old);
+    }
+    size_t i = h & (svc->spids - 1);
+    while (svc->pids[i].id)
+        i = (i + 1) & (svc->spids - 1);
+    svc->pids[i] = (struct pid_slot){h, id};
+    svc->npids++;
+}
+
+/* Forgets the ids of an engine that is being replaced. Called with mu held. */
+static void pids_reset(struct alert_service *svc)
+{
+    free(svc->pids);
+    svc->pids = NULL;
+    svc->npids = svc->spids = 0;
+    svc->pids_upto = 0;
+}
+
+/* The engine's number of the alert whose id is id, 0 when there is none (a malformed id
+ * included). Called with mu held. */
+static int64_t alert_by_pid(struct alert_service *svc, const char *id)
+{
+    uint64_t h;
+    if (!alerts_id_parse(id, &h))
+        return 0;
+    for (size_t i = fusion_alert_rank(svc->f, svc->pids_upto + 1);
+         i < fusion_alert_count(svc->f); i++) { /* the alerts raised since the last look */
+        const struct fusion_alert *a = fusion_alert_at(svc->f, i);
+        char p[UUID_STRLEN + 1];
+        uint64_t ph = 0;
+        alert_pid(svc, a, p);
+        alerts_id_parse(p, &ph);
+        pids_put(svc, ph, a->id);
+        svc->pids_upto = a->id;
+    }
+    for (size_t i = svc->spids ? h & (svc->spids - 1) : 0; svc->spids && svc->pids[i].id;
+         i = (i + 1) & (svc->spids - 1)) {
+        const struct fusion_alert *a =
+            svc->pids[i].h == h ? fusion_alert_get(svc->f, svc->pids[i].id) : NULL;
+        char p[UUID_STRLEN + 1];
+        if (a) {
+            alert_pid(svc, a, p);
+            if (strcmp(p, id) == 0)
+                return a->id;
+        }
+    }
+    return 0;
+}
 
 /* The engine's state in the store (store_service_state): "alerts.engine". */
 #define STATE_NAME "alerts.engine"
@@ -71,15 +174,17 @@ struct alert_service {
 #define MARK_WITHDRAWN "alerts.withdrawn"
 
 /* The alert as S5 shows it, from a view. */
-static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert_view *v)
+static json_t *view_json(const struct alert_service *svc, const struct fusion_alert *a,
+                         const struct fusion_alert_view *v)
 {
-    char s[TS_BUFSZ], e[TS_BUFSZ], c[TS_BUFSZ], u[TS_BUFSZ];
+    char s[TS_BUFSZ], e[TS_BUFSZ], c[TS_BUFSZ], u[TS_BUFSZ], id[UUID_STRLEN + 1];
+    alert_pid(svc, a, id);
     json_t *ev = json_array();
     for (size_t i = 0; i < v->nevidence; i++)
         if (v->evidence[i]->id)
             json_array_append_new(ev, json_string(v->evidence[i]->id));
     json_t *o = json_pack(
-        "{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:s}", "id", (json_int_t)a->id, "rule",
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:s}", "id", id, "rule",
         a->rule_name, "severity", fusion_severity_name(v->severity), "status",
         fusion_alert_status_name(v->status), "title", a->title, "start", ts_format(v->start, 0, s),
         "end", ts_format(v->end, 0, e), "confidence", v->confidence, "evidence", ev, "created",
@@ -106,21 +211,22 @@ static json_t *view_json(const struct fusion_alert *a, const struct fusion_alert
 }
 
 /* The view of alert a through visible(ctx) as JSON, or NULL when it does not exist so. */
-static json_t *view_through(const struct fusion_alert *a,
+static json_t *view_through(const struct alert_service *svc, const struct fusion_alert *a,
                             bool (*visible)(void *ctx, const struct store_acl *acl), void *ctx)
 {
     struct fusion_alert_view v;
     json_t *o = NULL;
     if (fusion_alert_view(a, visible, ctx, &v))
-        o = view_json(a, &v);
+        o = view_json(svc, a, &v);
     fusion_alert_view_release(&v);
     return o;
 }
 
 /* The view of alert a for reader, as JSON, or NULL when it does not exist for them. */
-static json_t *view_for(const struct fusion_alert *a, const struct policy_reader *reader)
+static json_t *view_for(const struct alert_service *svc, const struct fusion_alert *a,
+                        const struct policy_reader *reader)
 {
-    return view_through(a, policy_visible, (void *)reader);
+    return view_through(svc, a, policy_visible, (void *)reader);
 }
 
 /* low 0, medium 1, high 2, critical 3; -1 for anything else. */
@@ -134,10 +240,11 @@ static int severity_rank(const char *name)
 }
 
 /* The view of a as JSON when it passes f, else NULL. */
-static json_t *listed(const struct fusion_alert *a, const struct policy_reader *reader,
-                      const struct alert_filter *f, int min_sev)
+static json_t *listed(const struct alert_service *svc, const struct fusion_alert *a,
+                      const struct policy_reader *reader, const struct alert_filter *f,
+                      int min_sev)
 {
-    json_t *o = view_for(a, reader);
+    json_t *o = view_for(svc, a, reader);
     if (!o)
         return NULL;
     if (f->status && strcmp(f->status, json_string_value(json_object_get(o, "status"))) != 0) {
@@ -204,7 +311,7 @@ static void with_triage(struct alert_service *svc, const struct policy_reader *r
 struct triage_job {
     const struct auth_principal *who;
     char *key;
-    int64_t id;
+    char id[UUID_STRLEN + 1]; /* the alert's (alerts.h) */
     const char *assignee, *comment; /* NULL: unchanged / none */
     bool status;                    /* a status change: who and when go into the triage */
     int rc;
@@ -241,7 +348,7 @@ static int triage_txn(struct store_txn *t, void *arg)
         rc = store_txn_alert_triage_put(t, j->key, j->who->partner, &nt);
     if (!rc && !j->status) {
         char detail[96];
-        snprintf(detail, sizeof detail, "{\"alert\":%lld,\"op\":\"%s\"}", (long long)j->id,
+        snprintf(detail, sizeof detail, "{\"alert\":\"%s\",\"op\":\"%s\"}", j->id,
                  j->comment ? "comment" : "assign");
         rc = audit_append(t, j->who->partner, j->who->user, "alert", j->key, detail);
     }
@@ -263,7 +370,7 @@ static bool user_of(struct store *s, const char *name, int64_t partner)
     return ok;
 }
 
-int alerts_triage(struct alert_service *svc, const struct auth_principal *who, int64_t id,
+int alerts_triage(struct alert_service *svc, const struct auth_principal *who, const char *id,
                   const char *assignee, const char *comment)
 {
     if ((!assignee && !comment) ||
@@ -272,12 +379,14 @@ int alerts_triage(struct alert_service *svc, const struct auth_principal *who, i
         return VIGIL_EINVAL;
     if (assignee && assignee[0] && !user_of(svc->store, assignee, who->partner))
         return VIGIL_EINVAL;
-    struct triage_job j = {.who = who, .id = id, .assignee = assignee, .comment = comment};
+    struct triage_job j = {.who = who, .assignee = assignee, .comment = comment};
     pthread_mutex_lock(&svc->mu);
-    const struct fusion_alert *a = fusion_alert_get(svc->f, id);
-    json_t *o = a ? view_for(a, &who->reader) : NULL;
-    if (o)
+    const struct fusion_alert *a = fusion_alert_get(svc->f, alert_by_pid(svc, id));
+    json_t *o = a ? view_for(svc, a, &who->reader) : NULL;
+    if (o) {
         j.key = xstrdup(a->key);
+        alert_pid(svc, a, j.id);
+    }
     pthread_mutex_unlock(&svc->mu);
     json_decref(o);
     if (!j.key)
@@ -293,6 +402,7 @@ json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reade
     json_t *arr = json_array();
     int min_sev = f->severity ? severity_rank(f->severity) : -1;
     char **keys = NULL; /* the situation key of each alert listed, for its triage */
+    int64_t last = 0;
     *next = 0;
     pthread_mutex_lock(&svc->mu);
     size_t i = fusion_alert_count(svc->f); /* ascending id */
@@ -300,14 +410,15 @@ json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reade
         i = fusion_alert_rank(svc->f, before);
     while (i-- > 0) {
         const struct fusion_alert *a = fusion_alert_at(svc->f, i);
-        json_t *o = listed(a, reader, f, min_sev);
+        json_t *o = listed(svc, a, reader, f, min_sev);
         if (!o)
             continue;
         if (json_array_size(arr) == limit) { /* one more exists: the page is not the last */
             json_decref(o);
-            *next = json_integer_value(json_object_get(json_array_get(arr, limit - 1), "id"));
+            *next = last; /* the engine's number, sealed in the cursor (rest_alerts.c) */
             break;
         }
+        last = a->id;
         json_array_append_new(arr, o);
         keys = xrealloc(keys, json_array_size(arr) * sizeof *keys);
         keys[json_array_size(arr) - 1] = xstrdup(a->key);
@@ -325,11 +436,13 @@ void alerts_memory(struct alert_service *svc, size_t *reports, size_t *bytes)
     pthread_mutex_unlock(&svc->mu);
 }
 
-json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, int64_t id)
+/* alerts_get by the engine's number of the alert (0 when there is none): id 0 */
+static json_t *get_alert(struct alert_service *svc, const struct policy_reader *reader,
+                         int64_t eid, const char *id)
 {
     pthread_mutex_lock(&svc->mu);
-    const struct fusion_alert *a = fusion_alert_get(svc->f, id);
-    json_t *o = a ? view_for(a, reader) : NULL;
+    const struct fusion_alert *a = fusion_alert_get(svc->f, id ? alert_by_pid(svc, id) : eid);
+    json_t *o = a ? view_for(svc, a, reader) : NULL;
     char **key = NULL;
     if (o) {
         key = xmalloc(sizeof *key);
@@ -344,22 +457,29 @@ json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader
     return o;
 }
 
+json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, const char *id)
+{
+    return get_alert(svc, reader, 0, id ? id : "");
+}
+
 #define GROUPING_ID_SZ 64
 
-/* The STIX id of an alert: a grouping named (UUIDv5) after its situation. */
-static void grouping_id(const struct fusion_alert *a, char id[GROUPING_ID_SZ])
+/* The STIX id of an alert: a grouping whose UUID is the alert's id (alert_pid). */
+static void grouping_id(const struct alert_service *svc, const struct fusion_alert *a,
+                        char id[GROUPING_ID_SZ])
 {
     char uuid[UUID_STRLEN + 1];
-    profile_uuid5(PROFILE_UUID_NS, a->key, strlen(a->key), uuid);
+    alert_pid(svc, a, uuid);
     snprintf(id, GROUPING_ID_SZ, "grouping--%s", uuid);
 }
 
 /* The STIX form of a view: a grouping of the evidence the reader may see, with the alert's
  * fields in a Vigil property extension. */
-static json_t *view_stix(const struct fusion_alert *a, const json_t *o)
+static json_t *view_stix(const struct alert_service *svc, const struct fusion_alert *a,
+                         const json_t *o)
 {
     char id[GROUPING_ID_SZ];
-    grouping_id(a, id);
+    grouping_id(svc, a, id);
     json_t *ext = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O}", "extension_type",
                             "property-extension", "rule", json_object_get(o, "rule"), "severity",
                             json_object_get(o, "severity"), "status", json_object_get(o, "status"),
@@ -375,10 +495,11 @@ static json_t *view_stix(const struct fusion_alert *a, const json_t *o)
 }
 
 /* True when the STIX id of a is one of ids[0..n). */
-static bool stix_id_in(const struct fusion_alert *a, const char *const *ids, size_t n)
+static bool stix_id_in(const struct alert_service *svc, const struct fusion_alert *a,
+                       const char *const *ids, size_t n)
 {
     char id[GROUPING_ID_SZ];
-    grouping_id(a, id);
+    grouping_id(svc, a, id);
     for (size_t i = 0; i < n; i++)
         if (strcmp(ids[i], id) == 0)
             return true;
@@ -395,16 +516,16 @@ json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reade
     for (size_t i = after > 0 ? fusion_alert_rank(svc->f, after + 1) : 0;
          i < fusion_alert_count(svc->f); i++) {
         const struct fusion_alert *a = fusion_alert_at(svc->f, i);
-        if (nids && !stix_id_in(a, ids, nids))
+        if (nids && !stix_id_in(svc, a, ids, nids))
             continue;
-        json_t *o = view_for(a, reader);
+        json_t *o = view_for(svc, a, reader);
         if (o && json_array_size(json_object_get(o, "evidence"))) {
             if (json_array_size(arr) == limit) { /* one more exists */
                 json_decref(o);
                 *next = last;
                 break;
             }
-            json_array_append_new(arr, view_stix(a, o));
+            json_array_append_new(arr, view_stix(svc, a, o));
             last = a->id;
         }
         json_decref(o);
@@ -555,7 +676,7 @@ json_t *alerts_event_view(struct alert_service *svc, const struct policy_reader 
     struct change ch;
     json_t *o = NULL;
     if (change_parse(data, &ch) && change_reaches(&ch, policy_visible, (void *)reader))
-        o = alerts_get(svc, reader, ch.id);
+        o = get_alert(svc, reader, ch.id, NULL);
     free(ch.causes);
     return o;
 }
@@ -588,7 +709,7 @@ static int publish_alert(struct store_txn *t, struct alert_service *svc, const s
         if (change_reaches(ch, policy_egress_visible, &to)) {
             pthread_mutex_lock(&svc->mu);
             const struct fusion_alert *a = fusion_alert_get(svc->f, ch->id);
-            v = a ? view_through(a, policy_egress_visible, &to) : NULL;
+            v = a ? view_through(svc, a, policy_egress_visible, &to) : NULL;
             pthread_mutex_unlock(&svc->mu);
         }
         auth_principal_release(&p);
@@ -628,7 +749,8 @@ struct state_job {
     struct alert_service *svc;
     char *key, *status, *history;
     const struct auth_principal *who;
-    int64_t id;
+    int64_t id;                  /* the engine's number of the alert */
+    char pid[UUID_STRLEN + 1];   /* its id (alerts.h) */
     size_t steps; /* the steps of the stored lifecycle the change was judged on */
 };
 
@@ -655,11 +777,12 @@ static int state_txn(struct store_txn *t, void *arg)
         return VIGIL_ECONFLICT;
     int rc = store_txn_alert_state(t, j->key, j->status, j->history);
     char detail[96];
-    snprintf(detail, sizeof detail, "{\"alert\":%lld,\"status\":\"%s\"}", (long long)j->id,
+    snprintf(detail, sizeof detail, "{\"alert\":\"%s\",\"status\":\"%s\"}", j->pid,
              j->status);
     if (!rc)
         rc = audit_append(t, j->who->partner, j->who->user, "alert", j->key, detail);
-    struct triage_job tj = {.who = j->who, .key = j->key, .id = j->id, .status = true};
+    struct triage_job tj = {.who = j->who, .key = j->key, .status = true};
+    memcpy(tj.id, j->pid, sizeof tj.id);
     if (!rc)
         rc = triage_txn(t, &tj); /* who of the partner changed it, and when: theirs only */
     struct change all = {.id = j->id, .all = true, .key = j->key};
@@ -727,6 +850,7 @@ static int try_status(struct alert_service *svc, const struct auth_principal *wh
         j.history = vjson_dumps(h);
         json_decref(h);
         j.key = xstrdup(a->key);
+        alert_pid(svc, a, j.pid);
         j.status = xstrdup(status);
     }
     pthread_mutex_unlock(&svc->mu);
@@ -749,9 +873,15 @@ static int try_status(struct alert_service *svc, const struct auth_principal *wh
     return rc;
 }
 
-int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
-                      const char *status, int64_t seen, char msg[ALERTS_MSG_SZ])
+int alerts_set_status(struct alert_service *svc, const struct auth_principal *who,
+                      const char *pid, const char *status, int64_t seen,
+                      char msg[ALERTS_MSG_SZ])
 {
+    pthread_mutex_lock(&svc->mu);
+    int64_t id = alert_by_pid(svc, pid ? pid : ""); /* the engine's numbers are never reused */
+    pthread_mutex_unlock(&svc->mu);
+    if (!id)
+        return VIGIL_ENOENT;
     /* A change stored in between may be one who may not see (made on evidence they may not
      * read): it must not show as a 409 (docs/FUSION.md, status). So the change is judged
      * again on the lifecycle stored now, and refused only when who's own view changed. */
@@ -1134,6 +1264,7 @@ static void take_over(struct alert_service *svc)
     pthread_mutex_lock(&svc->mu);
     struct fusion *old = svc->f;
     svc->f = f;
+    pids_reset(svc);
     pthread_mutex_unlock(&svc->mu);
     fusion_free(old);
     svc->leading = true;
@@ -1499,6 +1630,7 @@ static bool load_state(struct alert_service *svc)
             pthread_mutex_lock(&svc->mu);
             struct fusion *old = svc->f;
             svc->f = f;
+            pids_reset(svc);
             svc->fetch_r = NULL;
             pthread_mutex_unlock(&svc->mu);
             fusion_free(old);
@@ -1679,7 +1811,8 @@ static int published_marks(struct alert_service *svc, struct store_reader *r)
     return rc;
 }
 
-int alerts_start(struct store *s, const char *rules_path, struct alert_service **out, char msg[256])
+int alerts_start(struct store *s, const char *rules_path, const char *id_ns,
+                 struct alert_service **out, char msg[256])
 {
     *out = NULL;
     struct fusion_rules *rules;
@@ -1689,6 +1822,7 @@ int alerts_start(struct store *s, const char *rules_path, struct alert_service *
         return rc;
     struct alert_service *svc = xcalloc(1, sizeof *svc);
     memcpy(svc->tag, tag, sizeof tag);
+    snprintf(svc->ns, sizeof svc->ns, "%s", id_ns);
     svc->saved_fed = svc->saved_withdrawn = -1;
     svc->store = s;
     svc->rules_path = xstrdup(rules_path);
@@ -1733,6 +1867,7 @@ void alerts_stop(struct alert_service *svc)
     pthread_join(svc->thread, NULL);
     save_state(svc, true); /* a clean stop: the next start reads no history */
     fusion_free(svc->f);
+    pids_reset(svc);
     free_agreements(svc);
     pthread_mutex_destroy(&svc->mu);
     pthread_mutex_destroy(&svc->smu);
@@ -1752,7 +1887,7 @@ int alerts_replay(struct store *s, const char *rules_path, const int64_t *truces
     if (rc)
         return rc;
     fusion_esc_set_truces(&rules->esc, truces, ntruces);
-    struct alert_service svc = {.store = s, .replay = true};
+    struct alert_service svc = {.store = s, .replay = true, .ns = PROFILE_UUID_NS};
     pthread_mutex_init(&svc.mu, NULL);
     pthread_mutex_init(&svc.tmu, NULL);
     rc = fusion_new(NULL, rules, &svc.f);
@@ -1773,6 +1908,7 @@ int alerts_replay(struct store *s, const char *rules_path, const int64_t *truces
         *out = alerts_list(&svc, reader, &all, SIZE_MAX, 0, &next); /* one page: all */
     }
     fusion_free(svc.f);
+    pids_reset(&svc);
     free_agreements(&svc);
     pthread_mutex_destroy(&svc.mu);
     pthread_mutex_destroy(&svc.tmu);

@@ -27,9 +27,10 @@
 struct alert_service;
 
 /* Starts the service with the rules of rules_path (built-in defaults when the file does not
- * exist). VIGIL_EINVAL with "path: line N: reason" in msg for a bad rules file. */
-int alerts_start(struct store *s, const char *rules_path, struct alert_service **out,
-                 char msg[256]);
+ * exist) and id_ns, the secret namespace (a UUID) of its alert ids (below). VIGIL_EINVAL with
+ * "path: line N: reason" in msg for a bad rules file. */
+int alerts_start(struct store *s, const char *rules_path, const char *id_ns,
+                 struct alert_service **out, char msg[256]);
 /* Stops the thread and frees the engine. NULL is a no-op. */
 void alerts_stop(struct alert_service *svc);
 /* Something was committed: look for new reports soon. NULL is a no-op. */
@@ -49,8 +50,9 @@ struct alert_filter {
 };
 
 /* One page of the alerts reader may see, as JSON (the S5 alert resource), newest first: at
- * most limit (>= 1) alerts whose id is below `before` (0: from the newest), in a new array.
- * *next receives the id to pass as `before` for the following page, 0 when this is the last. */
+ * most limit (>= 1) alerts whose engine number is below `before` (0: from the newest), in a
+ * new array. *next receives the number to pass as `before` for the following page, 0 when this
+ * is the last (the REST cursor seals it: an engine's number is never shown). */
 json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reader,
                     const struct alert_filter *f, size_t limit, int64_t before, int64_t *next);
 /* What an "alert" event (its data) tells reader: the alert as reader sees it now, or NULL
@@ -58,8 +60,20 @@ json_t *alerts_list(struct alert_service *svc, const struct policy_reader *reade
  * reader may not read, so their view did not change) or the alert does not exist for them. */
 json_t *alerts_event_view(struct alert_service *svc, const struct policy_reader *reader,
                           const char *data);
+/* Alert ids (the "id" of the S5 alert resource; the UUID of its STIX grouping): a UUIDv5
+ * under the secret namespace id_ns, named by the alert's situation key and occurrence (struct
+ * fusion_alert, key and nth). Every reader, front-end and restart gives an alert the same id
+ * (as long as the engine raises it again for the same situation); without id_ns one can
+ * neither compute an id from a situation nor tell from ids how many alerts there are or in
+ * what order they came (docs/ACCESS.md, "Side channels"). An id that is not one of a live
+ * alert, or that the reader may not see, is answered like one that never was (NULL,
+ * VIGIL_ENOENT). A back-test (alerts_replay) names its alerts under PROFILE_UUID_NS. */
+#define ALERTS_ID_SZ 37 /* a UUID and its NUL */
+/* True when id has the form of an alert id (36 characters, a lowercase UUID), with its first
+ * 64 bits in *h (how the service finds it). Any text may be given (fuzz_alert_id). */
+bool alerts_id_parse(const char *id, uint64_t *h);
 /* One alert as reader sees it, or NULL (also when it does not exist for reader). */
-json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, int64_t id);
+json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, const char *id);
 #define ALERTS_MSG_SZ 160
 /* Moves alert id to status (acknowledged, resolved, false_alarm) on behalf of who, keeping
  * the history in the store: a compare-and-set on who's view. The change is judged on the
@@ -70,7 +84,7 @@ json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader
  * VIGIL_ENOENT (no such alert for reader), VIGIL_EINVAL (unknown status), VIGIL_ECONFLICT
  * (the lifecycle does not allow it, or who's view's status changed since seen: msg says
  * which). */
-int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, int64_t id,
+int alerts_set_status(struct alert_service *svc, const struct auth_principal *who, const char *id,
                       const char *status, int64_t seen, char msg[ALERTS_MSG_SZ]);
 /* The triage of alert id by who's partner (docs/ACCESS.md: a partner's own, never shown to
  * another partner): assignee (a user of who's partner, "" for none; NULL: unchanged) and/or a
@@ -78,10 +92,10 @@ int alerts_set_status(struct alert_service *svc, const struct auth_principal *wh
  * (nothing asked, an empty or too long comment, an assignee who is not a user of who's
  * partner), VIGIL_ETOOBIG (the alert has too many comments already). Every alert view of a
  * partner's reader carries that partner's triage as "triage". */
-int alerts_triage(struct alert_service *svc, const struct auth_principal *who, int64_t id,
+int alerts_triage(struct alert_service *svc, const struct auth_principal *who, const char *id,
                   const char *assignee, const char *comment);
 /* One page of the alerts reader may see as STIX objects (the TAXII alerts collection), oldest
- * first: at most limit (>= 1) whose alert id is above `after` and, when nids > 0, whose STIX id
+ * first: at most limit (>= 1) whose engine number is above `after` and, when nids > 0, whose STIX id
  * is one of ids; *next as for alerts_list (the id to pass as `after`, 0 on the last page). */
 json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reader,
                     const char *const *ids, size_t nids, size_t limit, int64_t after,

@@ -217,13 +217,10 @@ def test_webhook_numbers_count_only_what_the_target_received(world):
         rx_a.close()
 
 
-@pytest.mark.xfail(strict=True, reason="alert ids are the fusion engine's hub-wide numbers "
-                   "(src/fusion/fusion.c, last_id); REST alert ids are another change's to make")
-def test_alert_ids_do_not_count_alerts_the_reader_may_not_see(world):
-    """Left for the alert service's owner, written as the attack: C sees two alerts, with an
-    alert between them formed from reports C may not read. Its ids must not tell C that."""
+def alert_world(vigil, ta, tb, tc):
+    """C sees two alerts (GREEN reports of A and B); between them A and B raise one from AMBER
+    reports of their group, which C may not read. Returns (C's alerts, B's hidden alert)."""
     from test_alerts import MOVEMENT, WARNING, alerts, post, wait_for
-    vigil, ta, tb, tc = world
 
     def pair(lat, **marking):
         at = lambda r: dict(r, location=dict(r["location"], lat=r["location"]["lat"] + lat))
@@ -236,5 +233,81 @@ def test_alert_ids_do_not_count_alerts_the_reader_may_not_see(world):
     assert wait_for(lambda: len(alerts(vigil, tb)) == 2)
     pair(2.0, marking="green")
     assert wait_for(lambda: len(alerts(vigil, tc)) == 2)
-    ids = sorted(int(a["id"]) for a in alerts(vigil, tc))
-    assert ids[1] - ids[0] == 1, "C counts the alert it may not see: %r" % ids
+    seen_c = alerts(vigil, tc)
+    hidden = [a for a in alerts(vigil, tb) if a["id"] not in {x["id"] for x in seen_c}]
+    assert len(hidden) == 1, hidden
+    return seen_c, hidden[0]
+
+
+def is_alert_id(i):
+    return isinstance(i, str) and len(i) == 36 and i == i.lower() and i.count("-") == 4
+
+
+def test_alert_ids_do_not_count_alerts_the_reader_may_not_see(world):
+    """The attack: C sees two alerts, with an alert between them formed from reports C may not
+    read. Their ids must not tell C that (with the engine's numbers they were 1 and 3)."""
+    vigil, ta, tb, tc = world
+    lc = Listener(vigil, tc)
+    try:
+        time.sleep(0.3)
+        seen_c, hidden = alert_world(vigil, ta, tb, tc)
+        streamed = {e[2]["id"] for e in lc.events(1.0) if e[1] == "alert"}
+    finally:
+        lc.close()
+    ids = [a["id"] for a in seen_c]
+    for i in ids + [hidden["id"]]:  # opaque: no number to subtract or order by
+        assert is_alert_id(i), "C counts the alert it may not see: %r" % ids
+        assert count_between("0", i) is None
+    # One id per alert for every reader and every way out (REST, stream, TAXII's grouping).
+    assert streamed == set(ids)
+    assert set(ids) <= {a["id"] for a in alerts_of(vigil, tb)}
+    r = vigil.get("/taxii2/api/collections/%s/objects/" % vigil.collection("alerts"), token=tc,
+                  headers={"Accept": "application/taxii+json;version=2.1"})
+    assert r.status_code == 200, r.text
+    assert sorted(o["id"] for o in r.json()["objects"] if o["type"] == "grouping") == \
+        sorted("grouping--" + i for i in ids)
+    # Stable: after a restart C's bookmarks still name its alerts, and nothing else.
+    vigil.stop()
+    vigil.start()
+    from test_alerts import wait_for
+    assert wait_for(lambda: len(alerts_of(vigil, tc)) == 2)
+    assert sorted(a["id"] for a in alerts_of(vigil, tc)) == sorted(ids)
+    for i in ids:
+        assert vigil.get("/api/v1/alerts/" + i, token=tc).json()["id"] == i
+
+
+def alerts_of(vigil, token):
+    r = vigil.get("/api/v1/alerts", token=token)
+    assert r.status_code == 200, r.text
+    return r.json()["alerts"]
+
+
+def test_another_readers_alert_id_is_answered_as_no_alert(world):
+    """C is given (or guesses) the id of B's alert formed from reports C may not read: reading
+    or changing it answers exactly as an id that names nothing, and changes nothing."""
+    vigil, ta, tb, tc = world
+    seen_c, hidden = alert_world(vigil, ta, tb, tc)
+    hid = hidden["id"]
+
+    def answers(i):
+        out = []
+        for method, path, body in (("GET", "", None),
+                                   ("POST", "/status", {"status": "false_alarm"}),
+                                   ("POST", "/triage", {"comment": "seen"})):
+            r = vigil.request(method, "/api/v1/alerts/" + i + path, token=tc, json=body)
+            out.append((r.status_code, r.text))
+        return out
+
+    assert answers(seen_c[0]["id"])[0][0] == 200  # C's own alert: found
+    nothing = answers("00000000-0000-4000-8000-000000000000")
+    assert [c for c, _ in nothing] == [404, 404, 404]
+    assert answers(hid) == nothing
+    # Forged ids: another case, numbers (the old ids), junk and over-long text.
+    for forged in (hid.upper(), hid[:-1] + ("0" if hid[-1] != "0" else "1"), "1", "2", "3",
+                   "-1", "%00", "grouping--" + hid, hid + "x", "x" * 4000):
+        got = answers(requests.utils.quote(forged, safe=""))
+        assert [c for c, _ in got] in ([404] * 3, [400] * 3), (forged, got)
+        assert vigil.get("/healthz").status_code == 200
+    after = vigil.get("/api/v1/alerts/" + hid, token=tb).json()
+    assert after["status"] == hidden["status"] == "new"
+    assert "comments" not in after.get("triage", {}) or after["triage"]["comments"] == []
