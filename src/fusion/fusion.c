@@ -184,16 +184,28 @@ static void key_put(struct fusion *f, const char *key, struct fusion_alert *a)
     e->alert = a;
 }
 
-/* How many alerts of situation key were raised before this one (0 for the first): counted
- * in the key table under "\1" + key, an entry that no situation is filed under and that
- * nothing takes out, so that the count goes on after a retire. An alert's key and occurrence
- * name it (struct fusion_alert, nth). */
+/* How many alerts of situation key were raised before this one and are still there (0 for
+ * the first): counted in the key table under "\1" + key, an entry that no situation is filed
+ * under. An alert's key and occurrence name it (struct fusion_alert, nth), so that a restarted
+ * engine, which raises the same alerts again, names them alike. */
 static uint32_t key_occurrence(struct fusion *f, const char *key)
 {
     char ck[KEY_SZ + 2];
     snprintf(ck, sizeof ck, "\1%s", key);
     key_put(f, ck, NULL);
     return key_slot(f, ck, hash_key(ck))->count++;
+}
+
+/* A retired alert gives back its occurrence when it is the latest of its key: the situation,
+ * raised again, is named as before, as a restarted engine (which never saw the retired one)
+ * would name it; the entry goes with the last. */
+static void key_unoccur(struct fusion *f, const struct fusion_alert *a)
+{
+    char ck[KEY_SZ + 2];
+    snprintf(ck, sizeof ck, "\1%s", a->key);
+    struct kentry *e = f->skeys ? key_slot(f, ck, hash_key(ck)) : NULL;
+    if (e && e->key && e->count == a->nth + 1 && --e->count == 0)
+        key_del(f, ck, NULL); /* an occurrence entry names no alert */
 }
 
 static void rule_key(const struct fusion_rule *rule, const struct fusion_report *trig,
@@ -1007,6 +1019,7 @@ static void retire(struct fusion *f, struct fusion_alert *a)
         snprintf(base, sizeof(base), "%.*s", (int)(day - a->key), a->key);
         key_del(f, base, a);
     }
+    key_unoccur(f, a);
     size_t i = alert_rank(f, a->id);
     memmove(&f->alerts[i], &f->alerts[i + 1], (f->nalerts - i - 1) * sizeof(*f->alerts));
     f->nalerts--;

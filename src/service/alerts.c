@@ -92,15 +92,16 @@ bool alerts_id_parse(const char *id, uint64_t *h)
 {
     if (!id || strlen(id) != UUID_STRLEN || !uuid_valid(id, UUID_STRLEN))
         return false;
-    *h = 0;
-    for (const char *c = id; c < id + 18; c++) { /* the first 16 digits: 8, "-", 4, "-", 4 */
+    uint64_t v = 0;
+    for (const char *c = id; *c; c++) {
         if (*c == '-')
             continue;
-        int v = *c >= '0' && *c <= '9' ? *c - '0' : *c >= 'a' && *c <= 'f' ? *c - 'a' + 10 : -1;
-        if (v < 0)
+        if (*c >= 'A' && *c <= 'F')
             return false; /* the ids given are lowercase */
-        *h = *h << 4 | (uint64_t)v;
+        if (c < id + 18) /* the first 16 digits: 8, "-", 4, "-", 4 */
+            v = v << 4 | (uint64_t)(*c <= '9' ? *c - '0' : *c - 'a' + 10);
     }
+    *h = v;
     return true;
 }
 

@@ -95,8 +95,9 @@ int alerts_set_status(struct alert_service *svc, const struct auth_principal *wh
 int alerts_triage(struct alert_service *svc, const struct auth_principal *who, const char *id,
                   const char *assignee, const char *comment);
 /* One page of the alerts reader may see as STIX objects (the TAXII alerts collection), oldest
- * first: at most limit (>= 1) whose engine number is above `after` and, when nids > 0, whose STIX id
- * is one of ids; *next as for alerts_list (the id to pass as `after`, 0 on the last page). */
+ * first: at most limit (>= 1) whose engine number is above `after` and, when nids > 0, whose
+ * STIX id is one of ids; *next as for alerts_list (the number to pass as `after`, 0 on the last
+ * page). */
 json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reader,
                     const char *const *ids, size_t nids, size_t limit, int64_t after,
                     int64_t *next);
