@@ -14,6 +14,7 @@ import time
 import pytest
 import requests
 
+from conftest import wait_for
 from test_stream import Listener, Receiver, post_report, subscribe
 
 HIDDEN = 3  # A's posts C may not see, between two C may
@@ -220,7 +221,7 @@ def test_webhook_numbers_count_only_what_the_target_received(world):
 def alert_world(vigil, ta, tb, tc):
     """C sees two alerts (GREEN reports of A and B); between them A and B raise one from AMBER
     reports of their group, which C may not read. Returns (C's alerts, B's hidden alert)."""
-    from test_alerts import MOVEMENT, WARNING, alerts, post, wait_for
+    from test_alerts import MOVEMENT, WARNING, alerts, post
 
     def pair(lat, **marking):
         at = lambda r: dict(r, location=dict(r["location"], lat=r["location"]["lat"] + lat))
@@ -269,7 +270,6 @@ def test_alert_ids_do_not_count_alerts_the_reader_may_not_see(world):
     # Stable: after a restart C's bookmarks still name its alerts, and nothing else.
     vigil.stop()
     vigil.start()
-    from test_alerts import wait_for
     assert wait_for(lambda: len(alerts_of(vigil, tc)) == 2)
     assert sorted(a["id"] for a in alerts_of(vigil, tc)) == sorted(ids)
     for i in ids:
