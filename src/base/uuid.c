@@ -1,14 +1,50 @@
 #include "base/uuid.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/hex.h"
+
+/* Random bytes drawn 32 uuids at a time, per thread: randombytes_buf is a system call
+ * (getrandom) each, one per row of an import otherwise (docs/BENCHMARKS.md). Each byte is
+ * used once and wiped; a child of fork() (none in Vigil) drops its copy of the pool. */
+#define POOL_UUIDS 32
+static _Thread_local struct {
+    unsigned char b[16 * POOL_UUIDS];
+    size_t used; /* bytes taken; the pool is empty when used == sizeof b */
+    bool ready;
+} pool;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_drop(void)
+{
+    sodium_memzero(&pool, sizeof pool);
+}
+
+static void pool_init(void)
+{
+    pthread_atfork(NULL, NULL, pool_drop);
+}
+
+static void random16(unsigned char b[16])
+{
+    pthread_once(&pool_once, pool_init);
+    if (!pool.ready || pool.used == sizeof pool.b) {
+        randombytes_buf(pool.b, sizeof pool.b);
+        pool.used = 0;
+        pool.ready = true;
+    }
+    memcpy(b, pool.b + pool.used, 16);
+    sodium_memzero(pool.b + pool.used, 16);
+    pool.used += 16;
+}
 
 void uuid_v4(char out[UUID_STRLEN + 1])
 {
     unsigned char b[16];
-    randombytes_buf(b, sizeof b);
+    random16(b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     static const char hex[] = "0123456789abcdef";

@@ -48,6 +48,12 @@ static const char export_help[] =
  * docs/BENCHMARKS.md). It grows only as far as the import needs. */
 #define IMPORT_CACHE_KIB (512 * 1024)
 
+/* An import's store grows by about this many bytes per byte of its CSV file (a store of 360 MB
+ * after 40 MB of ACLED rows), which its writer's cache holds up to IMPORT_CACHE_KIB; below
+ * IMPORT_POOL_MIN_KIB of it the caches stay on malloc. */
+#define IMPORT_STORE_PER_FILE_BYTE 10
+#define IMPORT_POOL_MIN_KIB (32 * 1024)
+
 /* The fewest bytes a row of a CSV file takes, about (ACLED's and UCDP's take 300-500): the
  * file's size over this is the most rows it may hold, which decides a bulk load. A gzip file
  * has no size here (fstat of the stream), so it is never loaded in bulk. */
@@ -566,6 +572,13 @@ int cli_import(const char *data, int argc, char **argv)
     }
     struct stat sb;
     x.job.size = fstat(fileno(x.job.f), &sb) == 0 ? sb.st_size : 0;
+    /* A large file: the writer's cache takes its pages from one pool of the size the import
+     * will fill (store_page_pool), not one malloc each: through malloc each new page of the
+     * writer's thread grew its arena by a page (an mprotect each), 15% of the CPU time of an
+     * import of 20,000 rows (perf, docs/BENCHMARKS.md). */
+    int64_t need = (int64_t)(x.job.size / 1024) * IMPORT_STORE_PER_FILE_BYTE;
+    if (need > IMPORT_POOL_MIN_KIB)
+        store_page_pool((need < IMPORT_CACHE_KIB ? need : IMPORT_CACHE_KIB) + 8192);
     int rc = cli_with_store(data, run_import, &x);
     fclose(x.job.f);
     return rc;

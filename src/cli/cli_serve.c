@@ -39,7 +39,7 @@ int cli_serve(const char *data, int argc, char **argv)
      * them fragmented: the daemon's memory grew with time though what it held did not
      * (docs/BENCHMARKS.md, soak). Setting it turns that adjustment off. */
     mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-    if (store_page_pool())
+    if (store_page_pool(0))
         log_warn("store: no page pool; SQLite's page caches use malloc");
     struct config cfg;
     config_init(&cfg);

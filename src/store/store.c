@@ -6,9 +6,9 @@
 
 #include "store/store_ops.h"
 
-int store_page_pool(void)
+int store_page_pool(int64_t kib)
 {
-    return store_sqlite_ops.page_pool();
+    return store_sqlite_ops.page_pool(kib);
 }
 
 int store_open(const char *location, const struct store_options *opt, struct store **out,

@@ -51,8 +51,9 @@ struct store_options {
  * the requests' own buffers) fragmented glibc's arenas, and the daemon's peaks grew with time
  * (docs/BENCHMARKS.md, Soak). Pages past the pool come from malloc. Returns 0, VIGIL_ESTORE
  * when the engine has started already or VIGIL_EIO when the pool cannot be mapped (the caches
- * then stay on malloc). */
-int store_page_pool(void);
+ * then stay on malloc). kib: the pool's size, 0 for the default; a bulk import gives the size
+ * its writer's cache will reach (cli_data.c), whose pages then cost no malloc each. */
+int store_page_pool(int64_t kib);
 
 /* Opens (creating if needed) the store at location and starts its writer thread: a directory
  * (SQLite, DIR/vigil.db) or a libpq URI "postgresql://USER@HOST:PORT/DB" (host=/path in its

@@ -7,7 +7,7 @@
 /* One backend of store.h: its functions, by their store.h names without store_. */
 struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
-    int (*page_pool)(void);
+    int (*page_pool)(int64_t kib);
     int (*open)(const char *location, const struct store_options *opt, struct store **out,
                 char msg[STORE_MSG_SZ]);
     void (*close)(struct store *s);

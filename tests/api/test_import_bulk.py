@@ -133,3 +133,47 @@ def test_a_failed_bulk_import_leaves_the_store_and_its_indexes_as_they_were(vigi
     if not vigil.pg:
         assert index_names(vigil) == before
         assert vigil.sql("PRAGMA integrity_check") == [("ok",)]
+
+
+def test_a_bulk_import_into_a_located_store_packs_old_and_new_rows_and_takes_more(vigil,
+                                                                                    tmp_path):
+    """The packed R*Tree (geo_pack.c) holds the rows stored before the bulk load as well as its
+    own, and a row-by-row import after it inserts into it (splitting its full nodes): the
+    boxes, rtreecheck and every answer are those of the same rows imported one file of 2,000 at
+    a time."""
+    header, body = rows()
+    first, last = body[:CHUNK], body[-CHUNK:]
+    middle = body[CHUNK:-CHUNK] + first  # the first 2,000 again: "already present"
+    vigil.stop()
+    vigil.run("import", "acled", str(write(tmp_path / "first.csv", header, first)), "--as",
+              "admin")
+    big = write(tmp_path / "middle.csv", header, middle)
+    assert big.stat().st_size / 256 >= 10000
+    out = vigil.run("import", "acled", str(big), "--as", "admin")
+    assert f"imported {ROWS - 2 * CHUNK} report(s), {CHUNK} already present" in out.stdout, \
+        out.stdout
+    vigil.run("import", "acled", str(write(tmp_path / "last.csv", header, last)), "--as",
+              "admin")
+    with tempfile.TemporaryDirectory(prefix="vigil-api-") as tmp:
+        ref = Vigil(pathlib.Path(tmp) / "data")
+        for k in range(0, ROWS, CHUNK):
+            part = write(tmp_path / f"part{k}.csv", header, body[k:k + CHUNK])
+            ref.run("import", "acled", str(part), "--as", "admin")
+        if not vigil.pg:
+            assert vigil.sql("SELECT rtreecheck('reports_geo')") == [("ok",)]
+            depth = "SELECT hex(substr(data, 1, 2)) FROM reports_geo_node WHERE nodeno = 1"
+            assert vigil.sql(depth) != [("0000",)]  # a tree of several levels
+            box = ("SELECT r.source_ref, g.min_lat, g.max_lat, g.min_lon, g.max_lon, g.min_hour,"
+                   " g.max_hour FROM reports_geo g JOIN reports r ON r.seq = g.seq"
+                   " ORDER BY r.source_ref")
+            got = vigil.sql(box)
+            assert len(got) == ROWS and got == ref.sql(box)
+        vigil.start()
+        ref.start()
+        try:
+            a, b = answers(vigil), answers(ref)
+            assert sum(len(x) for x in a.values()) > ROWS
+            for q in a:
+                assert a[q] == b[q], q
+        finally:
+            ref.stop()

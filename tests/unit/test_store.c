@@ -507,7 +507,7 @@ static void a_lone_job_keeps_no_copy_of_the_pages_it_changes(void **state)
     assert_true(most - before < 1024 * 1024);
 }
 
-/* What store_page_pool() answered in main(), before any store was opened. */
+/* What store_page_pool(0) answered in main(), before any store was opened. */
 static int page_pool_rc = 1;
 
 /* With the page pool (set up in main, as `vigil serve` does), SQLite's page caches take their
@@ -517,7 +517,7 @@ static void caches_draw_from_the_page_pool(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(page_pool_rc, 0);
-    assert_int_equal(store_page_pool(), VIGIL_ESTORE);
+    assert_int_equal(store_page_pool(0), VIGIL_ESTORE);
     struct many m = {.coll = f->coll, .from = 0, .to = 5000};
     assert_int_equal(store_write(f->s, put_many_txn, &m), 0);
     sqlite3_int64 lines = 0, most = 0;
@@ -903,7 +903,7 @@ static void service_state_round_trip_pg(void **state)
 
 int main(void)
 {
-    page_pool_rc = store_page_pool();
+    page_pool_rc = store_page_pool(0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(caches_draw_from_the_page_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(versions_and_flags, setup, teardown),

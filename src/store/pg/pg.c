@@ -745,8 +745,9 @@ void store_close(struct store *s)
     store_free(s);
 }
 
-int store_page_pool(void)
+int store_page_pool(int64_t kib)
 {
+    (void)kib;
     return 0; /* the server keeps the pages */
 }
 

@@ -159,16 +159,8 @@ int store_txn_reports_bulk_end(struct store_txn *t)
     for (size_t i = 0; i < t->bulk.n_index; i++)
         if (conn_exec(c, t->bulk.index_sql[i]))
             return VIGIL_ESTORE;
-    /* The same values as the per-row insert (the period in hours: HOUR_US). */
-    sqlite3_stmt *st = conn_stmt(c, "INSERT INTO reports_geo(seq, min_lat, max_lat, min_lon,"
-                                    " max_lon, min_hour, max_hour) SELECT seq, lat, lat, lon, lon,"
-                                    " start / 3600000000.0, end / 3600000000.0 FROM reports"
-                                    " WHERE seq > ? AND lat IS NOT NULL AND lon IS NOT NULL"
-                                    " ORDER BY seq");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_int64(st, 1, t->bulk.mark);
-    return step_done(c, st) ? VIGIL_ESTORE : 0;
+    /* The R*Tree written whole, packed (geo_pack.c): the same boxes as the per-row insert. */
+    return reports_geo_pack(c, t->bulk.mark);
 }
 
 int reports_unindex(struct store_reader *c, const char *id, int64_t owner)

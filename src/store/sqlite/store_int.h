@@ -116,6 +116,10 @@ int step_done(struct store_reader *c, sqlite3_stmt *st);
 /* The key of a STIX id in the id index (schema.c, migration 6); vigil_idh() in SQL. */
 int64_t store_idh(const void *id, size_t len);
 
+/* Rebuilds the reports' R*Tree (reports_geo) packed, with the rows it holds and every located
+ * report above mark, in the caller's transaction (geo_pack.c). */
+int reports_geo_pack(struct store_reader *c, int64_t mark);
+
 /* Frees the filter of the stored ids; the next put rebuilds it (objects.c). */
 void idf_drop(struct store *s);
 

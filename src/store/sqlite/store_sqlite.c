@@ -33,12 +33,13 @@
 
 static size_t pool_line; /* bytes per pool line; 0 without a pool */
 
-int store_page_pool(void)
+int store_page_pool(int64_t kib)
 {
+    size_t bytes = kib > 0 ? (size_t)kib * 1024 : POOL_BYTES;
     int hdr = 0;
     if (sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr) != SQLITE_OK)
         return VIGIL_ESTORE;
-    size_t line = (POOL_PAGE + (size_t)hdr + 7) & ~(size_t)7, n = POOL_BYTES / line;
+    size_t line = (POOL_PAGE + (size_t)hdr + 7) & ~(size_t)7, n = bytes / line;
     void *mem = mmap(NULL, n * line, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         return VIGIL_EIO;
