@@ -101,6 +101,16 @@ static void uuid_generation_and_checks(void **state)
     assert_true(uuid_valid(u, strlen(u)));
     assert_string_not_equal(u, v);
     assert_int_equal(u[14], '4');
+    /* Drawn from a per-thread pool of random bytes, 32 at a time: across several refills,
+     * every one valid and none repeated. */
+    enum { N = 200 };
+    static char many[N][UUID_STRLEN + 1];
+    for (int i = 0; i < N; i++) {
+        uuid_v4(many[i]);
+        assert_true(uuid_valid(many[i], strlen(many[i])));
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(many[i], many[k]);
+    }
     assert_true(uuid_valid("6ba7b810-9dad-11d1-80b4-00c04fd430c8", 36));
     assert_false(uuid_valid("6ba7b810-9dad-01d1-80b4-00c04fd430c8", 36)); /* version 0 */
     assert_false(uuid_valid("6ba7b810-9dad-11d1-c0b4-00c04fd430c8", 36)); /* variant */
