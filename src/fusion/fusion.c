@@ -427,17 +427,35 @@ static void run_rules(struct fusion *f, const struct fusion_report *me)
     fusion_rvec_release(&near);
 }
 
+/* True when a is an open escalation alert with alarm days, of detector `name` and zone. */
+static bool esc_series(const struct fusion_alert *a, const char *name, const char *zone)
+{
+    if (a->kind != FUSION_ALERT_ESCALATION || !fusion_alert_open(a) || !a->ndays ||
+        strcmp(a->rule_name, name) != 0)
+        return false;
+    return (a->esc_zone == NULL) == (zone == NULL) && (!zone || strcmp(a->esc_zone, zone) == 0);
+}
+
 /* True when escalation alert a is open, of detector `name` and zone, and day lies within
  * window_days of its alarm days: the same episode. */
 static bool same_episode(const struct fusion_alert *a, const char *name, const char *zone,
                          int64_t day, int window)
 {
-    if (a->kind != FUSION_ALERT_ESCALATION || !fusion_alert_open(a) || !a->ndays ||
-        strcmp(a->rule_name, name) != 0)
-        return false;
-    if ((a->esc_zone == NULL) != (zone == NULL) || (zone && strcmp(a->esc_zone, zone) != 0))
-        return false;
-    return day >= a->days[0] - window && day <= a->days[a->ndays - 1] + window;
+    return esc_series(a, name, zone) && day >= a->days[0] - window &&
+           day <= a->days[a->ndays - 1] + window;
+}
+
+/* True when open alert b is of detector `name` and zone and some alarm day of it lies within
+ * window days of one of a's: a and b are one episode. The days of each alert form one episode
+ * (no gap of more than window), so that is when their spans come within window of each other,
+ * on either side (the test must be symmetric: was a's first day against b's span widened by
+ * a's length, which merged episodes further apart than window when the later one was the
+ * longer, and so only when days came in ascending order). */
+static bool episodes_touch(const struct fusion_alert *a, const struct fusion_alert *b,
+                           const char *name, const char *zone, int window)
+{
+    return esc_series(b, name, zone) && a->days[0] <= b->days[b->ndays - 1] + window &&
+           b->days[0] <= a->days[a->ndays - 1] + window;
 }
 
 static void retire(struct fusion *f, struct fusion_alert *a);
@@ -461,8 +479,7 @@ static struct fusion_alert *episode(struct fusion *f, const char *name, const ch
         merged = false;
         for (size_t i = 0; i < f->nalerts; i++) {
             struct fusion_alert *b = f->alerts[i];
-            if (b == a || !same_episode(b, name, zone, a->days[0], window + (int)(
-                                            a->days[a->ndays - 1] - a->days[0])))
+            if (b == a || !episodes_touch(a, b, name, zone, window))
                 continue;
             for (size_t k = 0; k < b->ndays; k++)
                 fusion_alert_add_day(a, b->days[k]);
