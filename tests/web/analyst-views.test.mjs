@@ -68,10 +68,17 @@ after(async () => {
   if (vigil) await vigil.stop();
 });
 
+// The map pans (animated) to show a popup it opens: a pointer click given while it moves may
+// land beside the button (on the map, which closes the popup). Wait for it to be still.
+async function mapStill(page) {
+  await page.waitForFunction(() => !document.querySelector('.leaflet-pan-anim'));
+}
+
 async function openAlert(page) {
   await page.locator(`.feed li[data-id="${alertId}"] button.alert-title`).click();
   const popup = page.locator('.leaflet-popup-content .alert-popup');
   await popup.waitFor();
+  await mapStill(page);
   return popup;
 }
 
@@ -188,6 +195,7 @@ test('alerts: a comment being typed survives a redraw of the popup by another us
     assert.equal(await box.getAttribute('data-mark'), 'typed-here');
     assert.ok(await box.evaluate((el) => document.activeElement === el), 'focus kept');
     assert.ok(await sendEl.evaluate((el) => el.isConnected), 'the button is the same element');
+    await mapStill(page);
     await send.click();
     await popup.locator('.comments li', { hasText: 'Typed while admin resolves it' }).waitFor();
     assert.equal(await box.inputValue(), '');
