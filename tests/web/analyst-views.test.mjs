@@ -68,10 +68,17 @@ after(async () => {
   if (vigil) await vigil.stop();
 });
 
+// The map pans (animated) to show a popup it opens: a pointer click given while it moves may
+// land beside the button (on the map, which closes the popup). Wait for it to be still.
+async function mapStill(page) {
+  await page.waitForFunction(() => !document.querySelector('.leaflet-pan-anim'));
+}
+
 async function openAlert(page) {
   await page.locator(`.feed li[data-id="${alertId}"] button.alert-title`).click();
   const popup = page.locator('.leaflet-popup-content .alert-popup');
   await popup.waitFor();
+  await mapStill(page);
   return popup;
 }
 
@@ -119,11 +126,10 @@ test('alerts: the popup explains why it fired, when in event time, on what marke
       .waitFor();
   });
 
-// Skipped, not fixed: the popup is sometimes redrawn between the test's fill and click (a
-// change's answer and its stream event), and the input is lost; it failed about one run in
-// three on 7c8e5b7. The server side is covered by tests/api/test_alert_triage.py.
+// The popup is redrawn while open (the answer to each change, and its event on the stream):
+// it keeps its form, so the fill and click below land whenever the redraws come.
 test('alerts: acknowledging records who and when; assignee and comments are the partner\'s own',
-  { skip: 'popup redraw race drops input (docs/DASHBOARD.md, known issues)' }, async () => {
+  async () => {
     const { page } = b;
     let popup = await openAlert(page);
     await popup.getByRole('button', { name: 'Acknowledge' }).click();
@@ -161,6 +167,42 @@ test('alerts: acknowledging records who and when; assignee and comments are the 
     await detail.waitFor();
     assert.match(await detail.innerText(), /Planned attack on a shelter \(test\)/);
     assert.match(await detail.innerText(), /TLP:GREEN/);
+  });
+
+// The popup is redrawn when another user changes the alert (its event on the live stream):
+// the comment being typed stays, with the focus, and is sent by the same button.
+test('alerts: a comment being typed survives a redraw of the popup by another user\'s change',
+  async () => {
+    const { page } = b;
+    await page.goto(`${vigil.url}/#/operations`);
+    const popup = await openAlert(page);
+    await popup.getByText(/Status\s*acknowledged by carol/).waitFor();
+    const box = popup.getByLabel('Comment');
+    const send = popup.getByRole('button', { name: 'Add comment' });
+    const sendEl = await send.elementHandle();
+    await box.fill('Typed while admin resolves it');
+    // The element itself (not only one like it) must survive: mark it.
+    await box.evaluate((el) => { el.dataset.mark = 'typed-here'; });
+    const resolved = await vigil.api('POST', `/api/v1/alerts/${alertId}/status`, tok.admin,
+      { status: 'resolved' });
+    assert.equal(resolved.status, 'resolved');
+    // The stream brings admin's change into the open popup: its status and buttons change ...
+    await popup.getByText(/Status\s*resolved by admin, 20\d\d-/).waitFor();
+    assert.equal(await popup.getByRole('button', { name: 'Acknowledge' }).count(), 0);
+    assert.equal(await popup.getByRole('button', { name: 'Resolve' }).count(), 0);
+    // ... and the form is the same, with what was typed and the focus still in it.
+    assert.equal(await box.inputValue(), 'Typed while admin resolves it');
+    assert.equal(await box.getAttribute('data-mark'), 'typed-here');
+    assert.ok(await box.evaluate((el) => document.activeElement === el), 'focus kept');
+    assert.ok(await sendEl.evaluate((el) => el.isConnected), 'the button is the same element');
+    await mapStill(page);
+    await send.click();
+    await popup.locator('.comments li', { hasText: 'Typed while admin resolves it' }).waitFor();
+    assert.equal(await box.inputValue(), '');
+    const stored = await vigil.api('GET', `/api/v1/alerts/${alertId}`, tok.carol);
+    assert.deepEqual(stored.triage.comments.map((c) => c.text),
+      ['Asked the field team to check the shelter', 'Typed while admin resolves it']);
+    assert.equal(stored.status, 'resolved');
   });
 
 test('operations: time, party and event filters; a timeline by party; clusters as the legend',

@@ -40,9 +40,12 @@ export function hasPlace(a) {
   return !!(a.location && Number.isFinite(a.location.lat) && Number.isFinite(a.location.lon));
 }
 
-// Sends a status change; resolves to the alert as the server now shows it.
+// Sends a status change, decided on the alert's status_version as the user read it (the server
+// answers 409 when the status changed since: a compare-and-set); resolves to the alert as the server now shows it.
 export function setStatus(a, to) {
-  return post(`/api/v1/alerts/${encodeURIComponent(a.id)}/status`, { status: to });
+  const body = { status: to };
+  if (Number.isInteger(a.status_version)) body.status_version = a.status_version;
+  return post(`/api/v1/alerts/${encodeURIComponent(a.id)}/status`, body);
 }
 
 // The alert's marker: a triangle coloured by severity, distinct from the round report pins.
@@ -108,53 +111,116 @@ export function statusText(a) {
   return a.status_at ? `${s} by another partner, ${fmtTime(a.status_at)}` : s;
 }
 
-function triageBlock(a, opts, msg) {
-  const t = a.triage;
-  if (!t) return null;
-  const comments = h('ol', { class: 'comments' }, (t.comments || []).map((c) =>
-    h('li', {}, h('span', { class: 'meta' }, `${c.by}, ${fmtTime(c.at)}: `), utext('span', c.text))));
+// The triage part of the popup, built once and updated in place (the form — assignee input,
+// comment text, buttons, focus — is never rebuilt while the popup is open).
+function triageView(opts, msg, current) {
+  const assignee = h('td', { dir: 'auto' });
+  const comments = h('div', { class: 'comments-wrap' });
   const head = h('p', { class: 'evidence-head' }, 'Triage ',
     h('span', { class: 'hint', title: 'Assignee and comments are your partner\'s own: other '
       + 'partners do not see them.' }, '(your partner only)'));
   let form = null;
+  let who = null;
+  let toMe = null;
+  let text = null;
   if (canChange(opts.me)) {
-    const text = h('textarea', { rows: 2, dir: 'auto', 'aria-label': 'Comment', maxlength: 2000 });
-    const who = h('input', { dir: 'auto', 'aria-label': 'Assignee (user name)', size: 10,
-      value: t.assignee || '' });
-    const send = async (body, btn) => {
+    text = h('textarea', { rows: 2, dir: 'auto', 'aria-label': 'Comment', maxlength: 2000 });
+    who = h('input', { dir: 'auto', 'aria-label': 'Assignee (user name)', size: 10 });
+    const send = async (body, btn, after) => {
       btn.disabled = true;
       try {
-        const updated = await post(`/api/v1/alerts/${encodeURIComponent(a.id)}/triage`, body);
+        const updated = await post(`/api/v1/alerts/${encodeURIComponent(current().id)}/triage`,
+          body);
+        if (after) after();
+        msg.textContent = '';
+        msg.className = 'status';
         if (opts.onChanged) opts.onChanged(updated);
       } catch (e) {
         msg.textContent = `Not saved: ${e.description || e.message}`;
         msg.className = 'status error';
+      } finally {
         btn.disabled = false;
       }
     };
+    toMe = h('button', { type: 'button', onclick: (ev) => send({ assignee: opts.me.user },
+      ev.currentTarget) }, 'Assign to me');
     form = h('div', { class: 'triage-form' },
       h('div', { class: 'actions' }, who,
         h('button', { type: 'button', onclick: (ev) => send({ assignee: who.value.trim() },
           ev.currentTarget) }, 'Assign'),
-        opts.me && t.assignee !== opts.me.user ? h('button', { type: 'button',
-          onclick: (ev) => send({ assignee: opts.me.user }, ev.currentTarget) }, 'Assign to me')
-          : null),
+        toMe),
       text,
       h('button', { type: 'button', onclick: (ev) => {
-        if (text.value.trim()) send({ comment: text.value.trim() }, ev.currentTarget);
+        const c = text.value.trim();
+        // the text is cleared only once saved, and only if it is still what was sent
+        if (c) send({ comment: c }, ev.currentTarget, () => {
+          if (text.value.trim() === c) text.value = '';
+        });
       } }, 'Add comment'));
   }
-  return h('div', { class: 'triage' }, head,
-    h('table', {}, row('Assignee', t.assignee || 'nobody')),
-    (t.comments || []).length ? comments : h('p', { class: 'hint' }, 'No comments.'), form);
+  const el = h('div', { class: 'triage' }, head, h('table', {}, h('tr', {},
+    h('th', { scope: 'row' }, 'Assignee'), assignee)), comments, form);
+  let shownAssignee = null;
+  let shownComments = null;
+  return {
+    el,
+    update(a) {
+      const t = a.triage;
+      el.hidden = !t;
+      if (!t) return;
+      assignee.textContent = t.assignee || 'nobody';
+      const key = JSON.stringify(t.comments || []);
+      if (key !== shownComments) {
+        shownComments = key;
+        comments.replaceChildren((t.comments || []).length
+          ? h('ol', { class: 'comments' }, t.comments.map((c) => h('li', {},
+            h('span', { class: 'meta' }, `${c.by}, ${fmtTime(c.at)}: `), utext('span', c.text))))
+          : h('p', { class: 'hint' }, 'No comments.'));
+      }
+      if (who) {
+        // The field follows the assignee unless the user is editing it.
+        if (shownAssignee === null || (document.activeElement !== who
+          && who.value === shownAssignee)) who.value = t.assignee || '';
+        toMe.hidden = !opts.me || t.assignee === opts.me.user;
+      }
+      shownAssignee = t.assignee || '';
+    },
+  };
 }
 
-// The popup of an alert. opts: { me, reportTitle(id) → string|undefined, onChanged(alert),
-// onError(message) }.
-export function alertPopup(a, opts = {}) {
-  const sev = severityOf(a);
-  const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
-  const evidence = h('ul', { class: 'evidence' }, (a.evidence || []).map((id) => {
+// Sends a status change decided on the version of the alert the user sees (status_version: a
+// compare-and-set, the server answers 409 when the status changed since). On 409 the alert is
+// read again and shown as it is now.
+async function changeStatus(a, to, opts, msg) {
+  try {
+    const updated = await setStatus(a, to);
+    msg.textContent = '';
+    msg.className = 'status';
+    if (opts.onChanged) opts.onChanged(updated);
+    return true;
+  } catch (e) {
+    if (e.status === 409) {
+      let now = null;
+      try {
+        now = await get(`/api/v1/alerts/${encodeURIComponent(a.id)}`);
+      } catch {
+        /* shown below as not reloaded */
+      }
+      if (now && opts.onChanged) opts.onChanged(now);
+      msg.textContent = now
+        ? `Not changed: someone else changed this alert meanwhile; reloaded, it is now ` +
+          `${statusLabel(now.status)}.`
+        : `Not changed: ${e.description || e.message}`;
+    } else {
+      msg.textContent = `Not changed: ${e.description || e.message}`;
+    }
+    msg.className = 'status error';
+    return false;
+  }
+}
+
+function evidenceList(a, opts) {
+  return h('ul', { class: 'evidence' }, (a.evidence || []).map((id) => {
     const t = opts.reportTitle ? opts.reportTitle(id) : undefined;
     const mark = h('span', { class: 'marking' });
     const link = h('a', { href: `#/reports?id=${encodeURIComponent(id)}`, class: 'ev-link' },
@@ -169,26 +235,15 @@ export function alertPopup(a, opts = {}) {
     });
     return li;
   }));
+}
+
+// What the popup says of an alert (everything but its buttons and triage).
+function infoParts(a, opts) {
+  const sev = severityOf(a);
   const where = hasPlace(a) ? `${a.location.lat.toFixed(4)}, ${a.location.lon.toFixed(4)}`
     : a.area || '';
-  let actions = null;
-  if (canChange(opts.me) && NEXT[a.status || 'new']) {
-    actions = h('div', { class: 'actions' }, NEXT[a.status || 'new'].map(([to, label]) =>
-      h('button', { type: 'button', 'data-to': to, onclick: async (ev) => {
-        const btns = ev.currentTarget.parentElement.querySelectorAll('button');
-        btns.forEach((b) => { b.disabled = true; });
-        try {
-          const updated = await setStatus(a, to);
-          if (opts.onChanged) opts.onChanged(updated);
-        } catch (e) {
-          msg.textContent = `Not changed: ${e.description || e.message}`;
-          msg.className = 'status error';
-          btns.forEach((b) => { b.disabled = false; });
-        }
-      } }, label)));
-  }
   const why = whyText(a);
-  return h('div', { class: 'popup alert-popup', 'data-alert-id': String(a.id) },
+  return [
     h('p', { class: `sev-badge sev-${sev}` }, `${sev.toUpperCase()} alert`),
     a.marking ? h('p', { class: `marking-banner tlp-${a.marking.replace('+', '-')}`,
       title: 'The most restrictive marking of the evidence this alert rests on' },
@@ -211,5 +266,53 @@ export function alertPopup(a, opts = {}) {
       row('Id', a.id)),
     h('p', { class: 'evidence-head' }, `Evidence (${(a.evidence || []).length} report` +
       `${(a.evidence || []).length === 1 ? '' : 's'} you may read)`),
-    evidence, actions, triageBlock(a, opts, msg), msg);
+    evidenceList(a, opts),
+  ];
+}
+
+// The popup of an alert. opts: { me, reportTitle(id) → string|undefined, onChanged(alert) }.
+// Returns { el, update(alert) }: the element is built once and kept; update() redraws only the
+// parts that changed (what it says, the status buttons when the status moved, the triage's
+// assignee and comments) in place, so that a redraw while the popup is open (the answer to
+// the user's own change, the change's event on the live stream, another user's change) never
+// drops what the user is typing, where the focus is, or the button they are about to click.
+export function alertPopup(a, opts = {}) {
+  let cur = a;
+  const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+  const info = h('div', { class: 'alert-info' });
+  const actions = h('div', { class: 'actions status-actions' });
+  const triage = triageView(opts, msg, () => cur);
+  const el = h('div', { class: 'popup alert-popup', 'data-alert-id': String(a.id) }, info,
+    actions, triage.el, msg);
+  let infoKey = null;
+  let actionsFor = null;
+  function drawActions(s) {
+    const moves = canChange(opts.me) ? NEXT[s] || [] : [];
+    actions.hidden = !moves.length;
+    actions.replaceChildren(...moves.map(([to, label]) => h('button', { type: 'button',
+      'data-to': to, onclick: async () => {
+        const btns = [...actions.querySelectorAll('button')];
+        btns.forEach((b) => { b.disabled = true; });
+        const ok = await changeStatus(cur, to, opts, msg);
+        // on success the status moved and its own buttons are drawn; otherwise try again
+        if (!ok || actionsFor === s) btns.forEach((b) => { b.disabled = false; });
+      } }, label)));
+  }
+  function update(next) {
+    cur = next;
+    const t = next.triage || {};
+    const key = JSON.stringify([{ ...next, triage: null }, t.status_by, t.status_at]);
+    if (key !== infoKey) {
+      infoKey = key;
+      info.replaceChildren(...infoParts(next, opts).filter(Boolean));
+    }
+    const s = next.status || 'new';
+    if (s !== actionsFor) {
+      actionsFor = s;
+      drawActions(s);
+    }
+    triage.update(next);
+  }
+  update(a);
+  return { el, update };
 }

@@ -268,7 +268,7 @@ export function render(root, ctx = {}) {
   }
 
   // Alerts on the map: one marker per alert with a place, kept current as the feed updates.
-  const alertMarkers = new Map(); // id → { marker, alert }
+  const alertMarkers = new Map(); // id → { marker, alert, view (its popup, once opened) }
   let feed = null;
   function showAlert(a) {
     const key = String(a.id);
@@ -282,11 +282,11 @@ export function render(root, ctx = {}) {
     }
     const latlng = [a.location.lat, a.location.lon];
     if (old) {
-      // The same version again (a change's answer and its event on the stream): nothing to
-      // redraw. Redrawing an open popup would drop what the user is typing or clicking in it.
+      // The same version again (a change's answer and its event on the stream): nothing to do.
       if (JSON.stringify(old.alert) === JSON.stringify(a)) return;
       old.alert = a;
-      old.marker.setLatLng(latlng);
+      // (moving an open popup may pan the map: only when the place did change)
+      if (!old.marker.getLatLng().equals(latlng)) old.marker.setLatLng(latlng);
       old.marker.setIcon(alertIcon(a));
       old.marker.options.title = alertTitle(a);
       const el = old.marker.getElement();
@@ -294,17 +294,24 @@ export function render(root, ctx = {}) {
         el.title = alertTitle(a);
         el.alt = alertTitle(a);
       }
-      if (old.marker.isPopupOpen()) old.marker.getPopup().update();
+      // The popup's element is kept and updated in place (alerts.js, alertPopup): never
+      // rebuilt while open, so the form in it keeps its text, focus and buttons.
+      if (old.view) old.view.update(a);
       return;
     }
-    const entry = { alert: a, marker: null };
+    const entry = { alert: a, marker: null, view: null };
     entry.marker = L.marker(latlng, { icon: alertIcon(a), keyboard: true, title: alertTitle(a),
       alt: alertTitle(a), zIndexOffset: 1000 });
-    entry.marker.bindPopup(() => alertPopup(entry.alert, {
-      me: ctx.me,
-      reportTitle: (id) => titles.get(id),
-      onChanged: (updated) => feed && feed.upsert(updated),
-    }), { maxWidth: 360, className: 'alert-popup-wrap' });
+    entry.marker.bindPopup(() => {
+      if (!entry.view) {
+        entry.view = alertPopup(entry.alert, {
+          me: ctx.me,
+          reportTitle: (id) => titles.get(id),
+          onChanged: (updated) => feed && feed.upsert(updated),
+        });
+      }
+      return entry.view.el;
+    }, { maxWidth: 360, className: 'alert-popup-wrap' });
     alertMarkers.set(key, entry);
     alertLayer.addLayer(entry.marker);
   }

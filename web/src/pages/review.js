@@ -1,23 +1,18 @@
 // The violation review queue (S8): candidate violations, newest first, filtered by status,
 // party, zone and date (UTC days), each with its evidence (links to the reports), its history
 // and the partners' opinions, moved reported → under_review → confirmed | not_confirmed |
-// disputed. A decision needs a reason (the server refuses a blank one too); the decision
-// buttons are shown only to those who may review (admins and analysts of the coordination
-// center), the opinion form to every role but reader. Before the compliance module is on the
-// server (404), the page says it arrives with it.
+// disputed (and disputed → under_review). A decision needs a reason (the server refuses a blank
+// one too); the decision buttons are shown only to those who may review (admins and analysts
+// of the coordination center), and only the moves the server accepts (violations.js); a
+// violation whose evidence was withdrawn shows it and is flagged "needs review", and a reviewer
+// may reopen it. The opinion form is for every role but reader. Before the compliance module
+// is on the server (404), the page says it arrives with it.
 import { get, post, query, ApiError } from '../api.js';
 import { h, utext, fmtTime, field, select, status, setFieldError } from '../dom.js';
 import { sharedNote } from '../shared-note.js';
+import { STATUSES, allowedMoves } from '../violations.js';
 
-const STATUSES = ['reported', 'under_review', 'confirmed', 'not_confirmed', 'disputed'];
-const NEXT = {
-  reported: ['under_review'],
-  under_review: ['confirmed', 'not_confirmed', 'disputed'],
-  disputed: ['under_review', 'confirmed', 'not_confirmed'],
-  confirmed: ['disputed'],
-  not_confirmed: ['under_review'],
-};
-// Taking a violation under review may go without a reason; a decision may not.
+// Taking a violation under review may go without a reason; a decision may not, nor a reopening.
 const DEFAULT_REASON = { under_review: 'taken under review' };
 const OPINIONS = ['strongly-agree', 'agree', 'neutral', 'disagree', 'strongly-disagree'];
 
@@ -55,16 +50,21 @@ export function render(root, ctx = {}) {
   const zone = field('Zone', select([['', 'all']], { name: 'zone' }));
   const since = field('From (UTC day)', h('input', { type: 'date', name: 'since' }));
   const until = field('To (UTC day)', h('input', { type: 'date', name: 'until' }));
+  const flagged = h('input', { type: 'checkbox', name: 'needs_review' });
+  const flaggedWrap = h('div', { class: 'field' }, h('label', {}, flagged,
+    ' Only those needing re-review'));
   const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const body = h('div', {}, 'Loading…');
   const form = h('form', { class: 'filters', 'aria-label': 'Filter violations' }, st.wrap,
-    party.wrap, zone.wrap, since.wrap, until.wrap, h('button', { type: 'submit' }, 'Show'));
+    party.wrap, zone.wrap, since.wrap, until.wrap, flaggedWrap,
+    h('button', { type: 'submit' }, 'Show'));
+  const flaggedNote = h('p', { class: 'hint', id: 'needs-review-note', hidden: true });
   root.append(h('h1', {}, 'Violation review queue'));
   if (!can.review) {
     root.append(h('p', { class: 'hint', id: 'review-readonly' },
       'You may read the queue; decisions are taken by the coordination center\'s analysts.'));
   }
-  root.append(form, msg, body);
+  root.append(form, flaggedNote, msg, body);
 
   // The parties and zones of the agreements the user may read, for the filters.
   get('/api/v1/agreements').then((r) => {
@@ -78,22 +78,31 @@ export function render(root, ctx = {}) {
     zone.input.append(...[...zones].sort().map((n) => utext('option', n, { value: n })));
   }).catch(() => {});
 
-  async function move(v, to, reasonF) {
-    const reason = reasonF.input.value.trim() || DEFAULT_REASON[to] || '';
+  async function move(v, { to, reopen }, reasonF) {
+    const reason = reasonF.input.value.trim() || (reopen ? '' : DEFAULT_REASON[to] || '');
     setFieldError(reasonF, '');
     if (!reason) {
-      setFieldError(reasonF, `Say why it is ${label(to)}: a decision needs a reason.`);
+      const what = reopen ? 'reopened' : label(to);
+      setFieldError(reasonF, `Say why it is ${what}: a decision needs a reason.`);
       reasonF.input.focus();
-      status(msg, `Not changed: ${v.id} needs a reason to be ${label(to)}.`, 'error');
+      status(msg, `Not changed: ${v.id} needs a reason to be ${what}.`, 'error');
       return;
     }
     try {
       await post(`/api/v1/violations/${encodeURIComponent(v.id)}/transition`, { to, reason });
-      status(msg, `${v.id}: ${v.status} → ${to}.`, 'ok');
+      status(msg, `${v.id}: ${v.status} → ${to}${reopen ? ' (reopened)' : ''}.`, 'ok');
       load();
     } catch (e) {
       if (e instanceof ApiError && /^reason:/.test(e.description)) {
         setFieldError(reasonF, e.description);
+      }
+      if (e instanceof ApiError && e.status === 409) {
+        // Only moves the server accepts are offered: a 409 means the violation changed since
+        // the page read it (another reviewer). The queue is read again to show it as it is.
+        status(msg, `Not changed: ${v.id} was changed by someone else meanwhile ` +
+          `(${e.description || e.message}); reloaded.`, 'error');
+        load();
+        return;
       }
       status(msg, `Not changed: ${e.description || e.message}`, 'error');
     }
@@ -104,9 +113,22 @@ export function render(root, ctx = {}) {
     const reasonF = field(`Reason for ${v.id}`, h('input', { dir: 'auto', class: 'reason',
       placeholder: 'why (required to decide)' }));
     reasonF.wrap.classList.add('reason-field');
-    return h('div', { class: 'actions' }, reasonF.wrap, (NEXT[v.status] || []).map((to) =>
-      h('button', { type: 'button', 'data-to': to, onclick: () => move(v, to, reasonF) },
-        label(to))));
+    const moves = allowedMoves(v);
+    if (!moves.length) return h('span', { class: 'hint' }, 'final');
+    return h('div', { class: 'actions' }, reasonF.wrap, moves.map((m) =>
+      h('button', { type: 'button', 'data-to': m.to, 'data-reopen': m.reopen || null,
+        title: m.reopen ? 'Its evidence was withdrawn: take it back under review' : null,
+        onclick: () => move(v, m, reasonF) }, m.reopen ? 'reopen' : label(m.to))));
+  }
+
+  // The status, and whether its evidence was withdrawn and it needs re-review.
+  function statusCell(v) {
+    return h('td', { class: 'status-cell' }, label(v.status),
+      v.needs_review ? [h('br'), h('span', { class: 'flag needs-review',
+        title: 'Its evidence was withdrawn and no reviewer has moved it since' },
+      'needs review')] : null,
+      v.withdrawn ? [h('br'), h('span', { class: 'flag withdrawn' },
+        `evidence withdrawn ${fmtTime(v.withdrawn)}`)] : null);
   }
 
   // The evidence reports, the history and the opinions of one violation.
@@ -185,8 +207,8 @@ export function render(root, ctx = {}) {
         if (open) details(v, detailRow.firstChild);
       } }, 'Details');
     const ev = v.evidence || [];
-    return [h('tr', { 'data-id': v.id },
-      h('td', {}, label(v.status)), utext('td', v.party),
+    return [h('tr', { 'data-id': v.id, class: v.needs_review ? 'needs-review' : null },
+      statusCell(v), utext('td', v.party),
       utext('td', v.zone ? `${v.zone.name} (${v.zone.kind})` : ''),
       utext('td', v.agreement ? v.agreement.name : ''),
       h('td', {}, `${v.event}${v.mode ? ` / ${v.mode}` : ''}`),
@@ -201,7 +223,8 @@ export function render(root, ctx = {}) {
     try {
       const r = await get(`/api/v1/violations${query({ status: st.input.value,
         party: party.input.value, zone: zone.input.value, since: since.input.value,
-        until: nextDay(until.input.value) })}`);
+        until: nextDay(until.input.value), needs_review: flagged.checked ? 'true' : '' })}`);
+      noteFlagged();
       const items = newestFirst(r.violations || []);
       if (!items.length) {
         body.replaceChildren(h('p', {}, 'No violations match.'));
@@ -222,6 +245,19 @@ export function render(root, ctx = {}) {
       }
       body.replaceChildren(placeholder(e));
     }
+  }
+  // Reviewers are told of violations flagged for re-review that the filters leave out.
+  function noteFlagged() {
+    if (!can.review || flagged.checked) {
+      flaggedNote.hidden = true;
+      return;
+    }
+    get('/api/v1/violations?needs_review=true').then((r) => {
+      const n = (r.violations || []).length;
+      flaggedNote.hidden = !n;
+      flaggedNote.textContent = n ? `${n} violation${n === 1 ? ' needs' : 's need'} re-review ` +
+        '(evidence withdrawn): tick "Only those needing re-review" to list them.' : '';
+    }).catch(() => { flaggedNote.hidden = true; });
   }
   form.addEventListener('submit', (e) => {
     e.preventDefault();
