@@ -64,6 +64,7 @@ struct alert_service {
     struct pid_slot *pids; /* open addressing by the id's first 64 bits; id 0: empty */
     size_t npids, spids;
     int64_t pids_upto; /* the engine's alerts up to this number are in pids */
+    bool unpublished;     /* the last publication failed: a save moves no published mark */
 };
 
 /* ---- alert ids ----------------------------------------------------------------------------
@@ -1231,16 +1232,44 @@ static void engine_reader_set(struct alert_service *svc, struct store_reader *r)
 static int load_rules(const char *path, struct fusion_rules **out, char msg[256], char *tag);
 static int published_marks(struct alert_service *svc, struct store_reader *r);
 static bool rebuild_history(struct alert_service *svc);
+static bool load_state(struct alert_service *svc);
 
 /* This front-end takes over publishing from another (store_leads; PostgreSQL): the engine is
- * rebuilt from the reports and the published marks, as at a start, so what the one before
- * left unpublished is published now and nothing it published is published again. */
+ * started again as at a start, from the published marks: from the state the one before saved
+ * when it fits (load_state), else rebuilt from the reports; what the one before left
+ * unpublished is published now (sync_reports feeds it as news) and nothing it published is
+ * published again (fed as history up to the published mark). */
 static void take_over(struct alert_service *svc)
 {
-    char msg[256];
+    char msg[256], tag[64];
     struct fusion_rules *rules;
     struct fusion *f = NULL;
-    if (load_rules(svc->rules_path, &rules, msg, NULL)) {
+    struct store_reader *r;
+    int64_t history = 0, withdrawn_mark = 0;
+    if (svc->ready && store_read_begin(svc->store, &r) == 0) {
+        int rc = store_mark_get(r, MARK_REPORTS, &history);
+        if (!rc || rc == VIGIL_ENOENT)
+            rc = store_mark_get(r, MARK_WITHDRAWN, &withdrawn_mark);
+        store_read_end(r);
+        if ((!rc || rc == VIGIL_ENOENT) && svc->fed <= history &&
+            svc->withdrawn == withdrawn_mark) {
+            /* The engine was fed nothing the marks do not account for (a start that came to
+             * lead after its engine was whole, or a follower not ahead of the holder's last
+             * publication), and handled the withdrawals the marks account for: it is the engine
+             * a start would make. The reports it was not fed yet are history up to the mark,
+             * as at a start; the withdrawals after the mark are news. */
+            svc->history = history;
+            svc->withdrawn_mark = withdrawn_mark;
+            free(svc->renew);
+            svc->renew = NULL;
+            svc->nrenew = 0;
+            svc->leading = true;
+            log_info("alerts: this front-end publishes the alert events now (its engine is "
+                     "current at report %lld)", (long long)svc->fed);
+            return;
+        }
+    }
+    if (load_rules(svc->rules_path, &rules, msg, tag)) {
         log_error("alerts: cannot take over publishing: %s", msg);
         return;
     }
@@ -1248,7 +1277,6 @@ static void take_over(struct alert_service *svc)
     fusion_rules_unref(rules);
     if (!rc)
         fusion_set_fetch(f, fetch_rows, svc);
-    struct store_reader *r;
     if (!rc && (rc = store_read_begin(svc->store, &r)) == 0) {
         free(svc->renew);
         svc->renew = NULL;
@@ -1266,12 +1294,15 @@ static void take_over(struct alert_service *svc)
     struct fusion *old = svc->f;
     svc->f = f;
     pids_reset(svc);
+    memcpy(svc->tag, tag, sizeof tag); /* the rules the engine runs now */
     pthread_mutex_unlock(&svc->mu);
     fusion_free(old);
     svc->leading = true;
+    svc->saved_fed = svc->saved_withdrawn = -1;
+    svc->saved_at = 0;
     log_info("alerts: this front-end publishes the alert events now");
     svc->ready = false; /* as at a start; sync_reports then feeds what came since */
-    svc->ready = rebuild_history(svc);
+    svc->ready = load_state(svc) || rebuild_history(svc);
 }
 
 /* The situation keys of the status changes among events, and how far they were read. */
@@ -1360,7 +1391,8 @@ static void sync_reports(struct alert_service *svc)
         store_read_end(fd.r);
         if (!svc->replay && svc->leading && fd.changed.n) {
             struct publish_job p = {svc, &fd.changed};
-            if (store_write(svc->store, publish_txn, &p))
+            svc->unpublished = store_write(svc->store, publish_txn, &p) != 0;
+            if (svc->unpublished)
                 log_error("alerts: cannot publish %zu alert event(s)", fd.changed.n);
         }
         changed_release(&fd.changed);
@@ -1443,7 +1475,8 @@ static bool rebuild_history(struct alert_service *svc)
     store_read_end(h.fd.r);
     if (h.fd.changed.n) {
         struct publish_job p = {svc, &h.fd.changed};
-        if (store_write(svc->store, publish_txn, &p))
+        svc->unpublished = store_write(svc->store, publish_txn, &p) != 0;
+        if (svc->unpublished)
             log_error("alerts: cannot publish %zu alert event(s)", h.fd.changed.n);
     }
     changed_release(&h.fd.changed);
@@ -1454,14 +1487,40 @@ static bool rebuild_history(struct alert_service *svc)
  * state") ----------------------------------------------------------------------------------- */
 
 struct state_put {
+    struct alert_service *svc;
     int64_t mark;
     struct buf *b;
 };
 
+/* Sets the mark name to value unless it is there already or further (a front-end that lost
+ * the lead without knowing it yet never moves the marks back). */
+static int mark_advance(struct store_txn *t, const char *name, int64_t value)
+{
+    int64_t now;
+    int rc = store_mark_get(store_txn_reader(t), name, &now);
+    if (rc == VIGIL_ENOENT)
+        rc = 0;
+    else if (!rc && now >= value)
+        return 0;
+    return rc ? rc : store_txn_mark_set(t, name, value);
+}
+
+/* The state, and the published marks brought up to what it was fed: every report fed was
+ * published before the save (sync_reports publishes each batch's events before the next), but
+ * a batch with no alert event moves no mark, and a state ahead of the marks is not loaded. */
 static int state_put_txn(struct store_txn *t, void *arg)
 {
     struct state_put *p = arg;
-    return store_txn_service_state_put(t, STATE_NAME, p->mark, p->b->data, p->b->len);
+    struct alert_service *svc = p->svc;
+    int rc = store_txn_service_state_put(t, STATE_NAME, p->mark, p->b->data, p->b->len);
+    bool renewing = svc->nrenew && svc->fed < svc->renew[svc->nrenew - 1];
+    if (svc->unpublished)
+        return rc; /* the state is ahead of the marks then, and not loaded: a rebuild */
+    if (!rc)
+        rc = mark_advance(t, MARK_REPORTS, svc->fed);
+    if (!rc)
+        rc = mark_advance(t, MARK_WITHDRAWN, renewing ? svc->withdrawn_mark : svc->withdrawn);
+    return rc;
 }
 
 /* Saves the engine's state with the marks of what it was fed (feeding thread): when it is whole,
@@ -1480,7 +1539,7 @@ static void save_state(struct alert_service *svc, bool force)
     pthread_mutex_lock(&svc->mu);
     int rc = fusion_save(svc->f, svc->tag, &b);
     pthread_mutex_unlock(&svc->mu);
-    struct state_put p = {svc->fed, &b};
+    struct state_put p = {svc, svc->fed, &b};
     if (!rc)
         rc = store_write(svc->store, state_put_txn, &p);
     if (rc)

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import PG, Vigil, pg_cluster
 from stix_samples import envelope, indicator
-from test_stream import Listener, post_report
+from test_stream import Listener, Receiver, post_report, subscribe
 
 pytestmark = pytest.mark.skipif(not PG, reason="needs the PostgreSQL store: make check runs it"
                                 " with VIGIL_TEST_STORE=postgresql")
@@ -189,6 +189,125 @@ def test_one_front_end_publishes_alerts_and_another_takes_over_after_kill9(vigil
         assert len(events) == len(set(events)), "an alert event was published twice"
     finally:
         other.stop()
+
+
+def marks(v):
+    """The engine state's mark and the published marks, as the store holds them."""
+    [(state,)] = v.sql("SELECT mark FROM service_states WHERE name = 'alerts.engine'")
+    got = dict(v.sql("SELECT name, value FROM service_marks"))
+    return int(state), int(got["alerts.reports"])
+
+
+def alert_deliveries(rx):
+    return [json.loads(b) for _, b in rx.got if json.loads(b)["event"] == "alert"]
+
+
+def test_a_take_over_starts_from_the_saved_state_and_publishes_once(vigil, tmp_path):
+    """A front-end that takes over publishing after the holder's kill -9 starts its engine from
+    the state the holder saved, as a start does (not by reading every report), feeds the reports
+    between that state's mark and the take-over as history (their alert events were published
+    by the holder), and publishes what comes next once: on the event log, so on every live
+    stream, and on the webhook. A save also moves the published marks up to what the engine
+    was fed, so a state saved after reports that raised nothing is still loaded. (Green
+    reports, so that their alerts may leave on the webhook.)"""
+    vigil.stop()  # the receiver listens on loopback: allowed here only (docs/CONFIG.md)
+    with open(vigil.data / "vigil.conf", "a") as f:
+        f.write("webhook_allow_private = true\n")
+    vigil.start()
+    vigil.partner("A")
+    vigil.partner("B")
+    a = vigil.user("A", "a1")
+    b = vigil.user("B", "b1")
+    rx = Receiver()
+    other = None
+    try:
+        subscribe(vigil, a, rx.port)
+        # the holder alone: an alert, then a report that raises nothing, then a clean stop
+        for body, tok in ((WARNING, a), (MOVEMENT, b)):
+            r = vigil.request("POST", "/api/v1/reports", token=tok,
+                              json=dict(body, marking="green"))
+            assert r.status_code == 201, r.text
+        wait_for(lambda: alert_events(vigil), "an alert event")
+        first = alert_events(vigil)
+        quiet = dict(MOVEMENT, location={"lat": 12.0, "lon": 45.0, "precision_m": 500},
+                     start="2025-06-01T09:00:00Z", end="2025-06-01T10:00:00Z", title="Alone")
+        r = vigil.request("POST", "/api/v1/reports", token=b, json=dict(quiet, marking="green"))
+        assert r.status_code == 201, r.text
+        time.sleep(2)
+        assert alert_events(vigil) == first  # it raised nothing: no publication moved a mark
+        vigil.stop()
+        [(head,)] = vigil.sql("SELECT max(seq) FROM reports")
+        assert marks(vigil) == (int(head), int(head))  # the save moved the marks up to it
+
+        # the holder again, from its state, and a second front-end
+        vigil.log = b""
+        vigil.start()
+        wait_for(lambda: b"engine started from its saved state" in vigil.log, "the holder loads")
+        wait_for(lambda: b"now runs the hub's services" in vigil.log, "the holder leads")
+        time.sleep(2)  # a start that comes to lead after its engine is whole keeps that engine
+        assert vigil.log.count(b"engine started from its saved state") == 1, vigil.log.decode()
+        other = vigil.front_end(tmp_path / "b").start()
+        # reports after the state's mark, their alert published by the holder before it dies
+        moved = dict(WARNING, location={"lat": 33.3, "lon": 36.2, "precision_m": 1000},
+                     title="Planned attack elsewhere")
+        seen = dict(MOVEMENT, location={"lat": 33.31, "lon": 36.21, "precision_m": 500})
+        for body, tok in ((moved, a), (seen, b)):
+            r = vigil.request("POST", "/api/v1/reports", token=tok,
+                              json=dict(body, marking="green"))
+            assert r.status_code == 201, r.text
+        wait_for(lambda: len(alert_events(vigil)) > len(first), "the holder publishes")
+        second = alert_events(vigil)
+        # and one that raises nothing: the front-ends' engines are fed beyond the published
+        # mark, so the one taking over cannot go on with its own engine (what it was fed
+        # after the mark was not published); it starts from the holder's state
+        quiet = dict(quiet, title="Alone again", start="2025-06-02T09:00:00Z",
+                     end="2025-06-02T10:00:00Z")
+        r = vigil.request("POST", "/api/v1/reports", token=b, json=dict(quiet, marking="green"))
+        assert r.status_code == 201, r.text
+        time.sleep(2)
+        assert alert_events(vigil) == second
+        wait_for(lambda: len(alert_deliveries(rx)) == len(second), "the webhook delivered")
+        assert marks(vigil)[0] == int(head)  # the state is older than the last reports
+        stream = Listener(other, a)
+        vigil.kill9()
+
+        wait_for(lambda: b"publishes the alert events now" in other.log, "the take-over")
+        wait_for(lambda: b"engine started from its saved state" in other.log
+                 or b"rebuilding from the reports" in other.log, "the taken-over engine")
+        assert b"engine started from its saved state at report %d" % int(head) in other.log, \
+            other.log.decode()
+        assert b"rebuilding from the reports" not in other.log
+        time.sleep(3)  # what the holder published is not published again
+        assert alert_events(other) == second
+        assert not [e for e in stream.events(wait=0.5) if e[1] == "alert"]
+
+        # what comes next is published once, through the new holder
+        third = dict(WARNING, location={"lat": 34.0, "lon": 35.5, "precision_m": 1000},
+                     title="Planned attack in the north")
+        near = dict(MOVEMENT, location={"lat": 34.01, "lon": 35.51, "precision_m": 500})
+        for body, tok in ((third, a), (near, b)):
+            r = other.request("POST", "/api/v1/reports", token=tok,
+                              json=dict(body, marking="green"))
+            assert r.status_code == 201, r.text
+        wait_for(lambda: len(alert_events(other)) > len(second), "the new holder publishes")
+        time.sleep(3)
+        events = alert_events(other)
+        assert events[:len(second)] == second
+        assert len(events) == len(set(events)), "an alert event was published twice"
+        live = [e for e in stream.events(wait=1) if e[1] == "alert"]
+        assert len(live) == len(events) - len(second), live
+        stream.close()
+        wait_for(lambda: len(alert_deliveries(rx)) == len(events), "the webhook delivered")
+        time.sleep(2)
+        got = alert_deliveries(rx)
+        numbers = sorted(json.loads(body)["delivery"] for _, body in rx.got)
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), \
+            "a delivery lost or sent twice"
+        assert len(got) == len(events), got
+    finally:
+        if other:
+            other.stop()
+        rx.close()
 
 
 def test_a_status_set_through_one_front_end_is_seen_through_another(vigil, tmp_path):

@@ -470,14 +470,14 @@ static int begin(void *be, struct store_txn **txn)
     s->txn = (struct store_txn){.conn = c, .s = s};
     conn_check(c);
     c->failed = false;
-    int rc = pg_exec(c, "BEGIN", NULL, NULL);
-    struct pg_params p;
-    pp_init(&p);
-    pp_i64(&p, PG_WRITE_LOCK);
-    if (!rc)
-        rc = pg_exec(c, "SELECT pg_advisory_xact_lock($1)", &p, NULL);
-    pp_release(&p);
-    PGresult *r = rc ? NULL : pg_run(c, "SELECT COALESCE(MAX(date_added), 0) FROM objects", NULL);
+    /* One round trip (a simple query of three statements; the lock as a literal, since such a
+     * query takes no parameters): the transaction, the write lock, the newest date_added. */
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "BEGIN; SELECT pg_advisory_xact_lock(%lld);"
+             " SELECT COALESCE(MAX(date_added), 0) FROM objects",
+             (long long)PG_WRITE_LOCK);
+    PGresult *r = pg_run(c, sql, NULL);
     if (!r) {
         PQclear(PQexec(c->conn, "ROLLBACK"));
         return VIGIL_ESTORE;
@@ -523,7 +523,7 @@ static int commit(void *be)
     struct store_reader *c = &s->wconn;
     pg_keep_clear(c);
     c->failed = false;
-    if (pg_exec(c, "NOTIFY vigil_commit", NULL, NULL) || pg_exec(c, "COMMIT", NULL, NULL)) {
+    if (pg_exec(c, "NOTIFY vigil_commit; COMMIT", NULL, NULL)) { /* one round trip */
         log_error("store: commit failed");
         return VIGIL_ESTORE;
     }
