@@ -6,18 +6,11 @@
 // offered only what it may do.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { Vigil, openBrowser, login, CHROMIUM } from './harness.mjs';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const GOV = Object.fromEntries(JSON.parse(readFileSync(
-  path.join(ROOT, 'data/geo/gaza_governorates.geojson'), 'utf8')).features
-  .map((f) => [f.properties.shapeName, f]));
-const RAFAH = { lat: 31.29, lon: 34.25 }; // inside the Rafah governorate
+import { Vigil, openBrowser, login, CHROMIUM, GOV, RAFAH } from './harness.mjs';
 
 const AGREEMENT = {
   name: 'Analyst-test ceasefire (SYNTHETIC, ILLUSTRATIVE zones)',

@@ -10,6 +10,11 @@ import { chromium } from 'playwright-core';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = process.env.VIGIL_BIN || path.join(ROOT, 'build', 'vigil');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+// Gaza's governorates by name (the agreements of the tests draw their zones from them).
+export const GOV = Object.fromEntries(JSON.parse(readFileSync(
+  path.join(ROOT, 'data/geo/gaza_governorates.geojson'), 'utf8')).features
+  .map((f) => [f.properties.shapeName, f]));
+export const RAFAH = { lat: 31.29, lon: 34.25 }; // inside the Rafah governorate
 
 export class Vigil {
   constructor() {

@@ -4,16 +4,7 @@
 // through the review queue changing the compliance tallies.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Vigil, openBrowser, login } from './harness.mjs';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const GOV = Object.fromEntries(JSON.parse(readFileSync(
-  path.join(ROOT, 'data/geo/gaza_governorates.geojson'), 'utf8')).features
-  .map((f) => [f.properties.shapeName, f]));
-const RAFAH = { lat: 31.29, lon: 34.25 }; // inside the Rafah governorate
+import { Vigil, openBrowser, login, GOV, RAFAH } from './harness.mjs';
 
 const AGREEMENT = {
   name: 'Browser-test ceasefire (SYNTHETIC, ILLUSTRATIVE zones)',
