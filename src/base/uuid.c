@@ -41,21 +41,30 @@ static void random16(unsigned char b[16])
     pool.used += 16;
 }
 
+void uuid_from_bytes(const unsigned char b[16], int version, char out[UUID_STRLEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *p = out; /* what "%02x" per byte with dashes after bytes 4, 6, 8 and 10 writes */
+    for (int i = 0; i < 16; i++) {
+        unsigned char c = b[i];
+        if (i == 6)
+            c = (unsigned char)((c & 0x0f) | version << 4);
+        else if (i == 8)
+            c = (unsigned char)((c & 0x3f) | 0x80);
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 15];
+    }
+    *p = '\0';
+}
+
 void uuid_v4(char out[UUID_STRLEN + 1])
 {
     unsigned char b[16];
     random16(b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    static const char hex[] = "0123456789abcdef";
-    char *p = out; /* what "%02x" per byte with dashes after bytes 4, 6, 8 and 10 writes */
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *p++ = '-';
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 15];
-    }
-    *p = '\0';
+    uuid_from_bytes(b, 4, out);
+    sodium_memzero(b, sizeof b);
 }
 
 bool uuid_valid(const char *s, size_t len)

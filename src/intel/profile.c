@@ -277,17 +277,7 @@ int profile_uuid5(const char *ns, const char *name, size_t len, char out[37])
     sha1_add(&s, nsb, sizeof nsb);
     sha1_add(&s, name, len);
     sha1_final(&s, h);
-    h[6] = (unsigned char)((h[6] & 0x0f) | 0x50);
-    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
-    static const char hex[] = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[h[i] >> 4];
-        out[o++] = hex[h[i] & 15];
-    }
-    out[o] = '\0';
+    uuid_from_bytes(h, 5, out);
     return 0;
 }
 

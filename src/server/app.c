@@ -264,17 +264,7 @@ static void alert_id_ns(const struct app *a, char ns[UUID_STRLEN + 1])
 {
     unsigned char b[16];
     crypto_kdf_derive_from_key(b, sizeof b, 2, "vigilaid", a->cursor_key);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* the form of a UUID (version 4) */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    static const char hex[] = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            ns[o++] = '-';
-        ns[o++] = hex[b[i] >> 4];
-        ns[o++] = hex[b[i] & 15];
-    }
-    ns[o] = '\0';
+    uuid_from_bytes(b, 4, ns); /* the form of a UUID (version 4) */
     sodium_memzero(b, sizeof b);
 }
 
