@@ -140,8 +140,14 @@ double fusion_esc_stat(const struct fusion_esc_params *p, const int *c, size_t n
 /* True when fusion_esc_stat(p, c, n) >= p->threshold. */
 bool fusion_esc_alarm(const struct fusion_esc_params *p, const int *c, size_t n);
 
+/* The day report r counts on: the last day its window covers (the day by which the event is
+ * known to have happened; a window that ends at midnight ends the day before), or its start's
+ * day when the window is empty. docs/FUSION.md, "Events over several days". */
+int64_t fusion_esc_day(const struct fusion_report *r);
+
 /* True when report r counts for escalation under p (observed, counted event type; daily
- * aggregates only for the fatality detector). */
+ * aggregates only for the fatality detector; a window over at most window_days days: one of
+ * uncertain timing, longer than the detector's window, is left out). */
 bool fusion_esc_counts(const struct fusion_esc_params *p, const struct fusion_report *r);
 
 /* What report r adds to the day of detector `measure` (p gives weighted_heavy and

@@ -508,7 +508,7 @@ static struct fusion_alert *episode(struct fusion *f, const char *name, const ch
  * evidence, which must hold every counted report of those days, whenever it arrived. */
 static void join_alarms(struct fusion *f, const struct fusion_report *me)
 {
-    int64_t d = fusion_day(me->start);
+    int64_t d = fusion_esc_day(me);
     if (d > f->esc_last) /* in order: no alarm day depends on it yet */
         return;
     for (size_t i = 0; i < f->nalerts; i++) {
@@ -749,7 +749,7 @@ static void tomb_put(struct fusion *f, const struct fusion_report *r)
         f->tzones[f->ntzones++] = xstrdup(r->zone);
         zone = (int32_t)f->ntzones;
     }
-    tomb_set(f, (struct tomb){.seq = r->seq, .day = (int32_t)fusion_day(r->start), .zone = zone});
+    tomb_set(f, (struct tomb){.seq = r->seq, .day = (int32_t)fusion_esc_day(r), .zone = zone});
 }
 
 /* A forgotten report is withdrawn: when escalation counted it, its day is counted again
@@ -1070,7 +1070,7 @@ int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
             return rc;
         }
         around(f, me);
-        int64_t d = fusion_day(me->start);
+        int64_t d = fusion_esc_day(me);
         fetch_days(f, d, d); /* its day is counted again from what is left */
         f->skip_seq = 0;
     }
