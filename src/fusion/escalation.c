@@ -36,7 +36,7 @@ struct fusion_esc {
     struct series overall;
     struct series **zones;
     size_t nzones, azones;
-    int64_t watermark; /* the latest day seen */
+    int64_t watermark; /* the latest start day seen */
     int64_t hi;        /* days <= hi are complete (watermark - lateness_days) */
     bool started;
 };
@@ -693,14 +693,16 @@ void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
 {
     if (!e->p.enabled || !counts_any(e, r))
         return;
-    int64_t d = fusion_esc_day(r);
+    /* r counts on day d, the last of its window; the feed has reached its start, w: a report
+     * over several days completes no day after its start (days between are yet to come) */
+    int64_t d = fusion_esc_day(r), w = fusion_day(r->start);
     int64_t old_hi = e->hi;
     if (!e->started) {
         e->started = true;
-        e->watermark = d;
-        old_hi = d - e->p.lateness_days - 1;
-    } else if (d > e->watermark) {
-        e->watermark = d;
+        e->watermark = w;
+        old_hi = w - e->p.lateness_days - 1;
+    } else if (w > e->watermark) {
+        e->watermark = w;
     }
     e->hi = e->watermark - e->p.lateness_days;
     struct series *z = r->zone ? zone_series(e, r->zone) : NULL;

@@ -180,8 +180,10 @@ void fusion_esc_free(struct fusion_esc *e);
 size_t fusion_esc_memory(const struct fusion_esc *e);
 
 /* Counts r (a stored report: the tracker keeps the pointer) when fusion_esc_counts says so,
- * in its zone and overall. Days are judged in event time, whatever the order of arrival: a day
- * is complete once a report at least lateness_days later has arrived; then, and again each
+ * in its zone and overall, on its day (fusion_esc_day). Days are judged in event time,
+ * whatever the order of arrival: a day is complete once a counted report starting at least
+ * lateness_days later has arrived (its start: days within a report's window are yet to come
+ * when it arrives in event order); then, and again each
  * time a report changes its counts or those of the L + W days it depends on (a late or
  * out-of-order report), it is judged on the counts as they are. Alarms of days that were not
  * alarming before are appended to *alarms (*nalarms grows; the caller frees *alarms), and so
