@@ -1787,8 +1787,9 @@ static void esc_alerts(const struct fusion *f, char *out, size_t sz)
         struct fusion_alert_view v;
         bool ex = view_of(a, 3, &v); /* partner 3 reads everything here */
         char buf[512];
-        int k = snprintf(buf, sizeof buf, "%s %s %d %lld |", a->rule_name,
-                         a->esc_zone ? a->esc_zone : "*", ex, (long long)v.fired_at);
+        int k = snprintf(buf, sizeof buf, "%s %s %d %lld %s#%u |", a->rule_name,
+                         a->esc_zone ? a->esc_zone : "*", ex, (long long)v.fired_at, a->key,
+                         (unsigned)a->nth); /* the name too: an alert's id is made of it */
         for (size_t d = 0; d < a->ndays && k < 400; d++)
             k += snprintf(buf + k, sizeof buf - (size_t)k, " %lld", (long long)a->days[d]);
         fusion_alert_view_release(&v);
