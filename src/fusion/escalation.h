@@ -1,9 +1,9 @@
 /* escalation.h - daily series of violent events watched by a negative-binomial CUSUM.
  *
  * Per zone and overall, Vigil sums the observed (not `future`) reports whose event type is
- * in the configured list, per UTC day of their start, each event (a fused incident of the
- * day's reports, however many partners report it) once, three ways (one
- * detector each): the events, their deaths, and their weights (harm and weapon: see
+ * in the configured list, per UTC day (fusion_esc_day: the last of the report's window), each
+ * event (a fused incident of the day's reports, however many partners report it) once, three
+ * ways (one detector each): the events, their deaths, and their weights (harm and weapon: see
  * fusion_esc_value). For day d, the detector is a function of
  * the counts of days [d - W - L + 1, d] only (W = window_days, L = baseline_days):
  *  - baseline: the L days before the window give mu0 and the NB size r by the method of
