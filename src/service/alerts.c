@@ -13,6 +13,7 @@
 #include "access/events.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/uuid.h"
@@ -101,7 +102,7 @@ bool alerts_id_parse(const char *id, uint64_t *h)
         if (*c >= 'A' && *c <= 'F')
             return false; /* the ids given are lowercase */
         if (c < id + 18) /* the first 16 digits: 8, "-", 4, "-", 4 */
-            v = v << 4 | (uint64_t)(*c <= '9' ? *c - '0' : *c - 'a' + 10);
+            v = v << 4 | (uint64_t)hex_value(*c);
     }
     *h = v;
     return true;
