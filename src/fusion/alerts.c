@@ -340,7 +340,7 @@ static void view_escalation(const struct fusion_alert *a, const struct fusion_re
         for (int64_t d = a->days[i] - p->window_days + 1; fires[i] && d <= a->days[i]; d++)
             cover[d - lo] = true;
     for (size_t k = 0; k < n && out->exists; k++) {
-        int64_t d = fusion_day(vis[k]->start);
+        int64_t d = fusion_esc_day(vis[k]);
         bool in = d >= lo && d - lo < (int64_t)span && cover[d - lo];
         if (in && fusion_esc_counts(p, vis[k]) &&
             (!a->esc_zone || (vis[k]->zone && !strcmp(vis[k]->zone, a->esc_zone))))

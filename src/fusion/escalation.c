@@ -36,7 +36,7 @@ struct fusion_esc {
     struct series overall;
     struct series **zones;
     size_t nzones, azones;
-    int64_t watermark; /* the latest day seen */
+    int64_t watermark; /* the latest start day seen */
     int64_t hi;        /* days <= hi are complete (watermark - lateness_days) */
     bool started;
 };
@@ -247,10 +247,17 @@ bool fusion_esc_alarm(const struct fusion_esc_params *p, const int *c, size_t n)
     return fusion_esc_stat(p, c, n) >= p->threshold;
 }
 
+int64_t fusion_esc_day(const struct fusion_report *r)
+{
+    return fusion_day(r->end > r->start ? r->end - 1 : r->start);
+}
+
 bool fusion_esc_counts(const struct fusion_esc_params *p, const struct fusion_report *r)
 {
     if (r->future || (r->aggregate && p->measure != FUSION_ESC_FATAL))
         return false;
+    if (fusion_esc_day(r) - fusion_day(r->start) >= p->window_days)
+        return false; /* uncertain timing: more days than the window of the test */
     for (size_t i = 0; i < p->nevents; i++)
         if (strcasecmp(p->events[i], r->event) == 0)
             return true;
@@ -300,7 +307,7 @@ static int by_day_seq(const void *x, const void *y)
 {
     const struct fusion_report *a = *(const struct fusion_report *const *)x;
     const struct fusion_report *b = *(const struct fusion_report *const *)y;
-    int64_t da = fusion_day(a->start), db = fusion_day(b->start);
+    int64_t da = fusion_esc_day(a), db = fusion_esc_day(b);
     if (da != db)
         return da < db ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
@@ -375,9 +382,9 @@ static void sum_events(const struct fusion_esc_params *p, const struct fusion_re
     double *best = xmalloc((n + 1) * sizeof(*best));
     for (size_t i = 0; i < n;) {
         size_t j = i + 1;
-        while (j < n && fusion_day(v[j]->start) == fusion_day(v[i]->start))
+        while (j < n && fusion_esc_day(v[j]) == fusion_esc_day(v[i]))
             j++;
-        int64_t d = fusion_day(v[i]->start) - d0;
+        int64_t d = fusion_esc_day(v[i]) - d0;
         if (d >= 0 && d < span) {
             day_events(p, v + i, j - i, comp);
             for (int m = 0; m < FUSION_ESC_MEASURES; m++) {
@@ -598,7 +605,7 @@ static void series_truce(const struct fusion_esc *e, struct series *s,
 static int64_t series_count(const struct fusion_esc *e, struct series *s,
                             const struct fusion_report *r, int sign)
 {
-    int64_t d = fusion_day(r->start), first = s->len ? s->first : d;
+    int64_t d = fusion_esc_day(r), first = s->len ? s->first : d;
     size_t i = series_day(s, d);
     struct fusion_rvec *v = &s->reps[i];
     /* the day holds another partner's reports: they may be r's event; when r comes last (in
@@ -686,14 +693,16 @@ void fusion_esc_add(struct fusion_esc *e, const struct fusion_report *r,
 {
     if (!e->p.enabled || !counts_any(e, r))
         return;
-    int64_t d = fusion_day(r->start);
+    /* r counts on day d, the last of its window; the feed has reached its start, w: a report
+     * over several days completes no day after its start (days between are yet to come) */
+    int64_t d = fusion_esc_day(r), w = fusion_day(r->start);
     int64_t old_hi = e->hi;
     if (!e->started) {
         e->started = true;
-        e->watermark = d;
-        old_hi = d - e->p.lateness_days - 1;
-    } else if (d > e->watermark) {
-        e->watermark = d;
+        e->watermark = w;
+        old_hi = w - e->p.lateness_days - 1;
+    } else if (w > e->watermark) {
+        e->watermark = w;
     }
     e->hi = e->watermark - e->p.lateness_days;
     struct series *z = r->zone ? zone_series(e, r->zone) : NULL;
@@ -720,7 +729,7 @@ void fusion_esc_remove(struct fusion_esc *e, const struct fusion_report *r)
 {
     if (!e->p.enabled || !counts_any(e, r))
         return;
-    int64_t d = fusion_day(r->start);
+    int64_t d = fusion_esc_day(r);
     struct series *z = r->zone ? zone_find(e, r->zone) : NULL;
     if (e->overall.len) {
         series_count(e, &e->overall, r, -1);
@@ -735,7 +744,7 @@ void fusion_esc_remove(struct fusion_esc *e, const struct fusion_report *r)
 /* The day list of r in s, or NULL when s does not reach r's day. */
 static struct fusion_rvec *day_reps(struct series *s, const struct fusion_report *r)
 {
-    int64_t d = fusion_day(r->start);
+    int64_t d = fusion_esc_day(r);
     if (!s || !s->len || d < s->base || d >= s->base + (int64_t)s->len)
         return NULL;
     return &s->reps[d - s->base];
@@ -804,7 +813,7 @@ void fusion_esc_stats_of(const struct fusion_esc_params *p, const char *zone, co
             continue;
         if (zone && (!r->zone || strcmp(r->zone, zone) != 0))
             continue;
-        int64_t d = fusion_day(r->start);
+        int64_t d = fusion_esc_day(r);
         if (d >= d0 && d <= hi)
             v[k++] = r;
     }
@@ -843,7 +852,8 @@ void fusion_esc_params_zone(const struct fusion_esc *e, const char *zone,
 
 /* ---- the tracker's state, saved and loaded (restart2: issue #20, a start without history) -- */
 
-#define STATE_MAGIC "vigil-esc-state/1"
+/* 2: reports count on the last day of their window (was: their start) */
+#define STATE_MAGIC "vigil-esc-state/2"
 
 /* The parameters a saved state was judged with: it is loaded only under the same ones. */
 static void params_bytes(const struct fusion_esc *e, struct buf *b)

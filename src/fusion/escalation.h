@@ -1,9 +1,9 @@
 /* escalation.h - daily series of violent events watched by a negative-binomial CUSUM.
  *
  * Per zone and overall, Vigil sums the observed (not `future`) reports whose event type is
- * in the configured list, per UTC day of their start, each event (a fused incident of the
- * day's reports, however many partners report it) once, three ways (one
- * detector each): the events, their deaths, and their weights (harm and weapon: see
+ * in the configured list, per UTC day (fusion_esc_day: the last of the report's window), each
+ * event (a fused incident of the day's reports, however many partners report it) once, three
+ * ways (one detector each): the events, their deaths, and their weights (harm and weapon: see
  * fusion_esc_value). For day d, the detector is a function of
  * the counts of days [d - W - L + 1, d] only (W = window_days, L = baseline_days):
  *  - baseline: the L days before the window give mu0 and the NB size r by the method of
@@ -140,8 +140,14 @@ double fusion_esc_stat(const struct fusion_esc_params *p, const int *c, size_t n
 /* True when fusion_esc_stat(p, c, n) >= p->threshold. */
 bool fusion_esc_alarm(const struct fusion_esc_params *p, const int *c, size_t n);
 
+/* The day report r counts on: the last day its window covers (the day by which the event is
+ * known to have happened; a window that ends at midnight ends the day before), or its start's
+ * day when the window is empty. docs/FUSION.md, "Events over several days". */
+int64_t fusion_esc_day(const struct fusion_report *r);
+
 /* True when report r counts for escalation under p (observed, counted event type; daily
- * aggregates only for the fatality detector). */
+ * aggregates only for the fatality detector; a window over at most window_days days: one of
+ * uncertain timing, longer than the detector's window, is left out). */
 bool fusion_esc_counts(const struct fusion_esc_params *p, const struct fusion_report *r);
 
 /* What report r adds to the day of detector `measure` (p gives weighted_heavy and
@@ -174,8 +180,10 @@ void fusion_esc_free(struct fusion_esc *e);
 size_t fusion_esc_memory(const struct fusion_esc *e);
 
 /* Counts r (a stored report: the tracker keeps the pointer) when fusion_esc_counts says so,
- * in its zone and overall. Days are judged in event time, whatever the order of arrival: a day
- * is complete once a report at least lateness_days later has arrived; then, and again each
+ * in its zone and overall, on its day (fusion_esc_day). Days are judged in event time,
+ * whatever the order of arrival: a day is complete once a counted report starting at least
+ * lateness_days later has arrived (its start: days within a report's window are yet to come
+ * when it arrives in event order); then, and again each
  * time a report changes its counts or those of the L + W days it depends on (a late or
  * out-of-order report), it is judged on the counts as they are. Alarms of days that were not
  * alarming before are appended to *alarms (*nalarms grows; the caller frees *alarms), and so

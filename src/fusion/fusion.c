@@ -48,6 +48,7 @@ struct fusion {
     struct fusion_alert **alerts; /* ascending id; retired ones taken out */
     size_t nalerts, aalerts;
     int64_t last_id;
+    uint64_t renames; /* escalation alerts renamed (esc_rename): fusion_alert_renames */
     struct kentry *keys;
     size_t nkeys, skeys;
     uint64_t addno;
@@ -508,7 +509,7 @@ static struct fusion_alert *episode(struct fusion *f, const char *name, const ch
  * evidence, which must hold every counted report of those days, whenever it arrived. */
 static void join_alarms(struct fusion *f, const struct fusion_report *me)
 {
-    int64_t d = fusion_day(me->start);
+    int64_t d = fusion_esc_day(me);
     if (d > f->esc_last) /* in order: no alarm day depends on it yet */
         return;
     for (size_t i = 0; i < f->nalerts; i++) {
@@ -525,6 +526,23 @@ static void join_alarms(struct fusion *f, const struct fusion_report *me)
                 break;
             }
     }
+}
+
+/* An escalation alert is named by its series and its first alarm day ("/d:DAY"): the same
+ * name whatever the order in which its days came (a restarted engine, fed in another order,
+ * names it alike). A day before the first, from a late report or a merge, renames it. */
+static void esc_rename(struct fusion *f, struct fusion_alert *a)
+{
+    const char *d = strrchr(a->key, '/');
+    char key[KEY_SZ];
+    snprintf(key, sizeof(key), "%.*s/d:%lld", (int)(d - a->key), a->key, (long long)a->days[0]);
+    if (strcmp(key, a->key) == 0)
+        return;
+    key_unoccur(f, a);
+    free(a->key);
+    a->key = xstrdup(key);
+    a->nth = key_occurrence(f, key);
+    f->renames++;
 }
 
 /* Files the alarm of detector m in zone on day into its episode's alert. */
@@ -546,6 +564,7 @@ static void esc_alarm(struct fusion *f, int m, const char *zone, int64_t day)
         touch(f, a, true);
     }
     fusion_alert_add_day(a, day);
+    esc_rename(f, a);
     if (day > f->esc_last)
         f->esc_last = day;
     fetch_days(f, day - fusion_esc_reach(&q) + 1, day);
@@ -587,6 +606,7 @@ static void esc_clear(struct fusion *f, int m, const char *zone, int64_t day)
         return;
     }
     touch(f, a, false);
+    esc_rename(f, a);
     int w = a->esc.window_days;
     for (size_t i = 1; i < a->ndays; i++)
         if (a->days[i] - a->days[i - 1] > w) {
@@ -749,7 +769,7 @@ static void tomb_put(struct fusion *f, const struct fusion_report *r)
         f->tzones[f->ntzones++] = xstrdup(r->zone);
         zone = (int32_t)f->ntzones;
     }
-    tomb_set(f, (struct tomb){.seq = r->seq, .day = (int32_t)fusion_day(r->start), .zone = zone});
+    tomb_set(f, (struct tomb){.seq = r->seq, .day = (int32_t)fusion_esc_day(r), .zone = zone});
 }
 
 /* A forgotten report is withdrawn: when escalation counted it, its day is counted again
@@ -1070,7 +1090,7 @@ int fusion_withdraw(struct fusion *f, int64_t seq, struct fusion_events *ev)
             return rc;
         }
         around(f, me);
-        int64_t d = fusion_day(me->start);
+        int64_t d = fusion_esc_day(me);
         fetch_days(f, d, d); /* its day is counted again from what is left */
         f->skip_seq = 0;
     }
@@ -1146,6 +1166,11 @@ int fusion_replay(const struct fusion *live, const struct fusion_report *reps, s
 size_t fusion_alert_count(const struct fusion *f)
 {
     return f->nalerts;
+}
+
+uint64_t fusion_alert_renames(const struct fusion *f)
+{
+    return f->renames;
 }
 
 const struct fusion_alert *fusion_alert_at(const struct fusion *f, size_t i)

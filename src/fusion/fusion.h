@@ -194,6 +194,10 @@ const struct fusion_alert *fusion_alert_at(const struct fusion *f, size_t i);
 const struct fusion_alert *fusion_alert_get(const struct fusion *f, int64_t id);
 size_t fusion_alert_rank(const struct fusion *f, int64_t id);
 
+/* How many times an alert's key changed (an escalation episode named by its first alarm day
+ * got an earlier one): whoever maps keys to alerts maps them again when it grows. */
+uint64_t fusion_alert_renames(const struct fusion *f);
+
 /* Lifecycle transition of alert id (alerts.h). VIGIL_ENOENT for no such alert, else as
  * fusion_alert_transition. */
 int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_status seen,

@@ -13,6 +13,7 @@
 #include "access/events.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/uuid.h"
@@ -64,6 +65,7 @@ struct alert_service {
     struct pid_slot *pids; /* open addressing by the id's first 64 bits; id 0: empty */
     size_t npids, spids;
     int64_t pids_upto; /* the engine's alerts up to this number are in pids */
+    uint64_t pids_renames; /* fusion_alert_renames when pids was filled */
     bool unpublished;     /* the last publication failed: a save moves no published mark */
 };
 
@@ -100,7 +102,7 @@ bool alerts_id_parse(const char *id, uint64_t *h)
         if (*c >= 'A' && *c <= 'F')
             return false; /* the ids given are lowercase */
         if (c < id + 18) /* the first 16 digits: 8, "-", 4, "-", 4 */
-            v = v << 4 | (uint64_t)(*c <= '9' ? *c - '0' : *c - 'a' + 10);
+            v = v << 4 | (uint64_t)hex_value(*c);
     }
     *h = v;
     return true;
@@ -142,6 +144,10 @@ static int64_t alert_by_pid(struct alert_service *svc, const char *id)
     uint64_t h;
     if (!alerts_id_parse(id, &h))
         return 0;
+    if (svc->pids_renames != fusion_alert_renames(svc->f)) { /* ids changed: map them again */
+        pids_reset(svc);
+        svc->pids_renames = fusion_alert_renames(svc->f);
+    }
     for (size_t i = fusion_alert_rank(svc->f, svc->pids_upto + 1);
          i < fusion_alert_count(svc->f); i++) { /* the alerts raised since the last look */
         const struct fusion_alert *a = fusion_alert_at(svc->f, i);
@@ -569,7 +575,9 @@ static int collect_hook(void *ctx, const struct store_webhook *w)
  * the reader may read alone, so a change made of evidence it may not read leaves its view as
  * it was, and telling it anything would say that such evidence exists (S3). */
 struct change {
-    int64_t id;
+    int64_t id;                /* the engine's number of the alert */
+    char pid[UUID_STRLEN + 1]; /* in an event: the alert's id (alert_pid), "" when none */
+    bool named;                /* the event names its alert by pid (older ones by id) */
     bool all;
     const char *key; /* a status change: the situation, for the other front-ends (sync_states) */
     struct store_acl *causes;
@@ -631,8 +639,9 @@ static bool change_reaches(const struct change *ch,
 }
 
 /* The event's data: the alert and the causes, for the stream to judge each reader by. Nobody
- * reads it as such (the stream sends each reader its view instead). */
-static char *change_json(const struct change *ch)
+ * reads it as such (the stream sends each reader its view instead). The alert is named by its
+ * id, pid, which every front-end and restart gives it alike (the engine's number does not). */
+static char *change_json(const struct change *ch, const char *pid)
 {
     json_t *causes = ch->all ? json_string("all") : json_array();
     for (size_t i = 0; !ch->all && i < ch->n; i++)
@@ -642,6 +651,7 @@ static char *change_json(const struct change *ch)
     json_t *d = json_pack("{s:I, s:o}", "alert", (json_int_t)ch->id, "causes", causes);
     if (ch->key)
         json_object_set_new(d, "key", json_string(ch->key));
+    json_object_set_new(d, "id", json_string(pid)); /* "": the alert went before it */
     char *text = vjson_dumps(d);
     json_decref(d);
     return text;
@@ -654,6 +664,10 @@ static bool change_parse(const char *data, struct change *ch)
     json_t *d = json_loads(data, 0, NULL);
     json_t *causes = json_object_get(d, "causes");
     ch->id = vjson_int(d, "alert", 0);
+    const char *pid = json_string_value(json_object_get(d, "id"));
+    ch->named = pid != NULL;
+    if (pid && strlen(pid) == UUID_STRLEN)
+        memcpy(ch->pid, pid, UUID_STRLEN + 1);
     ch->all = json_is_string(causes) && strcmp(json_string_value(causes), "all") == 0;
     size_t i;
     json_t *c;
@@ -678,7 +692,7 @@ json_t *alerts_event_view(struct alert_service *svc, const struct policy_reader 
     struct change ch;
     json_t *o = NULL;
     if (change_parse(data, &ch) && change_reaches(&ch, policy_visible, (void *)reader))
-        o = get_alert(svc, reader, ch.id, NULL);
+        o = ch.named ? get_alert(svc, reader, 0, ch.pid) : get_alert(svc, reader, ch.id, NULL);
     free(ch.causes);
     return o;
 }
@@ -693,7 +707,13 @@ static const struct store_acl nobody = {.owner = 0, .tlp = TLP_RED, .group = 0};
  * TLP:AMBER+STRICT report is neither named in the payload nor counted in what it shows. */
 static int publish_alert(struct store_txn *t, struct alert_service *svc, const struct change *ch)
 {
-    char *data = change_json(ch);
+    char pid[UUID_STRLEN + 1] = "";
+    pthread_mutex_lock(&svc->mu);
+    const struct fusion_alert *named = fusion_alert_get(svc->f, ch->id);
+    if (named)
+        alert_pid(svc, named, pid);
+    pthread_mutex_unlock(&svc->mu);
+    char *data = change_json(ch, pid);
     int64_t seq;
     int rc = events_publish(t, "alert", &nobody, data, &seq);
     free(data);

@@ -1644,6 +1644,64 @@ static void test_escalation_engine(void **state)
     fusion_free(f);
 }
 
+/* Reports over several days count on the last day of their window (the day the event is known
+ * to have happened by), never before; a window longer than the detector's own W is of
+ * uncertain timing and is not counted (docs/FUSION.md, "Events over several days"). The old
+ * code counted every report on its start day, a month-long GED event included. */
+static void test_escalation_days(void **state)
+{
+    (void)state;
+    struct fusion_esc_params p;
+    fusion_esc_params_default(&p);
+    struct fusion_esc *e = fusion_esc_new(&p);
+    int64_t d0 = fusion_day(T0);
+    vtime_t day = FUSION_DAY_US;
+    struct fusion_report r[5];
+    for (int i = 0; i < 5; i++)
+        r[i] = violent(1, "North", 0, i);
+    r[0].start = T0 + 5 * day + 2 * H; /* one day: day 5 */
+    r[0].end = r[0].start + H;
+    r[1].start = T0 + 5 * day + 22 * H; /* over midnight: day 6 */
+    r[1].end = T0 + 6 * day + 2 * H;
+    r[2].start = T0 + 3 * day; /* a GED week (date_prec 2): day 9 */
+    r[2].end = T0 + 10 * day - VTIME_US_PER_SEC;
+    r[3].start = T0 + 7 * day + 10 * H; /* ends at midnight: day 7 */
+    r[3].end = T0 + 8 * day;
+    r[4].start = T0; /* a GED month (date_prec 4): 30 days > W = 14, not counted */
+    r[4].end = T0 + 30 * day - VTIME_US_PER_SEC;
+    const int want[5] = {5, 6, 9, 7, -1};
+    struct fusion_esc_alarm *al = NULL;
+    size_t nal = 0;
+    for (int i = 4; i >= 0; i--)
+        fusion_esc_add(e, &r[i], &al, &nal);
+    for (int i = 0; i < 5; i++) {
+        if (want[i] >= 0)
+            assert_int_equal(fusion_esc_day(&r[i]) - d0, want[i]);
+        assert_int_equal(fusion_esc_counts(&p, &r[i]), want[i] >= 0);
+    }
+    struct fusion_rvec got = {0};
+    for (int64_t d = 0; d < 31; d++) {
+        got.n = 0;
+        fusion_esc_reports(e, NULL, d0 + d, d0 + d, &got);
+        size_t n = 0;
+        for (int i = 0; i < 5; i++)
+            n += want[i] == d;
+        assert_int_equal(got.n, n);
+        for (size_t k = 0; k < got.n; k++)
+            assert_int_equal(want[got.v[k] - r], d);
+    }
+    /* a window of exactly W days still counts */
+    struct fusion_report w = violent(1, NULL, 0, 9);
+    w.start = T0;
+    w.end = T0 + p.window_days * day - 1;
+    assert_true(fusion_esc_counts(&p, &w));
+    w.end += H; /* into day W: W + 1 days */
+    assert_false(fusion_esc_counts(&p, &w));
+    fusion_rvec_release(&got);
+    free(al);
+    fusion_esc_free(e);
+}
+
 /* Zones and lines taken from an agreement follow its handling (zone_acl, line_acl): a reader
  * who may not read the agreement gets no near-line firing and no zone escalation from it,
  * and a re-marked agreement is followed at once (the engine points at the caller's handling). */
@@ -1729,8 +1787,9 @@ static void esc_alerts(const struct fusion *f, char *out, size_t sz)
         struct fusion_alert_view v;
         bool ex = view_of(a, 3, &v); /* partner 3 reads everything here */
         char buf[512];
-        int k = snprintf(buf, sizeof buf, "%s %s %d %lld |", a->rule_name,
-                         a->esc_zone ? a->esc_zone : "*", ex, (long long)v.fired_at);
+        int k = snprintf(buf, sizeof buf, "%s %s %d %lld %s#%u |", a->rule_name,
+                         a->esc_zone ? a->esc_zone : "*", ex, (long long)v.fired_at, a->key,
+                         (unsigned)a->nth); /* the name too: an alert's id is made of it */
         for (size_t d = 0; d < a->ndays && k < 400; d++)
             k += snprintf(buf + k, sizeof buf - (size_t)k, " %lld", (long long)a->days[d]);
         fusion_alert_view_release(&v);
@@ -2566,6 +2625,7 @@ int main(void)
         cmocka_unit_test(test_leak_place_and_window),
         cmocka_unit_test(test_escalation_detector),
         cmocka_unit_test(test_escalation_engine),
+        cmocka_unit_test(test_escalation_days),
         cmocka_unit_test(test_leak_agreement_place),
         cmocka_unit_test(test_escalation_order),
         cmocka_unit_test(test_escalation_state),
