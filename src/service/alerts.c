@@ -1560,31 +1560,31 @@ struct held {
     int64_t seq;
 };
 
+static int cmp_seq(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
 struct held_read {
     struct held *v;
-    size_t n;
-    int64_t want;
-    bool found;
+    size_t n, cap;
     struct feed *fd;
 };
 
 static int held_start(void *ctx, const struct store_report_row *row)
 {
     struct held_read *h = ctx;
-    if (row->seq == h->want) {
+    if (h->n < h->cap)
         h->v[h->n++] = (struct held){row->start, row->seq};
-        h->found = true;
-    }
     return 0;
 }
 
 static int held_feed(void *ctx, const struct store_report_row *row)
 {
     struct held_read *h = ctx;
-    if (row->seq == h->want) {
-        h->found = true;
-        feed_report(h->fd, row, false);
-    }
+    h->n++;
+    feed_report(h->fd, row, false);
     return 0;
 }
 
@@ -1639,16 +1639,26 @@ static bool load_state(struct alert_service *svc)
         loaded = !rc;
     }
     free(data);
-    /* the held reports, given back in event order */
-    struct held_read h = {.v = xmalloc((nseqs + 1) * sizeof *h.v)};
-    for (size_t i = 0; loaded && !why && i < nseqs; i++) {
-        h.want = seqs[i];
-        h.found = false;
-        store_reports_after(r, seqs[i] - 1, 1, policy_visible, (void *)&engine_reader,
-                            held_start, &h);
-        if (!h.found)
-            why = "a report it holds is gone";
+    /* The held reports, given back in event order. Their seqs are read in slices of BATCH,
+     * each slice one query (store_reports_by_seqs; a round trip each on PostgreSQL, where one
+     * query per report made the take-over wait on thousands of them): first for their event
+     * times, every one of them there; then in slices of that order, which the store gives
+     * back in that order, to feed them. */
+    if (nseqs) {
+        qsort(seqs, nseqs, sizeof *seqs, cmp_seq);
+        size_t k = 1;
+        for (size_t i = 1; i < nseqs; i++)
+            if (seqs[i] != seqs[k - 1])
+                seqs[k++] = seqs[i];
+        nseqs = k;
     }
+    struct held_read h = {.v = xmalloc((nseqs + 1) * sizeof *h.v), .cap = nseqs};
+    for (size_t i = 0; loaded && !why && i < nseqs; i += BATCH)
+        if (store_reports_by_seqs(r, seqs + i, nseqs - i < BATCH ? nseqs - i : BATCH,
+                                  policy_visible, (void *)&engine_reader, held_start, &h))
+            why = "unreadable";
+    if (loaded && !why && h.n != nseqs)
+        why = "a report it holds is gone";
     qsort(h.v, h.n, sizeof *h.v, cmp_held);
     struct feed fd = {.svc = svc, .r = r};
     h.fd = &fd;
@@ -1658,11 +1668,15 @@ static bool load_state(struct alert_service *svc)
         fusion_defer(svc->f, true, NULL); /* each alert refreshed once, at the end */
         pthread_mutex_unlock(&svc->mu);
         refresh_agreements(svc, r);
-        for (size_t i = 0; i < h.n; i++) {
-            h.want = h.v[i].seq;
-            store_reports_after(r, h.want - 1, 1, policy_visible, (void *)&engine_reader,
-                                held_feed, &h);
-        }
+        for (size_t i = 0; i < h.n; i++)
+            seqs[i] = h.v[i].seq; /* in event order now */
+        size_t held = h.n;
+        h.n = 0;
+        for (size_t i = 0; i < held; i += BATCH)
+            store_reports_by_seqs(r, seqs + i, held - i < BATCH ? held - i : BATCH,
+                                  policy_visible, (void *)&engine_reader, held_feed, &h);
+        if (h.n != held)
+            why = "a report it holds is gone"; /* the engine took part of it: a new one */
         struct fusion_events ev = {0};
         pthread_mutex_lock(&svc->mu);
         fusion_load_end(svc->f, &ev);
@@ -1843,12 +1857,6 @@ static int collect_renewed(void *ctx, int64_t n, int64_t seq, const struct store
     svc->renew = xrealloc(svc->renew, (svc->nrenew + 1) * sizeof *svc->renew);
     svc->renew[svc->nrenew++] = seq;
     return 0;
-}
-
-static int cmp_seq(const void *x, const void *y)
-{
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    return (a > b) - (a < b);
 }
 
 /* Where publishing stands at start. The engine is rebuilt from the reports as they are now
