@@ -1010,6 +1010,7 @@ struct feed {
     struct store_reader *r;
     struct changed changed;
     size_t n;
+    struct compliance_places *places; /* the agreements as r sees them, read at the first point */
 };
 
 /* The strings a report built from an index row points to (row_fusion). */
@@ -1026,10 +1027,20 @@ static void owned_release(struct owned *o)
     free(o->src);
 }
 
+/* What a feed holds, released once its reader ended. */
+static void feed_release(struct feed *fd)
+{
+    changed_release(&fd->changed);
+    compliance_places_free(fd->places);
+    fd->places = NULL;
+}
+
 /* The report the engine takes for an index row: where it stands relative to the agreements'
- * zones and lines (read with r); its handlings of agreements are the caller's to set. */
-static void row_fusion(struct store_reader *r, const struct store_report_row *row,
-                       struct fusion_report *fr, struct owned *o)
+ * zones and lines (places: the agreements as the caller's reader sees them, NULL when they
+ * could not be read); its handlings of agreements are the caller's to set. */
+static void row_fusion(const struct compliance_places *places,
+                       const struct store_report_row *row, struct fusion_report *fr,
+                       struct owned *o)
 {
     *o = (struct owned){.place = {.zone_agreement = "", .line_agreement = ""}};
     fusion_report_of_row(row, fr);
@@ -1037,7 +1048,8 @@ static void row_fusion(struct store_reader *r, const struct store_report_row *ro
     fr->id = o->id = xstrdup(row->id);
     fr->source_ref = o->src = row->source_ref[0] ? xstrdup(row->source_ref) : NULL;
     struct compliance_place *place = &o->place;
-    if (row->has_point && compliance_place(r, row->lat, row->lon, place) == 0) {
+    if (row->has_point && places) {
+        compliance_place_in(places, row->lat, row->lon, place);
         if (!row->area[0] && place->zone[0]) {
             fr->zone = o->zone = xstrdup(place->zone);
             fr->zone_since = place->zone_effective; /* the zone's truce regime */
@@ -1058,7 +1070,9 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
     struct alert_service *svc = fd->svc;
     struct fusion_report fr;
     struct owned o;
-    row_fusion(fd->r, row, &fr, &o);
+    if (row->has_point && !fd->places) /* once per reader, not once per report */
+        compliance_places_get(fd->r, &fd->places);
+    row_fusion(fd->places, row, &fr, &o);
     /* refresh_agreements() keeps the known ones; only a new one is read here */
     struct store_acl zone_now = nobody, line_now = nobody;
     if (o.place.zone_agreement[0] && !agreement_find(svc, o.place.zone_agreement))
@@ -1172,14 +1186,22 @@ static vtime_t keep_of(const struct fusion *f)
     return 2 * fusion_reach(f);
 }
 
+struct restore {
+    struct alert_service *svc;
+    struct compliance_places *places; /* as in struct feed */
+};
+
 /* fusion_restore for one row of a fetch. Called with mu held, on the thread that holds
  * svc->fetch_r. */
 static int restore_row(void *ctx, const struct store_report_row *row)
 {
-    struct alert_service *svc = ctx;
+    struct restore *rs = ctx;
+    struct alert_service *svc = rs->svc;
     struct fusion_report fr;
     struct owned o;
-    row_fusion(svc->fetch_r, row, &fr, &o);
+    if (row->has_point && !rs->places)
+        compliance_places_get(svc->fetch_r, &rs->places);
+    row_fusion(rs->places, row, &fr, &o);
     struct store_acl zone_now = nobody, line_now = nobody;
     if (o.place.zone_agreement[0] && !agreement_find(svc, o.place.zone_agreement))
         zone_now = agreement_acl_now(svc->fetch_r, o.place.zone_agreement);
@@ -1213,9 +1235,11 @@ static void fetch_rows(void *ctx, const struct fusion_fetch *q)
         .longest_us = q->longest_us,
         .max_seq = q->max_seq,
     };
+    struct restore rs = {svc, NULL};
     if (store_reports_window(svc->fetch_r, &w, policy_visible, (void *)&engine_reader, restore_row,
-                             svc))
+                             &rs))
         log_error("alerts: cannot read back the reports a late report reaches");
+    compliance_places_free(rs.places);
 }
 
 /* Opens (r) or closes (NULL) the engine's way to the store, and forgets what it can when
@@ -1395,7 +1419,7 @@ static void sync_reports(struct alert_service *svc)
             if (svc->unpublished)
                 log_error("alerts: cannot publish %zu alert event(s)", fd.changed.n);
         }
-        changed_release(&fd.changed);
+        feed_release(&fd);
         if (fd.n < BATCH) {
             if (!added)
                 return;
@@ -1450,7 +1474,7 @@ static bool rebuild_history(struct alert_service *svc)
                               (void *)&engine_reader, history_one, &h);
         engine_reader_set(svc, NULL);
         store_read_end(h.fd.r);
-        changed_release(&h.fd.changed);
+        feed_release(&h.fd);
         pthread_mutex_lock(&svc->tmu);
         bool stopping = svc->stopping;
         pthread_mutex_unlock(&svc->tmu);
@@ -1479,7 +1503,7 @@ static bool rebuild_history(struct alert_service *svc)
         if (svc->unpublished)
             log_error("alerts: cannot publish %zu alert event(s)", h.fd.changed.n);
     }
-    changed_release(&h.fd.changed);
+    feed_release(&h.fd);
     return true;
 }
 
@@ -1688,7 +1712,7 @@ static bool load_state(struct alert_service *svc)
         fusion_events_release(&ev);
         engine_reader_set(svc, NULL); /* forgets what it may, as the rebuild does */
     }
-    changed_release(&fd.changed);
+    feed_release(&fd);
     free(h.v);
     free(seqs);
     store_read_end(r);
