@@ -13,7 +13,8 @@ nothing is posted (both engines are fed past the published mark, so the taker ca
 own engine); kill -9 of front-end 1, then at once a warning and a corroborating movement at a
 new place posted to front-end 2. Prints: the seconds from the kill until front-end 2 logs the
 take-over, until its engine is whole again (from the state or rebuilt), until the pair's alert
-event is in the store; front-end 2's CPU seconds over the take-over; the load average.
+event is in the store; front-end 2's CPU seconds over the take-over; the load average; then
+front-end 2's first log lines after the kill, each with its seconds after the kill.
 """
 import os
 import pathlib
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "api"))
 os.environ["VIGIL_TEST_STORE"] = "postgresql"
@@ -50,6 +52,17 @@ def wait(pred, timeout=1800):
 
 def alerts(v):
     return int(v.sql("SELECT count(*) FROM events WHERE kind = 'alert'")[0][0])
+
+
+def timeline(log, t0, limit=12):
+    """The front-end's log lines after the kill, each with its seconds after it (the log's own
+    millisecond timestamps): where the take-over's time goes."""
+    for line in log.decode(errors="replace").splitlines()[:limit]:
+        m = re.match(r"(\S+Z) +\S+ +(.*)", line)
+        if m:
+            t = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%fZ")
+            t = t.replace(tzinfo=timezone.utc).timestamp()
+            print(f"    {t - t0:6.2f} s  {m.group(2)[:110]}", flush=True)
 
 
 def report(fe, tok, **kw):
@@ -104,6 +117,7 @@ def run(binary, v, tok, tmp, n):
     load = os.getloadavg()[0]
     print(f"[{binary}] take-over ({how}): lock {t_lock:.2f} s, first alert {t_alert:.2f} s"
           f" after the kill; front-end 2 CPU {c1 - c0:.1f} s; load {load:.2f}", flush=True)
+    timeline(tail, t0)
     other.stop()
 
 

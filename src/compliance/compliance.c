@@ -1127,14 +1127,35 @@ static const char *side_of(struct geo_point a, struct geo_point b, struct geo_po
     return cross > 0 ? "left" : "right";
 }
 
-int compliance_place(struct store_reader *r, double lat, double lon, struct compliance_place *out)
+struct compliance_places {
+    struct cmp_set *set;
+};
+
+int compliance_places_get(struct store_reader *r, struct compliance_places **out)
+{
+    struct cmp_set *set = NULL;
+    int rc = cmp_set_get(r, &set);
+    *out = NULL;
+    if (rc)
+        return rc;
+    *out = xmalloc(sizeof **out);
+    (*out)->set = set;
+    return 0;
+}
+
+void compliance_places_free(struct compliance_places *p)
+{
+    if (!p)
+        return;
+    cmp_set_put(p->set);
+    free(p);
+}
+
+static void place_in(const struct cmp_set *set, double lat, double lon,
+                     struct compliance_place *out)
 {
     memset(out, 0, sizeof *out);
     out->dist_to_line_m = -1;
-    struct cmp_set *set = NULL;
-    int rc = cmp_set_get(r, &set);
-    if (rc)
-        return rc;
     struct geo_point p = {lat, lon};
     for (size_t i = 0; set && i < set->n; i++) {
         const struct cmp_agreement *a = &set->v[i].a;
@@ -1162,6 +1183,23 @@ int compliance_place(struct store_reader *r, double lat, double lon, struct comp
             }
         }
     }
+}
+
+void compliance_place_in(const struct compliance_places *p, double lat, double lon,
+                         struct compliance_place *out)
+{
+    place_in(p->set, lat, lon, out);
+}
+
+int compliance_place(struct store_reader *r, double lat, double lon, struct compliance_place *out)
+{
+    memset(out, 0, sizeof *out);
+    out->dist_to_line_m = -1;
+    struct cmp_set *set = NULL;
+    int rc = cmp_set_get(r, &set);
+    if (rc)
+        return rc;
+    place_in(set, lat, lon, out);
     cmp_set_put(set);
     return 0;
 }

@@ -208,6 +208,18 @@ struct compliance_place {
 int compliance_place(struct store_reader *r, double lat, double lon,
                      struct compliance_place *out);
 
+/* The stored agreements as reader r sees them, read once for the places of many points under
+ * that reader (compliance_place reads them at each call: a query each on PostgreSQL, which a
+ * caller placing thousands of reports pays thousands of times). 0 and *out (the caller frees
+ * it with compliance_places_free; it stays valid after r ends, as what r saw), or a store
+ * error. */
+struct compliance_places;
+int compliance_places_get(struct store_reader *r, struct compliance_places **out);
+void compliance_places_free(struct compliance_places *p);
+/* compliance_place for the point (lat, lon) from the agreements of p. */
+void compliance_place_in(const struct compliance_places *p, double lat, double lon,
+                         struct compliance_place *out);
+
 /* The handling of agreement id as stored now. VIGIL_ENOENT when there is no such agreement,
  * or a store error. */
 int compliance_agreement_acl(struct store_reader *r, const char *id, struct store_acl *out);

@@ -1030,6 +1030,7 @@ struct feed {
     struct store_reader *r;
     struct changed changed;
     size_t n;
+    struct compliance_places *places; /* the agreements as r sees them, read at the first point */
 };
 
 /* The strings a report built from an index row points to (row_fusion). */
@@ -1046,10 +1047,20 @@ static void owned_release(struct owned *o)
     free(o->src);
 }
 
+/* What a feed holds, released once its reader ended. */
+static void feed_release(struct feed *fd)
+{
+    changed_release(&fd->changed);
+    compliance_places_free(fd->places);
+    fd->places = NULL;
+}
+
 /* The report the engine takes for an index row: where it stands relative to the agreements'
- * zones and lines (read with r); its handlings of agreements are the caller's to set. */
-static void row_fusion(struct store_reader *r, const struct store_report_row *row,
-                       struct fusion_report *fr, struct owned *o)
+ * zones and lines (places: the agreements as the caller's reader sees them, NULL when they
+ * could not be read); its handlings of agreements are the caller's to set. */
+static void row_fusion(const struct compliance_places *places,
+                       const struct store_report_row *row, struct fusion_report *fr,
+                       struct owned *o)
 {
     *o = (struct owned){.place = {.zone_agreement = "", .line_agreement = ""}};
     fusion_report_of_row(row, fr);
@@ -1057,7 +1068,8 @@ static void row_fusion(struct store_reader *r, const struct store_report_row *ro
     fr->id = o->id = xstrdup(row->id);
     fr->source_ref = o->src = row->source_ref[0] ? xstrdup(row->source_ref) : NULL;
     struct compliance_place *place = &o->place;
-    if (row->has_point && compliance_place(r, row->lat, row->lon, place) == 0) {
+    if (row->has_point && places) {
+        compliance_place_in(places, row->lat, row->lon, place);
         if (!row->area[0] && place->zone[0]) {
             fr->zone = o->zone = xstrdup(place->zone);
             fr->zone_since = place->zone_effective; /* the zone's truce regime */
@@ -1078,7 +1090,9 @@ static void feed_report(struct feed *fd, const struct store_report_row *row, boo
     struct alert_service *svc = fd->svc;
     struct fusion_report fr;
     struct owned o;
-    row_fusion(fd->r, row, &fr, &o);
+    if (row->has_point && !fd->places) /* once per reader, not once per report */
+        compliance_places_get(fd->r, &fd->places);
+    row_fusion(fd->places, row, &fr, &o);
     /* refresh_agreements() keeps the known ones; only a new one is read here */
     struct store_acl zone_now = nobody, line_now = nobody;
     if (o.place.zone_agreement[0] && !agreement_find(svc, o.place.zone_agreement))
@@ -1192,14 +1206,22 @@ static vtime_t keep_of(const struct fusion *f)
     return 2 * fusion_reach(f);
 }
 
+struct restore {
+    struct alert_service *svc;
+    struct compliance_places *places; /* as in struct feed */
+};
+
 /* fusion_restore for one row of a fetch. Called with mu held, on the thread that holds
  * svc->fetch_r. */
 static int restore_row(void *ctx, const struct store_report_row *row)
 {
-    struct alert_service *svc = ctx;
+    struct restore *rs = ctx;
+    struct alert_service *svc = rs->svc;
     struct fusion_report fr;
     struct owned o;
-    row_fusion(svc->fetch_r, row, &fr, &o);
+    if (row->has_point && !rs->places)
+        compliance_places_get(svc->fetch_r, &rs->places);
+    row_fusion(rs->places, row, &fr, &o);
     struct store_acl zone_now = nobody, line_now = nobody;
     if (o.place.zone_agreement[0] && !agreement_find(svc, o.place.zone_agreement))
         zone_now = agreement_acl_now(svc->fetch_r, o.place.zone_agreement);
@@ -1233,9 +1255,11 @@ static void fetch_rows(void *ctx, const struct fusion_fetch *q)
         .longest_us = q->longest_us,
         .max_seq = q->max_seq,
     };
+    struct restore rs = {svc, NULL};
     if (store_reports_window(svc->fetch_r, &w, policy_visible, (void *)&engine_reader, restore_row,
-                             svc))
+                             &rs))
         log_error("alerts: cannot read back the reports a late report reaches");
+    compliance_places_free(rs.places);
 }
 
 /* Opens (r) or closes (NULL) the engine's way to the store, and forgets what it can when
@@ -1415,7 +1439,7 @@ static void sync_reports(struct alert_service *svc)
             if (svc->unpublished)
                 log_error("alerts: cannot publish %zu alert event(s)", fd.changed.n);
         }
-        changed_release(&fd.changed);
+        feed_release(&fd);
         if (fd.n < BATCH) {
             if (!added)
                 return;
@@ -1470,7 +1494,7 @@ static bool rebuild_history(struct alert_service *svc)
                               (void *)&engine_reader, history_one, &h);
         engine_reader_set(svc, NULL);
         store_read_end(h.fd.r);
-        changed_release(&h.fd.changed);
+        feed_release(&h.fd);
         pthread_mutex_lock(&svc->tmu);
         bool stopping = svc->stopping;
         pthread_mutex_unlock(&svc->tmu);
@@ -1499,7 +1523,7 @@ static bool rebuild_history(struct alert_service *svc)
         if (svc->unpublished)
             log_error("alerts: cannot publish %zu alert event(s)", h.fd.changed.n);
     }
-    changed_release(&h.fd.changed);
+    feed_release(&h.fd);
     return true;
 }
 
@@ -1580,31 +1604,31 @@ struct held {
     int64_t seq;
 };
 
+static int cmp_seq(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
 struct held_read {
     struct held *v;
-    size_t n;
-    int64_t want;
-    bool found;
+    size_t n, cap;
     struct feed *fd;
 };
 
 static int held_start(void *ctx, const struct store_report_row *row)
 {
     struct held_read *h = ctx;
-    if (row->seq == h->want) {
+    if (h->n < h->cap)
         h->v[h->n++] = (struct held){row->start, row->seq};
-        h->found = true;
-    }
     return 0;
 }
 
 static int held_feed(void *ctx, const struct store_report_row *row)
 {
     struct held_read *h = ctx;
-    if (row->seq == h->want) {
-        h->found = true;
-        feed_report(h->fd, row, false);
-    }
+    h->n++;
+    feed_report(h->fd, row, false);
     return 0;
 }
 
@@ -1659,16 +1683,26 @@ static bool load_state(struct alert_service *svc)
         loaded = !rc;
     }
     free(data);
-    /* the held reports, given back in event order */
-    struct held_read h = {.v = xmalloc((nseqs + 1) * sizeof *h.v)};
-    for (size_t i = 0; loaded && !why && i < nseqs; i++) {
-        h.want = seqs[i];
-        h.found = false;
-        store_reports_after(r, seqs[i] - 1, 1, policy_visible, (void *)&engine_reader,
-                            held_start, &h);
-        if (!h.found)
-            why = "a report it holds is gone";
+    /* The held reports, given back in event order. Their seqs are read in slices of BATCH,
+     * each slice one query (store_reports_by_seqs; a round trip each on PostgreSQL, where one
+     * query per report made the take-over wait on thousands of them): first for their event
+     * times, every one of them there; then in slices of that order, which the store gives
+     * back in that order, to feed them. */
+    if (nseqs) {
+        qsort(seqs, nseqs, sizeof *seqs, cmp_seq);
+        size_t k = 1;
+        for (size_t i = 1; i < nseqs; i++)
+            if (seqs[i] != seqs[k - 1])
+                seqs[k++] = seqs[i];
+        nseqs = k;
     }
+    struct held_read h = {.v = xmalloc((nseqs + 1) * sizeof *h.v), .cap = nseqs};
+    for (size_t i = 0; loaded && !why && i < nseqs; i += BATCH)
+        if (store_reports_by_seqs(r, seqs + i, nseqs - i < BATCH ? nseqs - i : BATCH,
+                                  policy_visible, (void *)&engine_reader, held_start, &h))
+            why = "unreadable";
+    if (loaded && !why && h.n != nseqs)
+        why = "a report it holds is gone";
     qsort(h.v, h.n, sizeof *h.v, cmp_held);
     struct feed fd = {.svc = svc, .r = r};
     h.fd = &fd;
@@ -1678,11 +1712,15 @@ static bool load_state(struct alert_service *svc)
         fusion_defer(svc->f, true, NULL); /* each alert refreshed once, at the end */
         pthread_mutex_unlock(&svc->mu);
         refresh_agreements(svc, r);
-        for (size_t i = 0; i < h.n; i++) {
-            h.want = h.v[i].seq;
-            store_reports_after(r, h.want - 1, 1, policy_visible, (void *)&engine_reader,
-                                held_feed, &h);
-        }
+        for (size_t i = 0; i < h.n; i++)
+            seqs[i] = h.v[i].seq; /* in event order now */
+        size_t held = h.n;
+        h.n = 0;
+        for (size_t i = 0; i < held; i += BATCH)
+            store_reports_by_seqs(r, seqs + i, held - i < BATCH ? held - i : BATCH,
+                                  policy_visible, (void *)&engine_reader, held_feed, &h);
+        if (h.n != held)
+            why = "a report it holds is gone"; /* the engine took part of it: a new one */
         struct fusion_events ev = {0};
         pthread_mutex_lock(&svc->mu);
         fusion_load_end(svc->f, &ev);
@@ -1694,7 +1732,7 @@ static bool load_state(struct alert_service *svc)
         fusion_events_release(&ev);
         engine_reader_set(svc, NULL); /* forgets what it may, as the rebuild does */
     }
-    changed_release(&fd.changed);
+    feed_release(&fd);
     free(h.v);
     free(seqs);
     store_read_end(r);
@@ -1863,12 +1901,6 @@ static int collect_renewed(void *ctx, int64_t n, int64_t seq, const struct store
     svc->renew = xrealloc(svc->renew, (svc->nrenew + 1) * sizeof *svc->renew);
     svc->renew[svc->nrenew++] = seq;
     return 0;
-}
-
-static int cmp_seq(const void *x, const void *y)
-{
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    return (a > b) - (a < b);
 }
 
 /* Where publishing stands at start. The engine is rebuilt from the reports as they are now

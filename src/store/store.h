@@ -314,6 +314,15 @@ int store_reports_by_time(struct store_reader *r, vtime_t after_start, int64_t a
                           bool (*visible)(void *ctx, const struct store_acl *acl),
                           void *visible_ctx,
                           int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
+/* Calls fn for the index rows whose seq is one of seqs[0..n) that visible lets through (NULL:
+ * none), in event-time order (start, seq), each row once; a seq with no row is skipped: the
+ * rows a caller holds the seqs of, read at once (one query; on PostgreSQL one round trip).
+ * fn's nonzero result stops and is returned. A caller that reads a long list in event order
+ * gives it in slices of that order. */
+int store_reports_by_seqs(struct store_reader *r, const int64_t *seqs, size_t n,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx,
+                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
 /* The rows of a neighbourhood, for an engine that holds only part of the index and must
  * take back what a late report reaches (the alert service's engine, docs/FUSION.md). */
 struct store_report_window {

@@ -119,6 +119,14 @@ int store_reports_by_time(struct store_reader *r, vtime_t after_start, int64_t a
                                      visible_ctx, fn, ctx);
 }
 
+int store_reports_by_seqs(struct store_reader *r, const int64_t *seqs, size_t n,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx,
+                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    return OPS_R(r)->reports_by_seqs(r, seqs, n, visible, visible_ctx, fn, ctx);
+}
+
 int store_reports_window(struct store_reader *r, const struct store_report_window *q,
                          bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)

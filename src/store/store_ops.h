@@ -43,6 +43,10 @@ struct store_ops {
                            bool (*visible)(void *ctx, const struct store_acl *acl),
                            void *visible_ctx,
                            int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
+    int (*reports_by_seqs)(struct store_reader *r, const int64_t *seqs, size_t n,
+                           bool (*visible)(void *ctx, const struct store_acl *acl),
+                           void *visible_ctx,
+                           int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);
     int (*reports_window)(struct store_reader *r, const struct store_report_window *q,
                           bool (*visible)(void *ctx, const struct store_acl *acl),
                           void *visible_ctx,

@@ -191,6 +191,42 @@ def test_one_front_end_publishes_alerts_and_another_takes_over_after_kill9(vigil
         other.stop()
 
 
+def lock_waiters(v):
+    """The sessions of v's database waiting for the services lock (pg_locks)."""
+    [(n,)] = v.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                   " AND database = (SELECT oid FROM pg_database"
+                   "                 WHERE datname = current_database())")
+    return int(n)
+
+
+def test_the_others_wait_for_the_services_lock_and_leave_no_waiting_session(vigil, tmp_path):
+    """A front-end that does not hold the services lock waits for it in PostgreSQL (granted the
+    moment the holder's session ends) rather than asking once a second. That wait must not
+    outlive the front-end: one that stops cancels it, and one killed -9 (it cannot) is found
+    gone by the server (client_connection_check_interval), else each would keep a session,
+    a connection of max_connections, until the holder died. The survivor then takes over."""
+    wait_for(lambda: b"now runs the hub's services" in vigil.log, "the first front-end leads")
+    stopped = vigil.front_end(tmp_path / "b").start()
+    try:
+        wait_for(lambda: lock_waiters(vigil) == 1, "the second front-end waits for the lock")
+    finally:
+        stopped.stop()
+    wait_for(lambda: lock_waiters(vigil) == 0, "the stopped front-end's wait is cancelled")
+    killed = vigil.front_end(tmp_path / "c").start()
+    wait_for(lambda: lock_waiters(vigil) == 1, "the third front-end waits for the lock")
+    killed.kill9()
+    wait_for(lambda: lock_waiters(vigil) == 0, "the killed front-end's wait ends", timeout=20)
+    other = vigil.front_end(tmp_path / "d").start()
+    try:
+        wait_for(lambda: lock_waiters(vigil) == 1, "the fourth front-end waits for the lock")
+        assert b"now runs the hub's services" not in other.log
+        vigil.kill9()
+        wait_for(lambda: b"now runs the hub's services" in other.log, "the waiter takes over")
+        assert lock_waiters(vigil) == 0
+    finally:
+        other.stop()
+
+
 def marks(v):
     """The engine state's mark and the published marks, as the store holds them."""
     [(state,)] = v.sql("SELECT mark FROM service_states WHERE name = 'alerts.engine'")

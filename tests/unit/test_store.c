@@ -901,6 +901,130 @@ static void service_state_round_trip_pg(void **state)
     store_close(s);
 }
 
+/* Four index rows of ids "report--<tag>-a" .. "-d" (tag: unique in a reused store): a, c and
+ * d of partner 1, green; b of partner 2, amber; starts 300, 100, 200, 100 (so that event
+ * order, b d c a, is not seq order). */
+struct by_seqs_rows {
+    const char *tag;
+};
+
+static int by_seqs_txn(struct store_txn *t, void *arg)
+{
+    const struct by_seqs_rows *x = arg;
+    static const vtime_t starts[] = {300, 100, 200, 100};
+    int rc = 0;
+    for (int i = 0; i < 4 && !rc; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "report--%s-%c", x->tag, 'a' + i);
+        struct store_report_in in = {.id = id, .acl = {.owner = i == 1 ? 2 : 1,
+                                                       .tlp = i == 1 ? 3 : 1},
+                                     .event = "ASSAULT", .mode = "", .start = starts[i],
+                                     .end = starts[i] + 10, .area = "a", .reliability = 'B',
+                                     .credibility = 2, .source_ref = "", .target = "",
+                                     .text = "", .doc = "{}"};
+        rc = store_txn_report_index(t, &in);
+    }
+    return rc;
+}
+
+struct by_seqs_seen {
+    char s[256];
+    int64_t base; /* the head before the rows: a row is named by its letter, seq - base */
+    int stop_after; /* fn returns 7 at this row (0: never) */
+    int n;
+};
+
+static int by_seqs_one(void *ctx, const struct store_report_row *row)
+{
+    struct by_seqs_seen *x = ctx;
+    size_t len = strlen(x->s);
+    snprintf(x->s + len, sizeof x->s - len, "%c%lld;", (char)('a' + row->seq - x->base - 1),
+             (long long)row->start);
+    return ++x->n == x->stop_after ? 7 : 0;
+}
+
+static bool only_owner_1(void *ctx, const struct store_acl *acl)
+{
+    return acl->owner == 1;
+}
+
+/* The rows of seqs, read with visible: "" when none; letter and start of each. */
+static int by_seqs(struct store *s, struct by_seqs_seen *x, const int64_t *seqs, size_t n,
+                   bool (*visible)(void *ctx, const struct store_acl *acl))
+{
+    x->s[0] = '\0';
+    x->n = 0;
+    struct store_reader *r;
+    assert_int_equal(store_read_begin(s, &r), 0);
+    int rc = store_reports_by_seqs(r, seqs, n, visible, NULL, by_seqs_one, x);
+    store_read_end(r);
+    return rc;
+}
+
+/* store_reports_by_seqs: the rows of the seqs given and no other, each once, in event order
+ * (start, seq), a seq without a row skipped; only what the reader may see, nothing for no
+ * reader; fn's result stops it. */
+static void reports_by_seqs_in(struct store *s, const char *tag)
+{
+    struct store_reader *r;
+    struct by_seqs_seen x = {0};
+    int64_t withdrawn;
+    assert_int_equal(store_read_begin(s, &r), 0);
+    assert_int_equal(store_reports_head(r, &x.base, &withdrawn), 0);
+    store_read_end(r);
+    struct by_seqs_rows rows = {tag};
+    assert_int_equal(store_write(s, by_seqs_txn, &rows), 0);
+    int64_t a = x.base + 1, b = a + 1, c = a + 2, d = a + 3, none = a + 1000;
+    /* in any order, with a duplicate and a seq of no row */
+    int64_t all[] = {c, none, a, d, b, c};
+    assert_int_equal(by_seqs(s, &x, all, 6, see_all), 0);
+    assert_string_equal(x.s, "b100;d100;c200;a300;");
+    /* only those asked for (the row before and after them are not) */
+    int64_t some[] = {d, b};
+    assert_int_equal(by_seqs(s, &x, some, 2, see_all), 0);
+    assert_string_equal(x.s, "b100;d100;");
+    int64_t one[] = {c};
+    assert_int_equal(by_seqs(s, &x, one, 1, see_all), 0);
+    assert_string_equal(x.s, "c200;");
+    /* partner 2's amber row is not there for a reader that may not see it */
+    assert_int_equal(by_seqs(s, &x, all, 6, only_owner_1), 0);
+    assert_string_equal(x.s, "d100;c200;a300;");
+    assert_int_equal(by_seqs(s, &x, some, 2, only_owner_1), 0);
+    assert_string_equal(x.s, "d100;");
+    /* no reader sees nothing */
+    assert_int_equal(by_seqs(s, &x, all, 6, NULL), 0);
+    assert_string_equal(x.s, "");
+    /* nothing asked for, nothing given */
+    assert_int_equal(by_seqs(s, &x, all, 0, see_all), 0);
+    assert_string_equal(x.s, "");
+    /* fn's nonzero result stops the read and is returned */
+    x.stop_after = 2;
+    assert_int_equal(by_seqs(s, &x, all, 6, see_all), 7);
+    assert_string_equal(x.s, "b100;d100;");
+}
+
+static void reports_by_seqs(void **state)
+{
+    struct fixture *f = *state;
+    reports_by_seqs_in(f->s, "t");
+}
+
+/* The same on PostgreSQL (VIGIL_TEST_PG, as service_state_round_trip_pg). */
+static void reports_by_seqs_pg(void **state)
+{
+    (void)state;
+    const char *uri = getenv("VIGIL_TEST_PG");
+    if (!uri || !uri[0])
+        skip();
+    struct store *s;
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(uri, NULL, &s, msg), 0);
+    char tag[32];
+    snprintf(tag, sizeof tag, "t%lld", (long long)ts_now());
+    reports_by_seqs_in(s, tag);
+    store_close(s);
+}
+
 int main(void)
 {
     page_pool_rc = store_page_pool(0);
@@ -909,6 +1033,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(versions_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(service_state_round_trip, setup, teardown),
         cmocka_unit_test(service_state_round_trip_pg),
+        cmocka_unit_test_setup_teardown(reports_by_seqs, setup, teardown),
+        cmocka_unit_test(reports_by_seqs_pg),
         cmocka_unit_test_setup_teardown(paging_skips_invisible_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(earlier_versions_follow_the_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(a_read_without_a_reader_sees_nothing, setup, teardown),

@@ -23,6 +23,7 @@
 #define store_reports_head pg_reports_head
 #define store_reports_after pg_reports_after
 #define store_reports_by_time pg_reports_by_time
+#define store_reports_by_seqs pg_reports_by_seqs
 #define store_reports_window pg_reports_window
 #define store_reports_withdrawn_after pg_reports_withdrawn_after
 #define store_txn_alert_state pg_txn_alert_state

@@ -575,43 +575,104 @@ void store_set_commit_hook(struct store *s, void (*fn)(void *ctx), void *ctx)
 
 /* ---- commits of other processes ------------------------------------------------------ */
 
-/* Leadership (store_leads): holds PG_LEADER_LOCK on a connection of its own, or tries to take
- * it. A lost connection loses the lock: the flag drops before anything else is done. */
-static void lead(struct store *s, struct store_reader *l, bool *lup)
+/* Leadership (store_leads): holds PG_LEADER_LOCK on a connection of its own (l), or waits for
+ * it there. The holder checks once a second that its connection still holds the lock; a lost
+ * connection loses the lock: the flag drops before anything else is done. The others wait in
+ * pg_advisory_lock, sent without waiting for its answer (*waiting): the server grants the lock
+ * to one of them as soon as the holder's session ends (even at a kill -9 of its process, when
+ * its socket closes), and the answer wakes the listener's poll; trying once a second instead
+ * lost up to a second. A waiter that goes away cancels its wait (lead_end); one killed is
+ * noticed by the server within client_connection_check_interval (set on l), and its wait
+ * ends. */
+static void lead_set(struct store *s, bool held)
+{
+    if (held != atomic_load(&s->leading))
+        log_info("store: this front-end %s the hub's services (alert events, webhooks)",
+                 held ? "now runs" : "no longer runs");
+    bool gained = held && !atomic_load(&s->leading);
+    atomic_store(&s->leading, held);
+    if (gained) /* the services take over now, not at their next poll */
+        store_writer_call_hook(&s->w);
+}
+
+/* Ends l (the lock goes with its session); a wait in progress is cancelled first, so that the
+ * server does not keep the session waiting for a lock no one will take. */
+static void lead_end(struct store_reader *l, bool *lup, bool *waiting)
+{
+    if (*waiting && PQstatus(l->conn) == CONNECTION_OK) {
+        PGcancel *cancel = PQgetCancel(l->conn);
+        char err[256];
+        if (cancel && !PQcancel(cancel, err, sizeof err))
+            log_debug("store: cannot cancel the wait for the services lock: %s", err);
+        PQfreeCancel(cancel);
+    }
+    conn_close(l);
+    *lup = *waiting = false;
+}
+
+static void lead(struct store *s, struct store_reader *l, bool *lup, bool *waiting)
 {
     char msg[STORE_MSG_SZ];
     if (*lup && PQstatus(l->conn) != CONNECTION_OK) {
         atomic_store(&s->leading, false);
-        conn_close(l);
-        *lup = false;
+        lead_end(l, lup, waiting);
     }
     if (!*lup) {
         if (conn_open(l, s, msg))
             return;
         *lup = true;
+        /* A wait takes as long as it takes; a session whose client died ends (PostgreSQL 14
+         * and later; an older server refuses the setting, and such a session waits on). */
+        PQclear(PQexec(l->conn, "SET statement_timeout = 0; SET lock_timeout = 0"));
+        PQclear(PQexec(l->conn, "SET client_connection_check_interval = '1s'"));
     }
-    struct pg_params p;
-    pp_init(&p);
-    pp_i64(&p, PG_LEADER_LOCK);
-    /* The holder checks its connection still holds the lock; the others try to take it. */
-    PGresult *r = pg_run(l,
-                         atomic_load(&s->leading)
-                             ? "SELECT count(*) > 0 FROM pg_locks WHERE locktype = 'advisory'"
-                               " AND pid = pg_backend_pid() AND classid = 0"
-                               " AND objid::bigint = $1::bigint AND objsubid = 1 AND granted"
-                             : "SELECT pg_try_advisory_lock($1)",
-                         &p);
-    pp_release(&p);
-    bool held = r && strcmp(gtxt(r, 0, 0), "t") == 0;
+    if (*waiting)
+        return;
+    char key[32];
+    snprintf(key, sizeof key, "%d", PG_LEADER_LOCK);
+    const char *v[] = {key};
+    if (!atomic_load(&s->leading)) {
+        if (PQsendQueryParams(l->conn, "SELECT pg_advisory_lock($1::bigint)", 1, NULL, v, NULL,
+                              NULL, 0))
+            *waiting = true;
+        else
+            lead_end(l, lup, waiting);
+        return;
+    }
+    PGresult *r = PQexecParams(l->conn, "SELECT count(*) > 0 FROM pg_locks WHERE locktype ="
+                                        " 'advisory' AND pid = pg_backend_pid() AND classid = 0"
+                                        " AND objid::bigint = $1::bigint AND objsubid = 1"
+                                        " AND granted",
+                               1, NULL, v, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    lead_set(s, ok && strcmp(PQgetvalue(r, 0, 0), "t") == 0);
     PQclear(r);
-    if (held != atomic_load(&s->leading))
-        log_info("store: this front-end %s the hub's services (alert events, webhooks)",
-                 held ? "now runs" : "no longer runs");
-    atomic_store(&s->leading, held);
-    if (!r) {
-        conn_close(l);
-        *lup = false;
+    if (!ok)
+        lead_end(l, lup, waiting);
+}
+
+/* The answer to the wait for the lock, when l's socket is readable: the lock, or an error
+ * (the server restarted, a timeout): then a new wait at the next second. */
+static void lead_answer(struct store *s, struct store_reader *l, bool *lup, bool *waiting)
+{
+    if (!PQconsumeInput(l->conn)) {
+        lead_end(l, lup, waiting);
+        return;
     }
+    if (PQisBusy(l->conn))
+        return;
+    PGresult *r;
+    bool held = false, any = false;
+    while ((r = PQgetResult(l->conn)) != NULL) {
+        held |= PQresultStatus(r) == PGRES_TUPLES_OK;
+        any = true;
+        PQclear(r);
+    }
+    *waiting = false;
+    if (held)
+        lead_set(s, true);
+    else if (any)
+        log_warn("store: the wait for the services lock failed: %s", PQerrorMessage(l->conn));
 }
 
 bool store_leads(struct store *s)
@@ -619,19 +680,19 @@ bool store_leads(struct store *s)
     return atomic_load(&s->leading);
 }
 
-/* Calls the commit hook for every NOTIFY vigil_commit another backend sent; keeps or seeks
- * leadership once a second. Reconnects (after a second) when the server goes away. */
+/* Calls the commit hook for every NOTIFY vigil_commit another backend sent; keeps or waits for
+ * leadership. Reconnects (after a second) when the server goes away. */
 static void *listener_main(void *arg)
 {
     struct store *s = arg;
     struct store_reader c, l;
     char msg[STORE_MSG_SZ];
-    bool up = false, lup = false;
+    bool up = false, lup = false, waiting = false;
     memset(&l, 0, sizeof l);
     vtime_t next_lead = 0;
     for (;;) {
         if (ts_now() >= next_lead) {
-            lead(s, &l, &lup);
+            lead(s, &l, &lup, &waiting);
             next_lead = ts_now() + VTIME_US_PER_SEC;
         }
         if (!up) {
@@ -642,13 +703,16 @@ static void *listener_main(void *arg)
             if (!up && c.conn)
                 conn_close(&c);
         }
-        struct pollfd fds[2] = {{.fd = s->wake[0], .events = POLLIN},
-                                {.fd = up ? PQsocket(c.conn) : -1, .events = POLLIN}};
-        int n = poll(fds, 2, 1000);
+        struct pollfd fds[3] = {{.fd = s->wake[0], .events = POLLIN},
+                                {.fd = up ? PQsocket(c.conn) : -1, .events = POLLIN},
+                                {.fd = waiting ? PQsocket(l.conn) : -1, .events = POLLIN}};
+        int n = poll(fds, 3, 1000);
         if (n < 0 && errno != EINTR)
             break;
         if (fds[0].revents)
             break;
+        if (waiting && fds[2].revents)
+            lead_answer(s, &l, &lup, &waiting);
         if (!up || !fds[1].revents)
             continue;
         if (!PQconsumeInput(c.conn)) {
@@ -671,7 +735,7 @@ static void *listener_main(void *arg)
         conn_close(&c);
     atomic_store(&s->leading, false);
     if (lup)
-        conn_close(&l); /* the lock goes with the connection */
+        lead_end(&l, &lup, &waiting); /* the lock goes with the connection */
     return NULL;
 }
 

@@ -673,6 +673,39 @@ int store_reports_by_time(struct store_reader *r, vtime_t after_start, int64_t a
     return rc;
 }
 
+int store_reports_by_seqs(struct store_reader *r, const int64_t *seqs, size_t n,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx,
+                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    if (!visible || !n)
+        return 0;
+    /* The seqs as one array parameter: one round trip whatever their number. */
+    struct buf list;
+    buf_init(&list, BUF_NOCAP);
+    buf_addc(&list, '{');
+    for (size_t i = 0; i < n; i++)
+        buf_addf(&list, "%s%lld", i ? "," : "", (long long)seqs[i]);
+    buf_addc(&list, '}');
+    struct pg_params p;
+    pp_init(&p);
+    pp_str(&p, list.data);
+    buf_release(&list);
+    PGresult *res = pg_run_p(r, "SELECT " ROW_COLUMNS " FROM reports r"
+                                " WHERE r.seq = ANY($1::bigint[]) ORDER BY r.start, r.seq", &p);
+    if (!res)
+        return VIGIL_ESTORE;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && !rc; i++) {
+        struct store_report_row row;
+        row_at(res, i, 0, &row);
+        if (visible(visible_ctx, &row.acl))
+            rc = fn(ctx, &row);
+    }
+    PQclear(res);
+    return rc;
+}
+
 int store_reports_window(struct store_reader *r, const struct store_report_window *q,
                          bool (*visible)(void *ctx, const struct store_acl *acl),
                          void *visible_ctx,

@@ -23,6 +23,7 @@
 #define store_reports_head sqlite_reports_head
 #define store_reports_after sqlite_reports_after
 #define store_reports_by_time sqlite_reports_by_time
+#define store_reports_by_seqs sqlite_reports_by_seqs
 #define store_reports_window sqlite_reports_window
 #define store_reports_withdrawn_after sqlite_reports_withdrawn_after
 #define store_txn_alert_state sqlite_txn_alert_state

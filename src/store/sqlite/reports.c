@@ -458,6 +458,44 @@ int store_reports_by_time(struct store_reader *r, vtime_t after_start, int64_t a
     return rc;
 }
 
+int store_reports_by_seqs(struct store_reader *r, const int64_t *seqs, size_t n,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx,
+                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)
+{
+    if (!visible || !n)
+        return 0;
+    /* The seqs as a JSON array: one statement whatever their number (json_each), each seq
+     * found by the primary key. */
+    struct buf list;
+    buf_init(&list, BUF_NOCAP);
+    buf_addc(&list, '[');
+    for (size_t i = 0; i < n; i++)
+        buf_addf(&list, "%s%lld", i ? "," : "", (long long)seqs[i]);
+    buf_addc(&list, ']');
+    sqlite3_stmt *st = conn_stmt(r, "SELECT " ROW_COLUMNS " FROM reports r WHERE r.seq IN"
+                                    " (SELECT value FROM json_each(?1)) ORDER BY r.start, r.seq");
+    int rc = 0, step = SQLITE_DONE;
+    if (!st)
+        rc = VIGIL_ESTORE;
+    else
+        sqlite3_bind_text(st, 1, list.data, (int)list.len, SQLITE_TRANSIENT);
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_report_row row;
+        row_at(st, 0, &row);
+        if (visible(visible_ctx, &row.acl))
+            rc = fn(ctx, &row);
+    }
+    if (st && !rc && step != SQLITE_DONE) {
+        log_error("store: report query failed: %s", sqlite3_errmsg(r->db));
+        rc = VIGIL_ESTORE;
+    }
+    if (st)
+        sqlite3_reset(st);
+    buf_release(&list);
+    return rc;
+}
+
 int store_reports_window(struct store_reader *r, const struct store_report_window *q,
                          bool (*visible)(void *ctx, const struct store_acl *acl),
                          void *visible_ctx,
