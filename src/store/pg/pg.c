@@ -625,6 +625,10 @@ static void lead(struct store *s, struct store_reader *l, bool *lup, bool *waiti
          * and later; an older server refuses the setting, and such a session waits on). */
         PQclear(PQexec(l->conn, "SET statement_timeout = 0; SET lock_timeout = 0"));
         PQclear(PQexec(l->conn, "SET client_connection_check_interval = '1s'"));
+        /* A holder whose host vanished sends no FIN: the server's keepalives on this session
+         * end it (and free the lock) about 10 s after the host went silent (TCP only). */
+        PQclear(PQexec(l->conn, "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 1;"
+                                " SET tcp_keepalives_count = 5"));
     }
     if (*waiting)
         return;
