@@ -60,8 +60,29 @@ struct held {
     int64_t (*days)[2]; /* (area index, day), sorted */
     size_t n, alloc;
     const struct policy_reader *reader; /* only what they may read */
-    struct store_reader *r;             /* for the agreements' zones */
+    struct store_reader *r;             /* for the agreements' handling */
+    struct compliance_places *places;   /* the agreements' zones, read once */
+    struct held_agreement {             /* whether the reader may read each agreement met */
+        char id[80];
+        bool readable;
+    } *agr;
+    size_t nagr;
 };
+
+/* Whether h's reader may read agreement id (its handling read once per agreement). */
+static bool agreement_readable(struct held *h, const char *id)
+{
+    for (size_t i = 0; i < h->nagr; i++)
+        if (strcmp(h->agr[i].id, id) == 0)
+            return h->agr[i].readable;
+    struct store_acl acl;
+    bool ok = compliance_agreement_acl(h->r, id, &acl) == 0 &&
+              policy_visible((void *)h->reader, &acl);
+    h->agr = xrealloc(h->agr, (h->nagr + 1) * sizeof(*h->agr));
+    snprintf(h->agr[h->nagr].id, sizeof h->agr[h->nagr].id, "%s", id);
+    h->agr[h->nagr++].readable = ok;
+    return ok;
+}
 
 static size_t area_index(struct held *h, const char *area)
 {
@@ -96,11 +117,11 @@ static int held_row(void *ctx, const struct store_report_row *row)
         return 0;
     }
     /* the zone of an agreement the reader may read, as the alert service places the report */
+    if (!row->has_point)
+        return 0;
     struct compliance_place place;
-    struct store_acl acl;
-    if (row->has_point && compliance_place(h->r, row->lat, row->lon, &place) == 0 &&
-        place.zone[0] && compliance_agreement_acl(h->r, place.zone_agreement, &acl) == 0 &&
-        policy_visible((void *)h->reader, &acl))
+    compliance_place_in(h->places, row->lat, row->lon, &place);
+    if (place.zone[0] && agreement_readable(h, place.zone_agreement))
         held_push(h, area_index(h, place.zone), d);
     return 0;
 }
@@ -144,6 +165,8 @@ static void held_free(struct held *h)
         free(h->area[i]);
     free(h->area);
     free(h->days);
+    free(h->agr);
+    compliance_places_free(h->places);
 }
 
 /* ---- the ceasefires ------------------------------------------------------------------------ */
@@ -489,7 +512,10 @@ static int run(struct store *s, void *arg)
         rc = store_read_begin(s, &r);
         if (!rc) {
             h.r = r;
-            rc = store_reports_after(r, 0, 0, policy_visible, (void *)&p.reader, held_row, &h);
+            rc = compliance_places_get(r, &h.places);
+            if (!rc)
+                rc = store_reports_after(r, 0, 0, policy_visible, (void *)&p.reader, held_row,
+                                         &h);
             store_read_end(r);
         }
         if (!rc) {
