@@ -577,9 +577,12 @@ int cli_import(const char *data, int argc, char **argv)
      * writer's thread grew its arena by a page (an mprotect each), 15% of the CPU time of an
      * import of 20,000 rows (perf, docs/BENCHMARKS.md). */
     int64_t need = (int64_t)(x.job.size / 1024) * IMPORT_STORE_PER_FILE_BYTE;
-    if (need > IMPORT_POOL_MIN_KIB)
+    bool large = need > IMPORT_POOL_MIN_KIB;
+    if (large)
         store_page_pool((need < IMPORT_CACHE_KIB ? need : IMPORT_CACHE_KIB) + 8192);
-    int rc = cli_with_store(data, run_import, &x);
+    /* The same large file: its pages written once, in a rollback journal, when no other
+     * process has the store open (store_options.bulk_load). */
+    int rc = (large ? cli_with_store_bulk : cli_with_store)(data, run_import, &x);
     fclose(x.job.f);
     return rc;
 }

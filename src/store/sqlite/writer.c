@@ -196,6 +196,8 @@ static void start(void *be)
     struct store *s = be;
     if (conn_exec(&s->wconn, "PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;"))
         log_warn("store: writer tuning not applied; writes will be slower");
+    if (s->rollback_journal)
+        return; /* no WAL to checkpoint; a checkpointer's connection would open it again */
     s->ckpt_thread = pthread_create(&s->ckpt, NULL, checkpointer_main, s) == 0;
     if (s->ckpt_thread) {
         sqlite3_wal_hook(s->wconn.db, wal_hook, s);
