@@ -30,6 +30,9 @@ int cli_open(const char *data, struct config *cfg, struct store **s);
 /* Opens the data directory's store, runs fn, closes it; returns fn's exit status (1 when the
  * store cannot be opened). */
 int cli_with_store(const char *data, int (*fn)(struct store *s, void *arg), void *arg);
+/* cli_with_store for one large write (a large import): the store opened with bulk_load
+ * (store.h, struct store_options). */
+int cli_with_store_bulk(const char *data, int (*fn)(struct store *s, void *arg), void *arg);
 /* True when argv[i] is --help or -h. */
 int cli_wants_help(int argc, char **argv);
 

@@ -15,7 +15,7 @@ int cli_wants_help(int argc, char **argv)
     return 0;
 }
 
-int cli_open(const char *data, struct config *cfg, struct store **s)
+static int open_store(const char *data, struct config *cfg, struct store **s, bool bulk)
 {
     char msg[STORE_MSG_SZ > CONFIG_MSG_SZ ? STORE_MSG_SZ : CONFIG_MSG_SZ];
     char *path = xasprintf("%s/vigil.conf", data);
@@ -26,7 +26,7 @@ int cli_open(const char *data, struct config *cfg, struct store **s)
                 rc == VIGIL_EIO ? " (is this a data directory? see vigil init)" : "");
         return 1;
     }
-    struct store_options so = {.read_connections = 2};
+    struct store_options so = {.read_connections = 2, .bulk_load = bulk};
     if (store_open(config_store(cfg, data), &so, s, msg)) {
         fprintf(stderr, "vigil: cannot open the store: %s\n", msg);
         return 1;
@@ -34,13 +34,29 @@ int cli_open(const char *data, struct config *cfg, struct store **s)
     return 0;
 }
 
-int cli_with_store(const char *data, int (*fn)(struct store *s, void *arg), void *arg)
+int cli_open(const char *data, struct config *cfg, struct store **s)
+{
+    return open_store(data, cfg, s, false);
+}
+
+static int with_store(const char *data, int (*fn)(struct store *s, void *arg), void *arg,
+                      bool bulk)
 {
     struct config cfg;
     config_init(&cfg);
     struct store *s = NULL;
-    int rc = cli_open(data, &cfg, &s) ? 1 : fn(s, arg);
+    int rc = open_store(data, &cfg, &s, bulk) ? 1 : fn(s, arg);
     store_close(s);
     config_release(&cfg);
     return rc;
+}
+
+int cli_with_store(const char *data, int (*fn)(struct store *s, void *arg), void *arg)
+{
+    return with_store(data, fn, arg, false);
+}
+
+int cli_with_store_bulk(const char *data, int (*fn)(struct store *s, void *arg), void *arg)
+{
+    return with_store(data, fn, arg, true);
 }

@@ -163,6 +163,10 @@ static int on_report(void *ctx, const struct event_report *r, size_t line)
  * uses them only when the handling it resolves is that one and the report is new
  * (ingest_report_built), and builds its own otherwise. */
 #define PIPE_SLOTS 256
+/* The side that waits sleeps until a batch is ready, not one slot: the parser until this many
+ * slots are free, the writer until this many are filled (or the parser is done). A wake-up per
+ * slot was a futex system call and a context switch per row on each side. */
+#define PIPE_BATCH 64
 
 struct pipe_slot {
     bool is_report;
@@ -217,8 +221,9 @@ static void report_copy(struct event_report *dst, const struct event_report *src
 static struct pipe_slot *pipe_claim(struct pipe *p)
 {
     pthread_mutex_lock(&p->lock);
-    while (p->tail - p->head == PIPE_SLOTS && !p->stop)
-        pthread_cond_wait(&p->room, &p->lock);
+    if (p->tail - p->head == PIPE_SLOTS)
+        while (p->tail - p->head > PIPE_SLOTS - PIPE_BATCH && !p->stop)
+            pthread_cond_wait(&p->room, &p->lock);
     struct pipe_slot *s = p->stop ? NULL : &p->slot[p->tail % PIPE_SLOTS];
     pthread_mutex_unlock(&p->lock);
     return s;
@@ -228,7 +233,8 @@ static void pipe_publish(struct pipe *p)
 {
     pthread_mutex_lock(&p->lock);
     p->tail++;
-    pthread_cond_signal(&p->more);
+    if (p->tail - p->head >= PIPE_BATCH)
+        pthread_cond_signal(&p->more);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -311,8 +317,9 @@ static int import_piped(struct txn_ctx *c)
         if (!threaded)
             break;
         pthread_mutex_lock(&p.lock);
-        while (p.head == p.tail && !p.done)
-            pthread_cond_wait(&p.more, &p.lock);
+        if (p.head == p.tail)
+            while (p.tail - p.head < PIPE_BATCH && !p.done)
+                pthread_cond_wait(&p.more, &p.lock);
         bool empty = p.head == p.tail;
         pthread_mutex_unlock(&p.lock);
         if (empty)
@@ -327,7 +334,8 @@ static int import_piped(struct txn_ctx *c)
         p.head++;
         if (rc)
             p.stop = true; /* what is left is only released */
-        pthread_cond_signal(&p.room);
+        if (rc || p.tail - p.head <= PIPE_SLOTS - PIPE_BATCH)
+            pthread_cond_signal(&p.room);
         pthread_mutex_unlock(&p.lock);
     }
     if (threaded) {
@@ -577,9 +585,12 @@ int cli_import(const char *data, int argc, char **argv)
      * writer's thread grew its arena by a page (an mprotect each), 15% of the CPU time of an
      * import of 20,000 rows (perf, docs/BENCHMARKS.md). */
     int64_t need = (int64_t)(x.job.size / 1024) * IMPORT_STORE_PER_FILE_BYTE;
-    if (need > IMPORT_POOL_MIN_KIB)
+    bool large = need > IMPORT_POOL_MIN_KIB;
+    if (large)
         store_page_pool((need < IMPORT_CACHE_KIB ? need : IMPORT_CACHE_KIB) + 8192);
-    int rc = cli_with_store(data, run_import, &x);
+    /* The same large file: its pages written once, in a rollback journal, when no other
+     * process has the store open (store_options.bulk_load). */
+    int rc = (large ? cli_with_store_bulk : cli_with_store)(data, run_import, &x);
     fclose(x.job.f);
     return rc;
 }

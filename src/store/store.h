@@ -41,6 +41,15 @@ struct store_reader;
 
 struct store_options {
     unsigned read_connections; /* read-only connections lent to readers (default 8) */
+    /* A process that opens the store for one large write (`vigil import` of a large file):
+     * SQLite keeps the store in a rollback journal while this process has it open, if no other
+     * connection uses it at the open, so that the pages are written once (the journal holds
+     * the originals of the pages the write changes, none for the new ones) instead of to the
+     * WAL and again to the database at its checkpoint. Commits stay atomic and durable
+     * (synchronous=FULL); while such a transaction runs, other processes can neither read nor
+     * open the store (they wait, then fail: SQLITE_BUSY). WAL again at store_close, or at the
+     * next open after a crash. PostgreSQL ignores it. */
+    bool bulk_load;
 };
 
 /* For a long-running process, before its first store_open: the storage engine's page caches

@@ -67,6 +67,7 @@ struct store {
     vtime_t batch_added;      /* last_added when the batch began (writer thread only) */
     pthread_t ckpt;           /* the checkpointer, when ckpt_thread */
     bool ckpt_thread;
+    bool rollback_journal; /* store_options.bulk_load took: no WAL until store_close */
     pthread_cond_t ckpt_cond; /* with w.lock: the WAL wants a checkpoint, or on stop */
     enum { CKPT_IDLE, CKPT_RUNNING, CKPT_CAUGHT_UP } ckpt_state; /* writer.c */
     vtime_t last_added;   /* newest date_added handed out (writer thread only) */

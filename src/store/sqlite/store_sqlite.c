@@ -43,6 +43,11 @@ int store_page_pool(int64_t kib)
     void *mem = mmap(NULL, n * line, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         return VIGIL_EIO;
+    /* In pages of 2 MiB where the kernel has them (transparent huge pages, asked for): SQLite
+     * writes every line as it links it, and in 4 KiB pages that was a page fault each, 130,000
+     * for a large import's pool before its first row (8-18% of the CPU time of an import of
+     * 50,000-100,000 rows, perf; docs/BENCHMARKS.md). Advice only: nothing fails without. */
+    madvise(mem, n * line, MADV_HUGEPAGE);
     if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, mem, (int)line, (int)n) != SQLITE_OK) {
         munmap(mem, n * line); /* SQLite has started: its caches stay on malloc */
         return VIGIL_ESTORE;
@@ -194,6 +199,29 @@ sqlite3_stmt *conn_stmt_after(struct store_reader *conn, const char *sql, int64_
 
 /* ---- open / close -------------------------------------------------------------------- */
 
+/* store_options.bulk_load: the store from WAL to a rollback journal (DELETE: SQLite's default,
+ * atomic and durable with synchronous=FULL), before any other connection of this process
+ * exists. SQLite changes it only when no other connection has the WAL open; otherwise the
+ * store stays in WAL, as any other open. Whether it changed. A large import's pages were
+ * written twice in WAL (to the WAL, then by the checkpoint to the database), and every page
+ * read missing the cache searched the WAL's index, which grows with the transaction: at a
+ * million ACLED rows a tenth of the CPU time in sqlite3WalFindFrame and a seventh in the
+ * checkpoint (perf, docs/BENCHMARKS.md). In a rollback journal a new page (past the store's
+ * size when the transaction began) is written once, into the database; the journal holds the
+ * originals of the pages that existed. */
+static bool journal_rollback(struct store_reader *c)
+{
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) ==
+                  SQLITE_OK &&
+              sqlite3_step(st) == SQLITE_ROW &&
+              strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
+    sqlite3_finalize(st);
+    if (!ok)
+        log_info("store: kept in WAL (another connection has it open)");
+    return ok;
+}
+
 int store_open(const char *dir, const struct store_options *opt, struct store **out,
                char msg[STORE_MSG_SZ])
 {
@@ -222,6 +250,8 @@ int store_open(const char *dir, const struct store_options *opt, struct store **
         store_close(s);
         return rc;
     }
+    if (opt && opt->bulk_load)
+        s->rollback_journal = journal_rollback(&s->wconn);
     s->npool = opt && opt->read_connections ? opt->read_connections : 8;
     s->pool = xcalloc(s->npool, sizeof *s->pool);
     s->pool_busy = xcalloc(s->npool, sizeof *s->pool_busy);
@@ -264,6 +294,10 @@ void store_close(struct store *s)
     pthread_cond_destroy(&s->pcond);
     for (unsigned i = 0; i < s->npool; i++)
         conn_close(&s->pool[i]);
+    /* Back to WAL for the other processes; if this fails (or the process dies before), the
+     * next open does it (conn_open). */
+    if (s->rollback_journal && s->wconn.db && conn_exec(&s->wconn, "PRAGMA journal_mode = WAL"))
+        log_warn("store: left in a rollback journal; the next open returns it to WAL");
     conn_close(&s->wconn);
     free(s->idf.bits);
     free(s->pool);

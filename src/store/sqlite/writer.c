@@ -82,12 +82,9 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 static void *checkpointer_main(void *arg)
 {
     struct store *s = arg;
-    struct store_reader c;
+    struct store_reader c = {0};
+    bool opened = false;
     char msg[STORE_MSG_SZ];
-    if (conn_open(&c, s->path, false, msg)) {
-        log_warn("store: no checkpoint connection (%s); the writer will checkpoint", msg);
-        c.db = NULL;
-    }
     pthread_mutex_lock(&s->w.lock);
     for (;;) {
         while (s->ckpt_state != CKPT_RUNNING && !s->w.stopping)
@@ -95,6 +92,14 @@ static void *checkpointer_main(void *arg)
         if (s->w.stopping)
             break;
         pthread_mutex_unlock(&s->w.lock);
+        /* Its connection is opened at the first checkpoint, when the store is in WAL: opened
+         * at the start, its PRAGMA journal_mode = WAL would undo a bulk load's rollback
+         * journal (store_options.bulk_load). */
+        if (!opened && conn_open(&c, s->path, false, msg)) {
+            log_warn("store: no checkpoint connection (%s); the writer will checkpoint", msg);
+            c.db = NULL;
+        }
+        opened = true;
         int frames = 0, copied = 0;
         if (c.db && sqlite3_wal_checkpoint_v2(c.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
                                               &copied) != SQLITE_OK)
