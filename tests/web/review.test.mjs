@@ -124,13 +124,17 @@ test('the moves offered are exactly those the server accepts, and each is accept
     for (let i = 0; i < offered.length; i++) {
       const to = offered[i];
       const before = (await stored(ids[i])).status;
+      const table = await page.$('#violations-table');
       await row(i).getByLabel(`Reason for ${ids[i]}`).fill(`test: ${c} → ${to}`);
       await row(i).locator(`button[data-to="${to}"]`).click();
       await page.getByText(new RegExp(`^${ids[i]}: ${before} → ${to}`)).waitFor();
       const after = await stored(ids[i]);
       assert.equal(after.status, to, `${c} → ${to} accepted`);
       assert.equal(after.history.at(-1).reason, `test: ${c} → ${to}`);
-      await row(i).waitFor(); // the queue, read again
+      // The queue, read again, replaces the table: the next move is made on the new one (a
+      // reason typed into the old one just before it was replaced would be lost).
+      await table.waitForElementState('hidden');
+      await row(i).waitFor();
     }
   }
 });
