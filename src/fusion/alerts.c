@@ -77,6 +77,7 @@ void fusion_alert_free(struct fusion_alert *a)
         return;
     fusion_rules_unref(a->rules);
     free(a->key);
+    free(a->was);
     free(a->esc_zone);
     free(a->days);
     free(a->gone);

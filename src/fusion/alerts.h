@@ -46,6 +46,7 @@ struct fusion_transition {
 struct fusion_alert {
     int64_t id;
     char *key; /* the situation: "RULE/c:X,Y/t:BUCKET" or "escalation/ZONE|*" + "/d:DAY" */
+    char *was; /* the key before a rename not yet taken (fusion_alert_renamed), else NULL */
     uint32_t nth; /* alerts of the same key raised before it by this engine (a resolved one's
                    * situation fired again, a rules reload); with key, what names the alert
                    * across restarts and front-ends (service/alerts.h, alert ids) */

@@ -539,8 +539,15 @@ static void esc_rename(struct fusion *f, struct fusion_alert *a)
     if (strcmp(key, a->key) == 0)
         return;
     key_unoccur(f, a);
-    free(a->key);
+    if (a->was)
+        free(a->key);
+    else
+        a->was = a->key;
     a->key = xstrdup(key);
+    if (strcmp(a->was, a->key) == 0) { /* back to the name it had: nothing to take */
+        free(a->was);
+        a->was = NULL;
+    }
     a->nth = key_occurrence(f, key);
     f->renames++;
 }
@@ -1171,6 +1178,15 @@ size_t fusion_alert_count(const struct fusion *f)
 uint64_t fusion_alert_renames(const struct fusion *f)
 {
     return f->renames;
+}
+
+char *fusion_alert_renamed(struct fusion *f, int64_t id)
+{
+    struct fusion_alert *a = (struct fusion_alert *)(uintptr_t)fusion_alert_get(f, id);
+    char *was = a ? a->was : NULL;
+    if (a)
+        a->was = NULL;
+    return was;
 }
 
 const struct fusion_alert *fusion_alert_at(const struct fusion *f, size_t i)

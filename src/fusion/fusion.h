@@ -198,6 +198,10 @@ size_t fusion_alert_rank(const struct fusion *f, int64_t id);
  * got an earlier one): whoever maps keys to alerts maps them again when it grows. */
 uint64_t fusion_alert_renames(const struct fusion *f);
 
+/* The key alert id had before it was renamed, when it was renamed since the last call (the
+ * caller frees it), else NULL: whoever keeps things by situation key moves them to its key. */
+char *fusion_alert_renamed(struct fusion *f, int64_t id);
+
 /* Lifecycle transition of alert id (alerts.h). VIGIL_ENOENT for no such alert, else as
  * fusion_alert_transition. */
 int fusion_alert_set_status(struct fusion *f, int64_t id, enum fusion_alert_status seen,

@@ -580,6 +580,7 @@ struct change {
     bool named;                /* the event names its alert by pid (older ones by id) */
     bool all;
     const char *key; /* a status change: the situation, for the other front-ends (sync_states) */
+    char *was, *now; /* a renamed alert (publish): its situation key before and after */
     struct store_acl *causes;
     size_t n, cap;
 };
@@ -620,8 +621,11 @@ static void changed_add(struct changed *c, int64_t id, const struct store_acl *c
 
 static void changed_release(struct changed *c)
 {
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; i < c->n; i++) {
         free(c->v[i].causes);
+        free(c->v[i].was);
+        free(c->v[i].now);
+    }
     free(c->v);
     *c = (struct changed){0};
 }
@@ -707,6 +711,11 @@ static const struct store_acl nobody = {.owner = 0, .tlp = TLP_RED, .group = 0};
  * TLP:AMBER+STRICT report is neither named in the payload nor counted in what it shows. */
 static int publish_alert(struct store_txn *t, struct alert_service *svc, const struct change *ch)
 {
+    if (ch->was) {
+        int rc = store_txn_alert_rekey(t, ch->was, ch->now);
+        if (rc)
+            return rc;
+    }
     char pid[UUID_STRLEN + 1] = "";
     pthread_mutex_lock(&svc->mu);
     const struct fusion_alert *named = fusion_alert_get(svc->f, ch->id);
@@ -1191,6 +1200,25 @@ static int publish_txn(struct store_txn *t, void *arg)
     return rc;
 }
 
+/* Publishes the changes c, in one transaction. A renamed alert's old key is taken first
+ * (fusion_alert_renamed), outside the transaction, which may run more than once: what is kept
+ * under the old key (its lifecycle, the partners' triage) moves to the new one with it. */
+static void publish(struct alert_service *svc, struct changed *c)
+{
+    pthread_mutex_lock(&svc->mu);
+    for (size_t i = 0; i < c->n; i++) {
+        struct change *ch = &c->v[i];
+        ch->was = fusion_alert_renamed(svc->f, ch->id);
+        if (ch->was)
+            ch->now = xstrdup(fusion_alert_get(svc->f, ch->id)->key);
+    }
+    pthread_mutex_unlock(&svc->mu);
+    struct publish_job p = {svc, c};
+    svc->unpublished = store_write(svc->store, publish_txn, &p) != 0;
+    if (svc->unpublished)
+        log_error("alerts: cannot publish %zu alert event(s)", c->n);
+}
+
 /* The engine sees every report; what each reader gets of an alert is cut to what that
  * reader may read (view_for). */
 static const struct policy_reader engine_reader = POLICY_SYSTEM("alerts");
@@ -1433,12 +1461,8 @@ static void sync_reports(struct alert_service *svc)
                                           (void *)&engine_reader, withdraw_one, &fd);
         engine_reader_set(svc, NULL);
         store_read_end(fd.r);
-        if (!svc->replay && svc->leading && fd.changed.n) {
-            struct publish_job p = {svc, &fd.changed};
-            svc->unpublished = store_write(svc->store, publish_txn, &p) != 0;
-            if (svc->unpublished)
-                log_error("alerts: cannot publish %zu alert event(s)", fd.changed.n);
-        }
+        if (!svc->replay && svc->leading && fd.changed.n)
+            publish(svc, &fd.changed);
         feed_release(&fd);
         if (fd.n < BATCH) {
             if (!added)
@@ -1517,12 +1541,8 @@ static bool rebuild_history(struct alert_service *svc)
     }
     engine_reader_set(svc, NULL);
     store_read_end(h.fd.r);
-    if (h.fd.changed.n) {
-        struct publish_job p = {svc, &h.fd.changed};
-        svc->unpublished = store_write(svc->store, publish_txn, &p) != 0;
-        if (svc->unpublished)
-            log_error("alerts: cannot publish %zu alert event(s)", h.fd.changed.n);
-    }
+    if (h.fd.changed.n)
+        publish(svc, &h.fd.changed);
     feed_release(&h.fd);
     return true;
 }

@@ -382,6 +382,10 @@ int store_txn_alert_triage_put(struct store_txn *t, const char *key, int64_t par
 /* Partner's triage of key into *out (its strings borrow from r); VIGIL_ENOENT when none. */
 int store_alert_triage(struct store_reader *r, const char *key, int64_t partner,
                        struct store_alert_triage *out);
+/* An alert's situation key changed from `from` to `to` (a renamed escalation episode): its
+ * lifecycle and every partner's triage move to `to`, but for what `to` already has, which
+ * stays; nothing is left under `from`. Doing it twice changes nothing. */
+int store_txn_alert_rekey(struct store_txn *t, const char *from, const char *to);
 
 /* A service's durable mark (e.g. how far the alert service has published), set in the
  * transaction whose effects it marks. Returns 0 or a store error. */

@@ -166,6 +166,11 @@ int store_alert_triage(struct store_reader *r, const char *key, int64_t partner,
     return OPS_R(r)->alert_triage(r, key, partner, out);
 }
 
+int store_txn_alert_rekey(struct store_txn *t, const char *from, const char *to)
+{
+    return OPS_T(t)->txn_alert_rekey(t, from, to);
+}
+
 int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value)
 {
     return OPS_T(t)->txn_mark_set(t, name, value);

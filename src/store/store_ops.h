@@ -65,6 +65,7 @@ struct store_ops {
                                 const struct store_alert_triage *tr);
     int (*alert_triage)(struct store_reader *r, const char *key, int64_t partner,
                         struct store_alert_triage *out);
+    int (*txn_alert_rekey)(struct store_txn *t, const char *from, const char *to);
     int (*txn_mark_set)(struct store_txn *t, const char *name, int64_t value);
     int (*mark_get)(struct store_reader *r, const char *name, int64_t *value);
     int (*txn_service_state_put)(struct store_txn *t, const char *name, int64_t mark,

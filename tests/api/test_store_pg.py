@@ -2,13 +2,16 @@
 intact; several `vigil serve` front-ends serving one hub; TAXII paging exact while rows commit
 through several front-ends at once. Runs with the suite on PostgreSQL (VIGIL_TEST_STORE)."""
 import json
+import os
+import pathlib
 import re
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import PG, Vigil, pg_cluster
+from conftest import BIN, PG, Vigil, pg_cluster
 from stix_samples import envelope, indicator
 from test_stream import Listener, Receiver, post_report, subscribe
 
@@ -547,3 +550,19 @@ def test_two_status_changes_through_two_front_ends_one_wins_the_other_gets_409(v
             assert r.status_code == 200, r.text
     finally:
         other.stop()
+
+
+def test_the_store_unit_tests_pass_on_postgresql():
+    """The store's unit tests that take a PostgreSQL database (VIGIL_TEST_PG; skipped without
+    one, as in the unit suite) run here on a new database of the tests' cluster: each must run,
+    none skipped, and pass."""
+    unit = pathlib.Path(BIN).parent / "tests" / "unit" / "test_store"
+    assert unit.exists(), unit
+    cluster = pg_cluster()
+    env = dict(os.environ, VIGIL_TEST_PG=cluster.uri(cluster.new_db()))
+    r = subprocess.run([str(unit)], capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    ran = re.findall(r"\[ +OK +\] (\w+_pg)\b", r.stdout + r.stderr)
+    assert {"service_state_round_trip_pg", "reports_by_seqs_pg", "alert_rekey_pg"} <= set(ran), \
+        r.stdout
+    assert "SKIPPED" not in r.stdout + r.stderr, r.stdout

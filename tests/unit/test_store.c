@@ -1,11 +1,13 @@
 /* test_store.c - the SQLite store: object versions, paging, policy hook, durability. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -901,6 +903,84 @@ static void service_state_round_trip_pg(void **state)
     store_close(s);
 }
 
+struct rekey_job {
+    const char *a, *b;
+    bool rekey;
+};
+
+/* Lifecycle at a; triage of partners 1 and 2 at a, of partner 2 at b. Or a's rekeyed to b. */
+static int rekey_txn(struct store_txn *t, void *arg)
+{
+    const struct rekey_job *j = arg;
+    if (j->rekey)
+        return store_txn_alert_rekey(t, j->a, j->b);
+    struct store_alert_triage x = {"x", "", 0, "[]"}, y = {"y", "", 0, "[]"},
+                              z = {"z", "", 0, "[]"};
+    int rc = store_txn_alert_state(t, j->a, "acknowledged", "[1]");
+    rc = rc ? rc : store_txn_alert_triage_put(t, j->a, 1, &x);
+    rc = rc ? rc : store_txn_alert_triage_put(t, j->a, 2, &y);
+    return rc ? rc : store_txn_alert_triage_put(t, j->b, 2, &z);
+}
+
+/* "STATUS/assignee of 1/assignee of 2" kept under key, "-" for none. */
+static void kept_at(struct store *s, const char *key, char *out, size_t cap)
+{
+    struct store_reader *r;
+    assert_int_equal(store_read_begin(s, &r), 0);
+    const char *status, *history;
+    size_t n = (size_t)snprintf(out, cap, "%s",
+                                store_alert_state(r, key, &status, &history) ? "-" : status);
+    for (int64_t partner = 1; partner <= 2; partner++) { /* each read reuses the last's */
+        struct store_alert_triage t;
+        n += (size_t)snprintf(out + n, cap - n, "/%s",
+                              store_alert_triage(r, key, partner, &t) ? "-" : t.assignee);
+    }
+    store_read_end(r);
+}
+
+/* A renamed alert (store_txn_alert_rekey): its lifecycle and triage move to the new key, but
+ * for what the new key has (partner 2's triage there stays); nothing stays at the old key; a
+ * second rekey changes nothing. */
+static void alert_rekey_in(struct store *s, const char *tag)
+{
+    char a[64], b[64], got[128];
+    snprintf(a, sizeof a, "escalation/*/d:%s1", tag);
+    snprintf(b, sizeof b, "escalation/*/d:%s0", tag);
+    struct rekey_job j = {a, b, false};
+    assert_int_equal(store_write(s, rekey_txn, &j), 0);
+    kept_at(s, a, got, sizeof got);
+    assert_string_equal(got, "acknowledged/x/y");
+    j.rekey = true;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(store_write(s, rekey_txn, &j), 0);
+        kept_at(s, b, got, sizeof got);
+        assert_string_equal(got, "acknowledged/x/z");
+        kept_at(s, a, got, sizeof got);
+        assert_string_equal(got, "-/-/-");
+    }
+}
+
+static void alert_rekey(void **state)
+{
+    struct fixture *f = *state;
+    alert_rekey_in(f->s, "1");
+}
+
+static void alert_rekey_pg(void **state)
+{
+    (void)state;
+    const char *uri = getenv("VIGIL_TEST_PG");
+    if (!uri || !uri[0])
+        skip();
+    struct store *s;
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(uri, NULL, &s, msg), 0);
+    char tag[32];
+    snprintf(tag, sizeof tag, "%ld", (long)getpid());
+    alert_rekey_in(s, tag);
+    store_close(s);
+}
+
 /* Four index rows of ids "report--<tag>-a" .. "-d" (tag: unique in a reused store): a, c and
  * d of partner 1, green; b of partner 2, amber; starts 300, 100, 200, 100 (so that event
  * order, b d c a, is not seq order). */
@@ -1035,6 +1115,8 @@ int main(void)
         cmocka_unit_test(service_state_round_trip_pg),
         cmocka_unit_test_setup_teardown(reports_by_seqs, setup, teardown),
         cmocka_unit_test(reports_by_seqs_pg),
+        cmocka_unit_test_setup_teardown(alert_rekey, setup, teardown),
+        cmocka_unit_test(alert_rekey_pg),
         cmocka_unit_test_setup_teardown(paging_skips_invisible_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(earlier_versions_follow_the_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(a_read_without_a_reader_sees_nothing, setup, teardown),

@@ -30,6 +30,7 @@
 #define store_alert_state pg_alert_state
 #define store_txn_alert_triage_put pg_txn_alert_triage_put
 #define store_alert_triage pg_alert_triage
+#define store_txn_alert_rekey pg_txn_alert_rekey
 #define store_txn_mark_set pg_txn_mark_set
 #define store_mark_get pg_mark_get
 #define store_txn_service_state_put pg_txn_service_state_put

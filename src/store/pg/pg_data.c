@@ -893,6 +893,29 @@ int store_alert_state(struct store_reader *r, const char *key, const char **stat
     return rc;
 }
 
+int store_txn_alert_rekey(struct store_txn *t, const char *from, const char *to)
+{
+    static const char *const sql[] = {
+        "UPDATE alert_states SET key = $2 WHERE key = $1"
+        " AND NOT EXISTS (SELECT 1 FROM alert_states WHERE key = $2)",
+        "DELETE FROM alert_states WHERE key = $1",
+        "UPDATE alert_triage o SET key = $2 WHERE key = $1"
+        " AND NOT EXISTS (SELECT 1 FROM alert_triage n WHERE n.key = $2"
+        " AND n.partner = o.partner)",
+        "DELETE FROM alert_triage WHERE key = $1",
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof sql / sizeof *sql && !rc; i++) {
+        struct pg_params p;
+        pp_init(&p);
+        pp_str(&p, from);
+        if (i % 2 == 0)
+            pp_str(&p, to);
+        rc = pg_exec_p(t->conn, sql[i], &p, NULL);
+    }
+    return rc;
+}
+
 int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value)
 {
     struct pg_params p;

@@ -286,6 +286,27 @@ int store_alert_triage(struct store_reader *r, const char *key, int64_t partner,
     return rc;
 }
 
+int store_txn_alert_rekey(struct store_txn *t, const char *from, const char *to)
+{
+    static const char *const sql[] = {
+        "UPDATE OR IGNORE alert_states SET key = ?2 WHERE key = ?1",
+        "DELETE FROM alert_states WHERE key = ?1",
+        "UPDATE OR IGNORE alert_triage SET key = ?2 WHERE key = ?1",
+        "DELETE FROM alert_triage WHERE key = ?1",
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof sql / sizeof *sql && !rc; i++) {
+        sqlite3_stmt *st = conn_stmt(t->conn, sql[i]);
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+        if (i % 2 == 0)
+            sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+        rc = step_done(t->conn, st);
+    }
+    return rc;
+}
+
 int store_txn_mark_set(struct store_txn *t, const char *name, int64_t value)
 {
     sqlite3_stmt *st =

@@ -30,6 +30,7 @@
 #define store_alert_state sqlite_alert_state
 #define store_txn_alert_triage_put sqlite_txn_alert_triage_put
 #define store_alert_triage sqlite_alert_triage
+#define store_txn_alert_rekey sqlite_txn_alert_rekey
 #define store_txn_mark_set sqlite_txn_mark_set
 #define store_mark_get sqlite_mark_get
 #define store_txn_service_state_put sqlite_txn_service_state_put
