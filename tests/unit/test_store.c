@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -861,8 +860,9 @@ static void state_of(struct store *s, const char *name, char *out, size_t cap)
 
 /* A service's saved state (restart2, issue #20): bytes kept as given, NULs included, replaced
  * whole, dropped; one service's state is not another's. */
-static void service_state_in(struct store *s)
+static void service_state_in(struct store *s, const char *tag)
 {
+    (void)tag; /* on PostgreSQL it runs on a database of its own */
     char got[256];
     state_of(s, "alerts.engine", got, sizeof got);
     assert_string_equal(got, "none");
@@ -886,21 +886,29 @@ static void service_state_in(struct store *s)
 static void service_state_round_trip(void **state)
 {
     struct fixture *f = *state;
-    service_state_in(f->s);
+    service_state_in(f->s, "");
 }
 
-/* The same on PostgreSQL when VIGIL_TEST_PG names a database (a libpq URI; skipped else). */
-static void service_state_round_trip_pg(void **state)
+/* Runs body on the PostgreSQL database VIGIL_TEST_PG names (a libpq URI; skipped without one),
+ * with a tag unique to the run for the keys it writes (the database may be reused). */
+static void on_pg(void (*body)(struct store *s, const char *tag))
 {
-    (void)state;
     const char *uri = getenv("VIGIL_TEST_PG");
     if (!uri || !uri[0])
         skip();
     struct store *s;
     char msg[STORE_MSG_SZ];
     assert_int_equal(store_open(uri, NULL, &s, msg), 0);
-    service_state_in(s);
+    char tag[32];
+    snprintf(tag, sizeof tag, "t%lld", (long long)ts_now());
+    body(s, tag);
     store_close(s);
+}
+
+static void service_state_round_trip_pg(void **state)
+{
+    (void)state;
+    on_pg(service_state_in);
 }
 
 struct rekey_job {
@@ -969,16 +977,7 @@ static void alert_rekey(void **state)
 static void alert_rekey_pg(void **state)
 {
     (void)state;
-    const char *uri = getenv("VIGIL_TEST_PG");
-    if (!uri || !uri[0])
-        skip();
-    struct store *s;
-    char msg[STORE_MSG_SZ];
-    assert_int_equal(store_open(uri, NULL, &s, msg), 0);
-    char tag[32];
-    snprintf(tag, sizeof tag, "%ld", (long)getpid());
-    alert_rekey_in(s, tag);
-    store_close(s);
+    on_pg(alert_rekey_in);
 }
 
 /* Four index rows of ids "report--<tag>-a" .. "-d" (tag: unique in a reused store): a, c and
@@ -1089,20 +1088,10 @@ static void reports_by_seqs(void **state)
     reports_by_seqs_in(f->s, "t");
 }
 
-/* The same on PostgreSQL (VIGIL_TEST_PG, as service_state_round_trip_pg). */
 static void reports_by_seqs_pg(void **state)
 {
     (void)state;
-    const char *uri = getenv("VIGIL_TEST_PG");
-    if (!uri || !uri[0])
-        skip();
-    struct store *s;
-    char msg[STORE_MSG_SZ];
-    assert_int_equal(store_open(uri, NULL, &s, msg), 0);
-    char tag[32];
-    snprintf(tag, sizeof tag, "t%lld", (long long)ts_now());
-    reports_by_seqs_in(s, tag);
-    store_close(s);
+    on_pg(reports_by_seqs_in);
 }
 
 int main(void)
