@@ -93,6 +93,49 @@ def test_hidden_reports_do_not_rename_the_escalation_alert_another_partner_sees(
     assert wait_escalation(v, hid, lambda a: fired_day(a) == day40)["id"] == theirs["id"]
 
 
+def test_another_partners_triage_reaches_no_stream_webhook_or_replay(vigil):
+    """Egypt assigns an alert Qatar also sees, comments on it and acknowledges it. Qatar hears
+    of the acknowledgement (the lifecycle is shared) on its stream, its webhook and a replay
+    from the start, and of nothing else: not Egypt's users, assignee or comment."""
+    from test_alerts import MOVEMENT, WARNING, post, wait_alerts
+    from test_stream import Listener
+    vigil.stop()  # the webhook receiver listens on loopback: allowed here only
+    with open(vigil.data / "vigil.conf", "a") as f:
+        f.write("webhook_allow_private = true\n")
+    vigil.start()
+    for p in ("Egypt", "Qatar"):
+        vigil.partner(p)
+    eg = vigil.user("Egypt", "egypt1")
+    vigil.user("Egypt", "egypt2")
+    qa = vigil.user("Qatar", "qatar1")
+    post(vigil, eg, dict(WARNING, marking="green"))
+    post(vigil, qa, dict(MOVEMENT, marking="green"))
+    a = wait_alerts(vigil, qa)[0]
+    rx = Receiver()
+    try:
+        subscribe(vigil, qa, rx.port)
+        live = Listener(vigil, qa)
+        r = vigil.post(f"/api/v1/alerts/{a['id']}/triage", token=eg,
+                       json={"assignee": "egypt2", "comment": "Checking with the field team"})
+        assert r.status_code == 200, r.text
+        r = vigil.post(f"/api/v1/alerts/{a['id']}/status", token=eg,
+                       json={"status": "acknowledged"})
+        assert r.status_code == 200 and r.json()["triage"]["status_by"] == "egypt1"
+        assert wait_for(lambda: any(b"acknowledged" in b for _, b in rx.got), timeout=20)
+        heard = live.events(2)
+        live.close()
+        replay = Listener(vigil, qa, last_id=0)
+        replayed = replay.events(2)
+        replay.close()
+        assert any(e[2].get("status") == "acknowledged" for e in heard), heard  # it works
+        told = json.dumps([e[2] for e in heard + replayed]) + \
+            b"".join(b for _, b in rx.got).decode()
+        for secret in ("egypt1", "egypt2", "field team"):
+            assert secret not in told, secret
+    finally:
+        rx.close()
+
+
 # ---- hidden is answered like missing, and changes nothing ------------------------------------
 
 @pytest.fixture
@@ -152,6 +195,18 @@ def test_a_hidden_report_and_violation_are_answered_like_missing_ones(hub):
                     v.post(f"/api/v1/violations/{ov}/evidence", token=who,
                            json={"report": fake_report}))
     assert v.get(f"/api/v1/violations/{vid}", token=v.eg).json() == before
+    # Nor is it counted or drawn in what is derived for Qatar: tallies and the daily report.
+    day = {"from": "2025-03-01", "to": "2025-03-01"}
+    assert v.get("/api/v1/tallies", token=v.eg, params=day).json()["totals"]["all"] == 1
+    assert vid in v.get("/api/v1/compliance/daily", token=v.eg,
+                        params={"date": "2025-03-01", "format": "json"}).text
+    for who in (v.qa, v.qa_admin):
+        assert v.get("/api/v1/tallies", token=who, params=day).json()["totals"]["all"] == 0
+        for fmt in ("json", "csv", "html"):
+            d = v.get("/api/v1/compliance/daily", token=who,
+                      params={"date": "2025-03-01", "format": fmt})
+            assert d.status_code == 200
+            assert secret not in d.text and vid not in d.text and "Secret" not in d.text
     for who in (v.eg, v.qa, v.admin_token):
         ev = v.get(f"/api/v1/violations/{open_v[0]['id']}", token=who).json()["evidence"]
         assert secret not in json.dumps(ev), ev
