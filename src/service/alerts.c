@@ -74,21 +74,54 @@ struct alert_service {
  * What a reader sees as an alert's id is a UUIDv5 whose namespace is secret (a subkey of
  * secret.key, app.c) and whose name is the alert's situation key and occurrence (struct
  * fusion_alert, nth): the same for every reader, front-end and restart, and, without the
- * key, neither computable from a situation nor ordered or counted (docs/ACCESS.md). */
+ * key, neither computable from a situation nor ordered or counted (docs/ACCESS.md). An
+ * escalation alert's is named by the first alarm day of the reader's own view (view_pid). */
 
 struct pid_slot {
     uint64_t h;
     int64_t id;
 };
 
-/* The id of alert a. */
-static void alert_pid(const struct alert_service *svc, const struct fusion_alert *a,
+/* The id named by a situation key and its occurrence. */
+static void named_pid(const struct alert_service *svc, const char *key, uint32_t nth,
                       char out[UUID_STRLEN + 1])
 {
     char name[256];
-    int n = a->nth ? snprintf(name, sizeof name, "%s#%u", a->key, (unsigned)a->nth)
-                   : snprintf(name, sizeof name, "%s", a->key);
+    int n = nth ? snprintf(name, sizeof name, "%s#%u", key, (unsigned)nth)
+                : snprintf(name, sizeof name, "%s", key);
     profile_uuid5(svc->ns, name, (size_t)n < sizeof name ? (size_t)n : sizeof name - 1, out);
+}
+
+/* The id of alert a, by the engine's situation key: what names it inside the hub (stored
+ * events, the id table). */
+static void alert_pid(const struct alert_service *svc, const struct fusion_alert *a,
+                      char out[UUID_STRLEN + 1])
+{
+    named_pid(svc, a->key, a->nth, out);
+}
+
+/* The id of escalation alert a had its first alarm day been day ("SERIES/d:DAY"). */
+static void day_pid(const struct alert_service *svc, const struct fusion_alert *a, int64_t day,
+                    char out[UUID_STRLEN + 1])
+{
+    const char *d = strrchr(a->key, '/');
+    char key[256];
+    snprintf(key, sizeof key, "%.*s/d:%lld", d ? (int)(d - a->key) : 0, a->key, (long long)day);
+    named_pid(svc, key, a->nth, out);
+}
+
+/* The id of alert a as a reader whose view is v sees it. An escalation alert is named by its
+ * first alarm day, and the engine's first day may be one only reports the reader may not read
+ * make: the reader's id is named by the first alarm day of their own view, so that what they
+ * may not read never renames what they see (docs/ACCESS.md, "Alert ids"). Whoever sees the
+ * engine's first day (every reader of all the evidence) gets alert_pid. */
+static void view_pid(const struct alert_service *svc, const struct fusion_alert *a,
+                     const struct fusion_alert_view *v, char out[UUID_STRLEN + 1])
+{
+    if (a->kind == FUSION_ALERT_ESCALATION && v->exists && a->ndays)
+        day_pid(svc, a, v->fired_at / FUSION_DAY_US - 1, out); /* fired_at: the day's end */
+    else
+        alert_pid(svc, a, out);
 }
 
 bool alerts_id_parse(const char *id, uint64_t *h)
@@ -172,6 +205,58 @@ static int64_t alert_by_pid(struct alert_service *svc, const char *id)
     return 0;
 }
 
+/* True when reader sees alert a (NULL: none) under id. Called with mu held. */
+static bool seen_as(const struct alert_service *svc, const struct fusion_alert *a,
+                    const struct policy_reader *reader, const char *id)
+{
+    struct fusion_alert_view v;
+    bool ok = false;
+    if (a && fusion_alert_view(a, policy_visible, (void *)reader, &v)) {
+        char p[UUID_STRLEN + 1];
+        view_pid(svc, a, &v, p);
+        ok = strcmp(p, id) == 0;
+    }
+    if (a)
+        fusion_alert_view_release(&v);
+    return ok;
+}
+
+/* True when id may be one a reader sees a under: its engine id, or for an escalation alert
+ * the id of one of its alarm days (view_pid). Cheap: no view. */
+static bool may_be(const struct alert_service *svc, const struct fusion_alert *a, const char *id)
+{
+    char p[UUID_STRLEN + 1];
+    alert_pid(svc, a, p);
+    if (strcmp(p, id) == 0)
+        return true;
+    for (size_t k = 0; a->kind == FUSION_ALERT_ESCALATION && k < a->ndays; k++) {
+        day_pid(svc, a, a->days[k], p);
+        if (strcmp(p, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The engine's number of the alert reader sees under id (view_pid), 0 when there is none,
+ * as for an alert reader may not see. Called with mu held. */
+static int64_t alert_for(struct alert_service *svc, const struct policy_reader *reader,
+                         const char *id)
+{
+    int64_t eid = alert_by_pid(svc, id);
+    if (eid && seen_as(svc, fusion_alert_get(svc->f, eid), reader, id))
+        return eid;
+    uint64_t h;
+    if (!alerts_id_parse(id, &h))
+        return 0;
+    for (size_t i = 0; i < fusion_alert_count(svc->f); i++) { /* named by a day of its view */
+        const struct fusion_alert *a = fusion_alert_at(svc->f, i);
+        if (a->kind == FUSION_ALERT_ESCALATION && a->id != eid && may_be(svc, a, id) &&
+            seen_as(svc, a, reader, id))
+            return a->id;
+    }
+    return 0;
+}
+
 /* The engine's state in the store (store_service_state): "alerts.engine". */
 #define STATE_NAME "alerts.engine"
 #define STATE_MAGIC "vigil-alerts-state/1"
@@ -186,7 +271,7 @@ static json_t *view_json(const struct alert_service *svc, const struct fusion_al
                          const struct fusion_alert_view *v)
 {
     char s[TS_BUFSZ], e[TS_BUFSZ], c[TS_BUFSZ], u[TS_BUFSZ], id[UUID_STRLEN + 1];
-    alert_pid(svc, a, id);
+    view_pid(svc, a, v, id);
     json_t *ev = json_array();
     for (size_t i = 0; i < v->nevidence; i++)
         if (v->evidence[i]->id)
@@ -358,7 +443,9 @@ static int triage_txn(struct store_txn *t, void *arg)
         char detail[96];
         snprintf(detail, sizeof detail, "{\"alert\":\"%s\",\"op\":\"%s\"}", j->id,
                  j->comment ? "comment" : "assign");
-        rc = audit_append(t, j->who->partner, j->who->user, "alert", j->key, detail);
+        /* the object is the id who saw, never the situation key: the engine's key may name
+         * a place or day only reports who may not read make (view_pid) */
+        rc = audit_append(t, j->who->partner, j->who->user, "alert", j->id, detail);
     }
     free(assignee);
     free(by);
@@ -389,11 +476,11 @@ int alerts_triage(struct alert_service *svc, const struct auth_principal *who, c
         return VIGIL_EINVAL;
     struct triage_job j = {.who = who, .assignee = assignee, .comment = comment};
     pthread_mutex_lock(&svc->mu);
-    const struct fusion_alert *a = fusion_alert_get(svc->f, alert_by_pid(svc, id));
+    const struct fusion_alert *a = fusion_alert_get(svc->f, alert_for(svc, &who->reader, id));
     json_t *o = a ? view_for(svc, a, &who->reader) : NULL;
     if (o) {
         j.key = xstrdup(a->key);
-        alert_pid(svc, a, j.id);
+        snprintf(j.id, sizeof j.id, "%s", id); /* the id who sees it under */
     }
     pthread_mutex_unlock(&svc->mu);
     json_decref(o);
@@ -444,12 +531,15 @@ void alerts_memory(struct alert_service *svc, size_t *reports, size_t *bytes)
     pthread_mutex_unlock(&svc->mu);
 }
 
-/* alerts_get by the engine's number of the alert (0 when there is none): id 0 */
+/* alerts_get by the engine's number of the alert (0 when there is none): id NULL; by the id
+ * reader sees it under; or (named) by its engine id (alert_pid, a stored event's). */
 static json_t *get_alert(struct alert_service *svc, const struct policy_reader *reader,
-                         int64_t eid, const char *id)
+                         int64_t eid, const char *id, bool named)
 {
     pthread_mutex_lock(&svc->mu);
-    const struct fusion_alert *a = fusion_alert_get(svc->f, id ? alert_by_pid(svc, id) : eid);
+    if (id)
+        eid = named ? alert_by_pid(svc, id) : alert_for(svc, reader, id);
+    const struct fusion_alert *a = fusion_alert_get(svc->f, eid);
     json_t *o = a ? view_for(svc, a, reader) : NULL;
     char **key = NULL;
     if (o) {
@@ -467,27 +557,23 @@ static json_t *get_alert(struct alert_service *svc, const struct policy_reader *
 
 json_t *alerts_get(struct alert_service *svc, const struct policy_reader *reader, const char *id)
 {
-    return get_alert(svc, reader, 0, id ? id : "");
+    return get_alert(svc, reader, 0, id ? id : "", false);
 }
 
 #define GROUPING_ID_SZ 64
 
-/* The STIX id of an alert: a grouping whose UUID is the alert's id (alert_pid). */
-static void grouping_id(const struct alert_service *svc, const struct fusion_alert *a,
-                        char id[GROUPING_ID_SZ])
+/* The STIX id of a view o: a grouping whose UUID is the alert's id as its reader sees it. */
+static void grouping_id(const json_t *o, char id[GROUPING_ID_SZ])
 {
-    char uuid[UUID_STRLEN + 1];
-    alert_pid(svc, a, uuid);
-    snprintf(id, GROUPING_ID_SZ, "grouping--%s", uuid);
+    snprintf(id, GROUPING_ID_SZ, "grouping--%s", json_string_value(json_object_get(o, "id")));
 }
 
 /* The STIX form of a view: a grouping of the evidence the reader may see, with the alert's
  * fields in a Vigil property extension. */
-static json_t *view_stix(const struct alert_service *svc, const struct fusion_alert *a,
-                         const json_t *o)
+static json_t *view_stix(const json_t *o)
 {
     char id[GROUPING_ID_SZ];
-    grouping_id(svc, a, id);
+    grouping_id(o, id);
     json_t *ext = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O}", "extension_type",
                             "property-extension", "rule", json_object_get(o, "rule"), "severity",
                             json_object_get(o, "severity"), "status", json_object_get(o, "status"),
@@ -502,14 +588,17 @@ static json_t *view_stix(const struct alert_service *svc, const struct fusion_al
                      "confidence", json_object_get(o, "confidence"), "extensions", ALERT_EXT, ext);
 }
 
-/* True when the STIX id of a is one of ids[0..n). */
+/* True when one of ids[0..n) may be the STIX id of a for some reader (may_be); with o (a
+ * view of a), when one of them is o's. */
 static bool stix_id_in(const struct alert_service *svc, const struct fusion_alert *a,
-                       const char *const *ids, size_t n)
+                       const json_t *o, const char *const *ids, size_t n)
 {
     char id[GROUPING_ID_SZ];
-    grouping_id(svc, a, id);
+    if (o)
+        grouping_id(o, id);
     for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
+        if (strncmp(ids[i], "grouping--", 10) == 0 &&
+            (o ? strcmp(ids[i], id) == 0 : may_be(svc, a, ids[i] + 10)))
             return true;
     return false;
 }
@@ -524,16 +613,20 @@ json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reade
     for (size_t i = after > 0 ? fusion_alert_rank(svc->f, after + 1) : 0;
          i < fusion_alert_count(svc->f); i++) {
         const struct fusion_alert *a = fusion_alert_at(svc->f, i);
-        if (nids && !stix_id_in(svc, a, ids, nids))
+        if (nids && !stix_id_in(svc, a, NULL, ids, nids))
             continue;
         json_t *o = view_for(svc, a, reader);
+        if (o && nids && !stix_id_in(svc, a, o, ids, nids)) {
+            json_decref(o);
+            continue;
+        }
         if (o && json_array_size(json_object_get(o, "evidence"))) {
             if (json_array_size(arr) == limit) { /* one more exists */
                 json_decref(o);
                 *next = last;
                 break;
             }
-            json_array_append_new(arr, view_stix(svc, a, o));
+            json_array_append_new(arr, view_stix(o));
             last = a->id;
         }
         json_decref(o);
@@ -696,7 +789,8 @@ json_t *alerts_event_view(struct alert_service *svc, const struct policy_reader 
     struct change ch;
     json_t *o = NULL;
     if (change_parse(data, &ch) && change_reaches(&ch, policy_visible, (void *)reader))
-        o = ch.named ? get_alert(svc, reader, 0, ch.pid) : get_alert(svc, reader, ch.id, NULL);
+        o = ch.named ? get_alert(svc, reader, 0, ch.pid, true)
+                     : get_alert(svc, reader, ch.id, NULL, false);
     free(ch.causes);
     return o;
 }
@@ -811,7 +905,7 @@ static int state_txn(struct store_txn *t, void *arg)
     snprintf(detail, sizeof detail, "{\"alert\":\"%s\",\"status\":\"%s\"}", j->pid,
              j->status);
     if (!rc)
-        rc = audit_append(t, j->who->partner, j->who->user, "alert", j->key, detail);
+        rc = audit_append(t, j->who->partner, j->who->user, "alert", j->pid, detail);
     struct triage_job tj = {.who = j->who, .key = j->key, .status = true};
     memcpy(tj.id, j->pid, sizeof tj.id);
     if (!rc)
@@ -875,13 +969,14 @@ static int try_status(struct alert_service *svc, const struct auth_principal *wh
             snprintf(msg, ALERTS_MSG_SZ, "the alert's lifecycle does not allow %s from %s",
                      status, fusion_alert_status_name(v.status));
     }
+    if (!rc)
+        view_pid(svc, a, &v, j.pid); /* the id who sees it under */
     fusion_alert_view_release(&v);
     if (!rc) {
         json_t *h = history_json(a);
         j.history = vjson_dumps(h);
         json_decref(h);
         j.key = xstrdup(a->key);
-        alert_pid(svc, a, j.pid);
         j.status = xstrdup(status);
     }
     pthread_mutex_unlock(&svc->mu);
@@ -909,7 +1004,8 @@ int alerts_set_status(struct alert_service *svc, const struct auth_principal *wh
                       char msg[ALERTS_MSG_SZ])
 {
     pthread_mutex_lock(&svc->mu);
-    int64_t id = alert_by_pid(svc, pid ? pid : ""); /* the engine's numbers are never reused */
+    /* the engine's numbers are never reused */
+    int64_t id = alert_for(svc, &who->reader, pid ? pid : "");
     pthread_mutex_unlock(&svc->mu);
     if (!id)
         return VIGIL_ENOENT;

@@ -63,7 +63,10 @@ json_t *alerts_event_view(struct alert_service *svc, const struct policy_reader 
 /* Alert ids (the "id" of the S5 alert resource; the UUID of its STIX grouping): a UUIDv5
  * under the secret namespace id_ns, named by the alert's situation key and occurrence (struct
  * fusion_alert, key and nth). Every reader, front-end and restart gives an alert the same id
- * (as long as the engine raises it again for the same situation); without id_ns one can
+ * (as long as the engine raises it again for the same situation), but for an escalation alert,
+ * named by the first alarm day of the reader's own view (so that reports a reader may not
+ * read rename nothing that reader sees: readers whose views start on different days see the
+ * alert under different ids, each under their own only); without id_ns one can
  * neither compute an id from a situation nor tell from ids how many alerts there are or in
  * what order they came (docs/ACCESS.md, "Side channels"). An id that is not one of a live
  * alert, or that the reader may not see, is answered like one that never was (NULL,
