@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "access/audit.h"
+#include "access/events.h"
 #include "access/handling.h"
 #include "base/err.h"
 #include "base/json.h"
@@ -474,10 +475,30 @@ static int find_trigger(void *ctx, const struct store_evidence *e)
     return 0;
 }
 
+/* Nobody reads a violation event as such: each stream reader gets the violation as they may
+ * see it when the event is sent, or nothing (server/stream.c). */
+static const struct store_acl nobody = {.owner = 0, .tlp = TLP_RED, .group = 0};
+
+/* Adds step s to the history of violation seq (id) and tells the live stream of it: a
+ * "violation" event naming it and its status (SPEC S5: violation status changes). */
+static int step_add(struct store_txn *t, int64_t seq, const char *id,
+                    const struct store_violation_step *s)
+{
+    int rc = store_txn_violation_step_add(t, seq, s);
+    if (rc)
+        return rc;
+    json_t *d = json_pack("{s:s, s:s}", "id", id, "status", s->to);
+    char *text = vjson_dumps(d);
+    json_decref(d);
+    rc = events_publish(t, "violation", &nobody, text, NULL);
+    free(text);
+    return rc;
+}
+
 /* Keeps violation seq (status `status`) although its report was withdrawn (`how`: deleted or
  * restricted) by partner owner (by: who, when known): it keeps its record, under the
  * handling `kept` the report had until now, flagged for re-review, with a history note. */
-static int keep_withdrawn(struct store_txn *t, int64_t seq, const char *status,
+static int keep_withdrawn(struct store_txn *t, int64_t seq, const char *id, const char *status,
                           const char *report_id, const struct store_acl *kept, const char *how,
                           int64_t owner, const struct compliance_by *by, vtime_t now)
 {
@@ -495,7 +516,7 @@ static int keep_withdrawn(struct store_txn *t, int64_t seq, const char *status,
         .to = status,
         .reason = why,
     };
-    rc = rc ? rc : store_txn_violation_step_add(t, seq, &s);
+    rc = rc ? rc : step_add(t, seq, id, &s);
     free(why);
     return rc;
 }
@@ -575,7 +596,7 @@ static int on_match(void *ctx, const struct cmp_match *m)
     char *why = xasprintf("candidate: %s by %s in %s (%s) of %s", plover_event_name(c->r->event),
                           party, m->zone->name, cmp_zone_kind_name(m->zone->kind), a->name);
     struct store_violation_step s = {.time = c->now, .to = "reported", .reason = why};
-    rc = store_txn_violation_step_add(c->t, seq, &s);
+    rc = step_add(c->t, seq, id, &s);
     free(why);
     return rc;
 }
@@ -601,8 +622,8 @@ static int evaluate(struct store_txn *t, const char *report_id, const struct sto
         rc = store_evidence(rd, x->seq, find_trigger, &tr);
         if (rc || !tr.found || policy_audience_kept(&tr.acl, acl))
             continue;
-        rc = keep_withdrawn(t, x->seq, x->status, report_id, &tr.acl, "restricted", acl->owner,
-                            by, c.now);
+        rc = keep_withdrawn(t, x->seq, x->id, x->status, report_id, &tr.acl, "restricted",
+                            acl->owner, by, c.now);
         x->withdrawn = c.now;
     }
     rc = rc || fresh ? rc : store_txn_evidence_set_acl(t, report_id, acl);
@@ -653,7 +674,7 @@ static int evaluate(struct store_txn *t, const char *report_id, const struct sto
             .to = x->status,
             .reason = "the report was corrected and no longer shows this violation",
         };
-        rc = rc ? rc : store_txn_violation_step_add(t, x->seq, &s);
+        rc = rc ? rc : step_add(t, x->seq, x->id, &s);
     }
     existing_free(&c);
     cmp_set_put(set);
@@ -705,7 +726,7 @@ int compliance_report_deleted(struct store_txn *t, const char *report_id, int64_
         }
         if (!tr.found) /* no handling on record: keep it for the report's owner only */
             tr.acl = (struct store_acl){.owner = owner, .tlp = TLP_RED};
-        rc = keep_withdrawn(t, x->seq, x->status, report_id, &tr.acl,
+        rc = keep_withdrawn(t, x->seq, x->id, x->status, report_id, &tr.acl,
                             by && by->how ? by->how : "deleted", owner, by, now);
     }
     existing_free(&c);
@@ -1001,7 +1022,7 @@ int compliance_transition(struct store_txn *t, const struct compliance_actor *wh
     struct store_violation_step s = {now,  who->partner, who->user, who->user_name,
                                      from, to,           reason};
     rc = store_txn_violation_status(t, seq, to, now);
-    rc = rc ? rc : store_txn_violation_step_add(t, seq, &s);
+    rc = rc ? rc : step_add(t, seq, id, &s);
     rc = rc ? rc : audit_violation(t, who, id, "status", to);
     if (!rc)
         *out = reload(t, set, who, id);

@@ -27,6 +27,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "compliance/compliance.h"
 #include "service/alerts.h"
 #include "server/app.h"
 #include "server/ratelimit.h"
@@ -77,6 +78,7 @@ static bool wanted(const struct sse *s, const char *kind)
 
 struct batch {
     struct sse *s;
+    struct store_reader *r;
     struct buf *out;
     char **reports; /* ids of the reports sent, for their incidents (?kinds=incident) */
     size_t nreports;
@@ -100,6 +102,17 @@ static int send_event(void *ctx, const struct store_event *e)
         /* An alert is sent as this reader's view of it, computed now, when what changed it
          * is something this reader may read; otherwise not at all. */
         json_t *v = alerts_event_view(b->s->a->alerts, &b->s->reader, e->data);
+        if (!v)
+            return 0;
+        view = vjson_dumps(v);
+        json_decref(v);
+    } else if (strcmp(e->kind, "violation") == 0) {
+        /* A violation's status changed: sent as this reader's view of it now (as GET
+         * /api/v1/violations/{id} gives it), or not at all when they may not see it. */
+        json_t *d = json_loads(e->data, 0, NULL);
+        const char *id = json_string_value(json_object_get(d, "id"));
+        json_t *v = id ? compliance_violation_get(b->r, &b->s->reader, id) : NULL;
+        json_decref(d);
         if (!v)
             return 0;
         view = vjson_dumps(v);
@@ -142,7 +155,7 @@ static int sse_next(void *ctx, struct buf *out)
     struct store_reader *r;
     if (store_read_begin(s->a->store, &r))
         return 0; /* try again on the next wake */
-    struct batch b = {s, out, NULL, 0};
+    struct batch b = {s, r, out, NULL, 0};
     store_events(r, s->last_seq, STREAM_BATCH, send_event, &b);
     /* Each report's incident as this reader may see it now, after the batch's events (no id:
      * a reconnection does not replay them, the next report event of the incident does). */

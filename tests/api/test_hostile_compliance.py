@@ -344,3 +344,35 @@ def test_a_deleted_report_leaves_the_evidence_it_was_added_to(hub):
         assert evidence_of(hub, token, vid) == [trigger]
     c = hub.get("/api/v1/compliance/daily", params={"date": "2025-03-01", "format": "csv"}).text
     assert extra not in c and trigger in c
+
+
+# ---- the live stream: violation status changes (SPEC S5) ------------------------------------
+
+def test_the_stream_tells_each_reader_of_the_violations_it_may_see_only(hub):
+    """A violation found, and each change of its status, is an event of the live stream, sent
+    as the reader's view of it (as GET /api/v1/violations/{id} gives it): Qatar hears of the
+    violation in Egypt's GREEN report and of its review, and of the one in Egypt's RED report
+    nothing at all, not even its id."""
+    ears = {"eg": Listener(hub, hub.eg), "qa": Listener(hub, hub.qa)}
+    try:
+        post_report(hub, report(RAFAH, "2025-03-05T08:00:00Z"), token=hub.eg)
+        post_report(hub, report(KHAN_YUNIS, "2025-03-05T09:00:00Z", marking="red"),
+                    token=hub.eg)
+        seen = {v["id"] for v in violations(hub, token=hub.eg)}
+        green = [v["id"] for v in violations(hub, token=hub.qa)]
+        assert len(seen) == 2 and len(green) == 1
+        red = (seen - set(green)).pop()
+        assert transition(hub, green[0], "under_review").status_code == 200
+        evs = {who: [e for e in ear.events(3) if e[1] == "violation"]
+               for who, ear in ears.items()}
+        told = {who: [(e[2]["id"], e[2]["status"]) for e in v] for who, v in evs.items()}
+        assert told["qa"] == [(green[0], "reported"), (green[0], "under_review")]
+        assert sorted(told["eg"]) == sorted([(green[0], "reported"), (red, "reported"),
+                                             (green[0], "under_review")])
+        assert red not in str(evs["qa"])
+        # each is the reader's own view, as GET gives it
+        last = evs["qa"][-1][2]
+        assert last == hub.get(f"/api/v1/violations/{green[0]}", token=hub.qa).json()
+    finally:
+        for ear in ears.values():
+            ear.close()

@@ -196,18 +196,23 @@ export function render(root) {
   });
 
   // Reports arriving live: counted in the status line, and the tallies counted again (a
-  // report may make a violation).
+  // report may make a violation); so are they when a violation's status changes (a review
+  // elsewhere confirms one).
   let es = null;
   let timer = null;
+  const again = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      loading = (loading || Promise.resolve()).then(() => load());
+    }, 300);
+  };
   if (typeof EventSource !== 'undefined') {
     es = new EventSource('/api/v1/stream', { withCredentials: true });
     es.addEventListener('report', () => {
       arrived += 1;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        loading = (loading || Promise.resolve()).then(() => load());
-      }, 300);
+      again();
     });
+    es.addEventListener('violation', again);
   }
 
   loading = start();
