@@ -110,12 +110,44 @@ static int held_cmp(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/* Sorts the held rows by (idh, seq). They were added in seq order, so a stable sort by idh
+ * does: a radix sort, 16 bits of the key a pass (qsort took 1.5 s at a million rows). */
+static void held_sort(struct store_txn *t)
+{
+    size_t n = t->held.n;
+    struct held_id *a = t->held.rows, *b = malloc(n * sizeof *b);
+    size_t *count = malloc(65536 * sizeof *count);
+    if (!b || !count) {
+        free(b);
+        free(count);
+        qsort(a, n, sizeof *a, held_cmp);
+        return;
+    }
+    for (int shift = 0; shift < 64; shift += 16) { /* four passes: the rows end in a */
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((uint64_t)a[i].idh ^ 1ull << 63) >> shift & 0xffff]++;
+        for (size_t k = 0, at = 0; k < 65536; k++) {
+            size_t c = count[k];
+            count[k] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[count[((uint64_t)a[i].idh ^ 1ull << 63) >> shift & 0xffff]++] = a[i];
+        struct held_id *x = a;
+        a = b;
+        b = x;
+    }
+    free(b);
+    free(count);
+}
+
 int objects_held_flush(struct store_txn *t)
 {
     if (!t->held.n)
         return 0;
     struct store_reader *c = t->conn;
-    qsort(t->held.rows, t->held.n, sizeof *t->held.rows, held_cmp);
+    held_sort(t);
     /* OR FAIL, at the top of the job's savepoint: as the merge, no statement journal. */
     sqlite3_stmt *st = conn_stmt(c, "INSERT OR FAIL INTO object_ids VALUES(?, ?)");
     if (!st)
