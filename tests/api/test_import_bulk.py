@@ -8,6 +8,8 @@ import io
 import pathlib
 import tempfile
 
+import pytest
+
 from conftest import ROOT, Vigil
 
 SAMPLE = ROOT / "tests" / "data" / "acled_sample.csv"
@@ -177,3 +179,74 @@ def test_a_bulk_import_into_a_located_store_packs_old_and_new_rows_and_takes_mor
                 assert a[q] == b[q], q
         finally:
             ref.stop()
+
+
+def test_a_bulk_import_correcting_its_own_rows_stores_what_a_row_by_row_one_does(vigil, tmp_path):
+    """A bulk load holds its objects' id rows in memory until its end (objects.c): a row that
+    corrects an earlier row of the same file must still find that row's report by id, and add
+    a version to it (one latest, one first), exactly as the same rows imported a few thousand
+    at a time do."""
+    if vigil.pg:
+        pytest.skip("the SQLite store's id index")
+    header, body = rows()
+    col = {name: i for i, name in enumerate(header)}
+
+    def fix(i, n):
+        row = list(body[i])
+        row[col["notes"]] = f"Correction {n} of row {i}."
+        row[col["fatalities"]] = str(10 + n)
+        return row
+
+    # Row 3 corrected twice, far apart: two versions written within the same millisecond
+    # would be the same version with other content (refused, bulk or not).
+    every = (body[:6000] + [fix(3, 1)] + body[6000:] + [fix(500, 2), fix(4000, 3), fix(3, 4)]
+             + [list(body[10])])  # the same row again: already present
+    whole = write(tmp_path / "whole.csv", header, every)
+    assert whole.stat().st_size / 256 >= 10000  # the bulk path (reports.c)
+    vigil.stop()
+    out = vigil.run("import", "acled", str(whole), "--as", "admin")
+    assert f"imported {ROWS + 4} report(s), 1 already present, 0 bad" in out.stdout, out.stdout
+
+    with tempfile.TemporaryDirectory(prefix="vigil-api-") as tmp:
+        ref = Vigil(pathlib.Path(tmp) / "data")
+        for k in range(0, len(every), CHUNK):
+            part = write(tmp_path / f"part{k}.csv", header, every[k:k + CHUNK])
+            assert part.stat().st_size / 256 < 10000
+            ref.run("import", "acled", str(part), "--as", "admin")
+        versions = ("SELECT r.source_ref, r.text, json_extract(r.doc, '$.fatalities'),"
+                    " COUNT(o.seq), SUM(o.latest), SUM(o.first),"
+                    " MAX(CASE WHEN o.latest THEN json_extract(o.json, '$.description') END)"
+                    " FROM reports r JOIN objects o ON o.stix_id = r.stix_id"
+                    " GROUP BY r.seq ORDER BY r.source_ref")
+        got = vigil.sql(versions)
+        assert got == ref.sql(versions)
+        assert len(got) == ROWS
+        by_ref = {r[0].removeprefix("acled:"): r for r in got}
+        three = by_ref[body[3][col["event_id_cnty"]]]
+        assert "Correction 4 of row 3." in three[1] and three[2] == 14
+        assert three[3:6] == (3, 1, 1)  # three versions, one latest, one first
+        assert "Correction 4 of row 3." in three[6]  # the latest is the last correction
+        assert by_ref[body[500][col["event_id_cnty"]]][3:6] == (2, 1, 1)
+        assert by_ref[body[10][col["event_id_cnty"]]][3:6] == (1, 1, 1)
+        kinds = "SELECT type, COUNT(*), SUM(latest), SUM(first) FROM objects GROUP BY type"
+        assert vigil.sql(kinds) == ref.sql(kinds)
+        events = ("SELECT (SELECT COUNT(*) FROM events WHERE kind = 'report'),"
+                  " (SELECT SUM(gone) FROM events WHERE kind = 'report'),"
+                  " (SELECT COUNT(*) FROM reports_withdrawn)")
+        assert vigil.sql(events) == ref.sql(events) == [(ROWS + 4, 4, 4)]
+        # One id row per object, in the main level: the load wrote them there at its end.
+        ids = ("SELECT (SELECT COUNT(*) FROM objects), (SELECT COUNT(*) FROM object_ids),"
+               " (SELECT COUNT(*) FROM object_ids_new), (SELECT COUNT(*) FROM objects WHERE seq"
+               " NOT IN (SELECT seq FROM object_ids UNION ALL SELECT seq FROM object_ids_new))")
+        n = vigil.sql(ids)[0]
+        assert n[0] == n[1] and n[2] == 0 and n[3] == 0
+        assert vigil.sql("PRAGMA integrity_check") == [("ok",)]
+        # And after it, a row-by-row import corrects a row of the bulk load as ever.
+        row = list(body[7])
+        row[col["notes"]] = "Corrected after the load."
+        after = write(tmp_path / "after.csv", header, [row])
+        assert "imported 1 report(s)" in vigil.run("import", "acled", str(after), "--as",
+                                                   "admin").stdout
+        now = {r[0].removeprefix("acled:"): r for r in vigil.sql(versions)}
+        seven = now[body[7][col["event_id_cnty"]]]
+        assert "Corrected after the load." in seven[6] and seven[3:6] == (2, 1, 1)

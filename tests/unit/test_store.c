@@ -1094,6 +1094,151 @@ static void reports_by_seqs_pg(void **state)
     on_pg(reports_by_seqs_in);
 }
 
+/* The id index's rows counted in the store's file: (object_ids, object_ids_new, objects). */
+static void id_rows(struct fixture *f, int64_t n[3])
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/vigil.db", f->dir);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT (SELECT COUNT(*) FROM object_ids),"
+                                        " (SELECT COUNT(*) FROM object_ids_new),"
+                                        " (SELECT COUNT(*) FROM objects)",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    for (int i = 0; i < 3; i++)
+        n[i] = sqlite3_column_int64(st, i);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* What a bulk load's job saw of its own objects, by id, before its end. */
+struct bulk {
+    int64_t coll;
+    int end;                            /* 1: store_txn_reports_bulk_end; 0: not; -1: fail */
+    enum store_put_outcome again, next; /* note--0 v1 again, v2 (a correction) */
+    enum store_put_outcome late;        /* note--99999 v2, after the filter was rebuilt */
+    int differs;                        /* note--1 v1 with other content */
+    int seen;                           /* note--100050's, queried on the writer */
+    size_t deleted;                     /* versions of note--7 deleted */
+};
+
+static int bulk_put(struct store_txn *t, int64_t coll, const char *id, int v, const char *extra,
+                    enum store_put_outcome *out)
+{
+    char json[96];
+    snprintf(json, sizeof json, "{\"id\":\"%s\",\"v\":%d%s}", id, v, extra);
+    struct store_object_in in = {.id = id,
+                                 .type = "note",
+                                 .spec_version = "2.1",
+                                 .version = v,
+                                 .acl = {.owner = 1, .tlp = 1},
+                                 .json = json,
+                                 .json_len = strlen(json)};
+    return store_txn_object_put(t, coll, &in, out, NULL);
+}
+
+static int bulk_txn(struct store_txn *t, void *arg)
+{
+    struct bulk *b = arg;
+    int rc = store_txn_reports_bulk_begin(t, 200000);
+    /* 100,000 ids: past the filter's first size (87,381), rebuilt during the load */
+    struct many m = {.coll = b->coll, .from = 0, .to = 100000};
+    rc = rc ? rc : put_many_txn(t, &m);
+    rc = rc ? rc : bulk_put(t, b->coll, "note--0", 1, "", &b->again);
+    rc = rc ? rc : bulk_put(t, b->coll, "note--0", 2, "", &b->next);
+    rc = rc ? rc : bulk_put(t, b->coll, "note--99999", 2, "", &b->late);
+    enum store_put_outcome out;
+    b->differs = rc ? 0 : bulk_put(t, b->coll, "note--1", 1, ",\"x\":1", &out);
+    rc = rc ? rc : store_txn_object_delete(t, b->coll, "note--7", 1, NULL, 0, &b->deleted);
+    m = (struct many){.coll = b->coll, .from = 100000, .to = 100100}; /* held after the delete */
+    rc = rc ? rc : put_many_txn(t, &m);
+    if (!rc) {
+        const char *id = "note--100050";
+        struct store_query q = {.coll = b->coll, .ids = &id, .nids = 1,
+                                .version_match = STORE_VER_ALL, .visible = see_all};
+        struct seen seen = {0};
+        struct store_page page;
+        rc = store_objects_query(store_txn_reader(t), &q, collect, &seen, &page);
+        b->seen = seen.n;
+    }
+    m = (struct many){.coll = b->coll, .from = 100100, .to = 100200}; /* held after the query */
+    rc = rc ? rc : put_many_txn(t, &m);
+    if (!rc && b->end == 1)
+        rc = store_txn_reports_bulk_end(t);
+    return rc ? rc : b->end < 0 ? VIGIL_EINVAL : 0;
+}
+
+/* During a bulk load the objects' id rows are held in memory and written into the index in key
+ * order at its end (objects.c): every look-up by id meanwhile still finds the load's own
+ * objects (a version again, a correction, a correction after the filter of ids was rebuilt, a
+ * query and a delete on the writer), and at the end each object has its one id row. */
+static void a_bulk_load_finds_its_own_objects_by_id(void **state)
+{
+    struct fixture *f = *state;
+    for (int end = 1; end >= 0; end--) { /* ended by bulk_end, or by the job's end */
+        if (end == 0) {
+            teardown(state);
+            assert_int_equal(setup(state), 0);
+            f = *state;
+        }
+        struct bulk b = {.coll = f->coll, .end = end};
+        assert_int_equal(store_write(f->s, bulk_txn, &b), 0);
+        assert_int_equal(b.again, STORE_PUT_EXISTS);
+        assert_int_equal(b.next, STORE_PUT_ADDED);
+        assert_int_equal(b.late, STORE_PUT_ADDED);
+        assert_int_equal(b.differs, VIGIL_ECONFLICT);
+        assert_int_equal(b.seen, 1);
+        assert_int_equal(b.deleted, 1);
+        struct seen seen;
+        assert_int_equal(versions_of(f, "note--0", 0, &seen), 1); /* one latest: v2 */
+        assert_int_equal(seen.versions[0], 2);
+        assert_int_equal(versions_of(f, "note--0", STORE_VER_FIRST, &seen), 1);
+        assert_int_equal(seen.versions[0], 1);
+        assert_int_equal(versions_of(f, "note--99999", 0, &seen), 1);
+        assert_int_equal(seen.versions[0], 2);
+        assert_int_equal(versions_of(f, "note--99999", STORE_VER_ALL, &seen), 2);
+        assert_int_equal(versions_of(f, "note--7", STORE_VER_ALL, &seen), 0);
+        assert_int_equal(versions_of(f, "note--100199", STORE_VER_ALL, &seen), 1);
+        int64_t n[3];
+        id_rows(f, n);
+        assert_int_equal(n[2], 100000 + 2 + 200 - 1);
+        assert_int_equal(n[0] + n[1], n[2]); /* one id row per object */
+        assert_true(n[1] < 100);             /* not through object_ids_new */
+        /* and after the load, a put finds them as ever */
+        enum store_put_outcome out;
+        assert_int_equal(put(f, "note--50000", 2, 1, 1, &out), 0);
+        assert_int_equal(out, STORE_PUT_ADDED);
+        assert_int_equal(versions_of(f, "note--50000", 0, &seen), 1);
+    }
+}
+
+/* A bulk load's job that fails leaves no object and no id row, nor anything held for the next. */
+static void a_failed_bulk_load_leaves_no_id_rows(void **state)
+{
+    struct fixture *f = *state;
+    enum store_put_outcome out;
+    assert_int_equal(put(f, "note--300000", 1, 1, 1, &out), 0);
+    int64_t before[3], after[3];
+    id_rows(f, before);
+    struct bulk b = {.coll = f->coll, .end = -1};
+    assert_int_equal(store_write(f->s, bulk_txn, &b), VIGIL_EINVAL);
+    id_rows(f, after);
+    assert_memory_equal(before, after, sizeof before);
+    assert_int_equal(put(f, "note--0", 1, 1, 1, &out), 0);
+    assert_int_equal(out, STORE_PUT_ADDED);
+    assert_int_equal(put(f, "note--300000", 2, 1, 1, &out), 0);
+    assert_int_equal(out, STORE_PUT_ADDED);
+    struct seen seen;
+    assert_int_equal(versions_of(f, "note--300000", STORE_VER_ALL, &seen), 2);
+    id_rows(f, after);
+    assert_int_equal(after[2], 3);
+    assert_int_equal(after[0] + after[1], 3);
+}
+
 int main(void)
 {
     page_pool_rc = store_page_pool(0);
@@ -1117,6 +1262,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_job_leaves_nothing_and_data_survives_reopen, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(ids_found_across_the_index_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_bulk_load_finds_its_own_objects_by_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_failed_bulk_load_leaves_no_id_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(a_lone_job_keeps_no_copy_of_the_pages_it_changes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(schema_6_migrates_a_version_5_store, setup, teardown),

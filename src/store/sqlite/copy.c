@@ -138,7 +138,10 @@ int store_txn_table_put(struct store_txn *t, const char *table, size_t ncols,
 int store_txn_numbers_reset(struct store_txn *t)
 {
     /* What SQLite keeps beside the copied tables: the id index and the reports' R*Tree
-     * (schema.c, migrations 6 and 7), and the writer's memory of them. */
+     * (schema.c, migrations 6 and 7), and the writer's memory of them. Id rows a bulk load
+     * holds (objects.c) are written first, so that nothing is left to write twice. */
+    if (objects_held_flush(t))
+        return VIGIL_ESTORE;
     int rc = conn_exec(t->conn, "DELETE FROM object_ids; DELETE FROM object_ids_new;"
                                 "INSERT INTO object_ids SELECT vigil_idh(stix_id), seq FROM objects"
                                 " ORDER BY 1, 2;"

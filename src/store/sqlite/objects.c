@@ -26,17 +26,193 @@
  * into object_ids_new share pages (2,048 to 16,384 measured alike, docs/BENCHMARKS.md). */
 #define IDS_MERGE_ROWS 8192
 
-/* Clears a version flag (latest or first) on the other versions of (coll, id, owner). */
-static int clear_flag(struct store_reader *c, const char *sql, int64_t coll, const char *id,
-                      int64_t owner)
+/* ---- the id rows held during a bulk load (store_txn.held) ----------------------------------
+ * A bulk load stores about two objects a row, and each one's id row, a random key, went into
+ * object_ids_new: a B-tree of two million rows by the end of a million-row import (its merge
+ * into object_ids runs only between transactions), 15% of the import's CPU. During a bulk
+ * load the rows are held here instead and written into object_ids in key order at its end
+ * (objects_held_end, from store_txn_reports_bulk_end). What reads the id index meanwhile:
+ * a put's look-up of the id's versions and the flags it clears read the held rows too (below);
+ * anything else that reads it by SQL on the writer (a delete, a query on the writer's
+ * connection, the numbering reset) first writes the held rows out (objects_held_flush). */
+
+void objects_hold_ids(struct store_txn *t)
 {
+    t->held.on = true;
+}
+
+void objects_held_drop(struct store_txn *t)
+{
+    free(t->held.rows);
+    free(t->held.heads);
+    memset(&t->held, 0, sizeof t->held);
+}
+
+static size_t held_bucket(const struct store_txn *t, int64_t idh)
+{
+    return (size_t)((uint64_t)idh & (t->held.nbuckets - 1));
+}
+
+/* The chains again for twice as many buckets (at least 4096). */
+static int held_rehash(struct store_txn *t)
+{
+    size_t nb = t->held.nbuckets ? t->held.nbuckets * 2 : 4096;
+    int32_t *heads = malloc(nb * sizeof *heads);
+    if (!heads)
+        return VIGIL_ETOOBIG;
+    memset(heads, 0xff, nb * sizeof *heads); /* -1 */
+    free(t->held.heads);
+    t->held.heads = heads;
+    t->held.nbuckets = nb;
+    for (size_t i = 0; i < t->held.n; i++) {
+        size_t b = held_bucket(t, t->held.rows[i].idh);
+        t->held.rows[i].next = heads[b];
+        heads[b] = (int32_t)i;
+    }
+    return 0;
+}
+
+/* Holds (idh, seq); nonzero when it cannot (no memory), and then the caller stores it by SQL. */
+static int held_add(struct store_txn *t, int64_t idh, int64_t seq)
+{
+    if (t->held.n == t->held.cap) {
+        size_t cap = t->held.cap ? t->held.cap * 2 : 65536;
+        struct held_id *rows = cap < INT32_MAX ? realloc(t->held.rows, cap * sizeof *rows) : NULL;
+        if (!rows)
+            return VIGIL_ETOOBIG;
+        t->held.rows = rows;
+        t->held.cap = cap;
+    }
+    if (t->held.n >= t->held.nbuckets && held_rehash(t))
+        return VIGIL_ETOOBIG;
+    size_t b = held_bucket(t, idh);
+    t->held.rows[t->held.n] = (struct held_id){idh, seq, t->held.heads[b]};
+    t->held.heads[b] = (int32_t)t->held.n++;
+    return 0;
+}
+
+/* The held rows of idh: i = held_next(t, idh, -2) first, then held_next(t, idh, i); -1 ends. */
+static int32_t held_next(const struct store_txn *t, int64_t idh, int32_t i)
+{
+    if (!t->held.n)
+        return -1;
+    i = i == -2 ? t->held.heads[held_bucket(t, idh)] : t->held.rows[i].next;
+    while (i >= 0 && t->held.rows[i].idh != idh)
+        i = t->held.rows[i].next;
+    return i;
+}
+
+static int held_cmp(const void *a, const void *b)
+{
+    const struct held_id *x = a, *y = b;
+    if (x->idh != y->idh)
+        return x->idh < y->idh ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Sorts the held rows by (idh, seq). They were added in seq order, so a stable sort by idh
+ * does: a radix sort, 16 bits of the key a pass (qsort took 1.5 s at a million rows). */
+static void held_sort(struct store_txn *t)
+{
+    size_t n = t->held.n;
+    struct held_id *a = t->held.rows, *b = malloc(n * sizeof *b);
+    size_t *count = malloc(65536 * sizeof *count);
+    if (!b || !count) {
+        free(b);
+        free(count);
+        qsort(a, n, sizeof *a, held_cmp);
+        return;
+    }
+    for (int shift = 0; shift < 64; shift += 16) { /* four passes: the rows end in a */
+        memset(count, 0, 65536 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((uint64_t)a[i].idh ^ 1ull << 63) >> shift & 0xffff]++;
+        for (size_t k = 0, at = 0; k < 65536; k++) {
+            size_t c = count[k];
+            count[k] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[count[((uint64_t)a[i].idh ^ 1ull << 63) >> shift & 0xffff]++] = a[i];
+        struct held_id *x = a;
+        a = b;
+        b = x;
+    }
+    free(b);
+    free(count);
+}
+
+int objects_held_flush(struct store_txn *t)
+{
+    if (!t->held.n)
+        return 0;
+    struct store_reader *c = t->conn;
+    held_sort(t);
+    /* OR FAIL, at the top of the job's savepoint: as the merge, no statement journal. */
+    sqlite3_stmt *st = conn_stmt(c, "INSERT OR FAIL INTO object_ids VALUES(?, ?)");
+    if (!st)
+        return VIGIL_ESTORE;
+    for (size_t i = 0; i < t->held.n; i++) {
+        sqlite3_bind_int64(st, 1, t->held.rows[i].idh);
+        sqlite3_bind_int64(st, 2, t->held.rows[i].seq);
+        if (step_done(c, st)) {
+            log_error("store: the id index's held rows not written: %s", sqlite3_errmsg(c->db));
+            return VIGIL_ESTORE;
+        }
+    }
+    bool on = t->held.on;
+    objects_held_drop(t);
+    t->held.on = on;
+    return 0;
+}
+
+int objects_held_end(struct store_txn *t)
+{
+    int rc = objects_held_flush(t);
+    objects_held_drop(t);
+    return rc;
+}
+
+/* Before SQL that reads the id index on the writer's connection: the held rows written. */
+static int held_out(struct store_reader *c)
+{
+    struct store *s = c->owner;
+    return s && c == &s->wconn ? objects_held_flush(&s->txn) : 0;
+}
+
+/* Clears a version flag (latest or first) on the other versions of (coll, id, owner). */
+static int clear_flag(struct store_txn *t, const char *flag, int64_t coll, const char *id,
+                      int64_t key, int64_t owner)
+{
+    struct store_reader *c = t->conn;
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE objects SET %s = 0 WHERE " OWN_ROWS " AND %s = 1", flag,
+             flag);
     sqlite3_stmt *st = conn_stmt(c, sql);
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, owner);
-    return step_done(c, st);
+    if (step_done(c, st))
+        return VIGIL_ESTORE;
+    /* and on the held rows of the id (a bulk load) */
+    snprintf(sql, sizeof sql,
+             "UPDATE objects SET %s = 0 WHERE seq = ?4 AND coll = ?1 AND stix_id = ?2"
+             " AND owner = ?3 AND %s = 1",
+             flag, flag);
+    for (int32_t i = held_next(t, key, -2); i >= 0; i = held_next(t, key, i)) {
+        st = conn_stmt(c, sql);
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, owner);
+        sqlite3_bind_int64(st, 4, t->held.rows[i].seq);
+        if (step_done(c, st))
+            return VIGIL_ESTORE;
+    }
+    return 0;
 }
 
 /* The writer's Bloom filter of the ids stored: most objects posted are new, and a new id
@@ -112,6 +288,8 @@ static int idf_build(struct store *s, struct store_reader *c, long keys)
         idf_drop(s);
         return VIGIL_ESTORE;
     }
+    for (size_t i = 0; i < s->txn.held.n; i++) /* a bulk load's, not in the tables yet */
+        idf_add(s, s->txn.held.rows[i].idh);
     return 0;
 }
 
@@ -123,7 +301,7 @@ static void idf_keep(struct store *s, struct store_reader *c)
     sqlite3_stmt *n = conn_stmt(c, "SELECT (SELECT COUNT(*) FROM object_ids) +"
                                    " (SELECT COUNT(*) FROM object_ids_new)");
     if (!n || sqlite3_step(n) != SQLITE_ROW ||
-        idf_build(s, c, (long)sqlite3_column_int64(n, 0) + 1) != 0) {
+        idf_build(s, c, (long)sqlite3_column_int64(n, 0) + (long)s->txn.held.n + 1) != 0) {
         log_warn("store: no filter of the stored ids; every put looks its id up");
         s->idf.failed = true;
     }
@@ -139,6 +317,30 @@ static bool same_json(const char *a, size_t alen, const char *b, size_t blen)
     json_decref(x);
     json_decref(y);
     return eq;
+}
+
+/* What the stored versions of an id tell of a put (store_txn_object_put). */
+struct versions {
+    bool any, same, differs, foreign;
+    vtime_t vmax, vmin;
+};
+
+/* One stored version of o's id, the row (owner, version, json) st is on. */
+static void version_seen(struct versions *vs, const struct store_object_in *o, sqlite3_stmt *st)
+{
+    int64_t owner = sqlite3_column_int64(st, 0);
+    vtime_t v = sqlite3_column_int64(st, 1);
+    if (owner != o->acl.owner) {
+        vs->foreign |= o->version != 0; /* observables (version 0) are each partner's own */
+        return;
+    }
+    if (v == o->version && o->version != 0)
+        vs->differs |= !same_json((const char *)sqlite3_column_text(st, 2),
+                                  (size_t)sqlite3_column_bytes(st, 2), o->json, o->json_len);
+    vs->vmax = vs->any && vs->vmax > v ? vs->vmax : v;
+    vs->vmin = vs->any && vs->vmin < v ? vs->vmin : v;
+    vs->same |= v == o->version;
+    vs->any = true;
 }
 
 int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
@@ -162,25 +364,26 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, key);
-    bool any = false, same = false, differs = false, foreign = false;
-    vtime_t vmax = 0, vmin = 0;
+    struct versions vs = {0};
     bool seen = idf_maybe(s, key); /* false: this id was never stored */
-    while (seen && sqlite3_step(st) == SQLITE_ROW) {
-        int64_t owner = sqlite3_column_int64(st, 0);
-        vtime_t v = sqlite3_column_int64(st, 1);
-        if (owner != o->acl.owner) {
-            foreign |= o->version != 0; /* observables (version 0) are each partner's own */
-            continue;
-        }
-        if (v == o->version && o->version != 0)
-            differs |= !same_json((const char *)sqlite3_column_text(st, 2),
-                                  (size_t)sqlite3_column_bytes(st, 2), o->json, o->json_len);
-        vmax = any && vmax > v ? vmax : v;
-        vmin = any && vmin < v ? vmin : v;
-        same |= v == o->version;
-        any = true;
-    }
+    while (seen && sqlite3_step(st) == SQLITE_ROW)
+        version_seen(&vs, o, st);
     sqlite3_reset(st);
+    /* and the versions among the id rows a bulk load holds */
+    for (int32_t i = seen ? held_next(t, key, -2) : -1; i >= 0; i = held_next(t, key, i)) {
+        st = conn_stmt(c, "SELECT owner, version, json FROM objects"
+                          " WHERE seq = ?3 AND coll = ?1 AND stix_id = ?2");
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, t->held.rows[i].seq);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            version_seen(&vs, o, st);
+        sqlite3_reset(st);
+    }
+    bool any = vs.any, same = vs.same, differs = vs.differs, foreign = vs.foreign;
+    vtime_t vmax = vs.vmax, vmin = vs.vmin;
 
     /* Another partner's object, readable by the submitter or not: adding a version to it
      * would forge it, and storing a second object under its id would make one id stand for
@@ -197,11 +400,9 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     bool first = !any || o->version < vmin;
     int rc = 0;
     if (any && latest)
-        rc = clear_flag(c, "UPDATE objects SET latest = 0 WHERE " OWN_ROWS " AND latest = 1", coll,
-                        o->id, o->acl.owner);
+        rc = clear_flag(t, "latest", coll, o->id, key, o->acl.owner);
     if (!rc && any && first)
-        rc = clear_flag(c, "UPDATE objects SET first = 0 WHERE " OWN_ROWS " AND first = 1", coll,
-                        o->id, o->acl.owner);
+        rc = clear_flag(t, "first", coll, o->id, key, o->acl.owner);
     if (rc)
         return rc;
 
@@ -232,16 +433,18 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
         log_error("store: object insert failed: %s", sqlite3_errmsg(c->db));
         return VIGIL_ESTORE;
     }
-    st = conn_stmt(c, "INSERT INTO object_ids_new VALUES(?, last_insert_rowid())");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_int64(st, 1, key);
-    if (step_done(c, st))
-        return VIGIL_ESTORE;
+    if (!t->held.on || held_add(t, key, sqlite3_last_insert_rowid(c->db))) {
+        st = conn_stmt(c, "INSERT INTO object_ids_new VALUES(?, last_insert_rowid())");
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_int64(st, 1, key);
+        if (step_done(c, st))
+            return VIGIL_ESTORE;
+        t->s->ids_new++;
+    }
     if (s->idf.bits)
         idf_add(s, key);
     t->s->last_added = added;
-    t->s->ids_new++;
     *outcome = latest ? STORE_PUT_ADDED : STORE_PUT_ADDED_OLDER;
     if (date_added)
         *date_added = added;
@@ -302,6 +505,8 @@ int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id, i
 {
     struct store_reader *c = t->conn;
     *deleted = 0;
+    if (objects_held_flush(t)) /* the delete trigger drops the id rows by SQL */
+        return VIGIL_ESTORE;
     size_t n = nversions ? nversions : 1;
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st =
@@ -379,6 +584,8 @@ int store_objects_query(struct store_reader *r, const struct store_query *q,
     memset(page, 0, sizeof *page);
     if (!q->visible)
         return 0; /* a read that names no reader sees nothing */
+    if (held_out(r))
+        return VIGIL_ESTORE;
     struct buf sql;
     buf_init(&sql, 64 * 1024);
     unsigned vm = q->version_match ? q->version_match : (q->nversions ? 0 : STORE_VER_LAST);

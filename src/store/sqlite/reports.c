@@ -146,6 +146,7 @@ int store_txn_reports_bulk_begin(struct store_txn *t, size_t rows)
     t->bulk.n_index = k;
     t->bulk.mark = mark;
     t->bulk.on = true;
+    objects_hold_ids(t); /* the objects' id rows written in key order at the end too */
     return 0;
 }
 
@@ -156,6 +157,8 @@ int store_txn_reports_bulk_end(struct store_txn *t)
         return 0;
     t->bulk.on = false;
     conn_reset_all(c);
+    if (objects_held_end(t))
+        return VIGIL_ESTORE;
     for (size_t i = 0; i < t->bulk.n_index; i++)
         if (conn_exec(c, t->bulk.index_sql[i]))
             return VIGIL_ESTORE;

@@ -53,6 +53,20 @@ struct store_txn {
         size_t n_index;
         char index_sql[4][256];
     } bulk;
+    /* The id rows (idh, seq) of the objects stored during a bulk load (objects.c): held here
+     * instead of inserted into object_ids_new (a random key each), written into object_ids in
+     * key order at the load's end. A hash by idh (chains of row indexes, -1 ends) serves the
+     * writer's own look-ups meanwhile. Freed at the job's end; a rollback just drops them. */
+    struct {
+        bool on;
+        struct held_id {
+            int64_t idh, seq;
+            int32_t next; /* the previous row of the same bucket, or -1 */
+        } *rows;
+        size_t n, cap;
+        int32_t *heads; /* nbuckets of them, a power of two; -1: empty */
+        size_t nbuckets;
+    } held;
 };
 
 struct store {
@@ -128,6 +142,12 @@ void idf_drop(struct store *s);
  * first in the writer's transaction on c, before any savepoint; on failure the caller rolls
  * the transaction back (nothing else is in it yet). */
 int objects_merge_ids(struct store *s, struct store_reader *c);
+/* Id rows held during a bulk load (store_txn.held): start holding them; write those held into
+ * object_ids in key order (0, or VIGIL_ESTORE); write them and stop; drop them and stop. */
+void objects_hold_ids(struct store_txn *t);
+int objects_held_flush(struct store_txn *t);
+int objects_held_end(struct store_txn *t);
+void objects_held_drop(struct store_txn *t);
 /* Withdraws the "report" events of report id of owner (a correction or a deletion replaced
  * them): no longer replayed, their pending deliveries given up. */
 int events_withdraw(struct store_reader *c, const char *id, int64_t owner);

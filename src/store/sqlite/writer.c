@@ -152,6 +152,11 @@ static int settle(void *be, int rc)
     struct store *s = be;
     s->txn.last_report.set = false;
     conn_reset_all(&s->wconn);
+    /* Id rows a bulk load still holds (objects.c): written if the job succeeded without
+     * ending its load, else dropped with everything else the job did. */
+    if (!rc)
+        rc = objects_held_end(&s->txn);
+    objects_held_drop(&s->txn);
     return rc;
 }
 
