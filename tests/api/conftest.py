@@ -271,6 +271,16 @@ class Vigil:
     def kill9(self):
         return self.stop(signal.SIGKILL)
 
+    def allow_private_webhooks(self, allow=True):
+        """Restarts the daemon with webhooks to loopback allowed (or forbidden again): the
+        tests' receivers listen there, which a hub refuses by default (docs/CONFIG.md)."""
+        conf = self.data / "vigil.conf"
+        line = "webhook_allow_private = true\n"
+        self.stop()
+        text = conf.read_text().replace(line, "")
+        conf.write_text(text + line if allow else text)
+        return self.start()
+
     # -- HTTP ------------------------------------------------------------------------------
     @property
     def url(self):

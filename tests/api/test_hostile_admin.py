@@ -194,18 +194,13 @@ def test_deliveries_do_not_connect_to_internal_addresses(hub):
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    conf = vigil.data / "vigil.conf"
     try:
-        vigil.stop()
-        conf.write_text(conf.read_text() + "webhook_allow_private = true\n")
-        vigil.start()
+        vigil.allow_private_webhooks()
         r = vigil.request("POST", "/api/v1/webhooks", token=t["a1"],
                           json={"url": f"http://localhost:{srv.server_address[1]}/hook",
                                 "secret": "s3cret-for-the-test-0123"})
         assert r.status_code == 201, r.text
-        vigil.stop()
-        conf.write_text(conf.read_text().replace("webhook_allow_private = true\n", ""))
-        vigil.start()
+        vigil.allow_private_webhooks(False)
         post_report(vigil, t["a1"], title="must not reach loopback")
         row = None
         for _ in range(100):

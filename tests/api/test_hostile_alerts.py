@@ -17,11 +17,7 @@ from test_stream import Listener, Receiver, subscribe
 
 @pytest.fixture
 def world(vigil):
-    # the tests' webhook receiver listens on loopback: allowed here only (docs/CONFIG.md)
-    vigil.stop()
-    with open(vigil.data / "vigil.conf", "a") as f:
-        f.write("webhook_allow_private = true\n")
-    vigil.start()
+    vigil.allow_private_webhooks()  # the receiver listens on loopback
     for p in ("Egypt", "Qatar", "Observer"):
         vigil.partner(p)
     t = {p: vigil.user(p, p.lower() + "1", role="analyst")

@@ -48,11 +48,7 @@ def secret_agreement(**kw):
 
 @pytest.fixture
 def hub(vigil):
-    # the webhook receiver listens on loopback: allowed here only (docs/CONFIG.md)
-    vigil.stop()
-    with open(vigil.data / "vigil.conf", "a") as f:
-        f.write("webhook_allow_private = true\n")
-    vigil.start()
+    vigil.allow_private_webhooks()  # the receiver listens on loopback
     vigil.partner("Egypt")
     vigil.partner("Qatar")
     vigil.eg = vigil.user("Egypt", "eg", role="reporter")

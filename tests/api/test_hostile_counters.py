@@ -22,10 +22,7 @@ HIDDEN = 3  # A's posts C may not see, between two C may
 
 @pytest.fixture
 def world(vigil):
-    vigil.stop()
-    with open(vigil.data / "vigil.conf", "a") as f:
-        f.write("webhook_allow_private = true\n")  # the receiver listens on loopback
-    vigil.start()
+    vigil.allow_private_webhooks()  # the receiver listens on loopback
     for p in ("A", "B", "C"):
         vigil.partner(p)
     ta = vigil.user("A", "a1", role="analyst")

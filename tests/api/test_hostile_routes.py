@@ -99,10 +99,7 @@ def test_another_partners_triage_reaches_no_stream_webhook_or_replay(vigil):
     from the start, and of nothing else: not Egypt's users, assignee or comment."""
     from test_alerts import MOVEMENT, WARNING, post, wait_alerts
     from test_stream import Listener
-    vigil.stop()  # the webhook receiver listens on loopback: allowed here only
-    with open(vigil.data / "vigil.conf", "a") as f:
-        f.write("webhook_allow_private = true\n")
-    vigil.start()
+    vigil.allow_private_webhooks()  # the receiver listens on loopback
     for p in ("Egypt", "Qatar"):
         vigil.partner(p)
     eg = vigil.user("Egypt", "egypt1")
@@ -140,11 +137,7 @@ def test_another_partners_triage_reaches_no_stream_webhook_or_replay(vigil):
 
 @pytest.fixture
 def hub(vigil):
-    # the webhook receiver listens on loopback: allowed here only (docs/CONFIG.md)
-    vigil.stop()
-    with open(vigil.data / "vigil.conf", "a") as f:
-        f.write("webhook_allow_private = true\n")
-    vigil.start()
+    vigil.allow_private_webhooks()  # the receiver listens on loopback
     load(vigil)  # a GREEN agreement: every partner reads it
     vigil.partner("Egypt")
     vigil.partner("Qatar")

@@ -303,10 +303,7 @@ def test_a_take_over_starts_from_the_saved_state_and_publishes_once(vigil, tmp_p
     stream, and on the webhook. A save also moves the published marks up to what the engine
     was fed, so a state saved after reports that raised nothing is still loaded. (Green
     reports, so that their alerts may leave on the webhook.)"""
-    vigil.stop()  # the receiver listens on loopback: allowed here only (docs/CONFIG.md)
-    with open(vigil.data / "vigil.conf", "a") as f:
-        f.write("webhook_allow_private = true\n")
-    vigil.start()
+    vigil.allow_private_webhooks()  # the receiver listens on loopback
     vigil.partner("A")
     vigil.partner("B")
     a = vigil.user("A", "a1")

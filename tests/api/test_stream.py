@@ -83,11 +83,7 @@ class Listener:
 
 @pytest.fixture
 def partners(vigil):
-    # the webhook tests' receiver listens on loopback: allowed here only (docs/CONFIG.md)
-    vigil.stop()
-    with open(vigil.data / "vigil.conf", "a") as f:
-        f.write("webhook_allow_private = true\n")
-    vigil.start()
+    vigil.allow_private_webhooks()  # the receiver listens on loopback
     for p in ("A", "C"):
         vigil.partner(p)
     return vigil, vigil.user("A", "a1", role="analyst"), vigil.user("C", "c1", role="analyst")
