@@ -131,3 +131,32 @@ def test_an_import_beside_a_running_server_keeps_wal_and_the_server_reads(vigil,
     assert journal_mode(vigil) == "wal"
     r = vigil.get("/api/v1/reports", params={"limit": 1})
     assert r.status_code == 200 and r.json()["reports"]
+
+
+def test_a_server_started_while_an_import_holds_the_store_says_why_and_changes_nothing(
+        sqlite_only):
+    """While a large import writes through its rollback journal it holds the store's lock to its
+    end; a server or another import started meanwhile waits the busy timeout, then stops with
+    an error that says so (not SQLite's bare "database is locked"), and the store is as it
+    was. The lock is taken here as the import takes it, so that the test waits for no
+    import."""
+    import sqlite3
+    v = sqlite_only
+    before = reports(v)
+    db = sqlite3.connect(v.data / "vigil.db", isolation_level=None)
+    try:
+        assert db.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
+        db.execute("BEGIN EXCLUSIVE")
+        for args in (["serve", "--listen", "127.0.0.1:0"],
+                     ["import", "acled", str(SAMPLE), "--as", "admin"]):
+            out = v.run(*args, check=False)
+            assert out.returncode != 0, args
+            assert "another process holds the store" in out.stderr, out.stderr
+            assert "vigil import" in out.stderr, out.stderr
+        db.execute("ROLLBACK")
+        assert db.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+    finally:
+        db.close()
+    assert reports(v) == before
+    v.start()
+    assert v.get("/api/v1/reports").status_code == 200

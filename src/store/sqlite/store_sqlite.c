@@ -108,7 +108,13 @@ int conn_open(struct store_reader *conn, const char *path, bool readonly, char *
                                      "PRAGMA cache_size = -" STR(CACHE_KIB) ";";
     char *err = NULL;
     if (sqlite3_exec(conn->db, pragmas, NULL, NULL, &err) != SQLITE_OK) {
-        snprintf(msg, STORE_MSG_SZ, "%s: %s", path, err ? err : "pragma failed");
+        if ((sqlite3_errcode(conn->db) & 0xff) == SQLITE_BUSY) /* waited busy_timeout for it */
+            snprintf(msg, STORE_MSG_SZ,
+                     "%s: another process holds the store (a large vigil import keeps it to"
+                     " its end): try again when it has finished",
+                     path);
+        else
+            snprintf(msg, STORE_MSG_SZ, "%s: %s", path, err ? err : "pragma failed");
         sqlite3_free(err);
         conn_close(conn);
         return VIGIL_ESTORE;
