@@ -55,17 +55,18 @@ def read_token(path):
 
 
 class Stream(threading.Thread):
-    """Reads the SSE stream; records (arrival time, alert JSON) for every alert event."""
+    """Reads the SSE stream; records (arrival time, event JSON) for every event of kind."""
 
-    def __init__(self, port, token):
+    def __init__(self, port, token, kind="alert"):
         super().__init__(daemon=True)
         self.sock = socket.create_connection(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.sendall(("GET /api/v1/stream?kinds=alert HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        self.sock.sendall(("GET /api/v1/stream?kinds=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                            "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n"
-                           % token).encode())
+                           % (kind, token)).encode())
+        self.mark = ("event: %s\ndata: " % kind).encode()
         self.cv = threading.Condition()
-        self.events = []  # (t, alert dict)
+        self.events = []  # (t, event dict)
         self.connected = threading.Event()
         self.error = None
 
@@ -88,18 +89,18 @@ class Stream(threading.Thread):
                     head = False
                     self.connected.set()
                 # Chunked transfer encoding: chunk-size lines sit between the SSE lines.
-                # Events are found by their "event: alert" line followed by a "data:" line,
+                # Events are found by their "event: KIND" line followed by a "data:" line,
                 # both of which the server writes in one piece.
                 while True:
-                    k = buf.find(b"event: alert\ndata: ")
+                    k = buf.find(self.mark)
                     if k < 0:
                         buf = buf[-64:] if len(buf) > 64 else buf
                         break
-                    end = buf.find(b"\n", k + 19)
+                    end = buf.find(b"\n", k + len(self.mark))
                     if end < 0:
                         buf = buf[k:]
                         break
-                    ev = json.loads(buf[k + 19:end])
+                    ev = json.loads(buf[k + len(self.mark):end])
                     buf = buf[end + 1:]
                     with self.cv:
                         self.events.append((t, ev))
