@@ -60,6 +60,7 @@ struct fusion_alert {
     char *esc_zone;                 /* escalation alerts: the zone, NULL = overall */
     int64_t *days;                  /* escalation alerts: alarm days, ascending */
     size_t ndays;
+    uint64_t days_at;               /* fusion_alert_days_added when a day last joined it */
 
     struct fusion_rvec evidence; /* every report (engine-owned), ascending seq */
     struct fusion_gone {

@@ -49,6 +49,7 @@ struct fusion {
     size_t nalerts, aalerts;
     int64_t last_id;
     uint64_t renames; /* escalation alerts renamed (esc_rename): fusion_alert_renames */
+    uint64_t days_added; /* alarm days added to escalation alerts: fusion_alert_days_added */
     struct kentry *keys;
     size_t nkeys, skeys;
     uint64_t addno;
@@ -462,6 +463,13 @@ static bool episodes_touch(const struct fusion_alert *a, const struct fusion_ale
 static void retire(struct fusion *f, struct fusion_alert *a);
 static void untouch(struct fusion *f, const struct fusion_alert *a);
 
+/* Adds alarm day to escalation alert a, counting it (fusion_alert_days_added). */
+static void add_day(struct fusion *f, struct fusion_alert *a, int64_t day)
+{
+    if (fusion_alert_add_day(a, day))
+        a->days_at = ++f->days_added;
+}
+
 /* The open alert of an episode that alarm day `day` belongs to (the lowest id), with any other
  * alert of the same episode merged into it (days may arrive in any order, and a day can join
  * two episodes): the episodes are those of the alarm days, whatever the order. NULL if none. */
@@ -483,7 +491,7 @@ static struct fusion_alert *episode(struct fusion *f, const char *name, const ch
             if (b == a || !episodes_touch(a, b, name, zone, window))
                 continue;
             for (size_t k = 0; k < b->ndays; k++)
-                fusion_alert_add_day(a, b->days[k]);
+                add_day(f, a, b->days[k]);
             for (size_t k = 0; k < b->evidence.n; k++)
                 add_evidence(f, a, b->evidence.v[k], false);
             if (b->id < a->id) { /* keep the lower id: a's content goes to b */
@@ -491,7 +499,7 @@ static struct fusion_alert *episode(struct fusion *f, const char *name, const ch
                 a = b;
                 b = t;
                 for (size_t k = 0; k < b->ndays; k++)
-                    fusion_alert_add_day(a, b->days[k]);
+                    add_day(f, a, b->days[k]);
                 for (size_t k = 0; k < b->evidence.n; k++)
                     add_evidence(f, a, b->evidence.v[k], false);
             }
@@ -533,9 +541,8 @@ static void join_alarms(struct fusion *f, const struct fusion_report *me)
  * names it alike). A day before the first, from a late report or a merge, renames it. */
 static void esc_rename(struct fusion *f, struct fusion_alert *a)
 {
-    const char *d = strrchr(a->key, '/');
     char key[KEY_SZ];
-    snprintf(key, sizeof(key), "%.*s/d:%lld", (int)(d - a->key), a->key, (long long)a->days[0]);
+    fusion_esc_key(a->key, a->days[0], key, sizeof key);
     if (strcmp(key, a->key) == 0)
         return;
     key_unoccur(f, a);
@@ -570,7 +577,7 @@ static void esc_alarm(struct fusion *f, int m, const char *zone, int64_t day)
         key_put(f, base, a);
         touch(f, a, true);
     }
-    fusion_alert_add_day(a, day);
+    add_day(f, a, day);
     esc_rename(f, a);
     if (day > f->esc_last)
         f->esc_last = day;
@@ -1178,6 +1185,18 @@ size_t fusion_alert_count(const struct fusion *f)
 uint64_t fusion_alert_renames(const struct fusion *f)
 {
     return f->renames;
+}
+
+uint64_t fusion_alert_days_added(const struct fusion *f)
+{
+    return f->days_added;
+}
+
+bool fusion_esc_key(const char *key, int64_t day, char *out, size_t n)
+{
+    const char *d = strrchr(key, '/');
+    int len = snprintf(out, n, "%.*s/d:%lld", d ? (int)(d - key) : 0, key, (long long)day);
+    return len >= 0 && (size_t)len < n;
 }
 
 char *fusion_alert_renamed(struct fusion *f, int64_t id)

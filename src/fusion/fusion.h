@@ -198,6 +198,17 @@ size_t fusion_alert_rank(const struct fusion *f, int64_t id);
  * got an earlier one): whoever maps keys to alerts maps them again when it grows. */
 uint64_t fusion_alert_renames(const struct fusion *f);
 
+/* How many alarm days were added to escalation alerts so far (a day each time it joins an
+ * alert: a new alarm, a merge of episodes); the alert a day joined has this count in its
+ * days_at. Whoever maps alarm days to alerts maps those of the alerts whose days_at is above
+ * the count they last looked at. Days also leave alerts (a cleared alarm), uncounted. */
+uint64_t fusion_alert_days_added(const struct fusion *f);
+
+/* The key of an escalation alert of key's series had its first alarm day been day: key with
+ * what follows its last '/' replaced by "d:DAY" ("SERIES/d:DAY"; a key without '/' gives
+ * "/d:DAY"), into out[0..n). False when it was cut to fit n. */
+bool fusion_esc_key(const char *key, int64_t day, char *out, size_t n);
+
 /* The key alert id had before it was renamed, when it was renamed since the last call (the
  * caller frees it), else NULL: whoever keeps things by situation key moves them to its key. */
 char *fusion_alert_renamed(struct fusion *f, int64_t id);

@@ -190,8 +190,12 @@ static void h_metrics(struct http_req *req, struct http_resp *resp, void *arg)
              "# HELP vigil_fusion_memory_bytes Memory the fusion engine's reports, indexes and "
              "alerts occupy.\n"
              "# TYPE vigil_fusion_memory_bytes gauge\n"
-             "vigil_fusion_memory_bytes %zu\n",
-             reports, bytes);
+             "vigil_fusion_memory_bytes %zu\n"
+             "# HELP vigil_alert_ids_computed_total Alert ids computed (UUIDv5): a look-up by id "
+             "computes a bounded number of them.\n"
+             "# TYPE vigil_alert_ids_computed_total counter\n"
+             "vigil_alert_ids_computed_total %llu\n",
+             reports, bytes, (unsigned long long)alerts_ids_computed());
     /* The allocator's own view (every arena): what the process's heap is made of; absent when
      * malloc is not glibc's (a sanitizer's, which mallinfo2 does not see). */
     struct mallinfo2 mi = mallinfo2();

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,6 +30,20 @@
 #define ALERT_EXT "extension-definition--7a0f1c2e-4b8d-4e51-9c3a-6f2d8e1b5a90"
 
 extern const char vigil_default_rules[]; /* data/rules/default.rules, compiled in */
+
+/* An open-addressing table of (h, alert, day) by h (docs/ACCESS.md, "Alert ids"): the ids a
+ * live alert may be seen under, by their first 64 bits (day PID_ENGINE: the engine's id,
+ * alert_pid; else the id of that alarm day, day_pid), and the alarm days mapped so (h: a mix
+ * of alert and day). Slots of retired alerts are left out when it grows; id 0: empty. */
+struct pid_slot {
+    uint64_t h;
+    int64_t id, day;
+};
+struct pid_table {
+    struct pid_slot *v;
+    size_t n, size;
+};
+#define PID_ENGINE INT64_MIN
 
 struct alert_service {
     struct store *store;
@@ -62,10 +77,11 @@ struct alert_service {
     vtime_t saved_at;     /* when (ts_now) */
     /* alert ids (alerts.h): their namespace, and the engine's alerts by id (under mu) */
     char ns[UUID_STRLEN + 1];
-    struct pid_slot *pids; /* open addressing by the id's first 64 bits; id 0: empty */
-    size_t npids, spids;
-    int64_t pids_upto; /* the engine's alerts up to this number are in pids */
-    uint64_t pids_renames; /* fusion_alert_renames when pids was filled */
+    struct pid_table pids;   /* every id a live alert may be seen under, by its first 64 bits */
+    struct pid_table mapped; /* the alarm days (alert, day) that have their id in pids */
+    int64_t pids_upto;       /* the engine's alerts up to this number are in pids */
+    uint64_t pids_renames;   /* fusion_alert_renames when pids was filled */
+    uint64_t pids_days;      /* fusion_alert_days_added when pids was last brought up to date */
     bool unpublished;     /* the last publication failed: a save moves no published mark */
 };
 
@@ -77,10 +93,14 @@ struct alert_service {
  * key, neither computable from a situation nor ordered or counted (docs/ACCESS.md). An
  * escalation alert's is named by the first alarm day of the reader's own view (view_pid). */
 
-struct pid_slot {
-    uint64_t h;
-    int64_t id;
-};
+/* Alert ids computed (named_pid) by every alert service of the process: /metrics, which shows
+ * that finding an alert by its id costs a bounded number of them. */
+static _Atomic uint64_t ids_computed;
+
+uint64_t alerts_ids_computed(void)
+{
+    return atomic_load_explicit(&ids_computed, memory_order_relaxed);
+}
 
 /* The id named by a situation key and its occurrence. */
 static void named_pid(const struct alert_service *svc, const char *key, uint32_t nth,
@@ -90,6 +110,7 @@ static void named_pid(const struct alert_service *svc, const char *key, uint32_t
     int n = nth ? snprintf(name, sizeof name, "%s#%u", key, (unsigned)nth)
                 : snprintf(name, sizeof name, "%s", key);
     profile_uuid5(svc->ns, name, (size_t)n < sizeof name ? (size_t)n : sizeof name - 1, out);
+    atomic_fetch_add_explicit(&ids_computed, 1, memory_order_relaxed);
 }
 
 /* The id of alert a, by the engine's situation key: what names it inside the hub (stored
@@ -104,9 +125,8 @@ static void alert_pid(const struct alert_service *svc, const struct fusion_alert
 static void day_pid(const struct alert_service *svc, const struct fusion_alert *a, int64_t day,
                     char out[UUID_STRLEN + 1])
 {
-    const char *d = strrchr(a->key, '/');
     char key[256];
-    snprintf(key, sizeof key, "%.*s/d:%lld", d ? (int)(d - a->key) : 0, a->key, (long long)day);
+    fusion_esc_key(a->key, day, key, sizeof key);
     named_pid(svc, key, a->nth, out);
 }
 
@@ -119,7 +139,7 @@ static void view_pid(const struct alert_service *svc, const struct fusion_alert 
                      const struct fusion_alert_view *v, char out[UUID_STRLEN + 1])
 {
     if (a->kind == FUSION_ALERT_ESCALATION && v->exists && a->ndays)
-        day_pid(svc, a, v->fired_at / FUSION_DAY_US - 1, out); /* fired_at: the day's end */
+        day_pid(svc, a, fusion_day(v->fired_at - 1), out); /* fired_at: the day's end */
     else
         alert_pid(svc, a, out);
 }
@@ -141,33 +161,141 @@ bool alerts_id_parse(const char *id, uint64_t *h)
     return true;
 }
 
-static void pids_put(struct alert_service *svc, uint64_t h, int64_t id)
+/* Where alarm day `day` of alert id is in the table of mapped days. */
+static uint64_t day_hash(int64_t id, int64_t day)
 {
-    if ((svc->npids + 1) * 2 > svc->spids) { /* grow, leaving out the retired alerts */
-        struct pid_slot *old = svc->pids;
-        size_t osize = svc->spids;
-        svc->spids = osize ? osize * 2 : 64;
-        svc->pids = xcalloc(svc->spids, sizeof *svc->pids);
-        svc->npids = 0;
+    uint64_t h = (uint64_t)id * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)day;
+    h ^= h >> 31;
+    h *= UINT64_C(0xbf58476d1ce4e5b9);
+    return h ^ h >> 29;
+}
+
+/* Puts s into t (f: the engine whose alerts are live). */
+static void table_put(const struct fusion *f, struct pid_table *t, struct pid_slot s)
+{
+    if ((t->n + 1) * 2 > t->size) { /* grow, leaving out the retired alerts */
+        struct pid_slot *old = t->v;
+        size_t osize = t->size;
+        t->size = osize ? osize * 2 : 64;
+        t->v = xcalloc(t->size, sizeof *t->v);
+        t->n = 0;
         for (size_t i = 0; i < osize; i++)
-            if (old[i].id && fusion_alert_get(svc->f, old[i].id))
-                pids_put(svc, old[i].h, old[i].id);
+            if (old[i].id && fusion_alert_get(f, old[i].id))
+                table_put(f, t, old[i]);
         free(old);
     }
-    size_t i = h & (svc->spids - 1);
-    while (svc->pids[i].id)
-        i = (i + 1) & (svc->spids - 1);
-    svc->pids[i] = (struct pid_slot){h, id};
-    svc->npids++;
+    size_t i = s.h & (t->size - 1);
+    while (t->v[i].id)
+        i = (i + 1) & (t->size - 1);
+    t->v[i] = s;
+    t->n++;
+}
+
+/* The slots of t whose h is h, one a call: *i is SIZE_MAX before the first; NULL after the
+ * last. */
+static const struct pid_slot *table_next(const struct pid_table *t, uint64_t h, size_t *i)
+{
+    if (!t->size)
+        return NULL;
+    *i = *i == SIZE_MAX ? h & (t->size - 1) : (*i + 1) & (t->size - 1);
+    for (; t->v[*i].id; *i = (*i + 1) & (t->size - 1))
+        if (t->v[*i].h == h)
+            return &t->v[*i];
+    return NULL;
+}
+
+static void table_release(struct pid_table *t)
+{
+    free(t->v);
+    *t = (struct pid_table){0};
 }
 
 /* Forgets the ids of an engine that is being replaced. Called with mu held. */
 static void pids_reset(struct alert_service *svc)
 {
-    free(svc->pids);
-    svc->pids = NULL;
-    svc->npids = svc->spids = 0;
+    table_release(&svc->pids);
+    table_release(&svc->mapped);
     svc->pids_upto = 0;
+    svc->pids_days = 0;
+}
+
+/* True when alarm day `day` of alert id has its id in pids. */
+static bool day_mapped(const struct alert_service *svc, int64_t id, int64_t day)
+{
+    size_t i = SIZE_MAX;
+    for (const struct pid_slot *s; (s = table_next(&svc->mapped, day_hash(id, day), &i));)
+        if (s->id == id && s->day == day)
+            return true;
+    return false;
+}
+
+/* Brings pids up to date with the engine: the engine's id of each alert raised since the last
+ * look, and the id of each alarm day that joined an escalation alert since (days_at,
+ * fusion_alert_days_added); all of them again after a rename (names and occurrences moved).
+ * Each id is computed once, when it comes. Called with mu held. */
+static void pids_update(struct alert_service *svc)
+{
+    const struct fusion *f = svc->f;
+    if (svc->pids_renames != fusion_alert_renames(f)) { /* ids changed: map them again */
+        pids_reset(svc);
+        svc->pids_renames = fusion_alert_renames(f);
+    }
+    uint64_t days = fusion_alert_days_added(f);
+    size_t i = days != svc->pids_days ? 0 : fusion_alert_rank(f, svc->pids_upto + 1);
+    for (; i < fusion_alert_count(f); i++) {
+        const struct fusion_alert *a = fusion_alert_at(f, i);
+        bool fresh = a->id > svc->pids_upto;
+        char p[UUID_STRLEN + 1];
+        uint64_t h = 0;
+        if (fresh) {
+            alert_pid(svc, a, p);
+            alerts_id_parse(p, &h);
+            table_put(f, &svc->pids, (struct pid_slot){h, a->id, PID_ENGINE});
+            svc->pids_upto = a->id;
+        }
+        if (a->kind != FUSION_ALERT_ESCALATION || (!fresh && a->days_at <= svc->pids_days))
+            continue;
+        for (size_t k = 0; k < a->ndays; k++) {
+            int64_t d = a->days[k];
+            if (day_mapped(svc, a->id, d))
+                continue;
+            day_pid(svc, a, d, p);
+            alerts_id_parse(p, &h);
+            table_put(f, &svc->pids, (struct pid_slot){h, a->id, d});
+            table_put(f, &svc->mapped, (struct pid_slot){day_hash(a->id, d), a->id, d});
+        }
+    }
+    svc->pids_days = days;
+}
+
+/* True when day is an alarm day of a (days[] ascending). */
+static bool has_day(const struct fusion_alert *a, int64_t day)
+{
+    size_t lo = 0, hi = a->ndays;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a->days[mid] < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < a->ndays && a->days[lo] == day;
+}
+
+/* The live alert of slot s when id (whose first 64 bits are s's) is truly the id s maps (the
+ * engine's id, or that of an alarm day it still has), else NULL: one id computed. */
+static const struct fusion_alert *slot_alert(const struct alert_service *svc,
+                                             const struct pid_slot *s, const char *id)
+{
+    const struct fusion_alert *a = fusion_alert_get(svc->f, s->id);
+    char p[UUID_STRLEN + 1];
+    if (a && s->day == PID_ENGINE)
+        alert_pid(svc, a, p);
+    else if (a && a->kind == FUSION_ALERT_ESCALATION && has_day(a, s->day))
+        day_pid(svc, a, s->day, p);
+    else
+        return NULL;
+    return strcmp(p, id) == 0 ? a : NULL;
 }
 
 /* The engine's number of the alert whose id is id, 0 when there is none (a malformed id
@@ -177,32 +305,51 @@ static int64_t alert_by_pid(struct alert_service *svc, const char *id)
     uint64_t h;
     if (!alerts_id_parse(id, &h))
         return 0;
-    if (svc->pids_renames != fusion_alert_renames(svc->f)) { /* ids changed: map them again */
-        pids_reset(svc);
-        svc->pids_renames = fusion_alert_renames(svc->f);
-    }
-    for (size_t i = fusion_alert_rank(svc->f, svc->pids_upto + 1);
-         i < fusion_alert_count(svc->f); i++) { /* the alerts raised since the last look */
-        const struct fusion_alert *a = fusion_alert_at(svc->f, i);
-        char p[UUID_STRLEN + 1];
-        uint64_t ph = 0;
-        alert_pid(svc, a, p);
-        alerts_id_parse(p, &ph);
-        pids_put(svc, ph, a->id);
-        svc->pids_upto = a->id;
-    }
-    for (size_t i = svc->spids ? h & (svc->spids - 1) : 0; svc->spids && svc->pids[i].id;
-         i = (i + 1) & (svc->spids - 1)) {
-        const struct fusion_alert *a =
-            svc->pids[i].h == h ? fusion_alert_get(svc->f, svc->pids[i].id) : NULL;
-        char p[UUID_STRLEN + 1];
-        if (a) {
-            alert_pid(svc, a, p);
-            if (strcmp(p, id) == 0)
-                return a->id;
-        }
+    pids_update(svc);
+    size_t i = SIZE_MAX;
+    for (const struct pid_slot *s; (s = table_next(&svc->pids, h, &i));) {
+        const struct fusion_alert *a = s->day == PID_ENGINE ? slot_alert(svc, s, id) : NULL;
+        if (a)
+            return a->id;
     }
     return 0;
+}
+
+static int int64_cmp(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Sorts v[0..n) and drops its duplicates; returns how many are left. */
+static size_t ids_unique(int64_t *v, size_t n)
+{
+    if (n)
+        qsort(v, n, sizeof *v, int64_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || v[m - 1] != v[i])
+            v[m++] = v[i];
+    return m;
+}
+
+/* Appends to (*v)[0..*n) the alerts id may be the id of for some reader: whose engine id it is,
+ * or escalation alerts one of whose alarm days names it (view_pid). Only the slots whose first
+ * 64 bits are id's are looked at, one id computed each: O(1) expected, however many alerts
+ * and days there are. Called with mu held. */
+static void alerts_named(struct alert_service *svc, const char *id, int64_t **v, size_t *n)
+{
+    uint64_t h;
+    if (!alerts_id_parse(id, &h))
+        return;
+    pids_update(svc);
+    size_t i = SIZE_MAX;
+    for (const struct pid_slot *s; (s = table_next(&svc->pids, h, &i));) {
+        if (!slot_alert(svc, s, id))
+            continue;
+        *v = xrealloc(*v, (*n + 1) * sizeof **v);
+        (*v)[(*n)++] = s->id;
+    }
 }
 
 /* True when reader sees alert a (NULL: none) under id. Called with mu held. */
@@ -221,40 +368,27 @@ static bool seen_as(const struct alert_service *svc, const struct fusion_alert *
     return ok;
 }
 
-/* True when id may be one a reader sees a under: its engine id, or for an escalation alert
- * the id of one of its alarm days (view_pid). Cheap: no view. */
-static bool may_be(const struct alert_service *svc, const struct fusion_alert *a, const char *id)
-{
-    char p[UUID_STRLEN + 1];
-    alert_pid(svc, a, p);
-    if (strcmp(p, id) == 0)
-        return true;
-    for (size_t k = 0; a->kind == FUSION_ALERT_ESCALATION && k < a->ndays; k++) {
-        day_pid(svc, a, a->days[k], p);
-        if (strcmp(p, id) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* The engine's number of the alert reader sees under id (view_pid), 0 when there is none,
- * as for an alert reader may not see. Called with mu held. */
+ * as for an alert reader may not see: the alert whose engine id it is, else the first
+ * escalation alert one of whose alarm days names it that reader sees under it. Called with mu
+ * held. */
 static int64_t alert_for(struct alert_service *svc, const struct policy_reader *reader,
                          const char *id)
 {
     int64_t eid = alert_by_pid(svc, id);
     if (eid && seen_as(svc, fusion_alert_get(svc->f, eid), reader, id))
         return eid;
-    uint64_t h;
-    if (!alerts_id_parse(id, &h))
-        return 0;
-    for (size_t i = 0; i < fusion_alert_count(svc->f); i++) { /* named by a day of its view */
-        const struct fusion_alert *a = fusion_alert_at(svc->f, i);
-        if (a->kind == FUSION_ALERT_ESCALATION && a->id != eid && may_be(svc, a, id) &&
-            seen_as(svc, a, reader, id))
-            return a->id;
+    int64_t *c = NULL, found = 0;
+    size_t n = 0;
+    alerts_named(svc, id, &c, &n);
+    n = ids_unique(c, n);
+    for (size_t i = 0; i < n && !found; i++) { /* named by a day of its view */
+        const struct fusion_alert *a = fusion_alert_get(svc->f, c[i]);
+        if (a->kind == FUSION_ALERT_ESCALATION && a->id != eid && seen_as(svc, a, reader, id))
+            found = a->id;
     }
-    return 0;
+    free(c);
+    return found;
 }
 
 /* The engine's state in the store (store_service_state): "alerts.engine". */
@@ -588,17 +722,13 @@ static json_t *view_stix(const json_t *o)
                      "confidence", json_object_get(o, "confidence"), "extensions", ALERT_EXT, ext);
 }
 
-/* True when one of ids[0..n) may be the STIX id of a for some reader (may_be); with o (a
- * view of a), when one of them is o's. */
-static bool stix_id_in(const struct alert_service *svc, const struct fusion_alert *a,
-                       const json_t *o, const char *const *ids, size_t n)
+/* True when one of ids[0..n) is the STIX id of view o. */
+static bool stix_id_in(const json_t *o, const char *const *ids, size_t n)
 {
     char id[GROUPING_ID_SZ];
-    if (o)
-        grouping_id(o, id);
+    grouping_id(o, id);
     for (size_t i = 0; i < n; i++)
-        if (strncmp(ids[i], "grouping--", 10) == 0 &&
-            (o ? strcmp(ids[i], id) == 0 : may_be(svc, a, ids[i] + 10)))
+        if (strcmp(ids[i], id) == 0)
             return true;
     return false;
 }
@@ -610,13 +740,23 @@ json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reade
     int64_t last = 0;
     *next = 0;
     pthread_mutex_lock(&svc->mu);
-    for (size_t i = after > 0 ? fusion_alert_rank(svc->f, after + 1) : 0;
-         i < fusion_alert_count(svc->f); i++) {
-        const struct fusion_alert *a = fusion_alert_at(svc->f, i);
-        if (nids && !stix_id_in(svc, a, NULL, ids, nids))
-            continue;
+    int64_t *only = NULL; /* with ids: the alerts one of them may name (alerts_named) */
+    size_t nonly = 0, i = 0, end = fusion_alert_count(svc->f);
+    if (nids) {
+        for (size_t k = 0; k < nids; k++)
+            if (strncmp(ids[k], "grouping--", 10) == 0)
+                alerts_named(svc, ids[k] + 10, &only, &nonly);
+        end = nonly = ids_unique(only, nonly);
+        while (i < nonly && only[i] <= after)
+            i++;
+    } else if (after > 0) {
+        i = fusion_alert_rank(svc->f, after + 1);
+    }
+    for (; i < end; i++) {
+        const struct fusion_alert *a =
+            nids ? fusion_alert_get(svc->f, only[i]) : fusion_alert_at(svc->f, i);
         json_t *o = view_for(svc, a, reader);
-        if (o && nids && !stix_id_in(svc, a, o, ids, nids)) {
+        if (o && nids && !stix_id_in(o, ids, nids)) {
             json_decref(o);
             continue;
         }
@@ -631,6 +771,7 @@ json_t *alerts_stix(struct alert_service *svc, const struct policy_reader *reade
         }
         json_decref(o);
     }
+    free(only);
     pthread_mutex_unlock(&svc->mu);
     return arr;
 }

@@ -39,6 +39,9 @@ void alerts_poke(struct alert_service *svc);
 void alerts_settle(struct alert_service *svc);
 /* The reports the engine holds and the bytes its structures occupy (fusion_memory). */
 void alerts_memory(struct alert_service *svc, size_t *reports, size_t *bytes);
+/* Alert ids computed (UUIDv5s) so far by every alert service of the process (/metrics): finding
+ * an alert by its id computes O(1) of them, however many alerts and alarm days there are. */
+uint64_t alerts_ids_computed(void);
 /* Re-reads the rules file. On a bad file returns VIGIL_EINVAL with the line and reason in msg
  * and the old rules stay in force. */
 int alerts_reload(struct alert_service *svc, char msg[256]);

@@ -1644,6 +1644,95 @@ static void test_escalation_engine(void **state)
     fusion_free(f);
 }
 
+/* The escalation alert of an engine, the first: NULL when there is none. */
+static const struct fusion_alert *first_escalation(const struct fusion *f, const char *rule)
+{
+    for (size_t i = 0; i < fusion_alert_count(f); i++) {
+        const struct fusion_alert *a = fusion_alert_at(f, i);
+        if (a->kind == FUSION_ALERT_ESCALATION && strcmp(a->rule_name, rule) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+/* Days before 1970 (negative day numbers, vtime_t below 0) are days like any other: an
+ * escalation alert there is named by its first alarm day (fusion_esc_key, the same key that
+ * names it after a rename), and its view's fired_at, the END of that day, gives that day back
+ * by fusion_day (floor), which the service's view_pid uses to name the reader's id. The alarm
+ * days that join alerts are counted (fusion_alert_days_added, days_at), so that whoever maps
+ * them to ids maps the new ones. */
+static void test_escalation_before_1970(void **state)
+{
+    (void)state;
+    char key[64];
+    assert_true(fusion_esc_key("escalation/*/d:5", -3, key, sizeof key));
+    assert_string_equal(key, "escalation/*/d:-3");
+    assert_true(fusion_esc_key("escalation-fatal/A/B/d:-1", 12, key, sizeof key));
+    assert_string_equal(key, "escalation-fatal/A/B/d:12"); /* after the last '/' */
+    assert_true(fusion_esc_key("nokey", 7, key, sizeof key));
+    assert_string_equal(key, "/d:7");
+    assert_false(fusion_esc_key("escalation/*/d:5", -300000, key, 12));
+    /* floor, not truncation: the last microsecond of day -1 is on day -1, not 0 */
+    assert_int_equal(fusion_day(-1), -1);
+    assert_int_equal(fusion_day(-FUSION_DAY_US), -1);
+    assert_int_equal(fusion_day(-FUSION_DAY_US - 1), -2);
+
+    struct fusion *f = engine();
+    struct fusion_events ev = {0};
+    const vtime_t b = -200 * FUSION_DAY_US; /* 1969-06-15T00:00:00Z: day -200 */
+    int k = 0;
+    /* one assault a day for 43 days, 14 a day on days 43 to 45, one on day 46 to judge 45 */
+    for (int day = 0; day < 47; day++)
+        for (int i = 0; i < (day >= 43 && day <= 45 ? 14 : 1); i++) {
+            struct fusion_report r = violent(1, NULL, day, k++);
+            r.start = r.end = b + day * FUSION_DAY_US + 10 * H + (k % 50) * 60 * VTIME_US_PER_SEC;
+            add(f, &r, &ev);
+        }
+    const struct fusion_alert *a = first_escalation(f, "escalation");
+    assert_non_null(a);
+    assert_true(a->ndays >= 1);
+    assert_int_equal(a->days[0], -200 + 43);
+    snprintf(key, sizeof key, "escalation/*/d:%d", -200 + 43);
+    assert_string_equal(a->key, key);
+    char again[64];
+    assert_true(fusion_esc_key(a->key, a->days[0], again, sizeof again));
+    assert_string_equal(again, a->key);
+    struct fusion_alert_view v;
+    assert_true(view_of(a, 3, &v));
+    assert_true(v.fired_at < 0);
+    assert_int_equal(v.fired_at, (a->days[0] + 1) * FUSION_DAY_US); /* the alarm day's end */
+    assert_int_equal(fusion_day(v.fired_at - 1), a->days[0]);
+    fusion_alert_view_release(&v);
+    /* each alarm day that joined an alert was counted, the alert's latest in its days_at */
+    uint64_t added = fusion_alert_days_added(f);
+    assert_true(added >= a->ndays);
+    assert_true(a->days_at >= a->ndays && a->days_at <= added);
+    int64_t id = a->id;
+    size_t ndays = a->ndays;
+
+    /* a late day before the first alarms: the alert is renamed after it, the day counted */
+    uint64_t renames = fusion_alert_renames(f);
+    for (int i = 1; i < 15; i++) {
+        struct fusion_report r = violent(1, NULL, 42, k++);
+        r.start = r.end = b + 42 * FUSION_DAY_US + 12 * H + i * 60 * VTIME_US_PER_SEC;
+        add(f, &r, &ev);
+    }
+    a = fusion_alert_get(f, id);
+    assert_non_null(a);
+    assert_int_equal(a->ndays, ndays + 1);
+    assert_int_equal(a->days[0], -200 + 42);
+    assert_true(fusion_alert_renames(f) > renames);
+    assert_true(fusion_esc_key(a->key, a->days[0], again, sizeof again));
+    assert_string_equal(again, a->key);
+    /* (the weighted detector's alert may take the day too, and be counted after it) */
+    assert_true(a->days_at > added && a->days_at <= fusion_alert_days_added(f));
+    assert_true(view_of(a, 3, &v));
+    assert_int_equal(fusion_day(v.fired_at - 1), -200 + 42);
+    fusion_alert_view_release(&v);
+    fusion_events_release(&ev);
+    fusion_free(f);
+}
+
 /* Reports over several days count on the last day of their window (the day the event is known
  * to have happened by), never before; a window longer than the detector's own W is of
  * uncertain timing and is not counted (docs/FUSION.md, "Events over several days"). The old
@@ -2626,6 +2715,7 @@ int main(void)
         cmocka_unit_test(test_escalation_detector),
         cmocka_unit_test(test_escalation_engine),
         cmocka_unit_test(test_escalation_days),
+        cmocka_unit_test(test_escalation_before_1970),
         cmocka_unit_test(test_leak_agreement_place),
         cmocka_unit_test(test_escalation_order),
         cmocka_unit_test(test_escalation_state),
