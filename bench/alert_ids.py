@@ -3,11 +3,12 @@ for made-up UUIDs, as an attacker would. ZONES areas each get one escalation ale
 alarm days, or two (the count's and the weighted detector's): one GREEN assault on day 0 starts
 each area's series, which then has 8 assaults a day on days 60 .. 60+DAYS-1 (and one assault
 in another area on the day after judges the last), posted over REST. Then N GETs of
-/api/v1/alerts/{random uuid} by one partner's analyst, one at a time on one connection: look-ups per second (best of 3), and the alert ids computed per
-look-up (/metrics, vigil_alert_ids_computed_total; absent before it was counted: "-").
+/api/v1/alerts/{random uuid} by one partner's analyst, one at a time on one connection:
+look-ups per second (best of 3), and the alert ids computed per look-up (/metrics, vigil_alert_ids_computed_total; absent before it was counted: "-").
 Usage: python3 bench/alert_ids.py BUILD/vigil [ZONES [DAYS [N]]]  (prints figures; not a test)"""
 import atexit, datetime, functools, http.client, json, re, shutil, subprocess, sys, tempfile
 import time, uuid
+from serve import serve
 print = functools.partial(print, flush=True)
 BIN = sys.argv[1]
 ZONES, DAYS, N = (int(a) for a in (sys.argv[2:] + ["1000", "4", "2000"][len(sys.argv) - 2:]))
@@ -22,15 +23,8 @@ tok = {"admin": open(DATA + "/admin.token").read().strip()}
 run("partner", "add", "Observers")
 run("user", "add", "Observers", "ana", "--role", "analyst")
 tok["ana"] = run("token", "create", "ana").stdout.strip()
-log = open(DATA + ".log", "w")
-p = subprocess.Popen([BIN, "--data", DATA, "serve", "--listen", "127.0.0.1:0"], stderr=log)
-atexit.register(p.wait)
-atexit.register(p.terminate)  # runs first: atexit is last in, first out
-m = None
-while not m:
-    time.sleep(0.2)
-    m = re.search(r"listening on http://[^:]+:(\d+)/", open(DATA + ".log").read())
-conn = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=600)
+port = serve(BIN, DATA)[1]
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
 
 def req(method, path, who="ana", body=None):

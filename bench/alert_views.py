@@ -2,7 +2,8 @@
 GREEN movements from other partners, each situation 55 km from the next) posted over REST; then
 the time to list every alert (pages of 100) and to GET each one, as the coordination center.
 Usage: python3 bench/alert_views.py BUILD/vigil N   (prints figures; not a test)"""
-import atexit, functools, shutil, json, re, subprocess, sys, tempfile, time, urllib.request
+import atexit, functools, shutil, json, subprocess, sys, tempfile, time, urllib.request
+from serve import serve
 print = functools.partial(print, flush=True)
 BIN, N = sys.argv[1], int(sys.argv[2])
 TMP = tempfile.mkdtemp(prefix="vigil-bench-views-")
@@ -15,15 +16,7 @@ for p in ("Egypt", "Qatar", "Observer"):
     run("partner", "add", p)
     run("user", "add", p, p.lower(), "--role", "analyst")
     tok[p] = run("token", "create", p.lower()).stdout.strip()
-log = open(DATA + ".log", "w")
-p = subprocess.Popen([BIN, "--data", DATA, "serve", "--listen", "127.0.0.1:0"], stderr=log)
-atexit.register(p.wait)
-atexit.register(p.terminate)  # runs first: atexit is last in, first out
-m = None
-while not m:
-    time.sleep(0.2)
-    m = re.search(r"listening on http://[^:]+:(\d+)/", open(DATA + ".log").read())
-url = "http://127.0.0.1:%s" % m.group(1)
+url = "http://127.0.0.1:%d" % serve(BIN, DATA)[1]
 def req(path, who="admin", body=None):
     r = urllib.request.Request(url + path, headers={"Authorization": "Bearer " + tok[who],
         "Content-Type": "application/json"}, data=json.dumps(body).encode() if body else None)
@@ -54,7 +47,7 @@ print("alerts", n, "list all pages (best of 5) ms", round(1000 * best, 1))
 ids = [a["id"] for a in req("/api/v1/alerts?limit=1000")["alerts"]]
 ts = []
 for i in ids:
-    t0 = time.time(); req("/api/v1/alerts/%d" % i); ts.append(time.time() - t0)
+    t0 = time.time(); req("/api/v1/alerts/%s" % i); ts.append(time.time() - t0)
 ts.sort()
 print("GET one alert ms p50", round(1000 * ts[len(ts) // 2], 2), "p99",
       round(1000 * ts[max(0, int(len(ts) * .99) - 1)], 2))

@@ -12,11 +12,9 @@ violation and reader. Not a test.
 
   python3 bench/violation_fanout.py BUILD/vigil [N=200] [R ...]   (default R: 1 16 64)
 """
-import atexit
 import functools
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +23,7 @@ import time
 import urllib.request
 
 from alert_latency import Stream, pct
+from serve import serve
 
 print = functools.partial(print, flush=True)
 ZONE = {"type": "Polygon", "coordinates": [[[34.70, 31.70], [34.80, 31.70], [34.80, 31.80],
@@ -58,16 +57,8 @@ def run(binary, n, readers):
         user = "u%d" % i
         cli("user", "add", PARTNERS[i % len(PARTNERS)], user, "--role", "analyst")
         tokens.append(cli("token", "create", user))
-    log = open(tmp + "/serve.log", "w")
-    proc = subprocess.Popen([binary, "--data", data, "serve", "--listen", "127.0.0.1:0"],
-                            stderr=log)
+    proc, port = serve(binary, data)
     try:
-        m = None
-        while not m:
-            time.sleep(0.1)
-            m = re.search(r"listening on http://[^:]+:(\d+)/", open(tmp + "/serve.log").read())
-        port = int(m.group(1))
-
         def post(path, body):
             r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
                                        data=json.dumps(body).encode(),
