@@ -970,14 +970,14 @@ static int post_txn(struct store_txn *t, void *arg)
     buf_init(&ok, BUF_NOCAP);
     buf_init(&bad, BUF_NOCAP);
     size_t nok = 0;
+    int rc = ingest_store_all(t, j->coll, &j->actor, j->items, j->n);
+    if (rc) {
+        buf_release(&ok);
+        buf_release(&bad);
+        return rc;
+    }
     for (size_t i = 0; i < j->n; i++) {
         struct ingest_item *it = &j->items[i];
-        int rc = ingest_store(t, j->coll, &j->actor, it);
-        if (rc) {
-            buf_release(&ok);
-            buf_release(&bad);
-            return rc;
-        }
         if (!it->error && it->outcome == STORE_PUT_EXISTS && !it->in.version)
             it->date_added = stored_added(t, j->coll, &it->in);
         if (it->error) {
@@ -1008,7 +1008,7 @@ static int post_txn(struct store_txn *t, void *arg)
     buf_release(&ok);
     buf_release(&bad);
     j->status_json = buf_detach(&st, NULL);
-    int rc = ingest_audit_batch(t, &j->actor, j->items, j->n);
+    rc = ingest_audit_batch(t, &j->actor, j->items, j->n);
     return rc ? rc : store_txn_status_put(t, j->status_id, j->actor.partner, j->status_json);
 }
 

@@ -149,16 +149,12 @@ int ingest_audit_finish(struct store_txn *t, const struct ingest_actor *a, const
     return rc;
 }
 
-int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
-                 struct ingest_item *it)
+/* What ingest_store does once it->in was put (rc: the put's own result). traced false: nothing
+ * names it->in.id as a report of its partner (store_txn_reports_traced), so there is no report
+ * to undo. */
+static int ingest_stored(struct store_txn *t, const struct ingest_actor *a,
+                         struct ingest_item *it, int rc, bool traced)
 {
-    if (it->error)
-        return 0;
-    int rc =
-        handling_from_markings(store_txn_reader(t), json_object_get(it->obj, "object_marking_refs"),
-                               a->default_tlp, a->partner, a->user, &it->in.acl);
-    if (!rc)
-        rc = store_txn_object_put(t, coll, &it->in, &it->outcome, &it->date_added);
     if (rc == VIGIL_EPERM || rc == VIGIL_ECONFLICT) {
         it->error = rc == VIGIL_EPERM ? INGEST_TAKEN : INGEST_DIFFERS;
         it->date_added = 0;
@@ -175,9 +171,11 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     if (report_from_stix(it->obj, &r, msg) != 0) {
         /* Not (or no longer) an event report: a report it corrects leaves the index, and
          * the violations found in it follow as for a deletion (S8). */
-        struct compliance_by by = {a->user, actor_name(a), "withdrawn (no longer a report)"};
-        rc = store_txn_report_unindex(t, it->in.id, it->in.acl.owner);
-        rc = rc ? rc : compliance_report_deleted(t, it->in.id, it->in.acl.owner, &by);
+        if (traced) {
+            struct compliance_by by = {a->user, actor_name(a), "withdrawn (no longer a report)"};
+            rc = store_txn_report_unindex(t, it->in.id, it->in.acl.owner);
+            rc = rc ? rc : compliance_report_deleted(t, it->in.id, it->in.acl.owner, &by);
+        }
     } else {
         json_t *doc = report_doc(&r, it->in.id, a->partner_name, &it->in.acl);
         char *text = vjson_dumps(doc);
@@ -191,7 +189,90 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
         if (rc)
             return rc;
     }
-    return a->audit_later ? 0 : audit_write(t, a, it);
+    return rc ? rc : a->audit_later ? 0 : audit_write(t, a, it);
+}
+
+static int by_id(const void *x, const void *y)
+{
+    const struct store_object_in *const *a = x, *const *b = y;
+    return strcmp((*a)->id, (*b)->id);
+}
+
+int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
+                 struct ingest_item *it)
+{
+    return ingest_store_all(t, coll, a, it, 1);
+}
+
+int ingest_store_all(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
+                     struct ingest_item *items, size_t n)
+{
+    size_t m = 0, cap = n ? n : 1;
+    const struct store_object_in **objs = xcalloc(cap, sizeof *objs);
+    const struct store_object_in **sorted = xcalloc(cap, sizeof *sorted);
+    size_t *at = xcalloc(cap, sizeof *at);
+    enum store_put_outcome *outcomes = xcalloc(cap, sizeof *outcomes);
+    vtime_t *added = xcalloc(cap, sizeof *added);
+    int *rcs = xcalloc(cap, sizeof *rcs);
+    const char **ids = xcalloc(cap, sizeof *ids);
+    int64_t *owners = xcalloc(cap, sizeof *owners);
+    bool *traced = xcalloc(cap, sizeof *traced);
+    int rc = 0;
+    /* The handling of each first: it reads sharing groups, which storing objects leaves as
+     * they are. */
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct ingest_item *it = &items[i];
+        if (it->error)
+            continue;
+        rc = handling_from_markings(store_txn_reader(t),
+                                    json_object_get(it->obj, "object_marking_refs"),
+                                    a->default_tlp, a->partner, a->user, &it->in.acl);
+        objs[m] = &it->in;
+        at[m++] = i;
+    }
+    /* Then the objects, in one call: one round trip for the envelope's new ids on PostgreSQL,
+     * with each object's outcome as if put one by one, in order. */
+    rc = rc ? rc : store_txn_objects_put(t, coll, objs, m, outcomes, added, rcs);
+    /* What follows for each object, in order, reads and writes the report index, violations,
+     * events and the audit, never the objects: as it did after each put. An object that is
+     * no event report undoes its report, when there is one: store_txn_reports_traced asks for
+     * all at once whether anything names them; one that another object of the envelope
+     * shares the id of is taken as named (an earlier one may index it). */
+    size_t nids = 0;
+    for (size_t k = 0; !rc && k < m; k++)
+        if (!rcs[k] && outcomes[k] == STORE_PUT_ADDED) {
+            ids[nids] = objs[k]->id;
+            owners[nids++] = objs[k]->acl.owner;
+        }
+    rc = rc ? rc : store_txn_reports_traced(t, ids, owners, nids, traced);
+    if (!rc) {
+        memcpy(sorted, objs, m * sizeof *objs);
+        qsort(sorted, m, sizeof *sorted, by_id);
+    }
+    for (size_t k = 0, j = 0; !rc && k < m; k++) {
+        struct ingest_item *it = &items[at[k]];
+        it->outcome = outcomes[k];
+        it->date_added = rcs[k] ? 0 : added[k];
+        bool named = true;
+        if (!rcs[k] && outcomes[k] == STORE_PUT_ADDED) {
+            const struct store_object_in *key = objs[k];
+            const struct store_object_in **hit = bsearch(&key, sorted, m, sizeof *sorted, by_id);
+            bool shared = (hit > sorted && by_id(hit - 1, hit) == 0) ||
+                          (hit + 1 < sorted + m && by_id(hit + 1, hit) == 0);
+            named = traced[j++] || shared;
+        }
+        rc = ingest_stored(t, a, it, rcs[k], named);
+    }
+    free(objs);
+    free(sorted);
+    free(at);
+    free(outcomes);
+    free(added);
+    free(rcs);
+    free(ids);
+    free(owners);
+    free(traced);
+    return rc;
 }
 
 /* A partner's own record of an id, and nobody else's. */

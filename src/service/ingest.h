@@ -79,6 +79,11 @@ const char *ingest_ref(struct ingest_item *it);
  * failure returns its code. */
 int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
                  struct ingest_item *it);
+/* ingest_store of items[0..n) in their order, with the same outcomes and effects: the objects
+ * are put in one store_txn_objects_put (one round trip for an envelope's new ids on
+ * PostgreSQL), then what follows each, in order. A store failure returns its code. */
+int ingest_store_all(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
+                     struct ingest_item *items, size_t n);
 
 /* Appends ONE audit entry for the objects of items[0..n) that were stored (those whose
  * outcome is STORE_PUT_ADDED), for callers that set actor->audit_later: a whole TAXII envelope

@@ -163,6 +163,24 @@ enum store_put_outcome {
  * change needs a new `modified`). */
 int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
                          enum store_put_outcome *outcome, vtime_t *date_added);
+/* store_txn_object_put of objs[0..n) in their order, with the same outcomes: an id repeated
+ * in objs meets its earlier versions, and date_added increases in the order of objs. Each
+ * object's own result goes to rcs[i]: 0 (outcomes[i] set, and date_added[i], 0 for
+ * STORE_PUT_EXISTS), VIGIL_EPERM or VIGIL_ECONFLICT (nothing stored). Returns 0, or an error
+ * that fails the whole job (the store's: rcs then say nothing). PostgreSQL sends the objects
+ * of ids the collection does not hold yet together, one round trip per STORE_PUT_BATCH (libpq
+ * pipeline mode); SQLite puts them one by one. */
+#define STORE_PUT_BATCH 256
+int store_txn_objects_put(struct store_txn *t, int64_t coll,
+                          const struct store_object_in *const *objs, size_t n,
+                          enum store_put_outcome *outcomes, vtime_t *date_added, int *rcs);
+/* found[i]: whether the report index, a violation or a violation's evidence names report
+ * ids[i] of partner owners[i]. When none does, what ingest does for an object that is not (or
+ * no longer) an event report, undoing its report's index row and violations, has nothing to
+ * undo. PostgreSQL looks all of them up in one round trip; SQLite, whose look-ups cost none,
+ * answers true for each (the caller then does what it would without asking). */
+int store_txn_reports_traced(struct store_txn *t, const char *const *ids, const int64_t *owners,
+                             size_t n, bool *found);
 /* Deletes partner owner's versions of an object: all of them when nversions is 0, else those
  * listed; with the last version goes its report index row. Sets *deleted to the number
  * removed (0 is not an error). */

@@ -68,6 +68,19 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
     return OPS_T(t)->txn_object_put(t, coll, o, outcome, date_added);
 }
 
+int store_txn_objects_put(struct store_txn *t, int64_t coll,
+                          const struct store_object_in *const *objs, size_t n,
+                          enum store_put_outcome *outcomes, vtime_t *date_added, int *rcs)
+{
+    return OPS_T(t)->txn_objects_put(t, coll, objs, n, outcomes, date_added, rcs);
+}
+
+int store_txn_reports_traced(struct store_txn *t, const char *const *ids, const int64_t *owners,
+                             size_t n, bool *found)
+{
+    return OPS_T(t)->txn_reports_traced(t, ids, owners, n, found);
+}
+
 int store_txn_object_delete(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
                             const vtime_t *versions, size_t nversions, size_t *deleted)
 {

@@ -25,6 +25,11 @@ struct store_ops {
                            struct store_collection *out);
     int (*txn_object_put)(struct store_txn *t, int64_t coll, const struct store_object_in *o,
                           enum store_put_outcome *outcome, vtime_t *date_added);
+    int (*txn_objects_put)(struct store_txn *t, int64_t coll,
+                           const struct store_object_in *const *objs, size_t n,
+                           enum store_put_outcome *outcomes, vtime_t *date_added, int *rcs);
+    int (*txn_reports_traced)(struct store_txn *t, const char *const *ids, const int64_t *owners,
+                              size_t n, bool *found);
     int (*txn_object_delete)(struct store_txn *t, int64_t coll, const char *id, int64_t owner,
                              const vtime_t *versions, size_t nversions, size_t *deleted);
     int (*objects_query)(struct store_reader *r, const struct store_query *q,

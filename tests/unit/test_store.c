@@ -1094,6 +1094,168 @@ static void reports_by_seqs_pg(void **state)
     on_pg(reports_by_seqs_in);
 }
 
+
+struct seen_versions {
+    char s[256];
+    bool differs; /* a version whose JSON is not {"v":version} */
+};
+
+/* Adds a version a query gives to sv->s, "v1,v2,..." in ascending order (the query gives them
+ * by date_added), and notes a content other than put_many's own. */
+static int note_version(void *ctx, const struct store_object *o)
+{
+    struct seen_versions *sv = ctx;
+    char json[64];
+    snprintf(json, sizeof json, "{\"v\":%lld}", (long long)o->version);
+    sv->differs |= o->json_len != strlen(json) || memcmp(o->json, json, o->json_len) != 0;
+    /* insert o->version in ascending order into the comma list */
+    vtime_t vs[32];
+    int n = 0;
+    for (char *q = sv->s; *q && n < 32;) {
+        vs[n++] = strtoll(q, &q, 10);
+        q += *q == ',';
+    }
+    vs[n++] = o->version;
+    for (int i = n - 1; i > 0 && vs[i] < vs[i - 1]; i--) {
+        vtime_t x = vs[i];
+        vs[i] = vs[i - 1];
+        vs[i - 1] = x;
+    }
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(sv->s + len, sizeof sv->s - len, "%lld,", (long long)vs[i]);
+    return 0;
+}
+
+/* ---- an envelope at once (store_txn_objects_put) --------------------------------------- */
+
+#define MANY_NEW 300 /* more than STORE_PUT_BATCH: the pipeline goes in two chunks */
+#define MANY (9 + MANY_NEW + 1)
+
+struct env {
+    const char *tag;
+    int64_t coll;
+    char ids[MANY][48];
+    char json[MANY][96];
+    struct store_object_in in[MANY];
+    const struct store_object_in *objs[MANY];
+    enum store_put_outcome out[MANY];
+    vtime_t added[MANY];
+    int rcs[MANY];
+    int rc;
+};
+
+static int env_coll_txn(struct store_txn *t, void *arg)
+{
+    struct env *m = arg;
+    char name[48];
+    snprintf(name, sizeof name, "env-%s", m->tag);
+    return store_txn_collection_add(t, name, name, "", true, &m->coll);
+}
+
+static int env_txn(struct store_txn *t, void *arg)
+{
+    struct env *m = arg;
+    m->rc = store_txn_objects_put(t, m->coll, m->objs, MANY, m->out, m->added, m->rcs);
+    return m->rc;
+}
+
+static void env_obj(struct env *m, int i, const char *id, vtime_t version, int64_t owner,
+                     const char *extra)
+{
+    snprintf(m->ids[i], sizeof m->ids[i], "note--%s-%s", m->tag, id);
+    snprintf(m->json[i], sizeof m->json[i], "{\"v\":%lld%s}", (long long)version, extra);
+    m->in[i] = (struct store_object_in){.id = m->ids[i], .type = "note", .spec_version = "2.1",
+                                        .version = version, .acl = {.owner = owner, .tlp = 1},
+                                        .json = m->json[i], .json_len = strlen(m->json[i])};
+    m->objs[i] = &m->in[i];
+}
+
+/* One call for objects that depend on each other and on what is stored: each gets the outcome
+ * that putting them one by one in order gives, date_added in their order, and the store holds
+ * what it would. On either store (the PostgreSQL one pipelines the new ids). */
+static void objects_put_in_order_in(struct store *s, const char *tag)
+{
+    struct env *m = xcalloc(1, sizeof *m);
+    m->tag = tag;
+    assert_int_equal(store_write(s, env_coll_txn, m), 0);
+    /* stored before: a at 20 (partner 1), b at 5 (partner 2) */
+    env_obj(m, 0, "a", 20, 1, "");
+    env_obj(m, 1, "b", 5, 2, "");
+    struct put p = {.coll = m->coll, .in = m->in[0]};
+    assert_int_equal(store_write(s, put_txn, &p), 0);
+    p.in = m->in[1];
+    assert_int_equal(store_write(s, put_txn, &p), 0);
+    env_obj(m, 0, "n", 1, 1, "");         /* new */
+    env_obj(m, 1, "a", 10, 1, "");        /* older than stored */
+    env_obj(m, 2, "a", 30, 1, "");        /* newer */
+    env_obj(m, 3, "a", 30, 1, "");        /* again: exists */
+    env_obj(m, 4, "a", 30, 1, ",\"x\":1"); /* other content: conflict */
+    env_obj(m, 5, "b", 6, 1, "");         /* partner 2's id */
+    env_obj(m, 6, "c", 7, 1, "");         /* new, then */
+    env_obj(m, 7, "c", 3, 1, "");         /* an older version of it */
+    env_obj(m, 8, "c", 7, 1, "");         /* and the first again */
+    for (int i = 0; i < MANY_NEW; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m%d", i);
+        env_obj(m, 9 + i, id, 1, 1, "");
+    }
+    env_obj(m, 9 + MANY_NEW, "m0", 2, 1, ""); /* a new id's next version, a chunk later */
+    assert_int_equal(store_write(s, env_txn, m), 0);
+    static const int rcs[9] = {0, 0, 0, 0, VIGIL_ECONFLICT, VIGIL_EPERM, 0, 0, 0};
+    static const enum store_put_outcome outs[9] = {
+        STORE_PUT_ADDED, STORE_PUT_ADDED_OLDER, STORE_PUT_ADDED, STORE_PUT_EXISTS, 0, 0,
+        STORE_PUT_ADDED, STORE_PUT_ADDED_OLDER, STORE_PUT_EXISTS};
+    vtime_t last = 0;
+    for (int i = 0; i < MANY; i++) {
+        int want_rc = i < 9 ? rcs[i] : 0;
+        assert_int_equal(m->rcs[i], want_rc);
+        if (want_rc)
+            continue;
+        assert_int_equal(m->out[i], i < 9 ? outs[i] : STORE_PUT_ADDED);
+        if (m->out[i] == STORE_PUT_EXISTS) {
+            assert_int_equal(m->added[i], 0);
+            continue;
+        }
+        assert_true(m->added[i] > last); /* in the order of the objects */
+        last = m->added[i];
+    }
+    /* what is stored: a at 10, 20, 30 (30 the newest), its first content; c at 3 and 7; m0 at
+     * 1 and 2; b partner 2's alone */
+    struct store_reader *r;
+    assert_int_equal(store_read_begin(s, &r), 0);
+    static const char *const want[][2] = {{"a", "10,20,30,"}, {"c", "3,7,"}, {"m0", "1,2,"},
+                                          {"b", "5,"}, {"n", "1,"}, {"m299", "1,"}};
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        char id[48];
+        snprintf(id, sizeof id, "note--%s-%s", tag, want[k][0]);
+        const char *ids[] = {id};
+        struct seen_versions sv = {0};
+        struct store_query q = {.coll = m->coll, .ids = ids, .nids = 1,
+                                .version_match = STORE_VER_ALL, .limit = 100,
+                                .visible = see_all};
+        struct store_page page;
+        assert_true(store_objects_query(r, &q, note_version, &sv, &page) >= 0);
+        assert_string_equal(sv.s, want[k][1]);
+        if (k == 0)
+            assert_false(sv.differs);
+    }
+    store_read_end(r);
+    free(m);
+}
+
+static void objects_put_in_order(void **state)
+{
+    struct fixture *f = *state;
+    objects_put_in_order_in(f->s, "t");
+}
+
+static void objects_put_in_order_pg(void **state)
+{
+    (void)state;
+    on_pg(objects_put_in_order_in);
+}
+
 /* The id index's rows counted in the store's file: (object_ids, object_ids_new, objects). */
 static void id_rows(struct fixture *f, int64_t n[3])
 {
@@ -1251,6 +1413,8 @@ int main(void)
         cmocka_unit_test(reports_by_seqs_pg),
         cmocka_unit_test_setup_teardown(alert_rekey, setup, teardown),
         cmocka_unit_test(alert_rekey_pg),
+        cmocka_unit_test_setup_teardown(objects_put_in_order, setup, teardown),
+        cmocka_unit_test(objects_put_in_order_pg),
         cmocka_unit_test_setup_teardown(paging_skips_invisible_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(earlier_versions_follow_the_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(a_read_without_a_reader_sees_nothing, setup, teardown),

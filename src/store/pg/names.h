@@ -15,6 +15,8 @@
 #define store_collections pg_collections
 #define store_collection_find pg_collection_find
 #define store_txn_object_put pg_txn_object_put
+#define store_txn_objects_put pg_txn_objects_put
+#define store_txn_reports_traced pg_txn_reports_traced
 #define store_txn_object_delete pg_txn_object_delete
 #define store_objects_query pg_objects_query
 #define store_txn_report_index pg_txn_report_index

@@ -188,16 +188,19 @@ static bool pipe_send(struct store_reader *c, const char *sql, const struct pg_p
     return true;
 }
 
-/* Ends the pipeline: syncs, reads every pending result (the last one into *last when last is
- * not NULL: the caller clears it) and leaves pipeline mode. False when a statement failed. */
-static bool pipe_drain(struct store_reader *c, PGresult **last)
+/* Ends the pipeline: syncs, reads every pending result (those of the last nout statements into
+ * out[0..nout): the caller clears them) and leaves pipeline mode. False when a statement
+ * failed (out all NULL). */
+static bool pipe_drain_n(struct store_reader *c, PGresult **out, int nout)
 {
     bool ok = PQpipelineSync(c->conn) == 1;
     if (!ok) {
         log_error("store: pipeline sync failed: %s", PQerrorMessage(c->conn));
         c->failed = true;
     }
-    int left = c->pending;
+    int pending = c->pending, left = pending;
+    for (int i = 0; i < nout; i++)
+        out[i] = NULL;
     for (;;) {
         PGresult *r = PQgetResult(c->conn);
         if (!r) {
@@ -216,9 +219,10 @@ static bool pipe_drain(struct store_reader *c, PGresult **last)
         }
         bool good = result_ok(c, "a statement sent in a pipeline", r);
         ok &= good;
-        if (last && left == 1 && good) {
-            PQclear(*last);
-            *last = r;
+        int k = (pending - left) - (pending - nout); /* this statement's place in out */
+        if (good && left > 0 && k >= 0 && k < nout) {
+            PQclear(out[k]);
+            out[k] = r;
         } else {
             PQclear(r);
         }
@@ -229,24 +233,60 @@ static bool pipe_drain(struct store_reader *c, PGresult **last)
         c->failed = true;
         ok = false;
     }
-    if (!ok && last) {
-        PQclear(*last);
-        *last = NULL;
+    for (int i = 0; !ok && i < nout; i++) {
+        PQclear(out[i]);
+        out[i] = NULL;
     }
     return ok;
 }
 
+static bool pipe_drain(struct store_reader *c, PGresult **last)
+{
+    return pipe_drain_n(c, last, last ? 1 : 0);
+}
+
+/* Enters pipeline mode, preparing sql first when it is not on already (PQprepare waits). */
+static bool pipe_enter(struct store_reader *c, const char *sql, int nparams)
+{
+    if (c->failed)
+        return false;
+    if (PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF)
+        return true;
+    stmt_prepare(c, sql, nparams, true);
+    return !c->failed && PQenterPipelineMode(c->conn) == 1;
+}
+
 int pg_defer_p(struct store_reader *c, const char *sql, struct pg_params *p)
 {
-    bool ok = !c->failed;
-    if (ok && PQpipelineStatus(c->conn) == PQ_PIPELINE_OFF) {
-        stmt_prepare(c, sql, p->n, true); /* PQprepare waits: not in pipeline mode */
-        ok = !c->failed && PQenterPipelineMode(c->conn) == 1;
-    }
-    ok = ok && pipe_send(c, sql, p);
+    bool ok = pipe_enter(c, sql, p->n) && pipe_send(c, sql, p);
     pp_release(p);
     if (!ok)
         c->failed = true;
+    return ok ? 0 : VIGIL_ESTORE;
+}
+
+int pg_run_all_p(struct store_reader *c, const char *sql, struct pg_params *p, int n,
+                 PGresult **out)
+{
+    bool ok = n == 0 || pipe_enter(c, sql, p[0].n);
+    for (int i = 0; ok && i < n; i++)
+        ok = pipe_send(c, sql, &p[i]);
+    for (int i = 0; i < n; i++)
+        pp_release(&p[i]);
+    if (PQpipelineStatus(c->conn) == PQ_PIPELINE_OFF) { /* nothing sent */
+        for (int i = 0; i < n; i++)
+            out[i] = NULL;
+        c->failed |= !ok;
+        return ok ? 0 : VIGIL_ESTORE;
+    }
+    ok = pipe_drain_n(c, out, n) && ok;
+    if (!ok) {
+        c->failed = true;
+        for (int i = 0; i < n; i++) {
+            PQclear(out[i]);
+            out[i] = NULL;
+        }
+    }
     return ok ? 0 : VIGIL_ESTORE;
 }
 

@@ -100,6 +100,13 @@ int pg_insert_p(struct store_reader *c, const char *sql, struct pg_params *p, in
  * when it could not be sent (logged; c->failed set); its own failure shows at the next
  * statement or pg_flush (c->failed). */
 int pg_defer_p(struct store_reader *c, const char *sql, struct pg_params *p);
+/* Runs sql once for each of p[0..n) in libpq pipeline mode, after what pg_defer_p sent and in
+ * one round trip with it, and releases the p: out[i] the result of p[i] (the caller clears
+ * them). 0, or VIGIL_ESTORE when a statement failed (logged; c->failed set; out all NULL). The
+ * server runs them in order: each sees what those before it did. Keep n modest (the results
+ * wait in the socket's buffers until all are sent). */
+int pg_run_all_p(struct store_reader *c, const char *sql, struct pg_params *p, int n,
+                 PGresult **out);
 /* Waits for the statements pg_defer_p sent: 0, or VIGIL_ESTORE when one failed (c->failed). */
 int pg_flush(struct store_reader *c);
 /* Forgets the statements prepared on c (a new connection has none). */

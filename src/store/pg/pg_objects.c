@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/xalloc.h"
 #include "store/pg/pg_int.h"
 
 /* Rows fetched per round trip by the paged scans: they filter by the read policy as they go. */
@@ -53,41 +54,24 @@ static void object_params(struct pg_params *p, int64_t coll, const struct store_
     pp_strn(p, o->json, o->json_len);
 }
 
-int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
-                         enum store_put_outcome *outcome, vtime_t *date_added)
+#define INSERT_NEW_SQL                                                                         \
+    "INSERT INTO objects(coll, stix_id, type, spec_version, version, date_added, owner, tlp,"   \
+    " grp, json, latest, first) SELECT $1::bigint, $2::text, $3::text, $4::text, $5::bigint,"   \
+    " $6::bigint, $7::bigint, $8::integer, $9::bigint, $10::text, 1, 1 WHERE NOT EXISTS"        \
+    " (SELECT 1 FROM objects WHERE coll = $1::bigint AND stix_id = $2::text) RETURNING seq"
+
+/* Stores o under date_added added when the collection holds its id already (the versions are
+ * looked up): 0 with *outcome, VIGIL_EPERM, VIGIL_ECONFLICT or VIGIL_ESTORE. */
+static int put_known(struct store_txn *t, int64_t coll, const struct store_object_in *o,
+                     vtime_t added, enum store_put_outcome *outcome)
 {
     struct store_reader *c = t->conn;
     struct pg_params p;
-    /* date_added strictly increases across the whole store: the writer read the newest under
-     * the write lock at the start of this transaction (pg.c). */
-    vtime_t now = ts_now();
-    vtime_t added = now > t->s->last_added ? now : t->s->last_added + 1;
-    /* The common case, an id the collection does not hold yet, in one round trip: the first
-     * version is both the latest and the first. The write lock (pg.c) keeps any other writer
-     * from adding the id between the check and the insert. */
-    object_params(&p, coll, o, added);
-    PGresult *r = pg_run_p(c, "INSERT INTO objects(coll, stix_id, type, spec_version, version,"
-                              " date_added, owner, tlp, grp, json, latest, first)"
-                              " SELECT $1::bigint, $2::text, $3::text, $4::text, $5::bigint,"
-                              " $6::bigint, $7::bigint, $8::integer, $9::bigint, $10::text, 1, 1"
-                              " WHERE NOT EXISTS (SELECT 1 FROM objects WHERE coll = $1::bigint"
-                              " AND stix_id = $2::text) RETURNING seq", &p);
-    if (!r)
-        return VIGIL_ESTORE;
-    bool inserted = PQntuples(r) == 1;
-    PQclear(r);
-    if (inserted) {
-        t->s->last_added = added;
-        *outcome = STORE_PUT_ADDED;
-        if (date_added)
-            *date_added = added;
-        return 0;
-    }
     pp_init(&p);
     pp_i64(&p, coll);
     pp_str(&p, o->id);
-    r = pg_run_p(c, "SELECT owner, version, json FROM objects WHERE coll = $1 AND stix_id = $2",
-                 &p);
+    PGresult *r = pg_run_p(
+        c, "SELECT owner, version, json FROM objects WHERE coll = $1 AND stix_id = $2", &p);
     if (!r)
         return VIGIL_ESTORE;
     bool any = false, same = false, differs = false, foreign = false;
@@ -141,10 +125,132 @@ int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_o
                       " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)", &p, NULL);
     if (rc)
         return rc;
-    t->s->last_added = added;
     *outcome = latest ? STORE_PUT_ADDED : STORE_PUT_ADDED_OLDER;
-    if (date_added)
+    return 0;
+}
+
+int store_txn_objects_put(struct store_txn *t, int64_t coll,
+                          const struct store_object_in *const *objs, size_t n,
+                          enum store_put_outcome *outcomes, vtime_t *date_added, int *rcs)
+{
+    struct store_reader *c = t->conn;
+    /* date_added strictly increases across the whole store: the writer read the newest under
+     * the write lock at the start of this transaction (pg.c). Each object has its own, in the
+     * order of objs, whichever way below stores it. */
+    vtime_t now = ts_now();
+    vtime_t base = now > t->s->last_added ? now : t->s->last_added + 1;
+    for (size_t i = 0; i < n; i++)
+        date_added[i] = base + (vtime_t)i;
+    /* The common case, an id the collection does not hold yet: the first version is both the
+     * latest and the first, stored by one INSERT ... WHERE NOT EXISTS; those of a chunk go in
+     * one round trip (pipeline mode). The server runs them in order, so a later object of an
+     * id that an earlier one inserted is not inserted: it, like an id stored before, is put by
+     * put_known below, after the chunk. That changes no outcome: every object of an id that
+     * put_known puts comes after the id's first (or only) insertion, the inserts touch no
+     * other id, and put_known goes in the order of objs. The write lock (pg.c) keeps any
+     * other writer from adding an id between the check and the insert. */
+    struct pg_params p[STORE_PUT_BATCH];
+    PGresult *res[STORE_PUT_BATCH];
+    bool *known = xcalloc(n ? n : 1, sizeof *known);
+    int rc = 0;
+    for (size_t at = 0; !rc && at < n; at += STORE_PUT_BATCH) {
+        int m = n - at < STORE_PUT_BATCH ? (int)(n - at) : STORE_PUT_BATCH;
+        for (int k = 0; k < m; k++)
+            object_params(&p[k], coll, objs[at + k], date_added[at + k]);
+        rc = pg_run_all_p(c, INSERT_NEW_SQL, p, m, res);
+        for (int k = 0; !rc && k < m; k++) {
+            known[at + k] = PQntuples(res[k]) != 1;
+            outcomes[at + k] = STORE_PUT_ADDED;
+            rcs[at + k] = 0;
+        }
+        for (int k = 0; k < m; k++)
+            PQclear(res[k]);
+    }
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (!known[i])
+            continue;
+        rcs[i] = put_known(t, coll, objs[i], date_added[i], &outcomes[i]);
+        if (rcs[i] && rcs[i] != VIGIL_EPERM && rcs[i] != VIGIL_ECONFLICT)
+            rc = rcs[i];
+    }
+    free(known);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (rcs[i] == 0 && outcomes[i] != STORE_PUT_EXISTS)
+            t->s->last_added = date_added[i]; /* increasing: the last one stored is the newest */
+        else
+            date_added[i] = 0;
+    }
+    return 0;
+}
+
+int store_txn_object_put(struct store_txn *t, int64_t coll, const struct store_object_in *o,
+                         enum store_put_outcome *outcome, vtime_t *date_added)
+{
+    vtime_t added;
+    int orc;
+    int rc = store_txn_objects_put(t, coll, &o, 1, outcome, &added, &orc);
+    rc = rc ? rc : orc;
+    if (!rc && date_added && *outcome != STORE_PUT_EXISTS)
         *date_added = added;
+    return rc;
+}
+
+/* Appends s, quoted, to a PostgreSQL array literal b (which holds "{" and what follows). */
+static void array_add(struct buf *b, const char *s)
+{
+    if (b->len > 1)
+        buf_addc(b, ',');
+    buf_addc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            buf_addc(b, '\\');
+        buf_addc(b, *s);
+    }
+    buf_addc(b, '"');
+}
+
+int store_txn_reports_traced(struct store_txn *t, const char *const *ids, const int64_t *owners,
+                             size_t n, bool *found)
+{
+    for (size_t i = 0; i < n; i++)
+        found[i] = false;
+    if (!n)
+        return 0;
+    /* The pairs as two array parameters: one round trip whatever their number. */
+    struct buf idl, ownl;
+    buf_init(&idl, BUF_NOCAP);
+    buf_init(&ownl, BUF_NOCAP);
+    buf_addc(&idl, '{');
+    buf_addc(&ownl, '{');
+    for (size_t i = 0; i < n; i++) {
+        array_add(&idl, ids[i]);
+        buf_addf(&ownl, "%s%lld", i ? "," : "", (long long)owners[i]);
+    }
+    buf_addc(&idl, '}');
+    buf_addc(&ownl, '}');
+    struct pg_params p;
+    pp_init(&p);
+    pp_str(&p, idl.data);
+    pp_str(&p, ownl.data);
+    buf_release(&idl);
+    buf_release(&ownl);
+    PGresult *r = pg_run_p(
+        t->conn,
+        "SELECT u.i FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS u(id, owner, i)"
+        " WHERE EXISTS (SELECT 1 FROM reports WHERE stix_id = u.id AND owner = u.owner)"
+        " OR EXISTS (SELECT 1 FROM violations WHERE report = u.id AND report_owner = u.owner)"
+        " OR EXISTS (SELECT 1 FROM violation_evidence WHERE report = u.id AND owner = u.owner)",
+        &p);
+    if (!r)
+        return VIGIL_ESTORE;
+    for (int k = 0; k < PQntuples(r); k++) {
+        int64_t i = gi64(r, k, 0);
+        if (i >= 1 && (size_t)i <= n)
+            found[i - 1] = true;
+    }
+    PQclear(r);
     return 0;
 }
 

@@ -15,6 +15,8 @@
 #define store_collections sqlite_collections
 #define store_collection_find sqlite_collection_find
 #define store_txn_object_put sqlite_txn_object_put
+#define store_txn_objects_put sqlite_txn_objects_put
+#define store_txn_reports_traced sqlite_txn_reports_traced
 #define store_txn_object_delete sqlite_txn_object_delete
 #define store_objects_query sqlite_objects_query
 #define store_txn_report_index sqlite_txn_report_index
