@@ -164,8 +164,21 @@ struct group_add {
     const char *owner, *name, *marking_id;
     const char *const *members;
     size_t n;
+    long max_owned;
     char *msg;
 };
+
+struct owned {
+    int64_t partner;
+    long n;
+};
+
+static int count_owned(void *ctx, const struct store_group *g)
+{
+    struct owned *o = ctx;
+    o->n += g->owner == o->partner;
+    return 0;
+}
 
 static int group_add_txn(struct store_txn *t, void *arg)
 {
@@ -177,8 +190,16 @@ static int group_add_txn(struct store_txn *t, void *arg)
         snprintf(a->msg, ADMIN_MSG_SZ, "no partner named \"%.64s\"", a->owner);
         return rc == VIGIL_ENOENT ? VIGIL_EINVAL : rc;
     }
+    struct owned owned = {p.id, 0};
+    rc = a->max_owned ? store_groups(r, count_owned, &owned) : 0;
+    if (!rc && a->max_owned && owned.n >= a->max_owned) {
+        snprintf(a->msg, ADMIN_MSG_SZ,
+                 "%.64s owns %ld sharing groups, the most this hub allows (groups_per_partner)",
+                 a->owner, owned.n);
+        return VIGIL_ETOOBIG;
+    }
     int64_t gid;
-    rc = store_txn_group_add(t, a->name, a->marking_id, p.id, &gid);
+    rc = rc ? rc : store_txn_group_add(t, a->name, a->marking_id, p.id, &gid);
     if (rc == VIGIL_EEXIST)
         snprintf(a->msg, ADMIN_MSG_SZ, "group \"%s\" already exists", a->name);
     for (size_t i = 0; i < a->n && !rc; i++) {
@@ -206,7 +227,7 @@ static int group_add_txn(struct store_txn *t, void *arg)
 }
 
 int admin_group_add(struct store *s, const struct auth_principal *actor, const char *owner,
-                    const char *name, const char *const *members, size_t nmembers,
+                    const char *name, const char *const *members, size_t nmembers, long max_owned,
                     char marking_id[80], char msg[ADMIN_MSG_SZ])
 {
     msg[0] = '\0';
@@ -217,7 +238,7 @@ int admin_group_add(struct store *s, const struct auth_principal *actor, const c
     char uuid[UUID_STRLEN + 1];
     uuid_v4(uuid);
     snprintf(marking_id, 80, "marking-definition--%s", uuid);
-    struct group_add a = {actor, owner, name, marking_id, members, nmembers, msg};
+    struct group_add a = {actor, owner, name, marking_id, members, nmembers, max_owned, msg};
     int rc = store_write(s, group_add_txn, &a);
     if (rc && !msg[0])
         snprintf(msg, ADMIN_MSG_SZ, "cannot add group: %s", vigil_strerror(rc));

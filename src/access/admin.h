@@ -37,9 +37,10 @@ int admin_token_create(struct store *s, const struct auth_principal *actor, cons
 /* Creates a sharing group owned by partner `owner` (by name) with the given members: each a
  * partner name, or "user:NAME" for a named user (RED sharing). Writes the group's
  * marking-definition id into marking_id[80]. Nothing is written on any error
- * (VIGIL_EINVAL: bad name or unknown member; VIGIL_EEXIST: name taken). */
+ * (VIGIL_EINVAL: bad name or unknown member; VIGIL_EEXIST: name taken; VIGIL_ETOOBIG: owner
+ * already owns max_owned groups, 0 for no limit). */
 int admin_group_add(struct store *s, const struct auth_principal *actor, const char *owner,
-                    const char *name, const char *const *members, size_t nmembers,
+                    const char *name, const char *const *members, size_t nmembers, long max_owned,
                     char marking_id[80], char msg[ADMIN_MSG_SZ]);
 /* Sets a user's dashboard password (argon2id). */
 int admin_user_password(struct store *s, const struct auth_principal *actor, const char *user,

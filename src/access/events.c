@@ -8,8 +8,7 @@
 #include "base/err.h"
 #include "base/xalloc.h"
 
-/* True when a comma-separated list holds kind, or is empty (all kinds). */
-static bool wants(const char *kinds, const char *kind)
+bool events_wants(const char *kinds, const char *kind)
 {
     size_t n = strlen(kind);
     if (!kinds[0])
@@ -21,6 +20,17 @@ static bool wants(const char *kinds, const char *kind)
             return true;
     }
     return false;
+}
+
+bool events_webhook_kinds_valid(const char *kinds)
+{
+    for (const char *p = kinds; *p;) {
+        size_t n = strcspn(p, ",");
+        if (!((n == 6 && !strncmp(p, "report", n)) || (n == 5 && !strncmp(p, "alert", n))))
+            return false;
+        p += n + (p[n] == ',');
+    }
+    return true;
 }
 
 /* Whether what is handled as acl may go to the webhook of user: the user may read it and
@@ -82,7 +92,7 @@ int events_publish(struct store_txn *t, const char *kind, const struct store_acl
     rc = store_webhooks(r, 0, collect, &h);
     for (size_t i = 0; i < h.n && !rc; i++) {
         bool ok = false;
-        if (wants(h.v[i].kinds, kind))
+        if (events_wants(h.v[i].kinds, kind))
             rc = owner_may_receive(r, h.v[i].user, acl, &ok);
         if (!rc && ok)
             rc = store_txn_outbox_add(t, h.v[i].id, ev, ts_now(), NULL);

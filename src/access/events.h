@@ -10,11 +10,19 @@
 #ifndef VIGIL_ACCESS_EVENTS_H
 #define VIGIL_ACCESS_EVENTS_H
 
+#include <stdbool.h>
+
 #include "store/store.h"
 
 /* Publishes an event of `kind` about something handled as acl; data is JSON text. Returns 0
  * or a store error (the caller's transaction then rolls back). *seq may be NULL. */
 int events_publish(struct store_txn *t, const char *kind, const struct store_acl *acl,
                    const char *data, int64_t *seq);
+
+/* True when a webhook's kinds (a comma-separated list, "" for every kind) hold kind. */
+bool events_wants(const char *kinds, const char *kind);
+/* True when kinds names only what webhooks deliver ("report", "alert"; "" for both): a
+ * subscription to anything else would receive nothing. */
+bool events_webhook_kinds_valid(const char *kinds);
 
 #endif

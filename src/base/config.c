@@ -81,6 +81,12 @@ static const struct key keys[] = {
     {"tls_key", K_STR, F(tls_key), "", 0, 0, "PEM private key file for tls_cert; mode 0600."},
     {"web_root", K_STR, F(web_root), VIGIL_WEB_ROOT, 0, 0,
      "Directory of the built dashboard (index.html, assets/), served at /."},
+    {"webhooks_per_partner", K_LONG, F(webhooks_per_partner), "20", 1, 100000,
+     "Active webhooks the users of one partner may hold together; beyond: 409. Every report "
+     "and alert is offered to every webhook of the hub as it is stored (docs/ACCESS.md)."},
+    {"groups_per_partner", K_LONG, F(groups_per_partner), "200", 1, 1000000,
+     "Sharing groups one partner may create through the API; beyond: 409 (vigil group add, "
+     "the hub operator's, is not limited)."},
     {"webhook_allow_private", K_BOOL, F(webhook_allow_private), "false", 0, 1,
      "true lets webhooks go to loopback, private, link-local and reserved addresses (a test "
      "receiver on this machine); false sends them to public addresses only (docs/CONFIG.md)."},

@@ -41,6 +41,8 @@ struct config {
     char *tls_key;         /* PEM key file (mode 0600) */
     char *web_root;        /* directory of the built dashboard (index.html, assets/) */
     bool webhook_allow_private; /* webhooks may go to loopback/private addresses */
+    long webhooks_per_partner;  /* active webhooks of one partner's users together */
+    long groups_per_partner;    /* sharing groups one partner may create through the API */
 };
 
 /* Fills c with every key's default. Release with config_release(). */

@@ -198,7 +198,7 @@ static int do_group(struct store *s, void *arg)
         }
         g->owner = owner;
     }
-    if (admin_group_add(s, NULL, g->owner, g->name, g->members, g->n, marking, msg)) {
+    if (admin_group_add(s, NULL, g->owner, g->name, g->members, g->n, 0, marking, msg)) {
         fprintf(stderr, "vigil: %s\n", msg);
         return 1;
     }

@@ -12,6 +12,7 @@
 
 #include "access/admin.h"
 #include "access/audit.h"
+#include "access/events.h"
 #include "access/policy.h"
 #include "base/err.h"
 #include "base/json.h"
@@ -336,11 +337,17 @@ static void h_groups(struct http_req *req, struct http_resp *resp, void *arg)
 
 /* ---- creation --------------------------------------------------------------------------- */
 
-/* Answers an admin_* failure: 400 for bad input, 409 for a name taken, else 500. */
+/* Answers an admin_* failure: 400 for bad input, 409 for a name taken or a limit reached,
+ * else 500. */
 static void admin_failed(struct http_req *req, struct http_resp *resp, int rc, const char *msg)
 {
-    int status = rc == VIGIL_EINVAL || rc == VIGIL_ENOENT ? 400 : rc == VIGIL_EEXIST ? 409 : 500;
-    app_error(req, resp, status, status == 409 ? "conflict" : "bad request", msg);
+    int status = rc == VIGIL_EINVAL || rc == VIGIL_ENOENT    ? 400
+                 : rc == VIGIL_EEXIST || rc == VIGIL_ETOOBIG ? 409
+                                                             : 500;
+    const char *title = rc == VIGIL_ETOOBIG ? "limit reached"
+                        : status == 409     ? "conflict"
+                                            : "bad request";
+    app_error(req, resp, status, title, msg);
 }
 
 static void h_partner_add(struct http_req *req, struct http_resp *resp, void *arg)
@@ -531,7 +538,9 @@ static void h_group_add(struct http_req *req, struct http_resp *resp, void *arg)
         store_read_end(r);
     }
     char marking[80];
-    int rc = ok ? admin_group_add(a->store, p, owner, name, m, n, marking, msg) : VIGIL_EINVAL;
+    int rc = ok ? admin_group_add(a->store, p, owner, name, m, n, a->cfg->groups_per_partner,
+                                  marking, msg)
+                : VIGIL_EINVAL;
     if (rc)
         admin_failed(req, resp, rc, msg);
     else
@@ -756,13 +765,55 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
 struct hook_add {
     const struct auth_principal *actor;
     const char *url, *secret, *kinds;
+    long max; /* webhooks_per_partner */
     int64_t id;
 };
 
+struct ids {
+    int64_t *v;
+    size_t n;
+};
+
+static int add_user_id(void *ctx, const struct store_user *u)
+{
+    struct ids *ids = ctx;
+    ids->v = xrealloc(ids->v, (ids->n + 1) * sizeof *ids->v);
+    ids->v[ids->n++] = u->id;
+    return 0;
+}
+
+static int count_hook(void *ctx, const struct store_webhook *w)
+{
+    (void)w;
+    ++*(long *)ctx;
+    return 0;
+}
+
+/* The active webhooks of partner's users together, into *n. */
+static int partner_hooks(struct store_reader *r, int64_t partner, long *n)
+{
+    struct ids users = {0};
+    int rc = store_users(r, partner, add_user_id, &users);
+    *n = 0;
+    for (size_t i = 0; i < users.n && !rc; i++)
+        rc = store_webhooks(r, users.v[i], count_hook, n);
+    free(users.v);
+    return rc;
+}
+
+/* Every report and alert is offered to every webhook of the hub in the transaction that
+ * stores it (events_publish, the alert service): a partner holds at most max of them, or one
+ * analyst's thousand subscriptions would slow every other partner's writes and make the hub
+ * send each event a thousand times (docs/ACCESS.md, "Limits"). Counted in the writing
+ * transaction, so that concurrent requests cannot pass the limit together. */
 static int hook_add_txn(struct store_txn *t, void *arg)
 {
     struct hook_add *h = arg;
-    int rc = store_txn_webhook_add(t, h->actor->user, h->url, h->secret, h->kinds, &h->id);
+    long held;
+    int rc = partner_hooks(store_txn_reader(t), h->actor->partner, &held);
+    if (!rc && held >= h->max)
+        return VIGIL_ETOOBIG;
+    rc = rc ? rc : store_txn_webhook_add(t, h->actor->user, h->url, h->secret, h->kinds, &h->id);
     return rc ? rc : audit_append(t, h->actor->partner, h->actor->user, "admin", h->url,
                                   "{\"op\":\"webhook add\"}");
 }
@@ -797,16 +848,24 @@ static void h_webhook_add(struct http_req *req, struct http_resp *resp, void *ar
         why = target;
     else if (strlen(secret) < 16 || strlen(secret) > 256)
         why = "secret: 16 to 256 characters (or leave it out to get one)";
-    else if (kinds && strlen(kinds) > 100)
-        why = "kinds: a comma-separated list such as report,alert,violation";
+    else if (kinds && (strlen(kinds) > 100 || !events_webhook_kinds_valid(kinds)))
+        why = "kinds: report, alert or report,alert (empty: both); violations are on the live "
+              "stream only (docs/ACCESS.md)";
     if (why) {
         json_decref(body);
         app_error(req, resp, 400, "bad request", why);
         return;
     }
-    struct hook_add h = {p, url, secret, kinds ? kinds : "", 0};
+    struct hook_add h = {p, url, secret, kinds ? kinds : "", a->cfg->webhooks_per_partner, 0};
     int rc = store_write(a->store, hook_add_txn, &h);
-    if (rc)
+    char full[160];
+    snprintf(full, sizeof full,
+             "your partner's users hold %ld webhooks, the most this hub allows "
+             "(webhooks_per_partner): remove one first",
+             h.max);
+    if (rc == VIGIL_ETOOBIG)
+        app_error(req, resp, 409, "limit reached", full);
+    else if (rc)
         app_error(req, resp, 500, "cannot add the webhook", NULL);
     else
         rest_reply(resp, 201, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)h.id, "url",

@@ -788,7 +788,7 @@ struct webhook_views {
 static int collect_hook(void *ctx, const struct store_webhook *w)
 {
     struct webhook_views *wv = ctx;
-    if (w->kinds[0] && !strstr(w->kinds, "alert"))
+    if (!events_wants(w->kinds, "alert"))
         return 0;
     if (wv->n == wv->cap) {
         wv->cap = wv->cap ? 2 * wv->cap : 8;

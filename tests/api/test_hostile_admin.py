@@ -216,6 +216,81 @@ def test_deliveries_do_not_connect_to_internal_addresses(hub):
         srv.server_close()
 
 
+# -- 11. one partner's subscriptions cannot load every other partner ----------------------------
+
+def test_a_partner_cannot_multiply_its_webhooks(hub):
+    """Every report is offered to every webhook of the hub in the transaction that stores it
+    (the subscriber's groups loaded, the egress gate asked, a delivery queued): an analyst who
+    subscribed thousands slowed every partner's writes and made the hub send each report
+    thousands of times. A partner's users hold webhooks_per_partner (20) together: the next is
+    refused and stores nothing, removing one frees a place, another partner counts its own."""
+    vigil, t = hub
+    vigil.allow_private_webhooks()
+
+    def hook(who, i):
+        return vigil.request("POST", "/api/v1/webhooks", token=t[who],
+                             json={"url": f"http://127.0.0.1:9/{who}/{i}", "kinds": "report"})
+
+    made = [hook("a1" if i % 2 else "a-adm", i) for i in range(20)]
+    assert [r.status_code for r in made] == [201] * 20
+    for who in ("a1", "a-adm"):
+        r = hook(who, 99)
+        assert r.status_code == 409, r.text
+        assert "webhooks_per_partner" in r.json()["description"]
+    assert len(vigil.sql("SELECT id FROM webhooks WHERE disabled = 0")) == 20
+    assert hook("b1", 0).status_code == 201
+    post_report(vigil, t["c1"], title="offered to every webhook")
+    assert int(vigil.sql("SELECT COUNT(*) FROM outbox")[0][0]) == 21
+    gone = made[1].json()["id"]  # one of a1's
+    assert vigil.request("DELETE", f"/api/v1/webhooks/{gone}", token=t["a1"]).status_code == 200
+    assert hook("a1", 100).status_code == 201
+    assert hook("a-adm", 101).status_code == 409
+
+
+@pytest.mark.parametrize("kinds", ["violation", "report,violation", "alerts", ",alert",
+                                   "REPORT", "report alert"])
+def test_webhook_kinds_it_would_never_deliver_are_refused(hub, kinds):
+    """kinds named anything, "violation" included (the error message suggested it), and the
+    subscription silently received nothing of it: webhooks deliver reports and alerts."""
+    vigil, t = hub
+    vigil.allow_private_webhooks()
+    r = vigil.request("POST", "/api/v1/webhooks", token=t["a1"],
+                      json={"url": "http://127.0.0.1:9/hook", "kinds": kinds})
+    assert r.status_code == 400 and r.json()["description"].startswith("kinds:"), r.text
+    assert vigil.sql("SELECT id FROM webhooks") == []
+    for ok in ("report", "alert", "report,alert", "alert,report", ""):
+        r = vigil.request("POST", "/api/v1/webhooks", token=t["a1"],
+                          json={"url": "http://127.0.0.1:9/hook", "kinds": ok})
+        assert r.status_code == 201, (ok, r.text)
+
+
+def test_a_partner_cannot_multiply_the_groups_it_puts_others_in(hub):
+    """A partner names any other partner as a member of the groups it creates, and each of
+    those groups is loaded with every request of the member's users: a partner creating groups
+    without end made every request of another partner slower. One partner creates at most
+    groups_per_partner through the API (5 here); the operator's `vigil group add` is not
+    limited, and another partner creates its own."""
+    vigil, t = hub
+    vigil.stop()
+    with open(vigil.data / "vigil.conf", "a") as f:
+        f.write("groups_per_partner = 5\n")
+    vigil.start()
+
+    def group(who, name):
+        return vigil.request("POST", "/api/v1/groups", token=t[who],
+                             json={"name": name, "members": ["B"]})
+
+    assert [group("a1" if i % 2 else "a-adm", f"a-group-{i}").status_code
+            for i in range(5)] == [201] * 5
+    r = group("a1", "a-group-5")
+    assert r.status_code == 409, r.text
+    assert "groups_per_partner" in r.json()["description"]
+    names = [g["name"] for g in vigil.get("/api/v1/groups", token=t["b1"]).json()["groups"]]
+    assert "a-group-5" not in names and sum(n.startswith("a-group-") for n in names) == 5
+    assert group("c1", "c-group").status_code == 201
+    vigil.run("group", "add", "a-group-by-the-operator", "B", "--owner", "A")
+
+
 # -- 12. CSV formulas, the audit chain re-chained ----------------------------------------------
 
 def test_csv_export_neutralises_formulas(hub):
