@@ -18,7 +18,8 @@ DATA = TMP + "/d"
 run = lambda *a: subprocess.run([BIN, "--data", DATA, *a], capture_output=True, text=True, check=True)
 run("init")
 conf = open(DATA + "/vigil.conf").read()
-open(DATA + "/vigil.conf", "w").write(re.sub(r"(?m)^rate_limit = .*$", "rate_limit = 0", conf))
+unlimited = re.sub(r"(?m)^(rate_limit|rate_limit_per_partner) = .*$", r"\1 = 0", conf)
+open(DATA + "/vigil.conf", "w").write(unlimited)
 tok = {"admin": open(DATA + "/admin.token").read().strip()}
 run("partner", "add", "Observers")
 run("user", "add", "Observers", "ana", "--role", "analyst")

@@ -51,7 +51,7 @@ build)
     [ -e "$DIR" ] && { echo "bench: $DIR exists" >&2; exit 1; }
     "$ROOT/$BUILD/bench/acledgen" rows "$rows" >"$DIR.csv"
     "$VIGIL" --data "$DIR" init >/dev/null 2>&1
-    sed -i 's/^rate_limit = .*/rate_limit = 0/' "$DIR/vigil.conf"
+    sed -i -E 's/^(rate_limit|rate_limit_per_partner) = .*/\1 = 0/' "$DIR/vigil.conf"
     for p in alpha bravo; do
         "$VIGIL" --data "$DIR" partner add "$p" >/dev/null
         "$VIGIL" --data "$DIR" user add "$p" "rep_$p" --role reporter >/dev/null

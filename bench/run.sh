@@ -150,7 +150,7 @@ section_storage_ceiling() {
 section_taxii_ingest() {
     log "TAXII ingest: $OBJECTS objects, envelopes of $PER, $INGEST_CONNS clients"
     "$BIN/vigil" --data "$DATA" init >/dev/null
-    sed -i 's/^rate_limit = .*/rate_limit = 0/' "$DATA/vigil.conf"
+    sed -i -E 's/^(rate_limit|rate_limit_per_partner) = .*/\1 = 0/' "$DATA/vigil.conf"
     [ -n "$HTTP_THREADS" ] && sed -i "s/^threads = .*/threads = $HTTP_THREADS/" "$DATA/vigil.conf"
     start_vigil
     TOKEN_FILE=$DATA/admin.token
@@ -252,7 +252,7 @@ ACLED_CSV=$WORK/acled.csv
 # token in DIR/tok_alpha, DIR/tok_bravo) besides the coordination center.
 acled_store() {
     "$BIN/vigil" --data "$1" init >/dev/null 2>&1
-    sed -i 's/^rate_limit = .*/rate_limit = 0/' "$1/vigil.conf"
+    sed -i -E 's/^(rate_limit|rate_limit_per_partner) = .*/\1 = 0/' "$1/vigil.conf"
     [ -n "$HTTP_THREADS" ] && sed -i "s/^threads = .*/threads = $HTTP_THREADS/" "$1/vigil.conf"
     local p
     for p in alpha bravo; do

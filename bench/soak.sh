@@ -58,7 +58,7 @@ trap cleanup EXIT
 log() { echo "soak: $*" >&2; }
 
 "$BIN/vigil" --data "$DATA" init >/dev/null 2>&1
-sed -i 's/^rate_limit = .*/rate_limit = 0/' "$DATA/vigil.conf"
+sed -i -E 's/^(rate_limit|rate_limit_per_partner) = .*/\1 = 0/' "$DATA/vigil.conf"
 for p in alpha bravo; do
     "$BIN/vigil" --data "$DATA" partner add "$p" >/dev/null 2>&1
     "$BIN/vigil" --data "$DATA" user add "$p" "rep_$p" --role reporter >/dev/null 2>&1

@@ -35,7 +35,7 @@ def run(binary, n, hooks):
                                     text=True, check=True).stdout.strip()
     cli("init")
     with open(data + "/vigil.conf", "a") as f:  # the receiver is on loopback; no 429s here
-        f.write("webhook_allow_private = true\nrate_limit = 0\n")
+        f.write("webhook_allow_private = true\nrate_limit = 0\nrate_limit_per_partner = 0\n")
     tokens = {}
     for p, user in (("A", "a1"), ("B", "b1")):
         cli("partner", "add", p)

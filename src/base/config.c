@@ -65,11 +65,17 @@ static const struct key keys[] = {
     {"login_concurrency", K_LONG, F(login_concurrency), "2", 1, 256,
      "Password checks (argon2id, 64 MiB each) running at once; a login beyond gets 429 "
      "at once instead of taking a worker thread."},
+    {"stream_limit_per_partner", K_LONG, F(stream_limit_per_partner), "64", 1, 65536,
+     "Live streams the tokens and sessions of one partner may hold together (a partner's "
+     "admin mints tokens at will). Beyond: 429."},
     {"rules_file", K_STR, F(rules_file), "rules.conf", 0, 0,
      "Indicators-and-warnings rules (docs/RULES.md), relative to the data directory; reloaded "
      "on SIGHUP. When the file is missing the built-in defaults apply."},
     {"rate_limit", K_LONG, F(rate_limit), "6000", 0, 10000000,
      "Requests per minute per API token; 0 turns the limit off. Over it: 429 + Retry-After."},
+    {"rate_limit_per_partner", K_LONG, F(rate_limit_per_partner), "30000", 0, 100000000,
+     "Requests per minute of all the tokens and sessions of one partner together (a partner's "
+     "admin mints tokens at will); 0 turns it off. Over it: 429 + Retry-After."},
     {"store", K_STR, F(store), "", 0, 0,
      "Where the store lives: empty for SQLite in the data directory (vigil.db); a libpq URI "
      "postgresql://USER@HOST:PORT/DB (?host=/path for a unix socket) for a PostgreSQL database "

@@ -33,8 +33,10 @@ struct config {
     long login_rate_limit;            /* login attempts per minute per account; 0 = off */
     long login_rate_limit_address;    /* login attempts per minute per address; 0 = off */
     long login_concurrency;           /* password checks running at once */
+    long stream_limit_per_partner;    /* live streams of one partner's credentials together */
     char *rules_file;      /* fusion rules; relative to the data directory */
     long rate_limit;       /* requests per minute per token; 0 = no limit */
+    long rate_limit_per_partner; /* requests per minute of one partner's credentials; 0: none */
     char *store;           /* "" (SQLite in the data directory) or a postgresql:// URI */
     long read_connections; /* read-only store connections */
     char *tls_cert;        /* PEM certificate file; empty = plain HTTP */

@@ -94,8 +94,11 @@ static bool on_auth(struct http_req *req, struct http_resp *resp, void *arg)
     req->auth = p;
     req->auth_free = free_principal;
     int retry = 0;
-    /* Sessions have no token id: their bucket is keyed by the user, negated. */
-    if (!ratelimit_take(a->limiter, p->token ? p->token : -p->user, ts_monotonic_us(), &retry)) {
+    /* Sessions have no token id: their bucket is keyed by the user, negated. A partner's admin
+     * mints tokens at will: the partner's credentials share a second bucket. */
+    int64_t now = ts_monotonic_us();
+    if (!ratelimit_take(a->limiter, p->token ? p->token : -p->user, now, &retry) ||
+        !ratelimit_take(a->partner_rate, p->partner, now, &retry)) {
         char secs[16];
         snprintf(secs, sizeof secs, "%d", retry);
         app_error(req, resp, 429, "too many requests", "slow down; see Retry-After");
@@ -326,10 +329,12 @@ static int check_private(const char *dir, const char *name, char msg[APP_MSG_SZ]
 static void app_limits_free(struct app *a)
 {
     ratelimit_free(a->limiter);
+    ratelimit_free(a->partner_rate);
     ratelimit_free(a->login_user);
     ratelimit_free(a->login_addr);
     slots_free(a->logins);
     slots_free(a->streams);
+    slots_free(a->partner_streams);
 }
 
 int app_start(struct app *a, const char *data_dir, const struct config *cfg, char msg[APP_MSG_SZ])
@@ -422,6 +427,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
         .app = a,
     };
     a->limiter = ratelimit_new(cfg->rate_limit);
+    a->partner_rate = ratelimit_new(cfg->rate_limit_per_partner);
     a->login_user = ratelimit_new(cfg->login_rate_limit);
     a->login_addr = ratelimit_new(cfg->login_rate_limit_address);
     a->logins = slots_new(cfg->login_concurrency, cfg->login_concurrency);
@@ -429,6 +435,7 @@ int app_start(struct app *a, const char *data_dir, const struct config *cfg, cha
     long streams = cfg->connection_limit / 2 > 0 ? cfg->connection_limit / 2 : 1;
     a->streams = slots_new(cfg->stream_limit_per_credential,
                            cfg->stream_limit < streams ? cfg->stream_limit : streams);
+    a->partner_streams = slots_new(cfg->stream_limit_per_partner, 0);
     rc = http_server_start(&hc, &a->http, msg);
     if (key)
         sodium_memzero(key, strlen(key));

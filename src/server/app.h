@@ -28,10 +28,12 @@ struct app {
     int64_t coll_alerts;
     int64_t coll_compliance;
     struct ratelimit *limiter;        /* per-credential request rate */
+    struct ratelimit *partner_rate;   /* one partner's credentials together */
     struct ratelimit *login_user;     /* login attempts per account */
     struct ratelimit *login_addr;     /* login attempts per client address */
     struct slots *logins;             /* password checks running */
     struct slots *streams;            /* live streams open, per credential and in all */
+    struct slots *partner_streams;    /* live streams open, per partner */
     struct webhook_sender *webhooks;  /* delivers the outbox */
     struct alert_service *alerts;     /* the fusion engine, fed from the store */
     struct taxii_areas *areas;        /* the named areas of the reports (taxii_areas.h) */

@@ -51,12 +51,14 @@ struct sse {
     struct auth_credential cred; /* what opened the stream, checked again while it lasts */
     int64_t checked_us;          /* when cred was last checked */
     int64_t slot_key;            /* the key of its slot in a->streams */
+    int64_t partner;             /* the key of its slot in a->partner_streams */
 };
 
 static void sse_free(void *ctx)
 {
     struct sse *s = ctx;
     slots_give(s->a->streams, s->slot_key);
+    slots_give(s->a->partner_streams, s->partner);
     rest_sealer_release(&s->ids);
     free((void *)s->reader.groups);
     free((void *)s->reader.user_groups);
@@ -221,11 +223,17 @@ static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
     }
     /* Sessions have no token id: their slots are the user's, keyed by the id negated. */
     int64_t key = p->token ? p->token : -p->user;
-    enum slots_result taken = slots_take(a->streams, key);
-    if (taken != SLOTS_OK) {
+    /* A partner's admin mints tokens at will: the partner's credentials together hold at
+     * most stream_limit_per_partner, so that one partner cannot take every stream. */
+    enum slots_result taken = slots_take(a->streams, key), own = SLOTS_OK;
+    if (taken == SLOTS_OK && (own = slots_take(a->partner_streams, p->partner)) != SLOTS_OK)
+        slots_give(a->streams, key);
+    if (taken != SLOTS_OK || own != SLOTS_OK) {
         app_error(req, resp, 429, "too many live streams",
                   taken == SLOTS_KEY_FULL ? "this credential holds as many live streams as it "
                                             "may; close one first"
+                  : own != SLOTS_OK       ? "your partner's credentials hold as many live streams "
+                                            "as they may together; close one first"
                                           : "the hub serves as many live streams as it may");
         http_resp_header(resp, "Retry-After", "5");
         return;
@@ -234,6 +242,7 @@ static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
     s->a = a;
     rest_sealer_init(&s->ids, a, p->user, "stream");
     s->slot_key = key;
+    s->partner = p->partner;
     s->cred = p->cred;
     s->checked_us = ts_monotonic_us();
     s->reader = p->reader;

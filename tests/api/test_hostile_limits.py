@@ -110,6 +110,63 @@ def test_one_token_cannot_hold_every_stream(tmp_path):
         v.stop()
 
 
+def test_one_partner_cannot_hold_every_stream_with_many_tokens(tmp_path):
+    """A partner's admin mints tokens at will, and each token held its own
+    stream_limit_per_credential: 32 tokens of one partner held all 256 streams of the hub, and
+    no other partner's dashboard had a live picture. The partner's credentials together hold
+    at most stream_limit_per_partner."""
+    v = configured(tmp_path, stream_limit_per_credential=2, stream_limit_per_partner=3)
+    streams = []
+    try:
+        v.partner("A")
+        v.partner("B")
+        ta = [v.user("A", f"a{i}") for i in range(3)]
+        tb = v.user("B", "b1")
+        for t in (ta[0], ta[0], ta[1]):
+            streams.append(Stream(v, token=t))
+        assert [s.status for s in streams] == [200, 200, 200]
+        for t in ta[1:]:  # each token could hold more; the partner holds as many as it may
+            extra = Stream(v, token=t)
+            assert extra.status == 429, extra.body
+            assert b"partner" in extra.body
+        other = Stream(v, token=tb)
+        streams.append(other)
+        assert other.status == 200
+        streams.pop(0).close()  # gives the partner's place back
+        deadline, again = time.time() + 10, None
+        while time.time() < deadline:
+            again = Stream(v, token=ta[2])
+            if again.status == 200:
+                break
+            time.sleep(0.2)
+        streams.append(again)
+        assert again.status == 200
+        assert v.stop() == 0  # clean exit (under ASan: no leak)
+    finally:
+        for s in streams:
+            s.close()
+        v.stop()
+
+
+def test_one_partner_cannot_multiply_its_request_rate_with_many_tokens(tmp_path):
+    """rate_limit is per token, and a partner's admin mints tokens at will: three tokens had
+    three times the rate. The partner's credentials share rate_limit_per_partner."""
+    v = configured(tmp_path, rate_limit=5, rate_limit_per_partner=8)
+    try:
+        v.partner("A")
+        v.partner("B")
+        ta = [v.user("A", f"a{i}") for i in range(3)]
+        tb = v.user("B", "b1")
+        codes = [v.get("/api/v1/me", token=t).status_code for t in ta for _ in range(5)]
+        assert codes.count(200) in (8, 9) and set(codes) == {200, 429}, codes
+        assert codes[:5] == [200] * 5, codes
+        r = v.get("/api/v1/me", token=ta[2])
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+        assert v.get("/api/v1/me", token=tb).status_code == 200  # another partner's own
+    finally:
+        v.stop()
+
+
 def test_streams_in_all_stay_below_the_connection_limit(tmp_path):
     # 8 connections in all; 6 users each try 2 streams. Streams may take at most half of
     # the connections, so ordinary requests are still answered.
