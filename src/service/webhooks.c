@@ -15,7 +15,27 @@
 #include "service/webhook_target.h"
 #include "vigil_version.h"
 
-#define BATCH 16
+/* Deliveries in progress at once, each to a different webhook: a receiver that is slow or
+ * never answers holds one of them for up to its timeout, never the others' deliveries. */
+#define IN_FLIGHT 64
+#define TIMEOUT_S 10L
+#define CONNECT_TIMEOUT_S 5L
+
+/* What a connection may reach: libcurl asks before each connect (webhook_target.h). */
+struct connect_check {
+    bool allow_private;
+    bool refused; /* an address was refused */
+};
+
+/* A delivery in progress (c NULL: a free slot). */
+struct flight {
+    CURL *c;
+    struct curl_slist *hdr;
+    struct connect_check check;
+    int64_t id, hook;
+    int attempts;
+    char *url, *body;
+};
 
 struct webhook_sender {
     struct store *store;
@@ -24,52 +44,16 @@ struct webhook_sender {
     pthread_cond_t cv;
     bool poked, stopping;
     bool allow_private; /* vigil.conf webhook_allow_private */
+    /* the sender thread's own */
+    CURLM *multi;
+    struct flight fl[IN_FLIGHT];
+    size_t busy;
 };
-
-/* A due delivery, copied out of the reader. */
-struct job {
-    int64_t id;
-    int64_t number; /* what the subscriber is shown: its own count (store.h, STORE_OUTBOX_N) */
-    int attempts;
-    char *url, *secret, *kind, *body;
-};
-
-struct jobs {
-    struct job v[BATCH];
-    size_t n;
-};
-
-static int take(void *ctx, const struct store_delivery *d)
-{
-    struct jobs *j = ctx;
-    struct job *x = &j->v[j->n++];
-    x->id = d->id;
-    x->attempts = d->attempts;
-    x->url = xstrdup(d->url);
-    x->secret = xstrdup(d->secret);
-    x->kind = xstrdup(d->event.kind);
-    /* delivery and seq: this webhook's own number of the delivery, never a hub-wide one (the
-     * outbox id or the event's seq count every subscriber's deliveries and every event: S3).
-     * A row queued before that numbering keeps the numbers it had (it may have been received
-     * already, and a receiver drops duplicates by the delivery id). */
-    int64_t n = STORE_OUTBOX_N(d->id);
-    x->number = n ? n : d->id;
-    x->body = xasprintf("{\"delivery\":%lld,\"event\":\"%s\",\"seq\":%lld,\"data\":%s}",
-                        (long long)x->number, d->event.kind, (long long)(n ? n : d->event.seq),
-                        d->event.data);
-    return 0;
-}
 
 static size_t discard(char *p, size_t size, size_t n, void *ctx)
 {
     return size * n;
 }
-
-/* What a connection may reach: libcurl asks before each connect (webhook_target.h). */
-struct connect_check {
-    bool allow_private;
-    bool refused; /* an address was refused */
-};
 
 static curl_socket_t open_checked(void *ctx, curlsocktype purpose, struct curl_sockaddr *a)
 {
@@ -82,63 +66,98 @@ static curl_socket_t open_checked(void *ctx, curlsocktype purpose, struct curl_s
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
-/* POSTs one delivery; 0 when the receiver answered 2xx, else an error text in err. */
-static int post(const struct job *x, bool allow_private, char err[128])
+static bool in_flight(const struct webhook_sender *w, int64_t hook)
 {
+    for (size_t i = 0; i < IN_FLIGHT; i++)
+        if (w->fl[i].c && w->fl[i].hook == hook)
+            return true;
+    return false;
+}
+
+static void flight_end(struct webhook_sender *w, struct flight *f)
+{
+    curl_multi_remove_handle(w->multi, f->c);
+    curl_easy_cleanup(f->c);
+    curl_slist_free_all(f->hdr);
+    free(f->url);
+    free(f->body);
+    memset(f, 0, sizeof *f);
+    w->busy--;
+}
+
+/* Starts the POST of a due delivery (store_outbox_due gives the oldest due delivery of each
+ * webhook) in a free slot, unless its webhook has one in progress. */
+static int start(void *ctx, const struct store_delivery *d)
+{
+    struct webhook_sender *w = ctx;
+    if (w->busy == IN_FLIGHT)
+        return 1;
+    if (in_flight(w, d->hook))
+        return 0;
+    struct flight *f = w->fl;
+    while (f->c)
+        f++;
+    /* delivery and seq: this webhook's own number of the delivery, never a hub-wide one (the
+     * outbox id or the event's seq count every subscriber's deliveries and every event: S3).
+     * A row queued before that numbering keeps the numbers it had (it may have been received
+     * already, and a receiver drops duplicates by the delivery id). */
+    int64_t n = STORE_OUTBOX_N(d->id), number = n ? n : d->id;
+    char *body = xasprintf("{\"delivery\":%lld,\"event\":\"%s\",\"seq\":%lld,\"data\":%s}",
+                           (long long)number, d->event.kind, (long long)(n ? n : d->event.seq),
+                           d->event.data);
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, (const unsigned char *)x->secret, strlen(x->secret));
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)x->body, strlen(x->body));
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)d->secret, strlen(d->secret));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, strlen(body));
     crypto_auth_hmacsha256_final(&st, mac);
     char hex[2 * sizeof mac + 1];
     sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
-
     char h_sig[128], h_id[64], h_event[64];
     snprintf(h_sig, sizeof h_sig, "X-Vigil-Signature: sha256=%s", hex);
-    snprintf(h_id, sizeof h_id, "X-Vigil-Delivery: %lld", (long long)x->number);
-    snprintf(h_event, sizeof h_event, "X-Vigil-Event: %.40s", x->kind);
+    snprintf(h_id, sizeof h_id, "X-Vigil-Delivery: %lld", (long long)number);
+    snprintf(h_event, sizeof h_event, "X-Vigil-Event: %.40s", d->event.kind);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    hdr = curl_slist_append(hdr, h_sig);
-    hdr = curl_slist_append(hdr, h_id);
-    hdr = curl_slist_append(hdr, h_event);
-    CURL *c = curl_easy_init();
-    int rc = -1;
-    if (c && hdr) {
-        curl_easy_setopt(c, CURLOPT_URL, x->url);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, x->body);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-        /* The address connected to is the one checked: no proxy from the environment, and
-         * every address (after any DNS answer, however late) passes open_checked. */
-        struct connect_check check = {.allow_private = allow_private};
-        curl_easy_setopt(c, CURLOPT_PROXY, "");
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &check);
-        CURLcode cc = curl_easy_perform(c);
-        long status = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        if (cc != CURLE_OK && check.refused)
-            snprintf(err, 128,
-                     "refused: the receiver's address is not public "
-                     "(webhook_allow_private)");
-        else if (cc != CURLE_OK)
-            snprintf(err, 128, "%s", curl_easy_strerror(cc));
-        else if (status < 200 || status > 299)
-            snprintf(err, 128, "the receiver answered %ld", status);
-        else
-            rc = 0;
-    } else {
-        snprintf(err, 128, "cannot set up the request");
+    hdr = hdr ? curl_slist_append(hdr, h_sig) : NULL;
+    hdr = hdr ? curl_slist_append(hdr, h_id) : NULL;
+    hdr = hdr ? curl_slist_append(hdr, h_event) : NULL;
+    CURL *c = hdr ? curl_easy_init() : NULL;
+    if (!c) {
+        log_error("webhook: cannot set up delivery %lld", (long long)d->id);
+        curl_slist_free_all(hdr);
+        free(body);
+        return 1;
     }
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(c);
-    return rc;
+    *f = (struct flight){.c = c,
+                         .hdr = hdr,
+                         .check = {.allow_private = w->allow_private},
+                         .id = d->id,
+                         .hook = d->hook,
+                         .attempts = d->attempts,
+                         .url = xstrdup(d->url),
+                         .body = body};
+    curl_easy_setopt(c, CURLOPT_URL, f->url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, f->body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, f);
+    /* The address connected to is the one checked: no proxy from the environment, and every
+     * address (after any DNS answer, however late) passes open_checked. */
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &f->check);
+    w->busy++;
+    if (curl_multi_add_handle(w->multi, c) != CURLM_OK) {
+        log_error("webhook: cannot start delivery %lld", (long long)d->id);
+        flight_end(w, f);
+        return 1;
+    }
+    return 0;
 }
 
 struct result {
@@ -154,61 +173,99 @@ static int record(struct store_txn *t, void *arg)
     return store_txn_outbox_result(t, r->id, r->ok, r->err, r->next);
 }
 
-/* Delivers what is due; returns how many were attempted. */
-static size_t run_once(struct webhook_sender *w)
+/* Records the outcome of a finished delivery (cc: libcurl's) and frees its slot. */
+static void finish(struct webhook_sender *w, struct flight *f, CURLcode cc)
 {
-    struct jobs j = {.n = 0};
-    struct store_reader *r;
-    if (!store_leads(w->store))
-        return 0; /* another front-end of the hub delivers (store_leads) */
-    if (store_read_begin(w->store, &r))
-        return 0;
-    store_outbox_due(r, ts_now(), BATCH, take, &j);
-    store_read_end(r);
-    for (size_t i = 0; i < j.n; i++) {
-        struct job *x = &j.v[i];
-        char err[128] = "";
-        struct result res = {.id = x->id, .ok = post(x, w->allow_private, err) == 0, .err = err};
-        if (!res.ok) {
-            int a = x->attempts + 1;
-            res.next = a >= WEBHOOK_MAX_ATTEMPTS
-                           ? 0
-                           : ts_now() + (vtime_t)(a < 11 ? 1 << a : 3600) * VTIME_US_PER_SEC;
-            log_warn("webhook delivery %lld to %s failed (attempt %d): %s", (long long)x->id,
-                     x->url, a, err);
-        }
-        if (store_write(w->store, record, &res))
-            log_error("webhook: cannot record the result of delivery %lld", (long long)x->id);
-        free(x->url);
-        free(x->secret);
-        free(x->kind);
-        free(x->body);
+    long status = 0;
+    char err[128] = "";
+    curl_easy_getinfo(f->c, CURLINFO_RESPONSE_CODE, &status);
+    if (cc != CURLE_OK && f->check.refused)
+        snprintf(err, sizeof err,
+                 "refused: the receiver's address is not public "
+                 "(webhook_allow_private)");
+    else if (cc != CURLE_OK)
+        snprintf(err, sizeof err, "%s", curl_easy_strerror(cc));
+    else if (status < 200 || status > 299)
+        snprintf(err, sizeof err, "the receiver answered %ld", status);
+    struct result res = {.id = f->id, .ok = !err[0], .err = err};
+    if (!res.ok) {
+        int a = f->attempts + 1;
+        res.next = a >= WEBHOOK_MAX_ATTEMPTS
+                       ? 0
+                       : ts_now() + (vtime_t)(a < 11 ? 1 << a : 3600) * VTIME_US_PER_SEC;
+        log_warn("webhook delivery %lld to %s failed (attempt %d): %s", (long long)f->id, f->url, a,
+                 err);
     }
-    return j.n;
+    if (store_write(w->store, record, &res))
+        log_error("webhook: cannot record the result of delivery %lld", (long long)f->id);
+    flight_end(w, f);
 }
 
+/* Starts what is due, in the slots that are free. */
+static void refill(struct webhook_sender *w)
+{
+    struct store_reader *r;
+    if (w->busy == IN_FLIGHT || !store_leads(w->store))
+        return; /* another front-end of the hub delivers (store_leads) */
+    if (store_read_begin(w->store, &r))
+        return;
+    /* the webhooks of the deliveries in progress are among those listed: IN_FLIGHT rows leave
+     * at least IN_FLIGHT - busy to start when there are that many */
+    store_outbox_due(r, ts_now(), IN_FLIGHT, start, w);
+    store_read_end(r);
+}
+
+/* Moves the transfers on; true when one finished. */
+static bool progress(struct webhook_sender *w)
+{
+    int running, left;
+    bool done = false;
+    curl_multi_perform(w->multi, &running);
+    for (CURLMsg *m; (m = curl_multi_info_read(w->multi, &left));) {
+        struct flight *f = NULL;
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+        finish(w, f, m->data.result);
+        done = true;
+    }
+    return done;
+}
+
+/* The sender's loop: starts due deliveries (on a poke, when a slot frees, and each second for
+ * retries that come due), and moves those in progress on, waking at least every 100 ms. At
+ * stop, deliveries in progress are abandoned unrecorded: they are made again after a restart
+ * (receivers drop duplicates by their delivery id). */
 static void *sender_main(void *arg)
 {
     struct webhook_sender *w = arg;
-    pthread_mutex_lock(&w->mu);
-    while (!w->stopping) {
-        if (!w->poked) {
+    int64_t refilled = 0;
+    bool freed = false;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        if (!w->busy && !w->poked && !w->stopping) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1; /* retries come due without a poke */
             pthread_cond_timedwait(&w->cv, &w->mu, &ts);
         }
+        bool poked = w->poked, stopping = w->stopping;
         w->poked = false;
-        if (w->stopping)
-            break;
         pthread_mutex_unlock(&w->mu);
-        size_t n;
-        do
-            n = run_once(w);
-        while (n == BATCH);
-        pthread_mutex_lock(&w->mu);
+        if (stopping)
+            break;
+        int64_t now = ts_monotonic_us();
+        if (poked || freed || !w->busy || now - refilled >= 1000000) {
+            refill(w);
+            refilled = now;
+        }
+        freed = w->busy && progress(w);
+        if (w->busy && !freed)
+            curl_multi_poll(w->multi, NULL, 0, 100, NULL);
     }
-    pthread_mutex_unlock(&w->mu);
+    for (size_t i = 0; i < IN_FLIGHT; i++)
+        if (w->fl[i].c)
+            flight_end(w, &w->fl[i]);
     return NULL;
 }
 
@@ -221,13 +278,16 @@ struct webhook_sender *webhook_sender_start(struct store *s, bool allow_private)
     struct webhook_sender *w = xcalloc(1, sizeof *w);
     w->store = s;
     w->allow_private = allow_private;
+    w->multi = curl_multi_init();
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
-    if (pthread_create(&w->thread, NULL, sender_main, w) != 0) {
+    if (!w->multi || pthread_create(&w->thread, NULL, sender_main, w) != 0) {
         log_error("webhook: cannot start the sender thread");
+        curl_multi_cleanup(w->multi);
         pthread_mutex_destroy(&w->mu);
         pthread_cond_destroy(&w->cv);
         free(w);
+        curl_global_cleanup();
         return NULL;
     }
     return w;
@@ -252,6 +312,7 @@ void webhook_sender_stop(struct webhook_sender *w)
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
     pthread_join(w->thread, NULL);
+    curl_multi_cleanup(w->multi);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     free(w);

@@ -2,7 +2,9 @@
  *
  * A partner subscribes a URL (POST /api/v1/webhooks). Each event its user may read is queued
  * in the durable outbox when it is published (access/events.h); this sender delivers the queue
- * in order of due time: an HTTP POST of {"delivery", "event", "seq", "data"} signed with
+ * in order of due time, up to 64 deliveries side by side but one per webhook at a time (a
+ * receiver that never answers holds back only its own queue, for at most 10 s a delivery): an
+ * HTTP POST of {"delivery", "event", "seq", "data"} signed with
  * HMAC-SHA256 under the subscription's secret (header X-Vigil-Signature: sha256=HEX of the
  * body), with the delivery id in X-Vigil-Delivery (the same on every retry, so receivers can
  * drop duplicates). The delivery id and seq are both this webhook's own number of the
@@ -27,7 +29,8 @@ struct webhook_sender;
 struct webhook_sender *webhook_sender_start(struct store *s, bool allow_private);
 /* Tells the sender that new deliveries may be due (from the store's commit hook). */
 void webhook_sender_poke(struct webhook_sender *w);
-/* Stops the thread (an attempt in flight finishes) and frees it. NULL is a no-op. */
+/* Stops the thread and frees it. Deliveries in progress are abandoned unrecorded: they are
+ * made again after a restart (receivers drop duplicates by delivery id). NULL is a no-op. */
 void webhook_sender_stop(struct webhook_sender *w);
 
 #endif

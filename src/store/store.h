@@ -655,6 +655,7 @@ enum store_outbox_state { OUTBOX_PENDING = 0, OUTBOX_DELIVERED = 1, OUTBOX_FAILE
 
 struct store_delivery {
     int64_t id;       /* the delivery id, stable across retries (STORE_OUTBOX_ID) */
+    int64_t hook;     /* the webhook's id */
     int attempts;
     const char *url;
     const char *secret;
@@ -667,7 +668,8 @@ struct store_delivery {
  * it). */
 int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,
                          const char *payload);
-/* Pending deliveries due at `now`, oldest first, at most limit. */
+/* Pending deliveries due at `now`: the oldest due delivery of each webhook (by due time, then
+ * id), oldest first, at most limit. One webhook's backlog never hides another's. */
 int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
                      int (*fn)(void *ctx, const struct store_delivery *d), void *ctx);
 /* Records a delivery attempt: delivered, or failed with an error and a next attempt time

@@ -263,6 +263,67 @@ def test_amber_strict_never_leaves_the_hub(partners):
         rx.close()
 
 
+class Tarpit:
+    """A hostile partner's receiver: accepts connections and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        try:
+            while True:
+                self.held.append(self.sock.accept()[0])
+        except OSError:
+            pass
+
+    def open_connections(self):
+        """How many of the connections it accepted the hub still holds open."""
+        n = 0
+        for c in self.held:
+            try:
+                n += c.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+            except BlockingIOError:
+                n += 1  # nothing to read, still open
+            except OSError:
+                pass
+        return n
+
+    def close(self):
+        for c in self.held + [self.sock]:
+            c.close()
+
+
+def test_a_receiver_that_never_answers_holds_back_no_one_elses_deliveries(partners):
+    """The sender made one delivery at a time, each allowed 10 s: a partner whose webhooks
+    pointed at a server that accepts and never answers held every other subscriber's
+    deliveries back by 10 s per delivery of its own, 200 s a report with 20 webhooks, so its
+    queue never drained. Deliveries now run side by side, one per webhook at a time: C's
+    arrive while A's are still waiting for their answer."""
+    vigil, ta, tc = partners
+    tarpit, rx = Tarpit(), Receiver()
+    try:
+        for i in range(5):
+            r = vigil.request("POST", "/api/v1/webhooks", token=ta,
+                              json={"url": f"http://127.0.0.1:{tarpit.port}/{i}"})
+            assert r.status_code == 201, r.text
+        subscribe(vigil, tc, rx.port)
+        ids = [post_report(vigil, ta, marking="green", title=f"report {i}") for i in range(3)]
+        got = rx.wait(3)
+        assert [json.loads(b)["data"]["id"] for _, b in got] == ids
+        # A's deliveries were in progress all along, one per webhook, none given up yet
+        assert tarpit.open_connections() == 5
+        pending = vigil.sql("SELECT COUNT(*) FROM outbox WHERE state = 0 AND attempts = 0")
+        assert int(pending[0][0]) == 15
+    finally:
+        tarpit.close()
+        rx.close()
+
+
 def test_outbox_survives_kill_9(partners):
     vigil, ta, tc = partners
     rx = Receiver()

@@ -1256,6 +1256,75 @@ static void objects_put_in_order_pg(void **state)
     on_pg(objects_put_in_order_in);
 }
 
+/* Two webhooks: the first with three due deliveries and one not due yet, the second with one
+ * due. The queue is read as each webhook's oldest due delivery: a webhook's backlog never
+ * hides another's (src/service/webhooks.c sends one delivery per webhook at a time). */
+struct due_env {
+    const char *tag;
+    int64_t hooks[2], ids[16]; /* (hook, its number of the delivery) of each listed */
+    size_t n;
+};
+
+static int due_setup_txn(struct store_txn *t, void *arg)
+{
+    struct due_env *e = arg;
+    char name[64], ident[96];
+    int64_t partner, user, ev;
+    snprintf(name, sizeof name, "%s-due", e->tag);
+    snprintf(ident, sizeof ident, "identity--%s", name);
+    int rc = store_txn_partner_add(t, name, ident, false, 1, &partner); /* 1: TLP:GREEN */
+    rc = rc ? rc : store_txn_user_add(t, partner, name, "analyst", "", &user);
+    for (int i = 0; i < 2 && !rc; i++)
+        rc = store_txn_webhook_add(t, user, "http://192.0.2.1/", "0123456789abcdef", "",
+                                   &e->hooks[i]);
+    struct store_acl acl = {.owner = partner, .tlp = 1};
+    /* hook 0: events 1-3 due at 100-300, event 4 due later; hook 1: event 5 due at 150 */
+    static const vtime_t when[5] = {100, 200, 300, 1000000, 150};
+    for (int i = 0; i < 5 && !rc; i++) {
+        rc = store_txn_event_add(t, "report", &acl, "{}", &ev);
+        rc = rc ? rc : store_txn_outbox_add(t, e->hooks[i < 4 ? 0 : 1], ev, when[i], NULL);
+    }
+    return rc;
+}
+
+static int due_one(void *ctx, const struct store_delivery *d)
+{
+    struct due_env *e = ctx;
+    if (e->n == sizeof e->ids / sizeof e->ids[0])
+        return 1;
+    e->ids[e->n++] = d->hook;
+    e->ids[e->n++] = STORE_OUTBOX_N(d->id);
+    return 0;
+}
+
+static void outbox_due_gives_each_webhooks_oldest_in(struct store *s, const char *tag)
+{
+    struct due_env e = {.tag = tag};
+    assert_int_equal(store_write(s, due_setup_txn, &e), 0);
+    struct store_reader *r;
+    assert_int_equal(store_read_begin(s, &r), 0);
+    /* at 500: hook 0's first (due 100), then hook 1's (due 150); none other of hook 0's */
+    assert_int_equal(store_outbox_due(r, 500, 10, due_one, &e), 0);
+    store_read_end(r);
+    assert_int_equal(e.n, 4);
+    assert_int_equal(e.ids[0], e.hooks[0]);
+    assert_int_equal(e.ids[1], 1);
+    assert_int_equal(e.ids[2], e.hooks[1]);
+    assert_int_equal(e.ids[3], 1);
+}
+
+static void outbox_due_gives_each_webhooks_oldest(void **state)
+{
+    struct fixture *f = *state;
+    outbox_due_gives_each_webhooks_oldest_in(f->s, "t");
+}
+
+static void outbox_due_gives_each_webhooks_oldest_pg(void **state)
+{
+    (void)state;
+    on_pg(outbox_due_gives_each_webhooks_oldest_in);
+}
+
 /* The id index's rows counted in the store's file: (object_ids, object_ids_new, objects). */
 static void id_rows(struct fixture *f, int64_t n[3])
 {
@@ -1415,6 +1484,8 @@ int main(void)
         cmocka_unit_test(alert_rekey_pg),
         cmocka_unit_test_setup_teardown(objects_put_in_order, setup, teardown),
         cmocka_unit_test(objects_put_in_order_pg),
+        cmocka_unit_test_setup_teardown(outbox_due_gives_each_webhooks_oldest, setup, teardown),
+        cmocka_unit_test(outbox_due_gives_each_webhooks_oldest_pg),
         cmocka_unit_test_setup_teardown(paging_skips_invisible_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(earlier_versions_follow_the_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(a_read_without_a_reader_sees_nothing, setup, teardown),

@@ -823,9 +823,12 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
     pp_i64(&p, (int64_t)limit);
     PGresult *res = pg_run_p(r,
                              "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind,"
-                             " e.owner, e.tlp, e.grp, COALESCE(o.payload, e.data) FROM outbox o"
+                             " e.owner, e.tlp, e.grp, COALESCE(o.payload, e.data), o.hook"
+                             " FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY hook ORDER BY"
+                             " next_attempt, id) AS nth FROM outbox WHERE state = 0 AND"
+                             " next_attempt <= $1) d JOIN outbox o ON o.id = d.id"
                              " JOIN webhooks w ON w.id = o.hook JOIN events e ON e.seq = o.event"
-                             " WHERE o.state = 0 AND o.next_attempt <= $1 AND w.disabled = 0"
+                             " WHERE d.nth = 1 AND w.disabled = 0"
                              " ORDER BY o.next_attempt, o.id LIMIT $2",
                              &p);
     if (!res)
@@ -834,6 +837,7 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
     for (int i = 0; i < PQntuples(res) && !rc; i++) {
         struct store_delivery d = {
             .id = gi64(res, i, 0),
+            .hook = gi64(res, i, 11),
             .attempts = gint(res, i, 1),
             .url = gtxt(res, i, 2),
             .secret = gtxt(res, i, 3),

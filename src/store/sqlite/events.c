@@ -184,10 +184,11 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
 {
     sqlite3_stmt *st = conn_stmt(
         r, "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind, e.owner, e.tlp,"
-           " e.grp, COALESCE(o.payload, " EVENT_DATA ") FROM outbox o JOIN webhooks w"
-           " ON w.id = o.hook JOIN events e ON e.seq = o.event" EVENT_JOIN
-           " WHERE o.state = 0 AND o.next_attempt <= ?"
-           " AND w.disabled = 0 ORDER BY o.next_attempt, o.id LIMIT ?");
+           " e.grp, COALESCE(o.payload, " EVENT_DATA "), o.hook FROM (SELECT id, ROW_NUMBER()"
+           " OVER (PARTITION BY hook ORDER BY next_attempt, id) AS nth FROM outbox"
+           " WHERE state = 0 AND next_attempt <= ?) d JOIN outbox o ON o.id = d.id"
+           " JOIN webhooks w ON w.id = o.hook JOIN events e ON e.seq = o.event" EVENT_JOIN
+           " WHERE d.nth = 1 AND w.disabled = 0 ORDER BY o.next_attempt, o.id LIMIT ?");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, now);
@@ -196,6 +197,7 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         struct store_delivery d = {
             .id = sqlite3_column_int64(st, 0),
+            .hook = sqlite3_column_int64(st, 11),
             .attempts = sqlite3_column_int(st, 1),
             .url = col_text(st, 2),
             .secret = col_text(st, 3),
