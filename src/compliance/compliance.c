@@ -1031,6 +1031,18 @@ out:
     return rc;
 }
 
+struct partner_opinions {
+    int64_t partner;
+    size_t n;
+};
+
+static int count_opinion(void *ctx, const struct store_opinion *o)
+{
+    struct partner_opinions *c = ctx;
+    c->n += o->partner == c->partner;
+    return 0;
+}
+
 int compliance_opinion_add(struct store_txn *t, const struct compliance_actor *who, const char *id,
                            const char *opinion, const char *explanation, json_t **out,
                            char msg[CMP_MSG_SZ])
@@ -1058,6 +1070,17 @@ int compliance_opinion_add(struct store_txn *t, const struct compliance_actor *w
     } else if (explanation && strlen(explanation) > 16384) {
         snprintf(msg, CMP_MSG_SZ, "explanation: at most 16384 bytes");
         rc = VIGIL_EINVAL;
+    }
+    /* Every reader of the violation gets its opinions with it, on every read and with every
+     * step on the live stream: one partner's opinions on it are bounded. */
+    struct partner_opinions mine = {who->partner, 0};
+    rc = rc ? rc : store_opinions(store_txn_reader(t), seq, count_opinion, &mine);
+    if (!rc && mine.n >= CMP_OPINIONS_PER_PARTNER) {
+        snprintf(msg, CMP_MSG_SZ,
+                 "your partner has given %d opinions on this violation, the most one partner "
+                 "may",
+                 CMP_OPINIONS_PER_PARTNER);
+        rc = VIGIL_ETOOBIG;
     }
     if (rc)
         goto out;

@@ -118,7 +118,9 @@ int compliance_transition(struct store_txn *t, const struct compliance_actor *wh
 
 /* Adds who's opinion (a STIX opinion-enum value: strongly-disagree, disagree, neutral, agree,
  * strongly-agree) with an explanation (may be NULL) about violation id, as a STIX `opinion`
- * object. *out as compliance_transition. VIGIL_ENOENT, VIGIL_EPERM (readers), VIGIL_EINVAL. */
+ * object. *out as compliance_transition. VIGIL_ENOENT, VIGIL_EPERM (readers), VIGIL_EINVAL,
+ * VIGIL_ETOOBIG (who's partner has given CMP_OPINIONS_PER_PARTNER opinions on it already). */
+#define CMP_OPINIONS_PER_PARTNER 20
 int compliance_opinion_add(struct store_txn *t, const struct compliance_actor *who, const char *id,
                            const char *opinion, const char *explanation, json_t **out,
                            char msg[CMP_MSG_SZ]);

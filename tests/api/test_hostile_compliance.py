@@ -344,6 +344,26 @@ def test_a_deleted_report_leaves_the_evidence_it_was_added_to(hub):
 
 # ---- the live stream: violation status changes (SPEC S5) ------------------------------------
 
+def test_one_partner_cannot_bury_a_violation_under_its_opinions(hub):
+    """Every reader of a violation gets its opinions with it (GET /api/v1/violations/{id}, and
+    the stream's event of each of its steps), each up to 16 KB: a reporter adding opinions
+    without end made the violation heavier for every reader, with every step. One partner
+    gives at most 20 opinions on one violation; the next is refused and stores nothing, and
+    another partner's opinions are its own."""
+    post_report(hub, report(RAFAH, "2025-02-10T10:00:00Z"))
+    vid = violations(hub)[0]["id"]
+    url = f"/api/v1/violations/{vid}/opinions"
+    heavy = {"opinion": "disagree", "explanation": "x" * 16384}
+    codes = [hub.post(url, token=hub.eg, json=heavy).status_code for _ in range(20)]
+    assert codes == [201] * 20
+    r = hub.post(url, token=hub.eg, json=heavy)
+    assert r.status_code == 400, r.status_code  # (the body of a 201 is the heavy violation)
+    assert "opinions" in r.json()["description"]
+    got = hub.get(f"/api/v1/violations/{vid}", token=hub.qa).json()["opinions"]
+    assert len(got) == 20
+    assert hub.post(url, token=hub.qa, json={"opinion": "agree"}).status_code == 201
+
+
 def test_the_stream_tells_each_reader_of_the_violations_it_may_see_only(hub):
     """A violation found, and each change of its status, is an event of the live stream, sent
     as the reader's view of it (as GET /api/v1/violations/{id} gives it): Qatar hears of the
