@@ -1121,6 +1121,20 @@ static int first_visible(void *ctx, const struct store_report *rep)
     return 1;
 }
 
+struct partner_evidence {
+    struct store_reader *r;
+    int64_t partner;
+    size_t n;
+};
+
+static int count_evidence(void *ctx, const struct store_evidence *e)
+{
+    struct partner_evidence *c = ctx;
+    struct store_user u;
+    c->n += e->added_by && store_user_get(c->r, e->added_by, &u) == 0 && u.partner == c->partner;
+    return 0;
+}
+
 int compliance_evidence_add(struct store_txn *t, const struct compliance_actor *who, const char *id,
                             const char *report, json_t **out, char msg[CMP_MSG_SZ])
 {
@@ -1145,6 +1159,17 @@ int compliance_evidence_add(struct store_txn *t, const struct compliance_actor *
     if (rc == VIGIL_EINVAL || (rc >= 0 && !f.found)) {
         snprintf(msg, CMP_MSG_SZ, "report: no such report");
         rc = VIGIL_ENOENT;
+    }
+    /* As opinions (compliance_opinion_add): one partner's additions to a violation every
+     * reader gets are bounded. */
+    struct partner_evidence mine = {store_txn_reader(t), who->partner, 0};
+    rc = rc < 0 ? rc : store_evidence(mine.r, seq, count_evidence, &mine);
+    if (!rc && mine.n >= CMP_EVIDENCE_PER_PARTNER) {
+        snprintf(msg, CMP_MSG_SZ,
+                 "your partner has added %d reports as evidence of this violation, the most one "
+                 "partner may",
+                 CMP_EVIDENCE_PER_PARTNER);
+        rc = VIGIL_ETOOBIG;
     }
     if (rc < 0)
         goto out;

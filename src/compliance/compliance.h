@@ -127,7 +127,9 @@ int compliance_opinion_add(struct store_txn *t, const struct compliance_actor *w
 
 /* Adds report `report` (which who must be able to read: VIGIL_ENOENT with msg otherwise, as
  * for a report that does not exist) as evidence of violation id. Adding a report twice
- * changes nothing. *out as above: the violation as who sees it. */
+ * changes nothing. *out as above: the violation as who sees it. VIGIL_ETOOBIG: who's partner
+ * has added CMP_EVIDENCE_PER_PARTNER reports to it already. */
+#define CMP_EVIDENCE_PER_PARTNER 100
 int compliance_evidence_add(struct store_txn *t, const struct compliance_actor *who, const char *id,
                             const char *report, json_t **out, char msg[CMP_MSG_SZ]);
 

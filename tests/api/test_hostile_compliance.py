@@ -364,6 +364,24 @@ def test_one_partner_cannot_bury_a_violation_under_its_opinions(hub):
     assert hub.post(url, token=hub.qa, json={"opinion": "agree"}).status_code == 201
 
 
+def test_one_partner_cannot_bury_a_violation_under_its_evidence(hub):
+    """The same with evidence: every reader gets the evidence of a violation it may read, and
+    a reporter could attach any number of its own GREEN reports. One partner adds at most 100
+    reports to one violation; the next is refused and stores nothing."""
+    post_report(hub, report(RAFAH, "2025-02-10T10:00:00Z"))
+    vid = violations(hub)[0]["id"]
+    url = f"/api/v1/violations/{vid}/evidence"
+    mine = [post_report(hub, report((31.0, 34.0), f"2025-02-10T11:{i // 60:02d}:{i % 60:02d}Z"),
+                        token=hub.eg) for i in range(101)]
+    codes = [hub.post(url, token=hub.eg, json={"report": r}).status_code for r in mine[:100]]
+    assert codes == [201] * 100
+    r = hub.post(url, token=hub.eg, json={"report": mine[100]})
+    assert r.status_code == 400 and "evidence" in r.json()["description"], r.status_code
+    assert len(evidence_of(hub, hub.qa, vid)) == 101  # the violation's report and the 100
+    theirs = post_report(hub, report((31.0, 34.0), "2025-02-10T12:00:00Z"), token=hub.qa)
+    assert hub.post(url, token=hub.qa, json={"report": theirs}).status_code == 201
+
+
 def test_the_stream_tells_each_reader_of_the_violations_it_may_see_only(hub):
     """A violation found, and each change of its status, is an event of the live stream, sent
     as the reader's view of it (as GET /api/v1/violations/{id} gives it): Qatar hears of the
