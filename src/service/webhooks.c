@@ -243,7 +243,8 @@ static void *sender_main(void *arg)
     bool freed = false;
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        if (!w->busy && !w->poked && !w->stopping) {
+        /* freed: more may be due (recording a result also pokes, through the commit hook) */
+        if (!w->busy && !freed && !w->poked && !w->stopping) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += 1; /* retries come due without a poke */

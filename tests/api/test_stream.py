@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from conftest import Vigil
+from conftest import Vigil, wait_for
 
 REPORT = {"event": "ASSAULT", "mode": "aerial", "start": "2025-03-18T02:00:00Z",
           "location": {"lat": 31.51, "lon": 34.46, "precision_m": 500},
@@ -321,6 +321,26 @@ def test_a_receiver_that_never_answers_holds_back_no_one_elses_deliveries(partne
         assert int(pending[0][0]) == 15
     finally:
         tarpit.close()
+        rx.close()
+
+
+def test_a_webhooks_backlog_drains_in_order_once_its_receiver_is_back(partners):
+    """Deliveries to one webhook go one at a time, each started as soon as the one before
+    ends. The receiver is down while 40 reports are queued for it, each tried once; back up,
+    it gets all 40, once each, in the order they were queued."""
+    vigil, ta, tc = partners
+    rx = Receiver()
+    port = rx.port
+    subscribe(vigil, tc, port)
+    rx.close()  # down: each delivery fails once and waits for its retry
+    ids = [post_report(vigil, ta, marking="green", title=f"backlog {i}") for i in range(40)]
+    assert wait_for(lambda: int(vigil.sql("SELECT COUNT(*) FROM outbox WHERE attempts >= 1")[0][0])
+                    == 40, timeout=30)
+    rx = Receiver(port=port)
+    try:
+        got = rx.wait(40, timeout=20)
+        assert [json.loads(b)["data"]["id"] for _, b in got] == ids
+    finally:
         rx.close()
 
 
