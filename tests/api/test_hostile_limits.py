@@ -58,6 +58,17 @@ class Stream:
         self.resp.close()
 
 
+def stream_when_free(vigil, token, timeout=10):
+    """A stream opened as soon as a place is free (the server notices a departed client within
+    a second): the last try's Stream."""
+    deadline = time.time() + timeout
+    while True:
+        s = Stream(vigil, token=token)
+        if s.status == 200 or time.time() >= deadline:
+            return s
+        time.sleep(0.2)
+
+
 def token_id(vigil, user):
     toks = vigil.get("/api/v1/tokens").json()["tokens"]
     return max(t["id"] for t in toks if t["user"] == user)
@@ -95,12 +106,7 @@ def test_one_token_cannot_hold_every_stream(tmp_path):
         assert other.status == 200
         # A stream that ends gives its place back.
         streams.pop(0).close()
-        deadline, again = time.time() + 10, None
-        while time.time() < deadline:
-            again = Stream(v, token=ta)
-            if again.status == 200:
-                break
-            time.sleep(0.2)
+        again = stream_when_free(v, ta)
         streams.append(again)
         assert again.status == 200
         assert v.stop() == 0  # clean exit (under ASan: no leak)
@@ -133,12 +139,7 @@ def test_one_partner_cannot_hold_every_stream_with_many_tokens(tmp_path):
         streams.append(other)
         assert other.status == 200
         streams.pop(0).close()  # gives the partner's place back
-        deadline, again = time.time() + 10, None
-        while time.time() < deadline:
-            again = Stream(v, token=ta[2])
-            if again.status == 200:
-                break
-            time.sleep(0.2)
+        again = stream_when_free(v, ta[2])
         streams.append(again)
         assert again.status == 200
         assert v.stop() == 0  # clean exit (under ASan: no leak)
