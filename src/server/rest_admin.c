@@ -5,14 +5,12 @@
  *  - analysts and admins create sharing groups owned by their partner;
  *  - read-only tokens write nothing.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "access/admin.h"
 #include "access/audit.h"
-#include "access/events.h"
 #include "access/policy.h"
 #include "base/err.h"
 #include "base/json.h"
@@ -20,7 +18,7 @@
 #include "server/app.h"
 #include "server/ratelimit.h"
 #include "server/rest.h"
-#include "service/webhook_target.h"
+#include "service/webhooks.h"
 
 #define SESSION_TTL_S (12 * 3600)
 
@@ -762,62 +760,6 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
 
 /* ---- webhooks ----------------------------------------------------------------------- */
 
-struct hook_add {
-    const struct auth_principal *actor;
-    const char *url, *secret, *kinds;
-    long max; /* webhooks_per_partner */
-    int64_t id;
-};
-
-struct ids {
-    int64_t *v;
-    size_t n;
-};
-
-static int add_user_id(void *ctx, const struct store_user *u)
-{
-    struct ids *ids = ctx;
-    ids->v = xrealloc(ids->v, (ids->n + 1) * sizeof *ids->v);
-    ids->v[ids->n++] = u->id;
-    return 0;
-}
-
-static int count_hook(void *ctx, const struct store_webhook *w)
-{
-    (void)w;
-    ++*(long *)ctx;
-    return 0;
-}
-
-/* The active webhooks of partner's users together, into *n. */
-static int partner_hooks(struct store_reader *r, int64_t partner, long *n)
-{
-    struct ids users = {0};
-    int rc = store_users(r, partner, add_user_id, &users);
-    *n = 0;
-    for (size_t i = 0; i < users.n && !rc; i++)
-        rc = store_webhooks(r, users.v[i], count_hook, n);
-    free(users.v);
-    return rc;
-}
-
-/* Every report and alert is offered to every webhook of the hub in the transaction that
- * stores it (events_publish, the alert service): a partner holds at most max of them, or one
- * analyst's thousand subscriptions would slow every other partner's writes and make the hub
- * send each event a thousand times (docs/ACCESS.md, "Limits"). Counted in the writing
- * transaction, so that concurrent requests cannot pass the limit together. */
-static int hook_add_txn(struct store_txn *t, void *arg)
-{
-    struct hook_add *h = arg;
-    long held;
-    int rc = partner_hooks(store_txn_reader(t), h->actor->partner, &held);
-    if (!rc && held >= h->max)
-        return VIGIL_ETOOBIG;
-    rc = rc ? rc : store_txn_webhook_add(t, h->actor->user, h->url, h->secret, h->kinds, &h->id);
-    return rc ? rc : audit_append(t, h->actor->partner, h->actor->user, "admin", h->url,
-                                  "{\"op\":\"webhook add\"}");
-}
-
 static void h_webhook_add(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
@@ -832,44 +774,22 @@ static void h_webhook_add(struct http_req *req, struct http_resp *resp, void *ar
     json_t *body = rest_body(a, req, resp, fields);
     if (!body)
         return;
-    const char *url = vjson_str(body, "url"), *secret = vjson_str(body, "secret");
-    const char *kinds = vjson_str(body, "kinds");
-    char made[44];
-    if (!secret) {
-        unsigned char raw[32];
-        randombytes_buf(raw, sizeof raw);
-        sodium_bin2base64(made, sizeof made, raw, sizeof raw,
-                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-        secret = made;
-    }
-    const char *why = NULL;
-    char target[WEBHOOK_TARGET_MSG_SZ];
-    if (webhook_target_check(url, a->cfg->webhook_allow_private, target))
-        why = target;
-    else if (strlen(secret) < 16 || strlen(secret) > 256)
-        why = "secret: 16 to 256 characters (or leave it out to get one)";
-    else if (kinds && (strlen(kinds) > 100 || !events_webhook_kinds_valid(kinds)))
-        why = "kinds: report, alert or report,alert (empty: both); violations are on the live "
-              "stream only (docs/ACCESS.md)";
-    if (why) {
-        json_decref(body);
-        app_error(req, resp, 400, "bad request", why);
-        return;
-    }
-    struct hook_add h = {p, url, secret, kinds ? kinds : "", a->cfg->webhooks_per_partner, 0};
-    int rc = store_write(a->store, hook_add_txn, &h);
-    char full[160];
-    snprintf(full, sizeof full,
-             "your partner's users hold %ld webhooks, the most this hub allows "
-             "(webhooks_per_partner): remove one first",
-             h.max);
-    if (rc == VIGIL_ETOOBIG)
-        app_error(req, resp, 409, "limit reached", full);
+    struct webhook_subscription sub = {.url = vjson_str(body, "url"),
+                                       .secret = vjson_str(body, "secret"),
+                                       .kinds = vjson_str(body, "kinds")};
+    char msg[WEBHOOK_MSG_SZ];
+    int rc = webhook_subscribe(a->store, p, a->cfg->webhook_allow_private,
+                               a->cfg->webhooks_per_partner, &sub, msg);
+    if (rc == VIGIL_EINVAL)
+        app_error(req, resp, 400, "bad request", msg);
+    else if (rc == VIGIL_ETOOBIG)
+        app_error(req, resp, 409, "limit reached", msg);
     else if (rc)
         app_error(req, resp, 500, "cannot add the webhook", NULL);
     else
-        rest_reply(resp, 201, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)h.id, "url",
-                                        url, "secret", secret, "kinds", h.kinds));
+        rest_reply(resp, 201,
+                   json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)sub.id, "url", sub.url,
+                             "secret", sub.secret, "kinds", sub.kinds));
     json_decref(body);
 }
 
@@ -893,16 +813,6 @@ static void h_webhooks(struct http_req *req, struct http_resp *resp, void *arg)
     rest_reply(resp, 200, json_pack("{s:o}", "webhooks", arr));
 }
 
-struct hook_off {
-    int64_t id, user;
-};
-
-static int hook_off_txn(struct store_txn *t, void *arg)
-{
-    struct hook_off *h = arg;
-    return store_txn_webhook_disable(t, h->id, h->user);
-}
-
 static void h_webhook_delete(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
@@ -911,8 +821,7 @@ static void h_webhook_delete(struct http_req *req, struct http_resp *resp, void 
         return;
     char *end;
     long long id = strtoll(http_param(req, "id"), &end, 10);
-    struct hook_off h = {id, p->user};
-    int rc = *end || id <= 0 ? VIGIL_ENOENT : store_write(a->store, hook_off_txn, &h);
+    int rc = *end ? VIGIL_ENOENT : webhook_unsubscribe(a->store, p, id);
     if (rc == VIGIL_ENOENT)
         app_error(req, resp, 404, "no such webhook", NULL);
     else if (rc)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access/audit.h"
+#include "access/events.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -16,8 +18,11 @@
 #include "vigil_version.h"
 
 /* Deliveries in progress at once, each to a different webhook: a receiver that is slow or
- * never answers holds one of them for up to its timeout, never the others' deliveries. */
+ * never answers holds one of them for up to its timeout, never the others' deliveries. The
+ * webhooks of one partner's users hold at most PER_PARTNER of them together, so that a
+ * partner's silent receivers leave the other partners places (docs/ACCESS.md, "Limits"). */
 #define IN_FLIGHT 64
+#define PER_PARTNER 8
 #define TIMEOUT_S 10L
 #define CONNECT_TIMEOUT_S 5L
 
@@ -32,7 +37,7 @@ struct flight {
     CURL *c;
     struct curl_slist *hdr;
     struct connect_check check;
-    int64_t id, hook;
+    int64_t id, hook, partner;
     int attempts;
     char *url, *body;
 };
@@ -66,12 +71,18 @@ static curl_socket_t open_checked(void *ctx, curlsocktype purpose, struct curl_s
     return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 }
 
-static bool in_flight(const struct webhook_sender *w, int64_t hook)
+/* Whether d's webhook has a delivery in progress, or d's partner PER_PARTNER. */
+static bool held_back(const struct webhook_sender *w, const struct store_delivery *d)
 {
-    for (size_t i = 0; i < IN_FLIGHT; i++)
-        if (w->fl[i].c && w->fl[i].hook == hook)
+    int partner = 0;
+    for (size_t i = 0; i < IN_FLIGHT; i++) {
+        if (!w->fl[i].c)
+            continue;
+        if (w->fl[i].hook == d->hook)
             return true;
-    return false;
+        partner += w->fl[i].partner == d->partner;
+    }
+    return partner >= PER_PARTNER;
 }
 
 static void flight_end(struct webhook_sender *w, struct flight *f)
@@ -86,13 +97,13 @@ static void flight_end(struct webhook_sender *w, struct flight *f)
 }
 
 /* Starts the POST of a due delivery (store_outbox_due gives the oldest due delivery of each
- * webhook) in a free slot, unless its webhook has one in progress. */
+ * webhook) in a free slot, unless held back. */
 static int start(void *ctx, const struct store_delivery *d)
 {
     struct webhook_sender *w = ctx;
     if (w->busy == IN_FLIGHT)
         return 1;
-    if (in_flight(w, d->hook))
+    if (held_back(w, d))
         return 0;
     struct flight *f = w->fl;
     while (f->c)
@@ -132,6 +143,7 @@ static int start(void *ctx, const struct store_delivery *d)
                          .check = {.allow_private = w->allow_private},
                          .id = d->id,
                          .hook = d->hook,
+                         .partner = d->partner,
                          .attempts = d->attempts,
                          .url = xstrdup(d->url),
                          .body = body};
@@ -211,7 +223,7 @@ static void refill(struct webhook_sender *w)
         return;
     /* the webhooks of the deliveries in progress are among those listed: IN_FLIGHT rows leave
      * at least IN_FLIGHT - busy to start when there are that many */
-    store_outbox_due(r, ts_now(), IN_FLIGHT, start, w);
+    store_outbox_due(r, ts_now(), IN_FLIGHT, PER_PARTNER, start, w);
     store_read_end(r);
 }
 
@@ -318,4 +330,87 @@ void webhook_sender_stop(struct webhook_sender *w)
     pthread_cond_destroy(&w->cv);
     free(w);
     curl_global_cleanup();
+}
+
+/* ---- subscriptions ---------------------------------------------------------------------- */
+
+struct subscribe {
+    const struct auth_principal *actor;
+    long max;
+    struct webhook_subscription *sub;
+};
+
+static int subscribe_txn(struct store_txn *t, void *arg)
+{
+    struct subscribe *x = arg;
+    struct webhook_subscription *sub = x->sub;
+    int64_t held;
+    int rc = store_webhooks_of_partner(store_txn_reader(t), x->actor->partner, &held);
+    if (!rc && held >= x->max)
+        return VIGIL_ETOOBIG;
+    rc = rc ? rc
+            : store_txn_webhook_add(t, x->actor->user, sub->url, sub->secret, sub->kinds, &sub->id);
+    return rc ? rc
+              : audit_append(t, x->actor->partner, x->actor->user, "admin", sub->url,
+                             "{\"op\":\"webhook add\"}");
+}
+
+int webhook_subscribe(struct store *s, const struct auth_principal *actor, bool allow_private,
+                      long max, struct webhook_subscription *sub, char msg[WEBHOOK_MSG_SZ])
+{
+    msg[0] = '\0';
+    if (!sub->kinds)
+        sub->kinds = "";
+    if (!sub->secret) {
+        unsigned char raw[32];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2base64(sub->drawn, sizeof sub->drawn, raw, sizeof raw,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+        sub->secret = sub->drawn;
+    }
+    char target[WEBHOOK_TARGET_MSG_SZ];
+    if (webhook_target_check(sub->url, allow_private, target)) {
+        snprintf(msg, WEBHOOK_MSG_SZ, "%s", target);
+        return VIGIL_EINVAL;
+    }
+    if (strlen(sub->secret) < 16 || strlen(sub->secret) > 256) {
+        snprintf(msg, WEBHOOK_MSG_SZ, "secret: 16 to 256 characters (or leave it out to get one)");
+        return VIGIL_EINVAL;
+    }
+    if (strlen(sub->kinds) > 100 || !events_webhook_kinds_valid(sub->kinds)) {
+        snprintf(msg, WEBHOOK_MSG_SZ,
+                 "kinds: report, alert or report,alert (empty: both); violations are on the live "
+                 "stream only (docs/ACCESS.md)");
+        return VIGIL_EINVAL;
+    }
+    struct subscribe x = {actor, max, sub};
+    int rc = store_write(s, subscribe_txn, &x);
+    if (rc == VIGIL_ETOOBIG)
+        snprintf(msg, WEBHOOK_MSG_SZ,
+                 "your partner's users hold %ld webhooks, the most this hub allows "
+                 "(webhooks_per_partner): remove one first",
+                 max);
+    return rc;
+}
+
+struct unsubscribe {
+    const struct auth_principal *actor;
+    int64_t id;
+};
+
+static int unsubscribe_txn(struct store_txn *t, void *arg)
+{
+    struct unsubscribe *x = arg;
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long)x->id);
+    int rc = store_txn_webhook_disable(t, x->id, x->actor->user);
+    return rc ? rc
+              : audit_append(t, x->actor->partner, x->actor->user, "admin", id,
+                             "{\"op\":\"webhook remove\"}");
+}
+
+int webhook_unsubscribe(struct store *s, const struct auth_principal *actor, int64_t id)
+{
+    struct unsubscribe x = {actor, id};
+    return id > 0 ? store_write(s, unsubscribe_txn, &x) : VIGIL_ENOENT;
 }

@@ -643,6 +643,8 @@ int store_txn_webhook_disable(struct store_txn *t, int64_t id, int64_t user);
 /* Active webhooks (user 0: all users'), ascending by id. */
 int store_webhooks(struct store_reader *r, int64_t user,
                    int (*fn)(void *ctx, const struct store_webhook *w), void *ctx);
+/* The active webhooks of partner's users together, into *n. */
+int store_webhooks_of_partner(struct store_reader *r, int64_t partner, int64_t *n);
 
 enum store_outbox_state { OUTBOX_PENDING = 0, OUTBOX_DELIVERED = 1, OUTBOX_FAILED = 2 };
 
@@ -656,6 +658,7 @@ enum store_outbox_state { OUTBOX_PENDING = 0, OUTBOX_DELIVERED = 1, OUTBOX_FAILE
 struct store_delivery {
     int64_t id;       /* the delivery id, stable across retries (STORE_OUTBOX_ID) */
     int64_t hook;     /* the webhook's id */
+    int64_t partner;  /* the partner of the webhook's user */
     int attempts;
     const char *url;
     const char *secret;
@@ -669,8 +672,10 @@ struct store_delivery {
 int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,
                          const char *payload);
 /* Pending deliveries due at `now`: the oldest due delivery of each webhook (by due time, then
- * id), oldest first, at most limit. One webhook's backlog never hides another's. */
-int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
+ * id), and of those at most per_partner for the webhooks of one partner's users, oldest
+ * first, at most limit. One webhook's backlog never hides another's, nor one partner's many
+ * webhooks the other partners'. */
+int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t per_partner,
                      int (*fn)(void *ctx, const struct store_delivery *d), void *ctx);
 /* Records a delivery attempt: delivered, or failed with an error and a next attempt time
  * (next 0: given up). */

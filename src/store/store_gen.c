@@ -412,16 +412,21 @@ int store_webhooks(struct store_reader *r, int64_t user,
     return OPS_R(r)->webhooks(r, user, fn, ctx);
 }
 
+int store_webhooks_of_partner(struct store_reader *r, int64_t partner, int64_t *n)
+{
+    return OPS_R(r)->webhooks_of_partner(r, partner, n);
+}
+
 int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,
                          const char *payload)
 {
     return OPS_T(t)->txn_outbox_add(t, hook, event, when, payload);
 }
 
-int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
+int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t per_partner,
                      int (*fn)(void *ctx, const struct store_delivery *d), void *ctx)
 {
-    return OPS_R(r)->outbox_due(r, now, limit, fn, ctx);
+    return OPS_R(r)->outbox_due(r, now, limit, per_partner, fn, ctx);
 }
 
 int store_txn_outbox_result(struct store_txn *t, int64_t id, bool delivered, const char *error,

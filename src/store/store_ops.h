@@ -135,9 +135,10 @@ struct store_ops {
     int (*txn_webhook_disable)(struct store_txn *t, int64_t id, int64_t user);
     int (*webhooks)(struct store_reader *r, int64_t user,
                     int (*fn)(void *ctx, const struct store_webhook *w), void *ctx);
+    int (*webhooks_of_partner)(struct store_reader *r, int64_t partner, int64_t *n);
     int (*txn_outbox_add)(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,
                           const char *payload);
-    int (*outbox_due)(struct store_reader *r, vtime_t now, size_t limit,
+    int (*outbox_due)(struct store_reader *r, vtime_t now, size_t limit, size_t per_partner,
                       int (*fn)(void *ctx, const struct store_delivery *d), void *ctx);
     int (*txn_outbox_result)(struct store_txn *t, int64_t id, bool delivered, const char *error,
                              vtime_t next);

@@ -238,13 +238,21 @@ def test_a_partner_cannot_multiply_its_webhooks(hub):
         assert r.status_code == 409, r.text
         assert "webhooks_per_partner" in r.json()["description"]
     assert len(vigil.sql("SELECT id FROM webhooks WHERE disabled = 0")) == 20
-    assert hook("b1", 0).status_code == 201
+    b = hook("b1", 0)
+    assert b.status_code == 201
     post_report(vigil, t["c1"], title="offered to every webhook")
     assert int(vigil.sql("SELECT COUNT(*) FROM outbox")[0][0]) == 21
+    # another partner's webhook is not A's to remove, nor to free a place with
+    bid = b.json()["id"]
+    assert vigil.request("DELETE", f"/api/v1/webhooks/{bid}", token=t["a1"]).status_code == 404
+    assert hook("a1", 100).status_code == 409
     gone = made[1].json()["id"]  # one of a1's
     assert vigil.request("DELETE", f"/api/v1/webhooks/{gone}", token=t["a1"]).status_code == 200
     assert hook("a1", 100).status_code == 201
     assert hook("a-adm", 101).status_code == 409
+    # the removal is audited like the subscription
+    removals = vigil.sql("SELECT object FROM audit WHERE detail = '{\"op\":\"webhook remove\"}'")
+    assert [r[0] for r in removals] == [str(gone)]
 
 
 @pytest.mark.parametrize("kinds", ["violation", "report,violation", "alerts", ",alert",

@@ -324,6 +324,35 @@ def test_a_receiver_that_never_answers_holds_back_no_one_elses_deliveries(partne
         rx.close()
 
 
+def test_one_partners_silent_receivers_leave_the_other_partners_places(partners):
+    """The sender runs 64 deliveries at once. A partner allowed many webhooks (an operator's
+    webhooks_per_partner of 100 here) pointed 70 at a server that never answers: they took
+    every place, and C's delivery waited 10 s for the first of them to time out. One partner's
+    webhooks now hold at most 8 places together: C's delivery arrives while A's 8 are still
+    waiting for their answer."""
+    vigil, ta, tc = partners
+    vigil.stop()
+    conf = vigil.data / "vigil.conf"
+    conf.write_text(conf.read_text() + "webhooks_per_partner = 100\n")
+    vigil.start()
+    tarpit, rx = Tarpit(), Receiver()
+    try:
+        for i in range(70):
+            r = vigil.request("POST", "/api/v1/webhooks", token=ta,
+                              json={"url": f"http://127.0.0.1:{tarpit.port}/{i}"})
+            assert r.status_code == 201, r.text
+        subscribe(vigil, tc, rx.port)
+        rid = post_report(vigil, ta, marking="green", title="held back")
+        got = rx.wait(1)
+        assert [json.loads(b)["data"]["id"] for _, b in got] == [rid]
+        assert tarpit.open_connections() == 8
+        pending = vigil.sql("SELECT COUNT(*) FROM outbox WHERE state = 0 AND attempts = 0")
+        assert int(pending[0][0]) == 70
+    finally:
+        tarpit.close()
+        rx.close()
+
+
 def test_a_webhooks_backlog_drains_in_order_once_its_receiver_is_back(partners):
     """Deliveries to one webhook go one at a time, each started as soon as the one before
     ends. The receiver is down while 40 reports are queued for it, each tried once; back up,

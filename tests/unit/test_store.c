@@ -1256,12 +1256,15 @@ static void objects_put_in_order_pg(void **state)
     on_pg(objects_put_in_order_in);
 }
 
-/* Two webhooks: the first with three due deliveries and one not due yet, the second with one
- * due. The queue is read as each webhook's oldest due delivery: a webhook's backlog never
- * hides another's (src/service/webhooks.c sends one delivery per webhook at a time). */
+/* Two webhooks of one partner: the first with three due deliveries and one not due yet, the
+ * second with one due; a third webhook, another partner's, with one due. The queue is read as
+ * each webhook's oldest due delivery, and of those at most per_partner a partner: a webhook's
+ * backlog never hides another's, nor one partner's webhooks another partner's
+ * (src/service/webhooks.c sends one delivery per webhook at a time). */
 struct due_env {
     const char *tag;
-    int64_t hooks[2], ids[16]; /* (hook, its number of the delivery) of each listed */
+    int64_t partners[2], hooks[3], ids[16]; /* (hook, its number of the delivery) of each */
+    int64_t partner_of[8];                  /* the partner of each listed */
     size_t n;
 };
 
@@ -1269,20 +1272,25 @@ static int due_setup_txn(struct store_txn *t, void *arg)
 {
     struct due_env *e = arg;
     char name[64], ident[96];
-    int64_t partner, user, ev;
-    snprintf(name, sizeof name, "%s-due", e->tag);
-    snprintf(ident, sizeof ident, "identity--%s", name);
-    int rc = store_txn_partner_add(t, name, ident, false, 1, &partner); /* 1: TLP:GREEN */
-    rc = rc ? rc : store_txn_user_add(t, partner, name, "analyst", "", &user);
-    for (int i = 0; i < 2 && !rc; i++)
-        rc = store_txn_webhook_add(t, user, "http://192.0.2.1/", "0123456789abcdef", "",
-                                   &e->hooks[i]);
-    struct store_acl acl = {.owner = partner, .tlp = 1};
-    /* hook 0: events 1-3 due at 100-300, event 4 due later; hook 1: event 5 due at 150 */
-    static const vtime_t when[5] = {100, 200, 300, 1000000, 150};
-    for (int i = 0; i < 5 && !rc; i++) {
+    int64_t user[2], ev;
+    int rc = 0;
+    for (int p = 0; p < 2 && !rc; p++) {
+        snprintf(name, sizeof name, "%s-due%d", e->tag, p);
+        snprintf(ident, sizeof ident, "identity--%s", name);
+        rc = store_txn_partner_add(t, name, ident, false, 1, &e->partners[p]); /* 1: GREEN */
+        rc = rc ? rc : store_txn_user_add(t, e->partners[p], name, "analyst", "", &user[p]);
+    }
+    for (int i = 0; i < 3 && !rc; i++)
+        rc = store_txn_webhook_add(t, user[i < 2 ? 0 : 1], "http://192.0.2.1/", "0123456789abcdef",
+                                   "", &e->hooks[i]);
+    struct store_acl acl = {.owner = e->partners[0], .tlp = 1};
+    /* hook 0: events 1-3 due at 100-300, event 4 due later; hook 1: event 5 due at 150; hook 2
+     * (the second partner's): event 6 due at 400 */
+    static const vtime_t when[6] = {100, 200, 300, 1000000, 150, 400};
+    static const int hook[6] = {0, 0, 0, 0, 1, 2};
+    for (int i = 0; i < 6 && !rc; i++) {
         rc = store_txn_event_add(t, "report", &acl, "{}", &ev);
-        rc = rc ? rc : store_txn_outbox_add(t, e->hooks[i < 4 ? 0 : 1], ev, when[i], NULL);
+        rc = rc ? rc : store_txn_outbox_add(t, e->hooks[hook[i]], ev, when[i], NULL);
     }
     return rc;
 }
@@ -1292,24 +1300,41 @@ static int due_one(void *ctx, const struct store_delivery *d)
     struct due_env *e = ctx;
     if (e->n == sizeof e->ids / sizeof e->ids[0])
         return 1;
+    e->partner_of[e->n / 2] = d->partner;
     e->ids[e->n++] = d->hook;
     e->ids[e->n++] = STORE_OUTBOX_N(d->id);
     return 0;
+}
+
+/* The queue at 500, per_partner at most of a partner, into e. */
+static void due_at_500(struct store *s, struct due_env *e, size_t per_partner)
+{
+    struct store_reader *r;
+    e->n = 0;
+    assert_int_equal(store_read_begin(s, &r), 0);
+    assert_int_equal(store_outbox_due(r, 500, 10, per_partner, due_one, e), 0);
+    store_read_end(r);
 }
 
 static void outbox_due_gives_each_webhooks_oldest_in(struct store *s, const char *tag)
 {
     struct due_env e = {.tag = tag};
     assert_int_equal(store_write(s, due_setup_txn, &e), 0);
-    struct store_reader *r;
-    assert_int_equal(store_read_begin(s, &r), 0);
-    /* at 500: hook 0's first (due 100), then hook 1's (due 150); none other of hook 0's */
-    assert_int_equal(store_outbox_due(r, 500, 10, due_one, &e), 0);
-    store_read_end(r);
+    /* hook 0's first (due 100), hook 1's (due 150), hook 2's (due 400); none other of hook 0's */
+    due_at_500(s, &e, 10);
+    static const int64_t all[6] = {0, 1, 1, 1, 2, 1};
+    assert_int_equal(e.n, 6);
+    for (size_t i = 0; i < 6; i += 2) {
+        assert_int_equal(e.ids[i], e.hooks[all[i]]);
+        assert_int_equal(e.ids[i + 1], all[i + 1]);
+        assert_int_equal(e.partner_of[i / 2], e.partners[all[i] < 2 ? 0 : 1]);
+    }
+    /* one a partner: hook 1's, due after hook 0's, waits; the other partner's does not */
+    due_at_500(s, &e, 1);
     assert_int_equal(e.n, 4);
     assert_int_equal(e.ids[0], e.hooks[0]);
     assert_int_equal(e.ids[1], 1);
-    assert_int_equal(e.ids[2], e.hooks[1]);
+    assert_int_equal(e.ids[2], e.hooks[2]);
     assert_int_equal(e.ids[3], 1);
 }
 

@@ -74,6 +74,7 @@
 #define store_txn_webhook_add pg_txn_webhook_add
 #define store_txn_webhook_disable pg_txn_webhook_disable
 #define store_webhooks pg_webhooks
+#define store_webhooks_of_partner pg_webhooks_of_partner
 #define store_txn_outbox_add pg_txn_outbox_add
 #define store_outbox_due pg_outbox_due
 #define store_txn_outbox_result pg_txn_outbox_result

@@ -796,6 +796,23 @@ int store_webhooks(struct store_reader *r, int64_t user,
     return rc;
 }
 
+int store_webhooks_of_partner(struct store_reader *r, int64_t partner, int64_t *n)
+{
+    struct pg_params p;
+    pp_init(&p);
+    pp_i64(&p, partner);
+    PGresult *res = pg_run_p(r,
+                             "SELECT COUNT(*) FROM webhooks w JOIN users u ON u.id = w.\"user\""
+                             " WHERE w.disabled = 0 AND u.partner = $1",
+                             &p);
+    *n = 0;
+    if (!res)
+        return VIGIL_ESTORE;
+    *n = gi64(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
 int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,
                          const char *payload)
 {
@@ -814,22 +831,27 @@ int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime
                      &p, NULL);
 }
 
-int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
+int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t per_partner,
                      int (*fn)(void *ctx, const struct store_delivery *d), void *ctx)
 {
     struct pg_params p;
     pp_init(&p);
     pp_i64(&p, now);
     pp_i64(&p, (int64_t)limit);
+    pp_i64(&p, (int64_t)per_partner);
+    /* d: each webhook's oldest due delivery; p: of those, each partner's oldest per_partner */
     PGresult *res = pg_run_p(r,
                              "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind,"
-                             " e.owner, e.tlp, e.grp, COALESCE(o.payload, e.data), o.hook"
+                             " e.owner, e.tlp, e.grp, COALESCE(o.payload, e.data), o.hook,"
+                             " p.partner FROM (SELECT o.id, u.partner, ROW_NUMBER() OVER"
+                             " (PARTITION BY u.partner ORDER BY o.next_attempt, o.id) AS nth"
                              " FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY hook ORDER BY"
                              " next_attempt, id) AS nth FROM outbox WHERE state = 0 AND"
                              " next_attempt <= $1) d JOIN outbox o ON o.id = d.id"
+                             " JOIN webhooks w ON w.id = o.hook JOIN users u ON u.id = w.\"user\""
+                             " WHERE d.nth = 1 AND w.disabled = 0) p JOIN outbox o ON o.id = p.id"
                              " JOIN webhooks w ON w.id = o.hook JOIN events e ON e.seq = o.event"
-                             " WHERE d.nth = 1 AND w.disabled = 0"
-                             " ORDER BY o.next_attempt, o.id LIMIT $2",
+                             " WHERE p.nth <= $3 ORDER BY o.next_attempt, o.id LIMIT $2",
                              &p);
     if (!res)
         return VIGIL_ESTORE;
@@ -838,6 +860,7 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
         struct store_delivery d = {
             .id = gi64(res, i, 0),
             .hook = gi64(res, i, 11),
+            .partner = gi64(res, i, 12),
             .attempts = gint(res, i, 1),
             .url = gtxt(res, i, 2),
             .secret = gtxt(res, i, 3),

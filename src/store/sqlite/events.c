@@ -159,6 +159,21 @@ int store_webhooks(struct store_reader *r, int64_t user,
     return rc;
 }
 
+int store_webhooks_of_partner(struct store_reader *r, int64_t partner, int64_t *n)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT COUNT(*) FROM webhooks w JOIN users u ON u.id = w.user"
+                                    " WHERE w.disabled = 0 AND u.partner = ?");
+    *n = 0;
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int64(st, 1, partner);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : VIGIL_ESTORE;
+    if (!rc)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime_t when,
                          const char *payload)
 {
@@ -179,25 +194,31 @@ int store_txn_outbox_add(struct store_txn *t, int64_t hook, int64_t event, vtime
     return step_insert(t->conn, st, NULL);
 }
 
-int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit,
+int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t per_partner,
                      int (*fn)(void *ctx, const struct store_delivery *d), void *ctx)
 {
+    /* d: each webhook's oldest due delivery; p: of those, each partner's oldest per_partner */
     sqlite3_stmt *st = conn_stmt(
         r, "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind, e.owner, e.tlp,"
-           " e.grp, COALESCE(o.payload, " EVENT_DATA "), o.hook FROM (SELECT id, ROW_NUMBER()"
-           " OVER (PARTITION BY hook ORDER BY next_attempt, id) AS nth FROM outbox"
-           " WHERE state = 0 AND next_attempt <= ?) d JOIN outbox o ON o.id = d.id"
+           " e.grp, COALESCE(o.payload, " EVENT_DATA "), o.hook, p.partner FROM (SELECT o.id,"
+           " u.partner, ROW_NUMBER() OVER (PARTITION BY u.partner ORDER BY o.next_attempt, o.id)"
+           " AS nth FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY hook ORDER BY next_attempt,"
+           " id) AS nth FROM outbox WHERE state = 0 AND next_attempt <= ?1) d JOIN outbox o"
+           " ON o.id = d.id JOIN webhooks w ON w.id = o.hook JOIN users u ON u.id = w.user"
+           " WHERE d.nth = 1 AND w.disabled = 0) p JOIN outbox o ON o.id = p.id"
            " JOIN webhooks w ON w.id = o.hook JOIN events e ON e.seq = o.event" EVENT_JOIN
-           " WHERE d.nth = 1 AND w.disabled = 0 ORDER BY o.next_attempt, o.id LIMIT ?");
+           " WHERE p.nth <= ?3 ORDER BY o.next_attempt, o.id LIMIT ?2");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, (int64_t)limit);
+    sqlite3_bind_int64(st, 3, (int64_t)per_partner);
     int rc = 0;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         struct store_delivery d = {
             .id = sqlite3_column_int64(st, 0),
             .hook = sqlite3_column_int64(st, 11),
+            .partner = sqlite3_column_int64(st, 12),
             .attempts = sqlite3_column_int(st, 1),
             .url = col_text(st, 2),
             .secret = col_text(st, 3),

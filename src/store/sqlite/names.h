@@ -74,6 +74,7 @@
 #define store_txn_webhook_add sqlite_txn_webhook_add
 #define store_txn_webhook_disable sqlite_txn_webhook_disable
 #define store_webhooks sqlite_webhooks
+#define store_webhooks_of_partner sqlite_webhooks_of_partner
 #define store_txn_outbox_add sqlite_txn_outbox_add
 #define store_outbox_due sqlite_outbox_due
 #define store_txn_outbox_result sqlite_txn_outbox_result
