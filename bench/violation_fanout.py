@@ -13,17 +13,13 @@ violation and reader. Not a test.
   python3 bench/violation_fanout.py BUILD/vigil [N=200] [R ...]   (default R: 1 16 64)
 """
 import functools
-import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
 from alert_latency import Stream, pct
-from serve import serve
+from serve import fresh_hub, post, serve
 
 print = functools.partial(print, flush=True)
 ZONE = {"type": "Polygon", "coordinates": [[[34.70, 31.70], [34.80, 31.70], [34.80, 31.80],
@@ -42,13 +38,8 @@ def cpu_seconds(pid):
 
 
 def run(binary, n, readers):
-    tmp = tempfile.mkdtemp(prefix="vigil-bench-fanout-")
-    data = tmp + "/d"
-    cli = lambda *a: subprocess.run([binary, "--data", data, *a], capture_output=True,
-                                    text=True, check=True).stdout.strip()
-    cli("init")
-    with open(data + "/vigil.conf", "a") as f:  # every stream comes from 127.0.0.1
-        f.write("per_ip_connection_limit = 1000\n")
+    # every stream comes from 127.0.0.1
+    tmp, data, cli = fresh_hub(binary, "vigil-bench-fanout-", "per_ip_connection_limit = 1000\n")
     admin = open(data + "/admin.token").read().strip()
     for p in PARTNERS:
         cli("partner", "add", p)
@@ -59,14 +50,8 @@ def run(binary, n, readers):
         tokens.append(cli("token", "create", user))
     proc, port = serve(binary, data)
     try:
-        def post(path, body):
-            r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
-                                       data=json.dumps(body).encode(),
-                                       headers={"Authorization": "Bearer " + admin,
-                                                "Content-Type": "application/json"})
-            return json.load(urllib.request.urlopen(r, timeout=60))
-
-        post("/api/v1/agreements", AGREEMENT)
+        status, _ = post(port, "/api/v1/agreements", admin, AGREEMENT)
+        assert status == 201, status
         streams = [Stream(port, t, kind="violation") for t in tokens]
         for s in streams:
             s.start()
@@ -77,10 +62,11 @@ def run(binary, n, readers):
         lags, cpu0 = [], cpu_seconds(proc.pid)
         for i in range(n):
             when = "2025-03-%02dT%02d:%02d:00Z" % (1 + i // 720 % 28, i // 30 % 24, i % 30 * 2)
-            post("/api/v1/reports", {
+            status, _ = post(port, "/api/v1/reports", admin, {
                 "event": "ASSAULT", "mode": "aerial", "actors": ["A forces"], "start": when,
                 "location": {"lat": 31.71 + (i % 80) * 0.001, "lon": 34.71 + (i // 80) * 0.001},
                 "reliability": "B", "credibility": 2, "marking": "green"})
+            assert status == 201, status
             t0 = time.monotonic()
             last = t0
             for s in streams:  # each stream's (i+1)-th violation event

@@ -12,30 +12,21 @@ receiver is a closed loopback port (deliveries fail and are retried later). Not 
   python3 bench/webhook_fanout.py BUILD/vigil [N=100] [H ...]   (default H: 0 20 1000)
 """
 import functools
-import json
 import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 
 from alert_latency import pct
-from serve import serve
+from serve import fresh_hub, post, serve
 
 print = functools.partial(print, flush=True)
 
 
 def run(binary, n, hooks):
-    tmp = tempfile.mkdtemp(prefix="vigil-bench-hooks-")
-    data = tmp + "/d"
-    cli = lambda *a: subprocess.run([binary, "--data", data, *a], capture_output=True,
-                                    text=True, check=True).stdout.strip()
-    cli("init")
-    with open(data + "/vigil.conf", "a") as f:  # the receiver is on loopback; no 429s here
-        f.write("webhook_allow_private = true\nrate_limit = 0\nrate_limit_per_partner = 0\n")
+    # the receiver is on loopback; no 429s here
+    tmp, data, cli = fresh_hub(binary, "vigil-bench-hooks-", "webhook_allow_private = true\n"
+                               "rate_limit = 0\nrate_limit_per_partner = 0\n")
     tokens = {}
     for p, user in (("A", "a1"), ("B", "b1")):
         cli("partner", "add", p)
@@ -43,26 +34,15 @@ def run(binary, n, hooks):
         tokens[user] = cli("token", "create", user)
     proc, port = serve(binary, data)
     try:
-        def post(path, token, body):
-            r = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path),
-                                       data=json.dumps(body).encode(),
-                                       headers={"Authorization": "Bearer " + token,
-                                                "Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(r, timeout=120) as resp:
-                    return resp.status
-            except urllib.error.HTTPError as e:
-                return e.code
-
         accepted = 0
         for i in range(hooks):
-            status = post("/api/v1/webhooks", tokens["b1"],
-                          {"url": "http://127.0.0.1:9/hook%d" % i, "kinds": "report"})
+            status, _ = post(port, "/api/v1/webhooks", tokens["b1"],
+                             {"url": "http://127.0.0.1:9/hook%d" % i, "kinds": "report"})
             accepted += status == 201
         lat = []
         for i in range(n):
             t0 = time.monotonic()
-            status = post("/api/v1/reports", tokens["a1"], {
+            status, _ = post(port, "/api/v1/reports", tokens["a1"], {
                 "event": "ASSAULT", "mode": "aerial", "start": "2025-03-01T%02d:%02d:00Z"
                 % (i // 60 % 24, i % 60), "location": {"lat": 31.5, "lon": 34.4},
                 "reliability": "B", "credibility": 2, "marking": "green"})
