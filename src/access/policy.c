@@ -55,6 +55,16 @@ static enum audience audience_of(const struct store_acl *acl)
     }
 }
 
+bool policy_reads_all_of(const struct policy_reader *r, const int64_t *user_groups, size_t n)
+{
+    if (r->system)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (!in_sorted(r->user_groups, r->nuser_groups, user_groups[i]))
+            return false;
+    return true;
+}
+
 bool policy_audience_kept(const struct store_acl *before, const struct store_acl *after)
 {
     enum audience b = audience_of(before), a = audience_of(after);

@@ -52,6 +52,10 @@ struct policy_reader {
  *  - RED: only users named by the object's group (no group: the owner only);
  *  - unknown markings: the owner only. Roles (admin included) never widen this. */
 bool policy_can_read(const struct policy_reader *r, const struct store_acl *acl);
+/* Whether r reads everything another user of r's partner reads, that user named in the
+ * sharing groups user_groups (n of them, ascending): two users of one partner differ only by
+ * the groups that name each of them (RED shared with named users). */
+bool policy_reads_all_of(const struct policy_reader *r, const int64_t *user_groups, size_t n);
 
 /* True when every reader who may read an object handled as `before` may also read it handled
  * as `after` (the same owner): a change of handling that takes no reader away. False for a

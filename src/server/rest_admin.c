@@ -549,19 +549,50 @@ static void h_group_add(struct http_req *req, struct http_resp *resp, void *arg)
 
 /* ---- audit ------------------------------------------------------------------------------ */
 
-/* What an admin sees of the audit log. A partner's admins see their own partner's entries,
- * in full. The coordination center's admins see every partner's, but of another partner's
- * entry only what they may read themselves: who, when and what kind of action, the object of
- * an administrative action (users, tokens, partners, groups: theirs to manage; not a
- * webhook's URL), and the id of a report they may read. Another partner's search terms,
- * the ids it read or wrote, counts and digests are withheld ("withheld": true). */
+/* What an admin sees of the audit log. A partner's admins see their own partner's entries
+ * in full, but those of a colleague who reads more than they do (named in a RED sharing group
+ * that does not name them) as another partner's: those would name what the admin may not
+ * read. The coordination center's admins see every partner's, but of another partner's entry
+ * only what they may read themselves: who, when and what kind of action, the object of an
+ * administrative action (users, tokens, partners, groups: theirs to manage; not a webhook's
+ * URL), and the id of a report they may read. Another partner's search terms, the ids it read
+ * or wrote, counts and digests are withheld ("withheld": true). */
+struct colleague {
+    int64_t user;
+    bool reads_more; /* than the admin */
+};
+
+struct colleagues {
+    struct colleague *v;
+    size_t n;
+};
+
 struct audit_view {
     const struct auth_principal *p;
     struct store_reader *r;
     json_t *arr;
     int64_t last;
     const struct names *names;
+    struct colleagues *seen; /* the colleagues looked at, across the request's chunks */
 };
+
+/* Whether user, of the admin's partner, may read something the admin may not. */
+static bool reads_more(struct audit_view *v, int64_t user)
+{
+    struct colleagues *c = v->seen;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->v[i].user == user)
+            return c->v[i].reads_more;
+    int64_t *g = NULL, *ug = NULL;
+    size_t ng = 0, nug = 0;
+    bool more = store_groups_of(v->r, v->p->partner, user, &g, &ng, &ug, &nug) != 0 ||
+                !policy_reads_all_of(&v->p->reader, ug, nug); /* not known: as more */
+    free(g);
+    free(ug);
+    c->v = xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+    c->v[c->n++] = (struct colleague){user, more};
+    return more;
+}
 
 static int found_report(void *ctx, const struct store_report *rep)
 {
@@ -569,7 +600,8 @@ static int found_report(void *ctx, const struct store_report *rep)
     return 1;
 }
 
-/* The object of another partner's entry the admin may see, or NULL. */
+/* The object of another partner's entry (or a colleague's who reads more) the admin may see,
+ * or NULL. */
 static const char *shown_object(struct audit_view *v, const struct store_audit *e)
 {
     if (strcmp(e->action, "admin") == 0)
@@ -585,7 +617,8 @@ static int add_entry(void *ctx, const struct store_audit *e)
 {
     struct audit_view *v = ctx;
     char ts[TS_BUFSZ];
-    bool own = e->partner == v->p->partner;
+    bool own = e->partner == v->p->partner &&
+               (e->user == v->p->user || e->user == 0 || !reads_more(v, e->user));
     const char *object = own ? e->object : shown_object(v, e);
     bool full = own || (object && strcmp(e->action, "admin") == 0);
     json_t *detail = full ? json_loads(e->detail, 0, NULL) : NULL;
@@ -705,6 +738,7 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
      * entries were read (then next continues the scan). */
     int64_t last = from, hi = from, scanned = 0;
     bool full = false, done = false;
+    struct colleagues seen = {0};
     if (!rc && desc && !hi) {
         unsigned char head[STORE_HASH_LEN];
         rc = store_audit_head(r, &hi, head);
@@ -712,7 +746,7 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
         last = hi;
     }
     while (!rc && !full && !done && scanned < AUDIT_SCAN_MAX) {
-        struct audit_view v = {p, r, json_array(), 0, &names};
+        struct audit_view v = {p, r, json_array(), 0, &names, &seen};
         int64_t lo = desc ? (hi - 1 - AUDIT_SCAN_CHUNK > 0 ? hi - 1 - AUDIT_SCAN_CHUNK : 0) : last;
         if (desc && hi <= 1) {
             done = true;
@@ -743,6 +777,7 @@ static void h_audit(struct http_req *req, struct http_resp *resp, void *arg)
     }
     store_read_end(r);
     names_release(&names);
+    free(seen.v);
     if (rc) {
         json_decref(out);
         app_error(req, resp, 500, "cannot read the audit log", NULL);
