@@ -379,17 +379,47 @@ static json_t *incident_stix(const struct fusion_incident *inc)
     return o;
 }
 
+struct seqs {
+    int64_t *v;
+    size_t n;
+};
+
+static void add_seq(void *ctx, int64_t seq)
+{
+    struct seqs *s = ctx;
+    s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+    s->v[s->n++] = seq;
+}
+
 json_t *incidents_stix(struct store_reader *r, const struct policy_reader *reader)
 {
     json_t *out = json_array();
-    int64_t head = 0, withdrawn = 0;
-    if (store_reports_head(r, &head, &withdrawn))
+    /* The newest INCIDENT_REPORTS_MAX reports the reader may read. The hub's newest rows
+     * instead would let another partner's reports, hidden from the reader, push the reader's
+     * incidents out, and tell the reader how many there were (S3). Finding them reads the
+     * handling of every row back to the last of them: all rows for a reader who may read few;
+     * only theirs are read whole. */
+    struct seqs mine = {0};
+    if (store_reports_newest(r, INCIDENT_REPORTS_MAX, policy_visible, (void *)reader, add_seq,
+                             &mine)) {
+        free(mine.v);
         return out;
-    int64_t after = head > INCIDENT_REPORTS_MAX ? head - INCIDENT_REPORTS_MAX : 0;
+    }
     struct fusion_corr_params cp;
     fusion_corr_params_default(&cp);
     struct row_set g = {fusion_corr_new(&cp), NULL, 0, 0};
-    if (store_reports_after(r, after, 0, policy_visible, (void *)reader, gather_row, &g) == 0) {
+    int rc = 0;
+    /* each run of consecutive seqs in one read, oldest first (mine is newest first) */
+    for (size_t end = mine.n; end > 0 && !rc;) {
+        size_t newest = end - 1;
+        while (newest > 0 && mine.v[newest - 1] == mine.v[newest] + 1)
+            newest--;
+        rc = store_reports_after(r, mine.v[end - 1] - 1, end - newest, policy_visible,
+                                 (void *)reader, gather_row, &g);
+        end = newest;
+    }
+    free(mine.v);
+    if (!rc) {
         for (size_t i = 0; i < g.n; i++) {
             const struct fusion_report *me = fusion_corr_get(g.c, g.seqs[i]);
             const struct fusion_incident *inc = me ? fusion_corr_incident(me) : NULL;

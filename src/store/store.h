@@ -329,6 +329,11 @@ struct store_report_row {
 int store_reports_head(struct store_reader *r, int64_t *seq, int64_t *withdrawn);
 /* Calls fn for the index rows with seq > after that visible lets through (NULL: none),
  * ascending by seq, at most limit rows read (0: all). */
+/* Calls fn with the seq of each of the newest n index rows that visible lets through, newest
+ * first, reading only each row's seq and handling. */
+int store_reports_newest(struct store_reader *r, size_t n,
+                         bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
+                         void (*fn)(void *ctx, int64_t seq), void *ctx);
 int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
                         bool (*visible)(void *ctx, const struct store_acl *acl),
                         void *visible_ctx,

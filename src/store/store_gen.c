@@ -115,6 +115,13 @@ int store_reports_head(struct store_reader *r, int64_t *seq, int64_t *withdrawn)
     return OPS_R(r)->reports_head(r, seq, withdrawn);
 }
 
+int store_reports_newest(struct store_reader *r, size_t n,
+                         bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
+                         void (*fn)(void *ctx, int64_t seq), void *ctx)
+{
+    return OPS_R(r)->reports_newest(r, n, visible, visible_ctx, fn, ctx);
+}
+
 int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
                         bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
                         int (*fn)(void *ctx, const struct store_report_row *row), void *ctx)

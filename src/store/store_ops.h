@@ -40,6 +40,9 @@ struct store_ops {
     int (*report_by_source)(struct store_reader *r, int64_t owner, const char *source_ref,
                             char id[80], const char **doc);
     int (*reports_head)(struct store_reader *r, int64_t *seq, int64_t *withdrawn);
+    int (*reports_newest)(struct store_reader *r, size_t n,
+                          bool (*visible)(void *ctx, const struct store_acl *acl),
+                          void *visible_ctx, void (*fn)(void *ctx, int64_t seq), void *ctx);
     int (*reports_after)(struct store_reader *r, int64_t after, size_t limit,
                          bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
                          int (*fn)(void *ctx, const struct store_report_row *row), void *ctx);

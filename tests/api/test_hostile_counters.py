@@ -7,6 +7,7 @@ sharing group C is not in. C watches the live stream's event ids and its webhook
 may not see. The ids must tell C nothing (opaque stream ids; per-webhook numbers), and the
 stream must still resume exactly from an id it gave (docs/ACCESS.md, "Side channels")."""
 import base64
+import csv
 import json
 import os
 import time
@@ -308,3 +309,39 @@ def test_another_readers_alert_id_is_answered_as_no_alert(world):
     after = vigil.get("/api/v1/alerts/" + hid, token=tb).json()
     assert after["status"] == hidden["status"] == "new"
     assert "comments" not in after.get("triage", {}) or after["triage"]["comments"] == []
+
+
+def test_hidden_reports_do_not_push_a_readers_incidents_out_of_taxii(vigil, tmp_path):
+    """The TAXII alerts collection publishes each reader's fused incidents, from a window of
+    20,000 reports. The window was the hub's newest 20,000 rows: a partner importing 20,001
+    reports the reader may not read pushed the reader's incident out of the collection, which
+    told the reader how many reports it was not shown. The window is now the newest 20,000
+    reports the reader may read: B's and C's two reports of one attack (one of A's hidden
+    between them) still make C's incident after A stores 20,001 more."""
+    from test_alerts import WARNING, post
+    from test_import_bulk import SAMPLE, write
+    for p in ("A", "B", "C"):
+        vigil.partner(p)
+    ta, tb, tc = (vigil.user(p, p.lower() + "1", role="analyst") for p in ("A", "B", "C"))
+    url = f"/taxii2/api/collections/{vigil.collection('alerts')}/objects/?match[type]=grouping"
+
+    def incidents_c_sees():
+        objs = vigil.get(url, token=tc).json().get("objects", [])
+        return [sorted(o["object_refs"]) for o in objs if o.get("context") == "fused-incident"]
+
+    e = post(vigil, tb, dict(WARNING, marking="green"))
+    post(vigil, ta, dict(WARNING, marking="amber", title="A's, hidden from C"))
+    q = post(vigil, tc, dict(WARNING, marking="green", title="Same attack",
+                             location=dict(WARNING["location"], lat=31.521)))
+    assert incidents_c_sees() == [sorted([e, q])]
+    with open(SAMPLE, newline="") as f:
+        header, *base = list(csv.reader(f))
+    rows = []
+    for i in range(20001):
+        row = list(base[i % len(base)])
+        row[header.index("event_id_cnty")] = f"HID{i}"
+        rows.append(row)
+    out = vigil.run("import", "acled", str(write(tmp_path / "hidden.csv", header, rows)), "--as",
+                    "a1", "--marking", "amber")  # AMBER with no group: not C's to read
+    assert "imported 20001 report(s)" in out.stdout, out.stdout
+    assert incidents_c_sees() == [sorted([e, q])]

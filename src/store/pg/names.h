@@ -24,6 +24,7 @@
 #define store_report_by_source pg_report_by_source
 #define store_reports_head pg_reports_head
 #define store_reports_after pg_reports_after
+#define store_reports_newest pg_reports_newest
 #define store_reports_by_time pg_reports_by_time
 #define store_reports_by_seqs pg_reports_by_seqs
 #define store_reports_window pg_reports_window

@@ -724,6 +724,38 @@ static void after_params(struct pg_params *p, int64_t after, size_t limit)
         pp_null(p);
 }
 
+int store_reports_newest(struct store_reader *r, size_t n,
+                         bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
+                         void (*fn)(void *ctx, int64_t seq), void *ctx)
+{
+    /* a page of rows at a time, each below the last one read */
+    for (int64_t below = INT64_MAX; n;) {
+        struct pg_params p;
+        pp_init(&p);
+        pp_i64(&p, below);
+        PGresult *res = pg_run_p(r,
+                                 "SELECT seq, owner, tlp, grp FROM reports WHERE seq < $1"
+                                 " ORDER BY seq DESC LIMIT 10000",
+                                 &p);
+        if (!res)
+            return VIGIL_ESTORE;
+        int rows = PQntuples(res);
+        for (int i = 0; i < rows && n; i++) {
+            struct store_acl acl = {
+                .owner = gi64(res, i, 1), .tlp = gint(res, i, 2), .group = gi64(res, i, 3)};
+            below = gi64(res, i, 0);
+            if (visible && visible(visible_ctx, &acl)) {
+                fn(ctx, below);
+                n--;
+            }
+        }
+        PQclear(res);
+        if (rows < 10000)
+            break;
+    }
+    return 0;
+}
+
 int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
                         bool (*visible)(void *ctx, const struct store_acl *acl),
                         void *visible_ctx,

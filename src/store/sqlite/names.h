@@ -24,6 +24,7 @@
 #define store_report_by_source sqlite_report_by_source
 #define store_reports_head sqlite_reports_head
 #define store_reports_after sqlite_reports_after
+#define store_reports_newest sqlite_reports_newest
 #define store_reports_by_time sqlite_reports_by_time
 #define store_reports_by_seqs sqlite_reports_by_seqs
 #define store_reports_window sqlite_reports_window

@@ -409,6 +409,27 @@ static void row_at(sqlite3_stmt *st, int k, struct store_report_row *row)
     };
 }
 
+int store_reports_newest(struct store_reader *r, size_t n,
+                         bool (*visible)(void *ctx, const struct store_acl *acl), void *visible_ctx,
+                         void (*fn)(void *ctx, int64_t seq), void *ctx)
+{
+    sqlite3_stmt *st = conn_stmt(r, "SELECT seq, owner, tlp, grp FROM reports ORDER BY seq DESC");
+    if (!st)
+        return VIGIL_ESTORE;
+    int step = SQLITE_DONE;
+    while (n && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_acl acl = {.owner = sqlite3_column_int64(st, 1),
+                                .tlp = sqlite3_column_int(st, 2),
+                                .group = sqlite3_column_int64(st, 3)};
+        if (visible && visible(visible_ctx, &acl)) {
+            fn(ctx, sqlite3_column_int64(st, 0));
+            n--;
+        }
+    }
+    sqlite3_reset(st);
+    return n && step != SQLITE_DONE ? VIGIL_ESTORE : 0;
+}
+
 int store_reports_after(struct store_reader *r, int64_t after, size_t limit,
                         bool (*visible)(void *ctx, const struct store_acl *acl),
                         void *visible_ctx,
