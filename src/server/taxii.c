@@ -1111,6 +1111,12 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
         return;
     }
 
+    char identity[80], partner[128];
+    if (app_partner_names(a, p->partner, identity, partner)) {
+        json_decref(env);
+        app_error(req, resp, 503, "store unavailable", NULL);
+        return;
+    }
     struct ingest_item *items = xcalloc(n, sizeof *items);
     for (size_t i = 0; i < n; i++)
         ingest_prepare(&items[i], json_array_get(objs, i), p->partner);
@@ -1120,9 +1126,13 @@ static void h_objects_post(struct http_req *req, struct http_resp *resp, void *a
                            .items = items,
                            .n = n,
                            .status_id = status_id,
-                           .actor = {.partner = p->partner, .user = p->user,
+                           .actor = {.partner = p->partner,
+                                     .user = p->user,
+                                     .identity_id = identity,
+                                     .partner_name = partner,
                                      .user_name = p->user_name,
-                                     .default_tlp = p->default_tlp, .audit_later = true},
+                                     .default_tlp = p->default_tlp,
+                                     .audit_later = true},
                            .requested = requested};
     int rc = store_write(a->store, post_txn, &job);
     if (rc) {

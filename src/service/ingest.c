@@ -14,12 +14,51 @@
 #include "base/xalloc.h"
 #include "compliance/compliance.h"
 
+/* Ids no partner stores: the marking-definitions STIX 2.1 (7.2.1.4) and OASIS's TLP 2.0
+ * predefine, and the hub's own identity and extension-definitions (served by the hub, never
+ * stored). A partner storing one would make every reader see its object as the standard's or
+ * the hub's, and every other partner's copy of it refused as another partner's id. */
+static bool reserved_id(const char *id)
+{
+    static const char *const ids[] = {
+        "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", /* TLP 1.0 white */
+        "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", /* green */
+        "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", /* amber */
+        "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", /* red */
+        STIX_TLP_CLEAR,
+        STIX_TLP_GREEN,
+        STIX_TLP_AMBER,
+        STIX_TLP_AMBER_STRICT,
+        STIX_TLP_RED,
+        PROFILE_IDENTITY_ID,
+        PROFILE_EXT_ID,
+        PROFILE_ALERT_EXT_ID,
+        PROFILE_INCIDENT_EXT_ID};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (strcmp(id, ids[i]) == 0)
+            return true;
+    return false;
+}
+
 void ingest_prepare(struct ingest_item *it, json_t *obj, int64_t owner)
 {
     memset(it, 0, sizeof *it);
     it->obj = obj;
     struct stix_common sc;
     if (stix_validate(obj, &sc, it->msg)) {
+        it->error = it->msg;
+        return;
+    }
+    /* Version 0 is how an observable (no created or modified) is stored, and observables are
+     * each partner's own: an object dated 1970-01-01T00:00:00.000Z would pass as one, and be
+     * stored under another partner's id. */
+    const char *why = reserved_id(sc.id) ? "id: predefined by STIX or by this hub, not stored"
+                      : (sc.has_modified && !sc.modified) || (sc.has_created && !sc.created)
+                          ? "created, modified: 1970-01-01T00:00:00.000Z is not a version this "
+                            "hub stores"
+                          : NULL;
+    if (why) {
+        snprintf(it->msg, sizeof it->msg, "%s", why);
         it->error = it->msg;
         return;
     }
@@ -204,6 +243,53 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     return ingest_store_all(t, coll, a, it, 1);
 }
 
+struct identity_owner {
+    const char *identity;
+    int64_t partner; /* 0: no partner's */
+};
+
+static int find_identity(void *ctx, const struct store_partner *p)
+{
+    struct identity_owner *o = ctx;
+    if (strcmp(p->identity_id, o->identity) != 0)
+        return 0;
+    o->partner = p->id;
+    return 1;
+}
+
+/* The partner whose STIX identity id is, into *partner (0: none). */
+static int identity_partner(struct store_reader *r, const char *id, int64_t *partner)
+{
+    struct identity_owner o = {id, 0};
+    int rc = strncmp(id, "identity--", 10) == 0 ? store_partners(r, find_identity, &o) : 0;
+    *partner = o.partner;
+    return rc < 0 ? rc : 0;
+}
+
+/* Refuses it (it->error) when it claims another partner's identity as its id or its creator
+ * (or the hub's), or a sharing group's marking-definition as its id. Returns a store error. */
+static int claim_refused(struct store_reader *r, const struct ingest_actor *a,
+                         struct ingest_item *it)
+{
+    int64_t owner;
+    int rc = identity_partner(r, it->in.id, &owner);
+    if (!rc && owner && owner != a->partner) {
+        it->error = "id: another partner's identity";
+        return 0;
+    }
+    struct store_group g;
+    if (!rc && strncmp(it->in.id, "marking-definition--", 20) == 0 &&
+        store_group_find(r, it->in.id, &g) == 0) {
+        it->error = "id: a sharing group's marking-definition, defined by this hub";
+        return 0;
+    }
+    const char *by = vjson_str(it->obj, "created_by_ref");
+    rc = rc || !by ? rc : identity_partner(r, by, &owner);
+    if (!rc && by && (strcmp(by, PROFILE_IDENTITY_ID) == 0 || (owner && owner != a->partner)))
+        it->error = "created_by_ref: another partner's identity, or this hub's";
+    return rc;
+}
+
 int ingest_store_all(struct store_txn *t, int64_t coll, const struct ingest_actor *a,
                      struct ingest_item *items, size_t n)
 {
@@ -222,7 +308,8 @@ int ingest_store_all(struct store_txn *t, int64_t coll, const struct ingest_acto
      * they are. */
     for (size_t i = 0; i < n && !rc; i++) {
         struct ingest_item *it = &items[i];
-        if (it->error)
+        rc = it->error ? 0 : claim_refused(store_txn_reader(t), a, it);
+        if (rc || it->error)
             continue;
         rc = handling_from_markings(store_txn_reader(t),
                                     json_object_get(it->obj, "object_marking_refs"),
