@@ -381,13 +381,16 @@ static json_t *incident_stix(const struct fusion_incident *inc)
 
 struct seqs {
     int64_t *v;
-    size_t n;
+    size_t n, cap;
 };
 
 static void add_seq(void *ctx, int64_t seq)
 {
     struct seqs *s = ctx;
-    s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 1024;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
     s->v[s->n++] = seq;
 }
 
