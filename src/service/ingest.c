@@ -243,48 +243,66 @@ int ingest_store(struct store_txn *t, int64_t coll, const struct ingest_actor *a
     return ingest_store_all(t, coll, a, it, 1);
 }
 
-struct identity_owner {
-    const char *identity;
-    int64_t partner; /* 0: no partner's */
+/* The partners' STIX identities, read once per batch when an object names one. */
+struct identities {
+    bool loaded;
+    size_t n;
+    struct {
+        char id[80];
+        int64_t partner;
+    } * v;
 };
 
-static int find_identity(void *ctx, const struct store_partner *p)
+static int add_identity(void *ctx, const struct store_partner *p)
 {
-    struct identity_owner *o = ctx;
-    if (strcmp(p->identity_id, o->identity) != 0)
-        return 0;
-    o->partner = p->id;
-    return 1;
+    struct identities *ids = ctx;
+    ids->v = xrealloc(ids->v, (ids->n + 1) * sizeof *ids->v);
+    snprintf(ids->v[ids->n].id, sizeof ids->v[ids->n].id, "%s", p->identity_id);
+    ids->v[ids->n++].partner = p->id;
+    return 0;
 }
 
 /* The partner whose STIX identity id is, into *partner (0: none). */
-static int identity_partner(struct store_reader *r, const char *id, int64_t *partner)
+static int identity_partner(struct store_reader *r, struct identities *ids, const char *id,
+                            int64_t *partner)
 {
-    struct identity_owner o = {id, 0};
-    int rc = strncmp(id, "identity--", 10) == 0 ? store_partners(r, find_identity, &o) : 0;
-    *partner = o.partner;
-    return rc < 0 ? rc : 0;
+    *partner = 0;
+    if (strncmp(id, "identity--", 10) != 0)
+        return 0;
+    if (!ids->loaded) {
+        int rc = store_partners(r, add_identity, ids);
+        if (rc)
+            return rc;
+        ids->loaded = true;
+    }
+    for (size_t i = 0; i < ids->n && !*partner; i++)
+        if (strcmp(ids->v[i].id, id) == 0)
+            *partner = ids->v[i].partner;
+    return 0;
 }
 
 /* Refuses it (it->error) when it claims another partner's identity as its id or its creator
  * (or the hub's), or a sharing group's marking-definition as its id. Returns a store error. */
-static int claim_refused(struct store_reader *r, const struct ingest_actor *a,
-                         struct ingest_item *it)
+static int claim_refused(struct store_reader *r, struct identities *ids,
+                         const struct ingest_actor *a, struct ingest_item *it)
 {
     int64_t owner;
-    int rc = identity_partner(r, it->in.id, &owner);
+    int rc = identity_partner(r, ids, it->in.id, &owner);
     if (!rc && owner && owner != a->partner) {
         it->error = "id: another partner's identity";
         return 0;
     }
     struct store_group g;
-    if (!rc && strncmp(it->in.id, "marking-definition--", 20) == 0 &&
-        store_group_find(r, it->in.id, &g) == 0) {
-        it->error = "id: a sharing group's marking-definition, defined by this hub";
-        return 0;
+    if (!rc && strncmp(it->in.id, "marking-definition--", 20) == 0) {
+        rc = store_group_find(r, it->in.id, &g);
+        if (!rc)
+            it->error = "id: a sharing group's marking-definition, defined by this hub";
+        if (rc != VIGIL_ENOENT)
+            return rc;
+        rc = 0;
     }
     const char *by = vjson_str(it->obj, "created_by_ref");
-    rc = rc || !by ? rc : identity_partner(r, by, &owner);
+    rc = rc || !by ? rc : identity_partner(r, ids, by, &owner);
     if (!rc && by && (strcmp(by, PROFILE_IDENTITY_ID) == 0 || (owner && owner != a->partner)))
         it->error = "created_by_ref: another partner's identity, or this hub's";
     return rc;
@@ -303,12 +321,13 @@ int ingest_store_all(struct store_txn *t, int64_t coll, const struct ingest_acto
     const char **ids = xcalloc(cap, sizeof *ids);
     int64_t *owners = xcalloc(cap, sizeof *owners);
     bool *traced = xcalloc(cap, sizeof *traced);
+    struct identities known = {0};
     int rc = 0;
     /* The handling of each first: it reads sharing groups, which storing objects leaves as
      * they are. */
     for (size_t i = 0; i < n && !rc; i++) {
         struct ingest_item *it = &items[i];
-        rc = it->error ? 0 : claim_refused(store_txn_reader(t), a, it);
+        rc = it->error ? 0 : claim_refused(store_txn_reader(t), &known, a, it);
         if (rc || it->error)
             continue;
         rc = handling_from_markings(store_txn_reader(t),
@@ -359,6 +378,7 @@ int ingest_store_all(struct store_txn *t, int64_t coll, const struct ingest_acto
     free(ids);
     free(owners);
     free(traced);
+    free(known.v);
     return rc;
 }
 
