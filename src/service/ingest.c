@@ -21,18 +21,9 @@
 static bool reserved_id(const char *id)
 {
     static const char *const ids[] = {
-        "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", /* TLP 1.0 white */
-        "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", /* green */
-        "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", /* amber */
-        "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", /* red */
-        STIX_TLP_CLEAR,
-        STIX_TLP_GREEN,
-        STIX_TLP_AMBER,
-        STIX_TLP_AMBER_STRICT,
-        STIX_TLP_RED,
-        PROFILE_IDENTITY_ID,
-        PROFILE_EXT_ID,
-        PROFILE_ALERT_EXT_ID,
+        STIX_TLP1_WHITE,        STIX_TLP1_GREEN,     STIX_TLP1_AMBER, STIX_TLP1_RED,
+        STIX_TLP_CLEAR,         STIX_TLP_GREEN,      STIX_TLP_AMBER,  STIX_TLP_AMBER_STRICT,
+        STIX_TLP_RED,           PROFILE_IDENTITY_ID, PROFILE_EXT_ID,  PROFILE_ALERT_EXT_ID,
         PROFILE_INCIDENT_EXT_ID};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (strcmp(id, ids[i]) == 0)

@@ -38,6 +38,12 @@
 #define STIX_TLP_AMBER "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
 #define STIX_TLP_AMBER_STRICT "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
 #define STIX_TLP_RED "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+/* The TLP 1.0 ones, which STIX 2.1 predefines (7.2.1.4): the hub reads no TLP 1.0 marking, but
+ * their ids are STIX's, never a partner's object. */
+#define STIX_TLP1_WHITE "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"
+#define STIX_TLP1_GREEN "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"
+#define STIX_TLP1_AMBER "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
+#define STIX_TLP1_RED "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"
 
 enum stix_kind {
     STIX_KIND_SDO,
