@@ -31,6 +31,7 @@
 #   a 1M run's figures,
 #   made with VIGIL_BENCH_ACLED_ROWS=1000000.)
 #   (bench/import_speed.sh [ROWS] measures the import alone: 1M rows by default, with its CPU time.)
+#   (bench/import_ceiling.sh [ROWS] adds what SQLite alone takes to write the rows it wrote.)
 #   VIGIL_BENCH_OUT            report file                            (docs/BENCHMARKS.md)
 #   VIGIL_BENCH_SECTIONS       sections to run, space-separated       (all)
 set -euo pipefail
