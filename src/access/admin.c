@@ -279,3 +279,43 @@ int admin_user_password(struct store *s, const struct auth_principal *actor, con
         snprintf(msg, ADMIN_MSG_SZ, "cannot set the password: %s", vigil_strerror(rc));
     return rc;
 }
+
+struct set_disabled {
+    const struct auth_principal *actor;
+    const char *user;
+    bool disabled;
+};
+
+static int set_disabled_txn(struct store_txn *t, void *arg)
+{
+    struct set_disabled *a = arg;
+    const struct auth_principal *p = a->actor; /* NULL: the operator, on the command line */
+    if (p && strcmp(p->role, "admin") != 0)
+        return VIGIL_EPERM;
+    struct store_user u;
+    int rc = store_user_find(store_txn_reader(t), a->user, &u);
+    /* Another partner's user is answered as no user at all, to a partner's admin: whether a
+     * name is taken elsewhere is not theirs to learn. */
+    if (!rc && p && !p->coordinator && u.partner != p->partner)
+        rc = VIGIL_ENOENT;
+    if (!rc && p && u.id == p->user)
+        return VIGIL_EINVAL;
+    rc = rc ? rc : store_txn_user_set_disabled(t, u.id, a->disabled);
+    return rc ? rc : audit_admin(t, p, a->disabled ? "user disable" : "user enable", a->user);
+}
+
+int admin_user_set_disabled(struct store *s, const struct auth_principal *actor, const char *user,
+                            bool disabled, char msg[ADMIN_MSG_SZ])
+{
+    struct set_disabled a = {actor, user, disabled};
+    int rc = store_write(s, set_disabled_txn, &a);
+    if (rc == VIGIL_ENOENT)
+        snprintf(msg, ADMIN_MSG_SZ, "no user named \"%.64s\"", user);
+    else if (rc == VIGIL_EINVAL)
+        snprintf(msg, ADMIN_MSG_SZ, "you cannot disable or enable yourself");
+    else if (rc == VIGIL_EPERM)
+        snprintf(msg, ADMIN_MSG_SZ, "admins only");
+    else if (rc)
+        snprintf(msg, ADMIN_MSG_SZ, "cannot change the user: %s", vigil_strerror(rc));
+    return rc;
+}

@@ -45,5 +45,12 @@ int admin_group_add(struct store *s, const struct auth_principal *actor, const c
 /* Sets a user's dashboard password (argon2id). */
 int admin_user_password(struct store *s, const struct auth_principal *actor, const char *user,
                         const char *password, char msg[ADMIN_MSG_SZ]);
+/* Disables a user, or enables it again (disabled false): a disabled user's tokens, sessions,
+ * streams and webhooks stop (store_txn_user_set_disabled). actor NULL is the operator; an admin
+ * of the coordination center may change any user, another partner's admin its partner's users
+ * only (VIGIL_ENOENT for any other, as for no such user); nobody their own (VIGIL_EINVAL);
+ * VIGIL_EPERM for an actor who is not an admin. */
+int admin_user_set_disabled(struct store *s, const struct auth_principal *actor, const char *user,
+                            bool disabled, char msg[ADMIN_MSG_SZ]);
 
 #endif

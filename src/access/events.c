@@ -33,8 +33,8 @@ bool events_webhook_kinds_valid(const char *kinds)
     return true;
 }
 
-/* Whether what is handled as acl may go to the webhook of user: the user may read it and
- * it may leave the hub (the egress gate). */
+/* Whether what is handled as acl may go to the webhook of user: the user is not disabled, may
+ * read it, and it may leave the hub (the egress gate). */
 static int owner_may_receive(struct store_reader *r, int64_t user, const struct store_acl *acl,
                           bool *ok)
 {
@@ -45,6 +45,8 @@ static int owner_may_receive(struct store_reader *r, int64_t user, const struct 
         rc = store_partner_get(r, u.partner, &p);
     if (rc)
         return rc == VIGIL_ENOENT ? 0 : rc;
+    if (u.disabled)
+        return 0;
     struct auth_principal pr = {.user = user, .partner = p.id};
     pr.reader = (struct policy_reader){.partner = p.id, .user = user,
                                        .coordinator = p.coordinator};

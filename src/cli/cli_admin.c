@@ -1,4 +1,4 @@
-/* cli_admin.c - vigil partner add, user add, token create. */
+/* cli_admin.c - vigil partner add, user add|passwd|disable|enable, group add, token create. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +26,11 @@ static const char passwd_help[] =
     "usage: vigil --data DIR user passwd USER\n"
     "\n"
     "Reads a new dashboard password (10 or more characters) from the first line of stdin.\n";
+static const char disable_help[] =
+    "usage: vigil --data DIR user disable|enable USER\n"
+    "\n"
+    "Disables a user (its tokens, dashboard sessions, streams and webhooks stop; its pending\n"
+    "webhook deliveries are given up), or enables it again.\n";
 static const char token_help[] =
     "usage: vigil --data DIR token create USER [--read-only] [--expires DAYS]\n"
     "\n"
@@ -84,6 +89,18 @@ static int do_user(struct store *s, void *arg)
     return 0;
 }
 
+static int do_disable(struct store *s, void *arg)
+{
+    struct args *x = arg;
+    char msg[ADMIN_MSG_SZ];
+    if (admin_user_set_disabled(s, NULL, x->a, x->flag, msg)) {
+        fprintf(stderr, "vigil: %s\n", msg);
+        return 1;
+    }
+    printf("%s %s\n", x->flag ? "disabled" : "enabled", x->a);
+    return 0;
+}
+
 static int do_passwd(struct store *s, void *arg)
 {
     struct args *x = arg;
@@ -106,6 +123,15 @@ static int do_passwd(struct store *s, void *arg)
 int cli_user(const char *data, int argc, char **argv)
 {
     struct args x = {0};
+    if (argc >= 2 && (strcmp(argv[1], "disable") == 0 || strcmp(argv[1], "enable") == 0)) {
+        if (cli_wants_help(argc, argv) || argc != 3) {
+            fputs(disable_help, argc == 3 ? stdout : stderr);
+            return argc == 3 ? 0 : 2;
+        }
+        x.a = argv[2];
+        x.flag = strcmp(argv[1], "disable") == 0;
+        return cli_with_store(data, do_disable, &x);
+    }
     if (argc >= 2 && strcmp(argv[1], "passwd") == 0) {
         if (cli_wants_help(argc, argv) || argc != 3) {
             fputs(passwd_help, argc == 3 ? stdout : stderr);
@@ -117,6 +143,7 @@ int cli_user(const char *data, int argc, char **argv)
     if (cli_wants_help(argc, argv)) {
         fputs(user_help, stdout);
         fputs(passwd_help, stdout);
+        fputs(disable_help, stdout);
         return 0;
     }
     if (argc != 6 || strcmp(argv[1], "add") != 0 || strcmp(argv[4], "--role") != 0) {

@@ -421,6 +421,37 @@ static void h_user_add(struct http_req *req, struct http_resp *resp, void *arg)
     json_decref(body);
 }
 
+/* PATCH /api/v1/users/{name} {"disabled": true|false}: an admin disables one of the users it
+ * manages, or enables it again (admin_user_set_disabled). Any other user is 404, as a name
+ * nobody uses. */
+static void h_user_patch(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    if (!is_admin(p)) {
+        app_error(req, resp, 403, "forbidden", "administrators only");
+        return;
+    }
+    static const char *const fields[] = {"disabled", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    json_t *d = json_object_get(body, "disabled");
+    const char *name = http_param(req, "name");
+    char msg[ADMIN_MSG_SZ] = "disabled: true or false is required";
+    int rc = json_is_boolean(d) ? admin_user_set_disabled(a->store, p, name, json_is_true(d), msg)
+                                : VIGIL_EINVAL;
+    if (rc == VIGIL_ENOENT)
+        app_error(req, resp, 404, "no such user", msg);
+    else if (rc)
+        admin_failed(req, resp, rc, msg);
+    else
+        rest_reply(resp, 200, json_pack("{s:s, s:b}", "name", name, "disabled", json_is_true(d)));
+    json_decref(body);
+}
+
 /* The partner name of a user, into out[128]; false when there is no such user. */
 static bool user_partner(struct app *a, const char *user, char out[128])
 {
@@ -876,6 +907,7 @@ const struct http_route rest_admin_routes[] = {
     {"POST", "/api/v1/partners", h_partner_add, "partners", false},
     {"GET", "/api/v1/users", h_users, "users", false},
     {"POST", "/api/v1/users", h_user_add, "users", false},
+    {"PATCH", "/api/v1/users/{name}", h_user_patch, "users", false},
     {"GET", "/api/v1/tokens", h_tokens, "tokens", false},
     {"POST", "/api/v1/tokens", h_token_add, "tokens", false},
     {"DELETE", "/api/v1/tokens/{id}", h_token_revoke, "tokens", false},

@@ -520,6 +520,11 @@ int store_user_get(struct store_reader *r, int64_t id, struct store_user *out);
 /* Replaces a user's password hash and ends the user's dashboard sessions. VIGIL_ENOENT when
  * there is no such user. */
 int store_txn_user_set_password(struct store_txn *t, int64_t user, const char *password_hash);
+/* Disables a user (disabled) or enables it again. Disabling ends the user's dashboard sessions
+ * and gives up the pending deliveries of the user's webhooks; a disabled user's tokens,
+ * sessions and webhooks are refused while it stays so (access/auth.c, access/events.c).
+ * VIGIL_ENOENT when there is no such user. */
+int store_txn_user_set_disabled(struct store_txn *t, int64_t user, bool disabled);
 
 struct store_token {
     int64_t id;

@@ -302,6 +302,11 @@ int store_txn_user_set_password(struct store_txn *t, int64_t user, const char *p
     return OPS_T(t)->txn_user_set_password(t, user, password_hash);
 }
 
+int store_txn_user_set_disabled(struct store_txn *t, int64_t user, bool disabled)
+{
+    return OPS_T(t)->txn_user_set_disabled(t, user, disabled);
+}
+
 int store_tokens(struct store_reader *r, int64_t partner,
                  int (*fn)(void *ctx, const struct store_token *t), void *ctx)
 {

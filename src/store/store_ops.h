@@ -105,6 +105,7 @@ struct store_ops {
                  int (*fn)(void *ctx, const struct store_user *u), void *ctx);
     int (*user_get)(struct store_reader *r, int64_t id, struct store_user *out);
     int (*txn_user_set_password)(struct store_txn *t, int64_t user, const char *password_hash);
+    int (*txn_user_set_disabled)(struct store_txn *t, int64_t user, bool disabled);
     int (*tokens)(struct store_reader *r, int64_t partner,
                   int (*fn)(void *ctx, const struct store_token *t), void *ctx);
     int (*txn_token_revoke)(struct store_txn *t, int64_t token, int64_t partner);

@@ -23,8 +23,8 @@
 #define store_txn_report_unindex pg_txn_report_unindex
 #define store_report_by_source pg_report_by_source
 #define store_reports_head pg_reports_head
-#define store_reports_after pg_reports_after
 #define store_reports_newest pg_reports_newest
+#define store_reports_after pg_reports_after
 #define store_reports_by_time pg_reports_by_time
 #define store_reports_by_seqs pg_reports_by_seqs
 #define store_reports_window pg_reports_window
@@ -54,6 +54,7 @@
 #define store_users pg_users
 #define store_user_get pg_user_get
 #define store_txn_user_set_password pg_txn_user_set_password
+#define store_txn_user_set_disabled pg_txn_user_set_disabled
 #define store_tokens pg_tokens
 #define store_txn_token_revoke pg_txn_token_revoke
 #define store_txn_group_add pg_txn_group_add

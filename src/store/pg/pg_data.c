@@ -277,6 +277,29 @@ int store_txn_user_set_password(struct store_txn *t, int64_t user, const char *p
     return pg_exec_p(t->conn, "DELETE FROM sessions WHERE \"user\" = $1", &p, NULL);
 }
 
+int store_txn_user_set_disabled(struct store_txn *t, int64_t user, bool disabled)
+{
+    struct pg_params p;
+    pp_init(&p);
+    pp_i64(&p, disabled);
+    pp_i64(&p, user);
+    int64_t n = 0;
+    int rc = pg_exec_p(t->conn, "UPDATE users SET disabled = $1 WHERE id = $2", &p, &n);
+    if (!rc && !n)
+        return VIGIL_ENOENT;
+    static const char *const ends[] = {
+        "DELETE FROM sessions WHERE \"user\" = $1",
+        "UPDATE outbox SET state = 2, next_attempt = 0,"
+        " last_error = 'given up: the webhook''s user is disabled'"
+        " WHERE state = 0 AND hook IN (SELECT id FROM webhooks WHERE \"user\" = $1)"};
+    for (size_t i = 0; !rc && disabled && i < 2; i++) {
+        pp_init(&p);
+        pp_i64(&p, user);
+        rc = pg_exec_p(t->conn, ends[i], &p, NULL);
+    }
+    return rc;
+}
+
 int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, int64_t *id)
 {
     struct pg_params p;
@@ -849,7 +872,8 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t p
                              " next_attempt, id) AS nth FROM outbox WHERE state = 0 AND"
                              " next_attempt <= $1) d JOIN outbox o ON o.id = d.id"
                              " JOIN webhooks w ON w.id = o.hook JOIN users u ON u.id = w.\"user\""
-                             " WHERE d.nth = 1 AND w.disabled = 0) p JOIN outbox o ON o.id = p.id"
+                             " WHERE d.nth = 1 AND w.disabled = 0 AND u.disabled = 0) p"
+                             " JOIN outbox o ON o.id = p.id"
                              " JOIN webhooks w ON w.id = o.hook JOIN events e ON e.seq = o.event"
                              " WHERE p.nth <= $3 ORDER BY o.next_attempt, o.id LIMIT $2",
                              &p);

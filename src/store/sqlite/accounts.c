@@ -166,6 +166,31 @@ int store_txn_user_set_password(struct store_txn *t, int64_t user, const char *p
     return rc;
 }
 
+int store_txn_user_set_disabled(struct store_txn *t, int64_t user, bool disabled)
+{
+    sqlite3_stmt *st = conn_stmt(t->conn, "UPDATE users SET disabled = ? WHERE id = ?");
+    if (!st)
+        return VIGIL_ESTORE;
+    sqlite3_bind_int(st, 1, disabled);
+    sqlite3_bind_int64(st, 2, user);
+    int rc = step_done(t->conn, st);
+    if (!rc && !sqlite3_changes(t->conn->db))
+        return VIGIL_ENOENT;
+    static const char *const ends[] = {
+        "DELETE FROM sessions WHERE user = ?1",
+        "UPDATE outbox SET state = 2, next_attempt = 0,"
+        " last_error = 'given up: the webhook''s user is disabled'"
+        " WHERE state = 0 AND hook IN (SELECT id FROM webhooks WHERE user = ?1)"};
+    for (size_t i = 0; !rc && disabled && i < 2; i++) {
+        st = conn_stmt(t->conn, ends[i]);
+        if (!st)
+            return VIGIL_ESTORE;
+        sqlite3_bind_int64(st, 1, user);
+        rc = step_done(t->conn, st);
+    }
+    return rc;
+}
+
 int store_txn_token_add(struct store_txn *t, const struct store_token_in *tok, int64_t *id)
 {
     sqlite3_stmt *st = conn_stmt(t->conn, "INSERT INTO tokens(user, hash, read_only, expires,"

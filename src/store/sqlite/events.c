@@ -205,7 +205,8 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t p
            " AS nth FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY hook ORDER BY next_attempt,"
            " id) AS nth FROM outbox WHERE state = 0 AND next_attempt <= ?1) d JOIN outbox o"
            " ON o.id = d.id JOIN webhooks w ON w.id = o.hook JOIN users u ON u.id = w.user"
-           " WHERE d.nth = 1 AND w.disabled = 0) p JOIN outbox o ON o.id = p.id"
+           " WHERE d.nth = 1 AND w.disabled = 0 AND u.disabled = 0) p JOIN outbox o"
+           " ON o.id = p.id"
            " JOIN webhooks w ON w.id = o.hook JOIN events e ON e.seq = o.event" EVENT_JOIN
            " WHERE p.nth <= ?3 ORDER BY o.next_attempt, o.id LIMIT ?2");
     if (!st)

@@ -23,8 +23,8 @@
 #define store_txn_report_unindex sqlite_txn_report_unindex
 #define store_report_by_source sqlite_report_by_source
 #define store_reports_head sqlite_reports_head
-#define store_reports_after sqlite_reports_after
 #define store_reports_newest sqlite_reports_newest
+#define store_reports_after sqlite_reports_after
 #define store_reports_by_time sqlite_reports_by_time
 #define store_reports_by_seqs sqlite_reports_by_seqs
 #define store_reports_window sqlite_reports_window
@@ -54,6 +54,7 @@
 #define store_users sqlite_users
 #define store_user_get sqlite_user_get
 #define store_txn_user_set_password sqlite_txn_user_set_password
+#define store_txn_user_set_disabled sqlite_txn_user_set_disabled
 #define store_tokens sqlite_tokens
 #define store_txn_token_revoke sqlite_txn_token_revoke
 #define store_txn_group_add sqlite_txn_group_add
