@@ -212,7 +212,7 @@ test('a partner without rights sees no trace of an AMBER report anywhere', async
   }
 });
 
-test('admin pages: create a token, see it listed, revoke it; create a sharing group', async () => {
+test('admin pages: create a token, see it listed, revoke it; create a sharing group; disable a user', async () => {
   const { page } = b;
   page.on('dialog', (d) => d.accept());
   await page.goto(`${vigil.url}/#/admin`);
@@ -230,6 +230,16 @@ test('admin pages: create a token, see it listed, revoke it; create a sharing gr
   await groups.getByLabel('Members').fill('Alpha, Beta');
   await groups.getByRole('button', { name: 'Add' }).click();
   await groups.locator('td', { hasText: 'ops-cell' }).waitFor();
+  // bob has left Beta: disabled, his token is refused; enabled again, it works.
+  const bob = page.locator('#users tr', { hasText: 'bob' });
+  await bob.getByRole('button', { name: 'Disable user bob' }).click();
+  await bob.getByRole('button', { name: 'Enable user bob' }).waitFor();
+  await assert.rejects(vigil.api('GET', '/api/v1/me', bobToken), /401/);
+  await bob.getByRole('button', { name: 'Enable user bob' }).click();
+  await bob.getByRole('button', { name: 'Disable user bob' }).waitFor();
+  assert.equal((await vigil.api('GET', '/api/v1/me', bobToken)).user, 'bob');
+  assert.equal(await page.locator('#users tr', { hasText: 'admin' }).first()
+    .getByRole('button', { name: /able user admin/ }).count(), 0);
   await page.goto(`${vigil.url}/#/audit`);
   await page.locator('#audit-table tbody tr').first().waitFor();
 });

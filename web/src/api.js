@@ -56,6 +56,7 @@ export async function api(method, path, body, { quiet401 = false } = {}) {
 export const get = (path, opts) => api('GET', path, undefined, opts);
 export const post = (path, body) => api('POST', path, body);
 export const del = (path) => api('DELETE', path);
+export const patch = (path, body) => api('PATCH', path, body);
 
 export function query(params) {
   const q = new URLSearchParams();

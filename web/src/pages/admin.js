@@ -1,7 +1,7 @@
 // Administration (admins): partners, users (with their partner), tokens (create, revoke),
 // sharing groups (create; with their members as the reader may see them).
 // The server decides what each admin may do; a 403 is shown as the server's reason.
-import { get, post, del } from '../api.js';
+import { get, post, del, patch } from '../api.js';
 import { h, utext, field, select, status, setFieldError, fmtTime } from '../dom.js';
 import { labelCells } from './reports.js';
 
@@ -118,8 +118,23 @@ export function render(root, ctx) {
   section(root, {
     id: 'users', title: 'Users',
     load: async () => (await get('/api/v1/users')).users || [],
-    cols: () => [['Name', (u) => u.name], ['Partner', (u) => u.partner], ['Role', (u) => u.role],
-      ['Password', (u) => (u.password ? 'set' : '')], ['Disabled', (u) => (u.disabled ? 'yes' : '')]],
+    cols: (reload, msg) => [['Name', (u) => u.name], ['Partner', (u) => u.partner],
+      ['Role', (u) => u.role], ['Password', (u) => (u.password ? 'set' : '')],
+      ['Disabled', (u) => (u.disabled ? 'yes' : '')],
+      // Someone who has left is disabled (docs/ACCESS.md); one's own account is not offered.
+      ['Account', (u) => (u.name === ctx.me.user ? '' : h('button', { type: 'button',
+        'aria-label': `${u.disabled ? 'Enable' : 'Disable'} user ${u.name}`,
+        onclick: async () => {
+          if (!u.disabled && !window.confirm(`Disable ${u.name}? Its tokens, sessions and `
+            + 'webhooks stop.')) return;
+          try {
+            await patch(`/api/v1/users/${encodeURIComponent(u.name)}`, { disabled: !u.disabled });
+            status(msg, `${u.name} ${u.disabled ? 'enabled' : 'disabled'}.`, 'ok');
+            reload();
+          } catch (e) {
+            status(msg, e.message, 'error');
+          }
+        } }, u.disabled ? 'Enable' : 'Disable'))]],
     fields: [uPartner, uName, uRole, uPass],
     submit: async () => {
       const body = { partner: uPartner.input.value, name: uName.input.value.trim(),
