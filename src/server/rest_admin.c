@@ -348,6 +348,15 @@ static void admin_failed(struct http_req *req, struct http_resp *resp, int rc, c
     app_error(req, resp, status, title, msg);
 }
 
+/* Whether body's optional flag key, if present, is true or false: a flag written any other
+ * way ("true", 1) is refused rather than read as false, which made "read_only": "true" a
+ * token that may write. */
+static bool flag_ok(const json_t *body, const char *key)
+{
+    const json_t *v = json_object_get(body, key);
+    return !v || json_is_boolean(v);
+}
+
 static void h_partner_add(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
@@ -362,11 +371,12 @@ static void h_partner_add(struct http_req *req, struct http_resp *resp, void *ar
     if (!body)
         return;
     const char *name = vjson_str(body, "name");
-    char identity[64], msg[ADMIN_MSG_SZ] = "name: required";
+    char identity[64], msg[ADMIN_MSG_SZ] = "name: required; coordinator: true or false";
     int rc =
-        name ? admin_partner_add(a->store, p, name,
-                                 json_is_true(json_object_get(body, "coordinator")), identity, msg)
-             : VIGIL_EINVAL;
+        name && flag_ok(body, "coordinator")
+            ? admin_partner_add(a->store, p, name,
+                                json_is_true(json_object_get(body, "coordinator")), identity, msg)
+            : VIGIL_EINVAL;
     if (rc)
         admin_failed(req, resp, rc, msg);
     else
@@ -485,11 +495,19 @@ static void h_token_add(struct http_req *req, struct http_resp *resp, void *arg)
         json_decref(body);
         return;
     }
-    char token[AUTH_TOKEN_LEN + 1], msg[ADMIN_MSG_SZ];
+    char token[AUTH_TOKEN_LEN + 1],
+        msg[ADMIN_MSG_SZ] =
+            "read_only: true or false; expires_days: whole days from 0 to 3650; label: a text";
     const char *label = vjson_str(body, "label");
-    int rc = admin_token_create(a->store, p, user, json_is_true(json_object_get(body, "read_only")),
-                                (int)vjson_int(body, "expires_days", 0),
-                                label ? label : "created over the API", token, msg);
+    const json_t *days = json_object_get(body, "expires_days");
+    bool ok = flag_ok(body, "read_only") && (!days || json_is_integer(days)) &&
+              (label || !json_object_get(body, "label"));
+    json_int_t d = ok && days ? json_integer_value(days) : 0;
+    int rc = ok && d >= 0 && d <= 3650
+                 ? admin_token_create(a->store, p, user,
+                                      json_is_true(json_object_get(body, "read_only")), (int)d,
+                                      label ? label : "created over the API", token, msg)
+                 : VIGIL_EINVAL;
     if (rc)
         admin_failed(req, resp, rc, msg);
     else

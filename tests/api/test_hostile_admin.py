@@ -365,3 +365,25 @@ def test_audit_rechained_after_tampering_fails_against_a_checkpoint(hub, tmp_pat
     # ...but not against the checkpoint kept elsewhere.
     bad = vigil.run("audit", "verify", "--checkpoint", str(kept), check=False)
     assert bad.returncode == 1 and "re-chained" in bad.stderr
+
+
+def test_a_token_asked_for_loosely_is_refused_not_made_stronger(hub):
+    """"read_only": "true" was read as false (a token that may write) and "expires_days":
+    "30" as 0 (one that never expires); 2**32 + 1 days wrapped to one. Each is refused now,
+    and no token is made."""
+    vigil, t = hub
+    before = len(vigil.get("/api/v1/tokens", token=t["a-adm"]).json()["tokens"])
+    for bad in ({"read_only": "true"}, {"read_only": 1}, {"expires_days": "30"},
+                {"expires_days": 2 ** 32 + 1}, {"expires_days": 3651}, {"expires_days": -1},
+                {"expires_days": 1.5}, {"label": 5}):
+        r = vigil.post("/api/v1/tokens", token=t["a-adm"], json=dict(user="a1", **bad))
+        assert r.status_code == 400, (bad, r.text)
+    assert len(vigil.get("/api/v1/tokens", token=t["a-adm"]).json()["tokens"]) == before
+    r = vigil.post("/api/v1/tokens", token=t["a-adm"],
+                   json={"user": "a1", "read_only": True, "expires_days": 30})
+    assert r.status_code == 201
+    assert vigil.post("/api/v1/reports", token=r.json()["token"], json=REPORT).status_code == 403
+    r = vigil.post("/api/v1/partners", token=t["admin"], json={"name": "D", "coordinator": "no"})
+    assert r.status_code == 400
+    assert "D" not in [p["name"] for p in
+                       vigil.get("/api/v1/partners", token=t["admin"]).json()["partners"]]
