@@ -431,19 +431,29 @@ static void h_user_add(struct http_req *req, struct http_resp *resp, void *arg)
     json_decref(body);
 }
 
+/* The caller of a write only admins may make, or NULL once answered (403, or the read-only
+ * token's answer). */
+static const struct auth_principal *admin_writing(struct http_req *req, struct http_resp *resp)
+{
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return NULL;
+    if (!is_admin(p)) {
+        app_error(req, resp, 403, "forbidden", "administrators only");
+        return NULL;
+    }
+    return p;
+}
+
 /* PATCH /api/v1/users/{name} {"disabled": true|false}: an admin disables one of the users it
  * manages, or enables it again (admin_user_set_disabled). Any other user is 404, as a name
  * nobody uses. */
 static void h_user_patch(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
-    const struct auth_principal *p = app_principal(req);
-    if (!rest_can_write(req, resp))
+    const struct auth_principal *p = admin_writing(req, resp);
+    if (!p)
         return;
-    if (!is_admin(p)) {
-        app_error(req, resp, 403, "forbidden", "administrators only");
-        return;
-    }
     static const char *const fields[] = {"disabled", NULL};
     json_t *body = rest_body(a, req, resp, fields);
     if (!body)
@@ -534,13 +544,9 @@ static int revoke_txn(struct store_txn *t, void *arg)
 static void h_token_revoke(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
-    const struct auth_principal *p = app_principal(req);
-    if (!rest_can_write(req, resp))
+    const struct auth_principal *p = admin_writing(req, resp);
+    if (!p)
         return;
-    if (!is_admin(p)) {
-        app_error(req, resp, 403, "forbidden", "administrators only");
-        return;
-    }
     char *end;
     long long id = strtoll(http_param(req, "id"), &end, 10);
     struct revoke rv = {p, id, hub_admin(p) ? 0 : p->partner};
