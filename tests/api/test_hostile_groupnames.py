@@ -10,7 +10,7 @@ not use answer as a name nobody uses.
 """
 import pytest
 
-from conftest import TAXII
+from conftest import PG, TAXII
 
 REPORT = {"event": "ASSAULT", "mode": "aerial", "start": "2025-03-18T02:00:00Z",
           "location": {"lat": 31.51, "lon": 34.46, "precision_m": 500},
@@ -183,3 +183,31 @@ def test_the_coordination_centers_users_resolve_names_like_any_partner(hub):
     rid = posted(vigil, t["cc1"], group="Watch")
     assert ours in markings(vigil, t["cc1"], rid)
     assert not readable(vigil, t["b1"], rid)
+
+
+def test_a_hub_from_before_per_owner_names_keeps_its_groups(hub):
+    """A store whose group names were unique over the hub (schema 15) moves to 16 at the next
+    start with its groups, their marking ids and members: then another partner may take a
+    name one of them has."""
+    vigil, t = hub
+    theirs = made(vigil, t["b1"], "Ops North", ["B", "C"])
+    rid = posted(vigil, t["b1"], group="Ops North")
+    vigil.stop()
+    if PG:
+        vigil.sql("ALTER TABLE groups DROP CONSTRAINT groups_name_owner_key;"
+                  "ALTER TABLE groups ADD CONSTRAINT groups_name_key UNIQUE(name);"
+                  "UPDATE vigil_schema SET version = 15;")
+    else:
+        vigil.sql("CREATE TABLE groups_v2(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+                  "  marking_id TEXT NOT NULL UNIQUE, owner INTEGER NOT NULL"
+                  "  REFERENCES partners(id), created INTEGER NOT NULL);"
+                  "INSERT INTO groups_v2 SELECT * FROM groups; DROP TABLE groups;"
+                  "ALTER TABLE groups_v2 RENAME TO groups; PRAGMA user_version = 15;")
+    vigil.start()
+    version = vigil.sql("SELECT version FROM vigil_schema" if PG else "PRAGMA user_version")
+    assert int(version[0][0]) == 16
+    assert made(vigil, t["a1"], "Ops North", ["A"]) != theirs
+    assert readable(vigil, t["c1"], rid)
+    assert theirs in markings(vigil, t["c1"], posted(vigil, t["c1"], group="Ops North"))
+    again = add_group(vigil, t["b1"], "Ops North", ["B"])
+    assert again.status_code == 409
