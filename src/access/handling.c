@@ -28,9 +28,9 @@ int handling_from_markings(struct store_reader *r, const json_t *refs, int defau
             continue;
         }
         struct store_group g;
-        int rc = store_group_find(r, id, &g);
-        if (rc == 0 && strcmp(g.marking_id, id) != 0)
-            rc = VIGIL_ENOENT;
+        int rc = store_group_find(r, id, owner, user, &g);
+        if ((rc == 0 && strcmp(g.marking_id, id) != 0) || rc == VIGIL_ECONFLICT)
+            rc = VIGIL_ENOENT; /* a marking is never a group's name */
         if (rc == 0) { /* a group the writer is not in reads as a marking Vigil does not know */
             int may = store_group_may_use(r, g.id, owner, user);
             rc = may == 1 ? 0 : may == 0 ? VIGIL_ENOENT : may;
@@ -68,14 +68,19 @@ int handling_from_names(struct store_reader *r, const char *marking, const char 
     }
     if (group) {
         struct store_group g;
-        int rc = store_group_find(r, group, &g);
-        if (!rc && strcmp(g.name, group) != 0)
-            rc = VIGIL_ENOENT;
+        int rc = store_group_find(r, group, owner, user, &g);
         /* A group the writer is not in is answered exactly like one that does not exist. */
         if (!rc && (rc = store_group_may_use(r, g.id, owner, user)) >= 0)
             rc = rc == 1 ? 0 : VIGIL_ENOENT;
         if (rc == VIGIL_ENOENT) {
             snprintf(msg, HANDLING_MSG_SZ, "group: no sharing group named \"%.64s\"", group);
+            return VIGIL_EINVAL;
+        }
+        if (rc == VIGIL_ECONFLICT) { /* only groups the writer is in: it lists them */
+            snprintf(msg, HANDLING_MSG_SZ,
+                     "group: several sharing groups named \"%.64s\": give the group's"
+                     " marking_id instead",
+                     group);
             return VIGIL_EINVAL;
         }
         if (rc)

@@ -24,11 +24,14 @@
 int handling_from_markings(struct store_reader *r, const json_t *refs, int default_tlp,
                            int64_t owner, int64_t user, struct store_acl *out);
 
-/* Handling from a REST marking name ("clear" ... "red"; NULL: default_tlp) and group name
- * (NULL: none), for user `user` of partner `owner`. VIGIL_EINVAL with msg for an unknown
- * marking or group; a group the writer may not share into (store_group_may_use) gets the
- * same answer as one that does not exist. Sets *group_marking (borrowed from r, or NULL) to
- * the group's marking-definition id for the STIX object. */
+/* Handling from a REST marking name ("clear" ... "red"; NULL: default_tlp) and group (NULL:
+ * none), for user `user` of partner `owner`. The group is a name or a marking-definition id,
+ * resolved by store_group_find: owner's own group of that name, else the one the writer is a
+ * member of. VIGIL_EINVAL with msg for an unknown marking or group, and for a name of several
+ * other partners' groups the writer is in (the marking id is asked for); a group the writer
+ * may not share into (store_group_may_use) gets the same answer as one that does not exist.
+ * Sets *group_marking (borrowed from r, or NULL) to the group's marking-definition id for the
+ * STIX object. */
 int handling_from_names(struct store_reader *r, const char *marking, const char *group,
                         int default_tlp, int64_t owner, int64_t user, struct store_acl *out,
                         const char **group_marking, char msg[HANDLING_MSG_SZ]);

@@ -285,7 +285,7 @@ static int claim_refused(struct store_reader *r, struct identities *ids,
     }
     struct store_group g;
     if (!rc && strncmp(it->in.id, "marking-definition--", 20) == 0) {
-        rc = store_group_find(r, it->in.id, &g);
+        rc = store_group_find(r, it->in.id, 0, 0, &g); /* anyone's: a marking id names one */
         if (!rc)
             it->error = "id: a sharing group's marking-definition, defined by this hub";
         if (rc != VIGIL_ENOENT)

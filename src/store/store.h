@@ -554,13 +554,21 @@ struct store_group {
     vtime_t created;
 };
 
-/* Creates a group. VIGIL_EEXIST when the name or marking id is taken. */
+/* Creates a group. VIGIL_EEXIST when owner already has a group of that name, or the marking
+ * id is taken (group names are unique per owner partner, not over the hub). */
 int store_txn_group_add(struct store_txn *t, const char *name, const char *marking_id,
                         int64_t owner, int64_t *id);
 /* Adds a member: a partner (user 0) or a named user (partner 0). Adding twice is a no-op. */
 int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner, int64_t user);
-/* Finds a group by name or by marking id. VIGIL_ENOENT when there is none. */
-int store_group_find(struct store_reader *r, const char *name_or_marking, struct store_group *out);
+/* Finds the group that `key` names for partner `partner` (or its user `user`; 0 for none):
+ *  - a marking-definition id names its group, whoever it belongs to (the caller asks
+ *    store_group_may_use whether partner may use it);
+ *  - a name names partner's own group of that name if it has one, else the one group of that
+ *    name of which partner or user is a member; other partners' groups are not looked at.
+ * VIGIL_ENOENT when there is none; VIGIL_ECONFLICT when the name is that of several other
+ * partners' groups that partner or user is in (their marking ids tell them apart). */
+int store_group_find(struct store_reader *r, const char *key, int64_t partner, int64_t user,
+                     struct store_group *out);
 int store_groups(struct store_reader *r, int (*fn)(void *ctx, const struct store_group *g),
                  void *ctx);
 /* Whether partner (or its user `user`) may share into a group: the group's owner partner, a

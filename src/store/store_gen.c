@@ -329,9 +329,10 @@ int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partn
     return OPS_T(t)->txn_group_member_add(t, group, partner, user);
 }
 
-int store_group_find(struct store_reader *r, const char *name_or_marking, struct store_group *out)
+int store_group_find(struct store_reader *r, const char *key, int64_t partner, int64_t user,
+                     struct store_group *out)
 {
-    return OPS_R(r)->group_find(r, name_or_marking, out);
+    return OPS_R(r)->group_find(r, key, partner, user, out);
 }
 
 int store_groups(struct store_reader *r, int (*fn)(void *ctx, const struct store_group *g),

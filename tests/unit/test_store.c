@@ -631,6 +631,11 @@ static const char *const undo_migration[] = {
     [15] = "ALTER TABLE violations DROP COLUMN withdrawn;"
            "ALTER TABLE violations DROP COLUMN kept_tlp;"
            "ALTER TABLE violations DROP COLUMN kept_grp;",
+    [16] = "CREATE TABLE groups_v2(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+           "  marking_id TEXT NOT NULL UNIQUE, owner INTEGER NOT NULL REFERENCES partners(id),"
+           "  created INTEGER NOT NULL);"
+           "INSERT INTO groups_v2 SELECT * FROM groups; DROP TABLE groups;"
+           "ALTER TABLE groups_v2 RENAME TO groups;",
 };
 #define NUNDO ((int)(sizeof undo_migration / sizeof undo_migration[0]))
 
@@ -819,6 +824,90 @@ static void schema_6_migrates_a_version_5_store(void **state)
     assert_int_equal(versions_of(f, "note--a", STORE_VER_ALL, &seen), 3);
     assert_int_equal(versions_of(f, "note--a", 0, &seen), 1);
     assert_int_equal(seen.versions[0], 3);
+}
+
+struct group_add {
+    const char *name, *marking_id;
+    int64_t owner;
+};
+
+static int member_add_txn(struct store_txn *t, void *arg)
+{
+    return store_txn_group_member_add(t, *(const int64_t *)arg, 0, 9);
+}
+
+static int group_add_txn(struct store_txn *t, void *arg)
+{
+    const struct group_add *g = arg;
+    int64_t id;
+    return store_txn_group_add(t, g->name, g->marking_id, g->owner, &id);
+}
+
+static int count_member(void *ctx, int64_t partner, int64_t user)
+{
+    snprintf((char *)ctx + strlen(ctx), 32, "%lld/%lld;", (long long)partner, (long long)user);
+    return 0;
+}
+
+/* A store of schema 15 (group names unique over the hub) moves to 16 with its groups, their
+ * ids and members: then another partner may take a name, the same partner may not, and a name
+ * is resolved for the partner asking (store_group_find). */
+static void schema_16_makes_group_names_unique_per_owner(void **state)
+{
+    struct fixture *f = *state;
+    store_close(f->s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/vigil.db", f->dir);
+    downgrade(path, 15,
+              "INSERT INTO partners VALUES(1, 'A', 'identity--a', 0, 2, 0),"
+              "  (2, 'B', 'identity--b', 0, 2, 0), (3, 'C', 'identity--c', 0, 2, 0);"
+              "INSERT INTO groups VALUES(7, 'Ops North', 'marking-definition--b', 2, 0);"
+              "INSERT INTO group_members VALUES(7, 2, 0), (7, 3, 0), (7, 0, 9);");
+    char msg[STORE_MSG_SZ];
+    assert_int_equal(store_open(f->dir, NULL, &f->s, msg), 0);
+    assert_int_equal(store_schema_version(f->s), NUNDO - 1);
+
+    struct group_add mine = {"Ops North", "marking-definition--a", 1};
+    assert_int_equal(store_write(f->s, group_add_txn, &mine), 0);
+    struct group_add again = {"Ops North", "marking-definition--a2", 1};
+    assert_int_equal(store_write(f->s, group_add_txn, &again), VIGIL_EEXIST);
+    struct group_add same_marking = {"Ops South", "marking-definition--b", 1};
+    assert_int_equal(store_write(f->s, group_add_txn, &same_marking), VIGIL_EEXIST);
+
+    struct store_reader *r;
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    struct store_group g;
+    assert_int_equal(store_group_find(r, "Ops North", 2, 0, &g), 0); /* B: its own */
+    assert_int_equal(g.id, 7);
+    assert_string_equal(g.marking_id, "marking-definition--b");
+    assert_int_equal(store_group_find(r, "Ops North", 1, 0, &g), 0); /* A: its own */
+    assert_string_equal(g.marking_id, "marking-definition--a");
+    assert_int_equal(store_group_find(r, "Ops North", 3, 0, &g), 0); /* C: B's, its member */
+    assert_int_equal(g.id, 7);
+    assert_int_equal(store_group_find(r, "Ops North", 4, 0, &g), VIGIL_ENOENT);
+    assert_int_equal(store_group_find(r, "Ops North", 0, 0, &g), VIGIL_ENOENT);
+    /* a marking id names its group whoever asks (the caller checks store_group_may_use) */
+    assert_int_equal(store_group_find(r, "marking-definition--b", 4, 0, &g), 0);
+    assert_int_equal(g.id, 7);
+    char members[64] = "";
+    assert_int_equal(store_group_members(r, 7, count_member, members), 0);
+    assert_string_equal(members, "0/9;2/0;3/0;");
+    store_read_end(r);
+
+    /* user 9 (of partner 3) named in a second group of that name, A's: the name is ambiguous
+     * for that user, not for partner 3's other users (B's only) */
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    assert_int_equal(store_group_find(r, "Ops North", 1, 0, &g), 0);
+    int64_t of_a = g.id;
+    store_read_end(r);
+    assert_int_equal(store_write(f->s, member_add_txn, &of_a), 0);
+    assert_int_equal(store_read_begin(f->s, &r), 0);
+    assert_int_equal(store_group_find(r, "Ops North", 3, 9, &g), VIGIL_ECONFLICT);
+    assert_int_equal(store_group_find(r, "Ops North", 3, 8, &g), 0);
+    assert_int_equal(g.id, 7);
+    assert_int_equal(store_group_find(r, "marking-definition--a", 3, 9, &g), 0);
+    assert_int_equal(g.id, of_a);
+    store_read_end(r);
 }
 
 struct state_put {
@@ -1528,6 +1617,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(schema_6_migrates_a_version_5_store, setup, teardown),
         cmocka_unit_test_setup_teardown(schema_9_withdraws_the_events_of_earlier_content, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(schema_16_makes_group_names_unique_per_owner, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(writes_by_another_process_are_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(report_index_keeps_the_target, setup, teardown),

@@ -485,18 +485,27 @@ static void read_group(const PGresult *r, int i, struct store_group *g)
     g->created = gi64(r, i, 4);
 }
 
-int store_group_find(struct store_reader *r, const char *name_or_marking, struct store_group *out)
+int store_group_find(struct store_reader *r, const char *key, int64_t partner, int64_t user,
+                     struct store_group *out)
 {
     struct pg_params p;
     pp_init(&p);
-    pp_str(&p, name_or_marking);
+    pp_str(&p, key);
+    pp_i64(&p, partner);
+    pp_i64(&p, user);
     int rc;
+    /* as SQLite's (sqlite/groups.c): the last column counts every group key may name */
     PGresult *res = row_p(r, KEEP_GROUP,
-                          "SELECT " GROUP_COLS " FROM groups WHERE name = $1"
-                          " OR marking_id = $1 ORDER BY id LIMIT 1",
+                          "SELECT " GROUP_COLS ", count(*) OVER () FROM groups g"
+                          " WHERE marking_id = $1 OR (name = $1 AND ((owner = $2 AND $2 <> 0)"
+                          " OR EXISTS(SELECT 1 FROM group_members WHERE grp = g.id"
+                          " AND ((partner = $2 AND $2 <> 0) OR (\"user\" = $3 AND $3 <> 0)))))"
+                          " ORDER BY marking_id = $1 DESC, owner = $2 DESC, id LIMIT 1",
                           &p, &rc);
     if (res)
         read_group(res, 0, out);
+    if (!rc && strcmp(out->marking_id, key) != 0 && out->owner != partner && gi64(res, 0, 5) > 1)
+        rc = VIGIL_ECONFLICT;
     return rc;
 }
 

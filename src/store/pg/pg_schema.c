@@ -258,6 +258,9 @@ static const struct {
     {15, "ALTER TABLE violations ADD COLUMN withdrawn BIGINT NOT NULL DEFAULT 0;"
          "ALTER TABLE violations ADD COLUMN kept_tlp INTEGER NOT NULL DEFAULT 0;"
          "ALTER TABLE violations ADD COLUMN kept_grp BIGINT NOT NULL DEFAULT 0;"},
+    /* 16 (groupnames; SQLite's 16): group names unique per owner partner, not over the hub */
+    {16, "ALTER TABLE groups DROP CONSTRAINT groups_name_key;"
+         "ALTER TABLE groups ADD CONSTRAINT groups_name_owner_key UNIQUE(name, owner);"},
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -1,5 +1,6 @@
 /* groups.c - sharing groups and their members. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/err.h"
 #include "base/xalloc.h"
@@ -42,16 +43,30 @@ static void read_group(sqlite3_stmt *st, struct store_group *g)
     g->created = sqlite3_column_int64(st, 4);
 }
 
-int store_group_find(struct store_reader *r, const char *name_or_marking, struct store_group *out)
+/* The groups ?1 may name for partner ?2 or its user ?3 (store_group_find): the group of that
+ * marking id, and the groups of that name that partner owns or either is a member of; the
+ * marking id's first, then partner's own. The last column counts them all. */
+#define GROUP_NAMED                                                                                \
+    "SELECT " GROUP_COLS ", count(*) OVER () FROM groups g WHERE marking_id = ?1"                  \
+    " OR (name = ?1 AND ((owner = ?2 AND ?2 != 0) OR EXISTS(SELECT 1 FROM group_members"           \
+    " WHERE grp = g.id AND ((partner = ?2 AND ?2 != 0) OR (user = ?3 AND ?3 != 0)))))"             \
+    " ORDER BY marking_id = ?1 DESC, owner = ?2 DESC, id LIMIT 1"
+
+int store_group_find(struct store_reader *r, const char *key, int64_t partner, int64_t user,
+                     struct store_group *out)
 {
-    sqlite3_stmt *st = conn_stmt(r, "SELECT " GROUP_COLS " FROM groups"
-                                    " WHERE name = ?1 OR marking_id = ?1");
+    sqlite3_stmt *st = conn_stmt(r, GROUP_NAMED);
     if (!st)
         return VIGIL_ESTORE;
-    sqlite3_bind_text(st, 1, name_or_marking, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, partner);
+    sqlite3_bind_int64(st, 3, user);
     int rc = step_row(r, st);
     if (!rc)
         read_group(st, out);
+    if (!rc && strcmp(out->marking_id, key) != 0 && out->owner != partner &&
+        sqlite3_column_int64(st, 5) > 1)
+        rc = VIGIL_ECONFLICT;
     return rc;
 }
 

@@ -333,6 +333,32 @@ static const char *const migrations[] = {
     "ALTER TABLE violations ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE violations ADD COLUMN kept_tlp INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE violations ADD COLUMN kept_grp INTEGER NOT NULL DEFAULT 0;",
+    /* 16 (groupnames): group names unique per owner partner, not over the hub: a name taken by
+     * another partner's group told that it exists (docs/ACCESS.md, "Sharing groups"). SQLite
+     * drops no UNIQUE, so the table is rebuilt with its ids; group_members with it, since
+     * dropping a table its rows reference fails with foreign keys on (renaming groups_v16
+     * rewrites group_members_v16's reference to "groups"). UNIQUE(name, owner) leads with
+     * the name, which is how groups are looked up. */
+    "CREATE TABLE groups_v16("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  marking_id TEXT NOT NULL UNIQUE,"
+    "  owner INTEGER NOT NULL REFERENCES partners(id),"
+    "  created INTEGER NOT NULL,"
+    "  UNIQUE(name, owner));"
+    "INSERT INTO groups_v16 SELECT id, name, marking_id, owner, created FROM groups;"
+    "CREATE TABLE group_members_v16("
+    "  grp INTEGER NOT NULL REFERENCES groups_v16(id),"
+    "  partner INTEGER NOT NULL,"
+    "  user INTEGER NOT NULL,"
+    "  PRIMARY KEY(grp, partner, user)) WITHOUT ROWID;"
+    "INSERT INTO group_members_v16 SELECT grp, partner, user FROM group_members;"
+    "DROP TABLE group_members;"
+    "DROP TABLE groups;"
+    "ALTER TABLE groups_v16 RENAME TO groups;"
+    "ALTER TABLE group_members_v16 RENAME TO group_members;"
+    "CREATE INDEX group_members_partner ON group_members(partner);"
+    "CREATE INDEX group_members_user ON group_members(user);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

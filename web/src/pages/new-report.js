@@ -123,7 +123,13 @@ export function render(root) {
   });
 
   get('/api/v1/groups').then((r) => {
-    for (const g of r.groups || []) f.group.input.append(utext('option', g.name, { value: g.name }));
+    const groups = r.groups || [];
+    for (const g of groups) {
+      // Names are unique per owner partner: two listed groups of one name go by marking id.
+      const twice = groups.filter((o) => o.name === g.name).length > 1;
+      f.group.input.append(utext('option', twice ? `${g.name} (${g.marking_id})` : g.name,
+        { value: twice ? g.marking_id : g.name }));
+    }
   }).catch(() => {});
 
   const map = createMap(mapEl, { label: 'Map: click to place the report' });
