@@ -10,6 +10,7 @@ const GREEN_TITLE = 'Beta green: shelling reported north';
 const ARABIC_TITLE = 'قصف مدفعي على خان يونس';
 let vigil;
 let bobToken;
+let opsGroups; // two groups named "ops", of Alpha and of Beta, the coordination center in both
 let b; // the coordination center admin's browser
 
 before(async () => {
@@ -20,6 +21,8 @@ before(async () => {
   vigil.user('Alpha', 'alice', 'analyst', PW.alice);
   vigil.run('user', 'add', 'Beta', 'bob', '--role', 'analyst');
   bobToken = vigil.run('token', 'create', 'bob');
+  opsGroups = ['Alpha', 'Beta'].map((o) => vigil.run('group', 'add', 'ops', 'Coordination Center',
+    '--owner', o));
   await vigil.start();
   // Beta's reports: AMBER without a group (Beta and the coordination center may read it), and
   // GREEN (every partner may).
@@ -95,6 +98,11 @@ test('the form: client-side checks, then the server\'s reason next to its field'
   await b.page.getByRole('button', { name: 'Submit report' }).click();
   const startId = await b.page.getByLabel('Start (UTC)').getAttribute('id');
   await b.page.locator(`#${startId}-err`).getByText(/start: outside the years/).waitFor();
+  // Names are unique per owner only: two groups of one name are offered by their marking ids.
+  const ops = b.page.getByLabel('Sharing group').locator('option', { hasText: 'ops' });
+  await ops.first().waitFor({ state: 'attached' });
+  assert.deepEqual((await ops.evaluateAll((o) => o.map((e) => e.value))).sort(),
+    [...opsGroups].sort());
 });
 
 test('submit a report by clicking the map; it is on the map and in the table', async () => {
