@@ -11,20 +11,11 @@ not use answer as a name nobody uses.
 import pytest
 
 from conftest import PG, TAXII
+from test_hostile_alerts import ACLED_MOVEMENT as ACLED_ROW
 
 REPORT = {"event": "ASSAULT", "mode": "aerial", "start": "2025-03-18T02:00:00Z",
           "location": {"lat": 31.51, "lon": 34.46, "precision_m": 500},
           "reliability": "B", "credibility": 2, "marking": "amber"}
-
-ACLED_ROW = (
-    "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,"
-    "actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,civilian_targeting,"
-    "iso,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,"
-    "source_scale,notes,fatalities,tags,timestamp\n"
-    "PSE9001,2025-10-14,2025,1,Strategic developments,Strategic developments,"
-    "Headquarters or base established,Military Forces,,1,,,,10,,275,Middle East,Palestine,"
-    "Gaza Strip,Gaza City,,Gaza City,31.53,34.47,1,Example Wire,National,Troops massing,0,,"
-    "1749500000\n")
 
 
 @pytest.fixture
