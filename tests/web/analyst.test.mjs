@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { Vigil, openBrowser, login, CHROMIUM, GOV, RAFAH } from './harness.mjs';
+import { Vigil, openBrowser, login, show, CHROMIUM, GOV, RAFAH } from './harness.mjs';
 
 const AGREEMENT = {
   name: 'Analyst-test ceasefire (SYNTHETIC, ILLUSTRATIVE zones)',
@@ -188,8 +188,8 @@ test('review queue: newest first, evidence links, history, opinions, filters', a
   const { page } = b;
   await page.goto(`${vigil.url}/#/review`);
   await page.getByLabel('Status').selectOption('');
-  await page.getByRole('button', { name: 'Show' }).click();
-  await page.locator(`#violations-table tr[data-id="${v.older}"]`).waitFor();
+  await show(page, '#violations');
+  await page.getByText('3 violations, newest first').waitFor();
   const order = await page.locator('#violations-table tbody tr[data-id]')
     .evaluateAll((rows) => rows.map((r) => r.dataset.id));
   assert.deepEqual(order, [v.newer, v.form, v.older]); // 06-12, 06-11, 06-10
@@ -222,17 +222,17 @@ test('review queue: newest first, evidence links, history, opinions, filters', a
   const shown = () => page.locator('#violations-table tbody tr[data-id]')
     .evaluateAll((rows) => rows.map((r) => r.dataset.id));
   await page.getByLabel('Party').selectOption('Party B');
-  await page.getByRole('button', { name: 'Show' }).click();
+  await show(page, '#violations');
   await page.getByText('1 violation, newest first').waitFor();
   assert.deepEqual(await shown(), [v.newer]);
   await page.getByLabel('Party').selectOption('');
   await page.getByLabel('Zone').selectOption('North Gaza buffer');
-  await page.getByRole('button', { name: 'Show' }).click();
+  await show(page, '#violations');
   await page.getByText('No violations match.').waitFor();
   await page.getByLabel('Zone').selectOption('Rafah');
   await page.getByLabel('From (UTC day)').fill('2025-06-10');
   await page.getByLabel('To (UTC day)').fill('2025-06-11');
-  await page.getByRole('button', { name: 'Show' }).click();
+  await show(page, '#violations');
   await page.getByText('2 violations, newest first').waitFor();
   assert.deepEqual(await shown(), [v.form, v.older]);
   // Following an evidence link opens that report's detail in the dashboard.
@@ -243,12 +243,42 @@ test('review queue: newest first, evidence links, history, opinions, filters', a
   assert.match(await detail.innerText(), /Air strike, older \(test\)/);
 });
 
+test('a slow answer to the first load never replaces the list asked for after it', async () => {
+  const { page } = b;
+  // The queue's first load (status "reported": 2 violations) is held back until the list
+  // asked for next (all: 3) has been drawn; then it is let through.
+  const first = (url) => url.pathname === '/api/v1/violations'
+    && url.searchParams.get('status') === 'reported';
+  let release;
+  const drawn = new Promise((resolve) => { release = resolve; });
+  await page.route(first, async (route) => {
+    await drawn;
+    await route.continue();
+  });
+  try {
+    await page.goto(`${vigil.url}/#/operations`);
+    await page.goto(`${vigil.url}/#/review`);
+    await page.getByLabel('Status').selectOption('');
+    await page.getByRole('button', { name: 'Show', exact: true }).click();
+    await page.getByText('3 violations, newest first').waitFor();
+    const late = page.waitForEvent('requestfinished', (req) => first(new URL(req.url())));
+    release();
+    await late;
+    // The late answer has arrived; a view that drew it would do so within this pause.
+    await page.waitForTimeout(500);
+    assert.match(await page.locator('#violations-table caption').innerText(), /^3 violations/);
+    assert.equal(await page.locator('#violations').getAttribute('aria-busy'), 'false');
+  } finally {
+    await page.unroute(first);
+  }
+});
+
 test('a decision needs a reason: refused in the page, nothing changed', async () => {
   const { page } = b;
   await page.goto(`${vigil.url}/#/operations`); // a fresh queue, without the filters set above
   await page.goto(`${vigil.url}/#/review`);
   await page.getByLabel('Status').selectOption('under_review');
-  await page.getByRole('button', { name: 'Show' }).click();
+  await show(page, '#violations');
   const row = page.locator(`#violations-table tr[data-id="${v.newer}"]`);
   await row.waitFor();
   await row.getByRole('button', { name: 'confirmed', exact: true }).click();
@@ -281,7 +311,7 @@ test('each role sees what it may do: no "New report" for a reader, no review for
       assert.equal(await r.page.getByRole('button', { name: 'Submit report' }).count(), 0);
       await r.page.goto(`${vigil.url}/#/review`);
       await r.page.getByLabel('Status').selectOption('');
-      await r.page.getByRole('button', { name: 'Show' }).click();
+      await show(r.page, '#violations');
       const row = r.page.locator(`#violations-table tr[data-id="${v.older}"]`);
       await row.waitFor();
       assert.equal(await r.page.locator('#violations-table button[data-to]').count(), 0);
@@ -299,7 +329,7 @@ test('each role sees what it may do: no "New report" for a reader, no review for
       await x.page.goto(`${vigil.url}/#/review`);
       await x.page.getByText(/decisions are taken by the coordination center/).waitFor();
       await x.page.getByLabel('Status').selectOption('');
-      await x.page.getByRole('button', { name: 'Show' }).click();
+      await show(x.page, '#violations');
       const row = x.page.locator(`#violations-table tr[data-id="${v.older}"]`);
       await row.waitFor();
       assert.equal(await x.page.locator('#violations-table button[data-to]').count(), 0);

@@ -137,3 +137,10 @@ export async function login(page, url, user, password) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#nav a', { hasText: 'Operations' }).waitFor();
 }
+
+// Press a view's "Show"/"Search" button and wait until the load it asked for has drawn: the
+// view's region (the selector) is aria-busy from the click until its newest load is on screen.
+export async function show(page, region, button = 'Show') {
+  await page.getByRole('button', { name: button, exact: true }).click();
+  await page.locator(`${region}[aria-busy="false"]`).waitFor();
+}

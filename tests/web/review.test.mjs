@@ -6,7 +6,7 @@
 // reloads.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Vigil, openBrowser, login, GOV, RAFAH } from './harness.mjs';
+import { Vigil, openBrowser, login, show, GOV, RAFAH } from './harness.mjs';
 
 const AGREEMENT = {
   name: 'Review-test ceasefire (SYNTHETIC, ILLUSTRATIVE zones)',
@@ -103,8 +103,7 @@ async function openQueue(page, { flagged = false } = {}) {
   await page.goto(`${vigil.url}/#/review`);
   await page.getByLabel('Status').selectOption('');
   if (flagged) await page.getByLabel('Only those needing re-review').check();
-  await page.getByRole('button', { name: 'Show' }).click();
-  await page.locator('#violations-table').waitFor();
+  await show(page, '#violations');
 }
 
 async function stored(id) {

@@ -71,3 +71,21 @@ export function download(name, type, text) {
 export function fmtTime(s) {
   return s ? s.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z') : '';
 }
+
+// A view's loads can overlap (the first one, and a search asked for before it answered), and
+// their answers can arrive in any order. `latest(region, fn)` returns the view's loader: only
+// the newest call may draw, and `region` is aria-busy until that call has drawn. `fn` gets a
+// `stale()` check to ask after each await; when it is true, a newer load owns the view.
+export function latest(region, fn) {
+  let newest = 0;
+  return async (...args) => {
+    newest += 1;
+    const mine = newest;
+    region.setAttribute('aria-busy', 'true');
+    try {
+      await fn(() => mine !== newest, ...args);
+    } finally {
+      if (mine === newest) region.setAttribute('aria-busy', 'false');
+    }
+  };
+}

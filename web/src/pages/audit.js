@@ -3,7 +3,7 @@
 // server over the whole log, not over the page loaded. Another partner's entries show only
 // what the admin may read ("withheld" marks the rest); the text filter never searches it.
 import { get, query } from '../api.js';
-import { h, utext, status, field, select } from '../dom.js';
+import { h, utext, status, field, select, latest } from '../dom.js';
 import { labelCells } from './reports.js';
 
 const PAGE = 100;
@@ -43,11 +43,12 @@ export function render(root) {
     labelCells(table);
   }
 
-  async function load(cursor) {
+  const load = latest(table, async (stale, cursor) => {
     status(msg, 'Loading…');
     try {
       const r = await get(`/api/v1/audit${query({ order: 'newest', ...filters, cursor,
         limit: PAGE })}`);
+      if (stale()) return;
       const entries = r.entries || [];
       next = r.next || null;
       more.disabled = !next;
@@ -57,10 +58,11 @@ export function render(root) {
         + `${any ? ' matching the filters (searched on the server)' : ''}.`);
       draw(entries);
     } catch (e) {
+      if (stale()) return;
       status(msg, `Could not load the audit log: ${e.message}`, 'error');
       draw([]);
     }
-  }
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     filters = { action: action.input.value, user: user.input.value.trim(),

@@ -2,7 +2,7 @@
 // /api/v1/incidents, docs/FUSION.md) from what this reader may read; each incident's reports
 // side by side, one column per report.
 import { get, query } from '../api.js';
-import { h, utext, field, select, fmtTime, status } from '../dom.js';
+import { h, utext, field, select, fmtTime, status, latest } from '../dom.js';
 import { EVENTS } from '../plover.js';
 import { sharedNote } from '../shared-note.js';
 
@@ -55,20 +55,22 @@ export function render(root) {
     h('p', { class: 'hint' }, 'Reports that describe one event, fused from the reports you may read.'),
     form, msg, list);
 
-  async function load() {
+  const load = latest(list, async (stale) => {
     status(msg, 'Loading…');
     try {
       const r = await get(`/api/v1/incidents${query({ event: ev.input.value,
         corroborated: cor.input.value, future: fut.input.checked ? 'true' : '', limit: 100 })}`);
+      if (stale()) return;
       const incs = r.incidents || [];
       list.replaceChildren(...incs.map(incident));
       status(msg, `${incs.length} incident${incs.length === 1 ? '' : 's'}. `);
       msg.append(sharedNote()); // counts differ between partners by design
     } catch (e) {
+      if (stale()) return;
       list.replaceChildren();
       status(msg, `Could not load incidents: ${e.message}`, 'error');
     }
-  }
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     load();

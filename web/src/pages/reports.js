@@ -3,7 +3,7 @@
 // `next`, a row opens the report's detail, exports (GeoJSON from the API; CSV made here from the
 // JSON) with the filters last applied.
 import { get, query } from '../api.js';
-import { h, utext, field, select, download, fmtTime, status } from '../dom.js';
+import { h, utext, field, select, download, fmtTime, status, latest } from '../dom.js';
 import { reportPopup } from '../map.js';
 import { sharedNote } from '../shared-note.js';
 import { EVENTS } from '../plover.js';
@@ -186,10 +186,11 @@ export function render(root) {
       cursor: cursors[page] })}`);
   }
 
-  async function load() {
+  const load = latest(table, async (stale) => {
     status(msg, 'Loading…');
     try {
       const r = await fetchPage();
+      if (stale()) return;
       rows = r.reports || [];
       nextCursor = r.next || null;
       total = r.total ?? null;
@@ -197,12 +198,13 @@ export function render(root) {
         + `${total ?? '?'} in all, `, sharedNote(), '.');
       msg.className = 'status info';
     } catch (e) {
+      if (stale()) return;
       rows = [];
       nextCursor = null;
       status(msg, `Could not load reports: ${e.message}`, 'error');
     }
     draw();
-  }
+  });
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();

@@ -8,7 +8,7 @@
 // may reopen it. The opinion form is for every role but reader. Before the compliance module
 // is on the server (404), the page says it arrives with it.
 import { get, post, query, ApiError } from '../api.js';
-import { h, utext, fmtTime, field, select, status, setFieldError } from '../dom.js';
+import { h, utext, fmtTime, field, select, status, setFieldError, latest } from '../dom.js';
 import { sharedNote } from '../shared-note.js';
 import { STATUSES, allowedMoves } from '../violations.js';
 
@@ -54,7 +54,7 @@ export function render(root, ctx = {}) {
   const flaggedWrap = h('div', { class: 'field' }, h('label', {}, flagged,
     ' Only those needing re-review'));
   const msg = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
-  const body = h('div', {}, 'Loading…');
+  const body = h('div', { id: 'violations' }, 'Loading…');
   const form = h('form', { class: 'filters', 'aria-label': 'Filter violations' }, st.wrap,
     party.wrap, zone.wrap, since.wrap, until.wrap, flaggedWrap,
     h('button', { type: 'submit' }, 'Show'));
@@ -219,11 +219,12 @@ export function render(root, ctx = {}) {
       h('td', {}, actions(v))), detailRow];
   }
 
-  async function load() {
+  const load = latest(body, async (stale) => {
     try {
       const r = await get(`/api/v1/violations${query({ status: st.input.value,
         party: party.input.value, zone: zone.input.value, since: since.input.value,
         until: nextDay(until.input.value), needs_review: flagged.checked ? 'true' : '' })}`);
+      if (stale()) return;
       noteFlagged();
       const items = newestFirst(r.violations || []);
       if (!items.length) {
@@ -239,13 +240,14 @@ export function render(root, ctx = {}) {
         c)))),
       h('tbody', {}, items.flatMap(row)))));
     } catch (e) {
+      if (stale()) return;
       if (e instanceof ApiError && e.status === 400) {
         status(msg, e.description || e.message, 'error');
         return;
       }
       body.replaceChildren(placeholder(e));
     }
-  }
+  });
   // Reviewers are told of violations flagged for re-review that the filters leave out.
   function noteFlagged() {
     if (!can.review || flagged.checked) {
