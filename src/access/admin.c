@@ -180,6 +180,31 @@ static int count_owned(void *ctx, const struct store_group *g)
     return 0;
 }
 
+/* A group member as written (a partner name, or user:NAME) to (partner, 0) or (0, user);
+ * VIGIL_EINVAL, with msg saying which, when there is no such partner or user. */
+static int find_member(struct store_reader *r, const char *m, int64_t *partner, int64_t *user,
+                       char *msg)
+{
+    bool is_user = strncmp(m, "user:", 5) == 0;
+    int rc;
+    *partner = *user = 0;
+    if (is_user) {
+        struct store_user u;
+        rc = store_user_find(r, m + 5, &u);
+        *user = u.id;
+    } else {
+        struct store_partner p;
+        rc = store_partner_find(r, m, &p);
+        *partner = p.id;
+    }
+    if (rc == VIGIL_ENOENT) {
+        snprintf(msg, ADMIN_MSG_SZ, "no %s named \"%.64s\"", is_user ? "user" : "partner",
+                 is_user ? m + 5 : m);
+        return VIGIL_EINVAL;
+    }
+    return rc;
+}
+
 static int group_add_txn(struct store_txn *t, void *arg)
 {
     struct group_add *a = arg;
@@ -203,25 +228,9 @@ static int group_add_txn(struct store_txn *t, void *arg)
     if (rc == VIGIL_EEXIST)
         snprintf(a->msg, ADMIN_MSG_SZ, "group \"%s\" already exists", a->name);
     for (size_t i = 0; i < a->n && !rc; i++) {
-        const char *m = a->members[i];
-        int64_t partner = 0, user = 0;
-        if (strncmp(m, "user:", 5) == 0) {
-            struct store_user u;
-            rc = store_user_find(r, m + 5, &u);
-            user = u.id;
-        } else {
-            struct store_partner mp;
-            rc = store_partner_find(r, m, &mp);
-            partner = mp.id;
-        }
-        if (rc == VIGIL_ENOENT) {
-            snprintf(a->msg, ADMIN_MSG_SZ, "no %s named \"%.64s\"",
-                     user || strncmp(m, "user:", 5) == 0 ? "user" : "partner",
-                     strncmp(m, "user:", 5) == 0 ? m + 5 : m);
-            return VIGIL_EINVAL;
-        }
-        if (!rc)
-            rc = store_txn_group_member_add(t, gid, partner, user);
+        int64_t partner, user;
+        rc = find_member(r, a->members[i], &partner, &user, a->msg);
+        rc = rc ? rc : store_txn_group_member_add(t, gid, partner, user);
     }
     return rc ? rc : audit_admin(t, a->actor, "group add", a->name);
 }
@@ -242,6 +251,98 @@ int admin_group_add(struct store *s, const struct auth_principal *actor, const c
     int rc = store_write(s, group_add_txn, &a);
     if (rc && !msg[0])
         snprintf(msg, ADMIN_MSG_SZ, "cannot add group: %s", vigil_strerror(rc));
+    return rc;
+}
+
+struct group_members {
+    const struct auth_principal *actor;
+    const char *group, *owner;
+    const char *const *add, *const *remove;
+    size_t nadd, nremove;
+    char *msg;
+};
+
+/* Whether actor may change group g's members: the operator (NULL), the coordination center's
+ * admins, and the owner partner's admins and analysts. VIGIL_EPERM for one who belongs to the
+ * group (and so lists it) but may not; VIGIL_ENOENT, as for no such group, for anyone else. */
+static int may_change_members(struct store_reader *r, const struct auth_principal *actor,
+                              const struct store_group *g)
+{
+    if (!actor || (actor->coordinator && strcmp(actor->role, "admin") == 0))
+        return 0;
+    bool manager = strcmp(actor->role, "admin") == 0 || strcmp(actor->role, "analyst") == 0;
+    if (g->owner == actor->partner && manager)
+        return 0;
+    int in = store_group_may_use(r, g->id, actor->partner, actor->user);
+    return in < 0 ? in : in ? VIGIL_EPERM : VIGIL_ENOENT;
+}
+
+static int change_members(struct store_txn *t, struct group_members *a, const struct store_group *g,
+                          bool add)
+{
+    struct store_reader *r = store_txn_reader(t);
+    const char *const *m = add ? a->add : a->remove;
+    size_t n = add ? a->nadd : a->nremove;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int64_t partner, user;
+        rc = find_member(r, m[i], &partner, &user, a->msg);
+        if (!rc)
+            rc = add ? store_txn_group_member_add(t, g->id, partner, user)
+                     : store_txn_group_member_remove(t, g->id, partner, user);
+        char what[128];
+        snprintf(what, sizeof what, "group member %s %s", add ? "add" : "remove", m[i]);
+        rc = rc ? rc : audit_admin(t, a->actor, what, g->marking_id);
+    }
+    return rc;
+}
+
+static int group_members_txn(struct store_txn *t, void *arg)
+{
+    struct group_members *a = arg;
+    struct store_reader *r = store_txn_reader(t);
+    int64_t partner = a->actor ? a->actor->partner : 0, user = a->actor ? a->actor->user : 0;
+    struct store_partner owner;
+    if (!a->actor && a->owner) { /* the operator names a group by its owner and name */
+        int rc = store_partner_find(r, a->owner, &owner);
+        if (rc) {
+            snprintf(a->msg, ADMIN_MSG_SZ, "no partner named \"%.64s\"", a->owner);
+            return rc == VIGIL_ENOENT ? VIGIL_EINVAL : rc;
+        }
+        partner = owner.id;
+    }
+    /* A name names a group of the caller's own partner; another's is given by its marking
+     * id. (A name store_group_find resolves to another's group names one the caller is in.) */
+    struct store_group g;
+    int rc = store_group_find(r, a->group, partner, user, &g);
+    bool by_name = strncmp(a->group, "marking-definition--", 20) != 0;
+    if (rc == VIGIL_ECONFLICT || (!rc && by_name && g.owner != partner)) {
+        snprintf(a->msg, ADMIN_MSG_SZ,
+                 "no sharing group of yours named \"%.64s\": give "
+                 "another partner's group by its marking_id",
+                 a->group);
+        return VIGIL_ENOENT;
+    }
+    rc = rc ? rc : may_change_members(r, a->actor, &g);
+    if (rc == VIGIL_ENOENT)
+        snprintf(a->msg, ADMIN_MSG_SZ, "no sharing group \"%.100s\"", a->group);
+    else if (rc == VIGIL_EPERM)
+        snprintf(a->msg, ADMIN_MSG_SZ,
+                 "only the group's owner (its admins and analysts) and "
+                 "the coordination center's admins change its members");
+    rc = rc ? rc : change_members(t, a, &g, true);
+    return rc ? rc : change_members(t, a, &g, false);
+}
+
+int admin_group_members(struct store *s, const struct auth_principal *actor, const char *group,
+                        const char *owner, const char *const *add, size_t nadd,
+                        const char *const *remove, size_t nremove, char msg[ADMIN_MSG_SZ])
+{
+    msg[0] = '\0';
+    struct group_members a = {actor, group, owner, add, remove, nadd, nremove, msg};
+    int rc = store_write(s, group_members_txn, &a);
+    if (rc && !msg[0])
+        snprintf(msg, ADMIN_MSG_SZ, "cannot change the group: %s", vigil_strerror(rc));
     return rc;
 }
 

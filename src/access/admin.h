@@ -42,6 +42,18 @@ int admin_token_create(struct store *s, const struct auth_principal *actor, cons
 int admin_group_add(struct store *s, const struct auth_principal *actor, const char *owner,
                     const char *name, const char *const *members, size_t nmembers, long max_owned,
                     char marking_id[80], char msg[ADMIN_MSG_SZ]);
+/* Changes a sharing group's members, in one audited transaction (an entry per member): adds
+ * each of add[] and takes out each of remove[] (partner names, or user:NAME); one already in
+ * (added) or not in (taken out) is left as it is. The change holds from the next read on:
+ * every read path loads the reader's groups again. `group` is the group's marking-definition
+ * id, or the name of a group of the actor's own partner (for the operator, actor NULL, of
+ * partner `owner`). The operator, the coordination center's admins, and the owner partner's
+ * admins and analysts may; VIGIL_EPERM for another who belongs to the group (and lists it),
+ * VIGIL_ENOENT (as for no such group) for anyone else; VIGIL_EINVAL for an unknown member.
+ * Nothing is written on any error; msg says why. */
+int admin_group_members(struct store *s, const struct auth_principal *actor, const char *group,
+                        const char *owner, const char *const *add, size_t nadd,
+                        const char *const *remove, size_t nremove, char msg[ADMIN_MSG_SZ]);
 /* Sets a user's dashboard password (argon2id). */
 int admin_user_password(struct store *s, const struct auth_principal *actor, const char *user,
                         const char *password, char msg[ADMIN_MSG_SZ]);

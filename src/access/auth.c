@@ -33,19 +33,18 @@ static void random_text(char out[44])
     sodium_bin2base64(out, 44, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-int auth_load_groups(struct store_reader *r, struct auth_principal *p)
+int auth_load_groups(struct store_reader *r, struct policy_reader *reader)
 {
-    auth_principal_release(p);
+    free((void *)reader->groups);
+    free((void *)reader->user_groups);
     int64_t *g = NULL, *ug = NULL;
     size_t ng = 0, nug = 0;
-    int rc = store_groups_of(r, p->partner, p->user, &g, &ng, &ug, &nug);
-    if (rc)
-        return rc;
-    p->reader.groups = g;
-    p->reader.ngroups = ng;
-    p->reader.user_groups = ug;
-    p->reader.nuser_groups = nug;
-    return 0;
+    int rc = store_groups_of(r, reader->partner, reader->user, &g, &ng, &ug, &nug);
+    reader->groups = g;
+    reader->ngroups = ng;
+    reader->user_groups = ug;
+    reader->nuser_groups = nug;
+    return rc;
 }
 
 /* Fills p from an auth record that has passed its checks, with its groups. */
@@ -63,7 +62,7 @@ static int fill(struct store_reader *r, const struct store_auth *a, struct auth_
     p->reader.partner = a->partner_id;
     p->reader.user = a->user_id;
     p->reader.coordinator = a->coordinator;
-    return auth_load_groups(r, p);
+    return auth_load_groups(r, &p->reader);
 }
 
 /* Finds the token's record and checks that it may be used now. */
@@ -319,8 +318,13 @@ int auth_logout(struct store *s, const char *cookie)
 
 void auth_principal_release(struct auth_principal *p)
 {
-    free((void *)p->reader.groups);
-    free((void *)p->reader.user_groups);
-    p->reader.groups = p->reader.user_groups = NULL;
-    p->reader.ngroups = p->reader.nuser_groups = 0;
+    auth_reader_release(&p->reader);
+}
+
+void auth_reader_release(struct policy_reader *reader)
+{
+    free((void *)reader->groups);
+    free((void *)reader->user_groups);
+    reader->groups = reader->user_groups = NULL;
+    reader->ngroups = reader->nuser_groups = 0;
 }

@@ -93,8 +93,9 @@ int auth_principal_for_user(struct store *s, const char *user, struct auth_princ
  * there is no such user. */
 int auth_principal_load(struct store_reader *r, int64_t user, struct auth_principal *p);
 
-/* Loads the sharing groups of p's partner and user into p->reader (replacing any). */
-int auth_load_groups(struct store_reader *r, struct auth_principal *p);
+/* Loads the sharing groups of a reader's partner and user into it, replacing those it had
+ * (none on an error: a reader whose groups cannot be read reads no group's objects). */
+int auth_load_groups(struct store_reader *r, struct policy_reader *reader);
 
 /* Checks a user's password (argon2id) and opens a session: writes the cookie value into
  * session and the CSRF token into csrf. VIGIL_EAUTH for an unknown user, a wrong password, a
@@ -107,5 +108,7 @@ int auth_logout(struct store *s, const char *cookie);
 int auth_password_hash(const char *password, char out[128]);
 
 void auth_principal_release(struct auth_principal *p);
+/* Frees the groups a reader holds (auth_load_groups). */
+void auth_reader_release(struct policy_reader *reader);
 
 #endif

@@ -50,7 +50,7 @@ static int owner_may_receive(struct store_reader *r, int64_t user, const struct 
     struct auth_principal pr = {.user = user, .partner = p.id};
     pr.reader = (struct policy_reader){.partner = p.id, .user = user,
                                        .coordinator = p.coordinator};
-    rc = auth_load_groups(r, &pr);
+    rc = auth_load_groups(r, &pr.reader);
     struct policy_recipient to = {&pr.reader, EGRESS_WEBHOOK};
     if (!rc)
         *ok = policy_egress_visible(&to, acl);

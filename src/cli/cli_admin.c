@@ -1,4 +1,5 @@
-/* cli_admin.c - vigil partner add, user add|passwd|disable|enable, group add, token create. */
+/* cli_admin.c - vigil partner add, user add|passwd|disable|enable,
+ * group add|add-member|remove-member, token create. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,14 @@ static const char user_help[] =
     "Adds a user to a partner. Give the user a token with vigil token create.\n";
 static const char group_help[] =
     "usage: vigil --data DIR group add NAME MEMBER... [--owner PARTNER]\n"
+    "       vigil --data DIR group add-member|remove-member GROUP MEMBER... [--owner PARTNER]\n"
     "\n"
-    "Creates a sharing group and prints its STIX marking-definition id. A MEMBER is a partner\n"
-    "name, or user:NAME for a named user (the members of a RED group are users). The group\n"
-    "belongs to the coordination center unless --owner names another partner.\n";
+    "add creates a sharing group and prints its STIX marking-definition id. A MEMBER is a\n"
+    "partner name, or user:NAME for a named user (the members of a RED group are users). The\n"
+    "group belongs to the coordination center unless --owner names another partner.\n"
+    "add-member and remove-member change a group's members at once, for every read path. GROUP\n"
+    "is its marking-definition id, or its name among the groups of --owner (by default the\n"
+    "coordination center).\n";
 static const char passwd_help[] =
     "usage: vigil --data DIR user passwd USER\n"
     "\n"
@@ -200,7 +205,7 @@ int cli_token(const char *data, int argc, char **argv)
 }
 
 struct group_args {
-    const char *owner, *name;
+    const char *verb, *owner, *name;
     const char **members;
     size_t n;
 };
@@ -225,11 +230,18 @@ static int do_group(struct store *s, void *arg)
         }
         g->owner = owner;
     }
-    if (admin_group_add(s, NULL, g->owner, g->name, g->members, g->n, 0, marking, msg)) {
+    bool add = strcmp(g->verb, "add-member") == 0, remove = strcmp(g->verb, "remove-member") == 0;
+    int rc = add || remove
+                 ? admin_group_members(s, NULL, g->name, g->owner, add ? g->members : NULL,
+                                       add ? g->n : 0, remove ? g->members : NULL,
+                                       remove ? g->n : 0, msg)
+                 : admin_group_add(s, NULL, g->owner, g->name, g->members, g->n, 0, marking, msg);
+    if (rc) {
         fprintf(stderr, "vigil: %s\n", msg);
         return 1;
     }
-    printf("%s\n", marking);
+    if (!add && !remove)
+        printf("%s\n", marking);
     return 0;
 }
 
@@ -239,12 +251,13 @@ int cli_group(const char *data, int argc, char **argv)
         fputs(group_help, stdout);
         return 0;
     }
-    if (argc < 4 || strcmp(argv[1], "add") != 0) {
+    if (argc < 4 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "add-member") != 0 &&
+                     strcmp(argv[1], "remove-member") != 0)) {
         fputs(group_help, stderr);
         return 2;
     }
     const char *members[256];
-    struct group_args g = {.name = argv[2], .members = members};
+    struct group_args g = {.verb = argv[1], .name = argv[2], .members = members};
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--owner") == 0 && i + 1 < argc)
             g.owner = argv[++i];

@@ -559,6 +559,24 @@ static void h_token_revoke(struct http_req *req, struct http_resp *resp, void *a
         rest_reply(resp, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "revoked", 1));
 }
 
+/* body's key as a list of up to 256 members (texts), NUL-terminated, to free; NULL when it is
+ * something else. An absent key is an empty list. */
+static const char **member_list(const json_t *body, const char *key, size_t *n)
+{
+    const json_t *v = json_object_get(body, key);
+    *n = json_array_size(v);
+    if ((v && !json_is_array(v)) || *n > 256)
+        return NULL;
+    const char **m = xcalloc(*n + 1, sizeof *m);
+    for (size_t i = 0; i < *n; i++) {
+        if (!(m[i] = json_string_value(json_array_get(v, i)))) {
+            free(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
 static void h_group_add(struct http_req *req, struct http_resp *resp, void *arg)
 {
     struct app *a = arg;
@@ -574,14 +592,11 @@ static void h_group_add(struct http_req *req, struct http_resp *resp, void *arg)
     if (!body)
         return;
     const char *name = vjson_str(body, "name");
-    json_t *members = json_object_get(body, "members");
-    size_t n = json_array_size(members);
-    const char **m = xcalloc(n + 1, sizeof *m);
+    size_t n;
+    const char **m = member_list(body, "members", &n);
     char msg[ADMIN_MSG_SZ] = "name and members (a list of partner names or user:NAME) are "
                              "required";
-    bool ok = name && json_is_array(members) && n > 0 && n <= 256;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = (m[i] = json_string_value(json_array_get(members, i))) != NULL;
+    bool ok = name && m && n > 0;
     struct store_reader *r;
     struct store_partner own;
     char owner[128] = "";
@@ -599,6 +614,45 @@ static void h_group_add(struct http_req *req, struct http_resp *resp, void *arg)
     else
         rest_reply(resp, 201, json_pack("{s:s, s:s}", "name", name, "marking_id", marking));
     free(m);
+    json_decref(body);
+}
+
+/* PATCH /api/v1/groups/{group} {"add": [...], "remove": [...]}: changes a sharing group's
+ * members (admin_group_members says who may). {group} is its marking id, or the name of one of
+ * the caller's partner's groups. */
+static void h_group_patch(struct http_req *req, struct http_resp *resp, void *arg)
+{
+    struct app *a = arg;
+    const struct auth_principal *p = app_principal(req);
+    if (!rest_can_write(req, resp))
+        return;
+    static const char *const fields[] = {"add", "remove", NULL};
+    json_t *body = rest_body(a, req, resp, fields);
+    if (!body)
+        return;
+    size_t nadd, nremove;
+    const char **add = member_list(body, "add", &nadd);
+    const char **remove = member_list(body, "remove", &nremove);
+    char msg[ADMIN_MSG_SZ] = "add and remove: lists of partner names or user:NAME, at least one "
+                             "member in all";
+    const char *group = http_param(req, "group");
+    int rc = add && remove && nadd + nremove > 0
+                 ? admin_group_members(a->store, p, group, NULL, add, nadd, remove, nremove, msg)
+                 : VIGIL_EINVAL;
+    if (rc == VIGIL_ENOENT)
+        app_error(req, resp, 404, "no such group", msg);
+    else if (rc == VIGIL_EPERM)
+        app_error(req, resp, 403, "forbidden", msg);
+    else if (rc)
+        admin_failed(req, resp, rc, msg);
+    else
+        rest_reply(
+            resp, 200,
+            json_pack("{s:s, s:o, s:o}", "group", group, "added",
+                      nadd ? json_incref(json_object_get(body, "add")) : json_array(), "removed",
+                      nremove ? json_incref(json_object_get(body, "remove")) : json_array()));
+    free(add);
+    free(remove);
     json_decref(body);
 }
 
@@ -937,6 +991,7 @@ const struct http_route rest_admin_routes[] = {
     {"DELETE", "/api/v1/tokens/{id}", h_token_revoke, "tokens", false},
     {"GET", "/api/v1/groups", h_groups, "groups", false},
     {"POST", "/api/v1/groups", h_group_add, "groups", false},
+    {"PATCH", "/api/v1/groups/{group}", h_group_patch, "groups", false},
     {"GET", "/api/v1/audit", h_audit, "audit", false},
 };
 const size_t rest_admin_nroutes = sizeof rest_admin_routes / sizeof rest_admin_routes[0];

@@ -43,7 +43,7 @@
 struct sse {
     struct app *a;
     struct rest_sealer ids;      /* seals event ids for the user (rest.h) */
-    struct policy_reader reader; /* a copy: the request's principal ends before the stream */
+    struct policy_reader reader; /* its groups are read again with each batch */
     char kinds[128];             /* ?kinds=report,alert ("" = all) */
     int64_t last_seq;
     int64_t last_sent_us;
@@ -60,8 +60,7 @@ static void sse_free(void *ctx)
     slots_give(s->a->streams, s->slot_key);
     slots_give(s->a->partner_streams, s->partner);
     rest_sealer_release(&s->ids);
-    free((void *)s->reader.groups);
-    free((void *)s->reader.user_groups);
+    auth_reader_release(&s->reader);
     free(s);
 }
 
@@ -157,6 +156,12 @@ static int sse_next(void *ctx, struct buf *out)
     struct store_reader *r;
     if (store_read_begin(s->a->store, &r))
         return 0; /* try again on the next wake */
+    /* The reader's sharing groups as they are in this batch's snapshot: a partner or user
+     * taken out of a group gets none of its objects from the next batch on. */
+    if (auth_load_groups(r, &s->reader)) {
+        store_read_end(r);
+        return 0;
+    }
     struct batch b = {s, r, out, NULL, 0};
     store_events(r, s->last_seq, STREAM_BATCH, send_event, &b);
     /* Each report's incident as this reader may see it now, after the batch's events (no id:
@@ -181,15 +186,6 @@ static int sse_next(void *ctx, struct buf *out)
         s->last_sent_us = now;
     }
     return 0;
-}
-
-static int64_t *copy_ids(const int64_t *v, size_t n)
-{
-    if (!n)
-        return NULL;
-    int64_t *c = xmalloc(n * sizeof *c);
-    memcpy(c, v, n * sizeof *c);
-    return c;
 }
 
 static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
@@ -246,8 +242,8 @@ static void h_stream(struct http_req *req, struct http_resp *resp, void *arg)
     s->cred = p->cred;
     s->checked_us = ts_monotonic_us();
     s->reader = p->reader;
-    s->reader.groups = copy_ids(p->reader.groups, p->reader.ngroups);
-    s->reader.user_groups = copy_ids(p->reader.user_groups, p->reader.nuser_groups);
+    s->reader.groups = s->reader.user_groups = NULL; /* loaded with each batch (sse_next) */
+    s->reader.ngroups = s->reader.nuser_groups = 0;
     snprintf(s->kinds, sizeof s->kinds, "%s", kinds ? kinds : "");
     s->last_seq = start;
     s->last_sent_us = ts_monotonic_us();

@@ -329,6 +329,11 @@ int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partn
     return OPS_T(t)->txn_group_member_add(t, group, partner, user);
 }
 
+int store_txn_group_member_remove(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
+{
+    return OPS_T(t)->txn_group_member_remove(t, group, partner, user);
+}
+
 int store_group_find(struct store_reader *r, const char *key, int64_t partner, int64_t user,
                      struct store_group *out)
 {

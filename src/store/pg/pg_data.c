@@ -474,6 +474,18 @@ int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partn
                      &p, NULL);
 }
 
+int store_txn_group_member_remove(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
+{
+    struct pg_params p;
+    pp_init(&p);
+    pp_i64(&p, group);
+    pp_i64(&p, partner);
+    pp_i64(&p, user);
+    return pg_exec_p(t->conn,
+                     "DELETE FROM group_members WHERE grp = $1 AND partner = $2 AND \"user\" = $3",
+                     &p, NULL);
+}
+
 #define GROUP_COLS "id, name, marking_id, owner, created"
 
 static void read_group(const PGresult *r, int i, struct store_group *g)
