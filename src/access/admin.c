@@ -262,16 +262,21 @@ struct group_members {
     char *msg;
 };
 
-/* Whether actor may change group g's members: the operator (NULL), the coordination center's
- * admins, and the owner partner's admins and analysts. VIGIL_EPERM for one who belongs to the
- * group (and so lists it) but may not; VIGIL_ENOENT, as for no such group, for anyone else. */
+bool admin_may_change_members(const struct auth_principal *actor, int64_t owner)
+{
+    if (!actor)
+        return true;
+    bool admin = strcmp(actor->role, "admin") == 0;
+    return (actor->coordinator && admin) ||
+           (owner == actor->partner && (admin || strcmp(actor->role, "analyst") == 0));
+}
+
+/* 0 when actor may change group g's members; VIGIL_EPERM for one who belongs to the group (and
+ * so lists it) but may not; VIGIL_ENOENT, as for no such group, for anyone else. */
 static int may_change_members(struct store_reader *r, const struct auth_principal *actor,
                               const struct store_group *g)
 {
-    if (!actor || (actor->coordinator && strcmp(actor->role, "admin") == 0))
-        return 0;
-    bool manager = strcmp(actor->role, "admin") == 0 || strcmp(actor->role, "analyst") == 0;
-    if (g->owner == actor->partner && manager)
+    if (admin_may_change_members(actor, g->owner))
         return 0;
     int in = store_group_may_use(r, g->id, actor->partner, actor->user);
     return in < 0 ? in : in ? VIGIL_EPERM : VIGIL_ENOENT;

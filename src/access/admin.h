@@ -54,6 +54,9 @@ int admin_group_add(struct store *s, const struct auth_principal *actor, const c
 int admin_group_members(struct store *s, const struct auth_principal *actor, const char *group,
                         const char *owner, const char *const *add, size_t nadd,
                         const char *const *remove, size_t nremove, char msg[ADMIN_MSG_SZ]);
+/* Whether actor (NULL: the operator) may change the members of a group owned by partner owner:
+ * the operator, the coordination center's admins, the owner partner's admins and analysts. */
+bool admin_may_change_members(const struct auth_principal *actor, int64_t owner);
 /* Sets a user's dashboard password (argon2id). */
 int admin_user_password(struct store *s, const struct auth_principal *actor, const char *user,
                         const char *password, char msg[ADMIN_MSG_SZ]);

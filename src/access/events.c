@@ -33,11 +33,9 @@ bool events_webhook_kinds_valid(const char *kinds)
     return true;
 }
 
-/* Whether what is handled as acl may go to the webhook of user: the user is not disabled, may
- * read it, and it may leave the hub (the egress gate). */
-static int owner_may_receive(struct store_reader *r, int64_t user, const struct store_acl *acl,
-                          bool *ok)
+int events_may_deliver(struct store_reader *r, int64_t user, const struct store_acl *acl, bool *ok)
 {
+    *ok = false;
     struct store_user u;
     struct store_partner p;
     int rc = store_user_get(r, user, &u);
@@ -47,14 +45,12 @@ static int owner_may_receive(struct store_reader *r, int64_t user, const struct 
         return rc == VIGIL_ENOENT ? 0 : rc;
     if (u.disabled)
         return 0;
-    struct auth_principal pr = {.user = user, .partner = p.id};
-    pr.reader = (struct policy_reader){.partner = p.id, .user = user,
-                                       .coordinator = p.coordinator};
-    rc = auth_load_groups(r, &pr.reader);
-    struct policy_recipient to = {&pr.reader, EGRESS_WEBHOOK};
+    struct policy_reader reader = {.partner = p.id, .user = user, .coordinator = p.coordinator};
+    rc = auth_load_groups(r, &reader);
+    struct policy_recipient to = {&reader, EGRESS_WEBHOOK};
     if (!rc)
         *ok = policy_egress_visible(&to, acl);
-    auth_principal_release(&pr);
+    auth_reader_release(&reader);
     return rc;
 }
 
@@ -95,7 +91,7 @@ int events_publish(struct store_txn *t, const char *kind, const struct store_acl
     for (size_t i = 0; i < h.n && !rc; i++) {
         bool ok = false;
         if (events_wants(h.v[i].kinds, kind))
-            rc = owner_may_receive(r, h.v[i].user, acl, &ok);
+            rc = events_may_deliver(r, h.v[i].user, acl, &ok);
         if (!rc && ok)
             rc = store_txn_outbox_add(t, h.v[i].id, ev, ts_now(), NULL);
     }

@@ -19,6 +19,11 @@
 int events_publish(struct store_txn *t, const char *kind, const struct store_acl *acl,
                    const char *data, int64_t *seq);
 
+/* Whether what is handled as acl may go to the webhook of user, now: the user is not disabled,
+ * may read it (with the sharing groups it is in now), and it may leave the hub (the egress
+ * gate). Asked when a delivery is queued and again before each attempt (webhooks.c). */
+int events_may_deliver(struct store_reader *r, int64_t user, const struct store_acl *acl, bool *ok);
+
 /* True when a webhook's kinds (a comma-separated list, "" for every kind) hold kind. */
 bool events_wants(const char *kinds, const char *kind);
 /* True when kinds names only what webhooks deliver ("report", "alert"; "" for both): a

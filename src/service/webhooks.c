@@ -53,6 +53,9 @@ struct webhook_sender {
     CURLM *multi;
     struct flight fl[IN_FLIGHT];
     size_t busy;
+    struct store_reader *r;      /* refill's, while it lists what is due */
+    int64_t unshared[IN_FLIGHT]; /* due deliveries their subscribers may no longer read */
+    size_t nunshared;
 };
 
 static size_t discard(char *p, size_t size, size_t n, void *ctx)
@@ -105,6 +108,18 @@ static int start(void *ctx, const struct store_delivery *d)
         return 1;
     if (held_back(w, d))
         return 0;
+    /* Asked again before each attempt: a retry comes up to an hour later, and meanwhile the
+     * subscriber may have left the object's sharing group. (An alert's delivery carries the
+     * subscriber's own view, made when it was queued, under the handling of no one: its
+     * evidence was judged then, docs/ACCESS.md.) */
+    bool ok = d->view;
+    if (!ok && events_may_deliver(w->r, d->user, &d->event.acl, &ok))
+        return 0; /* the store cannot tell now: asked again on the next refill */
+    if (!ok) {
+        if (w->nunshared < IN_FLIGHT)
+            w->unshared[w->nunshared++] = d->id;
+        return 0;
+    }
     struct flight *f = w->fl;
     while (f->c)
         f++;
@@ -223,8 +238,19 @@ static void refill(struct webhook_sender *w)
         return;
     /* the webhooks of the deliveries in progress are among those listed: IN_FLIGHT rows leave
      * at least IN_FLIGHT - busy to start when there are that many */
+    w->r = r;
+    w->nunshared = 0;
     store_outbox_due(r, ts_now(), IN_FLIGHT, PER_PARTNER, start, w);
+    w->r = NULL;
     store_read_end(r);
+    for (size_t i = 0; i < w->nunshared; i++) {
+        struct result res = {w->unshared[i], false,
+                             "given up: no longer shared with its "
+                             "subscriber",
+                             0};
+        if (store_write(w->store, record, &res))
+            log_error("webhook: cannot give up delivery %lld", (long long)res.id);
+    }
 }
 
 /* Moves the transfers on; true when one finished. */

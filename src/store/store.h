@@ -680,6 +680,8 @@ struct store_delivery {
     int64_t id;       /* the delivery id, stable across retries (STORE_OUTBOX_ID) */
     int64_t hook;     /* the webhook's id */
     int64_t partner;  /* the partner of the webhook's user */
+    int64_t user;     /* the webhook's user */
+    bool view;        /* event.data is the subscriber's own view, made when queued (payload) */
     int attempts;
     const char *url;
     const char *secret;

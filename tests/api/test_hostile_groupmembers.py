@@ -10,9 +10,9 @@ stream with each batch.
 """
 import time
 
-from conftest import TAXII
+from conftest import TAXII, wait_for
 from test_hostile_admin import hub, post_report  # noqa: F401 (the fixture)
-from test_stream import Listener
+from test_stream import Listener, Receiver, subscribe
 
 
 def members(vigil, token, group, add=(), remove=()):
@@ -85,6 +85,27 @@ def test_a_partner_taken_out_of_a_group_reads_none_of_it_at_once(hub):
     finally:
         stream_b.close()
         stream_c.close()
+
+
+def test_a_delivery_queued_while_a_member_is_not_sent_after_it_left(hub):
+    """A delivery that failed once waits for its retry (2 s). B, taken out of the group
+    meanwhile, must not get it when its receiver is back; C's retry (the control) arrives."""
+    vigil, t = hub
+    vigil.allow_private_webhooks()
+    ops = group_of(vigil, t["a1"], "Ops", ["A", "B", "C"])
+    rx_b, rx_c = Receiver(failures=1), Receiver(failures=1)
+    try:
+        subscribe(vigil, t["b1"], rx_b.port)
+        subscribe(vigil, t["c1"], rx_c.port)
+        post_report(vigil, t["a1"], marking="amber", group=ops, title="queued")
+        assert wait_for(lambda: rx_b.failures == 0 and rx_c.failures == 0)  # first tries failed
+        assert members(vigil, t["a1"], ops, remove=["B"]).status_code == 200
+        assert len(rx_c.wait(1)) == 1  # the control's retry
+        time.sleep(3)
+        assert rx_b.got == []
+    finally:
+        rx_b.close()
+        rx_c.close()
 
 
 def test_a_user_taken_out_of_a_red_group_reads_none_of_it(hub):

@@ -220,7 +220,7 @@ test('a partner without rights sees no trace of an AMBER report anywhere', async
   }
 });
 
-test('admin pages: create a token, see it listed, revoke it; create a sharing group; disable a user', async () => {
+test('admin pages: create a token, see it listed, revoke it; a sharing group made and changed; disable a user', async () => {
   const { page } = b;
   page.on('dialog', (d) => d.accept());
   await page.goto(`${vigil.url}/#/admin`);
@@ -235,9 +235,19 @@ test('admin pages: create a token, see it listed, revoke it; create a sharing gr
   await row.getByText('revoked').waitFor();
   const groups = page.locator('#groups');
   await groups.getByLabel('Group name').fill('ops-cell');
-  await groups.getByLabel('Members').fill('Alpha, Beta');
-  await groups.getByRole('button', { name: 'Add' }).click();
-  await groups.locator('td', { hasText: 'ops-cell' }).waitFor();
+  await groups.getByLabel('Members', { exact: true }).fill('Alpha, Beta');
+  await groups.getByRole('button', { name: 'Add', exact: true }).click();
+  await groups.locator('td[data-label="Name"]', { hasText: 'ops-cell' }).waitFor();
+  // Beta is taken out of it: the table and the server say so.
+  const cell = groups.locator('tr', { hasText: 'ops-cell' });
+  await cell.getByLabel('Members to add to or take out of ops-cell').fill('Beta');
+  await cell.getByRole('button', { name: 'Take out members of ops-cell' }).click();
+  await groups.getByText('ops-cell: took out Beta.').waitFor();
+  await groups.locator('tr', { hasText: 'ops-cell' }).locator('td[data-label="Members"]',
+    { hasText: /^Alpha$/ }).waitFor();
+  const opsCell = (await vigil.api('GET', '/api/v1/groups', vigil.adminToken)).groups
+    .find((g) => g.name === 'ops-cell');
+  assert.deepEqual(opsCell.members, ['Alpha']);
   // bob has left Beta: disabled, his token is refused; enabled again, it works.
   const bob = page.locator('#users tr', { hasText: 'bob' });
   await bob.getByRole('button', { name: 'Disable user bob' }).click();

@@ -200,7 +200,8 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t p
     /* d: each webhook's oldest due delivery; p: of those, each partner's oldest per_partner */
     sqlite3_stmt *st = conn_stmt(
         r, "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind, e.owner, e.tlp,"
-           " e.grp, COALESCE(o.payload, " EVENT_DATA "), o.hook, p.partner FROM (SELECT o.id,"
+           " e.grp, COALESCE(o.payload, " EVENT_DATA
+           "), o.hook, p.partner, w.user, o.payload IS NOT NULL FROM (SELECT o.id,"
            " u.partner, ROW_NUMBER() OVER (PARTITION BY u.partner ORDER BY o.next_attempt, o.id)"
            " AS nth FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY hook ORDER BY next_attempt,"
            " id) AS nth FROM outbox WHERE state = 0 AND next_attempt <= ?1) d JOIN outbox o"
@@ -220,6 +221,8 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t p
             .id = sqlite3_column_int64(st, 0),
             .hook = sqlite3_column_int64(st, 11),
             .partner = sqlite3_column_int64(st, 12),
+            .user = sqlite3_column_int64(st, 13),
+            .view = sqlite3_column_int(st, 14) != 0,
             .attempts = sqlite3_column_int(st, 1),
             .url = col_text(st, 2),
             .secret = col_text(st, 3),
