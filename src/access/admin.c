@@ -230,7 +230,7 @@ static int group_add_txn(struct store_txn *t, void *arg)
     for (size_t i = 0; i < a->n && !rc; i++) {
         int64_t partner, user;
         rc = find_member(r, a->members[i], &partner, &user, a->msg);
-        rc = rc ? rc : store_txn_group_member_add(t, gid, partner, user);
+        rc = rc ? rc : store_txn_group_member(t, gid, partner, user, true);
     }
     return rc ? rc : audit_admin(t, a->actor, "group add", a->name);
 }
@@ -293,8 +293,7 @@ static int change_members(struct store_txn *t, struct group_members *a, const st
         int64_t partner, user;
         rc = find_member(r, m[i], &partner, &user, a->msg);
         if (!rc)
-            rc = add ? store_txn_group_member_add(t, g->id, partner, user)
-                     : store_txn_group_member_remove(t, g->id, partner, user);
+            rc = store_txn_group_member(t, g->id, partner, user, add);
         char what[128];
         snprintf(what, sizeof what, "group member %s %s", add ? "add" : "remove", m[i]);
         rc = rc ? rc : audit_admin(t, a->actor, what, g->marking_id);

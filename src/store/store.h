@@ -559,10 +559,10 @@ struct store_group {
 int store_txn_group_add(struct store_txn *t, const char *name, const char *marking_id,
                         int64_t owner, int64_t *id);
 /* Adds a member: a partner (user 0) or a named user (partner 0). Adding twice is a no-op. */
-int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner, int64_t user);
-/* Takes a member out of a group: (partner, 0) or (0, user); nothing when it is not one. */
-int store_txn_group_member_remove(struct store_txn *t, int64_t group, int64_t partner,
-                                  int64_t user);
+/* Makes (partner, 0) or (0, user) a member of a group (in true) or not (in false); nothing
+ * when it already is, or is not. */
+int store_txn_group_member(struct store_txn *t, int64_t group, int64_t partner, int64_t user,
+                           bool in);
 /* Finds the group that `key` names for partner `partner` (or its user `user`; 0 for none):
  *  - a marking-definition id names its group, whoever it belongs to (the caller asks
  *    store_group_may_use whether partner may use it);

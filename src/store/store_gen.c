@@ -324,14 +324,10 @@ int store_txn_group_add(struct store_txn *t, const char *name, const char *marki
     return OPS_T(t)->txn_group_add(t, name, marking_id, owner, id);
 }
 
-int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
+int store_txn_group_member(struct store_txn *t, int64_t group, int64_t partner, int64_t user,
+                           bool in)
 {
-    return OPS_T(t)->txn_group_member_add(t, group, partner, user);
-}
-
-int store_txn_group_member_remove(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
-{
-    return OPS_T(t)->txn_group_member_remove(t, group, partner, user);
+    return OPS_T(t)->txn_group_member(t, group, partner, user, in);
 }
 
 int store_group_find(struct store_reader *r, const char *key, int64_t partner, int64_t user,

@@ -111,9 +111,8 @@ struct store_ops {
     int (*txn_token_revoke)(struct store_txn *t, int64_t token, int64_t partner);
     int (*txn_group_add)(struct store_txn *t, const char *name, const char *marking_id,
                          int64_t owner, int64_t *id);
-    int (*txn_group_member_add)(struct store_txn *t, int64_t group, int64_t partner, int64_t user);
-    int (*txn_group_member_remove)(struct store_txn *t, int64_t group, int64_t partner,
-                                   int64_t user);
+    int (*txn_group_member)(struct store_txn *t, int64_t group, int64_t partner, int64_t user,
+                            bool in);
     int (*group_find)(struct store_reader *r, const char *key, int64_t partner, int64_t user,
                       struct store_group *out);
     int (*groups)(struct store_reader *r, int (*fn)(void *ctx, const struct store_group *g),

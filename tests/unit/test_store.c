@@ -833,7 +833,7 @@ struct group_add {
 
 static int member_add_txn(struct store_txn *t, void *arg)
 {
-    return store_txn_group_member_add(t, *(const int64_t *)arg, 0, 9);
+    return store_txn_group_member(t, *(const int64_t *)arg, 0, 9, true);
 }
 
 static int group_add_txn(struct store_txn *t, void *arg)

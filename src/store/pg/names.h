@@ -58,8 +58,7 @@
 #define store_tokens pg_tokens
 #define store_txn_token_revoke pg_txn_token_revoke
 #define store_txn_group_add pg_txn_group_add
-#define store_txn_group_member_add pg_txn_group_member_add
-#define store_txn_group_member_remove pg_txn_group_member_remove
+#define store_txn_group_member pg_txn_group_member
 #define store_group_find pg_group_find
 #define store_groups pg_groups
 #define store_group_may_use pg_group_may_use

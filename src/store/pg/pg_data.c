@@ -461,7 +461,8 @@ int store_txn_group_add(struct store_txn *t, const char *name, const char *marki
                        &p, id);
 }
 
-int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
+int store_txn_group_member(struct store_txn *t, int64_t group, int64_t partner, int64_t user,
+                           bool in)
 {
     struct pg_params p;
     pp_init(&p);
@@ -469,20 +470,10 @@ int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partn
     pp_i64(&p, partner);
     pp_i64(&p, user);
     return pg_exec_p(t->conn,
-                     "INSERT INTO group_members(grp, partner, \"user\") VALUES($1,$2,$3)"
-                     " ON CONFLICT DO NOTHING",
-                     &p, NULL);
-}
-
-int store_txn_group_member_remove(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
-{
-    struct pg_params p;
-    pp_init(&p);
-    pp_i64(&p, group);
-    pp_i64(&p, partner);
-    pp_i64(&p, user);
-    return pg_exec_p(t->conn,
-                     "DELETE FROM group_members WHERE grp = $1 AND partner = $2 AND \"user\" = $3",
+                     in ? "INSERT INTO group_members(grp, partner, \"user\") VALUES($1,$2,$3)"
+                          " ON CONFLICT DO NOTHING"
+                        : "DELETE FROM group_members WHERE grp = $1 AND partner = $2"
+                          " AND \"user\" = $3",
                      &p, NULL);
 }
 

@@ -20,28 +20,19 @@ int store_txn_group_add(struct store_txn *t, const char *name, const char *marki
     return step_insert(t->conn, st, id);
 }
 
-int store_txn_group_member_add(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
+int store_txn_group_member(struct store_txn *t, int64_t group, int64_t partner, int64_t user,
+                           bool in)
 {
-    sqlite3_stmt *st = conn_stmt(t->conn, "INSERT OR IGNORE INTO group_members(grp, partner,"
-                                          " user) VALUES(?,?,?)");
+    sqlite3_stmt *st = conn_stmt(t->conn, in ? "INSERT OR IGNORE INTO group_members(grp, partner,"
+                                               " user) VALUES(?,?,?)"
+                                             : "DELETE FROM group_members WHERE grp = ? AND"
+                                               " partner = ? AND user = ?");
     if (!st)
         return VIGIL_ESTORE;
     sqlite3_bind_int64(st, 1, group);
     sqlite3_bind_int64(st, 2, partner);
     sqlite3_bind_int64(st, 3, user);
-    return step_insert(t->conn, st, NULL);
-}
-
-int store_txn_group_member_remove(struct store_txn *t, int64_t group, int64_t partner, int64_t user)
-{
-    sqlite3_stmt *st = conn_stmt(t->conn, "DELETE FROM group_members WHERE grp = ? AND"
-                                          " partner = ? AND user = ?");
-    if (!st)
-        return VIGIL_ESTORE;
-    sqlite3_bind_int64(st, 1, group);
-    sqlite3_bind_int64(st, 2, partner);
-    sqlite3_bind_int64(st, 3, user);
-    return step_done(t->conn, st);
+    return in ? step_insert(t->conn, st, NULL) : step_done(t->conn, st);
 }
 
 #define GROUP_COLS "id, name, marking_id, owner, created"

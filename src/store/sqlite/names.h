@@ -58,8 +58,7 @@
 #define store_tokens sqlite_tokens
 #define store_txn_token_revoke sqlite_txn_token_revoke
 #define store_txn_group_add sqlite_txn_group_add
-#define store_txn_group_member_add sqlite_txn_group_member_add
-#define store_txn_group_member_remove sqlite_txn_group_member_remove
+#define store_txn_group_member sqlite_txn_group_member
 #define store_group_find sqlite_group_find
 #define store_groups sqlite_groups
 #define store_group_may_use sqlite_group_may_use
