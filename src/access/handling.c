@@ -66,6 +66,15 @@ int handling_from_names(struct store_reader *r, const char *marking, const char 
         }
         out->tlp = (int)l;
     }
+    if (group && marking && (out->tlp == TLP_CLEAR || out->tlp == TLP_GREEN)) {
+        /* Every partner reads CLEAR and GREEN: a group would narrow nothing, and its name,
+         * kept in what every partner reads, would tell them the group exists. */
+        snprintf(msg, HANDLING_MSG_SZ,
+                 "group: a sharing group narrows amber, amber+strict and red; with %s every "
+                 "partner reads it (leave group out, or mark it amber or red)",
+                 marking);
+        return VIGIL_EINVAL;
+    }
     if (group) {
         struct store_group g;
         int rc = store_group_find(r, group, owner, user, &g);

@@ -202,3 +202,31 @@ def test_a_hub_from_before_per_owner_names_keeps_its_groups(hub):
     assert theirs in markings(vigil, t["c1"], posted(vigil, t["c1"], group="Ops North"))
     again = add_group(vigil, t["b1"], "Ops North", ["B"])
     assert again.status_code == 409
+
+
+def test_a_green_report_does_not_name_its_group_to_every_partner(hub):
+    """A GREEN report (or agreement) with a group was stored with the group's name in its
+    REST document, which every partner reads: C, in no group of A's, read "A-B back channel".
+    A group narrows AMBER and RED only; with CLEAR or GREEN it is refused (400) and nothing is
+    stored. AMBER with the group is still what members read."""
+    vigil, t = hub
+    made(vigil, t["a1"], "A-B back channel", ["A", "B"])
+    before = vigil.get("/api/v1/reports", token=t["c1"]).json()["reports"]
+    for marking in ("green", "clear"):
+        r = post(vigil, t["a1"], marking=marking, group="A-B back channel")
+        assert r.status_code == 400, r.text
+        assert "narrows amber" in r.json()["description"]
+    made(vigil, t["cc1"], "Mediators", ["A"])
+    agreement = {"name": "Side deal", "effective": "2025-01-01T00:00:00Z", "marking": "green",
+                 "group": "Mediators", "parties": [{"name": "P"}],
+                 "zones": [{"name": "Z", "kind": "buffer-zone", "geometry": {
+                     "type": "Polygon", "coordinates": [[[34.4, 31.5], [34.5, 31.5],
+                                                         [34.5, 31.6], [34.4, 31.5]]]},
+                            "terms": [{"party": "*", "prohibited": ["ASSAULT"]}]}]}
+    r = vigil.post("/api/v1/agreements", token=t["cc1"], json=agreement)
+    assert r.status_code == 400 and "narrows amber" in r.text, r.text
+    after = vigil.get("/api/v1/reports", token=t["c1"]).json()["reports"]
+    assert after == before
+    assert "A-B back channel" not in vigil.get("/api/v1/reports", token=t["c1"]).text
+    rid = posted(vigil, t["a1"], marking="amber", group="A-B back channel")
+    assert readable(vigil, t["b1"], rid) and not readable(vigil, t["c1"], rid)

@@ -103,6 +103,16 @@ test('the form: client-side checks, then the server\'s reason next to its field'
   await ops.first().waitFor({ state: 'attached' });
   assert.deepEqual((await ops.evaluateAll((o) => o.map((e) => e.value))).sort(),
     [...opsGroups].sort());
+  // A group with GREEN is refused in the page, as the server refuses it (its name would reach
+  // every partner): the reason is shown next to the group.
+  await b.page.getByLabel('Start (UTC)').fill('2025-03-18T02:00');
+  await b.page.getByLabel('Marking').selectOption('green');
+  await b.page.getByLabel('Sharing group').selectOption(opsGroups[0]);
+  await b.page.getByRole('button', { name: 'Submit report' }).click();
+  const groupId = await b.page.getByLabel('Sharing group').getAttribute('id');
+  await b.page.locator(`#${groupId}-err`).getByText(/A sharing group is for AMBER or RED/)
+    .waitFor();
+  await b.page.getByLabel('Sharing group').selectOption('');
 });
 
 test('submit a report by clicking the map; it is on the map and in the table', async () => {

@@ -63,7 +63,7 @@ export function render(root) {
     credibility: field('Information credibility', select(CREDIBILITY, { name: 'credibility' })),
     marking: field('Marking', select([['', 'partner default'], ...MARKINGS], { name: 'marking' })),
     group: field('Sharing group', select([['', '— none —']], { name: 'group' }),
-      { hint: 'For AMBER: the partners who may read it.' }),
+      { hint: 'For AMBER and RED: who may read it.' }),
     title: field('Title', h('input', { name: 'title', dir: 'auto', maxlength: 500 })),
     description: field('Description', h('textarea', { name: 'description', dir: 'auto',
       rows: 4 })),
@@ -230,6 +230,10 @@ export function render(root) {
       if (v(k) !== '' && !(Number.isInteger(Number(v(k))) && Number(v(k)) >= 0)) {
         errs[k] = 'A whole number, 0 or more.';
       }
+    }
+    // As the server: every partner reads CLEAR and GREEN, so a group narrows nothing there.
+    if (v('group') && ['clear', 'green'].includes(v('marking'))) {
+      errs.group = 'A sharing group is for AMBER or RED: choose no group, or another marking.';
     }
     return errs;
   }
