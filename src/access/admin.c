@@ -292,11 +292,12 @@ static int change_members(struct store_txn *t, struct group_members *a, const st
     for (size_t i = 0; i < n && !rc; i++) {
         int64_t partner, user;
         rc = find_member(r, m[i], &partner, &user, a->msg);
-        if (!rc)
-            rc = store_txn_group_member(t, g->id, partner, user, add);
-        char what[128];
-        snprintf(what, sizeof what, "group member %s %s", add ? "add" : "remove", m[i]);
-        rc = rc ? rc : audit_admin(t, a->actor, what, g->marking_id);
+        rc = rc ? rc : store_txn_group_member(t, g->id, partner, user, add);
+        if (!rc) {
+            char what[128];
+            snprintf(what, sizeof what, "group member %s %s", add ? "add" : "remove", m[i]);
+            rc = audit_admin(t, a->actor, what, g->marking_id);
+        }
     }
     return rc;
 }

@@ -31,8 +31,8 @@ int handling_from_markings(struct store_reader *r, const json_t *refs, int defau
  * other partners' groups the writer is in (the marking id is asked for); a group the writer
  * may not share into (store_group_may_use) gets the same answer as one that does not exist.
  * A group with marking clear or green is refused (VIGIL_EINVAL): it would narrow nothing, and
- * its name would reach every partner. Sets *group_marking (borrowed from r, or NULL) to the group's marking-definition id for the
- * STIX object. */
+ * its name would reach every partner. Sets *group_marking (borrowed from r, or NULL) to the
+ * group's marking-definition id for the STIX object. */
 int handling_from_names(struct store_reader *r, const char *marking, const char *group,
                         int default_tlp, int64_t owner, int64_t user, struct store_acl *out,
                         const char **group_marking, char msg[HANDLING_MSG_SZ]);

@@ -25,6 +25,8 @@
 #define PER_PARTNER 8
 #define TIMEOUT_S 10L
 #define CONNECT_TIMEOUT_S 5L
+/* The last error of a delivery given up because its subscriber may no longer read it. */
+#define UNSHARED "given up: no longer shared with its subscriber"
 
 /* What a connection may reach: libcurl asks before each connect (webhook_target.h). */
 struct connect_check {
@@ -244,10 +246,7 @@ static void refill(struct webhook_sender *w)
     w->r = NULL;
     store_read_end(r);
     for (size_t i = 0; i < w->nunshared; i++) {
-        struct result res = {w->unshared[i], false,
-                             "given up: no longer shared with its "
-                             "subscriber",
-                             0};
+        struct result res = {w->unshared[i], false, UNSHARED, 0};
         if (store_write(w->store, record, &res))
             log_error("webhook: cannot give up delivery %lld", (long long)res.id);
     }

@@ -558,7 +558,6 @@ struct store_group {
  * id is taken (group names are unique per owner partner, not over the hub). */
 int store_txn_group_add(struct store_txn *t, const char *name, const char *marking_id,
                         int64_t owner, int64_t *id);
-/* Adds a member: a partner (user 0) or a named user (partner 0). Adding twice is a no-op. */
 /* Makes (partner, 0) or (0, user) a member of a group (in true) or not (in false); nothing
  * when it already is, or is not. */
 int store_txn_group_member(struct store_txn *t, int64_t group, int64_t partner, int64_t user,

@@ -878,8 +878,8 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t p
     PGresult *res = pg_run_p(r,
                              "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind,"
                              " e.owner, e.tlp, e.grp, COALESCE(o.payload, e.data), o.hook,"
-                             " p.partner, w.\"user\", (o.payload IS NOT NULL)::int FROM (SELECT "
-                             "o.id, u.partner, ROW_NUMBER() OVER"
+                             " p.partner, w.\"user\", (o.payload IS NOT NULL)::int"
+                             " FROM (SELECT o.id, u.partner, ROW_NUMBER() OVER"
                              " (PARTITION BY u.partner ORDER BY o.next_attempt, o.id) AS nth"
                              " FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY hook ORDER BY"
                              " next_attempt, id) AS nth FROM outbox WHERE state = 0 AND"

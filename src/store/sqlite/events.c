@@ -200,9 +200,9 @@ int store_outbox_due(struct store_reader *r, vtime_t now, size_t limit, size_t p
     /* d: each webhook's oldest due delivery; p: of those, each partner's oldest per_partner */
     sqlite3_stmt *st = conn_stmt(
         r, "SELECT o.id, o.attempts, w.url, w.secret, e.seq, e.time, e.kind, e.owner, e.tlp,"
-           " e.grp, COALESCE(o.payload, " EVENT_DATA
-           "), o.hook, p.partner, w.user, o.payload IS NOT NULL FROM (SELECT o.id,"
-           " u.partner, ROW_NUMBER() OVER (PARTITION BY u.partner ORDER BY o.next_attempt, o.id)"
+           " e.grp, COALESCE(o.payload, " EVENT_DATA "), o.hook, p.partner, w.user,"
+           " o.payload IS NOT NULL FROM (SELECT o.id, u.partner, ROW_NUMBER() OVER"
+           " (PARTITION BY u.partner ORDER BY o.next_attempt, o.id)"
            " AS nth FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY hook ORDER BY next_attempt,"
            " id) AS nth FROM outbox WHERE state = 0 AND next_attempt <= ?1) d JOIN outbox o"
            " ON o.id = d.id JOIN webhooks w ON w.id = o.hook JOIN users u ON u.id = w.user"
