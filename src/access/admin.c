@@ -262,22 +262,26 @@ struct group_members {
     char *msg;
 };
 
-bool admin_may_change_members(const struct auth_principal *actor, int64_t owner)
+bool admin_may_change_members(const struct auth_principal *actor, int64_t owner, bool add)
 {
     if (!actor)
         return true;
     bool admin = strcmp(actor->role, "admin") == 0;
-    return (actor->coordinator && admin) ||
-           (owner == actor->partner && (admin || strcmp(actor->role, "analyst") == 0));
+    if (owner == actor->partner && (admin || strcmp(actor->role, "analyst") == 0))
+        return true;
+    return actor->coordinator && admin && !add;
 }
 
-/* 0 when actor may change group g's members; VIGIL_EPERM for one who belongs to the group (and
- * so lists it) but may not; VIGIL_ENOENT, as for no such group, for anyone else. */
+/* 0 when actor may change group g's members (add: members are added); VIGIL_EPERM for one
+ * who lists the group (a member, the coordination center's admins) but may not; VIGIL_ENOENT,
+ * as for no such group, for anyone else. */
 static int may_change_members(struct store_reader *r, const struct auth_principal *actor,
-                              const struct store_group *g)
+                              const struct store_group *g, bool add)
 {
-    if (admin_may_change_members(actor, g->owner))
+    if (admin_may_change_members(actor, g->owner, add))
         return 0;
+    if (actor->coordinator && strcmp(actor->role, "admin") == 0)
+        return VIGIL_EPERM;
     int in = store_group_may_use(r, g->id, actor->partner, actor->user);
     return in < 0 ? in : in ? VIGIL_EPERM : VIGIL_ENOENT;
 }
@@ -328,13 +332,13 @@ static int group_members_txn(struct store_txn *t, void *arg)
                  a->group);
         return VIGIL_ENOENT;
     }
-    rc = rc ? rc : may_change_members(r, a->actor, &g);
+    rc = rc ? rc : may_change_members(r, a->actor, &g, a->nadd > 0);
     if (rc == VIGIL_ENOENT)
         snprintf(a->msg, ADMIN_MSG_SZ, "no sharing group \"%.100s\"", a->group);
     else if (rc == VIGIL_EPERM)
         snprintf(a->msg, ADMIN_MSG_SZ,
-                 "only the group's owner (its admins and analysts) and "
-                 "the coordination center's admins change its members");
+                 "the group's owner (its admins and analysts) changes its members; the "
+                 "coordination center's admins may take members out");
     rc = rc ? rc : change_members(t, a, &g, true);
     return rc ? rc : change_members(t, a, &g, false);
 }

@@ -47,16 +47,19 @@ int admin_group_add(struct store *s, const struct auth_principal *actor, const c
  * (added) or not in (taken out) is left as it is. The change holds from the next read on:
  * every read path loads the reader's groups again. `group` is the group's marking-definition
  * id, or the name of a group of the actor's own partner (for the operator, actor NULL, of
- * partner `owner`). The operator, the coordination center's admins, and the owner partner's
- * admins and analysts may; VIGIL_EPERM for another who belongs to the group (and lists it),
- * VIGIL_ENOENT (as for no such group) for anyone else; VIGIL_EINVAL for an unknown member.
+ * partner `owner`). Who may: admin_may_change_members; VIGIL_EPERM for another who lists the
+ * group (a member, the coordination center's admins), VIGIL_ENOENT (as for no such group) for
+ * anyone else; VIGIL_EINVAL for an unknown member.
  * Nothing is written on any error; msg says why. */
 int admin_group_members(struct store *s, const struct auth_principal *actor, const char *group,
                         const char *owner, const char *const *add, size_t nadd,
                         const char *const *remove, size_t nremove, char msg[ADMIN_MSG_SZ]);
-/* Whether actor (NULL: the operator) may change the members of a group owned by partner owner:
- * the operator, the coordination center's admins, the owner partner's admins and analysts. */
-bool admin_may_change_members(const struct auth_principal *actor, int64_t owner);
+/* Whether actor (NULL: the operator) may add members to (add) or take members out of (!add) a
+ * group owned by partner owner: the operator and the owner partner's admins and analysts both;
+ * the coordination center's admins take members out of any group (a partner that left), but
+ * add only to their own partner's: adding widens who reads what others shared into the group,
+ * which is for its owner to decide (an admin role does not bypass markings, S3). */
+bool admin_may_change_members(const struct auth_principal *actor, int64_t owner, bool add);
 /* Sets a user's dashboard password (argon2id). */
 int admin_user_password(struct store *s, const struct auth_principal *actor, const char *user,
                         const char *password, char msg[ADMIN_MSG_SZ]);

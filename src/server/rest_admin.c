@@ -229,10 +229,12 @@ static int add_group(void *ctx, const struct store_group *g)
         l->owners = xrealloc(l->owners, (n + 1) * sizeof *l->owners);
         l->ids[n] = g->id;
         l->owners[n] = g->owner;
-        json_array_append_new(
-            l->arr, json_pack("{s:s, s:s, s:[], s:I, s:b}", "name", g->name, "marking_id",
-                              g->marking_id, "members", "users_withheld", (json_int_t)0,
-                              "may_change_members", admin_may_change_members(l->p, g->owner)));
+        json_array_append_new(l->arr, json_pack("{s:s, s:s, s:[], s:I, s:b, s:b}", "name", g->name,
+                                                "marking_id", g->marking_id, "members",
+                                                "users_withheld", (json_int_t)0, "may_add_members",
+                                                admin_may_change_members(l->p, g->owner, true),
+                                                "may_remove_members",
+                                                admin_may_change_members(l->p, g->owner, false)));
     }
     return 0;
 }

@@ -120,11 +120,11 @@ def test_a_user_taken_out_of_a_red_group_reads_none_of_it(hub):
     assert vigil.get(f"/api/v1/reports/{rid}", token=t["a1"]).status_code == 200
 
 
-def test_only_the_owner_and_the_hubs_admins_change_members(hub):
+def test_only_the_owner_adds_members_and_the_hubs_admins_take_out(hub):
     """B, a member, cannot take A out of A's group nor add itself a friend (403); C, not a
-    member, gets the same 404 as for a group that does not exist, by marking id or name; a
-    reader of the owner may not (403); the coordination center's admin may, by marking id.
-    Nothing is changed by the refused attempts."""
+    member, gets the same 404 as for a group that does not exist, by marking id or name. The
+    coordination center's admin may not add C to A's group (that widens A's sharing: 403) but
+    takes B out, by marking id. Nothing is changed by the refused attempts."""
     vigil, t = hub
     ops = group_of(vigil, t["a1"], "Ops", ["A", "B"])
     before = listed(vigil, t["a1"], ops)
@@ -141,11 +141,20 @@ def test_only_the_owner_and_the_hubs_admins_change_members(hub):
             unknown.json().get("description", "").replace(
                 "marking-definition--00000000-0000-4000-8000-000000000000", "?")
     assert listed(vigil, t["a1"], ops) == before
+    # The hub's admin widens nobody's sharing: adding C to A's group is A's to decide...
     r = members(vigil, t["admin"], ops, add=["C"])
-    assert r.status_code == 200, r.text
-    assert sorted(listed(vigil, t["a1"], ops)[0]["members"]) == ["A", "B", "C"]
-    r = members(vigil, t["admin"], "Ops", add=["C"])  # another's group is given by marking id
+    assert r.status_code == 403, r.text
+    assert listed(vigil, t["a1"], ops) == before
+    # ...but takes a partner out of any group, by marking id (a name is the caller's own).
+    r = members(vigil, t["admin"], "Ops", remove=["B"])
     assert r.status_code == 404, r.text
+    r = members(vigil, t["admin"], ops, remove=["B"])
+    assert r.status_code == 200, r.text
+    assert listed(vigil, t["a1"], ops)[0]["members"] == ["A"]
+    says = {who: {k: v for k, v in listed(vigil, t[who], ops)[0].items() if k.startswith("may_")}
+            for who in ("a1", "admin")}
+    assert says == {"a1": {"may_add_members": True, "may_remove_members": True},
+                    "admin": {"may_add_members": False, "may_remove_members": True}}
 
 
 def test_a_reader_or_a_read_only_token_of_the_owner_may_not(hub):

@@ -258,6 +258,10 @@ test('admin pages: create a token, see it listed, revoke it; a sharing group mad
   const opsCell = (await vigil.api('GET', '/api/v1/groups', vigil.adminToken)).groups
     .find((g) => g.name === 'ops-cell');
   assert.deepEqual(opsCell.members, ['Alpha']);
+  // Alpha's own group: the hub's admin may take members out of it, not add any.
+  const alphas = groups.locator('tr', { hasText: opsGroups[0] });
+  assert.equal(await alphas.getByRole('button', { name: 'Take out members of ops' }).count(), 1);
+  assert.equal(await alphas.getByRole('button', { name: 'Add members to ops' }).count(), 0);
   // bob has left Beta: disabled, his token is refused; enabled again, it works.
   const bob = page.locator('#users tr', { hasText: 'bob' });
   await bob.getByRole('button', { name: 'Disable user bob' }).click();

@@ -5,40 +5,31 @@ import { get, post, del, patch } from '../api.js';
 import { h, utext, field, select, status, setFieldError, fmtTime } from '../dom.js';
 import { labelCells } from './reports.js';
 
-// A group's members are added or taken out by its owner's admins and the hub's (the server
-// says which groups the caller may change: may_change_members).
-function changeMembers(g, reload, msg)
-{
-    const f =
-        field(`Members to add to or take out of ${g.name}`,
-              h('input',
-                {dir : 'auto', class : 'members-change', placeholder : 'partner or user:NAME, …'}));
-    const send = (key) => async () => {
-        const list = f.input.value.split(',').map((s) => s.trim()).filter(Boolean);
-        if (!list.length) {
-            setFieldError(f, 'Name a partner or user:NAME.');
-            return;
-        }
-        try {
-            await patch(`/api/v1/groups/${encodeURIComponent(g.marking_id)}`, {[key] : list});
-            status(msg, `${g.name}: ${key === 'add' ? 'added' : 'took out'} ${list.join(', ')}.`,
-                   'ok');
-            reload();
-        } catch (e) {
-            status(msg, `${g.name}: ${e.description || e.message}`, 'error');
-        }
-    };
-    return h('div', {class : 'members-form'}, f.wrap,
-             h('button',
-               {type : 'button', 'aria-label' : `Add members to ${g.name}`, onclick : send('add')},
-               'Add'),
-             h('button', {
-                 type : 'button',
-                 class : 'secondary',
-                 'aria-label' : `Take out members of ${g.name}`,
-                 onclick : send('remove')
-             },
-               'Take out'));
+// A group's members are added or taken out by its owner's admins; the hub's admins take
+// members out of any group (the server says what the caller may: may_add_members,
+// may_remove_members).
+function changeMembers(g, reload, msg) {
+  const f = field(`Members to add to or take out of ${g.name}`, h('input', { dir: 'auto',
+    class: 'members-change', placeholder: 'partner or user:NAME, …' }));
+  const send = (key) => async () => {
+    const list = f.input.value.split(',').map((s) => s.trim()).filter(Boolean);
+    if (!list.length) {
+      setFieldError(f, 'Name a partner or user:NAME.');
+      return;
+    }
+    try {
+      await patch(`/api/v1/groups/${encodeURIComponent(g.marking_id)}`, { [key]: list });
+      status(msg, `${g.name}: ${key === 'add' ? 'added' : 'took out'} ${list.join(', ')}.`, 'ok');
+      reload();
+    } catch (e) {
+      status(msg, `${g.name}: ${e.description || e.message}`, 'error');
+    }
+  };
+  return h('div', { class: 'members-form' }, f.wrap,
+    g.may_add_members ? h('button', { type: 'button', 'aria-label': `Add members to ${g.name}`,
+      onclick: send('add') }, 'Add') : null,
+    h('button', { type: 'button', class: 'secondary', 'aria-label': `Take out members of ${g.name}`,
+      onclick: send('remove') }, 'Take out'));
 }
 
 function table(caption, cols, rows) {
@@ -232,7 +223,7 @@ export function render(root, ctx) {
         ? `${(g.members || []).length ? ', ' : ''}${g.users_withheld} user${g.users_withheld === 1
           ? '' : 's'} of other partners` : ''}`],
       ['Marking definition', (g) => g.marking_id],
-      ['Change members', (g) => (g.may_change_members ? changeMembers(g, reload, msg) : '')]],
+      ['Change members', (g) => (g.may_remove_members ? changeMembers(g, reload, msg) : '')]],
     fields: [gName, gMembers],
     submit: async () => {
       const members = gMembers.input.value.split(',').map((s) => s.trim()).filter(Boolean);
