@@ -297,10 +297,15 @@ static int change_members(struct store_txn *t, struct group_members *a, const st
         int64_t partner, user;
         rc = find_member(r, m[i], &partner, &user, a->msg);
         rc = rc ? rc : store_txn_group_member(t, g->id, partner, user, add);
-        if (!rc) {
-            char what[128];
-            snprintf(what, sizeof what, "group member %s %s", add ? "add" : "remove", m[i]);
-            rc = audit_admin(t, a->actor, what, g->marking_id);
+        char what[128];
+        snprintf(what, sizeof what, "group member %s %s", add ? "add" : "remove", m[i]);
+        rc = rc ? rc : audit_admin(t, a->actor, what, g->marking_id);
+        /* Changed by the hub (its admins, the operator): the owner's admins see it in their
+         * own log too, credited to the hub, not to a user of theirs. */
+        if (!rc && (!a->actor || a->actor->partner != g->owner)) {
+            char detail[192];
+            snprintf(detail, sizeof detail, "{\"op\":\"%s\",\"by\":\"the hub\"}", what);
+            rc = audit_append(t, g->owner, 0, "admin", g->marking_id, detail);
         }
     }
     return rc;

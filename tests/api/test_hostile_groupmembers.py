@@ -151,6 +151,10 @@ def test_only_the_owner_adds_members_and_the_hubs_admins_take_out(hub):
     r = members(vigil, t["admin"], ops, remove=["B"])
     assert r.status_code == 200, r.text
     assert listed(vigil, t["a1"], ops)[0]["members"] == ["A"]
+    # A's admins learn that the hub changed A's group, in A's own audit log.
+    log = vigil.get("/api/v1/audit?limit=50", token=t["a-adm"]).json()["entries"]
+    told = [e for e in log if e.get("object") == ops and "remove B" in str(e.get("detail"))]
+    assert len(told) == 1 and told[0]["detail"].get("by") == "the hub", log
     says = {who: {k: v for k, v in listed(vigil, t[who], ops)[0].items() if k.startswith("may_")}
             for who in ("a1", "admin")}
     assert says == {"a1": {"may_add_members": True, "may_remove_members": True},
